@@ -1,0 +1,353 @@
+//! Walking the rows of a CSV or a workbook grid through header detection, matching and
+//! validation.
+
+use super::header_row::SCAN_ROWS;
+use super::{Context, Head, Progress, Stage, build_report, choose_header, match_and_plan};
+use crate::error::{Error, ErrorKind, Result};
+use crate::report::{Finding, Report, Source};
+use crate::sheet::dialect::Dialect;
+use crate::sheet::Grid;
+use crate::validation::{Acc, Plan, Row};
+
+/// Rows sampled under the header to profile each column's content.
+const SAMPLE_ROWS: usize = 200;
+/// Rows between progress reports.
+const PROGRESS_EVERY: u64 = 65_536;
+
+fn threads(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8),
+        n => n,
+    }
+}
+
+fn row_is_blank<R: Row + ?Sized>(row: &R) -> bool {
+    (0..row.len()).all(|i| row.cell(i).is_blank())
+}
+
+fn too_many_rows(limit: u64) -> Error {
+    Error::new(
+        ErrorKind::LimitExceeded,
+        format!("the roster has more than {limit} data rows, over the limit; split it into smaller files"),
+    )
+}
+
+fn too_many_columns(row: u64, count: usize, limit: u32) -> Error {
+    Error::new(
+        ErrorKind::LimitExceeded,
+        format!("row {row} has {count} fields, over the limit of {limit} columns; check the delimiter or split the file"),
+    )
+}
+
+/// Tracks spreadsheet row numbers of CSV records: the csv crate skips blank lines, which a
+/// spreadsheet shows as rows, and a quoted value may span lines.
+struct RowNumbers {
+    next_line: u64,
+    row: u64,
+}
+
+impl RowNumbers {
+    fn new() -> RowNumbers {
+        RowNumbers { next_line: 1, row: 0 }
+    }
+
+    fn advance(&mut self, record: &csv::ByteRecord) -> u64 {
+        let line = record.position().map_or(self.next_line, csv::Position::line);
+        self.row += 1 + line.saturating_sub(self.next_line);
+        let inner = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+        self.next_line = line + inner + 1;
+        self.row
+    }
+}
+
+fn csv_reader(text: &str, dialect: Dialect) -> csv::Reader<&[u8]> {
+    let body = if dialect.sep_line {
+        text.split_once('\n').map_or("", |(_, rest)| rest)
+    } else {
+        text
+    };
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(dialect.delimiter)
+        .from_reader(body.as_bytes())
+}
+
+fn display_row<R: Row + ?Sized>(row: &R) -> Vec<String> {
+    (0..row.len()).map(|i| row.cell(i).display()).collect()
+}
+
+pub(crate) fn analyze_csv(
+    mut ctx: Context<'_, '_>,
+    text: &str,
+    dialect: Dialect,
+    mut source: Source,
+    mut findings: Vec<Finding>,
+) -> Result<Report> {
+    let limits = ctx.options.limits;
+    let mut head = Head { rows: Vec::new(), numbers: Vec::new() };
+    {
+        let mut reader = csv_reader(text, dialect);
+        let mut record = csv::ByteRecord::new();
+        let mut numbers = RowNumbers::new();
+        while head.rows.len() < SCAN_ROWS + SAMPLE_ROWS {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(Error::new(ErrorKind::MalformedFile, "the CSV cannot be read").with_source(e)),
+            }
+            let number = numbers.advance(&record);
+            head.numbers.push(number);
+            head.rows.push(display_row(&record));
+        }
+    }
+    if head.rows.is_empty() {
+        return Err(Error::new(ErrorKind::EmptyFile, "the file holds no rows"));
+    }
+    (ctx.progress)(Progress { stage: Stage::Matching, rows: 0, bytes: 0, total_bytes: ctx.total_bytes });
+    let scan = Head {
+        rows: head.rows.iter().take(SCAN_ROWS).cloned().collect(),
+        numbers: head.numbers.iter().take(SCAN_ROWS).copied().collect(),
+    };
+    let layout = choose_header(&scan, &ctx, &mut source)?;
+    let header_number = source.header_row;
+    let samples: Vec<Vec<String>> = head
+        .rows
+        .iter()
+        .zip(&head.numbers)
+        .filter(|(row, n)| **n > header_number && !layout.skipped.contains(n) && row.iter().any(|c| !c.trim().is_empty()))
+        .map(|(row, _)| row.clone())
+        .take(SAMPLE_ROWS)
+        .collect();
+    let (columns, column_findings, plan) = match_and_plan(&ctx, &layout, &samples, true)?;
+    findings.extend(column_findings);
+
+    let total_bytes = ctx.total_bytes;
+    let progress = &mut ctx.progress;
+    let acc = validate_csv(text, dialect, &plan, header_number, &layout.skipped, &limits, threads(ctx.options.threads), &mut |rows, bytes| {
+        progress(Progress { stage: Stage::Validating, rows, bytes, total_bytes });
+    })?;
+    (ctx.progress)(Progress { stage: Stage::Finishing, rows: acc.rows, bytes: total_bytes, total_bytes });
+    let outcome = plan.finish(acc);
+    Ok(build_report(source, columns, findings, outcome, ctx.options.records))
+}
+
+/// Validates every data row of a CSV. With two or more threads, one thread parses records
+/// and ships them in batches to the others, so parsing and validation overlap.
+#[expect(clippy::too_many_arguments, reason = "one internal call site; a struct would only rename them")]
+fn validate_csv(
+    text: &str,
+    dialect: Dialect,
+    plan: &Plan,
+    header: u64,
+    skipped: &[u64],
+    limits: &crate::limits::Limits,
+    threads: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Acc> {
+    let mut reader = csv_reader(text, dialect);
+    let mut numbers = RowNumbers::new();
+    let mut data_rows: u64 = 0;
+    // Returns the row number of the next data record, or None at the end.
+    let mut next = |record: &mut csv::ByteRecord| -> Result<Option<u64>> {
+        loop {
+            match reader.read_byte_record(record) {
+                Ok(true) => {}
+                Ok(false) => return Ok(None),
+                Err(e) => return Err(Error::new(ErrorKind::MalformedFile, "the CSV cannot be read").with_source(e)),
+            }
+            let row = numbers.advance(record);
+            if row <= header || skipped.contains(&row) || row_is_blank(record) {
+                continue;
+            }
+            if record.len() > limits.max_columns as usize {
+                return Err(too_many_columns(row, record.len(), limits.max_columns));
+            }
+            data_rows += 1;
+            if data_rows > limits.max_rows {
+                return Err(too_many_rows(limits.max_rows));
+            }
+            return Ok(Some(row));
+        }
+    };
+
+    if threads < 2 {
+        let mut acc = plan.acc();
+        let mut record = csv::ByteRecord::new();
+        while let Some(row) = next(&mut record)? {
+            plan.validate(row, &record, &mut acc);
+            if acc.rows % PROGRESS_EVERY == 0 {
+                progress(acc.rows, record.position().map_or(0, csv::Position::byte));
+            }
+        }
+        return Ok(acc);
+    }
+
+    const BATCH: usize = 2_048;
+    type Batch = Vec<(u64, csv::ByteRecord)>;
+    let workers = threads - 1;
+    std::thread::scope(|scope| -> Result<Acc> {
+        let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Batch>();
+        let mut senders = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(4);
+            let recycle = recycle_tx.clone();
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                let mut parts: Vec<(usize, Acc)> = Vec::new();
+                while let Ok((seq, batch)) = rx.recv() {
+                    let mut acc = plan.acc();
+                    for (row, record) in &batch {
+                        plan.validate(*row, record, &mut acc);
+                    }
+                    parts.push((seq, acc));
+                    // The parser may be gone already; the batch is then simply dropped.
+                    let _ = recycle.send(batch);
+                }
+                parts
+            });
+            match spawned {
+                Ok(handle) => {
+                    senders.push(tx);
+                    handles.push(handle);
+                }
+                Err(_) => break,
+            }
+        }
+        drop(recycle_tx);
+        let mut local = plan.acc();
+        let mut local_parts: Vec<(usize, Acc)> = Vec::new();
+        let mut seq = 0usize;
+        let mut validated: u64 = 0;
+        let mut failure = None;
+        loop {
+            let mut batch: Batch = recycle_rx.try_recv().unwrap_or_default();
+            let mut filled = 0;
+            loop {
+                if batch.len() <= filled {
+                    batch.push((0, csv::ByteRecord::new()));
+                }
+                let Some(slot) = batch.get_mut(filled) else { break };
+                match next(&mut slot.1) {
+                    Ok(Some(row)) => slot.0 = row,
+                    Ok(None) => break,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+                filled += 1;
+                if filled == BATCH {
+                    break;
+                }
+            }
+            batch.truncate(filled);
+            if batch.is_empty() {
+                break;
+            }
+            let end = batch.len() < BATCH || failure.is_some();
+            validated += batch.len() as u64;
+            let position = batch.last().and_then(|(_, r)| r.position()).map_or(0, csv::Position::byte);
+            // Round-robin over the workers; if every queue is full, validate here.
+            let target = seq % senders.len().max(1);
+            let batch = match senders.get(target) {
+                Some(tx) => match tx.try_send((seq, batch)) {
+                    Ok(()) => None,
+                    Err(std::sync::mpsc::TrySendError::Full(back) | std::sync::mpsc::TrySendError::Disconnected(back)) => Some(back),
+                },
+                None => Some((seq, batch)),
+            };
+            if let Some((s, batch)) = batch {
+                let mut acc = plan.acc();
+                for (row, record) in &batch {
+                    plan.validate(*row, record, &mut acc);
+                }
+                local_parts.push((s, acc));
+            }
+            seq += 1;
+            if validated % (PROGRESS_EVERY) < BATCH as u64 {
+                progress(validated, position);
+            }
+            if end {
+                break;
+            }
+        }
+        drop(senders);
+        let mut parts = local_parts;
+        for handle in handles {
+            match handle.join() {
+                Ok(p) => parts.extend(p),
+                Err(_) => return Err(Error::new(ErrorKind::MalformedFile, "validation stopped unexpectedly")),
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        parts.sort_by_key(|(s, _)| *s);
+        for (_, acc) in parts {
+            local.merge(acc);
+        }
+        Ok(local)
+    })
+}
+
+pub(crate) fn analyze_grid(ctx: Context<'_, '_>, grid: &Grid, mut source: Source, mut findings: Vec<Finding>) -> Result<Report> {
+    let limits = ctx.options.limits;
+    let head = Head {
+        rows: grid.rows.iter().take(SCAN_ROWS).map(|r| display_row(r.as_slice())).collect(),
+        numbers: (1..=grid.rows.len().min(SCAN_ROWS) as u64).collect(),
+    };
+    (ctx.progress)(Progress { stage: Stage::Matching, rows: 0, bytes: 0, total_bytes: ctx.total_bytes });
+    let layout = choose_header(&head, &ctx, &mut source)?;
+    let data_start = layout.header + 1;
+    let data: Vec<(u64, &Vec<crate::sheet::Value>)> = grid
+        .rows
+        .iter()
+        .enumerate()
+        .skip(data_start)
+        .map(|(i, r)| (i as u64 + 1, r))
+        .filter(|(n, r)| !layout.skipped.contains(n) && !row_is_blank(r.as_slice()))
+        .collect();
+    if data.len() as u64 > limits.max_rows {
+        return Err(too_many_rows(limits.max_rows));
+    }
+    let samples: Vec<Vec<String>> = data.iter().take(SAMPLE_ROWS).map(|(_, r)| display_row(r.as_slice())).collect();
+    let (columns, column_findings, plan) = match_and_plan(&ctx, &layout, &samples, false)?;
+    findings.extend(column_findings);
+
+    let workers = threads(ctx.options.threads).min(data.len() / 10_000 + 1).max(1);
+    let chunk = data.len().div_ceil(workers).max(1);
+    let validate_chunk = |rows: &[(u64, &Vec<crate::sheet::Value>)]| {
+        let mut acc = plan.acc();
+        for (n, r) in rows {
+            plan.validate(*n, r.as_slice(), &mut acc);
+        }
+        acc
+    };
+    let mut acc = plan.acc();
+    if workers > 1 {
+        let parts: Vec<Acc> = std::thread::scope(|scope| {
+            let handles: Vec<_> = data
+                .chunks(chunk)
+                .map(|rows| (rows, std::thread::Builder::new().spawn_scoped(scope, || validate_chunk(rows))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|(rows, h)| match h {
+                    Ok(handle) => handle.join().unwrap_or_else(|_| validate_chunk(rows)),
+                    Err(_) => validate_chunk(rows),
+                })
+                .collect()
+        });
+        for part in parts {
+            acc.merge(part);
+        }
+    } else {
+        acc = validate_chunk(&data);
+    }
+    let (progress, total_bytes) = (ctx.progress, ctx.total_bytes);
+    progress(Progress { stage: Stage::Finishing, rows: acc.rows, bytes: total_bytes, total_bytes });
+    let outcome = plan.finish(acc);
+    Ok(build_report(source, columns, findings, outcome, ctx.options.records))
+}
+

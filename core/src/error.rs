@@ -1,0 +1,119 @@
+//! The error returned when an operation could not run at all.
+//!
+//! Anything found *inside* a roster is a [`Finding`](crate::Finding), not an error. An
+//! [`Error`] means there is no report: the bytes are not a spreadsheet, a limit was hit,
+//! the group definition is malformed, or a requested sheet does not exist.
+
+use std::fmt;
+
+/// What kind of failure an [`Error`] is.
+///
+/// Kinds are the stable contract: the CLI prints them as `error.kind`, the bindings map them to
+/// exception classes and JS codes. Messages may be reworded between releases; kinds may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The bytes are not in any format conferral reads (or are empty).
+    UnsupportedFormat,
+    /// The file claims a supported format but its structure is broken.
+    MalformedFile,
+    /// The file exceeds a configured limit (bytes, rows, columns, cell length, decompressed size).
+    LimitExceeded,
+    /// The file is encrypted or password protected.
+    Encrypted,
+    /// The requested sheet does not exist, or the workbook has no sheet with data.
+    SheetNotFound,
+    /// The file holds no header row or no data where one was required.
+    EmptyFile,
+    /// The requested header row is outside the sheet.
+    InvalidHeaderRow,
+    /// The group definition is malformed.
+    InvalidGroup,
+    /// The column mapping refers to a column or attribute that does not exist.
+    InvalidMapping,
+    /// Writing an output (template, error report) failed.
+    Output,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name of the kind, as printed in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::UnsupportedFormat => "unsupported_format",
+            ErrorKind::MalformedFile => "malformed_file",
+            ErrorKind::LimitExceeded => "limit_exceeded",
+            ErrorKind::Encrypted => "encrypted",
+            ErrorKind::SheetNotFound => "sheet_not_found",
+            ErrorKind::EmptyFile => "empty_file",
+            ErrorKind::InvalidHeaderRow => "invalid_header_row",
+            ErrorKind::InvalidGroup => "invalid_group",
+            ErrorKind::InvalidMapping => "invalid_mapping",
+            ErrorKind::Output => "output",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An operation could not run: what went wrong, and usually how to fix it.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// Creates an error of `kind` with a user-facing `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the lower-level error that caused this one.
+    pub fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,396 @@
+//! Groups (a course, an event) and their attributes.
+//!
+//! A group is defined in JSON, with the same shape as [`Group`]:
+//!
+//! ```
+//! let group: conferral::Group = serde_json::from_str(r#"{
+//!   "name": "Data Science Bootcamp 2026",
+//!   "attributes": [
+//!     {"key": "grade", "label": "Grade", "type": "enum", "values": ["Pass", "Merit"], "aliases": ["result"]},
+//!     {"key": "hours", "label": "Course Hours", "type": "number", "required": true}]}"#).unwrap();
+//! let schema = group.schema().unwrap();
+//! assert!(schema.attribute("email").is_some());
+//! assert!(schema.attribute("hours").is_some_and(|a| a.required));
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A group of credentials issued together, with the attributes each recipient carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// Display name of the group.
+    pub name: String,
+    /// Custom attributes, and optional overrides of standard ones (same `key`).
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+}
+
+/// The type of an attribute's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttributeType {
+    /// Free text.
+    #[default]
+    Text,
+    /// An email address.
+    Email,
+    /// A calendar date.
+    Date,
+    /// A decimal number.
+    Number,
+    /// A whole number.
+    Integer,
+    /// An `http` or `https` URL.
+    Url,
+    /// One of a fixed list of values.
+    Enum,
+    /// Yes or no.
+    Boolean,
+}
+
+impl AttributeType {
+    /// The snake_case name, as in group JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttributeType::Text => "text",
+            AttributeType::Email => "email",
+            AttributeType::Date => "date",
+            AttributeType::Number => "number",
+            AttributeType::Integer => "integer",
+            AttributeType::Url => "url",
+            AttributeType::Enum => "enum",
+            AttributeType::Boolean => "boolean",
+        }
+    }
+}
+
+/// One attribute of a group, as written in group JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attribute {
+    /// Stable identifier, e.g. `grade`.
+    pub key: String,
+    /// Column title in templates; defaults to the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Value type.
+    #[serde(rename = "type", default)]
+    pub kind: AttributeType,
+    /// Whether every row needs a value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Other header titles that mean this attribute.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Allowed values of an `enum` attribute.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// Order of day, month and year for text dates, e.g. `DD/MM/YYYY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_format: Option<String>,
+    /// Longest accepted value, in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Help shown to whoever fills the template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Order of the parts of a text date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrder {
+    /// Day, month, year (`31/12/2026`).
+    DayFirst,
+    /// Month, day, year (`12/31/2026`).
+    MonthFirst,
+    /// Year, month, day (`2026-12-31`).
+    YearFirst,
+}
+
+/// A parsed `date_format` such as `DD/MM/YYYY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateFormat {
+    /// Order of the parts.
+    pub order: DateOrder,
+    /// Separator between the parts.
+    pub separator: char,
+}
+
+impl DateFormat {
+    /// Parses a format made of `DD` (or `D`), `MM` (or `M`) and `YYYY` joined by one separator.
+    pub fn parse(text: &str) -> Option<DateFormat> {
+        let upper = text.trim().to_ascii_uppercase();
+        let separator = upper.chars().find(|c| !c.is_ascii_alphabetic())?;
+        if !matches!(separator, '/' | '.' | '-' | ' ') {
+            return None;
+        }
+        let parts: Vec<&str> = upper.split(separator).collect();
+        let [a, b, c] = parts.as_slice() else {
+            return None;
+        };
+        let kind = |p: &str| match p {
+            "D" | "DD" => Some('d'),
+            "M" | "MM" => Some('m'),
+            "YYYY" => Some('y'),
+            _ => None,
+        };
+        let order = match (kind(a)?, kind(b)?, kind(c)?) {
+            ('d', 'm', 'y') => DateOrder::DayFirst,
+            ('m', 'd', 'y') => DateOrder::MonthFirst,
+            ('y', 'm', 'd') => DateOrder::YearFirst,
+            _ => return None,
+        };
+        Some(DateFormat { order, separator })
+    }
+
+    /// The canonical spelling, e.g. `DD/MM/YYYY`.
+    pub fn pattern(&self) -> String {
+        let s = self.separator;
+        match self.order {
+            DateOrder::DayFirst => format!("DD{s}MM{s}YYYY"),
+            DateOrder::MonthFirst => format!("MM{s}DD{s}YYYY"),
+            DateOrder::YearFirst => format!("YYYY{s}MM{s}DD"),
+        }
+    }
+}
+
+/// An attribute with every default filled in: what matching and validation work from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeSpec {
+    /// Stable identifier.
+    pub key: String,
+    /// Column title.
+    pub label: String,
+    /// Value type.
+    pub kind: AttributeType,
+    /// Whether every row needs a value.
+    pub required: bool,
+    /// Header titles that mean this attribute, as given in the group.
+    pub aliases: Vec<String>,
+    /// Allowed values of an enum.
+    pub values: Vec<String>,
+    /// Fixed date order, if the group sets one.
+    pub date_format: Option<DateFormat>,
+    /// Longest accepted value, in characters.
+    pub max_length: u32,
+    /// Help for whoever fills the template.
+    pub hint: Option<String>,
+    /// Whether this is one of the standard attributes every group has.
+    pub standard: bool,
+}
+
+/// Keys of the standard attributes every group has.
+pub mod standard {
+    /// Recipient's full name (required; `first_name` + `last_name` may stand for it).
+    pub const NAME: &str = "name";
+    /// Recipient's email address (required).
+    pub const EMAIL: &str = "email";
+    /// Date the credential is issued.
+    pub const ISSUED_ON: &str = "issued_on";
+    /// Date the credential expires.
+    pub const EXPIRES_ON: &str = "expires_on";
+    /// An identifier the issuer already uses for the credential.
+    pub const CREDENTIAL_ID: &str = "credential_id";
+    /// Recipient's given name.
+    pub const FIRST_NAME: &str = "first_name";
+    /// Recipient's family name.
+    pub const LAST_NAME: &str = "last_name";
+}
+
+const DEFAULT_TEXT_MAX: u32 = 1_000;
+
+fn standard_attributes() -> Vec<AttributeSpec> {
+    let spec = |key: &str, label: &str, kind: AttributeType, required: bool, max: u32, hint: &str| {
+        AttributeSpec {
+            key: key.to_owned(),
+            label: label.to_owned(),
+            kind,
+            required,
+            aliases: Vec::new(),
+            values: Vec::new(),
+            date_format: None,
+            max_length: max,
+            hint: Some(hint.to_owned()),
+            standard: true,
+        }
+    };
+    vec![
+        spec(standard::NAME, "Name", AttributeType::Text, true, 200, "Full name as it should appear on the credential"),
+        spec(standard::EMAIL, "Email", AttributeType::Email, true, 254, "One email address per row"),
+        spec(standard::ISSUED_ON, "Issued On", AttributeType::Date, false, 32, "Date as YYYY-MM-DD; empty for the publish date"),
+        spec(standard::EXPIRES_ON, "Expires On", AttributeType::Date, false, 32, "Date as YYYY-MM-DD; empty if it never expires"),
+        spec(standard::CREDENTIAL_ID, "Credential ID", AttributeType::Text, false, 128, "Your own identifier; kept as text"),
+        spec(standard::FIRST_NAME, "First Name", AttributeType::Text, false, 100, "Given name; use with Last Name instead of Name"),
+        spec(standard::LAST_NAME, "Last Name", AttributeType::Text, false, 100, "Family name; use with First Name instead of Name"),
+    ]
+}
+
+/// A group's complete attribute list: standard attributes first, then custom ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// The group's name.
+    pub name: String,
+    /// Every attribute, standard ones first.
+    pub attributes: Vec<AttributeSpec>,
+}
+
+impl Schema {
+    /// Looks an attribute up by key.
+    pub fn attribute(&self, key: &str) -> Option<&AttributeSpec> {
+        self.attributes.iter().find(|a| a.key == key)
+    }
+
+    /// Position of an attribute by key.
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        self.attributes.iter().position(|a| a.key == key)
+    }
+
+    /// Attributes a template shows: all but `first_name`/`last_name`, which only stand in for `name`.
+    pub fn template_attributes(&self) -> impl Iterator<Item = &AttributeSpec> {
+        self.attributes
+            .iter()
+            .filter(|a| a.key != standard::FIRST_NAME && a.key != standard::LAST_NAME)
+    }
+}
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && key.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+}
+
+impl Group {
+    /// Parses a group from JSON text.
+    pub fn from_json(text: &str) -> Result<Group> {
+        serde_json::from_str(text).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidGroup,
+                format!("the group definition is not valid JSON of the expected shape (line {}, column {})", e.line(), e.column()),
+            )
+            .with_source(e)
+        })
+    }
+
+    /// Checks the definition and fills in defaults and the standard attributes.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidGroup`] for a malformed key, a duplicate key, an enum without
+    /// values, values on a non-enum, an unreadable `date_format`, or a type change of a
+    /// standard attribute.
+    pub fn schema(&self) -> Result<Schema> {
+        let invalid = |msg: String| Err(Error::new(ErrorKind::InvalidGroup, msg));
+        let mut attributes = standard_attributes();
+        let mut seen: Vec<&str> = Vec::new();
+        for attr in &self.attributes {
+            if !valid_key(&attr.key) {
+                return invalid(format!(
+                    "attribute key `{}` must start with a lowercase letter and use only a-z, 0-9 and `_` (at most 64)",
+                    attr.key
+                ));
+            }
+            if seen.contains(&attr.key.as_str()) {
+                return invalid(format!("attribute key `{}` is defined twice", attr.key));
+            }
+            seen.push(&attr.key);
+            if attr.kind == AttributeType::Enum && attr.values.iter().all(|v| v.trim().is_empty()) {
+                return invalid(format!("enum attribute `{}` needs a non-empty `values` list", attr.key));
+            }
+            if attr.kind != AttributeType::Enum && !attr.values.is_empty() {
+                return invalid(format!("attribute `{}` has `values` but its type is `{}`, not `enum`", attr.key, attr.kind.as_str()));
+            }
+            let date_format = match &attr.date_format {
+                None => None,
+                Some(_) if attr.kind != AttributeType::Date => {
+                    return invalid(format!("attribute `{}` has a `date_format` but its type is `{}`, not `date`", attr.key, attr.kind.as_str()));
+                }
+                Some(text) => match DateFormat::parse(text) {
+                    Some(f) => Some(f),
+                    None => {
+                        return invalid(format!(
+                            "`date_format` `{text}` of attribute `{}` is not understood; use DD/MM/YYYY, MM/DD/YYYY or YYYY-MM-DD (any of / . - as separator)",
+                            attr.key
+                        ));
+                    }
+                },
+            };
+            if let Some(existing) = attributes.iter_mut().find(|a| a.key == attr.key) {
+                if attr.kind != existing.kind {
+                    return invalid(format!(
+                        "standard attribute `{}` has type `{}`; it cannot be redefined as `{}`",
+                        attr.key,
+                        existing.kind.as_str(),
+                        attr.kind.as_str()
+                    ));
+                }
+                if let Some(label) = &attr.label {
+                    existing.label.clone_from(label);
+                }
+                if let Some(required) = attr.required {
+                    existing.required = required || existing.required;
+                }
+                existing.aliases.extend(attr.aliases.iter().cloned());
+                if date_format.is_some() {
+                    existing.date_format = date_format;
+                }
+                if let Some(max) = attr.max_length {
+                    existing.max_length = max;
+                }
+                if attr.hint.is_some() {
+                    existing.hint.clone_from(&attr.hint);
+                }
+                continue;
+            }
+            attributes.push(AttributeSpec {
+                key: attr.key.clone(),
+                label: attr.label.clone().unwrap_or_else(|| attr.key.clone()),
+                kind: attr.kind,
+                required: attr.required.unwrap_or(false),
+                aliases: attr.aliases.clone(),
+                values: attr.values.iter().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect(),
+                date_format,
+                max_length: attr.max_length.unwrap_or(DEFAULT_TEXT_MAX),
+                hint: attr.hint.clone(),
+                standard: false,
+            });
+        }
+        Ok(Schema {
+            name: self.name.clone(),
+            attributes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_formats_parse() {
+        let f = DateFormat::parse("DD/MM/YYYY").map(|f| (f.order, f.separator));
+        assert_eq!(f, Some((DateOrder::DayFirst, '/')));
+        let f = DateFormat::parse("m-d-yyyy").map(|f| (f.order, f.separator));
+        assert_eq!(f, Some((DateOrder::MonthFirst, '-')));
+        assert_eq!(DateFormat::parse("YYYY.MM.DD").map(|f| f.pattern()), Some("YYYY.MM.DD".to_owned()));
+        assert!(DateFormat::parse("DD/MM/YY").is_none());
+        assert!(DateFormat::parse("DD/MM").is_none());
+        assert!(DateFormat::parse("YYYY-DD-MM").is_none());
+    }
+
+    #[test]
+    fn bad_groups_are_rejected_with_the_key() {
+        let g = |json: &str| Group::from_json(json).and_then(|g| g.schema()).map(|_| ()).map_err(|e| (e.kind(), e.to_string()));
+        let e = g(r#"{"name":"x","attributes":[{"key":"grade","type":"enum"}]}"#).unwrap_err();
+        assert_eq!(e.0, ErrorKind::InvalidGroup);
+        assert!(e.1.contains("`grade`"), "{}", e.1);
+        assert!(g(r#"{"name":"x","attributes":[{"key":"Grade"}]}"#).is_err());
+        assert!(g(r#"{"name":"x","attributes":[{"key":"a"},{"key":"a"}]}"#).is_err());
+        assert!(g(r#"{"name":"x","attributes":[{"key":"email","type":"date"}]}"#).is_err());
+        assert!(g(r#"{"name":"x","attributes":[{"key":"d","type":"date","date_format":"YY"}]}"#).is_err());
+        assert!(g(r#"{"name":"x","attributes":[{"key":"issued_on","type":"date","date_format":"DD.MM.YYYY","aliases":["awarded"]}]}"#).is_ok());
+    }
+}

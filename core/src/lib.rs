@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+pub mod analysis;
+pub mod error;
+pub mod group;
+pub mod limits;
+pub mod matching;
+pub mod output;
+pub mod report;
+pub mod sheet;
+pub mod validation;
+
+pub use analysis::{AnalyzeOptions, Progress, Stage, analyze, analyze_with_progress};
+pub use error::{Error, ErrorKind, Result};
+pub use group::{Attribute, AttributeType, Group, Schema};
+pub use limits::Limits;
+pub use matching::{Mapping, MappingEntry, SavedMappings, Tier};
+pub use report::{Code, Finding, Record, Report, Severity, Source, Summary};
+pub use sheet::SourceFormat;

@@ -1,0 +1,607 @@
+//! Matching a roster's columns to a group's attributes.
+//!
+//! Every column is scored against every attribute by tier: the header equals the attribute's
+//! key or label (exact), a saved mapping from an earlier upload (saved), an alias from the group
+//! or from the multilingual lexicon (alias), similarity of the whole header (fuzzy), or the
+//! column's values (content). Typed attributes must also be borne out by the values: a column
+//! titled "Email" holding `Yes`/`No` is not assigned. Confident candidates are then assigned
+//! one-to-one, best first; the rest are reported as ranked alternatives for the user to confirm.
+
+mod lexicon;
+mod normalize;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use normalize::{fold_value, normalize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::group::{AttributeType, Schema, standard};
+use crate::sheet::{column_index, column_letter};
+use crate::validation::{date, email, number};
+
+/// How a column came to be matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// The header is the attribute's key or label.
+    Exact,
+    /// A saved mapping from an earlier upload names this header.
+    Saved,
+    /// The header is one of the attribute's aliases, or a known title in a supported language.
+    Alias,
+    /// The header is similar enough to a title of the attribute.
+    Fuzzy,
+    /// The column's values identify the attribute.
+    Content,
+    /// The caller's mapping set this column.
+    User,
+    /// No match.
+    None,
+}
+
+impl Tier {
+    fn rank(self) -> u8 {
+        match self {
+            Tier::User => 0,
+            Tier::Exact => 1,
+            Tier::Saved => 2,
+            Tier::Alias => 3,
+            Tier::Fuzzy => 4,
+            Tier::Content => 5,
+            Tier::None => 6,
+        }
+    }
+}
+
+/// A candidate attribute for a column that was not chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    /// Attribute key.
+    pub attribute: String,
+    /// Confidence between 0 and 1.
+    pub score: f64,
+    /// How the candidate was found.
+    pub tier: Tier,
+}
+
+/// The outcome of matching one column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnMatch {
+    /// 0-based column index.
+    pub index: usize,
+    /// Column letter as a spreadsheet shows it.
+    pub letter: String,
+    /// Header text as found.
+    pub header: String,
+    /// Attribute assigned, or `None` when the column is skipped or needs confirmation.
+    pub attribute: Option<String>,
+    /// How the assignment (or best candidate) was found.
+    pub tier: Tier,
+    /// Confidence of the assignment or best candidate, between 0 and 1.
+    pub score: f64,
+    /// Other candidates, best first.
+    pub alternatives: Vec<Alternative>,
+    /// Why a likely candidate was not assigned, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncertain: Option<String>,
+}
+
+/// Mappings confirmed on earlier uploads: normalised header to attribute key (or `None` to skip).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedMappings(pub HashMap<String, Option<String>>);
+
+impl SavedMappings {
+    /// Remembers the columns of a confirmed mapping, keyed by normalised header.
+    pub fn learn(&mut self, columns: &[ColumnMatch]) {
+        for c in columns {
+            let key = normalize(&c.header);
+            if !key.is_empty() {
+                self.0.insert(key, c.attribute.clone());
+            }
+        }
+    }
+}
+
+/// A column mapping, as the user confirms it and as reports give it back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    /// One entry per column the mapping sets.
+    pub columns: Vec<MappingEntry>,
+}
+
+/// One column of a [`Mapping`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingEntry {
+    /// Column letter, e.g. `C`.
+    pub column: String,
+    /// Attribute key, or `None` (JSON `null`) to skip the column.
+    pub attribute: Option<String>,
+}
+
+impl Mapping {
+    /// Parses `{"columns": [{"column": "A", "attribute": "name"}, ...]}`.
+    pub fn from_json(text: &str) -> Result<Mapping> {
+        serde_json::from_str(text).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidMapping,
+                format!("the mapping is not valid JSON of the form {{\"columns\": [{{\"column\": \"A\", \"attribute\": \"name\"}}]}} (line {}, column {})", e.line(), e.column()),
+            )
+            .with_source(e)
+        })
+    }
+
+    /// The mapping in force for matched columns.
+    pub fn from_columns(columns: &[ColumnMatch]) -> Mapping {
+        Mapping {
+            columns: columns
+                .iter()
+                .map(|c| MappingEntry { column: c.letter.clone(), attribute: c.attribute.clone() })
+                .collect(),
+        }
+    }
+}
+
+/// What a column's sampled values look like.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ContentProfile {
+    /// Non-empty values sampled.
+    pub values: usize,
+    /// Share that are valid email addresses.
+    pub email: f64,
+    /// Share that read as dates.
+    pub date: f64,
+    /// Share that read as numbers.
+    pub number: f64,
+}
+
+impl ContentProfile {
+    /// Profiles sampled display values of a column.
+    pub fn of<'a>(values: impl IntoIterator<Item = &'a str>) -> ContentProfile {
+        let (mut n, mut e, mut d, mut num) = (0usize, 0usize, 0usize, 0usize);
+        for v in values.into_iter().map(str::trim).filter(|v| !v.is_empty()) {
+            n += 1;
+            e += usize::from(email::check(v).is_ok());
+            d += usize::from(date::looks_like_date(v));
+            num += usize::from(number::parse(v).is_some());
+        }
+        let share = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+        ContentProfile { values: n, email: share(e), date: share(d), number: share(num) }
+    }
+}
+
+const AUTO_SCORE: f64 = 0.82;
+const MARGIN: f64 = 0.1;
+const SUGGEST_SCORE: f64 = 0.5;
+const MIN_EVIDENCE: usize = 3;
+
+struct Title {
+    text: String,
+    tier: Tier,
+}
+
+/// Scores headers against a schema's attributes.
+pub struct Matcher<'s> {
+    schema: &'s Schema,
+    titles: Vec<Vec<Title>>,
+}
+
+/// One scored (attribute, tier, score) for a header.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score {
+    /// Index of the attribute in the schema.
+    pub attribute: usize,
+    /// Tier of the match.
+    pub tier: Tier,
+    /// Confidence between 0 and 1.
+    pub score: f64,
+}
+
+fn similarity(a: &str, b: &str) -> f64 {
+    let edit = strsim::normalized_damerau_levenshtein(a, b);
+    let ta: Vec<&str> = a.split(' ').collect();
+    let tb: Vec<&str> = b.split(' ').collect();
+    let common = ta.iter().filter(|t| tb.contains(t)).count();
+    let dice = 2.0 * common as f64 / (ta.len() + tb.len()) as f64;
+    edit.max(dice)
+}
+
+impl<'s> Matcher<'s> {
+    /// Builds the titles of every attribute of `schema`.
+    pub fn new(schema: &'s Schema) -> Matcher<'s> {
+        let titles = schema
+            .attributes
+            .iter()
+            .map(|attr| {
+                let mut titles = vec![
+                    Title { text: normalize(&attr.key), tier: Tier::Exact },
+                    Title { text: normalize(&attr.label), tier: Tier::Exact },
+                ];
+                titles.extend(attr.aliases.iter().map(|a| Title { text: normalize(a), tier: Tier::Alias }));
+                if attr.standard {
+                    if let Some((_, aliases)) = lexicon::ALIASES.iter().find(|(k, _)| *k == attr.key) {
+                        titles.extend(aliases.iter().map(|a| Title { text: (*a).to_owned(), tier: Tier::Alias }));
+                    }
+                }
+                titles.retain(|t| !t.text.is_empty());
+                titles
+            })
+            .collect();
+        Matcher { schema, titles }
+    }
+
+    /// Every attribute's score for a header, best first, above the suggestion threshold.
+    pub fn score(&self, header: &str) -> Vec<Score> {
+        let h = normalize(header);
+        if h.is_empty() {
+            return Vec::new();
+        }
+        let stripped = strip_role(&h);
+        let veto = lexicon::has_veto(&h);
+        let mut scores: Vec<Score> = Vec::new();
+        for (attribute, titles) in self.titles.iter().enumerate() {
+            let mut best: Option<Score> = None;
+            let mut consider = |tier: Tier, score: f64| {
+                let candidate = Score { attribute, tier, score };
+                if best.is_none_or(|b| (tier.rank(), -score) < (b.tier.rank(), -b.score)) {
+                    best = Some(candidate);
+                }
+            };
+            for title in titles {
+                if title.text == h {
+                    consider(title.tier, if title.tier == Tier::Exact { 1.0 } else { 0.95 });
+                } else if stripped.as_deref() == Some(title.text.as_str())
+                    || h.strip_suffix('s') == Some(title.text.as_str())
+                {
+                    consider(Tier::Alias, 0.9);
+                } else {
+                    let s = similarity(&h, &title.text);
+                    if s >= SUGGEST_SCORE {
+                        // A qualifying word ("Manager email") rules out a similarity match.
+                        consider(Tier::Fuzzy, if veto { s.min(SUGGEST_SCORE) } else { s });
+                    }
+                }
+            }
+            if let Some(b) = best {
+                scores.push(b);
+            }
+        }
+        scores.sort_by(|a, b| b.score.total_cmp(&a.score));
+        scores
+    }
+
+    /// Whether a header would be assigned on its title alone (used to find the header row).
+    pub fn is_confident(&self, header: &str) -> bool {
+        let scores = self.score(header);
+        match scores.as_slice() {
+            [] => false,
+            [best, rest @ ..] => {
+                best.tier.rank() <= Tier::Alias.rank()
+                    || (best.score >= AUTO_SCORE && rest.first().is_none_or(|s| best.score - s.score >= MARGIN))
+            }
+        }
+    }
+
+    /// The schema the matcher scores against.
+    pub fn schema(&self) -> &Schema {
+        self.schema
+    }
+}
+
+fn strip_role(h: &str) -> Option<String> {
+    let (first, rest) = h.split_once(' ')?;
+    lexicon::ROLE_PREFIXES.contains(&first).then(|| rest.to_owned())
+}
+
+fn type_supported(kind: AttributeType, profile: &ContentProfile) -> Result<(), String> {
+    if profile.values < MIN_EVIDENCE {
+        return Ok(());
+    }
+    let (share, what) = match kind {
+        AttributeType::Email => (profile.email, "email addresses"),
+        AttributeType::Date => (profile.date.max(profile.number), "dates"),
+        AttributeType::Number | AttributeType::Integer => (profile.number, "numbers"),
+        _ => return Ok(()),
+    };
+    if share >= 0.5 {
+        Ok(())
+    } else {
+        Err(format!("only {:.0}% of the sampled values look like {what}", share * 100.0))
+    }
+}
+
+struct Candidate {
+    column: usize,
+    attribute: usize,
+    tier: Tier,
+    score: f64,
+}
+
+/// Matches columns to attributes.
+///
+/// `headers` and `profiles` have one entry per column. `forced` columns are taken as given.
+///
+/// # Errors
+/// [`ErrorKind::InvalidMapping`] when `forced` names a column outside the sheet, an unknown
+/// attribute, or the same attribute for two columns.
+pub fn match_columns(
+    matcher: &Matcher<'_>,
+    headers: &[String],
+    profiles: &[ContentProfile],
+    saved: &SavedMappings,
+    forced: Option<&Mapping>,
+) -> Result<Vec<ColumnMatch>> {
+    let schema = matcher.schema();
+    let width = headers.len();
+    let mut assigned_col: Vec<Option<(usize, Tier, f64)>> = vec![None; width];
+    let mut forced_col = vec![false; width];
+    let mut taken = vec![false; schema.attributes.len()];
+
+    if let Some(mapping) = forced {
+        for entry in &mapping.columns {
+            let col = column_index(&entry.column).filter(|&c| c < width).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidMapping,
+                    format!(
+                        "the mapping names column `{}`, but the sheet's columns run from A to {}",
+                        entry.column,
+                        column_letter(width.saturating_sub(1))
+                    ),
+                )
+            })?;
+            forced_col[col] = true;
+            let Some(key) = &entry.attribute else {
+                continue;
+            };
+            let attr = schema.index_of(key).ok_or_else(|| {
+                let keys: Vec<&str> = schema.attributes.iter().map(|a| a.key.as_str()).collect();
+                Error::new(
+                    ErrorKind::InvalidMapping,
+                    format!("the mapping assigns column {} to `{key}`, which is not an attribute of the group; use one of {}", entry.column, keys.join(", ")),
+                )
+            })?;
+            if taken[attr] {
+                return Err(Error::new(
+                    ErrorKind::InvalidMapping,
+                    format!("the mapping assigns `{key}` to more than one column; map each attribute to one column"),
+                ));
+            }
+            taken[attr] = true;
+            assigned_col[col] = Some((attr, Tier::User, 1.0));
+        }
+    }
+
+    let mut scores: Vec<Vec<Score>> = headers.iter().map(|h| matcher.score(h)).collect();
+    let mut uncertain: Vec<Option<String>> = vec![None; width];
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for (col, header) in headers.iter().enumerate() {
+        if forced_col[col] {
+            continue;
+        }
+        let profile = profiles.get(col).copied().unwrap_or_default();
+        let normalized = normalize(header);
+        if let Some(choice) = saved.0.get(&normalized) {
+            match choice.as_deref().and_then(|k| schema.index_of(k)) {
+                Some(attr) => candidates.push(Candidate { column: col, attribute: attr, tier: Tier::Saved, score: 1.0 }),
+                None if choice.is_none() => forced_col[col] = true,
+                None => {}
+            }
+            if choice.is_none() {
+                continue;
+            }
+        }
+        let col_scores = scores.get_mut(col).map(std::mem::take).unwrap_or_default();
+        let mut kept: Vec<Score> = Vec::new();
+        for s in col_scores {
+            let kind = schema.attributes.get(s.attribute).map_or(AttributeType::Text, |a| a.kind);
+            match type_supported(kind, &profile) {
+                Ok(()) => kept.push(s),
+                Err(reason) => {
+                    let key = schema.attributes.get(s.attribute).map_or("", |a| a.key.as_str());
+                    if uncertain[col].is_none() && s.score >= AUTO_SCORE {
+                        uncertain[col] = Some(format!("the header suggests `{key}`, but {reason}"));
+                    }
+                    kept.push(Score { score: s.score * 0.5, ..s });
+                }
+            }
+        }
+        kept.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let confident = |s: &Score| s.tier.rank() <= Tier::Alias.rank() && s.score >= AUTO_SCORE;
+        if let Some(best) = kept.first() {
+            let second = kept.get(1).map_or(0.0, |s| s.score);
+            if confident(best) || (best.score >= AUTO_SCORE && best.score - second >= MARGIN) {
+                candidates.push(Candidate { column: col, attribute: best.attribute, tier: best.tier, score: best.score });
+            } else if best.score >= AUTO_SCORE && uncertain[col].is_none() {
+                let other = kept.get(1).and_then(|s| schema.attributes.get(s.attribute)).map_or("", |a| a.key.as_str());
+                uncertain[col] = Some(format!("the header fits `{}` and `{other}` almost equally", schema.attributes.get(best.attribute).map_or("", |a| a.key.as_str())));
+            }
+        }
+        if let Some(s) = scores.get_mut(col) {
+            *s = kept;
+        }
+    }
+
+    // Content: a column of addresses is the email, when its header says nothing else.
+    if let Some(email_attr) = schema.index_of(standard::EMAIL) {
+        let header_email = candidates.iter().any(|c| c.attribute == email_attr) || taken[email_attr];
+        let content: Vec<usize> = (0..width)
+            .filter(|&c| !forced_col[c] && !candidates.iter().any(|x| x.column == c))
+            .filter(|&c| !headers.get(c).is_some_and(|h| lexicon::has_veto(&normalize(h))))
+            .filter(|&c| profiles.get(c).is_some_and(|p| p.values >= MIN_EVIDENCE && p.email >= 0.9))
+            .collect();
+        for &col in &content {
+            let share = profiles.get(col).map_or(0.0, |p| p.email);
+            let score = 0.9 * share;
+            if !header_email && content.len() == 1 {
+                candidates.push(Candidate { column: col, attribute: email_attr, tier: Tier::Content, score });
+            } else if let Some(s) = scores.get_mut(col) {
+                s.push(Score { attribute: email_attr, tier: Tier::Content, score: score.min(0.8) });
+                if uncertain[col].is_none() {
+                    uncertain[col] = Some("its values are email addresses, but another column is (or could be) the recipient's email".to_owned());
+                }
+            }
+        }
+    }
+
+    // One-to-one: best tier, then best score, then leftmost column.
+    candidates.sort_by(|a, b| {
+        a.tier
+            .rank()
+            .cmp(&b.tier.rank())
+            .then(b.score.total_cmp(&a.score))
+            .then(a.column.cmp(&b.column))
+    });
+    for c in &candidates {
+        if assigned_col[c.column].is_none() && !taken[c.attribute] {
+            assigned_col[c.column] = Some((c.attribute, c.tier, c.score));
+            taken[c.attribute] = true;
+        } else if assigned_col[c.column].is_none() {
+            if let Some(s) = scores.get_mut(c.column) {
+                if !s.iter().any(|x| x.attribute == c.attribute) {
+                    s.push(Score { attribute: c.attribute, tier: c.tier, score: c.score });
+                }
+            }
+            if uncertain[c.column].is_none() {
+                let key = schema.attributes.get(c.attribute).map_or("", |a| a.key.as_str());
+                uncertain[c.column] = Some(format!("`{key}` is already matched to another column"));
+            }
+        }
+    }
+
+    let mut out = Vec::with_capacity(width);
+    for (col, header) in headers.iter().enumerate() {
+        let assigned = assigned_col[col];
+        let mut alternatives: Vec<Alternative> = scores
+            .get(col)
+            .map(|s| {
+                s.iter()
+                    .filter(|s| assigned.is_none_or(|(a, _, _)| a != s.attribute))
+                    .filter(|s| s.score >= SUGGEST_SCORE * 0.5)
+                    .filter_map(|s| {
+                        Some(Alternative {
+                            attribute: schema.attributes.get(s.attribute)?.key.clone(),
+                            score: round3(s.score),
+                            tier: s.tier,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        alternatives.sort_by(|a, b| b.score.total_cmp(&a.score));
+        alternatives.dedup_by(|a, b| a.attribute == b.attribute);
+        alternatives.truncate(3);
+        let (attribute, tier, score) = match assigned {
+            Some((attr, tier, score)) => (schema.attributes.get(attr).map(|a| a.key.clone()), tier, score),
+            None if forced_col[col] => (None, Tier::User, 1.0),
+            None => (None, Tier::None, alternatives.first().map_or(0.0, |a| a.score)),
+        };
+        let uncertain = if attribute.is_none() && !forced_col[col] {
+            uncertain[col].take().or_else(|| {
+                alternatives
+                    .first()
+                    .filter(|a| a.score >= 0.6)
+                    .map(|a| format!("the header is close to `{}` but not close enough to be sure", a.attribute))
+            })
+        } else {
+            None
+        };
+        out.push(ColumnMatch {
+            index: col,
+            letter: column_letter(col),
+            header: header.clone(),
+            attribute,
+            tier,
+            score: round3(score),
+            alternatives,
+            uncertain,
+        });
+    }
+    Ok(out)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::group::Group;
+
+    fn schema() -> Schema {
+        let g = Group::from_json(r#"{"name":"t","attributes":[
+            {"key":"grade","label":"Grade","type":"enum","values":["Pass","Merit"],"aliases":["result"]},
+            {"key":"hours","label":"Course Hours","type":"number"}]}"#);
+        g.and_then(|g| g.schema()).unwrap_or_else(|e| unreachable!("{e}"))
+    }
+
+    fn attrs(headers: &[&str]) -> Vec<Option<String>> {
+        let schema = schema();
+        let matcher = Matcher::new(&schema);
+        let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+        let profiles = vec![ContentProfile::default(); headers.len()];
+        match_columns(&matcher, &headers, &profiles, &SavedMappings::default(), None)
+            .map(|cols| cols.into_iter().map(|c| c.attribute).collect())
+            .unwrap_or_default()
+    }
+
+    fn keys(v: &[Option<&str>]) -> Vec<Option<String>> {
+        v.iter().map(|k| k.map(str::to_owned)).collect()
+    }
+
+    #[test]
+    fn multilingual_titles_match() {
+        assert_eq!(
+            attrs(&["Vorname", "Nachname", "Courriel", "Fecha de emisión", "Gültig bis", "E-mail Address"]),
+            keys(&[Some("first_name"), Some("last_name"), Some("email"), Some("issued_on"), Some("expires_on"), None])
+        );
+        assert_eq!(
+            attrs(&["Voornaam", "Achternaam", "E-mailadres", "Data de emissão", "Validade", "Result", "Course hours"]),
+            keys(&[Some("first_name"), Some("last_name"), Some("email"), Some("issued_on"), Some("expires_on"), Some("grade"), Some("hours")])
+        );
+    }
+
+    #[test]
+    fn lookalikes_stay_unmapped() {
+        assert_eq!(
+            attrs(&["Full Name", "Email", "Email consent", "Manager email", "Buyer Email", "Employee ID", "Registration date"]),
+            keys(&[Some("name"), Some("email"), None, None, None, None, None])
+        );
+    }
+
+    #[test]
+    fn first_and_last_are_not_swapped_and_typos_match() {
+        assert_eq!(attrs(&["Last Name", "First Name", "Emial Adress"]), keys(&[Some("last_name"), Some("first_name"), Some("email")]));
+    }
+
+    #[test]
+    fn content_finds_the_email_and_vetoes_wrong_types() {
+        let schema = schema();
+        let matcher = Matcher::new(&schema);
+        let headers: Vec<String> = ["Name", "SIS Login ID", "Email"].iter().map(|s| (*s).to_owned()).collect();
+        let emails = ["a@x.org", "b@y.org", "c@z.org"];
+        let yes = ["Yes", "No", "Yes"];
+        let profiles = vec![ContentProfile::default(), ContentProfile::of(emails), ContentProfile::of(yes)];
+        let cols = match_columns(&matcher, &headers, &profiles, &SavedMappings::default(), None).unwrap_or_default();
+        let got: Vec<(Option<&str>, Tier)> = cols.iter().map(|c| (c.attribute.as_deref(), c.tier)).collect();
+        assert_eq!(got, vec![(Some("name"), Tier::Exact), (Some("email"), Tier::Content), (None, Tier::None)]);
+        assert!(cols[2].uncertain.as_deref().is_some_and(|u| u.contains("email addresses")), "{:?}", cols[2]);
+    }
+
+    #[test]
+    fn saved_and_forced_mappings_win() {
+        let schema = schema();
+        let matcher = Matcher::new(&schema);
+        let headers: Vec<String> = ["Teilnehmende Person", "Adresse", "Note"].iter().map(|s| (*s).to_owned()).collect();
+        let profiles = vec![ContentProfile::default(); 3];
+        let mut saved = SavedMappings::default();
+        saved.0.insert("teilnehmende person".into(), Some("name".into()));
+        let forced = Mapping { columns: vec![MappingEntry { column: "B".into(), attribute: Some("email".into()) }, MappingEntry { column: "C".into(), attribute: None }] };
+        let cols = match_columns(&matcher, &headers, &profiles, &saved, Some(&forced)).unwrap_or_default();
+        let got: Vec<(Option<&str>, Tier)> = cols.iter().map(|c| (c.attribute.as_deref(), c.tier)).collect();
+        assert_eq!(got, vec![(Some("name"), Tier::Saved), (Some("email"), Tier::User), (None, Tier::User)]);
+        let bad = Mapping { columns: vec![MappingEntry { column: "Z".into(), attribute: Some("email".into()) }] };
+        assert_eq!(match_columns(&matcher, &headers, &profiles, &saved, Some(&bad)).map_err(|e| e.kind()).err(), Some(ErrorKind::InvalidMapping));
+    }
+}

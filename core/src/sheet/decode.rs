@@ -1,0 +1,188 @@
+//! Turning the bytes of a text file into text without losing or inventing characters.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A text encoding conferral recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TextEncoding {
+    /// UTF-8.
+    #[serde(rename = "UTF-8")]
+    Utf8,
+    /// UTF-16, little endian.
+    #[serde(rename = "UTF-16LE")]
+    Utf16Le,
+    /// UTF-16, big endian.
+    #[serde(rename = "UTF-16BE")]
+    Utf16Be,
+    /// Windows-1252 (a superset of ISO-8859-1), the usual encoding of CSVs saved by Excel on Windows.
+    #[serde(rename = "windows-1252")]
+    Windows1252,
+}
+
+impl TextEncoding {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf16Le => "UTF-16LE",
+            TextEncoding::Utf16Be => "UTF-16BE",
+            TextEncoding::Windows1252 => "windows-1252",
+        }
+    }
+}
+
+/// Text decoded from a file, and how.
+#[derive(Debug, Clone)]
+pub struct Decoded<'a> {
+    /// The text, without a byte order mark.
+    pub text: Cow<'a, str>,
+    /// The encoding used.
+    pub encoding: TextEncoding,
+    /// Whether the file started with a byte order mark.
+    pub bom: bool,
+    /// Set when the file was not valid UTF-8 and Windows-1252 was used instead: the 1-based
+    /// line of the first byte that is not UTF-8.
+    pub fallback_line: Option<usize>,
+    /// Number of malformed UTF-16 units replaced by U+FFFD (reported as a finding).
+    pub replaced: usize,
+}
+
+/// Decodes text, choosing the encoding from a byte order mark, from the pattern of zero bytes
+/// (UTF-16 without a mark), by strict UTF-8, and otherwise falling back to Windows-1252.
+///
+/// # Errors
+/// [`ErrorKind::UnsupportedFormat`] when the bytes are binary (zero bytes outside UTF-16).
+pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return Ok(utf8_or_fallback(rest, true));
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return Ok(utf16(rest, TextEncoding::Utf16Le, true));
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return Ok(utf16(rest, TextEncoding::Utf16Be, true));
+    }
+    if let Some(encoding) = sniff_utf16(bytes) {
+        return Ok(utf16(bytes, encoding, false));
+    }
+    if memchr::memchr(0, bytes).is_some() {
+        return Err(Error::new(
+            ErrorKind::UnsupportedFormat,
+            "the file is neither a workbook nor text (it contains binary data); upload a CSV, XLSX, XLS, XLSB or ODS file",
+        ));
+    }
+    Ok(utf8_or_fallback(bytes, false))
+}
+
+fn utf8_or_fallback(bytes: &[u8], bom: bool) -> Decoded<'_> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Decoded {
+            text: Cow::Borrowed(text),
+            encoding: TextEncoding::Utf8,
+            bom,
+            fallback_line: None,
+            replaced: 0,
+        },
+        Err(e) => {
+            let offset = e.valid_up_to();
+            let line = 1 + bytes
+                .get(..offset)
+                .map_or(0, |head| memchr::memchr_iter(b'\n', head).count());
+            // WHATWG windows-1252 maps every byte to a character, so this never replaces.
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            Decoded {
+                text: Cow::Owned(text.into_owned()),
+                encoding: TextEncoding::Windows1252,
+                bom,
+                fallback_line: Some(line),
+                replaced: 0,
+            }
+        }
+    }
+}
+
+fn utf16(bytes: &[u8], encoding: TextEncoding, bom: bool) -> Decoded<'_> {
+    let codec = match encoding {
+        TextEncoding::Utf16Be => encoding_rs::UTF_16BE,
+        _ => encoding_rs::UTF_16LE,
+    };
+    let (text, had_errors) = codec.decode_without_bom_handling(bytes);
+    let replaced = if had_errors {
+        text.chars().filter(|&c| c == '\u{FFFD}').count()
+    } else {
+        0
+    };
+    Decoded {
+        text: Cow::Owned(text.into_owned()),
+        encoding,
+        bom,
+        fallback_line: None,
+        replaced,
+    }
+}
+
+/// UTF-16 without a byte order mark shows as a zero in every other byte for Latin text.
+fn sniff_utf16(bytes: &[u8]) -> Option<TextEncoding> {
+    let sample = bytes.get(..bytes.len().min(4096) & !1)?;
+    if sample.len() < 4 {
+        return None;
+    }
+    let pairs = sample.len() / 2;
+    let (mut even_zero, mut odd_zero) = (0usize, 0usize);
+    for pair in sample.chunks_exact(2) {
+        if let [a, b] = pair {
+            even_zero += usize::from(*a == 0);
+            odd_zero += usize::from(*b == 0);
+        }
+    }
+    if odd_zero * 10 >= pairs * 7 && even_zero * 10 <= pairs {
+        Some(TextEncoding::Utf16Le)
+    } else if even_zero * 10 >= pairs * 7 && odd_zero * 10 <= pairs {
+        Some(TextEncoding::Utf16Be)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(text: &str, le: bool) -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+            .collect()
+    }
+
+    #[test]
+    fn boms_and_sniffing() -> Result<()> {
+        let d = decode(b"\xEF\xBB\xBFname\n")?;
+        assert_eq!((d.text.as_ref(), d.encoding, d.bom), ("name\n", TextEncoding::Utf8, true));
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(enc("Zoë;mail\r\n", true));
+        let d = decode(&le)?;
+        assert_eq!((d.text.as_ref(), d.encoding), ("Zoë;mail\r\n", TextEncoding::Utf16Le));
+        let be = enc("name,email\nZoë,z@x.org\n", false);
+        let d = decode(&be)?;
+        assert_eq!((d.text.as_ref(), d.encoding, d.bom), ("name,email\nZoë,z@x.org\n", TextEncoding::Utf16Be, false));
+        Ok(())
+    }
+
+    #[test]
+    fn windows_1252_fallback_names_the_line() -> Result<()> {
+        let d = decode(b"name\nZo\xEB M\xFCller\n")?;
+        assert_eq!(d.text.as_ref(), "name\nZoë Müller\n");
+        assert_eq!((d.encoding, d.fallback_line), (TextEncoding::Windows1252, Some(2)));
+        assert!(!d.text.contains('\u{FFFD}'));
+        Ok(())
+    }
+
+    #[test]
+    fn binary_is_refused() {
+        assert_eq!(decode(b"\x01\x02\x00\x05\xff\x00\x00\x13").map(|_| ()).map_err(|e| e.kind()), Err(ErrorKind::UnsupportedFormat));
+    }
+}

@@ -1,0 +1,275 @@
+//! Structural checks of workbook files made before calamine parses them.
+//!
+//! calamine trusts sizes and counts declared inside a file: a `uniqueCount` in
+//! `sharedStrings.xml`, an XLS `DIMENSIONS` record, a zip entry's size, ODS repeat counts.
+//! A tiny hostile file can declare billions and make the process allocate until it aborts,
+//! which no `catch_unwind` can stop. These checks read the declarations first and refuse
+//! the file with a clear error.
+
+use std::io::{Cursor, Read};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::limits::Limits;
+
+const HEAD_BYTES: usize = 8 * 1024;
+
+fn limit(message: String) -> Error {
+    Error::new(ErrorKind::LimitExceeded, message)
+}
+
+fn malformed(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::MalformedFile, message)
+}
+
+/// Checks every part of a zipped workbook: declared and real decompressed sizes, compression
+/// ratio, and the counts the parts declare.
+pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| malformed("the workbook's zip directory cannot be read; the file may be truncated").with_source(e))?;
+    let mut total: u64 = 0;
+    let mut chunk = vec![0u8; 64 * 1024];
+    for index in 0..archive.len() {
+        let mut part = archive.by_index(index).map_err(|e| {
+            malformed("a part of the workbook cannot be opened; the file may be damaged or encrypted").with_source(e)
+        })?;
+        let name = String::from_utf8_lossy(part.name_raw()).into_owned();
+        let declared = part.size();
+        if declared > limits.max_part_bytes {
+            return Err(limit(format!(
+                "workbook part `{name}` declares {declared} bytes, over the limit of {} bytes",
+                limits.max_part_bytes
+            )));
+        }
+        let cap = declared.min(limits.max_part_bytes);
+        let mut head: Vec<u8> = Vec::new();
+        let mut seen: u64 = 0;
+        loop {
+            let n = part.read(&mut chunk).map_err(|e| {
+                malformed(format!("workbook part `{name}` cannot be decompressed; the file is damaged")).with_source(e)
+            })?;
+            if n == 0 {
+                break;
+            }
+            seen += n as u64;
+            if seen > cap {
+                return Err(malformed(format!(
+                    "workbook part `{name}` holds more data than its zip entry declares ({declared} bytes); the file is damaged or crafted"
+                )));
+            }
+            if head.len() < HEAD_BYTES {
+                let take = (HEAD_BYTES - head.len()).min(n);
+                head.extend_from_slice(chunk.get(..take).unwrap_or_default());
+            }
+        }
+        let compressed = part.compressed_size().max(1);
+        if seen > 1024 * 1024 && seen / compressed > limits.max_compression_ratio {
+            return Err(limit(format!(
+                "workbook part `{name}` expands {}-fold ({compressed} to {seen} bytes), over the limit of {}",
+                seen / compressed,
+                limits.max_compression_ratio
+            )));
+        }
+        total += seen;
+        if total > limits.max_decompressed_bytes {
+            return Err(limit(format!(
+                "the workbook decompresses to more than {} bytes, over the limit",
+                limits.max_decompressed_bytes
+            )));
+        }
+        if name.ends_with("sharedStrings.xml") {
+            if let Some(count) = attribute_number(&head, b"uniqueCount=") {
+                // An `<si/>` takes at least five bytes, so a truthful count is bounded by the size.
+                if count > limits.max_shared_strings || count > seen / 5 + 1 {
+                    return Err(limit(format!(
+                        "the workbook declares {count} shared strings in {seen} bytes; at most {} are accepted and the part cannot hold that many",
+                        limits.max_shared_strings
+                    )));
+                }
+            }
+        }
+        if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
+            if let Some((rows, cols)) = dimension(&head) {
+                check_extent(&name, rows, cols, limits)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_extent(what: &str, rows: u64, cols: u64, limits: &Limits) -> Result<()> {
+    if cols > u64::from(limits.max_columns) {
+        return Err(limit(format!(
+            "sheet `{what}` spans {cols} columns, over the limit of {}; delete the unused columns at the right",
+            limits.max_columns
+        )));
+    }
+    if rows > limits.max_rows.saturating_add(1_000) {
+        return Err(limit(format!(
+            "sheet `{what}` spans {rows} rows, over the limit of {}; split the roster or delete the unused rows at the bottom",
+            limits.max_rows
+        )));
+    }
+    Ok(())
+}
+
+/// Reads the number after `attr` (e.g. `uniqueCount=`) in an XML head, ignoring quotes.
+fn attribute_number(head: &[u8], attr: &[u8]) -> Option<u64> {
+    let at = memchr::memmem::find(head, attr)? + attr.len();
+    let rest = head.get(at..)?;
+    let quote = *rest.first()?;
+    let digits: Vec<u8> = rest
+        .get(1..)?
+        .iter()
+        .copied()
+        .take_while(|&b| b != quote)
+        .collect();
+    let text = std::str::from_utf8(&digits).ok()?;
+    // A number too large for u64 is as hostile as a huge one.
+    Some(text.trim().parse::<u64>().unwrap_or(u64::MAX))
+}
+
+/// Rows and columns spanned by a worksheet's `<dimension ref="A1:F20"/>`.
+fn dimension(head: &[u8]) -> Option<(u64, u64)> {
+    let at = memchr::memmem::find(head, b"<dimension")?;
+    let rest = head.get(at..)?;
+    let r = memchr::memmem::find(rest, b"ref=\"")? + 5;
+    let body = rest.get(r..)?;
+    let end = memchr::memchr(b'"', body)?;
+    let text = std::str::from_utf8(body.get(..end)?).ok()?;
+    let (a, b) = text.split_once(':').unwrap_or((text, text));
+    let (r1, c1) = cell_reference(a)?;
+    let (r2, c2) = cell_reference(b)?;
+    Some((r2.saturating_sub(r1) + 1, c2.saturating_sub(c1) + 1))
+}
+
+/// Parses `XFD1048576` into a 1-based (row, column), saturating instead of overflowing.
+pub(crate) fn cell_reference(text: &str) -> Option<(u64, u64)> {
+    let text = text.trim().trim_start_matches('$');
+    let letters = text.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let (col, row) = text.split_at(letters);
+    let row = row.trim_start_matches('$');
+    if col.is_empty() || row.is_empty() || !row.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let col = col.bytes().fold(0u64, |acc, b| {
+        acc.saturating_mul(26)
+            .saturating_add(u64::from(b.to_ascii_uppercase() - b'A' + 1))
+    });
+    let row = row.parse::<u64>().unwrap_or(u64::MAX);
+    Some((row, col))
+}
+
+/// Checks an XLS (BIFF8) workbook: encryption and each sheet's declared dimensions.
+pub(crate) fn check_xls(bytes: &[u8], limits: &Limits) -> Result<()> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
+        .map_err(|e| malformed("the XLS file's structure cannot be read; it may be truncated").with_source(e))?;
+    let stream_name = if file.is_stream("/Workbook") { "/Workbook" } else { "/Book" };
+    let size = file.entry(stream_name).map(|e| e.len()).unwrap_or(0);
+    if size > limits.max_part_bytes {
+        return Err(limit(format!("the XLS workbook stream has {size} bytes, over the limit of {}", limits.max_part_bytes)));
+    }
+    let mut stream = file
+        .open_stream(stream_name)
+        .map_err(|e| malformed("the XLS file has no readable workbook stream").with_source(e))?;
+    let mut data = Vec::new();
+    stream
+        .read_to_end(&mut data)
+        .map_err(|e| malformed("the XLS workbook stream cannot be read; the file is damaged").with_source(e))?;
+    let mut at = 0usize;
+    while let Some(header) = data.get(at..at + 4) {
+        let kind = u16::from_le_bytes([header.first().copied().unwrap_or(0), header.get(1).copied().unwrap_or(0)]);
+        let len = usize::from(u16::from_le_bytes([header.get(2).copied().unwrap_or(0), header.get(3).copied().unwrap_or(0)]));
+        let body = data.get(at + 4..at + 4 + len).unwrap_or_default();
+        match kind {
+            0x002F => {
+                return Err(Error::new(
+                    ErrorKind::Encrypted,
+                    "the workbook is protected with a password; remove the password in Excel and upload it again",
+                ));
+            }
+            0x0200 if body.len() >= 14 => {
+                let u32_at = |i: usize| {
+                    body.get(i..i + 4)
+                        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                };
+                let u16_at = |i: usize| body.get(i..i + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+                let rows = u64::from(u32_at(4).saturating_sub(u32_at(0)));
+                let cols = u64::from(u16_at(10).saturating_sub(u16_at(8)));
+                check_extent("of the XLS workbook", rows, cols, limits)?;
+            }
+            _ => {}
+        }
+        at += 4 + len;
+    }
+    Ok(())
+}
+
+/// Checks an ODS `content.xml`: repeat counts of rows and cells that hold data.
+pub(crate) fn check_ods(bytes: &[u8], limits: &Limits) -> Result<()> {
+    use quick_xml::events::Event;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| malformed("the ODS zip directory cannot be read").with_source(e))?;
+    let content = archive
+        .by_name("content.xml")
+        .map_err(|e| malformed("the ODS file has no content.xml").with_source(e))?;
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let mut buf = Vec::new();
+    let mut row: u64 = 0;
+    let mut cells: u64 = 0;
+    let repeat = |e: &quick_xml::events::BytesStart<'_>, name: &str| -> u64 {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == name)
+            .and_then(|a| a.value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+    };
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.local_name().as_ref() {
+                "table" => row = 0,
+                "table-row" => row = row.saturating_add(repeat(&e, "table:number-rows-repeated")),
+                "table-cell" | "covered-table-cell" => {
+                    let has_value = e
+                        .attributes()
+                        .flatten()
+                        .any(|a| a.key.as_ref() == "office:value-type");
+                    if has_value {
+                        let n = repeat(&e, "table:number-columns-repeated");
+                        if n > u64::from(limits.max_columns) || row > limits.max_rows.saturating_add(1_000) {
+                            return Err(limit(format!(
+                                "the spreadsheet repeats a value {n} times across columns at row {row}, beyond the limits of {} columns and {} rows",
+                                limits.max_columns, limits.max_rows
+                            )));
+                        }
+                        cells = cells.saturating_add(n);
+                    }
+                }
+                _ => {}
+            },
+            Ok(Event::Eof) => break,
+            Err(e) => return Err(malformed("the ODS content.xml is not well-formed XML").with_source(e)),
+            _ => {}
+        }
+        buf.clear();
+    }
+    let max_cells = limits.max_rows.saturating_mul(u64::from(limits.max_columns).min(64));
+    if cells > max_cells {
+        return Err(limit(format!("the spreadsheet holds {cells} cells, over the limit of {max_cells}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_saturate() {
+        assert_eq!(cell_reference("XFD1048576"), Some((1_048_576, 16_384)));
+        assert_eq!(cell_reference("$B$7"), Some((7, 2)));
+        assert_eq!(cell_reference("A99999999999999999999999"), Some((u64::MAX, 1)));
+        assert_eq!(cell_reference("7"), None);
+        assert_eq!(dimension(br#"<worksheet><dimension ref="A1:XFD1048576"/>"#), Some((1_048_576, 16_384)));
+        assert_eq!(attribute_number(br#"<sst count="5" uniqueCount="2000000000">"#, b"uniqueCount="), Some(2_000_000_000));
+    }
+}

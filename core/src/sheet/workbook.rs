@@ -1,0 +1,249 @@
+//! Workbooks (XLSX, XLSM, XLSB, XLS, ODS) read through calamine, after the pre-scan.
+
+use std::io::Cursor;
+
+use calamine::{Data, DataRef, Reader, SheetType, SheetVisible};
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::{Grid, SheetInfo, SourceFormat, Value, column_letter, prescan};
+use crate::error::{Error, ErrorKind, Result};
+use crate::limits::Limits;
+
+/// A workbook sheet read into a grid.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkbookSheet {
+    /// Every sheet of the workbook.
+    pub sheets: Vec<SheetInfo>,
+    /// The sheet read.
+    pub name: String,
+    /// Its cells.
+    pub grid: Grid,
+}
+
+fn malformed(format: SourceFormat, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::new(
+        ErrorKind::MalformedFile,
+        format!("the {} workbook cannot be read; it may be damaged", format.as_str().to_uppercase()),
+    )
+    .with_source(e)
+}
+
+/// Reads the named sheet, or the first visible worksheet with data.
+pub(crate) fn read(
+    bytes: &[u8],
+    format: SourceFormat,
+    sheet: Option<&str>,
+    limits: &Limits,
+) -> Result<WorkbookSheet> {
+    match format {
+        SourceFormat::Xlsx | SourceFormat::Xlsm | SourceFormat::Xlsb | SourceFormat::Ods => {
+            prescan::check_zip(bytes, limits)?;
+        }
+        SourceFormat::Xls => prescan::check_xls(bytes, limits)?,
+        SourceFormat::Csv => {}
+    }
+    if format == SourceFormat::Ods {
+        prescan::check_ods(bytes, limits)?;
+    }
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
+        calamine::Error::Xls(calamine::XlsError::Password) | calamine::Error::Xlsx(calamine::XlsxError::Password) => {
+            Error::new(ErrorKind::Encrypted, "the workbook is protected with a password; remove it and upload again")
+        }
+        other => malformed(format, other),
+    })?;
+    let sheets: Vec<SheetInfo> = workbook
+        .sheets_metadata()
+        .iter()
+        .map(|s| SheetInfo {
+            name: s.name.clone(),
+            visible: s.visible == SheetVisible::Visible,
+            worksheet: s.typ == SheetType::WorkSheet,
+        })
+        .collect();
+    if let Some(wanted) = sheet {
+        let found = sheets
+            .iter()
+            .find(|s| s.name == wanted)
+            .or_else(|| sheets.iter().find(|s| s.name.trim().eq_ignore_ascii_case(wanted.trim())))
+            .ok_or_else(|| {
+                let names: Vec<String> = sheets.iter().map(|s| format!("`{}`", s.name)).collect();
+                Error::new(
+                    ErrorKind::SheetNotFound,
+                    format!("the workbook has no sheet `{wanted}`; its sheets are {}", names.join(", ")),
+                )
+            })?;
+        let name = found.name.clone();
+        let grid = read_grid(&mut workbook, format, &name, limits)?;
+        return Ok(WorkbookSheet { sheets, name, grid });
+    }
+    // Visible worksheets first, in workbook order; hidden ones only if no visible one has data.
+    let mut order: Vec<&SheetInfo> = sheets.iter().filter(|s| s.worksheet && s.visible).collect();
+    order.extend(sheets.iter().filter(|s| s.worksheet && !s.visible));
+    for info in order {
+        let grid = read_grid(&mut workbook, format, &info.name, limits)?;
+        if grid.has_data() {
+            return Ok(WorkbookSheet { name: info.name.clone(), sheets, grid });
+        }
+    }
+    Err(Error::new(ErrorKind::EmptyFile, "no sheet of the workbook holds any data"))
+}
+
+fn read_grid(
+    workbook: &mut calamine::Sheets<Cursor<&[u8]>>,
+    format: SourceFormat,
+    name: &str,
+    limits: &Limits,
+) -> Result<Grid> {
+    let mut grid = Grid::default();
+    let mut merges: Vec<calamine::Dimensions> = Vec::new();
+    match workbook {
+        calamine::Sheets::Xlsx(xlsx) => {
+            merges = xlsx.merge_cells_by_sheet_name(name).unwrap_or_default();
+            let mut cells = xlsx.worksheet_cells_reader(name).map_err(|e| malformed(format, e))?;
+            while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
+                let (row, col) = cell.get_position();
+                place(&mut grid, row, col, from_data_ref(cell.get_value()), limits)?;
+            }
+        }
+        calamine::Sheets::Xlsb(xlsb) => {
+            let mut cells = xlsb.worksheet_cells_reader(name).map_err(|e| malformed(format, e))?;
+            while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
+                let (row, col) = cell.get_position();
+                place(&mut grid, row, col, from_data_ref(cell.get_value()), limits)?;
+            }
+        }
+        calamine::Sheets::Xls(xls) => {
+            merges = xls.merge_cells_by_sheet_name(name).unwrap_or_default();
+            let range = xls.worksheet_range(name).map_err(|e| malformed(format, e))?;
+            place_range(&mut grid, &range, limits)?;
+        }
+        calamine::Sheets::Ods(ods) => {
+            let range = ods.worksheet_range(name).map_err(|e| malformed(format, e))?;
+            place_range(&mut grid, &range, limits)?;
+        }
+    }
+    spread_merges(&mut grid, &merges);
+    Ok(grid)
+}
+
+fn place_range(grid: &mut Grid, range: &calamine::Range<Data>, limits: &Limits) -> Result<()> {
+    let Some((top, left)) = range.start() else {
+        return Ok(());
+    };
+    for (r, c, value) in range.used_cells() {
+        let row = top.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
+        let col = left.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
+        place(grid, row, col, from_data(value), limits)?;
+    }
+    Ok(())
+}
+
+fn place(grid: &mut Grid, row: u32, col: u32, value: Value, limits: &Limits) -> Result<()> {
+    if value == Value::Empty {
+        return Ok(());
+    }
+    let (row, col) = (row as usize, col as usize);
+    if col >= limits.max_columns as usize {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            format!(
+                "cell {}{} is beyond the limit of {} columns; delete the unused columns at the right",
+                column_letter(col),
+                row + 1,
+                limits.max_columns
+            ),
+        ));
+    }
+    if row as u64 > limits.max_rows.saturating_add(1_000) {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            format!(
+                "cell {}{} is beyond the limit of {} rows; split the roster or delete the unused rows",
+                column_letter(col),
+                row + 1,
+                limits.max_rows
+            ),
+        ));
+    }
+    if grid.rows.len() <= row {
+        grid.rows.resize_with(row + 1, Vec::new);
+    }
+    if let Some(cells) = grid.rows.get_mut(row) {
+        if cells.len() <= col {
+            cells.resize(col + 1, Value::Empty);
+        }
+        if let Some(slot) = cells.get_mut(col) {
+            *slot = value;
+        }
+    }
+    Ok(())
+}
+
+/// Copies each merged region's top-left value into the region's empty cells within the grid.
+fn spread_merges(grid: &mut Grid, merges: &[calamine::Dimensions]) {
+    for m in merges {
+        let (top, left) = (m.start.0 as usize, m.start.1 as usize);
+        let Some(value) = grid.rows.get(top).and_then(|r| r.get(left)).cloned() else {
+            continue;
+        };
+        let bottom = (m.end.0 as usize).min(grid.rows.len().saturating_sub(1));
+        let width = grid.width();
+        let right = (m.end.1 as usize).min(width.saturating_sub(1));
+        for row in grid.rows.iter_mut().take(bottom + 1).skip(top) {
+            if row.len() <= right {
+                row.resize(right + 1, Value::Empty);
+            }
+            for cell in row.iter_mut().take(right + 1).skip(left) {
+                if *cell == Value::Empty {
+                    *cell = value.clone();
+                }
+            }
+        }
+    }
+}
+
+fn excel_datetime(dt: &calamine::ExcelDateTime) -> Value {
+    if dt.is_duration() {
+        return Value::Number(dt.as_f64());
+    }
+    let (y, m, d, h, min, s, ms) = dt.to_ymd_hms_milli();
+    NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
+        .and_then(|date| date.and_hms_milli_opt(u32::from(h), u32::from(min), u32::from(s), u32::from(ms)))
+        .map_or_else(|| Value::Number(dt.as_f64()), Value::DateTime)
+}
+
+fn iso_datetime(text: &str) -> Value {
+    let parsed = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(|d| d.and_time(chrono::NaiveTime::MIN)));
+    parsed.map_or_else(|| Value::Text(text.to_owned()), Value::DateTime)
+}
+
+fn from_data_ref(value: &DataRef<'_>) -> Value {
+    match value {
+        DataRef::Empty => Value::Empty,
+        DataRef::Int(i) => Value::Number(*i as f64),
+        DataRef::Float(f) => Value::Number(*f),
+        DataRef::String(s) => Value::Text(s.clone()),
+        DataRef::SharedString(s) => Value::Text((*s).to_owned()),
+        DataRef::Bool(b) => Value::Bool(*b),
+        DataRef::DateTime(dt) => excel_datetime(dt),
+        DataRef::DateTimeIso(s) => iso_datetime(s),
+        DataRef::DurationIso(s) => Value::Text(s.clone()),
+        DataRef::Error(e) => Value::Error(e.to_string()),
+    }
+}
+
+fn from_data(value: &Data) -> Value {
+    match value {
+        Data::Empty => Value::Empty,
+        Data::Int(i) => Value::Number(*i as f64),
+        Data::Float(f) => Value::Number(*f),
+        Data::String(s) => Value::Text(s.clone()),
+        Data::Bool(b) => Value::Bool(*b),
+        Data::DateTime(dt) => excel_datetime(dt),
+        Data::DateTimeIso(s) => iso_datetime(s),
+        Data::DurationIso(s) => Value::Text(s.clone()),
+        Data::Error(e) => Value::Error(e.to_string()),
+    }
+}
