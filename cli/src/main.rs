@@ -1,1 +1,374 @@
-fn main() {}
+//! `conferral`: the command line of the conferral library.
+//!
+//! The commands, flags, JSON report and exit statuses are a contract other tools rely on:
+//! `analyze` exits 0 without error findings, 1 with error findings (the report is still
+//! printed), and 2 when the file could not be analysed (with `--json`, stdout then holds
+//! `{"error": {"kind": "...", "message": "..."}}`).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use conferral::{AnalyzeOptions, Group, Mapping, Progress, Report, SavedMappings, Severity};
+
+#[derive(Parser)]
+#[command(
+    name = "conferral",
+    version,
+    about = "Issue digital credentials in batches from a spreadsheet"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TemplateFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a roster template (CSV or XLSX) whose columns are the group's attributes.
+    Template {
+        /// Group definition (JSON).
+        #[arg(long)]
+        group: PathBuf,
+        /// Template format.
+        #[arg(long, value_enum)]
+        format: TemplateFormat,
+        /// File to write.
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Analyse a roster: find the header, match columns, validate every row.
+    Analyze {
+        /// Roster file: CSV/TSV/TXT, XLSX, XLSM, XLSB, XLS or ODS.
+        file: PathBuf,
+        /// Group definition (JSON).
+        #[arg(long)]
+        group: PathBuf,
+        /// Sheet to read (workbooks); by default the first visible sheet with data.
+        #[arg(long)]
+        sheet: Option<String>,
+        /// 1-based header row; detected when omitted.
+        #[arg(long)]
+        header_row: Option<u64>,
+        /// Column mapping (JSON): {"columns": [{"column": "A", "attribute": "name"}]}.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Saved mappings from earlier uploads (JSON object: normalised header to attribute or null).
+        #[arg(long)]
+        saved: Option<PathBuf>,
+        /// Include the normalised values of valid rows.
+        #[arg(long)]
+        records: bool,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Also write the findings as an error report (.csv or .xlsx, by extension).
+        #[arg(long)]
+        error_report: Option<PathBuf>,
+        /// Threads for validation (0: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    Core(#[from] conferral::Error),
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("`{0}` must end in .csv or .xlsx")]
+    ReportExtension(String),
+    #[error("the analysis stopped on an internal fault: {0}")]
+    Internal(String),
+}
+
+impl CliError {
+    fn kind(&self) -> &'static str {
+        match self {
+            CliError::Core(e) => e.kind().as_str(),
+            CliError::Read { .. } => "io",
+            CliError::Write { .. } => "io",
+            CliError::ReportExtension(_) => "usage",
+            CliError::Internal(_) => "internal",
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|source| CliError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|source| CliError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn load_group(path: &Path) -> Result<Group, CliError> {
+    let bytes = read(path)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let group = Group::from_json(&text)?;
+    group.schema()?;
+    Ok(group)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Template {
+            group,
+            format,
+            output,
+        } => match template(&group, format, &output) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Analyze {
+            file,
+            group,
+            sheet,
+            header_row,
+            mapping,
+            saved,
+            records,
+            json,
+            error_report,
+            threads,
+        } => {
+            let result = std::panic::catch_unwind(|| {
+                analyze(
+                    &file,
+                    &group,
+                    sheet,
+                    header_row,
+                    mapping.as_deref(),
+                    saved.as_deref(),
+                    records,
+                    threads,
+                    error_report.as_deref(),
+                )
+            })
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(CliError::Internal(what))
+            });
+            match result {
+                Ok(report) => {
+                    let shown = if json {
+                        print_json(&report)
+                    } else {
+                        print_human(&report, &file)
+                    };
+                    if let Err(e) = shown {
+                        eprintln!("error: cannot write the report: {e}");
+                        return ExitCode::from(2);
+                    }
+                    if report.has_errors() {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    if json {
+                        let body = serde_json::json!({"error": {"kind": e.kind(), "message": e.to_string()}});
+                        println!("{body}");
+                    } else {
+                        eprintln!("error: {e}");
+                    }
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+fn template(group: &Path, format: TemplateFormat, output: &Path) -> Result<(), CliError> {
+    let group = load_group(group)?;
+    let bytes = match format {
+        TemplateFormat::Csv => conferral::output::template::csv(&group)?,
+        TemplateFormat::Xlsx => conferral::output::template::xlsx(&group)?,
+    };
+    write(output, &bytes)?;
+    eprintln!("wrote {}", output.display());
+    Ok(())
+}
+
+#[expect(clippy::too_many_arguments, reason = "mirrors the command's flags")]
+fn analyze(
+    file: &Path,
+    group: &Path,
+    sheet: Option<String>,
+    header_row: Option<u64>,
+    mapping: Option<&Path>,
+    saved: Option<&Path>,
+    records: bool,
+    threads: usize,
+    error_report: Option<&Path>,
+) -> Result<Report, CliError> {
+    let group = load_group(group)?;
+    let mapping = match mapping {
+        Some(path) => Some(Mapping::from_json(&String::from_utf8_lossy(&read(path)?))?),
+        None => None,
+    };
+    let saved = match saved {
+        Some(path) => serde_json::from_slice::<SavedMappings>(&read(path)?).map_err(|e| {
+            conferral::Error::new(
+                conferral::ErrorKind::InvalidMapping,
+                "the saved mappings are not a JSON object of header to attribute",
+            )
+            .with_source(e)
+        })?,
+        None => SavedMappings::default(),
+    };
+    let bytes = read(file)?;
+    let options = AnalyzeOptions {
+        file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+        sheet,
+        header_row,
+        mapping,
+        saved,
+        records,
+        threads,
+        ..AnalyzeOptions::default()
+    };
+    let interactive = std::io::stderr().is_terminal();
+    let mut progress = |p: Progress| {
+        if interactive && p.rows > 0 {
+            eprint!("\ranalyzing: {} rows", p.rows);
+        }
+    };
+    let report = conferral::analyze_with_progress(&bytes, &group, &options, &mut progress)?;
+    if interactive && report.summary.rows >= 65_536 {
+        eprintln!();
+    }
+    if let Some(path) = error_report {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        let bytes = if name.ends_with(".csv") {
+            conferral::output::error_report::csv(&report)?
+        } else if name.ends_with(".xlsx") {
+            conferral::output::error_report::xlsx(&report)?
+        } else {
+            return Err(CliError::ReportExtension(path.display().to_string()));
+        };
+        write(path, &bytes)?;
+    }
+    Ok(report)
+}
+
+fn print_json(report: &Report) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)?;
+    out.flush()
+}
+
+fn print_human(report: &Report, file: &Path) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let s = &report.source;
+    let mut how = vec![s.format.as_str().to_uppercase()];
+    if let Some(e) = s.encoding {
+        how.push(e.as_str().to_owned());
+    }
+    if let Some(d) = &s.delimiter {
+        how.push(format!(
+            "delimiter {}",
+            if d == "\t" {
+                "tab".to_owned()
+            } else {
+                format!("`{d}`")
+            }
+        ));
+    }
+    if let Some(sheet) = &s.sheet {
+        how.push(format!("sheet `{sheet}`"));
+    }
+    how.push(format!("header on row {}", s.header_row));
+    writeln!(out, "{}: {}", file.display(), how.join(", "))?;
+    writeln!(out, "\ncolumns:")?;
+    for c in &report.columns {
+        let target = match (&c.attribute, c.alternatives.first()) {
+            (Some(a), _) => format!("-> {a} ({:?}, {:.2})", c.tier, c.score).to_lowercase(),
+            (None, Some(alt)) => {
+                format!("   not mapped (maybe {}, {:.2})", alt.attribute, alt.score)
+            }
+            (None, None) => "   not mapped".to_owned(),
+        };
+        writeln!(
+            out,
+            "  {:>3}  {:<34} {target}",
+            c.letter,
+            truncate(&c.header, 34)
+        )?;
+    }
+    let sum = &report.summary;
+    writeln!(
+        out,
+        "\n{} rows: {} valid, {} invalid; {} errors, {} warnings",
+        sum.rows, sum.valid, sum.invalid, sum.errors, sum.warnings
+    )?;
+    const SHOWN: usize = 25;
+    if !report.findings.is_empty() {
+        writeln!(out, "\nfindings:")?;
+    }
+    for f in report.findings.iter().take(SHOWN) {
+        let at = f
+            .cell
+            .clone()
+            .or_else(|| f.column.clone().map(|c| format!("col {c}")))
+            .unwrap_or_else(|| "file".to_owned());
+        let level = if f.severity == Severity::Error {
+            "error"
+        } else {
+            "warn "
+        };
+        writeln!(out, "  {level} {at:<8} {}: {}", f.code.as_str(), f.message)?;
+        writeln!(out, "  {:<14} help: {}", "", f.help)?;
+    }
+    if report.findings.len() > SHOWN {
+        writeln!(
+            out,
+            "  … and {} more (use --json or --error-report for all)",
+            report.findings.len() - SHOWN
+        )?;
+    }
+    out.flush()
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut t: String = text.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}

@@ -202,28 +202,78 @@ pub mod standard {
 const DEFAULT_TEXT_MAX: u32 = 1_000;
 
 fn standard_attributes() -> Vec<AttributeSpec> {
-    let spec = |key: &str, label: &str, kind: AttributeType, required: bool, max: u32, hint: &str| {
-        AttributeSpec {
-            key: key.to_owned(),
-            label: label.to_owned(),
-            kind,
-            required,
-            aliases: Vec::new(),
-            values: Vec::new(),
-            date_format: None,
-            max_length: max,
-            hint: Some(hint.to_owned()),
-            standard: true,
-        }
-    };
+    let spec =
+        |key: &str, label: &str, kind: AttributeType, required: bool, max: u32, hint: &str| {
+            AttributeSpec {
+                key: key.to_owned(),
+                label: label.to_owned(),
+                kind,
+                required,
+                aliases: Vec::new(),
+                values: Vec::new(),
+                date_format: None,
+                max_length: max,
+                hint: Some(hint.to_owned()),
+                standard: true,
+            }
+        };
     vec![
-        spec(standard::NAME, "Name", AttributeType::Text, true, 200, "Full name as it should appear on the credential"),
-        spec(standard::EMAIL, "Email", AttributeType::Email, true, 254, "One email address per row"),
-        spec(standard::ISSUED_ON, "Issued On", AttributeType::Date, false, 32, "Date as YYYY-MM-DD; empty for the publish date"),
-        spec(standard::EXPIRES_ON, "Expires On", AttributeType::Date, false, 32, "Date as YYYY-MM-DD; empty if it never expires"),
-        spec(standard::CREDENTIAL_ID, "Credential ID", AttributeType::Text, false, 128, "Your own identifier; kept as text"),
-        spec(standard::FIRST_NAME, "First Name", AttributeType::Text, false, 100, "Given name; use with Last Name instead of Name"),
-        spec(standard::LAST_NAME, "Last Name", AttributeType::Text, false, 100, "Family name; use with First Name instead of Name"),
+        spec(
+            standard::NAME,
+            "Name",
+            AttributeType::Text,
+            true,
+            200,
+            "Full name as it should appear on the credential",
+        ),
+        spec(
+            standard::EMAIL,
+            "Email",
+            AttributeType::Email,
+            true,
+            254,
+            "One email address per row",
+        ),
+        spec(
+            standard::ISSUED_ON,
+            "Issued On",
+            AttributeType::Date,
+            false,
+            32,
+            "Date as YYYY-MM-DD; empty for the publish date",
+        ),
+        spec(
+            standard::EXPIRES_ON,
+            "Expires On",
+            AttributeType::Date,
+            false,
+            32,
+            "Date as YYYY-MM-DD; empty if it never expires",
+        ),
+        spec(
+            standard::CREDENTIAL_ID,
+            "Credential ID",
+            AttributeType::Text,
+            false,
+            128,
+            "Your own identifier; kept as text",
+        ),
+        spec(
+            standard::FIRST_NAME,
+            "First Name",
+            AttributeType::Text,
+            false,
+            100,
+            "Given name; use with Last Name instead of Name",
+        ),
+        spec(
+            standard::LAST_NAME,
+            "Last Name",
+            AttributeType::Text,
+            false,
+            100,
+            "Family name; use with First Name instead of Name",
+        ),
     ]
 }
 
@@ -298,15 +348,26 @@ impl Group {
             }
             seen.push(&attr.key);
             if attr.kind == AttributeType::Enum && attr.values.iter().all(|v| v.trim().is_empty()) {
-                return invalid(format!("enum attribute `{}` needs a non-empty `values` list", attr.key));
+                return invalid(format!(
+                    "enum attribute `{}` needs a non-empty `values` list",
+                    attr.key
+                ));
             }
             if attr.kind != AttributeType::Enum && !attr.values.is_empty() {
-                return invalid(format!("attribute `{}` has `values` but its type is `{}`, not `enum`", attr.key, attr.kind.as_str()));
+                return invalid(format!(
+                    "attribute `{}` has `values` but its type is `{}`, not `enum`",
+                    attr.key,
+                    attr.kind.as_str()
+                ));
             }
             let date_format = match &attr.date_format {
                 None => None,
                 Some(_) if attr.kind != AttributeType::Date => {
-                    return invalid(format!("attribute `{}` has a `date_format` but its type is `{}`, not `date`", attr.key, attr.kind.as_str()));
+                    return invalid(format!(
+                        "attribute `{}` has a `date_format` but its type is `{}`, not `date`",
+                        attr.key,
+                        attr.kind.as_str()
+                    ));
                 }
                 Some(text) => match DateFormat::parse(text) {
                     Some(f) => Some(f),
@@ -351,7 +412,12 @@ impl Group {
                 kind: attr.kind,
                 required: attr.required.unwrap_or(false),
                 aliases: attr.aliases.clone(),
-                values: attr.values.iter().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect(),
+                values: attr
+                    .values
+                    .iter()
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .collect(),
                 date_format,
                 max_length: attr.max_length.unwrap_or(DEFAULT_TEXT_MAX),
                 hint: attr.hint.clone(),
@@ -375,7 +441,10 @@ mod tests {
         assert_eq!(f, Some((DateOrder::DayFirst, '/')));
         let f = DateFormat::parse("m-d-yyyy").map(|f| (f.order, f.separator));
         assert_eq!(f, Some((DateOrder::MonthFirst, '-')));
-        assert_eq!(DateFormat::parse("YYYY.MM.DD").map(|f| f.pattern()), Some("YYYY.MM.DD".to_owned()));
+        assert_eq!(
+            DateFormat::parse("YYYY.MM.DD").map(|f| f.pattern()),
+            Some("YYYY.MM.DD".to_owned())
+        );
         assert!(DateFormat::parse("DD/MM/YY").is_none());
         assert!(DateFormat::parse("DD/MM").is_none());
         assert!(DateFormat::parse("YYYY-DD-MM").is_none());
@@ -383,14 +452,22 @@ mod tests {
 
     #[test]
     fn bad_groups_are_rejected_with_the_key() {
-        let g = |json: &str| Group::from_json(json).and_then(|g| g.schema()).map(|_| ()).map_err(|e| (e.kind(), e.to_string()));
+        let g = |json: &str| {
+            Group::from_json(json)
+                .and_then(|g| g.schema())
+                .map(|_| ())
+                .map_err(|e| (e.kind(), e.to_string()))
+        };
         let e = g(r#"{"name":"x","attributes":[{"key":"grade","type":"enum"}]}"#).unwrap_err();
         assert_eq!(e.0, ErrorKind::InvalidGroup);
         assert!(e.1.contains("`grade`"), "{}", e.1);
         assert!(g(r#"{"name":"x","attributes":[{"key":"Grade"}]}"#).is_err());
         assert!(g(r#"{"name":"x","attributes":[{"key":"a"},{"key":"a"}]}"#).is_err());
         assert!(g(r#"{"name":"x","attributes":[{"key":"email","type":"date"}]}"#).is_err());
-        assert!(g(r#"{"name":"x","attributes":[{"key":"d","type":"date","date_format":"YY"}]}"#).is_err());
+        assert!(
+            g(r#"{"name":"x","attributes":[{"key":"d","type":"date","date_format":"YY"}]}"#)
+                .is_err()
+        );
         assert!(g(r#"{"name":"x","attributes":[{"key":"issued_on","type":"date","date_format":"DD.MM.YYYY","aliases":["awarded"]}]}"#).is_ok());
     }
 }

@@ -12,11 +12,18 @@ pub const SCAN_ROWS: usize = 30;
 /// group's attributes, and is about as wide as the rows under it. Title rows (one cell, or a
 /// merged title repeated across), notes and data rows score low.
 pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
-    let widths: Vec<usize> = rows.iter().map(|r| r.iter().filter(|c| !c.trim().is_empty()).count()).collect();
+    let widths: Vec<usize> = rows
+        .iter()
+        .map(|r| r.iter().filter(|c| !c.trim().is_empty()).count())
+        .collect();
     let max_width = widths.iter().copied().max().unwrap_or(0);
     let mut best: Option<(f64, usize)> = None;
     for (i, row) in rows.iter().enumerate().take(SCAN_ROWS) {
-        let filled: Vec<&str> = row.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+        let filled: Vec<&str> = row
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+            .collect();
         if filled.is_empty() {
             continue;
         }
@@ -27,11 +34,23 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         let matches = filled.iter().filter(|c| matcher.is_confident(c)).count() as f64;
         let data_like = filled
             .iter()
-            .filter(|c| number::parse(c).is_some() || email::check(c).is_ok() || date::looks_like_date(c))
+            .filter(|c| {
+                number::parse(c).is_some() || email::check(c).is_ok() || date::looks_like_date(c)
+            })
             .count() as f64;
         let long = filled.iter().filter(|c| c.chars().count() > 60).count() as f64;
-        let below: Vec<usize> = widths.iter().skip(i + 1).take(5).copied().filter(|&w| w > 0).collect();
-        let below_width = if below.is_empty() { 0.0 } else { below.iter().sum::<usize>() as f64 / below.len() as f64 };
+        let below: Vec<usize> = widths
+            .iter()
+            .skip(i + 1)
+            .take(5)
+            .copied()
+            .filter(|&w| w > 0)
+            .collect();
+        let below_width = if below.is_empty() {
+            0.0
+        } else {
+            below.iter().sum::<usize>() as f64 / below.len() as f64
+        };
         let mut score = 4.0 * matches + (n - data_like - long) - 2.0 * data_like - 2.0 * long;
         score += 0.5 * n.min(below_width);
         if distinct.len() * 2 < filled.len() {
@@ -62,15 +81,27 @@ mod tests {
     use crate::group::Group;
 
     fn rows(lines: &[&[&str]]) -> Vec<Vec<String>> {
-        lines.iter().map(|l| l.iter().map(|c| (*c).to_owned()).collect()).collect()
+        lines
+            .iter()
+            .map(|l| l.iter().map(|c| (*c).to_owned()).collect())
+            .collect()
     }
 
     #[test]
     fn skips_titles_and_notes() {
-        let schema = Group { name: "g".into(), attributes: vec![] }.schema().unwrap_or_else(|e| unreachable!("{e}"));
+        let schema = Group {
+            name: "g".into(),
+            attributes: vec![],
+        }
+        .schema()
+        .unwrap_or_else(|e| unreachable!("{e}"));
         let matcher = Matcher::new(&schema);
         let sheet = rows(&[
-            &["Certificate list – Spring 2026", "Certificate list – Spring 2026", "Certificate list – Spring 2026"],
+            &[
+                "Certificate list – Spring 2026",
+                "Certificate list – Spring 2026",
+                "Certificate list – Spring 2026",
+            ],
             &[],
             &["Fill in one line per participant"],
             &["Name", "Email", "Issue Date"],

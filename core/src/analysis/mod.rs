@@ -98,15 +98,31 @@ pub fn analyze_with_progress(
     if bytes.len() as u64 > limits.max_file_bytes {
         return Err(Error::new(
             ErrorKind::LimitExceeded,
-            format!("the file has {} bytes, over the limit of {} bytes", bytes.len(), limits.max_file_bytes),
+            format!(
+                "the file has {} bytes, over the limit of {} bytes",
+                bytes.len(),
+                limits.max_file_bytes
+            ),
         ));
     }
     let total_bytes = bytes.len() as u64;
-    progress(Progress { stage: Stage::Reading, rows: 0, bytes: 0, total_bytes });
+    progress(Progress {
+        stage: Stage::Reading,
+        rows: 0,
+        bytes: 0,
+        total_bytes,
+    });
     let format = sheet::format::detect(bytes)?;
     let mut file_findings = Vec::new();
-    if let Some(claimed) = options.file_name.as_deref().and_then(SourceFormat::from_file_name) {
-        let same_family = matches!((claimed, format), (SourceFormat::Xlsx, SourceFormat::Xlsm) | (SourceFormat::Xlsm, SourceFormat::Xlsx));
+    if let Some(claimed) = options
+        .file_name
+        .as_deref()
+        .and_then(SourceFormat::from_file_name)
+    {
+        let same_family = matches!(
+            (claimed, format),
+            (SourceFormat::Xlsx, SourceFormat::Xlsm) | (SourceFormat::Xlsm, SourceFormat::Xlsx)
+        );
         if claimed != format && !same_family {
             file_findings.push(file_finding(
                 Code::FormatMismatch,
@@ -122,7 +138,13 @@ pub fn analyze_with_progress(
     }
 
     let matcher = Matcher::new(&schema);
-    let ctx = Context { schema: &schema, matcher: &matcher, options, progress, total_bytes };
+    let ctx = Context {
+        schema: &schema,
+        matcher: &matcher,
+        options,
+        progress,
+        total_bytes,
+    };
     if format == SourceFormat::Csv {
         let decoded = decode::decode(bytes)?;
         if let Some(line) = decoded.fallback_line {
@@ -135,7 +157,10 @@ pub fn analyze_with_progress(
         if decoded.replaced > 0 {
             file_findings.push(file_finding(
                 Code::EncodingReplacement,
-                format!("{} malformed UTF-16 character(s) were replaced by �", decoded.replaced),
+                format!(
+                    "{} malformed UTF-16 character(s) were replaced by �",
+                    decoded.replaced
+                ),
                 "save the file again as UTF-8 or UTF-16 and upload it again".to_owned(),
             ));
         }
@@ -180,7 +205,17 @@ pub(crate) struct Context<'a, 'p> {
 }
 
 fn file_finding(code: Code, message: String, help: String) -> Finding {
-    Finding { code, severity: Severity::Warning, row: None, column: None, cell: None, attribute: None, value: None, message, help }
+    Finding {
+        code,
+        severity: Severity::Warning,
+        row: None,
+        column: None,
+        cell: None,
+        attribute: None,
+        value: None,
+        message,
+        help,
+    }
 }
 
 /// Rows at the top of a sheet, as display text, with their 1-based row numbers.
@@ -197,7 +232,11 @@ pub(crate) struct Layout {
     pub skipped: Vec<u64>,
 }
 
-pub(crate) fn choose_header(head: &Head, ctx: &Context<'_, '_>, source: &mut Source) -> Result<Layout> {
+pub(crate) fn choose_header(
+    head: &Head,
+    ctx: &Context<'_, '_>,
+    source: &mut Source,
+) -> Result<Layout> {
     let header = match ctx.options.header_row {
         Some(n) => {
             let found = head.numbers.iter().position(|&r| r == n);
@@ -212,12 +251,23 @@ pub(crate) fn choose_header(head: &Head, ctx: &Context<'_, '_>, source: &mut Sou
                 )
             })?
         }
-        None => header_row::detect(&head.rows, ctx.matcher)
-            .ok_or_else(|| Error::new(ErrorKind::EmptyFile, "the sheet holds no data: no header row could be found"))?,
+        None => header_row::detect(&head.rows, ctx.matcher).ok_or_else(|| {
+            Error::new(
+                ErrorKind::EmptyFile,
+                "the sheet holds no data: no header row could be found",
+            )
+        })?,
     };
     let row = head.rows.get(header).cloned().unwrap_or_default();
-    let width = row.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1);
-    let headers: Vec<String> = row.into_iter().take(width).map(|h| h.trim().to_owned()).collect();
+    let width = row
+        .iter()
+        .rposition(|c| !c.trim().is_empty())
+        .map_or(0, |i| i + 1);
+    let headers: Vec<String> = row
+        .into_iter()
+        .take(width)
+        .map(|h| h.trim().to_owned())
+        .collect();
     let mut skipped = Vec::new();
     for (row, number) in head.rows.iter().zip(&head.numbers).skip(header + 1).take(3) {
         if header_row::is_sub_header(row) {
@@ -229,7 +279,11 @@ pub(crate) fn choose_header(head: &Head, ctx: &Context<'_, '_>, source: &mut Sou
     source.header_row = head.numbers.get(header).copied().unwrap_or(1);
     source.header_row_detected = ctx.options.header_row.is_none();
     source.skipped_rows.clone_from(&skipped);
-    Ok(Layout { header, headers, skipped })
+    Ok(Layout {
+        header,
+        headers,
+        skipped,
+    })
 }
 
 pub(crate) fn match_and_plan(
@@ -242,9 +296,22 @@ pub(crate) fn match_and_plan(
     let profiles: Vec<ContentProfile> = (0..width)
         .map(|c| ContentProfile::of(samples.iter().filter_map(|r| r.get(c)).map(String::as_str)))
         .collect();
-    let columns = matching::match_columns(ctx.matcher, &layout.headers, &profiles, &ctx.options.saved, ctx.options.mapping.as_ref())?;
+    let columns = matching::match_columns(
+        ctx.matcher,
+        &layout.headers,
+        &profiles,
+        &ctx.options.saved,
+        ctx.options.mapping.as_ref(),
+    )?;
     let findings = column_findings(ctx.schema, &columns);
-    let plan = Plan::new(ctx.schema, &columns, width, &ctx.options.limits, ctx.options.records, csv);
+    let plan = Plan::new(
+        ctx.schema,
+        &columns,
+        width,
+        &ctx.options.limits,
+        ctx.options.records,
+        csv,
+    );
     Ok((columns, findings, plan))
 }
 
@@ -255,16 +322,25 @@ fn column_findings(schema: &Schema, columns: &[ColumnMatch]) -> Vec<Finding> {
         if mapped(&attr.key) {
             continue;
         }
-        if attr.key == standard::NAME && (mapped(standard::FIRST_NAME) || mapped(standard::LAST_NAME)) {
+        if attr.key == standard::NAME
+            && (mapped(standard::FIRST_NAME) || mapped(standard::LAST_NAME))
+        {
             continue;
         }
-        let suggestion = columns
-            .iter()
-            .filter(|c| c.attribute.is_none())
-            .find(|c| c.alternatives.first().is_some_and(|a| a.attribute == attr.key));
+        let suggestion = columns.iter().filter(|c| c.attribute.is_none()).find(|c| {
+            c.alternatives
+                .first()
+                .is_some_and(|a| a.attribute == attr.key)
+        });
         let help = match suggestion {
-            Some(c) => format!("column {} (`{}`) may be it: confirm it in the mapping, or add a column titled `{}`", c.letter, c.header, attr.label),
-            None => format!("add a column titled `{}`, or map an existing column to `{}`", attr.label, attr.key),
+            Some(c) => format!(
+                "column {} (`{}`) may be it: confirm it in the mapping, or add a column titled `{}`",
+                c.letter, c.header, attr.label
+            ),
+            None => format!(
+                "add a column titled `{}`, or map an existing column to `{}`",
+                attr.label, attr.key
+            ),
         };
         findings.push(Finding {
             code: Code::UnmappedRequiredAttribute,
@@ -274,13 +350,22 @@ fn column_findings(schema: &Schema, columns: &[ColumnMatch]) -> Vec<Finding> {
             cell: None,
             attribute: Some(attr.key.clone()),
             value: None,
-            message: format!("no column is matched to the required attribute {} (`{}`)", attr.label, attr.key),
+            message: format!(
+                "no column is matched to the required attribute {} (`{}`)",
+                attr.label, attr.key
+            ),
             help,
         });
     }
-    let single_part = !mapped(standard::NAME) && (mapped(standard::FIRST_NAME) != mapped(standard::LAST_NAME));
+    let single_part =
+        !mapped(standard::NAME) && (mapped(standard::FIRST_NAME) != mapped(standard::LAST_NAME));
     if single_part {
-        if let Some(c) = columns.iter().find(|c| matches!(c.attribute.as_deref(), Some(standard::FIRST_NAME | standard::LAST_NAME))) {
+        if let Some(c) = columns.iter().find(|c| {
+            matches!(
+                c.attribute.as_deref(),
+                Some(standard::FIRST_NAME | standard::LAST_NAME)
+            )
+        }) {
             findings.push(Finding {
                 code: Code::NameFromSinglePart,
                 severity: Severity::Warning,
@@ -289,13 +374,24 @@ fn column_findings(schema: &Schema, columns: &[ColumnMatch]) -> Vec<Finding> {
                 cell: None,
                 attribute: Some(standard::NAME.to_owned()),
                 value: None,
-                message: format!("the recipient's name will be taken from column {} (`{}`) alone", c.letter, c.header),
-                help: "map the other name column too, or a full-name column, if the roster has one".to_owned(),
+                message: format!(
+                    "the recipient's name will be taken from column {} (`{}`) alone",
+                    c.letter, c.header
+                ),
+                help: "map the other name column too, or a full-name column, if the roster has one"
+                    .to_owned(),
             });
         }
     }
-    for c in columns.iter().filter(|c| c.attribute.is_none() && c.tier != Tier::User) {
-        let name = if c.header.is_empty() { format!("column {}", c.letter) } else { format!("column {} (`{}`)", c.letter, c.header) };
+    for c in columns
+        .iter()
+        .filter(|c| c.attribute.is_none() && c.tier != Tier::User)
+    {
+        let name = if c.header.is_empty() {
+            format!("column {}", c.letter)
+        } else {
+            format!("column {} (`{}`)", c.letter, c.header)
+        };
         let (code, message, help) = match &c.uncertain {
             Some(reason) => (
                 Code::UncertainMapping,
@@ -308,7 +404,8 @@ fn column_findings(schema: &Schema, columns: &[ColumnMatch]) -> Vec<Finding> {
             None => (
                 Code::UnmappedColumn,
                 format!("{name} is not matched to any attribute and will be ignored"),
-                "assign it in the mapping if it should be kept, or skip it to silence this warning".to_owned(),
+                "assign it in the mapping if it should be kept, or skip it to silence this warning"
+                    .to_owned(),
             ),
         };
         findings.push(Finding {
@@ -334,14 +431,23 @@ pub(crate) fn build_report(
     records: bool,
 ) -> Report {
     findings.extend(outcome.findings);
-    let warnings = findings.iter().filter(|f| f.severity == Severity::Warning).count() as u64;
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count() as u64;
     let errors = findings.len() as u64 - warnings;
     let mapping = Mapping::from_columns(&columns);
     Report {
         source,
         columns,
         mapping,
-        summary: Summary { rows: outcome.rows, valid: outcome.rows - outcome.invalid, invalid: outcome.invalid, warnings, errors },
+        summary: Summary {
+            rows: outcome.rows,
+            valid: outcome.rows - outcome.invalid,
+            invalid: outcome.invalid,
+            warnings,
+            errors,
+        },
         findings,
         records: records.then_some(outcome.records),
     }

@@ -5,8 +5,8 @@ use super::header_row::SCAN_ROWS;
 use super::{Context, Head, Progress, Stage, build_report, choose_header, match_and_plan};
 use crate::error::{Error, ErrorKind, Result};
 use crate::report::{Finding, Report, Source};
-use crate::sheet::dialect::Dialect;
 use crate::sheet::Grid;
+use crate::sheet::dialect::Dialect;
 use crate::validation::{Acc, Plan, Row};
 
 /// Rows sampled under the header to profile each column's content.
@@ -16,7 +16,9 @@ const PROGRESS_EVERY: u64 = 65_536;
 
 fn threads(requested: usize) -> usize {
     match requested {
-        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8),
+        0 => std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(8),
         n => n,
     }
 }
@@ -28,44 +30,67 @@ fn row_is_blank<R: Row + ?Sized>(row: &R) -> bool {
 fn too_many_rows(limit: u64) -> Error {
     Error::new(
         ErrorKind::LimitExceeded,
-        format!("the roster has more than {limit} data rows, over the limit; split it into smaller files"),
+        format!(
+            "the roster has more than {limit} data rows, over the limit; split it into smaller files"
+        ),
     )
 }
 
 fn too_many_columns(row: u64, count: usize, limit: u32) -> Error {
     Error::new(
         ErrorKind::LimitExceeded,
-        format!("row {row} has {count} fields, over the limit of {limit} columns; check the delimiter or split the file"),
+        format!(
+            "row {row} has {count} fields, over the limit of {limit} columns; check the delimiter or split the file"
+        ),
     )
 }
 
-/// Tracks spreadsheet row numbers of CSV records: the csv crate skips blank lines, which a
-/// spreadsheet shows as rows, and a quoted value may span lines.
-struct RowNumbers {
-    next_line: u64,
+/// Tracks spreadsheet row numbers of CSV records. The csv crate skips blank lines, which a
+/// spreadsheet shows as rows: a record's position is where the reader stood after the
+/// previous record, so the line terminators found there are the skipped blank lines.
+struct RowNumbers<'t> {
+    body: &'t [u8],
     row: u64,
 }
 
-impl RowNumbers {
-    fn new() -> RowNumbers {
-        RowNumbers { next_line: 1, row: 0 }
+impl<'t> RowNumbers<'t> {
+    fn new(body: &'t [u8]) -> RowNumbers<'t> {
+        RowNumbers { body, row: 0 }
     }
 
     fn advance(&mut self, record: &csv::ByteRecord) -> u64 {
-        let line = record.position().map_or(self.next_line, csv::Position::line);
-        self.row += 1 + line.saturating_sub(self.next_line);
-        let inner = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
-        self.next_line = line + inner + 1;
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let mut blank = 0;
+        let mut at = start;
+        // After a record ending in `\r\n` the reader may stand between the two bytes.
+        if start > 0
+            && self.body.get(start - 1) == Some(&b'\r')
+            && self.body.get(start) == Some(&b'\n')
+        {
+            at += 1;
+        }
+        while let Some(&b) = self.body.get(at) {
+            match b {
+                b'\r' if self.body.get(at + 1) == Some(&b'\n') => at += 2,
+                b'\r' | b'\n' => at += 1,
+                _ => break,
+            }
+            blank += 1;
+        }
+        self.row += 1 + blank;
         self.row
     }
 }
 
-fn csv_reader(text: &str, dialect: Dialect) -> csv::Reader<&[u8]> {
-    let body = if dialect.sep_line {
+fn csv_body(text: &str, dialect: Dialect) -> &str {
+    if dialect.sep_line {
         text.split_once('\n').map_or("", |(_, rest)| rest)
     } else {
         text
-    };
+    }
+}
+
+fn csv_reader(body: &str, dialect: Dialect) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -85,16 +110,25 @@ pub(crate) fn analyze_csv(
     mut findings: Vec<Finding>,
 ) -> Result<Report> {
     let limits = ctx.options.limits;
-    let mut head = Head { rows: Vec::new(), numbers: Vec::new() };
+    let mut head = Head {
+        rows: Vec::new(),
+        numbers: Vec::new(),
+    };
     {
-        let mut reader = csv_reader(text, dialect);
+        let body = csv_body(text, dialect);
+        let mut reader = csv_reader(body, dialect);
         let mut record = csv::ByteRecord::new();
-        let mut numbers = RowNumbers::new();
+        let mut numbers = RowNumbers::new(body.as_bytes());
         while head.rows.len() < SCAN_ROWS + SAMPLE_ROWS {
             match reader.read_byte_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(e) => return Err(Error::new(ErrorKind::MalformedFile, "the CSV cannot be read").with_source(e)),
+                Err(e) => {
+                    return Err(
+                        Error::new(ErrorKind::MalformedFile, "the CSV cannot be read")
+                            .with_source(e),
+                    );
+                }
             }
             let number = numbers.advance(&record);
             head.numbers.push(number);
@@ -104,7 +138,12 @@ pub(crate) fn analyze_csv(
     if head.rows.is_empty() {
         return Err(Error::new(ErrorKind::EmptyFile, "the file holds no rows"));
     }
-    (ctx.progress)(Progress { stage: Stage::Matching, rows: 0, bytes: 0, total_bytes: ctx.total_bytes });
+    (ctx.progress)(Progress {
+        stage: Stage::Matching,
+        rows: 0,
+        bytes: 0,
+        total_bytes: ctx.total_bytes,
+    });
     let scan = Head {
         rows: head.rows.iter().take(SCAN_ROWS).cloned().collect(),
         numbers: head.numbers.iter().take(SCAN_ROWS).copied().collect(),
@@ -115,7 +154,11 @@ pub(crate) fn analyze_csv(
         .rows
         .iter()
         .zip(&head.numbers)
-        .filter(|(row, n)| **n > header_number && !layout.skipped.contains(n) && row.iter().any(|c| !c.trim().is_empty()))
+        .filter(|(row, n)| {
+            **n > header_number
+                && !layout.skipped.contains(n)
+                && row.iter().any(|c| !c.trim().is_empty())
+        })
         .map(|(row, _)| row.clone())
         .take(SAMPLE_ROWS)
         .collect();
@@ -124,17 +167,45 @@ pub(crate) fn analyze_csv(
 
     let total_bytes = ctx.total_bytes;
     let progress = &mut ctx.progress;
-    let acc = validate_csv(text, dialect, &plan, header_number, &layout.skipped, &limits, threads(ctx.options.threads), &mut |rows, bytes| {
-        progress(Progress { stage: Stage::Validating, rows, bytes, total_bytes });
-    })?;
-    (ctx.progress)(Progress { stage: Stage::Finishing, rows: acc.rows, bytes: total_bytes, total_bytes });
+    let acc = validate_csv(
+        text,
+        dialect,
+        &plan,
+        header_number,
+        &layout.skipped,
+        &limits,
+        threads(ctx.options.threads),
+        &mut |rows, bytes| {
+            progress(Progress {
+                stage: Stage::Validating,
+                rows,
+                bytes,
+                total_bytes,
+            });
+        },
+    )?;
+    (ctx.progress)(Progress {
+        stage: Stage::Finishing,
+        rows: acc.rows,
+        bytes: total_bytes,
+        total_bytes,
+    });
     let outcome = plan.finish(acc);
-    Ok(build_report(source, columns, findings, outcome, ctx.options.records))
+    Ok(build_report(
+        source,
+        columns,
+        findings,
+        outcome,
+        ctx.options.records,
+    ))
 }
 
 /// Validates every data row of a CSV. With two or more threads, one thread parses records
 /// and ships them in batches to the others, so parsing and validation overlap.
-#[expect(clippy::too_many_arguments, reason = "one internal call site; a struct would only rename them")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one internal call site; a struct would only rename them"
+)]
 fn validate_csv(
     text: &str,
     dialect: Dialect,
@@ -145,8 +216,9 @@ fn validate_csv(
     threads: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Acc> {
-    let mut reader = csv_reader(text, dialect);
-    let mut numbers = RowNumbers::new();
+    let body = csv_body(text, dialect);
+    let mut reader = csv_reader(body, dialect);
+    let mut numbers = RowNumbers::new(body.as_bytes());
     let mut data_rows: u64 = 0;
     // Returns the row number of the next data record, or None at the end.
     let mut next = |record: &mut csv::ByteRecord| -> Result<Option<u64>> {
@@ -154,7 +226,12 @@ fn validate_csv(
             match reader.read_byte_record(record) {
                 Ok(true) => {}
                 Ok(false) => return Ok(None),
-                Err(e) => return Err(Error::new(ErrorKind::MalformedFile, "the CSV cannot be read").with_source(e)),
+                Err(e) => {
+                    return Err(
+                        Error::new(ErrorKind::MalformedFile, "the CSV cannot be read")
+                            .with_source(e),
+                    );
+                }
             }
             let row = numbers.advance(record);
             if row <= header || skipped.contains(&row) || row_is_blank(record) {
@@ -227,7 +304,9 @@ fn validate_csv(
                 if batch.len() <= filled {
                     batch.push((0, csv::ByteRecord::new()));
                 }
-                let Some(slot) = batch.get_mut(filled) else { break };
+                let Some(slot) = batch.get_mut(filled) else {
+                    break;
+                };
                 match next(&mut slot.1) {
                     Ok(Some(row)) => slot.0 = row,
                     Ok(None) => break,
@@ -247,13 +326,19 @@ fn validate_csv(
             }
             let end = batch.len() < BATCH || failure.is_some();
             validated += batch.len() as u64;
-            let position = batch.last().and_then(|(_, r)| r.position()).map_or(0, csv::Position::byte);
+            let position = batch
+                .last()
+                .and_then(|(_, r)| r.position())
+                .map_or(0, csv::Position::byte);
             // Round-robin over the workers; if every queue is full, validate here.
             let target = seq % senders.len().max(1);
             let batch = match senders.get(target) {
                 Some(tx) => match tx.try_send((seq, batch)) {
                     Ok(()) => None,
-                    Err(std::sync::mpsc::TrySendError::Full(back) | std::sync::mpsc::TrySendError::Disconnected(back)) => Some(back),
+                    Err(
+                        std::sync::mpsc::TrySendError::Full(back)
+                        | std::sync::mpsc::TrySendError::Disconnected(back),
+                    ) => Some(back),
                 },
                 None => Some((seq, batch)),
             };
@@ -277,7 +362,12 @@ fn validate_csv(
         for handle in handles {
             match handle.join() {
                 Ok(p) => parts.extend(p),
-                Err(_) => return Err(Error::new(ErrorKind::MalformedFile, "validation stopped unexpectedly")),
+                Err(_) => {
+                    return Err(Error::new(
+                        ErrorKind::MalformedFile,
+                        "validation stopped unexpectedly",
+                    ));
+                }
             }
         }
         if let Some(e) = failure {
@@ -291,13 +381,28 @@ fn validate_csv(
     })
 }
 
-pub(crate) fn analyze_grid(ctx: Context<'_, '_>, grid: &Grid, mut source: Source, mut findings: Vec<Finding>) -> Result<Report> {
+pub(crate) fn analyze_grid(
+    ctx: Context<'_, '_>,
+    grid: &Grid,
+    mut source: Source,
+    mut findings: Vec<Finding>,
+) -> Result<Report> {
     let limits = ctx.options.limits;
     let head = Head {
-        rows: grid.rows.iter().take(SCAN_ROWS).map(|r| display_row(r.as_slice())).collect(),
+        rows: grid
+            .rows
+            .iter()
+            .take(SCAN_ROWS)
+            .map(|r| display_row(r.as_slice()))
+            .collect(),
         numbers: (1..=grid.rows.len().min(SCAN_ROWS) as u64).collect(),
     };
-    (ctx.progress)(Progress { stage: Stage::Matching, rows: 0, bytes: 0, total_bytes: ctx.total_bytes });
+    (ctx.progress)(Progress {
+        stage: Stage::Matching,
+        rows: 0,
+        bytes: 0,
+        total_bytes: ctx.total_bytes,
+    });
     let layout = choose_header(&head, &ctx, &mut source)?;
     let data_start = layout.header + 1;
     let data: Vec<(u64, &Vec<crate::sheet::Value>)> = grid
@@ -311,11 +416,17 @@ pub(crate) fn analyze_grid(ctx: Context<'_, '_>, grid: &Grid, mut source: Source
     if data.len() as u64 > limits.max_rows {
         return Err(too_many_rows(limits.max_rows));
     }
-    let samples: Vec<Vec<String>> = data.iter().take(SAMPLE_ROWS).map(|(_, r)| display_row(r.as_slice())).collect();
+    let samples: Vec<Vec<String>> = data
+        .iter()
+        .take(SAMPLE_ROWS)
+        .map(|(_, r)| display_row(r.as_slice()))
+        .collect();
     let (columns, column_findings, plan) = match_and_plan(&ctx, &layout, &samples, false)?;
     findings.extend(column_findings);
 
-    let workers = threads(ctx.options.threads).min(data.len() / 10_000 + 1).max(1);
+    let workers = threads(ctx.options.threads)
+        .min(data.len() / 10_000 + 1)
+        .max(1);
     let chunk = data.len().div_ceil(workers).max(1);
     let validate_chunk = |rows: &[(u64, &Vec<crate::sheet::Value>)]| {
         let mut acc = plan.acc();
@@ -329,7 +440,12 @@ pub(crate) fn analyze_grid(ctx: Context<'_, '_>, grid: &Grid, mut source: Source
         let parts: Vec<Acc> = std::thread::scope(|scope| {
             let handles: Vec<_> = data
                 .chunks(chunk)
-                .map(|rows| (rows, std::thread::Builder::new().spawn_scoped(scope, || validate_chunk(rows))))
+                .map(|rows| {
+                    (
+                        rows,
+                        std::thread::Builder::new().spawn_scoped(scope, || validate_chunk(rows)),
+                    )
+                })
                 .collect();
             handles
                 .into_iter()
@@ -346,8 +462,18 @@ pub(crate) fn analyze_grid(ctx: Context<'_, '_>, grid: &Grid, mut source: Source
         acc = validate_chunk(&data);
     }
     let (progress, total_bytes) = (ctx.progress, ctx.total_bytes);
-    progress(Progress { stage: Stage::Finishing, rows: acc.rows, bytes: total_bytes, total_bytes });
+    progress(Progress {
+        stage: Stage::Finishing,
+        rows: acc.rows,
+        bytes: total_bytes,
+        total_bytes,
+    });
     let outcome = plan.finish(acc);
-    Ok(build_report(source, columns, findings, outcome, ctx.options.records))
+    Ok(build_report(
+        source,
+        columns,
+        findings,
+        outcome,
+        ctx.options.records,
+    ))
 }
-

@@ -137,7 +137,10 @@ impl Mapping {
         Mapping {
             columns: columns
                 .iter()
-                .map(|c| MappingEntry { column: c.letter.clone(), attribute: c.attribute.clone() })
+                .map(|c| MappingEntry {
+                    column: c.letter.clone(),
+                    attribute: c.attribute.clone(),
+                })
                 .collect(),
         }
     }
@@ -167,7 +170,12 @@ impl ContentProfile {
             num += usize::from(number::parse(v).is_some());
         }
         let share = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
-        ContentProfile { values: n, email: share(e), date: share(d), number: share(num) }
+        ContentProfile {
+            values: n,
+            email: share(e),
+            date: share(d),
+            number: share(num),
+        }
     }
 }
 
@@ -215,13 +223,27 @@ impl<'s> Matcher<'s> {
             .iter()
             .map(|attr| {
                 let mut titles = vec![
-                    Title { text: normalize(&attr.key), tier: Tier::Exact },
-                    Title { text: normalize(&attr.label), tier: Tier::Exact },
+                    Title {
+                        text: normalize(&attr.key),
+                        tier: Tier::Exact,
+                    },
+                    Title {
+                        text: normalize(&attr.label),
+                        tier: Tier::Exact,
+                    },
                 ];
-                titles.extend(attr.aliases.iter().map(|a| Title { text: normalize(a), tier: Tier::Alias }));
+                titles.extend(attr.aliases.iter().map(|a| Title {
+                    text: normalize(a),
+                    tier: Tier::Alias,
+                }));
                 if attr.standard {
-                    if let Some((_, aliases)) = lexicon::ALIASES.iter().find(|(k, _)| *k == attr.key) {
-                        titles.extend(aliases.iter().map(|a| Title { text: (*a).to_owned(), tier: Tier::Alias }));
+                    if let Some((_, aliases)) =
+                        lexicon::ALIASES.iter().find(|(k, _)| *k == attr.key)
+                    {
+                        titles.extend(aliases.iter().map(|a| Title {
+                            text: (*a).to_owned(),
+                            tier: Tier::Alias,
+                        }));
                     }
                 }
                 titles.retain(|t| !t.text.is_empty());
@@ -243,14 +265,21 @@ impl<'s> Matcher<'s> {
         for (attribute, titles) in self.titles.iter().enumerate() {
             let mut best: Option<Score> = None;
             let mut consider = |tier: Tier, score: f64| {
-                let candidate = Score { attribute, tier, score };
+                let candidate = Score {
+                    attribute,
+                    tier,
+                    score,
+                };
                 if best.is_none_or(|b| (tier.rank(), -score) < (b.tier.rank(), -b.score)) {
                     best = Some(candidate);
                 }
             };
             for title in titles {
                 if title.text == h {
-                    consider(title.tier, if title.tier == Tier::Exact { 1.0 } else { 0.95 });
+                    consider(
+                        title.tier,
+                        if title.tier == Tier::Exact { 1.0 } else { 0.95 },
+                    );
                 } else if stripped.as_deref() == Some(title.text.as_str())
                     || h.strip_suffix('s') == Some(title.text.as_str())
                 {
@@ -278,7 +307,8 @@ impl<'s> Matcher<'s> {
             [] => false,
             [best, rest @ ..] => {
                 best.tier.rank() <= Tier::Alias.rank()
-                    || (best.score >= AUTO_SCORE && rest.first().is_none_or(|s| best.score - s.score >= MARGIN))
+                    || (best.score >= AUTO_SCORE
+                        && rest.first().is_none_or(|s| best.score - s.score >= MARGIN))
             }
         }
     }
@@ -291,7 +321,9 @@ impl<'s> Matcher<'s> {
 
 fn strip_role(h: &str) -> Option<String> {
     let (first, rest) = h.split_once(' ')?;
-    lexicon::ROLE_PREFIXES.contains(&first).then(|| rest.to_owned())
+    lexicon::ROLE_PREFIXES
+        .contains(&first)
+        .then(|| rest.to_owned())
 }
 
 fn type_supported(kind: AttributeType, profile: &ContentProfile) -> Result<(), String> {
@@ -307,7 +339,10 @@ fn type_supported(kind: AttributeType, profile: &ContentProfile) -> Result<(), S
     if share >= 0.5 {
         Ok(())
     } else {
-        Err(format!("only {:.0}% of the sampled values look like {what}", share * 100.0))
+        Err(format!(
+            "only {:.0}% of the sampled values look like {what}",
+            share * 100.0
+        ))
     }
 }
 
@@ -364,7 +399,9 @@ pub fn match_columns(
             if taken[attr] {
                 return Err(Error::new(
                     ErrorKind::InvalidMapping,
-                    format!("the mapping assigns `{key}` to more than one column; map each attribute to one column"),
+                    format!(
+                        "the mapping assigns `{key}` to more than one column; map each attribute to one column"
+                    ),
                 ));
             }
             taken[attr] = true;
@@ -383,7 +420,12 @@ pub fn match_columns(
         let normalized = normalize(header);
         if let Some(choice) = saved.0.get(&normalized) {
             match choice.as_deref().and_then(|k| schema.index_of(k)) {
-                Some(attr) => candidates.push(Candidate { column: col, attribute: attr, tier: Tier::Saved, score: 1.0 }),
+                Some(attr) => candidates.push(Candidate {
+                    column: col,
+                    attribute: attr,
+                    tier: Tier::Saved,
+                    score: 1.0,
+                }),
                 None if choice.is_none() => forced_col[col] = true,
                 None => {}
             }
@@ -394,15 +436,24 @@ pub fn match_columns(
         let col_scores = scores.get_mut(col).map(std::mem::take).unwrap_or_default();
         let mut kept: Vec<Score> = Vec::new();
         for s in col_scores {
-            let kind = schema.attributes.get(s.attribute).map_or(AttributeType::Text, |a| a.kind);
+            let kind = schema
+                .attributes
+                .get(s.attribute)
+                .map_or(AttributeType::Text, |a| a.kind);
             match type_supported(kind, &profile) {
                 Ok(()) => kept.push(s),
                 Err(reason) => {
-                    let key = schema.attributes.get(s.attribute).map_or("", |a| a.key.as_str());
+                    let key = schema
+                        .attributes
+                        .get(s.attribute)
+                        .map_or("", |a| a.key.as_str());
                     if uncertain[col].is_none() && s.score >= AUTO_SCORE {
                         uncertain[col] = Some(format!("the header suggests `{key}`, but {reason}"));
                     }
-                    kept.push(Score { score: s.score * 0.5, ..s });
+                    kept.push(Score {
+                        score: s.score * 0.5,
+                        ..s
+                    });
                 }
             }
         }
@@ -411,10 +462,24 @@ pub fn match_columns(
         if let Some(best) = kept.first() {
             let second = kept.get(1).map_or(0.0, |s| s.score);
             if confident(best) || (best.score >= AUTO_SCORE && best.score - second >= MARGIN) {
-                candidates.push(Candidate { column: col, attribute: best.attribute, tier: best.tier, score: best.score });
+                candidates.push(Candidate {
+                    column: col,
+                    attribute: best.attribute,
+                    tier: best.tier,
+                    score: best.score,
+                });
             } else if best.score >= AUTO_SCORE && uncertain[col].is_none() {
-                let other = kept.get(1).and_then(|s| schema.attributes.get(s.attribute)).map_or("", |a| a.key.as_str());
-                uncertain[col] = Some(format!("the header fits `{}` and `{other}` almost equally", schema.attributes.get(best.attribute).map_or("", |a| a.key.as_str())));
+                let other = kept
+                    .get(1)
+                    .and_then(|s| schema.attributes.get(s.attribute))
+                    .map_or("", |a| a.key.as_str());
+                uncertain[col] = Some(format!(
+                    "the header fits `{}` and `{other}` almost equally",
+                    schema
+                        .attributes
+                        .get(best.attribute)
+                        .map_or("", |a| a.key.as_str())
+                ));
             }
         }
         if let Some(s) = scores.get_mut(col) {
@@ -424,19 +489,37 @@ pub fn match_columns(
 
     // Content: a column of addresses is the email, when its header says nothing else.
     if let Some(email_attr) = schema.index_of(standard::EMAIL) {
-        let header_email = candidates.iter().any(|c| c.attribute == email_attr) || taken[email_attr];
+        let header_email =
+            candidates.iter().any(|c| c.attribute == email_attr) || taken[email_attr];
         let content: Vec<usize> = (0..width)
             .filter(|&c| !forced_col[c] && !candidates.iter().any(|x| x.column == c))
-            .filter(|&c| !headers.get(c).is_some_and(|h| lexicon::has_veto(&normalize(h))))
-            .filter(|&c| profiles.get(c).is_some_and(|p| p.values >= MIN_EVIDENCE && p.email >= 0.9))
+            .filter(|&c| {
+                !headers
+                    .get(c)
+                    .is_some_and(|h| lexicon::has_veto(&normalize(h)))
+            })
+            .filter(|&c| {
+                profiles
+                    .get(c)
+                    .is_some_and(|p| p.values >= MIN_EVIDENCE && p.email >= 0.9)
+            })
             .collect();
         for &col in &content {
             let share = profiles.get(col).map_or(0.0, |p| p.email);
             let score = 0.9 * share;
             if !header_email && content.len() == 1 {
-                candidates.push(Candidate { column: col, attribute: email_attr, tier: Tier::Content, score });
+                candidates.push(Candidate {
+                    column: col,
+                    attribute: email_attr,
+                    tier: Tier::Content,
+                    score,
+                });
             } else if let Some(s) = scores.get_mut(col) {
-                s.push(Score { attribute: email_attr, tier: Tier::Content, score: score.min(0.8) });
+                s.push(Score {
+                    attribute: email_attr,
+                    tier: Tier::Content,
+                    score: score.min(0.8),
+                });
                 if uncertain[col].is_none() {
                     uncertain[col] = Some("its values are email addresses, but another column is (or could be) the recipient's email".to_owned());
                 }
@@ -459,11 +542,18 @@ pub fn match_columns(
         } else if assigned_col[c.column].is_none() {
             if let Some(s) = scores.get_mut(c.column) {
                 if !s.iter().any(|x| x.attribute == c.attribute) {
-                    s.push(Score { attribute: c.attribute, tier: c.tier, score: c.score });
+                    s.push(Score {
+                        attribute: c.attribute,
+                        tier: c.tier,
+                        score: c.score,
+                    });
                 }
             }
             if uncertain[c.column].is_none() {
-                let key = schema.attributes.get(c.attribute).map_or("", |a| a.key.as_str());
+                let key = schema
+                    .attributes
+                    .get(c.attribute)
+                    .map_or("", |a| a.key.as_str());
                 uncertain[c.column] = Some(format!("`{key}` is already matched to another column"));
             }
         }
@@ -492,16 +582,26 @@ pub fn match_columns(
         alternatives.dedup_by(|a, b| a.attribute == b.attribute);
         alternatives.truncate(3);
         let (attribute, tier, score) = match assigned {
-            Some((attr, tier, score)) => (schema.attributes.get(attr).map(|a| a.key.clone()), tier, score),
+            Some((attr, tier, score)) => (
+                schema.attributes.get(attr).map(|a| a.key.clone()),
+                tier,
+                score,
+            ),
             None if forced_col[col] => (None, Tier::User, 1.0),
-            None => (None, Tier::None, alternatives.first().map_or(0.0, |a| a.score)),
+            None => (
+                None,
+                Tier::None,
+                alternatives.first().map_or(0.0, |a| a.score),
+            ),
         };
         let uncertain = if attribute.is_none() && !forced_col[col] {
             uncertain[col].take().or_else(|| {
-                alternatives
-                    .first()
-                    .filter(|a| a.score >= 0.6)
-                    .map(|a| format!("the header is close to `{}` but not close enough to be sure", a.attribute))
+                alternatives.first().filter(|a| a.score >= 0.7).map(|a| {
+                    format!(
+                        "the header is close to `{}` but not close enough to be sure",
+                        a.attribute
+                    )
+                })
             })
         } else {
             None
@@ -530,10 +630,13 @@ mod tests {
     use crate::group::Group;
 
     fn schema() -> Schema {
-        let g = Group::from_json(r#"{"name":"t","attributes":[
+        let g = Group::from_json(
+            r#"{"name":"t","attributes":[
             {"key":"grade","label":"Grade","type":"enum","values":["Pass","Merit"],"aliases":["result"]},
-            {"key":"hours","label":"Course Hours","type":"number"}]}"#);
-        g.and_then(|g| g.schema()).unwrap_or_else(|e| unreachable!("{e}"))
+            {"key":"hours","label":"Course Hours","type":"number"}]}"#,
+        );
+        g.and_then(|g| g.schema())
+            .unwrap_or_else(|e| unreachable!("{e}"))
     }
 
     fn attrs(headers: &[&str]) -> Vec<Option<String>> {
@@ -541,9 +644,15 @@ mod tests {
         let matcher = Matcher::new(&schema);
         let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
         let profiles = vec![ContentProfile::default(); headers.len()];
-        match_columns(&matcher, &headers, &profiles, &SavedMappings::default(), None)
-            .map(|cols| cols.into_iter().map(|c| c.attribute).collect())
-            .unwrap_or_default()
+        match_columns(
+            &matcher,
+            &headers,
+            &profiles,
+            &SavedMappings::default(),
+            None,
+        )
+        .map(|cols| cols.into_iter().map(|c| c.attribute).collect())
+        .unwrap_or_default()
     }
 
     fn keys(v: &[Option<&str>]) -> Vec<Option<String>> {
@@ -553,55 +662,164 @@ mod tests {
     #[test]
     fn multilingual_titles_match() {
         assert_eq!(
-            attrs(&["Vorname", "Nachname", "Courriel", "Fecha de emisión", "Gültig bis", "E-mail Address"]),
-            keys(&[Some("first_name"), Some("last_name"), Some("email"), Some("issued_on"), Some("expires_on"), None])
+            attrs(&[
+                "Vorname",
+                "Nachname",
+                "Courriel",
+                "Fecha de emisión",
+                "Gültig bis",
+                "E-mail Address"
+            ]),
+            keys(&[
+                Some("first_name"),
+                Some("last_name"),
+                Some("email"),
+                Some("issued_on"),
+                Some("expires_on"),
+                None
+            ])
         );
         assert_eq!(
-            attrs(&["Voornaam", "Achternaam", "E-mailadres", "Data de emissão", "Validade", "Result", "Course hours"]),
-            keys(&[Some("first_name"), Some("last_name"), Some("email"), Some("issued_on"), Some("expires_on"), Some("grade"), Some("hours")])
+            attrs(&[
+                "Voornaam",
+                "Achternaam",
+                "E-mailadres",
+                "Data de emissão",
+                "Validade",
+                "Result",
+                "Course hours"
+            ]),
+            keys(&[
+                Some("first_name"),
+                Some("last_name"),
+                Some("email"),
+                Some("issued_on"),
+                Some("expires_on"),
+                Some("grade"),
+                Some("hours")
+            ])
         );
     }
 
     #[test]
     fn lookalikes_stay_unmapped() {
         assert_eq!(
-            attrs(&["Full Name", "Email", "Email consent", "Manager email", "Buyer Email", "Employee ID", "Registration date"]),
+            attrs(&[
+                "Full Name",
+                "Email",
+                "Email consent",
+                "Manager email",
+                "Buyer Email",
+                "Employee ID",
+                "Registration date"
+            ]),
             keys(&[Some("name"), Some("email"), None, None, None, None, None])
         );
     }
 
     #[test]
     fn first_and_last_are_not_swapped_and_typos_match() {
-        assert_eq!(attrs(&["Last Name", "First Name", "Emial Adress"]), keys(&[Some("last_name"), Some("first_name"), Some("email")]));
+        assert_eq!(
+            attrs(&["Last Name", "First Name", "Emial Adress"]),
+            keys(&[Some("last_name"), Some("first_name"), Some("email")])
+        );
     }
 
     #[test]
     fn content_finds_the_email_and_vetoes_wrong_types() {
         let schema = schema();
         let matcher = Matcher::new(&schema);
-        let headers: Vec<String> = ["Name", "SIS Login ID", "Email"].iter().map(|s| (*s).to_owned()).collect();
+        let headers: Vec<String> = ["Name", "SIS Login ID", "Email"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
         let emails = ["a@x.org", "b@y.org", "c@z.org"];
         let yes = ["Yes", "No", "Yes"];
-        let profiles = vec![ContentProfile::default(), ContentProfile::of(emails), ContentProfile::of(yes)];
-        let cols = match_columns(&matcher, &headers, &profiles, &SavedMappings::default(), None).unwrap_or_default();
-        let got: Vec<(Option<&str>, Tier)> = cols.iter().map(|c| (c.attribute.as_deref(), c.tier)).collect();
-        assert_eq!(got, vec![(Some("name"), Tier::Exact), (Some("email"), Tier::Content), (None, Tier::None)]);
-        assert!(cols[2].uncertain.as_deref().is_some_and(|u| u.contains("email addresses")), "{:?}", cols[2]);
+        let profiles = vec![
+            ContentProfile::default(),
+            ContentProfile::of(emails),
+            ContentProfile::of(yes),
+        ];
+        let cols = match_columns(
+            &matcher,
+            &headers,
+            &profiles,
+            &SavedMappings::default(),
+            None,
+        )
+        .unwrap_or_default();
+        let got: Vec<(Option<&str>, Tier)> = cols
+            .iter()
+            .map(|c| (c.attribute.as_deref(), c.tier))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("name"), Tier::Exact),
+                (Some("email"), Tier::Content),
+                (None, Tier::None)
+            ]
+        );
+        assert!(
+            cols[2]
+                .uncertain
+                .as_deref()
+                .is_some_and(|u| u.contains("email addresses")),
+            "{:?}",
+            cols[2]
+        );
     }
 
     #[test]
     fn saved_and_forced_mappings_win() {
         let schema = schema();
         let matcher = Matcher::new(&schema);
-        let headers: Vec<String> = ["Teilnehmende Person", "Adresse", "Note"].iter().map(|s| (*s).to_owned()).collect();
+        let headers: Vec<String> = ["Teilnehmende Person", "Adresse", "Note"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
         let profiles = vec![ContentProfile::default(); 3];
         let mut saved = SavedMappings::default();
-        saved.0.insert("teilnehmende person".into(), Some("name".into()));
-        let forced = Mapping { columns: vec![MappingEntry { column: "B".into(), attribute: Some("email".into()) }, MappingEntry { column: "C".into(), attribute: None }] };
-        let cols = match_columns(&matcher, &headers, &profiles, &saved, Some(&forced)).unwrap_or_default();
-        let got: Vec<(Option<&str>, Tier)> = cols.iter().map(|c| (c.attribute.as_deref(), c.tier)).collect();
-        assert_eq!(got, vec![(Some("name"), Tier::Saved), (Some("email"), Tier::User), (None, Tier::User)]);
-        let bad = Mapping { columns: vec![MappingEntry { column: "Z".into(), attribute: Some("email".into()) }] };
-        assert_eq!(match_columns(&matcher, &headers, &profiles, &saved, Some(&bad)).map_err(|e| e.kind()).err(), Some(ErrorKind::InvalidMapping));
+        saved
+            .0
+            .insert("teilnehmende person".into(), Some("name".into()));
+        let forced = Mapping {
+            columns: vec![
+                MappingEntry {
+                    column: "B".into(),
+                    attribute: Some("email".into()),
+                },
+                MappingEntry {
+                    column: "C".into(),
+                    attribute: None,
+                },
+            ],
+        };
+        let cols =
+            match_columns(&matcher, &headers, &profiles, &saved, Some(&forced)).unwrap_or_default();
+        let got: Vec<(Option<&str>, Tier)> = cols
+            .iter()
+            .map(|c| (c.attribute.as_deref(), c.tier))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("name"), Tier::Saved),
+                (Some("email"), Tier::User),
+                (None, Tier::User)
+            ]
+        );
+        let bad = Mapping {
+            columns: vec![MappingEntry {
+                column: "Z".into(),
+                attribute: Some("email".into()),
+            }],
+        };
+        assert_eq!(
+            match_columns(&matcher, &headers, &profiles, &saved, Some(&bad))
+                .map_err(|e| e.kind())
+                .err(),
+            Some(ErrorKind::InvalidMapping)
+        );
     }
 }

@@ -21,7 +21,12 @@ pub fn normalize(header: &str) -> String {
     let header = strip_trailing_group(header);
     let mut folded = String::with_capacity(header.len());
     for c in header.nfkd() {
-        if is_combining_mark(c) || matches!(c, '\u{FEFF}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{00AD}') {
+        if is_combining_mark(c)
+            || matches!(
+                c,
+                '\u{FEFF}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{00AD}'
+            )
+        {
             continue;
         }
         match c {
@@ -34,7 +39,18 @@ pub fn normalize(header: &str) -> String {
     let mut words: Vec<&str> = folded.split_whitespace().collect();
     // "(required)", "(optional)" and their translations say nothing about the meaning.
     while let Some(last) = words.last() {
-        if matches!(*last, "required" | "optional" | "obligatoire" | "pflicht" | "pflichtfeld" | "obligatorio" | "obrigatorio" | "verplicht") && words.len() > 1 {
+        if matches!(
+            *last,
+            "required"
+                | "optional"
+                | "obligatoire"
+                | "pflicht"
+                | "pflichtfeld"
+                | "obligatorio"
+                | "obrigatorio"
+                | "verplicht"
+        ) && words.len() > 1
+        {
             words.pop();
         } else {
             break;
@@ -48,7 +64,10 @@ pub fn normalize(header: &str) -> String {
         }
         out.push_str(word);
         // "e mail", "e mailadres", "e mail adresse": a hyphen split one word in two.
-        joined = *word == "e" && words.get(i + 1).is_some_and(|next| next.starts_with("mail"));
+        joined = *word == "e"
+            && words
+                .get(i + 1)
+                .is_some_and(|next| next.starts_with("mail"));
     }
     out
 }
@@ -63,7 +82,13 @@ fn strip_trailing_group(header: &str) -> &str {
         _ => return header,
     };
     match trimmed.rfind(open) {
-        Some(at) if trimmed.get(..at).is_some_and(|rest| rest.chars().any(char::is_alphanumeric)) => trimmed.get(..at).unwrap_or(header),
+        Some(at)
+            if trimmed
+                .get(..at)
+                .is_some_and(|rest| rest.chars().any(char::is_alphanumeric)) =>
+        {
+            trimmed.get(..at).unwrap_or(header)
+        }
         _ => header,
     }
 }
@@ -110,7 +135,10 @@ mod tests {
 
     #[test]
     fn values_fold() {
-        assert_eq!(fold_value("  Distinción  con   honores "), "distincion con honores");
+        assert_eq!(
+            fold_value("  Distinción  con   honores "),
+            "distincion con honores"
+        );
         assert_eq!(fold_value("MERIT"), "merit");
     }
 }

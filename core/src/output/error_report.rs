@@ -14,7 +14,17 @@ use crate::sheet::{self, CellRef, SourceFormat};
 use crate::validation::{escape_formula, unescape_formula};
 
 /// Column titles of an error report, in order.
-pub const COLUMNS: [&str; 9] = ["Severity", "Code", "Cell", "Row", "Column", "Attribute", "Value", "Message", "Help"];
+pub const COLUMNS: [&str; 9] = [
+    "Severity",
+    "Code",
+    "Cell",
+    "Row",
+    "Column",
+    "Attribute",
+    "Value",
+    "Message",
+    "Help",
+];
 
 /// One line of an error report, as read back.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +69,17 @@ impl ReportLine {
     }
 
     fn fields(&self) -> [&str; 9] {
-        [&self.severity, &self.code, &self.cell, &self.row, &self.column, &self.attribute, &self.value, &self.message, &self.help]
+        [
+            &self.severity,
+            &self.code,
+            &self.cell,
+            &self.row,
+            &self.column,
+            &self.attribute,
+            &self.value,
+            &self.message,
+            &self.help,
+        ]
     }
 }
 
@@ -71,12 +91,17 @@ fn output_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
 pub fn csv(report: &Report) -> Result<Vec<u8>> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
-        let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut out);
         writer.write_record(COLUMNS).map_err(output_error)?;
         for f in &report.findings {
             let line = ReportLine::of(f);
-            let fields: Vec<std::borrow::Cow<'_, str>> = line.fields().iter().map(|v| escape_formula(v)).collect();
-            writer.write_record(fields.iter().map(|f| f.as_bytes())).map_err(output_error)?;
+            let fields: Vec<std::borrow::Cow<'_, str>> =
+                line.fields().iter().map(|v| escape_formula(v)).collect();
+            writer
+                .write_record(fields.iter().map(|f| f.as_bytes()))
+                .map_err(output_error)?;
         }
         writer.flush().map_err(output_error)?;
     }
@@ -85,16 +110,39 @@ pub fn csv(report: &Report) -> Result<Vec<u8>> {
 
 /// The report's findings as an XLSX workbook with one sheet, `Findings`.
 pub fn xlsx(report: &Report) -> Result<Vec<u8>> {
-    let mut rows = vec![COLUMNS.iter().map(|c| XlsxValue::Text((*c).to_owned())).collect::<Vec<_>>()];
+    let mut rows = vec![
+        COLUMNS
+            .iter()
+            .map(|c| XlsxValue::Text((*c).to_owned()))
+            .collect::<Vec<_>>(),
+    ];
     for f in &report.findings {
         let line = ReportLine::of(f);
-        rows.push(line.fields().iter().map(|v| if v.is_empty() { XlsxValue::Empty } else { XlsxValue::Text((*v).to_owned()) }).collect());
+        rows.push(
+            line.fields()
+                .iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        XlsxValue::Empty
+                    } else {
+                        XlsxValue::Text((*v).to_owned())
+                    }
+                })
+                .collect(),
+        );
     }
     let widths = [9.0, 26.0, 8.0, 7.0, 8.0, 14.0, 30.0, 70.0, 60.0];
     let sheet = XlsxSheet {
         name: "Findings".to_owned(),
         rows,
-        columns: widths.iter().map(|&w| ColumnSpec { width: w, text_format: true, ..ColumnSpec::default() }).collect(),
+        columns: widths
+            .iter()
+            .map(|&w| ColumnSpec {
+                width: w,
+                text_format: true,
+                ..ColumnSpec::default()
+            })
+            .collect(),
         input_rows: 0,
     };
     xlsx_writer::write(&[sheet])
@@ -109,30 +157,53 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ReportLine>> {
     let rows: Vec<Vec<String>> = match format {
         SourceFormat::Csv => {
             let decoded = sheet::decode::decode(bytes)?;
-            let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(decoded.text.as_bytes());
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(decoded.text.as_bytes());
             let mut rows = Vec::new();
             for record in reader.records() {
-                let record = record.map_err(|e| Error::new(ErrorKind::MalformedFile, "the error report cannot be read").with_source(e))?;
-                rows.push(record.iter().map(|f| unescape_formula(f).to_owned()).collect());
+                let record = record.map_err(|e| {
+                    Error::new(ErrorKind::MalformedFile, "the error report cannot be read")
+                        .with_source(e)
+                })?;
+                rows.push(
+                    record
+                        .iter()
+                        .map(|f| unescape_formula(f).to_owned())
+                        .collect(),
+                );
             }
             rows
         }
         _ => {
-            let read = sheet::workbook::read(bytes, format, Some("Findings"), &crate::Limits::default())?;
+            let read =
+                sheet::workbook::read(bytes, format, Some("Findings"), &crate::Limits::default())?;
             read.grid
                 .rows
                 .iter()
-                .map(|r| r.iter().map(|v| match v.as_ref() {
-                    CellRef::Text(t) => t.to_owned(),
-                    other => other.display(),
-                }).collect())
+                .map(|r| {
+                    r.iter()
+                        .map(|v| match v.as_ref() {
+                            CellRef::Text(t) => t.to_owned(),
+                            other => other.display(),
+                        })
+                        .collect()
+                })
                 .collect()
         }
     };
     let mut iter = rows.into_iter();
     let header = iter.next().unwrap_or_default();
-    if header.iter().map(String::as_str).ne(COLUMNS.iter().copied()) {
-        return Err(Error::new(ErrorKind::MalformedFile, "the file is not a conferral error report (its header differs)"));
+    if header
+        .iter()
+        .map(String::as_str)
+        .ne(COLUMNS.iter().copied())
+    {
+        return Err(Error::new(
+            ErrorKind::MalformedFile,
+            "the file is not a conferral error report (its header differs)",
+        ));
     }
     Ok(iter
         .map(|mut r| {

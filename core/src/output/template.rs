@@ -14,7 +14,10 @@ const INPUT_ROWS: u32 = 5_000;
 
 fn format_hint(attr: &AttributeSpec) -> Option<String> {
     match attr.kind {
-        AttributeType::Date => Some(attr.date_format.map_or_else(|| "YYYY-MM-DD".to_owned(), |f| f.pattern())),
+        AttributeType::Date => Some(
+            attr.date_format
+                .map_or_else(|| "YYYY-MM-DD".to_owned(), |f| f.pattern()),
+        ),
         AttributeType::Enum => Some(attr.values.join(" / ")),
         AttributeType::Number => Some("number".to_owned()),
         AttributeType::Integer => Some("whole number".to_owned()),
@@ -40,11 +43,17 @@ pub fn column_title(attr: &AttributeSpec) -> String {
 pub fn csv(group: &Group) -> Result<Vec<u8>> {
     let schema = group.schema()?;
     let mut out = b"\xEF\xBB\xBF".to_vec();
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(&mut out);
     let titles: Vec<String> = schema.template_attributes().map(column_title).collect();
-    writer
-        .write_record(&titles)
-        .map_err(|e| crate::Error::new(crate::ErrorKind::Output, "the CSV template could not be written").with_source(e))?;
+    writer.write_record(&titles).map_err(|e| {
+        crate::Error::new(
+            crate::ErrorKind::Output,
+            "the CSV template could not be written",
+        )
+        .with_source(e)
+    })?;
     drop(writer);
     Ok(out)
 }
@@ -53,7 +62,10 @@ pub fn csv(group: &Group) -> Result<Vec<u8>> {
 pub fn xlsx(group: &Group) -> Result<Vec<u8>> {
     let schema = group.schema()?;
     let attrs: Vec<&AttributeSpec> = schema.template_attributes().collect();
-    let header: Vec<XlsxValue> = attrs.iter().map(|a| XlsxValue::Text(column_title(a))).collect();
+    let header: Vec<XlsxValue> = attrs
+        .iter()
+        .map(|a| XlsxValue::Text(column_title(a)))
+        .collect();
     let columns: Vec<ColumnSpec> = attrs
         .iter()
         .map(|a| {
@@ -66,11 +78,18 @@ pub fn xlsx(group: &Group) -> Result<Vec<u8>> {
                 hint.push_str(&format!("Format: {f}"));
             }
             if a.required {
-                hint.push_str(if hint.is_empty() { "Required" } else { ". Required" });
+                hint.push_str(if hint.is_empty() {
+                    "Required"
+                } else {
+                    ". Required"
+                });
             }
             ColumnSpec {
                 width: (title.chars().count() as f64 + 4.0).clamp(12.0, 48.0),
-                text_format: matches!(a.kind, AttributeType::Text | AttributeType::Email | AttributeType::Url),
+                text_format: matches!(
+                    a.kind,
+                    AttributeType::Text | AttributeType::Email | AttributeType::Url
+                ),
                 date_format: a.kind == AttributeType::Date,
                 list: match a.kind {
                     AttributeType::Enum => a.values.clone(),
@@ -81,8 +100,24 @@ pub fn xlsx(group: &Group) -> Result<Vec<u8>> {
             }
         })
         .collect();
-    let roster = XlsxSheet { name: "Roster".to_owned(), rows: vec![header], columns, input_rows: INPUT_ROWS };
-    let mut instructions = vec![["Column", "Attribute", "Type", "Required", "Format or values", "Hint"].map(|s| XlsxValue::Text(s.to_owned())).to_vec()];
+    let roster = XlsxSheet {
+        name: "Roster".to_owned(),
+        rows: vec![header],
+        columns,
+        input_rows: INPUT_ROWS,
+    };
+    let mut instructions = vec![
+        [
+            "Column",
+            "Attribute",
+            "Type",
+            "Required",
+            "Format or values",
+            "Hint",
+        ]
+        .map(|s| XlsxValue::Text(s.to_owned()))
+        .to_vec(),
+    ];
     for a in &attrs {
         instructions.push(vec![
             XlsxValue::Text(column_title(a)),
@@ -94,13 +129,20 @@ pub fn xlsx(group: &Group) -> Result<Vec<u8>> {
         ]);
     }
     instructions.push(vec![XlsxValue::Text(
-        "One row per recipient. Instead of Name you may use two columns, First Name and Last Name.".to_owned(),
+        "One row per recipient. Instead of Name you may use two columns, First Name and Last Name."
+            .to_owned(),
     )]);
     let widths = [36.0, 16.0, 10.0, 10.0, 28.0, 60.0];
     let info = XlsxSheet {
         name: "Instructions".to_owned(),
         rows: instructions,
-        columns: widths.iter().map(|&w| ColumnSpec { width: w, ..ColumnSpec::default() }).collect(),
+        columns: widths
+            .iter()
+            .map(|&w| ColumnSpec {
+                width: w,
+                ..ColumnSpec::default()
+            })
+            .collect(),
         input_rows: 0,
     };
     xlsx_writer::write(&[roster, info])

@@ -161,14 +161,23 @@ mod tests {
     #[test]
     fn boms_and_sniffing() -> Result<()> {
         let d = decode(b"\xEF\xBB\xBFname\n")?;
-        assert_eq!((d.text.as_ref(), d.encoding, d.bom), ("name\n", TextEncoding::Utf8, true));
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.bom),
+            ("name\n", TextEncoding::Utf8, true)
+        );
         let mut le = vec![0xFF, 0xFE];
         le.extend(enc("Zoë;mail\r\n", true));
         let d = decode(&le)?;
-        assert_eq!((d.text.as_ref(), d.encoding), ("Zoë;mail\r\n", TextEncoding::Utf16Le));
+        assert_eq!(
+            (d.text.as_ref(), d.encoding),
+            ("Zoë;mail\r\n", TextEncoding::Utf16Le)
+        );
         let be = enc("name,email\nZoë,z@x.org\n", false);
         let d = decode(&be)?;
-        assert_eq!((d.text.as_ref(), d.encoding, d.bom), ("name,email\nZoë,z@x.org\n", TextEncoding::Utf16Be, false));
+        assert_eq!(
+            (d.text.as_ref(), d.encoding, d.bom),
+            ("name,email\nZoë,z@x.org\n", TextEncoding::Utf16Be, false)
+        );
         Ok(())
     }
 
@@ -176,13 +185,21 @@ mod tests {
     fn windows_1252_fallback_names_the_line() -> Result<()> {
         let d = decode(b"name\nZo\xEB M\xFCller\n")?;
         assert_eq!(d.text.as_ref(), "name\nZoë Müller\n");
-        assert_eq!((d.encoding, d.fallback_line), (TextEncoding::Windows1252, Some(2)));
+        assert_eq!(
+            (d.encoding, d.fallback_line),
+            (TextEncoding::Windows1252, Some(2))
+        );
         assert!(!d.text.contains('\u{FFFD}'));
         Ok(())
     }
 
     #[test]
     fn binary_is_refused() {
-        assert_eq!(decode(b"\x01\x02\x00\x05\xff\x00\x00\x13").map(|_| ()).map_err(|e| e.kind()), Err(ErrorKind::UnsupportedFormat));
+        assert_eq!(
+            decode(b"\x01\x02\x00\x05\xff\x00\x00\x13")
+                .map(|_| ())
+                .map_err(|e| e.kind()),
+            Err(ErrorKind::UnsupportedFormat)
+        );
     }
 }

@@ -37,7 +37,11 @@ const SAMPLE_RECORDS: usize = 200;
 pub fn sniff(text: &str) -> Dialect {
     let line_ending = line_ending(text);
     if let Some(delimiter) = sep_line(text) {
-        return Dialect { delimiter, line_ending, sep_line: true };
+        return Dialect {
+            delimiter,
+            line_ending,
+            sep_line: true,
+        };
     }
     let mut cut = text.len().min(SAMPLE_BYTES);
     while !text.is_char_boundary(cut) {
@@ -52,7 +56,11 @@ pub fn sniff(text: &str) -> Dialect {
             best = (delimiter, matching, width);
         }
     }
-    Dialect { delimiter: best.0, line_ending, sep_line: false }
+    Dialect {
+        delimiter: best.0,
+        line_ending,
+        sep_line: false,
+    }
 }
 
 /// How many sampled records share the most common field count (of at least two), and that count.
@@ -101,7 +109,9 @@ fn line_ending(text: &str) -> LineEnding {
 
 fn sep_line(text: &str) -> Option<u8> {
     let first = text.lines().next()?.trim_end_matches('\r');
-    let rest = first.strip_prefix("sep=").or_else(|| first.strip_prefix("SEP="))?;
+    let rest = first
+        .strip_prefix("sep=")
+        .or_else(|| first.strip_prefix("SEP="))?;
     match rest.as_bytes() {
         [d] if !d.is_ascii_alphanumeric() => Some(*d),
         _ => None,
@@ -116,10 +126,16 @@ mod tests {
     fn picks_the_consistent_delimiter() {
         assert_eq!(sniff("a;b;c\n1;2,5;3\n4;5,5;6\n").delimiter, b';');
         assert_eq!(sniff("a,b\n\"x;y\",2\n").delimiter, b',');
-        assert_eq!(sniff("a\tb\tc\r\n1\t2\t3\r\n").line_ending, LineEnding::Crlf);
+        assert_eq!(
+            sniff("a\tb\tc\r\n1\t2\t3\r\n").line_ending,
+            LineEnding::Crlf
+        );
         assert_eq!(sniff("a|b\n1|\"x|y\"\n").delimiter, b'|');
         // A title row and a single-column file.
-        assert_eq!(sniff("Roster, spring\nname;email;x\na;b;c\nd;e;f\n").delimiter, b';');
+        assert_eq!(
+            sniff("Roster, spring\nname;email;x\na;b;c\nd;e;f\n").delimiter,
+            b';'
+        );
         assert_eq!(sniff("email\na@b.org\n").delimiter, b',');
         let d = sniff("sep=;\r\na;b\r\n");
         assert_eq!((d.delimiter, d.sep_line), (b';', true));

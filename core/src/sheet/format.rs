@@ -69,7 +69,10 @@ const ZIP_EMPTY: &[u8] = b"PK\x05\x06";
 /// data; [`ErrorKind::Encrypted`] for a password-protected Office file.
 pub fn detect(bytes: &[u8]) -> Result<SourceFormat> {
     if bytes.is_empty() {
-        return Err(Error::new(ErrorKind::EmptyFile, "the file is empty (0 bytes)"));
+        return Err(Error::new(
+            ErrorKind::EmptyFile,
+            "the file is empty (0 bytes)",
+        ));
     }
     if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(ZIP_EMPTY) {
         return detect_zip(bytes);
@@ -98,9 +101,17 @@ fn looks_like_markup(bytes: &[u8]) -> bool {
     if !trimmed.starts_with(b"<") {
         return false;
     }
-    [&b"<html"[..], b"<!doctype html", b"<table", b"<?xml", b"<meta", b"<head", b"<body"]
-        .iter()
-        .any(|tag| memchr::memmem::find(&trimmed, tag).is_some())
+    [
+        &b"<html"[..],
+        b"<!doctype html",
+        b"<table",
+        b"<?xml",
+        b"<meta",
+        b"<head",
+        b"<body",
+    ]
+    .iter()
+    .any(|tag| memchr::memmem::find(&trimmed, tag).is_some())
 }
 
 fn detect_zip(bytes: &[u8]) -> Result<SourceFormat> {
@@ -111,7 +122,11 @@ fn detect_zip(bytes: &[u8]) -> Result<SourceFormat> {
         )
         .with_source(e)
     })?;
-    let names: Vec<String> = archive.file_names().flatten().map(|n| n.into_owned()).collect();
+    let names: Vec<String> = archive
+        .file_names()
+        .flatten()
+        .map(|n| n.into_owned())
+        .collect();
     let has = |n: &str| names.iter().any(|x| x == n);
     if has("xl/workbook.bin") {
         return Ok(SourceFormat::Xlsb);
@@ -122,11 +137,16 @@ fn detect_zip(bytes: &[u8]) -> Result<SourceFormat> {
             .ok()
             .and_then(|mut f| {
                 let mut head = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, 64 * 1024), &mut head).ok()?;
+                std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, 64 * 1024), &mut head)
+                    .ok()?;
                 Some(memchr::memmem::find(&head, b"macroEnabled").is_some())
             })
             .unwrap_or(false);
-        return Ok(if macro_enabled { SourceFormat::Xlsm } else { SourceFormat::Xlsx });
+        return Ok(if macro_enabled {
+            SourceFormat::Xlsm
+        } else {
+            SourceFormat::Xlsx
+        });
     }
     if has("content.xml") {
         let mimetype = archive.by_name("mimetype").ok().and_then(|mut f| {
@@ -186,17 +206,30 @@ mod tests {
     #[test]
     fn text_is_csv_and_markup_is_refused() {
         assert_eq!(detect(b"name,email\n").ok(), Some(SourceFormat::Csv));
-        let html = detect(b"  <html><table><tr><td>x</td></tr></table></html>").map_err(|e| e.kind());
+        let html =
+            detect(b"  <html><table><tr><td>x</td></tr></table></html>").map_err(|e| e.kind());
         assert_eq!(html, Err(ErrorKind::UnsupportedFormat));
         assert_eq!(detect(b"").map_err(|e| e.kind()), Err(ErrorKind::EmptyFile));
-        assert_eq!(detect(b"PK\x03\x04garbage").map_err(|e| e.kind()), Err(ErrorKind::MalformedFile));
-        assert_eq!(detect(CFB_MAGIC).map_err(|e| e.kind()), Err(ErrorKind::MalformedFile));
+        assert_eq!(
+            detect(b"PK\x03\x04garbage").map_err(|e| e.kind()),
+            Err(ErrorKind::MalformedFile)
+        );
+        assert_eq!(
+            detect(CFB_MAGIC).map_err(|e| e.kind()),
+            Err(ErrorKind::MalformedFile)
+        );
     }
 
     #[test]
     fn names_map_to_formats() {
-        assert_eq!(SourceFormat::from_file_name("a.TSV"), Some(SourceFormat::Csv));
-        assert_eq!(SourceFormat::from_file_name("roster.xlsx"), Some(SourceFormat::Xlsx));
+        assert_eq!(
+            SourceFormat::from_file_name("a.TSV"),
+            Some(SourceFormat::Csv)
+        );
+        assert_eq!(
+            SourceFormat::from_file_name("roster.xlsx"),
+            Some(SourceFormat::Xlsx)
+        );
         assert_eq!(SourceFormat::from_file_name("roster"), None);
     }
 }

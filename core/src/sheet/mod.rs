@@ -155,12 +155,13 @@ pub fn column_letter(index: usize) -> String {
 /// The 0-based index of column letters such as `C` or `AA`.
 pub fn column_index(letters: &str) -> Option<usize> {
     let letters = letters.trim();
-    if letters.is_empty() || letters.len() > 7 || !letters.bytes().all(|b| b.is_ascii_alphabetic()) {
+    if letters.is_empty() || letters.len() > 7 || !letters.bytes().all(|b| b.is_ascii_alphabetic())
+    {
         return None;
     }
-    let n = letters
-        .bytes()
-        .fold(0usize, |acc, b| acc * 26 + usize::from(b.to_ascii_uppercase() - b'A' + 1));
+    let n = letters.bytes().fold(0usize, |acc, b| {
+        acc * 26 + usize::from(b.to_ascii_uppercase() - b'A' + 1)
+    });
     n.checked_sub(1)
 }
 
@@ -170,7 +171,14 @@ mod tests {
 
     #[test]
     fn letters_round_trip() {
-        for (i, l) in [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA"), (16383, "XFD")] {
+        for (i, l) in [
+            (0, "A"),
+            (25, "Z"),
+            (26, "AA"),
+            (701, "ZZ"),
+            (702, "AAA"),
+            (16383, "XFD"),
+        ] {
             assert_eq!(column_letter(i), l);
             assert_eq!(column_index(l), Some(i));
         }

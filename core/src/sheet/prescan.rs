@@ -24,13 +24,18 @@ fn malformed(message: impl Into<String>) -> Error {
 /// Checks every part of a zipped workbook: declared and real decompressed sizes, compression
 /// ratio, and the counts the parts declare.
 pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| malformed("the workbook's zip directory cannot be read; the file may be truncated").with_source(e))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        malformed("the workbook's zip directory cannot be read; the file may be truncated")
+            .with_source(e)
+    })?;
     let mut total: u64 = 0;
     let mut chunk = vec![0u8; 64 * 1024];
     for index in 0..archive.len() {
         let mut part = archive.by_index(index).map_err(|e| {
-            malformed("a part of the workbook cannot be opened; the file may be damaged or encrypted").with_source(e)
+            malformed(
+                "a part of the workbook cannot be opened; the file may be damaged or encrypted",
+            )
+            .with_source(e)
         })?;
         let name = String::from_utf8_lossy(part.name_raw()).into_owned();
         let declared = part.size();
@@ -45,7 +50,10 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
         let mut seen: u64 = 0;
         loop {
             let n = part.read(&mut chunk).map_err(|e| {
-                malformed(format!("workbook part `{name}` cannot be decompressed; the file is damaged")).with_source(e)
+                malformed(format!(
+                    "workbook part `{name}` cannot be decompressed; the file is damaged"
+                ))
+                .with_source(e)
             })?;
             if n == 0 {
                 break;
@@ -161,24 +169,38 @@ pub(crate) fn cell_reference(text: &str) -> Option<(u64, u64)> {
 
 /// Checks an XLS (BIFF8) workbook: encryption and each sheet's declared dimensions.
 pub(crate) fn check_xls(bytes: &[u8], limits: &Limits) -> Result<()> {
-    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
-        .map_err(|e| malformed("the XLS file's structure cannot be read; it may be truncated").with_source(e))?;
-    let stream_name = if file.is_stream("/Workbook") { "/Workbook" } else { "/Book" };
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| {
+        malformed("the XLS file's structure cannot be read; it may be truncated").with_source(e)
+    })?;
+    let stream_name = if file.is_stream("/Workbook") {
+        "/Workbook"
+    } else {
+        "/Book"
+    };
     let size = file.entry(stream_name).map(|e| e.len()).unwrap_or(0);
     if size > limits.max_part_bytes {
-        return Err(limit(format!("the XLS workbook stream has {size} bytes, over the limit of {}", limits.max_part_bytes)));
+        return Err(limit(format!(
+            "the XLS workbook stream has {size} bytes, over the limit of {}",
+            limits.max_part_bytes
+        )));
     }
     let mut stream = file
         .open_stream(stream_name)
         .map_err(|e| malformed("the XLS file has no readable workbook stream").with_source(e))?;
     let mut data = Vec::new();
-    stream
-        .read_to_end(&mut data)
-        .map_err(|e| malformed("the XLS workbook stream cannot be read; the file is damaged").with_source(e))?;
+    stream.read_to_end(&mut data).map_err(|e| {
+        malformed("the XLS workbook stream cannot be read; the file is damaged").with_source(e)
+    })?;
     let mut at = 0usize;
     while let Some(header) = data.get(at..at + 4) {
-        let kind = u16::from_le_bytes([header.first().copied().unwrap_or(0), header.get(1).copied().unwrap_or(0)]);
-        let len = usize::from(u16::from_le_bytes([header.get(2).copied().unwrap_or(0), header.get(3).copied().unwrap_or(0)]));
+        let kind = u16::from_le_bytes([
+            header.first().copied().unwrap_or(0),
+            header.get(1).copied().unwrap_or(0),
+        ]);
+        let len = usize::from(u16::from_le_bytes([
+            header.get(2).copied().unwrap_or(0),
+            header.get(3).copied().unwrap_or(0),
+        ]));
         let body = data.get(at + 4..at + 4 + len).unwrap_or_default();
         match kind {
             0x002F => {
@@ -192,7 +214,10 @@ pub(crate) fn check_xls(bytes: &[u8], limits: &Limits) -> Result<()> {
                     body.get(i..i + 4)
                         .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 };
-                let u16_at = |i: usize| body.get(i..i + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+                let u16_at = |i: usize| {
+                    body.get(i..i + 2)
+                        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+                };
                 let rows = u64::from(u32_at(4).saturating_sub(u32_at(0)));
                 let cols = u64::from(u16_at(10).saturating_sub(u16_at(8)));
                 check_extent("of the XLS workbook", rows, cols, limits)?;
@@ -235,7 +260,9 @@ pub(crate) fn check_ods(bytes: &[u8], limits: &Limits) -> Result<()> {
                         .any(|a| a.key.as_ref() == "office:value-type");
                     if has_value {
                         let n = repeat(&e, "table:number-columns-repeated");
-                        if n > u64::from(limits.max_columns) || row > limits.max_rows.saturating_add(1_000) {
+                        if n > u64::from(limits.max_columns)
+                            || row > limits.max_rows.saturating_add(1_000)
+                        {
                             return Err(limit(format!(
                                 "the spreadsheet repeats a value {n} times across columns at row {row}, beyond the limits of {} columns and {} rows",
                                 limits.max_columns, limits.max_rows
@@ -247,14 +274,20 @@ pub(crate) fn check_ods(bytes: &[u8], limits: &Limits) -> Result<()> {
                 _ => {}
             },
             Ok(Event::Eof) => break,
-            Err(e) => return Err(malformed("the ODS content.xml is not well-formed XML").with_source(e)),
+            Err(e) => {
+                return Err(malformed("the ODS content.xml is not well-formed XML").with_source(e));
+            }
             _ => {}
         }
         buf.clear();
     }
-    let max_cells = limits.max_rows.saturating_mul(u64::from(limits.max_columns).min(64));
+    let max_cells = limits
+        .max_rows
+        .saturating_mul(u64::from(limits.max_columns).min(64));
     if cells > max_cells {
-        return Err(limit(format!("the spreadsheet holds {cells} cells, over the limit of {max_cells}")));
+        return Err(limit(format!(
+            "the spreadsheet holds {cells} cells, over the limit of {max_cells}"
+        )));
     }
     Ok(())
 }
@@ -267,9 +300,21 @@ mod tests {
     fn references_saturate() {
         assert_eq!(cell_reference("XFD1048576"), Some((1_048_576, 16_384)));
         assert_eq!(cell_reference("$B$7"), Some((7, 2)));
-        assert_eq!(cell_reference("A99999999999999999999999"), Some((u64::MAX, 1)));
+        assert_eq!(
+            cell_reference("A99999999999999999999999"),
+            Some((u64::MAX, 1))
+        );
         assert_eq!(cell_reference("7"), None);
-        assert_eq!(dimension(br#"<worksheet><dimension ref="A1:XFD1048576"/>"#), Some((1_048_576, 16_384)));
-        assert_eq!(attribute_number(br#"<sst count="5" uniqueCount="2000000000">"#, b"uniqueCount="), Some(2_000_000_000));
+        assert_eq!(
+            dimension(br#"<worksheet><dimension ref="A1:XFD1048576"/>"#),
+            Some((1_048_576, 16_384))
+        );
+        assert_eq!(
+            attribute_number(
+                br#"<sst count="5" uniqueCount="2000000000">"#,
+                b"uniqueCount="
+            ),
+            Some(2_000_000_000)
+        );
     }
 }

@@ -23,7 +23,10 @@ pub(crate) struct WorkbookSheet {
 fn malformed(format: SourceFormat, e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::new(
         ErrorKind::MalformedFile,
-        format!("the {} workbook cannot be read; it may be damaged", format.as_str().to_uppercase()),
+        format!(
+            "the {} workbook cannot be read; it may be damaged",
+            format.as_str().to_uppercase()
+        ),
     )
     .with_source(e)
 }
@@ -45,12 +48,15 @@ pub(crate) fn read(
     if format == SourceFormat::Ods {
         prescan::check_ods(bytes, limits)?;
     }
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
-        calamine::Error::Xls(calamine::XlsError::Password) | calamine::Error::Xlsx(calamine::XlsxError::Password) => {
-            Error::new(ErrorKind::Encrypted, "the workbook is protected with a password; remove it and upload again")
-        }
-        other => malformed(format, other),
-    })?;
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
+            calamine::Error::Xls(calamine::XlsError::Password)
+            | calamine::Error::Xlsx(calamine::XlsxError::Password) => Error::new(
+                ErrorKind::Encrypted,
+                "the workbook is protected with a password; remove it and upload again",
+            ),
+            other => malformed(format, other),
+        })?;
     let sheets: Vec<SheetInfo> = workbook
         .sheets_metadata()
         .iter()
@@ -64,12 +70,19 @@ pub(crate) fn read(
         let found = sheets
             .iter()
             .find(|s| s.name == wanted)
-            .or_else(|| sheets.iter().find(|s| s.name.trim().eq_ignore_ascii_case(wanted.trim())))
+            .or_else(|| {
+                sheets
+                    .iter()
+                    .find(|s| s.name.trim().eq_ignore_ascii_case(wanted.trim()))
+            })
             .ok_or_else(|| {
                 let names: Vec<String> = sheets.iter().map(|s| format!("`{}`", s.name)).collect();
                 Error::new(
                     ErrorKind::SheetNotFound,
-                    format!("the workbook has no sheet `{wanted}`; its sheets are {}", names.join(", ")),
+                    format!(
+                        "the workbook has no sheet `{wanted}`; its sheets are {}",
+                        names.join(", ")
+                    ),
                 )
             })?;
         let name = found.name.clone();
@@ -82,10 +95,17 @@ pub(crate) fn read(
     for info in order {
         let grid = read_grid(&mut workbook, format, &info.name, limits)?;
         if grid.has_data() {
-            return Ok(WorkbookSheet { name: info.name.clone(), sheets, grid });
+            return Ok(WorkbookSheet {
+                name: info.name.clone(),
+                sheets,
+                grid,
+            });
         }
     }
-    Err(Error::new(ErrorKind::EmptyFile, "no sheet of the workbook holds any data"))
+    Err(Error::new(
+        ErrorKind::EmptyFile,
+        "no sheet of the workbook holds any data",
+    ))
 }
 
 fn read_grid(
@@ -99,14 +119,18 @@ fn read_grid(
     match workbook {
         calamine::Sheets::Xlsx(xlsx) => {
             merges = xlsx.merge_cells_by_sheet_name(name).unwrap_or_default();
-            let mut cells = xlsx.worksheet_cells_reader(name).map_err(|e| malformed(format, e))?;
+            let mut cells = xlsx
+                .worksheet_cells_reader(name)
+                .map_err(|e| malformed(format, e))?;
             while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
                 let (row, col) = cell.get_position();
                 place(&mut grid, row, col, from_data_ref(cell.get_value()), limits)?;
             }
         }
         calamine::Sheets::Xlsb(xlsb) => {
-            let mut cells = xlsb.worksheet_cells_reader(name).map_err(|e| malformed(format, e))?;
+            let mut cells = xlsb
+                .worksheet_cells_reader(name)
+                .map_err(|e| malformed(format, e))?;
             while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
                 let (row, col) = cell.get_position();
                 place(&mut grid, row, col, from_data_ref(cell.get_value()), limits)?;
@@ -114,11 +138,15 @@ fn read_grid(
         }
         calamine::Sheets::Xls(xls) => {
             merges = xls.merge_cells_by_sheet_name(name).unwrap_or_default();
-            let range = xls.worksheet_range(name).map_err(|e| malformed(format, e))?;
+            let range = xls
+                .worksheet_range(name)
+                .map_err(|e| malformed(format, e))?;
             place_range(&mut grid, &range, limits)?;
         }
         calamine::Sheets::Ods(ods) => {
-            let range = ods.worksheet_range(name).map_err(|e| malformed(format, e))?;
+            let range = ods
+                .worksheet_range(name)
+                .map_err(|e| malformed(format, e))?;
             place_range(&mut grid, &range, limits)?;
         }
     }
@@ -208,14 +236,20 @@ fn excel_datetime(dt: &calamine::ExcelDateTime) -> Value {
     }
     let (y, m, d, h, min, s, ms) = dt.to_ymd_hms_milli();
     NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
-        .and_then(|date| date.and_hms_milli_opt(u32::from(h), u32::from(min), u32::from(s), u32::from(ms)))
+        .and_then(|date| {
+            date.and_hms_milli_opt(u32::from(h), u32::from(min), u32::from(s), u32::from(ms))
+        })
         .map_or_else(|| Value::Number(dt.as_f64()), Value::DateTime)
 }
 
 fn iso_datetime(text: &str) -> Value {
     let parsed = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
         .ok()
-        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(|d| d.and_time(chrono::NaiveTime::MIN)));
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .map(|d| d.and_time(chrono::NaiveTime::MIN))
+        });
     parsed.map_or_else(|| Value::Text(text.to_owned()), Value::DateTime)
 }
 

@@ -69,32 +69,59 @@ fn output_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
 /// Writes a workbook with the given sheets.
 pub fn write(sheets: &[XlsxSheet]) -> Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     let mut add = |name: &str, body: &str| -> Result<()> {
         zip.start_file(name, options).map_err(output_error)?;
         zip.write_all(body.as_bytes()).map_err(output_error)
     };
-    let mut types = String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#);
+    let mut types = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#,
+    );
     for i in 1..=sheets.len() {
-        let _ = write!(types, r#"<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#);
+        let _ = write!(
+            types,
+            r#"<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
+        );
     }
     types.push_str("</Types>");
     add("[Content_Types].xml", &types)?;
-    add("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#)?;
-    let mut workbook = String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#);
-    let mut rels = String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#);
+    add(
+        "_rels/.rels",
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+    )?;
+    let mut workbook = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#,
+    );
+    let mut rels = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
+    );
     for (i, sheet) in sheets.iter().enumerate() {
         let n = i + 1;
-        let _ = write!(workbook, r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#, escape(&sheet_name(&sheet.name)));
-        let _ = write!(rels, r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#);
+        let _ = write!(
+            workbook,
+            r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#,
+            escape(&sheet_name(&sheet.name))
+        );
+        let _ = write!(
+            rels,
+            r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+        );
     }
     workbook.push_str("</sheets></workbook>");
-    let _ = write!(rels, r#"<Relationship Id="rId{}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#, sheets.len() + 1);
+    let _ = write!(
+        rels,
+        r#"<Relationship Id="rId{}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#,
+        sheets.len() + 1
+    );
     add("xl/workbook.xml", &workbook)?;
     add("xl/_rels/workbook.xml.rels", &rels)?;
     add("xl/styles.xml", STYLES)?;
     for (i, sheet) in sheets.iter().enumerate() {
-        add(&format!("xl/worksheets/sheet{}.xml", i + 1), &sheet_xml(sheet))?;
+        add(
+            &format!("xl/worksheets/sheet{}.xml", i + 1),
+            &sheet_xml(sheet),
+        )?;
     }
     let cursor = zip.finish().map_err(output_error)?;
     Ok(cursor.into_inner())
@@ -103,8 +130,16 @@ pub fn write(sheets: &[XlsxSheet]) -> Result<Vec<u8>> {
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#;
 
 fn sheet_name(name: &str) -> String {
-    let cleaned: String = name.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).take(31).collect();
-    if cleaned.trim().is_empty() { "Sheet1".to_owned() } else { cleaned }
+    let cleaned: String = name
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(31)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "Sheet1".to_owned()
+    } else {
+        cleaned
+    }
 }
 
 /// Escapes text for XML, writing characters XML cannot hold (and literal `_xHHHH_`) in
@@ -133,7 +168,8 @@ fn escape(text: &str) -> String {
 fn is_escape_at(text: &str, i: usize) -> bool {
     let b = text.as_bytes();
     matches!(b.get(i + 1), Some(b'x' | b'X'))
-        && b.get(i + 2..i + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        && b.get(i + 2..i + 6)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
         && b.get(i + 6) == Some(&b'_')
 }
 
@@ -142,23 +178,49 @@ pub fn date_serial(date: NaiveDate) -> f64 {
     let base = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
     let days = (date - base).num_days();
     // Excel counts a phantom 29 February 1900.
-    if date.year() == 1900 && date.month() <= 2 { (days - 1) as f64 } else { days as f64 }
+    if date.year() == 1900 && date.month() <= 2 {
+        (days - 1) as f64
+    } else {
+        days as f64
+    }
 }
 
 fn sheet_xml(sheet: &XlsxSheet) -> String {
-    let mut x = String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#);
-    let width = sheet.rows.iter().map(Vec::len).max().unwrap_or(0).max(sheet.columns.len());
+    let mut x = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#,
+    );
+    let width = sheet
+        .rows
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .max(sheet.columns.len());
     let height = sheet.rows.len().max(1);
     if width > 0 {
-        let _ = write!(x, r#"<dimension ref="A1:{}{height}"/>"#, super::column_letter(width - 1));
+        let _ = write!(
+            x,
+            r#"<dimension ref="A1:{}{height}"/>"#,
+            super::column_letter(width - 1)
+        );
     }
     x.push_str(r#"<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>"#);
     if !sheet.columns.is_empty() {
         x.push_str("<cols>");
         for (i, c) in sheet.columns.iter().enumerate() {
-            let style = if c.date_format { STYLE_DATE } else if c.text_format { STYLE_TEXT } else { STYLE_DEFAULT };
+            let style = if c.date_format {
+                STYLE_DATE
+            } else if c.text_format {
+                STYLE_TEXT
+            } else {
+                STYLE_DEFAULT
+            };
             let w = if c.width > 0.0 { c.width } else { 12.0 };
-            let _ = write!(x, r#"<col min="{n}" max="{n}" width="{w:.1}" customWidth="1" style="{style}"/>"#, n = i + 1);
+            let _ = write!(
+                x,
+                r#"<col min="{n}" max="{n}" width="{w:.1}" customWidth="1" style="{style}"/>"#,
+                n = i + 1
+            );
         }
         x.push_str("</cols>");
     }
@@ -168,7 +230,13 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
         let _ = write!(x, r#"<row r="{n}">"#);
         for (c, value) in row.iter().enumerate() {
             let reference = format!("{}{n}", super::column_letter(c));
-            let column_style = sheet.columns.get(c).map_or(STYLE_DEFAULT, |s| if s.text_format { STYLE_TEXT } else { STYLE_DEFAULT });
+            let column_style = sheet.columns.get(c).map_or(STYLE_DEFAULT, |s| {
+                if s.text_format {
+                    STYLE_TEXT
+                } else {
+                    STYLE_DEFAULT
+                }
+            });
             match value {
                 XlsxValue::Empty => {}
                 XlsxValue::Text(t) => {
@@ -179,14 +247,22 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
                     } else {
                         column_style
                     };
-                    let _ = write!(x, r#"<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#, escape(t));
+                    let _ = write!(
+                        x,
+                        r#"<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#,
+                        escape(t)
+                    );
                 }
                 XlsxValue::Number(v) if v.is_finite() => {
                     let _ = write!(x, r#"<c r="{reference}"><v>{v}</v></c>"#);
                 }
                 XlsxValue::Number(_) => {}
                 XlsxValue::Date(d) => {
-                    let _ = write!(x, r#"<c r="{reference}" s="{STYLE_DATE}"><v>{}</v></c>"#, date_serial(*d));
+                    let _ = write!(
+                        x,
+                        r#"<c r="{reference}" s="{STYLE_DATE}"><v>{}</v></c>"#,
+                        date_serial(*d)
+                    );
                 }
                 XlsxValue::Bool(b) => {
                     let _ = write!(x, r#"<c r="{reference}" t="b"><v>{}</v></c>"#, u8::from(*b));
@@ -213,11 +289,21 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
             if let Some((title, text)) = &c.hint {
                 let title: String = title.chars().take(32).collect();
                 let text: String = text.chars().take(255).collect();
-                let _ = write!(v, r#" showInputMessage="1" promptTitle="{}" prompt="{}""#, escape(&title), escape(&text));
+                let _ = write!(
+                    v,
+                    r#" showInputMessage="1" promptTitle="{}" prompt="{}""#,
+                    escape(&title),
+                    escape(&text)
+                );
             }
             let _ = write!(v, r#" sqref="{range}">"#);
             if !c.list.is_empty() {
-                let joined = c.list.iter().map(|s| s.replace('"', "\"\"")).collect::<Vec<_>>().join(",");
+                let joined = c
+                    .list
+                    .iter()
+                    .map(|s| s.replace('"', "\"\""))
+                    .collect::<Vec<_>>()
+                    .join(",");
                 let _ = write!(v, r#"<formula1>"{}"</formula1>"#, escape(&joined));
             }
             v.push_str("</dataValidation>");
@@ -225,7 +311,12 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
         })
         .collect();
     if !validations.is_empty() {
-        let _ = write!(x, r#"<dataValidations count="{}">{}</dataValidations>"#, validations.len(), validations.concat());
+        let _ = write!(
+            x,
+            r#"<dataValidations count="{}">{}</dataValidations>"#,
+            validations.len(),
+            validations.concat()
+        );
     }
     x.push_str(r#"<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>"#);
     x

@@ -40,25 +40,99 @@ impl DateParse {
             (DateParse::DayFirstOnly(d), o) if o != Some(DateOrder::MonthFirst) => Some(d),
             (DateParse::MonthFirstOnly(d), o) if o != Some(DateOrder::DayFirst) => Some(d),
             (DateParse::Ambiguous { day_first, .. }, Some(DateOrder::DayFirst)) => Some(day_first),
-            (DateParse::Ambiguous { month_first, .. }, Some(DateOrder::MonthFirst)) => Some(month_first),
+            (DateParse::Ambiguous { month_first, .. }, Some(DateOrder::MonthFirst)) => {
+                Some(month_first)
+            }
             _ => None,
         }
     }
 }
 
 const MONTHS: &[(&str, u32)] = &[
-    ("january", 1), ("jan", 1), ("januar", 1), ("janvier", 1), ("janv", 1), ("enero", 1), ("ene", 1), ("janeiro", 1), ("januari", 1),
-    ("february", 2), ("feb", 2), ("februar", 2), ("fevrier", 2), ("fevr", 2), ("fev", 2), ("febrero", 2), ("fevereiro", 2), ("februari", 2),
-    ("march", 3), ("mar", 3), ("marz", 3), ("mars", 3), ("marzo", 3), ("marco", 3), ("maart", 3), ("mrt", 3),
-    ("april", 4), ("apr", 4), ("avril", 4), ("avr", 4), ("abril", 4), ("abr", 4),
-    ("may", 5), ("mai", 5), ("mayo", 5), ("maio", 5), ("mei", 5),
-    ("june", 6), ("jun", 6), ("juni", 6), ("juin", 6), ("junio", 6), ("junho", 6),
-    ("july", 7), ("jul", 7), ("juli", 7), ("juillet", 7), ("juil", 7), ("julio", 7), ("julho", 7),
-    ("august", 8), ("aug", 8), ("aout", 8), ("agosto", 8), ("ago", 8), ("augustus", 8),
-    ("september", 9), ("sep", 9), ("sept", 9), ("septembre", 9), ("septiembre", 9), ("setembro", 9), ("set", 9),
-    ("october", 10), ("oct", 10), ("oktober", 10), ("okt", 10), ("octobre", 10), ("octubre", 10), ("outubro", 10), ("out", 10),
-    ("november", 11), ("nov", 11), ("novembre", 11), ("noviembre", 11), ("novembro", 11),
-    ("december", 12), ("dec", 12), ("dezember", 12), ("dez", 12), ("decembre", 12), ("diciembre", 12), ("dic", 12), ("dezembro", 12),
+    ("january", 1),
+    ("jan", 1),
+    ("januar", 1),
+    ("janvier", 1),
+    ("janv", 1),
+    ("enero", 1),
+    ("ene", 1),
+    ("janeiro", 1),
+    ("januari", 1),
+    ("february", 2),
+    ("feb", 2),
+    ("februar", 2),
+    ("fevrier", 2),
+    ("fevr", 2),
+    ("fev", 2),
+    ("febrero", 2),
+    ("fevereiro", 2),
+    ("februari", 2),
+    ("march", 3),
+    ("mar", 3),
+    ("marz", 3),
+    ("mars", 3),
+    ("marzo", 3),
+    ("marco", 3),
+    ("maart", 3),
+    ("mrt", 3),
+    ("april", 4),
+    ("apr", 4),
+    ("avril", 4),
+    ("avr", 4),
+    ("abril", 4),
+    ("abr", 4),
+    ("may", 5),
+    ("mai", 5),
+    ("mayo", 5),
+    ("maio", 5),
+    ("mei", 5),
+    ("june", 6),
+    ("jun", 6),
+    ("juni", 6),
+    ("juin", 6),
+    ("junio", 6),
+    ("junho", 6),
+    ("july", 7),
+    ("jul", 7),
+    ("juli", 7),
+    ("juillet", 7),
+    ("juil", 7),
+    ("julio", 7),
+    ("julho", 7),
+    ("august", 8),
+    ("aug", 8),
+    ("aout", 8),
+    ("agosto", 8),
+    ("ago", 8),
+    ("augustus", 8),
+    ("september", 9),
+    ("sep", 9),
+    ("sept", 9),
+    ("septembre", 9),
+    ("septiembre", 9),
+    ("setembro", 9),
+    ("set", 9),
+    ("october", 10),
+    ("oct", 10),
+    ("oktober", 10),
+    ("okt", 10),
+    ("octobre", 10),
+    ("octubre", 10),
+    ("outubro", 10),
+    ("out", 10),
+    ("november", 11),
+    ("nov", 11),
+    ("novembre", 11),
+    ("noviembre", 11),
+    ("novembro", 11),
+    ("december", 12),
+    ("dec", 12),
+    ("dezember", 12),
+    ("dez", 12),
+    ("decembre", 12),
+    ("diciembre", 12),
+    ("dic", 12),
+    ("dezembro", 12),
 ];
 
 /// The date of an Excel serial number in the 1900 date system (serial 1 is 1900-01-01).
@@ -78,14 +152,22 @@ pub fn from_serial(serial: f64) -> Option<NaiveDate> {
 }
 
 fn ymd(y: i64, m: i64, d: i64) -> Option<NaiveDate> {
-    let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, u32::try_from(m).ok()?, u32::try_from(d).ok()?)?;
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(y).ok()?,
+        u32::try_from(m).ok()?,
+        u32::try_from(d).ok()?,
+    )?;
     (1900..=9999).contains(&date.year()).then_some(date)
 }
 
 /// Removes a trailing time (`14:05`, `2:05 PM`, `T10:00:00Z`).
 fn strip_time(text: &str) -> &str {
     if let Some(t) = text.get(10..11) {
-        if (t == "T" || t == " ") && text.get(..4).is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit())) {
+        if (t == "T" || t == " ")
+            && text
+                .get(..4)
+                .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()))
+        {
             return text.get(..10).unwrap_or(text);
         }
     }
@@ -98,7 +180,11 @@ fn strip_time(text: &str) -> &str {
             },
             _ => (date, time),
         };
-        if time.contains(':') && time.bytes().all(|b| b.is_ascii_digit() || b == b':' || b == b'.') {
+        if time.contains(':')
+            && time
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b':' || b == b'.')
+        {
             return date.trim_end_matches([',', ' ']);
         }
     }
@@ -120,7 +206,9 @@ pub fn parse_text(raw: &str, format: Option<DateFormat>) -> DateParse {
     let bytes = text.as_bytes();
     // Compact YYYYMMDD.
     if bytes.len() == 8 && bytes.iter().all(u8::is_ascii_digit) {
-        if let (Some(y), Some(m), Some(d)) = (number(&text[..4]), number(&text[4..6]), number(&text[6..])) {
+        if let (Some(y), Some(m), Some(d)) =
+            (number(&text[..4]), number(&text[4..6]), number(&text[6..]))
+        {
             if let Some(date) = ymd(y, m, d) {
                 return DateParse::Date(date);
             }
@@ -144,13 +232,23 @@ pub fn parse_text(raw: &str, format: Option<DateFormat>) -> DateParse {
     DateParse::Invalid("the value is not a date")
 }
 
-fn numeric(x: i64, y: i64, z: i64, first_len: usize, last_len: usize, sep: char, format: Option<DateFormat>) -> DateParse {
+fn numeric(
+    x: i64,
+    y: i64,
+    z: i64,
+    first_len: usize,
+    last_len: usize,
+    sep: char,
+    format: Option<DateFormat>,
+) -> DateParse {
     let invalid_day = "the day or month is out of range (for example 31 February or month 13)";
     if first_len == 4 {
         return ymd(x, y, z).map_or(DateParse::Invalid(invalid_day), DateParse::Date);
     }
     if last_len != 4 {
-        return DateParse::Invalid("the year has two digits; write all four (2026, not 26) so the century is certain");
+        return DateParse::Invalid(
+            "the year has two digits; write all four (2026, not 26) so the century is certain",
+        );
     }
     let day_first = ymd(z, y, x);
     let month_first = ymd(z, x, y);
@@ -170,7 +268,10 @@ fn numeric(x: i64, y: i64, z: i64, first_len: usize, last_len: usize, sep: char,
     }
     match (day_first, month_first) {
         (Some(d), Some(m)) if d == m => DateParse::Date(d),
-        (Some(d), Some(m)) => DateParse::Ambiguous { day_first: d, month_first: m },
+        (Some(d), Some(m)) => DateParse::Ambiguous {
+            day_first: d,
+            month_first: m,
+        },
         (Some(d), None) => DateParse::DayFirstOnly(d),
         (None, Some(m)) => DateParse::MonthFirstOnly(m),
         (None, None) => DateParse::Invalid(invalid_day),
@@ -181,13 +282,24 @@ fn named_month(text: &str) -> Option<DateParse> {
     let folded = crate::matching::fold_value(text);
     let tokens: Vec<&str> = folded
         .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty() && !matches!(*t, "de" | "del" | "of" | "the" | "st" | "nd" | "rd" | "th" | "er"))
+        .filter(|t| {
+            !t.is_empty()
+                && !matches!(
+                    *t,
+                    "de" | "del" | "of" | "the" | "st" | "nd" | "rd" | "th" | "er"
+                )
+        })
         .collect();
     if tokens.len() != 3 {
         return None;
     }
-    let month_at = tokens.iter().position(|t| MONTHS.iter().any(|(name, _)| name == t))?;
-    let month = MONTHS.iter().find(|(name, _)| Some(name) == tokens.get(month_at))?.1;
+    let month_at = tokens
+        .iter()
+        .position(|t| MONTHS.iter().any(|(name, _)| name == t))?;
+    let month = MONTHS
+        .iter()
+        .find(|(name, _)| Some(name) == tokens.get(month_at))?
+        .1;
     let numbers: Vec<&str> = tokens
         .iter()
         .enumerate()
@@ -197,10 +309,17 @@ fn named_month(text: &str) -> Option<DateParse> {
     let (year, day) = match numbers.as_slice() {
         [a, b] if a.len() == 4 => (number(a)?, number(b)?),
         [a, b] if b.len() == 4 => (number(b)?, number(a)?),
-        [_, _] => return Some(DateParse::Invalid("the year has two digits; write all four (2026, not 26) so the century is certain")),
+        [_, _] => {
+            return Some(DateParse::Invalid(
+                "the year has two digits; write all four (2026, not 26) so the century is certain",
+            ));
+        }
         _ => return None,
     };
-    Some(ymd(year, i64::from(month), day).map_or(DateParse::Invalid("the day is out of range for the month"), DateParse::Date))
+    Some(ymd(year, i64::from(month), day).map_or(
+        DateParse::Invalid("the day is out of range for the month"),
+        DateParse::Date,
+    ))
 }
 
 fn serial_text(text: &str) -> Option<DateParse> {
@@ -208,7 +327,10 @@ fn serial_text(text: &str) -> Option<DateParse> {
     if value.fract() == 0.0 && (1900.0..=2200.0).contains(&value) {
         return Some(DateParse::Invalid("a year alone is not a date"));
     }
-    Some(from_serial(value).map_or(DateParse::Invalid("the number is not a spreadsheet date serial"), DateParse::Date))
+    Some(from_serial(value).map_or(
+        DateParse::Invalid("the number is not a spreadsheet date serial"),
+        DateParse::Date,
+    ))
 }
 
 /// Whether text reads as a date (numbers alone do not count), for profiling a column.
@@ -229,30 +351,79 @@ mod tests {
 
     #[test]
     fn unambiguous_forms() {
-        assert_eq!(parse_text("2026-03-31", None), DateParse::Date(d(2026, 3, 31)));
-        assert_eq!(parse_text("2026-03-31T10:00:00Z", None), DateParse::Date(d(2026, 3, 31)));
-        assert_eq!(parse_text("20260331", None), DateParse::Date(d(2026, 3, 31)));
-        assert_eq!(parse_text("31.03.2026", None), DateParse::Date(d(2026, 3, 31)));
-        assert_eq!(parse_text("3 March 2026", None), DateParse::Date(d(2026, 3, 3)));
-        assert_eq!(parse_text("March 3rd, 2026", None), DateParse::Date(d(2026, 3, 3)));
-        assert_eq!(parse_text("03-Mär-2026", None), DateParse::Date(d(2026, 3, 3)));
-        assert_eq!(parse_text("3 de marzo de 2026", None), DateParse::Date(d(2026, 3, 3)));
+        assert_eq!(
+            parse_text("2026-03-31", None),
+            DateParse::Date(d(2026, 3, 31))
+        );
+        assert_eq!(
+            parse_text("2026-03-31T10:00:00Z", None),
+            DateParse::Date(d(2026, 3, 31))
+        );
+        assert_eq!(
+            parse_text("20260331", None),
+            DateParse::Date(d(2026, 3, 31))
+        );
+        assert_eq!(
+            parse_text("31.03.2026", None),
+            DateParse::Date(d(2026, 3, 31))
+        );
+        assert_eq!(
+            parse_text("3 March 2026", None),
+            DateParse::Date(d(2026, 3, 3))
+        );
+        assert_eq!(
+            parse_text("March 3rd, 2026", None),
+            DateParse::Date(d(2026, 3, 3))
+        );
+        assert_eq!(
+            parse_text("03-Mär-2026", None),
+            DateParse::Date(d(2026, 3, 3))
+        );
+        assert_eq!(
+            parse_text("3 de marzo de 2026", None),
+            DateParse::Date(d(2026, 3, 3))
+        );
         assert_eq!(parse_text("46112", None), DateParse::Date(d(2026, 3, 31)));
-        assert_eq!(parse_text("11/03/2026 14:05", None), DateParse::Ambiguous { day_first: d(2026, 3, 11), month_first: d(2026, 11, 3) });
+        assert_eq!(
+            parse_text("11/03/2026 14:05", None),
+            DateParse::Ambiguous {
+                day_first: d(2026, 3, 11),
+                month_first: d(2026, 11, 3)
+            }
+        );
         assert_eq!(parse_text("5/5/2026", None), DateParse::Date(d(2026, 5, 5)));
     }
 
     #[test]
     fn evidence_and_rejections() {
-        assert_eq!(parse_text("13/04/2026", None), DateParse::DayFirstOnly(d(2026, 4, 13)));
-        assert_eq!(parse_text("04/13/2026", None), DateParse::MonthFirstOnly(d(2026, 4, 13)));
-        assert!(matches!(parse_text("31/02/2026", None), DateParse::Invalid(_)));
-        assert!(matches!(parse_text("03/04/26", None), DateParse::Invalid(m) if m.contains("two digits")));
-        assert!(matches!(parse_text("2026", None), DateParse::Invalid(m) if m.contains("year alone")));
+        assert_eq!(
+            parse_text("13/04/2026", None),
+            DateParse::DayFirstOnly(d(2026, 4, 13))
+        );
+        assert_eq!(
+            parse_text("04/13/2026", None),
+            DateParse::MonthFirstOnly(d(2026, 4, 13))
+        );
+        assert!(matches!(
+            parse_text("31/02/2026", None),
+            DateParse::Invalid(_)
+        ));
+        assert!(
+            matches!(parse_text("03/04/26", None), DateParse::Invalid(m) if m.contains("two digits"))
+        );
+        assert!(
+            matches!(parse_text("2026", None), DateParse::Invalid(m) if m.contains("year alone"))
+        );
         assert!(matches!(parse_text("soon", None), DateParse::Invalid(_)));
         let dmy = DateFormat::parse("DD/MM/YYYY");
-        assert_eq!(parse_text("03/04/2026", dmy), DateParse::Date(d(2026, 4, 3)));
-        assert!(matches!(parse_text("04/13/2026", dmy), DateParse::Invalid(_)));
+        assert_eq!(
+            parse_text("03/04/2026", dmy),
+            DateParse::Date(d(2026, 4, 3))
+        );
+        assert!(matches!(
+            parse_text("04/13/2026", dmy),
+            DateParse::Invalid(_)
+        ));
     }
 
     #[test]

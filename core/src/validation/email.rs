@@ -24,13 +24,18 @@ pub struct EmailProblem {
 }
 
 fn problem(message: impl Into<String>, help: &'static str) -> EmailProblem {
-    EmailProblem { message: message.into(), help }
+    EmailProblem {
+        message: message.into(),
+        help,
+    }
 }
 
 /// Strips what surrounds an address: whitespace and `mailto:`.
 pub fn trim(raw: &str) -> &str {
     let t = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}');
-    t.strip_prefix("mailto:").or_else(|| t.strip_prefix("MAILTO:")).unwrap_or(t)
+    t.strip_prefix("mailto:")
+        .or_else(|| t.strip_prefix("MAILTO:"))
+        .unwrap_or(t)
 }
 
 /// Checks an address and returns its normalised form.
@@ -38,7 +43,10 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
     let address = trim(raw);
     if address.len() > 254 {
         return Err(problem(
-            format!("the address is {} characters long; addresses end at 254", address.chars().count()),
+            format!(
+                "the address is {} characters long; addresses end at 254",
+                address.chars().count()
+            ),
             "check for two addresses or other text pasted into the cell",
         ));
     }
@@ -55,19 +63,34 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
         ));
     }
     let Some((local, domain)) = address.rsplit_once('@') else {
-        return Err(problem("the address has no `@`", "write it as name@example.org"));
+        return Err(problem(
+            "the address has no `@`",
+            "write it as name@example.org",
+        ));
     };
     if local.contains('@') {
-        return Err(problem("the address has more than one `@`", "write it as name@example.org"));
+        return Err(problem(
+            "the address has more than one `@`",
+            "write it as name@example.org",
+        ));
     }
     if local.is_empty() {
-        return Err(problem("the part before `@` is empty", "write it as name@example.org"));
+        return Err(problem(
+            "the part before `@` is empty",
+            "write it as name@example.org",
+        ));
     }
     if local.len() > 64 {
-        return Err(problem("the part before `@` is longer than 64 characters", "check the address"));
+        return Err(problem(
+            "the part before `@` is longer than 64 characters",
+            "check the address",
+        ));
     }
     if local.starts_with('"') {
-        return Err(problem("quoted addresses are not supported", "use an address without quotes"));
+        return Err(problem(
+            "quoted addresses are not supported",
+            "use an address without quotes",
+        ));
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(problem(
@@ -79,13 +102,22 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
         .chars()
         .find(|&c| !(c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c)))
     {
-        return Err(problem(format!("the part before `@` contains `{bad}`"), "remove the character or retype the address"));
+        return Err(problem(
+            format!("the part before `@` contains `{bad}`"),
+            "remove the character or retype the address",
+        ));
     }
     if domain.is_empty() {
-        return Err(problem("the part after `@` is empty", "add the domain, as in name@example.org"));
+        return Err(problem(
+            "the part after `@` is empty",
+            "add the domain, as in name@example.org",
+        ));
     }
     if domain.starts_with('[') {
-        return Err(problem("addresses at an IP address are not accepted", "use the address with a domain name"));
+        return Err(problem(
+            "addresses at an IP address are not accepted",
+            "use the address with a domain name",
+        ));
     }
     let ascii = idna::domain_to_ascii_strict(domain).map_err(|_| {
         problem(
@@ -94,7 +126,10 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
         )
     })?;
     if ascii.len() > 253 {
-        return Err(problem("the domain is longer than 253 characters", "check the part after `@`"));
+        return Err(problem(
+            "the domain is longer than 253 characters",
+            "check the part after `@`",
+        ));
     }
     let labels: Vec<&str> = ascii.split('.').collect();
     if labels.len() < 2 {
@@ -108,7 +143,9 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(problem(
                 format!("the domain `{domain}` has an empty or malformed part"),
@@ -116,8 +153,14 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
             ));
         }
     }
-    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(problem(format!("the domain `{domain}` ends in a number"), "check the part after `@`"));
+    if labels
+        .last()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(problem(
+            format!("the domain `{domain}` ends in a number"),
+            "check the part after `@`",
+        ));
     }
     let (unicode, _) = idna::domain_to_unicode(&ascii);
     Ok(format!("{local}@{unicode}"))
@@ -134,17 +177,41 @@ mod tests {
 
     #[test]
     fn accepts_and_normalises() {
-        assert_eq!(check("  Ana.Lopez@Example.ORG\u{a0}"), Ok("Ana.Lopez@example.org".to_owned()));
-        assert_eq!(check("mailto:x+tag@sub.example.co.uk"), Ok("x+tag@sub.example.co.uk".to_owned()));
+        assert_eq!(
+            check("  Ana.Lopez@Example.ORG\u{a0}"),
+            Ok("Ana.Lopez@example.org".to_owned())
+        );
+        assert_eq!(
+            check("mailto:x+tag@sub.example.co.uk"),
+            Ok("x+tag@sub.example.co.uk".to_owned())
+        );
         assert_eq!(check("jürgen@BÜCHER.de"), Ok("jürgen@bücher.de".to_owned()));
-        assert_eq!(check("o'neil@xn--bcher-kva.de"), Ok("o'neil@bücher.de".to_owned()));
+        assert_eq!(
+            check("o'neil@xn--bcher-kva.de"),
+            Ok("o'neil@bücher.de".to_owned())
+        );
     }
 
     #[test]
     fn rejects_with_reasons() {
-        for bad in ["john.smith@", "@x.org", "a@@x.org", "a@x", "a..b@x.org", ".a@x.org", "a b@x.org",
-                    "a@x.org; b@y.org", "a@[127.0.0.1]", "a@-x.org", "a@x.123", "\"a\"@x.org", "a@x..org",
-                    "a\r\nb@x.org", "a<b@x.org", "Ann <a@x.org>"] {
+        for bad in [
+            "john.smith@",
+            "@x.org",
+            "a@@x.org",
+            "a@x",
+            "a..b@x.org",
+            ".a@x.org",
+            "a b@x.org",
+            "a@x.org; b@y.org",
+            "a@[127.0.0.1]",
+            "a@-x.org",
+            "a@x.123",
+            "\"a\"@x.org",
+            "a@x..org",
+            "a\r\nb@x.org",
+            "a<b@x.org",
+            "Ann <a@x.org>",
+        ] {
             assert!(check(bad).is_err(), "{bad} should be rejected");
         }
         assert!(check("john.smith@").is_err_and(|p| p.message.contains("after `@`")));

@@ -51,7 +51,8 @@ impl Row for csv::ByteRecord {
         match self.get(index) {
             None | Some(b"") => CellRef::Empty,
             // Fields of decoded text split at ASCII delimiters are always UTF-8.
-            Some(bytes) => std::str::from_utf8(bytes).map_or(CellRef::Empty, |t| CellRef::Text(unescape_formula(t))),
+            Some(bytes) => std::str::from_utf8(bytes)
+                .map_or(CellRef::Empty, |t| CellRef::Text(unescape_formula(t))),
         }
     }
 }
@@ -59,15 +60,24 @@ impl Row for csv::ByteRecord {
 /// Whether a value would be read as a formula by a spreadsheet (OWASP's list plus NUL, and
 /// the same after leading whitespace).
 pub fn formula_like(value: &str) -> bool {
-    let first = value.trim_start_matches([' ', '\u{a0}', '\u{3000}']).chars().next();
-    matches!(first, Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0'))
-        || value.starts_with(['\t', '\r', '\n', '\0'])
+    let first = value
+        .trim_start_matches([' ', '\u{a0}', '\u{3000}'])
+        .chars()
+        .next();
+    matches!(
+        first,
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0')
+    ) || value.starts_with(['\t', '\r', '\n', '\0'])
 }
 
 /// Makes a value safe to open in a spreadsheet by prefixing `'` where it could run as a
 /// formula (or already starts with the escape). [`unescape_formula`] undoes it.
 pub fn escape_formula(value: &str) -> std::borrow::Cow<'_, str> {
-    if formula_like(value) || value.strip_prefix('\'').is_some_and(|rest| formula_like(rest) || rest.starts_with('\'')) {
+    if formula_like(value)
+        || value
+            .strip_prefix('\'')
+            .is_some_and(|rest| formula_like(rest) || rest.starts_with('\''))
+    {
         std::borrow::Cow::Owned(format!("'{value}"))
     } else {
         std::borrow::Cow::Borrowed(value)
@@ -77,7 +87,15 @@ pub fn escape_formula(value: &str) -> std::borrow::Cow<'_, str> {
 /// Undoes [`escape_formula`]: a leading `'` before a formula-like value (or another `'`) is dropped.
 pub fn unescape_formula(value: &str) -> &str {
     match value.strip_prefix('\'') {
-        Some(rest) if formula_like(rest) || (rest.starts_with('\'') && rest.strip_prefix('\'').is_some_and(|r| formula_like(r) || r.starts_with('\''))) => rest,
+        Some(rest)
+            if formula_like(rest)
+                || (rest.starts_with('\'')
+                    && rest
+                        .strip_prefix('\'')
+                        .is_some_and(|r| formula_like(r) || r.starts_with('\''))) =>
+        {
+            rest
+        }
         _ => value,
     }
 }
@@ -169,7 +187,8 @@ impl Acc {
         self.findings.extend(other.findings);
         self.emails.extend(other.emails);
         if self.evidence.len() < other.evidence.len() {
-            self.evidence.resize_with(other.evidence.len(), DateEvidence::default);
+            self.evidence
+                .resize_with(other.evidence.len(), DateEvidence::default);
         }
         for (mine, theirs) in self.evidence.iter_mut().zip(other.evidence) {
             mine.merge(theirs);
@@ -216,9 +235,30 @@ fn preview(value: &str) -> String {
 }
 
 fn is_identifier(key: &str, label: &str) -> bool {
-    let words = |s: &str| -> Vec<String> { crate::matching::normalize(s).split(' ').map(str::to_owned).collect() };
+    let words = |s: &str| -> Vec<String> {
+        crate::matching::normalize(s)
+            .split(' ')
+            .map(str::to_owned)
+            .collect()
+    };
     key == standard::CREDENTIAL_ID
-        || words(&key.replace('_', " ")).iter().chain(words(label).iter()).any(|w| matches!(w.as_str(), "id" | "number" | "no" | "code" | "nummer" | "numero" | "codigo" | "zip" | "postcode" | "phone"))
+        || words(&key.replace('_', " "))
+            .iter()
+            .chain(words(label).iter())
+            .any(|w| {
+                matches!(
+                    w.as_str(),
+                    "id" | "number"
+                        | "no"
+                        | "code"
+                        | "nummer"
+                        | "numero"
+                        | "codigo"
+                        | "zip"
+                        | "postcode"
+                        | "phone"
+                )
+            })
 }
 
 impl Plan {
@@ -226,7 +266,14 @@ impl Plan {
     ///
     /// `short_rows_ragged` is set for CSV, where every row should have the header's field
     /// count; workbooks simply leave trailing cells out.
-    pub fn new(schema: &Schema, columns: &[ColumnMatch], width: usize, limits: &Limits, records: bool, short_rows_ragged: bool) -> Plan {
+    pub fn new(
+        schema: &Schema,
+        columns: &[ColumnMatch],
+        width: usize,
+        limits: &Limits,
+        records: bool,
+        short_rows_ragged: bool,
+    ) -> Plan {
         let mut rules = Vec::new();
         let mut date_slots = 0;
         for c in columns {
@@ -245,15 +292,27 @@ impl Plan {
                 kind: attr.kind,
                 required: attr.required,
                 max_length: attr.max_length,
-                enum_values: attr.values.iter().map(|v| (fold_value(v), v.clone())).collect(),
+                enum_values: attr
+                    .values
+                    .iter()
+                    .map(|v| (fold_value(v), v.clone()))
+                    .collect(),
                 date_format: attr.date_format,
                 date_slot,
-                name_part: matches!(attr.key.as_str(), standard::NAME | standard::FIRST_NAME | standard::LAST_NAME),
-                identifier: attr.kind == AttributeType::Text && is_identifier(&attr.key, &attr.label),
+                name_part: matches!(
+                    attr.key.as_str(),
+                    standard::NAME | standard::FIRST_NAME | standard::LAST_NAME
+                ),
+                identifier: attr.kind == AttributeType::Text
+                    && is_identifier(&attr.key, &attr.label),
             });
         }
         let find = |key: &str| rules.iter().position(|r| r.key == key);
-        let name = match (find(standard::NAME), find(standard::FIRST_NAME), find(standard::LAST_NAME)) {
+        let name = match (
+            find(standard::NAME),
+            find(standard::FIRST_NAME),
+            find(standard::LAST_NAME),
+        ) {
             (Some(n), _, _) => NameSource::Column(n),
             (None, None, None) => NameSource::Missing,
             (None, f, l) => NameSource::Parts(f, l),
@@ -280,7 +339,10 @@ impl Plan {
 
     /// A fresh accumulator for this plan.
     pub fn acc(&self) -> Acc {
-        Acc { evidence: vec![DateEvidence::default(); self.date_slots], ..Acc::default() }
+        Acc {
+            evidence: vec![DateEvidence::default(); self.date_slots],
+            ..Acc::default()
+        }
     }
 
     /// Validates one non-blank row.
@@ -294,7 +356,11 @@ impl Plan {
 
         for (index, rule) in self.rules.iter().enumerate() {
             let cell = row.cell(rule.column);
-            let finding = |code: Code, severity: Severity, value: Option<&str>, message: String, help: String| Finding {
+            let finding = |code: Code,
+                           severity: Severity,
+                           value: Option<&str>,
+                           message: String,
+                           help: String| Finding {
                 code,
                 severity,
                 row: Some(row_no),
@@ -312,8 +378,14 @@ impl Plan {
                         Code::MissingRequiredValue,
                         Severity::Error,
                         None,
-                        format!("{} is required but cell {}{row_no} is empty", rule.label, rule.letter),
-                        format!("fill in the {} or remove the row", rule.label.to_lowercase()),
+                        format!(
+                            "{} is required but cell {}{row_no} is empty",
+                            rule.label, rule.letter
+                        ),
+                        format!(
+                            "fill in the {} or remove the row",
+                            rule.label.to_lowercase()
+                        ),
                     ));
                 }
                 continue;
@@ -323,7 +395,10 @@ impl Plan {
                     Code::SpreadsheetError,
                     Severity::Error,
                     Some(e),
-                    format!("cell {}{row_no} holds the spreadsheet error `{e}` instead of a value", rule.letter),
+                    format!(
+                        "cell {}{row_no} holds the spreadsheet error `{e}` instead of a value",
+                        rule.letter
+                    ),
                     "fix the formula in the spreadsheet, or replace it with its value".to_owned(),
                 ));
                 continue;
@@ -345,25 +420,41 @@ impl Plan {
                     let text = cell.display();
                     let trimmed = text.trim();
                     if let Some(c) = trimmed.chars().find(|&c| is_forbidden_control(c)) {
-                        let severity = if rule.name_part { Severity::Error } else { Severity::Warning };
+                        let severity = if rule.name_part {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        };
                         acc.findings.push(finding(
                             Code::ControlCharacters,
                             severity,
                             Some(&text),
-                            format!("{} contains the control character U+{:04X}", rule.label, u32::from(c)),
-                            "remove line breaks, tabs and invisible characters from the cell".to_owned(),
+                            format!(
+                                "{} contains the control character U+{:04X}",
+                                rule.label,
+                                u32::from(c)
+                            ),
+                            "remove line breaks, tabs and invisible characters from the cell"
+                                .to_owned(),
                         ));
                         if rule.name_part {
                             continue;
                         }
                     }
-                    let count = if trimmed.len() > rule.max_length as usize { trimmed.chars().count() } else { 0 };
+                    let count = if trimmed.len() > rule.max_length as usize {
+                        trimmed.chars().count()
+                    } else {
+                        0
+                    };
                     if count > rule.max_length as usize {
                         acc.findings.push(finding(
                             Code::ValueTooLong,
                             Severity::Error,
                             Some(&text),
-                            format!("{} has {count} characters; at most {} are accepted", rule.label, rule.max_length),
+                            format!(
+                                "{} has {count} characters; at most {} are accepted",
+                                rule.label, rule.max_length
+                            ),
                             "shorten the value".to_owned(),
                         ));
                         continue;
@@ -396,16 +487,24 @@ impl Plan {
                     let text = cell.display();
                     match email::check(&text) {
                         Ok(normalized) => {
-                            email_key = Some(xxh3_128(email::duplicate_key(&normalized).as_bytes()));
+                            email_key =
+                                Some(xxh3_128(email::duplicate_key(&normalized).as_bytes()));
                             if self.records {
-                                values.insert(rule.key.clone(), serde_json::Value::String(normalized));
+                                values.insert(
+                                    rule.key.clone(),
+                                    serde_json::Value::String(normalized),
+                                );
                             }
                         }
                         Err(p) => acc.findings.push(finding(
                             Code::InvalidEmail,
                             Severity::Error,
                             Some(&text),
-                            format!("`{}` is not a valid email address: {}", preview(email::trim(&text)), p.message),
+                            format!(
+                                "`{}` is not a valid email address: {}",
+                                preview(email::trim(&text)),
+                                p.message
+                            ),
                             p.help.to_owned(),
                         )),
                     }
@@ -413,27 +512,41 @@ impl Plan {
                 AttributeType::Date => {
                     let parsed = match cell {
                         CellRef::DateTime(d) => DateParse::Date(d.date()),
-                        CellRef::Number(n) => date::from_serial(n).map_or(DateParse::Invalid("the number is not a spreadsheet date serial"), DateParse::Date),
+                        CellRef::Number(n) => date::from_serial(n).map_or(
+                            DateParse::Invalid("the number is not a spreadsheet date serial"),
+                            DateParse::Date,
+                        ),
                         CellRef::Text(t) => date::parse_text(t, rule.date_format),
                         _ => DateParse::Invalid("the value is not a date"),
                     };
                     let parsed = match parsed {
-                        DateParse::Date(d) if d < min_date() => DateParse::Invalid("the value is a time of day or a date before 1900"),
+                        DateParse::Date(d) if d < min_date() => {
+                            DateParse::Invalid("the value is a time of day or a date before 1900")
+                        }
                         other => other,
                     };
                     if let DateParse::Invalid(reason) = parsed {
                         let text = cell.display();
-                        let expected = rule.date_format.map_or_else(|| "YYYY-MM-DD".to_owned(), |f| f.pattern());
+                        let expected = rule
+                            .date_format
+                            .map_or_else(|| "YYYY-MM-DD".to_owned(), |f| f.pattern());
                         acc.findings.push(finding(
                             Code::InvalidDate,
                             Severity::Error,
                             Some(&text),
-                            format!("`{}` in {} is not a valid date: {reason}", preview(&text), rule.label),
+                            format!(
+                                "`{}` in {} is not a valid date: {reason}",
+                                preview(&text),
+                                rule.label
+                            ),
                             format!("write the date as {expected}, or format the cell as a date"),
                         ));
                         continue;
                     }
-                    if let (Some(slot), Some(ev)) = (rule.date_slot, rule.date_slot.and_then(|s| acc.evidence.get_mut(s))) {
+                    if let (Some(slot), Some(ev)) = (
+                        rule.date_slot,
+                        rule.date_slot.and_then(|s| acc.evidence.get_mut(s)),
+                    ) {
                         let _ = slot;
                         let example = || Some((row_no, cell.display()));
                         match parsed {
@@ -480,8 +593,15 @@ impl Plan {
                                 Code::InvalidNumber,
                                 Severity::Error,
                                 Some(&text),
-                                format!("`{}` in {} is not {what}", preview(text.trim()), rule.label),
-                                format!("write {what} with digits, such as {}", if whole { "12" } else { "37.5" }),
+                                format!(
+                                    "`{}` in {} is not {what}",
+                                    preview(text.trim()),
+                                    rule.label
+                                ),
+                                format!(
+                                    "write {what} with digits, such as {}",
+                                    if whole { "12" } else { "37.5" }
+                                ),
                             ));
                         }
                     }
@@ -492,16 +612,24 @@ impl Plan {
                     match rule.enum_values.iter().find(|(f, _)| *f == folded) {
                         Some((_, canonical)) => {
                             if self.records {
-                                values.insert(rule.key.clone(), serde_json::Value::String(canonical.clone()));
+                                values.insert(
+                                    rule.key.clone(),
+                                    serde_json::Value::String(canonical.clone()),
+                                );
                             }
                         }
                         None => {
-                            let allowed: Vec<&str> = rule.enum_values.iter().map(|(_, v)| v.as_str()).collect();
+                            let allowed: Vec<&str> =
+                                rule.enum_values.iter().map(|(_, v)| v.as_str()).collect();
                             acc.findings.push(finding(
                                 Code::InvalidEnum,
                                 Severity::Error,
                                 Some(&text),
-                                format!("`{}` is not an accepted {}", preview(text.trim()), rule.label),
+                                format!(
+                                    "`{}` is not an accepted {}",
+                                    preview(text.trim()),
+                                    rule.label
+                                ),
                                 format!("use one of: {}", allowed.join(", ")),
                             ));
                         }
@@ -525,7 +653,11 @@ impl Plan {
                                 Code::InvalidBoolean,
                                 Severity::Error,
                                 Some(&text),
-                                format!("`{}` in {} is not yes or no", preview(text.trim()), rule.label),
+                                format!(
+                                    "`{}` in {} is not yes or no",
+                                    preview(text.trim()),
+                                    rule.label
+                                ),
                                 "write yes or no (or true/false, 1/0)".to_owned(),
                             ));
                         }
@@ -543,7 +675,11 @@ impl Plan {
                             Code::InvalidUrl,
                             Severity::Error,
                             Some(&text),
-                            format!("`{}` in {} is not a web address: {reason}", preview(text.trim()), rule.label),
+                            format!(
+                                "`{}` in {} is not a web address: {reason}",
+                                preview(text.trim()),
+                                rule.label
+                            ),
                             "write the full address starting with https://".to_owned(),
                         )),
                     }
@@ -554,20 +690,45 @@ impl Plan {
         self.compose_name(row_no, &name_parts, &mut values, acc);
         self.check_ragged(row_no, row, acc);
 
-        let has_error = acc.findings.get(findings_before..).is_some_and(|f| f.iter().any(|f| f.severity == Severity::Error));
+        let has_error = acc
+            .findings
+            .get(findings_before..)
+            .is_some_and(|f| f.iter().any(|f| f.severity == Severity::Error));
         if let Some(key) = email_key {
             acc.emails.push((key, row_no));
         }
         if has_error || self.missing_required {
+            // Still report a clear date conflict, so one upload shows every problem of the row.
+            let certain: Vec<(usize, NaiveDate)> = dates
+                .iter()
+                .filter_map(|(i, p)| Some((*i, p.resolve(None)?)))
+                .collect();
+            if let Some(f) = self.expiry_finding(row_no, &certain) {
+                acc.findings.push(f);
+            }
             acc.invalid_rows.push(row_no);
             return;
         }
-        let pending = dates.iter().any(|(_, p)| matches!(p, DateParse::Ambiguous { .. } | DateParse::DayFirstOnly(_) | DateParse::MonthFirstOnly(_)));
+        let pending = dates.iter().any(|(_, p)| {
+            matches!(
+                p,
+                DateParse::Ambiguous { .. }
+                    | DateParse::DayFirstOnly(_)
+                    | DateParse::MonthFirstOnly(_)
+            )
+        });
         if pending {
-            acc.pending.push(Pending { row: row_no, dates, record: self.records.then_some(values) });
+            acc.pending.push(Pending {
+                row: row_no,
+                dates,
+                record: self.records.then_some(values),
+            });
             return;
         }
-        let resolved: Vec<(usize, NaiveDate)> = dates.iter().filter_map(|(i, p)| Some((*i, p.resolve(None)?))).collect();
+        let resolved: Vec<(usize, NaiveDate)> = dates
+            .iter()
+            .filter_map(|(i, p)| Some((*i, p.resolve(None)?)))
+            .collect();
         if let Some(f) = self.expiry_finding(row_no, &resolved) {
             acc.findings.push(f);
             acc.invalid_rows.push(row_no);
@@ -579,15 +740,29 @@ impl Plan {
                     values.insert(rule.key.clone(), serde_json::Value::String(format_date(d)));
                 }
             }
-            acc.records.push(Record { row: row_no, values });
+            acc.records.push(Record {
+                row: row_no,
+                values,
+            });
         }
     }
 
-    fn compose_name(&self, row_no: u64, parts: &[Option<String>; 2], values: &mut BTreeMap<String, serde_json::Value>, acc: &mut Acc) {
+    fn compose_name(
+        &self,
+        row_no: u64,
+        parts: &[Option<String>; 2],
+        values: &mut BTreeMap<String, serde_json::Value>,
+        acc: &mut Acc,
+    ) {
         let NameSource::Parts(first, last) = self.name else {
             return;
         };
-        let joined: Vec<&str> = parts.iter().flatten().map(String::as_str).filter(|s| !s.is_empty()).collect();
+        let joined: Vec<&str> = parts
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect();
         if joined.is_empty() {
             let rule = first.or(last).and_then(|i| self.rules.get(i));
             let letter = rule.map_or_else(String::new, |r| r.letter.clone());
@@ -605,7 +780,10 @@ impl Plan {
             return;
         }
         if self.records {
-            values.insert(standard::NAME.to_owned(), serde_json::Value::String(joined.join(" ")));
+            values.insert(
+                standard::NAME.to_owned(),
+                serde_json::Value::String(joined.join(" ")),
+            );
         }
     }
 
@@ -667,8 +845,13 @@ impl Plan {
             cell: Some(format!("{}{row_no}", rule.letter)),
             attribute: Some(rule.key.clone()),
             value: Some(format_date(expires)),
-            message: format!("the credential would expire on {} before it is issued on {}", format_date(expires), format_date(issued)),
-            help: "check the two dates; they may be swapped or read in the wrong day/month order".to_owned(),
+            message: format!(
+                "the credential would expire on {} before it is issued on {}",
+                format_date(expires),
+                format_date(issued)
+            ),
+            help: "check the two dates; they may be swapped or read in the wrong day/month order"
+                .to_owned(),
         })
     }
 
@@ -688,7 +871,11 @@ impl Plan {
             if !mixed && ev.order().is_some() {
                 continue;
             }
-            let example = |e: &Option<(u64, String)>| e.as_ref().map(|(r, v)| format!("`{v}` in {}{r}", rule.letter)).unwrap_or_default();
+            let example = |e: &Option<(u64, String)>| {
+                e.as_ref()
+                    .map(|(r, v)| format!("`{v}` in {}{r}", rule.letter))
+                    .unwrap_or_default()
+            };
             let message = if mixed {
                 format!(
                     "{} mixes day-first dates ({}) and month-first dates ({}); {} value(s) could be read either way",
@@ -725,7 +912,11 @@ impl Plan {
             let mut resolved = Vec::with_capacity(pending.dates.len());
             let mut unresolved = false;
             for (i, parsed) in &pending.dates {
-                let order = self.rules.get(*i).and_then(|r| r.date_slot).and_then(|s| orders.get(s).copied().flatten());
+                let order = self
+                    .rules
+                    .get(*i)
+                    .and_then(|r| r.date_slot)
+                    .and_then(|s| orders.get(s).copied().flatten());
                 match parsed.resolve(order) {
                     Some(d) => resolved.push((*i, d)),
                     None => unresolved = true,
@@ -746,7 +937,10 @@ impl Plan {
                         values.insert(rule.key.clone(), serde_json::Value::String(format_date(d)));
                     }
                 }
-                acc.records.push(Record { row: pending.row, values });
+                acc.records.push(Record {
+                    row: pending.row,
+                    values,
+                });
             }
         }
 
@@ -754,7 +948,11 @@ impl Plan {
 
         acc.invalid_rows.sort_unstable();
         acc.invalid_rows.dedup();
-        let invalid = if self.missing_required { acc.rows } else { acc.invalid_rows.len() as u64 };
+        let invalid = if self.missing_required {
+            acc.rows
+        } else {
+            acc.invalid_rows.len() as u64
+        };
         let mut records = std::mem::take(&mut acc.records);
         if !self.missing_required {
             records.retain(|r| acc.invalid_rows.binary_search(&r.row).is_err());
@@ -764,7 +962,12 @@ impl Plan {
         records.sort_by_key(|r| r.row);
         let mut findings = column_findings;
         findings.append(&mut acc.findings);
-        Outcome { rows: acc.rows, invalid, findings, records }
+        Outcome {
+            rows: acc.rows,
+            invalid,
+            findings,
+            records,
+        }
     }
 
     fn duplicates(&self, acc: &mut Acc) {
@@ -776,11 +979,20 @@ impl Plan {
         let mut start = 0;
         while start < emails.len() {
             let key = emails.get(start).map(|e| e.0);
-            let end = emails.get(start..).map_or(start, |rest| start + rest.iter().take_while(|e| Some(e.0) == key).count());
+            let end = emails.get(start..).map_or(start, |rest| {
+                start + rest.iter().take_while(|e| Some(e.0) == key).count()
+            });
             if end - start > 1 {
-                let rows: Vec<u64> = emails.get(start..end).map(|g| g.iter().map(|e| e.1).collect()).unwrap_or_default();
+                let rows: Vec<u64> = emails
+                    .get(start..end)
+                    .map(|g| g.iter().map(|e| e.1).collect())
+                    .unwrap_or_default();
                 for &row in &rows {
-                    let others: Vec<String> = rows.iter().filter(|&&r| r != row).map(u64::to_string).collect();
+                    let others: Vec<String> = rows
+                        .iter()
+                        .filter(|&&r| r != row)
+                        .map(u64::to_string)
+                        .collect();
                     acc.findings.push(Finding {
                         code: Code::DuplicateRecipient,
                         severity: Severity::Error,
@@ -797,13 +1009,25 @@ impl Plan {
             }
             start = end.max(start + 1);
         }
-        acc.findings.sort_by(|a, b| a.row.cmp(&b.row).then_with(|| column_order(a).cmp(&column_order(b))));
+        acc.findings.sort_by(|a, b| {
+            a.row
+                .cmp(&b.row)
+                .then_with(|| column_order(a).cmp(&column_order(b)))
+        });
     }
 }
 
 fn column_order(f: &Finding) -> (usize, usize) {
-    let col = f.column.as_deref().and_then(crate::sheet::column_index).unwrap_or(usize::MAX);
-    let rank = if f.code == Code::DuplicateRecipient { 1 } else { 0 };
+    let col = f
+        .column
+        .as_deref()
+        .and_then(crate::sheet::column_index)
+        .unwrap_or(usize::MAX);
+    let rank = if f.code == Code::DuplicateRecipient {
+        1
+    } else {
+        0
+    };
     (col, rank)
 }
 
@@ -812,7 +1036,8 @@ fn min_date() -> NaiveDate {
 }
 
 fn is_forbidden_control(c: char) -> bool {
-    (c.is_control() && c != ' ') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    (c.is_control() && c != ' ')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
 fn collapse_spaces(text: &str) -> std::borrow::Cow<'_, str> {
@@ -829,7 +1054,10 @@ fn looks_scientific(text: &str) -> bool {
     };
     let exponent = exponent.trim_start_matches('+');
     mantissa.contains('.')
-        && mantissa.replace('.', "").bytes().all(|b| b.is_ascii_digit())
+        && mantissa
+            .replace('.', "")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
         && !exponent.is_empty()
         && exponent.bytes().all(|b| b.is_ascii_digit())
 }
@@ -838,14 +1066,19 @@ fn number_json(n: f64, whole: bool) -> serde_json::Value {
     if (whole || n.fract() == 0.0) && n.abs() < 9.0e15 {
         serde_json::Value::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map_or(serde_json::Value::String(format_number(n)), serde_json::Value::Number)
+        serde_json::Number::from_f64(n).map_or(
+            serde_json::Value::String(format_number(n)),
+            serde_json::Value::Number,
+        )
     }
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
     match fold_value(text).as_str() {
-        "true" | "yes" | "y" | "1" | "x" | "✓" | "✔" | "ja" | "oui" | "si" | "sim" | "wahr" | "vrai" | "verdadero" | "verdadeiro" | "waar" => Some(true),
-        "false" | "no" | "n" | "0" | "nein" | "non" | "nao" | "nee" | "falsch" | "faux" | "falso" | "onwaar" => Some(false),
+        "true" | "yes" | "y" | "1" | "x" | "✓" | "✔" | "ja" | "oui" | "si" | "sim" | "wahr"
+        | "vrai" | "verdadero" | "verdadeiro" | "waar" => Some(true),
+        "false" | "no" | "n" | "0" | "nein" | "non" | "nao" | "nee" | "falsch" | "faux"
+        | "falso" | "onwaar" => Some(false),
         _ => None,
     }
 }
@@ -855,7 +1088,10 @@ fn check_url(text: &str) -> Result<String, &'static str> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err("only http and https addresses are accepted");
     }
-    if url.host_str().is_none_or(|h| !h.contains('.') && h != "localhost") {
+    if url
+        .host_str()
+        .is_none_or(|h| !h.contains('.') && h != "localhost")
+    {
         return Err("it has no host name");
     }
     Ok(url.to_string())
@@ -867,7 +1103,10 @@ mod tests {
 
     #[test]
     fn formula_escape_round_trips() {
-        for v in ["=1+1", "+1", "-5", "@SUM(A1)", "\tx", " =x", "'=x", "''=x", "'plain", "plain", "", "'", "''"] {
+        for v in [
+            "=1+1", "+1", "-5", "@SUM(A1)", "\tx", " =x", "'=x", "''=x", "'plain", "plain", "",
+            "'", "''",
+        ] {
             let escaped = escape_formula(v);
             assert!(!formula_like(&escaped), "{v:?} escaped to {escaped:?}");
             assert_eq!(unescape_formula(&escaped), v, "{v:?}");

@@ -15,14 +15,27 @@ pub fn parse(raw: &str) -> Option<f64> {
         b'+' => (false, text.get(1..)?),
         _ => (false, text),
     };
-    if body.is_empty() || !body.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+    if body.is_empty()
+        || !body
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+    {
         return None;
     }
-    let cleaned: String = body.chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'')).collect();
-    if cleaned.len() != body.len() && !grouped(body, |c| matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'')) {
+    let cleaned: String = body
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
+        .collect();
+    if cleaned.len() != body.len()
+        && !grouped(body, |c| matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
+    {
         return None;
     }
-    if !cleaned.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+    if !cleaned
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+    {
         return None;
     }
     let last_dot = cleaned.rfind('.');
@@ -30,7 +43,11 @@ pub fn parse(raw: &str) -> Option<f64> {
     let decimal = match (last_dot, last_comma) {
         (Some(d), Some(c)) => Some(if d > c { '.' } else { ',' }),
         (Some(_), None) => {
-            if cleaned.matches('.').count() > 1 { None } else { Some('.') }
+            if cleaned.matches('.').count() > 1 {
+                None
+            } else {
+                Some('.')
+            }
         }
         (None, Some(_)) => {
             let single = cleaned.matches(',').count() == 1;
@@ -42,7 +59,13 @@ pub fn parse(raw: &str) -> Option<f64> {
     let group = match decimal {
         Some('.') => ',',
         Some(_) => '.',
-        None => if last_dot.is_some() { '.' } else { ',' },
+        None => {
+            if last_dot.is_some() {
+                '.'
+            } else {
+                ','
+            }
+        }
     };
     let (int_part, frac_part) = match decimal.and_then(|d| cleaned.rsplit_once(d)) {
         Some((i, f)) => (i, Some(f)),
@@ -55,7 +78,11 @@ pub fn parse(raw: &str) -> Option<f64> {
         return None;
     }
     let digits: String = int_part.chars().filter(char::is_ascii_digit).collect();
-    let mut normalized = if digits.is_empty() { "0".to_owned() } else { digits };
+    let mut normalized = if digits.is_empty() {
+        "0".to_owned()
+    } else {
+        digits
+    };
     if let Some(f) = frac_part {
         normalized.push('.');
         normalized.push_str(f);
@@ -67,7 +94,11 @@ pub fn parse(raw: &str) -> Option<f64> {
 /// Whether `text` is digit groups of three after the first, split by `is_sep`.
 fn grouped(text: &str, is_sep: impl Fn(char) -> bool) -> bool {
     let int = text.split(['.', ',']).next().unwrap_or(text);
-    let int = if is_sep('.') || is_sep(',') { text } else { int };
+    let int = if is_sep('.') || is_sep(',') {
+        text
+    } else {
+        int
+    };
     let groups: Vec<&str> = int.split(|c: char| is_sep(c)).collect();
     let Some((first, rest)) = groups.split_first() else {
         return false;
@@ -75,7 +106,11 @@ fn grouped(text: &str, is_sep: impl Fn(char) -> bool) -> bool {
     (1..=3).contains(&first.len())
         && first.bytes().all(|b| b.is_ascii_digit())
         && rest.iter().enumerate().all(|(i, g)| {
-            let g = if i + 1 == rest.len() { g.split(['.', ',']).next().unwrap_or(g) } else { g };
+            let g = if i + 1 == rest.len() {
+                g.split(['.', ',']).next().unwrap_or(g)
+            } else {
+                g
+            };
             g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit())
         })
 }
@@ -86,12 +121,37 @@ mod tests {
 
     #[test]
     fn locales() {
-        for (text, value) in [("12", 12.0), ("37.5", 37.5), ("37,5", 37.5), ("-0.25", -0.25), ("+3", 3.0), ("1,234", 1234.0),
-                              ("1,234.5", 1234.5), ("1.234,5", 1234.5), ("1 234,5", 1234.5), ("1'234.5", 1234.5), ("1,234,567", 1_234_567.0),
-                              ("1.234.567", 1_234_567.0), (".5", 0.5), (" 7 ", 7.0)] {
+        for (text, value) in [
+            ("12", 12.0),
+            ("37.5", 37.5),
+            ("37,5", 37.5),
+            ("-0.25", -0.25),
+            ("+3", 3.0),
+            ("1,234", 1234.0),
+            ("1,234.5", 1234.5),
+            ("1.234,5", 1234.5),
+            ("1 234,5", 1234.5),
+            ("1'234.5", 1234.5),
+            ("1,234,567", 1_234_567.0),
+            ("1.234.567", 1_234_567.0),
+            (".5", 0.5),
+            (" 7 ", 7.0),
+        ] {
             assert_eq!(parse(text), Some(value), "{text}");
         }
-        for text in ["ten", "", "1e5", "12%", "$5", "1,23,4", "1..2", "5.", "--1", "12 34", "1.2.3,4,5"] {
+        for text in [
+            "ten",
+            "",
+            "1e5",
+            "12%",
+            "$5",
+            "1,23,4",
+            "1..2",
+            "5.",
+            "--1",
+            "12 34",
+            "1.2.3,4,5",
+        ] {
             assert_eq!(parse(text), None, "{text}");
         }
     }

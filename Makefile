@@ -1,0 +1,61 @@
+# The task runner: the same targets run locally and in CI (`.ci/run` calls `make test`).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO ?= cargo
+WASM_TARGET := wasm32-unknown-unknown
+# Python tools the tests use, in a venv outside the sources.
+TOOLS_VENV ?= target/tools-venv
+
+.PHONY: demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers sample
+
+## The main job: analyse the bundled sample roster on the embedded default.
+demo:
+	$(CARGO) run --quiet --release -p conferral-cli -- analyze examples/data/sample_roster.xlsx --group examples/data/group.json || [ $$? -eq 1 ]
+
+## Every test, from a fresh machine.
+test: setup fmt-check lint unit wasm deps-check docs examples
+	@echo "all checks passed"
+
+setup:
+	rustup target add $(WASM_TARGET)
+	rustup component add clippy rustfmt
+	test -x $(TOOLS_VENV)/bin/python || python3 -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/requirements.txt
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) test --workspace
+
+## The core must build for the browser and do no I/O of its own.
+wasm:
+	$(CARGO) check -p conferral --target $(WASM_TARGET)
+
+## The core must not depend on bindings, storage, mail or async runtimes.
+deps-check:
+	@if $(CARGO) tree -p conferral -e normal --prefix none | grep -E '^(pyo3|wasm-bindgen|js-sys|rusqlite|lettre|tokio|reqwest) '; then \
+		echo "the core depends on a crate it must not use"; exit 1; fi
+	@echo "core dependency tree is clean"
+
+docs:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p conferral --no-deps --quiet
+
+examples:
+	$(CARGO) run --quiet -p conferral-examples --example analyze_roster > /dev/null
+
+## Regenerate the bundled sample roster.
+sample:
+	$(CARGO) run --quiet -p conferral-examples --example make_sample_roster
+
+## Criterion benchmarks of analyze + validate.
+bench:
+	$(CARGO) bench -p conferral-benches
+
+## Side-by-side comparison with pandas, polars, python-calamine and openpyxl.
+bench-peers:
+	$(CARGO) build --release -p conferral-cli
+	bash benches/peers/run.sh

@@ -1,0 +1,1 @@
+//! Runnable examples of the conferral library live in this package's `examples`.

@@ -1,0 +1,250 @@
+//! Helpers for conferral's cross-crate tests: writers that produce rosters in every format
+//! conferral reads, and paths to the committed fixtures.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+/// Folder of committed fixtures.
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A typed cell to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Nothing.
+    Empty,
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// A date (a date cell in workbooks; text in CSV).
+    Date(NaiveDate),
+}
+
+/// Text encodings a CSV can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 without a byte order mark.
+    Utf8,
+    /// UTF-8 with a byte order mark.
+    Utf8Bom,
+    /// UTF-16 little endian with a byte order mark.
+    Utf16Le,
+    /// UTF-16 big endian with a byte order mark.
+    Utf16Be,
+    /// Windows-1252 (only when every character fits).
+    Windows1252,
+}
+
+/// How a CSV is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvStyle {
+    /// Text encoding.
+    pub encoding: Encoding,
+    /// Field delimiter.
+    pub delimiter: u8,
+    /// `\r\n` when true, `\n` otherwise.
+    pub crlf: bool,
+}
+
+/// Writes rows as CSV; dates are written with `date_text` (given the column index).
+/// Returns `None` when the text cannot be encoded (Windows-1252 lacks a character).
+pub fn csv(
+    rows: &[Vec<Cell>],
+    style: CsvStyle,
+    date_text: &dyn Fn(usize, NaiveDate) -> String,
+) -> Option<Vec<u8>> {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(style.delimiter)
+        .terminator(if style.crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .from_writer(Vec::new());
+    for row in rows {
+        let fields: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c {
+                Cell::Empty => String::new(),
+                Cell::Text(t) => t.clone(),
+                Cell::Number(n) => format!("{n}"),
+                Cell::Date(d) => date_text(i, *d),
+            })
+            .collect();
+        writer.write_record(&fields).ok()?;
+    }
+    let utf8 = String::from_utf8(writer.into_inner().ok()?).ok()?;
+    Some(match style.encoding {
+        Encoding::Utf8 => utf8.into_bytes(),
+        Encoding::Utf8Bom => [b"\xEF\xBB\xBF".as_slice(), utf8.as_bytes()].concat(),
+        Encoding::Utf16Le => [
+            vec![0xFF, 0xFE],
+            utf8.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        ]
+        .concat(),
+        Encoding::Utf16Be => [
+            vec![0xFE, 0xFF],
+            utf8.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        ]
+        .concat(),
+        Encoding::Windows1252 => {
+            let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&utf8);
+            if unmappable {
+                return None;
+            }
+            bytes.into_owned()
+        }
+    })
+}
+
+/// Writes rows as XLSX with rust_xlsxwriter: dates as date cells, numbers as numbers.
+pub fn xlsx_rust_xlsxwriter(rows: &[Vec<Cell>]) -> Option<Vec<u8>> {
+    use chrono::Datelike;
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut workbook = Workbook::new();
+    let date_format = Format::new().set_num_format("yyyy-mm-dd");
+    let sheet = workbook.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (u32::try_from(r).ok()?, u16::try_from(c).ok()?);
+            match cell {
+                Cell::Empty => {}
+                Cell::Text(t) => {
+                    sheet.write_string(r, c, t).ok()?;
+                }
+                Cell::Number(n) => {
+                    sheet.write_number(r, c, *n).ok()?;
+                }
+                Cell::Date(d) => {
+                    let dt = ExcelDateTime::from_ymd(
+                        u16::try_from(d.year()).ok()?,
+                        u8::try_from(d.month()).ok()?,
+                        u8::try_from(d.day()).ok()?,
+                    )
+                    .ok()?;
+                    sheet
+                        .write_datetime_with_format(r, c, &dt, &date_format)
+                        .ok()?;
+                }
+            }
+        }
+    }
+    workbook.save_to_buffer().ok()
+}
+
+/// Writes rows as XLSX with conferral's own writer.
+pub fn xlsx_conferral(rows: &[Vec<Cell>]) -> Option<Vec<u8>> {
+    use conferral::sheet::xlsx_writer::{XlsxSheet, XlsxValue, write};
+    let rows = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Cell::Empty => XlsxValue::Empty,
+                    Cell::Text(t) => XlsxValue::Text(t.clone()),
+                    Cell::Number(n) => XlsxValue::Number(*n),
+                    Cell::Date(d) => XlsxValue::Date(*d),
+                })
+                .collect()
+        })
+        .collect();
+    write(&[XlsxSheet {
+        name: "Roster".into(),
+        rows,
+        ..XlsxSheet::default()
+    }])
+    .ok()
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Writes rows as a minimal OpenDocument spreadsheet.
+pub fn ods(rows: &[Vec<Cell>]) -> Option<Vec<u8>> {
+    let mut content = String::from(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" "#,
+        r#"xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">"#,
+        r#"<office:body><office:spreadsheet><table:table table:name="Roster">"#
+    ));
+    for row in rows {
+        content.push_str("<table:table-row>");
+        for cell in row {
+            match cell {
+                Cell::Empty => content.push_str("<table:table-cell/>"),
+                Cell::Text(t) => content.push_str(&format!(r#"<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>"#, xml_escape(t))),
+                Cell::Number(n) => content.push_str(&format!(r#"<table:table-cell office:value-type="float" office:value="{n}"><text:p>{n}</text:p></table:table-cell>"#)),
+                Cell::Date(d) => content.push_str(&format!(r#"<table:table-cell office:value-type="date" office:date-value="{d}"><text:p>{d}</text:p></table:table-cell>"#)),
+            }
+        }
+        content.push_str("</table:table-row>");
+    }
+    content.push_str("</table:table></office:spreadsheet></office:body></office:document-content>");
+    let manifest = concat!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">"#,
+        r#"<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>"#,
+        r#"<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#
+    );
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("mimetype", stored).ok()?;
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .ok()?;
+    zip.start_file("META-INF/manifest.xml", deflated).ok()?;
+    zip.write_all(manifest.as_bytes()).ok()?;
+    zip.start_file("content.xml", deflated).ok()?;
+    zip.write_all(content.as_bytes()).ok()?;
+    Some(zip.finish().ok()?.into_inner())
+}
+
+/// Writes rows as XLS (BIFF8) through Python's xlwt, from the venv the test command sets up
+/// (`CONFERRAL_TOOLS_PYTHON`). Returns an error message when that is not available.
+pub fn xls(rows: &[Vec<Cell>]) -> Result<Vec<u8>, String> {
+    let python = std::env::var("CONFERRAL_TOOLS_PYTHON").map_err(|_| {
+        "CONFERRAL_TOOLS_PYTHON is not set; run the tests through `make test`".to_owned()
+    })?;
+    let json: Vec<Vec<serde_json::Value>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Cell::Empty => serde_json::json!(null),
+                    Cell::Text(t) => serde_json::json!({"s": t}),
+                    Cell::Number(n) => serde_json::json!({"n": n}),
+                    Cell::Date(d) => serde_json::json!({"d": d.to_string()}),
+                })
+                .collect()
+        })
+        .collect();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("support/write_xls.py");
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start python: {e}"))?;
+    let input = serde_json::to_string(&json).map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(input.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(out.stdout)
+}
