@@ -263,6 +263,21 @@ pub(crate) fn choose_header(
         .iter()
         .rposition(|c| !c.trim().is_empty())
         .map_or(0, |i| i + 1);
+    let max_columns = ctx.options.limits.max_columns;
+    if let Some((number, row)) = head
+        .numbers
+        .iter()
+        .zip(&head.rows)
+        .find(|(_, r)| r.len() > max_columns as usize)
+    {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            format!(
+                "row {number} has {} fields, over the limit of {max_columns} columns; check the delimiter or split the file",
+                row.len()
+            ),
+        ));
+    }
     let headers: Vec<String> = row
         .into_iter()
         .take(width)

@@ -48,6 +48,8 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
         let cap = declared.min(limits.max_part_bytes);
         let mut head: Vec<u8> = Vec::new();
         let mut seen: u64 = 0;
+        let worksheet = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
+        let mut references = ReferenceScan::default();
         loop {
             let n = part.read(&mut chunk).map_err(|e| {
                 malformed(format!(
@@ -67,6 +69,9 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
             if head.len() < HEAD_BYTES {
                 let take = (HEAD_BYTES - head.len()).min(n);
                 head.extend_from_slice(chunk.get(..take).unwrap_or_default());
+            }
+            if worksheet {
+                references.scan(chunk.get(..n).unwrap_or_default(), &name)?;
             }
         }
         let compressed = part.compressed_size().max(1);
@@ -102,6 +107,58 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Excel's grid: 1,048,576 rows by 16,384 columns.
+const EXCEL_ROWS: u64 = 1_048_576;
+const EXCEL_COLUMNS: u64 = 16_384;
+
+/// Finds every `r="…"` attribute of a worksheet (cells and rows) across chunk boundaries and
+/// refuses references outside Excel's grid, which calamine would overflow on.
+#[derive(Default)]
+struct ReferenceScan {
+    carry: Vec<u8>,
+}
+
+impl ReferenceScan {
+    fn scan(&mut self, chunk: &[u8], part: &str) -> Result<()> {
+        let mut data = std::mem::take(&mut self.carry);
+        data.extend_from_slice(chunk);
+        let finder = memchr::memmem::Finder::new(b" r=\"");
+        let mut consumed = 0;
+        for at in finder.find_iter(&data) {
+            let start = at + 4;
+            let Some(len) = data
+                .get(start..)
+                .and_then(|rest| memchr::memchr(b'"', rest))
+            else {
+                break;
+            };
+            consumed = start + len;
+            let Some(text) = data
+                .get(start..start + len)
+                .and_then(|t| std::str::from_utf8(t).ok())
+            else {
+                continue;
+            };
+            let outside = if text.bytes().all(|b| b.is_ascii_digit()) {
+                text.parse::<u64>().map_or(true, |row| row > EXCEL_ROWS)
+            } else {
+                cell_reference(text)
+                    .is_none_or(|(row, col)| row > EXCEL_ROWS || col > EXCEL_COLUMNS)
+            };
+            if outside {
+                return Err(malformed(format!(
+                    "workbook part `{part}` refers to cell `{}`, outside the 1,048,576 rows and 16,384 columns a sheet can have; the file is damaged or crafted",
+                    text.chars().take(32).collect::<String>()
+                )));
+            }
+        }
+        // Keep an unfinished attribute (at most a reference's length) for the next chunk.
+        let keep_from = consumed.max(data.len().saturating_sub(64));
+        self.carry = data.get(keep_from..).unwrap_or_default().to_vec();
+        Ok(())
+    }
 }
 
 fn check_extent(what: &str, rows: u64, cols: u64, limits: &Limits) -> Result<()> {

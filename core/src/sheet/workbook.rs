@@ -32,7 +32,30 @@ fn malformed(format: SourceFormat, e: impl std::error::Error + Send + Sync + 'st
 }
 
 /// Reads the named sheet, or the first visible worksheet with data.
+///
+/// A fault inside the workbook parser on a malformed file becomes a
+/// [`ErrorKind::MalformedFile`] error instead of unwinding into the caller.
 pub(crate) fn read(
+    bytes: &[u8],
+    format: SourceFormat,
+    sheet: Option<&str>,
+    limits: &Limits,
+) -> Result<WorkbookSheet> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_checked(bytes, format, sheet, limits)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorKind::MalformedFile,
+            format!(
+                "the {} workbook is malformed and cannot be read",
+                format.as_str().to_uppercase()
+            ),
+        ))
+    })
+}
+
+fn read_checked(
     bytes: &[u8],
     format: SourceFormat,
     sheet: Option<&str>,

@@ -1,0 +1,362 @@
+//! Hostile and broken files: each gets a report or a clear error, never a panic or an abort,
+//! and a small file never allocates gigabytes (the traps in ../shared/field-notes.md).
+
+use std::io::Write;
+
+use conferral::{AnalyzeOptions, ErrorKind, Group, Limits, analyze};
+
+fn group() -> Group {
+    Group {
+        name: "Hostile".into(),
+        attributes: vec![],
+    }
+}
+
+fn small_xlsx() -> Vec<u8> {
+    conferral_tests::xlsx_conferral(&[
+        vec![
+            conferral_tests::Cell::Text("Name".into()),
+            conferral_tests::Cell::Text("Email".into()),
+        ],
+        vec![
+            conferral_tests::Cell::Text("Ana".into()),
+            conferral_tests::Cell::Text("ana@example.org".into()),
+        ],
+    ])
+    .unwrap_or_default()
+}
+
+/// Rebuilds a zip, replacing (or adding) parts.
+fn patch_zip(original: &[u8], replace: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(original)).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap_or_else(|e| panic!("{e}"));
+        let name = String::from_utf8_lossy(file.name_raw()).into_owned();
+        out.start_file(name.as_str(), options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        match replace.iter().find(|(n, _)| *n == name) {
+            Some((_, body)) => out.write_all(body).unwrap_or_else(|e| panic!("{e}")),
+            None => {
+                std::io::copy(&mut file, &mut out).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+    for (name, body) in replace {
+        if archive.by_name(name).is_err() {
+            out.start_file(*name, options)
+                .unwrap_or_else(|e| panic!("{e}"));
+            out.write_all(body).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    out.finish().unwrap_or_else(|e| panic!("{e}")).into_inner()
+}
+
+fn sheet_xml(cells: &str, dimension: &str) -> Vec<u8> {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>{cells}</sheetData></worksheet>"#
+    )
+    .into_bytes()
+}
+
+fn error_kind(bytes: &[u8]) -> Result<u64, ErrorKind> {
+    analyze(bytes, &group(), &AnalyzeOptions::default())
+        .map(|r| r.summary.rows)
+        .map_err(|e| {
+            // Every error explains itself.
+            assert!(!e.to_string().is_empty());
+            e.kind()
+        })
+}
+
+#[test]
+fn shared_strings_declaring_two_billion_entries_are_refused() {
+    let sst = br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2000000000" uniqueCount="2000000000"><si><t>Name</t></si><si><t>Email</t></si></sst>"#.to_vec();
+    let bytes = patch_zip(&small_xlsx(), &[("xl/sharedStrings.xml", sst)]);
+    assert!(
+        bytes.len() < 4096,
+        "the file is small: {} bytes",
+        bytes.len()
+    );
+    assert_eq!(error_kind(&bytes), Err(ErrorKind::LimitExceeded));
+}
+
+#[test]
+fn a_cell_at_xfd1048576_is_refused_before_a_dense_grid_is_built() {
+    let cells = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#;
+    let bytes = patch_zip(
+        &small_xlsx(),
+        &[(
+            "xl/worksheets/sheet1.xml",
+            sheet_xml(cells, "A1:XFD1048576"),
+        )],
+    );
+    assert_eq!(error_kind(&bytes), Err(ErrorKind::LimitExceeded));
+    // Also when the dimension lies.
+    let bytes = patch_zip(
+        &small_xlsx(),
+        &[("xl/worksheets/sheet1.xml", sheet_xml(cells, "A1:B2"))],
+    );
+    assert_eq!(error_kind(&bytes), Err(ErrorKind::LimitExceeded));
+}
+
+#[test]
+fn cell_references_that_overflow_do_not_panic() {
+    let cells = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c></row><row r="2"><c r="A99999999999" t="inlineStr"><is><t>x@y.org</t></is></c></row>"#;
+    let bytes = patch_zip(
+        &small_xlsx(),
+        &[("xl/worksheets/sheet1.xml", sheet_xml(cells, "A1:A2"))],
+    );
+    let result = error_kind(&bytes);
+    assert!(
+        matches!(
+            result,
+            Err(ErrorKind::MalformedFile | ErrorKind::LimitExceeded)
+        ),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_decompression_bomb_is_refused() {
+    // 64 MiB of one cell compress to a few dozen KiB; the part and ratio limits stop it
+    // before calamine reads it.
+    let mut body = Vec::with_capacity(64 << 20);
+    body.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>"#);
+    body.resize(body.len() + (64 << 20), b'a');
+    body.extend_from_slice(b"</t></is></c></row></sheetData></worksheet>");
+    let bytes = patch_zip(&small_xlsx(), &[("xl/worksheets/sheet1.xml", body)]);
+    assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+    let limits = Limits {
+        max_part_bytes: 32 << 20,
+        ..Limits::default()
+    };
+    let result = analyze(
+        &bytes,
+        &group(),
+        &AnalyzeOptions {
+            limits,
+            ..AnalyzeOptions::default()
+        },
+    )
+    .map(|_| ())
+    .map_err(|e| e.kind());
+    assert_eq!(result, Err(ErrorKind::LimitExceeded));
+    // With the default limits the ratio check refuses it.
+    assert_eq!(error_kind(&bytes), Err(ErrorKind::LimitExceeded));
+}
+
+#[test]
+fn a_part_larger_than_its_declared_size_is_refused() {
+    // Rewrite the local and central headers of the sheet part to declare a smaller size.
+    let cells = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c></row>"#;
+    let xml = sheet_xml(cells, "A1");
+    let real = u32::try_from(xml.len()).unwrap_or(0);
+    let mut bytes = patch_zip(&small_xlsx(), &[("xl/worksheets/sheet1.xml", xml)]);
+    let needle = real.to_le_bytes();
+    let mut patched = 0;
+    for i in 0..bytes.len().saturating_sub(4) {
+        if bytes.get(i..i + 4) == Some(&needle[..]) {
+            if let Some(slot) = bytes.get_mut(i..i + 4) {
+                slot.copy_from_slice(&10u32.to_le_bytes());
+                patched += 1;
+            }
+        }
+    }
+    assert!(patched >= 1);
+    let result = error_kind(&bytes);
+    assert!(
+        matches!(
+            result,
+            Err(ErrorKind::MalformedFile | ErrorKind::LimitExceeded)
+        ),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn broken_and_disguised_files_get_clear_errors() {
+    let xlsx = small_xlsx();
+    let cases: Vec<(&str, Vec<u8>, ErrorKind)> = vec![
+        ("empty", Vec::new(), ErrorKind::EmptyFile),
+        (
+            "only a byte order mark",
+            b"\xEF\xBB\xBF".to_vec(),
+            ErrorKind::EmptyFile,
+        ),
+        (
+            "truncated xlsx",
+            xlsx.get(..xlsx.len() / 2).unwrap_or_default().to_vec(),
+            ErrorKind::MalformedFile,
+        ),
+        (
+            "zip that is not a workbook",
+            patch_zip(&xlsx, &[])
+                .iter()
+                .copied()
+                .take(0)
+                .chain(empty_zip())
+                .collect(),
+            ErrorKind::UnsupportedFormat,
+        ),
+        (
+            "html saved as xls",
+            b"<html><body><table><tr><td>Name</td></tr></table></body></html>".to_vec(),
+            ErrorKind::UnsupportedFormat,
+        ),
+        (
+            "binary garbage",
+            (0u32..4096)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+            ErrorKind::UnsupportedFormat,
+        ),
+        (
+            "ole file that is not xls",
+            ole_without_workbook(),
+            ErrorKind::UnsupportedFormat,
+        ),
+    ];
+    for (what, bytes, kind) in cases {
+        let result = error_kind(&bytes);
+        assert_eq!(result.err(), Some(kind), "{what}");
+    }
+}
+
+fn empty_zip() -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    out.start_file("readme.txt", options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    out.write_all(b"hello").unwrap_or_else(|e| panic!("{e}"));
+    out.finish().unwrap_or_else(|e| panic!("{e}")).into_inner()
+}
+
+fn ole_without_workbook() -> Vec<u8> {
+    let mut file = cfb_like();
+    file.truncate(file.len());
+    file
+}
+
+/// An OLE compound file holding a Word-like stream, written with the cfb crate's format.
+fn cfb_like() -> Vec<u8> {
+    let cursor = std::io::Cursor::new(Vec::new());
+    let mut comp = cfb::CompoundFile::create(cursor).unwrap_or_else(|e| panic!("{e}"));
+    {
+        let mut stream = comp
+            .create_stream("/WordDocument")
+            .unwrap_or_else(|e| panic!("{e}"));
+        stream
+            .write_all(b"not a spreadsheet")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    comp.flush().unwrap_or_else(|e| panic!("{e}"));
+    comp.into_inner().into_inner()
+}
+
+#[test]
+fn an_unterminated_quote_is_caught_by_the_cell_limit_and_the_email_rules() {
+    let mut csv = String::from("Name,Email\nAna,ana@example.org\nBo,\"bo@example.org\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("Person {i},p{i}@example.org\n"));
+    }
+    let report = analyze(csv.as_bytes(), &group(), &AnalyzeOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.summary.rows, 2);
+    assert_eq!(report.summary.valid, 1);
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.cell.as_deref() == Some("B3"))
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
+    assert!(matches!(
+        finding.code,
+        conferral::Code::ValueTooLong | conferral::Code::InvalidEmail
+    ));
+    assert!(finding.help.contains("quote"), "{}", finding.help);
+}
+
+#[test]
+fn row_and_column_limits_give_errors() {
+    let mut csv = String::from("Name,Email\n");
+    for i in 0..50 {
+        csv.push_str(&format!("P{i},p{i}@example.org\n"));
+    }
+    let limits = Limits {
+        max_rows: 10,
+        ..Limits::default()
+    };
+    let result = analyze(
+        csv.as_bytes(),
+        &group(),
+        &AnalyzeOptions {
+            limits,
+            threads: 1,
+            ..AnalyzeOptions::default()
+        },
+    );
+    assert_eq!(
+        result.map(|_| ()).map_err(|e| e.kind()),
+        Err(ErrorKind::LimitExceeded)
+    );
+    let result = analyze(
+        csv.as_bytes(),
+        &group(),
+        &AnalyzeOptions {
+            limits,
+            threads: 2,
+            ..AnalyzeOptions::default()
+        },
+    );
+    assert_eq!(
+        result.map(|_| ()).map_err(|e| e.kind()),
+        Err(ErrorKind::LimitExceeded)
+    );
+    let wide = format!("Name,Email{}\nA,a@b.org\n", ",x".repeat(2000));
+    assert_eq!(error_kind(wide.as_bytes()), Err(ErrorKind::LimitExceeded));
+    let limits = Limits {
+        max_file_bytes: 10,
+        ..Limits::default()
+    };
+    let result = analyze(
+        csv.as_bytes(),
+        &group(),
+        &AnalyzeOptions {
+            limits,
+            ..AnalyzeOptions::default()
+        },
+    );
+    assert_eq!(
+        result.map(|_| ()).map_err(|e| e.kind()),
+        Err(ErrorKind::LimitExceeded)
+    );
+}
+
+#[test]
+fn every_committed_hostile_fixture_gets_a_report_or_an_error() {
+    let dir = conferral_tests::fixtures().join("hostile");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut seen = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        let options = AnalyzeOptions {
+            file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            ..AnalyzeOptions::default()
+        };
+        match analyze(&bytes, &group(), &options) {
+            Ok(report) => assert!(report.summary.rows <= 1_000_000),
+            Err(e) => assert!(!e.message().is_empty()),
+        }
+        seen += 1;
+    }
+    assert!(seen > 0, "no hostile fixtures in {}", dir.display());
+}
