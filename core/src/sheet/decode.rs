@@ -69,7 +69,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
     if let Some(encoding) = sniff_utf16(bytes) {
         return Ok(utf16(bytes, encoding, false));
     }
-    if memchr::memchr(0, bytes).is_some() {
+    if looks_binary(bytes) {
         return Err(Error::new(
             ErrorKind::UnsupportedFormat,
             "the file is neither a workbook nor text (it contains binary data); upload a CSV, XLSX, XLS, XLSB or ODS file",
@@ -123,6 +123,16 @@ fn utf16(bytes: &[u8], encoding: TextEncoding, bom: bool) -> Decoded<'_> {
         fallback_line: None,
         replaced,
     }
+}
+
+/// Binary data is full of control bytes; text has at most a stray one.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let sample = bytes.get(..bytes.len().min(8192)).unwrap_or(bytes);
+    let controls = sample
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+        .count();
+    controls * 20 > sample.len()
 }
 
 /// UTF-16 without a byte order mark shows as a zero in every other byte for Latin text.
@@ -194,7 +204,8 @@ mod tests {
     }
 
     #[test]
-    fn binary_is_refused() {
+    fn a_stray_nul_is_text_but_binary_is_refused() {
+        assert!(decode(b"name,email\nA\x00,a@b.org\n").is_ok());
         assert_eq!(
             decode(b"\x01\x02\x00\x05\xff\x00\x00\x13")
                 .map(|_| ())

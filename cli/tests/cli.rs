@@ -1,0 +1,364 @@
+//! The CLI contract: commands, flags, the JSON report's shape and the exit statuses.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_conferral"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+const GROUP: &str = r#"{"name": "Data Science Bootcamp 2026",
+ "attributes": [
+   {"key": "grade", "label": "Grade", "type": "enum", "values": ["Pass", "Merit", "Distinction"], "aliases": ["result"]},
+   {"key": "hours", "label": "Course Hours", "type": "number", "required": true},
+   {"key": "cohort_start", "label": "Cohort Start", "type": "date", "date_format": "DD/MM/YYYY"}]}"#;
+
+fn write(dir: &Path, name: &str, body: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+fn run(args: &[&str]) -> (i32, Value, String) {
+    let out = bin().args(args).output().unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn analyze_prints_the_report_contract_and_exits_by_findings() {
+    let dir = scratch("contract");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let clean = write(
+        &dir,
+        "clean.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,12\n",
+    );
+    let (code, report, _) = run(&[
+        "analyze",
+        clean.to_str().unwrap_or_default(),
+        "--group",
+        group.to_str().unwrap_or_default(),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    for key in ["format", "encoding", "delimiter", "header_row"] {
+        assert!(
+            report["source"].get(key).is_some(),
+            "source.{key} missing: {report}"
+        );
+    }
+    let column = &report["columns"][0];
+    for key in [
+        "index",
+        "letter",
+        "header",
+        "attribute",
+        "tier",
+        "score",
+        "alternatives",
+    ] {
+        assert!(column.get(key).is_some(), "columns[].{key} missing");
+    }
+    for key in ["rows", "valid", "invalid", "warnings"] {
+        assert!(
+            report["summary"].get(key).is_some(),
+            "summary.{key} missing"
+        );
+    }
+    assert!(report.get("records").is_none());
+
+    let dirty = write(
+        &dir,
+        "dirty.csv",
+        b"Name,Email,Course Hours,Grade\nAna,ana@example.org,12,Merit\nBo,bo@,ten,Excellent\n",
+    );
+    let (code, report, _) = run(&[
+        "analyze",
+        dirty.to_str().unwrap_or_default(),
+        "--group",
+        group.to_str().unwrap_or_default(),
+        "--json",
+        "--records",
+    ]);
+    assert_eq!(code, 1);
+    let finding = &report["findings"][0];
+    for key in [
+        "code",
+        "severity",
+        "row",
+        "column",
+        "cell",
+        "attribute",
+        "message",
+        "help",
+    ] {
+        assert!(finding.get(key).is_some(), "findings[].{key} missing");
+    }
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(codes, ["invalid_email", "invalid_number", "invalid_enum"]);
+    assert_eq!(report["findings"][0]["cell"], "B3");
+    assert_eq!(report["findings"][0]["severity"], "error");
+    assert_eq!(
+        report["records"],
+        serde_json::json!([{"row": 2, "values": {"name": "Ana", "email": "ana@example.org", "hours": 12, "grade": "Merit"}}])
+    );
+}
+
+#[test]
+fn files_that_cannot_be_analysed_exit_2_with_an_error_object() {
+    let dir = scratch("errors");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let g = group.to_str().unwrap_or_default();
+    let cases: Vec<(PathBuf, &str, Vec<&str>)> = vec![
+        (write(&dir, "empty.csv", b""), "empty_file", vec![]),
+        (
+            write(
+                &dir,
+                "page.xls",
+                b"<html><table><tr><td>x</td></tr></table></html>",
+            ),
+            "unsupported_format",
+            vec![],
+        ),
+        (
+            write(&dir, "broken.xlsx", b"PK\x03\x04broken"),
+            "malformed_file",
+            vec![],
+        ),
+        (dir.join("missing.csv"), "io", vec![]),
+        (
+            write(&dir, "ok.csv", b"Name,Email\nA,a@b.org\n"),
+            "invalid_header_row",
+            vec!["--header-row", "40"],
+        ),
+    ];
+    for (i, (file, kind, extra)) in cases.into_iter().enumerate() {
+        let mut args = vec![
+            "analyze",
+            file.to_str().unwrap_or_default(),
+            "--group",
+            g,
+            "--json",
+        ];
+        args.extend(extra);
+        let (code, out, _) = run(&args);
+        assert_eq!(
+            (code, out["error"]["kind"].as_str()),
+            (2, Some(kind)),
+            "case {i}: {out}"
+        );
+        assert!(
+            out["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let template = conferral::output::template::xlsx(
+        &conferral::Group::from_json(GROUP).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_default();
+    let workbook = write(&dir, "t.xlsx", &template);
+    let (code, out, _) = run(&[
+        "analyze",
+        workbook.to_str().unwrap_or_default(),
+        "--group",
+        g,
+        "--json",
+        "--sheet",
+        "Nope",
+    ]);
+    assert_eq!(
+        (code, out["error"]["kind"].as_str()),
+        (2, Some("sheet_not_found")),
+        "{out}"
+    );
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`Roster`") && m.contains("`Instructions`")),
+        "{out}"
+    );
+    let bad_group = write(
+        &dir,
+        "bad.json",
+        br#"{"name": "x", "attributes": [{"key": "Bad Key"}]}"#,
+    );
+    let file = write(&dir, "x.csv", b"Name,Email\nA,a@b.org\n");
+    let (code, out, _) = run(&[
+        "analyze",
+        file.to_str().unwrap_or_default(),
+        "--group",
+        bad_group.to_str().unwrap_or_default(),
+        "--json",
+    ]);
+    assert_eq!(
+        (code, out["error"]["kind"].as_str()),
+        (2, Some("invalid_group"))
+    );
+}
+
+#[test]
+fn mapping_and_header_row_overrides_are_reported_back() {
+    let dir = scratch("mapping");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let file = write(
+        &dir,
+        "r.csv",
+        b"Roster\nWho,Contact,Hrs,Notes\nAna,ana@example.org,3,x\n",
+    );
+    let mapping = write(
+        &dir,
+        "m.json",
+        br#"{"columns": [{"column": "A", "attribute": "name"}, {"column": "B", "attribute": "email"}, {"column": "C", "attribute": "hours"}, {"column": "D", "attribute": null}]}"#,
+    );
+    let (code, report, _) = run(&[
+        "analyze",
+        file.to_str().unwrap_or_default(),
+        "--group",
+        group.to_str().unwrap_or_default(),
+        "--header-row",
+        "2",
+        "--mapping",
+        mapping.to_str().unwrap_or_default(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["source"]["header_row"], 2);
+    assert_eq!(
+        report["mapping"],
+        serde_json::json!({"columns": [{"column": "A", "attribute": "name"}, {"column": "B", "attribute": "email"}, {"column": "C", "attribute": "hours"}, {"column": "D", "attribute": null}]})
+    );
+    let bad = write(
+        &dir,
+        "bad.json",
+        br#"{"columns": [{"column": "Q", "attribute": "name"}]}"#,
+    );
+    let (code, out, _) = run(&[
+        "analyze",
+        file.to_str().unwrap_or_default(),
+        "--group",
+        group.to_str().unwrap_or_default(),
+        "--mapping",
+        bad.to_str().unwrap_or_default(),
+        "--json",
+    ]);
+    assert_eq!(
+        (code, out["error"]["kind"].as_str()),
+        (2, Some("invalid_mapping"))
+    );
+}
+
+#[test]
+fn templates_are_written_and_analyse_back() {
+    let dir = scratch("template");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    for format in ["csv", "xlsx"] {
+        let out = dir.join(format!("template.{format}"));
+        let status = bin()
+            .args([
+                "template",
+                "--group",
+                group.to_str().unwrap_or_default(),
+                "--format",
+                format,
+                "--output",
+                out.to_str().unwrap_or_default(),
+            ])
+            .status()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success());
+        let (code, report, _) = run(&[
+            "analyze",
+            out.to_str().unwrap_or_default(),
+            "--group",
+            group.to_str().unwrap_or_default(),
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{report}");
+        assert!(
+            report["columns"]
+                .as_array()
+                .is_some_and(|c| c.iter().all(|c| c["tier"] == "exact")),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn error_reports_are_written() {
+    let dir = scratch("error-report");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let file = write(
+        &dir,
+        "r.csv",
+        b"Name,Email,Course Hours\n=HYPERLINK(\"http://x\"),bad,3\n",
+    );
+    for ext in ["csv", "xlsx"] {
+        let report_path = dir.join(format!("errors.{ext}"));
+        let (code, _, _) = run(&[
+            "analyze",
+            file.to_str().unwrap_or_default(),
+            "--group",
+            group.to_str().unwrap_or_default(),
+            "--error-report",
+            report_path.to_str().unwrap_or_default(),
+        ]);
+        assert_eq!(code, 1);
+        let lines = conferral::output::error_report::parse(
+            &std::fs::read(&report_path).unwrap_or_default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.code == "invalid_email" && l.cell == "B2" && l.value == "bad"),
+            "{lines:?}"
+        );
+    }
+    let (code, _, stderr) = run(&[
+        "analyze",
+        file.to_str().unwrap_or_default(),
+        "--group",
+        group.to_str().unwrap_or_default(),
+        "--error-report",
+        "x.pdf",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains(".csv or .xlsx"));
+}
+
+#[test]
+fn the_bundled_sample_roster_analyses() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/data");
+    let (code, report, _) = run(&[
+        "analyze",
+        data.join("sample_roster.xlsx").to_str().unwrap_or_default(),
+        "--group",
+        data.join("group.json").to_str().unwrap_or_default(),
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(report["source"]["header_row"], 3);
+    assert_eq!(report["summary"]["rows"], 300);
+    assert_eq!(report["summary"]["invalid"], 8);
+}
