@@ -31,12 +31,14 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         let mut distinct = filled.clone();
         distinct.sort_unstable();
         distinct.dedup();
-        let matches = filled.iter().filter(|c| matcher.is_confident(c)).count() as f64;
-        let data_like = filled
+        let is_data = |c: &str| {
+            number::parse(c).is_some() || email::check(c).is_ok() || date::looks_like_date(c)
+        };
+        let data_like = filled.iter().filter(|c| is_data(c)).count() as f64;
+        // Values and long notes are never titles: only the rest is scored against the schema.
+        let matches = filled
             .iter()
-            .filter(|c| {
-                number::parse(c).is_some() || email::check(c).is_ok() || date::looks_like_date(c)
-            })
+            .filter(|c| !is_data(c) && c.chars().count() <= 60 && matcher.is_confident(c))
             .count() as f64;
         let long = filled.iter().filter(|c| c.chars().count() > 60).count() as f64;
         let below: Vec<usize> = widths

@@ -58,7 +58,7 @@ impl<'t> RowNumbers<'t> {
         RowNumbers { body, row: 0 }
     }
 
-    fn advance(&mut self, record: &csv::ByteRecord) -> u64 {
+    fn advance(&mut self, record: &csv::StringRecord) -> u64 {
         let start = record.position().map_or(0, |p| p.byte() as usize);
         let mut blank = 0;
         let mut at = start;
@@ -117,10 +117,10 @@ pub(crate) fn analyze_csv(
     {
         let body = csv_body(text, dialect);
         let mut reader = csv_reader(body, dialect);
-        let mut record = csv::ByteRecord::new();
+        let mut record = csv::StringRecord::new();
         let mut numbers = RowNumbers::new(body.as_bytes());
         while head.rows.len() < SCAN_ROWS + SAMPLE_ROWS {
-            match reader.read_byte_record(&mut record) {
+            match reader.read_record(&mut record) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
@@ -200,8 +200,73 @@ pub(crate) fn analyze_csv(
     ))
 }
 
-/// Validates every data row of a CSV. With two or more threads, one thread parses records
-/// and ships them in batches to the others, so parsing and validation overlap.
+/// Reads the data records of a CSV (or of a slice of one), skipping the header, sub-header
+/// and blank rows, with limits checked as it goes.
+struct CsvScan<'t, 'p> {
+    reader: csv::Reader<&'t [u8]>,
+    numbers: RowNumbers<'t>,
+    data_rows: u64,
+    header: u64,
+    skipped: &'p [u64],
+    limits: &'p crate::limits::Limits,
+}
+
+impl<'t, 'p> CsvScan<'t, 'p> {
+    fn new(
+        body: &'t str,
+        dialect: Dialect,
+        first_row: u64,
+        header: u64,
+        skipped: &'p [u64],
+        limits: &'p crate::limits::Limits,
+    ) -> Self {
+        let mut numbers = RowNumbers::new(body.as_bytes());
+        numbers.row = first_row.saturating_sub(1);
+        CsvScan {
+            reader: csv_reader(body, dialect),
+            numbers,
+            data_rows: 0,
+            header,
+            skipped,
+            limits,
+        }
+    }
+
+    /// Reads the next data record; returns its spreadsheet row number, or `None` at the end.
+    fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>> {
+        loop {
+            match self.reader.read_record(record) {
+                Ok(true) => {}
+                Ok(false) => return Ok(None),
+                Err(e) => {
+                    return Err(
+                        Error::new(ErrorKind::MalformedFile, "the CSV cannot be read")
+                            .with_source(e),
+                    );
+                }
+            }
+            let row = self.numbers.advance(record);
+            if row <= self.header || self.skipped.contains(&row) || row_is_blank(record) {
+                continue;
+            }
+            if record.len() > self.limits.max_columns as usize {
+                return Err(too_many_columns(row, record.len(), self.limits.max_columns));
+            }
+            self.data_rows += 1;
+            if self.data_rows > self.limits.max_rows {
+                return Err(too_many_rows(self.limits.max_rows));
+            }
+            return Ok(Some(row));
+        }
+    }
+}
+
+/// Validates every data row of a CSV.
+///
+/// With two or more threads: a file without any quote character is cut at line ends into
+/// one slice per thread, each parsed and validated on its own (a line end there always ends a
+/// record); otherwise one thread parses records and ships them in batches to the others, so
+/// parsing and validation overlap. Results are merged in file order either way.
 #[expect(
     clippy::too_many_arguments,
     reason = "one internal call site; a struct would only rename them"
@@ -217,41 +282,16 @@ fn validate_csv(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Acc> {
     let body = csv_body(text, dialect);
-    let mut reader = csv_reader(body, dialect);
-    let mut numbers = RowNumbers::new(body.as_bytes());
-    let mut data_rows: u64 = 0;
-    // Returns the row number of the next data record, or None at the end.
-    let mut next = |record: &mut csv::ByteRecord| -> Result<Option<u64>> {
-        loop {
-            match reader.read_byte_record(record) {
-                Ok(true) => {}
-                Ok(false) => return Ok(None),
-                Err(e) => {
-                    return Err(
-                        Error::new(ErrorKind::MalformedFile, "the CSV cannot be read")
-                            .with_source(e),
-                    );
-                }
-            }
-            let row = numbers.advance(record);
-            if row <= header || skipped.contains(&row) || row_is_blank(record) {
-                continue;
-            }
-            if record.len() > limits.max_columns as usize {
-                return Err(too_many_columns(row, record.len(), limits.max_columns));
-            }
-            data_rows += 1;
-            if data_rows > limits.max_rows {
-                return Err(too_many_rows(limits.max_rows));
-            }
-            return Ok(Some(row));
-        }
-    };
-
+    if threads >= 2 && body.len() >= 1 << 20 && memchr::memchr(b'"', body.as_bytes()).is_none() {
+        return validate_slices(
+            body, dialect, plan, header, skipped, limits, threads, progress,
+        );
+    }
+    let mut scan = CsvScan::new(body, dialect, 1, header, skipped, limits);
     if threads < 2 {
         let mut acc = plan.acc();
-        let mut record = csv::ByteRecord::new();
-        while let Some(row) = next(&mut record)? {
+        let mut record = csv::StringRecord::new();
+        while let Some(row) = scan.next(&mut record)? {
             plan.validate(row, &record, &mut acc);
             if acc.rows % PROGRESS_EVERY == 0 {
                 progress(acc.rows, record.position().map_or(0, csv::Position::byte));
@@ -259,9 +299,120 @@ fn validate_csv(
         }
         return Ok(acc);
     }
+    validate_pipelined(&mut scan, plan, threads, progress)
+}
 
+/// Cuts an unquoted CSV body into `parts` slices at line ends; returns each slice with the
+/// spreadsheet row number of its first line.
+fn slices(body: &str, parts: usize, dialect: Dialect) -> Vec<(&str, u64)> {
+    let terminator = if dialect.line_ending == crate::sheet::dialect::LineEnding::Cr {
+        b'\r'
+    } else {
+        b'\n'
+    };
+    let bytes = body.as_bytes();
+    let mut out = Vec::with_capacity(parts);
+    let mut start = 0;
+    let mut row = 1u64;
+    for part in 1..parts {
+        let target = (body.len() * part / parts).max(start);
+        let Some(cut) = bytes
+            .get(target..)
+            .and_then(|rest| memchr::memchr(terminator, rest))
+            .map(|i| target + i + 1)
+        else {
+            break;
+        };
+        if let Some(slice) = body.get(start..cut) {
+            out.push((slice, row));
+            row += memchr::memchr_iter(terminator, slice.as_bytes()).count() as u64;
+        }
+        start = cut;
+    }
+    out.push((body.get(start..).unwrap_or_default(), row));
+    out
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one internal call site; a struct would only rename them"
+)]
+fn validate_slices(
+    body: &str,
+    dialect: Dialect,
+    plan: &Plan,
+    header: u64,
+    skipped: &[u64],
+    limits: &crate::limits::Limits,
+    threads: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Acc> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let done = AtomicU64::new(0);
+    let run = |slice: &str, first_row: u64, report: &mut dyn FnMut(u64)| -> Result<Acc> {
+        let mut scan = CsvScan::new(slice, dialect, first_row, header, skipped, limits);
+        let mut acc = plan.acc();
+        let mut record = csv::StringRecord::new();
+        while let Some(row) = scan.next(&mut record)? {
+            plan.validate(row, &record, &mut acc);
+            if acc.rows % 4_096 == 0 {
+                report(done.fetch_add(4_096, Ordering::Relaxed) + 4_096);
+            }
+        }
+        Ok(acc)
+    };
+    let parts = slices(body, threads, dialect);
+    let results: Vec<Result<Acc>> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for &(slice, first_row) in parts.iter().skip(1) {
+            let run = &run;
+            handles.push((
+                slice,
+                first_row,
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || run(slice, first_row, &mut |_| {})),
+            ));
+        }
+        let (first, first_row) = parts.first().copied().unwrap_or(("", 1));
+        let mut last_report = 0;
+        let mut results = vec![run(first, first_row, &mut |n| {
+            if n >= last_report + PROGRESS_EVERY {
+                last_report = n;
+                progress(n, 0);
+            }
+        })];
+        for (slice, first_row, handle) in handles {
+            results.push(match handle {
+                Ok(h) => h.join().unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::MalformedFile,
+                        "validation stopped unexpectedly",
+                    ))
+                }),
+                Err(_) => run(slice, first_row, &mut |_| {}),
+            });
+        }
+        results
+    });
+    let mut acc = plan.acc();
+    for part in results {
+        acc.merge(part?);
+    }
+    if acc.rows > limits.max_rows {
+        return Err(too_many_rows(limits.max_rows));
+    }
+    Ok(acc)
+}
+
+/// One thread parses records into batches; the others validate them.
+fn validate_pipelined(
+    scan: &mut CsvScan<'_, '_>,
+    plan: &Plan,
+    threads: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Acc> {
     const BATCH: usize = 2_048;
-    type Batch = Vec<(u64, csv::ByteRecord)>;
+    type Batch = Vec<(u64, csv::StringRecord)>;
     let workers = threads - 1;
     std::thread::scope(|scope| -> Result<Acc> {
         let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Batch>();
@@ -302,12 +453,12 @@ fn validate_csv(
             let mut filled = 0;
             loop {
                 if batch.len() <= filled {
-                    batch.push((0, csv::ByteRecord::new()));
+                    batch.push((0, csv::StringRecord::new()));
                 }
                 let Some(slot) = batch.get_mut(filled) else {
                     break;
                 };
-                match next(&mut slot.1) {
+                match scan.next(&mut slot.1) {
                     Ok(Some(row)) => slot.0 = row,
                     Ok(None) => break,
                     Err(e) => {

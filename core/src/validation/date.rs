@@ -197,8 +197,45 @@ fn number(part: &str) -> Option<i64> {
         .flatten()
 }
 
+/// Two or four ASCII digits as a number.
+fn digits(bytes: &[u8]) -> Option<i64> {
+    bytes.iter().try_fold(0i64, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
+    })
+}
+
+/// The common shapes `YYYY-MM-DD` and `DD/MM/YYYY`, read without allocating.
+fn fast_path(text: &[u8], format: Option<DateFormat>) -> Option<DateParse> {
+    if text.len() != 10 {
+        return None;
+    }
+    let (a, b, c) = (text.get(..2)?, text.get(3..5)?, text.get(6..)?);
+    if text.get(4) == Some(&b'-') && text.get(7) == Some(&b'-') {
+        let (y, m, d) = (
+            digits(text.get(..4)?)?,
+            digits(text.get(5..7)?)?,
+            digits(text.get(8..)?)?,
+        );
+        return Some(ymd(y, m, d).map_or(
+            DateParse::Invalid(
+                "the day or month is out of range (for example 31 February or month 13)",
+            ),
+            DateParse::Date,
+        ));
+    }
+    let sep = *text.get(2)?;
+    if !matches!(sep, b'/' | b'.' | b'-') || text.get(5) != Some(&sep) {
+        return None;
+    }
+    let (x, y, z) = (digits(a)?, digits(b)?, digits(c)?);
+    Some(numeric(x, y, z, 2, 4, char::from(sep), format))
+}
+
 /// Reads a date from text. `format` fixes the order of numeric dates.
 pub fn parse_text(raw: &str, format: Option<DateFormat>) -> DateParse {
+    if let Some(parsed) = fast_path(raw.trim().as_bytes(), format) {
+        return parsed;
+    }
     let text = strip_time(raw.trim());
     if text.is_empty() {
         return DateParse::Invalid("the cell is empty");

@@ -32,14 +32,97 @@ fn problem(message: impl Into<String>, help: &'static str) -> EmailProblem {
 
 /// Strips what surrounds an address: whitespace and `mailto:`.
 pub fn trim(raw: &str) -> &str {
-    let t = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}');
+    let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    let t = if plain(raw.as_bytes().first()) && plain(raw.as_bytes().last()) {
+        raw
+    } else {
+        raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}')
+    };
     t.strip_prefix("mailto:")
         .or_else(|| t.strip_prefix("MAILTO:"))
         .unwrap_or(t)
 }
 
+/// A valid address, borrowed from the cell where possible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address<'a> {
+    local: &'a str,
+    domain: std::borrow::Cow<'a, str>,
+}
+
+impl Address<'_> {
+    /// The normalised address: local part as written, domain in lowercase Unicode.
+    pub fn normalized(&self) -> String {
+        format!("{}@{}", self.local, self.domain)
+    }
+
+    /// A 128-bit hash of the address in lowercase, the key duplicates are compared on.
+    pub fn duplicate_hash(&self) -> u128 {
+        let mut buffer = [0u8; 256];
+        let total = self.local.len() + 1 + self.domain.len();
+        if self.local.is_ascii() && self.domain.is_ascii() && total <= buffer.len() {
+            let parts = [self.local.as_bytes(), b"@", self.domain.as_bytes()];
+            let mut at = 0;
+            for part in parts {
+                for (slot, b) in buffer.iter_mut().skip(at).zip(part) {
+                    *slot = b.to_ascii_lowercase();
+                }
+                at += part.len();
+            }
+            return xxhash_rust::xxh3::xxh3_128(buffer.get(..total).unwrap_or_default());
+        }
+        // Non-ASCII: lowercase character by character into the buffer; lowercase forms are
+        // at most three characters, so a very long address may need a larger one.
+        let mut at = 0;
+        let mut overflow: Option<String> = None;
+        for c in self
+            .local
+            .chars()
+            .chain(std::iter::once('@'))
+            .chain(self.domain.chars())
+        {
+            if c.is_ascii() && overflow.is_none() {
+                if let Some(slot) = buffer.get_mut(at) {
+                    *slot = c.to_ascii_lowercase() as u8;
+                    at += 1;
+                    continue;
+                }
+            }
+            for lower in c.to_lowercase() {
+                if let Some(spill) = overflow.as_mut() {
+                    spill.push(lower);
+                    continue;
+                }
+                let len = lower.len_utf8();
+                match buffer.get_mut(at..at + len) {
+                    Some(slot) => {
+                        lower.encode_utf8(slot);
+                        at += len;
+                    }
+                    None => {
+                        let mut spill =
+                            String::from_utf8_lossy(buffer.get(..at).unwrap_or_default())
+                                .into_owned();
+                        spill.push(lower);
+                        overflow = Some(spill);
+                    }
+                }
+            }
+        }
+        match overflow {
+            Some(spill) => xxhash_rust::xxh3::xxh3_128(spill.as_bytes()),
+            None => xxhash_rust::xxh3::xxh3_128(buffer.get(..at).unwrap_or_default()),
+        }
+    }
+}
+
 /// Checks an address and returns its normalised form.
 pub fn check(raw: &str) -> Result<String, EmailProblem> {
+    parse(raw).map(|a| a.normalized())
+}
+
+/// Checks an address, borrowing from `raw` where possible.
+pub fn parse(raw: &str) -> Result<Address<'_>, EmailProblem> {
     let address = trim(raw);
     if address.len() > 254 {
         return Err(problem(
@@ -50,17 +133,24 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
             "check for two addresses or other text pasted into the cell",
         ));
     }
-    if address.chars().any(char::is_control) {
-        return Err(problem(
-            "the address contains a line break, tab or other control character",
-            "retype the address; a line break inside a cell often comes from an unclosed quote in the file",
-        ));
-    }
-    if address.contains([',', ';']) || address.chars().any(char::is_whitespace) {
-        return Err(problem(
-            "the cell holds more than one address or a space",
-            "put one address per row, without spaces or a display name",
-        ));
+    // One pass over the bytes settles the common case; the character checks run only when
+    // it finds something.
+    let plain = address
+        .bytes()
+        .all(|b| b > b' ' && b != 0x7F && b != b',' && b != b';');
+    if !plain {
+        if address.chars().any(char::is_control) {
+            return Err(problem(
+                "the address contains a line break, tab or other control character",
+                "retype the address; a line break inside a cell often comes from an unclosed quote in the file",
+            ));
+        }
+        if address.contains([',', ';']) || address.chars().any(char::is_whitespace) {
+            return Err(problem(
+                "the cell holds more than one address or a space",
+                "put one address per row, without spaces or a display name",
+            ));
+        }
     }
     let Some((local, domain)) = address.rsplit_once('@') else {
         return Err(problem(
@@ -98,8 +188,39 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
             "remove the stray dot",
         ));
     }
-    if let Some(bad) = local
-        .chars()
+    let local_ok = if local.is_ascii() {
+        local.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'/'
+                        | b'='
+                        | b'?'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'{'
+                        | b'|'
+                        | b'}'
+                        | b'~'
+                        | b'.'
+                        | b'-'
+                )
+        })
+    } else {
+        false
+    };
+    if let Some(bad) = (!local_ok)
+        .then(|| local.chars())
+        .into_iter()
+        .flatten()
         .find(|&c| !(c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c)))
     {
         return Err(problem(
@@ -119,26 +240,48 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
             "use the address with a domain name",
         ));
     }
+    // Plain ASCII domains need no IDNA mapping: check the labels as they are.
+    if domain.is_ascii()
+        && !domain
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"xn--"))
+    {
+        check_labels(domain, domain)?;
+        let domain = if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(domain.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(domain)
+        };
+        return Ok(Address { local, domain });
+    }
     let ascii = idna::domain_to_ascii_strict(domain).map_err(|_| {
         problem(
             format!("the domain `{domain}` is not a valid domain name"),
             "check the part after `@` for typos and stray characters",
         )
     })?;
+    check_labels(&ascii, domain)?;
+    let (unicode, _) = idna::domain_to_unicode(&ascii);
+    Ok(Address {
+        local,
+        domain: std::borrow::Cow::Owned(unicode),
+    })
+}
+
+/// Checks the labels of an ASCII domain; `shown` is the domain as written, for messages.
+fn check_labels(ascii: &str, shown: &str) -> Result<(), EmailProblem> {
     if ascii.len() > 253 {
         return Err(problem(
             "the domain is longer than 253 characters",
             "check the part after `@`",
         ));
     }
-    let labels: Vec<&str> = ascii.split('.').collect();
-    if labels.len() < 2 {
-        return Err(problem(
-            format!("the domain `{domain}` has no dot"),
-            "write the full domain, as in example.org",
-        ));
-    }
-    for label in &labels {
+    let mut labels = 0;
+    let mut last = "";
+    for label in ascii.split('.') {
+        labels += 1;
+        last = label;
         let ok = !label.is_empty()
             && label.len() <= 63
             && !label.starts_with('-')
@@ -148,22 +291,24 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if !ok {
             return Err(problem(
-                format!("the domain `{domain}` has an empty or malformed part"),
+                format!("the domain `{shown}` has an empty or malformed part"),
                 "check the part after `@` for doubled dots and stray characters",
             ));
         }
     }
-    if labels
-        .last()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if labels < 2 {
         return Err(problem(
-            format!("the domain `{domain}` ends in a number"),
+            format!("the domain `{shown}` has no dot"),
+            "write the full domain, as in example.org",
+        ));
+    }
+    if last.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(problem(
+            format!("the domain `{shown}` ends in a number"),
             "check the part after `@`",
         ));
     }
-    let (unicode, _) = idna::domain_to_unicode(&ascii);
-    Ok(format!("{local}@{unicode}"))
+    Ok(())
 }
 
 /// The key duplicates are compared on: the normalised address in lowercase.
@@ -215,5 +360,13 @@ mod tests {
             assert!(check(bad).is_err(), "{bad} should be rejected");
         }
         assert!(check("john.smith@").is_err_and(|p| p.message.contains("after `@`")));
+    }
+
+    #[test]
+    fn duplicate_hashes_ignore_case_on_both_paths() {
+        let h = |s: &str| parse(s).map(|a| a.duplicate_hash()).unwrap_or_default();
+        assert_eq!(h("Ana.Lopez@Example.org"), h("ana.lopez@EXAMPLE.ORG"));
+        assert_eq!(h("Jürgen@Bücher.de"), h("jürgen@BÜCHER.DE"));
+        assert_ne!(h("ana@example.org"), h("ana2@example.org"));
     }
 }

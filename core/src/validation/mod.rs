@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use unicode_normalization::UnicodeNormalization;
-use xxhash_rust::xxh3::xxh3_128;
 
 use crate::group::{AttributeType, DateOrder, Schema, standard};
 use crate::limits::Limits;
@@ -43,16 +42,14 @@ impl Row for [Value] {
     }
 }
 
-impl Row for csv::ByteRecord {
+impl Row for csv::StringRecord {
     fn len(&self) -> usize {
-        csv::ByteRecord::len(self)
+        csv::StringRecord::len(self)
     }
     fn cell(&self, index: usize) -> CellRef<'_> {
         match self.get(index) {
-            None | Some(b"") => CellRef::Empty,
-            // Fields of decoded text split at ASCII delimiters are always UTF-8.
-            Some(bytes) => std::str::from_utf8(bytes)
-                .map_or(CellRef::Empty, |t| CellRef::Text(unescape_formula(t))),
+            None | Some("") => CellRef::Empty,
+            Some(text) => CellRef::Text(unescape_formula(text)),
         }
     }
 }
@@ -177,6 +174,8 @@ pub(crate) struct Acc {
     evidence: Vec<DateEvidence>,
     pending: Vec<Pending>,
     records: Vec<Record>,
+    /// Reused per row for the row's dates, so validation does not allocate.
+    scratch: Vec<(usize, DateParse)>,
 }
 
 impl Acc {
@@ -350,7 +349,7 @@ impl Plan {
         acc.rows += 1;
         let findings_before = acc.findings.len();
         let mut values: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-        let mut dates: Vec<(usize, DateParse)> = Vec::new();
+        let mut dates = std::mem::take(&mut acc.scratch);
         let mut name_parts: [Option<String>; 2] = [None, None];
         let mut email_key: Option<u128> = None;
 
@@ -417,9 +416,9 @@ impl Plan {
             }
             match rule.kind {
                 AttributeType::Text => {
-                    let text = cell.display();
+                    let text = cell_text(cell);
                     let trimmed = text.trim();
-                    if let Some(c) = trimmed.chars().find(|&c| is_forbidden_control(c)) {
+                    if let Some(c) = find_control(trimmed) {
                         let severity = if rule.name_part {
                             Severity::Error
                         } else {
@@ -468,31 +467,31 @@ impl Plan {
                             "format the column as Text in the spreadsheet and enter the full identifier again".to_owned(),
                         ));
                     }
-                    let normalized: String = collapse_spaces(trimmed).nfc().collect();
-                    if rule.name_part {
-                        let slot = match rule.key.as_str() {
-                            standard::FIRST_NAME => Some(0),
-                            standard::LAST_NAME => Some(1),
-                            _ => None,
-                        };
-                        if let Some(slot) = slot.and_then(|s| name_parts.get_mut(s)) {
-                            *slot = Some(normalized.clone());
-                        }
+                    let slot = match rule.key.as_str() {
+                        standard::FIRST_NAME => Some(0),
+                        standard::LAST_NAME => Some(1),
+                        _ => None,
+                    };
+                    if !self.records && slot.is_none() {
+                        continue;
+                    }
+                    let normalized = normalize_text(trimmed);
+                    if let Some(slot) = slot.and_then(|s| name_parts.get_mut(s)) {
+                        *slot = Some(normalized.clone());
                     }
                     if self.records {
                         values.insert(rule.key.clone(), serde_json::Value::String(normalized));
                     }
                 }
                 AttributeType::Email => {
-                    let text = cell.display();
-                    match email::check(&text) {
-                        Ok(normalized) => {
-                            email_key =
-                                Some(xxh3_128(email::duplicate_key(&normalized).as_bytes()));
+                    let text = cell_text(cell);
+                    match email::parse(&text) {
+                        Ok(address) => {
+                            email_key = Some(address.duplicate_hash());
                             if self.records {
                                 values.insert(
                                     rule.key.clone(),
-                                    serde_json::Value::String(normalized),
+                                    serde_json::Value::String(address.normalized()),
                                 );
                             }
                         }
@@ -607,9 +606,17 @@ impl Plan {
                     }
                 }
                 AttributeType::Enum => {
-                    let text = cell.display();
-                    let folded = fold_value(&text);
-                    match rule.enum_values.iter().find(|(f, _)| *f == folded) {
+                    let text = cell_text(cell);
+                    let trimmed = text.trim();
+                    let found = rule
+                        .enum_values
+                        .iter()
+                        .find(|(_, canonical)| canonical.eq_ignore_ascii_case(trimmed))
+                        .or_else(|| {
+                            let folded = fold_value(trimmed);
+                            rule.enum_values.iter().find(|(f, _)| *f == folded)
+                        });
+                    match found {
                         Some((_, canonical)) => {
                             if self.records {
                                 values.insert(
@@ -697,13 +704,29 @@ impl Plan {
         if let Some(key) = email_key {
             acc.emails.push((key, row_no));
         }
+        self.settle_row(row_no, &dates, values, has_error, acc);
+        dates.clear();
+        acc.scratch = dates;
+    }
+
+    /// Decides a validated row: invalid, waiting on a column's date order, or valid.
+    fn settle_row(
+        &self,
+        row_no: u64,
+        dates: &[(usize, DateParse)],
+        mut values: BTreeMap<String, serde_json::Value>,
+        has_error: bool,
+        acc: &mut Acc,
+    ) {
+        let certain = |rule: usize| {
+            dates
+                .iter()
+                .find(|(i, _)| *i == rule)
+                .and_then(|(_, p)| p.resolve(None))
+        };
         if has_error || self.missing_required {
             // Still report a clear date conflict, so one upload shows every problem of the row.
-            let certain: Vec<(usize, NaiveDate)> = dates
-                .iter()
-                .filter_map(|(i, p)| Some((*i, p.resolve(None)?)))
-                .collect();
-            if let Some(f) = self.expiry_finding(row_no, &certain) {
+            if let Some(f) = self.expiry_finding(row_no, certain) {
                 acc.findings.push(f);
             }
             acc.invalid_rows.push(row_no);
@@ -720,23 +743,19 @@ impl Plan {
         if pending {
             acc.pending.push(Pending {
                 row: row_no,
-                dates,
+                dates: dates.to_vec(),
                 record: self.records.then_some(values),
             });
             return;
         }
-        let resolved: Vec<(usize, NaiveDate)> = dates
-            .iter()
-            .filter_map(|(i, p)| Some((*i, p.resolve(None)?)))
-            .collect();
-        if let Some(f) = self.expiry_finding(row_no, &resolved) {
+        if let Some(f) = self.expiry_finding(row_no, certain) {
             acc.findings.push(f);
             acc.invalid_rows.push(row_no);
             return;
         }
         if self.records {
-            for (i, d) in resolved {
-                if let Some(rule) = self.rules.get(i) {
+            for (i, p) in dates {
+                if let (Some(rule), Some(d)) = (self.rules.get(*i), p.resolve(None)) {
                     values.insert(rule.key.clone(), serde_json::Value::String(format_date(d)));
                 }
             }
@@ -829,10 +848,14 @@ impl Plan {
         }
     }
 
-    fn expiry_finding(&self, row_no: u64, dates: &[(usize, NaiveDate)]) -> Option<Finding> {
+    fn expiry_finding(
+        &self,
+        row_no: u64,
+        date_of: impl Fn(usize) -> Option<NaiveDate>,
+    ) -> Option<Finding> {
         let (issued_rule, expires_rule) = (self.issued?, self.expires?);
-        let issued = dates.iter().find(|(i, _)| *i == issued_rule)?.1;
-        let expires = dates.iter().find(|(i, _)| *i == expires_rule)?.1;
+        let issued = date_of(issued_rule)?;
+        let expires = date_of(expires_rule)?;
         if expires >= issued {
             return None;
         }
@@ -926,7 +949,9 @@ impl Plan {
                 acc.invalid_rows.push(pending.row);
                 continue;
             }
-            if let Some(f) = self.expiry_finding(pending.row, &resolved) {
+            if let Some(f) = self.expiry_finding(pending.row, |rule| {
+                resolved.iter().find(|(i, _)| *i == rule).map(|(_, d)| *d)
+            }) {
                 acc.findings.push(f);
                 acc.invalid_rows.push(pending.row);
                 continue;
@@ -1035,19 +1060,60 @@ fn min_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
 }
 
+/// A cell's text without copying text cells.
+fn cell_text(cell: CellRef<'_>) -> std::borrow::Cow<'_, str> {
+    match cell {
+        CellRef::Text(t) => std::borrow::Cow::Borrowed(t),
+        other => std::borrow::Cow::Owned(other.display()),
+    }
+}
+
+/// The first control or bidirectional-override character, scanning bytes for ASCII text.
+fn find_control(text: &str) -> Option<char> {
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .find(|&b| b < 0x20 || b == 0x7F)
+            .map(char::from);
+    }
+    text.chars().find(|&c| is_forbidden_control(c))
+}
+
+/// Collapses runs of whitespace and composes to NFC, copying only when something changes.
+fn normalize_text(trimmed: &str) -> String {
+    let collapsed = collapse_spaces(trimmed);
+    if trimmed.is_ascii()
+        || unicode_normalization::is_nfc_quick(collapsed.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        collapsed.into_owned()
+    } else {
+        collapsed.nfc().collect()
+    }
+}
+
 fn is_forbidden_control(c: char) -> bool {
     (c.is_control() && c != ' ')
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
 fn collapse_spaces(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("  ") && !text.contains('\u{a0}') {
+    let mut previous_space = false;
+    let clean = text.chars().all(|c| {
+        let bad = c.is_whitespace() && (c != ' ' || previous_space);
+        previous_space = c == ' ';
+        !bad
+    });
+    if clean {
         return std::borrow::Cow::Borrowed(text);
     }
     std::borrow::Cow::Owned(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn looks_scientific(text: &str) -> bool {
+    if !text.bytes().any(|b| b == b'e' || b == b'E') {
+        return false;
+    }
     let upper = text.to_ascii_uppercase();
     let Some((mantissa, exponent)) = upper.split_once('E') else {
         return false;

@@ -10,6 +10,16 @@
 /// Parses a number, or `None`.
 pub fn parse(raw: &str) -> Option<f64> {
     let text = raw.trim();
+    // Plain digits with at most one dot parse directly.
+    let bytes = text.as_bytes();
+    if !bytes.is_empty()
+        && bytes.first().is_some_and(u8::is_ascii_digit)
+        && bytes.last().is_some_and(u8::is_ascii_digit)
+        && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        && bytes.iter().filter(|&&b| b == b'.').count() <= 1
+    {
+        return text.parse().ok();
+    }
     let (negative, body) = match text.as_bytes().first()? {
         b'-' => (true, text.get(1..)?),
         b'+' => (false, text.get(1..)?),

@@ -1,0 +1,85 @@
+//! Validation on several threads gives exactly the report of one thread, whichever way the
+//! CSV is split (slices for unquoted files, a parsing pipeline otherwise), and for workbooks.
+
+use conferral::{AnalyzeOptions, Group, analyze};
+
+fn roster(rows: usize, quoted: bool, blank_every: usize) -> String {
+    let mut out = String::from("Name,Email,Issued On,Expires On,Course Hours\n");
+    for i in 0..rows {
+        if blank_every > 0 && i % blank_every == 0 {
+            out.push('\n');
+        }
+        let email = match i % 997 {
+            5 => "broken@".to_owned(),
+            6 => format!("person{}@example.org", i - 1).to_uppercase(),
+            _ => format!("person{i}@example.org"),
+        };
+        let issued = if i % 13 == 0 {
+            format!("{:02}/03/2026", i % 12 + 1)
+        } else {
+            "2026-03-01".to_owned()
+        };
+        let name = if quoted {
+            format!("\"Doe, Person {i}\"")
+        } else {
+            format!("Person {i}")
+        };
+        out.push_str(&format!("{name},{email},{issued},2027-03-01,{}\n", i % 40));
+    }
+    out
+}
+
+fn group() -> Group {
+    Group::from_json(r#"{"name": "g", "attributes": [{"key": "hours", "label": "Course Hours", "type": "number"}]}"#)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn report(bytes: &[u8], threads: usize) -> serde_json::Value {
+    let options = AnalyzeOptions {
+        threads,
+        records: true,
+        ..AnalyzeOptions::default()
+    };
+    let report = analyze(bytes, &group(), &options).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::to_value(report).unwrap_or_default()
+}
+
+#[test]
+fn threads_do_not_change_csv_reports() {
+    for (quoted, blank_every) in [(false, 0), (false, 5_001), (true, 0), (true, 7_919)] {
+        let text = roster(22_000, quoted, blank_every);
+        assert!(text.len() > 1 << 20);
+        let one = report(text.as_bytes(), 1);
+        assert!(
+            one["summary"]["invalid"].as_u64().unwrap_or(0) > 100,
+            "the roster has problems to find"
+        );
+        for threads in [2, 3, 4] {
+            assert_eq!(
+                report(text.as_bytes(), threads),
+                one,
+                "quoted={quoted} blank_every={blank_every} threads={threads}"
+            );
+        }
+        let crlf = text.replace('\n', "\r\n");
+        let one = report(crlf.as_bytes(), 1);
+        assert_eq!(report(crlf.as_bytes(), 3), one, "CRLF quoted={quoted}");
+    }
+}
+
+#[test]
+fn threads_do_not_change_workbook_reports() {
+    let text = roster(8_000, false, 0);
+    let rows: Vec<Vec<conferral_tests::Cell>> = text
+        .lines()
+        .map(|l| {
+            l.split(',')
+                .map(|c| conferral_tests::Cell::Text(c.to_owned()))
+                .collect()
+        })
+        .collect();
+    let bytes = conferral_tests::xlsx_conferral(&rows).unwrap_or_default();
+    let one = report(&bytes, 1);
+    assert_eq!(report(&bytes, 2), one);
+    assert_eq!(report(&bytes, 5), one);
+}
