@@ -152,7 +152,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .checked_add_days(Days::new(365 * (1 + rng.next(3) as u64)))
             .ok_or("date")?;
         let mut grade = pick(&mut rng, GRADES).to_owned();
-        let mut hours = XlsxValue::Number([24.0, 37.5, 40.0, 60.0][rng.next(4)]);
+        let mut hours = XlsxValue::Number(
+            [24.0, 37.5, 40.0, 60.0]
+                .get(rng.next(4))
+                .copied()
+                .unwrap_or(24.0),
+        );
         let mut first_cell = text(first);
         let mut last_cell = text(last);
         let mut note = String::new();

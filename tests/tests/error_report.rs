@@ -1,5 +1,13 @@
 //! Error reports are safe to open in a spreadsheet and read back to the values found.
 
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
 use conferral::output::error_report;
 use conferral::{AnalyzeOptions, Group, analyze};
 use proptest::prelude::*;

@@ -1,6 +1,14 @@
 //! Hostile and broken files: each gets a report or a clear error, never a panic or an abort,
 //! and a small file never allocates gigabytes (the traps in ../shared/field-notes.md).
 
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
 use std::io::Write;
 
 use conferral::{AnalyzeOptions, ErrorKind, Group, Limits, analyze};
@@ -159,11 +167,11 @@ fn a_part_larger_than_its_declared_size_is_refused() {
     let needle = real.to_le_bytes();
     let mut patched = 0;
     for i in 0..bytes.len().saturating_sub(4) {
-        if bytes.get(i..i + 4) == Some(&needle[..]) {
-            if let Some(slot) = bytes.get_mut(i..i + 4) {
-                slot.copy_from_slice(&10u32.to_le_bytes());
-                patched += 1;
-            }
+        if bytes.get(i..i + 4) == Some(&needle[..])
+            && let Some(slot) = bytes.get_mut(i..i + 4)
+        {
+            slot.copy_from_slice(&10u32.to_le_bytes());
+            patched += 1;
         }
     }
     assert!(patched >= 1);

@@ -1,6 +1,14 @@
 //! A template filled with generated rows, written in every supported format and encoding,
 //! analyses back to exactly those rows.
 
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};

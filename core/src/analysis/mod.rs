@@ -374,29 +374,29 @@ fn column_findings(schema: &Schema, columns: &[ColumnMatch]) -> Vec<Finding> {
     }
     let single_part =
         !mapped(standard::NAME) && (mapped(standard::FIRST_NAME) != mapped(standard::LAST_NAME));
-    if single_part {
-        if let Some(c) = columns.iter().find(|c| {
+    if single_part
+        && let Some(c) = columns.iter().find(|c| {
             matches!(
                 c.attribute.as_deref(),
                 Some(standard::FIRST_NAME | standard::LAST_NAME)
             )
-        }) {
-            findings.push(Finding {
-                code: Code::NameFromSinglePart,
-                severity: Severity::Warning,
-                row: None,
-                column: Some(c.letter.clone()),
-                cell: None,
-                attribute: Some(standard::NAME.to_owned()),
-                value: None,
-                message: format!(
-                    "the recipient's name will be taken from column {} (`{}`) alone",
-                    c.letter, c.header
-                ),
-                help: "map the other name column too, or a full-name column, if the roster has one"
-                    .to_owned(),
-            });
-        }
+        })
+    {
+        findings.push(Finding {
+            code: Code::NameFromSinglePart,
+            severity: Severity::Warning,
+            row: None,
+            column: Some(c.letter.clone()),
+            cell: None,
+            attribute: Some(standard::NAME.to_owned()),
+            value: None,
+            message: format!(
+                "the recipient's name will be taken from column {} (`{}`) alone",
+                c.letter, c.header
+            ),
+            help: "map the other name column too, or a full-name column, if the roster has one"
+                .to_owned(),
+        });
     }
     for c in columns
         .iter()

@@ -293,7 +293,7 @@ fn validate_csv(
         let mut record = csv::StringRecord::new();
         while let Some(row) = scan.next(&mut record)? {
             plan.validate(row, &record, &mut acc);
-            if acc.rows % PROGRESS_EVERY == 0 {
+            if acc.rows.is_multiple_of(PROGRESS_EVERY) {
                 progress(acc.rows, record.position().map_or(0, csv::Position::byte));
             }
         }
@@ -355,7 +355,7 @@ fn validate_slices(
         let mut record = csv::StringRecord::new();
         while let Some(row) = scan.next(&mut record)? {
             plan.validate(row, &record, &mut acc);
-            if acc.rows % 4_096 == 0 {
+            if acc.rows.is_multiple_of(4_096) {
                 report(done.fetch_add(4_096, Ordering::Relaxed) + 4_096);
             }
         }

@@ -236,15 +236,14 @@ impl<'s> Matcher<'s> {
                     text: normalize(a),
                     tier: Tier::Alias,
                 }));
-                if attr.standard {
-                    if let Some((_, aliases)) =
+                if attr.standard
+                    && let Some((_, aliases)) =
                         lexicon::ALIASES.iter().find(|(k, _)| *k == attr.key)
-                    {
-                        titles.extend(aliases.iter().map(|a| Title {
-                            text: (*a).to_owned(),
-                            tier: Tier::Alias,
-                        }));
-                    }
+                {
+                    titles.extend(aliases.iter().map(|a| Title {
+                        text: (*a).to_owned(),
+                        tier: Tier::Alias,
+                    }));
                 }
                 titles.retain(|t| !t.text.is_empty());
                 titles
@@ -360,6 +359,10 @@ struct Candidate {
 /// # Errors
 /// [`ErrorKind::InvalidMapping`] when `forced` names a column outside the sheet, an unknown
 /// attribute, or the same attribute for two columns.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "the per-column vectors have `width` entries and `taken` one per attribute; every index comes from `0..width`, a mapping column checked against `width`, or a schema position"
+)]
 pub fn match_columns(
     matcher: &Matcher<'_>,
     headers: &[String],
@@ -540,14 +543,14 @@ pub fn match_columns(
             assigned_col[c.column] = Some((c.attribute, c.tier, c.score));
             taken[c.attribute] = true;
         } else if assigned_col[c.column].is_none() {
-            if let Some(s) = scores.get_mut(c.column) {
-                if !s.iter().any(|x| x.attribute == c.attribute) {
-                    s.push(Score {
-                        attribute: c.attribute,
-                        tier: c.tier,
-                        score: c.score,
-                    });
-                }
+            if let Some(s) = scores.get_mut(c.column)
+                && !s.iter().any(|x| x.attribute == c.attribute)
+            {
+                s.push(Score {
+                    attribute: c.attribute,
+                    tier: c.tier,
+                    score: c.score,
+                });
             }
             if uncertain[c.column].is_none() {
                 let key = schema

@@ -89,21 +89,22 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
                 limits.max_decompressed_bytes
             )));
         }
-        if name.ends_with("sharedStrings.xml") {
-            if let Some(count) = attribute_number(&head, b"uniqueCount=") {
-                // An `<si/>` takes at least five bytes, so a truthful count is bounded by the size.
-                if count > limits.max_shared_strings || count > seen / 5 + 1 {
-                    return Err(limit(format!(
-                        "the workbook declares {count} shared strings in {seen} bytes; at most {} are accepted and the part cannot hold that many",
-                        limits.max_shared_strings
-                    )));
-                }
+        if name.ends_with("sharedStrings.xml")
+            && let Some(count) = attribute_number(&head, b"uniqueCount=")
+        {
+            // An `<si/>` takes at least five bytes, so a truthful count is bounded by the size.
+            if count > limits.max_shared_strings || count > seen / 5 + 1 {
+                return Err(limit(format!(
+                    "the workbook declares {count} shared strings in {seen} bytes; at most {} are accepted and the part cannot hold that many",
+                    limits.max_shared_strings
+                )));
             }
         }
-        if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
-            if let Some((rows, cols)) = dimension(&head) {
-                check_extent(&name, rows, cols, limits)?;
-            }
+        if name.starts_with("xl/worksheets/")
+            && name.ends_with(".xml")
+            && let Some((rows, cols)) = dimension(&head)
+        {
+            check_extent(&name, rows, cols, limits)?;
         }
     }
     Ok(())
@@ -269,11 +270,13 @@ pub(crate) fn check_xls(bytes: &[u8], limits: &Limits) -> Result<()> {
             0x0200 if body.len() >= 14 => {
                 let u32_at = |i: usize| {
                     body.get(i..i + 4)
-                        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .and_then(|b| b.try_into().ok())
+                        .map_or(0, u32::from_le_bytes)
                 };
                 let u16_at = |i: usize| {
                     body.get(i..i + 2)
-                        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+                        .and_then(|b| b.try_into().ok())
+                        .map_or(0, u16::from_le_bytes)
                 };
                 let rows = u64::from(u32_at(4).saturating_sub(u32_at(0)));
                 let cols = u64::from(u16_at(10).saturating_sub(u16_at(8)));

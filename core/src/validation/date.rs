@@ -162,14 +162,13 @@ fn ymd(y: i64, m: i64, d: i64) -> Option<NaiveDate> {
 
 /// Removes a trailing time (`14:05`, `2:05 PM`, `T10:00:00Z`).
 fn strip_time(text: &str) -> &str {
-    if let Some(t) = text.get(10..11) {
-        if (t == "T" || t == " ")
-            && text
-                .get(..4)
-                .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return text.get(..10).unwrap_or(text);
-        }
+    if let Some(t) = text.get(10..11)
+        && (t == "T" || t == " ")
+        && text
+            .get(..4)
+            .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return text.get(..10).unwrap_or(text);
     }
     if let Some((date, time)) = text.rsplit_once(' ') {
         let time = time.trim();
@@ -242,22 +241,21 @@ pub fn parse_text(raw: &str, format: Option<DateFormat>) -> DateParse {
     }
     let bytes = text.as_bytes();
     // Compact YYYYMMDD.
-    if bytes.len() == 8 && bytes.iter().all(u8::is_ascii_digit) {
-        if let (Some(y), Some(m), Some(d)) =
+    if bytes.len() == 8
+        && bytes.iter().all(u8::is_ascii_digit)
+        && let (Some(y), Some(m), Some(d)) =
             (number(&text[..4]), number(&text[4..6]), number(&text[6..]))
-        {
-            if let Some(date) = ymd(y, m, d) {
-                return DateParse::Date(date);
-            }
-        }
+        && let Some(date) = ymd(y, m, d)
+    {
+        return DateParse::Date(date);
     }
     let separator = text.chars().find(|c| matches!(c, '/' | '-' | '.'));
     if let Some(sep) = separator {
         let parts: Vec<&str> = text.split(sep).map(str::trim).collect();
-        if let [a, b, c] = parts.as_slice() {
-            if let (Some(x), Some(y), Some(z)) = (number(a), number(b), number(c)) {
-                return numeric(x, y, z, a.len(), c.len(), sep, format);
-            }
+        if let [a, b, c] = parts.as_slice()
+            && let (Some(x), Some(y), Some(z)) = (number(a), number(b), number(c))
+        {
+            return numeric(x, y, z, a.len(), c.len(), sep, format);
         }
     }
     if let Some(parsed) = named_month(text) {

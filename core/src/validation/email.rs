@@ -81,12 +81,13 @@ impl Address<'_> {
             .chain(std::iter::once('@'))
             .chain(self.domain.chars())
         {
-            if c.is_ascii() && overflow.is_none() {
-                if let Some(slot) = buffer.get_mut(at) {
-                    *slot = c.to_ascii_lowercase() as u8;
-                    at += 1;
-                    continue;
-                }
+            if c.is_ascii()
+                && overflow.is_none()
+                && let Some(slot) = buffer.get_mut(at)
+            {
+                *slot = c.to_ascii_lowercase() as u8;
+                at += 1;
+                continue;
             }
             for lower in c.to_lowercase() {
                 if let Some(spill) = overflow.as_mut() {

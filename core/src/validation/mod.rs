@@ -402,17 +402,17 @@ impl Plan {
                 ));
                 continue;
             }
-            if let CellRef::Text(t) = cell {
-                if t.len() as u64 > self.max_cell_bytes {
-                    acc.findings.push(finding(
+            if let CellRef::Text(t) = cell
+                && t.len() as u64 > self.max_cell_bytes
+            {
+                acc.findings.push(finding(
                         Code::ValueTooLong,
                         Severity::Error,
                         Some(t),
                         format!("cell {}{row_no} holds {} bytes, over the limit of {}", rule.letter, t.len(), self.max_cell_bytes),
                         "a huge cell usually means a quote (\") that is never closed, which swallows the rows after it; check the file around this row".to_owned(),
                     ));
-                    continue;
-                }
+                continue;
             }
             match rule.kind {
                 AttributeType::Text => {
