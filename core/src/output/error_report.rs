@@ -148,7 +148,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>> {
     xlsx_writer::write(&[sheet])
 }
 
-/// Reads an error report written by [`csv`] or [`xlsx`] back into its lines.
+/// Reads an error report written by [`csv()`] or [`xlsx()`] back into its lines.
 ///
 /// # Errors
 /// When the bytes are not a CSV or XLSX file, or the first row is not the report's header.

@@ -1,9 +1,9 @@
 //! Validating every row against the attributes its columns are matched to.
 //!
-//! Validation runs row by row with no state shared between rows except what an [`Acc`]
+//! Validation runs row by row with no state shared between rows except what an accumulator
 //! collects, so chunks of rows can be validated on several threads and merged in order.
 //! Decisions that need the whole column (day-first or month-first) and the whole file
-//! (duplicate recipients) are taken in [`Plan::finish`].
+//! (duplicate recipients) are taken when all rows are in.
 
 pub mod date;
 pub mod email;
