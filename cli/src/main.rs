@@ -344,6 +344,7 @@ fn print_human(report: &Report, file: &Path) -> std::io::Result<()> {
             .cell
             .clone()
             .or_else(|| f.column.clone().map(|c| format!("col {c}")))
+            .or_else(|| f.row.map(|r| format!("row {r}")))
             .unwrap_or_else(|| "file".to_owned());
         let level = if f.severity == Severity::Error {
             "error"

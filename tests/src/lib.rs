@@ -168,39 +168,51 @@ fn xml_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Writes rows as a minimal OpenDocument spreadsheet.
+/// Writes rows as a minimal OpenDocument spreadsheet with one sheet.
 pub fn ods(rows: &[Vec<Cell>]) -> Option<Vec<u8>> {
+    ods_sheets(&[("Roster", rows.to_vec())])
+}
+
+/// Writes named sheets as a minimal OpenDocument spreadsheet.
+pub fn ods_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Option<Vec<u8>> {
     let mut content = String::from(concat!(
         r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" "#,
         r#"xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">"#,
-        r#"<office:body><office:spreadsheet><table:table table:name="Roster">"#
+        r#"<office:body><office:spreadsheet>"#
     ));
-    for row in rows {
-        content.push_str("<table:table-row>");
-        for cell in row {
-            match cell {
-                Cell::Empty => content.push_str("<table:table-cell/>"),
-                Cell::Text(t) => content.push_str(&format!(r#"<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>"#, xml_escape(t))),
-                Cell::Number(n) => content.push_str(&format!(r#"<table:table-cell office:value-type="float" office:value="{n}"><text:p>{n}</text:p></table:table-cell>"#)),
-                Cell::Date(d) => content.push_str(&format!(r#"<table:table-cell office:value-type="date" office:date-value="{d}"><text:p>{d}</text:p></table:table-cell>"#)),
-            }
+    for (name, rows) in sheets {
+        content.push_str(&format!(r#"<table:table table:name="{}">"#, xml_escape(name)));
+        if rows.is_empty() {
+            content.push_str("<table:table-row><table:table-cell/></table:table-row>");
         }
-        content.push_str("</table:table-row>");
+        for row in rows {
+            content.push_str("<table:table-row>");
+            if row.is_empty() {
+                content.push_str("<table:table-cell/>");
+            }
+            for cell in row {
+                match cell {
+                    Cell::Empty => content.push_str("<table:table-cell/>"),
+                    Cell::Text(t) => content.push_str(&format!(r#"<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>"#, xml_escape(t))),
+                    Cell::Number(n) => content.push_str(&format!(r#"<table:table-cell office:value-type="float" office:value="{n}"><text:p>{n}</text:p></table:table-cell>"#)),
+                    Cell::Date(d) => content.push_str(&format!(r#"<table:table-cell office:value-type="date" office:date-value="{d}"><text:p>{d}</text:p></table:table-cell>"#)),
+                }
+            }
+            content.push_str("</table:table-row>");
+        }
+        content.push_str("</table:table>");
     }
-    content.push_str("</table:table></office:spreadsheet></office:body></office:document-content>");
+    content.push_str("</office:spreadsheet></office:body></office:document-content>");
     let manifest = concat!(
         r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">"#,
         r#"<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>"#,
         r#"<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#
     );
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    let deflated = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     zip.start_file("mimetype", stored).ok()?;
-    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
-        .ok()?;
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").ok()?;
     zip.start_file("META-INF/manifest.xml", deflated).ok()?;
     zip.write_all(manifest.as_bytes()).ok()?;
     zip.start_file("content.xml", deflated).ok()?;
@@ -208,23 +220,27 @@ pub fn ods(rows: &[Vec<Cell>]) -> Option<Vec<u8>> {
     Some(zip.finish().ok()?.into_inner())
 }
 
-/// Writes rows as XLS (BIFF8) through Python's xlwt, from the venv the test command sets up
-/// (`CONFERRAL_TOOLS_PYTHON`). Returns an error message when that is not available.
+/// Writes rows as XLS (BIFF8) with one sheet; see [`xls_sheets`].
 pub fn xls(rows: &[Vec<Cell>]) -> Result<Vec<u8>, String> {
-    let python = std::env::var("CONFERRAL_TOOLS_PYTHON").map_err(|_| {
-        "CONFERRAL_TOOLS_PYTHON is not set; run the tests through `make test`".to_owned()
-    })?;
-    let json: Vec<Vec<serde_json::Value>> = rows
+    xls_sheets(&[("Roster", rows.to_vec())])
+}
+
+/// Writes named sheets as XLS (BIFF8) through Python's xlwt, from the venv the test command
+/// sets up (`CONFERRAL_TOOLS_PYTHON`). Returns an error message when that is not available.
+pub fn xls_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Result<Vec<u8>, String> {
+    let python = std::env::var("CONFERRAL_TOOLS_PYTHON")
+        .map_err(|_| "CONFERRAL_TOOLS_PYTHON is not set; run the tests through `make test`".to_owned())?;
+    let cell = |c: &Cell| match c {
+        Cell::Empty => serde_json::json!(null),
+        Cell::Text(t) => serde_json::json!({"s": t}),
+        Cell::Number(n) => serde_json::json!({"n": n}),
+        Cell::Date(d) => serde_json::json!({"d": d.to_string()}),
+    };
+    let json: Vec<serde_json::Value> = sheets
         .iter()
-        .map(|row| {
-            row.iter()
-                .map(|c| match c {
-                    Cell::Empty => serde_json::json!(null),
-                    Cell::Text(t) => serde_json::json!({"s": t}),
-                    Cell::Number(n) => serde_json::json!({"n": n}),
-                    Cell::Date(d) => serde_json::json!({"d": d.to_string()}),
-                })
-                .collect()
+        .map(|(name, rows)| {
+            let rows: Vec<Vec<serde_json::Value>> = rows.iter().map(|r| r.iter().map(cell).collect()).collect();
+            serde_json::json!({"name": name, "rows": rows})
         })
         .collect();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("support/write_xls.py");
@@ -236,12 +252,7 @@ pub fn xls(rows: &[Vec<Cell>]) -> Result<Vec<u8>, String> {
         .spawn()
         .map_err(|e| format!("cannot start python: {e}"))?;
     let input = serde_json::to_string(&json).map_err(|e| e.to_string())?;
-    child
-        .stdin
-        .take()
-        .ok_or("no stdin")?
-        .write_all(input.as_bytes())
-        .map_err(|e| e.to_string())?;
+    child.stdin.take().ok_or("no stdin")?.write_all(input.as_bytes()).map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());

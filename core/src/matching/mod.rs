@@ -570,7 +570,7 @@ pub fn match_columns(
             .map(|s| {
                 s.iter()
                     .filter(|s| assigned.is_none_or(|(a, _, _)| a != s.attribute))
-                    .filter(|s| s.score >= SUGGEST_SCORE * 0.5)
+                    .filter(|s| s.score >= 0.4)
                     .filter_map(|s| {
                         Some(Alternative {
                             attribute: schema.attributes.get(s.attribute)?.key.clone(),

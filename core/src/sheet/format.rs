@@ -149,6 +149,17 @@ fn detect_zip(bytes: &[u8]) -> Result<SourceFormat> {
         });
     }
     if has("content.xml") {
+        let encrypted = archive.by_name("META-INF/manifest.xml").ok().and_then(|mut f| {
+            let mut head = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, 256 * 1024), &mut head).ok()?;
+            Some(memchr::memmem::find(&head, b"encryption-data").is_some())
+        });
+        if encrypted == Some(true) {
+            return Err(Error::new(
+                ErrorKind::Encrypted,
+                "the spreadsheet is protected with a password; save it again without a password and upload it again",
+            ));
+        }
         let mimetype = archive.by_name("mimetype").ok().and_then(|mut f| {
             let mut head = Vec::new();
             std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, 256), &mut head).ok()?;

@@ -125,15 +125,6 @@ pub fn check(raw: &str) -> Result<String, EmailProblem> {
 /// Checks an address, borrowing from `raw` where possible.
 pub fn parse(raw: &str) -> Result<Address<'_>, EmailProblem> {
     let address = trim(raw);
-    if address.len() > 254 {
-        return Err(problem(
-            format!(
-                "the address is {} characters long; addresses end at 254",
-                address.chars().count()
-            ),
-            "check for two addresses or other text pasted into the cell",
-        ));
-    }
     // One pass over the bytes settles the common case; the character checks run only when
     // it finds something.
     let plain = address
@@ -152,6 +143,15 @@ pub fn parse(raw: &str) -> Result<Address<'_>, EmailProblem> {
                 "put one address per row, without spaces or a display name",
             ));
         }
+    }
+    if address.len() > 254 {
+        return Err(problem(
+            format!(
+                "the address is {} characters long; addresses end at 254",
+                address.chars().count()
+            ),
+            "check for two addresses or other text pasted into the cell",
+        ));
     }
     let Some((local, domain)) = address.rsplit_once('@') else {
         return Err(problem(
