@@ -18,27 +18,30 @@ const LAST: &[&str] = &[
 ];
 const GRADES: &[&str] = &["Pass", "Merit", "Distinction", "merit"];
 
-/// One roster row; `i` picks the values and the planted problems.
+fn pick(i: usize, items: &[&'static str], salt: usize) -> &'static str {
+    items
+        .get((i.wrapping_mul(2_654_435_761) >> 7).wrapping_add(salt) % items.len())
+        .copied()
+        .unwrap_or_default()
+}
+
+fn email_of(i: usize) -> String {
+    format!("{}.{}{i}@example.org", pick(i, FIRST, 0).to_lowercase(), pick(i, LAST, 3).to_lowercase())
+}
+
+/// One roster row; `i` picks the values and the planted problems (six rows in a thousand are
+/// invalid: a broken address, an unknown grade, hours written as a word, an expiry before the
+/// issue date, and an address repeated in capitals, which makes both of its rows duplicates).
 pub fn row(i: usize) -> Vec<Cell> {
-    let pick = |items: &[&'static str], salt: usize| {
-        items
-            .get((i.wrapping_mul(2_654_435_761) >> 7).wrapping_add(salt) % items.len())
-            .copied()
-            .unwrap_or_default()
-    };
-    let first = pick(FIRST, 0);
-    let last = pick(LAST, 3);
+    let first = pick(i, FIRST, 0);
+    let last = pick(i, LAST, 3);
     let base = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
     let issued = base
         .checked_add_days(Days::new((i % 700) as u64))
         .unwrap_or(base);
     let mut expires = issued.checked_add_days(Days::new(730)).unwrap_or(issued);
-    let mut email = format!(
-        "{}.{}{i}@example.org",
-        first.to_lowercase(),
-        last.to_lowercase()
-    );
-    let mut grade = pick(GRADES, 5).to_owned();
+    let mut email = email_of(i);
+    let mut grade = pick(i, GRADES, 5).to_owned();
     let mut hours = Cell::Number(match i % 3 {
         0 => 12.0,
         1 => 37.5,
@@ -49,15 +52,7 @@ pub fn row(i: usize) -> Vec<Cell> {
         123 => grade = "Excellent".to_owned(),
         345 => hours = Cell::Text("ten".to_owned()),
         567 => expires = issued.checked_sub_days(Days::new(1)).unwrap_or(issued),
-        789 if i > 0 => {
-            email = format!(
-                "{}.{}{}@example.org",
-                first.to_lowercase(),
-                last.to_lowercase(),
-                i - 1
-            )
-            .to_uppercase()
-        }
+        789 => email = email_of(i - 1).to_uppercase(),
         _ => {}
     }
     vec![
