@@ -26,7 +26,11 @@ fn pick(i: usize, items: &[&'static str], salt: usize) -> &'static str {
 }
 
 fn email_of(i: usize) -> String {
-    format!("{}.{}{i}@example.org", pick(i, FIRST, 0).to_lowercase(), pick(i, LAST, 3).to_lowercase())
+    format!(
+        "{}.{}{i}@example.org",
+        pick(i, FIRST, 0).to_lowercase(),
+        pick(i, LAST, 3).to_lowercase()
+    )
 }
 
 /// One roster row; `i` picks the values and the planted problems (six rows in a thousand are

@@ -181,7 +181,10 @@ pub fn ods_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Option<Vec<u8>> {
         r#"<office:body><office:spreadsheet>"#
     ));
     for (name, rows) in sheets {
-        content.push_str(&format!(r#"<table:table table:name="{}">"#, xml_escape(name)));
+        content.push_str(&format!(
+            r#"<table:table table:name="{}">"#,
+            xml_escape(name)
+        ));
         if rows.is_empty() {
             content.push_str("<table:table-row><table:table-cell/></table:table-row>");
         }
@@ -209,10 +212,13 @@ pub fn ods_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Option<Vec<u8>> {
         r#"<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#
     );
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     zip.start_file("mimetype", stored).ok()?;
-    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").ok()?;
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .ok()?;
     zip.start_file("META-INF/manifest.xml", deflated).ok()?;
     zip.write_all(manifest.as_bytes()).ok()?;
     zip.start_file("content.xml", deflated).ok()?;
@@ -228,8 +234,9 @@ pub fn xls(rows: &[Vec<Cell>]) -> Result<Vec<u8>, String> {
 /// Writes named sheets as XLS (BIFF8) through Python's xlwt, from the venv the test command
 /// sets up (`CONFERRAL_TOOLS_PYTHON`). Returns an error message when that is not available.
 pub fn xls_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Result<Vec<u8>, String> {
-    let python = std::env::var("CONFERRAL_TOOLS_PYTHON")
-        .map_err(|_| "CONFERRAL_TOOLS_PYTHON is not set; run the tests through `make test`".to_owned())?;
+    let python = std::env::var("CONFERRAL_TOOLS_PYTHON").map_err(|_| {
+        "CONFERRAL_TOOLS_PYTHON is not set; run the tests through `make test`".to_owned()
+    })?;
     let cell = |c: &Cell| match c {
         Cell::Empty => serde_json::json!(null),
         Cell::Text(t) => serde_json::json!({"s": t}),
@@ -239,7 +246,8 @@ pub fn xls_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Result<Vec<u8>, String> 
     let json: Vec<serde_json::Value> = sheets
         .iter()
         .map(|(name, rows)| {
-            let rows: Vec<Vec<serde_json::Value>> = rows.iter().map(|r| r.iter().map(cell).collect()).collect();
+            let rows: Vec<Vec<serde_json::Value>> =
+                rows.iter().map(|r| r.iter().map(cell).collect()).collect();
             serde_json::json!({"name": name, "rows": rows})
         })
         .collect();
@@ -252,7 +260,12 @@ pub fn xls_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Result<Vec<u8>, String> 
         .spawn()
         .map_err(|e| format!("cannot start python: {e}"))?;
     let input = serde_json::to_string(&json).map_err(|e| e.to_string())?;
-    child.stdin.take().ok_or("no stdin")?.write_all(input.as_bytes()).map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(input.as_bytes())
+        .map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());

@@ -5,7 +5,13 @@
 //! LibreOffice, analysed against a group with only the standard attributes. A file that cannot
 //! be analysed snapshots its error, as the CLI prints it.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, reason = "a test fails by panicking")]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
 
 use std::path::Path;
 
@@ -25,31 +31,53 @@ fn report(path: &Path, group: &Group, mut options: AnalyzeOptions) -> Value {
 fn roster_reports() {
     insta::glob!("../fixtures/rosters", "*/roster.*", |path| {
         let dir = path.parent().unwrap();
-        let group = Group::from_json(&std::fs::read_to_string(dir.join("group.json")).unwrap()).unwrap();
+        let group =
+            Group::from_json(&std::fs::read_to_string(dir.join("group.json")).unwrap()).unwrap();
         let options: AnalyzeOptions = match std::fs::read_to_string(dir.join("options.json")) {
             Ok(text) => serde_json::from_str(&text).unwrap(),
             Err(_) => AnalyzeOptions::default(),
         };
-        let options = AnalyzeOptions { records: true, ..options };
+        let options = AnalyzeOptions {
+            records: true,
+            ..options
+        };
         insta::assert_json_snapshot!(report(path, &group, options));
     });
 }
 
 #[test]
 fn third_party_workbooks() {
-    let group = Group { name: "Standard attributes only".into(), attributes: vec![] };
-    insta::glob!("../fixtures/third_party/calamine", "*.{xls,xlsb,ods}", |path| {
-        insta::assert_json_snapshot!(report(path, &group, AnalyzeOptions::default()));
-    });
+    let group = Group {
+        name: "Standard attributes only".into(),
+        attributes: vec![],
+    };
+    insta::glob!(
+        "../fixtures/third_party/calamine",
+        "*.{xls,xlsb,ods}",
+        |path| {
+            insta::assert_json_snapshot!(report(path, &group, AnalyzeOptions::default()));
+        }
+    );
 }
 
 #[test]
 fn dates_read_the_same_in_the_1900_and_1904_systems() {
-    let group = Group { name: "g".into(), attributes: vec![] };
+    let group = Group {
+        name: "g".into(),
+        attributes: vec![],
+    };
     let dir = conferral_tests::fixtures().join("third_party/calamine");
     for ext in ["xls", "xlsb"] {
-        let plain = report(&dir.join(format!("date.{ext}")), &group, AnalyzeOptions::default());
-        let epoch_1904 = report(&dir.join(format!("date_1904.{ext}")), &group, AnalyzeOptions::default());
+        let plain = report(
+            &dir.join(format!("date.{ext}")),
+            &group,
+            AnalyzeOptions::default(),
+        );
+        let epoch_1904 = report(
+            &dir.join(format!("date_1904.{ext}")),
+            &group,
+            AnalyzeOptions::default(),
+        );
         assert_eq!(plain["columns"], epoch_1904["columns"], "{ext}");
         assert_eq!(plain["columns"][0]["header"], "2021-01-01", "{ext}");
     }

@@ -149,11 +149,15 @@ fn detect_zip(bytes: &[u8]) -> Result<SourceFormat> {
         });
     }
     if has("content.xml") {
-        let encrypted = archive.by_name("META-INF/manifest.xml").ok().and_then(|mut f| {
-            let mut head = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, 256 * 1024), &mut head).ok()?;
-            Some(memchr::memmem::find(&head, b"encryption-data").is_some())
-        });
+        let encrypted = archive
+            .by_name("META-INF/manifest.xml")
+            .ok()
+            .and_then(|mut f| {
+                let mut head = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, 256 * 1024), &mut head)
+                    .ok()?;
+                Some(memchr::memmem::find(&head, b"encryption-data").is_some())
+            });
         if encrypted == Some(true) {
             return Err(Error::new(
                 ErrorKind::Encrypted,

@@ -23,7 +23,8 @@ fn malformed(message: impl Into<String>) -> Error {
 
 /// Checks every part of a zipped workbook: declared and real decompressed sizes, compression
 /// ratio, and the counts the parts declare.
-pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
+pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<ZipInfo> {
+    let mut info = ZipInfo::default();
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         malformed("the workbook's zip directory cannot be read; the file may be truncated")
             .with_source(e)
@@ -49,7 +50,7 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
         let mut head: Vec<u8> = Vec::new();
         let mut seen: u64 = 0;
         let worksheet = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
-        let mut references = ReferenceScan::default();
+        let mut sheet_scan = SheetScan::default();
         loop {
             let n = part.read(&mut chunk).map_err(|e| {
                 malformed(format!(
@@ -71,7 +72,7 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
                 head.extend_from_slice(chunk.get(..take).unwrap_or_default());
             }
             if worksheet {
-                references.scan(chunk.get(..n).unwrap_or_default(), &name)?;
+                sheet_scan.scan(chunk.get(..n).unwrap_or_default(), &name)?;
             }
         }
         let compressed = part.compressed_size().max(1);
@@ -106,48 +107,144 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<()> {
         {
             check_extent(&name, rows, cols, limits)?;
         }
+        if worksheet && !sheet_scan.merges.is_empty() {
+            info.merges
+                .push((name.clone(), std::mem::take(&mut sheet_scan.merges)));
+        }
+        if (name == "xl/workbook.xml" || name == "xl/_rels/workbook.xml.rels")
+            && seen <= HEAD_BYTES as u64 * 128
+        {
+            // Small parts: read again whole to map sheet names to their parts.
+            let mut whole = Vec::new();
+            drop(part);
+            if let Ok(mut again) = archive.by_index(index) {
+                let _ = again.read_to_end(&mut whole);
+            }
+            if name == "xl/workbook.xml" {
+                info.workbook = whole;
+            } else {
+                info.rels = whole;
+            }
+        }
     }
-    Ok(())
+    Ok(info)
+}
+
+/// What the pre-scan of a zipped workbook learned on the way.
+#[derive(Debug, Default)]
+pub(crate) struct ZipInfo {
+    /// Merged ranges per worksheet part (`xl/worksheets/sheet1.xml`).
+    merges: Vec<(String, Vec<calamine::Dimensions>)>,
+    workbook: Vec<u8>,
+    rels: Vec<u8>,
+}
+
+impl ZipInfo {
+    /// The merged ranges of the named sheet (XLSX/XLSM), found without parsing it again.
+    pub(crate) fn merges_of(&self, sheet: &str) -> Vec<calamine::Dimensions> {
+        let Some(part) = self.part_of(sheet) else {
+            return Vec::new();
+        };
+        self.merges
+            .iter()
+            .find(|(p, _)| *p == part)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default()
+    }
+
+    /// The zip path of a sheet, from `xl/workbook.xml` and its relationships.
+    fn part_of(&self, sheet: &str) -> Option<String> {
+        let id = xml_elements(&self.workbook, "sheet")
+            .into_iter()
+            .find(|attrs| attrs.iter().any(|(k, v)| k == "name" && v == sheet))?
+            .into_iter()
+            .find(|(k, _)| k.ends_with(":id"))?
+            .1;
+        let target = xml_elements(&self.rels, "Relationship")
+            .into_iter()
+            .find(|attrs| attrs.iter().any(|(k, v)| k == "Id" && *v == id))?
+            .into_iter()
+            .find(|(k, _)| k == "Target")?
+            .1;
+        Some(match target.strip_prefix('/') {
+            Some(absolute) => absolute.to_owned(),
+            None => format!("xl/{}", target.trim_start_matches("./")),
+        })
+    }
+}
+
+/// Attributes (unescaped) of every element with the given local name.
+fn xml_elements(xml: &[u8], local: &str) -> Vec<Vec<(String, String)>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == local => {
+                out.push(
+                    e.attributes()
+                        .flatten()
+                        .map(|a| {
+                            (
+                                a.key.as_ref().to_owned(),
+                                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .map(|v| v.into_owned())
+                                    .unwrap_or_default(),
+                            )
+                        })
+                        .collect(),
+                );
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    out
 }
 
 /// Excel's grid: 1,048,576 rows by 16,384 columns.
 const EXCEL_ROWS: u64 = 1_048_576;
 const EXCEL_COLUMNS: u64 = 16_384;
 
-/// Finds every `r="…"` attribute of a worksheet (cells and rows) across chunk boundaries and
-/// refuses references outside Excel's grid, which calamine would overflow on.
+/// Streams over a worksheet's XML across chunk boundaries: refuses `r="…"` references (cells
+/// and rows) outside Excel's grid, which calamine would overflow on, and collects the merged
+/// ranges (`<mergeCell ref="A1:F1"/>`), so the sheet need not be parsed a second time for them.
 #[derive(Default)]
-struct ReferenceScan {
+struct SheetScan {
     carry: Vec<u8>,
+    merges: Vec<calamine::Dimensions>,
 }
 
-impl ReferenceScan {
+/// The longest attribute value kept across a chunk boundary; a longer one is not a reference.
+const MAX_REFERENCE: usize = 1024;
+
+impl SheetScan {
     fn scan(&mut self, chunk: &[u8], part: &str) -> Result<()> {
         let mut data = std::mem::take(&mut self.carry);
         data.extend_from_slice(chunk);
-        let finder = memchr::memmem::Finder::new(b" r=\"");
-        let mut consumed = 0;
-        for at in finder.find_iter(&data) {
+        let mut keep_from = data.len().saturating_sub(16);
+        for at in memchr::memmem::find_iter(&data, b" r=\"") {
             let start = at + 4;
             let Some(len) = data
                 .get(start..)
                 .and_then(|rest| memchr::memchr(b'"', rest))
             else {
+                keep_from = keep_from.min(at);
                 break;
             };
-            consumed = start + len;
-            let Some(text) = data
+            let text = data
                 .get(start..start + len)
-                .and_then(|t| std::str::from_utf8(t).ok())
-            else {
-                continue;
-            };
-            let outside = if text.bytes().all(|b| b.is_ascii_digit()) {
-                text.parse::<u64>().map_or(true, |row| row > EXCEL_ROWS)
-            } else {
-                cell_reference(text)
-                    .is_none_or(|(row, col)| row > EXCEL_ROWS || col > EXCEL_COLUMNS)
-            };
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let outside = len > 32
+                || if text.bytes().all(|b| b.is_ascii_digit()) {
+                    text.parse::<u64>().map_or(true, |row| row > EXCEL_ROWS)
+                } else {
+                    cell_reference(&text)
+                        .is_none_or(|(row, col)| row > EXCEL_ROWS || col > EXCEL_COLUMNS)
+                };
             if outside {
                 return Err(malformed(format!(
                     "workbook part `{part}` refers to cell `{}`, outside the 1,048,576 rows and 16,384 columns a sheet can have; the file is damaged or crafted",
@@ -155,11 +252,45 @@ impl ReferenceScan {
                 )));
             }
         }
-        // Keep an unfinished attribute (at most a reference's length) for the next chunk.
-        let keep_from = consumed.max(data.len().saturating_sub(64));
+        for at in memchr::memmem::find_iter(&data, b"<mergeCell ") {
+            let Some(element) = data
+                .get(at..)
+                .and_then(|rest| memchr::memchr(b'>', rest).and_then(|end| rest.get(..end)))
+            else {
+                keep_from = keep_from.min(at);
+                break;
+            };
+            let reference = memchr::memmem::find(element, b"ref=\"").and_then(|r| {
+                let value = element.get(r + 5..)?;
+                value.get(..memchr::memchr(b'"', value)?)
+            });
+            if let Some(merge) = reference
+                .and_then(|r| std::str::from_utf8(r).ok())
+                .and_then(merge_range)
+            {
+                self.merges.push(merge);
+            }
+        }
+        if data.len() - keep_from > MAX_REFERENCE {
+            return Err(malformed(format!(
+                "workbook part `{part}` holds an attribute too long to be a cell reference; the file is damaged or crafted"
+            )));
+        }
         self.carry = data.get(keep_from..).unwrap_or_default().to_vec();
         Ok(())
     }
+}
+
+/// Parses `A1:F2` into calamine's 0-based dimensions.
+fn merge_range(text: &str) -> Option<calamine::Dimensions> {
+    let (a, b) = text.split_once(':')?;
+    let (r1, c1) = cell_reference(a)?;
+    let (r2, c2) = cell_reference(b)?;
+    let zero = |v: u64| u32::try_from(v.checked_sub(1)?).ok();
+    Some(calamine::Dimensions::new(
+        (zero(r1)?, zero(c1)?),
+        (zero(r2)?, zero(c2)?),
+    ))
 }
 
 fn check_extent(what: &str, rows: u64, cols: u64, limits: &Limits) -> Result<()> {

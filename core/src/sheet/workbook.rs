@@ -61,9 +61,10 @@ fn read_checked(
     sheet: Option<&str>,
     limits: &Limits,
 ) -> Result<WorkbookSheet> {
+    let mut zip_info = prescan::ZipInfo::default();
     match format {
         SourceFormat::Xlsx | SourceFormat::Xlsm | SourceFormat::Xlsb | SourceFormat::Ods => {
-            prescan::check_zip(bytes, limits)?;
+            zip_info = prescan::check_zip(bytes, limits)?;
         }
         SourceFormat::Xls => prescan::check_xls(bytes, limits)?,
         SourceFormat::Csv => {}
@@ -109,14 +110,14 @@ fn read_checked(
                 )
             })?;
         let name = found.name.clone();
-        let grid = read_grid(&mut workbook, format, &name, limits)?;
+        let grid = read_grid(&mut workbook, format, &name, limits, &zip_info)?;
         return Ok(WorkbookSheet { sheets, name, grid });
     }
     // Visible worksheets first, in workbook order; hidden ones only if no visible one has data.
     let mut order: Vec<&SheetInfo> = sheets.iter().filter(|s| s.worksheet && s.visible).collect();
     order.extend(sheets.iter().filter(|s| s.worksheet && !s.visible));
     for info in order {
-        let grid = read_grid(&mut workbook, format, &info.name, limits)?;
+        let grid = read_grid(&mut workbook, format, &info.name, limits, &zip_info)?;
         if grid.has_data() {
             return Ok(WorkbookSheet {
                 name: info.name.clone(),
@@ -136,12 +137,14 @@ fn read_grid(
     format: SourceFormat,
     name: &str,
     limits: &Limits,
+    zip_info: &prescan::ZipInfo,
 ) -> Result<Grid> {
     let mut grid = Grid::default();
     let mut merges: Vec<calamine::Dimensions> = Vec::new();
     match workbook {
         calamine::Sheets::Xlsx(xlsx) => {
-            merges = xlsx.merge_cells_by_sheet_name(name).unwrap_or_default();
+            // The pre-scan collected the merged ranges; asking calamine would parse the sheet twice.
+            merges = zip_info.merges_of(name);
             let mut cells = xlsx
                 .worksheet_cells_reader(name)
                 .map_err(|e| malformed(format, e))?;

@@ -41,7 +41,11 @@ fn date(y: i32, m: u32, d: u32) -> Cell {
 }
 
 fn utf16le_bom(s: &str) -> Vec<u8> {
-    [vec![0xFF, 0xFE], s.encode_utf16().flat_map(u16::to_le_bytes).collect()].concat()
+    [
+        vec![0xFF, 0xFE],
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+    ]
+    .concat()
 }
 
 fn cp1252(s: &str) -> Vec<u8> {
@@ -188,7 +192,9 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
             "João;Silva;joao.silva@exemplo.com.br;14/03/2026;14/03/2028;20\n",
             "Maria;Conceição;maria.conceicao@exemplo.com.br;14/03/2026;14/03/2028;20\n",
             "Pedro;Álvares;pedro@exemplo.com.br;14/03/2026;14/03/2028;vinte\n",
-        ).as_bytes().to_vec(),
+        )
+        .as_bytes()
+        .to_vec(),
         group: r#"{"name": "Certificado de Participação",
  "attributes": [
    {"key": "hours", "label": "Course Hours", "type": "number", "aliases": ["Carga horária"]}]}
@@ -214,15 +220,59 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
     });
 
     let title = rows(&[
-        &[text("Certificate list – Spring 2026"), Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty],
+        &[
+            text("Certificate list – Spring 2026"),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ],
         &[],
-        &[text("Fill in one line per participant. Dates as dates, please.")],
-        &[text("Participant"), text("E-mail"), text("Issue Date"), text("Score"), text("Employee ID"), text("Course Hours")],
-        &[text("Ana López"), text("ana@example.org"), date(2026, 3, 2), Cell::Number(88.0), text("004213"), Cell::Number(40.0)],
-        &[text("Bo Chen"), text("bo@example.org"), date(2026, 3, 2), Cell::Number(91.5), text("1.23457E+11"), Cell::Number(40.0)],
-        &[text("Chiara Rossi"), text("chiara@example.org"), text("next Monday"), Cell::Number(79.0), text("004215"), Cell::Number(40.0)],
+        &[text(
+            "Fill in one line per participant. Dates as dates, please.",
+        )],
+        &[
+            text("Participant"),
+            text("E-mail"),
+            text("Issue Date"),
+            text("Score"),
+            text("Employee ID"),
+            text("Course Hours"),
+        ],
+        &[
+            text("Ana López"),
+            text("ana@example.org"),
+            date(2026, 3, 2),
+            Cell::Number(88.0),
+            text("004213"),
+            Cell::Number(40.0),
+        ],
+        &[
+            text("Bo Chen"),
+            text("bo@example.org"),
+            date(2026, 3, 2),
+            Cell::Number(91.5),
+            text("1.23457E+11"),
+            Cell::Number(40.0),
+        ],
+        &[
+            text("Chiara Rossi"),
+            text("chiara@example.org"),
+            text("next Monday"),
+            Cell::Number(79.0),
+            text("004215"),
+            Cell::Number(40.0),
+        ],
         &[],
-        &[text("Dmitri Ivanov"), text("dmitri@example.org"), date(2026, 3, 3), Cell::Number(95.0), text("004216"), Cell::Empty],
+        &[
+            text("Dmitri Ivanov"),
+            text("dmitri@example.org"),
+            date(2026, 3, 3),
+            Cell::Number(95.0),
+            text("004216"),
+            Cell::Empty,
+        ],
     ]);
     out.push(Fixture {
         name: "handmade_title_rows_xlsx",
@@ -276,7 +326,8 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
         readme: "Rows with fewer (row 3) and more (row 4) fields than the header: ragged_row warnings; B3's missing hours are an error.\n",
     });
 
-    let mut unterminated = String::from("Name,Email,Course Hours\nAna,ana@example.org,40\nBo,\"bo@example.org,40\n");
+    let mut unterminated =
+        String::from("Name,Email,Course Hours\nAna,ana@example.org,40\nBo,\"bo@example.org,40\n");
     for i in 0..40 {
         unterminated.push_str(&format!("Person {i},person{i}@example.org,40\n"));
     }
@@ -318,10 +369,34 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
 
     let legacy = rows(&[
         &[text("Completions – exported from the HR system")],
-        &[text("Name"), text("Email"), text("Completed On"), text("Valid Until"), text("Course Hours")],
-        &[text("Ana López"), text("ana@example.org"), date(2026, 3, 2), date(2028, 3, 2), Cell::Number(40.0)],
-        &[text("Bo Chen"), text("bo@example"), date(2026, 3, 2), date(2028, 3, 2), Cell::Number(40.0)],
-        &[text("Chiara Rossi"), text("chiara@example.org"), date(2026, 3, 4), date(2026, 1, 1), Cell::Number(36.5)],
+        &[
+            text("Name"),
+            text("Email"),
+            text("Completed On"),
+            text("Valid Until"),
+            text("Course Hours"),
+        ],
+        &[
+            text("Ana López"),
+            text("ana@example.org"),
+            date(2026, 3, 2),
+            date(2028, 3, 2),
+            Cell::Number(40.0),
+        ],
+        &[
+            text("Bo Chen"),
+            text("bo@example"),
+            date(2026, 3, 2),
+            date(2028, 3, 2),
+            Cell::Number(40.0),
+        ],
+        &[
+            text("Chiara Rossi"),
+            text("chiara@example.org"),
+            date(2026, 3, 4),
+            date(2026, 1, 1),
+            Cell::Number(36.5),
+        ],
     ]);
     out.push(Fixture {
         name: "xls_legacy_second_sheet",
@@ -344,7 +419,11 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
 
     let simple = rows(&[
         &[text("Name"), text("Email"), text("Course Hours")],
-        &[text("Ana López"), text("ana@example.org"), Cell::Number(40.0)],
+        &[
+            text("Ana López"),
+            text("ana@example.org"),
+            Cell::Number(40.0),
+        ],
     ]);
     out.push(Fixture {
         name: "xlsx_named_csv",
@@ -357,7 +436,9 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
     out.push(Fixture {
         name: "csv_named_xlsx",
         file: "roster.xlsx",
-        bytes: "Name,Email,Course Hours\nAna López,ana@example.org,40\n".as_bytes().to_vec(),
+        bytes: "Name,Email,Course Hours\nAna López,ana@example.org,40\n"
+            .as_bytes()
+            .to_vec(),
         group: BOOTCAMP,
         options: None,
         readme: "A CSV saved with an .xlsx name: read as CSV, with a format_mismatch warning.\n",
@@ -371,11 +452,30 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
         readme: "A web page saved as .xls by an export tool: refused with a clear error (unsupported_format) telling how to convert it.\n",
     });
 
-    let style = CsvStyle { encoding: Encoding::Utf8, delimiter: b',', crlf: true };
+    let style = CsvStyle {
+        encoding: Encoding::Utf8,
+        delimiter: b',',
+        crlf: true,
+    };
     let us = rows(&[
-        &[text("Full Name"), text("Email Address"), text("Issue Date"), text("Expiration Date")],
-        &[text("Ana Lopez"), text("ana@example.org"), text("03/13/2026"), text("03/13/2028")],
-        &[text("Bo Chen"), text("bo@example.org"), text("04/02/2026"), text("04/02/2028")],
+        &[
+            text("Full Name"),
+            text("Email Address"),
+            text("Issue Date"),
+            text("Expiration Date"),
+        ],
+        &[
+            text("Ana Lopez"),
+            text("ana@example.org"),
+            text("03/13/2026"),
+            text("03/13/2028"),
+        ],
+        &[
+            text("Bo Chen"),
+            text("bo@example.org"),
+            text("04/02/2026"),
+            text("04/02/2028"),
+        ],
     ]);
     out.push(Fixture {
         name: "us_month_first_dates",
@@ -414,15 +514,23 @@ fn handmade_xlsx(rows: &[Vec<Cell>]) -> Result<Vec<u8>, String> {
                 Cell::Number(n) if c == 3 && r > 3 => {
                     // Score = half of a hidden double score, cached as the value.
                     let formula = Formula::new(format!("={}/2", n * 2.0)).set_result(n.to_string());
-                    sheet.write_formula(r, c, formula).map_err(|e| e.to_string())?;
+                    sheet
+                        .write_formula(r, c, formula)
+                        .map_err(|e| e.to_string())?;
                 }
                 Cell::Number(n) => {
                     sheet.write_number(r, c, *n).map_err(|e| e.to_string())?;
                 }
                 Cell::Date(d) => {
-                    let dt = ExcelDateTime::from_ymd(u16::try_from(d.year()).map_err(|e| e.to_string())?, d.month() as u8, d.day() as u8)
+                    let dt = ExcelDateTime::from_ymd(
+                        u16::try_from(d.year()).map_err(|e| e.to_string())?,
+                        d.month() as u8,
+                        d.day() as u8,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    sheet
+                        .write_datetime_with_format(r, c, &dt, &date_format)
                         .map_err(|e| e.to_string())?;
-                    sheet.write_datetime_with_format(r, c, &dt, &date_format).map_err(|e| e.to_string())?;
                 }
             }
         }
@@ -443,7 +551,11 @@ fn main() -> Result<(), String> {
         if let Some(options) = f.options {
             std::fs::write(dir.join("options.json"), options).map_err(|e| e.to_string())?;
         }
-        std::fs::write(dir.join("README.md"), format!("# {}\n\n{}", f.name, f.readme)).map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.join("README.md"),
+            format!("# {}\n\n{}", f.name, f.readme),
+        )
+        .map_err(|e| e.to_string())?;
         println!("wrote {}", dir.display());
     }
     Ok(())
