@@ -91,3 +91,32 @@ fn threads_do_not_change_workbook_reports() {
     assert_eq!(report(&bytes, 2), one);
     assert_eq!(report(&bytes, 5), one);
 }
+
+#[test]
+fn the_unquoted_fast_path_reads_like_the_csv_parser() {
+    // Quoting the first header cell changes no value but sends the file through the csv
+    // crate's parser instead of the split-at-delimiter path used for files without quotes.
+    let base = roster(3_000, false, 211);
+    let variants = [
+        base.clone(),
+        base.replace('\n', "\r\n"),
+        base.replace('\n', "\r"),
+        base.replace("Person 17,", "Person\r17,"),
+        format!(
+            "{}Last Person,last@example.org,2026-03-01,2027-03-01,4",
+            base
+        ),
+        base.replace("Person 5,", "   ,"),
+        format!("\n\n{base}"),
+    ];
+    for (i, text) in variants.iter().enumerate() {
+        let quoted = text.replacen("Name", "\"Name\"", 1);
+        for threads in [1, 2] {
+            assert_eq!(
+                report(text.as_bytes(), threads),
+                report(quoted.as_bytes(), threads),
+                "variant {i}, {threads} thread(s)"
+            );
+        }
+    }
+}

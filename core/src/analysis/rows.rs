@@ -282,9 +282,14 @@ fn validate_csv(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Acc> {
     let body = csv_body(text, dialect);
-    if threads >= 2 && body.len() >= 1 << 20 && memchr::memchr(b'"', body.as_bytes()).is_none() {
+    if memchr::memchr(b'"', body.as_bytes()).is_none() {
+        let parts = if body.len() >= 1 << 20 {
+            threads.max(1)
+        } else {
+            1
+        };
         return validate_slices(
-            body, dialect, plan, header, skipped, limits, threads, progress,
+            body, dialect, plan, header, skipped, limits, parts, progress,
         );
     }
     let mut scan = CsvScan::new(body, dialect, 1, header, skipped, limits);
@@ -302,35 +307,137 @@ fn validate_csv(
     validate_pipelined(&mut scan, plan, threads, progress)
 }
 
+/// The end of the line starting at `at` and the start of the next one. A line ends at `\r\n`,
+/// `\r` or `\n`, as the csv crate reads them.
+fn line_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
+    let rest = bytes.get(at..).filter(|r| !r.is_empty())?;
+    Some(match memchr::memchr2(b'\n', b'\r', rest) {
+        None => (bytes.len(), bytes.len()),
+        Some(i) => {
+            let end = at + i;
+            let crlf = rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n');
+            (end, end + if crlf { 2 } else { 1 })
+        }
+    })
+}
+
 /// Cuts an unquoted CSV body into `parts` slices at line ends; returns each slice with the
 /// spreadsheet row number of its first line.
-fn slices(body: &str, parts: usize, dialect: Dialect) -> Vec<(&str, u64)> {
-    let terminator = if dialect.line_ending == crate::sheet::dialect::LineEnding::Cr {
-        b'\r'
-    } else {
-        b'\n'
-    };
+fn slices(body: &str, parts: usize) -> Vec<(&str, u64)> {
     let bytes = body.as_bytes();
     let mut out = Vec::with_capacity(parts);
     let mut start = 0;
     let mut row = 1u64;
     for part in 1..parts {
         let target = (body.len() * part / parts).max(start);
-        let Some(cut) = bytes
+        // Cut after the line end at or after `target` (both bytes of a `\r\n`).
+        let Some(i) = bytes
             .get(target..)
-            .and_then(|rest| memchr::memchr(terminator, rest))
-            .map(|i| target + i + 1)
+            .and_then(|rest| memchr::memchr2(b'\n', b'\r', rest))
         else {
             break;
         };
+        let mut cut = target + i + 1;
+        if bytes.get(cut - 1) == Some(&b'\r') && bytes.get(cut) == Some(&b'\n') {
+            cut += 1;
+        }
         if let Some(slice) = body.get(start..cut) {
             out.push((slice, row));
-            row += memchr::memchr_iter(terminator, slice.as_bytes()).count() as u64;
+            let mut at = 0;
+            while let Some((_, next)) = line_at(slice.as_bytes(), at) {
+                row += 1;
+                at = next;
+            }
         }
         start = cut;
     }
     out.push((body.get(start..).unwrap_or_default(), row));
     out
+}
+
+/// A line of an unquoted CSV split at the delimiter: fields borrow the decoded text, which
+/// is already known to be UTF-8, so nothing is copied or checked again.
+struct SplitLine<'t> {
+    line: &'t str,
+    bounds: Vec<(usize, usize)>,
+}
+
+impl SplitLine<'_> {
+    fn split(&mut self, delimiter: u8) {
+        self.bounds.clear();
+        let mut start = 0;
+        for i in memchr::memchr_iter(delimiter, self.line.as_bytes()) {
+            self.bounds.push((start, i));
+            start = i + 1;
+        }
+        self.bounds.push((start, self.line.len()));
+    }
+}
+
+impl Row for SplitLine<'_> {
+    fn len(&self) -> usize {
+        self.bounds.len()
+    }
+    fn cell(&self, index: usize) -> crate::sheet::CellRef<'_> {
+        match self
+            .bounds
+            .get(index)
+            .and_then(|&(a, b)| self.line.get(a..b))
+        {
+            None | Some("") => crate::sheet::CellRef::Empty,
+            Some(text) => crate::sheet::CellRef::Text(crate::validation::unescape_formula(text)),
+        }
+    }
+}
+
+/// Validates the data lines of an unquoted slice whose first line is row `first_row`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one internal call site; a struct would only rename them"
+)]
+fn validate_unquoted(
+    slice: &str,
+    first_row: u64,
+    delimiter: u8,
+    plan: &Plan,
+    header: u64,
+    skipped: &[u64],
+    limits: &crate::limits::Limits,
+    report: &mut dyn FnMut(u64),
+) -> Result<Acc> {
+    let mut acc = plan.acc();
+    let mut row = first_row.saturating_sub(1);
+    let mut at = 0;
+    let mut data_rows: u64 = 0;
+    let mut fields = SplitLine {
+        line: "",
+        bounds: Vec::new(),
+    };
+    while let Some((end, next)) = line_at(slice.as_bytes(), at) {
+        row += 1;
+        let line = slice.get(at..end).unwrap_or_default();
+        at = next;
+        if row <= header || line.is_empty() || skipped.contains(&row) {
+            continue;
+        }
+        fields.line = line;
+        fields.split(delimiter);
+        if row_is_blank(&fields) {
+            continue;
+        }
+        if fields.len() > limits.max_columns as usize {
+            return Err(too_many_columns(row, fields.len(), limits.max_columns));
+        }
+        data_rows += 1;
+        if data_rows > limits.max_rows {
+            return Err(too_many_rows(limits.max_rows));
+        }
+        plan.validate(row, &fields, &mut acc);
+        if data_rows.is_multiple_of(4_096) {
+            report(4_096);
+        }
+    }
+    Ok(acc)
 }
 
 #[expect(
@@ -350,18 +457,20 @@ fn validate_slices(
     use std::sync::atomic::{AtomicU64, Ordering};
     let done = AtomicU64::new(0);
     let run = |slice: &str, first_row: u64, report: &mut dyn FnMut(u64)| -> Result<Acc> {
-        let mut scan = CsvScan::new(slice, dialect, first_row, header, skipped, limits);
-        let mut acc = plan.acc();
-        let mut record = csv::StringRecord::new();
-        while let Some(row) = scan.next(&mut record)? {
-            plan.validate(row, &record, &mut acc);
-            if acc.rows.is_multiple_of(4_096) {
-                report(done.fetch_add(4_096, Ordering::Relaxed) + 4_096);
-            }
-        }
-        Ok(acc)
+        validate_unquoted(
+            slice,
+            first_row,
+            dialect.delimiter,
+            plan,
+            header,
+            skipped,
+            limits,
+            &mut |n| {
+                report(done.fetch_add(n, Ordering::Relaxed) + n);
+            },
+        )
     };
-    let parts = slices(body, threads, dialect);
+    let parts = slices(body, threads);
     let results: Vec<Result<Acc>> = std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for &(slice, first_row) in parts.iter().skip(1) {
