@@ -120,3 +120,31 @@ fn the_unquoted_fast_path_reads_like_the_csv_parser() {
         }
     }
 }
+
+#[test]
+fn progress_is_reported_in_order_for_large_files() {
+    let text = roster(150_000, false, 0);
+    for threads in [1, 2] {
+        let mut seen: Vec<(conferral::Stage, u64)> = Vec::new();
+        let options = AnalyzeOptions {
+            threads,
+            ..AnalyzeOptions::default()
+        };
+        let report =
+            conferral::analyze_with_progress(text.as_bytes(), &group(), &options, &mut |p| {
+                seen.push((p.stage, p.rows))
+            })
+            .unwrap();
+        let stages: Vec<conferral::Stage> = seen.iter().map(|(s, _)| *s).collect();
+        assert_eq!(stages.first(), Some(&conferral::Stage::Reading));
+        assert_eq!(stages.last(), Some(&conferral::Stage::Finishing));
+        let validating: Vec<u64> = seen
+            .iter()
+            .filter(|(s, _)| *s == conferral::Stage::Validating)
+            .map(|(_, r)| *r)
+            .collect();
+        assert!(validating.len() >= 2, "{threads} thread(s): {validating:?}");
+        assert!(validating.windows(2).all(|w| w[0] < w[1]), "{validating:?}");
+        assert_eq!(seen.last().map(|(_, r)| *r), Some(report.summary.rows));
+    }
+}

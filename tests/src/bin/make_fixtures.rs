@@ -56,6 +56,10 @@ fn rows(lines: &[&[Cell]]) -> Vec<Vec<Cell>> {
     lines.iter().map(|l| l.to_vec()).collect()
 }
 
+#[expect(
+    clippy::vec_init_then_push,
+    reason = "fixtures are listed one by one, some after the rows they share"
+)]
 fn fixtures() -> Result<Vec<Fixture>, String> {
     let mut out = Vec::new();
 
