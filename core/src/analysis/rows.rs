@@ -184,20 +184,7 @@ pub(crate) fn analyze_csv(
             });
         },
     )?;
-    (ctx.progress)(Progress {
-        stage: Stage::Finishing,
-        rows: acc.rows,
-        bytes: total_bytes,
-        total_bytes,
-    });
-    let outcome = plan.finish(acc);
-    Ok(build_report(
-        source,
-        columns,
-        findings,
-        outcome,
-        ctx.options.records,
-    ))
+    Ok(conclude(ctx, &plan, acc, source, columns, findings))
 }
 
 /// Reads the data records of a CSV (or of a slice of one), skipping the header, sub-header
@@ -510,6 +497,8 @@ fn validate_slices(
     if acc.rows > limits.max_rows {
         return Err(too_many_rows(limits.max_rows));
     }
+    // The other threads' last rows were counted but not reported from this one.
+    progress(acc.rows, body.len() as u64);
     Ok(acc)
 }
 
@@ -721,19 +710,30 @@ pub(crate) fn analyze_grid(
     } else {
         acc = validate_chunk(&data);
     }
-    let (progress, total_bytes) = (ctx.progress, ctx.total_bytes);
-    progress(Progress {
+    (ctx.progress)(Progress {
+        stage: Stage::Validating,
+        rows: acc.rows,
+        bytes: ctx.total_bytes,
+        total_bytes: ctx.total_bytes,
+    });
+    Ok(conclude(ctx, &plan, acc, source, columns, findings))
+}
+
+/// Reports the last step, takes the cross-row decisions and assembles the report.
+fn conclude(
+    ctx: Context<'_, '_>,
+    plan: &Plan,
+    acc: Acc,
+    source: Source,
+    columns: Vec<crate::matching::ColumnMatch>,
+    findings: Vec<Finding>,
+) -> Report {
+    (ctx.progress)(Progress {
         stage: Stage::Finishing,
         rows: acc.rows,
-        bytes: total_bytes,
-        total_bytes,
+        bytes: ctx.total_bytes,
+        total_bytes: ctx.total_bytes,
     });
     let outcome = plan.finish(acc);
-    Ok(build_report(
-        source,
-        columns,
-        findings,
-        outcome,
-        ctx.options.records,
-    ))
+    build_report(source, columns, findings, outcome, ctx.options.records)
 }
