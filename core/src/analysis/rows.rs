@@ -424,6 +424,7 @@ fn validate_unquoted(
             report(4_096);
         }
     }
+    acc.sort_emails();
     Ok(acc)
 }
 
@@ -682,6 +683,7 @@ pub(crate) fn analyze_grid(
         for (n, r) in rows {
             plan.validate(*n, r.as_slice(), &mut acc);
         }
+        acc.sort_emails();
         acc
     };
     let mut acc = plan.acc();

@@ -232,7 +232,7 @@ fn fast_path(text: &[u8], format: Option<DateFormat>) -> Option<DateParse> {
 
 /// Reads a date from text. `format` fixes the order of numeric dates.
 pub fn parse_text(raw: &str, format: Option<DateFormat>) -> DateParse {
-    if let Some(parsed) = fast_path(raw.trim().as_bytes(), format) {
+    if let Some(parsed) = fast_path(super::trim(raw).as_bytes(), format) {
         return parsed;
     }
     let text = strip_time(raw.trim());

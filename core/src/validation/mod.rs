@@ -171,6 +171,8 @@ pub(crate) struct Acc {
     invalid_rows: Vec<u64>,
     pub findings: Vec<Finding>,
     emails: Vec<(u128, u64)>,
+    /// Whether `emails` is sorted, so the final duplicate check only merges.
+    emails_sorted: bool,
     evidence: Vec<DateEvidence>,
     pending: Vec<Pending>,
     records: Vec<Record>,
@@ -178,13 +180,52 @@ pub(crate) struct Acc {
     scratch: Vec<(usize, DateParse)>,
 }
 
+/// Joins two runs of email keys; two sorted runs stay sorted by a linear merge.
+fn merge_emails(
+    mut a: Vec<(u128, u64)>,
+    a_sorted: bool,
+    b: Vec<(u128, u64)>,
+    b_sorted: bool,
+) -> Vec<(u128, u64)> {
+    if a.is_empty() {
+        return b;
+    }
+    if !(a_sorted && b_sorted) {
+        a.extend(b);
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut left, mut right) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_left = match (left.peek(), right.peek()) {
+            (Some(l), Some(r)) => l <= r,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_left { left.next() } else { right.next() });
+    }
+    out
+}
+
 impl Acc {
+    /// Sorts the collected email keys; done by each thread on its own share of the rows, so
+    /// the final duplicate check only merges.
+    pub fn sort_emails(&mut self) {
+        self.emails.sort_unstable();
+        self.emails_sorted = true;
+    }
+
     /// Appends a later run of rows.
     pub fn merge(&mut self, other: Acc) {
         self.rows += other.rows;
         self.invalid_rows.extend(other.invalid_rows);
         self.findings.extend(other.findings);
-        self.emails.extend(other.emails);
+        // An empty run is sorted.
+        let mine = self.emails_sorted || self.emails.is_empty();
+        let theirs = other.emails_sorted || other.emails.is_empty();
+        self.emails = merge_emails(std::mem::take(&mut self.emails), mine, other.emails, theirs);
+        self.emails_sorted = mine && theirs;
         if self.evidence.len() < other.evidence.len() {
             self.evidence
                 .resize_with(other.evidence.len(), DateEvidence::default);
@@ -417,7 +458,7 @@ impl Plan {
             match rule.kind {
                 AttributeType::Text => {
                     let text = cell_text(cell);
-                    let trimmed = text.trim();
+                    let trimmed = trim(&text);
                     if let Some(c) = find_control(trimmed) {
                         let severity = if rule.name_part {
                             Severity::Error
@@ -607,7 +648,7 @@ impl Plan {
                 }
                 AttributeType::Enum => {
                     let text = cell_text(cell);
-                    let trimmed = text.trim();
+                    let trimmed = trim(&text);
                     let found = rule
                         .enum_values
                         .iter()
@@ -1000,7 +1041,9 @@ impl Plan {
             return;
         };
         let mut emails = std::mem::take(&mut acc.emails);
-        emails.sort_unstable();
+        if !acc.emails_sorted {
+            emails.sort_unstable();
+        }
         let mut start = 0;
         while start < emails.len() {
             let key = emails.get(start).map(|e| e.0);
@@ -1058,6 +1101,16 @@ fn column_order(f: &Finding) -> (usize, usize) {
 
 fn min_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+
+/// Trims surrounding whitespace, answering at once for text that starts and ends with a
+/// visible ASCII character (nearly every cell).
+pub(crate) fn trim(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 /// A cell's text without copying text cells.

@@ -9,7 +9,7 @@
 
 /// Parses a number, or `None`.
 pub fn parse(raw: &str) -> Option<f64> {
-    let text = raw.trim();
+    let text = super::trim(raw);
     // Plain digits with at most one dot parse directly.
     let bytes = text.as_bytes();
     if !bytes.is_empty()
