@@ -342,3 +342,69 @@ fn row_and_column_limits_give_errors() {
         Err(ErrorKind::LimitExceeded)
     );
 }
+
+mod mutations {
+    use proptest::prelude::*;
+
+    use super::{AnalyzeOptions, analyze, group, small_xlsx};
+
+    fn seeds() -> Vec<Vec<u8>> {
+        let rows = vec![
+            vec![
+                conferral_tests::Cell::Text("Name".into()),
+                conferral_tests::Cell::Text("Email".into()),
+                conferral_tests::Cell::Text("Issued On".into()),
+            ],
+            vec![
+                conferral_tests::Cell::Text("Ana".into()),
+                conferral_tests::Cell::Text("ana@example.org".into()),
+                conferral_tests::Cell::Date(
+                    chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(),
+                ),
+            ],
+        ];
+        vec![
+            small_xlsx(),
+            conferral_tests::ods(&rows).unwrap_or_default(),
+            conferral_tests::xlsx_rust_xlsxwriter(&rows).unwrap_or_default(),
+            b"\xEF\xBB\xBFName;Email;Issued On\r\nAna;ana@example.org;03/04/2026\r\n\"Bo\";\"b\"\"o@x.org\";2026-01-01\r\n".to_vec(),
+            [vec![0xFF, 0xFE], "Name\tEmail\nAna\ta@b.org\n".encode_utf16().flat_map(u16::to_le_bytes).collect()].concat(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Flipped, deleted and inserted bytes in valid files give a report or an error.
+        #[test]
+        fn damaged_files_never_panic(
+            seed in 0usize..5,
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..24),
+            truncate in proptest::option::of(any::<prop::sample::Index>()),
+        ) {
+            let mut bytes = seeds().swap_remove(seed);
+            for (at, byte, kind) in edits {
+                if bytes.is_empty() {
+                    break;
+                }
+                let i = at.index(bytes.len());
+                match kind {
+                    0 => bytes[i] = byte,
+                    1 => { bytes.remove(i); }
+                    _ => bytes.insert(i, byte),
+                }
+            }
+            if let Some(cut) = truncate {
+                let len = cut.index(bytes.len().max(1));
+                bytes.truncate(len);
+            }
+            for threads in [1, 2] {
+                let options = AnalyzeOptions { threads, records: true, ..AnalyzeOptions::default() };
+                match analyze(&bytes, &group(), &options) {
+                    Ok(report) => prop_assert!(report.summary.valid + report.summary.invalid == report.summary.rows),
+                    Err(e) => prop_assert!(!e.message().is_empty()),
+                }
+            }
+        }
+    }
+}
