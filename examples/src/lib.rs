@@ -1,1 +1,4 @@
-//! Runnable examples of the conferral library live in this package's `examples`.
+#![doc = include_str!("../../README.md")]
+//!
+//! This package's `examples/` are the runnable examples; its library only carries the
+//! repository README, so the quick start above is compiled and run as a doctest.
