@@ -167,13 +167,16 @@ pub(crate) fn analyze_csv(
 
     let total_bytes = ctx.total_bytes;
     let progress = &mut ctx.progress;
+    let walk = Walk {
+        dialect,
+        plan: &plan,
+        header: header_number,
+        skipped: &layout.skipped,
+        limits: &limits,
+    };
     let acc = validate_csv(
         text,
-        dialect,
-        &plan,
-        header_number,
-        &layout.skipped,
-        &limits,
+        walk,
         threads(ctx.options.threads),
         &mut |rows, bytes| {
             progress(Progress {
@@ -187,35 +190,50 @@ pub(crate) fn analyze_csv(
     Ok(conclude(ctx, &plan, acc, source, columns, findings))
 }
 
-/// Reads the data records of a CSV (or of a slice of one), skipping the header, sub-header
-/// and blank rows, with limits checked as it goes.
-struct CsvScan<'t, 'p> {
+/// What every way of walking a CSV's rows shares: the dialect, the header and sub-header rows
+/// to skip, the limits, and the plan that validates a row.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
+    dialect: Dialect,
+    plan: &'a Plan,
+    header: u64,
+    skipped: &'a [u64],
+    limits: &'a crate::limits::Limits,
+}
+
+impl Walk<'_> {
+    /// Whether `row` is a data row to validate (not the header, a sub-header or blank),
+    /// counting it against the limits in `data_rows`.
+    fn admit<R: Row + ?Sized>(&self, row_no: u64, row: &R, data_rows: &mut u64) -> Result<bool> {
+        if row_no <= self.header || self.skipped.contains(&row_no) || row_is_blank(row) {
+            return Ok(false);
+        }
+        if row.len() > self.limits.max_columns as usize {
+            return Err(too_many_columns(row_no, row.len(), self.limits.max_columns));
+        }
+        *data_rows += 1;
+        if *data_rows > self.limits.max_rows {
+            return Err(too_many_rows(self.limits.max_rows));
+        }
+        Ok(true)
+    }
+}
+
+/// Reads the data records of a CSV through the csv crate's parser (files with quotes).
+struct CsvScan<'t, 'a> {
     reader: csv::Reader<&'t [u8]>,
     numbers: RowNumbers<'t>,
     data_rows: u64,
-    header: u64,
-    skipped: &'p [u64],
-    limits: &'p crate::limits::Limits,
+    walk: Walk<'a>,
 }
 
-impl<'t, 'p> CsvScan<'t, 'p> {
-    fn new(
-        body: &'t str,
-        dialect: Dialect,
-        first_row: u64,
-        header: u64,
-        skipped: &'p [u64],
-        limits: &'p crate::limits::Limits,
-    ) -> Self {
-        let mut numbers = RowNumbers::new(body.as_bytes());
-        numbers.row = first_row.saturating_sub(1);
+impl<'t, 'a> CsvScan<'t, 'a> {
+    fn new(body: &'t str, walk: Walk<'a>) -> Self {
         CsvScan {
-            reader: csv_reader(body, dialect),
-            numbers,
+            reader: csv_reader(body, walk.dialect),
+            numbers: RowNumbers::new(body.as_bytes()),
             data_rows: 0,
-            header,
-            skipped,
-            limits,
+            walk,
         }
     }
 
@@ -233,17 +251,9 @@ impl<'t, 'p> CsvScan<'t, 'p> {
                 }
             }
             let row = self.numbers.advance(record);
-            if row <= self.header || self.skipped.contains(&row) || row_is_blank(record) {
-                continue;
+            if self.walk.admit(row, record, &mut self.data_rows)? {
+                return Ok(Some(row));
             }
-            if record.len() > self.limits.max_columns as usize {
-                return Err(too_many_columns(row, record.len(), self.limits.max_columns));
-            }
-            self.data_rows += 1;
-            if self.data_rows > self.limits.max_rows {
-                return Err(too_many_rows(self.limits.max_rows));
-            }
-            return Ok(Some(row));
         }
     }
 }
@@ -254,44 +264,34 @@ impl<'t, 'p> CsvScan<'t, 'p> {
 /// one slice per thread, each parsed and validated on its own (a line end there always ends a
 /// record); otherwise one thread parses records and ships them in batches to the others, so
 /// parsing and validation overlap. Results are merged in file order either way.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one internal call site; a struct would only rename them"
-)]
 fn validate_csv(
     text: &str,
-    dialect: Dialect,
-    plan: &Plan,
-    header: u64,
-    skipped: &[u64],
-    limits: &crate::limits::Limits,
+    walk: Walk<'_>,
     threads: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Acc> {
-    let body = csv_body(text, dialect);
+    let body = csv_body(text, walk.dialect);
     if memchr::memchr(b'"', body.as_bytes()).is_none() {
         let parts = if body.len() >= 1 << 20 {
             threads.max(1)
         } else {
             1
         };
-        return validate_slices(
-            body, dialect, plan, header, skipped, limits, parts, progress,
-        );
+        return validate_slices(body, walk, parts, progress);
     }
-    let mut scan = CsvScan::new(body, dialect, 1, header, skipped, limits);
+    let mut scan = CsvScan::new(body, walk);
     if threads < 2 {
-        let mut acc = plan.acc();
+        let mut acc = walk.plan.acc();
         let mut record = csv::StringRecord::new();
         while let Some(row) = scan.next(&mut record)? {
-            plan.validate(row, &record, &mut acc);
+            walk.plan.validate(row, &record, &mut acc);
             if acc.rows.is_multiple_of(PROGRESS_EVERY) {
                 progress(acc.rows, record.position().map_or(0, csv::Position::byte));
             }
         }
         return Ok(acc);
     }
-    validate_pipelined(&mut scan, plan, threads, progress)
+    validate_pipelined(&mut scan, walk.plan, threads, progress)
 }
 
 /// The end of the line starting at `at` and the start of the next one. A line ends at `\r\n`,
@@ -378,21 +378,13 @@ impl Row for SplitLine<'_> {
 }
 
 /// Validates the data lines of an unquoted slice whose first line is row `first_row`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one internal call site; a struct would only rename them"
-)]
 fn validate_unquoted(
     slice: &str,
     first_row: u64,
-    delimiter: u8,
-    plan: &Plan,
-    header: u64,
-    skipped: &[u64],
-    limits: &crate::limits::Limits,
+    walk: Walk<'_>,
     report: &mut dyn FnMut(u64),
 ) -> Result<Acc> {
-    let mut acc = plan.acc();
+    let mut acc = walk.plan.acc();
     let mut row = first_row.saturating_sub(1);
     let mut at = 0;
     let mut data_rows: u64 = 0;
@@ -404,22 +396,15 @@ fn validate_unquoted(
         row += 1;
         let line = slice.get(at..end).unwrap_or_default();
         at = next;
-        if row <= header || line.is_empty() || skipped.contains(&row) {
+        if line.is_empty() {
             continue;
         }
         fields.line = line;
-        fields.split(delimiter);
-        if row_is_blank(&fields) {
+        fields.split(walk.dialect.delimiter);
+        if !walk.admit(row, &fields, &mut data_rows)? {
             continue;
         }
-        if fields.len() > limits.max_columns as usize {
-            return Err(too_many_columns(row, fields.len(), limits.max_columns));
-        }
-        data_rows += 1;
-        if data_rows > limits.max_rows {
-            return Err(too_many_rows(limits.max_rows));
-        }
-        plan.validate(row, &fields, &mut acc);
+        walk.plan.validate(row, &fields, &mut acc);
         if data_rows.is_multiple_of(4_096) {
             report(4_096);
         }
@@ -428,37 +413,21 @@ fn validate_unquoted(
     Ok(acc)
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one internal call site; a struct would only rename them"
-)]
+/// Validates an unquoted CSV body cut into `parts` slices, each on its own thread.
 fn validate_slices(
     body: &str,
-    dialect: Dialect,
-    plan: &Plan,
-    header: u64,
-    skipped: &[u64],
-    limits: &crate::limits::Limits,
-    threads: usize,
+    walk: Walk<'_>,
+    parts: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Acc> {
     use std::sync::atomic::{AtomicU64, Ordering};
     let done = AtomicU64::new(0);
     let run = |slice: &str, first_row: u64, report: &mut dyn FnMut(u64)| -> Result<Acc> {
-        validate_unquoted(
-            slice,
-            first_row,
-            dialect.delimiter,
-            plan,
-            header,
-            skipped,
-            limits,
-            &mut |n| {
-                report(done.fetch_add(n, Ordering::Relaxed) + n);
-            },
-        )
+        validate_unquoted(slice, first_row, walk, &mut |n| {
+            report(done.fetch_add(n, Ordering::Relaxed) + n);
+        })
     };
-    let parts = slices(body, threads);
+    let parts = slices(body, parts);
     let results: Vec<Result<Acc>> = std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for &(slice, first_row) in parts.iter().skip(1) {
@@ -491,12 +460,12 @@ fn validate_slices(
         }
         results
     });
-    let mut acc = plan.acc();
+    let mut acc = walk.plan.acc();
     for part in results {
         acc.merge(part?);
     }
-    if acc.rows > limits.max_rows {
-        return Err(too_many_rows(limits.max_rows));
+    if acc.rows > walk.limits.max_rows {
+        return Err(too_many_rows(walk.limits.max_rows));
     }
     // The other threads' last rows were counted but not reported from this one.
     progress(acc.rows, body.len() as u64);

@@ -658,6 +658,12 @@ mod tests {
         .unwrap_or_default()
     }
 
+    fn assignments(cols: &[ColumnMatch]) -> Vec<(Option<&str>, Tier)> {
+        cols.iter()
+            .map(|c| (c.attribute.as_deref(), c.tier))
+            .collect()
+    }
+
     fn keys(v: &[Option<&str>]) -> Vec<Option<String>> {
         v.iter().map(|k| k.map(str::to_owned)).collect()
     }
@@ -751,10 +757,7 @@ mod tests {
             None,
         )
         .unwrap_or_default();
-        let got: Vec<(Option<&str>, Tier)> = cols
-            .iter()
-            .map(|c| (c.attribute.as_deref(), c.tier))
-            .collect();
+        let got = assignments(&cols);
         assert_eq!(
             got,
             vec![
@@ -800,10 +803,7 @@ mod tests {
         };
         let cols =
             match_columns(&matcher, &headers, &profiles, &saved, Some(&forced)).unwrap_or_default();
-        let got: Vec<(Option<&str>, Tier)> = cols
-            .iter()
-            .map(|c| (c.attribute.as_deref(), c.tier))
-            .collect();
+        let got = assignments(&cols);
         assert_eq!(
             got,
             vec![
