@@ -189,41 +189,7 @@ pub fn parse(raw: &str) -> Result<Address<'_>, EmailProblem> {
             "remove the stray dot",
         ));
     }
-    let local_ok = if local.is_ascii() {
-        local.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'/'
-                        | b'='
-                        | b'?'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'{'
-                        | b'|'
-                        | b'}'
-                        | b'~'
-                        | b'.'
-                        | b'-'
-                )
-        })
-    } else {
-        false
-    };
-    if let Some(bad) = (!local_ok)
-        .then(|| local.chars())
-        .into_iter()
-        .flatten()
-        .find(|&c| !(c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c)))
-    {
+    if let Some(bad) = local.chars().find(|&c| !local_char(c)) {
         return Err(problem(
             format!("the part before `@` contains `{bad}`"),
             "remove the character or retype the address",
@@ -268,6 +234,37 @@ pub fn parse(raw: &str) -> Result<Address<'_>, EmailProblem> {
         local,
         domain: std::borrow::Cow::Owned(unicode),
     })
+}
+
+/// Letters and digits of any script, and the ASCII punctuation RFC 5322 allows unquoted.
+fn local_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '!' | '#'
+                    | '$'
+                    | '%'
+                    | '&'
+                    | '\''
+                    | '*'
+                    | '+'
+                    | '/'
+                    | '='
+                    | '?'
+                    | '^'
+                    | '_'
+                    | '`'
+                    | '{'
+                    | '|'
+                    | '}'
+                    | '~'
+                    | '.'
+                    | '-'
+            )
+    } else {
+        c.is_alphanumeric()
+    }
 }
 
 /// Checks the labels of an ASCII domain; `shown` is the domain as written, for messages.
