@@ -39,6 +39,12 @@ fn bench(c: &mut Criterion) {
             b.iter(|| analyze(&xlsx, &group, &options))
         });
     }
+    let wide = conferral_benches::wide_csv(40, 999);
+    let options = AnalyzeOptions::default();
+    g.throughput(Throughput::Bytes(wide.len() as u64));
+    g.bench_function("csv 40 rows x 999 columns, no known header", |b| {
+        b.iter(|| analyze(&wide, &group, &options))
+    });
     g.finish();
 }
 

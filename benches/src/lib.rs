@@ -112,3 +112,27 @@ pub fn csv(rows: usize) -> Vec<u8> {
 pub fn xlsx(rows: usize) -> Vec<u8> {
     conferral_tests::xlsx_rust_xlsxwriter(&sheet(rows)).unwrap_or_default()
 }
+
+/// A sheet of `rows` rows by `columns` columns of two-word values and no recognisable
+/// header: the worst case of header detection and matching.
+pub fn wide_csv(rows: usize, columns: usize) -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "alpha", "beta", "gamma", "delta", "report", "value", "total", "score", "region", "status",
+    ];
+    let mut out = String::new();
+    for r in 0..rows {
+        let cells: Vec<String> = (0..columns)
+            .map(|c| {
+                format!(
+                    "{} {}{}",
+                    pick(r * columns + c, WORDS, 0),
+                    pick(r + c, WORDS, 1),
+                    (r * 31 + c * 7) % 100
+                )
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}

@@ -6,6 +6,9 @@ use crate::validation::{date, email, number};
 /// How many rows from the top are considered.
 pub const SCAN_ROWS: usize = 30;
 
+/// How many non-empty cells of a row are scored against the schema.
+const MATCH_CELLS: usize = 64;
+
 /// Scores each of the first rows and returns the 0-based index of the likeliest header.
 ///
 /// A header row has many non-empty, distinct, text-like cells, many of which match the
@@ -18,6 +21,8 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         .collect();
     let max_width = widths.iter().copied().max().unwrap_or(0);
     let mut best: Option<(f64, usize)> = None;
+    // Title rows and repeated values make the same text come up often; score each once.
+    let mut confident: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     for (i, row) in rows.iter().enumerate().take(SCAN_ROWS) {
         let filled: Vec<&str> = row
             .iter()
@@ -36,9 +41,18 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         };
         let data_like = filled.iter().filter(|c| is_data(c)).count() as f64;
         // Values and long notes are never titles: only the rest is scored against the schema.
+        // Roster titles sit in the first columns; scoring at most this many keeps a very wide
+        // sheet from costing seconds.
         let matches = filled
             .iter()
-            .filter(|c| !is_data(c) && c.chars().count() <= 60 && matcher.is_confident(c))
+            .take(MATCH_CELLS)
+            .filter(|c| {
+                !is_data(c)
+                    && c.chars().count() <= 60
+                    && *confident
+                        .entry(c)
+                        .or_insert_with(|| matcher.is_confident(c))
+            })
             .count() as f64;
         let long = filled.iter().filter(|c| c.chars().count() > 60).count() as f64;
         let below: Vec<usize> = widths

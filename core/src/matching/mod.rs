@@ -206,12 +206,24 @@ pub struct Score {
     pub score: f64,
 }
 
-fn similarity(a: &str, b: &str) -> f64 {
-    let edit = strsim::normalized_damerau_levenshtein(a, b);
-    let ta: Vec<&str> = a.split(' ').collect();
-    let tb: Vec<&str> = b.split(' ').collect();
-    let common = ta.iter().filter(|t| tb.contains(t)).count();
-    let dice = 2.0 * common as f64 / (ta.len() + tb.len()) as f64;
+/// Similarity of two normalised titles: the better of the shared-word (Dice) score and the
+/// edit similarity of the whole strings (optimal string alignment, so a swapped pair of
+/// letters counts once). The edit distance is skipped when the lengths alone rule it out.
+fn similarity(a: &str, b: &str, floor: f64) -> f64 {
+    let (words_a, words_b) = (a.split(' ').count(), b.split(' ').count());
+    let common = a
+        .split(' ')
+        .filter(|t| b.split(' ').any(|u| u == *t))
+        .count();
+    let dice = 2.0 * common as f64 / (words_a + words_b) as f64;
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let longest = la.max(lb).max(1) as f64;
+    let bound = 1.0 - la.abs_diff(lb) as f64 / longest;
+    // Below `floor` the caller does not care how similar the strings are.
+    if bound < dice.max(floor) {
+        return dice;
+    }
+    let edit = 1.0 - strsim::osa_distance(a, b) as f64 / longest;
     edit.max(dice)
 }
 
@@ -254,6 +266,11 @@ impl<'s> Matcher<'s> {
 
     /// Every attribute's score for a header, best first, above the suggestion threshold.
     pub fn score(&self, header: &str) -> Vec<Score> {
+        self.score_above(header, SUGGEST_SCORE)
+    }
+
+    /// Scores of at least `floor` (similarities below it may be left out).
+    fn score_above(&self, header: &str, floor: f64) -> Vec<Score> {
         let h = normalize(header);
         if h.is_empty() {
             return Vec::new();
@@ -284,7 +301,7 @@ impl<'s> Matcher<'s> {
                 {
                     consider(Tier::Alias, 0.9);
                 } else {
-                    let s = similarity(&h, &title.text);
+                    let s = similarity(&h, &title.text, floor);
                     if s >= SUGGEST_SCORE {
                         // A qualifying word ("Manager email") rules out a similarity match.
                         consider(Tier::Fuzzy, if veto { s.min(SUGGEST_SCORE) } else { s });
@@ -301,7 +318,8 @@ impl<'s> Matcher<'s> {
 
     /// Whether a header would be assigned on its title alone (used to find the header row).
     pub fn is_confident(&self, header: &str) -> bool {
-        let scores = self.score(header);
+        // A runner-up only matters within the margin of an automatic match.
+        let scores = self.score_above(header, AUTO_SCORE - MARGIN);
         match scores.as_slice() {
             [] => false,
             [best, rest @ ..] => {
