@@ -370,3 +370,26 @@ fn the_bundled_sample_roster_analyses() {
     assert_eq!(report["summary"]["rows"], 300);
     assert_eq!(report["summary"]["invalid"], 8);
 }
+
+#[test]
+fn a_header_row_below_the_detection_window_can_be_given() {
+    let dir = scratch("deep-header");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!("note {i}\n"));
+    }
+    text.push_str("Name,Email,Course Hours\nAna,ana@example.org,3\n");
+    let file = write(&dir, "r.csv", text.as_bytes());
+    let (code, report, _) = run(&[
+        "analyze",
+        file.to_str().unwrap_or_default(),
+        "--group",
+        group.to_str().unwrap_or_default(),
+        "--header-row",
+        "41",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["summary"]["valid"], 1);
+}

@@ -244,7 +244,7 @@ pub(crate) fn choose_header(
                 Error::new(
                     ErrorKind::InvalidHeaderRow,
                     format!(
-                        "header row {n} is outside the first {} non-blank rows of the sheet (rows {})",
+                        "header row {n} is not among the first {} rows of the sheet with content (rows {}); a header lower down is not supported",
                         head.numbers.len(),
                         head.numbers.first().zip(head.numbers.last()).map_or_else(|| "none".to_owned(), |(a, b)| format!("{a} to {b}"))
                     ),

@@ -144,11 +144,8 @@ pub(crate) fn analyze_csv(
         bytes: 0,
         total_bytes: ctx.total_bytes,
     });
-    let scan = Head {
-        rows: head.rows.iter().take(SCAN_ROWS).cloned().collect(),
-        numbers: head.numbers.iter().take(SCAN_ROWS).copied().collect(),
-    };
-    let layout = choose_header(&scan, &ctx, &mut source)?;
+    // Detection looks at the first rows only; an explicit header row may be further down.
+    let layout = choose_header(&head, &ctx, &mut source)?;
     let header_number = source.header_row;
     let samples: Vec<Vec<String>> = head
         .rows
@@ -607,14 +604,20 @@ pub(crate) fn analyze_grid(
     mut findings: Vec<Finding>,
 ) -> Result<Report> {
     let limits = ctx.options.limits;
+    // Detection looks at the first rows only; an explicit header row may be further down.
+    let reach = match ctx.options.header_row {
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX).max(SCAN_ROWS),
+        None => SCAN_ROWS,
+    }
+    .min(grid.rows.len());
     let head = Head {
         rows: grid
             .rows
             .iter()
-            .take(SCAN_ROWS)
+            .take(reach)
             .map(|r| display_row(r.as_slice()))
             .collect(),
-        numbers: (1..=grid.rows.len().min(SCAN_ROWS) as u64).collect(),
+        numbers: (1..=reach as u64).collect(),
     };
     (ctx.progress)(Progress {
         stage: Stage::Matching,
