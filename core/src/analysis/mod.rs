@@ -232,11 +232,19 @@ pub(crate) struct Layout {
     pub skipped: Vec<u64>,
 }
 
+/// Reports the matching step, then finds (or takes) the header row and the sub-header rows
+/// under it.
 pub(crate) fn choose_header(
     head: &Head,
-    ctx: &Context<'_, '_>,
+    ctx: &mut Context<'_, '_>,
     source: &mut Source,
 ) -> Result<Layout> {
+    (ctx.progress)(Progress {
+        stage: Stage::Matching,
+        rows: 0,
+        bytes: 0,
+        total_bytes: ctx.total_bytes,
+    });
     let header = match ctx.options.header_row {
         Some(n) => {
             let found = head.numbers.iter().position(|&r| r == n);

@@ -138,14 +138,8 @@ pub(crate) fn analyze_csv(
     if head.rows.is_empty() {
         return Err(Error::new(ErrorKind::EmptyFile, "the file holds no rows"));
     }
-    (ctx.progress)(Progress {
-        stage: Stage::Matching,
-        rows: 0,
-        bytes: 0,
-        total_bytes: ctx.total_bytes,
-    });
     // Detection looks at the first rows only; an explicit header row may be further down.
-    let layout = choose_header(&head, &ctx, &mut source)?;
+    let layout = choose_header(&head, &mut ctx, &mut source)?;
     let header_number = source.header_row;
     let samples: Vec<Vec<String>> = head
         .rows
@@ -598,7 +592,7 @@ fn validate_pipelined(
 }
 
 pub(crate) fn analyze_grid(
-    ctx: Context<'_, '_>,
+    mut ctx: Context<'_, '_>,
     grid: &Grid,
     mut source: Source,
     mut findings: Vec<Finding>,
@@ -619,13 +613,7 @@ pub(crate) fn analyze_grid(
             .collect(),
         numbers: (1..=reach as u64).collect(),
     };
-    (ctx.progress)(Progress {
-        stage: Stage::Matching,
-        rows: 0,
-        bytes: 0,
-        total_bytes: ctx.total_bytes,
-    });
-    let layout = choose_header(&head, &ctx, &mut source)?;
+    let layout = choose_header(&head, &mut ctx, &mut source)?;
     let data_start = layout.header + 1;
     let data: Vec<(u64, &Vec<crate::sheet::Value>)> = grid
         .rows
