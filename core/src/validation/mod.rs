@@ -1011,6 +1011,12 @@ impl Plan {
         }
 
         self.duplicates(&mut acc);
+        // Rows settled late (date order, duplicates) go back among the others, by row then column.
+        acc.findings.sort_by(|a, b| {
+            a.row
+                .cmp(&b.row)
+                .then_with(|| column_order(a).cmp(&column_order(b)))
+        });
 
         acc.invalid_rows.sort_unstable();
         acc.invalid_rows.dedup();
@@ -1077,11 +1083,6 @@ impl Plan {
             }
             start = end.max(start + 1);
         }
-        acc.findings.sort_by(|a, b| {
-            a.row
-                .cmp(&b.row)
-                .then_with(|| column_order(a).cmp(&column_order(b)))
-        });
     }
 }
 
