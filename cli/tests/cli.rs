@@ -393,3 +393,42 @@ fn a_header_row_below_the_detection_window_can_be_given() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["summary"]["valid"], 1);
 }
+
+#[test]
+fn every_committed_hostile_file_gets_a_clear_error() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/hostile");
+    let group = write(&scratch("hostile"), "group.json", GROUP.as_bytes());
+    let expected = [
+        ("shared_strings_huge_count.xlsx", "limit_exceeded"),
+        ("far_cell_xfd.xlsx", "limit_exceeded"),
+        ("cell_ref_overflow.xlsx", "malformed_file"),
+        ("zip_bomb_cell.xlsx", "limit_exceeded"),
+        ("not_a_zip.xlsx", "unsupported_format"),
+        ("truncated.xlsx", "malformed_file"),
+        ("empty.csv", "empty_file"),
+        ("only_bom.csv", "empty_file"),
+        ("binary_garbage.csv", "unsupported_format"),
+    ];
+    let on_disk = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name() != "README.md")
+        .count();
+    assert_eq!(on_disk, expected.len(), "every hostile file is listed here");
+    for (file, kind) in expected {
+        let path = dir.join(file);
+        let (code, out, stderr) = run(&[
+            "analyze",
+            path.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(code, 2, "{file}: {out} {stderr}");
+        assert_eq!(out["error"]["kind"], kind, "{file}: {out}");
+        let message = out["error"]["message"].as_str().unwrap();
+        assert!(
+            !message.is_empty() && !message.ends_with('.'),
+            "{file}: {message}"
+        );
+    }
+}

@@ -45,6 +45,8 @@ pub enum Code {
     InvalidBoolean,
     /// Two or more rows have the same email address (compared without case).
     DuplicateRecipient,
+    /// Two or more rows give the same credential id.
+    DuplicateCredentialId,
     /// A required attribute has no column.
     UnmappedRequiredAttribute,
     /// A column is not matched to any attribute and will be ignored.
@@ -86,6 +88,7 @@ impl Code {
             Code::InvalidUrl => "invalid_url",
             Code::InvalidBoolean => "invalid_boolean",
             Code::DuplicateRecipient => "duplicate_recipient",
+            Code::DuplicateCredentialId => "duplicate_credential_id",
             Code::UnmappedRequiredAttribute => "unmapped_required_attribute",
             Code::UnmappedColumn => "unmapped_column",
             Code::UncertainMapping => "uncertain_mapping",

@@ -36,9 +36,6 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         let mut distinct = filled.clone();
         distinct.sort_unstable();
         distinct.dedup();
-        let is_data = |c: &str| {
-            number::parse(c).is_some() || email::check(c).is_ok() || date::looks_like_date(c)
-        };
         let data_like = filled.iter().filter(|c| is_data(c)).count() as f64;
         // Values and long notes are never titles: only the rest is scored against the schema.
         // Roster titles sit in the first columns; scoring at most this many keeps a very wide
@@ -47,8 +44,7 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
             .iter()
             .take(MATCH_CELLS)
             .filter(|c| {
-                !is_data(c)
-                    && c.chars().count() <= 60
+                may_be_title(c)
                     && *confident
                         .entry(c)
                         .or_insert_with(|| matcher.is_confident(c))
@@ -80,6 +76,27 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         }
     }
     best.map(|(_, i)| i)
+}
+
+fn is_data(cell: &str) -> bool {
+    number::parse(cell).is_some() || email::check(cell).is_ok() || date::looks_like_date(cell)
+}
+
+/// Whether a trimmed cell could be a column title: values and long notes never are.
+fn may_be_title(cell: &str) -> bool {
+    !is_data(cell) && cell.chars().count() <= 60
+}
+
+/// Whether any of the first rows holds a title that surely names one of the group's
+/// attributes: what tells a roster sheet from a cover or instructions sheet.
+pub fn names_an_attribute(rows: &[Vec<String>], matcher: &Matcher<'_>) -> bool {
+    rows.iter().take(SCAN_ROWS).any(|row| {
+        row.iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+            .take(MATCH_CELLS)
+            .any(|c| may_be_title(c) && matcher.is_confident(c))
+    })
 }
 
 /// Whether a row right under the header is a sub-header rather than data (Canvas puts

@@ -147,10 +147,32 @@ pub fn analyze_with_progress(
     };
     if format == SourceFormat::Csv {
         let decoded = decode::decode(bytes)?;
-        if let Some(line) = decoded.fallback_line {
+        if let Some(&first) = decoded.fallback_lines.first() {
+            let message = if decoded.encoding == decode::TextEncoding::Utf8 {
+                let listed: Vec<String> = decoded
+                    .fallback_lines
+                    .iter()
+                    .map(usize::to_string)
+                    .collect();
+                let more = decoded.fallback_line_count - decoded.fallback_lines.len();
+                format!(
+                    "the file is UTF-8 except for {} line(s) ({}{}), whose other characters were read as Windows-1252",
+                    decoded.fallback_line_count,
+                    listed.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                )
+            } else {
+                format!(
+                    "the file is not UTF-8 (first at line {first}); it was read as Windows-1252"
+                )
+            };
             file_findings.push(file_finding(
                 Code::EncodingFallback,
-                format!("the file is not UTF-8 (first at line {line}); it was read as Windows-1252"),
+                message,
                 "check that accented letters look right; if not, save the file as CSV UTF-8 and upload it again".to_owned(),
             ));
         }
@@ -179,7 +201,16 @@ pub fn analyze_with_progress(
         };
         rows::analyze_csv(ctx, &decoded.text, dialect, source, file_findings)
     } else {
-        let read = workbook::read(bytes, format, options.sheet.as_deref(), limits)?;
+        let fits_schema = |grid: &sheet::Grid| {
+            header_row::names_an_attribute(&rows::head_of(grid, header_row::SCAN_ROWS), &matcher)
+        };
+        let read = workbook::read(
+            bytes,
+            format,
+            options.sheet.as_deref(),
+            limits,
+            &fits_schema,
+        )?;
         let source = Source {
             format,
             encoding: None,

@@ -102,6 +102,15 @@ fn display_row<R: Row + ?Sized>(row: &R) -> Vec<String> {
     (0..row.len()).map(|i| row.cell(i).display()).collect()
 }
 
+/// The first `count` rows of a grid as display text.
+pub(crate) fn head_of(grid: &Grid, count: usize) -> Vec<Vec<String>> {
+    grid.rows
+        .iter()
+        .take(count)
+        .map(|r| display_row(r.as_slice()))
+        .collect()
+}
+
 pub(crate) fn analyze_csv(
     mut ctx: Context<'_, '_>,
     text: &str,
@@ -605,12 +614,7 @@ pub(crate) fn analyze_grid(
     }
     .min(grid.rows.len());
     let head = Head {
-        rows: grid
-            .rows
-            .iter()
-            .take(reach)
-            .map(|r| display_row(r.as_slice()))
-            .collect(),
+        rows: head_of(grid, reach),
         numbers: (1..=reach as u64).collect(),
     };
     let layout = choose_header(&head, &mut ctx, &mut source)?;

@@ -177,8 +177,14 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ReportLine>> {
             rows
         }
         _ => {
-            let read =
-                sheet::workbook::read(bytes, format, Some("Findings"), &crate::Limits::default())?;
+            // The sheet is named, so no sheet is chosen by its content.
+            let read = sheet::workbook::read(
+                bytes,
+                format,
+                Some("Findings"),
+                &crate::Limits::default(),
+                &|_| true,
+            )?;
             read.grid
                 .rows
                 .iter()

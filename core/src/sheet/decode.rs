@@ -44,9 +44,13 @@ pub struct Decoded<'a> {
     pub encoding: TextEncoding,
     /// Whether the file started with a byte order mark.
     pub bom: bool,
-    /// Set when the file was not valid UTF-8 and Windows-1252 was used instead: the 1-based
-    /// line of the first byte that is not UTF-8.
-    pub fallback_line: Option<usize>,
+    /// The 1-based lines holding bytes that are not UTF-8, which were read as Windows-1252
+    /// (the first [`MAX_LISTED_LINES`]). With [`TextEncoding::Windows1252`] the whole file
+    /// was read so; with [`TextEncoding::Utf8`] only those bytes were, in a UTF-8 file that a
+    /// Windows tool added lines to.
+    pub fallback_lines: Vec<usize>,
+    /// How many lines hold bytes that are not UTF-8.
+    pub fallback_line_count: usize,
     /// Number of malformed UTF-16 units replaced by U+FFFD (reported as a finding).
     pub replaced: usize,
 }
@@ -78,35 +82,92 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
     Ok(utf8_or_fallback(bytes, false))
 }
 
+/// Lines with bytes that are not UTF-8 listed in [`Decoded::fallback_lines`].
+pub const MAX_LISTED_LINES: usize = 10;
+
 fn utf8_or_fallback(bytes: &[u8], bom: bool) -> Decoded<'_> {
-    // The SIMD check answers valid files fast; the standard one locates the first bad byte.
-    let checked = match simdutf8::basic::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(_) => std::str::from_utf8(bytes),
-    };
-    match checked {
-        Ok(text) => Decoded {
+    // The SIMD check answers valid files fast.
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+        return Decoded {
             text: Cow::Borrowed(text),
             encoding: TextEncoding::Utf8,
             bom,
-            fallback_line: None,
+            fallback_lines: Vec::new(),
+            fallback_line_count: 0,
             replaced: 0,
-        },
-        Err(e) => {
-            let offset = e.valid_up_to();
-            let line = 1 + bytes
-                .get(..offset)
-                .map_or(0, |head| memchr::memchr_iter(b'\n', head).count());
-            // WHATWG windows-1252 maps every byte to a character, so this never replaces.
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            Decoded {
-                text: Cow::Owned(text.into_owned()),
-                encoding: TextEncoding::Windows1252,
-                bom,
-                fallback_line: Some(line),
-                replaced: 0,
+        };
+    }
+    let mixed = Mixed::scan(bytes);
+    // A Windows-1252 file rarely holds byte pairs that happen to be valid UTF-8 (a capital
+    // letter before a symbol, `Ã©`); a UTF-8 file with lines from a Windows tool holds many.
+    let utf8 = mixed.utf8_sequences > 0 && mixed.utf8_sequences * 4 >= mixed.bad_bytes;
+    let (text, encoding) = if utf8 {
+        (mixed.text, TextEncoding::Utf8)
+    } else {
+        // WHATWG windows-1252 maps every byte to a character, so this never replaces.
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+        (text.into_owned(), TextEncoding::Windows1252)
+    };
+    Decoded {
+        text: Cow::Owned(text),
+        encoding,
+        bom,
+        fallback_lines: mixed.lines,
+        fallback_line_count: mixed.line_count,
+        replaced: 0,
+    }
+}
+
+/// Text that is UTF-8 where the bytes are, and Windows-1252 byte by byte where they are not.
+struct Mixed {
+    text: String,
+    /// Valid multi-byte UTF-8 sequences.
+    utf8_sequences: usize,
+    /// Bytes that are not UTF-8.
+    bad_bytes: usize,
+    lines: Vec<usize>,
+    line_count: usize,
+}
+
+impl Mixed {
+    fn scan(bytes: &[u8]) -> Mixed {
+        let mut out = Mixed {
+            text: String::with_capacity(bytes.len() + bytes.len() / 8),
+            utf8_sequences: 0,
+            bad_bytes: 0,
+            lines: Vec::new(),
+            line_count: 0,
+        };
+        let (mut rest, mut line, mut last_line) = (bytes, 1usize, 0usize);
+        while !rest.is_empty() {
+            let (good, bad) = match std::str::from_utf8(rest) {
+                Ok(text) => (text, 0),
+                Err(e) => {
+                    let good = rest.get(..e.valid_up_to()).unwrap_or_default();
+                    // A sequence cut short by the end of the file is as foreign as a bad byte.
+                    let bad = e.error_len().unwrap_or(rest.len() - e.valid_up_to());
+                    (std::str::from_utf8(good).unwrap_or_default(), bad)
+                }
+            };
+            out.text.push_str(good);
+            out.utf8_sequences += good.bytes().filter(|&b| b >= 0xC0).count();
+            line += memchr::memchr_iter(b'\n', good.as_bytes()).count();
+            let foreign = rest.get(good.len()..good.len() + bad).unwrap_or_default();
+            if !foreign.is_empty() {
+                let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(foreign);
+                out.text.push_str(&decoded);
+                out.bad_bytes += foreign.len();
+                if last_line != line {
+                    last_line = line;
+                    out.line_count += 1;
+                    if out.lines.len() < MAX_LISTED_LINES {
+                        out.lines.push(line);
+                    }
+                }
             }
+            rest = rest.get(good.len() + bad..).unwrap_or_default();
         }
+        out
     }
 }
 
@@ -125,7 +186,8 @@ fn utf16(bytes: &[u8], encoding: TextEncoding, bom: bool) -> Decoded<'_> {
         text: Cow::Owned(text.into_owned()),
         encoding,
         bom,
-        fallback_line: None,
+        fallback_lines: Vec::new(),
+        fallback_line_count: 0,
         replaced,
     }
 }
@@ -201,10 +263,37 @@ mod tests {
         let d = decode(b"name\nZo\xEB M\xFCller\n")?;
         assert_eq!(d.text.as_ref(), "name\nZoë Müller\n");
         assert_eq!(
-            (d.encoding, d.fallback_line),
-            (TextEncoding::Windows1252, Some(2))
+            (d.encoding, d.fallback_lines, d.fallback_line_count),
+            (TextEncoding::Windows1252, vec![2], 1)
         );
         assert!(!d.text.contains('\u{FFFD}'));
+        Ok(())
+    }
+
+    #[test]
+    fn utf8_with_windows_1252_lines_keeps_both() -> Result<()> {
+        let d = decode("name\nZoë Müller\nJürgen\n".as_bytes())?;
+        assert_eq!(d.encoding, TextEncoding::Utf8);
+        let mut bytes = "name\nZoë Müller\nJürgen Groß\n".as_bytes().to_vec();
+        bytes.extend(b"Fran\xE7ois\nJos\xE9 \xC0\n\xFF");
+        let d = decode(&bytes)?;
+        assert_eq!(
+            d.text.as_ref(),
+            "name\nZoë Müller\nJürgen Groß\nFrançois\nJosé À\nÿ"
+        );
+        assert_eq!(
+            (d.encoding, d.fallback_lines, d.fallback_line_count),
+            (TextEncoding::Utf8, vec![4, 5, 6], 3)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_windows_1252_file_with_a_pair_that_looks_like_utf8_stays_windows_1252() -> Result<()> {
+        // `Ã©` is C3 A9, which is also UTF-8 for é; the other accents are not UTF-8.
+        let d = decode(b"name\nM\xFCller\nG\xF6\xDFe\nRen\xE9e\nCaf\xE9\nL\xE9a\nA\xC3\xA9\n")?;
+        assert_eq!(d.encoding, TextEncoding::Windows1252);
+        assert!(d.text.ends_with("AÃ©\n"));
         Ok(())
     }
 

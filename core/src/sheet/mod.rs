@@ -122,6 +122,14 @@ impl Grid {
         self.rows.iter().flatten().any(|v| !v.as_ref().is_blank())
     }
 
+    /// Whether one of the first rows holds two or more values, as a table's header does.
+    pub fn has_table(&self) -> bool {
+        self.rows
+            .iter()
+            .take(crate::analysis::header_row::SCAN_ROWS)
+            .any(|r| r.iter().filter(|v| !v.as_ref().is_blank()).nth(1).is_some())
+    }
+
     /// Widest row, in cells.
     pub fn width(&self) -> usize {
         self.rows.iter().map(Vec::len).max().unwrap_or(0)

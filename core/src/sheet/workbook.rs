@@ -31,7 +31,8 @@ fn malformed(format: SourceFormat, e: impl std::error::Error + Send + Sync + 'st
     .with_source(e)
 }
 
-/// Reads the named sheet, or the first visible worksheet with data.
+/// Reads the named sheet, or else the first visible worksheet with data, preferring one where
+/// `fits_schema` finds the group's header, then one with a row of two or more values.
 ///
 /// A fault inside the workbook parser on a malformed file becomes a
 /// [`ErrorKind::MalformedFile`] error instead of unwinding into the caller.
@@ -40,9 +41,10 @@ pub(crate) fn read(
     format: SourceFormat,
     sheet: Option<&str>,
     limits: &Limits,
+    fits_schema: &dyn Fn(&Grid) -> bool,
 ) -> Result<WorkbookSheet> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_checked(bytes, format, sheet, limits)
+        read_checked(bytes, format, sheet, limits, fits_schema)
     }))
     .unwrap_or_else(|_| {
         Err(Error::new(
@@ -60,6 +62,7 @@ fn read_checked(
     format: SourceFormat,
     sheet: Option<&str>,
     limits: &Limits,
+    fits_schema: &dyn Fn(&Grid) -> bool,
 ) -> Result<WorkbookSheet> {
     let mut zip_info = prescan::ZipInfo::default();
     match format {
@@ -114,22 +117,64 @@ fn read_checked(
         return Ok(WorkbookSheet { sheets, name, grid });
     }
     // Visible worksheets first, in workbook order; hidden ones only if no visible one has data.
-    let mut order: Vec<&SheetInfo> = sheets.iter().filter(|s| s.worksheet && s.visible).collect();
-    order.extend(sheets.iter().filter(|s| s.worksheet && !s.visible));
-    for info in order {
-        let grid = read_grid(&mut workbook, format, &info.name, limits, &zip_info)?;
-        if grid.has_data() {
-            return Ok(WorkbookSheet {
-                name: info.name.clone(),
-                sheets,
-                grid,
-            });
+    // Among them, the first that looks most like a roster: workbooks often open with an
+    // instructions or cover sheet holding a note or two.
+    let visible: Vec<&SheetInfo> = sheets.iter().filter(|s| s.worksheet && s.visible).collect();
+    let hidden: Vec<&SheetInfo> = sheets
+        .iter()
+        .filter(|s| s.worksheet && !s.visible)
+        .collect();
+    let mut best: Option<(SheetFit, &SheetInfo, Grid)> = None;
+    for group in [visible, hidden] {
+        for info in group {
+            let grid = match read_grid(&mut workbook, format, &info.name, limits, &zip_info) {
+                Ok(grid) => grid,
+                // A damaged sheet after a usable one does not spoil the workbook.
+                Err(_) if best.is_some() => break,
+                Err(e) => return Err(e),
+            };
+            let fit = if !grid.has_data() {
+                continue;
+            } else if fits_schema(&grid) {
+                SheetFit::Roster
+            } else if grid.has_table() {
+                SheetFit::Table
+            } else {
+                SheetFit::Data
+            };
+            if best.as_ref().is_none_or(|(b, _, _)| fit > *b) {
+                best = Some((fit, info, grid));
+            }
+            if fit == SheetFit::Roster {
+                break;
+            }
+        }
+        if best.is_some() {
+            break;
         }
     }
-    Err(Error::new(
-        ErrorKind::EmptyFile,
-        "no sheet of the workbook holds any data",
-    ))
+    match best {
+        Some((_, info, grid)) => Ok(WorkbookSheet {
+            name: info.name.clone(),
+            sheets: sheets.clone(),
+            grid,
+        }),
+        None => Err(Error::new(
+            ErrorKind::EmptyFile,
+            "no sheet of the workbook holds any data",
+        )),
+    }
+}
+
+/// How much a sheet with data looks like a roster, least first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SheetFit {
+    /// Values, but no row with two of them (a note, a title).
+    Data,
+    /// Some row has two or more values.
+    Table,
+    /// Some row near the top holds a header of the group's attributes.
+    Roster,
 }
 
 fn read_grid(

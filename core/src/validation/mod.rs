@@ -170,9 +170,10 @@ pub(crate) struct Acc {
     pub rows: u64,
     invalid_rows: Vec<u64>,
     pub findings: Vec<Finding>,
-    emails: Vec<(u128, u64)>,
-    /// Whether `emails` is sorted, so the final duplicate check only merges.
-    emails_sorted: bool,
+    /// Recipients' addresses, to find duplicate recipients.
+    emails: Keys,
+    /// Credential ids given in the roster, which must be unique.
+    ids: Keys,
     evidence: Vec<DateEvidence>,
     pending: Vec<Pending>,
     records: Vec<Record>,
@@ -180,40 +181,76 @@ pub(crate) struct Acc {
     scratch: Vec<(usize, DateParse)>,
 }
 
-/// Joins two runs of email keys; two sorted runs stay sorted by a linear merge.
-fn merge_emails(
-    mut a: Vec<(u128, u64)>,
-    a_sorted: bool,
-    b: Vec<(u128, u64)>,
-    b_sorted: bool,
-) -> Vec<(u128, u64)> {
-    if a.is_empty() {
-        return b;
+/// Hashed values with the rows they came from, for finding rows that share a value.
+#[derive(Debug, Clone, Default)]
+struct Keys {
+    entries: Vec<(u128, u64)>,
+    /// Whether `entries` is sorted, so the final check only merges.
+    sorted: bool,
+}
+
+impl Keys {
+    fn push(&mut self, key: u128, row: u64) {
+        self.entries.push((key, row));
+        self.sorted = false;
     }
-    if !(a_sorted && b_sorted) {
-        a.extend(b);
-        return a;
+
+    fn sort(&mut self) {
+        self.entries.sort_unstable();
+        self.sorted = true;
     }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut left, mut right) = (a.into_iter().peekable(), b.into_iter().peekable());
-    loop {
-        let take_left = match (left.peek(), right.peek()) {
-            (Some(l), Some(r)) => l <= r,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        out.extend(if take_left { left.next() } else { right.next() });
+
+    /// Appends a later run; two sorted runs stay sorted by a linear merge.
+    fn merge(&mut self, other: Keys) {
+        // An empty run is sorted.
+        let mine = self.sorted || self.entries.is_empty();
+        let theirs = other.sorted || other.entries.is_empty();
+        self.sorted = mine && theirs;
+        if self.entries.is_empty() {
+            self.entries = other.entries;
+            return;
+        }
+        if !self.sorted {
+            self.entries.extend(other.entries);
+            return;
+        }
+        let a = std::mem::take(&mut self.entries);
+        let mut out = Vec::with_capacity(a.len() + other.entries.len());
+        let (mut left, mut right) = (
+            a.into_iter().peekable(),
+            other.entries.into_iter().peekable(),
+        );
+        loop {
+            let take_left = match (left.peek(), right.peek()) {
+                (Some(l), Some(r)) => l <= r,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            out.extend(if take_left { left.next() } else { right.next() });
+        }
+        self.entries = out;
     }
-    out
+
+    /// The rows of each value found in more than one row, in row order.
+    fn repeated(mut self) -> Vec<Vec<u64>> {
+        if !self.sorted {
+            self.entries.sort_unstable();
+        }
+        self.entries
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|group| group.len() > 1)
+            .map(|group| group.iter().map(|e| e.1).collect())
+            .collect()
+    }
 }
 
 impl Acc {
     /// Sorts the collected email keys; done by each thread on its own share of the rows, so
     /// the final duplicate check only merges.
     pub fn sort_emails(&mut self) {
-        self.emails.sort_unstable();
-        self.emails_sorted = true;
+        self.emails.sort();
+        self.ids.sort();
     }
 
     /// Appends a later run of rows.
@@ -221,11 +258,8 @@ impl Acc {
         self.rows += other.rows;
         self.invalid_rows.extend(other.invalid_rows);
         self.findings.extend(other.findings);
-        // An empty run is sorted.
-        let mine = self.emails_sorted || self.emails.is_empty();
-        let theirs = other.emails_sorted || other.emails.is_empty();
-        self.emails = merge_emails(std::mem::take(&mut self.emails), mine, other.emails, theirs);
-        self.emails_sorted = mine && theirs;
+        self.emails.merge(other.emails);
+        self.ids.merge(other.ids);
         if self.evidence.len() < other.evidence.len() {
             self.evidence
                 .resize_with(other.evidence.len(), DateEvidence::default);
@@ -254,6 +288,7 @@ pub(crate) struct Plan {
     width: usize,
     name: NameSource,
     email: Option<usize>,
+    credential_id: Option<usize>,
     issued: Option<usize>,
     expires: Option<usize>,
     date_slots: usize,
@@ -364,6 +399,7 @@ impl Plan {
         });
         Plan {
             email: find(standard::EMAIL),
+            credential_id: find(standard::CREDENTIAL_ID),
             issued: find(standard::ISSUED_ON),
             expires: find(standard::EXPIRES_ON),
             rules,
@@ -393,6 +429,7 @@ impl Plan {
         let mut dates = std::mem::take(&mut acc.scratch);
         let mut name_parts: [Option<String>; 2] = [None, None];
         let mut email_key: Option<u128> = None;
+        let mut id_key: Option<u128> = None;
 
         for (index, rule) in self.rules.iter().enumerate() {
             let cell = row.cell(rule.column);
@@ -508,6 +545,9 @@ impl Plan {
                             "format the column as Text in the spreadsheet and enter the full identifier again".to_owned(),
                         ));
                     }
+                    if self.credential_id == Some(index) {
+                        id_key = Some(xxhash_rust::xxh3::xxh3_128(trimmed.as_bytes()));
+                    }
                     let slot = match rule.key.as_str() {
                         standard::FIRST_NAME => Some(0),
                         standard::LAST_NAME => Some(1),
@@ -528,7 +568,11 @@ impl Plan {
                     let text = cell_text(cell);
                     match email::parse(&text) {
                         Ok(address) => {
-                            email_key = Some(address.duplicate_hash());
+                            // Only the recipient's address identifies a recipient: many rows
+                            // share a manager's or a buyer's address.
+                            if self.email == Some(index) {
+                                email_key = Some(address.duplicate_hash());
+                            }
                             if self.records {
                                 values.insert(
                                     rule.key.clone(),
@@ -743,7 +787,10 @@ impl Plan {
             .get(findings_before..)
             .is_some_and(|f| f.iter().any(|f| f.severity == Severity::Error));
         if let Some(key) = email_key {
-            acc.emails.push((key, row_no));
+            acc.emails.push(key, row_no);
+        }
+        if let Some(key) = id_key {
+            acc.ids.push(key, row_no);
         }
         self.settle_row(row_no, &dates, values, has_error, acc);
         dates.clear();
@@ -838,6 +885,36 @@ impl Plan {
                 help: "fill in the recipient's name or remove the row".to_owned(),
             });
             return;
+        }
+        // Both name columns are mapped but this row fills only one: the certificate would show
+        // a bare "Yılmaz", which is worth a look but may be right (mononyms exist).
+        if let (Some(f), Some(l)) = (first, last) {
+            let empty = match parts {
+                [Some(_), Some(_)] => None,
+                [None, _] => Some(f),
+                [_, None] => Some(l),
+            };
+            if let Some(rule) = empty.and_then(|i| self.rules.get(i)) {
+                acc.findings.push(Finding {
+                    code: Code::NameFromSinglePart,
+                    severity: Severity::Warning,
+                    row: Some(row_no),
+                    column: Some(rule.letter.clone()),
+                    cell: Some(format!("{}{row_no}", rule.letter)),
+                    attribute: Some(standard::NAME.to_owned()),
+                    value: None,
+                    message: format!(
+                        "the recipient's name is `{}` alone: cell {}{row_no} ({}) is empty",
+                        joined.join(" "),
+                        rule.letter,
+                        rule.label
+                    ),
+                    help: format!(
+                        "fill in the {} if the recipient has one",
+                        rule.label.to_lowercase()
+                    ),
+                });
+            }
         }
         if self.records {
             values.insert(
@@ -1043,46 +1120,71 @@ impl Plan {
     }
 
     fn duplicates(&self, acc: &mut Acc) {
-        let Some(rule) = self.email.and_then(|i| self.rules.get(i)) else {
-            return;
-        };
-        let mut emails = std::mem::take(&mut acc.emails);
-        if !acc.emails_sorted {
-            emails.sort_unstable();
-        }
-        let mut start = 0;
-        while start < emails.len() {
-            let key = emails.get(start).map(|e| e.0);
-            let end = emails.get(start..).map_or(start, |rest| {
-                start + rest.iter().take_while(|e| Some(e.0) == key).count()
-            });
-            if end - start > 1 {
-                let rows: Vec<u64> = emails
-                    .get(start..end)
-                    .map(|g| g.iter().map(|e| e.1).collect())
-                    .unwrap_or_default();
-                for &row in &rows {
-                    let others: Vec<String> = rows
-                        .iter()
-                        .filter(|&&r| r != row)
-                        .map(u64::to_string)
-                        .collect();
-                    acc.findings.push(Finding {
-                        code: Code::DuplicateRecipient,
-                        severity: Severity::Error,
-                        row: Some(row),
-                        column: Some(rule.letter.clone()),
-                        cell: Some(format!("{}{row}", rule.letter)),
-                        attribute: Some(rule.key.clone()),
-                        value: None,
-                        message: format!("the email address in row {row} also appears in row(s) {} (compared without case)", others.join(", ")),
-                        help: "keep one row per recipient; remove or correct the others".to_owned(),
-                    });
-                    acc.invalid_rows.push(row);
-                }
+        let emails = std::mem::take(&mut acc.emails);
+        if let Some(rule) = self.email.and_then(|i| self.rules.get(i)) {
+            for rows in emails.repeated() {
+                repeated_value_findings(
+                    acc,
+                    rule,
+                    &rows,
+                    Code::DuplicateRecipient,
+                    |row, others| {
+                        format!(
+                            "the email address in row {row} also appears in row(s) {others} (compared without case)"
+                        )
+                    },
+                    "keep one row per recipient; remove or correct the others",
+                );
             }
-            start = end.max(start + 1);
         }
+        let ids = std::mem::take(&mut acc.ids);
+        if let Some(rule) = self.credential_id.and_then(|i| self.rules.get(i)) {
+            for rows in ids.repeated() {
+                repeated_value_findings(
+                    acc,
+                    rule,
+                    &rows,
+                    Code::DuplicateCredentialId,
+                    |row, others| {
+                        format!(
+                            "the {} in row {row} also appears in row(s) {others}",
+                            rule.label
+                        )
+                    },
+                    "give each credential its own id, or leave the cell empty to have one assigned",
+                );
+            }
+        }
+    }
+}
+
+/// One finding for each of the rows that share a value which must be unique.
+fn repeated_value_findings(
+    acc: &mut Acc,
+    rule: &Rule,
+    rows: &[u64],
+    code: Code,
+    message: impl Fn(u64, &str) -> String,
+    help: &str,
+) {
+    for &row in rows {
+        let others: Vec<String> = rows
+            .iter()
+            .filter(|&&r| r != row)
+            .map(u64::to_string)
+            .collect();
+        acc.findings.push(Finding {
+            code,
+            severity: Severity::Error,
+            row: Some(row),
+            column: Some(rule.letter.clone()),
+            cell: Some(format!("{}{row}", rule.letter)),
+            attribute: Some(rule.key.clone()),
+            value: None,
+            message: message(row, &others.join(", ")),
+            help: help.to_owned(),
+        });
+        acc.invalid_rows.push(row);
     }
 }
 
@@ -1092,7 +1194,10 @@ fn column_order(f: &Finding) -> (usize, usize) {
         .as_deref()
         .and_then(crate::sheet::column_index)
         .unwrap_or(usize::MAX);
-    let rank = if f.code == Code::DuplicateRecipient {
+    let rank = if matches!(
+        f.code,
+        Code::DuplicateRecipient | Code::DuplicateCredentialId
+    ) {
         1
     } else {
         0
