@@ -33,6 +33,17 @@ pub enum ErrorKind {
     InvalidMapping,
     /// Writing an output (template, error report) failed.
     Output,
+    /// An email template does not compile, uses a variable the group does not have, or
+    /// failed to render.
+    InvalidTemplate,
+    /// A value given for a credential breaks its attribute's rules.
+    InvalidValue,
+    /// The credential's state does not allow the operation (editing a published one, say).
+    IllegalTransition,
+    /// No credential, batch or message has the given id.
+    NotFound,
+    /// Issuer settings (the credential URL base, the sender) are malformed.
+    InvalidConfig,
 }
 
 impl ErrorKind {
@@ -49,6 +60,11 @@ impl ErrorKind {
             ErrorKind::InvalidGroup => "invalid_group",
             ErrorKind::InvalidMapping => "invalid_mapping",
             ErrorKind::Output => "output",
+            ErrorKind::InvalidTemplate => "invalid_template",
+            ErrorKind::InvalidValue => "invalid_value",
+            ErrorKind::IllegalTransition => "illegal_transition",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::InvalidConfig => "invalid_config",
         }
     }
 }

@@ -4,9 +4,11 @@
 pub mod analysis;
 pub mod error;
 pub mod group;
+pub mod lifecycle;
 pub mod limits;
 pub mod matching;
 pub mod output;
+pub mod render;
 pub mod report;
 pub mod sheet;
 pub mod validation;

@@ -47,6 +47,8 @@ pub enum Code {
     DuplicateRecipient,
     /// Two or more rows give the same credential id.
     DuplicateCredentialId,
+    /// A value was given for an attribute the group does not have.
+    UnknownAttribute,
     /// A required attribute has no column.
     UnmappedRequiredAttribute,
     /// A column is not matched to any attribute and will be ignored.
@@ -89,6 +91,7 @@ impl Code {
             Code::InvalidBoolean => "invalid_boolean",
             Code::DuplicateRecipient => "duplicate_recipient",
             Code::DuplicateCredentialId => "duplicate_credential_id",
+            Code::UnknownAttribute => "unknown_attribute",
             Code::UnmappedRequiredAttribute => "unmapped_required_attribute",
             Code::UnmappedColumn => "unmapped_column",
             Code::UncertainMapping => "uncertain_mapping",

@@ -1158,6 +1158,96 @@ impl Plan {
     }
 }
 
+/// Validates one recipient's values, written as in roster cells and keyed by attribute, with
+/// the rules of an import (an amendment of a draft, a form).
+///
+/// Returns every finding, without row, column or cell, and the normalised values when no
+/// finding is an error. A key the group does not have is an [`Code::UnknownAttribute`] error;
+/// a required attribute missing from `values` is a [`Code::MissingRequiredValue`] error.
+pub fn validate_values(
+    schema: &Schema,
+    values: &BTreeMap<String, String>,
+) -> (Vec<Finding>, Option<BTreeMap<String, serde_json::Value>>) {
+    let mut findings = Vec::new();
+    let mut columns = Vec::new();
+    let mut row = Vec::new();
+    for (key, value) in values {
+        if schema.attribute(key).is_none() {
+            findings.push(Finding {
+                code: Code::UnknownAttribute,
+                severity: Severity::Error,
+                row: None,
+                column: None,
+                cell: None,
+                attribute: Some(key.clone()),
+                value: Some(preview(value)),
+                message: format!("the group has no attribute `{key}`"),
+                help: format!(
+                    "use one of the group's attribute keys: {}",
+                    schema
+                        .template_attributes()
+                        .map(|a| a.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+            continue;
+        }
+        columns.push(ColumnMatch {
+            index: row.len(),
+            letter: column_letter(row.len()),
+            header: key.clone(),
+            attribute: Some(key.clone()),
+            tier: crate::matching::Tier::User,
+            score: 1.0,
+            alternatives: Vec::new(),
+            uncertain: None,
+        });
+        row.push(if value.trim().is_empty() {
+            Value::Empty
+        } else {
+            Value::Text(value.clone())
+        });
+    }
+    let name_given = [standard::NAME, standard::FIRST_NAME, standard::LAST_NAME]
+        .iter()
+        .any(|k| values.contains_key(*k));
+    for attr in schema.template_attributes() {
+        let given = values.contains_key(&attr.key) || (attr.key == standard::NAME && name_given);
+        if attr.required && !given {
+            findings.push(Finding {
+                code: Code::MissingRequiredValue,
+                severity: Severity::Error,
+                row: None,
+                column: None,
+                cell: None,
+                attribute: Some(attr.key.clone()),
+                value: None,
+                message: format!("{} is required but no value is given", attr.label),
+                help: format!("give a value for `{}`", attr.key),
+            });
+        }
+    }
+    let plan = Plan::new(schema, &columns, row.len(), &Limits::default(), true, false);
+    let mut acc = plan.acc();
+    plan.validate(1, row.as_slice(), &mut acc);
+    let outcome = plan.finish(acc);
+    findings.extend(outcome.findings.into_iter().map(|f| Finding {
+        row: None,
+        column: None,
+        cell: None,
+        ..f
+    }));
+    let ok = !findings.iter().any(|f| f.severity == Severity::Error);
+    let record = outcome
+        .records
+        .into_iter()
+        .next()
+        .filter(|_| ok)
+        .map(|r| r.values);
+    (findings, record)
+}
+
 /// One finding for each of the rows that share a value which must be unique.
 fn repeated_value_findings(
     acc: &mut Acc,

@@ -1,0 +1,533 @@
+//! Rendering the email each recipient receives, from a group's templates.
+//!
+//! Templates are minijinja (Jinja2) text with merge fields:
+//!
+//! | variable | value |
+//! | --- | --- |
+//! | `recipient.name`, `recipient.email` | the recipient |
+//! | `credential.id`, `credential.url` | the public id and the link to the live credential |
+//! | `credential.issued_on`, `credential.expires_on` | `YYYY-MM-DD`, or none |
+//! | `attributes.KEY` | each custom attribute of the group (none when the row left it empty) |
+//! | `group.name` | the group |
+//!
+//! The rules that keep a publish safe:
+//! - Strict: a variable the group does not have is an error when the templates are checked
+//!   ([`Renderer::new`], called when a group is saved), and an undefined value is an error at
+//!   render time instead of an empty string.
+//! - The HTML body is escaped whatever the template name; `|safe` is refused, so a value from
+//!   a roster can never become markup.
+//! - Links are built by the library from the configured base and the credential id; no value
+//!   from a roster is ever a link target unless it passed URL validation (`http`/`https`).
+//! - The subject and the recipient's display name lose line breaks and other control
+//!   characters, so nothing can be injected into the message headers.
+//! - Rendering is bounded (a fuel limit), so a hostile template cannot loop for ever.
+
+use std::collections::BTreeMap;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::group::Schema;
+
+/// Work a template may do per message before it is stopped (minijinja fuel units).
+const FUEL: u64 = 200_000;
+
+/// A group's email templates; any part left out uses the library's default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailTemplates {
+    /// Subject line.
+    pub subject: String,
+    /// HTML body.
+    pub html: String,
+    /// Plain-text body.
+    pub text: String,
+}
+
+/// The default subject.
+pub const DEFAULT_SUBJECT: &str = "Your credential for {{ group.name }}";
+
+/// The default HTML body.
+pub const DEFAULT_HTML: &str = r#"<!doctype html>
+<html lang="en">
+<body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1f2328;">
+<p>Dear {{ recipient.name }},</p>
+<p>Congratulations: your credential for <strong>{{ group.name }}</strong> has been issued{% if credential.issued_on %} on {{ credential.issued_on }}{% endif %}.</p>
+<p><a href="{{ credential.url }}" style="display: inline-block; padding: 0.6em 1.2em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;">View your credential</a></p>
+<p>Or open this address: {{ credential.url }}</p>
+{% if credential.expires_on %}<p>It is valid until {{ credential.expires_on }}.</p>
+{% endif %}<p style="color: #59636e; font-size: 0.9em;">Credential id: {{ credential.id }}</p>
+</body>
+</html>
+"#;
+
+/// The default plain-text body.
+pub const DEFAULT_TEXT: &str = "Dear {{ recipient.name }},
+
+Congratulations: your credential for {{ group.name }} has been issued{% if credential.issued_on %} on {{ credential.issued_on }}{% endif %}.
+
+View it here: {{ credential.url }}
+{% if credential.expires_on %}
+It is valid until {{ credential.expires_on }}.
+{% endif %}
+Credential id: {{ credential.id }}
+";
+
+impl Default for EmailTemplates {
+    fn default() -> Self {
+        EmailTemplates {
+            subject: DEFAULT_SUBJECT.to_owned(),
+            html: DEFAULT_HTML.to_owned(),
+            text: DEFAULT_TEXT.to_owned(),
+        }
+    }
+}
+
+/// What one email is made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergeFields {
+    /// The recipient's name.
+    pub recipient_name: String,
+    /// The recipient's address.
+    pub recipient_email: String,
+    /// The credential's public id.
+    pub credential_id: String,
+    /// Issue date, `YYYY-MM-DD`.
+    pub issued_on: Option<String>,
+    /// Expiry date, `YYYY-MM-DD`.
+    pub expires_on: Option<String>,
+    /// Custom attribute values by key.
+    pub attributes: BTreeMap<String, serde_json::Value>,
+}
+
+/// A rendered message, ready for a mailer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedEmail {
+    /// The recipient's display name, free of control characters.
+    pub to_name: String,
+    /// The recipient's address.
+    pub to_email: String,
+    /// Subject, on one line.
+    pub subject: String,
+    /// HTML body.
+    pub html: String,
+    /// Plain-text body.
+    pub text: String,
+}
+
+/// Builds a credential's public link: the base with one `/` and the id.
+///
+/// # Errors
+/// [`ErrorKind::InvalidConfig`] when the base is not an `http` or `https` URL, or has a query
+/// or fragment; [`ErrorKind::InvalidValue`] when the id is not URL-safe.
+pub fn credential_url(base: &str, id: &str) -> Result<String> {
+    let parsed = url::Url::parse(base).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            format!("the credential link base `{base}` is not a URL; write it as https://credentials.example.org/c"),
+        )
+        .with_source(e)
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || parsed.host_str().is_none()
+    {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            format!(
+                "the credential link base `{base}` must be an http or https address without `?` or `#`"
+            ),
+        ));
+    }
+    if !crate::lifecycle::is_valid_id(id) {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            format!("`{id}` is not a credential id (letters, digits, `-` and `_`)"),
+        ));
+    }
+    Ok(format!("{}/{id}", parsed.as_str().trim_end_matches('/')))
+}
+
+/// Replaces line breaks, tabs and other control characters with single spaces.
+pub fn header_safe(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut space = false;
+    for c in value.chars() {
+        if c.is_control() || c.is_whitespace() || matches!(c, '\u{2028}' | '\u{2029}') {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+const SUBJECT: &str = "subject";
+const HTML: &str = "body.html";
+const TEXT: &str = "body.txt";
+
+/// Compiled, checked templates of one group.
+#[derive(Debug)]
+pub struct Renderer {
+    env: Environment<'static>,
+    group_name: String,
+    attribute_keys: Vec<String>,
+    base_url: String,
+}
+
+fn template_error(part: &str, e: &minijinja::Error) -> Error {
+    let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
+    Error::new(
+        ErrorKind::InvalidTemplate,
+        format!(
+            "the email {part} template{line}: {}",
+            e.detail().unwrap_or(&e.to_string())
+        ),
+    )
+}
+
+fn part_name(template: &str) -> &'static str {
+    match template {
+        SUBJECT => "subject",
+        HTML => "HTML body",
+        _ => "text body",
+    }
+}
+
+impl Renderer {
+    /// Compiles a group's templates and checks every variable they use against the group.
+    ///
+    /// `base_url` is where credentials live: `https://credentials.example.org/c` gives links
+    /// such as `https://credentials.example.org/c/AbC123`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidTemplate`] for a syntax error, a variable the group does not have
+    /// (with the closest one it has), or `|safe`; [`ErrorKind::InvalidConfig`] for a bad base.
+    pub fn new(templates: &EmailTemplates, schema: &Schema, base_url: &str) -> Result<Renderer> {
+        credential_url(base_url, "check")?;
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
+        // Escaping never depends on what a template is called.
+        env.set_auto_escape_callback(|name| {
+            if name == HTML {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.remove_filter("safe");
+        let attribute_keys: Vec<String> = schema
+            .attributes
+            .iter()
+            .filter(|a| !a.standard)
+            .map(|a| a.key.clone())
+            .collect();
+        for (name, source) in [
+            (SUBJECT, &templates.subject),
+            (HTML, &templates.html),
+            (TEXT, &templates.text),
+        ] {
+            env.add_template_owned(name, source.clone())
+                .map_err(|e| template_error(part_name(name), &e))?;
+        }
+        let renderer = Renderer {
+            env,
+            group_name: schema.name.clone(),
+            attribute_keys,
+            base_url: base_url.to_owned(),
+        };
+        renderer.check_variables()?;
+        // A trial render with every field filled catches misuse of filters and tests.
+        let sample = MergeFields {
+            recipient_name: "Ana López".to_owned(),
+            recipient_email: "ana@example.org".to_owned(),
+            credential_id: "check".to_owned(),
+            issued_on: Some("2026-01-01".to_owned()),
+            expires_on: Some("2027-01-01".to_owned()),
+            attributes: renderer
+                .attribute_keys
+                .iter()
+                .map(|k| (k.clone(), serde_json::Value::String("sample".to_owned())))
+                .collect(),
+        };
+        renderer.render(&sample)?;
+        Ok(renderer)
+    }
+
+    fn check_variables(&self) -> Result<()> {
+        let mut known: Vec<String> = [
+            "recipient",
+            "recipient.name",
+            "recipient.email",
+            "credential",
+            "credential.id",
+            "credential.url",
+            "credential.issued_on",
+            "credential.expires_on",
+            "attributes",
+            "group",
+            "group.name",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        known.extend(
+            self.attribute_keys
+                .iter()
+                .map(|k| format!("attributes.{k}")),
+        );
+        for name in [SUBJECT, HTML, TEXT] {
+            let template = self
+                .env
+                .get_template(name)
+                .map_err(|e| template_error(part_name(name), &e))?;
+            let mut used: Vec<String> = template.undeclared_variables(true).into_iter().collect();
+            used.sort();
+            for variable in used {
+                if known.contains(&variable) {
+                    continue;
+                }
+                let closest = known
+                    .iter()
+                    .filter(|k| k.contains('.'))
+                    .map(|k| (strsim::jaro_winkler(k, &variable), k))
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .filter(|(score, _)| *score > 0.8)
+                    .map(|(_, k)| format!("; did you mean `{k}`?"))
+                    .unwrap_or_default();
+                let attributes = if self.attribute_keys.is_empty() {
+                    "the group has no custom attributes".to_owned()
+                } else {
+                    format!(
+                        "the group's attributes are {}",
+                        self.attribute_keys.join(", ")
+                    )
+                };
+                return Err(Error::new(
+                    ErrorKind::InvalidTemplate,
+                    format!(
+                        "the email {} template uses `{variable}`, which is not a merge field{closest} ({attributes})",
+                        part_name(name)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders one message.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidTemplate`] when rendering fails (an undefined value, a filter
+    /// error, too much work); [`ErrorKind::InvalidValue`] for an id that is not URL-safe.
+    pub fn render(&self, fields: &MergeFields) -> Result<RenderedEmail> {
+        let url = credential_url(&self.base_url, &fields.credential_id)?;
+        // Every custom attribute is defined, as none when the row left it empty.
+        let mut attributes: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+        for key in &self.attribute_keys {
+            attributes.insert(
+                key,
+                fields
+                    .attributes
+                    .get(key)
+                    .unwrap_or(&serde_json::Value::Null),
+            );
+        }
+        let name = header_safe(&fields.recipient_name);
+        let context = minijinja::context! {
+            recipient => minijinja::context! { name => &name, email => &fields.recipient_email },
+            credential => minijinja::context! {
+                id => &fields.credential_id,
+                url => &url,
+                issued_on => &fields.issued_on,
+                expires_on => &fields.expires_on,
+            },
+            attributes => attributes,
+            group => minijinja::context! { name => &self.group_name },
+        };
+        let render = |name: &str| -> Result<String> {
+            self.env
+                .get_template(name)
+                .and_then(|t| t.render(&context))
+                .map_err(|e| template_error(part_name(name), &e))
+        };
+        Ok(RenderedEmail {
+            to_name: name.clone(),
+            to_email: fields.recipient_email.clone(),
+            subject: header_safe(&render(SUBJECT)?),
+            html: render(HTML)?,
+            text: render(TEXT)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::group::Group;
+
+    fn schema() -> Schema {
+        Group::from_json(
+            r#"{"name": "Data <Science> & Co", "attributes": [
+                {"key": "grade", "type": "enum", "values": ["Pass", "Merit"]},
+                {"key": "hours", "type": "number"}]}"#,
+        )
+        .unwrap()
+        .schema()
+        .unwrap()
+    }
+
+    fn fields(name: &str) -> MergeFields {
+        MergeFields {
+            recipient_name: name.to_owned(),
+            recipient_email: "ana@example.org".to_owned(),
+            credential_id: "Xy7_k-9".to_owned(),
+            issued_on: Some("2026-03-02".to_owned()),
+            expires_on: None,
+            attributes: [("grade".to_owned(), serde_json::json!("Merit"))].into(),
+        }
+    }
+
+    const BASE: &str = "https://credentials.example.org/c/";
+
+    #[test]
+    fn defaults_render_with_an_escaped_body_and_a_library_link() {
+        let r = Renderer::new(&EmailTemplates::default(), &schema(), BASE).unwrap();
+        let email = r.render(&fields("<script>alert(1)</script> Ana")).unwrap();
+        assert_eq!(email.subject, "Your credential for Data <Science> & Co");
+        assert!(
+            email
+                .html
+                .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; Ana")
+        );
+        assert!(email.html.contains("Data &lt;Science&gt; &amp; Co"));
+        assert!(!email.html.contains("<script>"));
+        assert!(
+            email.html.contains(
+                r#"href="https:&#x2f;&#x2f;credentials.example.org&#x2f;c&#x2f;Xy7_k-9""#
+            )
+        );
+        assert!(
+            email
+                .text
+                .contains("View it here: https://credentials.example.org/c/Xy7_k-9\n")
+        );
+        assert!(!email.text.contains("valid until"));
+    }
+
+    #[test]
+    fn headers_cannot_be_injected() {
+        let templates = EmailTemplates {
+            subject: "Hello {{ recipient.name }}".to_owned(),
+            ..EmailTemplates::default()
+        };
+        let r = Renderer::new(&templates, &schema(), BASE).unwrap();
+        let email = r
+            .render(&fields("Eve\r\nBcc: all@example.org\u{0}"))
+            .unwrap();
+        assert_eq!(email.subject, "Hello Eve Bcc: all@example.org");
+        assert_eq!(email.to_name, "Eve Bcc: all@example.org");
+    }
+
+    #[test]
+    fn unknown_variables_are_refused_when_the_group_is_saved() {
+        let templates = EmailTemplates {
+            text: "Grade: {{ attributes.grde }}".to_owned(),
+            ..EmailTemplates::default()
+        };
+        let e = Renderer::new(&templates, &schema(), BASE).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidTemplate);
+        assert!(e.to_string().contains("`attributes.grde`"), "{e}");
+        assert!(
+            e.to_string().contains("did you mean `attributes.grade`?"),
+            "{e}"
+        );
+        let templates = EmailTemplates {
+            subject: "{{ recipient.nmae }}".to_owned(),
+            ..EmailTemplates::default()
+        };
+        assert!(Renderer::new(&templates, &schema(), BASE).is_err());
+    }
+
+    #[test]
+    fn safe_is_refused_and_syntax_errors_name_the_part() {
+        let templates = EmailTemplates {
+            html: "{{ recipient.name|safe }}".to_owned(),
+            ..EmailTemplates::default()
+        };
+        assert_eq!(
+            Renderer::new(&templates, &schema(), BASE)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidTemplate
+        );
+        let templates = EmailTemplates {
+            text: "{% if %}".to_owned(),
+            ..EmailTemplates::default()
+        };
+        let e = Renderer::new(&templates, &schema(), BASE).unwrap_err();
+        assert!(
+            e.to_string().starts_with("the email text body template"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn optional_attributes_are_none_when_empty() {
+        let templates = EmailTemplates {
+            text: "{% if attributes.hours %}{{ attributes.hours }} hours{% else %}no hours{% endif %}, {{ attributes.grade }}".to_owned(),
+            ..EmailTemplates::default()
+        };
+        let r = Renderer::new(&templates, &schema(), BASE).unwrap();
+        assert_eq!(r.render(&fields("Ana")).unwrap().text, "no hours, Merit");
+    }
+
+    #[test]
+    fn runaway_templates_stop() {
+        let templates = EmailTemplates {
+            text:
+                "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}"
+                    .to_owned(),
+            ..EmailTemplates::default()
+        };
+        assert_eq!(
+            Renderer::new(&templates, &schema(), BASE)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidTemplate
+        );
+    }
+
+    #[test]
+    fn links_need_an_http_base_and_a_url_safe_id() {
+        assert_eq!(
+            credential_url("https://x.example/c", "a1").unwrap(),
+            "https://x.example/c/a1"
+        );
+        assert_eq!(
+            credential_url("javascript:alert(1)", "a1")
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidConfig
+        );
+        assert_eq!(
+            credential_url("https://x.example/c?x=1", "a1")
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidConfig
+        );
+        assert_eq!(
+            credential_url("https://x.example/c", "../admin")
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidValue
+        );
+    }
+}
