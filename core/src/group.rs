@@ -18,13 +18,45 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 
 /// A group of credentials issued together, with the attributes each recipient carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Group {
     /// Display name of the group.
     pub name: String,
+    /// Stable key of the group in a store (`a-z`, `0-9`, `-`, `_`); derived from the name
+    /// when absent (see [`Group::key`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Custom attributes, and optional overrides of standard ones (same `key`).
     #[serde(default)]
     pub attributes: Vec<Attribute>,
+    /// What an upload does with a recipient who already has a credential in the group.
+    #[serde(default, skip_serializing_if = "DuplicatePolicy::is_default")]
+    pub duplicates: DuplicatePolicy,
+    /// The email sent when a credential is published; the library's defaults when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::render::EmailTemplates>,
+}
+
+/// What to do with a row whose recipient (by email, compared without case) already has a
+/// credential in the group, or appears twice in one file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicatePolicy {
+    /// Refuse the row with a `duplicate_recipient` error (the default).
+    #[default]
+    Deny,
+    /// Create another credential; repeated rows in one file are only a warning.
+    Allow,
+    /// Update the recipient's existing draft (or issue a new credential beside a published
+    /// one, which cannot change); repeated rows in one file are still an error, since it is
+    /// not clear which one is meant.
+    Replace,
+}
+
+impl DuplicatePolicy {
+    fn is_default(&self) -> bool {
+        *self == DuplicatePolicy::Deny
+    }
 }
 
 /// The type of an attribute's values.
@@ -282,6 +314,8 @@ fn standard_attributes() -> Vec<AttributeSpec> {
 pub struct Schema {
     /// The group's name.
     pub name: String,
+    /// The group's duplicate policy, which decides how repeated recipients are reported.
+    pub duplicates: DuplicatePolicy,
     /// Every attribute, standard ones first.
     pub attributes: Vec<AttributeSpec>,
 }
@@ -424,16 +458,110 @@ impl Group {
                 standard: false,
             });
         }
+        if let Some(key) = &self.key
+            && !valid_group_key(key)
+        {
+            return invalid(format!(
+                "group key `{key}` must be 1 to 64 of a-z, 0-9, `-` and `_`, starting with a letter or digit"
+            ));
+        }
         Ok(Schema {
             name: self.name.clone(),
+            duplicates: self.duplicates,
             attributes,
         })
     }
+
+    /// The group's key in a store: `key` when set, else the name in lowercase ASCII with
+    /// runs of other characters as `-` (`Data Science Bootcamp 2026` is
+    /// `data-science-bootcamp-2026`; `Café` is `cafe`).
+    pub fn key(&self) -> String {
+        if let Some(key) = &self.key {
+            return key.clone();
+        }
+        use unicode_normalization::UnicodeNormalization;
+        let mut out = String::new();
+        let mut dash = false;
+        for c in self.name.nfkd() {
+            if c.is_ascii_alphanumeric() {
+                if dash && !out.is_empty() {
+                    out.push('-');
+                }
+                dash = false;
+                out.push(c.to_ascii_lowercase());
+            } else if c.is_ascii() || !unicode_normalization::char::is_combining_mark(c) {
+                dash = true;
+            }
+            if out.len() >= 64 {
+                break;
+            }
+        }
+        if out.is_empty() {
+            // A name of symbols or scripts without ASCII letters: a stable hash of it.
+            out = format!(
+                "g-{:016x}",
+                xxhash_rust::xxh3::xxh3_64(self.name.as_bytes())
+            );
+        }
+        out
+    }
+}
+
+fn valid_group_key(key: &str) -> bool {
+    (1..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && key
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_come_from_names_unless_given() {
+        let g = |name: &str| Group {
+            name: name.into(),
+            ..Group::default()
+        };
+        assert_eq!(
+            g("Data Science Bootcamp 2026").key(),
+            "data-science-bootcamp-2026"
+        );
+        assert_eq!(g("  Café — Été 2026 ").key(), "cafe-ete-2026");
+        assert!(g("数据").key().starts_with("g-"));
+        let explicit = Group {
+            key: Some("ds-2026".into()),
+            ..g("x")
+        };
+        assert_eq!(explicit.key(), "ds-2026");
+        let bad = Group {
+            key: Some("DS 2026".into()),
+            ..g("x")
+        };
+        assert!(bad.schema().is_err());
+    }
+
+    #[test]
+    fn policy_and_templates_are_optional_in_json() {
+        let g = Group::from_json(
+            r#"{"name": "x", "duplicates": "replace", "email": {"subject": "Hi"}}"#,
+        )
+        .unwrap();
+        assert_eq!(g.duplicates, DuplicatePolicy::Replace);
+        let email = g.email.unwrap();
+        assert_eq!(email.subject, "Hi");
+        assert_eq!(email.text, crate::render::DEFAULT_TEXT);
+        let plain = Group::from_json(r#"{"name": "x"}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"name":"x","attributes":[]}"#
+        );
+    }
 
     #[test]
     fn date_formats_parse() {

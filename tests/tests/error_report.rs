@@ -22,6 +22,7 @@ fn report_for(emails: &[String]) -> conferral::Report {
     let group = Group {
         name: "g".into(),
         attributes: vec![],
+        ..Group::default()
     };
     analyze(&bytes, &group, &AnalyzeOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }

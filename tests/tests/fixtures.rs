@@ -50,6 +50,7 @@ fn third_party_workbooks() {
     let group = Group {
         name: "Standard attributes only".into(),
         attributes: vec![],
+        ..Group::default()
     };
     insta::glob!(
         "../fixtures/third_party/calamine",
@@ -65,6 +66,7 @@ fn dates_read_the_same_in_the_1900_and_1904_systems() {
     let group = Group {
         name: "g".into(),
         attributes: vec![],
+        ..Group::default()
     };
     let dir = conferral_tests::fixtures().join("third_party/calamine");
     for ext in ["xls", "xlsb"] {

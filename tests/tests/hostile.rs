@@ -17,6 +17,7 @@ fn group() -> Group {
     Group {
         name: "Hostile".into(),
         attributes: vec![],
+        ..Group::default()
     }
 }
 

@@ -125,6 +125,7 @@ mod tests {
         let schema = Group {
             name: "g".into(),
             attributes: vec![],
+            ..Group::default()
         }
         .schema()
         .unwrap_or_else(|e| unreachable!("{e}"));

@@ -71,7 +71,7 @@ pub struct Progress {
 ///
 /// ```
 /// use conferral::{analyze, AnalyzeOptions, Group};
-/// let group = Group { name: "Demo".into(), attributes: vec![] };
+/// let group = Group { name: "Demo".into(), attributes: vec![], ..Group::default() };
 /// let csv = b"Name,Email\nAna Lopez,ana@example.org\nBo,not-an-address\n";
 /// let report = analyze(csv, &group, &AnalyzeOptions::default()).unwrap();
 /// assert_eq!((report.summary.valid, report.summary.invalid), (1, 1));

@@ -288,6 +288,8 @@ pub(crate) struct Plan {
     width: usize,
     name: NameSource,
     email: Option<usize>,
+    /// Whether repeated recipients in the file are allowed (a warning) or refused (an error).
+    duplicates_allowed: bool,
     credential_id: Option<usize>,
     issued: Option<usize>,
     expires: Option<usize>,
@@ -399,6 +401,7 @@ impl Plan {
         });
         Plan {
             email: find(standard::EMAIL),
+            duplicates_allowed: schema.duplicates == crate::group::DuplicatePolicy::Allow,
             credential_id: find(standard::CREDENTIAL_ID),
             issued: find(standard::ISSUED_ON),
             expires: find(standard::EXPIRES_ON),
@@ -1122,18 +1125,29 @@ impl Plan {
     fn duplicates(&self, acc: &mut Acc) {
         let emails = std::mem::take(&mut acc.emails);
         if let Some(rule) = self.email.and_then(|i| self.rules.get(i)) {
+            let (severity, help) = if self.duplicates_allowed {
+                (
+                    Severity::Warning,
+                    "the group allows several credentials per recipient; check that the repetition is meant",
+                )
+            } else {
+                (
+                    Severity::Error,
+                    "keep one row per recipient; remove or correct the others",
+                )
+            };
             for rows in emails.repeated() {
                 repeated_value_findings(
                     acc,
                     rule,
                     &rows,
-                    Code::DuplicateRecipient,
+                    (Code::DuplicateRecipient, severity),
                     |row, others| {
                         format!(
                             "the email address in row {row} also appears in row(s) {others} (compared without case)"
                         )
                     },
-                    "keep one row per recipient; remove or correct the others",
+                    help,
                 );
             }
         }
@@ -1144,7 +1158,7 @@ impl Plan {
                     acc,
                     rule,
                     &rows,
-                    Code::DuplicateCredentialId,
+                    (Code::DuplicateCredentialId, Severity::Error),
                     |row, others| {
                         format!(
                             "the {} in row {row} also appears in row(s) {others}",
@@ -1253,7 +1267,7 @@ fn repeated_value_findings(
     acc: &mut Acc,
     rule: &Rule,
     rows: &[u64],
-    code: Code,
+    (code, severity): (Code, Severity),
     message: impl Fn(u64, &str) -> String,
     help: &str,
 ) {
@@ -1265,7 +1279,7 @@ fn repeated_value_findings(
             .collect();
         acc.findings.push(Finding {
             code,
-            severity: Severity::Error,
+            severity,
             row: Some(row),
             column: Some(rule.letter.clone()),
             cell: Some(format!("{}{row}", rule.letter)),
@@ -1274,7 +1288,9 @@ fn repeated_value_findings(
             message: message(row, &others.join(", ")),
             help: help.to_owned(),
         });
-        acc.invalid_rows.push(row);
+        if severity == Severity::Error {
+            acc.invalid_rows.push(row);
+        }
     }
 }
 
@@ -1436,5 +1452,45 @@ mod tests {
         assert_eq!(parse_bool("maybe"), None);
         assert!(check_url("javascript:alert(1)").is_err());
         assert!(check_url("https://example.org/x").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use crate::group::{DuplicatePolicy, Group};
+    use crate::{AnalyzeOptions, Severity, analyze};
+
+    fn run(policy: DuplicatePolicy) -> crate::Report {
+        let group = Group {
+            name: "g".into(),
+            duplicates: policy,
+            ..Group::default()
+        };
+        let csv = b"Name,Email,Credential ID\nAna,ana@example.org,C1\nAna L,ANA@example.org,C2\nBo,bo@example.org,C2\n";
+        analyze(csv, &group, &AnalyzeOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn repeated_recipients_follow_the_group_policy_but_ids_never_repeat() {
+        let deny = run(DuplicatePolicy::Deny);
+        assert_eq!((deny.summary.valid, deny.summary.invalid), (0, 3));
+        let allow = run(DuplicatePolicy::Allow);
+        assert_eq!((allow.summary.valid, allow.summary.invalid), (1, 2));
+        let dup: Vec<_> = allow
+            .findings
+            .iter()
+            .filter(|f| f.code.as_str() == "duplicate_recipient")
+            .collect();
+        assert_eq!(dup.len(), 2);
+        assert!(dup.iter().all(|f| f.severity == Severity::Warning));
+        let ids: Vec<_> = allow
+            .findings
+            .iter()
+            .filter(|f| f.code.as_str() == "duplicate_credential_id")
+            .map(|f| f.cell.as_deref())
+            .collect();
+        assert_eq!(ids, vec![Some("C3"), Some("C4")]);
+        let replace = run(DuplicatePolicy::Replace);
+        assert_eq!(replace.summary.invalid, 3);
     }
 }
