@@ -44,6 +44,13 @@ pub enum ErrorKind {
     NotFound,
     /// Issuer settings (the credential URL base, the sender) are malformed.
     InvalidConfig,
+    /// A write conflicts with what is stored (an id or a message that already exists, a
+    /// message whose state changed meanwhile).
+    Conflict,
+    /// The store failed (an I/O error, a corrupt or newer database).
+    Storage,
+    /// The mailer could not be used at all (bad settings); per-message failures are outcomes.
+    Mail,
 }
 
 impl ErrorKind {
@@ -65,6 +72,9 @@ impl ErrorKind {
             ErrorKind::IllegalTransition => "illegal_transition",
             ErrorKind::NotFound => "not_found",
             ErrorKind::InvalidConfig => "invalid_config",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Mail => "mail",
         }
     }
 }

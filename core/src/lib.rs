@@ -6,11 +6,14 @@ pub mod error;
 pub mod group;
 pub mod lifecycle;
 pub mod limits;
+pub mod mail;
 pub mod matching;
+pub mod outbox;
 pub mod output;
 pub mod render;
 pub mod report;
 pub mod sheet;
+pub mod storage;
 pub mod validation;
 
 pub use analysis::{AnalyzeOptions, Progress, Stage, analyze, analyze_with_progress};

@@ -1,0 +1,105 @@
+//! The `Mailer` trait and an in-memory mailer.
+//!
+//! A mailer sends one message to one recipient per call and says what happened as a
+//! [`SendOutcome`]; it never retries on its own (the outbox decides). Implementations with
+//! I/O live in their own crates: a file mailer (one `.eml` per message) and an SMTP mailer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::outbox::{OutboxMessage, SendOutcome};
+
+/// An address with an optional display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mailbox {
+    /// Display name, free of control characters (possibly empty).
+    pub name: String,
+    /// The address.
+    pub email: String,
+}
+
+/// One message to one recipient, as a mailer receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingMessage {
+    /// The outbox id (`<credential>:<kind>`), for logs and file names.
+    pub outbox_id: String,
+    /// The Message-ID header, angle brackets included; the same on every resend.
+    pub message_id: String,
+    /// Sender.
+    pub from: Mailbox,
+    /// Recipient.
+    pub to: Mailbox,
+    /// Subject, on one line.
+    pub subject: String,
+    /// HTML body.
+    pub html: String,
+    /// Plain-text body.
+    pub text: String,
+}
+
+impl OutgoingMessage {
+    /// The message of an outbox entry, from `from`.
+    pub fn of(message: &OutboxMessage, from: &Mailbox) -> OutgoingMessage {
+        OutgoingMessage {
+            outbox_id: message.id.clone(),
+            message_id: message.message_id.clone(),
+            from: from.clone(),
+            to: Mailbox {
+                name: crate::render::header_safe(&message.email.to_name),
+                email: message.email.to_email.clone(),
+            },
+            subject: crate::render::header_safe(&message.email.subject),
+            html: message.email.html.clone(),
+            text: message.email.text.clone(),
+        }
+    }
+}
+
+/// Sends messages.
+pub trait Mailer {
+    /// Sends one message to its one recipient.
+    ///
+    /// # Behavior
+    /// - Returns [`SendOutcome::Sent`] only when the receiving side took responsibility for
+    ///   the message (an SMTP 2xx after the data, a file written and synced).
+    /// - Returns [`SendOutcome::Rejected`] for a refusal that will not change on retry (5xx).
+    /// - Returns [`SendOutcome::Deferred`] when the message surely was not delivered and a
+    ///   later attempt may work (4xx, no connection, a failure before the data).
+    /// - Returns [`SendOutcome::Ambiguous`] when it cannot tell (a timeout or a dropped
+    ///   connection after the data was sent). Never retries by itself.
+    fn send(&mut self, message: &OutgoingMessage) -> SendOutcome;
+}
+
+/// A mailer that keeps what it is given, and answers with scripted outcomes when told to.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryMailer {
+    /// Every message given to [`Mailer::send`], in order, with the outcome returned.
+    pub sent: Vec<(OutgoingMessage, SendOutcome)>,
+    /// Outcomes to return, first to last, for the next calls; `Sent` once it runs out.
+    pub script: std::collections::VecDeque<SendOutcome>,
+}
+
+impl MemoryMailer {
+    /// Messages accepted, by recipient address: what a recipient's inbox would hold.
+    pub fn delivered_to(&self, email: &str) -> usize {
+        self.sent
+            .iter()
+            .filter(|(m, o)| {
+                m.to.email == email
+                    && matches!(o, SendOutcome::Sent { .. } | SendOutcome::Ambiguous { .. })
+            })
+            .count()
+    }
+}
+
+impl Mailer for MemoryMailer {
+    fn send(&mut self, message: &OutgoingMessage) -> SendOutcome {
+        let outcome = self
+            .script
+            .pop_front()
+            .unwrap_or_else(|| SendOutcome::Sent {
+                reply: format!("250 kept in memory as {}", message.outbox_id),
+            });
+        self.sent.push((message.clone(), outcome.clone()));
+        outcome
+    }
+}

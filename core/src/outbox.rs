@@ -1,0 +1,450 @@
+//! The outbox: one queued email per published credential, and the states its delivery
+//! moves through.
+//!
+//! ```text
+//! pending ──claim──► sending ──2xx──────────────► sent
+//!    ▲                  ├──5xx──────────────────► failed_permanent
+//!    │                  ├──4xx / no connection ─► pending (later) … ► failed_exhausted
+//!    │                  └──timeout or drop after the data, or a crash ► unknown
+//!    └──────────── resend (explicit, same Message-ID) ◄── sent, failed_*, unknown
+//! ```
+//!
+//! SMTP has no idempotency key, so no design delivers exactly once. This one loses nothing
+//! and emails nobody twice, except in one recorded window: the message data was sent and
+//! the server's reply never arrived (a timeout, a dropped connection, a crash). Such a
+//! message becomes `unknown` and is never sent again on its own; a person decides, and a
+//! resend reuses the Message-ID so that receiving systems can drop the copy.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::render::RenderedEmail;
+
+/// Where a queued email is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting to be sent (again, after a temporary failure) from `next_attempt_at`.
+    Pending,
+    /// Handed to the mail server; the outcome is not yet recorded.
+    Sending,
+    /// The server accepted it.
+    Sent,
+    /// The server refused it for good (5xx).
+    FailedPermanent,
+    /// Temporary failures until the retry policy gave up.
+    FailedExhausted,
+    /// It may or may not have been delivered: the reply to the message data never came.
+    Unknown,
+}
+
+impl DeliveryState {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sending => "sending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::FailedPermanent => "failed_permanent",
+            DeliveryState::FailedExhausted => "failed_exhausted",
+            DeliveryState::Unknown => "unknown",
+        }
+    }
+
+    /// Every state, in the order of the diagram.
+    pub const ALL: [DeliveryState; 6] = [
+        DeliveryState::Pending,
+        DeliveryState::Sending,
+        DeliveryState::Sent,
+        DeliveryState::FailedPermanent,
+        DeliveryState::FailedExhausted,
+        DeliveryState::Unknown,
+    ];
+}
+
+/// Why an email is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// The credential was published.
+    Issued,
+}
+
+impl MessageKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Issued => "issued",
+        }
+    }
+}
+
+/// What a mailer reports for one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SendOutcome {
+    /// Accepted (2xx), with the server's reply (often a queue id).
+    Sent {
+        /// The reply text.
+        reply: String,
+    },
+    /// Refused for good (5xx).
+    Rejected {
+        /// The reply code.
+        code: u16,
+        /// The reply text.
+        reply: String,
+    },
+    /// Not accepted this time, and surely not delivered: a 4xx reply, or a failure before
+    /// the message data was sent (no connection, TLS, a refused sender).
+    Deferred {
+        /// The reply code, if the server answered.
+        code: Option<u16>,
+        /// The reply or the error.
+        reply: String,
+    },
+    /// Perhaps delivered: the data was (or may have been) sent and no reply came.
+    Ambiguous {
+        /// What happened.
+        reason: String,
+    },
+}
+
+/// How long temporary failures are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetryPolicy {
+    /// Wait after the first temporary failure, in seconds; doubled after each further one.
+    pub first_delay_secs: i64,
+    /// Longest wait between attempts, in seconds.
+    pub max_delay_secs: i64,
+    /// Attempts in all before giving up.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            first_delay_secs: 60,
+            max_delay_secs: 3_600,
+            max_attempts: 8,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempts + 1`, with up to 25% jitter taken from the
+    /// message's id, so retries of many messages spread out without any randomness here.
+    pub fn delay(&self, attempts: u32, message: &str) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(30);
+        let base = self
+            .first_delay_secs
+            .max(0)
+            .saturating_mul(1i64 << doublings)
+            .min(self.max_delay_secs.max(0));
+        let spread = xxhash_rust::xxh3::xxh3_64(format!("{message}:{attempts}").as_bytes()) % 1000;
+        let jitter = base / 4 * i64::try_from(spread).unwrap_or(0) / 1000;
+        Duration::seconds(base + jitter)
+    }
+}
+
+/// One queued email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// `<credential>:<kind>`: one message per credential and kind, the idempotency key.
+    pub id: String,
+    /// The credential announced.
+    pub credential: String,
+    /// Why it is sent.
+    pub kind: MessageKind,
+    /// The RFC 5322 Message-ID, stable across resends: `<id@sender-domain>`.
+    pub message_id: String,
+    /// The rendered message.
+    pub email: RenderedEmail,
+    /// Current state.
+    pub state: DeliveryState,
+    /// Attempts started.
+    pub attempts: u32,
+    /// When it was queued.
+    pub queued_at: DateTime<Utc>,
+    /// Earliest time of the next attempt (pending messages).
+    pub next_attempt_at: DateTime<Utc>,
+    /// When the last attempt started.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// When the server accepted it.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The last reply or error.
+    pub last_result: Option<String>,
+}
+
+/// The outbox id of a credential's message of `kind`.
+pub fn message_key(credential: &str, kind: MessageKind) -> String {
+    format!("{credential}:{}", kind.as_str())
+}
+
+fn illegal(message: &OutboxMessage, what: &str) -> Error {
+    Error::new(
+        ErrorKind::IllegalTransition,
+        format!(
+            "message `{}` is {} and cannot be {what}",
+            message.id,
+            message.state.as_str()
+        ),
+    )
+}
+
+impl OutboxMessage {
+    /// A new pending message, due at once.
+    pub fn queue(
+        credential: &str,
+        kind: MessageKind,
+        email: RenderedEmail,
+        sender_domain: &str,
+        now: DateTime<Utc>,
+    ) -> OutboxMessage {
+        let id = message_key(credential, kind);
+        OutboxMessage {
+            message_id: format!("<{}.{}@{sender_domain}>", credential, kind.as_str()),
+            id,
+            credential: credential.to_owned(),
+            kind,
+            email,
+            state: DeliveryState::Pending,
+            attempts: 0,
+            queued_at: now,
+            next_attempt_at: now,
+            last_attempt_at: None,
+            sent_at: None,
+            last_result: None,
+        }
+    }
+
+    /// Whether a pending message may be attempted at `now`.
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.state == DeliveryState::Pending && self.next_attempt_at <= now
+    }
+
+    /// Starts an attempt: the state to commit *before* talking to the server.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] unless the message is pending.
+    pub fn claim(&self, now: DateTime<Utc>) -> Result<OutboxMessage> {
+        if self.state != DeliveryState::Pending {
+            return Err(illegal(self, "sent"));
+        }
+        Ok(OutboxMessage {
+            state: DeliveryState::Sending,
+            attempts: self.attempts + 1,
+            last_attempt_at: Some(now),
+            ..self.clone()
+        })
+    }
+
+    /// Records the outcome of the attempt in progress.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] unless the message is sending.
+    pub fn settle(
+        &self,
+        outcome: &SendOutcome,
+        now: DateTime<Utc>,
+        policy: &RetryPolicy,
+    ) -> Result<OutboxMessage> {
+        if self.state != DeliveryState::Sending {
+            return Err(illegal(self, "settled"));
+        }
+        let mut next = self.clone();
+        match outcome {
+            SendOutcome::Sent { reply } => {
+                next.state = DeliveryState::Sent;
+                next.sent_at = Some(now);
+                next.last_result = Some(reply.clone());
+            }
+            SendOutcome::Rejected { code, reply } => {
+                next.state = DeliveryState::FailedPermanent;
+                next.last_result = Some(format!("{code} {reply}"));
+            }
+            SendOutcome::Deferred { code, reply } => {
+                next.last_result = Some(match code {
+                    Some(code) => format!("{code} {reply}"),
+                    None => reply.clone(),
+                });
+                if self.attempts >= policy.max_attempts {
+                    next.state = DeliveryState::FailedExhausted;
+                } else {
+                    next.state = DeliveryState::Pending;
+                    next.next_attempt_at = now + policy.delay(self.attempts, &self.id);
+                }
+            }
+            SendOutcome::Ambiguous { reason } => {
+                next.state = DeliveryState::Unknown;
+                next.last_result = Some(reason.clone());
+            }
+        }
+        Ok(next)
+    }
+
+    /// A message found in `sending` after a restart: its attempt may have reached the
+    /// server, so it becomes `unknown`, never `pending`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] unless the message is sending.
+    pub fn interrupted(&self) -> Result<OutboxMessage> {
+        if self.state != DeliveryState::Sending {
+            return Err(illegal(self, "marked interrupted"));
+        }
+        Ok(OutboxMessage {
+            state: DeliveryState::Unknown,
+            last_result: Some(
+                "the attempt was interrupted before its outcome was recorded; the message may have been delivered"
+                    .to_owned(),
+            ),
+            ..self.clone()
+        })
+    }
+
+    /// An explicit resend: the message is due again, with the same Message-ID.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] for a message pending or being sent.
+    pub fn resend(&self, now: DateTime<Utc>) -> Result<OutboxMessage> {
+        if matches!(self.state, DeliveryState::Pending | DeliveryState::Sending) {
+            return Err(illegal(self, "resent"));
+        }
+        Ok(OutboxMessage {
+            state: DeliveryState::Pending,
+            next_attempt_at: now,
+            ..self.clone()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn message() -> OutboxMessage {
+        let email = RenderedEmail {
+            to_name: "Ana".into(),
+            to_email: "ana@example.org".into(),
+            subject: "s".into(),
+            html: "h".into(),
+            text: "t".into(),
+        };
+        OutboxMessage::queue("C1", MessageKind::Issued, email, "example.org", t0())
+    }
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn each_reply_lands_in_its_state() {
+        let policy = RetryPolicy::default();
+        let m = message();
+        assert_eq!(m.id, "C1:issued");
+        assert_eq!(m.message_id, "<C1.issued@example.org>");
+        let sending = m.claim(t0()).unwrap();
+        assert_eq!(
+            (sending.state, sending.attempts),
+            (DeliveryState::Sending, 1)
+        );
+        assert!(
+            m.settle(&SendOutcome::Sent { reply: "ok".into() }, t0(), &policy)
+                .is_err()
+        );
+        let cases = [
+            (
+                SendOutcome::Sent {
+                    reply: "250 queued".into(),
+                },
+                DeliveryState::Sent,
+            ),
+            (
+                SendOutcome::Rejected {
+                    code: 550,
+                    reply: "no such user".into(),
+                },
+                DeliveryState::FailedPermanent,
+            ),
+            (
+                SendOutcome::Deferred {
+                    code: Some(451),
+                    reply: "try later".into(),
+                },
+                DeliveryState::Pending,
+            ),
+            (
+                SendOutcome::Deferred {
+                    code: None,
+                    reply: "connection refused".into(),
+                },
+                DeliveryState::Pending,
+            ),
+            (
+                SendOutcome::Ambiguous {
+                    reason: "timeout after data".into(),
+                },
+                DeliveryState::Unknown,
+            ),
+        ];
+        for (outcome, state) in cases {
+            let next = sending.settle(&outcome, t0(), &policy).unwrap();
+            assert_eq!(next.state, state, "{outcome:?}");
+            assert_eq!(next.message_id, m.message_id);
+        }
+    }
+
+    #[test]
+    fn temporary_failures_back_off_then_give_up() {
+        let policy = RetryPolicy {
+            first_delay_secs: 60,
+            max_delay_secs: 600,
+            max_attempts: 4,
+        };
+        let deferred = SendOutcome::Deferred {
+            code: Some(421),
+            reply: "busy".into(),
+        };
+        let mut m = message();
+        let mut now = t0();
+        let mut waits = Vec::new();
+        loop {
+            assert!(m.is_due(now));
+            let next = m
+                .claim(now)
+                .unwrap()
+                .settle(&deferred, now, &policy)
+                .unwrap();
+            if next.state == DeliveryState::FailedExhausted {
+                assert_eq!(next.attempts, 4);
+                break;
+            }
+            let wait = next.next_attempt_at - now;
+            assert!(!next.is_due(now + wait - Duration::seconds(1)));
+            waits.push(wait.num_seconds());
+            now += wait;
+            m = next;
+        }
+        assert_eq!(waits.len(), 3);
+        for (wait, base) in waits.iter().zip([60, 120, 240]) {
+            assert!((base..=base + base / 4).contains(wait), "{waits:?}");
+        }
+        assert!(policy.delay(20, "x").num_seconds() <= 750);
+    }
+
+    #[test]
+    fn interrupted_attempts_are_unknown_and_only_a_resend_retries() {
+        let m = message();
+        assert!(m.interrupted().is_err());
+        let unknown = m.claim(t0()).unwrap().interrupted().unwrap();
+        assert_eq!(unknown.state, DeliveryState::Unknown);
+        assert!(!unknown.is_due(t0() + Duration::days(365)));
+        assert!(m.resend(t0()).is_err());
+        let again = unknown.resend(t0()).unwrap();
+        assert!(again.is_due(t0()));
+        assert_eq!(again.message_id, m.message_id);
+    }
+}

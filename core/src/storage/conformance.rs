@@ -1,0 +1,614 @@
+//! The behaviour every [`Storage`] implementation must show, as one suite.
+//!
+//! ```
+//! # #[cfg(feature = "conformance")] {
+//! conferral::storage::conformance::run(conferral::storage::MemoryStorage::new).unwrap();
+//! # }
+//! ```
+//!
+//! Each check starts from a fresh, empty store made by the caller's function and returns the
+//! first broken expectation as an error naming the check.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::{Batch, CredentialQuery, MessageQuery, Storage};
+use crate::error::{ErrorKind, Result};
+use crate::group::Group;
+use crate::lifecycle::{
+    Credential, CredentialState, EventKind, FieldChange, HistoryEntry, Recipient,
+};
+use crate::outbox::{DeliveryState, MessageKind, OutboxMessage, SendOutcome};
+use crate::render::RenderedEmail;
+
+/// A broken expectation: which check, and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The check's name.
+    pub check: &'static str,
+    /// What was expected and what happened.
+    pub detail: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.check, self.detail)
+    }
+}
+
+type Check<S> = (&'static str, fn(&mut S) -> std::result::Result<(), String>);
+
+/// Runs every check, each on a new store from `make`.
+///
+/// # Errors
+/// The first [`Failure`].
+pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), Failure> {
+    let checks: Vec<Check<S>> = vec![
+        ("groups are saved, replaced and looked up", groups),
+        ("imports are atomic and unique per file", imports),
+        ("credentials are listed, filtered and updated", credentials),
+        ("values come back exactly as stored", fidelity),
+        (
+            "publishing is atomic with one message per credential",
+            publishing,
+        ),
+        ("due messages are claimed once, in order", claiming),
+        ("message states change by compare and set", compare_and_set),
+        ("status counts every state", status),
+    ];
+    for (check, f) in checks {
+        let mut store = make();
+        f(&mut store).map_err(|detail| Failure { check, detail })?;
+    }
+    Ok(())
+}
+
+fn t(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+        + Duration::minutes(minutes)
+}
+
+fn ensure(ok: bool, what: impl FnOnce() -> String) -> std::result::Result<(), String> {
+    if ok { Ok(()) } else { Err(what()) }
+}
+
+fn same<T: PartialEq + std::fmt::Debug>(
+    got: T,
+    want: T,
+    what: &str,
+) -> std::result::Result<(), String> {
+    ensure(got == want, || {
+        format!("{what}: expected {want:?}, got {got:?}")
+    })
+}
+
+fn ok<T>(r: Result<T>, what: &str) -> std::result::Result<T, String> {
+    r.map_err(|e| format!("{what} failed: {} ({})", e, e.kind()))
+}
+
+fn fails_with<T: std::fmt::Debug>(
+    r: Result<T>,
+    kind: ErrorKind,
+    what: &str,
+) -> std::result::Result<(), String> {
+    match r {
+        Err(e) if e.kind() == kind => Ok(()),
+        Err(e) => Err(format!(
+            "{what}: expected a {kind} error, got {} ({})",
+            e,
+            e.kind()
+        )),
+        Ok(v) => Err(format!("{what}: expected a {kind} error, got Ok({v:?})")),
+    }
+}
+
+fn group(name: &str) -> Group {
+    Group {
+        name: name.to_owned(),
+        ..Group::default()
+    }
+}
+
+fn batch(id: &str, group: &str, fingerprint: &str, at: i64) -> Batch {
+    Batch {
+        id: id.to_owned(),
+        group: group.to_owned(),
+        fingerprint: fingerprint.to_owned(),
+        file_name: Some(format!("{id}.csv")),
+        created_at: t(at),
+        actor: "conformance".to_owned(),
+        rows: 2,
+        created: 2,
+        replaced: 0,
+        rejected: 0,
+    }
+}
+
+fn credential(id: &str, group: &str, batch: &str, email: &str) -> Credential {
+    Credential {
+        id: id.to_owned(),
+        group: group.to_owned(),
+        batch: batch.to_owned(),
+        recipient: Recipient {
+            name: format!("Recipient {id}"),
+            email: email.to_owned(),
+        },
+        issued_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 2),
+        expires_on: None,
+        reference: None,
+        attributes: BTreeMap::new(),
+        state: CredentialState::Draft,
+        history: vec![HistoryEntry {
+            at: t(0),
+            actor: "conformance".to_owned(),
+            event: EventKind::Created,
+            changes: Vec::new(),
+            reason: None,
+        }],
+    }
+}
+
+fn message(credential: &str, at: i64) -> OutboxMessage {
+    OutboxMessage::queue(
+        credential,
+        MessageKind::Issued,
+        RenderedEmail {
+            to_name: format!("Recipient {credential}"),
+            to_email: format!("{credential}@example.org"),
+            subject: "Your credential".to_owned(),
+            html: "<p>Hello</p>".to_owned(),
+            text: "Hello".to_owned(),
+        },
+        "example.org",
+        t(at),
+    )
+}
+
+fn ids(credentials: &[Credential]) -> Vec<&str> {
+    credentials.iter().map(|c| c.id.as_str()).collect()
+}
+
+fn groups<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    same(ok(s.group("nope"), "group")?, None, "a missing group")?;
+    let mut g = group("Data Science 2026");
+    ok(s.put_group(&g), "put_group")?;
+    same(
+        ok(s.group("data-science-2026"), "group")?,
+        Some(g.clone()),
+        "a saved group",
+    )?;
+    g.duplicates = crate::group::DuplicatePolicy::Allow;
+    ok(s.put_group(&g), "put_group again")?;
+    same(
+        ok(s.group("data-science-2026"), "group")?,
+        Some(g),
+        "a replaced group",
+    )
+}
+
+fn imports<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let b1 = batch("b1", "g", "f1", 0);
+    let c = [
+        credential("c1", "g", "b1", "a@x.org"),
+        credential("c2", "g", "b1", "b@x.org"),
+    ];
+    ok(s.commit_import(&b1, &c, &[]), "commit_import")?;
+    same(
+        ok(s.batch("b1"), "batch")?,
+        Some(b1.clone()),
+        "the stored batch",
+    )?;
+    same(ok(s.batch("b9"), "batch")?, None, "a missing batch")?;
+    same(
+        ok(s.batch_by_fingerprint("g", "f1"), "batch_by_fingerprint")?,
+        Some(b1.clone()),
+        "by fingerprint",
+    )?;
+    same(
+        ok(s.batch_by_fingerprint("h", "f1"), "batch_by_fingerprint")?,
+        None,
+        "another group's fingerprint",
+    )?;
+
+    let before = ok(s.credentials(&CredentialQuery::default()), "credentials")?;
+    let fresh = [credential("c3", "g", "b2", "c@x.org")];
+    fails_with(
+        s.commit_import(&batch("b1", "g", "f2", 1), &fresh, &[]),
+        ErrorKind::Conflict,
+        "a repeated batch id",
+    )?;
+    fails_with(
+        s.commit_import(&batch("b2", "g", "f1", 1), &fresh, &[]),
+        ErrorKind::Conflict,
+        "a repeated fingerprint",
+    )?;
+    let clash = [
+        credential("c3", "g", "b2", "c@x.org"),
+        credential("c1", "g", "b2", "d@x.org"),
+    ];
+    fails_with(
+        s.commit_import(&batch("b2", "g", "f2", 1), &clash, &[]),
+        ErrorKind::Conflict,
+        "an existing credential id",
+    )?;
+    let twice = [
+        credential("c3", "g", "b2", "c@x.org"),
+        credential("c3", "g", "b2", "d@x.org"),
+    ];
+    fails_with(
+        s.commit_import(&batch("b2", "g", "f2", 1), &twice, &[]),
+        ErrorKind::Conflict,
+        "an id twice in one import",
+    )?;
+    let ghost = [credential("c9", "g", "b2", "z@x.org")];
+    fails_with(
+        s.commit_import(&batch("b2", "g", "f2", 1), &fresh, &ghost),
+        ErrorKind::NotFound,
+        "replacing a missing credential",
+    )?;
+    same(
+        ok(s.credentials(&CredentialQuery::default()), "credentials")?,
+        before,
+        "credentials after refused imports",
+    )?;
+    same(
+        ok(s.batches(None), "batches")?.len(),
+        1,
+        "batches after refused imports",
+    )?;
+
+    let mut replaced = credential("c2", "g", "b2", "b@x.org");
+    replaced.recipient.name = "Bo Replaced".to_owned();
+    ok(
+        s.commit_import(
+            &batch("b2", "h", "f1", 2),
+            &fresh,
+            std::slice::from_ref(&replaced),
+        ),
+        "an import that replaces",
+    )?;
+    same(
+        ok(s.credential("c2"), "credential")?,
+        Some(replaced),
+        "the replaced draft",
+    )?;
+    let all = ok(s.batches(None), "batches")?;
+    same(
+        all.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+        vec!["b1", "b2"],
+        "batches, oldest first",
+    )?;
+    same(
+        ok(s.batches(Some("h")), "batches")?.len(),
+        1,
+        "one group's batches",
+    )
+}
+
+fn credentials<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let c = [
+        credential("c1", "g", "b1", "Ana@X.org"),
+        credential("c2", "g", "b1", "bo@x.org"),
+        credential("c3", "h", "b1", "ana@x.org"),
+    ];
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), &c, &[]),
+        "commit_import",
+    )?;
+    let d = [credential("c0", "g", "b2", "cy@x.org")];
+    ok(
+        s.commit_import(&batch("b2", "g", "f2", 1), &d, &[]),
+        "commit_import",
+    )?;
+    let all = ok(s.credentials(&CredentialQuery::default()), "credentials")?;
+    same(ids(&all), vec!["c1", "c2", "c3", "c0"], "insertion order")?;
+    let q = |group: Option<&str>, batch: Option<&str>, email: Option<&str>| CredentialQuery {
+        group: group.map(str::to_owned),
+        batch: batch.map(str::to_owned),
+        state: None,
+        email: email.map(str::to_owned),
+    };
+    same(
+        ids(&ok(s.credentials(&q(Some("g"), None, None)), "by group")?),
+        vec!["c1", "c2", "c0"],
+        "by group",
+    )?;
+    same(
+        ids(&ok(s.credentials(&q(None, Some("b2"), None)), "by batch")?),
+        vec!["c0"],
+        "by batch",
+    )?;
+    same(
+        ids(&ok(
+            s.credentials(&q(Some("g"), None, Some(" ANA@x.org"))),
+            "by email",
+        )?),
+        vec!["c1"],
+        "by email without case",
+    )?;
+    let mut amended = credential("c2", "g", "b1", "bo@x.org");
+    amended.state = CredentialState::Published;
+    ok(s.update_credential(&amended), "update_credential")?;
+    same(
+        ok(s.credential("c2"), "credential")?,
+        Some(amended),
+        "an updated credential",
+    )?;
+    let published = CredentialQuery {
+        state: Some(CredentialState::Published),
+        ..CredentialQuery::default()
+    };
+    same(
+        ids(&ok(s.credentials(&published), "by state")?),
+        vec!["c2"],
+        "by state",
+    )?;
+    fails_with(
+        s.update_credential(&credential("c9", "g", "b1", "x@x.org")),
+        ErrorKind::NotFound,
+        "updating a missing credential",
+    )?;
+    same(
+        ok(s.credential("c9"), "credential")?,
+        None,
+        "a missing credential",
+    )
+}
+
+fn fidelity<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let mut c = credential("Zz_9-x", "g", "b1", "jürgen@bücher.de");
+    c.recipient.name = "Jürgen Groß \u{1F393} 'quoted' \"double\"".to_owned();
+    c.expires_on = chrono::NaiveDate::from_ymd_opt(2028, 2, 29);
+    c.reference = Some("CERT-0001".to_owned());
+    c.attributes = serde_json::from_str(
+        r#"{"grade": "Merit", "hours": 12.5, "modules": 8, "publish": true, "note": null, "long": "x"}"#,
+    )
+    .map_err(|e| e.to_string())?;
+    c.history.push(HistoryEntry {
+        at: t(5) + Duration::milliseconds(123),
+        actor: "ed".to_owned(),
+        event: EventKind::Amended,
+        changes: vec![FieldChange {
+            field: "hours".to_owned(),
+            from: serde_json::json!(10),
+            to: serde_json::json!(12.5),
+        }],
+        reason: Some("typo".to_owned()),
+    });
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), std::slice::from_ref(&c), &[]),
+        "commit_import",
+    )?;
+    same(
+        ok(s.credential(&c.id), "credential")?,
+        Some(c.clone()),
+        "a credential with every kind of value",
+    )?;
+    let mut m = message(&c.id, 1);
+    m.email.html = "<p>Grüße, <b>Jürgen</b> \u{1F393}</p>\r\n".to_owned();
+    ok(
+        s.commit_publish(std::slice::from_ref(&c), std::slice::from_ref(&m)),
+        "commit_publish",
+    )?;
+    same(
+        ok(s.message(&m.id), "message")?,
+        Some(m),
+        "a message with every field",
+    )
+}
+
+fn publishing<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let c = [
+        credential("c1", "g", "b1", "a@x.org"),
+        credential("c2", "g", "b1", "b@x.org"),
+    ];
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), &c, &[]),
+        "commit_import",
+    )?;
+    let mut p1 = c[0].clone();
+    p1.state = CredentialState::Published;
+    ok(
+        s.commit_publish(std::slice::from_ref(&p1), &[message("c1", 1)]),
+        "commit_publish",
+    )?;
+    same(
+        ok(s.credential("c1"), "credential")?.map(|c| c.state),
+        Some(CredentialState::Published),
+        "a published credential",
+    )?;
+    let mut p2 = c[1].clone();
+    p2.state = CredentialState::Published;
+    fails_with(
+        s.commit_publish(
+            &[p1.clone(), p2.clone()],
+            &[message("c1", 2), message("c2", 2)],
+        ),
+        ErrorKind::Conflict,
+        "queueing a second message for a credential",
+    )?;
+    same(
+        ok(s.credential("c2"), "credential")?.map(|c| c.state),
+        Some(CredentialState::Draft),
+        "a credential of a refused publish",
+    )?;
+    same(
+        ok(s.message("c2:issued"), "message")?,
+        None,
+        "the message of a refused publish",
+    )?;
+    let ghost = credential("c9", "g", "b1", "z@x.org");
+    fails_with(
+        s.commit_publish(&[p2.clone(), ghost], &[message("c2", 2)]),
+        ErrorKind::NotFound,
+        "publishing a missing credential",
+    )?;
+    same(
+        ok(s.message("c2:issued"), "message")?,
+        None,
+        "the message of a publish with a missing credential",
+    )?;
+    ok(
+        s.commit_publish(std::slice::from_ref(&p2), &[message("c2", 2)]),
+        "commit_publish",
+    )?;
+    same(
+        ok(s.messages(&MessageQuery::default()), "messages")?.len(),
+        2,
+        "one message per credential",
+    )
+}
+
+fn claiming<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let c = [
+        credential("c1", "g", "b1", "a@x.org"),
+        credential("c2", "g", "b1", "b@x.org"),
+        credential("c3", "g", "b1", "c@x.org"),
+    ];
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), &c, &[]),
+        "commit_import",
+    )?;
+    let mut later = message("c1", 0);
+    later.next_attempt_at = t(30);
+    ok(
+        s.commit_publish(&c, &[later, message("c3", 0), message("c2", 0)]),
+        "commit_publish",
+    )?;
+    let first = ok(s.claim_next(t(1)), "claim_next")?.ok_or("nothing claimed")?;
+    same(
+        (first.id.as_str(), first.state, first.attempts),
+        ("c2:issued", DeliveryState::Sending, 1),
+        "the first claim",
+    )?;
+    same(first.last_attempt_at, Some(t(1)), "the claim's time")?;
+    same(
+        ok(s.message("c2:issued"), "message")?,
+        Some(first),
+        "a claim is stored",
+    )?;
+    let second = ok(s.claim_next(t(1)), "claim_next")?.ok_or("nothing claimed")?;
+    same(second.id.as_str(), "c3:issued", "the second claim")?;
+    same(
+        ok(s.claim_next(t(1)), "claim_next")?,
+        None,
+        "a claim when only a later message is left",
+    )?;
+    let third = ok(s.claim_next(t(30)), "claim_next")?.ok_or("nothing claimed")?;
+    same(
+        third.id.as_str(),
+        "c1:issued",
+        "a claim once the later message is due",
+    )?;
+    same(
+        ok(s.claim_next(t(999)), "claim_next")?,
+        None,
+        "a claim when everything is sending",
+    )
+}
+
+fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let c = credential("c1", "g", "b1", "a@x.org");
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), std::slice::from_ref(&c), &[]),
+        "commit_import",
+    )?;
+    ok(
+        s.commit_publish(&[c], &[message("c1", 0)]),
+        "commit_publish",
+    )?;
+    let sending = ok(s.claim_next(t(1)), "claim_next")?.ok_or("nothing claimed")?;
+    let outcome = SendOutcome::Sent {
+        reply: "250 2.0.0 queued as ABC".to_owned(),
+    };
+    let sent = ok(
+        sending.settle(&outcome, t(2), &crate::outbox::RetryPolicy::default()),
+        "settle",
+    )?;
+    fails_with(
+        s.update_message(&sent, DeliveryState::Pending),
+        ErrorKind::Conflict,
+        "an update from a stale state",
+    )?;
+    same(
+        ok(s.message("c1:issued"), "message")?.map(|m| m.state),
+        Some(DeliveryState::Sending),
+        "a message after a refused update",
+    )?;
+    ok(
+        s.update_message(&sent, DeliveryState::Sending),
+        "update_message",
+    )?;
+    same(
+        ok(s.message("c1:issued"), "message")?,
+        Some(sent.clone()),
+        "a settled message",
+    )?;
+    fails_with(
+        s.update_message(&sent, DeliveryState::Sending),
+        ErrorKind::Conflict,
+        "settling twice",
+    )?;
+    fails_with(
+        s.update_message(&message("c9", 0), DeliveryState::Pending),
+        ErrorKind::NotFound,
+        "updating a missing message",
+    )?;
+    let sent_only = MessageQuery {
+        credentials: Some(vec!["c1".to_owned(), "c7".to_owned()]),
+        state: Some(DeliveryState::Sent),
+    };
+    same(
+        ok(s.messages(&sent_only), "messages")?.len(),
+        1,
+        "messages by credential and state",
+    )
+}
+
+fn status<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let empty = ok(s.status(), "status")?;
+    same(
+        empty,
+        super::StatusCounts::zeroed(),
+        "the counts of an empty store",
+    )?;
+    let c = [
+        credential("c1", "g", "b1", "a@x.org"),
+        credential("c2", "g", "b1", "b@x.org"),
+    ];
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), &c, &[]),
+        "commit_import",
+    )?;
+    let mut p = c[0].clone();
+    p.state = CredentialState::Published;
+    ok(
+        s.commit_publish(&[p], &[message("c1", 0)]),
+        "commit_publish",
+    )?;
+    let counts = ok(s.status(), "status")?;
+    same(counts.credentials.get("draft").copied(), Some(1), "drafts")?;
+    same(
+        counts.credentials.get("published").copied(),
+        Some(1),
+        "published",
+    )?;
+    same(
+        counts.credentials.get("revoked").copied(),
+        Some(0),
+        "revoked",
+    )?;
+    same(
+        counts.deliveries.get("pending").copied(),
+        Some(1),
+        "pending",
+    )?;
+    same(
+        counts.deliveries.get("unknown").copied(),
+        Some(0),
+        "unknown",
+    )
+}

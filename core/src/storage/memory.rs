@@ -1,0 +1,225 @@
+//! [`MemoryStorage`]: the `Storage` contract in memory, for tests, previews and the browser.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+use crate::error::{Error, ErrorKind, Result};
+use crate::group::Group;
+use crate::lifecycle::Credential;
+use crate::outbox::{DeliveryState, OutboxMessage};
+
+/// Everything in memory; lost when dropped.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStorage {
+    groups: BTreeMap<String, Group>,
+    batches: Vec<Batch>,
+    /// Credentials in insertion order, with an index by id.
+    credentials: Vec<Credential>,
+    by_id: BTreeMap<String, usize>,
+    messages: BTreeMap<String, OutboxMessage>,
+}
+
+fn conflict(message: String) -> Error {
+    Error::new(ErrorKind::Conflict, message)
+}
+
+fn not_found(what: &str, id: &str) -> Error {
+    Error::new(ErrorKind::NotFound, format!("there is no {what} `{id}`"))
+}
+
+impl MemoryStorage {
+    /// An empty store.
+    pub fn new() -> MemoryStorage {
+        MemoryStorage::default()
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn put_group(&mut self, group: &Group) -> Result<()> {
+        self.groups.insert(group.key(), group.clone());
+        Ok(())
+    }
+
+    fn group(&self, key: &str) -> Result<Option<Group>> {
+        Ok(self.groups.get(key).cloned())
+    }
+
+    fn commit_import(
+        &mut self,
+        batch: &Batch,
+        created: &[Credential],
+        replaced: &[Credential],
+    ) -> Result<()> {
+        if self.batches.iter().any(|b| b.id == batch.id) {
+            return Err(conflict(format!("batch `{}` exists already", batch.id)));
+        }
+        if self
+            .batches
+            .iter()
+            .any(|b| b.group == batch.group && b.fingerprint == batch.fingerprint)
+        {
+            return Err(conflict(format!(
+                "this file was imported into group `{}` already",
+                batch.group
+            )));
+        }
+        let mut new_ids = std::collections::BTreeSet::new();
+        for c in created {
+            if self.by_id.contains_key(&c.id) || !new_ids.insert(c.id.as_str()) {
+                return Err(conflict(format!("credential `{}` exists already", c.id)));
+            }
+        }
+        if let Some(missing) = replaced.iter().find(|c| !self.by_id.contains_key(&c.id)) {
+            return Err(not_found("credential", &missing.id));
+        }
+        self.batches.push(batch.clone());
+        for c in created {
+            self.by_id.insert(c.id.clone(), self.credentials.len());
+            self.credentials.push(c.clone());
+        }
+        for c in replaced {
+            self.update_credential(c)?;
+        }
+        Ok(())
+    }
+
+    fn batch_by_fingerprint(&self, group: &str, fingerprint: &str) -> Result<Option<Batch>> {
+        Ok(self
+            .batches
+            .iter()
+            .find(|b| b.group == group && b.fingerprint == fingerprint)
+            .cloned())
+    }
+
+    fn batch(&self, id: &str) -> Result<Option<Batch>> {
+        Ok(self.batches.iter().find(|b| b.id == id).cloned())
+    }
+
+    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
+        Ok(self
+            .batches
+            .iter()
+            .filter(|b| group.is_none_or(|g| g == b.group))
+            .cloned()
+            .collect())
+    }
+
+    fn credential(&self, id: &str) -> Result<Option<Credential>> {
+        Ok(self
+            .by_id
+            .get(id)
+            .and_then(|&i| self.credentials.get(i))
+            .cloned())
+    }
+
+    fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
+        Ok(self
+            .credentials
+            .iter()
+            .filter(|c| query.matches(c))
+            .cloned()
+            .collect())
+    }
+
+    fn update_credential(&mut self, credential: &Credential) -> Result<()> {
+        let slot = self
+            .by_id
+            .get(&credential.id)
+            .and_then(|&i| self.credentials.get_mut(i))
+            .ok_or_else(|| not_found("credential", &credential.id))?;
+        *slot = credential.clone();
+        Ok(())
+    }
+
+    fn commit_publish(
+        &mut self,
+        credentials: &[Credential],
+        messages: &[OutboxMessage],
+    ) -> Result<()> {
+        if let Some(missing) = credentials.iter().find(|c| !self.by_id.contains_key(&c.id)) {
+            return Err(not_found("credential", &missing.id));
+        }
+        let mut new_ids = std::collections::BTreeSet::new();
+        for m in messages {
+            if self.messages.contains_key(&m.id) || !new_ids.insert(m.id.as_str()) {
+                return Err(conflict(format!("message `{}` is queued already", m.id)));
+            }
+        }
+        for c in credentials {
+            self.update_credential(c)?;
+        }
+        for m in messages {
+            self.messages.insert(m.id.clone(), m.clone());
+        }
+        Ok(())
+    }
+
+    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+        let next = self
+            .messages
+            .values()
+            .filter(|m| m.is_due(now))
+            .min_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)))
+            .map(|m| m.id.clone());
+        let Some(id) = next else {
+            return Ok(None);
+        };
+        let Some(message) = self.messages.get_mut(&id) else {
+            return Ok(None);
+        };
+        let claimed = message.claim(now)?;
+        *message = claimed.clone();
+        Ok(Some(claimed))
+    }
+
+    fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        let stored = self
+            .messages
+            .get_mut(&message.id)
+            .ok_or_else(|| not_found("message", &message.id))?;
+        if stored.state != expected {
+            return Err(conflict(format!(
+                "message `{}` is {}, not {}",
+                message.id,
+                stored.state.as_str(),
+                expected.as_str()
+            )));
+        }
+        *stored = message.clone();
+        Ok(())
+    }
+
+    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
+        Ok(self.messages.get(id).cloned())
+    }
+
+    fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>> {
+        let mut out: Vec<OutboxMessage> = self
+            .messages
+            .values()
+            .filter(|m| query.matches(m))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (a.queued_at, &a.id).cmp(&(b.queued_at, &b.id)));
+        Ok(out)
+    }
+
+    fn status(&self) -> Result<StatusCounts> {
+        let mut counts = StatusCounts::zeroed();
+        for c in &self.credentials {
+            *counts
+                .credentials
+                .entry(c.state.as_str().to_owned())
+                .or_default() += 1;
+        }
+        for m in self.messages.values() {
+            *counts
+                .deliveries
+                .entry(m.state.as_str().to_owned())
+                .or_default() += 1;
+        }
+        Ok(counts)
+    }
+}

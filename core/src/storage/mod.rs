@@ -1,0 +1,239 @@
+//! The `Storage` trait: where groups, batches, credentials and the outbox are kept.
+//!
+//! The trait is small and its writes are atomic units: an import (a batch with its
+//! credentials), a publish (credentials with their outbox messages), one message's state
+//! change. An implementation must make each of them all-or-nothing and durable once it
+//! returns `Ok`, and must reject what would break the invariants below with
+//! [`ErrorKind::Conflict`] instead of writing part of it:
+//!
+//! - a credential id is unique; a batch id is unique; `(group, fingerprint)` of a batch is
+//!   unique (the same file imported twice into a group makes no second batch);
+//! - an outbox message id (`<credential>:<kind>`) is unique: one message per credential and
+//!   kind, whatever happens;
+//! - a message's state changes only from the state the caller read (compare and set), so two
+//!   workers never both send it.
+//!
+//! [`MemoryStorage`] is the in-memory implementation; `conferral-sqlite` is the embedded
+//! default. [`conformance::run`] (feature `conformance`) checks any implementation against
+//! this contract.
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod memory;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::group::Group;
+use crate::lifecycle::{Credential, CredentialState};
+use crate::outbox::{DeliveryState, OutboxMessage};
+
+pub use memory::MemoryStorage;
+
+/// One upload of a roster into a group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// Batch id.
+    pub id: String,
+    /// The group's key.
+    pub group: String,
+    /// A hash of the group key and the file's bytes: the same file into the same group has
+    /// the same fingerprint.
+    pub fingerprint: String,
+    /// The uploaded file's name, if known.
+    pub file_name: Option<String>,
+    /// When it was imported.
+    pub created_at: DateTime<Utc>,
+    /// Who imported it.
+    pub actor: String,
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Credentials created from it.
+    pub created: u64,
+    /// Existing drafts it replaced (duplicate policy `replace`).
+    pub replaced: u64,
+    /// Rows not created, each with at least one error finding.
+    pub rejected: u64,
+}
+
+/// Which credentials to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CredentialQuery {
+    /// Only this group.
+    pub group: Option<String>,
+    /// Only this batch.
+    pub batch: Option<String>,
+    /// Only this state.
+    pub state: Option<CredentialState>,
+    /// Only this recipient address, compared without case.
+    pub email: Option<String>,
+}
+
+impl CredentialQuery {
+    /// Whether a credential matches.
+    pub fn matches(&self, c: &Credential) -> bool {
+        self.group.as_ref().is_none_or(|g| *g == c.group)
+            && self.batch.as_ref().is_none_or(|b| *b == c.batch)
+            && self.state.is_none_or(|s| s == c.state)
+            && self
+                .email
+                .as_ref()
+                .is_none_or(|e| email_key(e) == email_key(&c.recipient.email))
+    }
+}
+
+/// The form addresses are compared in: trimmed and lowercase.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Which outbox messages to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MessageQuery {
+    /// Only messages of these credentials.
+    pub credentials: Option<Vec<String>>,
+    /// Only this state.
+    pub state: Option<DeliveryState>,
+}
+
+impl MessageQuery {
+    /// Whether a message matches.
+    pub fn matches(&self, m: &OutboxMessage) -> bool {
+        self.credentials
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&m.credential))
+            && self.state.is_none_or(|s| s == m.state)
+    }
+}
+
+/// Counts per credential state and per delivery state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    /// Credentials by state (`draft`, `published`, ...).
+    pub credentials: BTreeMap<String, u64>,
+    /// Outbox messages by state (`pending`, `sent`, ...).
+    pub deliveries: BTreeMap<String, u64>,
+}
+
+impl StatusCounts {
+    /// Counts with every state present, at zero where nothing is in it.
+    pub fn zeroed() -> StatusCounts {
+        StatusCounts {
+            credentials: [
+                CredentialState::Draft,
+                CredentialState::Published,
+                CredentialState::Revoked,
+                CredentialState::Expired,
+            ]
+            .iter()
+            .map(|s| (s.as_str().to_owned(), 0))
+            .collect(),
+            deliveries: DeliveryState::ALL
+                .iter()
+                .map(|s| (s.as_str().to_owned(), 0))
+                .collect(),
+        }
+    }
+}
+
+/// Where conferral keeps its state.
+///
+/// Every method documents its behaviour; [`conformance::run`] checks it. Lists come back in
+/// a stable order: credentials by batch creation then insertion order, messages by queue
+/// time then id.
+pub trait Storage {
+    /// Saves a group under [`Group::key`], replacing an earlier version.
+    ///
+    /// # Behavior
+    /// Idempotent; the group's credentials are untouched.
+    fn put_group(&mut self, group: &Group) -> Result<()>;
+
+    /// The group with this key.
+    ///
+    /// # Behavior
+    /// `Ok(None)` when there is none.
+    fn group(&self, key: &str) -> Result<Option<Group>>;
+
+    /// Stores an import in one atomic step: the batch, its new credentials, and the new
+    /// versions of the drafts it replaces.
+    ///
+    /// # Behavior
+    /// - [`ErrorKind::Conflict`](crate::ErrorKind::Conflict), writing nothing, when the batch
+    ///   id or its `(group, fingerprint)` exists, or a new credential's id exists.
+    /// - [`ErrorKind::NotFound`](crate::ErrorKind::NotFound), writing nothing, when a replaced
+    ///   credential does not exist.
+    fn commit_import(
+        &mut self,
+        batch: &Batch,
+        created: &[Credential],
+        replaced: &[Credential],
+    ) -> Result<()>;
+
+    /// The batch of `group` with this fingerprint.
+    ///
+    /// # Behavior
+    /// `Ok(None)` when the file was never imported into the group.
+    fn batch_by_fingerprint(&self, group: &str, fingerprint: &str) -> Result<Option<Batch>>;
+
+    /// The batch with this id; `Ok(None)` when there is none.
+    fn batch(&self, id: &str) -> Result<Option<Batch>>;
+
+    /// The batches, oldest first, of one group or of all.
+    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>>;
+
+    /// The credential with this id; `Ok(None)` when there is none.
+    fn credential(&self, id: &str) -> Result<Option<Credential>>;
+
+    /// Credentials matching `query`, in insertion order.
+    fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>>;
+
+    /// Replaces a stored credential with a new version of it (an amendment, a revocation).
+    ///
+    /// # Behavior
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when no credential has its id.
+    fn update_credential(&mut self, credential: &Credential) -> Result<()>;
+
+    /// Stores a publish in one atomic step: the credentials' new versions and one new
+    /// outbox message each.
+    ///
+    /// # Behavior
+    /// - [`ErrorKind::Conflict`](crate::ErrorKind::Conflict), writing nothing, when a
+    ///   message id exists already (the credential was published and queued before).
+    /// - [`ErrorKind::NotFound`](crate::ErrorKind::NotFound), writing nothing, when a
+    ///   credential does not exist.
+    fn commit_publish(
+        &mut self,
+        credentials: &[Credential],
+        messages: &[OutboxMessage],
+    ) -> Result<()>;
+
+    /// Claims the next due message: the pending one with the earliest `next_attempt_at` not
+    /// after `now` (then the lowest id), moved to `sending` with one more attempt, committed
+    /// before this returns.
+    ///
+    /// # Behavior
+    /// `Ok(None)` when nothing is due. Two callers never claim the same message.
+    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>>;
+
+    /// Writes a message's new state if its stored state is still `expected`.
+    ///
+    /// # Behavior
+    /// - [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when there is no such message.
+    /// - [`ErrorKind::Conflict`](crate::ErrorKind::Conflict), writing nothing, when its
+    ///   stored state is not `expected`.
+    fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()>;
+
+    /// The message with this id; `Ok(None)` when there is none.
+    fn message(&self, id: &str) -> Result<Option<OutboxMessage>>;
+
+    /// Messages matching `query`, by queue time then id.
+    fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>>;
+
+    /// Counts per credential state and per delivery state (every state present).
+    fn status(&self) -> Result<StatusCounts>;
+}

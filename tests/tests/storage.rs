@@ -1,0 +1,113 @@
+//! The storage contract, run against the in-memory store.
+
+#![allow(clippy::panic, reason = "a test fails by panicking")]
+
+#[test]
+fn memory_storage_conforms() {
+    if let Err(failure) =
+        conferral::storage::conformance::run(conferral::storage::MemoryStorage::new)
+    {
+        panic!("{failure}");
+    }
+}
+
+use chrono::{DateTime, Utc};
+use conferral::Result;
+use conferral::group::Group;
+use conferral::lifecycle::Credential;
+use conferral::outbox::{DeliveryState, OutboxMessage};
+use conferral::storage::{
+    Batch, CredentialQuery, MemoryStorage, MessageQuery, StatusCounts, Storage,
+};
+
+/// A store with one rule broken, to show that the suite notices.
+struct Broken {
+    inner: MemoryStorage,
+    /// Publishes write the credentials even when the messages are refused.
+    partial_publish: bool,
+    /// Claims hand out a message without recording it as sending.
+    forgetful_claims: bool,
+}
+
+impl Storage for Broken {
+    fn put_group(&mut self, group: &Group) -> Result<()> {
+        self.inner.put_group(group)
+    }
+    fn group(&self, key: &str) -> Result<Option<Group>> {
+        self.inner.group(key)
+    }
+    fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
+        self.inner.commit_import(b, c, r)
+    }
+    fn batch_by_fingerprint(&self, g: &str, f: &str) -> Result<Option<Batch>> {
+        self.inner.batch_by_fingerprint(g, f)
+    }
+    fn batch(&self, id: &str) -> Result<Option<Batch>> {
+        self.inner.batch(id)
+    }
+    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
+        self.inner.batches(group)
+    }
+    fn credential(&self, id: &str) -> Result<Option<Credential>> {
+        self.inner.credential(id)
+    }
+    fn credentials(&self, q: &CredentialQuery) -> Result<Vec<Credential>> {
+        self.inner.credentials(q)
+    }
+    fn update_credential(&mut self, c: &Credential) -> Result<()> {
+        self.inner.update_credential(c)
+    }
+    fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
+        if self.partial_publish {
+            for one in c {
+                let _ = self.inner.update_credential(one);
+            }
+        }
+        self.inner.commit_publish(c, m)
+    }
+    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+        if self.forgetful_claims {
+            let due = self
+                .inner
+                .messages(&MessageQuery::default())?
+                .into_iter()
+                .find(|m| m.is_due(now));
+            return due.map(|m| m.claim(now)).transpose();
+        }
+        self.inner.claim_next(now)
+    }
+    fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        self.inner.update_message(m, expected)
+    }
+    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
+        self.inner.message(id)
+    }
+    fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
+        self.inner.messages(q)
+    }
+    fn status(&self) -> Result<StatusCounts> {
+        self.inner.status()
+    }
+}
+
+#[test]
+fn the_suite_catches_a_broken_store() {
+    let partial = conferral::storage::conformance::run(|| Broken {
+        inner: MemoryStorage::new(),
+        partial_publish: true,
+        forgetful_claims: false,
+    });
+    assert_eq!(
+        partial.map_err(|f| f.check),
+        Err("publishing is atomic with one message per credential")
+    );
+    let forgetful = conferral::storage::conformance::run(|| Broken {
+        inner: MemoryStorage::new(),
+        partial_publish: false,
+        forgetful_claims: true,
+    });
+    assert_eq!(
+        forgetful.map_err(|f| f.check),
+        Err("due messages are claimed once, in order")
+    );
+}
