@@ -14,7 +14,7 @@
 //!   workers never both send it.
 //!
 //! [`MemoryStorage`] is the in-memory implementation; `conferral-sqlite` is the embedded
-//! default. [`conformance::run`] (feature `conformance`) checks any implementation against
+//! default. `conformance::run` (feature `conformance`) checks any implementation against
 //! this contract.
 
 #[cfg(feature = "conformance")]
@@ -143,7 +143,7 @@ impl StatusCounts {
 
 /// Where conferral keeps its state.
 ///
-/// Every method documents its behaviour; [`conformance::run`] checks it. Lists come back in
+/// Every method documents its behaviour; `conformance::run` checks it. Lists come back in
 /// a stable order: credentials by batch creation then insertion order, messages by queue
 /// time then id.
 pub trait Storage {
