@@ -4,7 +4,7 @@
 //! credentials), a publish (credentials with their outbox messages), one message's state
 //! change. An implementation must make each of them all-or-nothing and durable once it
 //! returns `Ok`, and must reject what would break the invariants below with
-//! [`ErrorKind::Conflict`] instead of writing part of it:
+//! [`ErrorKind::Conflict`](crate::ErrorKind::Conflict) instead of writing part of it:
 //!
 //! - a credential id is unique; a batch id is unique; `(group, fingerprint)` of a batch is
 //!   unique (the same file imported twice into a group makes no second batch);
