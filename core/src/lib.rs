@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod error;
 pub mod group;
+pub mod issuer;
 pub mod lifecycle;
 pub mod limits;
 pub mod mail;

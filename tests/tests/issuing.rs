@@ -1,0 +1,396 @@
+//! The issuing flow on the memory store: import, duplicates, amend, publish, deliver.
+
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test fails by panicking"
+)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection};
+use conferral::lifecycle::{Amendment, CredentialState, EventKind, IdSource};
+use conferral::mail::{Mailbox, MemoryMailer};
+use conferral::outbox::{DeliveryState, SendOutcome};
+use conferral::render::EmailTemplates;
+use conferral::storage::{CredentialQuery, MemoryStorage, MessageQuery, Storage};
+use conferral::{ErrorKind, Group};
+
+struct Counter(u32);
+
+impl IdSource for Counter {
+    fn next_id(&mut self) -> String {
+        self.0 += 1;
+        format!("id{:04}", self.0)
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+fn issuer() -> Issuer<MemoryStorage> {
+    Issuer::new(
+        MemoryStorage::new(),
+        IssuerConfig::new(
+            "https://credentials.example.org/c",
+            Mailbox {
+                name: "Academy".into(),
+                email: "academy@example.org".into(),
+            },
+        ),
+    )
+    .unwrap()
+}
+
+fn group(policy: &str) -> Group {
+    Group::from_json(&format!(
+        r#"{{"name": "Bootcamp 2026", "duplicates": "{policy}", "attributes": [
+            {{"key": "grade", "type": "enum", "values": ["Pass", "Merit"]}}]}}"#
+    ))
+    .unwrap()
+}
+
+const ROSTER: &[u8] = b"Name,Email,Grade\n\
+Ana Lopez,ana@example.org,Merit\n\
+Bo Chen,bo@,Pass\n\
+Chiara Rossi,chiara@example.org,pass\n\
+Dmitri Ivanov,dmitri@example.org,Excellent\n";
+
+#[test]
+fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled() {
+    let mut issuer = issuer();
+    let g = group("deny");
+    let mut ids = Counter(0);
+    let out = issuer
+        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut ids, t0())
+        .unwrap();
+    assert!(!out.already_imported);
+    assert_eq!(out.created, vec!["id0001", "id0002"]);
+    let b = &out.batch;
+    assert_eq!((b.rows, b.created, b.replaced, b.rejected), (4, 2, 0, 2));
+    assert_eq!(b.rows, b.created + b.replaced + b.rejected);
+    let cells: Vec<_> = out
+        .report
+        .findings
+        .iter()
+        .filter_map(|f| f.cell.clone())
+        .collect();
+    assert_eq!(cells, vec!["B3", "C5"]);
+    let drafts = issuer
+        .store()
+        .credentials(&CredentialQuery::default())
+        .unwrap();
+    assert!(drafts.iter().all(|c| c.state == CredentialState::Draft));
+    assert_eq!(drafts[1].attributes["grade"], "Pass");
+
+    let again = issuer
+        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut ids, t0())
+        .unwrap();
+    assert!(again.already_imported);
+    assert_eq!(again.batch, out.batch);
+    assert!(again.created.is_empty());
+    assert_eq!(
+        issuer
+            .store()
+            .credentials(&CredentialQuery::default())
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn the_duplicate_policy_applies_to_stored_credentials() {
+    let second =
+        b"Name,Email,Grade\nAna L\xc3\xb3pez,ANA@example.org,Pass\nEve,eve@example.org,Pass\n";
+    for (policy, created, rejected) in [("deny", 1, 1), ("allow", 2, 0), ("replace", 1, 0)] {
+        let mut issuer = issuer();
+        let g = group(policy);
+        let mut ids = Counter(0);
+        issuer
+            .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut ids, t0())
+            .unwrap();
+        let out = issuer
+            .import(&ImportRequest::new(&g, second, "ed"), &mut ids, t0())
+            .unwrap();
+        assert_eq!(
+            (out.batch.created, out.batch.rejected),
+            (created, rejected),
+            "{policy}"
+        );
+        match policy {
+            "deny" => {
+                assert_eq!(out.findings[0].cell.as_deref(), Some("B2"));
+                assert!(out.findings[0].message.contains("id0001"));
+            }
+            "replace" => {
+                assert_eq!(out.replaced, vec!["id0001"]);
+                let ana = issuer.credential("id0001").unwrap();
+                assert_eq!(ana.recipient.name, "Ana López");
+                assert_eq!(ana.batch, out.batch.id);
+                let last = ana.history.last().unwrap();
+                assert_eq!(last.event, EventKind::Replaced);
+                assert!(last.changes.iter().any(|c| c.field == "grade"));
+            }
+            _ => {}
+        }
+    }
+    // A published credential is never replaced.
+    let mut issuer = issuer();
+    let g = group("replace");
+    let mut ids = Counter(0);
+    issuer
+        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut ids, t0())
+        .unwrap();
+    issuer.publish(&Selection::All, "ed", t0()).unwrap();
+    let out = issuer
+        .import(&ImportRequest::new(&g, second, "ed"), &mut ids, t0())
+        .unwrap();
+    assert_eq!(out.batch.rejected, 1);
+    assert!(out.findings[0].message.contains("published"));
+}
+
+#[test]
+fn drafts_are_amended_and_previewed() {
+    let mut issuer = issuer();
+    let g = group("deny");
+    let out = issuer
+        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
+        .unwrap();
+    let id = &out.created[0];
+    let amendment = Amendment {
+        set: [("name".to_owned(), "Ana María López".to_owned())].into(),
+    };
+    let amended = issuer.amend(id, &amendment, "ed", t0()).unwrap();
+    assert_eq!(amended.recipient.name, "Ana María López");
+    let preview = issuer.preview(id).unwrap();
+    assert!(preview.text.contains("Dear Ana María López"));
+    assert!(
+        preview
+            .text
+            .contains("https://credentials.example.org/c/id0001")
+    );
+    let bad = Amendment {
+        set: [("email".to_owned(), "nope".to_owned())].into(),
+    };
+    assert_eq!(
+        issuer.amend(id, &bad, "ed", t0()).unwrap_err().kind(),
+        ErrorKind::InvalidValue
+    );
+    assert_eq!(
+        issuer.preview("missing").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn a_template_error_publishes_nothing() {
+    let mut issuer = issuer();
+    let g = group("deny");
+    issuer
+        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
+        .unwrap();
+    // The group is saved with an attribute the template uses, then the attribute is dropped
+    // behind the issuer's back: rendering must fail before anything is published.
+    let mut broken = g.clone();
+    broken.email = Some(EmailTemplates {
+        text: "{{ attributes.grade }}".into(),
+        ..EmailTemplates::default()
+    });
+    issuer.save_group(&broken).unwrap();
+    broken.attributes.clear();
+    issuer.store_mut().put_group(&broken).unwrap();
+    let e = issuer.publish(&Selection::All, "ed", t0()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidTemplate, "{e}");
+    let status = issuer.status().unwrap();
+    assert_eq!(status.credentials["draft"], 2);
+    assert_eq!(status.deliveries["pending"], 0);
+}
+
+#[test]
+fn publishing_twice_queues_one_email() {
+    let mut issuer = issuer();
+    let g = group("deny");
+    let out = issuer
+        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
+        .unwrap();
+    let first = issuer
+        .publish(&Selection::Ids(out.created.clone()), "ed", t0())
+        .unwrap();
+    assert_eq!(first.published, out.created);
+    let second = issuer
+        .publish(&Selection::Ids(out.created.clone()), "ed", t0())
+        .unwrap();
+    assert!(second.published.is_empty());
+    assert_eq!(second.already_published, out.created);
+    assert_eq!(
+        issuer
+            .publish(&Selection::Batch(out.batch.id.clone()), "ed", t0())
+            .unwrap()
+            .published
+            .len(),
+        0
+    );
+    assert_eq!(issuer.status().unwrap().deliveries["pending"], 2);
+    assert_eq!(
+        issuer
+            .publish(&Selection::Batch("nope".into()), "ed", t0())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice() {
+    let mut issuer = issuer();
+    let g = Group {
+        name: "Five".into(),
+        ..Group::default()
+    };
+    let roster = b"Name,Email\nA,a@example.org\nB,b@example.org\nC,c@example.org\nD,d@example.org\nE,e@example.org\n";
+    issuer
+        .import(
+            &ImportRequest {
+                publish: true,
+                ..ImportRequest::new(&g, roster, "ed")
+            },
+            &mut Counter(0),
+            t0(),
+        )
+        .unwrap();
+    let mut mailer = MemoryMailer::default();
+    mailer.script.extend([
+        SendOutcome::Sent {
+            reply: "250 ok".into(),
+        },
+        SendOutcome::Rejected {
+            code: 550,
+            reply: "no such user".into(),
+        },
+        SendOutcome::Deferred {
+            code: Some(451),
+            reply: "greylisted".into(),
+        },
+        SendOutcome::Ambiguous {
+            reason: "timed out after the data".into(),
+        },
+    ]);
+    let now = t0();
+    let report = issuer
+        .deliver(&mut mailer, &mut || now, None, &mut |_| {})
+        .unwrap();
+    assert_eq!(
+        (
+            report.sent,
+            report.failed_permanent,
+            report.deferred,
+            report.unknown
+        ),
+        (2, 1, 1, 1)
+    );
+    let state = |id: &str| {
+        issuer
+            .deliveries(&MessageQuery {
+                credentials: Some(vec![id.into()]),
+                ..MessageQuery::default()
+            })
+            .unwrap()[0]
+            .state
+    };
+    assert_eq!(state("id0001"), DeliveryState::Sent);
+    assert_eq!(state("id0002"), DeliveryState::FailedPermanent);
+    assert_eq!(state("id0003"), DeliveryState::Pending);
+    assert_eq!(state("id0004"), DeliveryState::Unknown);
+    assert_eq!(state("id0005"), DeliveryState::Sent);
+
+    // Nothing is due until the deferred one's time comes; then only it is sent.
+    let again = issuer
+        .deliver(&mut mailer, &mut || now, None, &mut |_| {})
+        .unwrap();
+    assert_eq!(again.attempted, 0);
+    let later = now + Duration::hours(2);
+    let again = issuer
+        .deliver(&mut mailer, &mut || later, None, &mut |_| {})
+        .unwrap();
+    assert_eq!((again.attempted, again.sent), (1, 1));
+    for address in ["a", "b", "c", "e"] {
+        let to = format!("{address}@example.org");
+        let attempts = mailer.sent.iter().filter(|(m, _)| m.to.email == to).count();
+        let expected = if address == "c" { 2 } else { 1 };
+        assert_eq!(attempts, expected, "{to}");
+        assert!(mailer.delivered_to(&to) <= 1, "{to}");
+    }
+
+    // The unknown one is sent again only when asked, with the same Message-ID.
+    let resent = issuer.resend(&["id0004".into()], later).unwrap();
+    assert_eq!(resent[0].state, DeliveryState::Pending);
+    let first_id = mailer.sent[3].0.message_id.clone();
+    issuer
+        .deliver(&mut mailer, &mut || later, None, &mut |_| {})
+        .unwrap();
+    assert_eq!(mailer.sent.last().unwrap().0.message_id, first_id);
+    assert_eq!(
+        issuer
+            .resend(&["id0001".into(), "nope".into()], later)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn an_interrupted_send_becomes_unknown_after_a_restart() {
+    let mut issuer = issuer();
+    let g = Group {
+        name: "One".into(),
+        ..Group::default()
+    };
+    issuer
+        .import(
+            &ImportRequest {
+                publish: true,
+                ..ImportRequest::new(&g, b"Name,Email\nA,a@example.org\n", "ed")
+            },
+            &mut Counter(0),
+            t0(),
+        )
+        .unwrap();
+    // A worker claims the message, then dies before recording the outcome.
+    let claimed = issuer.store_mut().claim_next(t0()).unwrap().unwrap();
+    assert_eq!(claimed.state, DeliveryState::Sending);
+    assert_eq!(issuer.recover().unwrap(), 1);
+    let mut mailer = MemoryMailer::default();
+    let report = issuer
+        .deliver(&mut mailer, &mut t0, None, &mut |_| {})
+        .unwrap();
+    assert_eq!(report.attempted, 0);
+    assert_eq!(issuer.status().unwrap().deliveries["unknown"], 1);
+}
+
+#[test]
+fn hostile_values_are_neutralised_in_the_email() {
+    let mut issuer = issuer();
+    let g = Group {
+        name: "Hostile".into(),
+        email: Some(EmailTemplates {
+            subject: "For {{ recipient.name }}".into(),
+            ..EmailTemplates::default()
+        }),
+        ..Group::default()
+    };
+    let roster = "Name,Email\n\"<img src=x onerror=alert(1)> Eve\",eve@example.org\n".as_bytes();
+    let out = issuer
+        .import(&ImportRequest::new(&g, roster, "ed"), &mut Counter(0), t0())
+        .unwrap();
+    let email = issuer.preview(&out.created[0]).unwrap();
+    assert!(!email.html.contains("<img"));
+    assert!(
+        email
+            .html
+            .contains("&lt;img src=x onerror=alert(1)&gt; Eve")
+    );
+    assert!(!email.subject.contains('\n'));
+}
