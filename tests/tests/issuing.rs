@@ -14,7 +14,7 @@ use conferral::lifecycle::{Amendment, CredentialState, EventKind, IdSource};
 use conferral::mail::{Mailbox, MemoryMailer};
 use conferral::outbox::{DeliveryState, SendOutcome};
 use conferral::render::EmailTemplates;
-use conferral::storage::{CredentialQuery, MemoryStorage, MessageQuery, Storage};
+use conferral::storage::{CredentialQuery, MessageQuery, Storage};
 use conferral::{ErrorKind, Group};
 
 struct Counter(u32);
@@ -30,9 +30,32 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
 }
 
-fn issuer() -> Issuer<MemoryStorage> {
+/// Each test runs on every store: memory and SQLite.
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[test] fn $name() { super::$name(conferral::storage::MemoryStorage::new); })*
+        }
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(|| conferral_sqlite::SqliteStorage::open_in_memory().unwrap()); })*
+        }
+    };
+}
+
+on_every_store!(
+    valid_rows_become_drafts_and_nothing_is_lost_or_doubled,
+    the_duplicate_policy_applies_to_stored_credentials,
+    drafts_are_amended_and_previewed,
+    a_template_error_publishes_nothing,
+    publishing_twice_queues_one_email,
+    every_outcome_lands_in_its_state_and_nobody_is_emailed_twice,
+    an_interrupted_send_becomes_unknown_after_a_restart,
+    hostile_values_are_neutralised_in_the_email,
+);
+
+fn issuer<S: Storage>(store: S) -> Issuer<S> {
     Issuer::new(
-        MemoryStorage::new(),
+        store,
         IssuerConfig::new(
             "https://credentials.example.org/c",
             Mailbox {
@@ -58,9 +81,8 @@ Bo Chen,bo@,Pass\n\
 Chiara Rossi,chiara@example.org,pass\n\
 Dmitri Ivanov,dmitri@example.org,Excellent\n";
 
-#[test]
-fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled() {
-    let mut issuer = issuer();
+fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled<S: Storage>(store: fn() -> S) {
+    let mut issuer = issuer(store());
     let g = group("deny");
     let mut ids = Counter(0);
     let out = issuer
@@ -101,12 +123,11 @@ fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled() {
     );
 }
 
-#[test]
-fn the_duplicate_policy_applies_to_stored_credentials() {
+fn the_duplicate_policy_applies_to_stored_credentials<S: Storage>(store: fn() -> S) {
     let second =
         b"Name,Email,Grade\nAna L\xc3\xb3pez,ANA@example.org,Pass\nEve,eve@example.org,Pass\n";
     for (policy, created, rejected) in [("deny", 1, 1), ("allow", 2, 0), ("replace", 1, 0)] {
-        let mut issuer = issuer();
+        let mut issuer = issuer(store());
         let g = group(policy);
         let mut ids = Counter(0);
         issuer
@@ -138,7 +159,7 @@ fn the_duplicate_policy_applies_to_stored_credentials() {
         }
     }
     // A published credential is never replaced.
-    let mut issuer = issuer();
+    let mut issuer = issuer(store());
     let g = group("replace");
     let mut ids = Counter(0);
     issuer
@@ -152,9 +173,8 @@ fn the_duplicate_policy_applies_to_stored_credentials() {
     assert!(out.findings[0].message.contains("published"));
 }
 
-#[test]
-fn drafts_are_amended_and_previewed() {
-    let mut issuer = issuer();
+fn drafts_are_amended_and_previewed<S: Storage>(store: fn() -> S) {
+    let mut issuer = issuer(store());
     let g = group("deny");
     let out = issuer
         .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
@@ -185,9 +205,8 @@ fn drafts_are_amended_and_previewed() {
     );
 }
 
-#[test]
-fn a_template_error_publishes_nothing() {
-    let mut issuer = issuer();
+fn a_template_error_publishes_nothing<S: Storage>(store: fn() -> S) {
+    let mut issuer = issuer(store());
     let g = group("deny");
     issuer
         .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
@@ -209,9 +228,8 @@ fn a_template_error_publishes_nothing() {
     assert_eq!(status.deliveries["pending"], 0);
 }
 
-#[test]
-fn publishing_twice_queues_one_email() {
-    let mut issuer = issuer();
+fn publishing_twice_queues_one_email<S: Storage>(store: fn() -> S) {
+    let mut issuer = issuer(store());
     let g = group("deny");
     let out = issuer
         .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
@@ -243,9 +261,8 @@ fn publishing_twice_queues_one_email() {
     );
 }
 
-#[test]
-fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice() {
-    let mut issuer = issuer();
+fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice<S: Storage>(store: fn() -> S) {
+    let mut issuer = issuer(store());
     let g = Group {
         name: "Five".into(),
         ..Group::default()
@@ -341,9 +358,8 @@ fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice() {
     );
 }
 
-#[test]
-fn an_interrupted_send_becomes_unknown_after_a_restart() {
-    let mut issuer = issuer();
+fn an_interrupted_send_becomes_unknown_after_a_restart<S: Storage>(store: fn() -> S) {
+    let mut issuer = issuer(store());
     let g = Group {
         name: "One".into(),
         ..Group::default()
@@ -370,9 +386,8 @@ fn an_interrupted_send_becomes_unknown_after_a_restart() {
     assert_eq!(issuer.status().unwrap().deliveries["unknown"], 1);
 }
 
-#[test]
-fn hostile_values_are_neutralised_in_the_email() {
-    let mut issuer = issuer();
+fn hostile_values_are_neutralised_in_the_email<S: Storage>(store: fn() -> S) {
+    let mut issuer = issuer(store());
     let g = Group {
         name: "Hostile".into(),
         email: Some(EmailTemplates {

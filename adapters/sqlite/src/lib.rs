@@ -1,0 +1,540 @@
+//! SQLite storage for conferral: the embedded default.
+//!
+//! One file holds groups, batches, credentials and the outbox. The connection runs in WAL
+//! mode with `synchronous=FULL`, so a committed state change (a `sending` mark, a `sent`
+//! mark) survives a crash or a power loss; every write is one `BEGIN IMMEDIATE`
+//! transaction, so concurrent writers wait for the lock (up to the busy timeout) instead of
+//! failing half-way. The schema carries a version (`PRAGMA user_version`) and is migrated
+//! when opened; a database from a newer release is refused rather than misread.
+//!
+//! ```
+//! use conferral::storage::Storage;
+//! let store = conferral_sqlite::SqliteStorage::open_in_memory()?;
+//! assert_eq!(store.status()?.credentials["draft"], 0);
+//! # Ok::<(), conferral::Error>(())
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use conferral::error::{Error, ErrorKind, Result};
+use conferral::group::Group;
+use conferral::lifecycle::Credential;
+use conferral::outbox::{DeliveryState, OutboxMessage};
+use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, email_key};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// The schema version this release writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE groups (
+    key TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE batches (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    grp TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (grp, fingerprint)
+);
+CREATE TABLE credentials (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    grp TEXT NOT NULL,
+    batch TEXT NOT NULL,
+    state TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX credentials_by_group ON credentials (grp, state);
+CREATE INDEX credentials_by_batch ON credentials (batch, state);
+CREATE INDEX credentials_by_email ON credentials (grp, email_key);
+CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    credential TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (credential, kind)
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
+CREATE INDEX outbox_by_credential ON outbox (credential);
+";
+
+/// A conferral store in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStorage {
+    conn: Connection,
+}
+
+fn storage_error(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::new(ErrorKind::Storage, format!("the database could not {what}")).with_source(e)
+}
+
+fn sql(what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+    move |e| storage_error(what, e)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| storage_error("encode a record", e))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| storage_error("decode a stored record", e))
+}
+
+/// Times as fixed-width UTC text, so that text order is time order.
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn conflict(message: String) -> Error {
+    Error::new(ErrorKind::Conflict, message)
+}
+
+fn not_found(what: &str, id: &str) -> Error {
+    Error::new(ErrorKind::NotFound, format!("there is no {what} `{id}`"))
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database at `path` and migrates its schema.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Storage`] when the file cannot be opened, is not a database, or was
+    /// written by a newer release.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStorage> {
+        let path = path.as_ref();
+        let conn = Connection::open(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Storage,
+                format!("the database `{}` could not be opened", path.display()),
+            )
+            .with_source(e)
+        })?;
+        SqliteStorage::setup(conn)
+    }
+
+    /// A private database in memory (for tests and previews).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Storage`] when SQLite cannot start.
+    pub fn open_in_memory() -> Result<SqliteStorage> {
+        let conn = Connection::open_in_memory().map_err(sql("start"))?;
+        SqliteStorage::setup(conn)
+    }
+
+    fn setup(conn: Connection) -> Result<SqliteStorage> {
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(sql("set a busy timeout"))?;
+        // WAL lets readers work beside the one writer; FULL syncs the WAL at each commit, so
+        // the outbox's marks survive power loss (NORMAL may roll the last commits back).
+        // (An in-memory database answers `memory` and stays so.)
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .map_err(sql("switch to WAL mode"))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(sql("set its pragmas"))?;
+        let mut store = SqliteStorage { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The schema version of the open database.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Storage`] when it cannot be read.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql("read its schema version"))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("start a migration"))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql("read its schema version"))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::new(
+                ErrorKind::Storage,
+                format!(
+                    "the database has schema version {version}, newer than this release's {SCHEMA_VERSION}; upgrade conferral"
+                ),
+            ));
+        }
+        if version < 1 {
+            tx.execute_batch(SCHEMA_V1)
+                .map_err(sql("create its tables"))?;
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+            .map_err(sql("record its schema version"))?;
+        tx.commit().map_err(sql("commit a migration"))
+    }
+
+    fn immediate(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("start a transaction"))
+    }
+
+    /// Runs SQLite's integrity check; `Ok(())` when the file is sound.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Storage`] with SQLite's report when it is not.
+    pub fn check_integrity(&self) -> Result<()> {
+        let report: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(sql("check its integrity"))?;
+        if report == "ok" {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Storage,
+                format!("the database is damaged: {report}"),
+            ))
+        }
+    }
+}
+
+fn put_credential(tx: &rusqlite::Transaction<'_>, c: &Credential, insert: bool) -> Result<()> {
+    let body = to_json(c)?;
+    let email = email_key(&c.recipient.email);
+    if insert {
+        tx.prepare_cached(
+            "INSERT INTO credentials (id, grp, batch, state, email_key, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut s| s.execute(params![c.id, c.group, c.batch, c.state.as_str(), email, body]))
+        .map_err(sql("store a credential"))?;
+        return Ok(());
+    }
+    let changed = tx
+        .prepare_cached(
+            "UPDATE credentials SET grp = ?2, batch = ?3, state = ?4, email_key = ?5, body = ?6 WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![c.id, c.group, c.batch, c.state.as_str(), email, body]))
+        .map_err(sql("update a credential"))?;
+    if changed == 0 {
+        return Err(not_found("credential", &c.id));
+    }
+    Ok(())
+}
+
+fn exists(tx: &rusqlite::Transaction<'_>, query: &str, value: &str) -> Result<bool> {
+    tx.prepare_cached(query)
+        .and_then(|mut s| s.exists(params![value]))
+        .map_err(sql("look a record up"))
+}
+
+impl Storage for SqliteStorage {
+    fn put_group(&mut self, group: &Group) -> Result<()> {
+        let body = to_json(group)?;
+        self.conn
+            .execute(
+                "INSERT INTO groups (key, body) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+                params![group.key(), body],
+            )
+            .map_err(sql("store a group"))?;
+        Ok(())
+    }
+
+    fn group(&self, key: &str) -> Result<Option<Group>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM groups WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql("read a group"))?;
+        body.map(|b| from_json(&b)).transpose()
+    }
+
+    fn commit_import(
+        &mut self,
+        batch: &Batch,
+        created: &[Credential],
+        replaced: &[Credential],
+    ) -> Result<()> {
+        let tx = self.immediate()?;
+        if exists(&tx, "SELECT 1 FROM batches WHERE id = ?1", &batch.id)? {
+            return Err(conflict(format!("batch `{}` exists already", batch.id)));
+        }
+        let same_file: bool = tx
+            .prepare_cached("SELECT 1 FROM batches WHERE grp = ?1 AND fingerprint = ?2")
+            .and_then(|mut s| s.exists(params![batch.group, batch.fingerprint]))
+            .map_err(sql("look a batch up"))?;
+        if same_file {
+            return Err(conflict(format!(
+                "this file was imported into group `{}` already",
+                batch.group
+            )));
+        }
+        tx.execute(
+            "INSERT INTO batches (id, grp, fingerprint, body) VALUES (?1, ?2, ?3, ?4)",
+            params![batch.id, batch.group, batch.fingerprint, to_json(batch)?],
+        )
+        .map_err(sql("store a batch"))?;
+        for c in created {
+            if exists(&tx, "SELECT 1 FROM credentials WHERE id = ?1", &c.id)? {
+                return Err(conflict(format!("credential `{}` exists already", c.id)));
+            }
+            put_credential(&tx, c, true)?;
+        }
+        for c in replaced {
+            put_credential(&tx, c, false)?;
+        }
+        // Dropping the transaction on an early return rolls everything back.
+        tx.commit().map_err(sql("commit an import"))
+    }
+
+    fn batch_by_fingerprint(&self, group: &str, fingerprint: &str) -> Result<Option<Batch>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM batches WHERE grp = ?1 AND fingerprint = ?2",
+                params![group, fingerprint],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql("read a batch"))?;
+        body.map(|b| from_json(&b)).transpose()
+    }
+
+    fn batch(&self, id: &str) -> Result<Option<Batch>> {
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM batches WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql("read a batch"))?;
+        body.map(|b| from_json(&b)).transpose()
+    }
+
+    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM batches WHERE ?1 IS NULL OR grp = ?1 ORDER BY seq")
+            .map_err(sql("list batches"))?;
+        let rows = stmt
+            .query_map(params![group], |r| r.get::<_, String>(0))
+            .map_err(sql("list batches"))?;
+        rows.map(|b| b.map_err(sql("list batches")).and_then(|b| from_json(&b)))
+            .collect()
+    }
+
+    fn credential(&self, id: &str) -> Result<Option<Credential>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT body FROM credentials WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql("read a credential"))?;
+        body.map(|b| from_json(&b)).transpose()
+    }
+
+    fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT body FROM credentials
+                 WHERE (?1 IS NULL OR grp = ?1) AND (?2 IS NULL OR batch = ?2)
+                   AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR email_key = ?4)
+                 ORDER BY seq",
+            )
+            .map_err(sql("list credentials"))?;
+        let rows = stmt
+            .query_map(
+                params![
+                    query.group,
+                    query.batch,
+                    query.state.map(|s| s.as_str()),
+                    query.email.as_deref().map(email_key)
+                ],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(sql("list credentials"))?;
+        rows.map(|b| {
+            b.map_err(sql("list credentials"))
+                .and_then(|b| from_json(&b))
+        })
+        .collect()
+    }
+
+    fn update_credential(&mut self, credential: &Credential) -> Result<()> {
+        let tx = self.immediate()?;
+        put_credential(&tx, credential, false)?;
+        tx.commit().map_err(sql("commit a credential"))
+    }
+
+    fn commit_publish(
+        &mut self,
+        credentials: &[Credential],
+        messages: &[OutboxMessage],
+    ) -> Result<()> {
+        let tx = self.immediate()?;
+        for c in credentials {
+            put_credential(&tx, c, false)?;
+        }
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO outbox (id, credential, kind, state, next_attempt_at, queued_at, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(sql("queue a message"))?;
+            for m in messages {
+                let done = insert.execute(params![
+                    m.id,
+                    m.credential,
+                    m.kind.as_str(),
+                    m.state.as_str(),
+                    time(m.next_attempt_at),
+                    time(m.queued_at),
+                    to_json(m)?
+                ]);
+                match done {
+                    Ok(_) => {}
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        return Err(conflict(format!("message `{}` is queued already", m.id)));
+                    }
+                    Err(e) => return Err(storage_error("queue a message", e)),
+                }
+            }
+        }
+        tx.commit().map_err(sql("commit a publish"))
+    }
+
+    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+        let tx = self.immediate()?;
+        let body: Option<String> = tx
+            .prepare_cached(
+                "SELECT body FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
+                 ORDER BY next_attempt_at, id LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row(params![time(now)], |r| r.get(0)).optional())
+            .map_err(sql("find a due message"))?;
+        let Some(body) = body else {
+            return Ok(None);
+        };
+        let message: OutboxMessage = from_json(&body)?;
+        let claimed = message.claim(now)?;
+        write_message(&tx, &claimed)?;
+        tx.commit().map_err(sql("commit a claim"))?;
+        Ok(Some(claimed))
+    }
+
+    fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        let tx = self.immediate()?;
+        let state: Option<String> = tx
+            .prepare_cached("SELECT state FROM outbox WHERE id = ?1")
+            .and_then(|mut s| s.query_row(params![message.id], |r| r.get(0)).optional())
+            .map_err(sql("read a message"))?;
+        match state {
+            None => return Err(not_found("message", &message.id)),
+            Some(s) if s != expected.as_str() => {
+                return Err(conflict(format!(
+                    "message `{}` is {s}, not {}",
+                    message.id,
+                    expected.as_str()
+                )));
+            }
+            Some(_) => {}
+        }
+        write_message(&tx, message)?;
+        tx.commit().map_err(sql("commit a message"))
+    }
+
+    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM outbox WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql("read a message"))?;
+        body.map(|b| from_json(&b)).transpose()
+    }
+
+    fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT credential, body FROM outbox WHERE (?1 IS NULL OR state = ?1)
+                 ORDER BY queued_at, id",
+            )
+            .map_err(sql("list messages"))?;
+        let rows = stmt
+            .query_map(params![query.state.map(|s| s.as_str())], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(sql("list messages"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (credential, body) = row.map_err(sql("list messages"))?;
+            if query
+                .credentials
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&credential))
+            {
+                out.push(from_json(&body)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn status(&self) -> Result<StatusCounts> {
+        let mut counts = StatusCounts::zeroed();
+        for (table, map) in [
+            ("credentials", &mut counts.credentials),
+            ("outbox", &mut counts.deliveries),
+        ] {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT state, COUNT(*) FROM {table} GROUP BY state"
+                ))
+                .map_err(sql("count states"))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))
+                .map_err(sql("count states"))?;
+            for row in rows {
+                let (state, n) = row.map_err(sql("count states"))?;
+                map.insert(state, n);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+fn write_message(tx: &rusqlite::Transaction<'_>, m: &OutboxMessage) -> Result<()> {
+    let body = to_json(m)?;
+    tx.prepare_cached(
+        "UPDATE outbox SET state = ?2, next_attempt_at = ?3, body = ?4 WHERE id = ?1",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            m.id,
+            m.state.as_str(),
+            time(m.next_attempt_at),
+            body
+        ])
+    })
+    .map_err(sql("update a message"))?;
+    Ok(())
+}
