@@ -89,10 +89,11 @@ pub enum SendOutcome {
         /// The reply text.
         reply: String,
     },
-    /// Refused for good (5xx).
+    /// Refused for good: a 5xx reply, or a message the mailer cannot send at all (an address
+    /// its mail library refuses).
     Rejected {
-        /// The reply code.
-        code: u16,
+        /// The reply code, if the server answered.
+        code: Option<u16>,
         /// The reply text.
         reply: String,
     },
@@ -183,6 +184,13 @@ pub fn message_key(credential: &str, kind: MessageKind) -> String {
     format!("{credential}:{}", kind.as_str())
 }
 
+fn with_code(code: Option<u16>, reply: &str) -> String {
+    match code {
+        Some(code) => format!("{code} {reply}"),
+        None => reply.to_owned(),
+    }
+}
+
 fn illegal(message: &OutboxMessage, what: &str) -> Error {
     Error::new(
         ErrorKind::IllegalTransition,
@@ -263,13 +271,10 @@ impl OutboxMessage {
             }
             SendOutcome::Rejected { code, reply } => {
                 next.state = DeliveryState::FailedPermanent;
-                next.last_result = Some(format!("{code} {reply}"));
+                next.last_result = Some(with_code(*code, reply));
             }
             SendOutcome::Deferred { code, reply } => {
-                next.last_result = Some(match code {
-                    Some(code) => format!("{code} {reply}"),
-                    None => reply.clone(),
-                });
+                next.last_result = Some(with_code(*code, reply));
                 if self.attempts >= policy.max_attempts {
                     next.state = DeliveryState::FailedExhausted;
                 } else {
@@ -364,7 +369,7 @@ mod tests {
             ),
             (
                 SendOutcome::Rejected {
-                    code: 550,
+                    code: Some(550),
                     reply: "no such user".into(),
                 },
                 DeliveryState::FailedPermanent,

@@ -272,3 +272,73 @@ pub fn xls_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Result<Vec<u8>, String> 
     }
     Ok(out.stdout)
 }
+
+/// A scripted SMTP server (`support/smtp_server.py`, aiosmtpd) running on loopback for as
+/// long as this value lives.
+pub struct SmtpServer {
+    child: std::process::Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// The JSON-lines file where it records every message whose data it read.
+    pub log: PathBuf,
+}
+
+impl SmtpServer {
+    /// Starts the server with the venv the test command sets up (`CONFERRAL_TOOLS_PYTHON`);
+    /// `stall` is how long `stall-*` recipients wait before the reply.
+    pub fn start(log: PathBuf, stall_secs: f64) -> Result<SmtpServer, String> {
+        use std::io::BufRead;
+        let python = std::env::var("CONFERRAL_TOOLS_PYTHON").map_err(|_| {
+            "CONFERRAL_TOOLS_PYTHON is not set; run the tests through `make test`".to_owned()
+        })?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let _ = std::fs::remove_file(&log);
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("support/smtp_server.py");
+        let mut child = std::process::Command::new(python)
+            .arg(script)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--stall",
+                &stall_secs.to_string(),
+            ])
+            .arg("--log")
+            .arg(&log)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the SMTP server: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        if line.trim() != "ready" {
+            let _ = child.kill();
+            return Err(format!("the SMTP server did not start: {line}"));
+        }
+        Ok(SmtpServer { child, port, log })
+    }
+
+    /// Every message the server read, as `(recipient, message id, outcome)`.
+    pub fn received(&self) -> Vec<(String, String, String)> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| {
+                let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+                (s("rcpt"), s("message_id"), s("outcome"))
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

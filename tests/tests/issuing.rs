@@ -284,7 +284,7 @@ fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice<S: Storage>(stor
             reply: "250 ok".into(),
         },
         SendOutcome::Rejected {
-            code: 550,
+            code: Some(550),
             reply: "no such user".into(),
         },
         SendOutcome::Deferred {

@@ -1,0 +1,105 @@
+//! Mailers for conferral: [`FileMailer`] writes one `.eml` file per message into a folder
+//! (the embedded default, and what tests read); [`SmtpMailer`] sends one SMTP transaction per
+//! recipient over a reused connection and classifies every reply.
+//!
+//! Both build the message the same way ([`build_message`]): `multipart/alternative` with the
+//! plain text and the HTML, the outbox's stable `Message-ID`, and display names that have
+//! lost their control characters (lettre panics on a CR or LF in a name).
+
+mod file;
+mod smtp;
+
+pub use file::FileMailer;
+pub use smtp::{Security, SmtpConfig, SmtpMailer};
+
+use conferral::mail::{Mailbox, OutgoingMessage};
+use lettre::message::{Mailbox as LettreMailbox, MultiPart};
+
+/// Why a message could not be built: the address or a header value is unusable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError(pub String);
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn mailbox(m: &Mailbox) -> Result<LettreMailbox, BuildError> {
+    let address = m
+        .email
+        .parse()
+        .map_err(|e| BuildError(format!("the address `{}` cannot be used: {e}", m.email)))?;
+    let name = conferral::render::header_safe(&m.name);
+    Ok(LettreMailbox::new(
+        (!name.is_empty()).then_some(name),
+        address,
+    ))
+}
+
+/// The message as it goes on the wire; `date` is the `Date` header.
+///
+/// # Errors
+/// A [`BuildError`] when an address cannot be used by the mail library.
+pub fn build_message(
+    message: &OutgoingMessage,
+    date: std::time::SystemTime,
+) -> Result<lettre::Message, BuildError> {
+    lettre::Message::builder()
+        .message_id(Some(message.message_id.clone()))
+        .date(date)
+        .from(mailbox(&message.from)?)
+        .to(mailbox(&message.to)?)
+        .subject(conferral::render::header_safe(&message.subject))
+        .multipart(MultiPart::alternative_plain_html(
+            message.text.clone(),
+            message.html.clone(),
+        ))
+        .map_err(|e| BuildError(format!("the message cannot be built: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(name: &str) -> OutgoingMessage {
+        OutgoingMessage {
+            outbox_id: "Ab1:issued".into(),
+            message_id: "<Ab1.issued@example.org>".into(),
+            from: Mailbox {
+                name: "Academy".into(),
+                email: "academy@example.org".into(),
+            },
+            to: Mailbox {
+                name: name.into(),
+                email: "eve@example.org".into(),
+            },
+            subject: "Hello\r\nBcc: all@example.org".into(),
+            html: "<p>Hi</p>".into(),
+            text: "Hi".into(),
+        }
+    }
+
+    #[test]
+    fn names_and_subjects_cannot_add_headers() {
+        let built = build_message(
+            &message("Eve\r\nBcc: all@example.org\u{0}"),
+            std::time::UNIX_EPOCH,
+        )
+        .map(|m| String::from_utf8_lossy(&m.formatted()).into_owned());
+        let text = built.unwrap_or_default();
+        assert!(!text.contains("\r\nBcc:"), "{text}");
+        assert!(
+            text.contains("Message-ID: <Ab1.issued@example.org>\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("multipart/alternative"), "{text}");
+    }
+
+    #[test]
+    fn unusable_addresses_are_errors_not_panics() {
+        let mut m = message("Eve");
+        m.to.email = "not an address".into();
+        assert!(build_message(&m, std::time::UNIX_EPOCH).is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! [`SmtpMailer`]: one SMTP transaction per recipient, every reply classified.
+
+use std::time::Duration;
+
+use conferral::error::{Error, ErrorKind, Result};
+use conferral::mail::{Mailer, OutgoingMessage};
+use conferral::outbox::SendOutcome;
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// TLS from the first byte (`smtps://`, port 465).
+    Tls,
+    /// Plain, then `STARTTLS`, which must succeed (`?tls=starttls`, port 587).
+    StartTls,
+    /// No encryption (`smtp://`): only for a relay on loopback or a trusted network.
+    Plain,
+}
+
+/// Where and how to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// Server host name.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Encryption.
+    pub security: Security,
+    /// User name and password, if the server needs them.
+    pub credentials: Option<(String, String)>,
+    /// Limit for connecting and for each reply. The reply to the message data may take
+    /// long (RFC 5321 suggests waiting 10 minutes); a timeout there makes the outcome
+    /// unknown, so this should not be short.
+    pub timeout: Duration,
+    /// Name given in `EHLO`.
+    pub hello_name: String,
+}
+
+impl SmtpConfig {
+    /// Reads `smtp://[user:pass@]host[:port][?tls=starttls&timeout=SECONDS&hello=NAME]`
+    /// or `smtps://...` (implicit TLS). Ports default to 25, 587 with STARTTLS and 465.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Mail`] for a malformed URL or an unknown option.
+    pub fn from_url(text: &str) -> Result<SmtpConfig> {
+        let bad = |why: String| {
+            Error::new(
+                ErrorKind::Mail,
+                format!(
+                    "the SMTP address `{text}` is not usable: {why}; write it as smtp://host:25 or smtps://user:password@host:465"
+                ),
+            )
+        };
+        let url = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
+        let mut security = match url.scheme() {
+            "smtp" => Security::Plain,
+            "smtps" => Security::Tls,
+            other => return Err(bad(format!("the scheme `{other}` is not smtp or smtps"))),
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| bad("it has no host".into()))?
+            .trim_matches(['[', ']'])
+            .to_owned();
+        let mut timeout = Duration::from_secs(600);
+        let mut hello_name = "localhost".to_owned();
+        for (key, value) in url.query_pairs() {
+            match (key.as_ref(), value.as_ref()) {
+                ("tls", "starttls" | "required") if security == Security::Plain => {
+                    security = Security::StartTls;
+                }
+                ("tls", "none") if security == Security::Plain => {}
+                ("timeout", secs) => {
+                    let secs: u64 = secs
+                        .parse()
+                        .map_err(|_| bad(format!("timeout `{secs}` is not a number of seconds")))?;
+                    timeout = Duration::from_secs(secs.max(1));
+                }
+                ("hello", name) => name.clone_into(&mut hello_name),
+                (k, v) => return Err(bad(format!("the option `{k}={v}` is not known"))),
+            }
+        }
+        let port = url.port().unwrap_or(match security {
+            Security::Plain => 25,
+            Security::StartTls => 587,
+            Security::Tls => 465,
+        });
+        let credentials = (!url.username().is_empty()).then(|| {
+            let decode = |s: &str| {
+                url::form_urlencoded::parse(s.as_bytes())
+                    .map(|(k, v)| {
+                        if v.is_empty() {
+                            k.into_owned()
+                        } else {
+                            format!("{k}={v}")
+                        }
+                    })
+                    .collect::<String>()
+            };
+            (
+                decode(url.username()),
+                decode(url.password().unwrap_or_default()),
+            )
+        });
+        Ok(SmtpConfig {
+            host,
+            port,
+            security,
+            credentials,
+            timeout,
+            hello_name,
+        })
+    }
+}
+
+/// Sends over one connection, reconnecting when it breaks.
+pub struct SmtpMailer {
+    config: SmtpConfig,
+    connection: Option<SmtpConnection>,
+}
+
+impl std::fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpMailer")
+            .field("host", &self.config.host)
+            .field("port", &self.config.port)
+            .field("connected", &self.connection.is_some())
+            .finish()
+    }
+}
+
+/// An error before the message data was sent: surely not delivered.
+fn before_data(e: &SmtpError) -> SendOutcome {
+    let code = e.status().map(u16::from);
+    if e.is_permanent() {
+        SendOutcome::Rejected {
+            code,
+            reply: e.to_string(),
+        }
+    } else {
+        SendOutcome::Deferred {
+            code,
+            reply: e.to_string(),
+        }
+    }
+}
+
+impl SmtpMailer {
+    /// A mailer for `config`; it connects on the first message.
+    pub fn new(config: SmtpConfig) -> SmtpMailer {
+        SmtpMailer {
+            config,
+            connection: None,
+        }
+    }
+
+    fn connect(&self) -> std::result::Result<SmtpConnection, SmtpError> {
+        let hello = ClientId::Domain(self.config.hello_name.clone());
+        let tls = || TlsParameters::new(self.config.host.clone());
+        let implicit = match self.config.security {
+            Security::Tls => Some(tls()?),
+            _ => None,
+        };
+        let mut conn = SmtpConnection::connect(
+            (self.config.host.as_str(), self.config.port),
+            Some(self.config.timeout),
+            &hello,
+            implicit.as_ref(),
+            None,
+        )?;
+        if self.config.security == Security::StartTls {
+            conn.starttls(&tls()?, &hello)?;
+        }
+        if let Some((user, password)) = &self.config.credentials {
+            conn.auth(
+                &[Mechanism::Plain, Mechanism::Login],
+                &Credentials::new(user.clone(), password.clone()),
+            )?;
+        }
+        Ok(conn)
+    }
+
+    /// Ends the session politely.
+    pub fn close(&mut self) {
+        if let Some(mut conn) = self.connection.take() {
+            let _ = conn.quit();
+        }
+    }
+}
+
+impl Drop for SmtpMailer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn send(&mut self, message: &OutgoingMessage) -> SendOutcome {
+        let built = match crate::build_message(message, std::time::SystemTime::now()) {
+            Ok(built) => built,
+            Err(e) => {
+                return SendOutcome::Rejected {
+                    code: None,
+                    reply: e.0,
+                };
+            }
+        };
+        let envelope = built.envelope().clone();
+        let bytes = built.formatted();
+        // Everything up to the `354` reply to DATA happens before the message is sent: any
+        // failure there means it was not delivered.
+        let mut options = Vec::new();
+        let non_ascii = envelope
+            .from()
+            .into_iter()
+            .chain(envelope.to())
+            .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+        if non_ascii {
+            options.push(MailParameter::SmtpUtfEight);
+        }
+        if !bytes.is_ascii() {
+            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let start = |conn: &mut SmtpConnection| -> std::result::Result<(), SmtpError> {
+            conn.command(Mail::new(envelope.from().cloned(), options.clone()))?;
+            for to in envelope.to() {
+                conn.command(Rcpt::new(to.clone(), vec![]))?;
+            }
+            conn.command(Data)?;
+            Ok(())
+        };
+        let reused = self.connection.is_some();
+        let mut conn = match self.connection.take() {
+            Some(conn) if !conn.has_broken() => conn,
+            _ => match self.connect() {
+                Ok(conn) => conn,
+                Err(e) => return before_data(&e),
+            },
+        };
+        let mut started = start(&mut conn);
+        // A kept connection the server has since closed fails at once: start afresh, once.
+        if reused
+            && started
+                .as_ref()
+                .is_err_and(|e| !e.is_response() && e.status().is_none())
+        {
+            conn.abort();
+            conn = match self.connect() {
+                Ok(conn) => conn,
+                Err(e) => return before_data(&e),
+            };
+            started = start(&mut conn);
+        }
+        if let Err(e) = started {
+            let outcome = before_data(&e);
+            // A refused transaction leaves the session usable after RSET.
+            if e.status().is_some() && conn.command(Rset).is_ok() {
+                self.connection = Some(conn);
+            } else {
+                conn.abort();
+            }
+            return outcome;
+        }
+        match conn.message(&bytes) {
+            Ok(reply) => {
+                let text = reply.message().collect::<Vec<_>>().join(" ");
+                self.connection = Some(conn);
+                SendOutcome::Sent {
+                    reply: format!("{} {text}", reply.code()),
+                }
+            }
+            // The server answered the data: its word is final.
+            Err(e) if e.is_permanent() || e.is_transient() => {
+                self.connection = Some(conn);
+                before_data(&e)
+            }
+            // No (readable) answer after the data: it may have been delivered.
+            Err(e) => {
+                conn.abort();
+                SendOutcome::Ambiguous {
+                    reason: format!("no reply after the message data was sent: {e}"),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_security_ports_and_options() {
+        let c = SmtpConfig::from_url("smtp://127.0.0.1:2525?timeout=5")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.security),
+            ("127.0.0.1", 2525, Security::Plain)
+        );
+        assert_eq!(c.timeout, Duration::from_secs(5));
+        let c = SmtpConfig::from_url("smtps://ana%40x.org:p%26ss@mail.example.org")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.port, c.security), (465, Security::Tls));
+        assert_eq!(c.credentials, Some(("ana@x.org".into(), "p&ss".into())));
+        let c = SmtpConfig::from_url("smtp://mail.example.org?tls=starttls")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.port, c.security), (587, Security::StartTls));
+        for bad in [
+            "http://x",
+            "smtp://",
+            "smtp://x?colour=red",
+            "smtp://x?timeout=soon",
+        ] {
+            assert_eq!(
+                SmtpConfig::from_url(bad).map(|_| ()).map_err(|e| e.kind()),
+                Err(ErrorKind::Mail),
+                "{bad}"
+            );
+        }
+    }
+}
