@@ -329,7 +329,12 @@ impl SmtpServer {
         text.lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .map(|v| {
-                let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+                let s = |k: &str| {
+                    v.get(k)
+                        .and_then(|x| x.as_str())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
                 (s("rcpt"), s("message_id"), s("outcome"))
             })
             .collect()
