@@ -191,7 +191,9 @@ fn every_server_answer_lands_in_its_state() {
     );
 
     // A resend of an unknown one is explicit and reuses the Message-ID.
-    issuer.resend(&[unknown.credential.clone()], later).unwrap();
+    issuer
+        .resend(std::slice::from_ref(&unknown.credential), later)
+        .unwrap();
     let mut patient = mailer(server.port, StdDuration::from_secs(20));
     let resent = issuer
         .deliver(&mut patient, &mut || later, None, &mut |_| {})
