@@ -20,10 +20,10 @@
 //! let mut ids = FromRandomBytes(|| { seed += 1; [seed; 16] });
 //!
 //! let roster = b"Name,Email\nAna Lopez,ana@example.org\nBo,bo@\n";
-//! let imported = issuer.import(&ImportRequest::new(&group, roster, "cli"), &mut ids, now)?;
+//! let imported = issuer.import(&ImportRequest::new(&group, roster, "cli"), &mut ids, now, &mut |_| {})?;
 //! assert_eq!((imported.batch.created, imported.batch.rejected), (1, 1));
 //!
-//! let published = issuer.publish(&Selection::Batch(imported.batch.id.clone()), "cli", now)?;
+//! let published = issuer.publish(&Selection::Batch(imported.batch.id.clone()), "cli", now, &mut |_| {})?;
 //! assert_eq!(published.published.len(), 1);
 //! let mut mailer = MemoryMailer::default();
 //! let report = issuer.deliver(&mut mailer, &mut || now, None, &mut |_| {})?;
@@ -142,14 +142,35 @@ pub struct PublishOutcome {
     pub already_published: Vec<String>,
 }
 
-/// Progress of a delivery run.
+/// A step of a long operation, reported to a progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryProgress {
-    /// Messages attempted so far.
-    pub attempted: u64,
-    /// Messages that were due when the run started.
-    pub due: u64,
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Reading and validating the roster (`done` and `total` are rows, `total` 0 until known).
+    Analyzing,
+    /// Turning valid rows into drafts.
+    Creating,
+    /// Rendering the emails of a publish.
+    Rendering,
+    /// Writing to the store.
+    Storing,
+    /// Sending queued emails.
+    Delivering,
 }
+
+/// Progress of an import, a publish or a delivery run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepProgress {
+    /// What is being done.
+    pub step: Step,
+    /// Items done so far.
+    pub done: u64,
+    /// Items in all (0 while unknown).
+    pub total: u64,
+}
+
+/// Items between two progress reports of a step.
+const REPORT_EVERY: u64 = 1_000;
 
 /// What a delivery run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +285,7 @@ impl<S: Storage> Issuer<S> {
         request: &ImportRequest<'_>,
         ids: &mut dyn IdSource,
         now: DateTime<Utc>,
+        progress: &mut dyn FnMut(StepProgress),
     ) -> Result<ImportOutcome> {
         let group = request.group;
         let key = group.key();
@@ -272,11 +294,22 @@ impl<S: Storage> Issuer<S> {
             records: true,
             ..request.options.clone()
         };
-        let report = crate::analyze(request.bytes, group, &options)?;
+        let report = crate::analyze_with_progress(request.bytes, group, &options, &mut |p| {
+            progress(StepProgress {
+                step: Step::Analyzing,
+                done: p.rows,
+                total: 0,
+            });
+        })?;
         let print = fingerprint(&key, request.bytes);
         if let Some(batch) = self.store.batch_by_fingerprint(&key, &print)? {
             let published = if request.publish {
-                Some(self.publish(&Selection::Batch(batch.id.clone()), request.actor, now)?)
+                Some(self.publish(
+                    &Selection::Batch(batch.id.clone()),
+                    request.actor,
+                    now,
+                    progress,
+                )?)
             } else {
                 None
             };
@@ -311,7 +344,16 @@ impl<S: Storage> Issuer<S> {
         let mut created = Vec::new();
         let mut replaced = Vec::new();
         let mut findings = Vec::new();
-        for record in report.records.as_deref().unwrap_or_default() {
+        let records = report.records.as_deref().unwrap_or_default();
+        let total = records.len() as u64;
+        for (done, record) in records.iter().enumerate() {
+            if (done as u64).is_multiple_of(REPORT_EVERY) {
+                progress(StepProgress {
+                    step: Step::Creating,
+                    done: done as u64,
+                    total,
+                });
+            }
             let address = record
                 .values
                 .get(standard::EMAIL)
@@ -420,9 +462,19 @@ impl<S: Storage> Issuer<S> {
             replaced: replaced.len() as u64,
             rejected: report.summary.invalid + findings.len() as u64,
         };
+        progress(StepProgress {
+            step: Step::Storing,
+            done: 0,
+            total: created.len() as u64 + replaced.len() as u64,
+        });
         self.store.commit_import(&batch, &created, &replaced)?;
         let published = if request.publish {
-            Some(self.publish(&Selection::Batch(batch.id.clone()), request.actor, now)?)
+            Some(self.publish(
+                &Selection::Batch(batch.id.clone()),
+                request.actor,
+                now,
+                progress,
+            )?)
         } else {
             None
         };
@@ -507,6 +559,7 @@ impl<S: Storage> Issuer<S> {
         selection: &Selection,
         actor: &str,
         now: DateTime<Utc>,
+        progress: &mut dyn FnMut(StepProgress),
     ) -> Result<PublishOutcome> {
         let drafts_of = |query: CredentialQuery| CredentialQuery {
             state: Some(CredentialState::Draft),
@@ -552,7 +605,15 @@ impl<S: Storage> Issuer<S> {
         let mut renderers: BTreeMap<String, Renderer> = BTreeMap::new();
         let mut published = Vec::with_capacity(chosen.len());
         let mut messages = Vec::with_capacity(chosen.len());
-        for credential in &chosen {
+        let total = chosen.len() as u64;
+        for (done, credential) in chosen.iter().enumerate() {
+            if (done as u64).is_multiple_of(REPORT_EVERY) {
+                progress(StepProgress {
+                    step: Step::Rendering,
+                    done: done as u64,
+                    total,
+                });
+            }
             if !renderers.contains_key(&credential.group) {
                 let renderer = self.renderer(&self.group_of(credential)?)?;
                 renderers.insert(credential.group.clone(), renderer);
@@ -577,6 +638,11 @@ impl<S: Storage> Issuer<S> {
             ));
         }
         if !published.is_empty() {
+            progress(StepProgress {
+                step: Step::Storing,
+                done: 0,
+                total,
+            });
             self.store.commit_publish(&published, &messages)?;
         }
         outcome.published = published.into_iter().map(|c| c.id).collect();
@@ -615,7 +681,7 @@ impl<S: Storage> Issuer<S> {
         mailer: &mut dyn Mailer,
         clock: &mut dyn FnMut() -> DateTime<Utc>,
         limit: Option<u64>,
-        progress: &mut dyn FnMut(DeliveryProgress),
+        progress: &mut dyn FnMut(StepProgress),
     ) -> Result<DeliveryReport> {
         let start = clock();
         let due = self
@@ -648,9 +714,10 @@ impl<S: Storage> Issuer<S> {
                 }
                 (SendOutcome::Deferred { .. }, _) => report.deferred += 1,
             }
-            progress(DeliveryProgress {
-                attempted: report.attempted,
-                due: due.max(report.attempted),
+            progress(StepProgress {
+                step: Step::Delivering,
+                done: report.attempted,
+                total: due.max(report.attempted),
             });
         }
         Ok(report)

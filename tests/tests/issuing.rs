@@ -86,7 +86,12 @@ fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled<S: Storage>(store: fn
     let g = group("deny");
     let mut ids = Counter(0);
     let out = issuer
-        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut ids, t0())
+        .import(
+            &ImportRequest::new(&g, ROSTER, "ed"),
+            &mut ids,
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     assert!(!out.already_imported);
     assert_eq!(out.created, vec!["id0001", "id0002"]);
@@ -108,7 +113,12 @@ fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled<S: Storage>(store: fn
     assert_eq!(drafts[1].attributes["grade"], "Pass");
 
     let again = issuer
-        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut ids, t0())
+        .import(
+            &ImportRequest::new(&g, ROSTER, "ed"),
+            &mut ids,
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     assert!(again.already_imported);
     assert_eq!(again.batch, out.batch);
@@ -131,10 +141,20 @@ fn the_duplicate_policy_applies_to_stored_credentials<S: Storage>(store: fn() ->
         let g = group(policy);
         let mut ids = Counter(0);
         issuer
-            .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut ids, t0())
+            .import(
+                &ImportRequest::new(&g, ROSTER, "ed"),
+                &mut ids,
+                t0(),
+                &mut |_| {},
+            )
             .unwrap();
         let out = issuer
-            .import(&ImportRequest::new(&g, second, "ed"), &mut ids, t0())
+            .import(
+                &ImportRequest::new(&g, second, "ed"),
+                &mut ids,
+                t0(),
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(
             (out.batch.created, out.batch.rejected),
@@ -163,11 +183,23 @@ fn the_duplicate_policy_applies_to_stored_credentials<S: Storage>(store: fn() ->
     let g = group("replace");
     let mut ids = Counter(0);
     issuer
-        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut ids, t0())
+        .import(
+            &ImportRequest::new(&g, ROSTER, "ed"),
+            &mut ids,
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
-    issuer.publish(&Selection::All, "ed", t0()).unwrap();
+    issuer
+        .publish(&Selection::All, "ed", t0(), &mut |_| {})
+        .unwrap();
     let out = issuer
-        .import(&ImportRequest::new(&g, second, "ed"), &mut ids, t0())
+        .import(
+            &ImportRequest::new(&g, second, "ed"),
+            &mut ids,
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     assert_eq!(out.batch.rejected, 1);
     assert!(out.findings[0].message.contains("published"));
@@ -177,7 +209,12 @@ fn drafts_are_amended_and_previewed<S: Storage>(store: fn() -> S) {
     let mut issuer = issuer(store());
     let g = group("deny");
     let out = issuer
-        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
+        .import(
+            &ImportRequest::new(&g, ROSTER, "ed"),
+            &mut Counter(0),
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     let id = &out.created[0];
     let amendment = Amendment {
@@ -209,7 +246,12 @@ fn a_template_error_publishes_nothing<S: Storage>(store: fn() -> S) {
     let mut issuer = issuer(store());
     let g = group("deny");
     issuer
-        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
+        .import(
+            &ImportRequest::new(&g, ROSTER, "ed"),
+            &mut Counter(0),
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     // The group is saved with an attribute the template uses, then the attribute is dropped
     // behind the issuer's back: rendering must fail before anything is published.
@@ -221,7 +263,9 @@ fn a_template_error_publishes_nothing<S: Storage>(store: fn() -> S) {
     issuer.save_group(&broken).unwrap();
     broken.attributes.clear();
     issuer.store_mut().put_group(&broken).unwrap();
-    let e = issuer.publish(&Selection::All, "ed", t0()).unwrap_err();
+    let e = issuer
+        .publish(&Selection::All, "ed", t0(), &mut |_| {})
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidTemplate, "{e}");
     let status = issuer.status().unwrap();
     assert_eq!(status.credentials["draft"], 2);
@@ -232,20 +276,40 @@ fn publishing_twice_queues_one_email<S: Storage>(store: fn() -> S) {
     let mut issuer = issuer(store());
     let g = group("deny");
     let out = issuer
-        .import(&ImportRequest::new(&g, ROSTER, "ed"), &mut Counter(0), t0())
+        .import(
+            &ImportRequest::new(&g, ROSTER, "ed"),
+            &mut Counter(0),
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     let first = issuer
-        .publish(&Selection::Ids(out.created.clone()), "ed", t0())
+        .publish(
+            &Selection::Ids(out.created.clone()),
+            "ed",
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     assert_eq!(first.published, out.created);
     let second = issuer
-        .publish(&Selection::Ids(out.created.clone()), "ed", t0())
+        .publish(
+            &Selection::Ids(out.created.clone()),
+            "ed",
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     assert!(second.published.is_empty());
     assert_eq!(second.already_published, out.created);
     assert_eq!(
         issuer
-            .publish(&Selection::Batch(out.batch.id.clone()), "ed", t0())
+            .publish(
+                &Selection::Batch(out.batch.id.clone()),
+                "ed",
+                t0(),
+                &mut |_| {}
+            )
             .unwrap()
             .published
             .len(),
@@ -254,7 +318,7 @@ fn publishing_twice_queues_one_email<S: Storage>(store: fn() -> S) {
     assert_eq!(issuer.status().unwrap().deliveries["pending"], 2);
     assert_eq!(
         issuer
-            .publish(&Selection::Batch("nope".into()), "ed", t0())
+            .publish(&Selection::Batch("nope".into()), "ed", t0(), &mut |_| {})
             .unwrap_err()
             .kind(),
         ErrorKind::NotFound
@@ -276,6 +340,7 @@ fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice<S: Storage>(stor
             },
             &mut Counter(0),
             t0(),
+            &mut |_| {},
         )
         .unwrap();
     let mut mailer = MemoryMailer::default();
@@ -372,6 +437,7 @@ fn an_interrupted_send_becomes_unknown_after_a_restart<S: Storage>(store: fn() -
             },
             &mut Counter(0),
             t0(),
+            &mut |_| {},
         )
         .unwrap();
     // A worker claims the message, then dies before recording the outcome.
@@ -398,7 +464,12 @@ fn hostile_values_are_neutralised_in_the_email<S: Storage>(store: fn() -> S) {
     };
     let roster = "Name,Email\n\"<img src=x onerror=alert(1)> Eve\",eve@example.org\n".as_bytes();
     let out = issuer
-        .import(&ImportRequest::new(&g, roster, "ed"), &mut Counter(0), t0())
+        .import(
+            &ImportRequest::new(&g, roster, "ed"),
+            &mut Counter(0),
+            t0(),
+            &mut |_| {},
+        )
         .unwrap();
     let email = issuer.preview(&out.created[0]).unwrap();
     assert!(!email.html.contains("<img"));

@@ -101,6 +101,7 @@ fn every_server_answer_lands_in_its_state() {
             },
             &mut Counter(0),
             t0(),
+            &mut |_| {},
         )
         .unwrap();
     assert_eq!(imported.published.unwrap().published.len(), kinds.len());
@@ -231,6 +232,7 @@ fn one_connection_carries_many_messages_and_survives_a_refusal() {
             },
             &mut Counter(0),
             t0(),
+            &mut |_| {},
         )
         .unwrap();
     let mut smtp = mailer(server.port, StdDuration::from_secs(5));
