@@ -8,9 +8,10 @@ TOOLS_VENV ?= target/tools-venv
 
 .PHONY: demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers sample
 
-## The main job: analyse the bundled sample roster on the embedded default.
+## The main job: the bundled sample roster becomes published credentials in a SQLite file
+## and one email each in an outbox folder (target/demo).
 demo:
-	$(CARGO) run --quiet --release -p conferral-cli -- analyze examples/data/sample_roster.xlsx --group examples/data/group.json || [ $$? -eq 1 ]
+	$(CARGO) run --quiet --release -p conferral-examples --example issue_batch
 
 ## Every test, from a fresh machine.
 test: setup fmt-check lint unit wasm deps-check docs examples
@@ -46,6 +47,7 @@ docs:
 
 examples:
 	$(CARGO) run --quiet -p conferral-examples --example analyze_roster > /dev/null
+	$(CARGO) run --quiet -p conferral-examples --example issue_batch -- examples/data/sample_roster.xlsx examples/data/group.json target/example-run > /dev/null
 
 ## Regenerate the bundled sample roster.
 sample:

@@ -5,6 +5,8 @@
 //! printed), and 2 when the file could not be analysed (with `--json`, stdout then holds
 //! `{"error": {"kind": "...", "message": "..."}}`).
 
+mod issuing;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -75,6 +77,130 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// Analyse a roster and store its valid rows as drafts (or publish them at once).
+    Issue {
+        /// Roster file.
+        file: PathBuf,
+        /// Group definition (JSON), saved in the store.
+        #[arg(long)]
+        group: PathBuf,
+        /// Sheet to read (workbooks).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// 1-based header row.
+        #[arg(long)]
+        header_row: Option<u64>,
+        /// Column mapping (JSON), as for `analyze`.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Publish the drafts at once and queue their emails.
+        #[arg(long)]
+        publish: bool,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List drafts.
+    Drafts {
+        /// Only this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one credential, its history and its email's delivery.
+    Show {
+        /// Credential id.
+        id: String,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Amend a draft: name, email, dates or custom attributes, validated as on import.
+    Edit {
+        /// Credential id.
+        id: String,
+        /// A new value, as KEY=VALUE (repeat for several; an empty value clears).
+        #[arg(long = "set", required = true)]
+        set: Vec<String>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render the email of a credential without sending it.
+    Preview {
+        /// Credential id.
+        id: String,
+        /// Print the HTML body instead of the text body.
+        #[arg(long)]
+        html: bool,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish drafts and queue one email each, in one atomic step.
+    Publish {
+        /// Every draft.
+        #[arg(long)]
+        all: bool,
+        /// The drafts of this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// These credentials.
+        ids: Vec<String>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send the queued emails that are due.
+    Deliver {
+        /// Write each email as an .eml file into this folder.
+        #[arg(long)]
+        outbox: Option<PathBuf>,
+        /// Send through this SMTP server: smtp://host:port, smtps://user:pass@host, ?tls=starttls.
+        #[arg(long)]
+        smtp: Option<String>,
+        /// Send at most this many.
+        #[arg(long)]
+        limit: Option<u64>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts per credential state and per email delivery state.
+    Status {
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue the emails of these credentials again (same Message-ID).
+    Resend {
+        /// Credential ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +221,8 @@ enum CliError {
     ReportExtension(String),
     #[error("the analysis stopped on an internal fault: {0}")]
     Internal(String),
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl CliError {
@@ -103,7 +231,7 @@ impl CliError {
             CliError::Core(e) => e.kind().as_str(),
             CliError::Read { .. } => "io",
             CliError::Write { .. } => "io",
-            CliError::ReportExtension(_) => "usage",
+            CliError::ReportExtension(_) | CliError::Usage(_) => "usage",
             CliError::Internal(_) => "internal",
         }
     }
@@ -131,9 +259,97 @@ fn load_group(path: &Path) -> Result<Group, CliError> {
     Ok(group)
 }
 
+/// Exit status of an issuing command: 0 done, 1 done with refused rows or failed emails,
+/// 2 could not run (with `--json`, the error object on stdout).
+fn finish(result: Result<bool, CliError>, json: bool) -> ExitCode {
+    match result {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
+        Err(e) => {
+            if json {
+                let body =
+                    serde_json::json!({"error": {"kind": e.kind(), "message": e.to_string()}});
+                println!("{body}");
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Issue {
+            file,
+            group,
+            sheet,
+            header_row,
+            mapping,
+            publish,
+            store,
+            json,
+        } => finish(
+            issuing::issue(
+                &store,
+                &file,
+                &group,
+                sheet,
+                header_row,
+                mapping.as_deref(),
+                publish,
+                json,
+            ),
+            json,
+        ),
+        Command::Drafts { batch, store, json } => {
+            finish(issuing::drafts(&store, batch, json).map(|()| false), json)
+        }
+        Command::Show { id, store, json } => {
+            finish(issuing::show(&store, &id, json).map(|()| false), json)
+        }
+        Command::Edit {
+            id,
+            set,
+            store,
+            json,
+        } => finish(issuing::edit(&store, &id, &set, json).map(|()| false), json),
+        Command::Preview {
+            id,
+            html,
+            store,
+            json,
+        } => finish(
+            issuing::preview(&store, &id, html, json).map(|()| false),
+            json,
+        ),
+        Command::Publish {
+            all,
+            batch,
+            ids,
+            store,
+            json,
+        } => finish(
+            issuing::publish(&store, all, batch, ids, json).map(|()| false),
+            json,
+        ),
+        Command::Deliver {
+            outbox,
+            smtp,
+            limit,
+            store,
+            json,
+        } => finish(
+            issuing::deliver(&store, outbox.as_deref(), smtp.as_deref(), limit, json),
+            json,
+        ),
+        Command::Status { store, json } => {
+            finish(issuing::status(&store, json).map(|()| false), json)
+        }
+        Command::Resend { ids, store, json } => {
+            finish(issuing::resend(&store, &ids, json).map(|()| false), json)
+        }
         Command::Template {
             group,
             format,

@@ -1,0 +1,455 @@
+//! The issuing commands: `issue`, `drafts`, `show`, `edit`, `preview`, `publish`,
+//! `deliver`, `status`, `resend`, over a SQLite store.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use clap::Args;
+use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Step, StepProgress};
+use conferral::lifecycle::{Amendment, Credential, CredentialState, IdSource};
+use conferral::mail::{Mailbox, Mailer};
+use conferral::storage::{CredentialQuery, MessageQuery, Storage};
+use conferral::{AnalyzeOptions, Mapping};
+use conferral_sqlite::SqliteStorage;
+use serde_json::json;
+
+use crate::CliError;
+
+/// Prints a line on stdout; a closed pipe (`conferral drafts | head`) ends the output quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Where the store is and how emails are made.
+#[derive(Args, Clone)]
+pub struct StoreArgs {
+    /// SQLite database file (created if missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Where credentials live: a credential's link is this address, `/` and its id.
+    #[arg(long, default_value = "https://credentials.example.org/c")]
+    pub base_url: String,
+    /// Sender of the emails, as `Name <address>` or `address`.
+    #[arg(long, default_value = "Conferral <credentials@example.org>")]
+    pub from: String,
+    /// Who is acting, recorded in each credential's history.
+    #[arg(long, default_value = "cli")]
+    pub actor: String,
+}
+
+fn parse_mailbox(text: &str) -> Mailbox {
+    match text.rsplit_once('<') {
+        Some((name, rest)) => Mailbox {
+            name: name.trim().trim_matches('"').to_owned(),
+            email: rest.trim_end_matches('>').trim().to_owned(),
+        },
+        None => Mailbox {
+            name: String::new(),
+            email: text.trim().to_owned(),
+        },
+    }
+}
+
+impl StoreArgs {
+    fn open(&self) -> Result<Issuer<SqliteStorage>, CliError> {
+        let store = SqliteStorage::open(&self.db)?;
+        let config = IssuerConfig::new(&self.base_url, parse_mailbox(&self.from));
+        Ok(Issuer::new(store, config)?)
+    }
+}
+
+/// Ids from the operating system's random generator.
+struct OsIds;
+
+impl IdSource for OsIds {
+    fn next_id(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        if getrandom::fill(&mut bytes).is_err() {
+            // Without a generator there is no unguessable id: the caller aborts below.
+            return String::new();
+        }
+        conferral::lifecycle::ids::encode(bytes)
+    }
+}
+
+/// A progress line on the terminal, only when stdout is one and no JSON is printed.
+struct Bar {
+    live: bool,
+    shown: bool,
+}
+
+impl Bar {
+    fn new(json: bool) -> Bar {
+        Bar {
+            live: !json && std::io::stdout().is_terminal(),
+            shown: false,
+        }
+    }
+
+    fn update(&mut self, p: StepProgress) {
+        if !self.live || (p.done == 0 && p.total == 0) {
+            return;
+        }
+        let what = match p.step {
+            Step::Analyzing => "analyzing",
+            Step::Creating => "creating drafts",
+            Step::Rendering => "rendering emails",
+            Step::Storing => "storing",
+            Step::Delivering => "delivering",
+        };
+        const WIDTH: u64 = 30;
+        let line = match (p.done.min(p.total) * WIDTH).checked_div(p.total) {
+            Some(filled) => {
+                let filled = usize::try_from(filled).unwrap_or(0);
+                format!(
+                    "\r{what:<17} [{}{}] {}/{}",
+                    "#".repeat(filled),
+                    " ".repeat(30usize.saturating_sub(filled)),
+                    p.done,
+                    p.total
+                )
+            }
+            None => format!("\r{what:<17} {} rows", p.done),
+        };
+        let mut out = std::io::stdout();
+        let _ = write!(out, "{line}\x1b[K");
+        let _ = out.flush();
+        self.shown = true;
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            let mut out = std::io::stdout();
+            let _ = write!(out, "\r\x1b[K");
+            let _ = out.flush();
+            self.shown = false;
+        }
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::other)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush())
+        .map_err(|source| CliError::Write {
+            path: "stdout".into(),
+            source,
+        })
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// `conferral issue`: analyse a roster and store its valid rows as drafts (or publish them).
+/// Returns whether any row was refused.
+#[allow(clippy::too_many_arguments, reason = "mirrors the command's flags")]
+pub fn issue(
+    store: &StoreArgs,
+    file: &Path,
+    group: &Path,
+    sheet: Option<String>,
+    header_row: Option<u64>,
+    mapping: Option<&Path>,
+    publish: bool,
+    json: bool,
+) -> Result<bool, CliError> {
+    let group = crate::load_group(group)?;
+    let mapping = match mapping {
+        Some(path) => Some(Mapping::from_json(&String::from_utf8_lossy(&crate::read(
+            path,
+        )?))?),
+        None => None,
+    };
+    let bytes = crate::read(file)?;
+    let mut issuer = store.open()?;
+    let request = ImportRequest {
+        options: AnalyzeOptions {
+            file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+            sheet,
+            header_row,
+            mapping,
+            ..AnalyzeOptions::default()
+        },
+        publish,
+        ..ImportRequest::new(&group, &bytes, &store.actor)
+    };
+    let mut bar = Bar::new(json);
+    let out = issuer.import(&request, &mut OsIds, Utc::now(), &mut |p| bar.update(p));
+    bar.finish();
+    let out = out?;
+    let refused = out.report.has_errors() || !out.findings.is_empty();
+    if json {
+        print_json(&to_value(&out))?;
+        return Ok(refused);
+    }
+    let b = &out.batch;
+    if out.already_imported {
+        say!(
+            "{} was imported before as batch {} ({} drafts); nothing new was created",
+            file.display(),
+            b.id,
+            b.created
+        );
+    } else {
+        say!(
+            "batch {}: {} rows, {} drafts created, {} replaced, {} rows refused",
+            b.id,
+            b.rows,
+            b.created,
+            b.replaced,
+            b.rejected
+        );
+    }
+    let findings = out.report.findings.iter().chain(&out.findings);
+    for f in findings
+        .filter(|f| f.severity == conferral::Severity::Error)
+        .take(20)
+    {
+        let at = f.cell.clone().unwrap_or_else(|| "file".into());
+        say!("  error {at:<8} {}: {}", f.code.as_str(), f.message);
+    }
+    if let Some(p) = &out.published {
+        say!(
+            "published {} (emails queued; run `conferral deliver`)",
+            p.published.len()
+        );
+    }
+    Ok(refused)
+}
+
+fn credential_line(c: &Credential) -> String {
+    format!(
+        "{:<24} {:<9} {:<28} {:<32} {}",
+        c.id,
+        c.state.as_str(),
+        crate::truncate(&c.recipient.name, 28),
+        crate::truncate(&c.recipient.email, 32),
+        c.batch
+    )
+}
+
+/// `conferral drafts`: list drafts.
+pub fn drafts(store: &StoreArgs, batch: Option<String>, json: bool) -> Result<(), CliError> {
+    let issuer = store.open()?;
+    let drafts = issuer.store().credentials(&CredentialQuery {
+        batch,
+        state: Some(CredentialState::Draft),
+        ..CredentialQuery::default()
+    })?;
+    if json {
+        return print_json(&to_value(&drafts));
+    }
+    say!("{} drafts", drafts.len());
+    for c in &drafts {
+        say!("  {}", credential_line(c));
+    }
+    Ok(())
+}
+
+/// `conferral show`: one credential with its history and delivery.
+pub fn show(store: &StoreArgs, id: &str, json: bool) -> Result<(), CliError> {
+    let issuer = store.open()?;
+    let credential = issuer.credential(id)?;
+    let deliveries = issuer.deliveries(&MessageQuery {
+        credentials: Some(vec![id.to_owned()]),
+        ..MessageQuery::default()
+    })?;
+    if json {
+        return print_json(&json!({"credential": credential, "deliveries": deliveries}));
+    }
+    let c = &credential;
+    say!("{}  ({})", c.id, c.state.as_str());
+    say!("  recipient  {} <{}>", c.recipient.name, c.recipient.email);
+    say!("  group      {}   batch {}", c.group, c.batch);
+    if let Some(d) = c.issued_on {
+        say!("  issued on  {d}");
+    }
+    if let Some(d) = c.expires_on {
+        say!("  expires on {d}");
+    }
+    for (k, v) in &c.attributes {
+        match v {
+            serde_json::Value::String(text) => say!("  {k:<10} {text}"),
+            other => say!("  {k:<10} {other}"),
+        }
+    }
+    say!("  history:");
+    for h in &c.history {
+        let fields: Vec<&str> = h.changes.iter().map(|c| c.field.as_str()).collect();
+        say!(
+            "    {} {:?} by {} {}",
+            h.at.format("%Y-%m-%d %H:%M:%S"),
+            h.event,
+            h.actor,
+            fields.join(", ")
+        );
+    }
+    for m in &deliveries {
+        say!(
+            "  email {} ({} attempt(s)): {}",
+            m.state.as_str(),
+            m.attempts,
+            m.last_result.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `conferral edit`: amend a draft.
+pub fn edit(store: &StoreArgs, id: &str, set: &[String], json: bool) -> Result<(), CliError> {
+    let mut amendment = Amendment::default();
+    for pair in set {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| CliError::Usage(format!("`--set {pair}` must be KEY=VALUE")))?;
+        amendment
+            .set
+            .insert(key.trim().to_owned(), value.to_owned());
+    }
+    let mut issuer = store.open()?;
+    let amended = issuer.amend(id, &amendment, &store.actor, Utc::now())?;
+    if json {
+        return print_json(&to_value(&amended));
+    }
+    say!("{}", credential_line(&amended));
+    Ok(())
+}
+
+/// `conferral preview`: the email a draft's recipient would get.
+pub fn preview(store: &StoreArgs, id: &str, html: bool, json: bool) -> Result<(), CliError> {
+    let issuer = store.open()?;
+    let email = issuer.preview(id)?;
+    if json {
+        return print_json(&to_value(&email));
+    }
+    say!("To: {} <{}>", email.to_name, email.to_email);
+    say!("Subject: {}\n", email.subject);
+    say!("{}", if html { &email.html } else { &email.text });
+    Ok(())
+}
+
+/// `conferral publish`.
+pub fn publish(
+    store: &StoreArgs,
+    all: bool,
+    batch: Option<String>,
+    ids: Vec<String>,
+    json: bool,
+) -> Result<(), CliError> {
+    let selection = match (all, batch, ids.is_empty()) {
+        (true, None, true) => Selection::All,
+        (false, Some(b), true) => Selection::Batch(b),
+        (false, None, false) => Selection::Ids(ids),
+        _ => {
+            return Err(CliError::Usage(
+                "give exactly one of --all, --batch B or credential ids".into(),
+            ));
+        }
+    };
+    let mut issuer = store.open()?;
+    let mut bar = Bar::new(json);
+    let out = issuer.publish(&selection, &store.actor, Utc::now(), &mut |p| bar.update(p));
+    bar.finish();
+    let out = out?;
+    if json {
+        return print_json(&to_value(&out));
+    }
+    say!(
+        "published {}, {} were published before; {} emails queued",
+        out.published.len(),
+        out.already_published.len(),
+        out.published.len()
+    );
+    Ok(())
+}
+
+/// `conferral deliver`: send every due email. Returns whether any failed or is unknown.
+pub fn deliver(
+    store: &StoreArgs,
+    outbox: Option<&Path>,
+    smtp: Option<&str>,
+    limit: Option<u64>,
+    json: bool,
+) -> Result<bool, CliError> {
+    let mut mailer: Box<dyn Mailer> = match (outbox, smtp) {
+        (Some(dir), None) => Box::new(conferral_mail::FileMailer::new(dir)?),
+        (None, Some(url)) => Box::new(conferral_mail::SmtpMailer::new(
+            conferral_mail::SmtpConfig::from_url(url)?,
+        )),
+        _ => {
+            return Err(CliError::Usage(
+                "give exactly one of --outbox DIR or --smtp URL".into(),
+            ));
+        }
+    };
+    let mut issuer = store.open()?;
+    let recovered = issuer.recover()?;
+    let mut bar = Bar::new(json);
+    let report = issuer.deliver(mailer.as_mut(), &mut Utc::now, limit, &mut |p| {
+        bar.update(p)
+    });
+    bar.finish();
+    let report = report?;
+    let troubled = report.failed_permanent + report.failed_exhausted + report.unknown > 0;
+    if json {
+        print_json(&json!({"recovered": recovered, "delivery": report}))?;
+        return Ok(troubled);
+    }
+    if recovered > 0 {
+        say!(
+            "{recovered} email(s) were being sent when an earlier run stopped; they are marked unknown (check, then `conferral resend`)"
+        );
+    }
+    say!(
+        "{} attempted: {} sent, {} deferred, {} failed, {} gave up, {} unknown",
+        report.attempted,
+        report.sent,
+        report.deferred,
+        report.failed_permanent,
+        report.failed_exhausted,
+        report.unknown
+    );
+    if let Some(dir) = outbox {
+        say!("emails are in {}", dir.display());
+    }
+    Ok(troubled)
+}
+
+/// `conferral status`.
+pub fn status(store: &StoreArgs, json: bool) -> Result<(), CliError> {
+    let issuer = store.open()?;
+    let counts = issuer.status()?;
+    if json {
+        return print_json(&to_value(&counts));
+    }
+    let line = |map: &std::collections::BTreeMap<String, u64>| {
+        map.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    say!("credentials: {}", line(&counts.credentials));
+    say!("emails:      {}", line(&counts.deliveries));
+    Ok(())
+}
+
+/// `conferral resend`.
+pub fn resend(store: &StoreArgs, ids: &[String], json: bool) -> Result<(), CliError> {
+    let mut issuer = store.open()?;
+    let again = issuer.resend(ids, Utc::now())?;
+    if json {
+        return print_json(&to_value(&again));
+    }
+    say!(
+        "{} email(s) queued again with their Message-ID; run `conferral deliver`",
+        again.len()
+    );
+    Ok(())
+}
