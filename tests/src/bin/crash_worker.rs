@@ -1,0 +1,192 @@
+//! A publish or delivery process for the crash tests (`tests/tests/crash.rs`).
+//!
+//! `crash_worker import|publish|deliver DB OUTBOX [POINT N]`
+//!
+//! With POINT and N, the process stops the N-th time it reaches POINT, prints
+//! `reached POINT N` and waits to be killed:
+//! - `claimed`: a message was marked `sending` and committed, the mailer not yet called;
+//! - `written`: the mailer wrote the message file, its outcome not yet committed;
+//! - `settled`: the outcome was committed;
+//! - `rendered`: a publish rendered every email, nothing committed yet.
+
+use std::io::Write;
+
+use chrono::{TimeZone, Utc};
+use conferral::Result;
+use conferral::group::Group;
+use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Step};
+use conferral::lifecycle::{Credential, IdSource};
+use conferral::mail::{Mailbox, Mailer, OutgoingMessage};
+use conferral::outbox::{DeliveryState, OutboxMessage, SendOutcome};
+use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+use conferral_sqlite::SqliteStorage;
+
+/// Where to stop, and how many times the point has been reached.
+struct Stop {
+    point: String,
+    at: u64,
+    seen: u64,
+}
+
+impl Stop {
+    fn reach(&mut self, point: &str) {
+        if self.point != point {
+            return;
+        }
+        self.seen += 1;
+        if self.seen == self.at {
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "reached {point} {}", self.seen);
+            let _ = out.flush();
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+static STOP: std::sync::Mutex<Option<Stop>> = std::sync::Mutex::new(None);
+
+fn reach(point: &str) {
+    if let Ok(mut stop) = STOP.lock()
+        && let Some(stop) = stop.as_mut()
+    {
+        stop.reach(point);
+    }
+}
+
+struct Watched(SqliteStorage);
+
+impl Storage for Watched {
+    fn put_group(&mut self, group: &Group) -> Result<()> {
+        self.0.put_group(group)
+    }
+    fn group(&self, key: &str) -> Result<Option<Group>> {
+        self.0.group(key)
+    }
+    fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
+        self.0.commit_import(b, c, r)
+    }
+    fn batch_by_fingerprint(&self, g: &str, f: &str) -> Result<Option<Batch>> {
+        self.0.batch_by_fingerprint(g, f)
+    }
+    fn batch(&self, id: &str) -> Result<Option<Batch>> {
+        self.0.batch(id)
+    }
+    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
+        self.0.batches(group)
+    }
+    fn credential(&self, id: &str) -> Result<Option<Credential>> {
+        self.0.credential(id)
+    }
+    fn credentials(&self, q: &CredentialQuery) -> Result<Vec<Credential>> {
+        self.0.credentials(q)
+    }
+    fn update_credential(&mut self, c: &Credential) -> Result<()> {
+        self.0.update_credential(c)
+    }
+    fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
+        self.0.commit_publish(c, m)
+    }
+    fn claim_next(&mut self, now: chrono::DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+        let claimed = self.0.claim_next(now)?;
+        if claimed.is_some() {
+            reach("claimed");
+        }
+        Ok(claimed)
+    }
+    fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        self.0.update_message(m, expected)?;
+        reach("settled");
+        Ok(())
+    }
+    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
+        self.0.message(id)
+    }
+    fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
+        self.0.messages(q)
+    }
+    fn status(&self) -> Result<StatusCounts> {
+        self.0.status()
+    }
+}
+
+struct WatchedMailer(conferral_mail::FileMailer);
+
+impl Mailer for WatchedMailer {
+    fn send(&mut self, message: &OutgoingMessage) -> SendOutcome {
+        let outcome = self.0.send(message);
+        reach("written");
+        outcome
+    }
+}
+
+struct Counter(u32);
+
+impl IdSource for Counter {
+    fn next_id(&mut self) -> String {
+        self.0 += 1;
+        format!("c{:05}", self.0)
+    }
+}
+
+fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [mode, db, outbox, rest @ ..] = args.as_slice() else {
+        return Err("usage: crash_worker import|publish|deliver DB OUTBOX [POINT N]".into());
+    };
+    if let [point, n] = rest {
+        if let Ok(mut stop) = STOP.lock() {
+            *stop = Some(Stop {
+                point: point.clone(),
+                at: n.parse()?,
+                seen: 0,
+            });
+        }
+    }
+    let now = Utc
+        .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .ok_or("bad time")?;
+    let config = IssuerConfig::new(
+        "https://credentials.example.org/c",
+        Mailbox {
+            name: "Academy".into(),
+            email: "academy@example.org".into(),
+        },
+    );
+    let mut issuer = Issuer::new(Watched(SqliteStorage::open(db)?), config)?;
+    match mode.as_str() {
+        "import" => {
+            let group = Group {
+                name: "Crash".into(),
+                ..Group::default()
+            };
+            let mut roster = String::from("Name,Email\n");
+            for i in 0..200 {
+                roster.push_str(&format!("Recipient {i},r{i}@example.org\n"));
+            }
+            issuer.import(
+                &ImportRequest::new(&group, roster.as_bytes(), "crash"),
+                &mut Counter(0),
+                now,
+                &mut |_| {},
+            )?;
+        }
+        "publish" => {
+            issuer.publish(&Selection::All, "crash", now, &mut |p| {
+                if p.step == Step::Storing {
+                    reach("rendered");
+                }
+            })?;
+        }
+        "deliver" => {
+            issuer.recover()?;
+            let mut mailer = WatchedMailer(conferral_mail::FileMailer::new(outbox)?);
+            issuer.deliver(&mut mailer, &mut || now, None, &mut |_| {})?;
+        }
+        other => return Err(format!("unknown mode `{other}`").into()),
+    }
+    println!("done");
+    Ok(())
+}
