@@ -135,14 +135,14 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let [mode, db, outbox, rest @ ..] = args.as_slice() else {
         return Err("usage: crash_worker import|publish|deliver DB OUTBOX [POINT N]".into());
     };
-    if let [point, n] = rest {
-        if let Ok(mut stop) = STOP.lock() {
-            *stop = Some(Stop {
-                point: point.clone(),
-                at: n.parse()?,
-                seen: 0,
-            });
-        }
+    if let [point, n] = rest
+        && let Ok(mut stop) = STOP.lock()
+    {
+        *stop = Some(Stop {
+            point: point.clone(),
+            at: n.parse()?,
+            seen: 0,
+        });
     }
     let now = Utc
         .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
