@@ -432,3 +432,126 @@ fn every_committed_hostile_file_gets_a_clear_error() {
         );
     }
 }
+
+fn issuing(args: &[&str], db: &Path) -> (i32, Value, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--db", db.to_str().unwrap()]);
+    run(&all)
+}
+
+#[test]
+fn the_issuing_commands_take_a_roster_to_delivered_emails() {
+    let dir = scratch("issuing");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours,Grade\nAna,ana@example.org,12,Merit\nBo,bo@,8,Pass\nCy,cy@example.org,9,Pass\n",
+    );
+    let db = dir.join("store.db");
+    let outbox = dir.join("outbox");
+    let (code, out, _) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 1, "a refused row exits 1: {out}");
+    assert_eq!(out["batch"]["created"], 2);
+    assert_eq!(out["batch"]["rejected"], 1);
+    assert_eq!(out["report"]["findings"][0]["cell"], "B3");
+    let batch = out["batch"]["id"].as_str().unwrap().to_owned();
+
+    let (code, again, _) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!((code, &again["already_imported"]), (1, &Value::Bool(true)));
+
+    let (code, drafts, _) = issuing(&["drafts", "--json", "--batch", &batch], &db);
+    assert_eq!(code, 0);
+    let id = drafts[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(drafts.as_array().unwrap().len(), 2);
+
+    let (code, amended, _) = issuing(&["edit", &id, "--set", "grade=distinction", "--json"], &db);
+    assert_eq!(
+        (code, &amended["attributes"]["grade"]),
+        (0, &Value::from("Distinction"))
+    );
+    let (code, bad, _) = issuing(&["edit", &id, "--set", "email=nope", "--json"], &db);
+    assert_eq!(
+        (code, &bad["error"]["kind"]),
+        (2, &Value::from("invalid_value"))
+    );
+    let (code, bad, _) = issuing(&["edit", &id, "--set", "grade", "--json"], &db);
+    assert_eq!((code, &bad["error"]["kind"]), (2, &Value::from("usage")));
+
+    let (code, preview, _) = issuing(&["preview", &id, "--json"], &db);
+    assert_eq!(code, 0);
+    assert!(
+        preview["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/c/{id}"))
+    );
+
+    let (code, published, _) = issuing(&["publish", "--all", "--json"], &db);
+    assert_eq!(
+        (code, published["published"].as_array().unwrap().len()),
+        (0, 2)
+    );
+    let (code, published, _) = issuing(&["publish", &id, "--json"], &db);
+    assert_eq!(
+        (code, &published["already_published"][0]),
+        (0, &Value::from(id.as_str()))
+    );
+    let (code, _, stderr) = issuing(&["publish", "--all", "--batch", &batch], &db);
+    assert_eq!(code, 2, "{stderr}");
+
+    let (code, delivered, _) = issuing(
+        &["deliver", "--outbox", outbox.to_str().unwrap(), "--json"],
+        &db,
+    );
+    assert_eq!((code, &delivered["delivery"]["sent"]), (0, &Value::from(2)));
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 2);
+    let eml = std::fs::read_to_string(outbox.join(format!("{id}.issued.eml"))).unwrap();
+    assert!(
+        eml.contains(&format!("Message-ID: <{id}.issued@example.org>")),
+        "{eml}"
+    );
+
+    let (code, status, _) = issuing(&["status", "--json"], &db);
+    assert_eq!(code, 0);
+    assert_eq!(status["credentials"]["published"], 2);
+    assert_eq!(status["deliveries"]["sent"], 2);
+
+    let (code, shown, _) = issuing(&["show", &id, "--json"], &db);
+    assert_eq!(
+        (code, &shown["deliveries"][0]["state"]),
+        (0, &Value::from("sent"))
+    );
+    let (code, _, _) = issuing(&["resend", &id], &db);
+    assert_eq!(code, 0);
+    let (code, delivered, _) = issuing(
+        &["deliver", "--outbox", outbox.to_str().unwrap(), "--json"],
+        &db,
+    );
+    assert_eq!((code, &delivered["delivery"]["sent"]), (0, &Value::from(1)));
+    assert!(outbox.join(format!("{id}.issued.2.eml")).exists());
+
+    let (code, missing, _) = issuing(&["show", "nope", "--json"], &db);
+    assert_eq!(
+        (code, &missing["error"]["kind"]),
+        (2, &Value::from("not_found"))
+    );
+}
