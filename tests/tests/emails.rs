@@ -70,7 +70,8 @@ fn hostile_values_in_a_custom_template() {
         html: "<p>{{ recipient.name }}</p><p title=\"{{ attributes.grade }}\">{{ attributes.hours }}</p><a href=\"{{ credential.url }}\">open</a>".to_owned(),
         text: "{{ recipient.name }} / {{ attributes.grade }}".to_owned(),
     };
-    let name = "=HYPERLINK(\"http://evil.example\")<script>alert('x')</script>\r\nBcc: all@example.org";
+    let name =
+        "=HYPERLINK(\"http://evil.example\")<script>alert('x')</script>\r\nBcc: all@example.org";
     let grade = "\"><img src=x onerror=alert(1)>";
     insta::assert_snapshot!(shown(&fields(name, None, grade), &templates));
 }
