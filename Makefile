@@ -6,7 +6,7 @@ WASM_TARGET := wasm32-unknown-unknown
 # Python tools the tests use, in a venv outside the sources.
 TOOLS_VENV ?= target/tools-venv
 
-.PHONY: demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers sample
+.PHONY: demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue sample
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -56,6 +56,10 @@ sample:
 ## Criterion benchmarks of analyze + validate.
 bench:
 	$(CARGO) bench -p conferral-benches
+
+## Issuing throughput: import and publish 100k drafts on SQLite, deliver to aiosmtpd on loopback.
+bench-issue: setup
+	CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) run --release --quiet -p conferral-benches --bin issue_bench
 
 ## Side-by-side comparison with pandas, polars, python-calamine and openpyxl.
 bench-peers:
