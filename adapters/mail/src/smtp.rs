@@ -135,6 +135,27 @@ impl std::fmt::Debug for SmtpMailer {
     }
 }
 
+/// The message data as SMTP sends it: CRLF line ends, a dot doubled at the start of a line,
+/// and the final `CRLF . CRLF`.
+struct DataBlock<'a>(&'a str);
+
+impl std::fmt::Display for DataBlock<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for line in self.0.split_inclusive('\n') {
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            let body = body.strip_suffix('\r').unwrap_or(body);
+            if body.starts_with('.') {
+                f.write_str(".")?;
+            }
+            f.write_str(body)?;
+            if line.ends_with('\n') {
+                f.write_str("\r\n")?;
+            }
+        }
+        f.write_str("\r\n.\r\n")
+    }
+}
+
 /// An error before the message data was sent: surely not delivered.
 fn before_data(e: &SmtpError) -> SendOutcome {
     let code = e.status().map(u16::from);
@@ -267,7 +288,14 @@ impl Mailer for SmtpMailer {
             }
             return outcome;
         }
-        match conn.message(&bytes) {
+        // The data and its terminating `.` go out in one write: written apart, the small
+        // terminator waits for the ACK of the data (Nagle), which the server delays, and every
+        // message costs 40 ms.
+        let sent = match String::from_utf8(bytes) {
+            Ok(text) => conn.command(DataBlock(&text)),
+            Err(e) => conn.message(e.as_bytes()),
+        };
+        match sent {
             Ok(reply) => {
                 let text = reply.message().collect::<Vec<_>>().join(" ");
                 self.connection = Some(conn);
@@ -294,6 +322,15 @@ impl Mailer for SmtpMailer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_is_dot_stuffed_and_terminated() {
+        let block = DataBlock("Subject: x\r\n\r\n.hidden\nline\r\n..two").to_string();
+        assert_eq!(
+            block,
+            "Subject: x\r\n\r\n..hidden\r\nline\r\n...two\r\n.\r\n"
+        );
+    }
 
     #[test]
     fn urls_choose_security_ports_and_options() {
