@@ -47,9 +47,10 @@ pub enum DuplicatePolicy {
     Deny,
     /// Create another credential; repeated rows in one file are only a warning.
     Allow,
-    /// Update the recipient's existing draft (or issue a new credential beside a published
-    /// one, which cannot change); repeated rows in one file are still an error, since it is
-    /// not clear which one is meant.
+    /// Update the recipient's existing draft in place (same id, the change recorded in its
+    /// history). A recipient whose credential is already published is refused with a
+    /// `duplicate_recipient` error: a published credential never changes, so revoke it first.
+    /// Repeated rows in one file are still an error, since it is not clear which one is meant.
     Replace,
 }
 

@@ -537,6 +537,43 @@ impl<S: Storage> Issuer<S> {
         Ok(next)
     }
 
+    /// Revokes a published or expired credential.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] or [`ErrorKind::IllegalTransition`] (a draft, or revoked).
+    pub fn revoke(
+        &mut self,
+        id: &str,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Credential> {
+        let next = self.get(id)?.revoke(reason, actor, now)?.credential;
+        self.store.update_credential(&next)?;
+        Ok(next)
+    }
+
+    /// Marks every published credential whose expiry date is before `now` as expired;
+    /// returns their ids.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn expire_due(&mut self, actor: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let published = self.store.credentials(&CredentialQuery {
+            state: Some(CredentialState::Published),
+            ..CredentialQuery::default()
+        })?;
+        let mut expired = Vec::new();
+        for c in published {
+            if c.expires_on.is_some_and(|d| d < now.date_naive()) {
+                let next = c.expire(actor, now)?.credential;
+                self.store.update_credential(&next)?;
+                expired.push(next.id);
+            }
+        }
+        Ok(expired)
+    }
+
     /// Renders the email a credential's recipient gets, without sending anything.
     ///
     /// # Errors

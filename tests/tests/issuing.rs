@@ -51,6 +51,7 @@ on_every_store!(
     every_outcome_lands_in_its_state_and_nobody_is_emailed_twice,
     an_interrupted_send_becomes_unknown_after_a_restart,
     hostile_values_are_neutralised_in_the_email,
+    published_credentials_expire_and_are_revoked,
 );
 
 fn issuer<S: Storage>(store: S) -> Issuer<S> {
@@ -479,4 +480,58 @@ fn hostile_values_are_neutralised_in_the_email<S: Storage>(store: fn() -> S) {
             .contains("&lt;img src=x onerror=alert(1)&gt; Eve")
     );
     assert!(!email.subject.contains('\n'));
+}
+
+fn published_credentials_expire_and_are_revoked<S: Storage>(store: fn() -> S) {
+    let mut issuer = issuer(store());
+    let g = Group {
+        name: "Dated".into(),
+        ..Group::default()
+    };
+    let roster = b"Name,Email,Expiry Date\nA,a@example.org,2026-06-30\nB,b@example.org,2030-01-01\nC,c@example.org,\n";
+    let out = issuer
+        .import(
+            &ImportRequest {
+                publish: true,
+                ..ImportRequest::new(&g, roster, "ed")
+            },
+            &mut Counter(0),
+            t0(),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert_eq!(out.batch.created, 3);
+    let july = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
+    assert_eq!(issuer.expire_due("clock", july).unwrap(), vec!["id0001"]);
+    assert!(issuer.expire_due("clock", july).unwrap().is_empty());
+    let revoked = issuer
+        .revoke("id0002", "issued in error", "ed", july)
+        .unwrap();
+    assert_eq!(revoked.state, CredentialState::Revoked);
+    assert_eq!(
+        issuer
+            .revoke("id0002", "again", "ed", july)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::IllegalTransition
+    );
+    let status = issuer.status().unwrap();
+    assert_eq!(
+        (
+            status.credentials["expired"],
+            status.credentials["revoked"],
+            status.credentials["published"]
+        ),
+        (1, 1, 1)
+    );
+    // A revoked recipient may be issued a new credential, even under `deny`.
+    let again = issuer
+        .import(
+            &ImportRequest::new(&g, b"Name,Email\nB,b@example.org\n", "ed"),
+            &mut Counter(10),
+            july,
+            &mut |_| {},
+        )
+        .unwrap();
+    assert_eq!(again.batch.created, 1);
 }
