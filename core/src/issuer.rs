@@ -40,9 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::AnalyzeOptions;
 use crate::error::{Error, ErrorKind, Result};
 use crate::group::{DuplicatePolicy, Group, standard};
-use crate::lifecycle::{
-    Amendment, Credential, CredentialState, EventKind, FieldChange, HistoryEntry, IdSource,
-};
+use crate::lifecycle::{Amendment, Credential, CredentialState, EventKind, HistoryEntry, IdSource};
 use crate::mail::{Mailbox, Mailer, OutgoingMessage};
 use crate::outbox::{DeliveryState, MessageKind, OutboxMessage, RetryPolicy, SendOutcome};
 use crate::render::{EmailTemplates, RenderedEmail, Renderer};
@@ -303,16 +301,8 @@ impl<S: Storage> Issuer<S> {
         })?;
         let print = fingerprint(&key, request.bytes);
         if let Some(batch) = self.store.batch_by_fingerprint(&key, &print)? {
-            let published = if request.publish {
-                Some(self.publish(
-                    &Selection::Batch(batch.id.clone()),
-                    request.actor,
-                    now,
-                    progress,
-                )?)
-            } else {
-                None
-            };
+            // A rerun of an import that stopped before its publish completes it.
+            let published = self.publish_imported(request, &batch, now, progress)?;
             return Ok(ImportOutcome {
                 batch,
                 already_imported: true,
@@ -401,20 +391,7 @@ impl<S: Storage> Issuer<S> {
                         request.actor,
                         now,
                     )?;
-                    let before = prior.values();
-                    let after = fresh.values();
-                    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
-                    keys.sort();
-                    keys.dedup();
-                    let changes = keys
-                        .into_iter()
-                        .filter(|k| before.get(*k) != after.get(*k))
-                        .map(|k| FieldChange {
-                            field: k.clone(),
-                            from: before.get(k).cloned().unwrap_or_default(),
-                            to: after.get(k).cloned().unwrap_or_default(),
-                        })
-                        .collect();
+                    let changes = prior.changes_to(&fresh);
                     let mut history = prior.history.clone();
                     history.push(HistoryEntry {
                         at: now,
@@ -468,16 +445,7 @@ impl<S: Storage> Issuer<S> {
             total: created.len() as u64 + replaced.len() as u64,
         });
         self.store.commit_import(&batch, &created, &replaced)?;
-        let published = if request.publish {
-            Some(self.publish(
-                &Selection::Batch(batch.id.clone()),
-                request.actor,
-                now,
-                progress,
-            )?)
-        } else {
-            None
-        };
+        let published = self.publish_imported(request, &batch, now, progress)?;
         Ok(ImportOutcome {
             created: created.into_iter().map(|c| c.id).collect(),
             replaced: replaced.into_iter().map(|c| c.id).collect(),
@@ -487,6 +455,21 @@ impl<S: Storage> Issuer<S> {
             findings,
             published,
         })
+    }
+
+    fn publish_imported(
+        &mut self,
+        request: &ImportRequest<'_>,
+        batch: &Batch,
+        now: DateTime<Utc>,
+        progress: &mut dyn FnMut(StepProgress),
+    ) -> Result<Option<PublishOutcome>> {
+        if !request.publish {
+            return Ok(None);
+        }
+        let selection = Selection::Batch(batch.id.clone());
+        self.publish(&selection, request.actor, now, progress)
+            .map(Some)
     }
 
     fn get(&self, id: &str) -> Result<Credential> {

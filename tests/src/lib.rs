@@ -347,3 +347,35 @@ impl Drop for SmtpServer {
         let _ = self.child.wait();
     }
 }
+
+/// Credential ids `<prefix>0001`, `<prefix>0002`, ...: predictable, for tests to name.
+pub struct SequentialIds {
+    prefix: &'static str,
+    next: u32,
+}
+
+impl SequentialIds {
+    /// Ids with `prefix`, starting after `start` (`start` 0 gives `<prefix>0001` first).
+    pub fn new(prefix: &'static str, start: u32) -> SequentialIds {
+        SequentialIds {
+            prefix,
+            next: start,
+        }
+    }
+}
+
+impl conferral::lifecycle::IdSource for SequentialIds {
+    fn next_id(&mut self) -> String {
+        self.next += 1;
+        format!("{}{:04}", self.prefix, self.next)
+    }
+}
+
+/// 2026-03-02 09:00 UTC, the time the issuing tests start at.
+pub fn t0() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+}

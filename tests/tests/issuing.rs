@@ -8,27 +8,15 @@
     reason = "a test fails by panicking"
 )]
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection};
-use conferral::lifecycle::{Amendment, CredentialState, EventKind, IdSource};
+use conferral::lifecycle::{Amendment, CredentialState, EventKind};
 use conferral::mail::{Mailbox, MemoryMailer};
 use conferral::outbox::{DeliveryState, SendOutcome};
 use conferral::render::EmailTemplates;
 use conferral::storage::{CredentialQuery, MessageQuery, Storage};
 use conferral::{ErrorKind, Group};
-
-struct Counter(u32);
-
-impl IdSource for Counter {
-    fn next_id(&mut self) -> String {
-        self.0 += 1;
-        format!("id{:04}", self.0)
-    }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
-}
+use conferral_tests::{SequentialIds, t0};
 
 /// Each test runs on every store: memory and SQLite.
 macro_rules! on_every_store {
@@ -85,7 +73,7 @@ Dmitri Ivanov,dmitri@example.org,Excellent\n";
 fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled<S: Storage>(store: fn() -> S) {
     let mut issuer = issuer(store());
     let g = group("deny");
-    let mut ids = Counter(0);
+    let mut ids = SequentialIds::new("id", 0);
     let out = issuer
         .import(
             &ImportRequest::new(&g, ROSTER, "ed"),
@@ -140,7 +128,7 @@ fn the_duplicate_policy_applies_to_stored_credentials<S: Storage>(store: fn() ->
     for (policy, created, rejected) in [("deny", 1, 1), ("allow", 2, 0), ("replace", 1, 0)] {
         let mut issuer = issuer(store());
         let g = group(policy);
-        let mut ids = Counter(0);
+        let mut ids = SequentialIds::new("id", 0);
         issuer
             .import(
                 &ImportRequest::new(&g, ROSTER, "ed"),
@@ -182,7 +170,7 @@ fn the_duplicate_policy_applies_to_stored_credentials<S: Storage>(store: fn() ->
     // A published credential is never replaced.
     let mut issuer = issuer(store());
     let g = group("replace");
-    let mut ids = Counter(0);
+    let mut ids = SequentialIds::new("id", 0);
     issuer
         .import(
             &ImportRequest::new(&g, ROSTER, "ed"),
@@ -212,7 +200,7 @@ fn drafts_are_amended_and_previewed<S: Storage>(store: fn() -> S) {
     let out = issuer
         .import(
             &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut Counter(0),
+            &mut SequentialIds::new("id", 0),
             t0(),
             &mut |_| {},
         )
@@ -249,7 +237,7 @@ fn a_template_error_publishes_nothing<S: Storage>(store: fn() -> S) {
     issuer
         .import(
             &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut Counter(0),
+            &mut SequentialIds::new("id", 0),
             t0(),
             &mut |_| {},
         )
@@ -279,7 +267,7 @@ fn publishing_twice_queues_one_email<S: Storage>(store: fn() -> S) {
     let out = issuer
         .import(
             &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut Counter(0),
+            &mut SequentialIds::new("id", 0),
             t0(),
             &mut |_| {},
         )
@@ -339,7 +327,7 @@ fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice<S: Storage>(stor
                 publish: true,
                 ..ImportRequest::new(&g, roster, "ed")
             },
-            &mut Counter(0),
+            &mut SequentialIds::new("id", 0),
             t0(),
             &mut |_| {},
         )
@@ -436,7 +424,7 @@ fn an_interrupted_send_becomes_unknown_after_a_restart<S: Storage>(store: fn() -
                 publish: true,
                 ..ImportRequest::new(&g, b"Name,Email\nA,a@example.org\n", "ed")
             },
-            &mut Counter(0),
+            &mut SequentialIds::new("id", 0),
             t0(),
             &mut |_| {},
         )
@@ -467,7 +455,7 @@ fn hostile_values_are_neutralised_in_the_email<S: Storage>(store: fn() -> S) {
     let out = issuer
         .import(
             &ImportRequest::new(&g, roster, "ed"),
-            &mut Counter(0),
+            &mut SequentialIds::new("id", 0),
             t0(),
             &mut |_| {},
         )
@@ -495,7 +483,7 @@ fn published_credentials_expire_and_are_revoked<S: Storage>(store: fn() -> S) {
                 publish: true,
                 ..ImportRequest::new(&g, roster, "ed")
             },
-            &mut Counter(0),
+            &mut SequentialIds::new("id", 0),
             t0(),
             &mut |_| {},
         )
@@ -528,7 +516,7 @@ fn published_credentials_expire_and_are_revoked<S: Storage>(store: fn() -> S) {
     let again = issuer
         .import(
             &ImportRequest::new(&g, b"Name,Email\nB,b@example.org\n", "ed"),
-            &mut Counter(10),
+            &mut SequentialIds::new("id", 10),
             july,
             &mut |_| {},
         )

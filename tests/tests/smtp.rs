@@ -14,29 +14,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use conferral::Group;
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig};
-use conferral::lifecycle::IdSource;
 use conferral::mail::Mailbox;
 use conferral::outbox::DeliveryState;
 use conferral::storage::{MessageQuery, Storage};
 use conferral_mail::{Security, SmtpConfig, SmtpMailer};
 use conferral_sqlite::SqliteStorage;
-use conferral_tests::SmtpServer;
-
-struct Counter(u32);
-
-impl IdSource for Counter {
-    fn next_id(&mut self) -> String {
-        self.0 += 1;
-        format!("id{:04}", self.0)
-    }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
-}
+use conferral_tests::{SequentialIds, SmtpServer, t0};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -70,6 +56,26 @@ fn issuer(dir: &std::path::Path) -> Issuer<SqliteStorage> {
     .unwrap()
 }
 
+/// Imports a roster into a new group and publishes it at once; returns how many were published.
+fn publish_roster(issuer: &mut Issuer<SqliteStorage>, group: &str, roster: &str) -> usize {
+    let group = Group {
+        name: group.into(),
+        ..Group::default()
+    };
+    let imported = issuer
+        .import(
+            &ImportRequest {
+                publish: true,
+                ..ImportRequest::new(&group, roster.as_bytes(), "test")
+            },
+            &mut SequentialIds::new("id", 0),
+            t0(),
+            &mut |_| {},
+        )
+        .unwrap();
+    imported.published.unwrap().published.len()
+}
+
 #[test]
 fn every_server_answer_lands_in_its_state() {
     let dir = scratch("smtp-outcomes");
@@ -89,22 +95,7 @@ fn every_server_answer_lands_in_its_state() {
     for (kind, _) in &kinds {
         roster.push_str(&format!("Rcpt {kind},{kind}-1@example.org\n"));
     }
-    let group = Group {
-        name: "SMTP".into(),
-        ..Group::default()
-    };
-    let imported = issuer
-        .import(
-            &ImportRequest {
-                publish: true,
-                ..ImportRequest::new(&group, roster.as_bytes(), "test")
-            },
-            &mut Counter(0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
-    assert_eq!(imported.published.unwrap().published.len(), kinds.len());
+    assert_eq!(publish_roster(&mut issuer, "SMTP", &roster), kinds.len());
 
     let mut smtp = mailer(server.port, StdDuration::from_secs(2));
     let now = t0();
@@ -220,21 +211,7 @@ fn one_connection_carries_many_messages_and_survives_a_refusal() {
         let kind = if i % 10 == 3 { "perm" } else { "ok" };
         roster.push_str(&format!("R {i},{kind}-{i}@example.org\n"));
     }
-    let group = Group {
-        name: "Reuse".into(),
-        ..Group::default()
-    };
-    issuer
-        .import(
-            &ImportRequest {
-                publish: true,
-                ..ImportRequest::new(&group, roster.as_bytes(), "test")
-            },
-            &mut Counter(0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    assert_eq!(publish_roster(&mut issuer, "Reuse", &roster), 40);
     let mut smtp = mailer(server.port, StdDuration::from_secs(5));
     let report = issuer
         .deliver(&mut smtp, &mut t0, None, &mut |_| {})

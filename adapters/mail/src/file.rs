@@ -81,14 +81,9 @@ impl FileMailer {
 
 impl Mailer for FileMailer {
     fn send(&mut self, message: &OutgoingMessage) -> SendOutcome {
-        let built = match crate::build_message(message, std::time::SystemTime::now()) {
+        let built = match crate::built_now(message) {
             Ok(built) => built,
-            Err(e) => {
-                return SendOutcome::Rejected {
-                    code: None,
-                    reply: e.0,
-                };
-            }
+            Err(refused) => return refused,
         };
         match self.write(message, &built.formatted()) {
             Ok(path) => SendOutcome::Sent {

@@ -58,6 +58,17 @@ pub fn build_message(
         .map_err(|e| BuildError(format!("the message cannot be built: {e}")))
 }
 
+/// The message to send now, or the outcome of a message that cannot be built: it will not
+/// become sendable by waiting, so it is refused for good.
+fn built_now(message: &OutgoingMessage) -> Result<lettre::Message, conferral::outbox::SendOutcome> {
+    build_message(message, std::time::SystemTime::now()).map_err(|e| {
+        conferral::outbox::SendOutcome::Rejected {
+            code: None,
+            reply: e.0,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -223,14 +223,9 @@ impl Drop for SmtpMailer {
 
 impl Mailer for SmtpMailer {
     fn send(&mut self, message: &OutgoingMessage) -> SendOutcome {
-        let built = match crate::build_message(message, std::time::SystemTime::now()) {
+        let built = match crate::built_now(message) {
             Ok(built) => built,
-            Err(e) => {
-                return SendOutcome::Rejected {
-                    code: None,
-                    reply: e.0,
-                };
-            }
+            Err(refused) => return refused,
         };
         let envelope = built.envelope().clone();
         let bytes = built.formatted();

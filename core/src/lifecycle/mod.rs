@@ -287,6 +287,23 @@ impl Credential {
         Ok(credential)
     }
 
+    /// The fields whose values differ in `next`, by key.
+    pub fn changes_to(&self, next: &Credential) -> Vec<FieldChange> {
+        let before = self.values();
+        let after = next.values();
+        let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .filter(|k| before.get(*k) != after.get(*k))
+            .map(|k| FieldChange {
+                field: k.clone(),
+                from: before.get(k).cloned().unwrap_or(serde_json::Value::Null),
+                to: after.get(k).cloned().unwrap_or(serde_json::Value::Null),
+            })
+            .collect()
+    }
+
     /// Checks an amendment of a draft without applying it: the findings it would raise, with
     /// the same rules and codes as an import (rows and cells are `None`).
     pub fn check_amendment(&self, schema: &Schema, amendment: &Amendment) -> Vec<Finding> {
@@ -362,20 +379,7 @@ impl Credential {
             now,
         )?;
         next.reference.clone_from(&self.reference);
-        let before = self.values();
-        let after = next.values();
-        let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        let changes: Vec<FieldChange> = keys
-            .into_iter()
-            .filter(|k| before.get(*k) != after.get(*k))
-            .map(|k| FieldChange {
-                field: k.clone(),
-                from: before.get(k).cloned().unwrap_or(serde_json::Value::Null),
-                to: after.get(k).cloned().unwrap_or(serde_json::Value::Null),
-            })
-            .collect();
+        let changes = self.changes_to(&next);
         next.history.clone_from(&self.history);
         if !changes.is_empty() {
             next.history.push(HistoryEntry {

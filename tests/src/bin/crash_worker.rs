@@ -15,11 +15,12 @@ use chrono::{TimeZone, Utc};
 use conferral::Result;
 use conferral::group::Group;
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Step};
-use conferral::lifecycle::{Credential, IdSource};
+use conferral::lifecycle::Credential;
 use conferral::mail::{Mailbox, Mailer, OutgoingMessage};
 use conferral::outbox::{DeliveryState, OutboxMessage, SendOutcome};
 use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
 use conferral_sqlite::SqliteStorage;
+use conferral_tests::SequentialIds;
 
 /// Where to stop, and how many times the point has been reached.
 struct Stop {
@@ -121,15 +122,6 @@ impl Mailer for WatchedMailer {
     }
 }
 
-struct Counter(u32);
-
-impl IdSource for Counter {
-    fn next_id(&mut self) -> String {
-        self.0 += 1;
-        format!("c{:05}", self.0)
-    }
-}
-
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, db, outbox, rest @ ..] = args.as_slice() else {
@@ -168,7 +160,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             }
             issuer.import(
                 &ImportRequest::new(&group, roster.as_bytes(), "crash"),
-                &mut Counter(0),
+                &mut SequentialIds::new("c", 0),
                 now,
                 &mut |_| {},
             )?;
