@@ -5,8 +5,10 @@ CARGO ?= cargo
 WASM_TARGET := wasm32-unknown-unknown
 # Python tools the tests use, in a venv outside the sources.
 TOOLS_VENV ?= target/tools-venv
+# The venv where the Python package is installed and tested.
+PY_VENV ?= target/py-venv
 
-.PHONY: demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue sample
+.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue sample
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -14,7 +16,7 @@ demo:
 	$(CARGO) run --quiet --release -p conferral-examples --example issue_batch
 
 ## Every test, from a fresh machine.
-test: setup fmt-check lint unit wasm deps-check docs examples
+test: setup fmt-check lint unit wasm deps-check docs examples python
 	@echo "all checks passed"
 
 setup:
@@ -31,6 +33,17 @@ lint:
 
 unit:
 	CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) test --workspace
+
+## The Python package: built by pip through maturin, tested with pytest against the CLI,
+## its stubs checked against the built module.
+python:
+	test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check -r bindings-python/requirements-test.txt
+	PATH=$(abspath $(PY_VENV))/bin:$$PATH $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./bindings-python
+	$(CARGO) build --quiet -p conferral-cli
+	cd bindings-python && CONFERRAL_CLI=$(abspath target/debug/conferral) $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
+	$(PY_VENV)/bin/python -m mypy.stubtest conferral._native
+	$(PY_VENV)/bin/python -m mypy --strict --cache-dir=/dev/null bindings-python/python/conferral
 
 ## The core must build for the browser and do no I/O of its own.
 wasm:

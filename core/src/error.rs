@@ -54,6 +54,28 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for bindings that map each to an exception class or a code.
+    pub const ALL: [ErrorKind; 18] = [
+        ErrorKind::UnsupportedFormat,
+        ErrorKind::MalformedFile,
+        ErrorKind::LimitExceeded,
+        ErrorKind::Encrypted,
+        ErrorKind::SheetNotFound,
+        ErrorKind::EmptyFile,
+        ErrorKind::InvalidHeaderRow,
+        ErrorKind::InvalidGroup,
+        ErrorKind::InvalidMapping,
+        ErrorKind::Output,
+        ErrorKind::InvalidTemplate,
+        ErrorKind::InvalidValue,
+        ErrorKind::IllegalTransition,
+        ErrorKind::NotFound,
+        ErrorKind::InvalidConfig,
+        ErrorKind::Conflict,
+        ErrorKind::Storage,
+        ErrorKind::Mail,
+    ];
+
     /// The stable snake_case name of the kind, as printed in JSON.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,0 +1,373 @@
+"""conferral: issue digital credentials in batches from a spreadsheet.
+
+Read, analyse, match and validate rosters (CSV in any common dialect and encoding, XLSX, XLSM,
+XLS, XLSB, ODS) with the same Rust core as the ``conferral`` command line, which gives the
+same report::
+
+    import conferral
+
+    group = conferral.Group.from_dict({"name": "Bootcamp", "attributes": [
+        {"key": "hours", "label": "Course Hours", "type": "number", "required": True}]})
+    report = conferral.analyze("roster.xlsx", group)
+    for finding in report.findings:
+        print(finding.cell, finding.code, finding.message)
+"""
+import copy
+import json
+import os
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Union
+
+from . import _native
+from .errors import (
+    BY_KIND,
+    ConferralError,
+    ConflictError,
+    EmptyFileError,
+    EncryptedError,
+    IllegalTransitionError,
+    InvalidConfigError,
+    InvalidGroupError,
+    InvalidHeaderRowError,
+    InvalidMappingError,
+    InvalidTemplateError,
+    InvalidValueError,
+    LimitExceededError,
+    MailError,
+    MalformedFileError,
+    NotFoundError,
+    OutputError,
+    SheetNotFoundError,
+    StorageError,
+    UnsupportedFormatError,
+)
+
+__version__ = _native.__version__
+
+__all__ = [
+    "Alternative", "Attribute", "Column", "ConferralError", "Finding", "Group", "Progress",
+    "Record", "Report", "Source", "Summary", "analyze", "error_report", "template",
+    "ConflictError", "EmptyFileError", "EncryptedError", "IllegalTransitionError",
+    "InvalidConfigError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
+    "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
+    "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
+    "UnsupportedFormatError", "BY_KIND",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of a group, with its defaults filled in."""
+
+    key: str
+    label: str
+    type: str
+    required: bool
+    standard: bool
+    values: List[str] = field(default_factory=list)
+
+
+class Group:
+    """A group of credentials (a course, an event) and the attributes each recipient carries.
+
+    Build one with :meth:`from_dict`, :meth:`from_json` or :meth:`from_path`; the definition is
+    checked at once (an :class:`InvalidGroupError` says what to fix).
+    """
+
+    def __init__(self, definition: Mapping[str, Any]) -> None:
+        self._definition: Dict[str, Any] = copy.deepcopy(dict(definition))
+        self._json = json.dumps(self._definition)
+        checked = json.loads(_native.check_group(self._json))
+        self.name: str = checked["name"]
+        self.key: str = checked["key"]
+        self.attributes: List[Attribute] = [Attribute(**a) for a in checked["attributes"]]
+
+    @classmethod
+    def from_dict(cls, definition: Mapping[str, Any]) -> "Group":
+        """A group from a dict shaped like the group JSON."""
+        return cls(definition)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Group":
+        """A group from JSON text."""
+        try:
+            definition = json.loads(text)
+        except ValueError as e:
+            raise InvalidGroupError(f"the group definition is not valid JSON: {e}") from e
+        if not isinstance(definition, dict):
+            raise InvalidGroupError("the group definition must be a JSON object")
+        return cls(definition)
+
+    @classmethod
+    def from_path(cls, path: PathLike) -> "Group":
+        """A group from a JSON file."""
+        with open(os.fspath(path), encoding="utf-8") as f:
+            return cls.from_json(f.read())
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The definition as given."""
+        return copy.deepcopy(self._definition)
+
+    def to_json(self) -> str:
+        """The definition as JSON text."""
+        return self._json
+
+    def __repr__(self) -> str:
+        return f"Group(name={self.name!r}, key={self.key!r}, attributes={len(self.attributes)})"
+
+
+GroupLike = Union[Group, Mapping[str, Any], str, "os.PathLike[str]"]
+
+
+def _group(group: GroupLike) -> Group:
+    if isinstance(group, Group):
+        return group
+    if isinstance(group, Mapping):
+        return Group.from_dict(group)
+    if isinstance(group, str) and group.lstrip().startswith("{"):
+        return Group.from_json(group)
+    if isinstance(group, (str, os.PathLike)):
+        return Group.from_path(group)
+    raise TypeError(f"a group is a Group, a dict, JSON text or a path, not {type(group).__name__}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data came from and how it was read."""
+
+    format: str
+    header_row: int
+    header_row_detected: bool
+    encoding: Optional[str] = None
+    bom: Optional[bool] = None
+    delimiter: Optional[str] = None
+    line_ending: Optional[str] = None
+    sheet: Optional[str] = None
+    sheets: Optional[List[Dict[str, Any]]] = None
+    skipped_rows: List[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A candidate attribute for a column that was not chosen."""
+
+    attribute: str
+    score: float
+    tier: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one column matched an attribute."""
+
+    index: int
+    letter: str
+    header: str
+    attribute: Optional[str]
+    tier: str
+    score: float
+    alternatives: List[Alternative]
+    uncertain: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts over the data rows."""
+
+    rows: int
+    valid: int
+    invalid: int
+    warnings: int
+    errors: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something found in a roster, located to its cell; ``code`` is stable."""
+
+    code: str
+    severity: str
+    row: Optional[int]
+    column: Optional[str]
+    cell: Optional[str]
+    attribute: Optional[str]
+    message: str
+    help: str
+    value: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A valid row's normalised values by attribute key (dates as ``YYYY-MM-DD``)."""
+
+    row: int
+    values: Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress of an analysis, given to the ``progress`` callback."""
+
+    stage: str
+    rows: int
+    bytes: int
+    total_bytes: int
+
+
+def _known(cls: Any, data: Mapping[str, Any]) -> Dict[str, Any]:
+    """The entries of ``data`` that ``cls`` has fields for: reports may gain fields."""
+    names = {f for f in cls.__dataclass_fields__}
+    return {k: v for k, v in data.items() if k in names}
+
+
+class Report:
+    """The analysis of a roster: how it was read, how columns matched, every finding."""
+
+    def __init__(self, data: Dict[str, Any]) -> None:
+        self._data = data
+        self.source = Source(**_known(Source, data["source"]))
+        self.columns = [
+            Column(**{
+                **_known(Column, c),
+                "alternatives": [Alternative(**_known(Alternative, a)) for a in c["alternatives"]],
+            })
+            for c in data["columns"]
+        ]
+        self.mapping: Dict[str, Any] = data["mapping"]
+        self.summary = Summary(**_known(Summary, data["summary"]))
+        self.findings = [Finding(**_known(Finding, f)) for f in data["findings"]]
+        records = data.get("records")
+        self.records: Optional[List[Record]] = (
+            None if records is None else [Record(**_known(Record, r)) for r in records]
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any finding is an error."""
+        return self.summary.errors > 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The report as the CLI's ``--json`` prints it."""
+        return copy.deepcopy(self._data)
+
+    def to_json(self) -> str:
+        """The report as JSON text."""
+        return json.dumps(self._data)
+
+    def findings_frame(self) -> Any:
+        """The findings as a pandas DataFrame, one row per finding (needs pandas)."""
+        pd = _pandas()
+        columns = ["code", "severity", "row", "column", "cell", "attribute", "message", "help", "value"]
+        return pd.DataFrame([f.__dict__ for f in self.findings], columns=columns)
+
+    def records_frame(self) -> Any:
+        """The valid rows as a pandas DataFrame indexed by spreadsheet row (needs pandas and
+        ``records=True``)."""
+        pd = _pandas()
+        if self.records is None:
+            raise ValueError("the report has no records; analyze with records=True")
+        keys = [c.attribute for c in self.columns if c.attribute]
+        frame = pd.DataFrame([r.values for r in self.records], index=[r.row for r in self.records])
+        frame.index.name = "row"
+        ordered = [k for k in keys if k in frame.columns] + [k for k in frame.columns if k not in keys]
+        return frame[ordered]
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return f"Report(rows={s.rows}, valid={s.valid}, invalid={s.invalid}, findings={len(self.findings)})"
+
+
+def _pandas() -> Any:
+    try:
+        import pandas  # type: ignore[import-untyped]
+    except ImportError as e:
+        raise ImportError("this needs pandas: pip install 'conferral[pandas]'") from e
+    return pandas
+
+
+Source_ = Union[bytes, bytearray, memoryview, PathLike, IO[bytes]]
+
+
+def _read(source: Source_) -> "tuple[bytes, Optional[str]]":
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), None
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        with open(path, "rb") as f:
+            return f.read(), os.path.basename(path)
+    read = getattr(source, "read", None)
+    if callable(read):
+        data = read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError("the file object must be opened in binary mode ('rb')")
+        name = getattr(source, "name", None)
+        return bytes(data), os.path.basename(name) if isinstance(name, str) else None
+    raise TypeError(f"a roster is a path, bytes or a binary file object, not {type(source).__name__}")
+
+
+MappingLike = Union[Mapping[str, Any], None]
+
+
+def _mapping(mapping: MappingLike) -> Optional[Dict[str, Any]]:
+    if mapping is None:
+        return None
+    if "columns" in mapping:
+        return dict(mapping)
+    # The short form: {"A": "name", "D": None}.
+    return {"columns": [{"column": c, "attribute": a} for c, a in mapping.items()]}
+
+
+def analyze(
+    source: Source_,
+    group: GroupLike,
+    *,
+    sheet: Optional[str] = None,
+    header_row: Optional[int] = None,
+    mapping: MappingLike = None,
+    saved: Optional[Mapping[str, Optional[str]]] = None,
+    records: bool = True,
+    file_name: Optional[str] = None,
+    threads: int = 0,
+    progress: Optional[Callable[[Progress], object]] = None,
+) -> Report:
+    """Analyses a roster against a group.
+
+    ``source`` is a path (``str`` or ``os.PathLike``), ``bytes``, or a binary file object.
+    ``mapping`` confirms or changes column assignments, as ``{"columns": [{"column": "A",
+    "attribute": "name"}]}`` or the short ``{"A": "name", "D": None}`` (``None`` skips a
+    column). ``progress`` is called with a :class:`Progress` now and then, from this thread;
+    the analysis itself runs without the GIL.
+
+    Raises a :class:`ConferralError` subclass when the file cannot be analysed at all;
+    everything found inside a readable roster is a finding in the report.
+    """
+    data, name = _read(source)
+    options: Dict[str, Any] = {
+        "file_name": file_name if file_name is not None else name,
+        "sheet": sheet,
+        "header_row": header_row,
+        "mapping": _mapping(mapping),
+        "saved": dict(saved or {}),
+        "records": records,
+        "threads": threads,
+    }
+    callback = None
+    if progress is not None:
+        def callback(stage: str, rows: int, done: int, total: int) -> None:
+            progress(Progress(stage, rows, done, total))
+    report = _native.analyze(data, _group(group).to_json(), json.dumps(options), callback)
+    return Report(json.loads(report))
+
+
+def template(group: GroupLike, format: str = "xlsx") -> bytes:
+    """A roster template whose columns are the group's attributes, as ``xlsx`` or ``csv``."""
+    return _native.template(_group(group).to_json(), format)
+
+
+def error_report(report: Union[Report, Mapping[str, Any]], format: str = "csv") -> bytes:
+    """The findings of a report as a spreadsheet (``csv`` or ``xlsx``), safe against formula
+    injection, that re-imports to the original values."""
+    data = report.to_dict() if isinstance(report, Report) else dict(report)
+    return _native.error_report(json.dumps(data), format)

@@ -1,0 +1,162 @@
+//! The native module `conferral._native`: a thin layer that takes and returns JSON text and
+//! bytes, calls the core, and turns its errors into the Python exceptions of
+//! `conferral.errors` in one place ([`to_py_err`]). The idiomatic API is the pure-Python
+//! package around it (`python/conferral/`).
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+/// The one conversion of a core error: the `conferral.errors` class of its kind, with the
+/// message, and `.kind` set.
+fn to_py_err(py: Python<'_>, e: &conferral::Error) -> PyErr {
+    let raised = py
+        .import("conferral.errors")
+        .and_then(|m| m.getattr("from_kind"))
+        .and_then(|f| f.call1((e.kind().as_str(), e.to_string())));
+    match raised {
+        Ok(exception) => PyErr::from_value(exception),
+        Err(import_failed) => import_failed,
+    }
+}
+
+fn json_error(what: &str, e: &serde_json::Error) -> PyErr {
+    PyValueError::new_err(format!(
+        "{what} is not valid JSON of the expected shape: {e}"
+    ))
+}
+
+fn parse_group(py: Python<'_>, group_json: &str) -> PyResult<conferral::Group> {
+    conferral::Group::from_json(group_json).map_err(|e| to_py_err(py, &e))
+}
+
+/// Analyses a roster; returns the report as JSON text (the CLI's `--json` report).
+///
+/// `progress`, if given, is called from this thread as `progress(stage, rows, bytes, total)`.
+/// The analysis runs without the GIL. An exception raised by `progress` is raised again
+/// once the analysis ends.
+#[pyfunction]
+#[pyo3(signature = (data, group_json, options_json, progress=None))]
+fn analyze(
+    py: Python<'_>,
+    data: Vec<u8>,
+    group_json: &str,
+    options_json: &str,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let group = parse_group(py, group_json)?;
+    let options: conferral::AnalyzeOptions =
+        serde_json::from_str(options_json).map_err(|e| json_error("the options", &e))?;
+    let mut raised: Option<PyErr> = None;
+    let result = py.detach(|| {
+        let mut report_progress = |p: conferral::Progress| {
+            let Some(callback) = progress.as_ref() else {
+                return;
+            };
+            if raised.is_some() {
+                return;
+            }
+            Python::attach(|py| {
+                let stage = serde_json::to_value(p.stage)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                if let Err(e) = callback.call1(py, (stage, p.rows, p.bytes, p.total_bytes)) {
+                    raised = Some(e);
+                }
+            });
+        };
+        conferral::analyze_with_progress(&data, &group, &options, &mut report_progress)
+    });
+    if let Some(e) = raised {
+        return Err(e);
+    }
+    let report = result.map_err(|e| to_py_err(py, &e))?;
+    serde_json::to_string(&report).map_err(|e| json_error("the report", &e))
+}
+
+/// A roster template of the group, as `csv` or `xlsx` bytes.
+#[pyfunction]
+fn template<'py>(py: Python<'py>, group_json: &str, format: &str) -> PyResult<Bound<'py, PyBytes>> {
+    let group = parse_group(py, group_json)?;
+    let bytes = match format {
+        "csv" => conferral::output::template::csv(&group),
+        "xlsx" => conferral::output::template::xlsx(&group),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "format `{other}` is neither `csv` nor `xlsx`"
+            )));
+        }
+    }
+    .map_err(|e| to_py_err(py, &e))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// The findings of a report (JSON text) as an error report, `csv` or `xlsx` bytes.
+#[pyfunction]
+fn error_report<'py>(
+    py: Python<'py>,
+    report_json: &str,
+    format: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let report: conferral::Report =
+        serde_json::from_str(report_json).map_err(|e| json_error("the report", &e))?;
+    let bytes = match format {
+        "csv" => conferral::output::error_report::csv(&report),
+        "xlsx" => conferral::output::error_report::xlsx(&report),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "format `{other}` is neither `csv` nor `xlsx`"
+            )));
+        }
+    }
+    .map_err(|e| to_py_err(py, &e))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// Checks a group and returns it with its standard attributes and defaults filled in, as
+/// JSON text: `{"name", "key", "attributes": [...]}`.
+#[pyfunction]
+fn check_group(py: Python<'_>, group_json: &str) -> PyResult<String> {
+    let group = parse_group(py, group_json)?;
+    let schema = group.schema().map_err(|e| to_py_err(py, &e))?;
+    let attributes: Vec<serde_json::Value> = schema
+        .attributes
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "key": a.key,
+                "label": a.label,
+                "type": a.kind.as_str(),
+                "required": a.required,
+                "standard": a.standard,
+                "values": a.values,
+            })
+        })
+        .collect();
+    Ok(
+        serde_json::json!({"name": group.name, "key": group.key(), "attributes": attributes})
+            .to_string(),
+    )
+}
+
+/// Every error kind, for the Python exception classes to be checked against.
+#[pyfunction]
+fn error_kinds() -> Vec<&'static str> {
+    conferral::ErrorKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect()
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(template, m)?)?;
+    m.add_function(wrap_pyfunction!(error_report, m)?)?;
+    m.add_function(wrap_pyfunction!(check_group, m)?)?;
+    m.add_function(wrap_pyfunction!(error_kinds, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+"""The README's quick start runs as written."""
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_the_quick_start_runs(tmp_path, monkeypatch, capsys):
+    text = README.read_text(encoding="utf-8")
+    quick_start = text.split("## Quick start", 1)[1]
+    code = re.search(r"```python\n(.*?)```", quick_start, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 10
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, str(README), "exec"), {})
+    assert "invalid_email" in capsys.readouterr().out
+    assert (tmp_path / "errors.csv").read_bytes().startswith(b"\xef\xbb\xbf")
