@@ -3,6 +3,8 @@
 //! `conferral.errors` in one place ([`to_py_err`]). The idiomatic API is the pure-Python
 //! package around it (`python/conferral/`).
 
+mod issuing;
+
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -158,5 +160,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error_report, m)?)?;
     m.add_function(wrap_pyfunction!(check_group, m)?)?;
     m.add_function(wrap_pyfunction!(error_kinds, m)?)?;
+    m.add_class::<issuing::NativeIssuer>()?;
     Ok(())
 }

@@ -715,7 +715,7 @@ impl<S: Storage> Issuer<S> {
             .count() as u64;
         let due = limit.map_or(due, |l| due.min(l));
         let mut report = DeliveryReport::default();
-        while limit.is_none_or(|l| report.attempted < l) {
+        while limit.is_none_or(|l| report.attempted < l) && !mailer.halted() {
             let Some(claimed) = self.store.claim_next(clock())? else {
                 break;
             };

@@ -67,6 +67,23 @@ pub trait Mailer {
     /// - Returns [`SendOutcome::Ambiguous`] when it cannot tell (a timeout or a dropped
     ///   connection after the data was sent). Never retries by itself.
     fn send(&mut self, message: &OutgoingMessage) -> SendOutcome;
+
+    /// Whether the run should stop before the next message: a mailer provided by a host
+    /// (a Python object) whose code raised answers `true` after reporting that message
+    /// `Deferred`, so the host's error can be raised once the run returns.
+    fn halted(&self) -> bool {
+        false
+    }
+}
+
+impl<M: Mailer + ?Sized> Mailer for Box<M> {
+    fn send(&mut self, message: &OutgoingMessage) -> SendOutcome {
+        (**self).send(message)
+    }
+
+    fn halted(&self) -> bool {
+        (**self).halted()
+    }
 }
 
 /// A mailer that keeps what it is given, and answers with scripted outcomes when told to.

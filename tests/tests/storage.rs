@@ -111,3 +111,10 @@ fn the_suite_catches_a_broken_store() {
         Err("due messages are claimed once, in order")
     );
 }
+
+#[test]
+fn a_boxed_store_conforms() {
+    let boxed =
+        conferral::storage::conformance::run(|| Box::new(MemoryStorage::new()) as Box<dyn Storage>);
+    assert_eq!(boxed.map_err(|f| f.to_string()), Ok(()));
+}

@@ -45,7 +45,8 @@ from .errors import (
 __version__ = _native.__version__
 
 __all__ = [
-    "Alternative", "Attribute", "Column", "ConferralError", "Finding", "Group", "Progress",
+    "Alternative", "Attribute", "Column", "ConferralError", "FileMailer", "Finding", "Group",
+    "Issuer", "MemoryStore", "Progress", "SmtpMailer", "SqliteStore",
     "Record", "Report", "Source", "Summary", "analyze", "error_report", "template",
     "ConflictError", "EmptyFileError", "EncryptedError", "IllegalTransitionError",
     "InvalidConfigError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
@@ -371,3 +372,191 @@ def error_report(report: Union[Report, Mapping[str, Any]], format: str = "csv") 
     injection, that re-imports to the original values."""
     data = report.to_dict() if isinstance(report, Report) else dict(report)
     return _native.error_report(json.dumps(data), format)
+
+
+class SqliteStore:
+    """The embedded default store: one SQLite file (created if missing)."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = os.fspath(path)
+
+
+class MemoryStore:
+    """A store in memory, lost with the issuer (tests, previews)."""
+
+
+class FileMailer:
+    """Writes each email as an ``.eml`` file into ``directory``."""
+
+    def __init__(self, directory: PathLike) -> None:
+        self.directory = os.fspath(directory)
+
+
+class SmtpMailer:
+    """Sends through an SMTP server: ``smtp://host:port``, ``smtps://user:pass@host``,
+    ``smtp://host?tls=starttls``, with ``timeout=SECONDS`` and ``hello=NAME`` options."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+Store = Union[SqliteStore, MemoryStore]
+
+
+def _sender(sender: str) -> Dict[str, str]:
+    if "<" in sender:
+        name, _, rest = sender.rpartition("<")
+        return {"name": name.strip().strip('"'), "email": rest.rstrip(">").strip()}
+    return {"name": "", "email": sender.strip()}
+
+
+class Issuer:
+    """Issues credentials: import rosters as drafts, review and amend them, publish, and
+    deliver one email per recipient, with the guarantees of the Rust library (an import of the
+    same file twice creates nothing new; a publish queues exactly one email per credential; a
+    delivery never sends an email twice except after an ``unknown`` outcome you resend).
+
+    ``mailer`` is a :class:`FileMailer`, an :class:`SmtpMailer`, or any object with a
+    ``send(message)`` method, where ``message`` is a dict (``to``, ``from``, ``subject``,
+    ``html``, ``text``, ``message_id``, ``outbox_id``); returning ``None`` means sent, and an
+    exception it raises stops the delivery and comes out of :meth:`deliver` unchanged.
+    """
+
+    def __init__(
+        self,
+        store: Optional[Store] = None,
+        mailer: Any = None,
+        *,
+        base_url: str = "https://credentials.example.org/c",
+        sender: str = "Conferral <credentials@example.org>",
+        retry: Optional[Mapping[str, int]] = None,
+    ) -> None:
+        config: Dict[str, Any] = {"base_url": base_url, "sender": _sender(sender)}
+        if retry is not None:
+            config["retry"] = dict(retry)
+        store = store if store is not None else MemoryStore()
+        if isinstance(store, SqliteStore):
+            self._native = _native.NativeIssuer("sqlite", store.path, json.dumps(config))
+        elif isinstance(store, MemoryStore):
+            self._native = _native.NativeIssuer("memory", None, json.dumps(config))
+        else:
+            raise TypeError("store is a SqliteStore or a MemoryStore")
+        self.mailer = mailer
+
+    def import_roster(
+        self,
+        source: Source_,
+        group: GroupLike,
+        *,
+        publish: bool = False,
+        sheet: Optional[str] = None,
+        header_row: Optional[int] = None,
+        mapping: MappingLike = None,
+        actor: str = "python",
+        progress: Optional[Callable[[str, int, int], object]] = None,
+    ) -> Dict[str, Any]:
+        """Analyses a roster and stores its valid rows as drafts (published at once with
+        ``publish=True``). Returns the outcome: ``batch``, ``report``, ``findings`` (against
+        stored credentials), ``created``, ``replaced``, ``already_imported``, ``published``."""
+        data, name = _read(source)
+        options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+        out = self._native.import_roster(
+            data, _group(group).to_json(), json.dumps(options), publish, actor, progress
+        )
+        result: Dict[str, Any] = json.loads(out)
+        return result
+
+    def credentials(
+        self,
+        *,
+        group: Optional[str] = None,
+        batch: Optional[str] = None,
+        state: Optional[str] = None,
+        email: Optional[str] = None,
+    ) -> List[Dict[str, Any]]:
+        """Credentials, filtered by group key, batch, state and address."""
+        query = {"group": group, "batch": batch, "state": state, "email": email}
+        result: List[Dict[str, Any]] = json.loads(self._native.credentials(json.dumps(query)))
+        return result
+
+    def drafts(self, batch: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The drafts of a batch, or all drafts."""
+        result: List[Dict[str, Any]] = json.loads(self._native.drafts(batch))
+        return result
+
+    def show(self, id: str) -> Dict[str, Any]:
+        """One credential (``credential``) and its email's delivery (``deliveries``)."""
+        result: Dict[str, Any] = json.loads(self._native.show(id))
+        return result
+
+    def edit(self, id: str, values: Optional[Mapping[str, Any]] = None, *, actor: str = "python", **more: Any) -> Dict[str, Any]:
+        """Amends a draft: ``edit(id, name="Ana López", grade="Merit")``. Values are written as
+        in a roster cell and validated as on import (an :class:`InvalidValueError` lists every
+        problem); ``""`` clears an optional value."""
+        merged = {**dict(values or {}), **more}
+        as_text = {k: v if isinstance(v, str) else ("yes" if v is True else "no" if v is False else str(v)) for k, v in merged.items()}
+        result: Dict[str, Any] = json.loads(self._native.edit(id, json.dumps(as_text), actor))
+        return result
+
+    def preview(self, id: str) -> Dict[str, Any]:
+        """The email a credential's recipient gets: ``to_name``, ``to_email``, ``subject``,
+        ``html``, ``text``."""
+        result: Dict[str, Any] = json.loads(self._native.preview(id))
+        return result
+
+    def publish(
+        self,
+        ids: Optional[List[str]] = None,
+        *,
+        batch: Optional[str] = None,
+        all: bool = False,
+        actor: str = "python",
+        progress: Optional[Callable[[str, int, int], object]] = None,
+    ) -> Dict[str, Any]:
+        """Publishes these credentials, a batch, or all drafts, and queues one email each,
+        in one atomic step. Returns ``published`` and ``already_published``."""
+        chosen = [ids is not None, batch is not None, all]
+        if chosen.count(True) != 1:
+            raise ValueError("give exactly one of ids, batch= or all=True")
+        if ids is not None:
+            selection: Dict[str, Any] = {"type": "ids", "value": list(ids)}
+        elif batch is not None:
+            selection = {"type": "batch", "value": batch}
+        else:
+            selection = {"type": "all"}
+        result: Dict[str, Any] = json.loads(self._native.publish(json.dumps(selection), actor, progress))
+        return result
+
+    def deliver(
+        self,
+        mailer: Any = None,
+        *,
+        limit: Optional[int] = None,
+        progress: Optional[Callable[[str, int, int], object]] = None,
+    ) -> Dict[str, Any]:
+        """Sends every due email through ``mailer`` (or the issuer's). Returns ``recovered``
+        (emails an interrupted run left, now ``unknown``) and ``delivery`` (counts)."""
+        mailer = mailer if mailer is not None else self.mailer
+        if mailer is None:
+            raise ValueError("no mailer: pass one here or to Issuer(mailer=...)")
+        if isinstance(mailer, FileMailer):
+            args: Any = ("file", mailer.directory, None)
+        elif isinstance(mailer, SmtpMailer):
+            args = ("smtp", mailer.url, None)
+        elif callable(getattr(mailer, "send", None)):
+            args = ("python", None, mailer)
+        else:
+            raise TypeError("a mailer is a FileMailer, an SmtpMailer, or an object with send(message)")
+        kind, target, obj = args
+        result: Dict[str, Any] = json.loads(self._native.deliver(kind, target, obj, limit, progress))
+        return result
+
+    def resend(self, ids: List[str]) -> List[Dict[str, Any]]:
+        """Queues the emails of these credentials again, with the same Message-ID."""
+        result: List[Dict[str, Any]] = json.loads(self._native.resend(list(ids)))
+        return result
+
+    def status(self) -> Dict[str, Dict[str, int]]:
+        """Counts per credential state and per delivery state."""
+        result: Dict[str, Dict[str, int]] = json.loads(self._native.status())
+        return result

@@ -237,3 +237,61 @@ pub trait Storage {
     /// Counts per credential state and per delivery state (every state present).
     fn status(&self) -> Result<StatusCounts>;
 }
+
+/// A boxed store is a store, so a host can choose the implementation at run time.
+impl<S: Storage + ?Sized> Storage for Box<S> {
+    fn put_group(&mut self, group: &Group) -> Result<()> {
+        (**self).put_group(group)
+    }
+    fn group(&self, key: &str) -> Result<Option<Group>> {
+        (**self).group(key)
+    }
+    fn commit_import(
+        &mut self,
+        batch: &Batch,
+        created: &[Credential],
+        replaced: &[Credential],
+    ) -> Result<()> {
+        (**self).commit_import(batch, created, replaced)
+    }
+    fn batch_by_fingerprint(&self, group: &str, fingerprint: &str) -> Result<Option<Batch>> {
+        (**self).batch_by_fingerprint(group, fingerprint)
+    }
+    fn batch(&self, id: &str) -> Result<Option<Batch>> {
+        (**self).batch(id)
+    }
+    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
+        (**self).batches(group)
+    }
+    fn credential(&self, id: &str) -> Result<Option<Credential>> {
+        (**self).credential(id)
+    }
+    fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
+        (**self).credentials(query)
+    }
+    fn update_credential(&mut self, credential: &Credential) -> Result<()> {
+        (**self).update_credential(credential)
+    }
+    fn commit_publish(
+        &mut self,
+        credentials: &[Credential],
+        messages: &[OutboxMessage],
+    ) -> Result<()> {
+        (**self).commit_publish(credentials, messages)
+    }
+    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+        (**self).claim_next(now)
+    }
+    fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        (**self).update_message(message, expected)
+    }
+    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
+        (**self).message(id)
+    }
+    fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>> {
+        (**self).messages(query)
+    }
+    fn status(&self) -> Result<StatusCounts> {
+        (**self).status()
+    }
+}

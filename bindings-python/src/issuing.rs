@@ -1,0 +1,344 @@
+//! `conferral._native.Issuer`: the issuing flow over a SQLite or memory store, with the
+//! file, SMTP or a Python mailer. Values cross as JSON text; errors go through
+//! [`crate::to_py_err`].
+
+use chrono::Utc;
+use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, StepProgress};
+use conferral::lifecycle::{Amendment, CredentialState, IdSource};
+use conferral::mail::{Mailer, OutgoingMessage};
+use conferral::outbox::SendOutcome;
+use conferral::storage::{CredentialQuery, MessageQuery, Storage};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::{json_error, to_py_err};
+
+/// Ids from the operating system's generator.
+struct OsIds;
+
+impl IdSource for OsIds {
+    fn next_id(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        // Without a generator the id is empty, which the issuer refuses.
+        if getrandom::fill(&mut bytes).is_err() {
+            return String::new();
+        }
+        conferral::lifecycle::ids::encode(bytes)
+    }
+}
+
+/// A mailer written in Python: any object with `send(message)`. Returning `None`, `True` or
+/// a string means sent; returning a dict such as `{"outcome": "rejected", "code": 550,
+/// "reply": "..."}` gives that outcome. An exception stops the run and is raised unchanged.
+struct PyMailer {
+    object: Py<PyAny>,
+    raised: Option<PyErr>,
+}
+
+impl Mailer for PyMailer {
+    fn send(&mut self, message: &OutgoingMessage) -> SendOutcome {
+        Python::attach(|py| {
+            let result = serde_json::to_string(message)
+                .map_err(|e| json_error("the message", &e))
+                .and_then(|json| {
+                    let message = py.import("json")?.getattr("loads")?.call1((json,))?;
+                    self.object.call_method1(py, "send", (message,))
+                });
+            let value = match result {
+                Ok(value) => value.into_bound(py),
+                Err(e) => {
+                    self.raised = Some(e);
+                    return SendOutcome::Deferred {
+                        code: None,
+                        reply: "the Python mailer raised an exception".to_owned(),
+                    };
+                }
+            };
+            if value.is_none() || value.extract::<bool>().is_ok_and(|b| b) {
+                return SendOutcome::Sent {
+                    reply: "accepted by the Python mailer".to_owned(),
+                };
+            }
+            if let Ok(reply) = value.extract::<String>() {
+                return SendOutcome::Sent { reply };
+            }
+            let outcome = py
+                .import("json")
+                .and_then(|json| json.getattr("dumps"))
+                .and_then(|dumps| dumps.call1((value,)))
+                .and_then(|text| text.extract::<String>());
+            match outcome.map(|text| serde_json::from_str::<SendOutcome>(&text)) {
+                Ok(Ok(outcome)) => outcome,
+                _ => {
+                    self.raised = Some(PyValueError::new_err(
+                        "a mailer's send() returns None, True, a reply string, or a dict such as {\"outcome\": \"rejected\", \"code\": 550, \"reply\": \"...\"}",
+                    ));
+                    SendOutcome::Deferred {
+                        code: None,
+                        reply: "the Python mailer returned something unknown".to_owned(),
+                    }
+                }
+            }
+        })
+    }
+
+    fn halted(&self) -> bool {
+        self.raised.is_some()
+    }
+}
+
+/// Mailers that may hold a host error to raise once a run ends.
+trait HostMailer: Mailer {
+    fn take_error(&mut self) -> Option<PyErr> {
+        None
+    }
+}
+
+impl HostMailer for conferral_mail::FileMailer {}
+impl HostMailer for conferral_mail::SmtpMailer {}
+impl HostMailer for PyMailer {
+    fn take_error(&mut self) -> Option<PyErr> {
+        self.raised.take()
+    }
+}
+
+/// The issuing flow, bound to one store.
+#[pyclass(unsendable, module = "conferral._native")]
+pub struct NativeIssuer {
+    inner: Issuer<Box<dyn Storage>>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
+    serde_json::from_str(json).map_err(|e| json_error(what, &e))
+}
+
+fn dump<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| json_error("the result", &e))
+}
+
+fn report_progress<'a>(
+    progress: Option<&'a Py<PyAny>>,
+    raised: &'a mut Option<PyErr>,
+) -> impl FnMut(StepProgress) + 'a {
+    move |p: StepProgress| {
+        let (Some(callback), None) = (progress, raised.as_ref()) else {
+            return;
+        };
+        Python::attach(|py| {
+            let step = serde_json::to_value(p.step)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            if let Err(e) = callback.call1(py, (step, p.done, p.total)) {
+                *raised = Some(e);
+            }
+        });
+    }
+}
+
+#[pymethods]
+impl NativeIssuer {
+    /// `store` is `"sqlite"` with a `path`, or `"memory"`; `config_json` holds `base_url`,
+    /// `sender` (`{"name", "email"}`) and optionally `retry`.
+    #[new]
+    #[pyo3(signature = (store, path, config_json))]
+    fn new(py: Python<'_>, store: &str, path: Option<&str>, config_json: &str) -> PyResult<Self> {
+        let config: IssuerConfig = parse("the issuer settings", config_json)?;
+        let store: Box<dyn Storage> = match (store, path) {
+            ("sqlite", Some(path)) => Box::new(
+                conferral_sqlite::SqliteStorage::open(path).map_err(|e| to_py_err(py, &e))?,
+            ),
+            ("memory", None) => Box::new(conferral::storage::MemoryStorage::new()),
+            _ => {
+                return Err(PyValueError::new_err(
+                    "a store is (\"sqlite\", path) or (\"memory\", None)",
+                ));
+            }
+        };
+        let inner = Issuer::new(store, config).map_err(|e| to_py_err(py, &e))?;
+        Ok(NativeIssuer { inner })
+    }
+
+    /// Imports a roster; returns the outcome as JSON text.
+    #[expect(clippy::too_many_arguments, reason = "the Python method's parameters")]
+    #[pyo3(signature = (data, group_json, options_json, publish, actor, progress=None))]
+    fn import_roster(
+        &mut self,
+        py: Python<'_>,
+        data: Vec<u8>,
+        group_json: &str,
+        options_json: &str,
+        publish: bool,
+        actor: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        let group = conferral::Group::from_json(group_json).map_err(|e| to_py_err(py, &e))?;
+        let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
+        let request = ImportRequest {
+            options,
+            publish,
+            ..ImportRequest::new(&group, &data, actor)
+        };
+        let mut raised = None;
+        let out = {
+            let mut report = report_progress(progress.as_ref(), &mut raised);
+            self.inner
+                .import(&request, &mut OsIds, Utc::now(), &mut report)
+        };
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Credentials by `query_json` (`group`, `batch`, `state`, `email`), as JSON text.
+    fn credentials(&self, py: Python<'_>, query_json: &str) -> PyResult<String> {
+        let query: CredentialQuery = parse("the query", query_json)?;
+        dump(
+            &self
+                .inner
+                .store()
+                .credentials(&query)
+                .map_err(|e| to_py_err(py, &e))?,
+        )
+    }
+
+    /// Drafts of a batch or of all, as JSON text.
+    #[pyo3(signature = (batch=None))]
+    fn drafts(&self, py: Python<'_>, batch: Option<String>) -> PyResult<String> {
+        let query = CredentialQuery {
+            batch,
+            state: Some(CredentialState::Draft),
+            ..CredentialQuery::default()
+        };
+        dump(
+            &self
+                .inner
+                .store()
+                .credentials(&query)
+                .map_err(|e| to_py_err(py, &e))?,
+        )
+    }
+
+    /// One credential with its deliveries, as JSON text.
+    fn show(&self, py: Python<'_>, id: &str) -> PyResult<String> {
+        let credential = self.inner.credential(id).map_err(|e| to_py_err(py, &e))?;
+        let deliveries = self
+            .inner
+            .deliveries(&MessageQuery {
+                credentials: Some(vec![id.to_owned()]),
+                ..MessageQuery::default()
+            })
+            .map_err(|e| to_py_err(py, &e))?;
+        dump(&serde_json::json!({"credential": credential, "deliveries": deliveries}))
+    }
+
+    /// Amends a draft with `{"key": "value"}` (JSON text); returns the credential.
+    fn edit(
+        &mut self,
+        py: Python<'_>,
+        id: &str,
+        values_json: &str,
+        actor: &str,
+    ) -> PyResult<String> {
+        let amendment = Amendment {
+            set: parse("the values", values_json)?,
+        };
+        dump(
+            &self
+                .inner
+                .amend(id, &amendment, actor, Utc::now())
+                .map_err(|e| to_py_err(py, &e))?,
+        )
+    }
+
+    /// The email of a credential, rendered, as JSON text.
+    fn preview(&self, py: Python<'_>, id: &str) -> PyResult<String> {
+        dump(&self.inner.preview(id).map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Publishes `selection_json` (`{"type": "ids", "value": [...]}`, `{"type": "batch",
+    /// "value": "..."}`, `{"type": "all"}`).
+    #[pyo3(signature = (selection_json, actor, progress=None))]
+    fn publish(
+        &mut self,
+        py: Python<'_>,
+        selection_json: &str,
+        actor: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        let selection: Selection = parse("the selection", selection_json)?;
+        let mut raised = None;
+        let out = {
+            let mut report = report_progress(progress.as_ref(), &mut raised);
+            self.inner
+                .publish(&selection, actor, Utc::now(), &mut report)
+        };
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Sends the due emails through `("file", dir)`, `("smtp", url)` or `("python", None)`
+    /// with `mailer` an object with `send(message)`. Returns the report as JSON text.
+    #[pyo3(signature = (kind, target, mailer=None, limit=None, progress=None))]
+    fn deliver(
+        &mut self,
+        py: Python<'_>,
+        kind: &str,
+        target: Option<&str>,
+        mailer: Option<Py<PyAny>>,
+        limit: Option<u64>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        let recovered = self.inner.recover().map_err(|e| to_py_err(py, &e))?;
+        let mut mailer: Box<dyn HostMailer> = match (kind, target, mailer) {
+            ("file", Some(dir), None) => {
+                Box::new(conferral_mail::FileMailer::new(dir).map_err(|e| to_py_err(py, &e))?)
+            }
+            ("smtp", Some(url), None) => Box::new(conferral_mail::SmtpMailer::new(
+                conferral_mail::SmtpConfig::from_url(url).map_err(|e| to_py_err(py, &e))?,
+            )),
+            ("python", None, Some(object)) => Box::new(PyMailer {
+                object,
+                raised: None,
+            }),
+            _ => {
+                return Err(PyValueError::new_err(
+                    "a mailer is (\"file\", dir), (\"smtp\", url) or (\"python\", None) with an object",
+                ));
+            }
+        };
+        let mut raised = None;
+        let out = {
+            let mut report = report_progress(progress.as_ref(), &mut raised);
+            self.inner
+                .deliver(mailer.as_mut(), &mut Utc::now, limit, &mut report)
+        };
+        // A Python mailer's exception comes out as it was raised.
+        if let Some(e) = mailer.take_error() {
+            return Err(e);
+        }
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        let report = out.map_err(|e| to_py_err(py, &e))?;
+        dump(&serde_json::json!({"recovered": recovered, "delivery": report}))
+    }
+
+    /// Queues the emails of these credentials again.
+    fn resend(&mut self, py: Python<'_>, ids: Vec<String>) -> PyResult<String> {
+        dump(
+            &self
+                .inner
+                .resend(&ids, Utc::now())
+                .map_err(|e| to_py_err(py, &e))?,
+        )
+    }
+
+    /// Counts per credential state and delivery state, as JSON text.
+    fn status(&self, py: Python<'_>) -> PyResult<String> {
+        dump(&self.inner.status().map_err(|e| to_py_err(py, &e))?)
+    }
+}
