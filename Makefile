@@ -39,7 +39,7 @@ unit:
 python:
 	test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
 	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check -r bindings-python/requirements-test.txt
-	PATH=$(abspath $(PY_VENV))/bin:$$PATH $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./bindings-python
+	PATH=$(abspath $(PY_VENV))/bin:$$PATH MATURIN_PEP517_ARGS="--profile dev" $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./bindings-python
 	$(CARGO) build --quiet -p conferral-cli
 	cd bindings-python && CONFERRAL_CLI=$(abspath target/debug/conferral) $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
 	$(PY_VENV)/bin/python -m mypy.stubtest conferral._native
