@@ -8,7 +8,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue sample
+.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -73,6 +73,15 @@ bench:
 ## Issuing throughput: import and publish 100k drafts on SQLite, deliver to aiosmtpd on loopback.
 bench-issue: setup
 	CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) run --release --quiet -p conferral-benches --bin issue_bench
+
+## conferral.analyze from Python against pandas with the same checks, on the 1M-row CSV.
+bench-python:
+	$(CARGO) build --release -p conferral-cli -p conferral-benches
+	[ -f target/bench-data/roster_1m.csv ] || target/release/write_rosters target/bench-data
+	test -x target/bench-venv/bin/python || python3 -m venv target/bench-venv
+	target/bench-venv/bin/pip install --quiet --disable-pip-version-check -r benches/peers/requirements.txt maturin==1.16.0
+	PATH=$(abspath target/bench-venv)/bin:$$PATH target/bench-venv/bin/pip install --quiet --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./bindings-python
+	target/bench-venv/bin/python benches/peers/python_vs_pandas.py target/bench-data benches/peers/group.json --runs 3
 
 ## Side-by-side comparison with pandas, polars, python-calamine and openpyxl.
 bench-peers:

@@ -165,7 +165,7 @@ impl NativeIssuer {
     fn import_roster(
         &mut self,
         py: Python<'_>,
-        data: Vec<u8>,
+        data: pyo3::pybacked::PyBackedBytes,
         group_json: &str,
         options_json: &str,
         publish: bool,

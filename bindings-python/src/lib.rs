@@ -41,7 +41,7 @@ fn parse_group(py: Python<'_>, group_json: &str) -> PyResult<conferral::Group> {
 #[pyo3(signature = (data, group_json, options_json, progress=None))]
 fn analyze(
     py: Python<'_>,
-    data: Vec<u8>,
+    data: pyo3::pybacked::PyBackedBytes,
     group_json: &str,
     options_json: &str,
     progress: Option<Py<PyAny>>,
