@@ -102,10 +102,11 @@ impl HostMailer for PyMailer {
     }
 }
 
-/// The issuing flow, bound to one store.
+/// The issuing flow, bound to one store. Imports, publishes and deliveries run without the
+/// GIL; callbacks into Python (progress, a Python mailer) take it back for their call.
 #[pyclass(unsendable, module = "conferral._native")]
 pub struct NativeIssuer {
-    inner: Issuer<Box<dyn Storage>>,
+    inner: Issuer<Box<dyn Storage + Send>>,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
@@ -144,7 +145,7 @@ impl NativeIssuer {
     #[pyo3(signature = (store, path, config_json))]
     fn new(py: Python<'_>, store: &str, path: Option<&str>, config_json: &str) -> PyResult<Self> {
         let config: IssuerConfig = parse("the issuer settings", config_json)?;
-        let store: Box<dyn Storage> = match (store, path) {
+        let store: Box<dyn Storage + Send> = match (store, path) {
             ("sqlite", Some(path)) => Box::new(
                 conferral_sqlite::SqliteStorage::open(path).map_err(|e| to_py_err(py, &e))?,
             ),
@@ -180,11 +181,11 @@ impl NativeIssuer {
             ..ImportRequest::new(&group, &data, actor)
         };
         let mut raised = None;
-        let out = {
+        let inner = &mut self.inner;
+        let out = py.detach(|| {
             let mut report = report_progress(progress.as_ref(), &mut raised);
-            self.inner
-                .import(&request, &mut OsIds, Utc::now(), &mut report)
-        };
+            inner.import(&request, &mut OsIds, Utc::now(), &mut report)
+        });
         if let Some(e) = raised {
             return Err(e);
         }
@@ -269,11 +270,11 @@ impl NativeIssuer {
     ) -> PyResult<String> {
         let selection: Selection = parse("the selection", selection_json)?;
         let mut raised = None;
-        let out = {
+        let inner = &mut self.inner;
+        let out = py.detach(|| {
             let mut report = report_progress(progress.as_ref(), &mut raised);
-            self.inner
-                .publish(&selection, actor, Utc::now(), &mut report)
-        };
+            inner.publish(&selection, actor, Utc::now(), &mut report)
+        });
         if let Some(e) = raised {
             return Err(e);
         }
@@ -293,7 +294,7 @@ impl NativeIssuer {
         progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
         let recovered = self.inner.recover().map_err(|e| to_py_err(py, &e))?;
-        let mut mailer: Box<dyn HostMailer> = match (kind, target, mailer) {
+        let mut mailer: Box<dyn HostMailer + Send> = match (kind, target, mailer) {
             ("file", Some(dir), None) => {
                 Box::new(conferral_mail::FileMailer::new(dir).map_err(|e| to_py_err(py, &e))?)
             }
@@ -311,11 +312,11 @@ impl NativeIssuer {
             }
         };
         let mut raised = None;
-        let out = {
+        let inner = &mut self.inner;
+        let out = py.detach(|| {
             let mut report = report_progress(progress.as_ref(), &mut raised);
-            self.inner
-                .deliver(mailer.as_mut(), &mut Utc::now, limit, &mut report)
-        };
+            inner.deliver(mailer.as_mut(), &mut Utc::now, limit, &mut report)
+        });
         // A Python mailer's exception comes out as it was raised.
         if let Some(e) = mailer.take_error() {
             return Err(e);
