@@ -34,9 +34,10 @@ fn parse_group(py: Python<'_>, group_json: &str) -> PyResult<conferral::Group> {
 
 /// Analyses a roster; returns the report as JSON text (the CLI's `--json` report).
 ///
-/// `progress`, if given, is called from this thread as `progress(stage, rows, bytes, total)`.
-/// The analysis runs without the GIL. An exception raised by `progress` is raised again
-/// once the analysis ends.
+/// The analysis runs without the GIL. Now and then it takes the GIL back on this thread to
+/// look for a pending signal (Ctrl-C) and to call `progress(stage, rows, bytes, total)` if
+/// given; a signal or an exception from `progress` stops the analysis, and that exception is
+/// raised.
 #[pyfunction]
 #[pyo3(signature = (data, group_json, options_json, progress=None))]
 fn analyze(
@@ -52,23 +53,29 @@ fn analyze(
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {
         let mut report_progress = |p: conferral::Progress| {
-            let Some(callback) = progress.as_ref() else {
-                return;
-            };
-            if raised.is_some() {
-                return;
-            }
             Python::attach(|py| {
-                let stage = serde_json::to_value(p.stage)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                if let Err(e) = callback.call1(py, (stage, p.rows, p.bytes, p.total_bytes)) {
-                    raised = Some(e);
+                let called = py.check_signals().and_then(|()| match progress.as_ref() {
+                    None => Ok(()),
+                    Some(callback) => {
+                        let stage = serde_json::to_value(p.stage)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        callback
+                            .call1(py, (stage, p.rows, p.bytes, p.total_bytes))
+                            .map(drop)
+                    }
+                });
+                match called {
+                    Ok(()) => true,
+                    Err(e) => {
+                        raised = Some(e);
+                        false
+                    }
                 }
-            });
+            })
         };
-        conferral::analyze_with_progress(&data, &group, &options, &mut report_progress)
+        conferral::analyze_cancellable(&data, &group, &options, &mut report_progress)
     });
     if let Some(e) = raised {
         return Err(e);

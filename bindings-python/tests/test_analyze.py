@@ -205,3 +205,23 @@ def test_a_filled_template_analyzes_back_to_its_rows(rows):
         for r in report.records
     ]
     assert got == written
+
+
+def test_ctrl_c_stops_a_long_analysis():
+    import _thread
+    import threading
+
+    rows = "".join(f"R{i},r{i}@example.org,1\n" for i in range(400_000))
+    data = ("Name,Email,Course Hours\n" + rows).encode()
+    seen = []
+
+    def progress(p):
+        seen.append(p.rows)
+        if p.stage == "validating":
+            # What Ctrl-C does: a KeyboardInterrupt pending for the main thread.
+            _thread.interrupt_main()
+
+    assert threading.current_thread() is threading.main_thread()
+    with pytest.raises(KeyboardInterrupt):
+        conferral.analyze(data, GROUP, progress=progress, records=False)
+    assert max(seen) < 400_000

@@ -51,11 +51,13 @@ pub enum ErrorKind {
     Storage,
     /// The mailer could not be used at all (bad settings); per-message failures are outcomes.
     Mail,
+    /// The caller stopped the operation (its progress callback said so).
+    Cancelled,
 }
 
 impl ErrorKind {
     /// Every kind, for bindings that map each to an exception class or a code.
-    pub const ALL: [ErrorKind; 18] = [
+    pub const ALL: [ErrorKind; 19] = [
         ErrorKind::UnsupportedFormat,
         ErrorKind::MalformedFile,
         ErrorKind::LimitExceeded,
@@ -74,6 +76,7 @@ impl ErrorKind {
         ErrorKind::Conflict,
         ErrorKind::Storage,
         ErrorKind::Mail,
+        ErrorKind::Cancelled,
     ];
 
     /// The stable snake_case name of the kind, as printed in JSON.
@@ -97,6 +100,7 @@ impl ErrorKind {
             ErrorKind::Conflict => "conflict",
             ErrorKind::Storage => "storage",
             ErrorKind::Mail => "mail",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }

@@ -17,7 +17,9 @@ pub mod sheet;
 pub mod storage;
 pub mod validation;
 
-pub use analysis::{AnalyzeOptions, Progress, Stage, analyze, analyze_with_progress};
+pub use analysis::{
+    AnalyzeOptions, Progress, Stage, analyze, analyze_cancellable, analyze_with_progress,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use group::{Attribute, AttributeType, Group, Schema};
 pub use limits::Limits;

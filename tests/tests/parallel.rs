@@ -152,3 +152,49 @@ fn progress_is_reported_in_order_for_large_files() {
         assert_eq!(seen.last().map(|(_, r)| *r), Some(report.summary.rows));
     }
 }
+
+#[test]
+fn a_cancelled_analysis_stops_on_every_path() {
+    use conferral::{ErrorKind, Stage, analyze_cancellable};
+    let mut unquoted = String::from("Name,Email,Course Hours\n");
+    let mut quoted = String::from("Name,Email,Course Hours\n");
+    for i in 0..200_000 {
+        unquoted.push_str(&format!("R {i},r{i}@example.org,1\n"));
+        quoted.push_str(&format!("\"R, {i}\",r{i}@example.org,1\n"));
+    }
+    let group = group();
+    for (what, text) in [("unquoted", &unquoted), ("quoted", &quoted)] {
+        for threads in [1, 2] {
+            let options = AnalyzeOptions {
+                threads,
+                ..AnalyzeOptions::default()
+            };
+            let mut calls = 0;
+            let mut last_rows = 0;
+            let out = analyze_cancellable(text.as_bytes(), &group, &options, &mut |p| {
+                calls += 1;
+                last_rows = p.rows;
+                p.stage != Stage::Validating
+            });
+            let e = out.err().map(|e| e.kind());
+            assert_eq!(e, Some(ErrorKind::Cancelled), "{what}, {threads} threads");
+            assert!(
+                last_rows < 200_000,
+                "{what}, {threads} threads: {last_rows}"
+            );
+        }
+    }
+    let keep_going = analyze_cancellable(
+        unquoted.as_bytes(),
+        &group,
+        &AnalyzeOptions::default(),
+        &mut |_| true,
+    );
+    assert_eq!(keep_going.map(|r| r.summary.rows).ok(), Some(200_000));
+    // A workbook stops after it is read, before validation.
+    let xlsx = conferral::output::template::xlsx(&group).unwrap();
+    let stopped = analyze_cancellable(&xlsx, &group, &AnalyzeOptions::default(), &mut |p| {
+        p.stage == Stage::Reading
+    });
+    assert_eq!(stopped.err().map(|e| e.kind()), Some(ErrorKind::Cancelled));
+}

@@ -21,6 +21,7 @@ from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Union
 from . import _native
 from .errors import (
     BY_KIND,
+    CancelledError,
     ConferralError,
     ConflictError,
     EmptyFileError,
@@ -48,7 +49,7 @@ __all__ = [
     "Alternative", "Attribute", "Column", "ConferralError", "FileMailer", "Finding", "Group",
     "Issuer", "MemoryStore", "Progress", "SmtpMailer", "SqliteStore",
     "Record", "Report", "Source", "Summary", "analyze", "error_report", "template",
-    "ConflictError", "EmptyFileError", "EncryptedError", "IllegalTransitionError",
+    "CancelledError", "ConflictError", "EmptyFileError", "EncryptedError", "IllegalTransitionError",
     "InvalidConfigError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",

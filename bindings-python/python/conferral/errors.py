@@ -39,6 +39,7 @@ InvalidConfigError = _subclass("InvalidConfigError", "invalid_config", "Issuer s
 ConflictError = _subclass("ConflictError", "conflict", "A write conflicts with what is stored.")
 StorageError = _subclass("StorageError", "storage", "The store failed.")
 MailError = _subclass("MailError", "mail", "The mailer could not be used.")
+CancelledError = _subclass("CancelledError", "cancelled", "The operation was stopped by its caller.")
 
 BY_KIND: Dict[str, Type[ConferralError]] = {
     cls.kind: cls
@@ -47,7 +48,7 @@ BY_KIND: Dict[str, Type[ConferralError]] = {
         SheetNotFoundError, EmptyFileError, InvalidHeaderRowError, InvalidGroupError,
         InvalidMappingError, OutputError, InvalidTemplateError, InvalidValueError,
         IllegalTransitionError, NotFoundError, InvalidConfigError, ConflictError,
-        StorageError, MailError,
+        StorageError, MailError, CancelledError,
     ]
 }
 

@@ -93,6 +93,30 @@ pub fn analyze_with_progress(
     options: &AnalyzeOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Report> {
+    analyze_cancellable(bytes, group, options, &mut |p| {
+        progress(p);
+        true
+    })
+}
+
+/// Analyses a roster like [`analyze_with_progress`], stopping soon after `progress` returns
+/// `false` (within some tens of thousands of rows; every thread stops).
+///
+/// # Errors
+/// [`ErrorKind::Cancelled`] when stopped, and the errors of [`analyze_with_progress`].
+pub fn analyze_cancellable(
+    bytes: &[u8],
+    group: &Group,
+    options: &AnalyzeOptions,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Report> {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut progress = |p: Progress| {
+        if !progress(p) {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    let progress: &mut dyn FnMut(Progress) = &mut progress;
     let schema = group.schema()?;
     let limits = &options.limits;
     if bytes.len() as u64 > limits.max_file_bytes {
@@ -144,6 +168,7 @@ pub fn analyze_with_progress(
         options,
         progress,
         total_bytes,
+        stop: &stop,
     };
     if format == SourceFormat::Csv {
         let decoded = decode::decode(bytes)?;
@@ -233,6 +258,25 @@ pub(crate) struct Context<'a, 'p> {
     pub options: &'a AnalyzeOptions,
     pub progress: &'p mut dyn FnMut(Progress),
     pub total_bytes: u64,
+    /// Set when the caller asked to stop; the row loops check it.
+    pub stop: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Context<'_, '_> {
+    /// An error if the caller asked to stop.
+    pub(crate) fn check_stop(&self) -> Result<()> {
+        if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn cancelled() -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        "the analysis was stopped before it finished",
+    )
 }
 
 fn file_finding(code: Code, message: String, help: String) -> Finding {

@@ -173,6 +173,7 @@ pub(crate) fn analyze_csv(
         header: header_number,
         skipped: &layout.skipped,
         limits: &limits,
+        stop: ctx.stop,
     };
     let acc = validate_csv(
         text,
@@ -199,6 +200,8 @@ struct Walk<'a> {
     header: u64,
     skipped: &'a [u64],
     limits: &'a crate::limits::Limits,
+    /// Set when the caller asked to stop: every thread walking rows checks it.
+    stop: &'a std::sync::atomic::AtomicBool,
 }
 
 impl Walk<'_> {
@@ -210,6 +213,9 @@ impl Walk<'_> {
         }
         if row.len() > self.limits.max_columns as usize {
             return Err(too_many_columns(row_no, row.len(), self.limits.max_columns));
+        }
+        if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(super::cancelled());
         }
         *data_rows += 1;
         if *data_rows > self.limits.max_rows {
@@ -618,6 +624,8 @@ pub(crate) fn analyze_grid(
         numbers: (1..=reach as u64).collect(),
     };
     let layout = choose_header(&head, &mut ctx, &mut source)?;
+    // A workbook is read whole before this point; the caller may have asked to stop meanwhile.
+    ctx.check_stop()?;
     let data_start = layout.header + 1;
     let data: Vec<(u64, &Vec<crate::sheet::Value>)> = grid
         .rows
