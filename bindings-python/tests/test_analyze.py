@@ -41,6 +41,9 @@ def test_groups_come_from_dicts_json_and_paths(tmp_path):
     assert e.value.kind == "invalid_group" and "Bad Key" in str(e.value)
     with pytest.raises(conferral.InvalidGroupError):
         conferral.Group.from_json("{not json")
+    assert (from_dict.duplicates, from_dict.email) == ("deny", None)
+    custom = conferral.Group.from_dict({**GROUP, "duplicates": "replace", "email": {"subject": "Hi {{ recipient.name }}"}})
+    assert custom.duplicates == "replace" and custom.email["subject"].startswith("Hi")
 
 
 def test_analyze_takes_paths_bytes_and_file_objects(tmp_path):

@@ -85,6 +85,11 @@ class Group:
         self.name: str = checked["name"]
         self.key: str = checked["key"]
         self.attributes: List[Attribute] = [Attribute(**a) for a in checked["attributes"]]
+        #: What an upload does with a recipient who already has a credential: ``deny``,
+        #: ``allow`` or ``replace``.
+        self.duplicates: str = self._definition.get("duplicates", "deny")
+        #: The email templates (``subject``, ``html``, ``text``), or ``None`` for the defaults.
+        self.email: Optional[Dict[str, str]] = self._definition.get("email")
 
     @classmethod
     def from_dict(cls, definition: Mapping[str, Any]) -> "Group":
