@@ -123,12 +123,18 @@ fn error_report<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
-/// Checks a group and returns it with its standard attributes and defaults filled in, as
-/// JSON text: `{"name", "key", "attributes": [...]}`.
+/// Checks a group (attributes and email templates) and returns it with its standard
+/// attributes and defaults filled in, as JSON text: `{"name", "key", "attributes": [...]}`.
 #[pyfunction]
 fn check_group(py: Python<'_>, group_json: &str) -> PyResult<String> {
     let group = parse_group(py, group_json)?;
     let schema = group.schema().map_err(|e| to_py_err(py, &e))?;
+    // Templates are checked against the attributes now, not at the first publish; the link
+    // base is the issuer's, so any valid one does here.
+    if let Some(templates) = &group.email {
+        conferral::render::Renderer::new(templates, &schema, "https://credentials.example.org/c")
+            .map_err(|e| to_py_err(py, &e))?;
+    }
     let attributes: Vec<serde_json::Value> = schema
         .attributes
         .iter()

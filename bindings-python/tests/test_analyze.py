@@ -44,6 +44,9 @@ def test_groups_come_from_dicts_json_and_paths(tmp_path):
     assert (from_dict.duplicates, from_dict.email) == ("deny", None)
     custom = conferral.Group.from_dict({**GROUP, "duplicates": "replace", "email": {"subject": "Hi {{ recipient.name }}"}})
     assert custom.duplicates == "replace" and custom.email["subject"].startswith("Hi")
+    with pytest.raises(conferral.InvalidTemplateError) as e:
+        conferral.Group.from_dict({**GROUP, "email": {"text": "{{ attributes.grde }}"}})
+    assert "attributes.grade" in str(e.value)
 
 
 def test_analyze_takes_paths_bytes_and_file_objects(tmp_path):
