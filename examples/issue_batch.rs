@@ -8,7 +8,6 @@
 use chrono::Utc;
 use conferral::Group;
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection};
-use conferral::lifecycle::FromRandomBytes;
 use conferral::mail::Mailbox;
 use conferral_mail::FileMailer;
 use conferral_sqlite::SqliteStorage;
@@ -20,10 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .unwrap_or_else(|| format!("{data}/sample_roster.xlsx"));
     let group = args.next().unwrap_or_else(|| format!("{data}/group.json"));
-    let out = std::path::PathBuf::from(
-        args.next()
-            .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/demo").to_owned()),
-    );
+    let out = std::path::PathBuf::from(args.next().unwrap_or_else(|| "target/demo".to_owned()));
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out)?;
     let db = out.join("conferral.db");
@@ -40,14 +36,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     );
     let mut issuer = Issuer::new(SqliteStorage::open(&db)?, config)?;
-    // Ids are 128 random bits each; a generator that stops working would repeat ids,
-    // which the store refuses, so nothing is ever issued under a guessable id.
-    getrandom::fill(&mut [0u8; 16]).map_err(|e| format!("no random generator: {e}"))?;
-    let mut ids = FromRandomBytes(|| {
-        let mut bytes = [0u8; 16];
-        let _ = getrandom::fill(&mut bytes);
-        bytes
-    });
+    // Ids are 128 random bits each, from the operating system.
+    let mut ids = conferral_os::OsIds;
 
     let imported = issuer.import(
         &ImportRequest::new(&group, &bytes, "demo"),

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, StepProgress};
-use conferral::lifecycle::{Amendment, CredentialState, IdSource};
+use conferral::lifecycle::{Amendment, CredentialState};
 use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::SendOutcome;
 use conferral::storage::{CredentialQuery, MessageQuery, Storage};
@@ -12,20 +12,6 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::{json_error, to_py_err};
-
-/// Ids from the operating system's generator.
-struct OsIds;
-
-impl IdSource for OsIds {
-    fn next_id(&mut self) -> String {
-        let mut bytes = [0u8; 16];
-        // Without a generator the id is empty, which the issuer refuses.
-        if getrandom::fill(&mut bytes).is_err() {
-            return String::new();
-        }
-        conferral::lifecycle::ids::encode(bytes)
-    }
-}
 
 /// A mailer written in Python: any object with `send(message)`. Returning `None`, `True` or
 /// a string means sent; returning a dict such as `{"outcome": "rejected", "code": 550,
@@ -184,7 +170,7 @@ impl NativeIssuer {
         let inner = &mut self.inner;
         let out = py.detach(|| {
             let mut report = report_progress(progress.as_ref(), &mut raised);
-            inner.import(&request, &mut OsIds, Utc::now(), &mut report)
+            inner.import(&request, &mut conferral_os::OsIds, Utc::now(), &mut report)
         });
         if let Some(e) = raised {
             return Err(e);

@@ -84,20 +84,35 @@ fn analyze(
     serde_json::to_string(&report).map_err(|e| json_error("the report", &e))
 }
 
-/// A roster template of the group, as `csv` or `xlsx` bytes.
-#[pyfunction]
-fn template<'py>(py: Python<'py>, group_json: &str, format: &str) -> PyResult<Bound<'py, PyBytes>> {
-    let group = parse_group(py, group_json)?;
-    let bytes = match format {
-        "csv" => conferral::output::template::csv(&group),
-        "xlsx" => conferral::output::template::xlsx(&group),
+/// The bytes of an output in `csv` or `xlsx`.
+fn by_format(
+    py: Python<'_>,
+    format: &str,
+    csv: impl FnOnce() -> conferral::Result<Vec<u8>>,
+    xlsx: impl FnOnce() -> conferral::Result<Vec<u8>>,
+) -> PyResult<Vec<u8>> {
+    match format {
+        "csv" => csv(),
+        "xlsx" => xlsx(),
         other => {
             return Err(PyValueError::new_err(format!(
                 "format `{other}` is neither `csv` nor `xlsx`"
             )));
         }
     }
-    .map_err(|e| to_py_err(py, &e))?;
+    .map_err(|e| to_py_err(py, &e))
+}
+
+/// A roster template of the group, as `csv` or `xlsx` bytes.
+#[pyfunction]
+fn template<'py>(py: Python<'py>, group_json: &str, format: &str) -> PyResult<Bound<'py, PyBytes>> {
+    let group = parse_group(py, group_json)?;
+    let bytes = by_format(
+        py,
+        format,
+        || conferral::output::template::csv(&group),
+        || conferral::output::template::xlsx(&group),
+    )?;
     Ok(PyBytes::new(py, &bytes))
 }
 
@@ -110,16 +125,12 @@ fn error_report<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let report: conferral::Report =
         serde_json::from_str(report_json).map_err(|e| json_error("the report", &e))?;
-    let bytes = match format {
-        "csv" => conferral::output::error_report::csv(&report),
-        "xlsx" => conferral::output::error_report::xlsx(&report),
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "format `{other}` is neither `csv` nor `xlsx`"
-            )));
-        }
-    }
-    .map_err(|e| to_py_err(py, &e))?;
+    let bytes = by_format(
+        py,
+        format,
+        || conferral::output::error_report::csv(&report),
+        || conferral::output::error_report::xlsx(&report),
+    )?;
     Ok(PyBytes::new(py, &bytes))
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use clap::Args;
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Step, StepProgress};
-use conferral::lifecycle::{Amendment, Credential, CredentialState, IdSource};
+use conferral::lifecycle::{Amendment, Credential, CredentialState};
 use conferral::mail::{Mailbox, Mailer};
 use conferral::storage::{CredentialQuery, MessageQuery, Storage};
 use conferral::{AnalyzeOptions, Mapping};
@@ -58,20 +58,6 @@ impl StoreArgs {
         let store = SqliteStorage::open(&self.db)?;
         let config = IssuerConfig::new(&self.base_url, parse_mailbox(&self.from));
         Ok(Issuer::new(store, config)?)
-    }
-}
-
-/// Ids from the operating system's random generator.
-struct OsIds;
-
-impl IdSource for OsIds {
-    fn next_id(&mut self) -> String {
-        let mut bytes = [0u8; 16];
-        if getrandom::fill(&mut bytes).is_err() {
-            // Without a generator there is no unguessable id: the caller aborts below.
-            return String::new();
-        }
-        conferral::lifecycle::ids::encode(bytes)
     }
 }
 
@@ -181,7 +167,9 @@ pub fn issue(
         ..ImportRequest::new(&group, &bytes, &store.actor)
     };
     let mut bar = Bar::new(json);
-    let out = issuer.import(&request, &mut OsIds, Utc::now(), &mut |p| bar.update(p));
+    let out = issuer.import(&request, &mut conferral_os::OsIds, Utc::now(), &mut |p| {
+        bar.update(p)
+    });
     bar.finish();
     let out = out?;
     let refused = out.report.has_errors() || !out.findings.is_empty();

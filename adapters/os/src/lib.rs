@@ -1,0 +1,27 @@
+//! What conferral's core takes from the operating system, which it never reaches itself:
+//! credential ids from the OS random generator ([`OsIds`]).
+
+use conferral::lifecycle::IdSource;
+
+/// Credential ids of 128 bits from the operating system's random generator.
+///
+/// ```
+/// use conferral::lifecycle::{IdSource, is_valid_id};
+/// let mut ids = conferral_os::OsIds;
+/// let (a, b) = (ids.next_id(), ids.next_id());
+/// assert!(is_valid_id(&a) && a != b);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsIds;
+
+impl IdSource for OsIds {
+    fn next_id(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        // Without a generator the id is empty, which the issuer refuses, so nothing is ever
+        // issued under a guessable id.
+        if getrandom::fill(&mut bytes).is_err() {
+            return String::new();
+        }
+        conferral::lifecycle::ids::encode(bytes)
+    }
+}
