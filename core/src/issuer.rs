@@ -170,6 +170,14 @@ pub struct StepProgress {
 /// Items between two progress reports of a step.
 const REPORT_EVERY: u64 = 1_000;
 
+/// Reports item `done` of `total` of a step, once every [`REPORT_EVERY`] items.
+fn now_and_then(progress: &mut dyn FnMut(StepProgress), step: Step, done: usize, total: u64) {
+    let done = done as u64;
+    if done.is_multiple_of(REPORT_EVERY) {
+        progress(StepProgress { step, done, total });
+    }
+}
+
 /// What a delivery run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryReport {
@@ -337,13 +345,7 @@ impl<S: Storage> Issuer<S> {
         let records = report.records.as_deref().unwrap_or_default();
         let total = records.len() as u64;
         for (done, record) in records.iter().enumerate() {
-            if (done as u64).is_multiple_of(REPORT_EVERY) {
-                progress(StepProgress {
-                    step: Step::Creating,
-                    done: done as u64,
-                    total,
-                });
-            }
+            now_and_then(progress, Step::Creating, done, total);
             let address = record
                 .values
                 .get(standard::EMAIL)
@@ -627,13 +629,7 @@ impl<S: Storage> Issuer<S> {
         let mut messages = Vec::with_capacity(chosen.len());
         let total = chosen.len() as u64;
         for (done, credential) in chosen.iter().enumerate() {
-            if (done as u64).is_multiple_of(REPORT_EVERY) {
-                progress(StepProgress {
-                    step: Step::Rendering,
-                    done: done as u64,
-                    total,
-                });
-            }
+            now_and_then(progress, Step::Rendering, done, total);
             if !renderers.contains_key(&credential.group) {
                 let renderer = self.renderer(&self.group_of(credential)?)?;
                 renderers.insert(credential.group.clone(), renderer);

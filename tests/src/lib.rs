@@ -379,3 +379,15 @@ pub fn t0() -> chrono::DateTime<chrono::Utc> {
         .single()
         .unwrap_or_default()
 }
+
+/// The issuer settings the issuing tests use: links under `https://credentials.example.org/c`,
+/// mail from `Academy <academy@example.org>`.
+pub fn issuer_config() -> conferral::issuer::IssuerConfig {
+    conferral::issuer::IssuerConfig::new(
+        "https://credentials.example.org/c",
+        conferral::mail::Mailbox {
+            name: "Academy".into(),
+            email: "academy@example.org".into(),
+        },
+    )
+}

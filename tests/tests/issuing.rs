@@ -9,9 +9,9 @@
 )]
 
 use chrono::{Duration, TimeZone, Utc};
-use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection};
+use conferral::issuer::{ImportRequest, Issuer, Selection};
 use conferral::lifecycle::{Amendment, CredentialState, EventKind};
-use conferral::mail::{Mailbox, MemoryMailer};
+use conferral::mail::MemoryMailer;
 use conferral::outbox::{DeliveryState, SendOutcome};
 use conferral::render::EmailTemplates;
 use conferral::storage::{CredentialQuery, MessageQuery, Storage};
@@ -43,17 +43,7 @@ on_every_store!(
 );
 
 fn issuer<S: Storage>(store: S) -> Issuer<S> {
-    Issuer::new(
-        store,
-        IssuerConfig::new(
-            "https://credentials.example.org/c",
-            Mailbox {
-                name: "Academy".into(),
-                email: "academy@example.org".into(),
-            },
-        ),
-    )
-    .unwrap()
+    Issuer::new(store, conferral_tests::issuer_config()).unwrap()
 }
 
 fn group(policy: &str) -> Group {

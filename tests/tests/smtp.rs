@@ -16,8 +16,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use conferral::Group;
-use conferral::issuer::{ImportRequest, Issuer, IssuerConfig};
-use conferral::mail::Mailbox;
+use conferral::issuer::{ImportRequest, Issuer};
 use conferral::outbox::DeliveryState;
 use conferral::storage::{MessageQuery, Storage};
 use conferral_mail::{Security, SmtpConfig, SmtpMailer};
@@ -45,13 +44,7 @@ fn mailer(port: u16, timeout: StdDuration) -> SmtpMailer {
 fn issuer(dir: &std::path::Path) -> Issuer<SqliteStorage> {
     Issuer::new(
         SqliteStorage::open(dir.join("store.db")).unwrap(),
-        IssuerConfig::new(
-            "https://credentials.example.org/c",
-            Mailbox {
-                name: "Academy".into(),
-                email: "academy@example.org".into(),
-            },
-        ),
+        conferral_tests::issuer_config(),
     )
     .unwrap()
 }

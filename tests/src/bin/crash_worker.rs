@@ -14,9 +14,9 @@ use std::io::Write;
 use chrono::{TimeZone, Utc};
 use conferral::Result;
 use conferral::group::Group;
-use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Step};
+use conferral::issuer::{ImportRequest, Issuer, Selection, Step};
 use conferral::lifecycle::Credential;
-use conferral::mail::{Mailbox, Mailer, OutgoingMessage};
+use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::{DeliveryState, OutboxMessage, SendOutcome};
 use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
 use conferral_sqlite::SqliteStorage;
@@ -140,13 +140,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
         .single()
         .ok_or("bad time")?;
-    let config = IssuerConfig::new(
-        "https://credentials.example.org/c",
-        Mailbox {
-            name: "Academy".into(),
-            email: "academy@example.org".into(),
-        },
-    );
+    let config = conferral_tests::issuer_config();
     let mut issuer = Issuer::new(Watched(SqliteStorage::open(db)?), config)?;
     match mode.as_str() {
         "import" => {
