@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use clap::Args;
+use conferral::AnalyzeOptions;
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Step, StepProgress};
 use conferral::lifecycle::{Amendment, Credential, CredentialState};
 use conferral::mail::{Mailbox, Mailer};
 use conferral::storage::{CredentialQuery, MessageQuery, Storage};
-use conferral::{AnalyzeOptions, Mapping};
 use conferral_sqlite::SqliteStorage;
 use serde_json::json;
 
@@ -147,12 +147,7 @@ pub fn issue(
     json: bool,
 ) -> Result<bool, CliError> {
     let group = crate::load_group(group)?;
-    let mapping = match mapping {
-        Some(path) => Some(Mapping::from_json(&String::from_utf8_lossy(&crate::read(
-            path,
-        )?))?),
-        None => None,
-    };
+    let mapping = crate::load_mapping(mapping)?;
     let bytes = crate::read(file)?;
     let mut issuer = store.open()?;
     let request = ImportRequest {

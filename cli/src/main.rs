@@ -278,6 +278,16 @@ fn finish(result: Result<bool, CliError>, json: bool) -> ExitCode {
     }
 }
 
+/// The column mapping file given with `--mapping`, if any.
+fn load_mapping(path: Option<&Path>) -> Result<Option<Mapping>, CliError> {
+    match path {
+        Some(path) => Ok(Some(Mapping::from_json(&String::from_utf8_lossy(&read(
+            path,
+        )?))?)),
+        None => Ok(None),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -449,10 +459,7 @@ fn analyze(
     error_report: Option<&Path>,
 ) -> Result<Report, CliError> {
     let group = load_group(group)?;
-    let mapping = match mapping {
-        Some(path) => Some(Mapping::from_json(&String::from_utf8_lossy(&read(path)?))?),
-        None => None,
-    };
+    let mapping = load_mapping(mapping)?;
     let saved = match saved {
         Some(path) => serde_json::from_slice::<SavedMappings>(&read(path)?).map_err(|e| {
             conferral::Error::new(
