@@ -9,7 +9,7 @@
 )]
 
 use chrono::{Duration, TimeZone, Utc};
-use conferral::issuer::{ImportRequest, Issuer, Selection};
+use conferral::issuer::{ImportOutcome, ImportRequest, Issuer, Selection};
 use conferral::lifecycle::{Amendment, CredentialState, EventKind};
 use conferral::mail::MemoryMailer;
 use conferral::outbox::{DeliveryState, SendOutcome};
@@ -42,6 +42,21 @@ on_every_store!(
     published_credentials_expire_and_are_revoked,
 );
 
+/// Imports `roster` into `group` at `t0` (publishing the drafts at once when `publish`).
+fn import<S: Storage>(
+    issuer: &mut Issuer<S>,
+    group: &Group,
+    roster: &[u8],
+    publish: bool,
+    ids: &mut SequentialIds,
+) -> ImportOutcome {
+    let request = ImportRequest {
+        publish,
+        ..ImportRequest::new(group, roster, "ed")
+    };
+    issuer.import(&request, ids, t0(), &mut |_| {}).unwrap()
+}
+
 fn issuer<S: Storage>(store: S) -> Issuer<S> {
     Issuer::new(store, conferral_tests::issuer_config()).unwrap()
 }
@@ -64,14 +79,7 @@ fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled<S: Storage>(store: fn
     let mut issuer = issuer(store());
     let g = group("deny");
     let mut ids = SequentialIds::new("id", 0);
-    let out = issuer
-        .import(
-            &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut ids,
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let out = import(&mut issuer, &g, ROSTER, false, &mut ids);
     assert!(!out.already_imported);
     assert_eq!(out.created, vec!["id0001", "id0002"]);
     let b = &out.batch;
@@ -91,14 +99,7 @@ fn valid_rows_become_drafts_and_nothing_is_lost_or_doubled<S: Storage>(store: fn
     assert!(drafts.iter().all(|c| c.state == CredentialState::Draft));
     assert_eq!(drafts[1].attributes["grade"], "Pass");
 
-    let again = issuer
-        .import(
-            &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut ids,
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let again = import(&mut issuer, &g, ROSTER, false, &mut ids);
     assert!(again.already_imported);
     assert_eq!(again.batch, out.batch);
     assert!(again.created.is_empty());
@@ -119,22 +120,8 @@ fn the_duplicate_policy_applies_to_stored_credentials<S: Storage>(store: fn() ->
         let mut issuer = issuer(store());
         let g = group(policy);
         let mut ids = SequentialIds::new("id", 0);
-        issuer
-            .import(
-                &ImportRequest::new(&g, ROSTER, "ed"),
-                &mut ids,
-                t0(),
-                &mut |_| {},
-            )
-            .unwrap();
-        let out = issuer
-            .import(
-                &ImportRequest::new(&g, second, "ed"),
-                &mut ids,
-                t0(),
-                &mut |_| {},
-            )
-            .unwrap();
+        import(&mut issuer, &g, ROSTER, false, &mut ids);
+        let out = import(&mut issuer, &g, second, false, &mut ids);
         assert_eq!(
             (out.batch.created, out.batch.rejected),
             (created, rejected),
@@ -161,25 +148,11 @@ fn the_duplicate_policy_applies_to_stored_credentials<S: Storage>(store: fn() ->
     let mut issuer = issuer(store());
     let g = group("replace");
     let mut ids = SequentialIds::new("id", 0);
-    issuer
-        .import(
-            &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut ids,
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    import(&mut issuer, &g, ROSTER, false, &mut ids);
     issuer
         .publish(&Selection::All, "ed", t0(), &mut |_| {})
         .unwrap();
-    let out = issuer
-        .import(
-            &ImportRequest::new(&g, second, "ed"),
-            &mut ids,
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let out = import(&mut issuer, &g, second, false, &mut ids);
     assert_eq!(out.batch.rejected, 1);
     assert!(out.findings[0].message.contains("published"));
 }
@@ -187,14 +160,13 @@ fn the_duplicate_policy_applies_to_stored_credentials<S: Storage>(store: fn() ->
 fn drafts_are_amended_and_previewed<S: Storage>(store: fn() -> S) {
     let mut issuer = issuer(store());
     let g = group("deny");
-    let out = issuer
-        .import(
-            &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut SequentialIds::new("id", 0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let out = import(
+        &mut issuer,
+        &g,
+        ROSTER,
+        false,
+        &mut SequentialIds::new("id", 0),
+    );
     let id = &out.created[0];
     let amendment = Amendment {
         set: [("name".to_owned(), "Ana María López".to_owned())].into(),
@@ -224,14 +196,13 @@ fn drafts_are_amended_and_previewed<S: Storage>(store: fn() -> S) {
 fn a_template_error_publishes_nothing<S: Storage>(store: fn() -> S) {
     let mut issuer = issuer(store());
     let g = group("deny");
-    issuer
-        .import(
-            &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut SequentialIds::new("id", 0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    import(
+        &mut issuer,
+        &g,
+        ROSTER,
+        false,
+        &mut SequentialIds::new("id", 0),
+    );
     // The group is saved with an attribute the template uses, then the attribute is dropped
     // behind the issuer's back: rendering must fail before anything is published.
     let mut broken = g.clone();
@@ -254,14 +225,13 @@ fn a_template_error_publishes_nothing<S: Storage>(store: fn() -> S) {
 fn publishing_twice_queues_one_email<S: Storage>(store: fn() -> S) {
     let mut issuer = issuer(store());
     let g = group("deny");
-    let out = issuer
-        .import(
-            &ImportRequest::new(&g, ROSTER, "ed"),
-            &mut SequentialIds::new("id", 0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let out = import(
+        &mut issuer,
+        &g,
+        ROSTER,
+        false,
+        &mut SequentialIds::new("id", 0),
+    );
     let first = issuer
         .publish(
             &Selection::Ids(out.created.clone()),
@@ -311,17 +281,13 @@ fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice<S: Storage>(stor
         ..Group::default()
     };
     let roster = b"Name,Email\nA,a@example.org\nB,b@example.org\nC,c@example.org\nD,d@example.org\nE,e@example.org\n";
-    issuer
-        .import(
-            &ImportRequest {
-                publish: true,
-                ..ImportRequest::new(&g, roster, "ed")
-            },
-            &mut SequentialIds::new("id", 0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    import(
+        &mut issuer,
+        &g,
+        roster,
+        true,
+        &mut SequentialIds::new("id", 0),
+    );
     let mut mailer = MemoryMailer::default();
     mailer.script.extend([
         SendOutcome::Sent {
@@ -408,17 +374,13 @@ fn an_interrupted_send_becomes_unknown_after_a_restart<S: Storage>(store: fn() -
         name: "One".into(),
         ..Group::default()
     };
-    issuer
-        .import(
-            &ImportRequest {
-                publish: true,
-                ..ImportRequest::new(&g, b"Name,Email\nA,a@example.org\n", "ed")
-            },
-            &mut SequentialIds::new("id", 0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    import(
+        &mut issuer,
+        &g,
+        b"Name,Email\nA,a@example.org\n",
+        true,
+        &mut SequentialIds::new("id", 0),
+    );
     // A worker claims the message, then dies before recording the outcome.
     let claimed = issuer.store_mut().claim_next(t0()).unwrap().unwrap();
     assert_eq!(claimed.state, DeliveryState::Sending);
@@ -442,14 +404,13 @@ fn hostile_values_are_neutralised_in_the_email<S: Storage>(store: fn() -> S) {
         ..Group::default()
     };
     let roster = "Name,Email\n\"<img src=x onerror=alert(1)> Eve\",eve@example.org\n".as_bytes();
-    let out = issuer
-        .import(
-            &ImportRequest::new(&g, roster, "ed"),
-            &mut SequentialIds::new("id", 0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let out = import(
+        &mut issuer,
+        &g,
+        roster,
+        false,
+        &mut SequentialIds::new("id", 0),
+    );
     let email = issuer.preview(&out.created[0]).unwrap();
     assert!(!email.html.contains("<img"));
     assert!(
@@ -467,17 +428,13 @@ fn published_credentials_expire_and_are_revoked<S: Storage>(store: fn() -> S) {
         ..Group::default()
     };
     let roster = b"Name,Email,Expiry Date\nA,a@example.org,2026-06-30\nB,b@example.org,2030-01-01\nC,c@example.org,\n";
-    let out = issuer
-        .import(
-            &ImportRequest {
-                publish: true,
-                ..ImportRequest::new(&g, roster, "ed")
-            },
-            &mut SequentialIds::new("id", 0),
-            t0(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let out = import(
+        &mut issuer,
+        &g,
+        roster,
+        true,
+        &mut SequentialIds::new("id", 0),
+    );
     assert_eq!(out.batch.created, 3);
     let july = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
     assert_eq!(issuer.expire_due("clock", july).unwrap(), vec!["id0001"]);
