@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, StepProgress};
-use conferral::lifecycle::{Amendment, CredentialState};
+use conferral::lifecycle::Amendment;
 use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::SendOutcome;
 use conferral::storage::{CredentialQuery, MessageQuery, Storage};
@@ -181,23 +181,6 @@ impl NativeIssuer {
     /// Credentials by `query_json` (`group`, `batch`, `state`, `email`), as JSON text.
     fn credentials(&self, py: Python<'_>, query_json: &str) -> PyResult<String> {
         let query: CredentialQuery = parse("the query", query_json)?;
-        dump(
-            &self
-                .inner
-                .store()
-                .credentials(&query)
-                .map_err(|e| to_py_err(py, &e))?,
-        )
-    }
-
-    /// Drafts of a batch or of all, as JSON text.
-    #[pyo3(signature = (batch=None))]
-    fn drafts(&self, py: Python<'_>, batch: Option<String>) -> PyResult<String> {
-        let query = CredentialQuery {
-            batch,
-            state: Some(CredentialState::Draft),
-            ..CredentialQuery::default()
-        };
         dump(
             &self
                 .inner

@@ -487,8 +487,7 @@ class Issuer:
 
     def drafts(self, batch: Optional[str] = None) -> List[Dict[str, Any]]:
         """The drafts of a batch, or all drafts."""
-        result: List[Dict[str, Any]] = json.loads(self._native.drafts(batch))
-        return result
+        return self.credentials(batch=batch, state="draft")
 
     def show(self, id: str) -> Dict[str, Any]:
         """One credential (``credential``) and its email's delivery (``deliveries``)."""
