@@ -179,6 +179,21 @@ impl SqliteStorage {
         tx.commit().map_err(sql("commit a migration"))
     }
 
+    /// The record in the `body` column of the one row `query` finds, if any.
+    fn one<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        params: &[&dyn rusqlite::ToSql],
+        what: &'static str,
+    ) -> Result<Option<T>> {
+        let body: Option<String> = self
+            .conn
+            .query_row(query, params, |r| r.get(0))
+            .optional()
+            .map_err(sql(what))?;
+        body.map(|b| from_json(&b)).transpose()
+    }
+
     fn immediate(&mut self) -> Result<rusqlite::Transaction<'_>> {
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -247,16 +262,11 @@ impl Storage for SqliteStorage {
     }
 
     fn group(&self, key: &str) -> Result<Option<Group>> {
-        let body: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT body FROM groups WHERE key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql("read a group"))?;
-        body.map(|b| from_json(&b)).transpose()
+        self.one(
+            "SELECT body FROM groups WHERE key = ?1",
+            params![key],
+            "read a group",
+        )
     }
 
     fn commit_import(
@@ -298,27 +308,19 @@ impl Storage for SqliteStorage {
     }
 
     fn batch_by_fingerprint(&self, group: &str, fingerprint: &str) -> Result<Option<Batch>> {
-        let body: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT body FROM batches WHERE grp = ?1 AND fingerprint = ?2",
-                params![group, fingerprint],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql("read a batch"))?;
-        body.map(|b| from_json(&b)).transpose()
+        self.one(
+            "SELECT body FROM batches WHERE grp = ?1 AND fingerprint = ?2",
+            params![group, fingerprint],
+            "read a batch",
+        )
     }
 
     fn batch(&self, id: &str) -> Result<Option<Batch>> {
-        let body: Option<String> = self
-            .conn
-            .query_row("SELECT body FROM batches WHERE id = ?1", params![id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(sql("read a batch"))?;
-        body.map(|b| from_json(&b)).transpose()
+        self.one(
+            "SELECT body FROM batches WHERE id = ?1",
+            params![id],
+            "read a batch",
+        )
     }
 
     fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
@@ -334,16 +336,11 @@ impl Storage for SqliteStorage {
     }
 
     fn credential(&self, id: &str) -> Result<Option<Credential>> {
-        let body: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT body FROM credentials WHERE id = ?1",
-                params![id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql("read a credential"))?;
-        body.map(|b| from_json(&b)).transpose()
+        self.one(
+            "SELECT body FROM credentials WHERE id = ?1",
+            params![id],
+            "read a credential",
+        )
     }
 
     fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
@@ -461,14 +458,11 @@ impl Storage for SqliteStorage {
     }
 
     fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
-        let body: Option<String> = self
-            .conn
-            .query_row("SELECT body FROM outbox WHERE id = ?1", params![id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(sql("read a message"))?;
-        body.map(|b| from_json(&b)).transpose()
+        self.one(
+            "SELECT body FROM outbox WHERE id = ?1",
+            params![id],
+            "read a message",
+        )
     }
 
     fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>> {
