@@ -8,7 +8,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample
+.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -44,6 +44,12 @@ python:
 	cd bindings-python && CONFERRAL_CLI=$(abspath target/debug/conferral) $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
 	$(PY_VENV)/bin/python -m mypy.stubtest conferral._native
 	$(PY_VENV)/bin/python -m mypy --strict --cache-dir=/dev/null bindings-python/python/conferral
+
+## A release wheel of the Python package (abi3: one file for CPython 3.9 and later).
+wheel:
+	test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check maturin==1.16.0
+	$(PY_VENV)/bin/maturin build --release --manifest-path bindings-python/Cargo.toml --out target/wheels
 
 ## The core must build for the browser and do no I/O of its own.
 wasm:

@@ -10,6 +10,7 @@ use conferral::outbox::SendOutcome;
 use conferral::storage::{CredentialQuery, MessageQuery, Storage};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use std::sync::{Mutex, PoisonError};
 
 use crate::{json_error, to_py_err};
 
@@ -88,11 +89,27 @@ impl HostMailer for PyMailer {
     }
 }
 
-/// The issuing flow, bound to one store. Imports, publishes and deliveries run without the
-/// GIL; callbacks into Python (progress, a Python mailer) take it back for their call.
-#[pyclass(unsendable, module = "conferral._native")]
+type Inner = Issuer<Box<dyn Storage + Send>>;
+
+/// The issuing flow, bound to one store, usable from any thread. Every call runs without the
+/// GIL, one at a time (a lock taken with the GIL released, so that a call waiting for it never
+/// holds up a callback into Python); callbacks (progress, a Python mailer) take the GIL back
+/// for their call.
+#[pyclass(module = "conferral._native")]
 pub struct NativeIssuer {
-    inner: Issuer<Box<dyn Storage + Send>>,
+    inner: Mutex<Inner>,
+}
+
+impl NativeIssuer {
+    /// Runs `f` on the issuer with the GIL released.
+    fn with<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut Inner) -> R + Send) -> R {
+        py.detach(|| {
+            // A panic cannot poison it in practice (the crates do not panic on input), and
+            // the store's own transactions keep it consistent if one ever did.
+            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut inner)
+        })
+    }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
@@ -143,14 +160,16 @@ impl NativeIssuer {
             }
         };
         let inner = Issuer::new(store, config).map_err(|e| to_py_err(py, &e))?;
-        Ok(NativeIssuer { inner })
+        Ok(NativeIssuer {
+            inner: Mutex::new(inner),
+        })
     }
 
     /// Imports a roster; returns the outcome as JSON text.
     #[expect(clippy::too_many_arguments, reason = "the Python method's parameters")]
     #[pyo3(signature = (data, group_json, options_json, publish, actor, progress=None))]
     fn import_roster(
-        &mut self,
+        &self,
         py: Python<'_>,
         data: pyo3::pybacked::PyBackedBytes,
         group_json: &str,
@@ -167,8 +186,7 @@ impl NativeIssuer {
             ..ImportRequest::new(&group, &data, actor)
         };
         let mut raised = None;
-        let inner = &mut self.inner;
-        let out = py.detach(|| {
+        let out = self.with(py, |inner| {
             let mut report = report_progress(progress.as_ref(), &mut raised);
             inner.import(&request, &mut conferral_os::OsIds, Utc::now(), &mut report)
         });
@@ -181,57 +199,44 @@ impl NativeIssuer {
     /// Credentials by `query_json` (`group`, `batch`, `state`, `email`), as JSON text.
     fn credentials(&self, py: Python<'_>, query_json: &str) -> PyResult<String> {
         let query: CredentialQuery = parse("the query", query_json)?;
-        dump(
-            &self
-                .inner
-                .store()
-                .credentials(&query)
-                .map_err(|e| to_py_err(py, &e))?,
-        )
+        let found = self.with(py, |inner| inner.store().credentials(&query));
+        dump(&found.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// One credential with its deliveries, as JSON text.
     fn show(&self, py: Python<'_>, id: &str) -> PyResult<String> {
-        let credential = self.inner.credential(id).map_err(|e| to_py_err(py, &e))?;
-        let deliveries = self
-            .inner
-            .deliveries(&MessageQuery {
+        let found = self.with(py, |inner| {
+            let credential = inner.credential(id)?;
+            let deliveries = inner.deliveries(&MessageQuery {
                 credentials: Some(vec![id.to_owned()]),
                 ..MessageQuery::default()
-            })
-            .map_err(|e| to_py_err(py, &e))?;
+            })?;
+            Ok::<_, conferral::Error>((credential, deliveries))
+        });
+        let (credential, deliveries) = found.map_err(|e| to_py_err(py, &e))?;
         dump(&serde_json::json!({"credential": credential, "deliveries": deliveries}))
     }
 
     /// Amends a draft with `{"key": "value"}` (JSON text); returns the credential.
-    fn edit(
-        &mut self,
-        py: Python<'_>,
-        id: &str,
-        values_json: &str,
-        actor: &str,
-    ) -> PyResult<String> {
+    fn edit(&self, py: Python<'_>, id: &str, values_json: &str, actor: &str) -> PyResult<String> {
         let amendment = Amendment {
             set: parse("the values", values_json)?,
         };
-        dump(
-            &self
-                .inner
-                .amend(id, &amendment, actor, Utc::now())
-                .map_err(|e| to_py_err(py, &e))?,
-        )
+        let out = self.with(py, |inner| inner.amend(id, &amendment, actor, Utc::now()));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// The email of a credential, rendered, as JSON text.
     fn preview(&self, py: Python<'_>, id: &str) -> PyResult<String> {
-        dump(&self.inner.preview(id).map_err(|e| to_py_err(py, &e))?)
+        let out = self.with(py, |inner| inner.preview(id));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// Publishes `selection_json` (`{"type": "ids", "value": [...]}`, `{"type": "batch",
     /// "value": "..."}`, `{"type": "all"}`).
     #[pyo3(signature = (selection_json, actor, progress=None))]
     fn publish(
-        &mut self,
+        &self,
         py: Python<'_>,
         selection_json: &str,
         actor: &str,
@@ -239,8 +244,7 @@ impl NativeIssuer {
     ) -> PyResult<String> {
         let selection: Selection = parse("the selection", selection_json)?;
         let mut raised = None;
-        let inner = &mut self.inner;
-        let out = py.detach(|| {
+        let out = self.with(py, |inner| {
             let mut report = report_progress(progress.as_ref(), &mut raised);
             inner.publish(&selection, actor, Utc::now(), &mut report)
         });
@@ -254,7 +258,7 @@ impl NativeIssuer {
     /// with `mailer` an object with `send(message)`. Returns the report as JSON text.
     #[pyo3(signature = (kind, target, mailer=None, limit=None, progress=None))]
     fn deliver(
-        &mut self,
+        &self,
         py: Python<'_>,
         kind: &str,
         target: Option<&str>,
@@ -262,7 +266,6 @@ impl NativeIssuer {
         limit: Option<u64>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
-        let recovered = self.inner.recover().map_err(|e| to_py_err(py, &e))?;
         let mut mailer: Box<dyn HostMailer + Send> = match (kind, target, mailer) {
             ("file", Some(dir), None) => {
                 Box::new(conferral_mail::FileMailer::new(dir).map_err(|e| to_py_err(py, &e))?)
@@ -281,10 +284,11 @@ impl NativeIssuer {
             }
         };
         let mut raised = None;
-        let inner = &mut self.inner;
-        let out = py.detach(|| {
+        let out = self.with(py, |inner| {
+            let recovered = inner.recover()?;
             let mut report = report_progress(progress.as_ref(), &mut raised);
-            inner.deliver(mailer.as_mut(), &mut Utc::now, limit, &mut report)
+            let delivery = inner.deliver(mailer.as_mut(), &mut Utc::now, limit, &mut report)?;
+            Ok::<_, conferral::Error>((recovered, delivery))
         });
         // A Python mailer's exception comes out as it was raised.
         if let Some(e) = mailer.take_error() {
@@ -293,22 +297,19 @@ impl NativeIssuer {
         if let Some(e) = raised {
             return Err(e);
         }
-        let report = out.map_err(|e| to_py_err(py, &e))?;
+        let (recovered, report) = out.map_err(|e| to_py_err(py, &e))?;
         dump(&serde_json::json!({"recovered": recovered, "delivery": report}))
     }
 
     /// Queues the emails of these credentials again.
-    fn resend(&mut self, py: Python<'_>, ids: Vec<String>) -> PyResult<String> {
-        dump(
-            &self
-                .inner
-                .resend(&ids, Utc::now())
-                .map_err(|e| to_py_err(py, &e))?,
-        )
+    fn resend(&self, py: Python<'_>, ids: Vec<String>) -> PyResult<String> {
+        let out = self.with(py, |inner| inner.resend(&ids, Utc::now()));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// Counts per credential state and delivery state, as JSON text.
     fn status(&self, py: Python<'_>) -> PyResult<String> {
-        dump(&self.inner.status().map_err(|e| to_py_err(py, &e))?)
+        let out = self.with(py, |inner| inner.status());
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 }

@@ -15,29 +15,30 @@ def issuer(request, tmp_path):
 
 def test_a_roster_becomes_drafts_once(issuer):
     out = issuer.import_roster(ROSTER, GROUP)
-    assert (out["batch"]["created"], out["batch"]["rejected"]) == (2, 1)
-    assert out["report"]["findings"][0]["cell"] == "B3"
+    assert (out.batch.created, out.batch.rejected) == (2, 1)
+    assert out.report.findings[0].cell == "B3"
     again = issuer.import_roster(ROSTER, GROUP)
-    assert again["already_imported"] and again["created"] == []
+    assert again.already_imported and again.created == []
     drafts = issuer.drafts()
-    assert [d["recipient"]["name"] for d in drafts] == ["Ana Lopez", "Cy Diaz"]
-    assert issuer.status()["credentials"]["draft"] == 2
+    assert [d.recipient.name for d in drafts] == ["Ana Lopez", "Cy Diaz"]
+    assert issuer.status().credentials["draft"] == 2
 
 
 def test_drafts_are_amended_previewed_and_published(issuer):
     out = issuer.import_roster(ROSTER, GROUP)
-    ana = out["created"][0]
+    ana = out.created[0]
     amended = issuer.edit(ana, name="Ana López", grade="pass")
-    assert amended["recipient"]["name"] == "Ana López" and amended["attributes"]["grade"] == "Pass"
+    assert amended.recipient.name == "Ana López" and amended.attributes["grade"] == "Pass"
     with pytest.raises(conferral.InvalidValueError) as e:
         issuer.edit(ana, email="nope")
     assert e.value.kind == "invalid_value"
     email = issuer.preview(ana)
-    assert "Dear Ana López" in email["text"] and f"/c/{ana}" in email["text"]
+    assert "Dear Ana López" in email.text and f"/c/{ana}" in email.text
     first = issuer.publish(all=True)
-    assert sorted(first["published"]) == sorted(out["created"])
+    assert sorted(first.published) == sorted(out.created)
     second = issuer.publish([ana])
-    assert second == {"published": [], "already_published": [ana]}
+    assert (second.published, second.already_published) == ([], [ana])
+    assert second.to_dict() == {"published": [], "already_published": [ana]}
     with pytest.raises(conferral.IllegalTransitionError):
         issuer.edit(ana, name="Too Late")
     with pytest.raises(conferral.NotFoundError):
@@ -49,11 +50,11 @@ def test_drafts_are_amended_previewed_and_published(issuer):
 def test_delivery_to_files_and_to_a_python_mailer(issuer, tmp_path):
     issuer.import_roster(ROSTER, GROUP, publish=True)
     sent = issuer.deliver(conferral.FileMailer(tmp_path / "outbox"))
-    assert sent["delivery"]["sent"] == 2
+    assert sent.delivery.sent == 2
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
-    assert issuer.deliver(conferral.FileMailer(tmp_path / "outbox"))["delivery"]["attempted"] == 0
+    assert issuer.deliver(conferral.FileMailer(tmp_path / "outbox")).delivery.attempted == 0
 
-    ids = [c["id"] for c in issuer.credentials(state="published")]
+    ids = [c.id for c in issuer.credentials(state="published")]
     issuer.resend(ids)
 
     class Collect:
@@ -67,11 +68,11 @@ def test_delivery_to_files_and_to_a_python_mailer(issuer, tmp_path):
             return None
 
     collect = Collect()
-    report = issuer.deliver(collect)["delivery"]
-    assert (report["sent"], report["failed_permanent"]) == (1, 1)
+    report = issuer.deliver(collect).delivery
+    assert (report.sent, report.failed_permanent) == (1, 1)
     assert {m["to"]["email"] for m in collect.messages} == {"ana@example.org", "cy@example.org"}
     assert collect.messages[0]["message_id"].endswith("@example.org>")
-    states = {issuer.show(i)["deliveries"][0]["state"] for i in ids}
+    states = {issuer.show(i).deliveries[0].state for i in ids}
     assert states == {"sent", "failed_permanent"}
 
 
@@ -95,7 +96,7 @@ def test_a_python_mailers_exception_comes_out_unchanged(issuer):
     assert raised.value is error
     assert Failing.calls == 1
     # The message it failed on is deferred, not lost, and nothing else was attempted.
-    assert issuer.status()["deliveries"]["pending"] == 2
+    assert issuer.status().deliveries["pending"] == 2
 
 
 def test_progress_of_import_and_publish(issuer):

@@ -35,12 +35,12 @@ def main(export: str, group_path: str, out_dir: str) -> int:
         sender="Data Science Academy <credentials@example.org>",
     )
     imported = issuer.import_roster(export, group, publish=True)
-    batch = imported["batch"]
-    if imported["already_imported"]:
-        print(f"batch {batch['id']} was imported before; nothing new was created")
-    print(f"drafts created: {batch['created']}, rows refused: {batch['rejected']}")
-    delivered = issuer.deliver(conferral.FileMailer(out / "outbox"))["delivery"]
-    print(f"emails written: {delivered['sent']} into {out / 'outbox'}")
+    batch = imported.batch
+    if imported.already_imported:
+        print(f"batch {batch.id} was imported before; nothing new was created")
+    print(f"drafts created: {batch.created}, rows refused: {batch.rejected}")
+    delivered = issuer.deliver(conferral.FileMailer(out / "outbox")).delivery
+    print(f"emails written: {delivered.sent} into {out / 'outbox'}")
     print(f"status: {issuer.status()}")
     return 0
 

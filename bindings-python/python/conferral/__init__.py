@@ -19,6 +19,21 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Union
 
 from . import _native
+from .results import (
+    Batch,
+    Change,
+    Credential,
+    CredentialDetail,
+    Delivery,
+    DeliveryCounts,
+    DeliveryRun,
+    Email,
+    Event,
+    ImportResult,
+    PublishResult,
+    Recipient,
+    Status,
+)
 from .errors import (
     BY_KIND,
     CancelledError,
@@ -54,6 +69,8 @@ __all__ = [
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
     "UnsupportedFormatError", "BY_KIND",
+    "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
+    "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Status",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -460,7 +477,7 @@ class Issuer:
         mapping: MappingLike = None,
         actor: str = "python",
         progress: Optional[Callable[[str, int, int], object]] = None,
-    ) -> Dict[str, Any]:
+    ) -> ImportResult:
         """Analyses a roster and stores its valid rows as drafts (published at once with
         ``publish=True``). Returns the outcome: ``batch``, ``report``, ``findings`` (against
         stored credentials), ``created``, ``replaced``, ``already_imported``, ``published``."""
@@ -469,8 +486,7 @@ class Issuer:
         out = self._native.import_roster(
             data, _group(group).to_json(), json.dumps(options), publish, actor, progress
         )
-        result: Dict[str, Any] = json.loads(out)
-        return result
+        return ImportResult.from_dict(json.loads(out))
 
     def credentials(
         self,
@@ -479,35 +495,31 @@ class Issuer:
         batch: Optional[str] = None,
         state: Optional[str] = None,
         email: Optional[str] = None,
-    ) -> List[Dict[str, Any]]:
+    ) -> List[Credential]:
         """Credentials, filtered by group key, batch, state and address."""
         query = {"group": group, "batch": batch, "state": state, "email": email}
-        result: List[Dict[str, Any]] = json.loads(self._native.credentials(json.dumps(query)))
-        return result
+        return [Credential.from_dict(c) for c in json.loads(self._native.credentials(json.dumps(query)))]
 
-    def drafts(self, batch: Optional[str] = None) -> List[Dict[str, Any]]:
+    def drafts(self, batch: Optional[str] = None) -> List[Credential]:
         """The drafts of a batch, or all drafts."""
         return self.credentials(batch=batch, state="draft")
 
-    def show(self, id: str) -> Dict[str, Any]:
-        """One credential (``credential``) and its email's delivery (``deliveries``)."""
-        result: Dict[str, Any] = json.loads(self._native.show(id))
-        return result
+    def show(self, id: str) -> CredentialDetail:
+        """One credential (``credential``) and its emails' deliveries (``deliveries``)."""
+        return CredentialDetail.from_dict(json.loads(self._native.show(id)))
 
-    def edit(self, id: str, values: Optional[Mapping[str, Any]] = None, *, actor: str = "python", **more: Any) -> Dict[str, Any]:
+    def edit(self, id: str, values: Optional[Mapping[str, Any]] = None, *, actor: str = "python", **more: Any) -> Credential:
         """Amends a draft: ``edit(id, name="Ana López", grade="Merit")``. Values are written as
         in a roster cell and validated as on import (an :class:`InvalidValueError` lists every
         problem); ``""`` clears an optional value."""
         merged = {**dict(values or {}), **more}
         as_text = {k: v if isinstance(v, str) else ("yes" if v is True else "no" if v is False else str(v)) for k, v in merged.items()}
-        result: Dict[str, Any] = json.loads(self._native.edit(id, json.dumps(as_text), actor))
-        return result
+        return Credential.from_dict(json.loads(self._native.edit(id, json.dumps(as_text), actor)))
 
-    def preview(self, id: str) -> Dict[str, Any]:
+    def preview(self, id: str) -> Email:
         """The email a credential's recipient gets: ``to_name``, ``to_email``, ``subject``,
         ``html``, ``text``."""
-        result: Dict[str, Any] = json.loads(self._native.preview(id))
-        return result
+        return Email.from_dict(json.loads(self._native.preview(id)))
 
     def publish(
         self,
@@ -517,7 +529,7 @@ class Issuer:
         all: bool = False,
         actor: str = "python",
         progress: Optional[Callable[[str, int, int], object]] = None,
-    ) -> Dict[str, Any]:
+    ) -> PublishResult:
         """Publishes these credentials, a batch, or all drafts, and queues one email each,
         in one atomic step. Returns ``published`` and ``already_published``."""
         chosen = [ids is not None, batch is not None, all]
@@ -529,8 +541,7 @@ class Issuer:
             selection = {"type": "batch", "value": batch}
         else:
             selection = {"type": "all"}
-        result: Dict[str, Any] = json.loads(self._native.publish(json.dumps(selection), actor, progress))
-        return result
+        return PublishResult.from_dict(json.loads(self._native.publish(json.dumps(selection), actor, progress)))
 
     def deliver(
         self,
@@ -538,7 +549,7 @@ class Issuer:
         *,
         limit: Optional[int] = None,
         progress: Optional[Callable[[str, int, int], object]] = None,
-    ) -> Dict[str, Any]:
+    ) -> DeliveryRun:
         """Sends every due email through ``mailer`` (or the issuer's). Returns ``recovered``
         (emails an interrupted run left, now ``unknown``) and ``delivery`` (counts)."""
         mailer = mailer if mailer is not None else self.mailer
@@ -553,15 +564,12 @@ class Issuer:
         else:
             raise TypeError("a mailer is a FileMailer, an SmtpMailer, or an object with send(message)")
         kind, target, obj = args
-        result: Dict[str, Any] = json.loads(self._native.deliver(kind, target, obj, limit, progress))
-        return result
+        return DeliveryRun.from_dict(json.loads(self._native.deliver(kind, target, obj, limit, progress)))
 
-    def resend(self, ids: List[str]) -> List[Dict[str, Any]]:
+    def resend(self, ids: List[str]) -> List[Delivery]:
         """Queues the emails of these credentials again, with the same Message-ID."""
-        result: List[Dict[str, Any]] = json.loads(self._native.resend(list(ids)))
-        return result
+        return [Delivery.from_dict(d) for d in json.loads(self._native.resend(list(ids)))]
 
-    def status(self) -> Dict[str, Dict[str, int]]:
+    def status(self) -> Status:
         """Counts per credential state and per delivery state."""
-        result: Dict[str, Dict[str, int]] = json.loads(self._native.status())
-        return result
+        return Status.from_dict(json.loads(self._native.status()))

@@ -1,0 +1,347 @@
+"""What the :class:`~conferral.Issuer` returns: typed, read-only objects over the JSON the Rust
+library produces. Each has ``to_dict()``, which gives that JSON back unchanged (timestamps as
+RFC 3339 text, dates as ``YYYY-MM-DD``), for logging or for handing on to another tool.
+
+Times are timezone-aware :class:`datetime.datetime` values in UTC; issue and expiry dates are
+:class:`datetime.date` values.
+"""
+import copy
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+
+if TYPE_CHECKING:
+    from . import Finding, Report
+
+__all__ = [
+    "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
+    "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Status",
+]
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def _time(text: Optional[str]) -> Optional[_dt.datetime]:
+    """An RFC 3339 timestamp as the library writes it (``Z``, up to nanoseconds), in UTC.
+    Python keeps microseconds, so the digits past the sixth are dropped."""
+    if text is None:
+        return None
+    value = text.replace("Z", "+00:00").replace("z", "+00:00")
+    value = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], value, count=1)
+    return _dt.datetime.fromisoformat(value).astimezone(_dt.timezone.utc)
+
+
+def _required_time(data: Mapping[str, Any], key: str) -> _dt.datetime:
+    value = _time(data.get(key))
+    if value is None:
+        raise ValueError(f"the library's JSON has no {key!r} timestamp")
+    return value
+
+
+def _date(text: Optional[str]) -> Optional[_dt.date]:
+    return None if text is None else _dt.date.fromisoformat(text)
+
+
+class _FromDict:
+    """Keeps the JSON an object was built from, so that ``to_dict()`` returns it exactly."""
+
+    _raw: Dict[str, Any]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The object as the library's JSON."""
+        return copy.deepcopy(self._raw)
+
+    def _keep(self, raw: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_raw", dict(raw))
+
+
+@dataclass(frozen=True)
+class Recipient(_FromDict):
+    """Who a credential is for."""
+
+    name: str
+    email: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Recipient":
+        made = cls(name=data["name"], email=data["email"])
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Change(_FromDict):
+    """One field's change in a credential's history (``old`` is ``None`` when it was set)."""
+
+    field: str
+    old: Optional[str]
+    new: Optional[str]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Change":
+        made = cls(field=data["field"], old=data.get("from"), new=data.get("to"))
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Event(_FromDict):
+    """An entry of a credential's history: ``created``, ``amended``, ``replaced``,
+    ``published``, ``revoked`` or ``expired``, by whom and when."""
+
+    event: str
+    actor: str
+    at: _dt.datetime
+    changes: List[Change] = field(default_factory=list)
+    reason: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Event":
+        made = cls(
+            event=data["event"],
+            actor=data["actor"],
+            at=_required_time(data, "at"),
+            changes=[Change.from_dict(c) for c in data.get("changes", [])],
+            reason=data.get("reason"),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Credential(_FromDict):
+    """A credential: its unique ``id`` (the one in its link), state (``draft``,
+    ``published``, ``revoked``, ``expired``), recipient, dates, custom attributes and history."""
+
+    id: str
+    group: str
+    batch: Optional[str]
+    state: str
+    recipient: Recipient
+    attributes: Dict[str, Any]
+    issued_on: Optional[_dt.date]
+    expires_on: Optional[_dt.date]
+    history: List[Event]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Credential":
+        made = cls(
+            id=data["id"],
+            group=data["group"],
+            batch=data.get("batch"),
+            state=data["state"],
+            recipient=Recipient.from_dict(data["recipient"]),
+            attributes=dict(data.get("attributes", {})),
+            issued_on=_date(data.get("issued_on")),
+            expires_on=_date(data.get("expires_on")),
+            history=[Event.from_dict(e) for e in data.get("history", [])],
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Email(_FromDict):
+    """A rendered email: recipient, subject, and the HTML and plain-text bodies."""
+
+    to_name: str
+    to_email: str
+    subject: str
+    html: str
+    text: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Email":
+        made = cls(
+            to_name=data["to_name"],
+            to_email=data["to_email"],
+            subject=data["subject"],
+            html=data["html"],
+            text=data["text"],
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Delivery(_FromDict):
+    """One email in the outbox and where its delivery stands: ``state`` is ``pending``,
+    ``sending``, ``sent``, ``failed_permanent``, ``failed_exhausted`` or ``unknown`` (the
+    server may or may not have taken it: check before you resend)."""
+
+    id: str
+    credential: str
+    kind: str
+    message_id: str
+    email: Email
+    state: str
+    attempts: int
+    queued_at: _dt.datetime
+    next_attempt_at: Optional[_dt.datetime]
+    last_attempt_at: Optional[_dt.datetime]
+    sent_at: Optional[_dt.datetime]
+    last_result: Optional[str]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Delivery":
+        made = cls(
+            id=data["id"],
+            credential=data["credential"],
+            kind=data["kind"],
+            message_id=data["message_id"],
+            email=Email.from_dict(data["email"]),
+            state=data["state"],
+            attempts=data["attempts"],
+            queued_at=_required_time(data, "queued_at"),
+            next_attempt_at=_time(data.get("next_attempt_at")),
+            last_attempt_at=_time(data.get("last_attempt_at")),
+            sent_at=_time(data.get("sent_at")),
+            last_result=data.get("last_result"),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class CredentialDetail(_FromDict):
+    """A credential with the deliveries of its emails, as :meth:`Issuer.show` returns it."""
+
+    credential: Credential
+    deliveries: List[Delivery]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CredentialDetail":
+        made = cls(
+            credential=Credential.from_dict(data["credential"]),
+            deliveries=[Delivery.from_dict(d) for d in data.get("deliveries", [])],
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Batch(_FromDict):
+    """One imported file: its fingerprint (the group and the file's bytes), and how many rows
+    became drafts, replaced earlier ones, or were refused."""
+
+    id: str
+    group: str
+    fingerprint: str
+    file_name: Optional[str]
+    created_at: _dt.datetime
+    actor: str
+    rows: int
+    created: int
+    replaced: int
+    rejected: int
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Batch":
+        made = cls(
+            id=data["id"],
+            group=data["group"],
+            fingerprint=data["fingerprint"],
+            file_name=data.get("file_name"),
+            created_at=_required_time(data, "created_at"),
+            actor=data["actor"],
+            rows=data["rows"],
+            created=data["created"],
+            replaced=data["replaced"],
+            rejected=data["rejected"],
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class PublishResult(_FromDict):
+    """The ids published now, and those that already were (publishing is idempotent)."""
+
+    published: List[str]
+    already_published: List[str]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PublishResult":
+        made = cls(published=list(data["published"]), already_published=list(data["already_published"]))
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class ImportResult(_FromDict):
+    """The outcome of an import: the batch, the file's report, findings against credentials
+    already stored (a recipient issued before, say), the ids created and replaced, whether this
+    very file was imported before (then nothing is created), and the publish when asked for."""
+
+    batch: Batch
+    report: "Report"
+    findings: List["Finding"]
+    created: List[str]
+    replaced: List[str]
+    already_imported: bool
+    published: Optional[PublishResult]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ImportResult":
+        from . import Finding, Report, _known
+
+        published = data.get("published")
+        made = cls(
+            batch=Batch.from_dict(data["batch"]),
+            report=Report(copy.deepcopy(data["report"])),
+            findings=[Finding(**_known(Finding, f)) for f in data.get("findings", [])],
+            created=list(data["created"]),
+            replaced=list(data["replaced"]),
+            already_imported=bool(data["already_imported"]),
+            published=None if published is None else PublishResult.from_dict(published),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class DeliveryCounts(_FromDict):
+    """What one delivery run did with the emails it attempted."""
+
+    attempted: int
+    sent: int
+    deferred: int
+    failed_permanent: int
+    failed_exhausted: int
+    unknown: int
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DeliveryCounts":
+        made = cls(**{name: int(data.get(name, 0)) for name in cls.__dataclass_fields__})
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class DeliveryRun(_FromDict):
+    """A delivery run: emails an interrupted earlier run had left (now ``unknown``), and the
+    counts of this one."""
+
+    recovered: int
+    delivery: DeliveryCounts
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DeliveryRun":
+        made = cls(recovered=int(data["recovered"]), delivery=DeliveryCounts.from_dict(data["delivery"]))
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Status(_FromDict):
+    """How many credentials are in each state, and how many emails in each delivery state."""
+
+    credentials: Dict[str, int]
+    deliveries: Dict[str, int]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Status":
+        made = cls(credentials=dict(data["credentials"]), deliveries=dict(data["deliveries"]))
+        made._keep(data)
+        return made
