@@ -24,5 +24,5 @@ pub use error::{Error, ErrorKind, Result};
 pub use group::{Attribute, AttributeType, Group, Schema};
 pub use limits::Limits;
 pub use matching::{Mapping, MappingEntry, SavedMappings, Tier};
-pub use report::{Code, Finding, Record, Report, Severity, Source, Summary};
+pub use report::{Code, Finding, PreviewRow, Record, Report, Severity, Source, Summary};
 pub use sheet::SourceFormat;

@@ -206,6 +206,18 @@ pub struct Report {
     /// Valid rows' values, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<Record>>,
+    /// The first data rows as they read, when asked for ([`crate::AnalyzeOptions::preview`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Vec<PreviewRow>>,
+}
+
+/// A data row as it reads in the file, one display text per column, for a preview grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewRow {
+    /// 1-based row as a spreadsheet shows it (findings' `row`).
+    pub row: u64,
+    /// Each column's text, from the first column; shorter than the header when the row is.
+    pub cells: Vec<String>,
 }
 
 impl Report {

@@ -38,7 +38,13 @@ pub struct AnalyzeOptions {
     pub records: bool,
     /// Threads for validation: 0 for as many as the platform offers, 1 for none.
     pub threads: usize,
+    /// How many of the first data rows to return as they read (display text), for a preview
+    /// grid; at most [`MAX_PREVIEW_ROWS`]. With 0 (the default) the report has no `preview`.
+    pub preview: usize,
 }
+
+/// The most data rows [`AnalyzeOptions::preview`] returns.
+pub const MAX_PREVIEW_ROWS: usize = 200;
 
 /// Steps reported to a progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -527,6 +533,7 @@ pub(crate) fn build_report(
     mut findings: Vec<Finding>,
     outcome: crate::validation::Outcome,
     records: bool,
+    preview: Option<Vec<crate::report::PreviewRow>>,
 ) -> Report {
     findings.extend(outcome.findings);
     let warnings = findings
@@ -548,5 +555,6 @@ pub(crate) fn build_report(
         },
         findings,
         records: records.then_some(outcome.records),
+        preview,
     }
 }

@@ -2,9 +2,11 @@
 //! validation.
 
 use super::header_row::SCAN_ROWS;
-use super::{Context, Head, Progress, Stage, build_report, choose_header, match_and_plan};
+use super::{
+    Context, Head, MAX_PREVIEW_ROWS, Progress, Stage, build_report, choose_header, match_and_plan,
+};
 use crate::error::{Error, ErrorKind, Result};
-use crate::report::{Finding, Report, Source};
+use crate::report::{Finding, PreviewRow, Report, Source};
 use crate::sheet::Grid;
 use crate::sheet::dialect::Dialect;
 use crate::validation::{Acc, Plan, Row};
@@ -150,7 +152,7 @@ pub(crate) fn analyze_csv(
     // Detection looks at the first rows only; an explicit header row may be further down.
     let layout = choose_header(&head, &mut ctx, &mut source)?;
     let header_number = source.header_row;
-    let samples: Vec<Vec<String>> = head
+    let numbered: Vec<(u64, &Vec<String>)> = head
         .rows
         .iter()
         .zip(&head.numbers)
@@ -159,9 +161,11 @@ pub(crate) fn analyze_csv(
                 && !layout.skipped.contains(n)
                 && row.iter().any(|c| !c.trim().is_empty())
         })
-        .map(|(row, _)| row.clone())
+        .map(|(row, n)| (*n, row))
         .take(SAMPLE_ROWS)
         .collect();
+    let preview = preview_of(ctx.options.preview, &numbered);
+    let samples: Vec<Vec<String>> = numbered.into_iter().map(|(_, row)| row.clone()).collect();
     let (columns, column_findings, plan) = match_and_plan(&ctx, &layout, &samples, true)?;
     findings.extend(column_findings);
 
@@ -188,7 +192,22 @@ pub(crate) fn analyze_csv(
             });
         },
     )?;
-    Ok(conclude(ctx, &plan, acc, source, columns, findings))
+    Ok(conclude(
+        ctx, &plan, acc, source, columns, findings, preview,
+    ))
+}
+
+/// The first `wanted` data rows (at most [`MAX_PREVIEW_ROWS`]) for the report's preview.
+fn preview_of(wanted: usize, rows: &[(u64, &Vec<String>)]) -> Option<Vec<PreviewRow>> {
+    (wanted > 0).then(|| {
+        rows.iter()
+            .take(wanted.min(MAX_PREVIEW_ROWS))
+            .map(|(row, cells)| PreviewRow {
+                row: *row,
+                cells: (*cells).clone(),
+            })
+            .collect()
+    })
 }
 
 /// What every way of walking a CSV's rows shares: the dialect, the header and sub-header rows
@@ -638,11 +657,16 @@ pub(crate) fn analyze_grid(
     if data.len() as u64 > limits.max_rows {
         return Err(too_many_rows(limits.max_rows));
     }
-    let samples: Vec<Vec<String>> = data
+    let numbered: Vec<(u64, Vec<String>)> = data
         .iter()
         .take(SAMPLE_ROWS)
-        .map(|(_, r)| display_row(r.as_slice()))
+        .map(|(n, r)| (*n, display_row(r.as_slice())))
         .collect();
+    let preview = preview_of(
+        ctx.options.preview,
+        &numbered.iter().map(|(n, r)| (*n, r)).collect::<Vec<_>>(),
+    );
+    let samples: Vec<Vec<String>> = numbered.into_iter().map(|(_, row)| row).collect();
     let (columns, column_findings, plan) = match_and_plan(&ctx, &layout, &samples, false)?;
     findings.extend(column_findings);
 
@@ -690,7 +714,9 @@ pub(crate) fn analyze_grid(
         bytes: ctx.total_bytes,
         total_bytes: ctx.total_bytes,
     });
-    Ok(conclude(ctx, &plan, acc, source, columns, findings))
+    Ok(conclude(
+        ctx, &plan, acc, source, columns, findings, preview,
+    ))
 }
 
 /// Reports the last step, takes the cross-row decisions and assembles the report.
@@ -701,6 +727,7 @@ fn conclude(
     source: Source,
     columns: Vec<crate::matching::ColumnMatch>,
     findings: Vec<Finding>,
+    preview: Option<Vec<PreviewRow>>,
 ) -> Report {
     (ctx.progress)(Progress {
         stage: Stage::Finishing,
@@ -709,5 +736,12 @@ fn conclude(
         total_bytes: ctx.total_bytes,
     });
     let outcome = plan.finish(acc);
-    build_report(source, columns, findings, outcome, ctx.options.records)
+    build_report(
+        source,
+        columns,
+        findings,
+        outcome,
+        ctx.options.records,
+        preview,
+    )
 }

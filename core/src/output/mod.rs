@@ -1,4 +1,5 @@
-//! Files conferral writes: roster templates and error reports.
+//! Files conferral writes: roster templates, error reports and cleaned records.
 
 pub mod error_report;
+pub mod records;
 pub mod template;
