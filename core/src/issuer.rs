@@ -43,7 +43,7 @@ use crate::group::{DuplicatePolicy, Group, standard};
 use crate::lifecycle::{Amendment, Credential, CredentialState, EventKind, HistoryEntry, IdSource};
 use crate::mail::{Mailbox, Mailer, OutgoingMessage};
 use crate::outbox::{DeliveryState, MessageKind, OutboxMessage, RetryPolicy, SendOutcome};
-use crate::render::{EmailTemplates, RenderedEmail, Renderer};
+use crate::render::{RenderedEmail, Renderer};
 use crate::report::{Code, Finding, Report, Severity};
 use crate::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, email_key};
 
@@ -260,13 +260,7 @@ impl<S: Storage> Issuer<S> {
     }
 
     fn renderer(&self, group: &Group) -> Result<Renderer> {
-        let schema = group.schema()?;
-        let defaults = EmailTemplates::default();
-        Renderer::new(
-            group.email.as_ref().unwrap_or(&defaults),
-            &schema,
-            &self.config.base_url,
-        )
+        Renderer::for_group(group, &self.config.base_url)
     }
 
     /// Checks a group (attributes and email templates) and saves it.

@@ -116,6 +116,79 @@ pub struct RenderedEmail {
     pub text: String,
 }
 
+/// An email rendered for a recipient who has no credential yet (a row of a roster being
+/// checked, a form): the values' findings, and the email when none of them is an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailPreview {
+    /// The email, or `None` when a value is invalid.
+    pub email: Option<RenderedEmail>,
+    /// What the values' validation found, as on import (no row or cell).
+    pub findings: Vec<crate::Finding>,
+}
+
+/// The credential id of a preview without one of its own.
+pub const PREVIEW_ID: &str = "PREVIEW";
+
+/// Renders the email one recipient would get, from values keyed by attribute as a report's
+/// records give them (text, numbers, booleans, `YYYY-MM-DD` dates) or as typed in a roster
+/// cell. They are validated with the import's rules first; the link uses the record's
+/// `credential_id` when it has one, else [`PREVIEW_ID`].
+///
+/// # Errors
+/// [`ErrorKind::InvalidGroup`], [`ErrorKind::InvalidTemplate`] or [`ErrorKind::InvalidConfig`]
+/// for the group, its templates or the base URL. Invalid values are findings, not errors.
+pub fn preview(
+    group: &crate::Group,
+    values: &BTreeMap<String, serde_json::Value>,
+    base_url: &str,
+) -> Result<EmailPreview> {
+    let renderer = Renderer::for_group(group, base_url)?;
+    let schema = group.schema()?;
+    let as_text: BTreeMap<String, String> = values
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Bool(true) => "yes".to_owned(),
+                serde_json::Value::Bool(false) => "no".to_owned(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect();
+    let (findings, normalised) = crate::validation::validate_values(&schema, &as_text);
+    let Some(normalised) = normalised else {
+        return Ok(EmailPreview {
+            email: None,
+            findings,
+        });
+    };
+    let text = |key: &str| {
+        normalised
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let fields = MergeFields {
+        recipient_name: text(crate::group::standard::NAME).unwrap_or_default(),
+        recipient_email: text(crate::group::standard::EMAIL).unwrap_or_default(),
+        credential_id: text(crate::group::standard::CREDENTIAL_ID)
+            .unwrap_or_else(|| PREVIEW_ID.to_owned()),
+        issued_on: text(crate::group::standard::ISSUED_ON),
+        expires_on: text(crate::group::standard::EXPIRES_ON),
+        attributes: normalised
+            .iter()
+            .filter(|(k, _)| renderer.attribute_keys.iter().any(|a| a == *k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    Ok(EmailPreview {
+        email: Some(renderer.render(&fields)?),
+        findings,
+    })
+}
+
 /// Builds a credential's public link: the base with one `/` and the id.
 ///
 /// # Errors
@@ -259,6 +332,16 @@ impl Renderer {
         };
         renderer.render(&sample)?;
         Ok(renderer)
+    }
+
+    /// The renderer of a group's own templates, or of the defaults where it has none.
+    ///
+    /// # Errors
+    /// As [`Renderer::new`], and [`ErrorKind::InvalidGroup`] for an invalid group.
+    pub fn for_group(group: &crate::Group, base_url: &str) -> Result<Renderer> {
+        let schema = group.schema()?;
+        let defaults = EmailTemplates::default();
+        Renderer::new(group.email.as_ref().unwrap_or(&defaults), &schema, base_url)
     }
 
     fn check_variables(&self) -> Result<()> {

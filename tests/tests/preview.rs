@@ -120,3 +120,53 @@ fn cleaned_records_analyse_back_to_the_same_records() {
     let e = conferral::output::records::csv(&group, &without).unwrap_err();
     assert_eq!(e.kind(), conferral::ErrorKind::InvalidValue);
 }
+
+#[test]
+fn an_email_is_previewed_from_a_record_or_from_typed_values() {
+    let group = Group::from_json(
+        r#"{"name": "Bootcamp", "attributes": [{"key": "hours", "label": "Course Hours", "type": "number"}],
+            "email": {"subject": "{{ group.name }}: {{ attributes.hours }} hours",
+                      "text": "Hi {{ recipient.name }}, see {{ credential.url }}"}}"#,
+    )
+    .unwrap();
+    let options = AnalyzeOptions {
+        records: true,
+        ..AnalyzeOptions::default()
+    };
+    let csv = "Name,Email,Course Hours,Credential ID\nAna López,ana@example.org,\"12,5\",AbC123\n";
+    let report = analyze(csv.as_bytes(), &group, &options).unwrap();
+    let record = &report.records.unwrap()[0].values;
+    let base = "https://credentials.example.org/c";
+    let shown = conferral::render::preview(&group, record, base).unwrap();
+    let email = shown.email.unwrap();
+    assert_eq!(email.subject, "Bootcamp: 12.5 hours");
+    assert_eq!(
+        email.text,
+        "Hi Ana López, see https://credentials.example.org/c/AbC123"
+    );
+    assert_eq!(email.to_email, "ana@example.org");
+
+    let typed: std::collections::BTreeMap<String, serde_json::Value> =
+        [("name", "Bo Chen"), ("email", "bo@"), ("hours", "ten")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
+            .collect();
+    let refused = conferral::render::preview(&group, &typed, base).unwrap();
+    assert!(refused.email.is_none());
+    let codes: Vec<&str> = refused.findings.iter().map(|f| f.code.as_str()).collect();
+    assert!(
+        codes.contains(&"invalid_email") && codes.contains(&"invalid_number"),
+        "{codes:?}"
+    );
+
+    let no_id = conferral::render::preview(
+        &group,
+        &[("name", "Cy"), ("email", "cy@example.org")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
+            .collect(),
+        base,
+    )
+    .unwrap();
+    assert!(no_id.email.unwrap().text.ends_with("/c/PREVIEW"));
+}
