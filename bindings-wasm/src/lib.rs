@@ -1,0 +1,253 @@
+//! conferral for JavaScript: the core's analysis, templates, error reports, cleaned records
+//! and email previews, compiled to WebAssembly. Browsers get the `web` build, Node.js the
+//! `nodejs` build; both come from this crate through `wasm-bindgen`.
+//!
+//! Nothing here decides anything: each function converts its arguments (in
+//! [`convert`]), calls the core, and tags the result. A report is the JSON the CLI prints.
+
+mod convert;
+
+use conferral::{AnalyzeOptions, Group, Mapping, Report};
+use convert::{Options, failure_of, failure_of_findings, file, misuse, success, to_js};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("types.d.ts");
+
+const CSV: &str = "text/csv;charset=utf-8";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const DEFAULT_BASE_URL: &str = "https://credentials.example.org/c";
+
+/// The package's version (the crates' version).
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// A group from an object or JSON text; `Err(Ok(failure))` when it is invalid.
+fn group_of(value: &JsValue) -> Result<Result<Group, JsValue>, JsValue> {
+    let text = convert::json_text(value, "group")?;
+    Ok(Group::from_json(&text).map_err(|e| failure_of(&e).unwrap_or_else(|x| x)))
+}
+
+/// Runs `f` with the group, or returns the group's failure.
+fn with_group(
+    value: &JsValue,
+    f: impl FnOnce(Group) -> Result<JsValue, JsValue>,
+) -> Result<JsValue, JsValue> {
+    match group_of(value)? {
+        Ok(group) => f(group),
+        Err(failure) => Ok(failure),
+    }
+}
+
+fn format_of(value: &JsValue, what: &str) -> Result<&'static str, JsValue> {
+    match convert::optional_string(value, what)?.as_deref() {
+        None | Some("csv") => Ok("csv"),
+        Some("xlsx") => Ok("xlsx"),
+        Some(other) => Err(misuse(format!(
+            "{what} is \"csv\" or \"xlsx\", not \"{other}\""
+        ))),
+    }
+}
+
+/// Analyses a roster: reads it (CSV in any common dialect and encoding, XLSX, XLSM, XLS,
+/// XLSB, ODS), finds the sheet and header row, matches columns and validates every row.
+///
+/// `options`: `sheet`, `headerRow` (1-based), `mapping` (`{columns: [{column, attribute}]}`
+/// to confirm, reassign or skip columns), `records` (the valid rows' values; default true),
+/// `preview` (how many first data rows to return as they read, for a grid), `progress`
+/// (called with `{stage, rows, bytes, totalBytes}`; throwing from it stops the analysis and
+/// the exception is rethrown).
+#[wasm_bindgen(unchecked_return_type = "AnalyzeResult")]
+pub fn analyze(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
+    #[wasm_bindgen(js_name = "fileName", unchecked_param_type = "string | null | undefined")]
+    file_name: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AnalyzeOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let data = convert::bytes(&bytes, "bytes")?;
+    let file_name = convert::optional_string(&file_name, "fileName")?;
+    let options = Options::new(
+        &options,
+        &["sheet", "headerRow", "mapping", "records", "preview", "progress"],
+    )?;
+    let mapping = options.get("mapping");
+    let mapping = if mapping.is_undefined() || mapping.is_null() {
+        None
+    } else {
+        match Mapping::from_json(&convert::json_text(&mapping, "mapping")?) {
+            Ok(m) => Some(m),
+            Err(e) => return failure_of(&e),
+        }
+    };
+    let analyze_options = AnalyzeOptions {
+        file_name: file_name.map(|n| n.rsplit(['/', '\\']).next().unwrap_or(&n).to_owned()),
+        sheet: options.string("sheet")?,
+        header_row: options.count("headerRow", u32::MAX.into())?,
+        mapping,
+        records: options.boolean("records", true)?,
+        preview: options
+            .count("preview", conferral::analysis::MAX_PREVIEW_ROWS as u64)?
+            .unwrap_or(0) as usize,
+        threads: 1,
+        ..AnalyzeOptions::default()
+    };
+    let progress = options.function("progress")?;
+    with_group(&group, |group| {
+        let mut thrown = None;
+        let mut report_progress = |p: conferral::Progress| {
+            let (Some(callback), None) = (progress.as_ref(), thrown.as_ref()) else {
+                return thrown.is_none();
+            };
+            let called = to_js(&serde_json::json!({
+                "stage": p.stage,
+                "rows": p.rows,
+                "bytes": p.bytes,
+                "totalBytes": p.total_bytes,
+            }))
+            .and_then(|event| callback.call1(&JsValue::NULL, &event));
+            if let Err(e) = called {
+                thrown = Some(e);
+            }
+            thrown.is_none()
+        };
+        let out = conferral::analyze_cancellable(
+            &data,
+            &group,
+            &analyze_options,
+            &mut report_progress,
+        );
+        if let Some(e) = thrown {
+            return Err(e);
+        }
+        match out {
+            Ok(report) => success(&[("report", to_js(&report)?)]),
+            Err(e) => failure_of(&e),
+        }
+    })
+}
+
+/// A roster template for the group: `"csv"` (UTF-8 with a byte order mark) or `"xlsx"` (a
+/// typed roster sheet and an Instructions sheet).
+#[wasm_bindgen(unchecked_return_type = "FileResult")]
+pub fn template(
+    #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "\"csv\" | \"xlsx\" | undefined")] format: JsValue,
+) -> Result<JsValue, JsValue> {
+    let format = format_of(&format, "format")?;
+    with_group(&group, |group| {
+        let made = match format {
+            "xlsx" => conferral::output::template::xlsx(&group),
+            _ => conferral::output::template::csv(&group),
+        };
+        let name = format!("{}-template.{format}", group.key());
+        match made {
+            Ok(bytes) => file(&bytes, &name, if format == "xlsx" { XLSX } else { CSV }),
+            Err(e) => failure_of(&e),
+        }
+    })
+}
+
+fn report_of(value: &JsValue) -> Result<Report, JsValue> {
+    convert::from_js(value, "report")
+}
+
+/// The report's findings as a file to send back to whoever filled the roster: `"csv"` or
+/// `"xlsx"`, formulas neutralised.
+#[wasm_bindgen(js_name = "errorReport", unchecked_return_type = "FileResult")]
+pub fn error_report(
+    #[wasm_bindgen(unchecked_param_type = "Report")] report: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "\"csv\" | \"xlsx\" | undefined")] format: JsValue,
+) -> Result<JsValue, JsValue> {
+    let format = format_of(&format, "format")?;
+    let report = report_of(&report)?;
+    let made = match format {
+        "xlsx" => conferral::output::error_report::xlsx(&report),
+        _ => conferral::output::error_report::csv(&report),
+    };
+    match made {
+        Ok(bytes) => file(
+            &bytes,
+            &format!("error-report.{format}"),
+            if format == "xlsx" { XLSX } else { CSV },
+        ),
+        Err(e) => failure_of(&e),
+    }
+}
+
+/// The valid rows of a report (analysed with `records`) as a clean CSV in the columns of the
+/// group's template; analysing it again gives the same records.
+#[wasm_bindgen(js_name = "recordsCsv", unchecked_return_type = "FileResult")]
+pub fn records_csv(
+    #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Report")] report: JsValue,
+) -> Result<JsValue, JsValue> {
+    let report = report_of(&report)?;
+    with_group(&group, |group| {
+        match conferral::output::records::csv(&group, &report) {
+            Ok(bytes) => file(&bytes, &format!("{}-records.csv", group.key()), CSV),
+            Err(e) => failure_of(&e),
+        }
+    })
+}
+
+/// The email a recipient would get, from a record's values (as `report.records[i].values`
+/// gives them) or values typed as in roster cells, validated as on import first.
+///
+/// `options`: `baseUrl`, where credentials live (links are `baseUrl/<id>`). Invalid values
+/// give a failure whose errors are the findings.
+#[wasm_bindgen(js_name = "renderEmail", unchecked_return_type = "RenderEmailResult")]
+pub fn render_email(
+    #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string | number | boolean | null>")]
+    values: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "RenderEmailOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let values: std::collections::BTreeMap<String, serde_json::Value> =
+        convert::from_js(&values, "values")?;
+    let options = Options::new(&options, &["baseUrl"])?;
+    let base_url = options
+        .string("baseUrl")?
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    with_group(&group, |group| {
+        match conferral::render::preview(&group, &values, &base_url) {
+            Ok(preview) => match preview.email {
+                Some(email) => success(&[
+                    ("email", to_js(&email)?),
+                    ("findings", to_js(&preview.findings)?),
+                ]),
+                None => failure_of_findings(&preview.findings),
+            },
+            Err(e) => failure_of(&e),
+        }
+    })
+}
+
+/// Checks a group: its attributes and its email templates (every variable they use must be
+/// one the group has). Success gives the group as the library reads it, and its key.
+#[wasm_bindgen(js_name = "validateGroup", unchecked_return_type = "ValidateGroupResult")]
+pub fn validate_group(
+    #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
+) -> Result<JsValue, JsValue> {
+    with_group(&group, |group| {
+        match conferral::render::Renderer::for_group(&group, DEFAULT_BASE_URL) {
+            Ok(_) => success(&[
+                ("group", to_js(&group)?),
+                ("key", group.key().into()),
+            ]),
+            Err(e) => failure_of(&e),
+        }
+    })
+}
+
+/// Every error kind a failure's `errors[].code` can hold (besides finding codes).
+#[wasm_bindgen(js_name = "errorKinds", unchecked_return_type = "string[]")]
+pub fn error_kinds() -> JsValue {
+    conferral::ErrorKind::ALL
+        .iter()
+        .map(|k| JsValue::from_str(k.as_str()))
+        .collect::<js_sys::Array>()
+        .into()
+}

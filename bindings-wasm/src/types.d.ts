@@ -1,0 +1,175 @@
+/** A field type of an attribute. */
+export type AttributeType = "text" | "email" | "date" | "number" | "integer" | "url" | "enum" | "boolean";
+
+/** One attribute of a group: a standard one (name, email, issued_on, expires_on, credential_id) overridden, or a custom one. */
+export interface Attribute {
+  key: string;
+  label?: string;
+  type?: AttributeType;
+  required?: boolean;
+  aliases?: string[];
+  values?: string[];
+  date_format?: string;
+  max_length?: number;
+  hint?: string;
+}
+
+/** The email sent when a credential is published (minijinja templates). */
+export interface EmailTemplates {
+  subject?: string;
+  html?: string;
+  text?: string;
+}
+
+/** A group of credentials issued together: the CLI's group file. */
+export interface Group {
+  name: string;
+  key?: string;
+  attributes?: Attribute[];
+  duplicates?: "deny" | "allow" | "replace";
+  email?: EmailTemplates;
+}
+
+/** Column assignments to confirm, reassign (`attribute`) or skip (`attribute: null`). */
+export interface Mapping {
+  columns: { column: string; attribute: string | null }[];
+}
+
+/** Progress of an analysis. */
+export interface Progress {
+  stage: "reading" | "matching" | "validating" | "finishing";
+  rows: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface AnalyzeOptions {
+  /** The sheet to read (workbooks); by default the first visible one holding the roster. */
+  sheet?: string | null;
+  /** The 1-based header row; detected when absent. */
+  headerRow?: number | null;
+  /** Columns confirmed, reassigned or skipped; other columns are matched automatically. */
+  mapping?: Mapping | string | null;
+  /** Whether the report carries the valid rows' values (default true). */
+  records?: boolean;
+  /** How many first data rows to return as they read (at most 200), for a preview grid. */
+  preview?: number;
+  /** Called now and then; throwing from it stops the analysis and the exception is rethrown. */
+  progress?: (progress: Progress) => void;
+}
+
+export type SourceFormat = "csv" | "xlsx" | "xlsm" | "xls" | "xlsb" | "ods";
+export type Tier = "exact" | "saved" | "alias" | "fuzzy" | "content" | "user" | "none";
+export type Severity = "error" | "warning";
+
+export interface SheetInfo {
+  name: string;
+  visible: boolean;
+  worksheet: boolean;
+}
+
+/** How the file was read. */
+export interface Source {
+  format: SourceFormat;
+  encoding?: "UTF-8" | "UTF-16LE" | "UTF-16BE" | "windows-1252";
+  bom?: boolean;
+  delimiter?: string;
+  line_ending?: "crlf" | "lf" | "cr" | "none";
+  sheet?: string;
+  sheets?: SheetInfo[];
+  header_row: number;
+  header_row_detected: boolean;
+  skipped_rows?: number[];
+}
+
+export interface Alternative {
+  attribute: string;
+  score: number;
+  tier: Tier;
+}
+
+/** How one column matched an attribute. */
+export interface ColumnMatch {
+  index: number;
+  letter: string;
+  header: string;
+  attribute: string | null;
+  tier: Tier;
+  score: number;
+  alternatives: Alternative[];
+  uncertain?: string;
+}
+
+/** Something found in a roster; `code` is stable, `cell` is like `C7`. */
+export interface Finding {
+  code: string;
+  severity: Severity;
+  row: number | null;
+  column: string | null;
+  cell: string | null;
+  attribute: string | null;
+  value?: string;
+  message: string;
+  help: string;
+}
+
+export interface Summary {
+  rows: number;
+  valid: number;
+  invalid: number;
+  warnings: number;
+  errors: number;
+}
+
+/** A valid row's normalised values (dates as `YYYY-MM-DD`). */
+export interface RosterRecord {
+  row: number;
+  values: Record<string, string | number | boolean>;
+}
+
+/** A data row as it reads in the file. */
+export interface PreviewRow {
+  row: number;
+  cells: string[];
+}
+
+/** The analysis of a roster: the JSON the CLI's `analyze --json` prints. */
+export interface Report {
+  source: Source;
+  columns: ColumnMatch[];
+  mapping: Mapping;
+  summary: Summary;
+  findings: Finding[];
+  records?: RosterRecord[];
+  preview?: PreviewRow[];
+}
+
+/** Why a call failed: an error kind (see `errorKinds()`) or, for values, a finding code. */
+export interface Problem {
+  code: string;
+  message: string;
+  help?: string;
+  attribute?: string;
+  value?: string;
+}
+
+export type Failure = { type: "failure"; errors: Problem[] };
+export type AnalyzeResult = { type: "success"; report: Report } | Failure;
+export type FileResult = { type: "success"; bytes: Uint8Array; fileName: string; mimeType: string } | Failure;
+
+/** A rendered email. */
+export interface RenderedEmail {
+  to_name: string;
+  to_email: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface RenderEmailOptions {
+  /** Where credentials live: links are `baseUrl/<id>`. */
+  baseUrl?: string;
+}
+
+export type RenderEmailResult = { type: "success"; email: RenderedEmail; findings: Finding[] } | Failure;
+export type ValidateGroupResult = { type: "success"; group: Group; key: string } | Failure;

@@ -1,0 +1,158 @@
+// The package's API on Node.js, on the built `nodejs` package (run by `make wasm-package`).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import * as conferral from "conferral";
+
+const group = {
+  name: "Data Science Bootcamp 2026",
+  attributes: [
+    { key: "grade", label: "Grade", type: "enum", values: ["Pass", "Merit", "Distinction"] },
+    { key: "hours", label: "Course Hours", type: "number", required: true },
+  ],
+};
+const csv = (text) => new TextEncoder().encode(text);
+const roster = csv("Vorname;Nachname;E-Mail-Adresse;Course Hours;Grade\nAna;López;ana@example.org;12,5;merit\nBo;Chen;bo@;ten;Pass\n");
+
+function success(result) {
+  assert.equal(result.type, "success", JSON.stringify(result.errors));
+  return result;
+}
+
+test("analyze reads, matches and validates, findings located to their cells", () => {
+  const { report } = success(conferral.analyze(roster, "roster.csv", group));
+  assert.equal(report.source.format, "csv");
+  assert.equal(report.source.delimiter, ";");
+  assert.deepEqual(report.columns.map((c) => c.attribute), ["first_name", "last_name", "email", "hours", "grade"]);
+  assert.deepEqual(report.findings.map((f) => [f.cell, f.code]), [["C3", "invalid_email"], ["D3", "invalid_number"]]);
+  assert.deepEqual(report.summary, { rows: 2, valid: 1, invalid: 1, warnings: 0, errors: 2 });
+  // Records are on by default, as in Python; the values are normalised.
+  assert.deepEqual(report.records, [{ row: 2, values: { name: "Ana López", first_name: "Ana", last_name: "López", email: "ana@example.org", hours: 12.5, grade: "Merit" } }]);
+  assert.equal(report.preview, undefined);
+});
+
+test("analyze takes an ArrayBuffer, JSON text for the group, and every option", () => {
+  const buffer = roster.buffer.slice(roster.byteOffset, roster.byteOffset + roster.byteLength);
+  const events = [];
+  const { report } = success(
+    conferral.analyze(buffer, null, JSON.stringify(group), {
+      headerRow: 1,
+      mapping: { columns: [{ column: "E", attribute: null }] },
+      records: false,
+      preview: 1,
+      progress: (p) => events.push(p),
+    }),
+  );
+  assert.equal(report.columns[4].attribute, null);
+  assert.equal(report.columns[4].tier, "user");
+  assert.equal(report.records, undefined);
+  assert.deepEqual(report.preview, [{ row: 2, cells: ["Ana", "López", "ana@example.org", "12,5", "merit"] }]);
+  assert.deepEqual([...new Set(events.map((e) => e.stage))], ["reading", "matching", "validating", "finishing"].filter((s) => events.some((e) => e.stage === s)));
+  assert.ok(events.some((e) => e.stage === "finishing" && e.rows === 2 && e.totalBytes === roster.byteLength));
+});
+
+test("an exception thrown by progress stops the analysis and comes out unchanged", () => {
+  const boom = new Error("stop here");
+  assert.throws(() => conferral.analyze(roster, "r.csv", group, { progress: () => { throw boom; } }), (e) => e === boom);
+});
+
+test("problems with the data are failures, with a code per error", () => {
+  const empty = conferral.analyze(new Uint8Array(), "empty.csv", group);
+  assert.equal(empty.type, "failure");
+  assert.equal(empty.errors[0].code, "empty_file");
+  assert.match(empty.errors[0].message, /empty/);
+
+  const badGroup = conferral.analyze(roster, "r.csv", { name: "X", attributes: [{ key: "Bad Key" }] });
+  assert.equal(badGroup.type, "failure");
+  assert.equal(badGroup.errors[0].code, "invalid_group");
+
+  const badMapping = conferral.analyze(roster, "r.csv", group, { mapping: { columns: [{ column: "A", attribute: "nope" }] } });
+  assert.equal(badMapping.type, "failure");
+  assert.equal(badMapping.errors[0].code, "invalid_mapping");
+
+  const sheet = conferral.analyze(roster, "r.csv", group, { headerRow: 40 });
+  assert.equal(sheet.type, "failure");
+  assert.equal(sheet.errors[0].code, "invalid_header_row");
+});
+
+test("misuse throws, with a code", () => {
+  const misuse = (fn, pattern) =>
+    assert.throws(fn, (e) => e instanceof Error && e.name === "ConferralError" && e.code === "invalid_argument" && pattern.test(e.message));
+  misuse(() => conferral.analyze("Name,Email", "r.csv", group), /Uint8Array/);
+  misuse(() => conferral.analyze(roster, 7, group), /fileName is a string/);
+  misuse(() => conferral.analyze(roster, "r.csv", 42), /group is an object or JSON text/);
+  misuse(() => conferral.analyze(roster, "r.csv", group, { header_row: 2 }), /unknown option `header_row`/);
+  misuse(() => conferral.analyze(roster, "r.csv", group, { headerRow: -1 }), /headerRow is a whole number/);
+  misuse(() => conferral.analyze(roster, "r.csv", group, { progress: "yes" }), /progress is a function/);
+  misuse(() => conferral.template(group, "pdf"), /"csv" or "xlsx"/);
+  misuse(() => conferral.errorReport({ findings: [] }, "csv"), /report is not of the expected shape/);
+  misuse(() => conferral.renderEmail(group, { name: "A" }, { base: "x" }), /unknown option `base`/);
+});
+
+test("templates analyse back to the group's columns", () => {
+  const file = success(conferral.template(group, "csv"));
+  assert.equal(file.fileName, "data-science-bootcamp-2026-template.csv");
+  assert.equal(file.mimeType, "text/csv;charset=utf-8");
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(file.bytes);
+  assert.ok(text.startsWith("\uFEFFName *,Email *"), text);
+  const xlsx = success(conferral.template(group));
+  assert.equal(xlsx.fileName.endsWith(".csv"), true, "csv is the default format");
+  const workbook = success(conferral.template(group, "xlsx"));
+  assert.deepEqual([...workbook.bytes.slice(0, 2)], [0x50, 0x4b]);
+  const filled = new Uint8Array([...workbook.bytes]);
+  const { report } = success(conferral.analyze(filled, workbook.fileName, group));
+  assert.deepEqual(report.columns.map((c) => c.attribute), ["name", "email", "issued_on", "expires_on", "credential_id", "grade", "hours"]);
+});
+
+test("error reports list every finding; cleaned records re-import to the same values", () => {
+  const { report } = success(conferral.analyze(roster, "roster.csv", group));
+  const errors = success(conferral.errorReport(report, "csv"));
+  const lines = new TextDecoder().decode(errors.bytes).replace(/^\uFEFF/, "").trim().split("\r\n");
+  assert.equal(lines[0], "Severity,Code,Cell,Row,Column,Attribute,Value,Message,Help");
+  assert.equal(lines.length, 3);
+  assert.ok(lines[1].startsWith("error,invalid_email,C3,3,C,email,bo@,"));
+  const xlsx = success(conferral.errorReport(report, "xlsx"));
+  assert.equal(xlsx.fileName, "error-report.xlsx");
+
+  const cleaned = success(conferral.recordsCsv(group, report));
+  const again = success(conferral.analyze(cleaned.bytes, cleaned.fileName, group)).report;
+  assert.equal(again.summary.errors, 0);
+  const { first_name, last_name, ...values } = report.records[0].values;
+  assert.deepEqual(again.records[0].values, values);
+  const noRecords = success(conferral.analyze(roster, "r.csv", group, { records: false })).report;
+  assert.equal(conferral.recordsCsv(group, noRecords).errors[0].code, "invalid_value");
+});
+
+test("renderEmail previews a row's email, or lists what is wrong with its values", () => {
+  const { report } = success(conferral.analyze(roster, "roster.csv", group));
+  const shown = success(conferral.renderEmail(group, report.records[0].values, { baseUrl: "https://certs.example.org/c" }));
+  assert.equal(shown.email.to_email, "ana@example.org");
+  assert.equal(shown.email.subject, "Your credential for Data Science Bootcamp 2026");
+  assert.ok(shown.email.text.includes("https://certs.example.org/c/PREVIEW"));
+  assert.ok(shown.email.html.includes("Dear Ana López,"));
+
+  const refused = conferral.renderEmail(group, { name: "Bo Chen", email: "bo@", hours: "ten" });
+  assert.equal(refused.type, "failure");
+  assert.deepEqual(refused.errors.map((e) => [e.code, e.attribute]), [["invalid_email", "email"], ["invalid_number", "hours"]]);
+  assert.ok(refused.errors[0].help.length > 0);
+
+  const html = success(conferral.renderEmail(group, { name: "<b>Eve</b>", email: "eve@example.org", hours: 3 })).email.html;
+  assert.ok(html.includes("&lt;b&gt;Eve&lt;&#x2f;b&gt;") || html.includes("&lt;b&gt;Eve&lt;/b&gt;"), "names are escaped in HTML");
+});
+
+test("validateGroup checks attributes and templates", () => {
+  const ok = success(conferral.validateGroup(group));
+  assert.equal(ok.key, "data-science-bootcamp-2026");
+  assert.equal(ok.group.name, group.name);
+  const typo = conferral.validateGroup({ ...group, email: { subject: "{{ attributes.grdae }}" } });
+  assert.equal(typo.type, "failure");
+  assert.equal(typo.errors[0].code, "invalid_template");
+  assert.match(typo.errors[0].message, /grade/);
+  assert.equal(conferral.validateGroup("{not json").errors[0].code, "invalid_group");
+});
+
+test("error kinds and version", () => {
+  const kinds = conferral.errorKinds();
+  assert.ok(kinds.includes("empty_file") && kinds.includes("invalid_mapping"));
+  assert.match(conferral.version(), /^\d+\.\d+\.\d+$/);
+});

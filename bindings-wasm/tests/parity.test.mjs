@@ -1,0 +1,56 @@
+// Every fixture roster gives, through the WebAssembly package, the JSON the CLI prints.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import * as conferral from "conferral";
+
+const fixtures = fileURLToPath(new URL("../../tests/fixtures/rosters/", import.meta.url));
+const cli = process.env.CONFERRAL_CLI;
+
+function cliReport(roster, groupPath, options) {
+  const args = ["analyze", roster, "--group", groupPath, "--records", "--json"];
+  if (options.sheet) args.push("--sheet", options.sheet);
+  if (options.header_row) args.push("--header-row", String(options.header_row));
+  if (options.mapping) {
+    const file = join(mkdtempSync(join(tmpdir(), "conferral-")), "mapping.json");
+    writeFileSync(file, JSON.stringify(options.mapping));
+    args.push("--mapping", file);
+  }
+  let stdout;
+  try {
+    stdout = execFileSync(cli, args, { maxBuffer: 1 << 28 });
+  } catch (e) {
+    stdout = e.stdout; // exit 1 (errors found) or 2 (the file was refused) still print JSON
+  }
+  return JSON.parse(stdout.toString("utf8"));
+}
+
+const folders = readdirSync(fixtures, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+
+test("there are fixtures, and the CLI to compare with", () => {
+  assert.ok(cli, "CONFERRAL_CLI is not set; run the tests through `make wasm-package`");
+  assert.ok(folders.length >= 10, `only ${folders.length} fixture folders`);
+});
+
+for (const name of folders) {
+  test(`parity: ${name}`, () => {
+    const folder = join(fixtures, name);
+    const roster = join(folder, readdirSync(folder).find((f) => f.startsWith("roster.")));
+    const groupPath = join(folder, "group.json");
+    const optionsPath = join(folder, "options.json");
+    const options = existsSync(optionsPath) ? JSON.parse(readFileSync(optionsPath, "utf8")) : {};
+    const expected = cliReport(roster, groupPath, options);
+    const result = conferral.analyze(new Uint8Array(readFileSync(roster)), basename(roster), readFileSync(groupPath, "utf8"), {
+      sheet: options.sheet ?? null,
+      headerRow: options.header_row ?? null,
+      mapping: options.mapping ?? null,
+    });
+    const got = result.type === "success" ? result.report : { error: { kind: result.errors[0].code, message: result.errors[0].message } };
+    assert.deepStrictEqual(got, expected);
+  });
+}
