@@ -226,16 +226,20 @@ pub fn render_email(
 }
 
 /// Checks a group: its attributes and its email templates (every variable they use must be
-/// one the group has). Success gives the group as the library reads it, and its key.
+/// one the group has). Success gives the group as the library reads it, its key, and every
+/// attribute a column can fill (standard ones first), for a mapping control.
 #[wasm_bindgen(js_name = "validateGroup", unchecked_return_type = "ValidateGroupResult")]
 pub fn validate_group(
     #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
 ) -> Result<JsValue, JsValue> {
     with_group(&group, |group| {
-        match conferral::render::Renderer::for_group(&group, DEFAULT_BASE_URL) {
-            Ok(_) => success(&[
+        let checked = conferral::render::Renderer::for_group(&group, DEFAULT_BASE_URL)
+            .and_then(|_| group.schema());
+        match checked {
+            Ok(schema) => success(&[
                 ("group", to_js(&group)?),
                 ("key", group.key().into()),
+                ("attributes", convert::attributes(&schema)?),
             ]),
             Err(e) => failure_of(&e),
         }

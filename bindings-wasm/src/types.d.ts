@@ -172,4 +172,13 @@ export interface RenderEmailOptions {
 }
 
 export type RenderEmailResult = { type: "success"; email: RenderedEmail; findings: Finding[] } | Failure;
-export type ValidateGroupResult = { type: "success"; group: Group; key: string } | Failure;
+/** An attribute a column can fill, as the library reads the group. */
+export interface AttributeInfo {
+  key: string;
+  label: string;
+  type: AttributeType;
+  required: boolean;
+  standard: boolean;
+}
+
+export type ValidateGroupResult = { type: "success"; group: Group; key: string; attributes: AttributeInfo[] } | Failure;

@@ -156,3 +156,12 @@ test("error kinds and version", () => {
   assert.ok(kinds.includes("empty_file") && kinds.includes("invalid_mapping"));
   assert.match(conferral.version(), /^\d+\.\d+\.\d+$/);
 });
+
+test("validateGroup lists the attributes a column can fill", () => {
+  const { attributes } = success(conferral.validateGroup(group));
+  const keys = attributes.map((a) => a.key);
+  assert.deepEqual(keys.slice(-2), ["grade", "hours"]);
+  assert.ok(["name", "first_name", "last_name", "email", "issued_on", "expires_on", "credential_id"].every((k) => keys.includes(k)));
+  const hours = attributes.find((a) => a.key === "hours");
+  assert.deepEqual(hours, { key: "hours", label: "Course Hours", type: "number", required: true, standard: false });
+});

@@ -1,0 +1,294 @@
+// The roster page in Debian's Chromium (headless), driven by playwright-core: what it shows
+// must be what the CLI finds in the same file with the same group and mapping.
+// Screenshots land in target/e2e-screenshots/ for a person to look at.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { serve } from "./server.mjs";
+
+const require = createRequire(import.meta.url);
+const { chromium } = require("playwright-core");
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const fixtures = here("../../tests/fixtures/rosters/");
+const shots = here("../../target/e2e-screenshots/");
+const cli = process.env.CONFERRAL_CLI;
+const scratch = mkdtempSync(join(tmpdir(), "conferral-e2e-"));
+
+// The flags Chromium needs on a machine without internet, started as root.
+const CHROMIUM_ARGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync",
+];
+
+let server;
+let browser;
+
+before(async () => {
+  assert.ok(cli, "CONFERRAL_CLI is not set; run the tests through `make e2e`");
+  mkdirSync(shots, { recursive: true });
+  server = await serve(here(".."));
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The CLI's report of a roster (with records), and optionally its error report. */
+function cliReport(roster, groupPath, { mapping, errorReport } = {}) {
+  const args = ["analyze", roster, "--group", groupPath, "--records", "--json"];
+  if (mapping) {
+    const file = join(scratch, `mapping-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(mapping));
+    args.push("--mapping", file);
+  }
+  if (errorReport) args.push("--error-report", errorReport);
+  let stdout;
+  try {
+    stdout = execFileSync(cli, args, { maxBuffer: 1 << 28 });
+  } catch (e) {
+    stdout = e.stdout; // exit 1: errors were found; the report is printed all the same
+  }
+  return JSON.parse(stdout.toString("utf8"));
+}
+
+async function openPage() {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  await page.bringToFront();
+  await page.goto(`${server.url}/page/`);
+  await page.waitForSelector("body[data-ready=true]");
+  return { page, problems };
+}
+
+async function useGroup(page, groupPath) {
+  const group = JSON.parse(readFileSync(groupPath, "utf8"));
+  await page.fill("#group-json", JSON.stringify(group, null, 2));
+  await page.click("#group-apply");
+  await page.waitForFunction((name) => document.getElementById("group-status").textContent.includes(`“${name}”`), group.name);
+}
+
+/** Runs `act` and waits until the page has shown one more analysis. */
+async function analysed(page, act) {
+  const before = await page.evaluate(() => Number(document.body.dataset.analyses ?? 0));
+  await act();
+  await page.waitForFunction((n) => Number(document.body.dataset.analyses ?? 0) > n, before, { timeout: 60_000 });
+}
+
+async function upload(page, roster) {
+  await analysed(page, () => page.setInputFiles("#roster-file", roster));
+}
+
+/** What the page shows: each column's chosen attribute, and the findings' cells and codes. */
+async function shown(page) {
+  return page.evaluate(() => ({
+    columns: [...document.querySelectorAll("#columns tbody tr")].map((tr) => ({
+      letter: tr.dataset.column,
+      header: tr.children[1].textContent,
+      attribute: tr.querySelector("select").value || null,
+    })),
+    findings: [...document.querySelectorAll("#findings tbody tr")].map((tr) => `${tr.children[0].textContent} ${tr.dataset.code}`),
+    count: document.getElementById("findings-count").textContent,
+    facts: Object.fromEntries([...document.querySelectorAll("#source dd")].map((dd) => [dd.dataset.fact, dd.textContent])),
+    summary: Object.fromEntries([...document.querySelectorAll("#summary li")].map((li) => [li.dataset.count, li.textContent])),
+  }));
+}
+
+function expectedFindings(report) {
+  return report.findings.slice(0, 200).map((f) => `${f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file")} ${f.code}`);
+}
+
+function assertMatchesCli(view, report) {
+  assert.deepEqual(
+    view.columns.map((c) => [c.letter, c.header, c.attribute]),
+    report.columns.map((c) => [c.letter, c.header, c.attribute]),
+  );
+  assert.deepEqual(view.findings, expectedFindings(report));
+  assert.equal(view.summary.errors, `${report.summary.errors.toLocaleString("en-US")} errors`);
+  assert.equal(view.summary.valid, `${report.summary.valid.toLocaleString("en-US")} valid`);
+}
+
+test("a CSV: what the page shows is what the CLI finds; reassigning a column re-checks at once", async () => {
+  const folder = join(fixtures, "hr_export_german");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+
+  const report = cliReport(roster, groupPath);
+  let view = await shown(page);
+  assertMatchesCli(view, report);
+  assert.equal(view.facts.format, "CSV");
+  assert.equal(view.facts.delimiter, "semicolon");
+  assert.match(view.facts.encoding, /^UTF-8/);
+  assert.equal(view.facts["header-row"], `${report.source.header_row} (detected)`);
+  // Invalid cells are highlighted in the grid of the first rows, with their message.
+  const firstError = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
+  const marked = page.locator(`#grid td[data-cell="${firstError.cell}"]`);
+  assert.equal(await marked.getAttribute("class"), "cell-error");
+  assert.ok((await marked.getAttribute("title")).includes(firstError.message));
+  await page.screenshot({ path: join(shots, "csv-analysed.png"), fullPage: true });
+
+  // Skip the column whose values break: its findings go, and the page agrees with the CLI
+  // given the same mapping.
+  const column = firstError.column;
+  await analysed(page, () => page.selectOption(`#columns tr[data-column="${column}"] select`, ""));
+  const skipped = cliReport(roster, groupPath, { mapping: { columns: [{ column, attribute: null }] } });
+  view = await shown(page);
+  assertMatchesCli(view, skipped);
+  assert.ok(!view.findings.includes(`${firstError.cell} ${firstError.code}`));
+  assert.notDeepEqual(view.findings, expectedFindings(report));
+
+  // The error report downloaded is byte for byte the CLI's, for the same mapping.
+  const downloading = page.waitForEvent("download");
+  await page.click("#download-errors");
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), "error-report.csv");
+  const saved = join(scratch, "page-errors.csv");
+  await download.saveAs(saved);
+  const fromCli = join(scratch, "cli-errors.csv");
+  cliReport(roster, groupPath, { mapping: { columns: [{ column, attribute: null }] }, errorReport: fromCli });
+  assert.deepEqual(readFileSync(saved), readFileSync(fromCli));
+
+  // Filters narrow the findings table.
+  await page.selectOption("#filter-severity", "warning");
+  const warnings = await page.$$eval("#findings tbody tr", (rows) => rows.map((r) => r.dataset.severity));
+  assert.ok(warnings.length > 0 && warnings.every((s) => s === "warning"));
+  await page.screenshot({ path: join(shots, "csv-column-skipped.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("workbooks (XLSX, XLS, ODS): sheet, header row, mapping and findings as the CLI reads them", async () => {
+  const cases = [
+    ["two_row_header_xlsx", "roster.xlsx", "XLSX"],
+    ["xls_legacy_second_sheet", "roster.xls", "XLS"],
+    ["ods_second_sheet", "roster.ods", "ODS"],
+  ];
+  const { page, problems } = await openPage();
+  for (const [name, file, format] of cases) {
+    const roster = join(fixtures, name, file);
+    const groupPath = join(fixtures, name, "group.json");
+    await useGroup(page, groupPath);
+    await upload(page, roster);
+    const report = cliReport(roster, groupPath);
+    const view = await shown(page);
+    assertMatchesCli(view, report);
+    assert.equal(view.facts.format, format);
+    assert.equal(view.facts.sheet, report.source.sheet);
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the email of any valid row is previewed; a row with errors says why it has none", async () => {
+  const { page, problems } = await openPage();
+  // The sample group is preloaded; the bundled sample roster fits it.
+  const roster = here("../../examples/data/sample_roster.xlsx");
+  await upload(page, roster);
+  const record = await page.evaluate(() => document.getElementById("email-row").value);
+  assert.ok(Number(record) > 0, "the first valid row is proposed");
+  await page.focus("#email-row");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#email:not([hidden])");
+  const to = await page.textContent("#email-to");
+  const subject = await page.textContent("#email-subject");
+  assert.match(to, /<[^@]+@[^>]+>$/);
+  assert.equal(subject, "Your certificate for Data Science Bootcamp 2026");
+  const body = page.frameLocator("#email-html").locator("body");
+  assert.match(await body.textContent(), /You completed Data Science Bootcamp 2026 with \w+ after [\d.]+ hours/);
+  await page.screenshot({ path: join(shots, "email-preview.png"), fullPage: true });
+
+  const invalidRow = await page.evaluate(() => document.querySelector("#grid tr.row-error")?.dataset.row);
+  assert.ok(invalidRow, "the sample roster has a row with errors among the first rows");
+  await page.fill("#email-row", invalidRow);
+  await page.click("#email-show");
+  assert.match(await page.textContent("#email-status"), new RegExp(`Row ${invalidRow} has errors`));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a 100k-row roster is analysed in the worker while the page keeps answering", async () => {
+  const { page, problems } = await openPage();
+  const lines = ["Name,Email,Course Hours,Grade"];
+  for (let i = 0; i < 100_000; i++) lines.push(`Person ${i},p${i}@example.org,${i % 40},${["Pass", "Merit", "Distinction", "Great"][i % 4]}`);
+  const buffer = Buffer.from(lines.join("\n") + "\n");
+  const before = await page.evaluate(() => Number(document.body.dataset.analyses ?? 0));
+  await page.setInputFiles("#roster-file", { name: "big.csv", mimeType: "text/csv", buffer });
+  // Each evaluate needs the main thread: answered while the analysis is still running means
+  // the tab was not frozen by it. (If it were, every answer would come after the end.)
+  let answeredDuring = 0;
+  for (;;) {
+    const now = await page.evaluate((n) => ({ done: Number(document.body.dataset.analyses ?? 0) > n, bar: !document.getElementById("progress-row").hidden }), before);
+    if (now.done) break;
+    if (now.bar) answeredDuring++;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(answeredDuring > 0, "the page did not answer while the roster was analysed");
+  const view = await shown(page);
+  assert.equal(view.summary.rows, "100,000 rows");
+  assert.equal(view.summary.errors, "25,000 errors");
+  assert.equal(view.findings.length, 200, "the table shows a page of findings at a time");
+  assert.equal(view.count, "25,000 findings");
+  await page.click("#findings-more");
+  assert.equal(await page.locator("#findings tbody tr").count(), 400);
+  await page.screenshot({ path: join(shots, "large-roster.png") });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("keyboard and labels: every control is labelled and the roster can be chosen without a mouse", async () => {
+  const { page } = await openPage();
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea, button")]
+      .filter((e) => !(e.labels?.length || e.getAttribute("aria-label") || (e.tagName === "BUTTON" && e.textContent.trim())))
+      .map((e) => e.id || e.outerHTML.slice(0, 60)),
+  );
+  assert.deepEqual(unlabelled, []);
+  // Tab from the top reaches the drop zone; Enter opens the file chooser.
+  let focused = "";
+  for (let i = 0; i < 20 && focused !== "drop"; i++) {
+    await page.keyboard.press("Tab");
+    focused = await page.evaluate(() => document.activeElement?.id ?? "");
+  }
+  assert.equal(focused, "drop");
+  const choosing = page.waitForEvent("filechooser");
+  await page.keyboard.press("Enter");
+  const chooser = await choosing;
+  await analysed(page, () => chooser.setFiles(join(fixtures, "french_courriel", "roster.csv")));
+  assert.match(await page.textContent("#roster-status"), /^roster\.csv: /);
+  await page.close();
+});
+
+test("a group with a template mistake is refused with the reason; templates download", async () => {
+  const { page } = await openPage();
+  await page.fill("#group-json", JSON.stringify({ name: "Broken", email: { subject: "{{ recipient.nmae }}" } }));
+  await page.click("#group-apply");
+  await page.waitForFunction(() => document.getElementById("group-status").classList.contains("status-error"));
+  assert.match(await page.textContent("#group-status"), /recipient\.name/);
+  await page.fill("#group-json", "{ not json");
+  await page.click("#group-apply");
+  assert.match(await page.textContent("#group-status"), /not valid JSON/);
+  await page.selectOption("#group-choice", "sample");
+  await page.waitForFunction(() => document.getElementById("group-status").textContent.startsWith("Ready"));
+  const downloading = page.waitForEvent("download");
+  await page.click("#template-xlsx");
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), "data-science-bootcamp-2026-template.xlsx");
+  const saved = join(scratch, "template.xlsx");
+  await download.saveAs(saved);
+  assert.deepEqual([...readFileSync(saved).subarray(0, 2)], [0x50, 0x4b]);
+  await page.close();
+});

@@ -1,0 +1,485 @@
+// The roster page: it shows what the library finds in a roster, lets the user reassign or
+// skip columns and re-checks at once. Every call to the library runs in the worker; this file
+// only renders. Text from the roster is always set with textContent, never parsed as HTML.
+import { SAMPLE_GROUP } from "./sample-group.js";
+
+const $ = (id) => document.getElementById(id);
+const FINDINGS_PAGE = 200;
+const PREVIEW_ROWS = 50;
+
+// --- The worker, as promises -------------------------------------------------------------
+
+const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+const pending = new Map();
+let nextId = 1;
+
+worker.onmessage = ({ data }) => {
+  const call = pending.get(data.id);
+  if (!call) return;
+  if (data.progress) {
+    call.onProgress?.(data.progress);
+    return;
+  }
+  pending.delete(data.id);
+  if (data.error) call.reject(Object.assign(new Error(data.error.message), data.error));
+  else call.resolve(data.result);
+};
+
+function run(name, args, { onProgress, transfer = [] } = {}) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject, onProgress });
+    worker.postMessage({ id, call: name, args }, transfer);
+  });
+}
+
+// --- State ------------------------------------------------------------------------------
+
+const state = {
+  group: null, // the group as the library read it
+  attributes: [], // what a column can fill
+  fileName: null,
+  hasRoster: false,
+  report: null,
+  overrides: new Map(), // column letter -> attribute key, or null to skip
+  headerRow: null,
+  sheet: null,
+  findingsShown: FINDINGS_PAGE,
+  generation: 0, // the latest analysis; older replies are dropped
+};
+
+function say(element, text, isError = false) {
+  element.textContent = text;
+  element.classList.toggle("status-error", isError);
+}
+
+function failureText(result) {
+  return result.errors.map((e) => `${e.message}${e.help ? ` (${e.help})` : ""}`).join("; ");
+}
+
+function download({ bytes, fileName, mimeType }) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: mimeType }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function cell(tag, text, className) {
+  const element = document.createElement(tag);
+  element.textContent = text ?? "";
+  if (className) element.className = className;
+  return element;
+}
+
+// --- 1. The group -----------------------------------------------------------------------
+
+async function applyGroup() {
+  const status = $("group-status");
+  let parsed;
+  try {
+    parsed = JSON.parse($("group-json").value);
+  } catch (e) {
+    say(status, `The group is not valid JSON: ${e.message}`, true);
+    return;
+  }
+  const result = await run("validateGroup", { group: parsed });
+  if (result.type === "failure") {
+    say(status, `This group cannot be used: ${failureText(result)}`, true);
+    return;
+  }
+  state.group = result.group;
+  state.attributes = result.attributes;
+  const custom = result.attributes.filter((a) => !a.standard).length;
+  say(status, `Ready: “${result.group.name}”, ${custom} custom attribute${custom === 1 ? "" : "s"}.`);
+  state.overrides.clear();
+  if (state.hasRoster) await analyze();
+}
+
+async function downloadTemplate(format) {
+  if (!state.group) return;
+  const result = await run("template", { group: state.group, format });
+  if (result.type === "failure") say($("group-status"), failureText(result), true);
+  else download(result);
+}
+
+function loadGroupFile(file) {
+  file.text().then((text) => {
+    $("group-json").value = text;
+    $("group-choice").value = "custom";
+    return applyGroup();
+  });
+}
+
+// --- 2. The roster ----------------------------------------------------------------------
+
+async function chooseRoster(file) {
+  if (!state.group) {
+    say($("roster-status"), "Choose a valid group first.", true);
+    return;
+  }
+  state.fileName = file.name;
+  state.overrides.clear();
+  state.headerRow = null;
+  state.sheet = null;
+  const bytes = await file.arrayBuffer();
+  state.hasRoster = true;
+  await analyze(bytes);
+}
+
+function showProgress(p) {
+  const bar = $("progress");
+  const fraction = p.totalBytes > 0 && p.bytes > 0 ? p.bytes / p.totalBytes : null;
+  if (fraction === null) bar.removeAttribute("value");
+  else bar.value = Math.min(fraction, 1);
+  $("progress-text").textContent = `${p.stage}${p.rows ? `, ${p.rows.toLocaleString()} rows` : ""}`;
+}
+
+async function analyze(bytes) {
+  const generation = ++state.generation;
+  const options = { records: true, preview: PREVIEW_ROWS };
+  if (state.overrides.size > 0) {
+    options.mapping = { columns: [...state.overrides].map(([column, attribute]) => ({ column, attribute })) };
+  }
+  if (state.headerRow) options.headerRow = state.headerRow;
+  if (state.sheet) options.sheet = state.sheet;
+  $("progress-row").hidden = false;
+  $("progress").value = 0;
+  say($("roster-status"), `Checking ${state.fileName}…`);
+  const args = { fileName: state.fileName, group: state.group, options };
+  if (bytes) args.bytes = bytes;
+  let result;
+  try {
+    result = await run("analyze", args, { onProgress: showProgress, transfer: bytes ? [bytes] : [] });
+  } catch (e) {
+    say($("roster-status"), `The roster could not be checked: ${e.message}`, true);
+    $("progress-row").hidden = true;
+    return;
+  }
+  if (generation !== state.generation) return;
+  $("progress-row").hidden = true;
+  // The tests wait on this count to know that an analysis has been shown.
+  document.body.dataset.analyses = String(Number(document.body.dataset.analyses ?? 0) + 1);
+  if (result.type === "failure") {
+    state.report = null;
+    $("results").hidden = true;
+    say($("roster-status"), `${state.fileName} cannot be read: ${failureText(result)}`, true);
+    return;
+  }
+  state.report = result.report;
+  state.findingsShown = FINDINGS_PAGE;
+  const s = result.report.summary;
+  say(
+    $("roster-status"),
+    `${state.fileName}: ${s.rows.toLocaleString()} rows, ${s.valid.toLocaleString()} valid, ` +
+      `${s.errors.toLocaleString()} errors and ${s.warnings.toLocaleString()} warnings.`,
+  );
+  render();
+}
+
+// --- 3–7. The results -------------------------------------------------------------------
+
+function render() {
+  $("results").hidden = false;
+  renderSource();
+  renderColumns();
+  renderSummary();
+  renderColumnFilter();
+  renderFindings();
+  renderGrid();
+  const first = state.report.records?.[0];
+  if (first && !$("email-row").value) $("email-row").value = first.row;
+}
+
+function renderSource() {
+  const source = state.report.source;
+  const facts = [
+    ["Format", source.format.toUpperCase()],
+    ["Encoding", source.encoding ? `${source.encoding}${source.bom ? " with a byte order mark" : ""}` : null],
+    ["Delimiter", source.delimiter ? { "\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe" }[source.delimiter] ?? source.delimiter : null],
+    ["Sheet", source.sheet ?? null],
+    ["Header row", `${source.header_row}${source.header_row_detected ? " (detected)" : " (as chosen)"}`],
+    ["Rows skipped", source.skipped_rows?.length ? source.skipped_rows.join(", ") : null],
+  ];
+  const list = $("source");
+  list.replaceChildren();
+  for (const [name, value] of facts) {
+    if (value === null) continue;
+    const dt = cell("dt", name);
+    const dd = cell("dd", value);
+    dd.dataset.fact = name.toLowerCase().replace(/ /g, "-");
+    list.append(dt, dd);
+  }
+  const sheets = (source.sheets ?? []).filter((s) => s.worksheet);
+  const select = $("sheet");
+  select.hidden = $("sheet-label").hidden = sheets.length < 2;
+  select.replaceChildren(...sheets.map((s) => new Option(`${s.name}${s.visible ? "" : " (hidden)"}`, s.name, false, s.name === source.sheet)));
+  $("header-row").value = source.header_row;
+}
+
+function samplesOf(index) {
+  const values = [];
+  for (const row of state.report.preview ?? []) {
+    const value = (row.cells[index] ?? "").trim();
+    if (value && !values.includes(value)) values.push(value);
+    if (values.length === 3) break;
+  }
+  return values.join(" · ");
+}
+
+function renderColumns() {
+  const body = $("columns").tBodies[0];
+  body.replaceChildren();
+  for (const column of state.report.columns) {
+    const tr = document.createElement("tr");
+    tr.dataset.column = column.letter;
+    if (!column.attribute) tr.className = "unassigned";
+    const select = document.createElement("select");
+    select.setAttribute("aria-label", `Attribute of column ${column.letter} (${column.header || "no header"})`);
+    select.append(new Option("— skip this column —", ""));
+    for (const a of state.attributes) {
+      select.append(new Option(`${a.label}${a.required ? " *" : ""}`, a.key, false, a.key === column.attribute));
+    }
+    if (!column.attribute) select.value = "";
+    select.addEventListener("change", () => {
+      state.overrides.set(column.letter, select.value === "" ? null : select.value);
+      analyze();
+    });
+    const attributeCell = document.createElement("td");
+    attributeCell.append(select);
+    const tier = column.uncertain ? `${column.tier}: ${column.uncertain}` : column.tier;
+    tr.append(
+      cell("td", column.letter, "code"),
+      cell("td", column.header),
+      cell("td", samplesOf(column.index), "samples"),
+      attributeCell,
+      cell("td", tier),
+      cell("td", `${Math.round(column.score * 100)}%`),
+    );
+    body.append(tr);
+  }
+}
+
+function renderSummary() {
+  const s = state.report.summary;
+  const items = [
+    ["rows", `${s.rows.toLocaleString()} rows`],
+    ["valid", `${s.valid.toLocaleString()} valid`],
+    ["invalid", `${s.invalid.toLocaleString()} with errors`],
+    ["errors", `${s.errors.toLocaleString()} errors`],
+    ["warnings", `${s.warnings.toLocaleString()} warnings`],
+  ];
+  $("summary").replaceChildren(...items.map(([name, text]) => {
+    const li = cell("li", text, name);
+    li.dataset.count = name;
+    return li;
+  }));
+}
+
+function renderColumnFilter() {
+  const select = $("filter-column");
+  const chosen = select.value;
+  const letters = [...new Set(state.report.findings.map((f) => f.column).filter(Boolean))];
+  select.replaceChildren(new Option("All", ""), ...letters.map((l) => {
+    const header = state.report.columns.find((c) => c.letter === l)?.header;
+    return new Option(header ? `${l}: ${header}` : l, l);
+  }));
+  select.value = letters.includes(chosen) ? chosen : "";
+}
+
+function filteredFindings() {
+  const severity = $("filter-severity").value;
+  const column = $("filter-column").value;
+  return state.report.findings.filter((f) => (!severity || f.severity === severity) && (!column || f.column === column));
+}
+
+function renderFindings() {
+  const findings = filteredFindings();
+  const shown = findings.slice(0, state.findingsShown);
+  const body = $("findings").tBodies[0];
+  body.replaceChildren(...shown.map((f) => {
+    const tr = document.createElement("tr");
+    tr.dataset.code = f.code;
+    tr.dataset.severity = f.severity;
+    tr.append(
+      cell("td", f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file"), "code"),
+      cell("td", f.severity, `severity-${f.severity}`),
+      cell("td", f.code, "code"),
+      cell("td", f.message),
+      cell("td", f.help),
+    );
+    return tr;
+  }));
+  const total = state.report.findings.length;
+  $("findings-count").textContent =
+    findings.length === total ? `${total.toLocaleString()} findings` : `${findings.length.toLocaleString()} of ${total.toLocaleString()} findings`;
+  $("findings-more").hidden = findings.length <= shown.length;
+}
+
+function renderGrid() {
+  const report = state.report;
+  const byCell = new Map();
+  const rowsWithErrors = new Set();
+  for (const f of report.findings) {
+    if (f.cell) byCell.set(f.cell, [...(byCell.get(f.cell) ?? []), f]);
+    if (f.row && f.severity === "error") rowsWithErrors.add(f.row);
+  }
+  const head = document.createElement("tr");
+  head.append(cell("th", "Row", "rownum"));
+  for (const c of report.columns) {
+    const th = cell("th", `${c.letter}: ${c.header || "(no header)"}`);
+    th.scope = "col";
+    head.append(th);
+  }
+  $("grid").tHead.replaceChildren(head);
+  const body = $("grid").tBodies[0];
+  body.replaceChildren(...(report.preview ?? []).map((row) => {
+    const tr = document.createElement("tr");
+    tr.dataset.row = row.row;
+    if (rowsWithErrors.has(row.row)) tr.className = "row-error";
+    const number = cell("th", row.row, "rownum");
+    number.scope = "row";
+    tr.append(number);
+    const width = Math.max(report.columns.length, row.cells.length);
+    for (let i = 0; i < width; i++) {
+      const letter = report.columns[i]?.letter ?? columnLetter(i);
+      const td = cell("td", row.cells[i] ?? "");
+      const found = byCell.get(`${letter}${row.row}`);
+      td.dataset.cell = `${letter}${row.row}`;
+      if (found) {
+        td.className = found.some((f) => f.severity === "error") ? "cell-error" : "cell-warning";
+        td.title = found.map((f) => f.message).join("\n");
+        td.tabIndex = 0;
+        td.setAttribute("aria-label", `${letter}${row.row}: ${row.cells[i] ?? ""}. ${td.title}`);
+      }
+      tr.append(td);
+    }
+    return tr;
+  }));
+}
+
+// Only for cells past the header, which the report's columns do not name.
+function columnLetter(index) {
+  let letters = "";
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  return letters;
+}
+
+async function previewEmail() {
+  const status = $("email-status");
+  const row = Number($("email-row").value);
+  const record = state.report?.records?.find((r) => r.row === row);
+  if (!record) {
+    $("email").hidden = true;
+    const problems = state.report?.findings.filter((f) => f.row === row && f.severity === "error") ?? [];
+    say(status, problems.length
+      ? `Row ${row} has errors, so no email would be sent: ${problems.map((f) => f.message).join("; ")}`
+      : `There is no data row ${row}.`, true);
+    return;
+  }
+  const result = await run("renderEmail", { group: state.group, values: record.values });
+  if (result.type === "failure") {
+    $("email").hidden = true;
+    say(status, failureText(result), true);
+    return;
+  }
+  const email = result.email;
+  say(status, `The email for row ${row}.`);
+  $("email-to").textContent = `${email.to_name} <${email.to_email}>`;
+  $("email-subject").textContent = email.subject;
+  $("email-html").srcdoc = email.html;
+  $("email-text").textContent = email.text;
+  $("email").hidden = false;
+}
+
+async function downloadFile(call, args) {
+  if (!state.report) return;
+  const result = await run(call, args);
+  if (result.type === "failure") say($("roster-status"), failureText(result), true);
+  else download(result);
+}
+
+// --- Wiring -----------------------------------------------------------------------------
+
+function wire() {
+  $("group-json").value = JSON.stringify(SAMPLE_GROUP, null, 2);
+  $("group-choice").addEventListener("change", (e) => {
+    if (e.target.value === "sample") {
+      $("group-json").value = JSON.stringify(SAMPLE_GROUP, null, 2);
+      applyGroup();
+    } else {
+      $("group-json").focus();
+    }
+  });
+  $("group-apply").addEventListener("click", applyGroup);
+  $("group-file").addEventListener("change", (e) => e.target.files[0] && loadGroupFile(e.target.files[0]));
+  $("template-xlsx").addEventListener("click", () => downloadTemplate("xlsx"));
+  $("template-csv").addEventListener("click", () => downloadTemplate("csv"));
+
+  const drop = $("drop");
+  const input = $("roster-file");
+  drop.addEventListener("click", () => input.click());
+  drop.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      input.click();
+    }
+  });
+  drop.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    drop.classList.add("over");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    const file = e.dataTransfer.files[0];
+    if (file) chooseRoster(file);
+  });
+  input.addEventListener("change", () => {
+    if (input.files[0]) chooseRoster(input.files[0]);
+    input.value = "";
+  });
+
+  $("sheet").addEventListener("change", (e) => {
+    state.sheet = e.target.value;
+    state.headerRow = null;
+    state.overrides.clear();
+    analyze();
+  });
+  $("header-apply").addEventListener("click", () => {
+    const n = Number($("header-row").value);
+    if (!Number.isInteger(n) || n < 1) {
+      say($("roster-status"), "The header row is a row number, 1 or more.", true);
+      return;
+    }
+    state.headerRow = n;
+    state.overrides.clear();
+    analyze();
+  });
+  $("filter-severity").addEventListener("change", () => {
+    state.findingsShown = FINDINGS_PAGE;
+    renderFindings();
+  });
+  $("filter-column").addEventListener("change", () => {
+    state.findingsShown = FINDINGS_PAGE;
+    renderFindings();
+  });
+  $("findings-more").addEventListener("click", () => {
+    state.findingsShown += FINDINGS_PAGE;
+    renderFindings();
+  });
+  $("download-errors").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "csv" }));
+  $("download-errors-xlsx").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "xlsx" }));
+  $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group, report: state.report }));
+  $("email-show").addEventListener("click", previewEmail);
+  $("email-row").addEventListener("keydown", (e) => e.key === "Enter" && previewEmail());
+
+  // The tests wait for this before they act.
+  applyGroup().then(() => document.body.setAttribute("data-ready", "true"));
+}
+
+wire();
