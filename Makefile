@@ -93,6 +93,11 @@ wasm:
 deps-check:
 	@if $(CARGO) tree -p conferral -e normal --prefix none | grep -E '^(pyo3|wasm-bindgen|js-sys|rusqlite|lettre|tokio|reqwest) '; then \
 		echo "the core depends on a crate it must not use"; exit 1; fi
+	@# On wasm32, zip (getrandom, for encryption the core never uses) and cfb (web-time, for
+	@# timestamps) reach wasm-bindgen; nothing else in the core may.
+	@other=$$($(CARGO) tree -p conferral -e normal --target $(WASM_TARGET) -i wasm-bindgen --prefix none --depth 1 \
+		| sed 's/ .*//' | sort -u | grep -vxE 'wasm-bindgen|js-sys|web-time|getrandom' || true); \
+	if [ -n "$$other" ]; then echo "on wasm32 the core reaches wasm-bindgen through: $$other"; exit 1; fi
 	@echo "core dependency tree is clean"
 
 docs:
