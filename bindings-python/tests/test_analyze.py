@@ -231,3 +231,16 @@ def test_ctrl_c_stops_a_long_analysis():
     with pytest.raises(KeyboardInterrupt):
         conferral.analyze(data, GROUP, progress=progress, records=False)
     assert max(seen) < 400_000
+
+
+def test_preview_rows_and_cli_parity(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(b"Name,Email,Course Hours\nAna Lopez,ana@example.org,12\n\nBo Chen,bo@,ten\n")
+    report = conferral.analyze(roster, GROUP, preview=5)
+    assert [(r.row, r.cells) for r in report.preview] == [(2, ["Ana Lopez", "ana@example.org", "12"]), (4, ["Bo Chen", "bo@", "ten"])]
+    assert conferral.analyze(roster, GROUP).preview is None
+    group = tmp_path / "group.json"
+    group.write_text(json.dumps(GROUP))
+    cli = os.environ["CONFERRAL_CLI"]
+    out = subprocess.run([cli, "analyze", str(roster), "--group", str(group), "--records", "--preview", "5", "--json"], capture_output=True, check=False)
+    assert json.loads(out.stdout) == report.to_dict()

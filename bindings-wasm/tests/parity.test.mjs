@@ -12,8 +12,9 @@ import * as conferral from "conferral";
 const fixtures = fileURLToPath(new URL("../../tests/fixtures/rosters/", import.meta.url));
 const cli = process.env.CONFERRAL_CLI;
 
-function cliReport(roster, groupPath, options) {
+function cliReport(roster, groupPath, options, preview = 0) {
   const args = ["analyze", roster, "--group", groupPath, "--records", "--json"];
+  if (preview) args.push("--preview", String(preview));
   if (options.sheet) args.push("--sheet", options.sheet);
   if (options.header_row) args.push("--header-row", String(options.header_row));
   if (options.mapping) {
@@ -52,5 +53,19 @@ for (const name of folders) {
     });
     const got = result.type === "success" ? result.report : { error: { kind: result.errors[0].code, message: result.errors[0].message } };
     assert.deepStrictEqual(got, expected);
+  });
+}
+
+// The preview grid's rows, too, are the CLI's.
+for (const name of ["hr_export_german", "two_row_header_xlsx", "ods_second_sheet", "ragged_rows"]) {
+  test(`parity with a preview: ${name}`, () => {
+    const folder = join(fixtures, name);
+    const roster = join(folder, readdirSync(folder).find((f) => f.startsWith("roster.")));
+    const groupPath = join(folder, "group.json");
+    const expected = cliReport(roster, groupPath, {}, 20);
+    const result = conferral.analyze(new Uint8Array(readFileSync(roster)), basename(roster), readFileSync(groupPath, "utf8"), { preview: 20 });
+    assert.equal(result.type, "success");
+    assert.ok(result.report.preview.length > 0);
+    assert.deepStrictEqual(result.report, expected);
   });
 }

@@ -67,6 +67,9 @@ enum Command {
         /// Include the normalised values of valid rows.
         #[arg(long)]
         records: bool,
+        /// Include the first N data rows as they read (at most 200), for a preview grid.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        preview: usize,
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -379,6 +382,7 @@ fn main() -> ExitCode {
             mapping,
             saved,
             records,
+            preview,
             json,
             error_report,
             threads,
@@ -391,7 +395,7 @@ fn main() -> ExitCode {
                     header_row,
                     mapping.as_deref(),
                     saved.as_deref(),
-                    records,
+                    (records, preview),
                     threads,
                     error_report.as_deref(),
                 )
@@ -454,7 +458,7 @@ fn analyze(
     header_row: Option<u64>,
     mapping: Option<&Path>,
     saved: Option<&Path>,
-    records: bool,
+    (records, preview): (bool, usize),
     threads: usize,
     error_report: Option<&Path>,
 ) -> Result<Report, CliError> {
@@ -478,6 +482,7 @@ fn analyze(
         mapping,
         saved,
         records,
+        preview,
         threads,
         ..AnalyzeOptions::default()
     };

@@ -62,7 +62,7 @@ __version__ = _native.__version__
 
 __all__ = [
     "Alternative", "Attribute", "Column", "ConferralError", "FileMailer", "Finding", "Group",
-    "Issuer", "MemoryStore", "Progress", "SmtpMailer", "SqliteStore",
+    "Issuer", "MemoryStore", "PreviewRow", "Progress", "SmtpMailer", "SqliteStore",
     "Record", "Report", "Source", "Summary", "analyze", "error_report", "template",
     "CancelledError", "ConflictError", "EmptyFileError", "EncryptedError", "IllegalTransitionError",
     "InvalidConfigError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
@@ -231,6 +231,14 @@ class Record:
 
 
 @dataclass(frozen=True)
+class PreviewRow:
+    """A data row as it reads in the file (``row`` as findings number it)."""
+
+    row: int
+    cells: List[str]
+
+
+@dataclass(frozen=True)
 class Progress:
     """Progress of an analysis, given to the ``progress`` callback."""
 
@@ -265,6 +273,10 @@ class Report:
         records = data.get("records")
         self.records: Optional[List[Record]] = (
             None if records is None else [Record(**_known(Record, r)) for r in records]
+        )
+        preview = data.get("preview")
+        self.preview: Optional[List[PreviewRow]] = (
+            None if preview is None else [PreviewRow(**_known(PreviewRow, r)) for r in preview]
         )
 
     @property
@@ -352,6 +364,7 @@ def analyze(
     mapping: MappingLike = None,
     saved: Optional[Mapping[str, Optional[str]]] = None,
     records: bool = True,
+    preview: int = 0,
     file_name: Optional[str] = None,
     threads: int = 0,
     progress: Optional[Callable[[Progress], object]] = None,
@@ -361,7 +374,8 @@ def analyze(
     ``source`` is a path (``str`` or ``os.PathLike``), ``bytes``, or a binary file object.
     ``mapping`` confirms or changes column assignments, as ``{"columns": [{"column": "A",
     "attribute": "name"}]}`` or the short ``{"A": "name", "D": None}`` (``None`` skips a
-    column). ``progress`` is called with a :class:`Progress` now and then, from this thread;
+    column). ``preview`` asks for the first data rows as they read (at most 200), in
+    ``report.preview``, for a grid. ``progress`` is called with a :class:`Progress` now and then, from this thread;
     the analysis itself runs without the GIL.
 
     Raises a :class:`ConferralError` subclass when the file cannot be analysed at all;
@@ -375,6 +389,7 @@ def analyze(
         "mapping": _mapping(mapping),
         "saved": dict(saved or {}),
         "records": records,
+        "preview": preview,
         "threads": threads,
     }
     callback = None
