@@ -46,7 +46,8 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
 /// A JavaScript value (an object, or JSON text) as a Rust value of the expected shape.
 pub fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsValue> {
     let text = json_text(value, what)?;
-    serde_json::from_str(&text).map_err(|e| misuse(format!("{what} is not of the expected shape: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| misuse(format!("{what} is not of the expected shape: {e}")))
 }
 
 /// JSON text of a value given as an object or as JSON text already.
@@ -64,7 +65,10 @@ pub fn json_text(value: &JsValue, what: &str) -> Result<String, JsValue> {
 }
 
 fn type_name(value: &JsValue) -> String {
-    value.js_typeof().as_string().unwrap_or_else(|| "unknown".to_owned())
+    value
+        .js_typeof()
+        .as_string()
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The bytes of a `Uint8Array` or an `ArrayBuffer` (copied into the module's memory).
@@ -143,9 +147,12 @@ impl Options {
         if value.is_undefined() || value.is_null() {
             return Ok(default);
         }
-        value
-            .as_bool()
-            .ok_or_else(|| misuse(format!("{name} is true or false, not {}", type_name(&value))))
+        value.as_bool().ok_or_else(|| {
+            misuse(format!(
+                "{name} is true or false, not {}",
+                type_name(&value)
+            ))
+        })
     }
 
     /// A whole, non-negative number option, at most `max`.

@@ -62,7 +62,10 @@ fn format_of(value: &JsValue, what: &str) -> Result<&'static str, JsValue> {
 #[wasm_bindgen(unchecked_return_type = "AnalyzeResult")]
 pub fn analyze(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
-    #[wasm_bindgen(js_name = "fileName", unchecked_param_type = "string | null | undefined")]
+    #[wasm_bindgen(
+        js_name = "fileName",
+        unchecked_param_type = "string | null | undefined"
+    )]
     file_name: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
     #[wasm_bindgen(unchecked_param_type = "AnalyzeOptions | undefined")] options: JsValue,
@@ -71,7 +74,14 @@ pub fn analyze(
     let file_name = convert::optional_string(&file_name, "fileName")?;
     let options = Options::new(
         &options,
-        &["sheet", "headerRow", "mapping", "records", "preview", "progress"],
+        &[
+            "sheet",
+            "headerRow",
+            "mapping",
+            "records",
+            "preview",
+            "progress",
+        ],
     )?;
     let mapping = options.get("mapping");
     let mapping = if mapping.is_undefined() || mapping.is_null() {
@@ -113,12 +123,8 @@ pub fn analyze(
             }
             thrown.is_none()
         };
-        let out = conferral::analyze_cancellable(
-            &data,
-            &group,
-            &analyze_options,
-            &mut report_progress,
-        );
+        let out =
+            conferral::analyze_cancellable(&data, &group, &analyze_options, &mut report_progress);
         if let Some(e) = thrown {
             return Err(e);
         }
@@ -228,7 +234,10 @@ pub fn render_email(
 /// Checks a group: its attributes and its email templates (every variable they use must be
 /// one the group has). Success gives the group as the library reads it, its key, and every
 /// attribute a column can fill (standard ones first), for a mapping control.
-#[wasm_bindgen(js_name = "validateGroup", unchecked_return_type = "ValidateGroupResult")]
+#[wasm_bindgen(
+    js_name = "validateGroup",
+    unchecked_return_type = "ValidateGroupResult"
+)]
 pub fn validate_group(
     #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
 ) -> Result<JsValue, JsValue> {
