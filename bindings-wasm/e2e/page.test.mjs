@@ -161,6 +161,16 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   cliReport(roster, groupPath, { mapping: { columns: [{ column, attribute: null }] }, errorReport: fromCli });
   assert.deepEqual(readFileSync(saved), readFileSync(fromCli));
 
+  // The valid rows download as a clean CSV that the CLI reads back without an error.
+  const gettingRecords = page.waitForEvent("download");
+  await page.click("#download-records");
+  const records = await gettingRecords;
+  const cleaned = join(scratch, records.suggestedFilename());
+  await records.saveAs(cleaned);
+  const reread = cliReport(cleaned, groupPath);
+  assert.equal(reread.summary.errors, 0);
+  assert.equal(reread.summary.rows, skipped.summary.valid);
+
   // Filters narrow the findings table.
   await page.selectOption("#filter-severity", "warning");
   const warnings = await page.$$eval("#findings tbody tr", (rows) => rows.map((r) => r.dataset.severity));
