@@ -8,7 +8,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e serve
+.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e serve bench-wasm
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -80,6 +80,14 @@ e2e: wasm-build
 	command -v chromium > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium > /dev/null; }
 	$(CARGO) build --quiet -p conferral-cli
 	cd bindings-wasm && CONFERRAL_CLI=$(abspath target/debug/conferral) CHROMIUM=$$(command -v chromium) node --test --test-reporter=spec e2e/
+
+## WebAssembly in headless Chromium against native analyze (records, 100k-row CSV and XLSX),
+## and the .wasm's gzipped size.
+bench-wasm: wasm-build
+	command -v chromium > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium > /dev/null; }
+	$(CARGO) build --release --quiet -p conferral-benches
+	[ -f target/bench-data/roster_100k.csv ] || target/release/write_rosters target/bench-data
+	CHROMIUM=$$(command -v chromium) node benches/wasm/run.mjs --runs 5 --report target/bench-wasm.md
 
 ## Serves the roster page at http://localhost:8000/page/ (after `make wasm-build`).
 serve:
