@@ -139,31 +139,8 @@ fn error_report<'py>(
 #[pyfunction]
 fn check_group(py: Python<'_>, group_json: &str) -> PyResult<String> {
     let group = parse_group(py, group_json)?;
-    let schema = group.schema().map_err(|e| to_py_err(py, &e))?;
-    // Templates are checked against the attributes now, not at the first publish; the link
-    // base is the issuer's, so any valid one does here.
-    if let Some(templates) = &group.email {
-        conferral::render::Renderer::new(templates, &schema, "https://credentials.example.org/c")
-            .map_err(|e| to_py_err(py, &e))?;
-    }
-    let attributes: Vec<serde_json::Value> = schema
-        .attributes
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "key": a.key,
-                "label": a.label,
-                "type": a.kind.as_str(),
-                "required": a.required,
-                "standard": a.standard,
-                "values": a.values,
-            })
-        })
-        .collect();
-    Ok(
-        serde_json::json!({"name": group.name, "key": group.key(), "attributes": attributes})
-            .to_string(),
-    )
+    let summary = group.check().map_err(|e| to_py_err(py, &e))?;
+    serde_json::to_string(&summary).map_err(|e| json_error("the group", &e))
 }
 
 /// Every error kind, for the Python exception classes to be checked against.

@@ -249,21 +249,3 @@ pub fn file(bytes: &[u8], file_name: &str, mime_type: &str) -> Result<JsValue, J
         ("mimeType", mime_type.into()),
     ])
 }
-
-/// Every attribute of a group's schema as `{key, label, type, required, standard}`.
-pub fn attributes(schema: &conferral::Schema) -> Result<JsValue, JsValue> {
-    let list: Vec<serde_json::Value> = schema
-        .attributes
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "key": a.key,
-                "label": a.label,
-                "type": a.kind.as_str(),
-                "required": a.required,
-                "standard": a.standard,
-            })
-        })
-        .collect();
-    to_js(&list)
-}

@@ -241,17 +241,13 @@ pub fn render_email(
 pub fn validate_group(
     #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
 ) -> Result<JsValue, JsValue> {
-    with_group(&group, |group| {
-        let checked = conferral::render::Renderer::for_group(&group, DEFAULT_BASE_URL)
-            .and_then(|_| group.schema());
-        match checked {
-            Ok(schema) => success(&[
-                ("group", to_js(&group)?),
-                ("key", group.key().into()),
-                ("attributes", convert::attributes(&schema)?),
-            ]),
-            Err(e) => failure_of(&e),
-        }
+    with_group(&group, |group| match group.check() {
+        Ok(summary) => success(&[
+            ("group", to_js(&group)?),
+            ("key", summary.key.into()),
+            ("attributes", to_js(&summary.attributes)?),
+        ]),
+        Err(e) => failure_of(&e),
     })
 }
 

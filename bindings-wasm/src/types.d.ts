@@ -179,6 +179,8 @@ export interface AttributeInfo {
   type: AttributeType;
   required: boolean;
   standard: boolean;
+  /** The accepted values of an enum (empty otherwise). */
+  values: string[];
 }
 
 export type ValidateGroupResult = { type: "success"; group: Group; key: string; attributes: AttributeInfo[] } | Failure;

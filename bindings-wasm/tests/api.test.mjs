@@ -163,5 +163,5 @@ test("validateGroup lists the attributes a column can fill", () => {
   assert.deepEqual(keys.slice(-2), ["grade", "hours"]);
   assert.ok(["name", "first_name", "last_name", "email", "issued_on", "expires_on", "credential_id"].every((k) => keys.includes(k)));
   const hours = attributes.find((a) => a.key === "hours");
-  assert.deepEqual(hours, { key: "hours", label: "Course Hours", type: "number", required: true, standard: false });
+  assert.deepEqual(hours, { key: "hours", label: "Course Hours", type: "number", required: true, standard: false, values: [] });
 });

@@ -37,6 +37,35 @@ pub struct Group {
     pub email: Option<crate::render::EmailTemplates>,
 }
 
+/// A checked group as a client shows it ([`Group::check`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    /// Display name.
+    pub name: String,
+    /// Key in a store.
+    pub key: String,
+    /// Every attribute a column can fill, standard ones first.
+    pub attributes: Vec<AttributeSummary>,
+}
+
+/// One attribute of a [`GroupSummary`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeSummary {
+    /// Key.
+    pub key: String,
+    /// Label, as in templates.
+    pub label: String,
+    /// Field type.
+    #[serde(rename = "type")]
+    pub kind: AttributeType,
+    /// Whether every row needs a value.
+    pub required: bool,
+    /// Whether it is one of the standard attributes (name, email, dates, credential id).
+    pub standard: bool,
+    /// Accepted values of an enum.
+    pub values: Vec<String>,
+}
+
 /// What to do with a row whose recipient (by email, compared without case) already has a
 /// credential in the group, or appears twice in one file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -470,6 +499,33 @@ impl Group {
             name: self.name.clone(),
             duplicates: self.duplicates,
             attributes,
+        })
+    }
+
+    /// Checks the group whole (attributes, and its email templates against them) and gives
+    /// what a form or a mapping control needs: the key and every attribute a column can fill.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidGroup`] or [`ErrorKind::InvalidTemplate`] with what to fix.
+    pub fn check(&self) -> Result<GroupSummary> {
+        let schema = self.schema()?;
+        // The link base is the issuer's; any valid one checks the templates' variables.
+        crate::render::Renderer::for_group(self, "https://credentials.example.org/c")?;
+        Ok(GroupSummary {
+            name: schema.name.clone(),
+            key: self.key(),
+            attributes: schema
+                .attributes
+                .iter()
+                .map(|a| AttributeSummary {
+                    key: a.key.clone(),
+                    label: a.label.clone(),
+                    kind: a.kind,
+                    required: a.required,
+                    standard: a.standard,
+                    values: a.values.clone(),
+                })
+                .collect(),
         })
     }
 
