@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use clap::Args;
-use conferral::AnalyzeOptions;
 use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Step, StepProgress};
 use conferral::lifecycle::{Amendment, Credential, CredentialState};
 use conferral::mail::{Mailbox, Mailer};
@@ -135,29 +134,16 @@ fn to_value<T: serde::Serialize>(value: &T) -> serde_json::Value {
 
 /// `conferral issue`: analyse a roster and store its valid rows as drafts (or publish them).
 /// Returns whether any row was refused.
-#[allow(clippy::too_many_arguments, reason = "mirrors the command's flags")]
 pub fn issue(
     store: &StoreArgs,
-    file: &Path,
-    group: &Path,
-    sheet: Option<String>,
-    header_row: Option<u64>,
-    mapping: Option<&Path>,
+    roster: &crate::RosterArgs,
     publish: bool,
     json: bool,
 ) -> Result<bool, CliError> {
-    let group = crate::load_group(group)?;
-    let mapping = crate::load_mapping(mapping)?;
-    let bytes = crate::read(file)?;
+    let (group, bytes, options) = roster.load()?;
     let mut issuer = store.open()?;
     let request = ImportRequest {
-        options: AnalyzeOptions {
-            file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
-            sheet,
-            header_row,
-            mapping,
-            ..AnalyzeOptions::default()
-        },
+        options,
         publish,
         ..ImportRequest::new(&group, &bytes, &store.actor)
     };
@@ -176,7 +162,7 @@ pub fn issue(
     if out.already_imported {
         say!(
             "{} was imported before as batch {} ({} drafts); nothing new was created",
-            file.display(),
+            roster.file.display(),
             b.id,
             b.created
         );

@@ -47,20 +47,8 @@ enum Command {
     },
     /// Analyse a roster: find the header, match columns, validate every row.
     Analyze {
-        /// Roster file: CSV/TSV/TXT, XLSX, XLSM, XLSB, XLS or ODS.
-        file: PathBuf,
-        /// Group definition (JSON).
-        #[arg(long)]
-        group: PathBuf,
-        /// Sheet to read (workbooks); by default the first visible sheet with data.
-        #[arg(long)]
-        sheet: Option<String>,
-        /// 1-based header row; detected when omitted.
-        #[arg(long)]
-        header_row: Option<u64>,
-        /// Column mapping (JSON): {"columns": [{"column": "A", "attribute": "name"}]}.
-        #[arg(long)]
-        mapping: Option<PathBuf>,
+        #[command(flatten)]
+        roster: RosterArgs,
         /// Saved mappings from earlier uploads (JSON object: normalised header to attribute or null).
         #[arg(long)]
         saved: Option<PathBuf>,
@@ -82,20 +70,8 @@ enum Command {
     },
     /// Analyse a roster and store its valid rows as drafts (or publish them at once).
     Issue {
-        /// Roster file.
-        file: PathBuf,
-        /// Group definition (JSON), saved in the store.
-        #[arg(long)]
-        group: PathBuf,
-        /// Sheet to read (workbooks).
-        #[arg(long)]
-        sheet: Option<String>,
-        /// 1-based header row.
-        #[arg(long)]
-        header_row: Option<u64>,
-        /// Column mapping (JSON), as for `analyze`.
-        #[arg(long)]
-        mapping: Option<PathBuf>,
+        #[command(flatten)]
+        roster: RosterArgs,
         /// Publish the drafts at once and queue their emails.
         #[arg(long)]
         publish: bool,
@@ -291,31 +267,54 @@ fn load_mapping(path: Option<&Path>) -> Result<Option<Mapping>, CliError> {
     }
 }
 
+/// The roster and how to read it: what `analyze` and `issue` share.
+#[derive(clap::Args, Debug)]
+struct RosterArgs {
+    /// Roster file: CSV/TSV/TXT, XLSX, XLSM, XLSB, XLS or ODS.
+    file: PathBuf,
+    /// Group definition (JSON); `issue` saves it in the store.
+    #[arg(long)]
+    group: PathBuf,
+    /// Sheet to read (workbooks); by default the first visible sheet with data.
+    #[arg(long)]
+    sheet: Option<String>,
+    /// 1-based header row; detected when omitted.
+    #[arg(long)]
+    header_row: Option<u64>,
+    /// Column mapping (JSON): {"columns": [{"column": "A", "attribute": "name"}]}.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+}
+
+impl RosterArgs {
+    /// The group, the file's bytes, and the options that say how to read it.
+    fn load(&self) -> Result<(Group, Vec<u8>, AnalyzeOptions), CliError> {
+        let group = load_group(&self.group)?;
+        let mapping = load_mapping(self.mapping.as_deref())?;
+        let bytes = read(&self.file)?;
+        let options = AnalyzeOptions {
+            file_name: self
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned()),
+            sheet: self.sheet.clone(),
+            header_row: self.header_row,
+            mapping,
+            ..AnalyzeOptions::default()
+        };
+        Ok((group, bytes, options))
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Issue {
-            file,
-            group,
-            sheet,
-            header_row,
-            mapping,
+            roster,
             publish,
             store,
             json,
-        } => finish(
-            issuing::issue(
-                &store,
-                &file,
-                &group,
-                sheet,
-                header_row,
-                mapping.as_deref(),
-                publish,
-                json,
-            ),
-            json,
-        ),
+        } => finish(issuing::issue(&store, &roster, publish, json), json),
         Command::Drafts { batch, store, json } => {
             finish(issuing::drafts(&store, batch, json).map(|()| false), json)
         }
@@ -375,11 +374,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Analyze {
-            file,
-            group,
-            sheet,
-            header_row,
-            mapping,
+            roster,
             saved,
             records,
             preview,
@@ -389,11 +384,7 @@ fn main() -> ExitCode {
         } => {
             let result = std::panic::catch_unwind(|| {
                 analyze(
-                    &file,
-                    &group,
-                    sheet,
-                    header_row,
-                    mapping.as_deref(),
+                    &roster,
                     saved.as_deref(),
                     (records, preview),
                     threads,
@@ -413,7 +404,7 @@ fn main() -> ExitCode {
                     let shown = if json {
                         print_json(&report)
                     } else {
-                        print_human(&report, &file)
+                        print_human(&report, &roster.file)
                     };
                     if let Err(e) = shown {
                         eprintln!("error: cannot write the report: {e}");
@@ -450,20 +441,14 @@ fn template(group: &Path, format: TemplateFormat, output: &Path) -> Result<(), C
     Ok(())
 }
 
-#[expect(clippy::too_many_arguments, reason = "mirrors the command's flags")]
 fn analyze(
-    file: &Path,
-    group: &Path,
-    sheet: Option<String>,
-    header_row: Option<u64>,
-    mapping: Option<&Path>,
+    roster: &RosterArgs,
     saved: Option<&Path>,
     (records, preview): (bool, usize),
     threads: usize,
     error_report: Option<&Path>,
 ) -> Result<Report, CliError> {
-    let group = load_group(group)?;
-    let mapping = load_mapping(mapping)?;
+    let (group, bytes, read_options) = roster.load()?;
     let saved = match saved {
         Some(path) => serde_json::from_slice::<SavedMappings>(&read(path)?).map_err(|e| {
             conferral::Error::new(
@@ -474,17 +459,12 @@ fn analyze(
         })?,
         None => SavedMappings::default(),
     };
-    let bytes = read(file)?;
     let options = AnalyzeOptions {
-        file_name: file.file_name().map(|n| n.to_string_lossy().into_owned()),
-        sheet,
-        header_row,
-        mapping,
         saved,
         records,
         preview,
         threads,
-        ..AnalyzeOptions::default()
+        ..read_options
     };
     let interactive = std::io::stderr().is_terminal();
     let mut progress = |p: Progress| {
