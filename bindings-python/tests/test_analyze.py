@@ -4,6 +4,7 @@ import io
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -228,8 +229,15 @@ def test_ctrl_c_stops_a_long_analysis():
             _thread.interrupt_main()
 
     assert threading.current_thread() is threading.main_thread()
-    with pytest.raises(KeyboardInterrupt):
-        conferral.analyze(data, GROUP, progress=progress, records=False)
+    # A process started in the background by a non-interactive shell (as CI may start the
+    # suite) inherits SIGINT as ignored, and then Python drops the interrupt: install the
+    # handler a terminal session has.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            conferral.analyze(data, GROUP, progress=progress, records=False)
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert max(seen) < 400_000
 
 
