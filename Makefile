@@ -18,7 +18,8 @@ demo:
 	$(CARGO) run --quiet --release -p conferral-examples --example issue_batch
 
 ## Every test, from a fresh machine.
-test: setup fmt-check lint unit wasm deps-check docs examples python wasm-package e2e
+# (`wasm-build`, under `wasm-package`, builds the core for wasm32, so `wasm` is not repeated here.)
+test: setup fmt-check lint unit deps-check docs examples python wasm-package e2e
 	@echo "all checks passed"
 
 setup:

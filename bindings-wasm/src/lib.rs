@@ -24,20 +24,14 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-/// A group from an object or JSON text; `Err(Ok(failure))` when it is invalid.
-fn group_of(value: &JsValue) -> Result<Result<Group, JsValue>, JsValue> {
-    let text = convert::json_text(value, "group")?;
-    Ok(Group::from_json(&text).map_err(|e| failure_of(&e).unwrap_or_else(|x| x)))
-}
-
-/// Runs `f` with the group, or returns the group's failure.
+/// Runs `f` with the group given as an object or JSON text, or returns the group's failure.
 fn with_group(
     value: &JsValue,
     f: impl FnOnce(Group) -> Result<JsValue, JsValue>,
 ) -> Result<JsValue, JsValue> {
-    match group_of(value)? {
+    match Group::from_json(&convert::json_text(value, "group")?) {
         Ok(group) => f(group),
-        Err(failure) => Ok(failure),
+        Err(e) => failure_of(&e),
     }
 }
 
