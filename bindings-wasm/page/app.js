@@ -125,6 +125,10 @@ async function chooseRoster(file) {
   state.overrides.clear();
   state.headerRow = null;
   state.sheet = null;
+  // A new file: the email shown and the row chosen belonged to the last one.
+  $("email-row").value = "";
+  $("email").hidden = true;
+  say($("email-status"), "");
   const bytes = await file.arrayBuffer();
   state.hasRoster = true;
   await analyze(bytes);
