@@ -267,17 +267,26 @@ test("keyboard and labels: every control is labelled and the roster can be chose
       .map((e) => e.id || e.outerHTML.slice(0, 60)),
   );
   assert.deepEqual(unlabelled, []);
-  // Tab from the top reaches the drop zone; Enter opens the file chooser.
+  // Tab from the top reaches the drop zone; Enter and Space open the file chooser. What is
+  // checked is the click on the file input that opens it (the dialog itself is held back:
+  // whether a headless browser shows one is not the page's business).
   let focused = "";
   for (let i = 0; i < 20 && focused !== "drop"; i++) {
     await page.keyboard.press("Tab");
     focused = await page.evaluate(() => document.activeElement?.id ?? "");
   }
   assert.equal(focused, "drop");
-  const choosing = page.waitForEvent("filechooser");
+  await page.evaluate(() => {
+    window.chooserOpened = 0;
+    document.getElementById("roster-file").addEventListener("click", (e) => {
+      window.chooserOpened++;
+      e.preventDefault();
+    });
+  });
   await page.keyboard.press("Enter");
-  const chooser = await choosing;
-  await analysed(page, () => chooser.setFiles(join(fixtures, "french_courriel", "roster.csv")));
+  await page.keyboard.press(" ");
+  assert.equal(await page.evaluate(() => window.chooserOpened), 2);
+  await upload(page, join(fixtures, "french_courriel", "roster.csv"));
   assert.match(await page.textContent("#roster-status"), /^roster\.csv: /);
   await page.close();
 });
