@@ -146,16 +146,7 @@ pub fn preview(
     let schema = group.schema()?;
     let as_text: BTreeMap<String, String> = values
         .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| {
-            let text = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Bool(true) => "yes".to_owned(),
-                serde_json::Value::Bool(false) => "no".to_owned(),
-                other => other.to_string(),
-            };
-            (k.clone(), text)
-        })
+        .filter_map(|(k, v)| Some((k.clone(), crate::validation::value_as_cell(v)?.into_owned())))
         .collect();
     let (findings, normalised) = crate::validation::validate_values(&schema, &as_text);
     let Some(normalised) = normalised else {

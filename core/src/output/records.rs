@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::group::Group;
 use crate::output::template::column_title;
 use crate::report::Report;
-use crate::validation::escape_formula;
+use crate::validation::{escape_formula, value_as_cell};
 
 fn output_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::new(ErrorKind::Output, "the records could not be written").with_source(e)
@@ -16,11 +16,10 @@ fn output_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
 
 fn cell(value: Option<&serde_json::Value>) -> Cow<'_, str> {
     match value {
-        None | Some(serde_json::Value::Null) => Cow::Borrowed(""),
+        // Only text can read as a formula: numbers (`-5`) and booleans are written as they are.
         Some(serde_json::Value::String(s)) => escape_formula(s),
-        Some(serde_json::Value::Bool(true)) => Cow::Borrowed("yes"),
-        Some(serde_json::Value::Bool(false)) => Cow::Borrowed("no"),
-        Some(other) => Cow::Owned(other.to_string()),
+        Some(other) => value_as_cell(other).unwrap_or_default(),
+        None => Cow::Borrowed(""),
     }
 }
 

@@ -67,6 +67,19 @@ pub fn formula_like(value: &str) -> bool {
     ) || value.starts_with(['\t', '\r', '\n', '\0'])
 }
 
+/// A normalised value (as a record holds it) written back as a roster cell would hold it:
+/// text as is, numbers in plain notation, booleans `yes`/`no`; `None` for null.
+pub fn value_as_cell(value: &serde_json::Value) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
+        serde_json::Value::Bool(true) => Some(Cow::Borrowed("yes")),
+        serde_json::Value::Bool(false) => Some(Cow::Borrowed("no")),
+        other => Some(Cow::Owned(other.to_string())),
+    }
+}
+
 /// Makes a value safe to open in a spreadsheet by prefixing `'` where it could run as a
 /// formula (or already starts with the escape). [`unescape_formula`] undoes it.
 pub fn escape_formula(value: &str) -> std::borrow::Cow<'_, str> {
