@@ -5,7 +5,7 @@
 //! `cargo run -p conferral-examples --example make_sample_roster [-- OUTPUT]`
 
 use chrono::{Days, NaiveDate};
-use conferral::sheet::xlsx_writer::{self, ColumnSpec, XlsxSheet, XlsxValue};
+use conferral::output::xlsx_writer::{self, ColumnSpec, XlsxSheet, XlsxValue};
 
 const FIRST: &[&str] = &[
     "Ana",

@@ -16,6 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+pub use crate::values::date::{DateFormat, DateOrder};
 
 /// A group of credentials issued together, with the attributes each recipient carries.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -34,7 +35,7 @@ pub struct Group {
     pub duplicates: DuplicatePolicy,
     /// The email sent when a credential is published; the library's defaults when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<crate::render::EmailTemplates>,
+    pub email: Option<EmailTemplates>,
 }
 
 /// A checked group as a client shows it ([`Group::check`]).
@@ -157,65 +158,6 @@ pub struct Attribute {
     /// Help shown to whoever fills the template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-}
-
-/// Order of the parts of a text date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DateOrder {
-    /// Day, month, year (`31/12/2026`).
-    DayFirst,
-    /// Month, day, year (`12/31/2026`).
-    MonthFirst,
-    /// Year, month, day (`2026-12-31`).
-    YearFirst,
-}
-
-/// A parsed `date_format` such as `DD/MM/YYYY`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DateFormat {
-    /// Order of the parts.
-    pub order: DateOrder,
-    /// Separator between the parts.
-    pub separator: char,
-}
-
-impl DateFormat {
-    /// Parses a format made of `DD` (or `D`), `MM` (or `M`) and `YYYY` joined by one separator.
-    pub fn parse(text: &str) -> Option<DateFormat> {
-        let upper = text.trim().to_ascii_uppercase();
-        let separator = upper.chars().find(|c| !c.is_ascii_alphabetic())?;
-        if !matches!(separator, '/' | '.' | '-' | ' ') {
-            return None;
-        }
-        let parts: Vec<&str> = upper.split(separator).collect();
-        let [a, b, c] = parts.as_slice() else {
-            return None;
-        };
-        let kind = |p: &str| match p {
-            "D" | "DD" => Some('d'),
-            "M" | "MM" => Some('m'),
-            "YYYY" => Some('y'),
-            _ => None,
-        };
-        let order = match (kind(a)?, kind(b)?, kind(c)?) {
-            ('d', 'm', 'y') => DateOrder::DayFirst,
-            ('m', 'd', 'y') => DateOrder::MonthFirst,
-            ('y', 'm', 'd') => DateOrder::YearFirst,
-            _ => return None,
-        };
-        Some(DateFormat { order, separator })
-    }
-
-    /// The canonical spelling, e.g. `DD/MM/YYYY`.
-    pub fn pattern(&self) -> String {
-        let s = self.separator;
-        match self.order {
-            DateOrder::DayFirst => format!("DD{s}MM{s}YYYY"),
-            DateOrder::MonthFirst => format!("MM{s}DD{s}YYYY"),
-            DateOrder::YearFirst => format!("YYYY{s}MM{s}DD"),
-        }
-    }
 }
 
 /// An attribute with every default filled in: what matching and validation work from.
@@ -502,15 +444,13 @@ impl Group {
         })
     }
 
-    /// Checks the group whole (attributes, and its email templates against them) and gives
-    /// what a form or a mapping control needs: the key and every attribute a column can fill.
+    /// What a form or a mapping control needs of a checked group: the key and every
+    /// attribute a column can fill. [`Group::check`] also checks the email templates.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidGroup`] or [`ErrorKind::InvalidTemplate`] with what to fix.
-    pub fn check(&self) -> Result<GroupSummary> {
+    /// [`ErrorKind::InvalidGroup`] with what to fix.
+    pub fn summary(&self) -> Result<GroupSummary> {
         let schema = self.schema()?;
-        // The link base is the issuer's; any valid one checks the templates' variables.
-        crate::render::Renderer::for_group(self, "https://credentials.example.org/c")?;
         Ok(GroupSummary {
             name: schema.name.clone(),
             key: self.key(),
@@ -575,6 +515,57 @@ fn valid_group_key(key: &str) -> bool {
             .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
+/// A group's email templates; any part left out uses the library's default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailTemplates {
+    /// Subject line.
+    pub subject: String,
+    /// HTML body.
+    pub html: String,
+    /// Plain-text body.
+    pub text: String,
+}
+
+/// The default subject.
+pub const DEFAULT_SUBJECT: &str = "Your credential for {{ group.name }}";
+
+/// The default HTML body.
+pub const DEFAULT_HTML: &str = r#"<!doctype html>
+<html lang="en">
+<body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1f2328;">
+<p>Dear {{ recipient.name }},</p>
+<p>Congratulations: your credential for <strong>{{ group.name }}</strong> has been issued{% if credential.issued_on %} on {{ credential.issued_on }}{% endif %}.</p>
+<p><a href="{{ credential.url }}" style="display: inline-block; padding: 0.6em 1.2em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;">View your credential</a></p>
+<p>Or open this address: {{ credential.url }}</p>
+{% if credential.expires_on %}<p>It is valid until {{ credential.expires_on }}.</p>
+{% endif %}<p style="color: #59636e; font-size: 0.9em;">Credential id: {{ credential.id }}</p>
+</body>
+</html>
+"#;
+
+/// The default plain-text body.
+pub const DEFAULT_TEXT: &str = "Dear {{ recipient.name }},
+
+Congratulations: your credential for {{ group.name }} has been issued{% if credential.issued_on %} on {{ credential.issued_on }}{% endif %}.
+
+View it here: {{ credential.url }}
+{% if credential.expires_on %}
+It is valid until {{ credential.expires_on }}.
+{% endif %}
+Credential id: {{ credential.id }}
+";
+
+impl Default for EmailTemplates {
+    fn default() -> Self {
+        EmailTemplates {
+            subject: DEFAULT_SUBJECT.to_owned(),
+            html: DEFAULT_HTML.to_owned(),
+            text: DEFAULT_TEXT.to_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,7 +603,7 @@ mod tests {
         assert_eq!(g.duplicates, DuplicatePolicy::Replace);
         let email = g.email.unwrap();
         assert_eq!(email.subject, "Hi");
-        assert_eq!(email.text, crate::render::DEFAULT_TEXT);
+        assert_eq!(email.text, DEFAULT_TEXT);
         let plain = Group::from_json(r#"{"name": "x"}"#).unwrap();
         assert_eq!(
             serde_json::to_string(&plain).unwrap(),

@@ -39,12 +39,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::AnalyzeOptions;
 use crate::error::{Error, ErrorKind, Result};
+use crate::finding::{Code, Finding, Severity};
 use crate::group::{DuplicatePolicy, Group, standard};
 use crate::lifecycle::{Amendment, Credential, CredentialState, EventKind, HistoryEntry, IdSource};
 use crate::mail::{Mailbox, Mailer, OutgoingMessage};
 use crate::outbox::{DeliveryState, MessageKind, OutboxMessage, RetryPolicy, SendOutcome};
 use crate::render::{RenderedEmail, Renderer};
-use crate::report::{Code, Finding, Report, Severity};
+use crate::report::Report;
 use crate::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, email_key};
 
 /// Settings of an issuer.
@@ -218,7 +219,7 @@ impl<S: Storage> Issuer<S> {
     /// address that is not valid.
     pub fn new(store: S, config: IssuerConfig) -> Result<Issuer<S>> {
         crate::render::credential_url(&config.base_url, "check")?;
-        let sender = crate::validation::email::parse(&config.sender.email).map_err(|p| {
+        let sender = crate::values::email::parse(&config.sender.email).map_err(|p| {
             Error::new(
                 ErrorKind::InvalidConfig,
                 format!(
@@ -407,7 +408,7 @@ impl<S: Storage> Issuer<S> {
                         request.actor,
                         now,
                     )?;
-                    if !crate::lifecycle::is_valid_id(&credential.id) {
+                    if !crate::ids::is_valid_id(&credential.id) {
                         return Err(Error::new(
                             ErrorKind::InvalidConfig,
                             format!(

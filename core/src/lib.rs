@@ -1,21 +1,30 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-pub mod analysis;
+// Layers, lowest first; a module imports only from its own layer or below
+// (`tests/layers.rs` keeps it so).
+// leaf values
 pub mod error;
-pub mod group;
-pub mod issuer;
-pub mod lifecycle;
 pub mod limits;
-pub mod mail;
+pub mod values;
+// model
+pub mod finding;
+pub mod group;
+pub mod ids;
+// roster
+pub mod analysis;
 pub mod matching;
-pub mod outbox;
 pub mod output;
-pub mod render;
 pub mod report;
 pub mod sheet;
-pub mod storage;
 pub mod validation;
+// issuing
+pub mod issuer;
+pub mod lifecycle;
+pub mod mail;
+pub mod outbox;
+pub mod render;
+pub mod storage;
 
 pub use analysis::{
     AnalyzeOptions, Progress, Stage, analyze, analyze_cancellable, analyze_with_progress,

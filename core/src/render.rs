@@ -28,59 +28,25 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::group::Schema;
+pub use crate::group::{DEFAULT_HTML, DEFAULT_SUBJECT, DEFAULT_TEXT, EmailTemplates};
+use crate::group::{Group, GroupSummary, Schema};
 
 /// Work a template may do per message before it is stopped (minijinja fuel units).
 const FUEL: u64 = 200_000;
 
-/// A group's email templates; any part left out uses the library's default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct EmailTemplates {
-    /// Subject line.
-    pub subject: String,
-    /// HTML body.
-    pub html: String,
-    /// Plain-text body.
-    pub text: String,
-}
-
-/// The default subject.
-pub const DEFAULT_SUBJECT: &str = "Your credential for {{ group.name }}";
-
-/// The default HTML body.
-pub const DEFAULT_HTML: &str = r#"<!doctype html>
-<html lang="en">
-<body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1f2328;">
-<p>Dear {{ recipient.name }},</p>
-<p>Congratulations: your credential for <strong>{{ group.name }}</strong> has been issued{% if credential.issued_on %} on {{ credential.issued_on }}{% endif %}.</p>
-<p><a href="{{ credential.url }}" style="display: inline-block; padding: 0.6em 1.2em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;">View your credential</a></p>
-<p>Or open this address: {{ credential.url }}</p>
-{% if credential.expires_on %}<p>It is valid until {{ credential.expires_on }}.</p>
-{% endif %}<p style="color: #59636e; font-size: 0.9em;">Credential id: {{ credential.id }}</p>
-</body>
-</html>
-"#;
-
-/// The default plain-text body.
-pub const DEFAULT_TEXT: &str = "Dear {{ recipient.name }},
-
-Congratulations: your credential for {{ group.name }} has been issued{% if credential.issued_on %} on {{ credential.issued_on }}{% endif %}.
-
-View it here: {{ credential.url }}
-{% if credential.expires_on %}
-It is valid until {{ credential.expires_on }}.
-{% endif %}
-Credential id: {{ credential.id }}
-";
-
-impl Default for EmailTemplates {
-    fn default() -> Self {
-        EmailTemplates {
-            subject: DEFAULT_SUBJECT.to_owned(),
-            html: DEFAULT_HTML.to_owned(),
-            text: DEFAULT_TEXT.to_owned(),
-        }
+impl Group {
+    /// Checks the group whole (attributes, and its email templates against them) and gives
+    /// what a form or a mapping control needs: the key and every attribute a column can fill.
+    ///
+    /// It lives beside the renderer because checking the templates is compiling them.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidGroup`] or [`ErrorKind::InvalidTemplate`] with what to fix.
+    pub fn check(&self) -> Result<GroupSummary> {
+        let summary = self.summary()?;
+        // The link base is the issuer's; any valid one checks the templates' variables.
+        Renderer::for_group(self, "https://credentials.example.org/c")?;
+        Ok(summary)
     }
 }
 
@@ -146,7 +112,7 @@ pub fn preview(
     let schema = group.schema()?;
     let as_text: BTreeMap<String, String> = values
         .iter()
-        .filter_map(|(k, v)| Some((k.clone(), crate::validation::value_as_cell(v)?.into_owned())))
+        .filter_map(|(k, v)| Some((k.clone(), crate::values::value_as_cell(v)?.into_owned())))
         .collect();
     let (findings, normalised) = crate::validation::validate_values(&schema, &as_text);
     let Some(normalised) = normalised else {
@@ -205,7 +171,7 @@ pub fn credential_url(base: &str, id: &str) -> Result<String> {
             ),
         ));
     }
-    if !crate::lifecycle::is_valid_id(id) {
+    if !crate::ids::is_valid_id(id) {
         return Err(Error::new(
             ErrorKind::InvalidValue,
             format!("`{id}` is not a credential id (letters, digits, `-` and `_`)"),

@@ -139,7 +139,7 @@ pub fn xlsx_rust_xlsxwriter(rows: &[Vec<Cell>]) -> Option<Vec<u8>> {
 
 /// Writes rows as XLSX with conferral's own writer.
 pub fn xlsx_conferral(rows: &[Vec<Cell>]) -> Option<Vec<u8>> {
-    use conferral::sheet::xlsx_writer::{XlsxSheet, XlsxValue, write};
+    use conferral::output::xlsx_writer::{XlsxSheet, XlsxValue, write};
     let rows = rows
         .iter()
         .map(|row| {

@@ -60,7 +60,7 @@ proptest! {
         for record in reader.records() {
             let record = record.unwrap_or_default();
             for field in &record {
-                prop_assert!(!conferral::validation::formula_like(field), "{:?} could run as a formula", field);
+                prop_assert!(!conferral::sheet::formula::formula_like(field), "{:?} could run as a formula", field);
             }
         }
     }

@@ -9,11 +9,11 @@
 )]
 
 use chrono::{Duration, TimeZone, Utc};
+use conferral::group::EmailTemplates;
 use conferral::issuer::{ImportOutcome, ImportRequest, Issuer, Selection};
 use conferral::lifecycle::{Amendment, CredentialState, EventKind};
 use conferral::mail::MemoryMailer;
 use conferral::outbox::{DeliveryState, SendOutcome};
-use conferral::render::EmailTemplates;
 use conferral::storage::{CredentialQuery, MessageQuery, Storage};
 use conferral::{ErrorKind, Group};
 use conferral_tests::{SequentialIds, t0};

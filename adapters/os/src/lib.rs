@@ -22,6 +22,6 @@ impl IdSource for OsIds {
         if getrandom::fill(&mut bytes).is_err() {
             return String::new();
         }
-        conferral::lifecycle::ids::encode(bytes)
+        conferral::ids::encode(bytes)
     }
 }

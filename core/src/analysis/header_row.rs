@@ -1,10 +1,9 @@
 //! Finding the header row under titles, notes and blank rows.
 
 use crate::matching::Matcher;
-use crate::validation::{date, email, number};
+use crate::values::{date, email, number};
 
-/// How many rows from the top are considered.
-pub const SCAN_ROWS: usize = 30;
+pub use crate::sheet::SCAN_ROWS;
 
 /// How many non-empty cells of a row are scored against the schema.
 const MATCH_CELLS: usize = 64;
@@ -103,7 +102,7 @@ pub fn names_an_attribute(rows: &[Vec<String>], matcher: &Matcher<'_>) -> bool {
 /// "Points Possible" there; several tools mark read-only columns).
 pub fn is_sub_header(row: &[String]) -> bool {
     row.iter().any(|c| {
-        let n = crate::matching::normalize(c);
+        let n = crate::values::text::normalize(c);
         n == "points possible" || n == "read only" || n.ends_with(" read only")
     })
 }

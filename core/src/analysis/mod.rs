@@ -11,10 +11,11 @@ mod rows;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::finding::{Code, Finding, Severity};
 use crate::group::{Group, Schema, standard};
 use crate::limits::Limits;
 use crate::matching::{self, ColumnMatch, ContentProfile, Mapping, Matcher, SavedMappings, Tier};
-use crate::report::{Code, Finding, Report, Severity, Source, Summary};
+use crate::report::{Report, Source, Summary};
 use crate::sheet::{self, SourceFormat, decode, dialect, workbook};
 use crate::validation::Plan;
 

@@ -6,10 +6,12 @@ use super::{
     Context, Head, MAX_PREVIEW_ROWS, Progress, Stage, build_report, choose_header, match_and_plan,
 };
 use crate::error::{Error, ErrorKind, Result};
-use crate::report::{Finding, PreviewRow, Report, Source};
+use crate::finding::Finding;
+use crate::report::{PreviewRow, Report, Source};
 use crate::sheet::Grid;
+use crate::sheet::Row;
 use crate::sheet::dialect::Dialect;
-use crate::validation::{Acc, Plan, Row};
+use crate::validation::{Acc, Plan};
 
 /// Rows sampled under the header to profile each column's content.
 const SAMPLE_ROWS: usize = 200;
@@ -397,7 +399,9 @@ impl Row for SplitLine<'_> {
             .and_then(|&(a, b)| self.line.get(a..b))
         {
             None | Some("") => crate::sheet::CellRef::Empty,
-            Some(text) => crate::sheet::CellRef::Text(crate::validation::unescape_formula(text)),
+            Some(text) => {
+                crate::sheet::CellRef::Text(crate::sheet::formula::unescape_formula(text))
+            }
         }
     }
 }

@@ -10,19 +10,18 @@
 //!   └─────◄───────────────┘ (no edits once published)
 //! ```
 
-pub mod ids;
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::finding::{Finding, Severity};
 use crate::group::{Schema, standard};
-use crate::report::{Finding, Severity};
 use crate::validation;
 
-pub use ids::{FromRandomBytes, IdSource, is_valid_id};
+pub use crate::ids;
+pub use crate::ids::{FromRandomBytes, IdSource, is_valid_id};
 
 /// Where a credential is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -175,7 +174,7 @@ fn illegal(credential: &Credential, what: &str) -> Error {
 
 fn date_json(d: Option<NaiveDate>) -> serde_json::Value {
     d.map_or(serde_json::Value::Null, |d| {
-        serde_json::Value::String(crate::sheet::format_date(d))
+        serde_json::Value::String(crate::values::date::format_date(d))
     })
 }
 
@@ -489,8 +488,8 @@ impl Credential {
             recipient_name: self.recipient.name.clone(),
             recipient_email: self.recipient.email.clone(),
             credential_id: self.id.clone(),
-            issued_on: self.issued_on.map(crate::sheet::format_date),
-            expires_on: self.expires_on.map(crate::sheet::format_date),
+            issued_on: self.issued_on.map(crate::values::date::format_date),
+            expires_on: self.expires_on.map(crate::values::date::format_date),
             attributes: self.attributes.clone(),
         }
     }

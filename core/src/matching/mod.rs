@@ -8,18 +8,17 @@
 //! one-to-one, best first; the rest are reported as ranked alternatives for the user to confirm.
 
 mod lexicon;
-mod normalize;
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use normalize::{fold_value, normalize};
+pub use crate::values::text::{fold_value, normalize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::group::{AttributeType, Schema, standard};
 use crate::sheet::{column_index, column_letter};
-use crate::validation::{date, email, number};
+use crate::values::{date, email, number};
 
 /// How a column came to be matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,10 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::output::xlsx_writer::{self, ColumnSpec, XlsxSheet, XlsxValue};
 use crate::report::{Finding, Report};
-use crate::sheet::xlsx_writer::{self, ColumnSpec, XlsxSheet, XlsxValue};
+use crate::sheet::formula::{escape_formula, unescape_formula};
 use crate::sheet::{self, CellRef, SourceFormat};
-use crate::validation::{escape_formula, unescape_formula};
 
 /// Column titles of an error report, in order.
 pub const COLUMNS: [&str; 9] = [

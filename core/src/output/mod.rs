@@ -3,3 +3,4 @@
 pub mod error_report;
 pub mod records;
 pub mod template;
+pub mod xlsx_writer;

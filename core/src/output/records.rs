@@ -8,7 +8,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::group::Group;
 use crate::output::template::column_title;
 use crate::report::Report;
-use crate::validation::{escape_formula, value_as_cell};
+use crate::sheet::formula::escape_formula;
+use crate::values::value_as_cell;
 
 fn output_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::new(ErrorKind::Output, "the records could not be written").with_source(e)

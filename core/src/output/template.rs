@@ -7,7 +7,7 @@
 
 use crate::error::Result;
 use crate::group::{AttributeSpec, AttributeType, Group};
-use crate::sheet::xlsx_writer::{self, ColumnSpec, XlsxSheet, XlsxValue};
+use crate::output::xlsx_writer::{self, ColumnSpec, XlsxSheet, XlsxValue};
 
 /// Rows of the XLSX template that carry formats, lists and hints.
 const INPUT_ROWS: u32 = 5_000;

@@ -5,14 +5,22 @@
 pub mod decode;
 pub mod dialect;
 pub mod format;
+pub mod formula;
 pub(crate) mod prescan;
+mod row;
 pub(crate) mod workbook;
-pub mod xlsx_writer;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+pub use crate::values::date::{format_date, format_datetime};
+pub use crate::values::number::format as format_number;
 pub use format::SourceFormat;
+pub use row::Row;
+
+/// How many rows from the top of a sheet are searched for its header (and read to choose
+/// the sheet).
+pub const SCAN_ROWS: usize = 30;
 
 /// One cell of a workbook, typed as the workbook stores it.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,48 +93,6 @@ impl CellRef<'_> {
     }
 }
 
-/// Formats a number without a trailing `.0` and without exponent for ordinary magnitudes.
-pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{n:.0}")
-    } else {
-        let s = format!("{n}");
-        if s.contains('e') { format!("{n:.}") } else { s }
-    }
-}
-
-/// Formats a date-time as `YYYY-MM-DD`, with the time only when there is one.
-pub fn format_datetime(d: NaiveDateTime) -> String {
-    if d.time() == chrono::NaiveTime::MIN {
-        format_date(d.date())
-    } else {
-        d.format("%Y-%m-%d %H:%M:%S").to_string()
-    }
-}
-
-/// Formats a date as `YYYY-MM-DD`.
-pub fn format_date(d: NaiveDate) -> String {
-    // Called for every date of every record: digits written by hand, not through `format!`.
-    let (Ok(year @ 0..=9999), month, day) = (u32::try_from(d.year()), d.month(), d.day()) else {
-        return format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
-    };
-    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
-    let mut out = String::with_capacity(10);
-    out.extend([
-        digit(year / 1000),
-        digit(year / 100),
-        digit(year / 10),
-        digit(year),
-        '-',
-        digit(month / 10),
-        digit(month),
-        '-',
-        digit(day / 10),
-        digit(day),
-    ]);
-    out
-}
-
 /// A sheet's rows as a workbook holds them, positions absolute (row 0 is row 1 on screen).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Grid {
@@ -144,7 +110,7 @@ impl Grid {
     pub fn has_table(&self) -> bool {
         self.rows
             .iter()
-            .take(crate::analysis::header_row::SCAN_ROWS)
+            .take(SCAN_ROWS)
             .any(|r| r.iter().filter(|v| !v.as_ref().is_blank()).nth(1).is_some())
     }
 
@@ -194,24 +160,6 @@ pub fn column_index(letters: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_are_written_as_iso_for_every_year() {
-        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
-        assert_eq!(format_date(d(2026, 3, 9)), "2026-03-09");
-        assert_eq!(format_date(d(1, 12, 31)), "0001-12-31");
-        assert_eq!(format_date(d(9999, 1, 1)), "9999-01-01");
-        // Every date gives what the general formatting gives, beyond four-digit years too.
-        let general = |x: NaiveDate| format!("{:04}-{:02}-{:02}", x.year(), x.month(), x.day());
-        for (y, m, day) in [(10_000, 2, 29), (-44, 3, 15), (262_000, 6, 1), (0, 1, 1)] {
-            assert_eq!(format_date(d(y, m, day)), general(d(y, m, day)));
-        }
-        let mut day = d(1999, 12, 1);
-        for _ in 0..800 {
-            assert_eq!(format_date(day), general(day));
-            day = day.succ_opt().unwrap_or_default();
-        }
-    }
 
     #[test]
     fn letters_round_trip() {

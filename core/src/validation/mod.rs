@@ -5,110 +5,28 @@
 //! Decisions that need the whole column (day-first or month-first) and the whole file
 //! (duplicate recipients) are taken when all rows are in.
 
-pub mod date;
-pub mod email;
-pub mod number;
+pub use crate::sheet::Row;
+pub use crate::sheet::formula::{escape_formula, formula_like, unescape_formula};
+pub use crate::values::value_as_cell;
+pub use crate::values::{date, email, number};
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::group::{AttributeType, DateOrder, Schema, standard};
+use crate::finding::{Code, Finding, Severity};
+use crate::group::{AttributeType, Schema, standard};
 use crate::limits::Limits;
-use crate::matching::{ColumnMatch, fold_value};
-use crate::report::{Code, Finding, Record, Severity};
-use crate::sheet::{CellRef, Value, column_letter, format_date, format_number};
+use crate::matching::ColumnMatch;
+use crate::report::Record;
+use crate::sheet::{CellRef, Value, column_letter};
+use crate::values::date::DateOrder;
+use crate::values::date::format_date;
+use crate::values::number::format as format_number;
+use crate::values::text::fold_value;
+use crate::values::trim;
 use date::DateParse;
-
-/// A row of cells, whatever it was read from.
-pub trait Row {
-    /// Number of cells present.
-    fn len(&self) -> usize;
-    /// The cell at a 0-based column (empty past the end).
-    fn cell(&self, index: usize) -> CellRef<'_>;
-    /// Whether the row has no cells.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl Row for [Value] {
-    fn len(&self) -> usize {
-        <[Value]>::len(self)
-    }
-    fn cell(&self, index: usize) -> CellRef<'_> {
-        self.get(index).map_or(CellRef::Empty, Value::as_ref)
-    }
-}
-
-impl Row for csv::StringRecord {
-    fn len(&self) -> usize {
-        csv::StringRecord::len(self)
-    }
-    fn cell(&self, index: usize) -> CellRef<'_> {
-        match self.get(index) {
-            None | Some("") => CellRef::Empty,
-            Some(text) => CellRef::Text(unescape_formula(text)),
-        }
-    }
-}
-
-/// Whether a value would be read as a formula by a spreadsheet (OWASP's list plus NUL, and
-/// the same after leading whitespace).
-pub fn formula_like(value: &str) -> bool {
-    let first = value
-        .trim_start_matches([' ', '\u{a0}', '\u{3000}'])
-        .chars()
-        .next();
-    matches!(
-        first,
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n' | '\0')
-    ) || value.starts_with(['\t', '\r', '\n', '\0'])
-}
-
-/// A normalised value (as a record holds it) written back as a roster cell would hold it:
-/// text as is, numbers in plain notation, booleans `yes`/`no`; `None` for null.
-pub fn value_as_cell(value: &serde_json::Value) -> Option<std::borrow::Cow<'_, str>> {
-    use std::borrow::Cow;
-    match value {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
-        serde_json::Value::Bool(true) => Some(Cow::Borrowed("yes")),
-        serde_json::Value::Bool(false) => Some(Cow::Borrowed("no")),
-        other => Some(Cow::Owned(other.to_string())),
-    }
-}
-
-/// Makes a value safe to open in a spreadsheet by prefixing `'` where it could run as a
-/// formula (or already starts with the escape). [`unescape_formula`] undoes it.
-pub fn escape_formula(value: &str) -> std::borrow::Cow<'_, str> {
-    if formula_like(value)
-        || value
-            .strip_prefix('\'')
-            .is_some_and(|rest| formula_like(rest) || rest.starts_with('\''))
-    {
-        std::borrow::Cow::Owned(format!("'{value}"))
-    } else {
-        std::borrow::Cow::Borrowed(value)
-    }
-}
-
-/// Undoes [`escape_formula`]: a leading `'` before a formula-like value (or another `'`) is dropped.
-pub fn unescape_formula(value: &str) -> &str {
-    match value.strip_prefix('\'') {
-        Some(rest)
-            if formula_like(rest)
-                || (rest.starts_with('\'')
-                    && rest
-                        .strip_prefix('\'')
-                        .is_some_and(|r| formula_like(r) || r.starts_with('\''))) =>
-        {
-            rest
-        }
-        _ => value,
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Rule {
@@ -326,7 +244,7 @@ fn preview(value: &str) -> String {
 
 fn is_identifier(key: &str, label: &str) -> bool {
     let words = |s: &str| -> Vec<String> {
-        crate::matching::normalize(s)
+        crate::values::text::normalize(s)
             .split(' ')
             .map(str::to_owned)
             .collect()
@@ -1326,16 +1244,6 @@ fn column_order(f: &Finding) -> (usize, usize) {
 
 fn min_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
-}
-
-/// Trims surrounding whitespace, answering at once for text that starts and ends with a
-/// visible ASCII character (nearly every cell).
-pub(crate) fn trim(text: &str) -> &str {
-    let bytes = text.as_bytes();
-    match (bytes.first(), bytes.last()) {
-        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => text,
-        _ => text.trim(),
-    }
 }
 
 /// A cell's text without copying text cells.

@@ -201,7 +201,7 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
         let _ = write!(
             x,
             r#"<dimension ref="A1:{}{height}"/>"#,
-            super::column_letter(width - 1)
+            crate::sheet::column_letter(width - 1)
         );
     }
     x.push_str(r#"<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>"#);
@@ -229,7 +229,7 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
         let n = r + 1;
         let _ = write!(x, r#"<row r="{n}">"#);
         for (c, value) in row.iter().enumerate() {
-            let reference = format!("{}{n}", super::column_letter(c));
+            let reference = format!("{}{n}", crate::sheet::column_letter(c));
             let column_style = sheet.columns.get(c).map_or(STYLE_DEFAULT, |s| {
                 if s.text_format {
                     STYLE_TEXT
@@ -242,7 +242,7 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
                 XlsxValue::Text(t) => {
                     let style = if r == 0 {
                         STYLE_HEADER
-                    } else if crate::validation::formula_like(t) {
+                    } else if crate::sheet::formula::formula_like(t) {
                         STYLE_QUOTED
                     } else {
                         column_style
@@ -278,7 +278,7 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
         .enumerate()
         .filter(|(_, c)| !c.list.is_empty() || c.hint.is_some())
         .map(|(i, c)| {
-            let letter = super::column_letter(i);
+            let letter = crate::sheet::column_letter(i);
             let range = format!("{letter}2:{letter}{}", sheet.input_rows.max(1) + 1);
             let mut v = String::from("<dataValidation");
             if !c.list.is_empty() {

@@ -7,6 +7,16 @@
 //! it is a comma and as a decimal point when it is a dot, as spreadsheets in English do.
 //! Exponents, currency signs and percentages are rejected.
 
+/// Formats a number without a trailing `.0` and without exponent for ordinary magnitudes.
+pub fn format(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{n:.0}")
+    } else {
+        let s = format!("{n}");
+        if s.contains('e') { format!("{n:.}") } else { s }
+    }
+}
+
 /// Parses a number, or `None`.
 pub fn parse(raw: &str) -> Option<f64> {
     let text = super::trim(raw);

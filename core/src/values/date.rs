@@ -8,9 +8,99 @@
 //! parts at most 12 is ambiguous: the caller decides per column from the other values.
 //! Two-digit years are rejected rather than guessed. A trailing time is ignored.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
 
-use crate::group::{DateFormat, DateOrder};
+/// Order of the parts of a text date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrder {
+    /// Day, month, year (`31/12/2026`).
+    DayFirst,
+    /// Month, day, year (`12/31/2026`).
+    MonthFirst,
+    /// Year, month, day (`2026-12-31`).
+    YearFirst,
+}
+
+/// A parsed `date_format` such as `DD/MM/YYYY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateFormat {
+    /// Order of the parts.
+    pub order: DateOrder,
+    /// Separator between the parts.
+    pub separator: char,
+}
+
+impl DateFormat {
+    /// Parses a format made of `DD` (or `D`), `MM` (or `M`) and `YYYY` joined by one separator.
+    pub fn parse(text: &str) -> Option<DateFormat> {
+        let upper = text.trim().to_ascii_uppercase();
+        let separator = upper.chars().find(|c| !c.is_ascii_alphabetic())?;
+        if !matches!(separator, '/' | '.' | '-' | ' ') {
+            return None;
+        }
+        let parts: Vec<&str> = upper.split(separator).collect();
+        let [a, b, c] = parts.as_slice() else {
+            return None;
+        };
+        let kind = |p: &str| match p {
+            "D" | "DD" => Some('d'),
+            "M" | "MM" => Some('m'),
+            "YYYY" => Some('y'),
+            _ => None,
+        };
+        let order = match (kind(a)?, kind(b)?, kind(c)?) {
+            ('d', 'm', 'y') => DateOrder::DayFirst,
+            ('m', 'd', 'y') => DateOrder::MonthFirst,
+            ('y', 'm', 'd') => DateOrder::YearFirst,
+            _ => return None,
+        };
+        Some(DateFormat { order, separator })
+    }
+
+    /// The canonical spelling, e.g. `DD/MM/YYYY`.
+    pub fn pattern(&self) -> String {
+        let s = self.separator;
+        match self.order {
+            DateOrder::DayFirst => format!("DD{s}MM{s}YYYY"),
+            DateOrder::MonthFirst => format!("MM{s}DD{s}YYYY"),
+            DateOrder::YearFirst => format!("YYYY{s}MM{s}DD"),
+        }
+    }
+}
+
+/// Formats a date-time as `YYYY-MM-DD`, with the time only when there is one.
+pub fn format_datetime(d: NaiveDateTime) -> String {
+    if d.time() == chrono::NaiveTime::MIN {
+        format_date(d.date())
+    } else {
+        d.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_date(d: NaiveDate) -> String {
+    // Called for every date of every record: digits written by hand, not through `format!`.
+    let (Ok(year @ 0..=9999), month, day) = (u32::try_from(d.year()), d.month(), d.day()) else {
+        return format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    };
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    let mut out = String::with_capacity(10);
+    out.extend([
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        '-',
+        digit(month / 10),
+        digit(month),
+        '-',
+        digit(day / 10),
+        digit(day),
+    ]);
+    out
+}
 
 /// The outcome of reading one date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,7 +404,7 @@ fn numeric(
 }
 
 fn named_month(text: &str) -> Option<DateParse> {
-    let folded = crate::matching::fold_value(text);
+    let folded = super::text::fold_value(text);
     let tokens: Vec<&str> = folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|t| {
@@ -379,6 +469,24 @@ pub fn looks_like_date(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_iso_for_every_year() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        assert_eq!(format_date(d(2026, 3, 9)), "2026-03-09");
+        assert_eq!(format_date(d(1, 12, 31)), "0001-12-31");
+        assert_eq!(format_date(d(9999, 1, 1)), "9999-01-01");
+        // Every date gives what the general formatting gives, beyond four-digit years too.
+        let general = |x: NaiveDate| format!("{:04}-{:02}-{:02}", x.year(), x.month(), x.day());
+        for (y, m, day) in [(10_000, 2, 29), (-44, 3, 15), (262_000, 6, 1), (0, 1, 1)] {
+            assert_eq!(format_date(d(y, m, day)), general(d(y, m, day)));
+        }
+        let mut day = d(1999, 12, 1);
+        for _ in 0..800 {
+            assert_eq!(format_date(day), general(day));
+            day = day.succ_opt().unwrap_or_default();
+        }
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
