@@ -42,3 +42,20 @@ pub fn unescape_formula(value: &str) -> &str {
         _ => value,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_escape_round_trips() {
+        for v in [
+            "=1+1", "+1", "-5", "@SUM(A1)", "\tx", " =x", "'=x", "''=x", "'plain", "plain", "",
+            "'", "''",
+        ] {
+            let escaped = escape_formula(v);
+            assert!(!formula_like(&escaped), "{v:?} escaped to {escaped:?}");
+            assert_eq!(unescape_formula(&escaped), v, "{v:?}");
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! What validating a run of rows collects, so runs validated apart (on several threads) merge
+//! into the same result as one run.
+
+use std::collections::BTreeMap;
+
+use super::date::DateParse;
+use crate::finding::Finding;
+use crate::report::Record;
+use crate::values::date::DateOrder;
+
+/// Evidence about a text date column's order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DateEvidence {
+    pub(super) day_first: u64,
+    pub(super) day_first_example: Option<(u64, String)>,
+    pub(super) month_first: u64,
+    pub(super) month_first_example: Option<(u64, String)>,
+    pub(super) ambiguous: u64,
+    pub(super) ambiguous_example: Option<(u64, String)>,
+}
+
+impl DateEvidence {
+    pub(super) fn merge(&mut self, other: DateEvidence) {
+        self.day_first += other.day_first;
+        self.month_first += other.month_first;
+        self.ambiguous += other.ambiguous;
+        if self.day_first_example.is_none() {
+            self.day_first_example = other.day_first_example;
+        }
+        if self.month_first_example.is_none() {
+            self.month_first_example = other.month_first_example;
+        }
+        if self.ambiguous_example.is_none() {
+            self.ambiguous_example = other.ambiguous_example;
+        }
+    }
+
+    /// Counts what one parsed date says about its column's order, keeping the first
+    /// example of each kind for the message.
+    pub(super) fn record(&mut self, parsed: &DateParse, row_no: u64, display: impl Fn() -> String) {
+        let (count, example) = match parsed {
+            DateParse::DayFirstOnly(_) => (&mut self.day_first, &mut self.day_first_example),
+            DateParse::MonthFirstOnly(_) => (&mut self.month_first, &mut self.month_first_example),
+            DateParse::Ambiguous { .. } => (&mut self.ambiguous, &mut self.ambiguous_example),
+            _ => return,
+        };
+        *count += 1;
+        if example.is_none() {
+            *example = Some((row_no, display()));
+        }
+    }
+
+    pub(super) fn order(&self) -> Option<DateOrder> {
+        match (self.day_first > 0, self.month_first > 0) {
+            (true, false) => Some(DateOrder::DayFirst),
+            (false, true) => Some(DateOrder::MonthFirst),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Pending {
+    pub(super) row: u64,
+    pub(super) dates: Vec<(usize, DateParse)>,
+    pub(super) record: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// What validating a run of rows collected.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Acc {
+    pub rows: u64,
+    pub(super) invalid_rows: Vec<u64>,
+    pub findings: Vec<Finding>,
+    /// Recipients' addresses, to find duplicate recipients.
+    pub(super) emails: Keys,
+    /// Credential ids given in the roster, which must be unique.
+    pub(super) ids: Keys,
+    pub(super) evidence: Vec<DateEvidence>,
+    pub(super) pending: Vec<Pending>,
+    pub(super) records: Vec<Record>,
+    /// Reused per row for the row's dates, so validation does not allocate.
+    pub(super) scratch: Vec<(usize, DateParse)>,
+}
+
+/// Hashed values with the rows they came from, for finding rows that share a value.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Keys {
+    entries: Vec<(u128, u64)>,
+    /// Whether `entries` is sorted, so the final check only merges.
+    sorted: bool,
+}
+
+impl Keys {
+    pub(super) fn push(&mut self, key: u128, row: u64) {
+        self.entries.push((key, row));
+        self.sorted = false;
+    }
+
+    pub(super) fn sort(&mut self) {
+        self.entries.sort_unstable();
+        self.sorted = true;
+    }
+
+    /// Appends a later run; two sorted runs stay sorted by a linear merge.
+    pub(super) fn merge(&mut self, other: Keys) {
+        // An empty run is sorted.
+        let mine = self.sorted || self.entries.is_empty();
+        let theirs = other.sorted || other.entries.is_empty();
+        self.sorted = mine && theirs;
+        if self.entries.is_empty() {
+            self.entries = other.entries;
+            return;
+        }
+        if !self.sorted {
+            self.entries.extend(other.entries);
+            return;
+        }
+        let a = std::mem::take(&mut self.entries);
+        let mut out = Vec::with_capacity(a.len() + other.entries.len());
+        let (mut left, mut right) = (
+            a.into_iter().peekable(),
+            other.entries.into_iter().peekable(),
+        );
+        loop {
+            let take_left = match (left.peek(), right.peek()) {
+                (Some(l), Some(r)) => l <= r,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            out.extend(if take_left { left.next() } else { right.next() });
+        }
+        self.entries = out;
+    }
+
+    /// The rows of each value found in more than one row, in row order.
+    pub(super) fn repeated(mut self) -> Vec<Vec<u64>> {
+        if !self.sorted {
+            self.entries.sort_unstable();
+        }
+        self.entries
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|group| group.len() > 1)
+            .map(|group| group.iter().map(|e| e.1).collect())
+            .collect()
+    }
+}
+
+impl Acc {
+    /// Sorts the collected email keys; done by each thread on its own share of the rows, so
+    /// the final duplicate check only merges.
+    pub fn sort_emails(&mut self) {
+        self.emails.sort();
+        self.ids.sort();
+    }
+
+    /// Appends a later run of rows.
+    pub fn merge(&mut self, other: Acc) {
+        self.rows += other.rows;
+        self.invalid_rows.extend(other.invalid_rows);
+        self.findings.extend(other.findings);
+        self.emails.merge(other.emails);
+        self.ids.merge(other.ids);
+        if self.evidence.len() < other.evidence.len() {
+            self.evidence
+                .resize_with(other.evidence.len(), DateEvidence::default);
+        }
+        for (mine, theirs) in self.evidence.iter_mut().zip(other.evidence) {
+            mine.merge(theirs);
+        }
+        self.pending.extend(other.pending);
+        self.records.extend(other.records);
+    }
+}
+
+/// The outcome of [`Plan::finish`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Outcome {
+    pub rows: u64,
+    pub invalid: u64,
+    pub findings: Vec<Finding>,
+    pub records: Vec<Record>,
+}

@@ -1,0 +1,566 @@
+//! The rule of each attribute type for one cell: what makes a value valid, the normalised
+//! value a record keeps, and the finding when it is not.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use unicode_normalization::UnicodeNormalization;
+
+use super::acc::Acc;
+use super::date::{self, DateParse};
+use super::plan::{Plan, RowState, Rule};
+use super::{email, number};
+use crate::finding::{Code, Finding, Severity};
+use crate::group::{AttributeType, standard};
+use crate::sheet::CellRef;
+use crate::values::number::format as format_number;
+use crate::values::text::fold_value;
+use crate::values::trim;
+
+/// At most this many characters of a value are quoted in a finding.
+const VALUE_PREVIEW: usize = 200;
+
+/// A value as a finding quotes it: cut at [`VALUE_PREVIEW`] characters.
+pub(super) fn preview(value: &str) -> String {
+    if value.len() <= VALUE_PREVIEW {
+        return value.to_owned();
+    }
+    let mut out: String = value.chars().take(VALUE_PREVIEW).collect();
+    out.push('…');
+    out
+}
+
+/// The cell being checked: its rule and its row.
+#[derive(Clone, Copy)]
+pub(super) struct CellAt<'a> {
+    pub(super) rule: &'a Rule,
+    pub(super) row_no: u64,
+}
+
+impl CellAt<'_> {
+    /// A finding at this cell, about this attribute, quoting `value` when given.
+    fn finding(
+        self,
+        code: Code,
+        severity: Severity,
+        value: Option<&str>,
+        message: String,
+        help: impl Into<String>,
+    ) -> Finding {
+        let finding = Finding::new(code, severity, message)
+            .at_cell(&self.rule.letter, self.row_no)
+            .attribute(self.rule.key.clone())
+            .help(help);
+        match value {
+            Some(value) => finding.value(preview(value)),
+            None => finding,
+        }
+    }
+}
+
+impl Plan {
+    /// A cell no type rule can read: blank (a finding when the attribute is required), a
+    /// spreadsheet error, or text over the cell-size limit. `None` when the rule should run.
+    pub(super) fn unusable(&self, at: CellAt<'_>, cell: CellRef<'_>) -> Option<Option<Finding>> {
+        let (rule, row_no) = (at.rule, at.row_no);
+        if cell.is_blank() {
+            let required = rule.required || (rule.key == standard::NAME);
+            return Some(required.then(|| {
+                at.finding(
+                    Code::MissingRequiredValue,
+                    Severity::Error,
+                    None,
+                    format!(
+                        "{} is required but cell {}{row_no} is empty",
+                        rule.label, rule.letter
+                    ),
+                    format!(
+                        "fill in the {} or remove the row",
+                        rule.label.to_lowercase()
+                    ),
+                )
+            }));
+        }
+        if let CellRef::Error(e) = cell {
+            return Some(Some(at.finding(
+                Code::SpreadsheetError,
+                Severity::Error,
+                Some(e),
+                format!(
+                    "cell {}{row_no} holds the spreadsheet error `{e}` instead of a value",
+                    rule.letter
+                ),
+                "fix the formula in the spreadsheet, or replace it with its value",
+            )));
+        }
+        if let CellRef::Text(t) = cell
+            && t.len() as u64 > self.max_cell_bytes
+        {
+            return Some(Some(at.finding(
+                Code::ValueTooLong,
+                Severity::Error,
+                Some(t),
+                format!(
+                    "cell {}{row_no} holds {} bytes, over the limit of {}",
+                    rule.letter,
+                    t.len(),
+                    self.max_cell_bytes
+                ),
+                "a huge cell usually means a quote (\") that is never closed, which swallows the rows after it; check the file around this row",
+            )));
+        }
+        None
+    }
+
+    /// Text: no control characters (an error in a name), at most the attribute's length, an
+    /// identifier not mangled by scientific notation; kept with spaces collapsed and in NFC.
+    pub(super) fn text(
+        &self,
+        index: usize,
+        at: CellAt<'_>,
+        cell: CellRef<'_>,
+        state: &mut RowState,
+        acc: &mut Acc,
+    ) {
+        let rule = at.rule;
+        let text = cell_text(cell);
+        let trimmed = trim(&text);
+        if let Some(c) = find_control(trimmed) {
+            let severity = if rule.name_part {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            acc.findings.push(at.finding(
+                Code::ControlCharacters,
+                severity,
+                Some(&text),
+                format!(
+                    "{} contains the control character U+{:04X}",
+                    rule.label,
+                    u32::from(c)
+                ),
+                "remove line breaks, tabs and invisible characters from the cell",
+            ));
+            if rule.name_part {
+                return;
+            }
+        }
+        let count = if trimmed.len() > rule.max_length as usize {
+            trimmed.chars().count()
+        } else {
+            0
+        };
+        if count > rule.max_length as usize {
+            acc.findings.push(at.finding(
+                Code::ValueTooLong,
+                Severity::Error,
+                Some(&text),
+                format!(
+                    "{} has {count} characters; at most {} are accepted",
+                    rule.label, rule.max_length
+                ),
+                "shorten the value",
+            ));
+            return;
+        }
+        if rule.identifier && looks_scientific(trimmed) {
+            acc.findings.push(at.finding(
+                Code::ScientificNotationId,
+                Severity::Warning,
+                Some(&text),
+                format!(
+                    "`{trimmed}` looks like an identifier shortened by Excel's scientific notation"
+                ),
+                "format the column as Text in the spreadsheet and enter the full identifier again",
+            ));
+        }
+        if self.credential_id == Some(index) {
+            state.id_key = Some(xxhash_rust::xxh3::xxh3_128(trimmed.as_bytes()));
+        }
+        let slot = match rule.key.as_str() {
+            standard::FIRST_NAME => Some(0),
+            standard::LAST_NAME => Some(1),
+            _ => None,
+        };
+        if !self.records && slot.is_none() {
+            return;
+        }
+        let normalized = normalize_text(trimmed);
+        if let Some(slot) = slot.and_then(|s| state.name_parts.get_mut(s)) {
+            *slot = Some(normalized.clone());
+        }
+        if self.records {
+            state
+                .values
+                .insert(rule.key.clone(), serde_json::Value::String(normalized));
+        }
+    }
+
+    /// An email address by the address rules; the recipient's own address is also keyed for
+    /// the duplicate check.
+    pub(super) fn email(
+        &self,
+        index: usize,
+        at: CellAt<'_>,
+        cell: CellRef<'_>,
+        state: &mut RowState,
+        acc: &mut Acc,
+    ) {
+        let text = cell_text(cell);
+        match email::parse(&text) {
+            Ok(address) => {
+                // Only the recipient's address identifies a recipient: many rows share a
+                // manager's or a buyer's address.
+                if self.email == Some(index) {
+                    state.email_key = Some(address.duplicate_hash());
+                }
+                if self.records {
+                    state.values.insert(
+                        at.rule.key.clone(),
+                        serde_json::Value::String(address.normalized()),
+                    );
+                }
+            }
+            Err(p) => acc.findings.push(at.finding(
+                Code::InvalidEmail,
+                Severity::Error,
+                Some(&text),
+                format!(
+                    "`{}` is not a valid email address: {}",
+                    preview(email::trim(&text)),
+                    p.message
+                ),
+                p.help,
+            )),
+        }
+    }
+
+    /// A date cell, a spreadsheet serial or a text date from 1900 on; the order of a text
+    /// date that could be read either way waits for its column's evidence.
+    pub(super) fn date(
+        &self,
+        index: usize,
+        at: CellAt<'_>,
+        cell: CellRef<'_>,
+        state: &mut RowState,
+        acc: &mut Acc,
+    ) {
+        let rule = at.rule;
+        let parsed = match cell {
+            CellRef::DateTime(d) => DateParse::Date(d.date()),
+            CellRef::Number(n) => date::from_serial(n).map_or(
+                DateParse::Invalid("the number is not a spreadsheet date serial"),
+                DateParse::Date,
+            ),
+            CellRef::Text(t) => date::parse_text(t, rule.date_format),
+            _ => DateParse::Invalid("the value is not a date"),
+        };
+        let parsed = match parsed {
+            DateParse::Date(d) if d < min_date() => {
+                DateParse::Invalid("the value is a time of day or a date before 1900")
+            }
+            other => other,
+        };
+        if let DateParse::Invalid(reason) = parsed {
+            let text = cell.display();
+            let expected = rule
+                .date_format
+                .map_or_else(|| "YYYY-MM-DD".to_owned(), |f| f.pattern());
+            acc.findings.push(at.finding(
+                Code::InvalidDate,
+                Severity::Error,
+                Some(&text),
+                format!(
+                    "`{}` in {} is not a valid date: {reason}",
+                    preview(&text),
+                    rule.label
+                ),
+                format!("write the date as {expected}, or format the cell as a date"),
+            ));
+            return;
+        }
+        if let Some(evidence) = rule.date_slot.and_then(|s| acc.evidence.get_mut(s)) {
+            evidence.record(&parsed, at.row_no, || cell.display());
+        }
+        state.dates.push((index, parsed));
+    }
+
+    /// A number in any common notation (whole for an integer attribute).
+    pub(super) fn number(
+        &self,
+        at: CellAt<'_>,
+        cell: CellRef<'_>,
+        state: &mut RowState,
+        acc: &mut Acc,
+    ) {
+        let rule = at.rule;
+        let parsed = match cell {
+            CellRef::Number(n) => Some(n),
+            CellRef::Text(t) => number::parse(t),
+            _ => None,
+        };
+        let whole = rule.kind == AttributeType::Integer;
+        match parsed {
+            Some(n) if !whole || n.fract() == 0.0 => {
+                if self.records {
+                    state.values.insert(rule.key.clone(), number_json(n, whole));
+                }
+            }
+            _ => {
+                let text = cell.display();
+                let what = if whole { "a whole number" } else { "a number" };
+                acc.findings.push(at.finding(
+                    Code::InvalidNumber,
+                    Severity::Error,
+                    Some(&text),
+                    format!("`{}` in {} is not {what}", preview(text.trim()), rule.label),
+                    format!(
+                        "write {what} with digits, such as {}",
+                        if whole { "12" } else { "37.5" }
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// One of the attribute's values, compared without case and accents; kept as the group
+    /// spells it.
+    pub(super) fn enumerated(
+        &self,
+        at: CellAt<'_>,
+        cell: CellRef<'_>,
+        state: &mut RowState,
+        acc: &mut Acc,
+    ) {
+        let rule = at.rule;
+        let text = cell_text(cell);
+        let trimmed = trim(&text);
+        let found = rule
+            .enum_values
+            .iter()
+            .find(|(_, canonical)| canonical.eq_ignore_ascii_case(trimmed))
+            .or_else(|| {
+                let folded = fold_value(trimmed);
+                rule.enum_values.iter().find(|(f, _)| *f == folded)
+            });
+        match found {
+            Some((_, canonical)) => {
+                if self.records {
+                    state.values.insert(
+                        rule.key.clone(),
+                        serde_json::Value::String(canonical.clone()),
+                    );
+                }
+            }
+            None => {
+                let allowed: Vec<&str> = rule.enum_values.iter().map(|(_, v)| v.as_str()).collect();
+                acc.findings.push(at.finding(
+                    Code::InvalidEnum,
+                    Severity::Error,
+                    Some(&text),
+                    format!(
+                        "`{}` is not an accepted {}",
+                        preview(text.trim()),
+                        rule.label
+                    ),
+                    format!("use one of: {}", allowed.join(", ")),
+                ));
+            }
+        }
+    }
+
+    /// Yes or no, in the languages of the lexicon, or a boolean or 0/1 cell.
+    pub(super) fn boolean(
+        &self,
+        at: CellAt<'_>,
+        cell: CellRef<'_>,
+        state: &mut RowState,
+        acc: &mut Acc,
+    ) {
+        let rule = at.rule;
+        let parsed = match cell {
+            CellRef::Bool(b) => Some(b),
+            CellRef::Number(n) if n == 1.0 || n == 0.0 => Some(n == 1.0),
+            _ => parse_bool(&cell.display()),
+        };
+        match parsed {
+            Some(b) => {
+                if self.records {
+                    state
+                        .values
+                        .insert(rule.key.clone(), serde_json::Value::Bool(b));
+                }
+            }
+            None => {
+                let text = cell.display();
+                acc.findings.push(at.finding(
+                    Code::InvalidBoolean,
+                    Severity::Error,
+                    Some(&text),
+                    format!(
+                        "`{}` in {} is not yes or no",
+                        preview(text.trim()),
+                        rule.label
+                    ),
+                    "write yes or no (or true/false, 1/0)",
+                ));
+            }
+        }
+    }
+
+    /// An http or https address with a host name.
+    pub(super) fn url(
+        &self,
+        at: CellAt<'_>,
+        cell: CellRef<'_>,
+        state: &mut RowState,
+        acc: &mut Acc,
+    ) {
+        let rule = at.rule;
+        let text = cell.display();
+        match check_url(text.trim()) {
+            Ok(url) => {
+                if self.records {
+                    state
+                        .values
+                        .insert(rule.key.clone(), serde_json::Value::String(url));
+                }
+            }
+            Err(reason) => acc.findings.push(at.finding(
+                Code::InvalidUrl,
+                Severity::Error,
+                Some(&text),
+                format!(
+                    "`{}` in {} is not a web address: {reason}",
+                    preview(text.trim()),
+                    rule.label
+                ),
+                "write the full address starting with https://",
+            )),
+        }
+    }
+}
+
+/// The first date a credential can carry: earlier ones are times of day read as dates.
+fn min_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+
+/// A cell's text without copying text cells.
+fn cell_text(cell: CellRef<'_>) -> Cow<'_, str> {
+    match cell {
+        CellRef::Text(t) => Cow::Borrowed(t),
+        other => Cow::Owned(other.display()),
+    }
+}
+
+/// The first control or bidirectional-override character, scanning bytes for ASCII text.
+fn find_control(text: &str) -> Option<char> {
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .find(|&b| b < 0x20 || b == 0x7F)
+            .map(char::from);
+    }
+    text.chars().find(|&c| is_forbidden_control(c))
+}
+
+/// Collapses runs of whitespace and composes to NFC, copying only when something changes.
+fn normalize_text(trimmed: &str) -> String {
+    let collapsed = collapse_spaces(trimmed);
+    if trimmed.is_ascii()
+        || unicode_normalization::is_nfc_quick(collapsed.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        collapsed.into_owned()
+    } else {
+        collapsed.nfc().collect()
+    }
+}
+
+fn is_forbidden_control(c: char) -> bool {
+    (c.is_control() && c != ' ')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+fn collapse_spaces(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut previous_space = false;
+    let clean = text.chars().all(|c| {
+        let bad = c.is_whitespace() && (c != ' ' || previous_space);
+        previous_space = c == ' ';
+        !bad
+    });
+    if clean {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn looks_scientific(text: &str) -> bool {
+    if !text.bytes().any(|b| b == b'e' || b == b'E') {
+        return false;
+    }
+    let upper = text.to_ascii_uppercase();
+    let Some((mantissa, exponent)) = upper.split_once('E') else {
+        return false;
+    };
+    let exponent = exponent.trim_start_matches('+');
+    mantissa.contains('.')
+        && mantissa
+            .replace('.', "")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        && !exponent.is_empty()
+        && exponent.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn number_json(n: f64, whole: bool) -> serde_json::Value {
+    if (whole || n.fract() == 0.0) && n.abs() < 9.0e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(
+            serde_json::Value::String(format_number(n)),
+            serde_json::Value::Number,
+        )
+    }
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match fold_value(text).as_str() {
+        "true" | "yes" | "y" | "1" | "x" | "✓" | "✔" | "ja" | "oui" | "si" | "sim" | "wahr"
+        | "vrai" | "verdadero" | "verdadeiro" | "waar" => Some(true),
+        "false" | "no" | "n" | "0" | "nein" | "non" | "nao" | "nee" | "falsch" | "faux"
+        | "falso" | "onwaar" => Some(false),
+        _ => None,
+    }
+}
+
+fn check_url(text: &str) -> Result<String, &'static str> {
+    let url = url::Url::parse(text).map_err(|_| "it cannot be parsed as a URL")?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http and https addresses are accepted");
+    }
+    if url
+        .host_str()
+        .is_none_or(|h| !h.contains('.') && h != "localhost")
+    {
+        return Err("it has no host name");
+    }
+    Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scientific_ids_and_booleans() {
+        assert!(looks_scientific("1.23E+12"));
+        assert!(!looks_scientific("004213"));
+        assert_eq!(parse_bool("Sí"), Some(true));
+        assert_eq!(parse_bool("maybe"), None);
+        assert!(check_url("javascript:alert(1)").is_err());
+        assert!(check_url("https://example.org/x").is_ok());
+    }
+}

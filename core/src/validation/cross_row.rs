@@ -1,0 +1,221 @@
+//! The decisions that need every row: each date column's day/month order, the rows that
+//! waited on it, and values that must not repeat (recipients, credential ids).
+
+use super::acc::{Acc, DateEvidence, Outcome};
+use super::plan::{Plan, Rule};
+use crate::finding::{Code, Finding, Severity};
+use crate::report::Record;
+use crate::values::date::{DateOrder, format_date};
+
+impl Plan {
+    /// Takes the decisions that need every row: date order per column, rows waiting on it,
+    /// duplicate recipients. Returns all findings sorted and the records of valid rows.
+    pub fn finish(&self, mut acc: Acc) -> Outcome {
+        let orders: Vec<Option<DateOrder>> = acc.evidence.iter().map(DateEvidence::order).collect();
+        let mut column_findings = Vec::new();
+        for rule in &self.rules {
+            let Some(ev) = rule.date_slot.and_then(|s| acc.evidence.get(s)) else {
+                continue;
+            };
+            let mixed = ev.day_first > 0 && ev.month_first > 0;
+            if ev.ambiguous == 0 && !mixed {
+                continue;
+            }
+            if !mixed && ev.order().is_some() {
+                continue;
+            }
+            let example = |e: &Option<(u64, String)>| {
+                e.as_ref()
+                    .map(|(r, v)| format!("`{v}` in {}{r}", rule.letter))
+                    .unwrap_or_default()
+            };
+            let message = if mixed {
+                format!(
+                    "{} mixes day-first dates ({}) and month-first dates ({}); {} value(s) could be read either way",
+                    rule.label,
+                    example(&ev.day_first_example),
+                    example(&ev.month_first_example),
+                    ev.ambiguous
+                )
+            } else {
+                format!(
+                    "{} value(s) in {} could be day-first or month-first ({}), and no value in the column decides which",
+                    ev.ambiguous,
+                    rule.label,
+                    example(&ev.ambiguous_example)
+                )
+            };
+            column_findings.push(
+                Finding::error(Code::AmbiguousDateOrder, message)
+                    .at_column(&rule.letter)
+                    .attribute(rule.key.clone())
+                    .help(format!(
+                        "set `date_format` of `{}` to DD/MM/YYYY or MM/DD/YYYY in the group, or write the dates as YYYY-MM-DD",
+                        rule.key
+                    )),
+            );
+        }
+
+        for pending in std::mem::take(&mut acc.pending) {
+            let mut resolved = Vec::with_capacity(pending.dates.len());
+            let mut unresolved = false;
+            for (i, parsed) in &pending.dates {
+                let order = self
+                    .rules
+                    .get(*i)
+                    .and_then(|r| r.date_slot)
+                    .and_then(|s| orders.get(s).copied().flatten());
+                match parsed.resolve(order) {
+                    Some(d) => resolved.push((*i, d)),
+                    None => unresolved = true,
+                }
+            }
+            if unresolved {
+                acc.invalid_rows.push(pending.row);
+                continue;
+            }
+            if let Some(f) = self.expiry_finding(pending.row, |rule| {
+                resolved.iter().find(|(i, _)| *i == rule).map(|(_, d)| *d)
+            }) {
+                acc.findings.push(f);
+                acc.invalid_rows.push(pending.row);
+                continue;
+            }
+            if let Some(mut values) = pending.record {
+                for (i, d) in resolved {
+                    if let Some(rule) = self.rules.get(i) {
+                        values.insert(rule.key.clone(), serde_json::Value::String(format_date(d)));
+                    }
+                }
+                acc.records.push(Record {
+                    row: pending.row,
+                    values,
+                });
+            }
+        }
+
+        self.duplicates(&mut acc);
+        // Rows settled late (date order, duplicates) go back among the others, by row then column.
+        acc.findings.sort_by(|a, b| {
+            a.row
+                .cmp(&b.row)
+                .then_with(|| column_order(a).cmp(&column_order(b)))
+        });
+
+        acc.invalid_rows.sort_unstable();
+        acc.invalid_rows.dedup();
+        let invalid = if self.missing_required {
+            acc.rows
+        } else {
+            acc.invalid_rows.len() as u64
+        };
+        let mut records = std::mem::take(&mut acc.records);
+        if !self.missing_required {
+            records.retain(|r| acc.invalid_rows.binary_search(&r.row).is_err());
+        } else {
+            records.clear();
+        }
+        records.sort_by_key(|r| r.row);
+        let mut findings = column_findings;
+        findings.append(&mut acc.findings);
+        Outcome {
+            rows: acc.rows,
+            invalid,
+            findings,
+            records,
+        }
+    }
+
+    fn duplicates(&self, acc: &mut Acc) {
+        let emails = std::mem::take(&mut acc.emails);
+        if let Some(rule) = self.email.and_then(|i| self.rules.get(i)) {
+            let (severity, help) = if self.duplicates_allowed {
+                (
+                    Severity::Warning,
+                    "the group allows several credentials per recipient; check that the repetition is meant",
+                )
+            } else {
+                (
+                    Severity::Error,
+                    "keep one row per recipient; remove or correct the others",
+                )
+            };
+            for rows in emails.repeated() {
+                repeated_value_findings(
+                    acc,
+                    rule,
+                    &rows,
+                    (Code::DuplicateRecipient, severity),
+                    |row, others| {
+                        format!(
+                            "the email address in row {row} also appears in row(s) {others} (compared without case)"
+                        )
+                    },
+                    help,
+                );
+            }
+        }
+        let ids = std::mem::take(&mut acc.ids);
+        if let Some(rule) = self.credential_id.and_then(|i| self.rules.get(i)) {
+            for rows in ids.repeated() {
+                repeated_value_findings(
+                    acc,
+                    rule,
+                    &rows,
+                    (Code::DuplicateCredentialId, Severity::Error),
+                    |row, others| {
+                        format!(
+                            "the {} in row {row} also appears in row(s) {others}",
+                            rule.label
+                        )
+                    },
+                    "give each credential its own id, or leave the cell empty to have one assigned",
+                );
+            }
+        }
+    }
+}
+
+/// One finding for each of the rows that share a value which must be unique.
+fn repeated_value_findings(
+    acc: &mut Acc,
+    rule: &Rule,
+    rows: &[u64],
+    (code, severity): (Code, Severity),
+    message: impl Fn(u64, &str) -> String,
+    help: &str,
+) {
+    for &row in rows {
+        let others: Vec<String> = rows
+            .iter()
+            .filter(|&&r| r != row)
+            .map(u64::to_string)
+            .collect();
+        acc.findings.push(
+            Finding::new(code, severity, message(row, &others.join(", ")))
+                .at_cell(&rule.letter, row)
+                .attribute(rule.key.clone())
+                .help(help),
+        );
+        if severity == Severity::Error {
+            acc.invalid_rows.push(row);
+        }
+    }
+}
+
+fn column_order(f: &Finding) -> (usize, usize) {
+    let col = f
+        .column
+        .as_deref()
+        .and_then(crate::sheet::column_index)
+        .unwrap_or(usize::MAX);
+    let rank = if matches!(
+        f.code,
+        Code::DuplicateRecipient | Code::DuplicateCredentialId
+    ) {
+        1
+    } else {
+        0
+    };
+    (col, rank)
+}

@@ -1,0 +1,93 @@
+//! Validating one recipient's values outside a roster (an amendment of a draft, a form),
+//! with exactly the rules of an import.
+
+use std::collections::BTreeMap;
+
+use super::cells::preview;
+use super::plan::Plan;
+use crate::finding::{Code, Finding, Severity};
+use crate::group::{Schema, standard};
+use crate::limits::Limits;
+use crate::matching::ColumnMatch;
+use crate::sheet::{Value, column_letter};
+
+/// Validates one recipient's values, written as in roster cells and keyed by attribute, with
+/// the rules of an import (an amendment of a draft, a form).
+///
+/// Returns every finding, without row, column or cell, and the normalised values when no
+/// finding is an error. A key the group does not have is an [`Code::UnknownAttribute`] error;
+/// a required attribute missing from `values` is a [`Code::MissingRequiredValue`] error.
+pub fn validate_values(
+    schema: &Schema,
+    values: &BTreeMap<String, String>,
+) -> (Vec<Finding>, Option<BTreeMap<String, serde_json::Value>>) {
+    let mut findings = Vec::new();
+    let mut columns = Vec::new();
+    let mut row = Vec::new();
+    for (key, value) in values {
+        if schema.attribute(key).is_none() {
+            let keys: Vec<&str> = schema
+                .template_attributes()
+                .map(|a| a.key.as_str())
+                .collect();
+            findings.push(
+                Finding::error(
+                    Code::UnknownAttribute,
+                    format!("the group has no attribute `{key}`"),
+                )
+                .attribute(key.clone())
+                .value(preview(value))
+                .help(format!(
+                    "use one of the group's attribute keys: {}",
+                    keys.join(", ")
+                )),
+            );
+            continue;
+        }
+        columns.push(ColumnMatch {
+            index: row.len(),
+            letter: column_letter(row.len()),
+            header: key.clone(),
+            attribute: Some(key.clone()),
+            tier: crate::matching::Tier::User,
+            score: 1.0,
+            alternatives: Vec::new(),
+            uncertain: None,
+        });
+        row.push(if value.trim().is_empty() {
+            Value::Empty
+        } else {
+            Value::Text(value.clone())
+        });
+    }
+    let name_given = [standard::NAME, standard::FIRST_NAME, standard::LAST_NAME]
+        .iter()
+        .any(|k| values.contains_key(*k));
+    for attr in schema.template_attributes() {
+        let given = values.contains_key(&attr.key) || (attr.key == standard::NAME && name_given);
+        if attr.required && !given {
+            findings.push(
+                Finding::error(
+                    Code::MissingRequiredValue,
+                    format!("{} is required but no value is given", attr.label),
+                )
+                .attribute(attr.key.clone())
+                .help(format!("give a value for `{}`", attr.key)),
+            );
+        }
+    }
+    let plan = Plan::new(schema, &columns, row.len(), &Limits::default(), true, false);
+    let mut acc = plan.acc();
+    plan.validate(1, row.as_slice(), &mut acc);
+    let outcome = plan.finish(acc);
+    // One recipient's values have no place in a sheet: the findings keep only the attribute.
+    findings.extend(outcome.findings.into_iter().map(|f| f.at(None, None)));
+    let ok = !findings.iter().any(|f| f.severity == Severity::Error);
+    let record = outcome
+        .records
+        .into_iter()
+        .next()
+        .filter(|_| ok)
+        .map(|r| r.values);
+    (findings, record)
+}
