@@ -6,15 +6,16 @@
 //! ([`crate::validation`]).
 
 pub mod header_row;
+mod parallel;
 mod rows;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::{Code, Finding, Severity};
-use crate::group::{Group, Schema, standard};
+use crate::group::{Group, Schema};
 use crate::limits::Limits;
-use crate::matching::{self, ColumnMatch, ContentProfile, Mapping, Matcher, SavedMappings, Tier};
+use crate::matching::{self, ColumnMatch, ContentProfile, Mapping, Matcher, SavedMappings};
 use crate::report::{Report, Source, Summary};
 use crate::sheet::{self, SourceFormat, decode, dialect, workbook};
 use crate::validation::Plan;
@@ -125,17 +126,7 @@ pub fn analyze_cancellable(
     };
     let progress: &mut dyn FnMut(Progress) = &mut progress;
     let schema = group.schema()?;
-    let limits = &options.limits;
-    if bytes.len() as u64 > limits.max_file_bytes {
-        return Err(Error::new(
-            ErrorKind::LimitExceeded,
-            format!(
-                "the file has {} bytes, over the limit of {} bytes",
-                bytes.len(),
-                limits.max_file_bytes
-            ),
-        ));
-    }
+    check_size(bytes, &options.limits)?;
     let total_bytes = bytes.len() as u64;
     progress(Progress {
         stage: Stage::Reading,
@@ -144,30 +135,9 @@ pub fn analyze_cancellable(
         total_bytes,
     });
     let format = sheet::format::detect(bytes)?;
-    let mut file_findings = Vec::new();
-    if let Some(claimed) = options
-        .file_name
-        .as_deref()
-        .and_then(SourceFormat::from_file_name)
-    {
-        let same_family = matches!(
-            (claimed, format),
-            (SourceFormat::Xlsx, SourceFormat::Xlsm) | (SourceFormat::Xlsm, SourceFormat::Xlsx)
-        );
-        if claimed != format && !same_family {
-            file_findings.push(file_finding(
-                Code::FormatMismatch,
-                format!(
-                    "the file is named as {} but its content is {}; it was read as {}",
-                    claimed.as_str().to_uppercase(),
-                    format.as_str().to_uppercase(),
-                    format.as_str().to_uppercase()
-                ),
-                format!("rename the file with the .{} extension", format.as_str()),
-            ));
-        }
-    }
-
+    let file_findings: Vec<Finding> = format_mismatch(options.file_name.as_deref(), format)
+        .into_iter()
+        .collect();
     let matcher = Matcher::new(&schema);
     let ctx = Context {
         schema: &schema,
@@ -178,85 +148,146 @@ pub fn analyze_cancellable(
         stop: &stop,
     };
     if format == SourceFormat::Csv {
-        let decoded = decode::decode(bytes)?;
-        if let Some(&first) = decoded.fallback_lines.first() {
-            let message = if decoded.encoding == decode::TextEncoding::Utf8 {
-                let listed: Vec<String> = decoded
-                    .fallback_lines
-                    .iter()
-                    .map(usize::to_string)
-                    .collect();
-                let more = decoded.fallback_line_count - decoded.fallback_lines.len();
-                format!(
-                    "the file is UTF-8 except for {} line(s) ({}{}), whose other characters were read as Windows-1252",
-                    decoded.fallback_line_count,
-                    listed.join(", "),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    }
-                )
-            } else {
-                format!(
-                    "the file is not UTF-8 (first at line {first}); it was read as Windows-1252"
-                )
-            };
-            file_findings.push(file_finding(
-                Code::EncodingFallback,
-                message,
-                "check that accented letters look right; if not, save the file as CSV UTF-8 and upload it again".to_owned(),
-            ));
-        }
-        if decoded.replaced > 0 {
-            file_findings.push(file_finding(
-                Code::EncodingReplacement,
-                format!(
-                    "{} malformed UTF-16 character(s) were replaced by �",
-                    decoded.replaced
-                ),
-                "save the file again as UTF-8 or UTF-16 and upload it again".to_owned(),
-            ));
-        }
-        let dialect = dialect::sniff(&decoded.text);
-        let source = Source {
-            format,
-            encoding: Some(decoded.encoding),
-            bom: Some(decoded.bom),
-            delimiter: Some(char::from(dialect.delimiter).to_string()),
-            line_ending: Some(dialect.line_ending),
-            sheet: None,
-            sheets: None,
-            header_row: 0,
-            header_row_detected: false,
-            skipped_rows: Vec::new(),
-        };
-        rows::analyze_csv(ctx, &decoded.text, dialect, source, file_findings)
+        analyze_text(ctx, bytes, file_findings)
     } else {
-        let fits_schema = |grid: &sheet::Grid| {
-            header_row::names_an_attribute(&rows::head_of(grid, header_row::SCAN_ROWS), &matcher)
-        };
-        let read = workbook::read(
-            bytes,
-            format,
-            options.sheet.as_deref(),
-            limits,
-            &fits_schema,
-        )?;
-        let source = Source {
-            format,
-            encoding: None,
-            bom: None,
-            delimiter: None,
-            line_ending: None,
-            sheet: Some(read.name),
-            sheets: Some(read.sheets),
-            header_row: 0,
-            header_row_detected: false,
-            skipped_rows: Vec::new(),
-        };
-        rows::analyze_grid(ctx, &read.grid, source, file_findings)
+        analyze_workbook(ctx, bytes, format, file_findings)
     }
+}
+
+/// Refuses a file over the size limit before anything reads it.
+fn check_size(bytes: &[u8], limits: &Limits) -> Result<()> {
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            format!(
+                "the file has {} bytes, over the limit of {} bytes",
+                bytes.len(),
+                limits.max_file_bytes
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A warning when the file's name claims another format than its content (XLSX and XLSM
+/// are one family).
+fn format_mismatch(file_name: Option<&str>, format: SourceFormat) -> Option<Finding> {
+    let claimed = file_name.and_then(SourceFormat::from_file_name)?;
+    let same_family = matches!(
+        (claimed, format),
+        (SourceFormat::Xlsx, SourceFormat::Xlsm) | (SourceFormat::Xlsm, SourceFormat::Xlsx)
+    );
+    if claimed == format || same_family {
+        return None;
+    }
+    let message = format!(
+        "the file is named as {} but its content is {}; it was read as {}",
+        claimed.as_str().to_uppercase(),
+        format.as_str().to_uppercase(),
+        format.as_str().to_uppercase()
+    );
+    Some(
+        Finding::warning(Code::FormatMismatch, message).help(format!(
+            "rename the file with the .{} extension",
+            format.as_str()
+        )),
+    )
+}
+
+/// Warnings about how the text was decoded: lines read as Windows-1252, replaced UTF-16.
+fn encoding_findings(decoded: &decode::Decoded<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some(&first) = decoded.fallback_lines.first() {
+        let message = if decoded.encoding == decode::TextEncoding::Utf8 {
+            let listed: Vec<String> = decoded
+                .fallback_lines
+                .iter()
+                .map(usize::to_string)
+                .collect();
+            let more = decoded.fallback_line_count - decoded.fallback_lines.len();
+            format!(
+                "the file is UTF-8 except for {} line(s) ({}{}), whose other characters were read as Windows-1252",
+                decoded.fallback_line_count,
+                listed.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        } else {
+            format!("the file is not UTF-8 (first at line {first}); it was read as Windows-1252")
+        };
+        findings.push(
+            Finding::warning(Code::EncodingFallback, message)
+                .help("check that accented letters look right; if not, save the file as CSV UTF-8 and upload it again"),
+        );
+    }
+    if decoded.replaced > 0 {
+        let message = format!(
+            "{} malformed UTF-16 character(s) were replaced by �",
+            decoded.replaced
+        );
+        findings.push(
+            Finding::warning(Code::EncodingReplacement, message)
+                .help("save the file again as UTF-8 or UTF-16 and upload it again"),
+        );
+    }
+    findings
+}
+
+/// A CSV: decoded, its dialect sniffed, then walked row by row.
+fn analyze_text(ctx: Context<'_, '_>, bytes: &[u8], mut findings: Vec<Finding>) -> Result<Report> {
+    let decoded = decode::decode(bytes)?;
+    findings.extend(encoding_findings(&decoded));
+    let dialect = dialect::sniff(&decoded.text);
+    let source = Source {
+        format: SourceFormat::Csv,
+        encoding: Some(decoded.encoding),
+        bom: Some(decoded.bom),
+        delimiter: Some(char::from(dialect.delimiter).to_string()),
+        line_ending: Some(dialect.line_ending),
+        sheet: None,
+        sheets: None,
+        header_row: 0,
+        header_row_detected: false,
+        skipped_rows: Vec::new(),
+    };
+    rows::analyze_csv(ctx, &decoded.text, dialect, source, findings)
+}
+
+/// A workbook: the sheet chosen (the requested one, else the first that names an attribute)
+/// and read into a grid, then walked row by row.
+fn analyze_workbook(
+    ctx: Context<'_, '_>,
+    bytes: &[u8],
+    format: SourceFormat,
+    findings: Vec<Finding>,
+) -> Result<Report> {
+    let matcher = ctx.matcher;
+    let fits_schema = |grid: &sheet::Grid| {
+        header_row::names_an_attribute(&rows::head_of(grid, header_row::SCAN_ROWS), matcher)
+    };
+    let read = workbook::read(
+        bytes,
+        format,
+        ctx.options.sheet.as_deref(),
+        &ctx.options.limits,
+        &fits_schema,
+    )?;
+    let source = Source {
+        format,
+        encoding: None,
+        bom: None,
+        delimiter: None,
+        line_ending: None,
+        sheet: Some(read.name),
+        sheets: Some(read.sheets),
+        header_row: 0,
+        header_row_detected: false,
+        skipped_rows: Vec::new(),
+    };
+    rows::analyze_grid(ctx, &read.grid, source, findings)
 }
 
 pub(crate) struct Context<'a, 'p> {
@@ -284,20 +315,6 @@ pub(crate) fn cancelled() -> Error {
         ErrorKind::Cancelled,
         "the analysis was stopped before it finished",
     )
-}
-
-fn file_finding(code: Code, message: String, help: String) -> Finding {
-    Finding {
-        code,
-        severity: Severity::Warning,
-        row: None,
-        column: None,
-        cell: None,
-        attribute: None,
-        value: None,
-        message,
-        help,
-    }
 }
 
 /// Rows at the top of a sheet, as display text, with their 1-based row numbers.
@@ -408,7 +425,7 @@ pub(crate) fn match_and_plan(
         &ctx.options.saved,
         ctx.options.mapping.as_ref(),
     )?;
-    let findings = column_findings(ctx.schema, &columns);
+    let findings = crate::matching::column_findings(ctx.schema, &columns);
     let plan = Plan::new(
         ctx.schema,
         &columns,
@@ -418,114 +435,6 @@ pub(crate) fn match_and_plan(
         csv,
     );
     Ok((columns, findings, plan))
-}
-
-fn column_findings(schema: &Schema, columns: &[ColumnMatch]) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mapped = |key: &str| columns.iter().any(|c| c.attribute.as_deref() == Some(key));
-    for attr in schema.attributes.iter().filter(|a| a.required) {
-        if mapped(&attr.key) {
-            continue;
-        }
-        if attr.key == standard::NAME
-            && (mapped(standard::FIRST_NAME) || mapped(standard::LAST_NAME))
-        {
-            continue;
-        }
-        let suggestion = columns.iter().filter(|c| c.attribute.is_none()).find(|c| {
-            c.alternatives
-                .first()
-                .is_some_and(|a| a.attribute == attr.key)
-        });
-        let help = match suggestion {
-            Some(c) => format!(
-                "column {} (`{}`) may be it: confirm it in the mapping, or add a column titled `{}`",
-                c.letter, c.header, attr.label
-            ),
-            None => format!(
-                "add a column titled `{}`, or map an existing column to `{}`",
-                attr.label, attr.key
-            ),
-        };
-        findings.push(Finding {
-            code: Code::UnmappedRequiredAttribute,
-            severity: Severity::Error,
-            row: None,
-            column: None,
-            cell: None,
-            attribute: Some(attr.key.clone()),
-            value: None,
-            message: format!(
-                "no column is matched to the required attribute {} (`{}`)",
-                attr.label, attr.key
-            ),
-            help,
-        });
-    }
-    let single_part =
-        !mapped(standard::NAME) && (mapped(standard::FIRST_NAME) != mapped(standard::LAST_NAME));
-    if single_part
-        && let Some(c) = columns.iter().find(|c| {
-            matches!(
-                c.attribute.as_deref(),
-                Some(standard::FIRST_NAME | standard::LAST_NAME)
-            )
-        })
-    {
-        findings.push(Finding {
-            code: Code::NameFromSinglePart,
-            severity: Severity::Warning,
-            row: None,
-            column: Some(c.letter.clone()),
-            cell: None,
-            attribute: Some(standard::NAME.to_owned()),
-            value: None,
-            message: format!(
-                "the recipient's name will be taken from column {} (`{}`) alone",
-                c.letter, c.header
-            ),
-            help: "map the other name column too, or a full-name column, if the roster has one"
-                .to_owned(),
-        });
-    }
-    for c in columns
-        .iter()
-        .filter(|c| c.attribute.is_none() && c.tier != Tier::User)
-    {
-        let name = if c.header.is_empty() {
-            format!("column {}", c.letter)
-        } else {
-            format!("column {} (`{}`)", c.letter, c.header)
-        };
-        let (code, message, help) = match &c.uncertain {
-            Some(reason) => (
-                Code::UncertainMapping,
-                format!("{name} is not matched: {reason}"),
-                c.alternatives.first().map_or_else(
-                    || "assign it in the mapping, or skip it".to_owned(),
-                    |a| format!("confirm it as `{}` in the mapping, or skip it", a.attribute),
-                ),
-            ),
-            None => (
-                Code::UnmappedColumn,
-                format!("{name} is not matched to any attribute and will be ignored"),
-                "assign it in the mapping if it should be kept, or skip it to silence this warning"
-                    .to_owned(),
-            ),
-        };
-        findings.push(Finding {
-            code,
-            severity: Severity::Warning,
-            row: None,
-            column: Some(c.letter.clone()),
-            cell: None,
-            attribute: None,
-            value: None,
-            message,
-            help,
-        });
-    }
-    findings
 }
 
 pub(crate) fn build_report(

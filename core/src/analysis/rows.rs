@@ -2,6 +2,7 @@
 //! validation.
 
 use super::header_row::SCAN_ROWS;
+use super::parallel;
 use super::{
     Context, Head, MAX_PREVIEW_ROWS, Progress, Stage, build_report, choose_header, match_and_plan,
 };
@@ -442,7 +443,8 @@ fn validate_unquoted(
     Ok(acc)
 }
 
-/// Validates an unquoted CSV body cut into `parts` slices, each on its own thread.
+/// Validates an unquoted CSV body cut into `parts` slices, each on its own thread; the
+/// calling thread takes the first slice and reports progress.
 fn validate_slices(
     body: &str,
     walk: Walk<'_>,
@@ -451,47 +453,34 @@ fn validate_slices(
 ) -> Result<Acc> {
     use std::sync::atomic::{AtomicU64, Ordering};
     let done = AtomicU64::new(0);
-    let run = |slice: &str, first_row: u64, report: &mut dyn FnMut(u64)| -> Result<Acc> {
+    let run = |(slice, first_row): (&str, u64), report: &mut dyn FnMut(u64)| -> Result<Acc> {
         validate_unquoted(slice, first_row, walk, &mut |n| {
             report(done.fetch_add(n, Ordering::Relaxed) + n);
         })
     };
     let parts = slices(body, parts);
-    let results: Vec<Result<Acc>> = std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for &(slice, first_row) in parts.iter().skip(1) {
-            let run = &run;
-            handles.push((
-                slice,
-                first_row,
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, move || run(slice, first_row, &mut |_| {})),
-            ));
-        }
-        let (first, first_row) = parts.first().copied().unwrap_or(("", 1));
+    let (first, others) = match parts.split_first() {
+        Some((first, others)) => (*first, others),
+        None => (("", 1), &[][..]),
+    };
+    let run_other = |i: usize| others.get(i).map(|&part| run(part, &mut |_| {}));
+    let ((first, unstarted), started) = parallel::fork_join(others.len(), run_other, |unstarted| {
         let mut last_report = 0;
-        let mut results = vec![run(first, first_row, &mut |n| {
+        let first = run(first, &mut |n| {
             if n >= last_report + PROGRESS_EVERY {
                 last_report = n;
                 progress(n, 0);
             }
-        })];
-        for (slice, first_row, handle) in handles {
-            results.push(match handle {
-                Ok(h) => h.join().unwrap_or_else(|_| {
-                    Err(Error::new(
-                        ErrorKind::MalformedFile,
-                        "validation stopped unexpectedly",
-                    ))
-                }),
-                Err(_) => run(slice, first_row, &mut |_| {}),
-            });
-        }
-        results
+        });
+        let rest: Vec<_> = unstarted.iter().map(|&i| (i, run_other(i))).collect();
+        (first, rest)
     });
     let mut acc = walk.plan.acc();
-    for part in results {
-        acc.merge(part?);
+    acc.merge(first?);
+    for (_, part) in in_order(unstarted, started) {
+        if let Some(part) = part {
+            acc.merge(part?);
+        }
     }
     if acc.rows > walk.limits.max_rows {
         return Err(too_many_rows(walk.limits.max_rows));
@@ -501,52 +490,63 @@ fn validate_slices(
     Ok(acc)
 }
 
-/// One thread parses records into batches; the others validate them.
+/// Results of work shared out by [`parallel::fork_join`], back in the order of the work.
+fn in_order<T>(mut mine: Vec<(usize, T)>, theirs: Vec<(usize, T)>) -> Vec<(usize, T)> {
+    mine.extend(theirs);
+    mine.sort_by_key(|(i, _)| *i);
+    mine
+}
+
+/// Validates a batch of parsed records.
+fn validate_batch(plan: &Plan, batch: &[(u64, csv::StringRecord)]) -> Acc {
+    let mut acc = plan.acc();
+    for (row, record) in batch {
+        plan.validate(*row, record, &mut acc);
+    }
+    acc
+}
+
+/// One thread parses records into batches; the others validate them. A batch that finds
+/// every worker busy is validated by the parsing thread itself.
 fn validate_pipelined(
     scan: &mut CsvScan<'_, '_>,
     plan: &Plan,
     threads: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Acc> {
+    use std::sync::mpsc::{TrySendError, channel, sync_channel};
     const BATCH: usize = 2_048;
     type Batch = Vec<(u64, csv::StringRecord)>;
     let workers = threads - 1;
-    std::thread::scope(|scope| -> Result<Acc> {
-        let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Batch>();
-        let mut senders = Vec::with_capacity(workers);
-        let mut handles = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Batch)>(4);
-            let recycle = recycle_tx.clone();
-            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                let mut parts: Vec<(usize, Acc)> = Vec::new();
-                while let Ok((seq, batch)) = rx.recv() {
-                    let mut acc = plan.acc();
-                    for (row, record) in &batch {
-                        plan.validate(*row, record, &mut acc);
-                    }
-                    parts.push((seq, acc));
-                    // The parser may be gone already; the batch is then simply dropped.
-                    let _ = recycle.send(batch);
-                }
-                parts
-            });
-            match spawned {
-                Ok(handle) => {
-                    senders.push(tx);
-                    handles.push(handle);
-                }
-                Err(_) => break,
-            }
+    // One queue that every worker takes from; parsed batches are numbered to merge in order.
+    let (queue, queued) = sync_channel::<(usize, Batch)>(4 * workers.max(1));
+    let queued = std::sync::Mutex::new(queued);
+    let take = |wait: bool| {
+        let queued = queued.lock().ok()?;
+        if wait {
+            queued.recv().ok()
+        } else {
+            queued.try_recv().ok()
         }
-        drop(recycle_tx);
-        let mut local = plan.acc();
-        let mut local_parts: Vec<(usize, Acc)> = Vec::new();
+    };
+    // Validated batches come back to be filled again, so records keep their allocations.
+    let (recycle, recycled) = channel::<Batch>();
+    let worker = |_: usize| {
+        let mut parts: Vec<(usize, Acc)> = Vec::new();
+        while let Some((seq, batch)) = take(true) {
+            parts.push((seq, validate_batch(plan, &batch)));
+            // The parser may be gone already; the batch is then simply dropped.
+            let _ = recycle.send(batch);
+        }
+        parts
+    };
+    let parse = |_: &[usize]| {
+        let mut parts: Vec<(usize, Acc)> = Vec::new();
         let mut seq = 0usize;
         let mut validated: u64 = 0;
         let mut failure = None;
         loop {
-            let mut batch: Batch = recycle_rx.try_recv().unwrap_or_default();
+            let mut batch: Batch = recycled.try_recv().unwrap_or_default();
             let mut filled = 0;
             loop {
                 if batch.len() <= filled {
@@ -578,24 +578,11 @@ fn validate_pipelined(
                 .last()
                 .and_then(|(_, r)| r.position())
                 .map_or(0, csv::Position::byte);
-            // Round-robin over the workers; if every queue is full, validate here.
-            let target = seq % senders.len().max(1);
-            let batch = match senders.get(target) {
-                Some(tx) => match tx.try_send((seq, batch)) {
-                    Ok(()) => None,
-                    Err(
-                        std::sync::mpsc::TrySendError::Full(back)
-                        | std::sync::mpsc::TrySendError::Disconnected(back),
-                    ) => Some(back),
-                },
-                None => Some((seq, batch)),
-            };
-            if let Some((s, batch)) = batch {
-                let mut acc = plan.acc();
-                for (row, record) in &batch {
-                    plan.validate(*row, record, &mut acc);
+            match queue.try_send((seq, batch)) {
+                Ok(()) => {}
+                Err(TrySendError::Full((s, batch)) | TrySendError::Disconnected((s, batch))) => {
+                    parts.push((s, validate_batch(plan, &batch)));
                 }
-                local_parts.push((s, acc));
             }
             seq += 1;
             if validated % (PROGRESS_EVERY) < BATCH as u64 {
@@ -605,28 +592,24 @@ fn validate_pipelined(
                 break;
             }
         }
-        drop(senders);
-        let mut parts = local_parts;
-        for handle in handles {
-            match handle.join() {
-                Ok(p) => parts.extend(p),
-                Err(_) => {
-                    return Err(Error::new(
-                        ErrorKind::MalformedFile,
-                        "validation stopped unexpectedly",
-                    ));
-                }
-            }
+        // With the queue closed, workers stop when it is empty; what no worker took (none
+        // may have started) is validated here.
+        drop(queue);
+        while let Some((s, batch)) = take(false) {
+            parts.push((s, validate_batch(plan, &batch)));
         }
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        parts.sort_by_key(|(s, _)| *s);
-        for (_, acc) in parts {
-            local.merge(acc);
-        }
-        Ok(local)
-    })
+        (parts, failure)
+    };
+    let ((parsed, failure), started) = parallel::fork_join(workers, worker, parse);
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let mut acc = plan.acc();
+    let validated = started.into_iter().flat_map(|(_, parts)| parts).collect();
+    for (_, part) in in_order(parsed, validated) {
+        acc.merge(part);
+    }
+    Ok(acc)
 }
 
 pub(crate) fn analyze_grid(
@@ -686,31 +669,25 @@ pub(crate) fn analyze_grid(
         acc.sort_emails();
         acc
     };
+    // The calling thread takes the first chunk, a thread of its own each of the others.
+    let chunks: Vec<_> = data.chunks(chunk).collect();
+    let chunk_at = |i: usize| chunks.get(i).map(|rows| validate_chunk(rows));
+    let (mine, theirs) = parallel::fork_join(
+        chunks.len().saturating_sub(1),
+        |i| chunk_at(i + 1),
+        |unstarted| {
+            let mut mine = vec![(0, chunk_at(0))];
+            mine.extend(unstarted.iter().map(|&i| (i + 1, chunk_at(i + 1))));
+            mine
+        },
+    );
+    let theirs = theirs.into_iter().map(|(i, part)| (i + 1, part)).collect();
     let mut acc = plan.acc();
-    if workers > 1 {
-        let parts: Vec<Acc> = std::thread::scope(|scope| {
-            let handles: Vec<_> = data
-                .chunks(chunk)
-                .map(|rows| {
-                    (
-                        rows,
-                        std::thread::Builder::new().spawn_scoped(scope, || validate_chunk(rows)),
-                    )
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|(rows, h)| match h {
-                    Ok(handle) => handle.join().unwrap_or_else(|_| validate_chunk(rows)),
-                    Err(_) => validate_chunk(rows),
-                })
-                .collect()
-        });
-        for part in parts {
-            acc.merge(part);
-        }
-    } else {
-        acc = validate_chunk(&data);
+    for part in in_order(mine, theirs)
+        .into_iter()
+        .filter_map(|(_, part)| part)
+    {
+        acc.merge(part);
     }
     (ctx.progress)(Progress {
         stage: Stage::Validating,
