@@ -1,6 +1,7 @@
 //! The core's modules form layers that import only downward, and no two modules import each
 //! other. This test reads every source file of the core and fails on an import that goes up a
-//! layer or closes a circle, so the shape ARCHITECTURE.md draws cannot drift.
+//! layer, or to a module listed after it in its own layer, or that closes a circle, so the
+//! shape ARCHITECTURE.md draws cannot drift.
 
 #![allow(
     clippy::panic,
@@ -14,7 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Every top-level module of the core and its layer, lowest first.
+/// Every top-level module of the core and its layer, lowest first; within a layer a module
+/// may import only those listed before it.
 const LAYERS: &[(&str, &[&str])] = &[
     ("leaf values", &["error", "limits", "values"]),
     ("model", &["finding", "group", "ids"]),
@@ -23,8 +25,8 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "sheet",
             "matching",
-            "validation",
             "report",
+            "validation",
             "analysis",
             "output",
         ],
@@ -39,6 +41,14 @@ fn layer_of(module: &str) -> Option<usize> {
     LAYERS
         .iter()
         .position(|(_, modules)| modules.contains(&module))
+}
+
+/// The module's place in the whole order: layer by layer, then as listed.
+fn rank_of(module: &str) -> Option<usize> {
+    LAYERS
+        .iter()
+        .flat_map(|(_, modules)| modules.iter())
+        .position(|m| *m == module)
 }
 
 /// Source text with comments, string and char literals blanked, and `#[cfg(test)]` items
@@ -299,6 +309,12 @@ fn violations(imports: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
                     "`{module}` ({}) imports `{target}` ({}), a layer above it",
                     LAYERS[own].0, LAYERS[layer].0
                 )),
+                Some(layer) if layer == own && rank_of(target) > rank_of(module) => {
+                    problems.push(format!(
+                        "`{module}` imports `{target}`, listed after it in the {} layer",
+                        LAYERS[own].0
+                    ));
+                }
                 Some(_) => {}
             }
         }
@@ -367,6 +383,8 @@ fn the_checker_sees_an_upward_import_and_a_circle() {
     imports.insert("issuer".into(), ["values".to_owned()].into());
     imports.insert("sheet".into(), ["matching".to_owned()].into());
     imports.insert("matching".into(), ["sheet".to_owned()].into());
+    imports.insert("report".into(), ["analysis".to_owned()].into());
+    imports.insert("analysis".into(), ["report".to_owned()].into());
     let problems = violations(&imports);
     assert!(
         problems
@@ -378,6 +396,12 @@ fn the_checker_sees_an_upward_import_and_a_circle() {
         problems
             .iter()
             .any(|p| p == "circle: sheet -> matching -> sheet"),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "`report` imports `analysis`, listed after it in the roster layer"),
         "{problems:?}"
     );
     assert!(
