@@ -10,7 +10,9 @@ use crate::analysis::AnalyzeOptions;
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::{Code, Finding, Severity};
 use crate::group::{DuplicatePolicy, Group, standard};
-use crate::lifecycle::{Credential, CredentialState, EventKind, HistoryEntry, IdSource};
+use crate::lifecycle::{
+    Credential, CredentialState, DuplicateDecision, IdSource, decide_duplicate,
+};
 use crate::report::{Record, Report};
 use crate::storage::{Batch, CredentialQuery, Storage, email_key};
 
@@ -111,52 +113,23 @@ impl Drafting<'_> {
             .and_then(serde_json::Value::as_str)
             .map(email_key)
             .unwrap_or_default();
-        match (self.existing.get(&address), self.request.group.duplicates) {
-            (Some(prior), DuplicatePolicy::Deny) => {
-                let message = format!(
-                    "{address} already has credential `{}` ({}) in this group",
-                    prior.id,
-                    prior.state.as_str()
-                );
-                self.refuse(
-                    record,
-                    message,
-                    "remove the row, or set the group's duplicate policy to `allow` or `replace`",
-                );
+        let held = self.existing.get(&address);
+        match decide_duplicate(self.request.group.duplicates, &address, held) {
+            DuplicateDecision::Create => self.create(record, address, ids)?,
+            DuplicateDecision::Replace => {
+                // Only a credential the decision was given is ever replaced.
+                if let Some(prior) = held {
+                    let next = prior.replace(
+                        self.batch_id,
+                        record.row,
+                        &record.values,
+                        self.request.actor,
+                        self.now,
+                    )?;
+                    self.replaced.push(next.credential);
+                }
             }
-            (Some(prior), DuplicatePolicy::Replace) if prior.state != CredentialState::Draft => {
-                let message = format!(
-                    "{address} already has credential `{}`, which is {} and cannot be replaced",
-                    prior.id,
-                    prior.state.as_str()
-                );
-                self.refuse(
-                    record,
-                    message,
-                    "revoke that credential first, or remove the row",
-                );
-            }
-            (Some(prior), _) => {
-                let fresh = Credential::draft(
-                    prior.id.clone(),
-                    self.group_key,
-                    self.batch_id,
-                    &record.values,
-                    self.request.actor,
-                    self.now,
-                )?;
-                let changes = prior.changes_to(&fresh);
-                let mut history = prior.history.clone();
-                history.push(HistoryEntry {
-                    at: self.now,
-                    actor: self.request.actor.to_owned(),
-                    event: EventKind::Replaced,
-                    changes,
-                    reason: Some(format!("row {} of batch {}", record.row, self.batch_id)),
-                });
-                self.replaced.push(Credential { history, ..fresh });
-            }
-            (None, _) => self.create(record, address, ids)?,
+            DuplicateDecision::Reject { message, help } => self.refuse(record, message, help),
         }
         Ok(())
     }
