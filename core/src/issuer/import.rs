@@ -14,7 +14,8 @@ use crate::lifecycle::{
     Credential, CredentialState, DuplicateDecision, IdSource, decide_duplicate,
 };
 use crate::report::{Record, Report};
-use crate::storage::{Batch, CredentialQuery, Storage, email_key};
+use crate::storage::{Batch, CredentialQuery, Storage};
+use crate::values::email::duplicate_key;
 
 use super::{Issuer, PublishOutcome, Selection, Step, StepProgress, now_and_then};
 
@@ -111,7 +112,7 @@ impl Drafting<'_> {
             .values
             .get(standard::EMAIL)
             .and_then(serde_json::Value::as_str)
-            .map(email_key)
+            .map(duplicate_key)
             .unwrap_or_default();
         let held = self.existing.get(&address);
         match decide_duplicate(self.request.group.duplicates, &address, held) {
@@ -290,7 +291,7 @@ impl<S: Storage> Issuer<S> {
             ..CredentialQuery::default()
         })? {
             if c.state != CredentialState::Revoked {
-                existing.insert(email_key(&c.recipient.email), c);
+                existing.insert(duplicate_key(&c.recipient.email), c);
             }
         }
         Ok(existing)

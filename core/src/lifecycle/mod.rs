@@ -1,8 +1,8 @@
 //! Credentials and their states: draft, published, revoked, expired.
 //!
 //! Everything here is pure. Time, the acting user and new ids are passed in; a transition
-//! returns the credential as it becomes and the effects the caller must carry out (queueing
-//! an email), so the same rules hold whichever store and mailer are used.
+//! returns the credential as it becomes, and the caller stores it (with the email a publish
+//! queues), so the same rules hold whichever store and mailer are used.
 //!
 //! ```text
 //! Draft ──publish──► Published ──revoke──► Revoked
@@ -141,24 +141,11 @@ pub struct Amendment {
     pub set: BTreeMap<String, String>,
 }
 
-/// What the caller must do after a transition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Effect {
-    /// Queue the email that announces the credential to its recipient.
-    QueueIssuedEmail {
-        /// The credential.
-        credential: String,
-    },
-}
-
-/// A credential after a transition, and what follows from it.
+/// A credential after a transition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     /// The credential as it now is.
     pub credential: Credential,
-    /// Effects for the caller to carry out, in order.
-    pub effects: Vec<Effect>,
 }
 
 /// What an import does with a valid row whose recipient may already hold a credential in
@@ -447,10 +434,7 @@ impl Credential {
                 reason: None,
             });
         }
-        Ok(Transition {
-            credential: next,
-            effects: Vec::new(),
-        })
+        Ok(Transition { credential: next })
     }
 
     /// Replaces a draft with the values of row `row` of a later batch for the same recipient
@@ -482,7 +466,6 @@ impl Credential {
         });
         Ok(Transition {
             credential: Credential { history, ..fresh },
-            effects: Vec::new(),
         })
     }
 
@@ -500,9 +483,6 @@ impl Credential {
             actor,
             now,
             None,
-            vec![Effect::QueueIssuedEmail {
-                credential: self.id.clone(),
-            }],
         ))
     }
 
@@ -523,7 +503,6 @@ impl Credential {
             actor,
             now,
             Some(reason.to_owned()),
-            Vec::new(),
         ))
     }
 
@@ -545,7 +524,6 @@ impl Credential {
             actor,
             now,
             None,
-            Vec::new(),
         ))
     }
 
@@ -556,7 +534,6 @@ impl Credential {
         actor: &str,
         now: DateTime<Utc>,
         reason: Option<String>,
-        effects: Vec<Effect>,
     ) -> Transition {
         let mut credential = self.clone();
         credential.state = state;
@@ -567,10 +544,7 @@ impl Credential {
             changes: Vec::new(),
             reason,
         });
-        Transition {
-            credential,
-            effects,
-        }
+        Transition { credential }
     }
 
     /// The merge fields of this credential's email.
@@ -746,9 +720,7 @@ mod tests {
             ]
             .into(),
         };
-        let t = c.amend(&schema(), &good, "ed", at(3)).unwrap();
-        assert!(t.effects.is_empty());
-        let amended = t.credential;
+        let amended = c.amend(&schema(), &good, "ed", at(3)).unwrap().credential;
         assert_eq!(amended.recipient.name, "Ana Lopez");
         assert_eq!(amended.attributes["grade"], "Pass");
         assert_eq!(amended.attributes["hours"], 14);
@@ -789,14 +761,7 @@ mod tests {
     #[test]
     fn states_move_only_along_the_lifecycle() {
         let c = draft();
-        let published = c.publish("ed", at(4)).unwrap();
-        assert_eq!(
-            published.effects,
-            vec![Effect::QueueIssuedEmail {
-                credential: "Ab12_x".into()
-            }]
-        );
-        let p = published.credential;
+        let p = c.publish("ed", at(4)).unwrap().credential;
         assert_eq!(p.state, CredentialState::Published);
         for e in [
             p.publish("ed", at(5)).unwrap_err(),
