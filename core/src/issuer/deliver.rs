@@ -27,6 +27,16 @@ pub struct DeliveryReport {
     pub unknown: u64,
 }
 
+/// What a delivery process did when it started: the messages an interrupted run left, then
+/// the run itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRun {
+    /// Messages found `sending` and marked `unknown` ([`Issuer::recover`]).
+    pub recovered: u64,
+    /// The run ([`Issuer::deliver`]).
+    pub delivery: DeliveryReport,
+}
+
 impl DeliveryReport {
     /// Counts one attempt by its outcome and the state the message settled in.
     fn count(&mut self, outcome: &SendOutcome, settled: DeliveryState) {
@@ -97,6 +107,26 @@ impl<S: Storage> Issuer<S> {
             });
         }
         Ok(report)
+    }
+
+    /// What a delivery process does when it starts: [`Issuer::recover`], then
+    /// [`Issuer::deliver`].
+    ///
+    /// # Errors
+    /// As those two.
+    pub fn recover_and_deliver(
+        &mut self,
+        mailer: &mut dyn Mailer,
+        clock: &mut dyn FnMut() -> DateTime<Utc>,
+        limit: Option<u64>,
+        progress: &mut dyn FnMut(StepProgress),
+    ) -> Result<DeliveryRun> {
+        let recovered = self.recover()?;
+        let delivery = self.deliver(mailer, clock, limit, progress)?;
+        Ok(DeliveryRun {
+            recovered,
+            delivery,
+        })
     }
 
     /// How many pending messages are due at `start`, at most `limit`: the run's expected

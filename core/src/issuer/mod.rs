@@ -52,9 +52,14 @@ use crate::outbox::RetryPolicy;
 use crate::render::Renderer;
 use crate::storage::Storage;
 
-pub use deliver::DeliveryReport;
+pub use crate::render::DEFAULT_BASE_URL;
+pub use deliver::{DeliveryReport, DeliveryRun};
 pub use import::{ImportOutcome, ImportRequest};
 pub use publish::{PublishOutcome, Selection};
+pub use query::CredentialDetail;
+
+/// The sender an issuer uses when none is given, as [`Mailbox::parse`] reads it.
+pub const DEFAULT_SENDER: &str = "Conferral <credentials@example.org>";
 
 /// Settings of an issuer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +98,19 @@ pub enum Step {
     Storing,
     /// Sending queued emails.
     Delivering,
+}
+
+impl Step {
+    /// The snake_case name progress callbacks are given.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Analyzing => "analyzing",
+            Step::Creating => "creating",
+            Step::Rendering => "rendering",
+            Step::Storing => "storing",
+            Step::Delivering => "delivering",
+        }
+    }
 }
 
 /// Progress of an import, a publish or a delivery run.
@@ -206,5 +224,32 @@ impl<S: Storage> Issuer<S> {
                 ),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_are_their_serialized_names() {
+        for step in [
+            Step::Analyzing,
+            Step::Creating,
+            Step::Rendering,
+            Step::Storing,
+            Step::Delivering,
+        ] {
+            let serialized = serde_json::to_value(step).unwrap();
+            assert_eq!(serialized.as_str(), Some(step.as_str()));
+        }
+    }
+
+    #[test]
+    fn the_defaults_make_a_valid_issuer() {
+        let config = IssuerConfig::new(DEFAULT_BASE_URL, Mailbox::parse(DEFAULT_SENDER));
+        assert_eq!(config.sender.name, "Conferral");
+        let issuer = Issuer::new(crate::storage::MemoryStorage::new(), config);
+        assert!(issuer.is_ok());
     }
 }

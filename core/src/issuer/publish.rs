@@ -28,6 +28,32 @@ pub enum Selection {
     All,
 }
 
+impl Selection {
+    /// The selection a caller asked for with three optional parts: every draft, the drafts
+    /// of a batch, or these ids (an empty list selects nothing). Exactly one must be given.
+    ///
+    /// ```
+    /// use conferral::issuer::Selection;
+    /// assert_eq!(Selection::one_of(true, None, None)?, Selection::All);
+    /// assert!(Selection::one_of(true, Some("b1".into()), None).is_err());
+    /// # Ok::<(), conferral::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidValue`] when none or several are given.
+    pub fn one_of(all: bool, batch: Option<String>, ids: Option<Vec<String>>) -> Result<Selection> {
+        match (all, batch, ids) {
+            (true, None, None) => Ok(Selection::All),
+            (false, Some(batch), None) => Ok(Selection::Batch(batch)),
+            (false, None, Some(ids)) => Ok(Selection::Ids(ids)),
+            _ => Err(Error::new(
+                ErrorKind::InvalidValue,
+                "give exactly one of all drafts, a batch or credential ids",
+            )),
+        }
+    }
+}
+
 /// What a publish did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishOutcome {
