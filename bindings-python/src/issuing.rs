@@ -13,7 +13,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::{Mutex, PoisonError};
 
-use crate::{json_error, to_py_err};
+use crate::{json_error, parse, parse_group, to_py_err};
 
 /// A mailer written in Python: any object with `send(message)`. Returning `None`, `True` or
 /// a string means sent; returning a dict such as `{"outcome": "rejected", "code": 550,
@@ -118,10 +118,6 @@ impl NativeIssuer {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
-    serde_json::from_str(json).map_err(|e| json_error(what, &e))
-}
-
 fn dump<T: serde::Serialize>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| json_error("the result", &e))
 }
@@ -188,7 +184,7 @@ impl NativeIssuer {
         actor: &str,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
-        let group = conferral::Group::from_json(group_json).map_err(|e| to_py_err(py, &e))?;
+        let group = parse_group(py, group_json)?;
         let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
         let request = ImportRequest {
             options,

@@ -29,6 +29,10 @@ fn json_error(what: &str, e: &serde_json::Error) -> PyErr {
     ))
 }
 
+fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
+    serde_json::from_str(json).map_err(|e| json_error(what, &e))
+}
+
 fn parse_group(py: Python<'_>, group_json: &str) -> PyResult<conferral::Group> {
     conferral::Group::from_json(group_json).map_err(|e| to_py_err(py, &e))
 }
@@ -49,8 +53,7 @@ fn analyze(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let group = parse_group(py, group_json)?;
-    let options: conferral::AnalyzeOptions =
-        serde_json::from_str(options_json).map_err(|e| json_error("the options", &e))?;
+    let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {
         let mut report_progress = |p: conferral::Progress| {
@@ -108,8 +111,7 @@ fn error_report<'py>(
     report_json: &str,
     format: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let report: conferral::Report =
-        serde_json::from_str(report_json).map_err(|e| json_error("the report", &e))?;
+    let report: conferral::Report = parse("the report", report_json)?;
     let bytes = output_format(format)?
         .error_report(&report)
         .map_err(|e| to_py_err(py, &e))?;

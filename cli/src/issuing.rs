@@ -105,21 +105,14 @@ impl Bar {
     }
 }
 
-fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::other)
-        .and_then(|()| writeln!(out))
-        .and_then(|()| out.flush())
-        .map_err(|source| CliError::Write {
-            path: "stdout".into(),
-            source,
-        })
-}
-
-fn to_value<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+/// Prints a result as JSON through a JSON value, whose objects keep their keys sorted: the
+/// issuing commands' output has always been in that order.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+    let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    crate::print_json(&value).map_err(|source| CliError::Write {
+        path: "stdout".into(),
+        source,
+    })
 }
 
 /// `conferral issue`: analyse a roster and store its valid rows as drafts (or publish them).
@@ -145,7 +138,7 @@ pub fn issue(
     let out = out?;
     let refused = out.report.has_errors() || !out.findings.is_empty();
     if json {
-        print_json(&to_value(&out))?;
+        print_json(&out)?;
         return Ok(refused);
     }
     let b = &out.batch;
@@ -203,7 +196,7 @@ pub fn drafts(store: &StoreArgs, batch: Option<String>, json: bool) -> Result<()
         ..CredentialQuery::default()
     })?;
     if json {
-        return print_json(&to_value(&drafts));
+        return print_json(&drafts);
     }
     say!("{} drafts", drafts.len());
     for c in &drafts {
@@ -216,7 +209,7 @@ pub fn drafts(store: &StoreArgs, batch: Option<String>, json: bool) -> Result<()
 pub fn show(store: &StoreArgs, id: &str, json: bool) -> Result<(), CliError> {
     let detail = store.open()?.show(id)?;
     if json {
-        return print_json(&to_value(&detail));
+        return print_json(&detail);
     }
     let c = &detail.credential;
     say!("{}  ({})", c.id, c.state.as_str());
@@ -270,7 +263,7 @@ pub fn edit(store: &StoreArgs, id: &str, set: &[String], json: bool) -> Result<(
     let mut issuer = store.open()?;
     let amended = issuer.amend(id, &amendment, &store.actor, Utc::now())?;
     if json {
-        return print_json(&to_value(&amended));
+        return print_json(&amended);
     }
     say!("{}", credential_line(&amended));
     Ok(())
@@ -281,7 +274,7 @@ pub fn preview(store: &StoreArgs, id: &str, html: bool, json: bool) -> Result<()
     let issuer = store.open()?;
     let email = issuer.preview(id)?;
     if json {
-        return print_json(&to_value(&email));
+        return print_json(&email);
     }
     say!("To: {} <{}>", email.to_name, email.to_email);
     say!("Subject: {}\n", email.subject);
@@ -307,7 +300,7 @@ pub fn publish(
     bar.finish();
     let out = out?;
     if json {
-        return print_json(&to_value(&out));
+        return print_json(&out);
     }
     say!(
         "published {}, {} were published before; {} emails queued",
@@ -346,7 +339,7 @@ pub fn deliver(
     let (recovered, report) = (run.recovered, &run.delivery);
     let troubled = report.failed_permanent + report.failed_exhausted + report.unknown > 0;
     if json {
-        print_json(&to_value(&run))?;
+        print_json(&run)?;
         return Ok(troubled);
     }
     if recovered > 0 {
@@ -374,7 +367,7 @@ pub fn status(store: &StoreArgs, json: bool) -> Result<(), CliError> {
     let issuer = store.open()?;
     let counts = issuer.status()?;
     if json {
-        return print_json(&to_value(&counts));
+        return print_json(&counts);
     }
     let line = |map: &std::collections::BTreeMap<String, u64>| {
         map.iter()
@@ -392,7 +385,7 @@ pub fn resend(store: &StoreArgs, ids: &[String], json: bool) -> Result<(), CliEr
     let mut issuer = store.open()?;
     let again = issuer.resend(ids, Utc::now())?;
     if json {
-        return print_json(&to_value(&again));
+        return print_json(&again);
     }
     say!(
         "{} email(s) queued again with their Message-ID; run `conferral deliver`",

@@ -487,10 +487,11 @@ fn analyze(
     Ok(report)
 }
 
-fn print_json(report: &Report) -> std::io::Result<()> {
+/// Prints pretty JSON and a newline on stdout.
+fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    serde_json::to_writer_pretty(&mut out, report)?;
+    serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     out.flush()
 }
