@@ -7,12 +7,13 @@ use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, StepProg
 use conferral::lifecycle::Amendment;
 use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::SendOutcome;
-use conferral::storage::{CredentialQuery, MessageQuery, Storage};
+use conferral::storage::{CredentialQuery, Storage};
+use conferral_mail::MailTarget;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::{Mutex, PoisonError};
 
-use crate::{json_error, to_py_err};
+use crate::{json_error, parse, parse_group, to_py_err};
 
 /// A mailer written in Python: any object with `send(message)`. Returning `None`, `True` or
 /// a string means sent; returning a dict such as `{"outcome": "rejected", "code": 550,
@@ -81,12 +82,17 @@ trait HostMailer: Mailer {
     }
 }
 
-impl HostMailer for conferral_mail::FileMailer {}
-impl HostMailer for conferral_mail::SmtpMailer {}
+impl HostMailer for Box<dyn Mailer + Send> {}
 impl HostMailer for PyMailer {
     fn take_error(&mut self) -> Option<PyErr> {
         self.raised.take()
     }
+}
+
+/// The file or SMTP mailer of `target`, ready for a run.
+fn open(py: Python<'_>, target: MailTarget<'_>) -> PyResult<Box<dyn HostMailer + Send>> {
+    let mailer = conferral_mail::open(target).map_err(|e| to_py_err(py, &e))?;
+    Ok(Box::new(mailer))
 }
 
 type Inner = Issuer<Box<dyn Storage + Send>>;
@@ -112,12 +118,16 @@ impl NativeIssuer {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
-    serde_json::from_str(json).map_err(|e| json_error(what, &e))
-}
-
 fn dump<T: serde::Serialize>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| json_error("the result", &e))
+}
+
+/// JSON text with every object's keys in order, as `show` and `deliver` have always given it
+/// (through a JSON value), so that `to_dict()` keeps its order.
+fn dump_sorted<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_value(value)
+        .map_err(|e| json_error("the result", &e))
+        .and_then(|value| dump(&value))
 }
 
 fn report_progress<'a>(
@@ -129,11 +139,7 @@ fn report_progress<'a>(
             return;
         };
         Python::attach(|py| {
-            let step = serde_json::to_value(p.step)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            if let Err(e) = callback.call1(py, (step, p.done, p.total)) {
+            if let Err(e) = callback.call1(py, (p.step.as_str(), p.done, p.total)) {
                 *raised = Some(e);
             }
         });
@@ -178,7 +184,7 @@ impl NativeIssuer {
         actor: &str,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
-        let group = conferral::Group::from_json(group_json).map_err(|e| to_py_err(py, &e))?;
+        let group = parse_group(py, group_json)?;
         let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
         let request = ImportRequest {
             options,
@@ -205,16 +211,8 @@ impl NativeIssuer {
 
     /// One credential with its deliveries, as JSON text.
     fn show(&self, py: Python<'_>, id: &str) -> PyResult<String> {
-        let found = self.with(py, |inner| {
-            let credential = inner.credential(id)?;
-            let deliveries = inner.deliveries(&MessageQuery {
-                credentials: Some(vec![id.to_owned()]),
-                ..MessageQuery::default()
-            })?;
-            Ok::<_, conferral::Error>((credential, deliveries))
-        });
-        let (credential, deliveries) = found.map_err(|e| to_py_err(py, &e))?;
-        dump(&serde_json::json!({"credential": credential, "deliveries": deliveries}))
+        let found = self.with(py, |inner| inner.show(id));
+        dump_sorted(&found.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// Amends a draft with `{"key": "value"}` (JSON text); returns the credential.
@@ -232,17 +230,20 @@ impl NativeIssuer {
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
-    /// Publishes `selection_json` (`{"type": "ids", "value": [...]}`, `{"type": "batch",
-    /// "value": "..."}`, `{"type": "all"}`).
-    #[pyo3(signature = (selection_json, actor, progress=None))]
+    /// Publishes exactly one of: the credentials `ids`, the drafts of `batch`, or every draft
+    /// (`all`).
+    #[pyo3(signature = (ids, batch, all, actor, progress=None))]
     fn publish(
         &self,
         py: Python<'_>,
-        selection_json: &str,
+        ids: Option<Vec<String>>,
+        batch: Option<String>,
+        all: bool,
         actor: &str,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
-        let selection: Selection = parse("the selection", selection_json)?;
+        let selection = Selection::one_of(all, batch, ids)
+            .map_err(|_| PyValueError::new_err("give exactly one of ids, batch= or all=True"))?;
         let mut raised = None;
         let out = self.with(py, |inner| {
             let mut report = report_progress(progress.as_ref(), &mut raised);
@@ -267,12 +268,8 @@ impl NativeIssuer {
         progress: Option<Py<PyAny>>,
     ) -> PyResult<String> {
         let mut mailer: Box<dyn HostMailer + Send> = match (kind, target, mailer) {
-            ("file", Some(dir), None) => {
-                Box::new(conferral_mail::FileMailer::new(dir).map_err(|e| to_py_err(py, &e))?)
-            }
-            ("smtp", Some(url), None) => Box::new(conferral_mail::SmtpMailer::new(
-                conferral_mail::SmtpConfig::from_url(url).map_err(|e| to_py_err(py, &e))?,
-            )),
+            ("file", Some(dir), None) => open(py, MailTarget::Folder(std::path::Path::new(dir)))?,
+            ("smtp", Some(url), None) => open(py, MailTarget::Smtp(url))?,
             ("python", None, Some(object)) => Box::new(PyMailer {
                 object,
                 raised: None,
@@ -285,10 +282,8 @@ impl NativeIssuer {
         };
         let mut raised = None;
         let out = self.with(py, |inner| {
-            let recovered = inner.recover()?;
             let mut report = report_progress(progress.as_ref(), &mut raised);
-            let delivery = inner.deliver(mailer.as_mut(), &mut Utc::now, limit, &mut report)?;
-            Ok::<_, conferral::Error>((recovered, delivery))
+            inner.recover_and_deliver(mailer.as_mut(), &mut Utc::now, limit, &mut report)
         });
         // A Python mailer's exception comes out as it was raised.
         if let Some(e) = mailer.take_error() {
@@ -297,8 +292,7 @@ impl NativeIssuer {
         if let Some(e) = raised {
             return Err(e);
         }
-        let (recovered, report) = out.map_err(|e| to_py_err(py, &e))?;
-        dump(&serde_json::json!({"recovered": recovered, "delivery": report}))
+        dump_sorted(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// Queues the emails of these credentials again.

@@ -5,6 +5,7 @@
 
 mod issuing;
 
+use conferral::output::OutputFormat;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -28,6 +29,10 @@ fn json_error(what: &str, e: &serde_json::Error) -> PyErr {
     ))
 }
 
+fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
+    serde_json::from_str(json).map_err(|e| json_error(what, &e))
+}
+
 fn parse_group(py: Python<'_>, group_json: &str) -> PyResult<conferral::Group> {
     conferral::Group::from_json(group_json).map_err(|e| to_py_err(py, &e))
 }
@@ -48,8 +53,7 @@ fn analyze(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let group = parse_group(py, group_json)?;
-    let options: conferral::AnalyzeOptions =
-        serde_json::from_str(options_json).map_err(|e| json_error("the options", &e))?;
+    let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {
         let mut report_progress = |p: conferral::Progress| {
@@ -84,35 +88,19 @@ fn analyze(
     serde_json::to_string(&report).map_err(|e| json_error("the report", &e))
 }
 
-/// The bytes of an output in `csv` or `xlsx`.
-fn by_format(
-    py: Python<'_>,
-    format: &str,
-    csv: impl FnOnce() -> conferral::Result<Vec<u8>>,
-    xlsx: impl FnOnce() -> conferral::Result<Vec<u8>>,
-) -> PyResult<Vec<u8>> {
-    match format {
-        "csv" => csv(),
-        "xlsx" => xlsx(),
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "format `{other}` is neither `csv` nor `xlsx`"
-            )));
-        }
-    }
-    .map_err(|e| to_py_err(py, &e))
+fn output_format(name: &str) -> PyResult<OutputFormat> {
+    OutputFormat::from_name(name).ok_or_else(|| {
+        PyValueError::new_err(format!("format `{name}` is neither `csv` nor `xlsx`"))
+    })
 }
 
 /// A roster template of the group, as `csv` or `xlsx` bytes.
 #[pyfunction]
 fn template<'py>(py: Python<'py>, group_json: &str, format: &str) -> PyResult<Bound<'py, PyBytes>> {
     let group = parse_group(py, group_json)?;
-    let bytes = by_format(
-        py,
-        format,
-        || conferral::output::template::csv(&group),
-        || conferral::output::template::xlsx(&group),
-    )?;
+    let bytes = output_format(format)?
+        .template(&group)
+        .map_err(|e| to_py_err(py, &e))?;
     Ok(PyBytes::new(py, &bytes))
 }
 
@@ -123,14 +111,10 @@ fn error_report<'py>(
     report_json: &str,
     format: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let report: conferral::Report =
-        serde_json::from_str(report_json).map_err(|e| json_error("the report", &e))?;
-    let bytes = by_format(
-        py,
-        format,
-        || conferral::output::error_report::csv(&report),
-        || conferral::output::error_report::xlsx(&report),
-    )?;
+    let report: conferral::Report = parse("the report", report_json)?;
+    let bytes = output_format(format)?
+        .error_report(&report)
+        .map_err(|e| to_py_err(py, &e))?;
     Ok(PyBytes::new(py, &bytes))
 }
 
@@ -141,6 +125,13 @@ fn check_group(py: Python<'_>, group_json: &str) -> PyResult<String> {
     let group = parse_group(py, group_json)?;
     let summary = group.check().map_err(|e| to_py_err(py, &e))?;
     serde_json::to_string(&summary).map_err(|e| json_error("the group", &e))
+}
+
+/// A sender as people write one (`Name <address>` or `address`): `(name, address)`.
+#[pyfunction]
+fn parse_mailbox(text: &str) -> (String, String) {
+    let mailbox = conferral::mail::Mailbox::parse(text);
+    (mailbox.name, mailbox.email)
 }
 
 /// Every error kind, for the Python exception classes to be checked against.
@@ -156,10 +147,13 @@ fn error_kinds() -> Vec<&'static str> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_BASE_URL", conferral::issuer::DEFAULT_BASE_URL)?;
+    m.add("DEFAULT_SENDER", conferral::issuer::DEFAULT_SENDER)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(template, m)?)?;
     m.add_function(wrap_pyfunction!(error_report, m)?)?;
     m.add_function(wrap_pyfunction!(check_group, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_mailbox, m)?)?;
     m.add_function(wrap_pyfunction!(error_kinds, m)?)?;
     m.add_class::<issuing::NativeIssuer>()?;
     Ok(())

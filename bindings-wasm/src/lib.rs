@@ -7,16 +7,13 @@
 
 mod convert;
 
+use conferral::output::OutputFormat;
 use conferral::{AnalyzeOptions, Group, Mapping, Report};
 use convert::{Options, failure_of, failure_of_findings, file, misuse, success, to_js};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("types.d.ts");
-
-const CSV: &str = "text/csv;charset=utf-8";
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const DEFAULT_BASE_URL: &str = "https://credentials.example.org/c";
 
 /// The package's version (the crates' version).
 #[wasm_bindgen]
@@ -35,13 +32,11 @@ fn with_group(
     }
 }
 
-fn format_of(value: &JsValue, what: &str) -> Result<&'static str, JsValue> {
-    match convert::optional_string(value, what)?.as_deref() {
-        None | Some("csv") => Ok("csv"),
-        Some("xlsx") => Ok("xlsx"),
-        Some(other) => Err(misuse(format!(
-            "{what} is \"csv\" or \"xlsx\", not \"{other}\""
-        ))),
+fn format_of(value: &JsValue, what: &str) -> Result<OutputFormat, JsValue> {
+    match convert::optional_string(value, what)? {
+        None => Ok(OutputFormat::Csv),
+        Some(name) => OutputFormat::from_name(&name)
+            .ok_or_else(|| misuse(format!("{what} is \"csv\" or \"xlsx\", not \"{name}\""))),
     }
 }
 
@@ -138,13 +133,9 @@ pub fn template(
 ) -> Result<JsValue, JsValue> {
     let format = format_of(&format, "format")?;
     with_group(&group, |group| {
-        let made = match format {
-            "xlsx" => conferral::output::template::xlsx(&group),
-            _ => conferral::output::template::csv(&group),
-        };
-        let name = format!("{}-template.{format}", group.key());
-        match made {
-            Ok(bytes) => file(&bytes, &name, if format == "xlsx" { XLSX } else { CSV }),
+        let name = format!("{}-template.{}", group.key(), format.as_str());
+        match format.template(&group) {
+            Ok(bytes) => file(&bytes, &name, format.media_type()),
             Err(e) => failure_of(&e),
         }
     })
@@ -163,15 +154,11 @@ pub fn error_report(
 ) -> Result<JsValue, JsValue> {
     let format = format_of(&format, "format")?;
     let report = report_of(&report)?;
-    let made = match format {
-        "xlsx" => conferral::output::error_report::xlsx(&report),
-        _ => conferral::output::error_report::csv(&report),
-    };
-    match made {
+    match format.error_report(&report) {
         Ok(bytes) => file(
             &bytes,
-            &format!("error-report.{format}"),
-            if format == "xlsx" { XLSX } else { CSV },
+            &format!("error-report.{}", format.as_str()),
+            format.media_type(),
         ),
         Err(e) => failure_of(&e),
     }
@@ -187,7 +174,11 @@ pub fn records_csv(
     let report = report_of(&report)?;
     with_group(&group, |group| {
         match conferral::output::records::csv(&group, &report) {
-            Ok(bytes) => file(&bytes, &format!("{}-records.csv", group.key()), CSV),
+            Ok(bytes) => file(
+                &bytes,
+                &format!("{}-records.csv", group.key()),
+                OutputFormat::Csv.media_type(),
+            ),
             Err(e) => failure_of(&e),
         }
     })
@@ -210,7 +201,7 @@ pub fn render_email(
     let options = Options::new(&options, &["baseUrl"])?;
     let base_url = options
         .string("baseUrl")?
-        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        .unwrap_or_else(|| conferral::issuer::DEFAULT_BASE_URL.to_owned());
     with_group(&group, |group| {
         match conferral::render::preview(&group, &values, &base_url) {
             Ok(preview) => match preview.email {

@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use clap::Args;
-use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Step, StepProgress};
+use conferral::issuer::{
+    DEFAULT_BASE_URL, DEFAULT_SENDER, ImportRequest, Issuer, IssuerConfig, Selection, Step,
+    StepProgress,
+};
 use conferral::lifecycle::{Amendment, Credential, CredentialState};
-use conferral::mail::{Mailbox, Mailer};
-use conferral::storage::{CredentialQuery, MessageQuery, Storage};
+use conferral::mail::Mailbox;
+use conferral::storage::{CredentialQuery, Storage};
+use conferral_mail::MailTarget;
 use conferral_sqlite::SqliteStorage;
-use serde_json::json;
 
 use crate::CliError;
 
@@ -29,33 +32,20 @@ pub struct StoreArgs {
     #[arg(long)]
     pub db: PathBuf,
     /// Where credentials live: a credential's link is this address, `/` and its id.
-    #[arg(long, default_value = "https://credentials.example.org/c")]
+    #[arg(long, default_value = DEFAULT_BASE_URL)]
     pub base_url: String,
     /// Sender of the emails, as `Name <address>` or `address`.
-    #[arg(long, default_value = "Conferral <credentials@example.org>")]
+    #[arg(long, default_value = DEFAULT_SENDER)]
     pub from: String,
     /// Who is acting, recorded in each credential's history.
     #[arg(long, default_value = "cli")]
     pub actor: String,
 }
 
-fn parse_mailbox(text: &str) -> Mailbox {
-    match text.rsplit_once('<') {
-        Some((name, rest)) => Mailbox {
-            name: name.trim().trim_matches('"').to_owned(),
-            email: rest.trim_end_matches('>').trim().to_owned(),
-        },
-        None => Mailbox {
-            name: String::new(),
-            email: text.trim().to_owned(),
-        },
-    }
-}
-
 impl StoreArgs {
     fn open(&self) -> Result<Issuer<SqliteStorage>, CliError> {
         let store = SqliteStorage::open(&self.db)?;
-        let config = IssuerConfig::new(&self.base_url, parse_mailbox(&self.from));
+        let config = IssuerConfig::new(&self.base_url, Mailbox::parse(&self.from));
         Ok(Issuer::new(store, config)?)
     }
 }
@@ -115,21 +105,14 @@ impl Bar {
     }
 }
 
-fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::other)
-        .and_then(|()| writeln!(out))
-        .and_then(|()| out.flush())
-        .map_err(|source| CliError::Write {
-            path: "stdout".into(),
-            source,
-        })
-}
-
-fn to_value<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+/// Prints a result as JSON through a JSON value, whose objects keep their keys sorted: the
+/// issuing commands' output has always been in that order.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+    let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    crate::print_json(&value).map_err(|source| CliError::Write {
+        path: "stdout".into(),
+        source,
+    })
 }
 
 /// `conferral issue`: analyse a roster and store its valid rows as drafts (or publish them).
@@ -155,7 +138,7 @@ pub fn issue(
     let out = out?;
     let refused = out.report.has_errors() || !out.findings.is_empty();
     if json {
-        print_json(&to_value(&out))?;
+        print_json(&out)?;
         return Ok(refused);
     }
     let b = &out.batch;
@@ -213,7 +196,7 @@ pub fn drafts(store: &StoreArgs, batch: Option<String>, json: bool) -> Result<()
         ..CredentialQuery::default()
     })?;
     if json {
-        return print_json(&to_value(&drafts));
+        return print_json(&drafts);
     }
     say!("{} drafts", drafts.len());
     for c in &drafts {
@@ -224,16 +207,11 @@ pub fn drafts(store: &StoreArgs, batch: Option<String>, json: bool) -> Result<()
 
 /// `conferral show`: one credential with its history and delivery.
 pub fn show(store: &StoreArgs, id: &str, json: bool) -> Result<(), CliError> {
-    let issuer = store.open()?;
-    let credential = issuer.credential(id)?;
-    let deliveries = issuer.deliveries(&MessageQuery {
-        credentials: Some(vec![id.to_owned()]),
-        ..MessageQuery::default()
-    })?;
+    let detail = store.open()?.show(id)?;
     if json {
-        return print_json(&json!({"credential": credential, "deliveries": deliveries}));
+        return print_json(&detail);
     }
-    let c = &credential;
+    let c = &detail.credential;
     say!("{}  ({})", c.id, c.state.as_str());
     say!("  recipient  {} <{}>", c.recipient.name, c.recipient.email);
     say!("  group      {}   batch {}", c.group, c.batch);
@@ -260,7 +238,7 @@ pub fn show(store: &StoreArgs, id: &str, json: bool) -> Result<(), CliError> {
             fields.join(", ")
         );
     }
-    for m in &deliveries {
+    for m in &detail.deliveries {
         say!(
             "  email {} ({} attempt(s)): {}",
             m.state.as_str(),
@@ -285,7 +263,7 @@ pub fn edit(store: &StoreArgs, id: &str, set: &[String], json: bool) -> Result<(
     let mut issuer = store.open()?;
     let amended = issuer.amend(id, &amendment, &store.actor, Utc::now())?;
     if json {
-        return print_json(&to_value(&amended));
+        return print_json(&amended);
     }
     say!("{}", credential_line(&amended));
     Ok(())
@@ -296,7 +274,7 @@ pub fn preview(store: &StoreArgs, id: &str, html: bool, json: bool) -> Result<()
     let issuer = store.open()?;
     let email = issuer.preview(id)?;
     if json {
-        return print_json(&to_value(&email));
+        return print_json(&email);
     }
     say!("To: {} <{}>", email.to_name, email.to_email);
     say!("Subject: {}\n", email.subject);
@@ -312,23 +290,17 @@ pub fn publish(
     ids: Vec<String>,
     json: bool,
 ) -> Result<(), CliError> {
-    let selection = match (all, batch, ids.is_empty()) {
-        (true, None, true) => Selection::All,
-        (false, Some(b), true) => Selection::Batch(b),
-        (false, None, false) => Selection::Ids(ids),
-        _ => {
-            return Err(CliError::Usage(
-                "give exactly one of --all, --batch B or credential ids".into(),
-            ));
-        }
-    };
+    let ids = (!ids.is_empty()).then_some(ids);
+    let selection = Selection::one_of(all, batch, ids).map_err(|_| {
+        CliError::Usage("give exactly one of --all, --batch B or credential ids".into())
+    })?;
     let mut issuer = store.open()?;
     let mut bar = Bar::new(json);
     let out = issuer.publish(&selection, &store.actor, Utc::now(), &mut |p| bar.update(p));
     bar.finish();
     let out = out?;
     if json {
-        return print_json(&to_value(&out));
+        return print_json(&out);
     }
     say!(
         "published {}, {} were published before; {} emails queued",
@@ -347,28 +319,27 @@ pub fn deliver(
     limit: Option<u64>,
     json: bool,
 ) -> Result<bool, CliError> {
-    let mut mailer: Box<dyn Mailer> = match (outbox, smtp) {
-        (Some(dir), None) => Box::new(conferral_mail::FileMailer::new(dir)?),
-        (None, Some(url)) => Box::new(conferral_mail::SmtpMailer::new(
-            conferral_mail::SmtpConfig::from_url(url)?,
-        )),
+    let target = match (outbox, smtp) {
+        (Some(dir), None) => MailTarget::Folder(dir),
+        (None, Some(url)) => MailTarget::Smtp(url),
         _ => {
             return Err(CliError::Usage(
                 "give exactly one of --outbox DIR or --smtp URL".into(),
             ));
         }
     };
+    let mut mailer = conferral_mail::open(target)?;
     let mut issuer = store.open()?;
-    let recovered = issuer.recover()?;
     let mut bar = Bar::new(json);
-    let report = issuer.deliver(mailer.as_mut(), &mut Utc::now, limit, &mut |p| {
+    let run = issuer.recover_and_deliver(mailer.as_mut(), &mut Utc::now, limit, &mut |p| {
         bar.update(p)
     });
     bar.finish();
-    let report = report?;
+    let run = run?;
+    let (recovered, report) = (run.recovered, &run.delivery);
     let troubled = report.failed_permanent + report.failed_exhausted + report.unknown > 0;
     if json {
-        print_json(&json!({"recovered": recovered, "delivery": report}))?;
+        print_json(&run)?;
         return Ok(troubled);
     }
     if recovered > 0 {
@@ -396,7 +367,7 @@ pub fn status(store: &StoreArgs, json: bool) -> Result<(), CliError> {
     let issuer = store.open()?;
     let counts = issuer.status()?;
     if json {
-        return print_json(&to_value(&counts));
+        return print_json(&counts);
     }
     let line = |map: &std::collections::BTreeMap<String, u64>| {
         map.iter()
@@ -414,7 +385,7 @@ pub fn resend(store: &StoreArgs, ids: &[String], json: bool) -> Result<(), CliEr
     let mut issuer = store.open()?;
     let again = issuer.resend(ids, Utc::now())?;
     if json {
-        return print_json(&to_value(&again));
+        return print_json(&again);
     }
     say!(
         "{} email(s) queued again with their Message-ID; run `conferral deliver`",

@@ -11,7 +11,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
+use conferral::output::OutputFormat;
 use conferral::{AnalyzeOptions, Group, Mapping, Progress, Report, SavedMappings, Severity};
 
 #[derive(Parser)]
@@ -25,10 +27,13 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum TemplateFormat {
-    Csv,
-    Xlsx,
+/// The `--format` of a template: a name the core knows, listed in the help.
+fn output_format() -> impl TypedValueParser<Value = OutputFormat> {
+    PossibleValuesParser::new(OutputFormat::ALL.map(OutputFormat::as_str)).try_map(
+        |name: String| {
+            OutputFormat::from_name(&name).ok_or_else(|| format!("`{name}` is no output format"))
+        },
+    )
 }
 
 #[derive(Subcommand)]
@@ -39,8 +44,8 @@ enum Command {
         #[arg(long)]
         group: PathBuf,
         /// Template format.
-        #[arg(long, value_enum)]
-        format: TemplateFormat,
+        #[arg(long, value_parser = output_format())]
+        format: OutputFormat,
         /// File to write.
         #[arg(long)]
         output: PathBuf,
@@ -430,12 +435,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn template(group: &Path, format: TemplateFormat, output: &Path) -> Result<(), CliError> {
+fn template(group: &Path, format: OutputFormat, output: &Path) -> Result<(), CliError> {
     let group = load_group(group)?;
-    let bytes = match format {
-        TemplateFormat::Csv => conferral::output::template::csv(&group)?,
-        TemplateFormat::Xlsx => conferral::output::template::xlsx(&group)?,
-    };
+    let bytes = format.template(&group)?;
     write(output, &bytes)?;
     eprintln!("wrote {}", output.display());
     Ok(())
@@ -477,23 +479,19 @@ fn analyze(
         eprintln!();
     }
     if let Some(path) = error_report {
-        let name = path.to_string_lossy().to_ascii_lowercase();
-        let bytes = if name.ends_with(".csv") {
-            conferral::output::error_report::csv(&report)?
-        } else if name.ends_with(".xlsx") {
-            conferral::output::error_report::xlsx(&report)?
-        } else {
-            return Err(CliError::ReportExtension(path.display().to_string()));
-        };
+        let format = OutputFormat::from_path(&path.to_string_lossy())
+            .ok_or_else(|| CliError::ReportExtension(path.display().to_string()))?;
+        let bytes = format.error_report(&report)?;
         write(path, &bytes)?;
     }
     Ok(report)
 }
 
-fn print_json(report: &Report) -> std::io::Result<()> {
+/// Prints pretty JSON and a newline on stdout.
+fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    serde_json::to_writer_pretty(&mut out, report)?;
+    serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     out.flush()
 }

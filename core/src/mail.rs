@@ -17,6 +17,29 @@ pub struct Mailbox {
     pub email: String,
 }
 
+impl Mailbox {
+    /// A mailbox as people write one: `Name <address>`, `"Name" <address>` or a bare
+    /// `address`. The address is taken as written; whoever sends from it checks it.
+    ///
+    /// ```
+    /// use conferral::mail::Mailbox;
+    /// let m = Mailbox::parse("\"Academy\" <academy@example.org>");
+    /// assert_eq!((m.name.as_str(), m.email.as_str()), ("Academy", "academy@example.org"));
+    /// ```
+    pub fn parse(text: &str) -> Mailbox {
+        match text.rsplit_once('<') {
+            Some((name, rest)) => Mailbox {
+                name: name.trim().trim_matches('"').to_owned(),
+                email: rest.trim_end_matches('>').trim().to_owned(),
+            },
+            None => Mailbox {
+                name: String::new(),
+                email: text.trim().to_owned(),
+            },
+        }
+    }
+}
+
 /// One message to one recipient, as a mailer receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingMessage {
@@ -118,5 +141,36 @@ impl Mailer for MemoryMailer {
             });
         self.sent.push((message.clone(), outcome.clone()));
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> (String, String) {
+        let m = Mailbox::parse(text);
+        (m.name, m.email)
+    }
+
+    #[test]
+    fn mailboxes_parse_with_or_without_a_name() {
+        let pair = |n: &str, e: &str| (n.to_owned(), e.to_owned());
+        assert_eq!(
+            parsed("Conferral <credentials@example.org>"),
+            pair("Conferral", "credentials@example.org")
+        );
+        assert_eq!(
+            parsed("  \"Ana, Academy\"   < ana@example.org >"),
+            pair("Ana, Academy", "ana@example.org")
+        );
+        assert_eq!(parsed(" ana@example.org "), pair("", "ana@example.org"));
+        assert_eq!(parsed("<ana@example.org>"), pair("", "ana@example.org"));
+        // The last `<` opens the address, as mail clients read it.
+        assert_eq!(
+            parsed("A <b> <ana@example.org>"),
+            pair("A <b>", "ana@example.org")
+        );
+        assert_eq!(parsed(""), pair("", ""));
     }
 }

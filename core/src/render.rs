@@ -31,6 +31,9 @@ use crate::error::{Error, ErrorKind, Result};
 pub use crate::group::{DEFAULT_HTML, DEFAULT_SUBJECT, DEFAULT_TEXT, EmailTemplates};
 use crate::group::{Group, GroupSummary, Schema};
 
+/// The link base an issuer uses when none is given; links made with it lead nowhere real.
+pub const DEFAULT_BASE_URL: &str = "https://credentials.example.org/c";
+
 /// Work a template may do per message before it is stopped (minijinja fuel units).
 const FUEL: u64 = 200_000;
 
@@ -45,7 +48,7 @@ impl Group {
     pub fn check(&self) -> Result<GroupSummary> {
         let summary = self.summary()?;
         // The link base is the issuer's; any valid one checks the templates' variables.
-        Renderer::for_group(self, "https://credentials.example.org/c")?;
+        Renderer::for_group(self, DEFAULT_BASE_URL)?;
         Ok(summary)
     }
 }

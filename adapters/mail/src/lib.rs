@@ -1,6 +1,7 @@
 //! Mailers for conferral: [`FileMailer`] writes one `.eml` file per message into a folder
 //! (the embedded default, and what tests read); [`SmtpMailer`] sends one SMTP transaction per
-//! recipient over a reused connection and classifies every reply.
+//! recipient over a reused connection and classifies every reply. [`open`] gives the one a
+//! [`MailTarget`] names, for the command line and the bindings alike.
 //!
 //! Both build the message the same way ([`build_message`]): `multipart/alternative` with the
 //! plain text and the HTML, the outbox's stable `Message-ID`, and display names that have
@@ -12,8 +13,31 @@ mod smtp;
 pub use file::FileMailer;
 pub use smtp::{Security, SmtpConfig, SmtpMailer};
 
-use conferral::mail::{Mailbox, OutgoingMessage};
+use std::path::Path;
+
+use conferral::mail::{Mailbox, Mailer, OutgoingMessage};
 use lettre::message::{Mailbox as LettreMailbox, MultiPart};
+
+/// Where a delivery run sends its emails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTarget<'a> {
+    /// One `.eml` file per message in this folder.
+    Folder(&'a Path),
+    /// The SMTP server of this URL (see [`SmtpConfig::from_url`]).
+    Smtp(&'a str),
+}
+
+/// The mailer of `target`, ready to send.
+///
+/// # Errors
+/// [`ErrorKind::Mail`](conferral::ErrorKind::Mail) when the folder cannot be created or the
+/// SMTP URL is malformed.
+pub fn open(target: MailTarget<'_>) -> conferral::Result<Box<dyn Mailer + Send>> {
+    Ok(match target {
+        MailTarget::Folder(dir) => Box::new(FileMailer::new(dir)?),
+        MailTarget::Smtp(url) => Box::new(SmtpMailer::new(SmtpConfig::from_url(url)?)),
+    })
+}
 
 /// Why a message could not be built: the address or a header value is unusable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +129,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("multipart/alternative"), "{text}");
+    }
+
+    #[test]
+    fn a_target_opens_its_mailer_or_says_why_not() {
+        let dir = std::env::temp_dir().join(format!("conferral-open-{}", std::process::id()));
+        assert!(open(MailTarget::Folder(&dir)).is_ok());
+        assert!(dir.is_dir());
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(open(MailTarget::Smtp("smtp://localhost:2525")).is_ok());
+        let refused = open(MailTarget::Smtp("ftp://nope")).err();
+        assert_eq!(refused.map(|e| e.kind()), Some(conferral::ErrorKind::Mail));
     }
 
     #[test]

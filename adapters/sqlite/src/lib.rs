@@ -22,7 +22,8 @@ use conferral::error::{Error, ErrorKind, Result};
 use conferral::group::Group;
 use conferral::lifecycle::Credential;
 use conferral::outbox::{DeliveryState, OutboxMessage};
-use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, email_key};
+use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+use conferral::values::email::duplicate_key;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this release writes.
@@ -222,7 +223,7 @@ impl SqliteStorage {
 
 fn put_credential(tx: &rusqlite::Transaction<'_>, c: &Credential, insert: bool) -> Result<()> {
     let body = to_json(c)?;
-    let email = email_key(&c.recipient.email);
+    let email = duplicate_key(&c.recipient.email);
     if insert {
         tx.prepare_cached(
             "INSERT INTO credentials (id, grp, batch, state, email_key, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -359,7 +360,7 @@ impl Storage for SqliteStorage {
                     query.group,
                     query.batch,
                     query.state.map(|s| s.as_str()),
-                    query.email.as_deref().map(email_key)
+                    query.email.as_deref().map(duplicate_key)
                 ],
                 |r| r.get::<_, String>(0),
             )

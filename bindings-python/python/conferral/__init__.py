@@ -442,10 +442,8 @@ Store = Union[SqliteStore, MemoryStore]
 
 
 def _sender(sender: str) -> Dict[str, str]:
-    if "<" in sender:
-        name, _, rest = sender.rpartition("<")
-        return {"name": name.strip().strip('"'), "email": rest.rstrip(">").strip()}
-    return {"name": "", "email": sender.strip()}
+    name, email = _native.parse_mailbox(sender)
+    return {"name": name, "email": email}
 
 
 class Issuer:
@@ -465,8 +463,8 @@ class Issuer:
         store: Optional[Store] = None,
         mailer: Any = None,
         *,
-        base_url: str = "https://credentials.example.org/c",
-        sender: str = "Conferral <credentials@example.org>",
+        base_url: str = _native.DEFAULT_BASE_URL,
+        sender: str = _native.DEFAULT_SENDER,
         retry: Optional[Mapping[str, int]] = None,
     ) -> None:
         config: Dict[str, Any] = {"base_url": base_url, "sender": _sender(sender)}
@@ -547,16 +545,11 @@ class Issuer:
     ) -> PublishResult:
         """Publishes these credentials, a batch, or all drafts, and queues one email each,
         in one atomic step. Returns ``published`` and ``already_published``."""
-        chosen = [ids is not None, batch is not None, all]
-        if chosen.count(True) != 1:
-            raise ValueError("give exactly one of ids, batch= or all=True")
-        if ids is not None:
-            selection: Dict[str, Any] = {"type": "ids", "value": list(ids)}
-        elif batch is not None:
-            selection = {"type": "batch", "value": batch}
-        else:
-            selection = {"type": "all"}
-        return PublishResult.from_dict(json.loads(self._native.publish(json.dumps(selection), actor, progress)))
+        # Only a value equal to True selects all, so 1 does and "yes" does not.
+        every = bool(all == True)  # noqa: E712
+        chosen = None if ids is None else list(ids)
+        out = self._native.publish(chosen, batch, every, actor, progress)
+        return PublishResult.from_dict(json.loads(out))
 
     def deliver(
         self,

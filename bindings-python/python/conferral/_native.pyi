@@ -1,7 +1,12 @@
-from typing import Callable, List, Optional, final
+from typing import Callable, List, Optional, Tuple, final
 
-__all__ = ["NativeIssuer", "__version__", "analyze", "template", "error_report", "check_group", "error_kinds"]
+__all__ = [
+    "DEFAULT_BASE_URL", "DEFAULT_SENDER", "NativeIssuer", "__version__", "analyze", "template",
+    "error_report", "check_group", "parse_mailbox", "error_kinds",
+]
 __version__: str
+DEFAULT_BASE_URL: str
+DEFAULT_SENDER: str
 
 def analyze(
     data: bytes,
@@ -12,6 +17,7 @@ def analyze(
 def template(group_json: str, format: str) -> bytes: ...
 def error_report(report_json: str, format: str) -> bytes: ...
 def check_group(group_json: str) -> str: ...
+def parse_mailbox(text: str) -> Tuple[str, str]: ...
 def error_kinds() -> List[str]: ...
 
 @final
@@ -31,7 +37,12 @@ class NativeIssuer:
     def edit(self, id: str, values_json: str, actor: str) -> str: ...
     def preview(self, id: str) -> str: ...
     def publish(
-        self, selection_json: str, actor: str, progress: Optional[Callable[[str, int, int], object]] = None
+        self,
+        ids: Optional[List[str]],
+        batch: Optional[str],
+        all: bool,
+        actor: str,
+        progress: Optional[Callable[[str, int, int], object]] = None,
     ) -> str: ...
     def deliver(
         self,

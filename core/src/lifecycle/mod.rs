@@ -1,8 +1,8 @@
 //! Credentials and their states: draft, published, revoked, expired.
 //!
 //! Everything here is pure. Time, the acting user and new ids are passed in; a transition
-//! returns the credential as it becomes and the effects the caller must carry out (queueing
-//! an email), so the same rules hold whichever store and mailer are used.
+//! returns the credential as it becomes, and the caller stores it (with the email a publish
+//! queues), so the same rules hold whichever store and mailer are used.
 //!
 //! ```text
 //! Draft ──publish──► Published ──revoke──► Revoked
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::{Finding, Severity};
-use crate::group::{Schema, standard};
+use crate::group::{DuplicatePolicy, Schema, standard};
 use crate::validation;
 
 pub use crate::ids;
@@ -141,24 +141,69 @@ pub struct Amendment {
     pub set: BTreeMap<String, String>,
 }
 
-/// What the caller must do after a transition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Effect {
-    /// Queue the email that announces the credential to its recipient.
-    QueueIssuedEmail {
-        /// The credential.
-        credential: String,
-    },
-}
-
-/// A credential after a transition, and what follows from it.
+/// A credential after a transition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     /// The credential as it now is.
     pub credential: Credential,
-    /// Effects for the caller to carry out, in order.
-    pub effects: Vec<Effect>,
+}
+
+/// What an import does with a valid row whose recipient may already hold a credential in
+/// the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DuplicateDecision {
+    /// Nothing stands in the way: create a new draft.
+    Create,
+    /// Replace the recipient's draft with the row's values ([`Credential::replace`]).
+    Replace,
+    /// Refuse the row.
+    Reject {
+        /// Why, naming the credential in the way.
+        message: String,
+        /// How to fix it.
+        help: &'static str,
+    },
+}
+
+/// Decides a row of an import by the group's duplicate policy, given the credential the
+/// group already holds for the row's recipient (`recipient` is the address as compared,
+/// [`crate::values::email::duplicate_key`]). A revoked credential stands in no one's way.
+///
+/// ```
+/// use conferral::group::DuplicatePolicy;
+/// use conferral::lifecycle::{DuplicateDecision, decide_duplicate};
+/// assert_eq!(decide_duplicate(DuplicatePolicy::Deny, "ana@example.org", None), DuplicateDecision::Create);
+/// ```
+pub fn decide_duplicate(
+    policy: DuplicatePolicy,
+    recipient: &str,
+    held: Option<&Credential>,
+) -> DuplicateDecision {
+    let Some(prior) = held.filter(|c| c.state != CredentialState::Revoked) else {
+        return DuplicateDecision::Create;
+    };
+    match policy {
+        DuplicatePolicy::Allow => DuplicateDecision::Create,
+        DuplicatePolicy::Deny => DuplicateDecision::Reject {
+            message: format!(
+                "{recipient} already has credential `{}` ({}) in this group",
+                prior.id,
+                prior.state.as_str()
+            ),
+            help: "remove the row, or set the group's duplicate policy to `allow` or `replace`",
+        },
+        DuplicatePolicy::Replace if prior.state == CredentialState::Draft => {
+            DuplicateDecision::Replace
+        }
+        DuplicatePolicy::Replace => DuplicateDecision::Reject {
+            message: format!(
+                "{recipient} already has credential `{}`, which is {} and cannot be replaced",
+                prior.id,
+                prior.state.as_str()
+            ),
+            help: "revoke that credential first, or remove the row",
+        },
+    }
 }
 
 fn illegal(credential: &Credential, what: &str) -> Error {
@@ -389,9 +434,38 @@ impl Credential {
                 reason: None,
             });
         }
+        Ok(Transition { credential: next })
+    }
+
+    /// Replaces a draft with the values of row `row` of a later batch for the same recipient
+    /// (duplicate policy `replace`): it keeps its id and history, takes the new batch and
+    /// values, and records which fields changed.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] unless the credential is a draft;
+    /// [`ErrorKind::InvalidValue`] for a record [`Credential::draft`] refuses.
+    pub fn replace(
+        &self,
+        batch: &str,
+        row: u64,
+        record: &BTreeMap<String, serde_json::Value>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Transition> {
+        if self.state != CredentialState::Draft {
+            return Err(illegal(self, "replaced"));
+        }
+        let fresh = Credential::draft(self.id.clone(), &self.group, batch, record, actor, now)?;
+        let mut history = self.history.clone();
+        history.push(HistoryEntry {
+            at: now,
+            actor: actor.to_owned(),
+            event: EventKind::Replaced,
+            changes: self.changes_to(&fresh),
+            reason: Some(format!("row {row} of batch {batch}")),
+        });
         Ok(Transition {
-            credential: next,
-            effects: Vec::new(),
+            credential: Credential { history, ..fresh },
         })
     }
 
@@ -409,9 +483,6 @@ impl Credential {
             actor,
             now,
             None,
-            vec![Effect::QueueIssuedEmail {
-                credential: self.id.clone(),
-            }],
         ))
     }
 
@@ -432,7 +503,6 @@ impl Credential {
             actor,
             now,
             Some(reason.to_owned()),
-            Vec::new(),
         ))
     }
 
@@ -454,7 +524,6 @@ impl Credential {
             actor,
             now,
             None,
-            Vec::new(),
         ))
     }
 
@@ -465,7 +534,6 @@ impl Credential {
         actor: &str,
         now: DateTime<Utc>,
         reason: Option<String>,
-        effects: Vec<Effect>,
     ) -> Transition {
         let mut credential = self.clone();
         credential.state = state;
@@ -476,10 +544,7 @@ impl Credential {
             changes: Vec::new(),
             reason,
         });
-        Transition {
-            credential,
-            effects,
-        }
+        Transition { credential }
     }
 
     /// The merge fields of this credential's email.
@@ -523,6 +588,89 @@ mod tests {
         )
         .unwrap();
         Credential::draft("Ab12_x".into(), "bootcamp", "b1", &record, "import", at(2)).unwrap()
+    }
+
+    fn held(state: CredentialState) -> Credential {
+        Credential { state, ..draft() }
+    }
+
+    #[test]
+    fn the_duplicate_policy_decides_each_row() {
+        use DuplicateDecision::{Create, Replace};
+        let ana = "ana@example.org";
+        for policy in [
+            DuplicatePolicy::Deny,
+            DuplicatePolicy::Allow,
+            DuplicatePolicy::Replace,
+        ] {
+            assert_eq!(decide_duplicate(policy, ana, None), Create, "{policy:?}");
+            let revoked = held(CredentialState::Revoked);
+            assert_eq!(
+                decide_duplicate(policy, ana, Some(&revoked)),
+                Create,
+                "{policy:?}"
+            );
+        }
+        for state in [
+            CredentialState::Draft,
+            CredentialState::Published,
+            CredentialState::Expired,
+        ] {
+            let prior = held(state);
+            assert_eq!(
+                decide_duplicate(DuplicatePolicy::Allow, ana, Some(&prior)),
+                Create
+            );
+            let denied = decide_duplicate(DuplicatePolicy::Deny, ana, Some(&prior));
+            assert!(
+                matches!(&denied, DuplicateDecision::Reject { message, .. }
+                    if *message == format!("ana@example.org already has credential `Ab12_x` ({}) in this group", state.as_str())),
+                "{denied:?}"
+            );
+        }
+        let draft = held(CredentialState::Draft);
+        assert_eq!(
+            decide_duplicate(DuplicatePolicy::Replace, ana, Some(&draft)),
+            Replace
+        );
+        let live = held(CredentialState::Published);
+        let refused = decide_duplicate(DuplicatePolicy::Replace, ana, Some(&live));
+        assert_eq!(
+            refused,
+            DuplicateDecision::Reject {
+                message: "ana@example.org already has credential `Ab12_x`, which is published and cannot be replaced".to_owned(),
+                help: "revoke that credential first, or remove the row",
+            }
+        );
+    }
+
+    #[test]
+    fn a_replaced_draft_keeps_its_id_and_history_and_records_the_changes() {
+        let c = draft();
+        let record: BTreeMap<String, serde_json::Value> = serde_json::from_str(
+            r#"{"name": "Ana López", "email": "ana@example.org", "grade": "Pass", "hours": 12.5}"#,
+        )
+        .unwrap();
+        let next = c
+            .replace("b2", 7, &record, "import", at(4))
+            .unwrap()
+            .credential;
+        assert_eq!((next.id.as_str(), next.batch.as_str()), ("Ab12_x", "b2"));
+        assert_eq!(next.history.len(), 2);
+        let entry = &next.history[1];
+        assert_eq!(entry.event, EventKind::Replaced);
+        assert_eq!(entry.reason.as_deref(), Some("row 7 of batch b2"));
+        let fields: Vec<&str> = entry.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, vec!["expires_on", "grade", "issued_on"]);
+        assert_eq!(next.reference, None);
+        let published = c.publish("ed", at(3)).unwrap().credential;
+        assert_eq!(
+            published
+                .replace("b2", 7, &record, "import", at(4))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::IllegalTransition
+        );
     }
 
     #[test]
@@ -572,9 +720,7 @@ mod tests {
             ]
             .into(),
         };
-        let t = c.amend(&schema(), &good, "ed", at(3)).unwrap();
-        assert!(t.effects.is_empty());
-        let amended = t.credential;
+        let amended = c.amend(&schema(), &good, "ed", at(3)).unwrap().credential;
         assert_eq!(amended.recipient.name, "Ana Lopez");
         assert_eq!(amended.attributes["grade"], "Pass");
         assert_eq!(amended.attributes["hours"], 14);
@@ -615,14 +761,7 @@ mod tests {
     #[test]
     fn states_move_only_along_the_lifecycle() {
         let c = draft();
-        let published = c.publish("ed", at(4)).unwrap();
-        assert_eq!(
-            published.effects,
-            vec![Effect::QueueIssuedEmail {
-                credential: "Ab12_x".into()
-            }]
-        );
-        let p = published.credential;
+        let p = c.publish("ed", at(4)).unwrap().credential;
         assert_eq!(p.state, CredentialState::Published);
         for e in [
             p.publish("ed", at(5)).unwrap_err(),

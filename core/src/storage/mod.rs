@@ -30,6 +30,7 @@ use crate::error::Result;
 use crate::group::Group;
 use crate::lifecycle::{Credential, CredentialState};
 use crate::outbox::{DeliveryState, OutboxMessage};
+use crate::values::email::duplicate_key;
 
 pub use memory::MemoryStorage;
 
@@ -82,14 +83,12 @@ impl CredentialQuery {
             && self
                 .email
                 .as_ref()
-                .is_none_or(|e| email_key(e) == email_key(&c.recipient.email))
+                .is_none_or(|e| duplicate_key(e) == duplicate_key(&c.recipient.email))
     }
 }
 
-/// The form addresses are compared in: trimmed and lowercase.
-pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
-}
+/// The form addresses are compared and indexed in (kept under this name for stores).
+pub use crate::values::email::duplicate_key as email_key;
 
 /// Which outbox messages to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -56,7 +56,8 @@ impl Address<'_> {
         format!("{}@{}", self.local, self.domain)
     }
 
-    /// A 128-bit hash of the address in lowercase, the key duplicates are compared on.
+    /// A 128-bit hash of [`duplicate_key`] of the normalised address, the key duplicates
+    /// within a roster are compared on.
     pub fn duplicate_hash(&self) -> u128 {
         let mut buffer = [0u8; 256];
         let total = self.local.len() + 1 + self.domain.len();
@@ -309,9 +310,16 @@ fn check_labels(ascii: &str, shown: &str) -> Result<(), EmailProblem> {
     Ok(())
 }
 
-/// The key duplicates are compared on: the normalised address in lowercase.
-pub fn duplicate_key(normalized: &str) -> String {
-    normalized.to_lowercase()
+/// The key recipients are compared on, the one definition of "the same recipient": the
+/// address without surrounding whitespace, in lowercase. [`Address::duplicate_hash`] hashes
+/// the same key without allocating; stores index credentials by it.
+///
+/// ```
+/// use conferral::values::email::duplicate_key;
+/// assert_eq!(duplicate_key(" Ana.Lopez@Example.org"), duplicate_key("ana.lopez@example.ORG"));
+/// ```
+pub fn duplicate_key(address: &str) -> String {
+    address.trim().to_lowercase()
 }
 
 #[cfg(test)]
@@ -366,5 +374,23 @@ mod tests {
         assert_eq!(h("Ana.Lopez@Example.org"), h("ana.lopez@EXAMPLE.ORG"));
         assert_eq!(h("Jürgen@Bücher.de"), h("jürgen@BÜCHER.DE"));
         assert_ne!(h("ana@example.org"), h("ana2@example.org"));
+    }
+
+    #[test]
+    fn the_duplicate_hash_is_the_hash_of_the_duplicate_key() {
+        for raw in [
+            "Ana.Lopez@Example.org",
+            "jürgen@BÜCHER.de",
+            "ÉLODIE@exemple.fr",
+            "o'neil@xn--bcher-kva.de",
+        ] {
+            let address = parse(raw).unwrap();
+            let key = duplicate_key(&address.normalized());
+            assert_eq!(
+                address.duplicate_hash(),
+                xxhash_rust::xxh3::xxh3_128(key.as_bytes()),
+                "{raw}"
+            );
+        }
     }
 }

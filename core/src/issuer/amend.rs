@@ -1,0 +1,71 @@
+//! Changes to stored credentials after their import: amend a draft, revoke, expire.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::lifecycle::{Amendment, Credential, CredentialState};
+use crate::storage::{CredentialQuery, Storage};
+
+use super::Issuer;
+
+impl<S: Storage> Issuer<S> {
+    /// Amends a draft; the values are validated with the rules of an import.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound),
+    /// [`ErrorKind::IllegalTransition`](crate::ErrorKind::IllegalTransition) (not a draft) or
+    /// [`ErrorKind::InvalidValue`](crate::ErrorKind::InvalidValue) (with every problem in the
+    /// message).
+    pub fn amend(
+        &mut self,
+        id: &str,
+        amendment: &Amendment,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Credential> {
+        let credential = self.get(id)?;
+        let schema = self.group_of(&credential)?.schema()?;
+        let next = credential.amend(&schema, amendment, actor, now)?.credential;
+        self.store.update_credential(&next)?;
+        Ok(next)
+    }
+
+    /// Revokes a published or expired credential.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) or
+    /// [`ErrorKind::IllegalTransition`](crate::ErrorKind::IllegalTransition) (a draft, or
+    /// revoked).
+    pub fn revoke(
+        &mut self,
+        id: &str,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Credential> {
+        let next = self.get(id)?.revoke(reason, actor, now)?.credential;
+        self.store.update_credential(&next)?;
+        Ok(next)
+    }
+
+    /// Marks every published credential whose expiry date is before `now` as expired;
+    /// returns their ids.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn expire_due(&mut self, actor: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let published = self.store.credentials(&CredentialQuery {
+            state: Some(CredentialState::Published),
+            ..CredentialQuery::default()
+        })?;
+        let mut expired = Vec::new();
+        for c in published {
+            if c.expires_on.is_some_and(|d| d < now.date_naive()) {
+                let next = c.expire(actor, now)?.credential;
+                self.store.update_credential(&next)?;
+                expired.push(next.id);
+            }
+        }
+        Ok(expired)
+    }
+}

@@ -1,0 +1,323 @@
+//! Importing a roster: analyse it, turn its valid rows into drafts under the group's
+//! duplicate policy, and store them as one batch.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::AnalyzeOptions;
+use crate::error::{Error, ErrorKind, Result};
+use crate::finding::{Code, Finding, Severity};
+use crate::group::{DuplicatePolicy, Group, standard};
+use crate::lifecycle::{
+    Credential, CredentialState, DuplicateDecision, IdSource, decide_duplicate,
+};
+use crate::report::{Record, Report};
+use crate::storage::{Batch, CredentialQuery, Storage};
+use crate::values::email::duplicate_key;
+
+use super::{Issuer, PublishOutcome, Selection, Step, StepProgress, now_and_then};
+
+/// One roster upload.
+#[derive(Debug, Clone)]
+pub struct ImportRequest<'a> {
+    /// The group it is for (saved with the import, so its templates are checked first).
+    pub group: &'a Group,
+    /// The file's bytes.
+    pub bytes: &'a [u8],
+    /// Sheet, header row, confirmed mapping, limits; `records` is always on.
+    pub options: AnalyzeOptions,
+    /// Publish the created drafts at once.
+    pub publish: bool,
+    /// Who imports.
+    pub actor: &'a str,
+}
+
+impl<'a> ImportRequest<'a> {
+    /// An import of `bytes` into `group` as drafts, with default options.
+    pub fn new(group: &'a Group, bytes: &'a [u8], actor: &'a str) -> ImportRequest<'a> {
+        ImportRequest {
+            group,
+            bytes,
+            options: AnalyzeOptions::default(),
+            publish: false,
+            actor,
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportOutcome {
+    /// The batch (the existing one when the file was imported before).
+    pub batch: Batch,
+    /// Whether this exact file had been imported into the group before; nothing was created.
+    pub already_imported: bool,
+    /// The analysis of the file.
+    pub report: Report,
+    /// Findings against credentials already stored (the duplicate policy), by row.
+    pub findings: Vec<Finding>,
+    /// Ids of the drafts created.
+    pub created: Vec<String>,
+    /// Ids of the existing drafts replaced.
+    pub replaced: Vec<String>,
+    /// The publish, when the import was asked to publish.
+    pub published: Option<PublishOutcome>,
+}
+
+/// The same file into the same group gives the same fingerprint.
+fn fingerprint(group: &str, bytes: &[u8]) -> String {
+    let group = xxhash_rust::xxh3::xxh3_128(group.as_bytes());
+    let body = xxhash_rust::xxh3::xxh3_128(bytes);
+    format!("{group:032x}{body:032x}")
+}
+
+/// The analysis of the roster, always with its records: they become the drafts.
+fn analyze(request: &ImportRequest<'_>, progress: &mut dyn FnMut(StepProgress)) -> Result<Report> {
+    let options = AnalyzeOptions {
+        records: true,
+        ..request.options.clone()
+    };
+    crate::analyze_with_progress(request.bytes, request.group, &options, &mut |p| {
+        progress(StepProgress {
+            step: Step::Analyzing,
+            done: p.rows,
+            total: 0,
+        });
+    })
+}
+
+/// The drafts of one import as its rows are taken in turn, under the group's duplicate
+/// policy.
+struct Drafting<'a> {
+    request: &'a ImportRequest<'a>,
+    group_key: &'a str,
+    batch_id: &'a str,
+    now: DateTime<Utc>,
+    /// The roster's email column, where a refused row's finding points.
+    email_letter: Option<String>,
+    /// Live credentials of the group by recipient; the drafts created join them, so a later
+    /// row of the same file meets them too.
+    existing: HashMap<String, Credential>,
+    created: Vec<Credential>,
+    replaced: Vec<Credential>,
+    findings: Vec<Finding>,
+}
+
+impl Drafting<'_> {
+    /// Takes one valid row: a new draft, a replacement, or a refusal with a finding.
+    fn take(&mut self, record: &Record, ids: &mut dyn IdSource) -> Result<()> {
+        let address = record
+            .values
+            .get(standard::EMAIL)
+            .and_then(serde_json::Value::as_str)
+            .map(duplicate_key)
+            .unwrap_or_default();
+        let held = self.existing.get(&address);
+        match decide_duplicate(self.request.group.duplicates, &address, held) {
+            DuplicateDecision::Create => self.create(record, address, ids)?,
+            DuplicateDecision::Replace => {
+                // Only a credential the decision was given is ever replaced.
+                if let Some(prior) = held {
+                    let next = prior.replace(
+                        self.batch_id,
+                        record.row,
+                        &record.values,
+                        self.request.actor,
+                        self.now,
+                    )?;
+                    self.replaced.push(next.credential);
+                }
+            }
+            DuplicateDecision::Reject { message, help } => self.refuse(record, message, help),
+        }
+        Ok(())
+    }
+
+    /// A new draft with a fresh id from `ids`.
+    fn create(&mut self, record: &Record, address: String, ids: &mut dyn IdSource) -> Result<()> {
+        let credential = Credential::draft(
+            ids.next_id(),
+            self.group_key,
+            self.batch_id,
+            &record.values,
+            self.request.actor,
+            self.now,
+        )?;
+        if !crate::ids::is_valid_id(&credential.id) {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the id source gave `{}`, which is not a URL-safe id",
+                    credential.id
+                ),
+            ));
+        }
+        if self.request.group.duplicates != DuplicatePolicy::Allow {
+            self.existing.insert(address, credential.clone());
+        }
+        self.created.push(credential);
+        Ok(())
+    }
+
+    /// Refuses a row: an error finding on its email cell.
+    fn refuse(&mut self, record: &Record, message: String, help: &str) {
+        self.findings.push(Finding {
+            code: Code::DuplicateRecipient,
+            severity: Severity::Error,
+            row: Some(record.row),
+            column: self.email_letter.clone(),
+            cell: self
+                .email_letter
+                .as_ref()
+                .map(|l| format!("{l}{}", record.row)),
+            attribute: Some(standard::EMAIL.to_owned()),
+            value: None,
+            message,
+            help: help.to_owned(),
+        });
+    }
+}
+
+impl<S: Storage> Issuer<S> {
+    /// Imports a roster: analyses it, applies the group's duplicate policy against stored
+    /// credentials, and stores the valid rows as drafts in one batch (then publishes them if
+    /// asked). Invalid rows are not created; each has an error finding in the report or in
+    /// `findings`. Importing the same bytes into the same group again creates nothing and
+    /// returns the existing batch.
+    ///
+    /// # Errors
+    /// Anything [`crate::analyze`] refuses; a group or template error; a store failure.
+    pub fn import(
+        &mut self,
+        request: &ImportRequest<'_>,
+        ids: &mut dyn IdSource,
+        now: DateTime<Utc>,
+        progress: &mut dyn FnMut(StepProgress),
+    ) -> Result<ImportOutcome> {
+        let key = request.group.key();
+        self.save_group(request.group)?;
+        let report = analyze(request, progress)?;
+        let print = fingerprint(&key, request.bytes);
+        if let Some(batch) = self.store.batch_by_fingerprint(&key, &print)? {
+            return self.import_again(request, batch, report, now, progress);
+        }
+        let batch_id = format!("b{:016x}", xxhash_rust::xxh3::xxh3_64(print.as_bytes()));
+        let mut drafting = Drafting {
+            request,
+            group_key: &key,
+            batch_id: &batch_id,
+            now,
+            email_letter: email_letter(&report),
+            existing: self.live_by_recipient(request.group, &key)?,
+            created: Vec::new(),
+            replaced: Vec::new(),
+            findings: Vec::new(),
+        };
+        let records = report.records.as_deref().unwrap_or_default();
+        let total = records.len() as u64;
+        for (done, record) in records.iter().enumerate() {
+            now_and_then(progress, Step::Creating, done, total);
+            drafting.take(record, ids)?;
+        }
+        let Drafting {
+            created,
+            replaced,
+            findings,
+            ..
+        } = drafting;
+        let batch = Batch {
+            id: batch_id,
+            group: key,
+            fingerprint: print,
+            file_name: request.options.file_name.clone(),
+            created_at: now,
+            actor: request.actor.to_owned(),
+            rows: report.summary.rows,
+            created: created.len() as u64,
+            replaced: replaced.len() as u64,
+            rejected: report.summary.invalid + findings.len() as u64,
+        };
+        progress(StepProgress {
+            step: Step::Storing,
+            done: 0,
+            total: created.len() as u64 + replaced.len() as u64,
+        });
+        self.store.commit_import(&batch, &created, &replaced)?;
+        let published = self.publish_imported(request, &batch, now, progress)?;
+        Ok(ImportOutcome {
+            created: created.into_iter().map(|c| c.id).collect(),
+            replaced: replaced.into_iter().map(|c| c.id).collect(),
+            batch,
+            already_imported: false,
+            report,
+            findings,
+            published,
+        })
+    }
+
+    /// The outcome of a file imported into the group before: nothing is created, and a rerun
+    /// of an import that stopped before its publish completes it.
+    fn import_again(
+        &mut self,
+        request: &ImportRequest<'_>,
+        batch: Batch,
+        report: Report,
+        now: DateTime<Utc>,
+        progress: &mut dyn FnMut(StepProgress),
+    ) -> Result<ImportOutcome> {
+        let published = self.publish_imported(request, &batch, now, progress)?;
+        Ok(ImportOutcome {
+            batch,
+            already_imported: true,
+            report,
+            findings: Vec::new(),
+            created: Vec::new(),
+            replaced: Vec::new(),
+            published,
+        })
+    }
+
+    /// Live credentials of the group by recipient, when its duplicate policy looks at them;
+    /// revoked ones do not block a new one.
+    fn live_by_recipient(&self, group: &Group, key: &str) -> Result<HashMap<String, Credential>> {
+        let mut existing = HashMap::new();
+        if group.duplicates == DuplicatePolicy::Allow {
+            return Ok(existing);
+        }
+        for c in self.store.credentials(&CredentialQuery {
+            group: Some(key.to_owned()),
+            ..CredentialQuery::default()
+        })? {
+            if c.state != CredentialState::Revoked {
+                existing.insert(duplicate_key(&c.recipient.email), c);
+            }
+        }
+        Ok(existing)
+    }
+
+    fn publish_imported(
+        &mut self,
+        request: &ImportRequest<'_>,
+        batch: &Batch,
+        now: DateTime<Utc>,
+        progress: &mut dyn FnMut(StepProgress),
+    ) -> Result<Option<PublishOutcome>> {
+        if !request.publish {
+            return Ok(None);
+        }
+        let selection = Selection::Batch(batch.id.clone());
+        self.publish(&selection, request.actor, now, progress)
+            .map(Some)
+    }
+}
+
+/// The letter of the roster's email column, if it has one.
+fn email_letter(report: &Report) -> Option<String> {
+    report
+        .columns
+        .iter()
+        .find(|c| c.attribute.as_deref() == Some(standard::EMAIL))
+        .map(|c| c.letter.clone())
+}

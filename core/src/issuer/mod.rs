@@ -1,0 +1,255 @@
+//! The issuing flow over any [`Storage`]: import a roster as drafts, review and amend them,
+//! publish, and deliver the emails through any [`Mailer`](crate::mail::Mailer).
+//!
+//! Each operation has its own file: `import` (roster to drafts), `amend` (amend, revoke,
+//! expire), `publish` (drafts to published credentials with queued emails), `deliver`
+//! (recover, deliver, resend) and `query` (what is stored, read back).
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection};
+//! use conferral::lifecycle::FromRandomBytes;
+//! use conferral::mail::{Mailbox, MemoryMailer};
+//! use conferral::storage::MemoryStorage;
+//! use conferral::Group;
+//!
+//! let config = IssuerConfig::new(
+//!     "https://credentials.example.org/c",
+//!     Mailbox { name: "Academy".into(), email: "academy@example.org".into() },
+//! );
+//! let mut issuer = Issuer::new(MemoryStorage::new(), config)?;
+//! let group = Group { name: "Bootcamp 2026".into(), ..Group::default() };
+//! let now = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let mut seed = 0u8;
+//! let mut ids = FromRandomBytes(|| { seed += 1; [seed; 16] });
+//!
+//! let roster = b"Name,Email\nAna Lopez,ana@example.org\nBo,bo@\n";
+//! let imported = issuer.import(&ImportRequest::new(&group, roster, "cli"), &mut ids, now, &mut |_| {})?;
+//! assert_eq!((imported.batch.created, imported.batch.rejected), (1, 1));
+//!
+//! let published = issuer.publish(&Selection::Batch(imported.batch.id.clone()), "cli", now, &mut |_| {})?;
+//! assert_eq!(published.published.len(), 1);
+//! let mut mailer = MemoryMailer::default();
+//! let report = issuer.deliver(&mut mailer, &mut || now, None, &mut |_| {})?;
+//! assert_eq!(report.sent, 1);
+//! assert_eq!(mailer.delivered_to("ana@example.org"), 1);
+//! # Ok::<(), conferral::Error>(())
+//! ```
+
+mod amend;
+mod deliver;
+mod import;
+mod publish;
+mod query;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::group::Group;
+use crate::lifecycle::Credential;
+use crate::mail::Mailbox;
+use crate::outbox::RetryPolicy;
+use crate::render::Renderer;
+use crate::storage::Storage;
+
+pub use crate::render::DEFAULT_BASE_URL;
+pub use deliver::{DeliveryReport, DeliveryRun};
+pub use import::{ImportOutcome, ImportRequest};
+pub use publish::{PublishOutcome, Selection};
+pub use query::CredentialDetail;
+
+/// The sender an issuer uses when none is given, as [`Mailbox::parse`] reads it.
+pub const DEFAULT_SENDER: &str = "Conferral <credentials@example.org>";
+
+/// Settings of an issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerConfig {
+    /// Where credentials live: a credential's link is this base, `/` and its id.
+    pub base_url: String,
+    /// Who the emails are from.
+    pub sender: Mailbox,
+    /// How temporary delivery failures are retried.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+}
+
+impl IssuerConfig {
+    /// Settings with the default retry policy.
+    pub fn new(base_url: &str, sender: Mailbox) -> IssuerConfig {
+        IssuerConfig {
+            base_url: base_url.to_owned(),
+            sender,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// A step of a long operation, reported to a progress callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Reading and validating the roster (`done` and `total` are rows, `total` 0 until known).
+    Analyzing,
+    /// Turning valid rows into drafts.
+    Creating,
+    /// Rendering the emails of a publish.
+    Rendering,
+    /// Writing to the store.
+    Storing,
+    /// Sending queued emails.
+    Delivering,
+}
+
+impl Step {
+    /// The snake_case name progress callbacks are given.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Analyzing => "analyzing",
+            Step::Creating => "creating",
+            Step::Rendering => "rendering",
+            Step::Storing => "storing",
+            Step::Delivering => "delivering",
+        }
+    }
+}
+
+/// Progress of an import, a publish or a delivery run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepProgress {
+    /// What is being done.
+    pub step: Step,
+    /// Items done so far.
+    pub done: u64,
+    /// Items in all (0 while unknown).
+    pub total: u64,
+}
+
+/// Items between two progress reports of a step.
+const REPORT_EVERY: u64 = 1_000;
+
+/// Reports item `done` of `total` of a step, once every [`REPORT_EVERY`] items.
+fn now_and_then(progress: &mut dyn FnMut(StepProgress), step: Step, done: usize, total: u64) {
+    let done = done as u64;
+    if done.is_multiple_of(REPORT_EVERY) {
+        progress(StepProgress { step, done, total });
+    }
+}
+
+/// The issuing flow over a store.
+#[derive(Debug)]
+pub struct Issuer<S: Storage> {
+    store: S,
+    config: IssuerConfig,
+    sender_domain: String,
+}
+
+impl<S: Storage> Issuer<S> {
+    /// An issuer over `store`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for a base that is not an http(s) URL or a sender
+    /// address that is not valid.
+    pub fn new(store: S, config: IssuerConfig) -> Result<Issuer<S>> {
+        crate::render::credential_url(&config.base_url, "check")?;
+        let sender = crate::values::email::parse(&config.sender.email).map_err(|p| {
+            Error::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the sender address `{}` is not valid: {}",
+                    config.sender.email, p.message
+                ),
+            )
+        })?;
+        let sender_domain = sender
+            .normalized()
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_owned())
+            .unwrap_or_default();
+        Ok(Issuer {
+            store,
+            config,
+            sender_domain,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The store, to change it directly.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Gives the store back.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &IssuerConfig {
+        &self.config
+    }
+
+    fn renderer(&self, group: &Group) -> Result<Renderer> {
+        Renderer::for_group(group, &self.config.base_url)
+    }
+
+    /// Checks a group (attributes and email templates) and saves it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidGroup`] or [`ErrorKind::InvalidTemplate`] with what to fix.
+    pub fn save_group(&mut self, group: &Group) -> Result<()> {
+        self.renderer(group)?;
+        self.store.put_group(group)
+    }
+
+    fn get(&self, id: &str) -> Result<Credential> {
+        self.store.credential(id)?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("there is no credential `{id}`"),
+            )
+        })
+    }
+
+    fn group_of(&self, credential: &Credential) -> Result<Group> {
+        self.store.group(&credential.group)?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "the group `{}` of credential `{}` is not stored",
+                    credential.group, credential.id
+                ),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_are_their_serialized_names() {
+        for step in [
+            Step::Analyzing,
+            Step::Creating,
+            Step::Rendering,
+            Step::Storing,
+            Step::Delivering,
+        ] {
+            let serialized = serde_json::to_value(step).unwrap();
+            assert_eq!(serialized.as_str(), Some(step.as_str()));
+        }
+    }
+
+    #[test]
+    fn the_defaults_make_a_valid_issuer() {
+        let config = IssuerConfig::new(DEFAULT_BASE_URL, Mailbox::parse(DEFAULT_SENDER));
+        assert_eq!(config.sender.name, "Conferral");
+        let issuer = Issuer::new(crate::storage::MemoryStorage::new(), config);
+        assert!(issuer.is_ok());
+    }
+}
