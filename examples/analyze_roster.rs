@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         println!(
             "  {} {}: {}",
-            finding.cell.as_deref().unwrap_or("-"),
+            finding.location(),
             finding.code.as_str(),
             finding.message
         );

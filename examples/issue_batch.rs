@@ -69,11 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  emails written  {}", delivered.sent);
     println!("  findings        {}", findings.len());
     for f in findings.iter().take(12) {
-        let at = f
-            .cell
-            .clone()
-            .or_else(|| f.column.clone())
-            .unwrap_or_default();
+        let at = f.location();
         let level = match f.severity {
             conferral::Severity::Error => "error",
             conferral::Severity::Warning => "warning",

@@ -60,15 +60,9 @@ fn analyze(
             Python::attach(|py| {
                 let called = py.check_signals().and_then(|()| match progress.as_ref() {
                     None => Ok(()),
-                    Some(callback) => {
-                        let stage = serde_json::to_value(p.stage)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        callback
-                            .call1(py, (stage, p.rows, p.bytes, p.total_bytes))
-                            .map(drop)
-                    }
+                    Some(callback) => callback
+                        .call1(py, (p.stage.as_str(), p.rows, p.bytes, p.total_bytes))
+                        .map(drop),
                 });
                 match called {
                     Ok(()) => true,

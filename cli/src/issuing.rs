@@ -164,7 +164,7 @@ pub fn issue(
         .filter(|f| f.severity == conferral::Severity::Error)
         .take(20)
     {
-        let at = f.cell.clone().unwrap_or_else(|| "file".into());
+        let at = f.location();
         say!("  error {at:<8} {}: {}", f.code.as_str(), f.message);
     }
     if let Some(p) = &out.published {

@@ -546,12 +546,7 @@ fn print_human(report: &Report, file: &Path) -> std::io::Result<()> {
         writeln!(out, "\nfindings:")?;
     }
     for f in report.findings.iter().take(SHOWN) {
-        let at = f
-            .cell
-            .clone()
-            .or_else(|| f.column.clone().map(|c| format!("col {c}")))
-            .or_else(|| f.row.map(|r| format!("row {r}")))
-            .unwrap_or_else(|| "file".to_owned());
+        let at = f.location();
         let level = if f.severity == Severity::Error {
             "error"
         } else {

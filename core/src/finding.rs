@@ -194,4 +194,24 @@ impl Finding {
         self.help = help.into();
         self
     }
+
+    /// Where the finding is, as a person reads it: the cell (`C7`), else the column
+    /// (`col C`), else the row (`row 7`), else `file`.
+    ///
+    /// ```
+    /// use conferral::{Code, Finding};
+    /// let f = Finding::error(Code::InvalidEmail, "not an address").at_cell("C", 7);
+    /// assert_eq!(f.location(), "C7");
+    /// assert_eq!(Finding::warning(Code::UnmappedColumn, "ignored").at_column("D").location(), "col D");
+    /// assert_eq!(Finding::warning(Code::RaggedRow, "short").at_row(4).location(), "row 4");
+    /// assert_eq!(Finding::warning(Code::FormatMismatch, "renamed").location(), "file");
+    /// ```
+    pub fn location(&self) -> String {
+        match (&self.cell, &self.column, self.row) {
+            (Some(cell), _, _) => cell.clone(),
+            (None, Some(column), _) => format!("col {column}"),
+            (None, None, Some(row)) => format!("row {row}"),
+            (None, None, None) => "file".to_owned(),
+        }
+    }
 }

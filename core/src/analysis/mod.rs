@@ -62,6 +62,19 @@ pub enum Stage {
     Finishing,
 }
 
+impl Stage {
+    /// The stage's name, as progress reports on every surface give it: `reading`,
+    /// `matching`, `validating` or `finishing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Reading => "reading",
+            Stage::Matching => "matching",
+            Stage::Validating => "validating",
+            Stage::Finishing => "finishing",
+        }
+    }
+}
+
 /// Progress of an analysis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
@@ -466,5 +479,25 @@ pub(crate) fn build_report(
         findings,
         records: records.then_some(outcome.records),
         preview,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stage;
+
+    #[test]
+    fn stage_names_are_the_serialized_ones() {
+        for stage in [
+            Stage::Reading,
+            Stage::Matching,
+            Stage::Validating,
+            Stage::Finishing,
+        ] {
+            assert_eq!(
+                serde_json::to_value(stage).unwrap(),
+                serde_json::Value::from(stage.as_str())
+            );
+        }
     }
 }

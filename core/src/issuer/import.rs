@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::AnalyzeOptions;
 use crate::error::{Error, ErrorKind, Result};
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Code, Finding};
 use crate::group::{DuplicatePolicy, Group, standard};
 use crate::lifecycle::{
     Credential, CredentialState, DuplicateDecision, IdSource, decide_duplicate,
@@ -163,20 +163,12 @@ impl Drafting<'_> {
 
     /// Refuses a row: an error finding on its email cell.
     fn refuse(&mut self, record: &Record, message: String, help: &str) {
-        self.findings.push(Finding {
-            code: Code::DuplicateRecipient,
-            severity: Severity::Error,
-            row: Some(record.row),
-            column: self.email_letter.clone(),
-            cell: self
-                .email_letter
-                .as_ref()
-                .map(|l| format!("{l}{}", record.row)),
-            attribute: Some(standard::EMAIL.to_owned()),
-            value: None,
-            message,
-            help: help.to_owned(),
-        });
+        self.findings.push(
+            Finding::error(Code::DuplicateRecipient, message)
+                .at(self.email_letter.as_deref(), Some(record.row))
+                .attribute(standard::EMAIL)
+                .help(help),
+        );
     }
 }
 
