@@ -286,159 +286,161 @@ impl Plan {
         state.dates.push((index, parsed));
     }
 
-    /// A number in any common notation (whole for an integer attribute).
-    pub(super) fn number(
+    /// Keeps what a value rule said of a cell: the value in the record (when records are
+    /// kept), or the error finding.
+    pub(super) fn keep(
         &self,
         at: CellAt<'_>,
-        cell: CellRef<'_>,
+        verdict: Result<Kept<'_>, Invalid>,
         state: &mut RowState,
         acc: &mut Acc,
     ) {
-        let rule = at.rule;
-        let parsed = match cell {
-            CellRef::Number(n) => Some(n),
-            CellRef::Text(t) => number::parse(t),
-            _ => None,
-        };
-        let whole = rule.kind == AttributeType::Integer;
-        match parsed {
-            Some(n) if !whole || n.fract() == 0.0 => {
+        match verdict {
+            Ok(value) => {
                 if self.records {
-                    state.values.insert(rule.key.clone(), number_json(n, whole));
+                    state.values.insert(at.rule.key.clone(), value.into_json());
                 }
             }
-            _ => {
-                let text = cell.display();
-                let what = if whole { "a whole number" } else { "a number" };
-                acc.findings.push(at.finding(
-                    Code::InvalidNumber,
-                    Severity::Error,
-                    Some(&text),
-                    format!("`{}` in {} is not {what}", preview(text.trim()), rule.label),
-                    format!(
-                        "write {what} with digits, such as {}",
-                        if whole { "12" } else { "37.5" }
-                    ),
-                ));
-            }
-        }
-    }
-
-    /// One of the attribute's values, compared without case and accents; kept as the group
-    /// spells it.
-    pub(super) fn enumerated(
-        &self,
-        at: CellAt<'_>,
-        cell: CellRef<'_>,
-        state: &mut RowState,
-        acc: &mut Acc,
-    ) {
-        let rule = at.rule;
-        let text = cell_text(cell);
-        let trimmed = trim(&text);
-        let found = rule
-            .enum_values
-            .iter()
-            .find(|(_, canonical)| canonical.eq_ignore_ascii_case(trimmed))
-            .or_else(|| {
-                let folded = fold_value(trimmed);
-                rule.enum_values.iter().find(|(f, _)| *f == folded)
-            });
-        match found {
-            Some((_, canonical)) => {
-                if self.records {
-                    state.values.insert(
-                        rule.key.clone(),
-                        serde_json::Value::String(canonical.clone()),
-                    );
-                }
-            }
-            None => {
-                let allowed: Vec<&str> = rule.enum_values.iter().map(|(_, v)| v.as_str()).collect();
-                acc.findings.push(at.finding(
-                    Code::InvalidEnum,
-                    Severity::Error,
-                    Some(&text),
-                    format!(
-                        "`{}` is not an accepted {}",
-                        preview(text.trim()),
-                        rule.label
-                    ),
-                    format!("use one of: {}", allowed.join(", ")),
-                ));
-            }
-        }
-    }
-
-    /// Yes or no, in the languages of the lexicon, or a boolean or 0/1 cell.
-    pub(super) fn boolean(
-        &self,
-        at: CellAt<'_>,
-        cell: CellRef<'_>,
-        state: &mut RowState,
-        acc: &mut Acc,
-    ) {
-        let rule = at.rule;
-        let parsed = match cell {
-            CellRef::Bool(b) => Some(b),
-            CellRef::Number(n) if n == 1.0 || n == 0.0 => Some(n == 1.0),
-            _ => parse_bool(&cell.display()),
-        };
-        match parsed {
-            Some(b) => {
-                if self.records {
-                    state
-                        .values
-                        .insert(rule.key.clone(), serde_json::Value::Bool(b));
-                }
-            }
-            None => {
-                let text = cell.display();
-                acc.findings.push(at.finding(
-                    Code::InvalidBoolean,
-                    Severity::Error,
-                    Some(&text),
-                    format!(
-                        "`{}` in {} is not yes or no",
-                        preview(text.trim()),
-                        rule.label
-                    ),
-                    "write yes or no (or true/false, 1/0)",
-                ));
-            }
-        }
-    }
-
-    /// An http or https address with a host name.
-    pub(super) fn url(
-        &self,
-        at: CellAt<'_>,
-        cell: CellRef<'_>,
-        state: &mut RowState,
-        acc: &mut Acc,
-    ) {
-        let rule = at.rule;
-        let text = cell.display();
-        match check_url(text.trim()) {
-            Ok(url) => {
-                if self.records {
-                    state
-                        .values
-                        .insert(rule.key.clone(), serde_json::Value::String(url));
-                }
-            }
-            Err(reason) => acc.findings.push(at.finding(
-                Code::InvalidUrl,
+            Err(invalid) => acc.findings.push(at.finding(
+                invalid.code,
                 Severity::Error,
-                Some(&text),
-                format!(
-                    "`{}` in {} is not a web address: {reason}",
+                Some(&invalid.text),
+                invalid.message,
+                invalid.help,
+            )),
+        }
+    }
+}
+
+/// A valid cell's value as a value rule read it, made JSON only when records are kept.
+pub(super) enum Kept<'r> {
+    /// A number, and whether the attribute wants it whole.
+    Number(f64, bool),
+    /// A boolean.
+    Bool(bool),
+    /// A URL as the URL parser writes it.
+    Url(String),
+    /// An enum value as the group spells it.
+    Canonical(&'r str),
+}
+
+impl Kept<'_> {
+    fn into_json(self) -> serde_json::Value {
+        match self {
+            Kept::Number(n, whole) => number_json(n, whole),
+            Kept::Bool(b) => serde_json::Value::Bool(b),
+            Kept::Url(url) => serde_json::Value::String(url),
+            Kept::Canonical(value) => serde_json::Value::String(value.to_owned()),
+        }
+    }
+}
+
+/// A cell a value rule refuses: the code, the value as displayed, what is wrong and how to
+/// fix it.
+pub(super) struct Invalid {
+    code: Code,
+    text: String,
+    message: String,
+    help: String,
+}
+
+impl Invalid {
+    /// "`value` in Label is not `what`", the message of most value rules.
+    fn not(code: Code, text: String, rule: &Rule, what: &str, help: impl Into<String>) -> Invalid {
+        Invalid {
+            code,
+            message: format!("`{}` in {} is not {what}", preview(text.trim()), rule.label),
+            text,
+            help: help.into(),
+        }
+    }
+}
+
+/// A number in any common notation (whole for an integer attribute).
+pub(super) fn number(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, Invalid> {
+    let parsed = match cell {
+        CellRef::Number(n) => Some(n),
+        CellRef::Text(t) => number::parse(t),
+        _ => None,
+    };
+    let whole = rule.kind == AttributeType::Integer;
+    match parsed {
+        Some(n) if !whole || n.fract() == 0.0 => Ok(Kept::Number(n, whole)),
+        _ => {
+            let what = if whole { "a whole number" } else { "a number" };
+            let example = if whole { "12" } else { "37.5" };
+            Err(Invalid::not(
+                Code::InvalidNumber,
+                cell.display(),
+                rule,
+                what,
+                format!("write {what} with digits, such as {example}"),
+            ))
+        }
+    }
+}
+
+/// One of the attribute's values, compared without case and accents; kept as the group
+/// spells it.
+pub(super) fn enumerated<'r>(rule: &'r Rule, cell: CellRef<'_>) -> Result<Kept<'r>, Invalid> {
+    let text = cell_text(cell);
+    let trimmed = trim(&text);
+    let found = rule
+        .enum_values
+        .iter()
+        .find(|(_, canonical)| canonical.eq_ignore_ascii_case(trimmed))
+        .or_else(|| {
+            let folded = fold_value(trimmed);
+            rule.enum_values.iter().find(|(f, _)| *f == folded)
+        });
+    match found {
+        Some((_, canonical)) => Ok(Kept::Canonical(canonical)),
+        None => {
+            let allowed: Vec<&str> = rule.enum_values.iter().map(|(_, v)| v.as_str()).collect();
+            Err(Invalid {
+                code: Code::InvalidEnum,
+                message: format!(
+                    "`{}` is not an accepted {}",
                     preview(text.trim()),
                     rule.label
                 ),
-                "write the full address starting with https://",
-            )),
+                text: text.into_owned(),
+                help: format!("use one of: {}", allowed.join(", ")),
+            })
         }
+    }
+}
+
+/// Yes or no, in the languages of the lexicon, or a boolean or 0/1 cell.
+pub(super) fn boolean(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, Invalid> {
+    let parsed = match cell {
+        CellRef::Bool(b) => Some(b),
+        CellRef::Number(n) if n == 1.0 || n == 0.0 => Some(n == 1.0),
+        _ => parse_bool(&cell.display()),
+    };
+    parsed.map(Kept::Bool).ok_or_else(|| {
+        Invalid::not(
+            Code::InvalidBoolean,
+            cell.display(),
+            rule,
+            "yes or no",
+            "write yes or no (or true/false, 1/0)",
+        )
+    })
+}
+
+/// An http or https address with a host name.
+pub(super) fn url(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, Invalid> {
+    let text = cell.display();
+    match check_url(text.trim()) {
+        Ok(url) => Ok(Kept::Url(url)),
+        Err(reason) => Err(Invalid::not(
+            Code::InvalidUrl,
+            text,
+            rule,
+            &format!("a web address: {reason}"),
+            "write the full address starting with https://",
+        )),
     }
 }
 

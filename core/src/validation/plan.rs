@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::acc::{Acc, DateEvidence, Pending};
-use super::cells::{CellAt, preview};
+use super::cells::{self, CellAt, preview};
 use super::date::DateParse;
 use crate::finding::{Code, Finding, Severity};
 use crate::group::{AttributeType, Schema, standard};
@@ -209,11 +209,15 @@ impl Plan {
                 AttributeType::Email => self.email(index, at, cell, &mut state, acc),
                 AttributeType::Date => self.date(index, at, cell, &mut state, acc),
                 AttributeType::Number | AttributeType::Integer => {
-                    self.number(at, cell, &mut state, acc);
+                    self.keep(at, cells::number(rule, cell), &mut state, acc);
                 }
-                AttributeType::Enum => self.enumerated(at, cell, &mut state, acc),
-                AttributeType::Boolean => self.boolean(at, cell, &mut state, acc),
-                AttributeType::Url => self.url(at, cell, &mut state, acc),
+                AttributeType::Enum => {
+                    self.keep(at, cells::enumerated(rule, cell), &mut state, acc);
+                }
+                AttributeType::Boolean => {
+                    self.keep(at, cells::boolean(rule, cell), &mut state, acc);
+                }
+                AttributeType::Url => self.keep(at, cells::url(rule, cell), &mut state, acc),
             }
         }
 
