@@ -11,10 +11,45 @@ impl Plan {
     /// Takes the decisions that need every row: date order per column, rows waiting on it,
     /// duplicate recipients. Returns all findings sorted and the records of valid rows.
     pub fn finish(&self, mut acc: Acc) -> Outcome {
-        let orders: Vec<Option<DateOrder>> = acc.evidence.iter().map(DateEvidence::order).collect();
-        let mut column_findings = Vec::new();
+        let mut findings = self.date_order_findings(&acc.evidence);
+        self.settle_pending(&mut acc);
+        self.duplicates(&mut acc);
+        // Rows settled late (date order, duplicates) go back among the others, by row then column.
+        acc.findings.sort_by(|a, b| {
+            a.row
+                .cmp(&b.row)
+                .then_with(|| column_order(a).cmp(&column_order(b)))
+        });
+
+        acc.invalid_rows.sort_unstable();
+        acc.invalid_rows.dedup();
+        let invalid = if self.missing_required {
+            acc.rows
+        } else {
+            acc.invalid_rows.len() as u64
+        };
+        let mut records = std::mem::take(&mut acc.records);
+        if !self.missing_required {
+            records.retain(|r| acc.invalid_rows.binary_search(&r.row).is_err());
+        } else {
+            records.clear();
+        }
+        records.sort_by_key(|r| r.row);
+        findings.append(&mut acc.findings);
+        Outcome {
+            rows: acc.rows,
+            invalid,
+            findings,
+            records,
+        }
+    }
+
+    /// A column finding for each date column whose values mix day-first and month-first
+    /// dates, or could be read either way with nothing in the column to decide.
+    fn date_order_findings(&self, evidence: &[DateEvidence]) -> Vec<Finding> {
+        let mut findings = Vec::new();
         for rule in &self.rules {
-            let Some(ev) = rule.date_slot.and_then(|s| acc.evidence.get(s)) else {
+            let Some(ev) = rule.date_slot.and_then(|s| evidence.get(s)) else {
                 continue;
             };
             let mixed = ev.day_first > 0 && ev.month_first > 0;
@@ -45,7 +80,7 @@ impl Plan {
                     example(&ev.ambiguous_example)
                 )
             };
-            column_findings.push(
+            findings.push(
                 Finding::error(Code::AmbiguousDateOrder, message)
                     .at_column(&rule.letter)
                     .attribute(rule.key.clone())
@@ -56,6 +91,13 @@ impl Plan {
             );
         }
 
+        findings
+    }
+
+    /// Rows that waited on their columns' date order: each is now invalid (a date still
+    /// ambiguous, or an expiry before the issue) or valid with its dates resolved.
+    fn settle_pending(&self, acc: &mut Acc) {
+        let orders: Vec<Option<DateOrder>> = acc.evidence.iter().map(DateEvidence::order).collect();
         for pending in std::mem::take(&mut acc.pending) {
             let mut resolved = Vec::with_capacity(pending.dates.len());
             let mut unresolved = false;
@@ -92,37 +134,6 @@ impl Plan {
                     values,
                 });
             }
-        }
-
-        self.duplicates(&mut acc);
-        // Rows settled late (date order, duplicates) go back among the others, by row then column.
-        acc.findings.sort_by(|a, b| {
-            a.row
-                .cmp(&b.row)
-                .then_with(|| column_order(a).cmp(&column_order(b)))
-        });
-
-        acc.invalid_rows.sort_unstable();
-        acc.invalid_rows.dedup();
-        let invalid = if self.missing_required {
-            acc.rows
-        } else {
-            acc.invalid_rows.len() as u64
-        };
-        let mut records = std::mem::take(&mut acc.records);
-        if !self.missing_required {
-            records.retain(|r| acc.invalid_rows.binary_search(&r.row).is_err());
-        } else {
-            records.clear();
-        }
-        records.sort_by_key(|r| r.row);
-        let mut findings = column_findings;
-        findings.append(&mut acc.findings);
-        Outcome {
-            rows: acc.rows,
-            invalid,
-            findings,
-            records,
         }
     }
 
