@@ -59,13 +59,25 @@ impl CellAt<'_> {
 }
 
 impl Plan {
-    /// A cell no type rule can read: blank (a finding when the attribute is required), a
-    /// spreadsheet error, or text over the cell-size limit. `None` when the rule should run.
-    pub(super) fn unusable(&self, at: CellAt<'_>, cell: CellRef<'_>) -> Option<Option<Finding>> {
+    /// Whether a type rule can read the cell: not blank, not a spreadsheet error, not text
+    /// over the cell-size limit. Asked of every cell, so it only looks.
+    #[inline(always)]
+    pub(super) fn usable(&self, cell: CellRef<'_>) -> bool {
+        match cell {
+            CellRef::Error(_) | CellRef::Empty => false,
+            CellRef::Text(t) => t.len() as u64 <= self.max_cell_bytes && !cell.is_blank(),
+            _ => true,
+        }
+    }
+
+    /// Why a cell is not [usable](Plan::usable): the finding, if its case has one (a blank
+    /// cell has one only when the attribute is required).
+    #[cold]
+    pub(super) fn unusable(&self, at: CellAt<'_>, cell: CellRef<'_>) -> Option<Finding> {
         let (rule, row_no) = (at.rule, at.row_no);
         if cell.is_blank() {
             let required = rule.required || (rule.key == standard::NAME);
-            return Some(required.then(|| {
+            return required.then(|| {
                 at.finding(
                     Code::MissingRequiredValue,
                     Severity::Error,
@@ -79,10 +91,10 @@ impl Plan {
                         rule.label.to_lowercase()
                     ),
                 )
-            }));
+            });
         }
         if let CellRef::Error(e) = cell {
-            return Some(Some(at.finding(
+            return Some(at.finding(
                 Code::SpreadsheetError,
                 Severity::Error,
                 Some(e),
@@ -91,12 +103,12 @@ impl Plan {
                     rule.letter
                 ),
                 "fix the formula in the spreadsheet, or replace it with its value",
-            )));
+            ));
         }
         if let CellRef::Text(t) = cell
             && t.len() as u64 > self.max_cell_bytes
         {
-            return Some(Some(at.finding(
+            return Some(at.finding(
                 Code::ValueTooLong,
                 Severity::Error,
                 Some(t),
@@ -107,13 +119,14 @@ impl Plan {
                     self.max_cell_bytes
                 ),
                 "a huge cell usually means a quote (\") that is never closed, which swallows the rows after it; check the file around this row",
-            )));
+            ));
         }
         None
     }
 
     /// Text: no control characters (an error in a name), at most the attribute's length, an
     /// identifier not mangled by scientific notation; kept with spaces collapsed and in NFC.
+    #[inline(always)]
     pub(super) fn text(
         &self,
         index: usize,
@@ -199,6 +212,7 @@ impl Plan {
 
     /// An email address by the address rules; the recipient's own address is also keyed for
     /// the duplicate check.
+    #[inline(always)]
     pub(super) fn email(
         &self,
         index: usize,
@@ -238,6 +252,7 @@ impl Plan {
 
     /// A date cell, a spreadsheet serial or a text date from 1900 on; the order of a text
     /// date that could be read either way waits for its column's evidence.
+    #[inline(always)]
     pub(super) fn date(
         &self,
         index: usize,
@@ -288,6 +303,7 @@ impl Plan {
 
     /// Keeps what a value rule said of a cell: the value in the record (when records are
     /// kept), or the error finding.
+    #[inline(always)]
     pub(super) fn keep(
         &self,
         at: CellAt<'_>,
@@ -357,6 +373,7 @@ impl Invalid {
 }
 
 /// A number in any common notation (whole for an integer attribute).
+#[inline(always)]
 pub(super) fn number(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, Invalid> {
     let parsed = match cell {
         CellRef::Number(n) => Some(n),
@@ -382,6 +399,7 @@ pub(super) fn number(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, In
 
 /// One of the attribute's values, compared without case and accents; kept as the group
 /// spells it.
+#[inline(always)]
 pub(super) fn enumerated<'r>(rule: &'r Rule, cell: CellRef<'_>) -> Result<Kept<'r>, Invalid> {
     let text = cell_text(cell);
     let trimmed = trim(&text);
@@ -412,6 +430,7 @@ pub(super) fn enumerated<'r>(rule: &'r Rule, cell: CellRef<'_>) -> Result<Kept<'
 }
 
 /// Yes or no, in the languages of the lexicon, or a boolean or 0/1 cell.
+#[inline(always)]
 pub(super) fn boolean(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, Invalid> {
     let parsed = match cell {
         CellRef::Bool(b) => Some(b),
@@ -430,6 +449,7 @@ pub(super) fn boolean(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, I
 }
 
 /// An http or https address with a host name.
+#[inline(always)]
 pub(super) fn url(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, Invalid> {
     let text = cell.display();
     match check_url(text.trim()) {

@@ -200,8 +200,8 @@ impl Plan {
         for (index, rule) in self.rules.iter().enumerate() {
             let at = CellAt { rule, row_no };
             let cell = row.cell(rule.column);
-            if let Some(unusable) = self.unusable(at, cell) {
-                acc.findings.extend(unusable);
+            if !self.usable(cell) {
+                acc.findings.extend(self.unusable(at, cell));
                 continue;
             }
             match rule.kind {
