@@ -215,11 +215,10 @@ impl NativeIssuer {
         dump_sorted(&found.map_err(|e| to_py_err(py, &e))?)
     }
 
-    /// Amends a draft with `{"key": "value"}` (JSON text); returns the credential.
+    /// Amends a draft with `{"key": value}` (JSON text, any JSON values, written as roster
+    /// cells by the core); returns the credential.
     fn edit(&self, py: Python<'_>, id: &str, values_json: &str, actor: &str) -> PyResult<String> {
-        let amendment = Amendment {
-            set: parse("the values", values_json)?,
-        };
+        let amendment = Amendment::from_values(parse("the values", values_json)?);
         let out = self.with(py, |inner| inner.amend(id, &amendment, actor, Utc::now()));
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }

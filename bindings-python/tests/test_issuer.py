@@ -1,4 +1,6 @@
 """The issuing flow from Python: stores, mailers, the guarantees, errors carried out."""
+import datetime
+
 import pytest
 
 import conferral
@@ -22,6 +24,26 @@ def test_a_roster_becomes_drafts_once(issuer):
     drafts = issuer.drafts()
     assert [d.recipient.name for d in drafts] == ["Ana Lopez", "Cy Diaz"]
     assert issuer.status().credentials["draft"] == 2
+
+
+def test_edit_writes_python_values_as_roster_cells(issuer):
+    group = {
+        "name": "Hours",
+        "attributes": [
+            {"key": "hours", "type": "number"},
+            {"key": "verified", "type": "boolean"},
+            {"key": "expires_on", "type": "date"},
+        ],
+    }
+    ana = issuer.import_roster(b"Name,Email,Hours,Expires On\nAna,ana@example.org,3,2027-01-01\n", group).created[0]
+    amended = issuer.edit(ana, hours=12.5, verified=True, expires_on=None)
+    assert amended.attributes["hours"] == 12.5 and amended.attributes["verified"] is True
+    assert amended.expires_on is None
+    dated = issuer.edit(ana, expires_on=datetime.date(2028, 2, 29))
+    assert dated.expires_on == datetime.date(2028, 2, 29)
+    with pytest.raises(conferral.InvalidValueError) as e:
+        issuer.edit(ana, hours=float("nan"))
+    assert e.value.kind == "invalid_value"
 
 
 def test_drafts_are_amended_previewed_and_published(issuer):

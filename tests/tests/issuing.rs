@@ -366,6 +366,20 @@ fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice<S: Storage>(stor
             .kind(),
         ErrorKind::NotFound
     );
+    // The refused call changed nothing: the sent one is not queued again, so the next
+    // delivery emails nobody.
+    let first = issuer
+        .deliveries(&MessageQuery {
+            credentials: Some(vec!["id0001".into()]),
+            ..MessageQuery::default()
+        })
+        .unwrap();
+    assert_eq!(first[0].state, DeliveryState::Sent);
+    let sent_before = mailer.sent.len();
+    let after = issuer
+        .deliver(&mut mailer, &mut || later, None, &mut |_| {})
+        .unwrap();
+    assert_eq!((after.attempted, mailer.sent.len()), (0, sent_before));
 }
 
 fn an_interrupted_send_becomes_unknown_after_a_restart<S: Storage>(store: fn() -> S) {

@@ -14,6 +14,7 @@ same report::
 """
 import copy
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Union
@@ -524,10 +525,13 @@ class Issuer:
     def edit(self, id: str, values: Optional[Mapping[str, Any]] = None, *, actor: str = "python", **more: Any) -> Credential:
         """Amends a draft: ``edit(id, name="Ana López", grade="Merit")``. Values are written as
         in a roster cell and validated as on import (an :class:`InvalidValueError` lists every
-        problem); ``""`` clears an optional value."""
+        problem); ``""`` or ``None`` clears an optional value."""
         merged = {**dict(values or {}), **more}
-        as_text = {k: v if isinstance(v, str) else ("yes" if v is True else "no" if v is False else str(v)) for k, v in merged.items()}
-        return Credential.from_dict(json.loads(self._native.edit(id, json.dumps(as_text), actor)))
+        # Values JSON has no type for (dates, decimals, NaN) go across as their text; the core
+        # writes every other value as a roster cell would hold it.
+        finite = {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in merged.items()}
+        as_json = json.dumps(finite, default=str)
+        return Credential.from_dict(json.loads(self._native.edit(id, as_json, actor)))
 
     def preview(self, id: str) -> Email:
         """The email a credential's recipient gets: ``to_name``, ``to_email``, ``subject``,

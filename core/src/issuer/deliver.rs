@@ -147,6 +147,10 @@ impl<S: Storage> Issuer<S> {
     /// Queues the messages of these credentials again, explicitly (after a failure, or an
     /// `unknown` outcome a person has checked). The Message-ID stays the same.
     ///
+    /// Every credential is checked before any message changes: when one is refused, none is
+    /// queued again (a message queued before the refusal would be emailed again by the next
+    /// delivery, though the caller was told the resend failed).
+    ///
     /// # Errors
     /// [`ErrorKind::NotFound`] for a credential without a message;
     /// [`ErrorKind::IllegalTransition`] for one still pending or being sent.
@@ -155,7 +159,7 @@ impl<S: Storage> Issuer<S> {
         credentials: &[String],
         now: DateTime<Utc>,
     ) -> Result<Vec<OutboxMessage>> {
-        let mut out = Vec::new();
+        let mut planned = Vec::new();
         for id in credentials {
             let messages = self.store.messages(&MessageQuery {
                 credentials: Some(vec![id.clone()]),
@@ -168,10 +172,13 @@ impl<S: Storage> Issuer<S> {
                 ));
             }
             for m in messages {
-                let again = m.resend(now)?;
-                self.store.update_message(&again, m.state)?;
-                out.push(again);
+                planned.push((m.resend(now)?, m.state));
             }
+        }
+        let mut out = Vec::with_capacity(planned.len());
+        for (again, was) in planned {
+            self.store.update_message(&again, was)?;
+            out.push(again);
         }
         Ok(out)
     }

@@ -141,6 +141,31 @@ pub struct Amendment {
     pub set: BTreeMap<String, String>,
 }
 
+impl Amendment {
+    /// An amendment from values of any JSON type, each written as a roster cell would hold
+    /// it ([`value_as_cell`](crate::values::value_as_cell): booleans as `yes`/`no`, numbers in
+    /// plain notation); `null` clears the field, as an empty string does.
+    ///
+    /// ```
+    /// use conferral::lifecycle::Amendment;
+    /// let values = serde_json::json!({"hours": 12.5, "verified": true, "expires_on": null});
+    /// let amendment = Amendment::from_values(values.as_object().unwrap().clone().into_iter().collect());
+    /// assert_eq!(amendment.set["hours"], "12.5");
+    /// assert_eq!(amendment.set["verified"], "yes");
+    /// assert_eq!(amendment.set["expires_on"], "");
+    /// ```
+    pub fn from_values(values: BTreeMap<String, serde_json::Value>) -> Amendment {
+        let set = values
+            .iter()
+            .map(|(key, value)| {
+                let cell = crate::values::value_as_cell(value).unwrap_or_default();
+                (key.clone(), cell.into_owned())
+            })
+            .collect();
+        Amendment { set }
+    }
+}
+
 /// A credential after a transition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
