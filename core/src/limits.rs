@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// so a small hostile file gets a [`LimitExceeded`](crate::ErrorKind::LimitExceeded) error
 /// instead of exhausting memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest input file, in bytes.
     pub max_file_bytes: u64,

@@ -264,26 +264,72 @@ fn cfb_like() -> Vec<u8> {
     comp.into_inner().into_inner()
 }
 
-#[test]
-fn an_unterminated_quote_is_caught_by_the_cell_limit_and_the_email_rules() {
+/// A roster whose row 3 opens a quote that never closes, so its email cell swallows the
+/// `rows` rows after it (about 25 bytes each).
+fn unterminated_quote(rows: usize) -> String {
     let mut csv = String::from("Name,Email\nAna,ana@example.org\nBo,\"bo@example.org\n");
-    for i in 0..20_000 {
+    for i in 0..rows {
         csv.push_str(&format!("Person {i},p{i}@example.org\n"));
     }
+    csv
+}
+
+#[test]
+fn an_unterminated_quote_over_the_cell_limit_is_a_value_too_long() {
+    // About 500 KB swallowed: over the default limit of 128 KiB.
+    let csv = unterminated_quote(20_000);
     let report = analyze(csv.as_bytes(), &group(), &AnalyzeOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(report.summary.rows, 2);
-    assert_eq!(report.summary.valid, 1);
+    assert_eq!((report.summary.rows, report.summary.valid), (2, 1));
     let finding = report
         .findings
         .iter()
         .find(|f| f.cell.as_deref() == Some("B3"))
         .unwrap_or_else(|| panic!("{:#?}", report.findings));
-    assert!(matches!(
-        finding.code,
-        conferral::Code::ValueTooLong | conferral::Code::InvalidEmail
-    ));
+    assert_eq!(finding.code, conferral::Code::ValueTooLong);
+    assert!(
+        finding.message.contains("over the limit of 131072"),
+        "{}",
+        finding.message
+    );
     assert!(finding.help.contains("quote"), "{}", finding.help);
+
+    // The limit is the caller's: a smaller one catches a smaller swallow.
+    let small = unterminated_quote(10);
+    let options = AnalyzeOptions {
+        limits: Limits {
+            max_cell_bytes: 100,
+            ..Limits::default()
+        },
+        ..AnalyzeOptions::default()
+    };
+    let report = analyze(small.as_bytes(), &group(), &options).unwrap_or_else(|e| panic!("{e}"));
+    let codes: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.cell.clone(), f.code))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![(Some("B3".to_owned()), conferral::Code::ValueTooLong)]
+    );
+}
+
+#[test]
+fn an_unterminated_quote_under_the_cell_limit_breaks_the_email_rules() {
+    let csv = unterminated_quote(10);
+    let report = analyze(csv.as_bytes(), &group(), &AnalyzeOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((report.summary.rows, report.summary.valid), (2, 1));
+    let codes: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.cell.clone(), f.code))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![(Some("B3".to_owned()), conferral::Code::InvalidEmail)]
+    );
 }
 
 #[test]
@@ -406,4 +452,31 @@ mod mutations {
             }
         }
     }
+}
+
+#[test]
+fn malformed_utf16_is_replaced_and_reported() {
+    // UTF-16LE with a byte order mark; the second row's name holds a lone high surrogate.
+    let mut units: Vec<u16> = "Name,Email\nAna,ana@example.org\nB"
+        .encode_utf16()
+        .collect();
+    units.push(0xD800);
+    units.extend("o,bo@example.org\n".encode_utf16());
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    let report =
+        analyze(&bytes, &group(), &AnalyzeOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let replaced: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == conferral::Code::EncodingReplacement)
+        .collect();
+    assert_eq!(replaced.len(), 1, "{:#?}", report.findings);
+    assert_eq!(replaced[0].severity, conferral::Severity::Warning);
+    assert!(
+        replaced[0].message.starts_with("1 malformed UTF-16"),
+        "{}",
+        replaced[0].message
+    );
+    assert_eq!(report.summary.rows, 2);
 }

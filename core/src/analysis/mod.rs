@@ -22,7 +22,7 @@ use crate::validation::Plan;
 
 /// What to analyse and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct AnalyzeOptions {
     /// The uploaded file's name, used only to warn when its extension contradicts the content.
     pub file_name: Option<String>,
@@ -485,6 +485,22 @@ pub(crate) fn build_report(
 #[cfg(test)]
 mod tests {
     use super::Stage;
+
+    #[test]
+    fn a_misspelt_option_is_refused_not_ignored() {
+        let refused = serde_json::from_str::<super::AnalyzeOptions>(r#"{"header_rows": 2}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("unknown field `header_rows`"), "{refused}");
+        let refused =
+            serde_json::from_str::<super::AnalyzeOptions>(r#"{"limits": {"max_row": 5}}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(refused.contains("unknown field `max_row`"), "{refused}");
+        let read: super::AnalyzeOptions =
+            serde_json::from_str(r#"{"header_row": 2, "limits": {"max_rows": 5}}"#).unwrap();
+        assert_eq!((read.header_row, read.limits.max_rows), (Some(2), 5));
+    }
 
     #[test]
     fn stage_names_are_the_serialized_ones() {

@@ -91,3 +91,78 @@ pub fn validate_values(
         .map(|r| r.values);
     (findings, record)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::validate_values;
+    use crate::finding::{Code, Severity};
+    use crate::group::Group;
+
+    fn group() -> Group {
+        Group::from_json(
+            r#"{"name": "g", "attributes": [{"key": "hours", "type": "number", "required": true}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn an_unknown_key_and_a_missing_required_value_are_findings_without_a_place() {
+        let schema = group().schema().unwrap();
+        let given = values(&[
+            ("name", "Ana"),
+            ("email", "ana@example.org"),
+            ("grade", "A"),
+        ]);
+        let (findings, record) = validate_values(&schema, &given);
+        assert!(record.is_none());
+        let seen: Vec<_> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f.code,
+                    f.severity,
+                    f.attribute.as_deref(),
+                    f.cell.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (Code::UnknownAttribute, Severity::Error, Some("grade"), None),
+                (
+                    Code::MissingRequiredValue,
+                    Severity::Error,
+                    Some("hours"),
+                    None
+                ),
+            ]
+        );
+        assert_eq!(findings[0].value.as_deref(), Some("A"));
+        assert!(findings[0].help.contains("hours"), "{}", findings[0].help);
+    }
+
+    #[test]
+    fn valid_values_come_back_normalised() {
+        let schema = group().schema().unwrap();
+        let given = values(&[
+            ("name", " Ana  Lopez "),
+            ("email", "Ana@Example.org"),
+            ("hours", "12,5"),
+        ]);
+        let (findings, record) = validate_values(&schema, &given);
+        assert!(findings.is_empty(), "{findings:?}");
+        let record = record.unwrap();
+        assert_eq!(record["name"], "Ana Lopez");
+        assert_eq!(record["hours"], 12.5);
+    }
+}
