@@ -337,7 +337,10 @@ pub fn deliver(
     bar.finish();
     let run = run?;
     let (recovered, report) = (run.recovered, &run.delivery);
-    let troubled = report.failed_permanent + report.failed_exhausted + report.unknown > 0;
+    // Messages a crashed run left mid-send became `unknown` in recovery: a script must hear of
+    // them as of any other unknown outcome.
+    let troubled =
+        report.failed_permanent + report.failed_exhausted + report.unknown + recovered > 0;
     if json {
         print_json(&run)?;
         return Ok(troubled);

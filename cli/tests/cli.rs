@@ -555,3 +555,99 @@ fn the_issuing_commands_take_a_roster_to_delivered_emails() {
         (2, &Value::from("not_found"))
     );
 }
+
+#[test]
+fn deliver_with_a_limit_sends_at_most_that_many_and_leaves_the_rest_due() {
+    let dir = scratch("deliver-limit");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,1\nBo,bo@example.org,2\nCy,cy@example.org,3\n",
+    );
+    let db = dir.join("store.db");
+    let outbox = dir.join("outbox");
+    let (code, out, _) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--publish",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!((code, &out["batch"]["created"]), (0, &Value::from(3)));
+    let deliver = |limit: Option<&str>| {
+        let mut args = vec!["deliver", "--outbox", outbox.to_str().unwrap(), "--json"];
+        if let Some(limit) = limit {
+            args.extend(["--limit", limit]);
+        }
+        issuing(&args, &db)
+    };
+    let (code, first, _) = deliver(Some("2"));
+    assert_eq!(
+        (
+            code,
+            &first["delivery"]["attempted"],
+            &first["delivery"]["sent"]
+        ),
+        (0, &Value::from(2), &Value::from(2))
+    );
+    let (_, status, _) = issuing(&["status", "--json"], &db);
+    assert_eq!(
+        (
+            &status["deliveries"]["sent"],
+            &status["deliveries"]["pending"]
+        ),
+        (&Value::from(2), &Value::from(1))
+    );
+    let (code, rest, _) = deliver(None);
+    assert_eq!((code, &rest["delivery"]["sent"]), (0, &Value::from(1)));
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 3);
+}
+
+#[test]
+fn deliver_exits_1_when_recovery_finds_an_email_a_crashed_run_left_mid_send() {
+    use conferral::storage::Storage;
+    let dir = scratch("deliver-recovered");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,1\n",
+    );
+    let db = dir.join("store.db");
+    let outbox = dir.join("outbox");
+    let (code, _, stderr) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--publish",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // A delivery that claimed the message and then died before the server answered.
+    {
+        let mut store = conferral_sqlite::SqliteStorage::open(&db).unwrap();
+        let later = chrono::Utc::now() + chrono::Duration::days(1);
+        let claimed = store.claim_next(later).unwrap().expect("a message is due");
+        assert_eq!(claimed.state, conferral::outbox::DeliveryState::Sending);
+    }
+    let (code, run, _) = issuing(
+        &["deliver", "--outbox", outbox.to_str().unwrap(), "--json"],
+        &db,
+    );
+    assert_eq!(
+        (code, &run["recovered"], &run["delivery"]["attempted"]),
+        (1, &Value::from(1), &Value::from(0)),
+        "{run}"
+    );
+    let (_, status, _) = issuing(&["status", "--json"], &db);
+    assert_eq!(status["deliveries"]["unknown"], 1);
+    assert!(!outbox.exists() || std::fs::read_dir(&outbox).unwrap().count() == 0);
+}
