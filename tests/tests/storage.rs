@@ -79,6 +79,9 @@ impl Storage for Broken {
     fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
         self.inner.update_message(m, expected)
     }
+    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
+        self.inner.update_messages(changes)
+    }
     fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
         self.inner.message(id)
     }

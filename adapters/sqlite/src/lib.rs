@@ -438,23 +438,30 @@ impl Storage for SqliteStorage {
     }
 
     fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        self.update_messages(&[(message.clone(), expected)])
+    }
+
+    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
+        // One transaction: a refused change rolls back the ones before it (dropping `tx`).
         let tx = self.immediate()?;
-        let state: Option<String> = tx
-            .prepare_cached("SELECT state FROM outbox WHERE id = ?1")
-            .and_then(|mut s| s.query_row(params![message.id], |r| r.get(0)).optional())
-            .map_err(sql("read a message"))?;
-        match state {
-            None => return Err(not_found("message", &message.id)),
-            Some(s) if s != expected.as_str() => {
-                return Err(conflict(format!(
-                    "message `{}` is {s}, not {}",
-                    message.id,
-                    expected.as_str()
-                )));
+        for (message, expected) in changes {
+            let state: Option<String> = tx
+                .prepare_cached("SELECT state FROM outbox WHERE id = ?1")
+                .and_then(|mut s| s.query_row(params![message.id], |r| r.get(0)).optional())
+                .map_err(sql("read a message"))?;
+            match state {
+                None => return Err(not_found("message", &message.id)),
+                Some(s) if s != expected.as_str() => {
+                    return Err(conflict(format!(
+                        "message `{}` is {s}, not {}",
+                        message.id,
+                        expected.as_str()
+                    )));
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
+            write_message(&tx, message)?;
         }
-        write_message(&tx, message)?;
         tx.commit().map_err(sql("commit a message"))
     }
 

@@ -147,9 +147,10 @@ impl<S: Storage> Issuer<S> {
     /// Queues the messages of these credentials again, explicitly (after a failure, or an
     /// `unknown` outcome a person has checked). The Message-ID stays the same.
     ///
-    /// Every credential is checked before any message changes: when one is refused, none is
-    /// queued again (a message queued before the refusal would be emailed again by the next
-    /// delivery, though the caller was told the resend failed).
+    /// Every credential is checked before any message changes, and the changes are written as
+    /// one unit: when one is refused, none is queued again (a message queued before the
+    /// refusal would be emailed again by the next delivery, though the caller was told the
+    /// resend failed).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] for a credential without a message;
@@ -175,11 +176,8 @@ impl<S: Storage> Issuer<S> {
                 planned.push((m.resend(now)?, m.state));
             }
         }
-        let mut out = Vec::with_capacity(planned.len());
-        for (again, was) in planned {
-            self.store.update_message(&again, was)?;
-            out.push(again);
-        }
-        Ok(out)
+        // One unit: a store failure half-way cannot leave some of them queued again.
+        self.store.update_messages(&planned)?;
+        Ok(planned.into_iter().map(|(again, _)| again).collect())
     }
 }

@@ -55,6 +55,10 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
         ),
         ("due messages are claimed once, in order", claiming),
         ("message states change by compare and set", compare_and_set),
+        (
+            "several messages change together or not at all",
+            several_messages,
+        ),
         ("status counts every state", status),
     ];
     for (check, f) in checks {
@@ -565,6 +569,68 @@ fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         ok(s.messages(&sent_only), "messages")?.len(),
         1,
         "messages by credential and state",
+    )
+}
+
+fn several_messages<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let c = [
+        credential("c1", "g", "b1", "a@x.org"),
+        credential("c2", "g", "b1", "b@x.org"),
+    ];
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), &c, &[]),
+        "commit_import",
+    )?;
+    ok(
+        s.commit_publish(&c, &[message("c1", 0), message("c2", 0)]),
+        "commit_publish",
+    )?;
+    let later = |m: OutboxMessage| OutboxMessage {
+        next_attempt_at: t(60),
+        ..m
+    };
+    let (m1, m2) = (later(message("c1", 0)), later(message("c2", 0)));
+    // The second change is stale: the first must not be written either.
+    fails_with(
+        s.update_messages(&[
+            (m1.clone(), DeliveryState::Pending),
+            (m2.clone(), DeliveryState::Sent),
+        ]),
+        ErrorKind::Conflict,
+        "a set of changes with a stale one",
+    )?;
+    same(
+        ok(s.message("c1:issued"), "message")?,
+        Some(message("c1", 0)),
+        "a message whose change was refused with another's",
+    )?;
+    fails_with(
+        s.update_messages(&[
+            (m1.clone(), DeliveryState::Pending),
+            (later(message("c9", 0)), DeliveryState::Pending),
+        ]),
+        ErrorKind::NotFound,
+        "a set of changes with a missing message",
+    )?;
+    same(
+        ok(s.message("c1:issued"), "message")?,
+        Some(message("c1", 0)),
+        "a message whose change was refused with a missing one's",
+    )?;
+    ok(
+        s.update_messages(&[
+            (m1.clone(), DeliveryState::Pending),
+            (m2.clone(), DeliveryState::Pending),
+        ]),
+        "update_messages",
+    )?;
+    same(
+        (
+            ok(s.message("c1:issued"), "message")?,
+            ok(s.message("c2:issued"), "message")?,
+        ),
+        (Some(m1), Some(m2)),
+        "messages changed together",
     )
 }
 

@@ -175,19 +175,28 @@ impl Storage for MemoryStorage {
     }
 
     fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
-        let stored = self
-            .messages
-            .get_mut(&message.id)
-            .ok_or_else(|| not_found("message", &message.id))?;
-        if stored.state != expected {
-            return Err(conflict(format!(
-                "message `{}` is {}, not {}",
-                message.id,
-                stored.state.as_str(),
-                expected.as_str()
-            )));
+        self.update_messages(&[(message.clone(), expected)])
+    }
+
+    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
+        // Every change is checked before any is written: all or nothing.
+        for (message, expected) in changes {
+            let stored = self
+                .messages
+                .get(&message.id)
+                .ok_or_else(|| not_found("message", &message.id))?;
+            if stored.state != *expected {
+                return Err(conflict(format!(
+                    "message `{}` is {}, not {}",
+                    message.id,
+                    stored.state.as_str(),
+                    expected.as_str()
+                )));
+            }
         }
-        *stored = message.clone();
+        for (message, _) in changes {
+            self.messages.insert(message.id.clone(), message.clone());
+        }
         Ok(())
     }
 

@@ -227,6 +227,15 @@ pub trait Storage {
     ///   stored state is not `expected`.
     fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()>;
 
+    /// Writes several messages' new states as one unit (a resend of several credentials),
+    /// each only if its stored state is still the `expected` one given with it.
+    ///
+    /// # Behavior
+    /// All or nothing: when any message is missing
+    /// ([`ErrorKind::NotFound`](crate::ErrorKind::NotFound)) or not in its expected state
+    /// ([`ErrorKind::Conflict`](crate::ErrorKind::Conflict)), nothing is written.
+    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()>;
+
     /// The message with this id; `Ok(None)` when there is none.
     fn message(&self, id: &str) -> Result<Option<OutboxMessage>>;
 
@@ -283,6 +292,9 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     }
     fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
         (**self).update_message(message, expected)
+    }
+    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
+        (**self).update_messages(changes)
     }
     fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
         (**self).message(id)

@@ -101,6 +101,9 @@ impl Storage for Watched {
         reach("settled");
         Ok(())
     }
+    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
+        self.0.update_messages(changes)
+    }
     fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
         self.0.message(id)
     }
