@@ -84,3 +84,18 @@ fn dates_read_the_same_in_the_1900_and_1904_systems() {
         assert_eq!(plain["columns"][0]["header"], "2021-01-01", "{ext}");
     }
 }
+
+#[test]
+fn an_ods_time_is_a_value_not_a_header() {
+    // date.ods.md: row 1 a date, row 2 a date-time, rows 3 and 4 times of day.
+    let group = Group {
+        name: "g".into(),
+        attributes: vec![],
+        ..Group::default()
+    };
+    let dir = conferral_tests::fixtures().join("third_party/calamine");
+    let report = report(&dir.join("date.ods"), &group, AnalyzeOptions::default());
+    assert_eq!(report["source"]["header_row"], 1, "{report}");
+    assert_eq!(report["columns"][0]["header"], "2021-01-01");
+    assert_eq!(report["summary"]["rows"], 3, "no row under the header is lost");
+}

@@ -324,6 +324,45 @@ fn iso_datetime(text: &str) -> Value {
     parsed.map_or_else(|| Value::Text(text.to_owned()), Value::DateTime)
 }
 
+/// An ODS `time` value (an ISO 8601 duration such as `PT10H10M10S`) as the number of days it
+/// spans, as XLS and XLSX give durations: text it is not, or it would pass for a header.
+fn iso_duration(text: &str) -> Value {
+    iso_duration_days(text).map_or_else(|| Value::Text(text.to_owned()), Value::Number)
+}
+
+fn iso_duration_days(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let rest = rest.strip_prefix('P')?;
+    let (days_part, time_part) = match rest.split_once('T') {
+        Some((d, t)) => (d, t),
+        None => (rest, ""),
+    };
+    let mut seconds = 0.0;
+    let mut read = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut number = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+                continue;
+            }
+            let scale = units.iter().find(|(u, _)| *u == c)?.1;
+            seconds += number.parse::<f64>().ok()? * scale;
+            number.clear();
+        }
+        number.is_empty().then_some(())
+    };
+    read(days_part, &[('D', 86_400.0)])?;
+    read(time_part, &[('H', 3_600.0), ('M', 60.0), ('S', 1.0)])?;
+    if days_part.is_empty() && time_part.is_empty() {
+        return None;
+    }
+    let days = seconds / 86_400.0;
+    Some(if negative { -days } else { days })
+}
+
 fn from_data_ref(value: &DataRef<'_>) -> Value {
     match value {
         DataRef::Empty => Value::Empty,
@@ -334,7 +373,7 @@ fn from_data_ref(value: &DataRef<'_>) -> Value {
         DataRef::Bool(b) => Value::Bool(*b),
         DataRef::DateTime(dt) => excel_datetime(dt),
         DataRef::DateTimeIso(s) => iso_datetime(s),
-        DataRef::DurationIso(s) => Value::Text(s.clone()),
+        DataRef::DurationIso(s) => iso_duration(s),
         DataRef::Error(e) => Value::Error(e.to_string()),
     }
 }
@@ -348,7 +387,31 @@ fn from_data(value: &Data) -> Value {
         Data::Bool(b) => Value::Bool(*b),
         Data::DateTime(dt) => excel_datetime(dt),
         Data::DateTimeIso(s) => iso_datetime(s),
-        Data::DurationIso(s) => Value::Text(s.clone()),
+        Data::DurationIso(s) => iso_duration(s),
         Data::Error(e) => Value::Error(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Value, iso_duration};
+
+    #[test]
+    fn ods_times_are_durations_in_days_not_text() {
+        let days = |text: &str| match iso_duration(text) {
+            Value::Number(n) => n,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert!((days("PT10H10M10S") - (10.0 * 3600.0 + 610.0) / 86_400.0).abs() < 1e-12);
+        assert!((days("PT10H10M10.123456S") - 36_610.123_456 / 86_400.0).abs() < 1e-12);
+        assert!((days("P1DT12H") - 1.5).abs() < 1e-12);
+        assert!((days("-PT6H") + 0.25).abs() < 1e-12);
+        for broken in ["PT", "P", "10:10:10", "PT10X", "PT1.2.3S"] {
+            assert_eq!(
+                iso_duration(broken),
+                Value::Text(broken.to_owned()),
+                "{broken}"
+            );
+        }
     }
 }
