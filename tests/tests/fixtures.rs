@@ -99,3 +99,23 @@ fn an_ods_time_is_a_value_not_a_header() {
     assert_eq!(report["columns"][0]["header"], "2021-01-01");
     assert_eq!(report["summary"]["rows"], 3, "no row under the header is lost");
 }
+
+#[test]
+fn a_closing_note_is_not_taken_for_the_header_above_it() {
+    // any_sheets.*.md: rows 1 to 3 hold numbers, row 4 is empty, row 5 a note about the sheets.
+    let group = Group {
+        name: "g".into(),
+        attributes: vec![],
+        ..Group::default()
+    };
+    let dir = conferral_tests::fixtures().join("third_party/calamine");
+    for ext in ["xls", "xlsb", "ods"] {
+        let report = report(
+            &dir.join(format!("any_sheets.{ext}")),
+            &group,
+            AnalyzeOptions::default(),
+        );
+        assert_eq!(report["source"]["header_row"], 1, "{ext}: {report}");
+        assert_eq!(report["summary"]["rows"], 3, "{ext}: the rows are kept");
+    }
+}

@@ -70,6 +70,11 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         if filled.len() == 1 && max_width > 2 {
             score -= 3.0;
         }
+        // A header heads something: a row with nothing under it is a closing note (or an
+        // empty template's header, which its matches still carry).
+        if below.is_empty() {
+            score -= 3.0;
+        }
         if best.is_none_or(|(s, _)| score > s) {
             best = Some((score, i));
         }
