@@ -97,7 +97,10 @@ fn an_ods_time_is_a_value_not_a_header() {
     let report = report(&dir.join("date.ods"), &group, AnalyzeOptions::default());
     assert_eq!(report["source"]["header_row"], 1, "{report}");
     assert_eq!(report["columns"][0]["header"], "2021-01-01");
-    assert_eq!(report["summary"]["rows"], 3, "no row under the header is lost");
+    assert_eq!(
+        report["summary"]["rows"], 3,
+        "no row under the header is lost"
+    );
 }
 
 #[test]

@@ -252,6 +252,7 @@ fn encoding_findings(decoded: &decode::Decoded<'_>) -> Vec<Finding> {
 /// A CSV: decoded, its dialect sniffed, then walked row by row.
 fn analyze_text(ctx: Context<'_, '_>, bytes: &[u8], mut findings: Vec<Finding>) -> Result<Report> {
     let decoded = decode::decode(bytes)?;
+    refuse_text_posing_as_a_workbook(ctx.options.file_name.as_deref(), &decoded.text)?;
     findings.extend(encoding_findings(&decoded));
     let dialect = dialect::sniff(&decoded.text);
     let source = Source {
@@ -267,6 +268,30 @@ fn analyze_text(ctx: Context<'_, '_>, bytes: &[u8], mut findings: Vec<Finding>) 
         skipped_rows: Vec::new(),
     };
     rows::analyze_csv(ctx, &decoded.text, dialect, source, findings)
+}
+
+/// A file named as a workbook whose content is text is read as CSV (a CSV saved as `.xlsx`
+/// is common), but only if the text could be a table: a single line (a server's "not found"
+/// message saved under the workbook's name, say) is refused rather than reported as a roster
+/// with no rows.
+fn refuse_text_posing_as_a_workbook(file_name: Option<&str>, text: &str) -> Result<()> {
+    let Some(claimed) = file_name
+        .and_then(SourceFormat::from_file_name)
+        .filter(|f| f.is_workbook())
+    else {
+        return Ok(());
+    };
+    let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+    if lines >= 2 {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::UnsupportedFormat,
+        format!(
+            "the file is named as {} but is not a workbook: it holds a line of text, not a table",
+            claimed.as_str().to_uppercase()
+        ),
+    ))
 }
 
 /// A workbook: the sheet chosen (the requested one, else the first that names an attribute)
@@ -500,6 +525,32 @@ mod tests {
         let read: super::AnalyzeOptions =
             serde_json::from_str(r#"{"header_row": 2, "limits": {"max_rows": 5}}"#).unwrap();
         assert_eq!((read.header_row, read.limits.max_rows), (Some(2), 5));
+    }
+
+    #[test]
+    fn one_line_of_text_named_as_a_workbook_is_refused() {
+        let group = crate::Group {
+            name: "g".into(),
+            ..crate::Group::default()
+        };
+        let options = |name: &str| super::AnalyzeOptions {
+            file_name: Some(name.to_owned()),
+            ..super::AnalyzeOptions::default()
+        };
+        let text = b"Attachment roster.xls not found!";
+        let refused = super::analyze(text, &group, &options("roster.xls")).unwrap_err();
+        assert_eq!(refused.kind(), crate::ErrorKind::UnsupportedFormat);
+        assert!(
+            refused
+                .to_string()
+                .contains("named as XLS but is not a workbook"),
+            "{refused}"
+        );
+        // The same text named as text is a (header-only) CSV; a real table named .xlsx is read.
+        assert!(super::analyze(text, &group, &options("roster.csv")).is_ok());
+        let table = b"Name,Email\nAna,ana@example.org\n";
+        let report = super::analyze(table, &group, &options("roster.xlsx")).unwrap();
+        assert_eq!(report.summary.valid, 1);
     }
 
     #[test]
