@@ -32,10 +32,12 @@ fn shown(fields: &MergeFields, templates: &EmailTemplates) -> String {
     )
 }
 
-fn fields(name: &str, expires: Option<&str>, grade: &str) -> MergeFields {
+/// A recipient's merge fields, the address given with the name so that a snapshot never
+/// shows one person's name with another's address.
+fn fields(name: &str, email: &str, expires: Option<&str>, grade: &str) -> MergeFields {
     MergeFields {
         recipient_name: name.to_owned(),
-        recipient_email: "ana.lopez@example.org".to_owned(),
+        recipient_email: email.to_owned(),
         credential_id: "Q2x4_Zk9-abcdefghijklm".to_owned(),
         issued_on: Some("2026-03-02".to_owned()),
         expires_on: expires.map(str::to_owned),
@@ -50,7 +52,12 @@ fn fields(name: &str, expires: Option<&str>, grade: &str) -> MergeFields {
 #[test]
 fn default_email() {
     insta::assert_snapshot!(shown(
-        &fields("Ana López", Some("2029-03-01"), "Merit"),
+        &fields(
+            "Ana López",
+            "ana.lopez@example.org",
+            Some("2029-03-01"),
+            "Merit"
+        ),
         &EmailTemplates::default()
     ));
 }
@@ -58,7 +65,7 @@ fn default_email() {
 #[test]
 fn default_email_without_expiry() {
     insta::assert_snapshot!(shown(
-        &fields("Bo Chen", None, "Pass"),
+        &fields("Bo Chen", "bo.chen@example.org", None, "Pass"),
         &EmailTemplates::default()
     ));
 }
@@ -73,5 +80,8 @@ fn hostile_values_in_a_custom_template() {
     let name =
         "=HYPERLINK(\"http://evil.example\")<script>alert('x')</script>\r\nBcc: all@example.org";
     let grade = "\"><img src=x onerror=alert(1)>";
-    insta::assert_snapshot!(shown(&fields(name, None, grade), &templates));
+    insta::assert_snapshot!(shown(
+        &fields(name, "recipient@example.org", None, grade),
+        &templates
+    ));
 }
