@@ -326,19 +326,36 @@ impl SmtpServer {
     /// Every message the server read, as `(recipient, message id, outcome)`.
     pub fn received(&self) -> Vec<(String, String, String)> {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .map(|v| {
-                let s = |k: &str| {
-                    v.get(k)
-                        .and_then(|x| x.as_str())
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                (s("rcpt"), s("message_id"), s("outcome"))
+        // Only a last line the server is still writing may be incomplete; any other line that
+        // does not read is a broken log, and skipping it could hide a second delivery.
+        let complete = match text.rfind('\n') {
+            Some(end) => text.get(..end).unwrap_or_default(),
+            None => "",
+        };
+        complete
+            .lines()
+            .map(|l| match serde_json::from_str::<serde_json::Value>(l) {
+                Ok(v) => {
+                    let s = |k: &str| {
+                        v.get(k)
+                            .and_then(|x| x.as_str())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    (s("rcpt"), s("message_id"), s("outcome"))
+                }
+                Err(e) => unreadable_log_line(l, &e),
             })
             .collect()
     }
+}
+
+#[expect(
+    clippy::panic,
+    reason = "a test helper fails the test that reads a broken log"
+)]
+fn unreadable_log_line(line: &str, error: &serde_json::Error) -> (String, String, String) {
+    panic!("the SMTP server's log has an unreadable line ({error}): {line}")
 }
 
 impl Drop for SmtpServer {

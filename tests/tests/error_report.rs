@@ -18,7 +18,7 @@ fn report_for(emails: &[String]) -> conferral::Report {
     for (i, e) in emails.iter().enumerate() {
         let _ = csv.write_record([format!("Person {i}"), e.clone()]);
     }
-    let bytes = csv.into_inner().unwrap_or_default();
+    let bytes = csv.into_inner().unwrap_or_else(|e| panic!("{e}"));
     let group = Group {
         name: "g".into(),
         attributes: vec![],
@@ -50,15 +50,15 @@ proptest! {
             .map(|(value, message)| conferral::Finding { value: Some(value), message: message.clone(), help: message, ..template.clone() })
             .collect();
         let expected = error_report::lines(&report);
-        let csv = error_report::csv(&report).unwrap_or_default();
+        let csv = error_report::csv(&report).unwrap_or_else(|e| panic!("{e}"));
         prop_assert_eq!(&error_report::parse(&csv).unwrap_or_else(|e| panic!("{e}")), &expected);
-        let xlsx = error_report::xlsx(&report).unwrap_or_default();
+        let xlsx = error_report::xlsx(&report).unwrap_or_else(|e| panic!("{e}"));
         prop_assert_eq!(&error_report::parse(&xlsx).unwrap_or_else(|e| panic!("{e}")), &expected);
 
         let body = csv.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&csv);
         let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
         for record in reader.records() {
-            let record = record.unwrap_or_default();
+            let record = record.unwrap_or_else(|e| panic!("the error report is not CSV: {e}"));
             for field in &record {
                 prop_assert!(!conferral::sheet::formula::formula_like(field), "{:?} could run as a formula", field);
             }
@@ -74,7 +74,7 @@ fn every_finding_of_a_messy_roster_is_listed_with_its_cell() {
         "+1 555".into(),
         "ok@example.org".into(),
     ]);
-    let lines = error_report::parse(&error_report::csv(&report).unwrap_or_default())
+    let lines = error_report::parse(&error_report::csv(&report).unwrap_or_else(|e| panic!("{e}")))
         .unwrap_or_else(|e| panic!("{e}"));
     let got: Vec<(&str, &str)> = lines
         .iter()

@@ -32,7 +32,7 @@ fn small_xlsx() -> Vec<u8> {
             conferral_tests::Cell::Text("ana@example.org".into()),
         ],
     ])
-    .unwrap_or_default()
+    .expect("the XLSX writer works")
 }
 
 /// Rebuilds a zip, replacing (or adding) parts.
@@ -404,14 +404,15 @@ mod mutations {
                 conferral_tests::Cell::Text("Ana".into()),
                 conferral_tests::Cell::Text("ana@example.org".into()),
                 conferral_tests::Cell::Date(
-                    chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(),
+                    chrono::NaiveDate::from_ymd_opt(2026, 3, 1).expect("a real date"),
                 ),
             ],
         ];
         vec![
             small_xlsx(),
-            conferral_tests::ods(&rows).unwrap_or_default(),
-            conferral_tests::xlsx_rust_xlsxwriter(&rows).unwrap_or_default(),
+            // A writer that fails must fail the test, not hand the fuzzer an empty seed.
+            conferral_tests::ods(&rows).expect("the ODS writer works"),
+            conferral_tests::xlsx_rust_xlsxwriter(&rows).expect("the XLSX writer works"),
             b"\xEF\xBB\xBFName;Email;Issued On\r\nAna;ana@example.org;03/04/2026\r\n\"Bo\";\"b\"\"o@x.org\";2026-01-01\r\n".to_vec(),
             [vec![0xFF, 0xFE], "Name\tEmail\nAna\ta@b.org\n".encode_utf16().flat_map(u16::to_le_bytes).collect()].concat(),
         ]

@@ -86,7 +86,7 @@ fn threads_do_not_change_workbook_reports() {
                 .collect()
         })
         .collect();
-    let bytes = conferral_tests::xlsx_conferral(&rows).unwrap_or_default();
+    let bytes = conferral_tests::xlsx_conferral(&rows).expect("the writer works");
     let one = report(&bytes, 1);
     assert_eq!(report(&bytes, 2), one);
     assert_eq!(report(&bytes, 5), one);
