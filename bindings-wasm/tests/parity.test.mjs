@@ -23,12 +23,22 @@ function cliReport(roster, groupPath, options, preview = 0) {
     args.push("--mapping", file);
   }
   let stdout;
+  let status = 0;
   try {
     stdout = execFileSync(cli, args, { maxBuffer: 1 << 28 });
   } catch (e) {
+    if (typeof e.status !== "number") throw e; // the CLI did not run at all
     stdout = e.stdout; // exit 1 (errors found) or 2 (the file was refused) still print JSON
+    status = e.status;
   }
-  return JSON.parse(stdout.toString("utf8"));
+  return { report: JSON.parse(stdout.toString("utf8")), status };
+}
+
+// The exit status the CLI gives for what the package returned: 2 when the file was refused,
+// 1 when the report has error findings, 0 otherwise.
+function statusOf(result) {
+  if (result.type !== "success") return 2;
+  return result.report.summary.errors > 0 ? 1 : 0;
 }
 
 const folders = readdirSync(fixtures, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
@@ -45,7 +55,7 @@ for (const name of folders) {
     const groupPath = join(folder, "group.json");
     const optionsPath = join(folder, "options.json");
     const options = existsSync(optionsPath) ? JSON.parse(readFileSync(optionsPath, "utf8")) : {};
-    const expected = cliReport(roster, groupPath, options);
+    const { report: expected, status } = cliReport(roster, groupPath, options);
     const result = conferral.analyze(new Uint8Array(readFileSync(roster)), basename(roster), readFileSync(groupPath, "utf8"), {
       sheet: options.sheet ?? null,
       headerRow: options.header_row ?? null,
@@ -53,6 +63,7 @@ for (const name of folders) {
     });
     const got = result.type === "success" ? result.report : { error: { kind: result.errors[0].code, message: result.errors[0].message } };
     assert.deepStrictEqual(got, expected);
+    assert.equal(status, statusOf(result), "the CLI's exit status");
   });
 }
 
@@ -62,10 +73,11 @@ for (const name of ["hr_export_german", "two_row_header_xlsx", "ods_second_sheet
     const folder = join(fixtures, name);
     const roster = join(folder, readdirSync(folder).find((f) => f.startsWith("roster.")));
     const groupPath = join(folder, "group.json");
-    const expected = cliReport(roster, groupPath, {}, 20);
+    const { report: expected, status } = cliReport(roster, groupPath, {}, 20);
     const result = conferral.analyze(new Uint8Array(readFileSync(roster)), basename(roster), readFileSync(groupPath, "utf8"), { preview: 20 });
     assert.equal(result.type, "success");
     assert.ok(result.report.preview.length > 0);
     assert.deepStrictEqual(result.report, expected);
+    assert.equal(status, statusOf(result), "the CLI's exit status");
   });
 }
