@@ -651,3 +651,51 @@ fn deliver_exits_1_when_recovery_finds_an_email_a_crashed_run_left_mid_send() {
     assert_eq!(status["deliveries"]["unknown"], 1);
     assert!(!outbox.exists() || std::fs::read_dir(&outbox).unwrap().count() == 0);
 }
+
+#[test]
+fn bad_settings_get_their_own_error_kinds() {
+    let dir = scratch("settings-kinds");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,1\n",
+    );
+    let db = dir.join("store.db");
+    let kind_of = |args: &[&str], db: &Path| {
+        let (code, out, stderr) = issuing(args, db);
+        assert_eq!(code, 2, "{args:?}: {out} {stderr}");
+        let message = out["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!message.is_empty() && !message.ends_with('.'), "{message}");
+        out["error"]["kind"].as_str().unwrap_or_default().to_owned()
+    };
+    let issue = [
+        "issue",
+        roster.to_str().unwrap(),
+        "--group",
+        group.to_str().unwrap(),
+        "--json",
+    ];
+    let mut bad_base = issue.to_vec();
+    bad_base.extend(["--base-url", "not a url"]);
+    assert_eq!(kind_of(&bad_base, &db), "invalid_config");
+    let mut bad_sender = issue.to_vec();
+    bad_sender.extend(["--from", "Academy <not-an-address>"]);
+    assert_eq!(kind_of(&bad_sender, &db), "invalid_config");
+    assert_eq!(
+        kind_of(&["status", "--json"], &dir.join("missing").join("store.db")),
+        "storage"
+    );
+    let (code, _, stderr) = issuing(&issue, &db);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        kind_of(
+            &["deliver", "--smtp", "ftp://mail.example.org", "--json"],
+            &db
+        ),
+        "mail"
+    );
+}
