@@ -287,15 +287,33 @@ impl SmtpServer {
     /// Starts the server with the venv the test command sets up (`CONFERRAL_TOOLS_PYTHON`);
     /// `stall` is how long `stall-*` recipients wait before the reply.
     pub fn start(log: PathBuf, stall_secs: f64) -> Result<SmtpServer, String> {
-        use std::io::BufRead;
         let python = std::env::var("CONFERRAL_TOOLS_PYTHON").map_err(|_| {
             "CONFERRAL_TOOLS_PYTHON is not set; run the tests through `make test`".to_owned()
         })?;
+        // A free port is found by binding and releasing it, so another process may take it
+        // before the server binds: a server that cannot start is retried on a new port.
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Self::start_on_free_port(&python, &log, stall_secs)? {
+                Ok(server) => return Ok(server),
+                Err(said) => last = said,
+            }
+        }
+        Err(format!("the SMTP server did not start: {last}"))
+    }
+
+    /// One try: the server, or what it said instead of `ready`.
+    fn start_on_free_port(
+        python: &str,
+        log: &std::path::Path,
+        stall_secs: f64,
+    ) -> Result<Result<SmtpServer, String>, String> {
+        use std::io::BufRead;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| e.to_string())?
             .port();
-        let _ = std::fs::remove_file(&log);
+        let _ = std::fs::remove_file(log);
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("support/smtp_server.py");
         let mut child = std::process::Command::new(python)
             .arg(script)
@@ -306,7 +324,7 @@ impl SmtpServer {
                 &stall_secs.to_string(),
             ])
             .arg("--log")
-            .arg(&log)
+            .arg(log)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -318,9 +336,14 @@ impl SmtpServer {
             .map_err(|e| e.to_string())?;
         if line.trim() != "ready" {
             let _ = child.kill();
-            return Err(format!("the SMTP server did not start: {line}"));
+            let _ = child.wait();
+            return Ok(Err(format!("port {port}: {line:?}")));
         }
-        Ok(SmtpServer { child, port, log })
+        Ok(Ok(SmtpServer {
+            child,
+            port,
+            log: log.to_path_buf(),
+        }))
     }
 
     /// Every message the server read, as `(recipient, message id, outcome)`.
