@@ -44,22 +44,53 @@ struct Person {
     employee_id: String,
 }
 
+/// Any day of any month, leap days included, from 1901 (after the 1900 leap-year bug every
+/// spreadsheet copies from Lotus) to 2199.
 fn date() -> impl Strategy<Value = NaiveDate> {
-    (2000i32..2040, 1u32..=12, 1u32..=28)
-        .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default())
+    (1901i32..2200, 1u32..=12, 1u32..=31).prop_map(|(y, m, d)| {
+        // The last valid day when the month is shorter.
+        (0..4)
+            .find_map(|back| NaiveDate::from_ymd_opt(y, m, d - back))
+            .expect("every month has 28 days")
+    })
+}
+
+/// Names as rosters hold them: accents, other scripts, formula-like text, stray spaces,
+/// quotes and delimiters inside, decomposed accents (NFD, as macOS writes them).
+fn name(latin_1252: bool) -> BoxedStrategy<String> {
+    let latin = prop_oneof![
+        "[A-Z][a-z]{1,8}( [A-Z][a-z'àéèüöñçß]{1,10}){1,2}",
+        "[A-ZÀ-Ö][a-zà-ÿ]{1,6} [A-Z][a-z]{0,3}-[A-Z][a-z]{1,6}",
+        "=[A-Z]{2,5}\\([0-9]\\) [A-Z][a-z]{2,4}",
+        "  [A-Z][a-z]{1,6}   [A-Z][a-z]{1,6} ",
+        "[A-Z][a-z]{1,6} \"[A-Z][a-z]{1,5}\" [A-Z][a-z]{1,6}",
+        "[A-Z][a-z]{1,6}[,;|] [A-Z][a-z]{1,6}",
+    ];
+    if latin_1252 {
+        return latin.boxed();
+    }
+    prop_oneof![
+        4 => latin,
+        1 => "[αβγδεζ]{2,6} [ΑΒΓ][α-ω]{2,6}",
+        1 => "[张王李赵]{1,2}[伟芳娜]{1,2}",
+        1 => "[A-Z][a-zàéèüöñç]{1,6} [A-Z][a-zàéèüöñç]{1,6}".prop_map(|n| n.nfd().collect()),
+    ]
+    .boxed()
 }
 
 fn person() -> impl Strategy<Value = Person> {
-    let name = prop_oneof![
-        "[A-Z][a-z]{1,8}( [A-Z][a-z'àéèüöñçß]{1,10}){1,2}",
-        "[A-ZÀ-Ö][a-zà-ÿ]{1,6} [A-Z][a-z]{0,3}-[A-Z][a-z]{1,6}",
-        "[αβγδεζ]{2,6} [ΑΒΓ][α-ω]{2,6}",
-        "[张王李赵]{1,2}[伟芳娜]{1,2}",
-        "=[A-Z]{2,5}\\([0-9]\\) [A-Z][a-z]{2,4}",
-    ];
+    person_named(name(false))
+}
+
+fn person_named(name: BoxedStrategy<String>) -> impl Strategy<Value = Person> {
     (
         name,
-        "[a-z][a-z0-9_+-]{0,8}",
+        // Dots, capitals and letters beyond ASCII, as internationalised addresses allow.
+        prop_oneof![
+            "[a-z][a-z0-9_+-]{0,8}",
+            "[A-Za-z][A-Za-z0-9]{0,4}\\.[A-Za-z0-9]{1,5}",
+            "[a-zäöüéñ][a-zäöüéñ0-9]{0,6}",
+        ],
         "[a-zA-Z]{2,8}\\.(org|com|de|co\\.uk|EDU)",
         date(),
         proptest::option::of(1u64..2000),
@@ -101,6 +132,13 @@ impl Person {
         format!("{}.{i}@{}", self.local, self.domain)
     }
 
+    /// The address as a record holds it: the domain in lowercase, the local part as written
+    /// (in NFC).
+    fn normalized_email(&self, i: usize) -> String {
+        let local: String = self.local.nfc().collect();
+        format!("{local}.{i}@{}", self.domain.to_lowercase())
+    }
+
     fn grade_text(&self) -> String {
         let g = GRADES[self.grade];
         match self.grade_case {
@@ -140,10 +178,7 @@ impl Person {
             .nfc()
             .collect();
         v.insert("name".to_owned(), json!(name));
-        v.insert(
-            "email".to_owned(),
-            json!(format!("{}.{i}@{}", self.local, self.domain.to_lowercase())),
-        );
+        v.insert("email".to_owned(), json!(self.normalized_email(i)));
         v.insert("issued_on".to_owned(), json!(self.issued.to_string()));
         if let Some(e) = self.expires {
             v.insert("expires_on".to_owned(), json!(e.to_string()));
@@ -261,8 +296,12 @@ proptest! {
 
     #[test]
     fn csv_in_every_dialect_and_encoding(
-        people in prop::collection::vec(person(), 1..25),
-        encoding in encodings(),
+        (encoding, people) in encodings().prop_flat_map(|encoding| {
+            // Windows-1252 holds only Latin names: the people are made to fit it, so the
+            // encoding is really tested rather than swapped for UTF-8.
+            let name = name(encoding == Encoding::Windows1252);
+            (Just(encoding), prop::collection::vec(person_named(name), 1..25))
+        }),
         delimiter in prop::sample::select(vec![b',', b';', b'\t', b'|']),
         crlf in any::<bool>(),
         named_months in any::<bool>(),
@@ -274,10 +313,6 @@ proptest! {
             7 => d.format("%d/%m/%Y").to_string(),
             _ if named_months => month_name(d),
             _ => d.to_string(),
-        };
-        let style = match conferral_tests::csv(&sheet(&people), style, &date_text) {
-            Some(_) => style,
-            None => CsvStyle { encoding: Encoding::Utf8, ..style },
         };
         let bytes = conferral_tests::csv(&sheet(&people), style, &date_text).expect("the writer works");
         // A non-UTF-8 file is reported as read with the Windows-1252 fallback.
