@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use conferral::ErrorKind;
 use conferral::group::Group;
-use conferral::issuer::{ImportRequest, Issuer, Selection};
+use conferral::issuer::{ImportRequest, Issuer};
 use conferral::outbox::{DeliveryState, OutboxMessage, RetryPolicy, SendOutcome};
 use conferral::storage::{MessageQuery, Storage};
 use conferral_tests::{SequentialIds, t0};
