@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e serve bench-wasm
+.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -19,7 +19,17 @@ demo:
 
 ## Every test, from a fresh machine.
 # (`wasm-build`, under `wasm-package`, builds the core for wasm32, so `wasm` is not repeated here.)
-test: setup fmt-check lint unit deps-check docs examples python wasm-package e2e
+# Each step runs in turn and its time is kept, so the summary at the end shows where the
+# minutes go (also in target/test-timings.txt).
+TEST_STEPS := setup fmt-check lint unit deps-check docs examples python wasm-package e2e-run
+test:
+	@mkdir -p target && : > target/test-timings.txt
+	@for step in $(TEST_STEPS); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$step || { echo "step $$step failed"; exit 1; }; \
+		echo "$$step $$(( $$(date +%s) - start ))s" >> target/test-timings.txt; \
+	done
+	@echo "time per step:" && sed 's/^/  /' target/test-timings.txt
 	@echo "all checks passed"
 
 setup:
@@ -79,7 +89,10 @@ wasm-package: wasm-build
 	@echo "gzipped .wasm: $$(gzip -9 -c $(WASM_PKG)/web/conferral_bg.wasm | wc -c) bytes"
 
 ## The roster page in Debian's Chromium, driven by playwright-core (no browser download).
-e2e: wasm-build
+e2e: wasm-build e2e-run
+
+# The page's tests on the package `wasm-build` made.
+e2e-run:
 	command -v chromium > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium > /dev/null; }
 	$(CARGO) build --quiet -p conferral-cli
 	cd bindings-wasm && CONFERRAL_CLI=$(abspath target/debug/conferral) CHROMIUM=$$(command -v chromium) node --test --test-reporter=spec e2e/
