@@ -122,3 +122,238 @@ fn a_closing_note_is_not_taken_for_the_header_above_it() {
         assert_eq!(report["summary"]["rows"], 3, "{ext}: the rows are kept");
     }
 }
+
+/// What a fixture's note promises, written as data beside it (`expect.json` in a roster
+/// folder, `<file>.expect.json` beside a third-party workbook) and checked against the
+/// analysis here, so a snapshot can never be accepted against its fixture's note.
+///
+/// Every field is optional: `error` (the kind the file must be refused with), `sheet`,
+/// `header_row`, `rows`, `valid`, `invalid`, `columns` (column letter to attribute key, `null`
+/// for a column left unmatched), `findings` (each one must match a finding in all the fields
+/// it gives: `code`, `severity`, `cell`, `row`, `column`, `attribute`), `absent` (codes that
+/// must not appear) and `records` (row number to values each record must hold).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    note: Option<String>,
+    error: Option<String>,
+    sheet: Option<String>,
+    header_row: Option<u64>,
+    rows: Option<u64>,
+    valid: Option<u64>,
+    invalid: Option<u64>,
+    #[serde(default)]
+    columns: std::collections::BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    findings: Vec<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    absent: Vec<String>,
+    #[serde(default)]
+    records: std::collections::BTreeMap<String, serde_json::Map<String, Value>>,
+}
+
+fn check_expectations(name: &str, report: &Value, expect: &Expect) -> Vec<String> {
+    let mut broken = Vec::new();
+    let differs = |what: &str, got: &Value, want: Value| {
+        (*got != want).then(|| format!("{name}: {what} is {got}, the note says {want}"))
+    };
+    if let Some(kind) = &expect.error {
+        broken.extend(differs(
+            "the error kind",
+            &report["error"]["kind"],
+            json!(kind),
+        ));
+        return broken;
+    }
+    if report.get("error").is_some() {
+        return vec![format!(
+            "{name}: refused ({}) but the note expects a report",
+            report["error"]
+        )];
+    }
+    if let Some(sheet) = &expect.sheet {
+        broken.extend(differs(
+            "the sheet",
+            &report["source"]["sheet"],
+            json!(sheet),
+        ));
+    }
+    if let Some(row) = expect.header_row {
+        broken.extend(differs(
+            "the header row",
+            &report["source"]["header_row"],
+            json!(row),
+        ));
+    }
+    for (field, want) in [
+        ("rows", expect.rows),
+        ("valid", expect.valid),
+        ("invalid", expect.invalid),
+    ] {
+        if let Some(want) = want {
+            broken.extend(differs(field, &report["summary"][field], json!(want)));
+        }
+    }
+    let columns = report["columns"].as_array().cloned().unwrap_or_default();
+    for (letter, attribute) in &expect.columns {
+        match columns.iter().find(|c| c["letter"] == json!(letter)) {
+            Some(c) => broken.extend(differs(
+                &format!("column {letter}'s attribute"),
+                &c["attribute"],
+                json!(attribute),
+            )),
+            None => broken.push(format!("{name}: there is no column {letter}")),
+        }
+    }
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    for wanted in &expect.findings {
+        let found = findings
+            .iter()
+            .any(|f| wanted.iter().all(|(k, v)| f.get(k) == Some(v)));
+        if !found {
+            broken.push(format!(
+                "{name}: no finding matches {}",
+                Value::Object(wanted.clone())
+            ));
+        }
+    }
+    for code in &expect.absent {
+        if let Some(f) = findings.iter().find(|f| f["code"] == json!(code)) {
+            broken.push(format!("{name}: {code} must not be found, but is: {f}"));
+        }
+    }
+    let records = report["records"].as_array().cloned().unwrap_or_default();
+    for (row, values) in &expect.records {
+        let row: u64 = row
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: record row `{row}`"));
+        match records.iter().find(|r| r["row"] == json!(row)) {
+            Some(r) => {
+                for (key, want) in values {
+                    broken.extend(differs(
+                        &format!("row {row}'s {key}"),
+                        &r["values"][key],
+                        want.clone(),
+                    ));
+                }
+            }
+            None => broken.push(format!("{name}: row {row} has no record")),
+        }
+    }
+    broken
+}
+
+fn read_expect(path: &Path) -> Expect {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_fixture_note_holds() {
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    let rosters = conferral_tests::fixtures().join("rosters");
+    let mut folders: Vec<_> = std::fs::read_dir(&rosters)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    for dir in folders {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let expect_path = dir.join("expect.json");
+        assert!(
+            expect_path.exists(),
+            "{name} has no expect.json: write down what its README promises"
+        );
+        let expect = read_expect(&expect_path);
+        let roster = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("roster."))
+            })
+            .unwrap_or_else(|| panic!("{name} has no roster"));
+        let group =
+            Group::from_json(&std::fs::read_to_string(dir.join("group.json")).unwrap()).unwrap();
+        let options: AnalyzeOptions = match std::fs::read_to_string(dir.join("options.json")) {
+            Ok(text) => serde_json::from_str(&text).unwrap(),
+            Err(_) => AnalyzeOptions::default(),
+        };
+        let options = AnalyzeOptions {
+            records: true,
+            ..options
+        };
+        broken.extend(check_expectations(
+            &name,
+            &report(&roster, &group, options),
+            &expect,
+        ));
+        checked += 1;
+    }
+    let standard = Group {
+        name: "Standard attributes only".into(),
+        attributes: vec![],
+        ..Group::default()
+    };
+    let third_party = conferral_tests::fixtures().join("third_party/calamine");
+    let mut notes: Vec<_> = std::fs::read_dir(&third_party)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".expect.json"))
+        .collect();
+    notes.sort();
+    for note in notes {
+        let file = note
+            .to_string_lossy()
+            .trim_end_matches(".expect.json")
+            .to_owned();
+        let name = Path::new(&file)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let options = AnalyzeOptions {
+            records: true,
+            ..AnalyzeOptions::default()
+        };
+        let report = report(Path::new(&file), &standard, options);
+        broken.extend(check_expectations(&name, &report, &read_expect(&note)));
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} fixtures have notes to check");
+    assert!(
+        broken.is_empty(),
+        "fixtures that do not read as their notes say:\n{}",
+        broken.join("\n")
+    );
+}
+
+#[test]
+fn the_expectation_checker_sees_what_is_wrong() {
+    let report = json!({
+        "source": {"header_row": 2, "sheet": null},
+        "summary": {"rows": 3, "valid": 2, "invalid": 1},
+        "columns": [{"letter": "A", "attribute": "name"}, {"letter": "B", "attribute": null}],
+        "findings": [{"code": "invalid_email", "cell": "B3", "severity": "error"}],
+        "records": [{"row": 2, "values": {"name": "Ana"}}],
+    });
+    let good: Expect = serde_json::from_value(json!({
+        "header_row": 2, "rows": 3, "valid": 2, "columns": {"A": "name", "B": null},
+        "findings": [{"code": "invalid_email", "cell": "B3"}], "absent": ["ragged_row"],
+        "records": {"2": {"name": "Ana"}},
+    }))
+    .unwrap();
+    assert!(check_expectations("t", &report, &good).is_empty());
+    let bad: Expect = serde_json::from_value(json!({
+        "header_row": 1, "columns": {"B": "email", "C": null},
+        "findings": [{"code": "invalid_email", "cell": "B4"}], "absent": ["invalid_email"],
+        "records": {"2": {"name": "Bo"}, "3": {"name": "Cy"}},
+    }))
+    .unwrap();
+    assert_eq!(check_expectations("t", &report, &bad).len(), 7);
+    let error: Expect = serde_json::from_value(json!({"error": "malformed_file"})).unwrap();
+    assert_eq!(check_expectations("t", &report, &error).len(), 1);
+    assert!(serde_json::from_value::<Expect>(json!({"header_rows": 1})).is_err());
+}

@@ -327,7 +327,7 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
         bytes: "Name,Email,Course Hours\nAna,ana@example.org,40\nBo,bo@example.org\nChiara,chiara@example.org,40,extra,values\n".as_bytes().to_vec(),
         group: BOOTCAMP,
         options: None,
-        readme: "Rows with fewer (row 3) and more (row 4) fields than the header: ragged_row warnings; B3's missing hours are an error.\n",
+        readme: "Rows with fewer (row 3) and more (row 4) fields than the header: ragged_row warnings; C3's missing hours are an error.\n",
     });
 
     let mut unterminated =
