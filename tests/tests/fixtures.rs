@@ -243,6 +243,14 @@ fn check_expectations(name: &str, report: &Value, expect: &Expect) -> Vec<String
     broken
 }
 
+/// The problems found, followed by what the note promises, to read them against.
+fn with_note(mut broken: Vec<String>, expect: &Expect) -> Vec<String> {
+    if let (false, Some(note)) = (broken.is_empty(), &expect.note) {
+        broken.push(format!("  the note: {note}"));
+    }
+    broken
+}
+
 fn read_expect(path: &Path) -> Expect {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -285,11 +293,8 @@ fn every_fixture_note_holds() {
             records: true,
             ..options
         };
-        broken.extend(check_expectations(
-            &name,
-            &report(&roster, &group, options),
-            &expect,
-        ));
+        let found = check_expectations(&name, &report(&roster, &group, options), &expect);
+        broken.extend(with_note(found, &expect));
         checked += 1;
     }
     let standard = Group {
@@ -319,7 +324,11 @@ fn every_fixture_note_holds() {
             ..AnalyzeOptions::default()
         };
         let report = report(Path::new(&file), &standard, options);
-        broken.extend(check_expectations(&name, &report, &read_expect(&note)));
+        let expect = read_expect(&note);
+        broken.extend(with_note(
+            check_expectations(&name, &report, &expect),
+            &expect,
+        ));
         checked += 1;
     }
     assert!(checked >= 40, "only {checked} fixtures have notes to check");
