@@ -208,7 +208,7 @@ fn format_mismatch(file_name: Option<&str>, format: SourceFormat) -> Option<Find
 }
 
 /// Warnings about how the text was decoded: lines read as Windows-1252, replaced UTF-16.
-fn encoding_findings(decoded: &decode::Decoded<'_>) -> Vec<Finding> {
+fn encoding_findings(decoded: &decode::Decoded<'_>, first_row: Option<u64>) -> Vec<Finding> {
     let mut findings = Vec::new();
     if let Some(&first) = decoded.fallback_lines.first() {
         let message = if decoded.encoding == decode::TextEncoding::Utf8 {
@@ -231,10 +231,12 @@ fn encoding_findings(decoded: &decode::Decoded<'_>) -> Vec<Finding> {
         } else {
             format!("the file is not UTF-8 (first at line {first}); it was read as Windows-1252")
         };
-        findings.push(
-            Finding::warning(Code::EncodingFallback, message)
-                .help("check that accented letters look right; if not, save the file as CSV UTF-8 and upload it again"),
-        );
+        let finding = Finding::warning(Code::EncodingFallback, message)
+            .help("check that accented letters look right; if not, save the file as CSV UTF-8 and upload it again");
+        findings.push(match first_row {
+            Some(row) => finding.at_row(row),
+            None => finding,
+        });
     }
     if decoded.replaced > 0 {
         let message = format!(
@@ -253,8 +255,16 @@ fn encoding_findings(decoded: &decode::Decoded<'_>) -> Vec<Finding> {
 fn analyze_text(ctx: Context<'_, '_>, bytes: &[u8], mut findings: Vec<Finding>) -> Result<Report> {
     let decoded = decode::decode(bytes)?;
     refuse_text_posing_as_a_workbook(ctx.options.file_name.as_deref(), &decoded.text)?;
-    findings.extend(encoding_findings(&decoded));
     let dialect = dialect::sniff(&decoded.text);
+    // A UTF-8 file with a few foreign lines: the first of them is located by its row. (A
+    // file read wholly as Windows-1252 has no one place to point at.)
+    let first_row = match decoded.fallback_lines.first() {
+        Some(&line) if decoded.encoding == decode::TextEncoding::Utf8 => {
+            rows::row_of_line(&decoded.text, dialect, line)
+        }
+        _ => None,
+    };
+    findings.extend(encoding_findings(&decoded, first_row));
     let source = Source {
         format: SourceFormat::Csv,
         encoding: Some(decoded.encoding),
@@ -551,6 +561,23 @@ mod tests {
         let table = b"Name,Email\nAna,ana@example.org\n";
         let report = super::analyze(table, &group, &options("roster.xlsx")).unwrap();
         assert_eq!(report.summary.valid, 1);
+    }
+
+    #[test]
+    fn a_line_is_found_in_the_row_that_holds_it() {
+        use crate::sheet::dialect::sniff;
+        let text = "Name,Email\nAna,\"a\nb\"\n\nBo,b@x.org\n";
+        let rows: Vec<_> = (1..=6)
+            .map(|line| super::rows::row_of_line(text, sniff(text), line))
+            .collect();
+        // Lines 2 and 3 are one quoted record (row 2); the blank line 4 (row 3, which holds
+        // no byte to report) goes with the record after it; line 5 is row 4.
+        assert_eq!(rows, [Some(1), Some(2), Some(2), Some(4), Some(4), Some(4)]);
+        let with_sep = "sep=;\nName;Email\nAna;x\n";
+        assert_eq!(
+            super::rows::row_of_line(with_sep, sniff(with_sep), 3),
+            Some(2)
+        );
     }
 
     #[test]

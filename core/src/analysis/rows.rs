@@ -108,6 +108,28 @@ fn display_row<R: Row + ?Sized>(row: &R) -> Vec<String> {
 }
 
 /// The first `count` rows of a grid as display text.
+/// The spreadsheet row of the record holding a 1-based line of a CSV text (a record may span
+/// lines inside quotes, and blank lines are rows too); `None` past the last record.
+pub(crate) fn row_of_line(text: &str, dialect: Dialect, line: usize) -> Option<u64> {
+    let line = u64::try_from(line)
+        .ok()?
+        .checked_sub(u64::from(dialect.sep_line))?;
+    let body = csv_body(text, dialect);
+    let mut reader = csv_reader(body, dialect);
+    let mut numbers = RowNumbers::new(body.as_bytes());
+    let mut record = csv::StringRecord::new();
+    let mut holding = None;
+    while let Ok(true) = reader.read_record(&mut record) {
+        let starts = record.position().map_or(0, csv::Position::line);
+        let row = numbers.advance(&record);
+        if starts > line {
+            break;
+        }
+        holding = Some(row);
+    }
+    holding
+}
+
 pub(crate) fn head_of(grid: &Grid, count: usize) -> Vec<Vec<String>> {
     grid.rows
         .iter()
