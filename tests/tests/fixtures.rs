@@ -366,3 +366,49 @@ fn the_expectation_checker_sees_what_is_wrong() {
     assert_eq!(check_expectations("t", &report, &error).len(), 1);
     assert!(serde_json::from_value::<Expect>(json!({"header_rows": 1})).is_err());
 }
+
+/// A snapshot nothing checks any more (its fixture renamed or gone, its test removed) would
+/// sit in the tree looking like coverage: every stored snapshot must still be produced.
+#[test]
+fn every_stored_snapshot_is_still_checked() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut orphans = Vec::new();
+    for entry in std::fs::read_dir(tests.join("snapshots")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
+            orphans.push(format!("{name}: an unreviewed snapshot"));
+            continue;
+        }
+        let Some(stem) = name.strip_suffix(".snap") else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path).unwrap();
+        // The header sits between the first two `---` lines.
+        let input = text
+            .lines()
+            .skip(1)
+            .take_while(|l| *l != "---")
+            .find_map(|l| l.strip_prefix("input_file: "));
+        let checked = match input {
+            // A glob snapshot: its input file must still exist.
+            Some(input) => Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(input)
+                .exists(),
+            // A named snapshot `<file>__<test>`: the test must still exist in that file.
+            None => stem.split_once("__").is_some_and(|(file, test)| {
+                std::fs::read_to_string(tests.join(format!("{file}.rs")))
+                    .is_ok_and(|source| source.contains(&format!("fn {test}(")))
+            }),
+        };
+        if !checked {
+            orphans.push(format!("{name}: nothing produces it any more"));
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "stale snapshots:\n{}",
+        orphans.join("\n")
+    );
+}
