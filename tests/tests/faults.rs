@@ -292,3 +292,116 @@ fn a_delivery_that_fails_anywhere_loses_nothing_and_sends_nobody_twice<S: Storag
         }
     }
 }
+
+/// A store that, just before its first publish commit, lets a rival issuer on another
+/// connection to the same database publish first: two publishers racing for the same drafts.
+struct Raced<F: FnMut()> {
+    inner: conferral_sqlite::SqliteStorage,
+    rival: Option<F>,
+}
+
+impl<F: FnMut()> Storage for Raced<F> {
+    fn put_group(&mut self, group: &Group) -> Result<()> {
+        self.inner.put_group(group)
+    }
+    fn group(&self, key: &str) -> Result<Option<Group>> {
+        self.inner.group(key)
+    }
+    fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
+        self.inner.commit_import(b, c, r)
+    }
+    fn batch_by_fingerprint(&self, g: &str, f: &str) -> Result<Option<Batch>> {
+        self.inner.batch_by_fingerprint(g, f)
+    }
+    fn batch(&self, id: &str) -> Result<Option<Batch>> {
+        self.inner.batch(id)
+    }
+    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
+        self.inner.batches(group)
+    }
+    fn credential(&self, id: &str) -> Result<Option<Credential>> {
+        self.inner.credential(id)
+    }
+    fn credentials(&self, q: &CredentialQuery) -> Result<Vec<Credential>> {
+        self.inner.credentials(q)
+    }
+    fn update_credential(&mut self, c: &Credential) -> Result<()> {
+        self.inner.update_credential(c)
+    }
+    fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
+        if let Some(mut rival) = self.rival.take() {
+            rival();
+        }
+        self.inner.commit_publish(c, m)
+    }
+    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+        self.inner.claim_next(now)
+    }
+    fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        self.inner.update_message(m, expected)
+    }
+    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
+        self.inner.update_messages(changes)
+    }
+    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
+        self.inner.message(id)
+    }
+    fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
+        self.inner.messages(q)
+    }
+    fn status(&self) -> Result<StatusCounts> {
+        self.inner.status()
+    }
+}
+
+#[test]
+fn two_publishers_racing_for_the_same_drafts_queue_each_email_once() {
+    let dir = std::env::temp_dir().join(format!("conferral-race-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("store.db");
+    let open = || conferral_sqlite::SqliteStorage::open(&db).unwrap();
+    let config = conferral_tests::issuer_config;
+    let mut setup = Issuer::new(open(), config()).unwrap();
+    let group = group();
+    let mut ids = SequentialIds::new("id", 0);
+    setup
+        .import(
+            &ImportRequest::new(&group, ROSTER, "ed"),
+            &mut ids,
+            t0(),
+            &mut |_| {},
+        )
+        .unwrap();
+    drop(setup);
+
+    let rival = || {
+        let mut other = Issuer::new(open(), config()).unwrap();
+        let won = other
+            .publish(&Selection::All, "rival", t0(), &mut |_| {})
+            .unwrap();
+        assert_eq!(won.published.len(), 2);
+    };
+    let raced = Raced {
+        inner: open(),
+        rival: Some(rival),
+    };
+    let mut late = Issuer::new(raced, config()).unwrap();
+    let lost = late
+        .publish(&Selection::All, "late", t0(), &mut |_| {})
+        .expect_err("the drafts it read were published meanwhile");
+    assert_eq!(lost.kind(), ErrorKind::Conflict, "{lost}");
+
+    // One email per credential, queued by the rival alone.
+    let store = open();
+    let messages = store.messages(&MessageQuery::default()).unwrap();
+    assert_eq!(messages.len(), 2);
+    let published = store
+        .credentials(&CredentialQuery::default())
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.history.last().is_some_and(|h| h.actor == "rival"))
+        .count();
+    assert_eq!(published, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
