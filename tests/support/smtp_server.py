@@ -7,6 +7,7 @@ The local part of the recipient address, up to the first "-", chooses the behavi
   ok          accept
   perm        550 at RCPT (permanent, before the data)
   temp        451 at RCPT the first time, then accept (transient, before the data)
+  busy        451 at RCPT every time (a transient failure that never clears)
   dropbefore  close the connection at RCPT the first time, then accept
   permdata    554 after the data
   tempdata    452 after the data the first time, then accept
@@ -57,6 +58,8 @@ class Scripted:
             return "550 5.1.1 no such user"
         if k == "temp" and self.first_time(("rcpt", address)):
             return "451 4.7.1 greylisted, try again later"
+        if k == "busy":
+            return "451 4.3.2 system busy, try again later"
         if k == "dropbefore" and self.first_time(("rcpt", address)):
             server.transport.close()
             return "421 4.3.0 closing"

@@ -17,7 +17,7 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use conferral::Group;
 use conferral::issuer::{ImportRequest, Issuer};
-use conferral::outbox::DeliveryState;
+use conferral::outbox::{DeliveryState, RetryPolicy};
 use conferral::storage::{MessageQuery, Storage};
 use conferral_mail::{Security, SmtpConfig, SmtpMailer};
 use conferral_sqlite::SqliteStorage;
@@ -212,4 +212,58 @@ fn one_connection_carries_many_messages_and_survives_a_refusal() {
     assert_eq!((report.sent, report.failed_permanent), (36, 4));
     assert_eq!(server.received().len(), 36);
     assert_eq!(issuer.store().status().unwrap().deliveries["sent"], 36);
+}
+
+#[test]
+fn a_failure_that_never_clears_ends_exhausted_after_the_last_attempt() {
+    let dir = scratch("smtp-exhausted");
+    let server = SmtpServer::start(dir.join("server.jsonl"), 1.0).unwrap();
+    let mut config = conferral_tests::issuer_config();
+    config.retry = RetryPolicy {
+        first_delay_secs: 60,
+        max_delay_secs: 60,
+        max_attempts: 3,
+    };
+    let store = SqliteStorage::open(dir.join("store.db")).unwrap();
+    let mut issuer = Issuer::new(store, config).unwrap();
+    let roster = "Name,Email\nBusy,busy-1@example.org\nFine,ok-1@example.org\n";
+    assert_eq!(publish_roster(&mut issuer, "Exhausted", roster), 2);
+    let mut smtp = mailer(server.port, StdDuration::from_secs(5));
+    let state = |issuer: &Issuer<SqliteStorage>| {
+        let stored = issuer.deliveries(&MessageQuery::default()).unwrap();
+        let busy = stored
+            .iter()
+            .find(|m| m.email.to_email == "busy-1@example.org")
+            .unwrap();
+        (busy.state, busy.attempts)
+    };
+    let mut runs = Vec::new();
+    // Each run comes after the retry delay (at most 75 s with its jitter).
+    for minute in [0, 2, 4, 6] {
+        let at = t0() + Duration::minutes(minute);
+        let run = issuer
+            .deliver(&mut smtp, &mut || at, None, &mut |_| {})
+            .unwrap();
+        runs.push((run.attempted, run.sent, run.failed_exhausted));
+        if minute == 0 {
+            assert_eq!(state(&issuer), (DeliveryState::Pending, 1));
+        }
+    }
+    assert_eq!(runs, vec![(2, 1, 0), (1, 0, 0), (1, 0, 1), (0, 0, 0)]);
+    assert_eq!(state(&issuer), (DeliveryState::FailedExhausted, 3));
+    let status = issuer.store().status().unwrap();
+    assert_eq!(
+        (
+            status.deliveries["sent"],
+            status.deliveries["failed_exhausted"]
+        ),
+        (1, 1)
+    );
+    // The server never read the busy one's data, so it holds no copy of it.
+    assert!(
+        server
+            .received()
+            .iter()
+            .all(|(rcpt, _, _)| rcpt != "busy-1@example.org")
+    );
 }
