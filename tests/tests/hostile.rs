@@ -393,7 +393,14 @@ mod mutations {
 
     use super::{AnalyzeOptions, analyze, group, small_xlsx};
 
-    fn seeds() -> Vec<Vec<u8>> {
+    /// Valid files of every format to damage, made once: XLSX from two writers, ODS, XLS
+    /// (xlwt), XLSB (a committed workbook made by Excel), and CSV in UTF-8 and UTF-16.
+    fn seeds() -> &'static [Vec<u8>] {
+        static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        SEEDS.get_or_init(make_seeds)
+    }
+
+    fn make_seeds() -> Vec<Vec<u8>> {
         let rows = vec![
             vec![
                 conferral_tests::Cell::Text("Name".into()),
@@ -413,6 +420,9 @@ mod mutations {
             // A writer that fails must fail the test, not hand the fuzzer an empty seed.
             conferral_tests::ods(&rows).expect("the ODS writer works"),
             conferral_tests::xlsx_rust_xlsxwriter(&rows).expect("the XLSX writer works"),
+            conferral_tests::xls(&rows).expect("the XLS writer works"),
+            std::fs::read(conferral_tests::fixtures().join("third_party/calamine/date.xlsb"))
+                .expect("the committed XLSB"),
             b"\xEF\xBB\xBFName;Email;Issued On\r\nAna;ana@example.org;03/04/2026\r\n\"Bo\";\"b\"\"o@x.org\";2026-01-01\r\n".to_vec(),
             [vec![0xFF, 0xFE], "Name\tEmail\nAna\ta@b.org\n".encode_utf16().flat_map(u16::to_le_bytes).collect()].concat(),
         ]
@@ -424,11 +434,11 @@ mod mutations {
         /// Flipped, deleted and inserted bytes in valid files give a report or an error.
         #[test]
         fn damaged_files_never_panic(
-            seed in 0usize..5,
+            seed in 0usize..7,
             edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..24),
             truncate in proptest::option::of(any::<prop::sample::Index>()),
         ) {
-            let mut bytes = seeds().swap_remove(seed);
+            let mut bytes = seeds()[seed].clone();
             for (at, byte, kind) in edits {
                 if bytes.is_empty() {
                     break;
