@@ -17,10 +17,12 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_conferral"))
 }
 
+/// A folder of this test's own: concurrent runs of the suite (another checkout's, or
+/// a second `cargo test`) never share it.
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("cli")
-        .join(name);
+        .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     dir

@@ -21,10 +21,12 @@ use conferral_sqlite::SqliteStorage;
 
 const RECIPIENTS: u64 = 200;
 
+/// A folder of this test's own: concurrent runs of the suite (another checkout's, or
+/// a second `cargo test`) never share it.
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("crash")
-        .join(name);
+        .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

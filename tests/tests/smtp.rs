@@ -23,8 +23,11 @@ use conferral_mail::{Security, SmtpConfig, SmtpMailer};
 use conferral_sqlite::SqliteStorage;
 use conferral_tests::{SequentialIds, SmtpServer, t0};
 
+/// A folder of this test's own: concurrent runs of the suite (another checkout's, or
+/// a second `cargo test`) never share it.
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
