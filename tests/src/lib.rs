@@ -431,3 +431,100 @@ pub fn issuer_config() -> conferral::issuer::IssuerConfig {
         },
     )
 }
+
+/// A store that calls `hook` with the method's name before every call and fails that call
+/// when the hook returns an error; otherwise the store inside answers. Tests use it to inject
+/// faults at any call, or to let something else happen just before one.
+pub struct HookedStore<S> {
+    /// The store that answers.
+    pub inner: S,
+    hook: Box<dyn Fn(&'static str) -> conferral::Result<()>>,
+}
+
+impl<S> HookedStore<S> {
+    /// Wraps `inner`, calling `hook` before each of its calls.
+    pub fn new(inner: S, hook: impl Fn(&'static str) -> conferral::Result<()> + 'static) -> Self {
+        HookedStore {
+            inner,
+            hook: Box::new(hook),
+        }
+    }
+}
+
+mod hooked {
+    use chrono::{DateTime, Utc};
+    use conferral::Result;
+    use conferral::group::Group;
+    use conferral::lifecycle::Credential;
+    use conferral::outbox::{DeliveryState, OutboxMessage};
+    use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+
+    use super::HookedStore;
+
+    impl<S: Storage> Storage for HookedStore<S> {
+        fn put_group(&mut self, group: &Group) -> Result<()> {
+            (self.hook)("put_group")?;
+            self.inner.put_group(group)
+        }
+        fn group(&self, key: &str) -> Result<Option<Group>> {
+            (self.hook)("group")?;
+            self.inner.group(key)
+        }
+        fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
+            (self.hook)("commit_import")?;
+            self.inner.commit_import(b, c, r)
+        }
+        fn batch_by_fingerprint(&self, g: &str, f: &str) -> Result<Option<Batch>> {
+            (self.hook)("batch_by_fingerprint")?;
+            self.inner.batch_by_fingerprint(g, f)
+        }
+        fn batch(&self, id: &str) -> Result<Option<Batch>> {
+            (self.hook)("batch")?;
+            self.inner.batch(id)
+        }
+        fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
+            (self.hook)("batches")?;
+            self.inner.batches(group)
+        }
+        fn credential(&self, id: &str) -> Result<Option<Credential>> {
+            (self.hook)("credential")?;
+            self.inner.credential(id)
+        }
+        fn credentials(&self, q: &CredentialQuery) -> Result<Vec<Credential>> {
+            (self.hook)("credentials")?;
+            self.inner.credentials(q)
+        }
+        fn update_credential(&mut self, c: &Credential) -> Result<()> {
+            (self.hook)("update_credential")?;
+            self.inner.update_credential(c)
+        }
+        fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
+            (self.hook)("commit_publish")?;
+            self.inner.commit_publish(c, m)
+        }
+        fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+            (self.hook)("claim_next")?;
+            self.inner.claim_next(now)
+        }
+        fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+            (self.hook)("update_message")?;
+            self.inner.update_message(m, expected)
+        }
+        fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
+            (self.hook)("update_messages")?;
+            self.inner.update_messages(changes)
+        }
+        fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
+            (self.hook)("message")?;
+            self.inner.message(id)
+        }
+        fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
+            (self.hook)("messages")?;
+            self.inner.messages(q)
+        }
+        fn status(&self) -> Result<StatusCounts> {
+            (self.hook)("status")?;
+            self.inner.status()
+        }
+    }
+}

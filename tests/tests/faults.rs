@@ -14,36 +14,27 @@
 )]
 
 use std::cell::Cell;
+use std::rc::Rc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use conferral::group::Group;
 use conferral::issuer::{ImportRequest, Issuer, Selection};
-use conferral::lifecycle::Credential;
 use conferral::mail::MemoryMailer;
-use conferral::outbox::{DeliveryState, OutboxMessage};
-use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+use conferral::outbox::DeliveryState;
+use conferral::storage::{CredentialQuery, MessageQuery, Storage};
 use conferral::{Error, ErrorKind, Result};
-use conferral_tests::{SequentialIds, t0};
+use conferral_tests::{HookedStore, SequentialIds, t0};
 
-/// A store whose k-th call (reads and writes alike, counting from 1) fails with a storage
-/// error; every other call goes to the store inside.
-struct Faulty<S> {
-    inner: S,
+/// Which storage call fails: the k-th (reads and writes alike, counting from 1) after the
+/// plan is armed, with a storage error.
+#[derive(Default)]
+struct FaultPlan {
     calls: Cell<u64>,
     fail_at: Cell<Option<u64>>,
     failed: Cell<bool>,
 }
 
-impl<S: Storage> Faulty<S> {
-    fn new(inner: S) -> Faulty<S> {
-        Faulty {
-            inner,
-            calls: Cell::new(0),
-            fail_at: Cell::new(None),
-            failed: Cell::new(false),
-        }
-    }
-
+impl FaultPlan {
     /// Starts counting calls again, failing the `k`-th (none when `None`).
     fn arm(&self, k: Option<u64>) {
         self.calls.set(0);
@@ -62,73 +53,6 @@ impl<S: Storage> Faulty<S> {
             ));
         }
         Ok(())
-    }
-}
-
-impl<S: Storage> Storage for Faulty<S> {
-    fn put_group(&mut self, group: &Group) -> Result<()> {
-        self.tick()?;
-        self.inner.put_group(group)
-    }
-    fn group(&self, key: &str) -> Result<Option<Group>> {
-        self.tick()?;
-        self.inner.group(key)
-    }
-    fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
-        self.tick()?;
-        self.inner.commit_import(b, c, r)
-    }
-    fn batch_by_fingerprint(&self, g: &str, f: &str) -> Result<Option<Batch>> {
-        self.tick()?;
-        self.inner.batch_by_fingerprint(g, f)
-    }
-    fn batch(&self, id: &str) -> Result<Option<Batch>> {
-        self.tick()?;
-        self.inner.batch(id)
-    }
-    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
-        self.tick()?;
-        self.inner.batches(group)
-    }
-    fn credential(&self, id: &str) -> Result<Option<Credential>> {
-        self.tick()?;
-        self.inner.credential(id)
-    }
-    fn credentials(&self, q: &CredentialQuery) -> Result<Vec<Credential>> {
-        self.tick()?;
-        self.inner.credentials(q)
-    }
-    fn update_credential(&mut self, c: &Credential) -> Result<()> {
-        self.tick()?;
-        self.inner.update_credential(c)
-    }
-    fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
-        self.tick()?;
-        self.inner.commit_publish(c, m)
-    }
-    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
-        self.tick()?;
-        self.inner.claim_next(now)
-    }
-    fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
-        self.tick()?;
-        self.inner.update_message(m, expected)
-    }
-    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
-        self.tick()?;
-        self.inner.update_messages(changes)
-    }
-    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
-        self.tick()?;
-        self.inner.message(id)
-    }
-    fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
-        self.tick()?;
-        self.inner.messages(q)
-    }
-    fn status(&self) -> Result<StatusCounts> {
-        self.tick()?;
-        self.inner.status()
     }
 }
 
@@ -161,10 +85,13 @@ fn group() -> Group {
     }
 }
 
-type Faulted<S> = Issuer<Faulty<S>>;
+type Faulted<S> = Issuer<HookedStore<S>>;
 
-fn issuer<S: Storage>(make: fn() -> S) -> Faulted<S> {
-    Issuer::new(Faulty::new(make()), conferral_tests::issuer_config()).unwrap()
+/// An issuer over a new store whose calls `plan` counts and may fail.
+fn issuer<S: Storage>(make: fn() -> S, plan: &Rc<FaultPlan>) -> Faulted<S> {
+    let plan = Rc::clone(plan);
+    let store = HookedStore::new(make(), move |_| plan.tick());
+    Issuer::new(store, conferral_tests::issuer_config()).unwrap()
 }
 
 /// Everything the store holds, as JSON text, read past the fault counter.
@@ -209,24 +136,23 @@ fn whole_or_absent<S: Storage>(
     setup: impl Fn(&mut Faulted<S>),
     op: impl Fn(&mut Faulted<S>) -> Result<()>,
 ) {
-    let mut clean = issuer(make);
+    let plan = Rc::new(FaultPlan::default());
+    let mut clean = issuer(make, &plan);
     setup(&mut clean);
     let before = contents(&clean);
-    clean.store().arm(None);
+    plan.arm(None);
     op(&mut clean).unwrap();
-    let calls = clean.store().calls.get();
+    let calls = plan.calls.get();
     let after = contents(&clean);
     assert_ne!(before, after, "the operation changes the store");
     assert!(calls > 1, "the operation makes {calls} storage call(s)");
     for k in 1..=calls {
-        let mut faulted = issuer(make);
+        let mut faulted = issuer(make, &plan);
+        plan.arm(None);
         setup(&mut faulted);
-        faulted.store().arm(Some(k));
+        plan.arm(Some(k));
         let outcome = op(&mut faulted);
-        assert!(
-            faulted.store().failed.get(),
-            "call {k} of {calls} was reached"
-        );
+        assert!(plan.failed.get(), "call {k} of {calls} was reached");
         let error = outcome.expect_err("a failed storage call fails the operation");
         assert_eq!(error.kind(), ErrorKind::Storage, "call {k}: {error}");
         let now = contents(&faulted);
@@ -261,20 +187,22 @@ fn a_delivery_that_fails_anywhere_loses_nothing_and_sends_nobody_twice<S: Storag
         import(i).unwrap();
         publish(i).unwrap();
     };
-    let mut clean = issuer(make);
+    let plan = Rc::new(FaultPlan::default());
+    let mut clean = issuer(make, &plan);
     setup(&mut clean);
-    clean.store().arm(None);
+    plan.arm(None);
     deliver(&mut clean, &mut MemoryMailer::default()).unwrap();
-    let calls = clean.store().calls.get();
+    let calls = plan.calls.get();
     for k in 1..=calls {
-        let mut faulted = issuer(make);
+        let mut faulted = issuer(make, &plan);
+        plan.arm(None);
         setup(&mut faulted);
         let mut mailer = MemoryMailer::default();
-        faulted.store().arm(Some(k));
+        plan.arm(Some(k));
         let error = deliver(&mut faulted, &mut mailer).expect_err("the failure is reported");
         assert_eq!(error.kind(), ErrorKind::Storage, "call {k}: {error}");
         // The next run, as after a crash: recovery first, then the rest.
-        faulted.store().arm(None);
+        plan.arm(None);
         faulted.recover().unwrap();
         deliver(&mut faulted, &mut mailer).unwrap();
         let messages = faulted.deliveries(&MessageQuery::default()).unwrap();
@@ -290,67 +218,6 @@ fn a_delivery_that_fails_anywhere_loses_nothing_and_sends_nobody_twice<S: Storag
                 other => panic!("call {k}: {to} is left {other:?}"),
             }
         }
-    }
-}
-
-/// A store that, just before its first publish commit, lets a rival issuer on another
-/// connection to the same database publish first: two publishers racing for the same drafts.
-struct Raced<F: FnMut()> {
-    inner: conferral_sqlite::SqliteStorage,
-    rival: Option<F>,
-}
-
-impl<F: FnMut()> Storage for Raced<F> {
-    fn put_group(&mut self, group: &Group) -> Result<()> {
-        self.inner.put_group(group)
-    }
-    fn group(&self, key: &str) -> Result<Option<Group>> {
-        self.inner.group(key)
-    }
-    fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
-        self.inner.commit_import(b, c, r)
-    }
-    fn batch_by_fingerprint(&self, g: &str, f: &str) -> Result<Option<Batch>> {
-        self.inner.batch_by_fingerprint(g, f)
-    }
-    fn batch(&self, id: &str) -> Result<Option<Batch>> {
-        self.inner.batch(id)
-    }
-    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
-        self.inner.batches(group)
-    }
-    fn credential(&self, id: &str) -> Result<Option<Credential>> {
-        self.inner.credential(id)
-    }
-    fn credentials(&self, q: &CredentialQuery) -> Result<Vec<Credential>> {
-        self.inner.credentials(q)
-    }
-    fn update_credential(&mut self, c: &Credential) -> Result<()> {
-        self.inner.update_credential(c)
-    }
-    fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
-        if let Some(mut rival) = self.rival.take() {
-            rival();
-        }
-        self.inner.commit_publish(c, m)
-    }
-    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
-        self.inner.claim_next(now)
-    }
-    fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
-        self.inner.update_message(m, expected)
-    }
-    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
-        self.inner.update_messages(changes)
-    }
-    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
-        self.inner.message(id)
-    }
-    fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
-        self.inner.messages(q)
-    }
-    fn status(&self) -> Result<StatusCounts> {
-        self.inner.status()
     }
 }
 
@@ -375,17 +242,19 @@ fn two_publishers_racing_for_the_same_drafts_queue_each_email_once() {
         .unwrap();
     drop(setup);
 
-    let rival = || {
-        let mut other = Issuer::new(open(), config()).unwrap();
-        let won = other
-            .publish(&Selection::All, "rival", t0(), &mut |_| {})
-            .unwrap();
-        assert_eq!(won.published.len(), 2);
-    };
-    let raced = Raced {
-        inner: open(),
-        rival: Some(rival),
-    };
+    // Just before the late publisher's commit, a rival on another connection publishes the
+    // same drafts.
+    let rival_db = db.clone();
+    let raced_once = Cell::new(false);
+    let raced = HookedStore::new(open(), move |call| {
+        if call == "commit_publish" && !raced_once.replace(true) {
+            let store = conferral_sqlite::SqliteStorage::open(&rival_db)?;
+            let mut other = Issuer::new(store, conferral_tests::issuer_config())?;
+            let won = other.publish(&Selection::All, "rival", t0(), &mut |_| {})?;
+            assert_eq!(won.published.len(), 2);
+        }
+        Ok(())
+    });
     let mut late = Issuer::new(raced, config()).unwrap();
     let lost = late
         .publish(&Selection::All, "late", t0(), &mut |_| {})
