@@ -6,6 +6,20 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
+/// Runs each named test function (generic over the store, taking a `fn() -> S` that makes a
+/// fresh one) on every store: the memory store and SQLite in memory.
+#[macro_export]
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[test] fn $name() { super::$name(conferral::storage::MemoryStorage::new); })*
+        }
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(|| conferral_sqlite::SqliteStorage::open_in_memory().unwrap()); })*
+        }
+    };
+}
+
 /// Folder of committed fixtures.
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")

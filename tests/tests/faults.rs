@@ -56,19 +56,7 @@ impl FaultPlan {
     }
 }
 
-/// Each test runs on every store: memory and SQLite.
-macro_rules! on_every_store {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[test] fn $name() { super::$name(conferral::storage::MemoryStorage::new); })*
-        }
-        mod sqlite {
-            $(#[test] fn $name() { super::$name(|| conferral_sqlite::SqliteStorage::open_in_memory().unwrap()); })*
-        }
-    };
-}
-
-on_every_store!(
+conferral_tests::on_every_store!(
     an_import_is_whole_or_absent_whichever_call_fails,
     a_publish_is_whole_or_absent_whichever_call_fails,
     a_resend_is_whole_or_absent_whichever_call_fails,

@@ -18,6 +18,15 @@ use std::path::Path;
 use conferral::{AnalyzeOptions, Group, analyze};
 use serde_json::{Value, json};
 
+/// A group with only the standard attributes (name, email, dates, credential id).
+fn standard_group() -> Group {
+    Group {
+        name: "Standard attributes only".into(),
+        attributes: vec![],
+        ..Group::default()
+    }
+}
+
 fn report(path: &Path, group: &Group, mut options: AnalyzeOptions) -> Value {
     let bytes = std::fs::read(path).unwrap();
     options.file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -47,11 +56,7 @@ fn roster_reports() {
 
 #[test]
 fn third_party_workbooks() {
-    let group = Group {
-        name: "Standard attributes only".into(),
-        attributes: vec![],
-        ..Group::default()
-    };
+    let group = standard_group();
     insta::glob!(
         "../fixtures/third_party/calamine",
         "*.{xls,xlsb,ods}",
@@ -63,11 +68,7 @@ fn third_party_workbooks() {
 
 #[test]
 fn dates_read_the_same_in_the_1900_and_1904_systems() {
-    let group = Group {
-        name: "g".into(),
-        attributes: vec![],
-        ..Group::default()
-    };
+    let group = standard_group();
     let dir = conferral_tests::fixtures().join("third_party/calamine");
     for ext in ["xls", "xlsb"] {
         let plain = report(
@@ -88,11 +89,7 @@ fn dates_read_the_same_in_the_1900_and_1904_systems() {
 #[test]
 fn an_ods_time_is_a_value_not_a_header() {
     // date.ods.md: row 1 a date, row 2 a date-time, rows 3 and 4 times of day.
-    let group = Group {
-        name: "g".into(),
-        attributes: vec![],
-        ..Group::default()
-    };
+    let group = standard_group();
     let dir = conferral_tests::fixtures().join("third_party/calamine");
     let report = report(&dir.join("date.ods"), &group, AnalyzeOptions::default());
     assert_eq!(report["source"]["header_row"], 1, "{report}");
@@ -106,11 +103,7 @@ fn an_ods_time_is_a_value_not_a_header() {
 #[test]
 fn a_closing_note_is_not_taken_for_the_header_above_it() {
     // any_sheets.*.md: rows 1 to 3 hold numbers, row 4 is empty, row 5 a note about the sheets.
-    let group = Group {
-        name: "g".into(),
-        attributes: vec![],
-        ..Group::default()
-    };
+    let group = standard_group();
     let dir = conferral_tests::fixtures().join("third_party/calamine");
     for ext in ["xls", "xlsb", "ods"] {
         let report = report(
@@ -297,11 +290,7 @@ fn every_fixture_note_holds() {
         broken.extend(with_note(found, &expect));
         checked += 1;
     }
-    let standard = Group {
-        name: "Standard attributes only".into(),
-        attributes: vec![],
-        ..Group::default()
-    };
+    let standard = standard_group();
     let third_party = conferral_tests::fixtures().join("third_party/calamine");
     let mut notes: Vec<_> = std::fs::read_dir(&third_party)
         .unwrap()

@@ -18,19 +18,7 @@ use conferral::storage::{CredentialQuery, MessageQuery, Storage};
 use conferral::{ErrorKind, Group};
 use conferral_tests::{SequentialIds, t0};
 
-/// Each test runs on every store: memory and SQLite.
-macro_rules! on_every_store {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[test] fn $name() { super::$name(conferral::storage::MemoryStorage::new); })*
-        }
-        mod sqlite {
-            $(#[test] fn $name() { super::$name(|| conferral_sqlite::SqliteStorage::open_in_memory().unwrap()); })*
-        }
-    };
-}
-
-on_every_store!(
+conferral_tests::on_every_store!(
     valid_rows_become_drafts_and_nothing_is_lost_or_doubled,
     the_duplicate_policy_applies_to_stored_credentials,
     drafts_are_amended_and_previewed,
