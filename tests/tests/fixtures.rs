@@ -36,20 +36,26 @@ fn report(path: &Path, group: &Group, mut options: AnalyzeOptions) -> Value {
     }
 }
 
+/// A roster folder's group and its analysis options (records kept).
+fn folder_inputs(dir: &Path) -> (Group, AnalyzeOptions) {
+    let group =
+        Group::from_json(&std::fs::read_to_string(dir.join("group.json")).unwrap()).unwrap();
+    let options: AnalyzeOptions = match std::fs::read_to_string(dir.join("options.json")) {
+        Ok(text) => serde_json::from_str(&text).unwrap(),
+        Err(_) => AnalyzeOptions::default(),
+    };
+    let options = AnalyzeOptions {
+        records: true,
+        ..options
+    };
+    (group, options)
+}
+
 #[test]
 fn roster_reports() {
     insta::glob!("../fixtures/rosters", "*/roster.*", |path| {
         let dir = path.parent().unwrap();
-        let group =
-            Group::from_json(&std::fs::read_to_string(dir.join("group.json")).unwrap()).unwrap();
-        let options: AnalyzeOptions = match std::fs::read_to_string(dir.join("options.json")) {
-            Ok(text) => serde_json::from_str(&text).unwrap(),
-            Err(_) => AnalyzeOptions::default(),
-        };
-        let options = AnalyzeOptions {
-            records: true,
-            ..options
-        };
+        let (group, options) = folder_inputs(dir);
         insta::assert_json_snapshot!(report(path, &group, options));
     });
 }
@@ -276,16 +282,7 @@ fn every_fixture_note_holds() {
                     .is_some_and(|n| n.to_string_lossy().starts_with("roster."))
             })
             .unwrap_or_else(|| panic!("{name} has no roster"));
-        let group =
-            Group::from_json(&std::fs::read_to_string(dir.join("group.json")).unwrap()).unwrap();
-        let options: AnalyzeOptions = match std::fs::read_to_string(dir.join("options.json")) {
-            Ok(text) => serde_json::from_str(&text).unwrap(),
-            Err(_) => AnalyzeOptions::default(),
-        };
-        let options = AnalyzeOptions {
-            records: true,
-            ..options
-        };
+        let (group, options) = folder_inputs(&dir);
         let found = check_expectations(&name, &report(&roster, &group, options), &expect);
         broken.extend(with_note(found, &expect));
         checked += 1;

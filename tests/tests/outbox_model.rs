@@ -141,8 +141,9 @@ impl Model {
     }
 }
 
-fn check_against<S: Storage>(issuer: &Issuer<S>, model: &Model, step: usize, op: &Op) {
-    let stored: BTreeMap<String, Expected> = issuer
+/// What the store holds, in the model's terms.
+fn stored<S: Storage>(issuer: &Issuer<S>) -> BTreeMap<String, Expected> {
+    issuer
         .deliveries(&MessageQuery::default())
         .unwrap()
         .into_iter()
@@ -154,8 +155,11 @@ fn check_against<S: Storage>(issuer: &Issuer<S>, model: &Model, step: usize, op:
             };
             (m.id, expected)
         })
-        .collect();
-    assert_eq!(stored, model.messages, "after step {step} ({op:?})");
+        .collect()
+}
+
+fn check_against<S: Storage>(issuer: &Issuer<S>, model: &Model, step: usize, op: &Op) {
+    assert_eq!(stored(issuer), model.messages, "after step {step} ({op:?})");
 }
 
 fn run<S: Storage>(store: S, ops: &[Op]) {
@@ -177,19 +181,7 @@ fn run<S: Storage>(store: S, ops: &[Op]) {
         .unwrap();
     let credentials: Vec<String> = (1..=RECIPIENTS).map(|i| format!("id{i:04}")).collect();
     let mut model = Model {
-        messages: issuer
-            .deliveries(&MessageQuery::default())
-            .unwrap()
-            .into_iter()
-            .map(|m| {
-                let expected = Expected {
-                    state: m.state,
-                    attempts: m.attempts,
-                    next_attempt_at: m.next_attempt_at,
-                };
-                (m.id, expected)
-            })
-            .collect(),
+        messages: stored(&issuer),
         policy: conferral_tests::issuer_config().retry,
     };
     assert_eq!(model.messages.len(), RECIPIENTS);

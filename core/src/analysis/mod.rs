@@ -291,8 +291,13 @@ fn refuse_text_posing_as_a_workbook(file_name: Option<&str>, text: &str) -> Resu
     else {
         return Ok(());
     };
-    let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
-    if lines >= 2 {
+    // Two lines make a possible table; the rest of a large file need not be read.
+    if text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .nth(1)
+        .is_some()
+    {
         return Ok(());
     }
     Err(Error::new(
