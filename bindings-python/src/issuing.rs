@@ -70,8 +70,10 @@ impl Mailer for PyMailer {
         })
     }
 
-    fn halted(&self) -> bool {
-        self.raised.is_some()
+    fn halted(&self) -> Option<String> {
+        self.raised
+            .as_ref()
+            .map(|_| "the Python mailer raised an exception".to_owned())
     }
 }
 

@@ -121,6 +121,18 @@ def test_a_python_mailers_exception_comes_out_unchanged(issuer):
     assert issuer.status().deliveries["pending"] == 2
 
 
+def test_an_smtp_session_that_cannot_open_stops_the_run_with_its_reason(issuer, tmp_path):
+    issuer.import_roster(ROSTER, GROUP, publish=True)
+    # Nothing listens on port 1 of loopback.
+    run = issuer.deliver(conferral.SmtpMailer("smtp://127.0.0.1:1?timeout=5"))
+    assert (run.delivery.attempted, run.delivery.deferred, run.delivery.sent) == (1, 1, 0)
+    assert run.delivery.stopped.startswith("no SMTP session with 127.0.0.1:1")
+    assert issuer.status().deliveries["pending"] == 2
+    # The untried one is still due; the deferred one waits for its retry time.
+    through = issuer.deliver(conferral.FileMailer(tmp_path / "outbox")).delivery
+    assert (through.sent, through.stopped) == (1, None)
+
+
 def test_progress_of_import_and_publish(issuer):
     steps = []
     issuer.import_roster(ROSTER, GROUP, publish=True, progress=lambda step, done, total: steps.append(step))

@@ -339,8 +339,10 @@ pub fn deliver(
     let (recovered, report) = (run.recovered, &run.delivery);
     // Messages a crashed run left mid-send became `unknown` in recovery: a script must hear of
     // them as of any other unknown outcome.
-    let troubled =
-        report.failed_permanent + report.failed_exhausted + report.unknown + recovered > 0;
+    // A run the mailer stopped (no SMTP session) left due messages untried.
+    let troubled = report.failed_permanent + report.failed_exhausted + report.unknown + recovered
+        > 0
+        || report.stopped.is_some();
     if json {
         print_json(&run)?;
         return Ok(troubled);
@@ -359,6 +361,9 @@ pub fn deliver(
         report.failed_exhausted,
         report.unknown
     );
+    if let Some(why) = &report.stopped {
+        say!("delivery stopped early: {why}; the rest stay queued for the next run");
+    }
     if let Some(dir) = outbox {
         say!("emails are in {}", dir.display());
     }

@@ -655,6 +655,64 @@ fn deliver_exits_1_when_recovery_finds_an_email_a_crashed_run_left_mid_send() {
 }
 
 #[test]
+fn deliver_exits_1_and_says_why_when_no_smtp_session_opens() {
+    let dir = scratch("deliver-no-session");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,1\nBo,bo@example.org,2\n",
+    );
+    let db = dir.join("store.db");
+    let (code, _, stderr) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--publish",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // Nothing listens on port 1 of loopback.
+    let (code, run, _) = issuing(
+        &[
+            "deliver",
+            "--smtp",
+            "smtp://127.0.0.1:1?timeout=5",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(
+        (
+            code,
+            &run["delivery"]["attempted"],
+            &run["delivery"]["deferred"]
+        ),
+        (1, &Value::from(1), &Value::from(1)),
+        "{run}"
+    );
+    let why = run["delivery"]["stopped"].as_str().unwrap_or_default();
+    assert!(why.starts_with("no SMTP session with 127.0.0.1:1"), "{why}");
+    let (_, status, _) = issuing(&["status", "--json"], &db);
+    assert_eq!(status["deliveries"]["pending"], 2, "{status}");
+    // Without --json the reason is said in words.
+    let out = bin()
+        .args(["deliver", "--smtp", "smtp://127.0.0.1:1?timeout=5", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("delivery stopped early: no SMTP session"),
+        "{text}"
+    );
+}
+
+#[test]
 fn bad_settings_get_their_own_error_kinds() {
     let dir = scratch("settings-kinds");
     let group = write(&dir, "group.json", GROUP.as_bytes());

@@ -91,11 +91,14 @@ pub trait Mailer {
     ///   connection after the data was sent). Never retries by itself.
     fn send(&mut self, message: &OutgoingMessage) -> SendOutcome;
 
-    /// Whether the run should stop before the next message: a mailer provided by a host
-    /// (a Python object) whose code raised answers `true` after reporting that message
-    /// `Deferred`, so the host's error can be raised once the run returns.
-    fn halted(&self) -> bool {
-        false
+    /// Asked after each send: why the run must stop before the next message, if it must.
+    /// An SMTP mailer that cannot open a session (no connection, a refused certificate or
+    /// login) answers with the reason after reporting that message `Deferred`, since every
+    /// other message would meet the same failure; a mailer provided by a host (a Python
+    /// object) whose code raised answers so that the host's error can be raised once the run
+    /// returns. The next send starts afresh.
+    fn halted(&self) -> Option<String> {
+        None
     }
 }
 
@@ -104,7 +107,7 @@ impl<M: Mailer + ?Sized> Mailer for Box<M> {
         (**self).send(message)
     }
 
-    fn halted(&self) -> bool {
+    fn halted(&self) -> Option<String> {
         (**self).halted()
     }
 }

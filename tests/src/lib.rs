@@ -287,6 +287,16 @@ pub fn xls_sheets(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Result<Vec<u8>, String> 
     Ok(out.stdout)
 }
 
+/// How a [`SmtpServer`] protects its sessions.
+#[derive(Debug, Clone, Default)]
+pub struct ServerSecurity {
+    /// `None` for plain SMTP; `Some((implicit, cert, key))` for TLS from the first byte
+    /// (`implicit`) or a required `STARTTLS`, with the server's PEM certificate chain and key.
+    pub tls: Option<(bool, PathBuf, PathBuf)>,
+    /// A user name and password that `AUTH` must give before any mail (only after TLS).
+    pub login: Option<(String, String)>,
+}
+
 /// A scripted SMTP server (`support/smtp_server.py`, aiosmtpd) running on loopback for as
 /// long as this value lives.
 pub struct SmtpServer {
@@ -297,48 +307,61 @@ pub struct SmtpServer {
     pub log: PathBuf,
 }
 
+/// One message as the server recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// The recipient.
+    pub rcpt: String,
+    /// The Message-ID header.
+    pub message_id: String,
+    /// `accepted`, `dropped`, `stalled` or `refused`.
+    pub outcome: String,
+    /// The connection it came on (the client's port).
+    pub connection: u64,
+    /// Whether that connection was encrypted.
+    pub tls: bool,
+    /// The user the session authenticated as.
+    pub user: Option<String>,
+}
+
 impl SmtpServer {
-    /// Starts the server with the venv the test command sets up (`CONFERRAL_TOOLS_PYTHON`);
-    /// `stall` is how long `stall-*` recipients wait before the reply.
+    /// A plain server (see [`SmtpServer::start_with`]).
     pub fn start(log: PathBuf, stall_secs: f64) -> Result<SmtpServer, String> {
+        Self::start_with(log, stall_secs, &ServerSecurity::default())
+    }
+
+    /// Starts the server with the venv the test command sets up (`CONFERRAL_TOOLS_PYTHON`);
+    /// `stall` is how long `stall-*` recipients wait before the reply. The server binds a
+    /// free port itself and reports it, so no other process can take the port in between.
+    pub fn start_with(
+        log: PathBuf,
+        stall_secs: f64,
+        security: &ServerSecurity,
+    ) -> Result<SmtpServer, String> {
+        use std::io::BufRead;
         let python = std::env::var("CONFERRAL_TOOLS_PYTHON").map_err(|_| {
             "CONFERRAL_TOOLS_PYTHON is not set; run the tests through `make test`".to_owned()
         })?;
-        // A free port is found by binding and releasing it, so another process may take it
-        // before the server binds: a server that cannot start is retried on a new port.
-        let mut last = String::new();
-        for _ in 0..5 {
-            match Self::start_on_free_port(&python, &log, stall_secs)? {
-                Ok(server) => return Ok(server),
-                Err(said) => last = said,
-            }
-        }
-        Err(format!("the SMTP server did not start: {last}"))
-    }
-
-    /// One try: the server, or what it said instead of `ready`.
-    fn start_on_free_port(
-        python: &str,
-        log: &std::path::Path,
-        stall_secs: f64,
-    ) -> Result<Result<SmtpServer, String>, String> {
-        use std::io::BufRead;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let _ = std::fs::remove_file(log);
+        let _ = std::fs::remove_file(&log);
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("support/smtp_server.py");
-        let mut child = std::process::Command::new(python)
+        let mut command = std::process::Command::new(python);
+        command
             .arg(script)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--stall",
-                &stall_secs.to_string(),
-            ])
+            .args(["--stall", &stall_secs.to_string()])
             .arg("--log")
-            .arg(log)
+            .arg(&log);
+        if let Some((implicit, cert, key)) = &security.tls {
+            command
+                .args(["--tls", if *implicit { "implicit" } else { "starttls" }])
+                .arg("--cert")
+                .arg(cert)
+                .arg("--key")
+                .arg(key);
+        }
+        if let Some((user, password)) = &security.login {
+            command.args(["--user", user, "--password", password]);
+        }
+        let mut child = command
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -348,20 +371,28 @@ impl SmtpServer {
         std::io::BufReader::new(stdout)
             .read_line(&mut line)
             .map_err(|e| e.to_string())?;
-        if line.trim() != "ready" {
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse::<u16>().ok());
+        let Some(port) = port else {
             let _ = child.kill();
             let _ = child.wait();
-            return Ok(Err(format!("port {port}: {line:?}")));
-        }
-        Ok(Ok(SmtpServer {
-            child,
-            port,
-            log: log.to_path_buf(),
-        }))
+            return Err(format!("the SMTP server did not start: it said {line:?}"));
+        };
+        Ok(SmtpServer { child, port, log })
     }
 
     /// Every message the server read, as `(recipient, message id, outcome)`.
     pub fn received(&self) -> Vec<(String, String, String)> {
+        self.records()
+            .into_iter()
+            .map(|r| (r.rcpt, r.message_id, r.outcome))
+            .collect()
+    }
+
+    /// Every message the server read, with the session it came on.
+    pub fn records(&self) -> Vec<Received> {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         // Only a last line the server is still writing may be incomplete; any other line that
         // does not read is a broken log, and skipping it could hide a second delivery.
@@ -379,7 +410,17 @@ impl SmtpServer {
                             .unwrap_or_default()
                             .to_owned()
                     };
-                    (s("rcpt"), s("message_id"), s("outcome"))
+                    Received {
+                        rcpt: s("rcpt"),
+                        message_id: s("message_id"),
+                        outcome: s("outcome"),
+                        connection: v
+                            .get("connection")
+                            .and_then(serde_json::Value::as_u64)
+                            .unwrap_or_default(),
+                        tls: v.get("tls").and_then(serde_json::Value::as_bool) == Some(true),
+                        user: v.get("user").and_then(|u| u.as_str()).map(str::to_owned),
+                    }
                 }
                 Err(e) => unreadable_log_line(l, &e),
             })
@@ -391,7 +432,7 @@ impl SmtpServer {
     clippy::panic,
     reason = "a test helper fails the test that reads a broken log"
 )]
-fn unreadable_log_line(line: &str, error: &serde_json::Error) -> (String, String, String) {
+fn unreadable_log_line(line: &str, error: &serde_json::Error) -> Received {
     panic!("the SMTP server's log has an unreadable line ({error}): {line}")
 }
 

@@ -21,7 +21,7 @@ use conferral::outbox::{DeliveryState, RetryPolicy};
 use conferral::storage::{MessageQuery, Storage};
 use conferral_mail::{Security, SmtpConfig, SmtpMailer};
 use conferral_sqlite::SqliteStorage;
-use conferral_tests::{SequentialIds, SmtpServer, t0};
+use conferral_tests::{SequentialIds, ServerSecurity, SmtpServer, t0};
 
 /// A folder of this test's own: concurrent runs of the suite (another checkout's, or
 /// a second `cargo test`) never share it.
@@ -41,6 +41,7 @@ fn mailer(port: u16, timeout: StdDuration) -> SmtpMailer {
         credentials: None,
         timeout,
         hello_name: "conferral.test".into(),
+        extra_roots_pem: None,
     })
 }
 
@@ -213,7 +214,12 @@ fn one_connection_carries_many_messages_and_survives_a_refusal() {
         .deliver(&mut smtp, &mut t0, None, &mut |_| {})
         .unwrap();
     assert_eq!((report.sent, report.failed_permanent), (36, 4));
-    assert_eq!(server.received().len(), 36);
+    let records = server.records();
+    assert_eq!(records.len(), 36);
+    // The refusals left the session usable (RSET), so every message came on one connection.
+    let connections: std::collections::BTreeSet<u64> =
+        records.iter().map(|r| r.connection).collect();
+    assert_eq!(connections.len(), 1, "{connections:?}");
     assert_eq!(issuer.store().status().unwrap().deliveries["sent"], 36);
 }
 
@@ -269,4 +275,203 @@ fn a_failure_that_never_clears_ends_exhausted_after_the_last_attempt() {
             .iter()
             .all(|(rcpt, _, _)| rcpt != "busy-1@example.org")
     );
+}
+
+/// A certificate authority and a certificate for 127.0.0.1 it signed, written to `dir`:
+/// `(authority, server certificate, server key)`, all PEM.
+fn certificates(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType,
+    };
+    let authority_key = KeyPair::generate().unwrap();
+    let mut authority = CertificateParams::new(Vec::<String>::new()).unwrap();
+    authority.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    authority
+        .distinguished_name
+        .push(DnType::CommonName, "conferral test authority");
+    authority.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let authority = authority.self_signed(&authority_key).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let mut server = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    server
+        .subject_alt_names
+        .push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+    let server = server
+        .signed_by(&server_key, &authority, &authority_key)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    );
+    std::fs::write(&paths.0, authority.pem()).unwrap();
+    std::fs::write(&paths.1, server.pem()).unwrap();
+    std::fs::write(&paths.2, server_key.serialize_pem()).unwrap();
+    paths
+}
+
+/// A file path as a URL query value.
+fn query_value(path: &std::path::Path) -> String {
+    let mut out = String::new();
+    for c in path.display().to_string().chars() {
+        match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '/' | '.' | '-' | '_' => out.push(c),
+            c => {
+                let mut buf = [0; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A server that requires TLS (from the first byte, or by STARTTLS) and `AUTH` as ana.
+fn secure_server(dir: &std::path::Path, implicit: bool) -> (SmtpServer, PathBuf) {
+    let (authority, cert, key) = certificates(dir);
+    let server = SmtpServer::start_with(
+        dir.join("server.jsonl"),
+        1.0,
+        &ServerSecurity {
+            tls: Some((implicit, cert, key)),
+            login: Some(("ana".into(), "s3cret pass".into())),
+        },
+    )
+    .unwrap();
+    (server, authority)
+}
+
+#[test]
+fn tls_from_the_first_byte_and_starttls_carry_authenticated_mail() {
+    for (name, implicit) in [("smtp-tls-implicit", true), ("smtp-tls-starttls", false)] {
+        let dir = scratch(name);
+        let (server, authority) = secure_server(&dir, implicit);
+        let mut issuer = issuer(&dir);
+        let roster =
+            "Name,Email\nAna,ok-1@example.org\nBo,ok-2@example.org\nCy,perm-3@example.org\n";
+        assert_eq!(publish_roster(&mut issuer, "Secure", roster), 3);
+        let url = if implicit {
+            format!(
+                "smtps://ana:s3cret%20pass@127.0.0.1:{}?timeout=5&ca={}",
+                server.port,
+                query_value(&authority)
+            )
+        } else {
+            format!(
+                "smtp://ana:s3cret%20pass@127.0.0.1:{}?tls=starttls&timeout=5&ca={}",
+                server.port,
+                query_value(&authority)
+            )
+        };
+        let mut smtp = SmtpMailer::new(SmtpConfig::from_url(&url).unwrap());
+        let report = issuer
+            .deliver(&mut smtp, &mut t0, None, &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            (
+                report.sent,
+                report.failed_permanent,
+                report.stopped.as_deref()
+            ),
+            (2, 1, None),
+            "{name}"
+        );
+        let records = server.records();
+        assert_eq!(
+            records
+                .iter()
+                .map(|r| (r.rcpt.as_str(), r.tls, r.user.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![
+                ("ok-1@example.org", true, Some("ana")),
+                ("ok-2@example.org", true, Some("ana")),
+            ],
+            "{name}"
+        );
+        assert_eq!(records[0].connection, records[1].connection, "{name}");
+    }
+}
+
+#[test]
+fn a_session_that_cannot_open_stops_the_run_and_costs_one_attempt() {
+    let dir = scratch("smtp-no-session");
+    let (server, authority) = secure_server(&dir, false);
+    let ca = query_value(&authority);
+    let port = server.port;
+    // Nothing listens on port 1 of loopback.
+    let cases = [
+        (
+            "an untrusted certificate",
+            format!("smtp://ana:s3cret%20pass@127.0.0.1:{port}?tls=starttls&timeout=5"),
+            "certificate",
+        ),
+        (
+            "a wrong password",
+            format!("smtp://ana:wrong@127.0.0.1:{port}?tls=starttls&timeout=5&ca={ca}"),
+            "535",
+        ),
+        (
+            "credentials offered without TLS",
+            format!("smtp://ana:s3cret%20pass@127.0.0.1:{port}?timeout=5"),
+            "no SMTP session",
+        ),
+        (
+            "no server",
+            "smtp://127.0.0.1:1?timeout=5".to_owned(),
+            "no SMTP session with 127.0.0.1:1",
+        ),
+    ];
+    for (i, (case, url, says)) in cases.iter().enumerate() {
+        let store_dir = dir.join(format!("case-{i}"));
+        std::fs::create_dir_all(&store_dir).unwrap();
+        let mut issuer = issuer(&store_dir);
+        let roster = "Name,Email\nAna,ok-1@example.org\nBo,ok-2@example.org\nCy,ok-3@example.org\n";
+        assert_eq!(publish_roster(&mut issuer, "Refused", roster), 3);
+        let mut smtp = SmtpMailer::new(SmtpConfig::from_url(url).unwrap());
+        let report = issuer
+            .deliver(&mut smtp, &mut t0, None, &mut |_| {})
+            .unwrap();
+        assert_eq!(
+            (report.attempted, report.deferred, report.sent),
+            (1, 1, 0),
+            "{case}"
+        );
+        let why = report.stopped.unwrap_or_default();
+        assert!(why.contains(says), "{case}: {why}");
+        // One message carries the attempt; the others were never tried; all stay queued.
+        let mut attempts: Vec<(DeliveryState, u32)> = issuer
+            .deliveries(&MessageQuery::default())
+            .unwrap()
+            .iter()
+            .map(|m| (m.state, m.attempts))
+            .collect();
+        attempts.sort_by_key(|(_, n)| *n);
+        assert_eq!(
+            attempts,
+            vec![
+                (DeliveryState::Pending, 0),
+                (DeliveryState::Pending, 0),
+                (DeliveryState::Pending, 1)
+            ],
+            "{case}"
+        );
+    }
+    assert_eq!(server.records(), vec![]);
+}
+
+#[test]
+fn a_certificate_file_that_holds_no_certificate_is_refused_when_read() {
+    let dir = scratch("smtp-bad-ca");
+    let not_pem = dir.join("notes.txt");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    for path in [not_pem, dir.join("missing.pem")] {
+        let url = format!("smtps://127.0.0.1?ca={}", query_value(&path));
+        let error = SmtpConfig::from_url(&url).unwrap_err();
+        assert_eq!(error.kind(), conferral::error::ErrorKind::Mail, "{error}");
+        assert!(
+            error.to_string().contains("notes.txt") || error.to_string().contains("missing.pem"),
+            "{error}"
+        );
+    }
 }

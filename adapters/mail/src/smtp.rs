@@ -7,7 +7,7 @@ use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::SendOutcome;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
 
@@ -39,14 +39,20 @@ pub struct SmtpConfig {
     pub timeout: Duration,
     /// Name given in `EHLO`.
     pub hello_name: String,
+    /// PEM certificates trusted as roots besides the bundled public ones (a company's own
+    /// certificate authority, or a test server's).
+    pub extra_roots_pem: Option<Vec<u8>>,
 }
 
 impl SmtpConfig {
-    /// Reads `smtp://[user:pass@]host[:port][?tls=starttls&timeout=SECONDS&hello=NAME]`
+    /// Reads `smtp://[user:pass@]host[:port][?tls=starttls&timeout=SECONDS&hello=NAME&ca=PEM]`
     /// or `smtps://...` (implicit TLS). Ports default to 25, 587 with STARTTLS and 465.
+    /// `ca` names a PEM file (percent-encoded) of certificates to trust as roots besides the
+    /// bundled public ones; it is read here, once.
     ///
     /// # Errors
-    /// [`ErrorKind::Mail`] for a malformed URL or an unknown option.
+    /// [`ErrorKind::Mail`] for a malformed URL, an unknown option, or a `ca` file that cannot
+    /// be read or holds no certificate.
     pub fn from_url(text: &str) -> Result<SmtpConfig> {
         let bad = |why: String| {
             Error::new(
@@ -70,6 +76,7 @@ impl SmtpConfig {
             .to_owned();
         let mut timeout = Duration::from_secs(600);
         let mut hello_name = "localhost".to_owned();
+        let mut extra_roots_pem = None;
         for (key, value) in url.query_pairs() {
             match (key.as_ref(), value.as_ref()) {
                 ("tls", "starttls" | "required") if security == Security::Plain => {
@@ -83,6 +90,19 @@ impl SmtpConfig {
                     timeout = Duration::from_secs(secs.max(1));
                 }
                 ("hello", name) => name.clone_into(&mut hello_name),
+                ("ca", path) => {
+                    let pem = std::fs::read(path).map_err(|e| {
+                        bad(format!("the certificate file `{path}` cannot be read: {e}"))
+                    })?;
+                    let holds_one = Certificate::from_pem(&pem).is_ok()
+                        && pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----");
+                    if !holds_one {
+                        return Err(bad(format!(
+                            "the file `{path}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                        )));
+                    }
+                    extra_roots_pem = Some(pem);
+                }
                 (k, v) => return Err(bad(format!("the option `{k}={v}` is not known"))),
             }
         }
@@ -115,6 +135,7 @@ impl SmtpConfig {
             credentials,
             timeout,
             hello_name,
+            extra_roots_pem,
         })
     }
 }
@@ -123,6 +144,8 @@ impl SmtpConfig {
 pub struct SmtpMailer {
     config: SmtpConfig,
     connection: Option<SmtpConnection>,
+    /// Why no session could be opened: the run stops rather than try every message.
+    stopped: Option<String>,
 }
 
 impl std::fmt::Debug for SmtpMailer {
@@ -156,6 +179,20 @@ impl std::fmt::Display for DataBlock<'_> {
     }
 }
 
+/// A session that could not be opened (no connection, a failed TLS handshake or `AUTH`): not
+/// this message's fault, and every other message would meet it too.
+fn no_session(config: &SmtpConfig, e: &SmtpError) -> (SendOutcome, String) {
+    let why = format!(
+        "no SMTP session with {}:{}: {e}; check the server address, its certificate and the credentials",
+        config.host, config.port
+    );
+    let outcome = SendOutcome::Deferred {
+        code: e.status().map(u16::from),
+        reply: why.clone(),
+    };
+    (outcome, why)
+}
+
 /// An error before the message data was sent: surely not delivered.
 fn before_data(e: &SmtpError) -> SendOutcome {
     let code = e.status().map(u16::from);
@@ -178,12 +215,19 @@ impl SmtpMailer {
         SmtpMailer {
             config,
             connection: None,
+            stopped: None,
         }
     }
 
     fn connect(&self) -> std::result::Result<SmtpConnection, SmtpError> {
         let hello = ClientId::Domain(self.config.hello_name.clone());
-        let tls = || TlsParameters::new(self.config.host.clone());
+        let tls = || {
+            let mut builder = TlsParameters::builder(self.config.host.clone());
+            if let Some(pem) = &self.config.extra_roots_pem {
+                builder = builder.add_root_certificate(Certificate::from_pem(pem)?);
+            }
+            builder.build()
+        };
         let implicit = match self.config.security {
             Security::Tls => Some(tls()?),
             _ => None,
@@ -207,6 +251,13 @@ impl SmtpMailer {
         Ok(conn)
     }
 
+    /// The message is deferred (it was surely not sent) and the run stops.
+    fn stop(&mut self, e: &SmtpError) -> SendOutcome {
+        let (outcome, why) = no_session(&self.config, e);
+        self.stopped = Some(why);
+        outcome
+    }
+
     /// Ends the session politely.
     pub fn close(&mut self) {
         if let Some(mut conn) = self.connection.take() {
@@ -223,6 +274,7 @@ impl Drop for SmtpMailer {
 
 impl Mailer for SmtpMailer {
     fn send(&mut self, message: &OutgoingMessage) -> SendOutcome {
+        self.stopped = None;
         let built = match crate::built_now(message) {
             Ok(built) => built,
             Err(refused) => return refused,
@@ -256,7 +308,7 @@ impl Mailer for SmtpMailer {
             Some(conn) if !conn.has_broken() => conn,
             _ => match self.connect() {
                 Ok(conn) => conn,
-                Err(e) => return before_data(&e),
+                Err(e) => return self.stop(&e),
             },
         };
         let mut started = start(&mut conn);
@@ -269,7 +321,7 @@ impl Mailer for SmtpMailer {
             conn.abort();
             conn = match self.connect() {
                 Ok(conn) => conn,
-                Err(e) => return before_data(&e),
+                Err(e) => return self.stop(&e),
             };
             started = start(&mut conn);
         }
@@ -311,6 +363,10 @@ impl Mailer for SmtpMailer {
                 }
             }
         }
+    }
+
+    fn halted(&self) -> Option<String> {
+        self.stopped.clone()
     }
 }
 

@@ -85,6 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         credentials: None,
         timeout: Duration::from_secs(30),
         hello_name: "bench".into(),
+        extra_roots_pem: None,
     });
     let start = Instant::now();
     let report = issuer.deliver(&mut mailer, &mut || now, Some(messages), &mut |_| {})?;

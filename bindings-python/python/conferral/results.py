@@ -310,10 +310,17 @@ class DeliveryCounts(_FromDict):
     failed_permanent: int
     failed_exhausted: int
     unknown: int
+    #: Why the run stopped before trying every due email (an SMTP session that could not be
+    #: opened: no connection, a refused certificate or login), or ``None`` when it ran through.
+    stopped: Optional[str] = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "DeliveryCounts":
-        made = cls(**{name: int(data.get(name, 0)) for name in cls.__dataclass_fields__})
+        counts = {
+            name: int(data.get(name, 0)) for name in cls.__dataclass_fields__ if name != "stopped"
+        }
+        stopped = data.get("stopped")
+        made = cls(**counts, stopped=None if stopped is None else str(stopped))
         made._keep(data)
         return made
 

@@ -25,6 +25,10 @@ pub struct DeliveryReport {
     pub deferred: u64,
     /// Outcome unknown: not retried without a resend.
     pub unknown: u64,
+    /// Why the run stopped before every due message was tried, when the mailer stopped it
+    /// ([`Mailer::halted`]); absent when it ran to the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 /// What a delivery process did when it started: the messages an interrupted run left, then
@@ -90,7 +94,7 @@ impl<S: Storage> Issuer<S> {
     ) -> Result<DeliveryReport> {
         let due = self.due_count(clock(), limit)?;
         let mut report = DeliveryReport::default();
-        while limit.is_none_or(|l| report.attempted < l) && !mailer.halted() {
+        while limit.is_none_or(|l| report.attempted < l) {
             let Some(claimed) = self.store.claim_next(clock())? else {
                 break;
             };
@@ -105,6 +109,10 @@ impl<S: Storage> Issuer<S> {
                 done: report.attempted,
                 total: due.max(report.attempted),
             });
+            if let Some(why) = mailer.halted() {
+                report.stopped = Some(why);
+                break;
+            }
         }
         Ok(report)
     }
