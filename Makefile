@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm
+.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -140,6 +140,11 @@ bench:
 	$(CARGO) bench -p conferral-benches
 
 ## Issuing throughput: import and publish 100k drafts on SQLite, deliver to aiosmtpd on loopback.
+## A long campaign of damaged files (tests/tests/memory.rs): 20,000 inputs, each within the
+## memory bound; prints each new slowest input.
+fuzz-damaged: setup
+	CONFERRAL_DAMAGED_CASES=$${CASES:-20000} CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) test --release -p conferral-tests --test memory -- --nocapture
+
 bench-issue: setup
 	CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) run --release --quiet -p conferral-benches --bin issue_bench
 
