@@ -262,3 +262,65 @@ fn two_publishers_racing_for_the_same_drafts_queue_each_email_once() {
     assert_eq!(published, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn four_workers_delivering_from_one_sqlite_file_at_once_send_each_email_once() {
+    let dir = std::env::temp_dir().join(format!("conferral-claimers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("store.db");
+    let open = || conferral_sqlite::SqliteStorage::open(&db).unwrap();
+    let mut setup = Issuer::new(open(), conferral_tests::issuer_config()).unwrap();
+    let mut roster = String::from("Name,Email\n");
+    for i in 0..120 {
+        roster.push_str(&format!("Person {i},person{i}@example.org\n"));
+    }
+    setup
+        .import(
+            &ImportRequest {
+                publish: true,
+                ..ImportRequest::new(&group(), roster.as_bytes(), "ed")
+            },
+            &mut SequentialIds::new("id", 0),
+            t0(),
+            &mut |_| {},
+        )
+        .unwrap();
+    drop(setup);
+
+    // Each worker has its own connection and starts at the same moment; every claim is a
+    // transaction the others wait for.
+    let start = std::sync::Barrier::new(4);
+    let mailers: Vec<MemoryMailer> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut worker = Issuer::new(open(), conferral_tests::issuer_config()).unwrap();
+                    let mut mailer = MemoryMailer::default();
+                    start.wait();
+                    worker
+                        .deliver(&mut mailer, &mut t0, None, &mut |_| {})
+                        .unwrap();
+                    mailer
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let mut recipients: Vec<&str> = mailers
+        .iter()
+        .flat_map(|m| m.sent.iter().map(|(message, _)| message.to.email.as_str()))
+        .collect();
+    let total = recipients.len();
+    recipients.sort_unstable();
+    recipients.dedup();
+    assert_eq!(
+        (total, recipients.len()),
+        (120, 120),
+        "someone was emailed twice or never"
+    );
+    let store = open();
+    assert_eq!(store.status().unwrap().deliveries["sent"], 120);
+    store.check_integrity().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
