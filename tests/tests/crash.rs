@@ -121,6 +121,33 @@ fn a_publish_killed_before_its_commit_publishes_nothing() {
 }
 
 #[test]
+fn a_publish_killed_inside_its_commit_publishes_nothing_and_after_it_everything() {
+    // The publish's commit is the first commit of its process (claims come later).
+    for (point, published_after) in [("committing", 0), ("published", RECIPIENTS)] {
+        let dir = scratch(&format!("publish-{point}"));
+        run(&dir, "import");
+        kill_at(&dir, "publish", point, 1);
+        let (drafts, published, deliveries) = counts(&dir);
+        assert_eq!(
+            (drafts, published, deliveries["pending"]),
+            (
+                RECIPIENTS - published_after,
+                published_after,
+                published_after
+            ),
+            "killed at {point}"
+        );
+        run(&dir, "publish");
+        let (drafts, published, deliveries) = counts(&dir);
+        assert_eq!(
+            (drafts, published, deliveries["pending"]),
+            (0, RECIPIENTS, RECIPIENTS),
+            "{point}, then again"
+        );
+    }
+}
+
+#[test]
 fn a_publish_killed_at_any_moment_is_all_or_nothing() {
     for delay_ms in [0u64, 1, 3, 6, 10, 20, 40] {
         let dir = scratch(&format!("publish-timed-{delay_ms}"));

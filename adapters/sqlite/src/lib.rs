@@ -145,6 +145,14 @@ impl SqliteStorage {
         Ok(store)
     }
 
+    /// Calls `hook` inside every commit on this connection: after the transaction's writes,
+    /// before SQLite makes them durable (SQLite's commit hook). A process that dies there must
+    /// leave the whole transaction out, which the crash tests check by stopping in the hook.
+    /// The hook returning `true` turns the commit into a rollback.
+    pub fn on_commit(&mut self, hook: impl FnMut() -> bool + Send + 'static) {
+        self.conn.commit_hook(Some(hook));
+    }
+
     /// The schema version of the open database.
     ///
     /// # Errors

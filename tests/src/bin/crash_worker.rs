@@ -7,7 +7,10 @@
 //! - `claimed`: a message was marked `sending` and committed, the mailer not yet called;
 //! - `written`: the mailer wrote the message file, its outcome not yet committed;
 //! - `settled`: the outcome was committed;
-//! - `rendered`: a publish rendered every email, nothing committed yet.
+//! - `rendered`: a publish rendered every email, nothing committed yet;
+//! - `committing`: inside SQLite's commit of a write (its commit hook), the transaction's
+//!   rows written, the commit not yet durable;
+//! - `published`: a publish's commit returned.
 
 use std::io::Write;
 
@@ -87,7 +90,9 @@ impl Storage for Watched {
         self.0.update_credential(c)
     }
     fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
-        self.0.commit_publish(c, m)
+        self.0.commit_publish(c, m)?;
+        reach("published");
+        Ok(())
     }
     fn claim_next(&mut self, now: chrono::DateTime<Utc>) -> Result<Option<OutboxMessage>> {
         let claimed = self.0.claim_next(now)?;
@@ -144,7 +149,12 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         .single()
         .ok_or("bad time")?;
     let config = conferral_tests::issuer_config();
-    let mut issuer = Issuer::new(Watched(SqliteStorage::open(db)?), config)?;
+    let mut store = SqliteStorage::open(db)?;
+    store.on_commit(|| {
+        reach("committing");
+        false
+    });
+    let mut issuer = Issuer::new(Watched(store), config)?;
     match mode.as_str() {
         "import" => {
             let group = Group {
