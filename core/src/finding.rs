@@ -66,6 +66,9 @@ pub enum Code {
     ScientificNotationId,
     /// A cell holds a spreadsheet error such as `#N/A`.
     SpreadsheetError,
+    /// A column matched by a header that names its attribute holds mostly values unlike the
+    /// attribute's type (each bad value is also reported at its cell).
+    ColumnTypeMismatch,
 }
 
 impl Code {
@@ -96,6 +99,7 @@ impl Code {
             Code::NameFromSinglePart => "name_from_single_part",
             Code::ScientificNotationId => "scientific_notation_id",
             Code::SpreadsheetError => "spreadsheet_error",
+            Code::ColumnTypeMismatch => "column_type_mismatch",
         }
     }
 }

@@ -414,3 +414,137 @@ fn malformed_utf16_is_replaced_and_reported() {
     );
     assert_eq!(report.summary.rows, 2);
 }
+
+#[test]
+fn date_serials_outside_the_calendar_are_invalid_dates_at_their_cells() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let sheet = workbook.add_worksheet();
+    let serials = [
+        45_000.0,
+        1e308,
+        2_958_466.0,
+        2_958_465.0,
+        -1.0,
+        f64::INFINITY,
+    ];
+    sheet.write_string(0, 0, "Name").unwrap();
+    sheet.write_string(0, 1, "Email").unwrap();
+    sheet.write_string(0, 2, "Issued On").unwrap();
+    for (i, serial) in serials.iter().enumerate() {
+        let row = u32::try_from(i).unwrap() + 1;
+        sheet.write_string(row, 0, format!("P{row}")).unwrap();
+        sheet
+            .write_string(row, 1, format!("p{row}@example.org"))
+            .unwrap();
+        sheet
+            .write_number_with_format(row, 2, *serial, &date)
+            .unwrap();
+    }
+    let bytes = workbook.save_to_buffer().unwrap();
+    let report = analyze(
+        &bytes,
+        &Group {
+            name: "Dates".into(),
+            ..Group::default()
+        },
+        &AnalyzeOptions {
+            records: true,
+            ..AnalyzeOptions::default()
+        },
+    )
+    .unwrap();
+    let invalid: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == conferral::Code::InvalidDate)
+        .map(|f| {
+            (
+                f.cell.as_deref().unwrap_or_default(),
+                f.value.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    // The writer stores infinity as the text `INF`, which is no date either.
+    assert_eq!(
+        invalid,
+        vec![
+            ("C3", "1E308"),
+            ("C4", "2958466"),
+            ("C6", "-1"),
+            ("C7", "INF")
+        ],
+        "{:#?}",
+        report.findings
+    );
+    // The header names the attribute: bad values never unmap the column.
+    let column = &report.columns[2];
+    assert_eq!(column.attribute.as_deref(), Some("issued_on"));
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.code == conferral::Code::ColumnTypeMismatch
+                && f.column.as_deref() == Some("C")),
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!((report.summary.valid, report.summary.invalid), (2, 4));
+    let issued: Vec<Option<&str>> = report
+        .records
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.values.get("issued_on").and_then(|v| v.as_str()))
+        .collect();
+    assert_eq!(issued, vec![Some("2023-03-15"), Some("9999-12-31")]);
+}
+
+#[test]
+fn a_package_that_names_a_part_twice_is_refused() {
+    let first = sheet_xml(
+        r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>shown@example.org</t></is></c></row>"#,
+        "A1:A2",
+    );
+    let second = sheet_xml(
+        r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>hidden@example.org</t></is></c></row>"#,
+        "A1:A2",
+    );
+    // The same name differing in case; and exactly the same name, made by renaming a part
+    // of the same length in place (zip writers refuse to write a duplicate).
+    let cased = patch_zip(
+        &small_xlsx(),
+        &[
+            ("xl/worksheets/sheet1.xml", first.clone()),
+            ("xl/worksheets/SHEET1.xml", second.clone()),
+        ],
+    );
+    let placeholder = patch_zip(
+        &small_xlsx(),
+        &[
+            ("xl/worksheets/sheet1.xml", first),
+            ("xl/worksheets/sheet1.xmX", second),
+        ],
+    );
+    let exact = {
+        let mut bytes = placeholder.clone();
+        let from: &[u8] = b"xl/worksheets/sheet1.xmX";
+        let mut renamed = 0;
+        let mut at = 0;
+        while let Some(i) = bytes[at..].windows(from.len()).position(|w| w == from) {
+            bytes[at + i..at + i + from.len()].copy_from_slice(b"xl/worksheets/sheet1.xml");
+            renamed += 1;
+            at += i + from.len();
+        }
+        assert_eq!(renamed, 2, "the local and the central header");
+        bytes
+    };
+    // Before the rename the package is fine (an extra part is ignored).
+    assert_eq!(error_kind(&placeholder), Ok(1));
+    for (name, bytes) in [("case", cased), ("exact", exact)] {
+        let error = analyze(&bytes, &group(), &AnalyzeOptions::default()).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::MalformedFile, "{name}: {error}");
+        assert!(error.message().contains("twice"), "{name}: {error}");
+    }
+}

@@ -195,6 +195,9 @@ class Column:
     score: float
     alternatives: List[Alternative]
     uncertain: Optional[str] = None
+    #: For a column matched by a header naming its attribute although most sampled values do
+    #: not look like the attribute's type: what the sample showed.
+    values_unlike: Optional[str] = None
 
 
 @dataclass(frozen=True)

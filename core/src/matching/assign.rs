@@ -3,7 +3,7 @@
 
 use super::{
     AUTO_SCORE, Alternative, ColumnMatch, ContentProfile, MARGIN, MIN_EVIDENCE, Mapping, Matcher,
-    SavedMappings, Score, Tier, lexicon, normalize, type_supported,
+    NAMED_SCORE, SavedMappings, Score, Tier, lexicon, normalize, type_supported,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::group::{AttributeType, Schema, standard};
@@ -28,6 +28,9 @@ struct ColumnState {
     scores: Vec<Score>,
     /// Why it is left unassigned although something fits, for the finding.
     uncertain: Option<String>,
+    /// Attributes its header names exactly although most sampled values do not look like
+    /// their type, with what the values look like instead.
+    unlike: Vec<(usize, String)>,
 }
 
 impl ColumnState {
@@ -176,6 +179,13 @@ impl Assignment<'_> {
             let kind = attribute.map_or(AttributeType::Text, |a| a.kind);
             match type_supported(kind, &profile) {
                 Ok(()) => kept.push(s),
+                // Content may veto a guess, never a header that names the attribute (its key,
+                // label or an alias, exactly): the column stays assigned and every bad cell
+                // is reported, with a column-level warning.
+                Err(reason) if s.tier.rank() <= Tier::Alias.rank() && s.score >= NAMED_SCORE => {
+                    column.unlike.push((s.attribute, reason));
+                    kept.push(s);
+                }
                 Err(reason) => {
                     if s.score >= AUTO_SCORE {
                         let key = attribute.map_or("", |a| a.key.as_str());
@@ -353,6 +363,12 @@ fn column_match(schema: &Schema, col: usize, header: &str, state: ColumnState) -
     } else {
         None
     };
+    let values_unlike = assigned.and_then(|(attr, _, _)| {
+        state
+            .unlike
+            .into_iter()
+            .find_map(|(a, reason)| (a == attr).then_some(reason))
+    });
     ColumnMatch {
         index: col,
         letter: column_letter(col),
@@ -362,6 +378,7 @@ fn column_match(schema: &Schema, col: usize, header: &str, state: ColumnState) -
         score: round3(score),
         alternatives,
         uncertain,
+        values_unlike,
     }
 }
 

@@ -68,6 +68,20 @@ pub fn column_findings(schema: &Schema, columns: &[ColumnMatch]) -> Vec<Finding>
                 ),
         );
     }
+    for c in columns {
+        if let (Some(attribute), Some(what)) = (&c.attribute, &c.values_unlike) {
+            let message = format!(
+                "column {} (`{}`) is matched to `{attribute}` by its header, but {what}",
+                c.letter, c.header
+            );
+            findings.push(
+                Finding::warning(Code::ColumnTypeMismatch, message)
+                    .at_column(&c.letter)
+                    .attribute(attribute.clone())
+                    .help("check that the column holds what its header says; each value that is not valid is reported at its cell"),
+            );
+        }
+    }
     for c in columns
         .iter()
         .filter(|c| c.attribute.is_none() && c.tier != Tier::User)

@@ -88,6 +88,10 @@ pub struct ColumnMatch {
     /// Why a likely candidate was not assigned, when it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncertain: Option<String>,
+    /// For a column assigned because its header names the attribute although most sampled
+    /// values do not look like the attribute's type: what the sample showed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values_unlike: Option<String>,
 }
 
 /// Mappings confirmed on earlier uploads: normalised header to attribute key (or `None` to skip).
@@ -182,6 +186,8 @@ impl ContentProfile {
 }
 
 const AUTO_SCORE: f64 = 0.82;
+/// The score of a header equal to one of an attribute's titles (key, label, alias).
+const NAMED_SCORE: f64 = 0.95;
 const MARGIN: f64 = 0.1;
 const SUGGEST_SCORE: f64 = 0.5;
 const MIN_EVIDENCE: usize = 3;
@@ -296,7 +302,11 @@ impl<'s> Matcher<'s> {
                 if title.text == h {
                     consider(
                         title.tier,
-                        if title.tier == Tier::Exact { 1.0 } else { 0.95 },
+                        if title.tier == Tier::Exact {
+                            1.0
+                        } else {
+                            NAMED_SCORE
+                        },
                     );
                 } else if stripped.as_deref() == Some(title.text.as_str())
                     || h.strip_suffix('s') == Some(title.text.as_str())
@@ -357,6 +367,8 @@ fn type_supported(kind: AttributeType, profile: &ContentProfile) -> Result<(), S
     };
     if share >= 0.5 {
         Ok(())
+    } else if share == 0.0 {
+        Err(format!("none of the sampled values looks like {what}"))
     } else {
         Err(format!(
             "only {:.0}% of the sampled values look like {what}",
@@ -473,13 +485,9 @@ mod tests {
     }
 
     #[test]
-    fn content_finds_the_email_and_vetoes_wrong_types() {
+    fn content_vetoes_a_guessed_header_but_never_a_named_one() {
         let schema = schema();
         let matcher = Matcher::new(&schema);
-        let headers: Vec<String> = ["Name", "SIS Login ID", "Email"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
         let emails = ["a@x.org", "b@y.org", "c@z.org"];
         let yes = ["Yes", "No", "Yes"];
         let profiles = vec![
@@ -487,17 +495,25 @@ mod tests {
             ContentProfile::of(emails),
             ContentProfile::of(yes),
         ];
-        let cols = match_columns(
-            &matcher,
-            &headers,
-            &profiles,
-            &SavedMappings::default(),
-            None,
-        )
-        .unwrap_or_default();
-        let got = assignments(&cols);
+        let run = |third: &str| {
+            let headers: Vec<String> = ["Name", "SIS Login ID", third]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            match_columns(
+                &matcher,
+                &headers,
+                &profiles,
+                &SavedMappings::default(),
+                None,
+            )
+            .unwrap_or_default()
+        };
+        // A misspelt header is a guess: its yes/no values veto it, and the column of
+        // addresses is the email.
+        let guessed = run("Emial Adress");
         assert_eq!(
-            got,
+            assignments(&guessed),
             vec![
                 (Some("name"), Tier::Exact),
                 (Some("email"), Tier::Content),
@@ -505,12 +521,35 @@ mod tests {
             ]
         );
         assert!(
-            cols[2]
+            guessed[2]
                 .uncertain
                 .as_deref()
                 .is_some_and(|u| u.contains("email addresses")),
             "{:?}",
-            cols[2]
+            guessed[2]
+        );
+        // A header that names the attribute keeps it, and says what its values look like;
+        // the column of addresses is then only a suggestion.
+        let named = run("Email");
+        assert_eq!(
+            assignments(&named),
+            vec![
+                (Some("name"), Tier::Exact),
+                (None, Tier::None),
+                (Some("email"), Tier::Exact)
+            ]
+        );
+        assert_eq!(
+            named[2].values_unlike.as_deref(),
+            Some("none of the sampled values looks like email addresses")
+        );
+        assert!(
+            named[1]
+                .uncertain
+                .as_deref()
+                .is_some_and(|u| u.contains("another column")),
+            "{:?}",
+            named[1]
         );
     }
 

@@ -29,6 +29,12 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<ZipInfo> {
         malformed("the workbook's zip directory cannot be read; the file may be truncated")
             .with_source(e)
     })?;
+    if archive.has_duplicate_names() {
+        return Err(malformed(
+            "the workbook names one part twice; readers disagree on which copy counts, so the file is refused: save it again from the spreadsheet program",
+        ));
+    }
+    refuse_duplicate_parts(archive.file_names_raw())?;
     let mut total: u64 = 0;
     let mut chunk = vec![0u8; 64 * 1024];
     for index in 0..archive.len() {
@@ -128,6 +134,27 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<ZipInfo> {
         }
     }
     Ok(info)
+}
+
+/// Refuses a package that names one part twice: readers disagree on which copy counts (the
+/// first, the last, the one the central directory or the local headers point at), so one
+/// tool could validate a roster and another read a different one. Names are compared as
+/// package part names are: without case, with `\\` as `/`, without a leading `/`.
+fn refuse_duplicate_parts<'a>(names: impl Iterator<Item = &'a [u8]>) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for raw in names {
+        let name = String::from_utf8_lossy(raw);
+        let key = name
+            .trim_start_matches(['/', '\\'])
+            .replace('\\', "/")
+            .to_lowercase();
+        if !seen.insert(key) {
+            return Err(malformed(format!(
+                "the workbook holds the part `{name}` twice; readers disagree on which copy counts, so the file is refused: save it again from the spreadsheet program"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What the pre-scan of a zipped workbook learned on the way.

@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, DataRef, Reader, SheetType, SheetVisible};
+use calamine::{Data, DataRef, ExcelDateTimeType, Reader, SheetType, SheetVisible};
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::{Grid, SheetInfo, SourceFormat, Value, column_letter, prescan};
@@ -305,12 +305,40 @@ fn excel_datetime(dt: &calamine::ExcelDateTime) -> Value {
     if dt.is_duration() {
         return Value::Number(dt.as_f64());
     }
+    // calamine clamps a serial past 9999-12-31 to that day and one below zero to its epoch;
+    // such a cell is no date, so it is kept as the text of its number, which a date column
+    // reports as an invalid date at its cell. A serial in [0, 1) is a time of day.
+    let serial = dt.as_f64();
+    let in_1904 = *dt == calamine::ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, true);
+    // The serial of 9999-12-31 in the workbook's date system.
+    let last_day = if in_1904 { 2_957_003.0 } else { 2_958_465.0 };
+    if !(serial.is_finite() && serial >= 0.0 && serial < last_day + 1.0) {
+        return Value::Text(serial_text(serial));
+    }
     let (y, m, d, h, min, s, ms) = dt.to_ymd_hms_milli();
     NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
         .and_then(|date| {
             date.and_hms_milli_opt(u32::from(h), u32::from(min), u32::from(s), u32::from(ms))
         })
-        .map_or_else(|| Value::Number(dt.as_f64()), Value::DateTime)
+        .map_or_else(|| Value::Text(serial_text(serial)), Value::DateTime)
+}
+
+/// A serial that is no date, written as a spreadsheet shows such a number.
+fn serial_text(serial: f64) -> String {
+    if serial.is_nan() {
+        "NaN".to_owned()
+    } else if serial.is_infinite() {
+        if serial > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+        .to_owned()
+    } else if serial.abs() >= 1e15 {
+        format!("{serial:E}")
+    } else {
+        crate::values::number::format(serial)
+    }
 }
 
 fn iso_datetime(text: &str) -> Value {
@@ -394,7 +422,8 @@ fn from_data(value: &Data) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{Value, iso_duration};
+    use super::{Value, excel_datetime, iso_duration};
+    use calamine::{ExcelDateTime, ExcelDateTimeType};
 
     #[test]
     fn ods_times_are_durations_in_days_not_text() {
@@ -411,6 +440,43 @@ mod tests {
                 iso_duration(broken),
                 Value::Text(broken.to_owned()),
                 "{broken}"
+            );
+        }
+    }
+
+    #[test]
+    fn serials_outside_the_spreadsheet_calendar_are_not_dates() {
+        let read = |serial: f64, in_1904: bool| {
+            excel_datetime(&ExcelDateTime::new(
+                serial,
+                ExcelDateTimeType::DateTime,
+                in_1904,
+            ))
+        };
+        let day = |serial: f64, in_1904: bool| match read(serial, in_1904) {
+            Value::DateTime(d) => d.format("%Y-%m-%d %H:%M").to_string(),
+            other => panic!("{serial}: {other:?}"),
+        };
+        assert_eq!(day(2_958_465.5, false), "9999-12-31 12:00");
+        assert_eq!(day(2_957_003.0, true), "9999-12-31 00:00");
+        assert_eq!(day(1.0, false), "1900-01-01 00:00");
+        assert_eq!(day(0.0, true), "1904-01-01 00:00");
+        // A time of day stays one (a date column says it is no date).
+        assert_eq!(day(0.5, false), "1899-12-31 12:00");
+        for (serial, in_1904, text) in [
+            (2_958_466.0, false, "2958466"),
+            (2_957_004.0, true, "2957004"),
+            (1e308, false, "1E308"),
+            (f64::INFINITY, false, "Infinity"),
+            (f64::NEG_INFINITY, true, "-Infinity"),
+            (f64::NAN, false, "NaN"),
+            (-1.0, false, "-1"),
+            (-0.25, true, "-0.25"),
+        ] {
+            assert_eq!(
+                read(serial, in_1904),
+                Value::Text(text.to_owned()),
+                "{serial} (1904: {in_1904})"
             );
         }
     }

@@ -53,6 +53,7 @@ pub fn validate_values(
             score: 1.0,
             alternatives: Vec::new(),
             uncertain: None,
+            values_unlike: None,
         });
         row.push(if value.trim().is_empty() {
             Value::Empty

@@ -155,6 +155,27 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
     });
 
     out.push(Fixture {
+        name: "named_columns_of_bad_values",
+        file: "roster.csv",
+        bytes: concat!(
+            "Name,email,issued_on\n",
+            "Ana Lopez,ana at example.org,2026-13-45\n",
+            "Bo Chen,bo(at)example.org,31/02/2026\n",
+            "Cy Diaz,cy@example.org,not yet\n",
+            "Di Eng,di.example.org,2026-03-01\n",
+        )
+        .as_bytes()
+        .to_vec(),
+        group: r#"{"name": "Named Columns", "attributes": []}
+"#,
+        options: None,
+        readme: "Headers that name their attributes exactly (`email`, `issued_on`) over columns whose values are mostly broken.\n\
+                 Both columns stay mapped however bad their values: B and C get a column_type_mismatch warning each.\n\
+                 Problems: B2 `ana at example.org`, B3 `bo(at)example.org` and B5 `di.example.org` are no addresses;\n\
+                 C2 `2026-13-45`, C3 `31/02/2026` and C4 `not yet` are no dates. Only row 4's address and row 5's date are good, so no row is valid.\n",
+    });
+
+    out.push(Fixture {
         name: "french_courriel",
         file: "roster.csv",
         bytes: concat!(
