@@ -69,6 +69,9 @@ pub enum Code {
     /// A column matched by a header that names its attribute holds mostly values unlike the
     /// attribute's type (each bad value is also reported at its cell).
     ColumnTypeMismatch,
+    /// More findings were found than a report lists (`limits.max_findings`); the summary
+    /// still counts them all.
+    FindingsOmitted,
 }
 
 impl Code {
@@ -100,6 +103,7 @@ impl Code {
             Code::ScientificNotationId => "scientific_notation_id",
             Code::SpreadsheetError => "spreadsheet_error",
             Code::ColumnTypeMismatch => "column_type_mismatch",
+            Code::FindingsOmitted => "findings_omitted",
         }
     }
 }

@@ -24,6 +24,16 @@ pub struct Limits {
     pub max_compression_ratio: u64,
     /// Most shared strings a workbook may declare.
     pub max_shared_strings: u64,
+    /// Most memory the chosen sheet's cells may take once read, in bytes: each cell slot and
+    /// each text counted as it is read, so a sheet of millions of small repeated cells is
+    /// refused while it streams. It also caps what a workbook holds whole before its cells
+    /// are read (the shared strings part; the dense grid XLS and ODS readers build).
+    pub max_sheet_bytes: u64,
+    /// Most findings about rows a report lists. Beyond it findings are still counted (the
+    /// summary's errors, warnings and invalid rows stay exact) and one `findings_omitted`
+    /// warning says how many are not listed: a value repeated down a long sheet would
+    /// otherwise give a finding per row and a report that grows with the square of its text.
+    pub max_findings: u64,
 }
 
 impl Default for Limits {
@@ -37,6 +47,8 @@ impl Default for Limits {
             max_decompressed_bytes: 2 * 1024 * 1024 * 1024,
             max_compression_ratio: 1_000,
             max_shared_strings: 10_000_000,
+            max_sheet_bytes: 128 * 1024 * 1024,
+            max_findings: 100_000,
         }
     }
 }

@@ -498,12 +498,27 @@ pub(crate) fn build_report(
     records: bool,
     preview: Option<Vec<crate::report::PreviewRow>>,
 ) -> Report {
+    let (omitted_warnings, omitted_errors) = outcome.omitted;
+    if omitted_warnings + omitted_errors > 0 {
+        let listed = outcome.findings.len();
+        findings.push(
+            Finding::warning(
+                Code::FindingsOmitted,
+                format!(
+                    "{} more findings about rows ({omitted_errors} errors, {omitted_warnings} warnings) are not listed; the report lists the first {listed}",
+                    omitted_warnings + omitted_errors
+                ),
+            )
+            .help("fix what the listed findings show (one cause often repeats down the sheet) and analyze again, or raise limits.max_findings"),
+        );
+    }
     findings.extend(outcome.findings);
     let warnings = findings
         .iter()
         .filter(|f| f.severity == Severity::Warning)
-        .count() as u64;
-    let errors = findings.len() as u64 - warnings;
+        .count() as u64
+        + omitted_warnings;
+    let errors = (findings.len() as u64 + omitted_warnings + omitted_errors) - warnings;
     let mapping = Mapping::from_columns(&columns);
     Report {
         source,

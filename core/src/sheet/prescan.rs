@@ -57,6 +57,8 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<ZipInfo> {
         let mut seen: u64 = 0;
         let worksheet = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
         let mut sheet_scan = SheetScan::default();
+        let xml = name.ends_with(".xml") || name.ends_with(".rels");
+        let mut runs = XmlRuns::default();
         loop {
             let n = part.read(&mut chunk).map_err(|e| {
                 malformed(format!(
@@ -77,6 +79,12 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<ZipInfo> {
                 let take = (HEAD_BYTES - head.len()).min(n);
                 head.extend_from_slice(chunk.get(..take).unwrap_or_default());
             }
+            if xml && runs.too_long(chunk.get(..n).unwrap_or_default()) {
+                return Err(limit(format!(
+                    "workbook part `{name}` holds more than {} MiB between two XML tags; no cell holds that much, so the file is damaged or crafted",
+                    MAX_XML_RUN >> 20
+                )));
+            }
             if worksheet {
                 sheet_scan.scan(chunk.get(..n).unwrap_or_default(), &name)?;
             }
@@ -94,6 +102,14 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<ZipInfo> {
             return Err(limit(format!(
                 "the workbook decompresses to more than {} bytes, over the limit",
                 limits.max_decompressed_bytes
+            )));
+        }
+        if name.ends_with("sharedStrings.xml") && seen > limits.max_sheet_bytes {
+            // The reader holds every shared string before any cell is read.
+            return Err(limit(format!(
+                "the workbook's shared strings take {} MiB, over the limit of {} MiB for a sheet in memory; split the roster into smaller files, or raise the limit",
+                seen >> 20,
+                limits.max_sheet_bytes >> 20
             )));
         }
         if name.ends_with("sharedStrings.xml")
@@ -155,6 +171,40 @@ fn refuse_duplicate_parts<'a>(names: impl Iterator<Item = &'a [u8]>) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The most bytes an XML part may hold between two `<`: far above any cell (Excel stops at
+/// 32,767 characters, at most 160 KiB escaped) or tag, and small enough to hold. The XML
+/// reader buffers a whole text run or tag, so a part padded with megabytes of blanks between
+/// two tags would otherwise be held whole in memory.
+const MAX_XML_RUN: u64 = 16 << 20;
+
+/// The bytes since the last `<` of an XML part read in chunks.
+#[derive(Default)]
+struct XmlRuns {
+    open: u64,
+}
+
+impl XmlRuns {
+    /// Reads the next chunk; whether a run between two `<` is now longer than the limit.
+    fn too_long(&mut self, chunk: &[u8]) -> bool {
+        let mut last: Option<usize> = None;
+        for at in memchr::memchr_iter(b'<', chunk) {
+            let run = match last {
+                None => self.open.saturating_add(at as u64),
+                Some(before) => (at - before - 1) as u64,
+            };
+            if run > MAX_XML_RUN {
+                return true;
+            }
+            last = Some(at);
+        }
+        self.open = match last {
+            None => self.open.saturating_add(chunk.len() as u64),
+            Some(before) => (chunk.len() - before - 1) as u64,
+        };
+        self.open > MAX_XML_RUN
+    }
 }
 
 /// What the pre-scan of a zipped workbook learned on the way.
@@ -320,6 +370,20 @@ fn merge_range(text: &str) -> Option<calamine::Dimensions> {
     ))
 }
 
+/// Refuses a workbook whose reader would allocate `cells` cells at once (every cell of a
+/// rectangle) beyond the memory limit for a sheet.
+fn check_dense(what: &str, cells: u64, limits: &Limits) -> Result<()> {
+    let bytes = cells.saturating_mul(std::mem::size_of::<calamine::Data>() as u64);
+    if bytes > limits.max_sheet_bytes {
+        return Err(limit(format!(
+            "the sheets {what} span {cells} cells from A1 to their last values, which take {} MiB to read, over the limit of {} MiB; delete the unused rows and columns, or split the roster",
+            bytes >> 20,
+            limits.max_sheet_bytes >> 20
+        )));
+    }
+    Ok(())
+}
+
 fn check_extent(what: &str, rows: u64, cols: u64, limits: &Limits) -> Result<()> {
     if cols > u64::from(limits.max_columns) {
         return Err(limit(format!(
@@ -439,6 +503,8 @@ pub(crate) fn check_xls(bytes: &[u8], limits: &Limits) -> Result<()> {
                 let rows = u64::from(u32_at(4).saturating_sub(u32_at(0)));
                 let cols = u64::from(u16_at(10).saturating_sub(u16_at(8)));
                 check_extent("of the XLS workbook", rows, cols, limits)?;
+                // The XLS reader builds the declared rectangle densely.
+                check_dense("of the XLS workbook", rows.saturating_mul(cols), limits)?;
             }
             _ => {}
         }
@@ -459,6 +525,9 @@ pub(crate) fn check_ods(bytes: &[u8], limits: &Limits) -> Result<()> {
     let mut buf = Vec::new();
     let mut row: u64 = 0;
     let mut cells: u64 = 0;
+    // The ODS reader builds every table at once, each densely from A1 to its last value.
+    let mut column: u64 = 0;
+    let (mut last_row, mut last_column, mut dense) = (0u64, 0u64, 0u64);
     let repeat = |e: &quick_xml::events::BytesStart<'_>, name: &str| -> u64 {
         e.attributes()
             .flatten()
@@ -469,15 +538,25 @@ pub(crate) fn check_ods(bytes: &[u8], limits: &Limits) -> Result<()> {
     loop {
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.local_name().as_ref() {
-                "table" => row = 0,
-                "table-row" => row = row.saturating_add(repeat(&e, "table:number-rows-repeated")),
+                "table" => {
+                    dense = dense.saturating_add(last_row.saturating_mul(last_column));
+                    check_dense("of the ODS workbook", dense, limits)?;
+                    (row, last_row, last_column) = (0, 0, 0);
+                }
+                "table-row" => {
+                    row = row.saturating_add(repeat(&e, "table:number-rows-repeated"));
+                    column = 0;
+                }
                 "table-cell" | "covered-table-cell" => {
                     let has_value = e
                         .attributes()
                         .flatten()
                         .any(|a| a.key.as_ref() == "office:value-type");
+                    let n = repeat(&e, "table:number-columns-repeated");
+                    column = column.saturating_add(n);
                     if has_value {
-                        let n = repeat(&e, "table:number-columns-repeated");
+                        last_row = last_row.max(row);
+                        last_column = last_column.max(column);
                         if n > u64::from(limits.max_columns)
                             || row > limits.max_rows.saturating_add(1_000)
                         {
@@ -499,6 +578,8 @@ pub(crate) fn check_ods(bytes: &[u8], limits: &Limits) -> Result<()> {
         }
         buf.clear();
     }
+    dense = dense.saturating_add(last_row.saturating_mul(last_column));
+    check_dense("of the ODS workbook", dense, limits)?;
     let max_cells = limits
         .max_rows
         .saturating_mul(u64::from(limits.max_columns).min(64));
@@ -513,6 +594,35 @@ pub(crate) fn check_ods(bytes: &[u8], limits: &Limits) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_between_tags_are_measured_across_chunks() {
+        let mut runs = XmlRuns::default();
+        assert!(!runs.too_long(b"<row><c><v>1</v></c></row>"));
+        let blanks = vec![b' '; 1 << 20];
+        // The run counts from the last `<`: `/row>` and 16 MiB less 5 bytes of blanks make
+        // 16 MiB exactly, the limit; one more byte is over it.
+        for _ in 0..15 {
+            assert!(!runs.too_long(&blanks));
+        }
+        assert!(!runs.too_long(&blanks[5..]));
+        assert!(runs.too_long(b" "));
+        // A tag closes a run: the count starts again after it.
+        let mut runs = XmlRuns::default();
+        for _ in 0..15 {
+            assert!(!runs.too_long(&blanks));
+        }
+        assert!(!runs.too_long(b"<t/>"));
+        for _ in 0..15 {
+            assert!(!runs.too_long(&blanks));
+        }
+        // Within one chunk too.
+        let mut runs = XmlRuns::default();
+        let mut chunk = b"<a>".to_vec();
+        chunk.resize(chunk.len() + (16 << 20) + 1, b'x');
+        chunk.extend_from_slice(b"</a>");
+        assert!(runs.too_long(&chunk));
+    }
 
     #[test]
     fn references_saturate() {

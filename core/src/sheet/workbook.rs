@@ -185,6 +185,7 @@ fn read_grid(
     zip_info: &prescan::ZipInfo,
 ) -> Result<Grid> {
     let mut grid = Grid::default();
+    let mut held = Held::default();
     let mut merges: Vec<calamine::Dimensions> = Vec::new();
     match workbook {
         calamine::Sheets::Xlsx(xlsx) => {
@@ -195,7 +196,13 @@ fn read_grid(
                 .map_err(|e| malformed(format, e))?;
             while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
                 let (row, col) = cell.get_position();
-                place(&mut grid, row, col, from_data_ref(cell.get_value()), limits)?;
+                place(
+                    &mut grid,
+                    (row, col),
+                    from_data_ref(cell.get_value()),
+                    limits,
+                    &mut held,
+                )?;
             }
         }
         calamine::Sheets::Xlsb(xlsb) => {
@@ -204,7 +211,13 @@ fn read_grid(
                 .map_err(|e| malformed(format, e))?;
             while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
                 let (row, col) = cell.get_position();
-                place(&mut grid, row, col, from_data_ref(cell.get_value()), limits)?;
+                place(
+                    &mut grid,
+                    (row, col),
+                    from_data_ref(cell.get_value()),
+                    limits,
+                    &mut held,
+                )?;
             }
         }
         calamine::Sheets::Xls(xls) => {
@@ -212,32 +225,70 @@ fn read_grid(
             let range = xls
                 .worksheet_range(name)
                 .map_err(|e| malformed(format, e))?;
-            place_range(&mut grid, &range, limits)?;
+            place_range(&mut grid, &range, limits, &mut held)?;
         }
         calamine::Sheets::Ods(ods) => {
             let range = ods
                 .worksheet_range(name)
                 .map_err(|e| malformed(format, e))?;
-            place_range(&mut grid, &range, limits)?;
+            place_range(&mut grid, &range, limits, &mut held)?;
         }
     }
     spread_merges(&mut grid, &merges);
     Ok(grid)
 }
 
-fn place_range(grid: &mut Grid, range: &calamine::Range<Data>, limits: &Limits) -> Result<()> {
+fn place_range(
+    grid: &mut Grid,
+    range: &calamine::Range<Data>,
+    limits: &Limits,
+    held: &mut Held,
+) -> Result<()> {
     let Some((top, left)) = range.start() else {
         return Ok(());
     };
     for (r, c, value) in range.used_cells() {
         let row = top.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
         let col = left.saturating_add(u32::try_from(c).unwrap_or(u32::MAX));
-        place(grid, row, col, from_data(value), limits)?;
+        place(grid, (row, col), from_data(value), limits, held)?;
     }
     Ok(())
 }
 
-fn place(grid: &mut Grid, row: u32, col: u32, value: Value, limits: &Limits) -> Result<()> {
+/// The most rows a spreadsheet program can write in one sheet.
+const SHEET_ROWS: usize = 1_048_576;
+
+/// The bytes a grid holds, counted as cells are placed (slots reserved and text).
+#[derive(Default)]
+struct Held {
+    bytes: u64,
+}
+
+impl Held {
+    fn add(&mut self, bytes: usize, at: (usize, usize), limits: &Limits) -> Result<()> {
+        self.bytes = self.bytes.saturating_add(bytes as u64);
+        if self.bytes <= limits.max_sheet_bytes {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::LimitExceeded,
+            format!(
+                "the sheet's cells take more than {} MiB of memory by cell {}{}; split the roster into smaller files, or raise the limit",
+                limits.max_sheet_bytes >> 20,
+                column_letter(at.1),
+                at.0 + 1
+            ),
+        ))
+    }
+}
+
+fn place(
+    grid: &mut Grid,
+    (row, col): (u32, u32),
+    value: Value,
+    limits: &Limits,
+    held: &mut Held,
+) -> Result<()> {
     if value == Value::Empty {
         return Ok(());
     }
@@ -253,23 +304,36 @@ fn place(grid: &mut Grid, row: u32, col: u32, value: Value, limits: &Limits) -> 
             ),
         ));
     }
-    if row as u64 > limits.max_rows.saturating_add(1_000) {
+    if row as u64 > limits.max_rows.saturating_add(1_000) || row >= SHEET_ROWS {
         return Err(Error::new(
             ErrorKind::LimitExceeded,
             format!(
                 "cell {}{} is beyond the limit of {} rows; split the roster or delete the unused rows",
                 column_letter(col),
                 row + 1,
-                limits.max_rows
+                limits.max_rows.min(SHEET_ROWS as u64)
             ),
         ));
     }
+    if let Value::Text(text) | Value::Error(text) = &value {
+        held.add(text.capacity(), (row, col), limits)?;
+    }
     if grid.rows.len() <= row {
+        let before = grid.rows.capacity();
         grid.rows.resize_with(row + 1, Vec::new);
+        let grown = grid.rows.capacity().saturating_sub(before);
+        held.add(
+            grown * std::mem::size_of::<Vec<Value>>(),
+            (row, col),
+            limits,
+        )?;
     }
     if let Some(cells) = grid.rows.get_mut(row) {
         if cells.len() <= col {
+            let before = cells.capacity();
             cells.resize(col + 1, Value::Empty);
+            let grown = cells.capacity().saturating_sub(before);
+            held.add(grown * std::mem::size_of::<Value>(), (row, col), limits)?;
         }
         if let Some(slot) = cells.get_mut(col) {
             *slot = value;
@@ -278,7 +342,6 @@ fn place(grid: &mut Grid, row: u32, col: u32, value: Value, limits: &Limits) -> 
     Ok(())
 }
 
-/// Copies each merged region's top-left value into the region's empty cells within the grid.
 fn spread_merges(grid: &mut Grid, merges: &[calamine::Dimensions]) {
     for m in merges {
         let (top, left) = (m.start.0 as usize, m.start.1 as usize);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::date::DateParse;
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::report::Record;
 use crate::values::date::DateOrder;
 
@@ -66,12 +66,79 @@ pub(super) struct Pending {
     pub(super) record: Option<BTreeMap<String, serde_json::Value>>,
 }
 
+/// The findings of the rows, kept up to a cap: a value repeated down a long sheet, or a
+/// column that is wrong in every row, would otherwise give a finding per row and hold
+/// memory in proportion. What is not kept is still counted, by severity.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Findings {
+    kept: Vec<Finding>,
+    cap: usize,
+    /// Warnings and errors found beyond the cap.
+    pub(crate) omitted: (u64, u64),
+    /// Errors pushed, kept or not: a row has an error when this grew while it was checked.
+    errors: u64,
+}
+
+impl Findings {
+    /// Keeps at most `cap` findings.
+    pub(crate) fn capped(cap: usize) -> Findings {
+        Findings {
+            cap,
+            ..Findings::default()
+        }
+    }
+
+    /// Keeps the finding while under the cap; counts it otherwise.
+    pub(crate) fn push(&mut self, finding: Finding) {
+        if finding.severity == Severity::Error {
+            self.errors += 1;
+        }
+        if self.kept.len() < self.cap {
+            self.kept.push(finding);
+        } else if finding.severity == Severity::Warning {
+            self.omitted.0 += 1;
+        } else {
+            self.omitted.1 += 1;
+        }
+    }
+
+    /// How many errors were pushed so far, kept or not.
+    pub(crate) fn errors(&self) -> u64 {
+        self.errors
+    }
+
+    pub(crate) fn extend(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        for f in findings {
+            self.push(f);
+        }
+    }
+
+    /// Appends the findings of a later run of rows, under this cap.
+    pub(crate) fn merge(&mut self, other: Findings) {
+        self.omitted.0 += other.omitted.0;
+        self.omitted.1 += other.omitted.1;
+        // The other run's errors were counted there: count only what this one adds.
+        let errors = self.errors + other.errors;
+        self.extend(other.kept);
+        self.errors = errors;
+    }
+
+    pub(crate) fn sort_by(&mut self, order: impl FnMut(&Finding, &Finding) -> std::cmp::Ordering) {
+        self.kept.sort_by(order);
+    }
+
+    /// The findings kept, and those beyond the cap as (warnings, errors).
+    pub(crate) fn into_parts(self) -> (Vec<Finding>, (u64, u64)) {
+        (self.kept, self.omitted)
+    }
+}
+
 /// What validating a run of rows collected.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Acc {
     pub rows: u64,
     pub(super) invalid_rows: Vec<u64>,
-    pub findings: Vec<Finding>,
+    pub findings: Findings,
     /// Recipients' addresses, to find duplicate recipients.
     pub(super) emails: Keys,
     /// Credential ids given in the roster, which must be unique.
@@ -159,7 +226,7 @@ impl Acc {
     pub fn merge(&mut self, other: Acc) {
         self.rows += other.rows;
         self.invalid_rows.extend(other.invalid_rows);
-        self.findings.extend(other.findings);
+        self.findings.merge(other.findings);
         self.emails.merge(other.emails);
         self.ids.merge(other.ids);
         if self.evidence.len() < other.evidence.len() {
@@ -180,5 +247,7 @@ pub(crate) struct Outcome {
     pub rows: u64,
     pub invalid: u64,
     pub findings: Vec<Finding>,
+    /// Findings beyond the cap, counted but not kept: (warnings, errors).
+    pub omitted: (u64, u64),
     pub records: Vec<Record>,
 }

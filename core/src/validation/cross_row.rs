@@ -35,11 +35,13 @@ impl Plan {
             records.clear();
         }
         records.sort_by_key(|r| r.row);
-        findings.append(&mut acc.findings);
+        let (kept, omitted) = acc.findings.into_parts();
+        findings.extend(kept);
         Outcome {
             rows: acc.rows,
             invalid,
             findings,
+            omitted,
             records,
         }
     }
@@ -196,14 +198,26 @@ fn repeated_value_findings(
     message: impl Fn(u64, &str) -> String,
     help: &str,
 ) {
+    // Each finding names a few of the other rows: listing all of them would make the report
+    // grow with the square of a value repeated down a long sheet.
+    const LISTED: usize = 5;
     for &row in rows {
-        let others: Vec<String> = rows
+        let mut others: Vec<String> = rows
             .iter()
             .filter(|&&r| r != row)
+            .take(LISTED)
             .map(u64::to_string)
             .collect();
+        let more = rows.len().saturating_sub(1 + LISTED);
+        if more > 0 {
+            others.push(format!("{more} more"));
+        }
+        let others = match others.split_last() {
+            Some((last, rest)) if more > 0 => format!("{} and {last}", rest.join(", ")),
+            _ => others.join(", "),
+        };
         acc.findings.push(
-            Finding::new(code, severity, message(row, &others.join(", ")))
+            Finding::new(code, severity, message(row, &others))
                 .at_cell(&rule.letter, row)
                 .attribute(rule.key.clone())
                 .help(help),

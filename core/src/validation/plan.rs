@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::acc::{Acc, DateEvidence, Pending};
+use super::acc::{Acc, DateEvidence, Findings, Pending};
 use super::cells::{self, CellAt, preview};
 use super::date::DateParse;
-use crate::finding::{Code, Finding, Severity};
+use crate::finding::{Code, Finding};
 use crate::group::{AttributeType, Schema, standard};
 use crate::limits::Limits;
 use crate::matching::ColumnMatch;
@@ -56,6 +56,8 @@ pub(crate) struct Plan {
     pub(super) missing_required: bool,
     pub(super) records: bool,
     pub(super) max_cell_bytes: u64,
+    /// Most row findings kept (see [`Limits::max_findings`]).
+    pub(super) max_findings: usize,
     pub(super) short_rows_ragged: bool,
 }
 
@@ -174,6 +176,7 @@ impl Plan {
             missing_required,
             records,
             max_cell_bytes: limits.max_cell_bytes,
+            max_findings: usize::try_from(limits.max_findings).unwrap_or(usize::MAX),
             short_rows_ragged,
         }
     }
@@ -182,6 +185,7 @@ impl Plan {
     pub fn acc(&self) -> Acc {
         Acc {
             evidence: vec![DateEvidence::default(); self.date_slots],
+            findings: Findings::capped(self.max_findings),
             ..Acc::default()
         }
     }
@@ -189,7 +193,7 @@ impl Plan {
     /// Validates one non-blank row.
     pub fn validate<R: Row + ?Sized>(&self, row_no: u64, row: &R, acc: &mut Acc) {
         acc.rows += 1;
-        let findings_before = acc.findings.len();
+        let errors_before = acc.findings.errors();
         let mut state = RowState {
             values: BTreeMap::new(),
             dates: std::mem::take(&mut acc.scratch),
@@ -224,10 +228,7 @@ impl Plan {
         self.compose_name(row_no, &state.name_parts, &mut state.values, acc);
         self.check_ragged(row_no, row, acc);
 
-        let has_error = acc
-            .findings
-            .get(findings_before..)
-            .is_some_and(|f| f.iter().any(|f| f.severity == Severity::Error));
+        let has_error = acc.findings.errors() > errors_before;
         let RowState {
             values,
             mut dates,
