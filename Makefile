@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged
+.PHONY: bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -158,6 +158,11 @@ bench-python:
 	target/bench-venv/bin/python benches/peers/python_vs_pandas.py target/bench-data benches/peers/group.json --runs 3
 
 ## Side-by-side comparison with pandas, polars, python-calamine and openpyxl.
+## Hostile uploads (benches/bombs/run.py): peak RSS and time of the release CLI on each.
+bench-bombs:
+	$(CARGO) build --release -p conferral-cli
+	python3 benches/bombs/run.py target/release/conferral benches/peers/group.json target/bench-data/bombs
+
 bench-peers:
 	$(CARGO) build --release -p conferral-cli
 	bash benches/peers/run.sh

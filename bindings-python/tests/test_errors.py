@@ -1,4 +1,5 @@
 """Every error kind Python can meet is raised as its own exception class, with its kind."""
+import json
 import pathlib
 
 import pytest
@@ -11,27 +12,20 @@ THIRD_PARTY = ROOT / "tests" / "fixtures" / "third_party" / "calamine"
 GROUP = {"name": "Errors", "attributes": [{"key": "grade", "type": "enum", "values": ["Pass", "Merit"]}]}
 ROSTER = b"Name,Email,Grade\nAna Lopez,ana@example.org,Merit\n"
 
-# The same files and kinds as the CLI's hostile-file test.
-HOSTILE_KINDS = {
-    "shared_strings_huge_count.xlsx": conferral.LimitExceededError,
-    "far_cell_xfd.xlsx": conferral.LimitExceededError,
-    "cell_ref_overflow.xlsx": conferral.MalformedFileError,
-    "zip_bomb_cell.xlsx": conferral.LimitExceededError,
-    "not_a_zip.xlsx": conferral.UnsupportedFormatError,
-    "truncated.xlsx": conferral.MalformedFileError,
-    "empty.csv": conferral.EmptyFileError,
-    "only_bom.csv": conferral.EmptyFileError,
-    "binary_garbage.csv": conferral.UnsupportedFormatError,
-}
+# The kind each hostile file must get, as the CLI and JavaScript tests read it.
+HOSTILE_KINDS = json.loads((HOSTILE / "kinds.json").read_text(encoding="utf-8"))
+CLASSES = {cls.kind: cls for cls in (conferral.LimitExceededError, conferral.MalformedFileError,
+                                     conferral.UnsupportedFormatError, conferral.EmptyFileError)}
 
 
 def test_every_hostile_file_is_listed():
-    assert sorted(p.name for p in HOSTILE.iterdir() if p.name != "README.md") == sorted(HOSTILE_KINDS)
+    names = sorted(p.name for p in HOSTILE.iterdir() if p.name not in ("README.md", "kinds.json"))
+    assert names == sorted(HOSTILE_KINDS)
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_KINDS))
 def test_hostile_files_raise_their_kind(name):
-    expected = HOSTILE_KINDS[name]
+    expected = CLASSES[HOSTILE_KINDS[name]]
     with pytest.raises(expected) as raised:
         conferral.analyze(HOSTILE / name, GROUP)
     assert raised.value.kind == expected.kind

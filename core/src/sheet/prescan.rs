@@ -87,6 +87,12 @@ pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<ZipInfo> {
             }
             if worksheet {
                 sheet_scan.scan(chunk.get(..n).unwrap_or_default(), &name)?;
+                if sheet_scan.rows > EXCEL_ROWS.min(limits.max_rows.saturating_add(1_000)) {
+                    return Err(limit(format!(
+                        "workbook part `{name}` holds more than {} rows, over the limit; split the roster or delete the unused rows at the bottom",
+                        EXCEL_ROWS.min(limits.max_rows.saturating_add(1_000))
+                    )));
+                }
             }
         }
         let compressed = part.compressed_size().max(1);
@@ -292,6 +298,9 @@ const EXCEL_COLUMNS: u64 = 16_384;
 struct SheetScan {
     carry: Vec<u8>,
     merges: Vec<calamine::Dimensions>,
+    /// `<row>` elements seen, so a sheet longer than a sheet can be (rows need no `r`
+    /// attribute) is refused while it inflates, before its cells are parsed.
+    rows: u64,
 }
 
 /// The longest attribute value kept across a chunk boundary; a longer one is not a reference.
@@ -300,7 +309,18 @@ const MAX_REFERENCE: usize = 1024;
 impl SheetScan {
     fn scan(&mut self, chunk: &[u8], part: &str) -> Result<()> {
         let mut data = std::mem::take(&mut self.carry);
+        let carried = data.len();
         data.extend_from_slice(chunk);
+        // A `<row` whose five bytes lay within the carried bytes was counted last time.
+        for at in memchr::memmem::find_iter(&data, b"<row") {
+            if at + 5 > carried
+                && data
+                    .get(at + 4)
+                    .is_some_and(|b| matches!(b, b' ' | b'>' | b'/' | b'\t' | b'\r' | b'\n'))
+            {
+                self.rows += 1;
+            }
+        }
         let mut keep_from = data.len().saturating_sub(16);
         for at in memchr::memmem::find_iter(&data, b" r=\"") {
             let start = at + 4;
@@ -594,6 +614,18 @@ pub(crate) fn check_ods(bytes: &[u8], limits: &Limits) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_counted_once_across_chunks() {
+        let xml = b"<sheetData><row><c><v>1</v></c></row><row r=\"2\"/><rowBreaks/><row\n></row></sheetData>";
+        for size in 1..xml.len() {
+            let mut scan = SheetScan::default();
+            for chunk in xml.chunks(size) {
+                scan.scan(chunk, "sheet").unwrap_or_else(|e| panic!("{e}"));
+            }
+            assert_eq!(scan.rows, 3, "chunks of {size}");
+        }
+    }
 
     #[test]
     fn runs_between_tags_are_measured_across_chunks() {
