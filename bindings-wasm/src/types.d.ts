@@ -80,6 +80,8 @@ export interface Source {
   header_row: number;
   header_row_detected: boolean;
   skipped_rows?: number[];
+  /** When the sheet holds several tables: each one's header row, last row and data rows. */
+  tables?: { header_row: number; last_row: number | null; rows: number }[];
 }
 
 export interface Alternative {
@@ -98,6 +100,8 @@ export interface ColumnMatch {
   score: number;
   alternatives: Alternative[];
   uncertain?: string;
+  /** Matched by a header naming its attribute, though the sampled values do not look like it. */
+  values_unlike?: string;
 }
 
 /** Something found in a roster; `code` is stable, `cell` is like `C7`. */

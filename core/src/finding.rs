@@ -72,6 +72,9 @@ pub enum Code {
     /// More findings were found than a report lists (`limits.max_findings`); the summary
     /// still counts them all.
     FindingsOmitted,
+    /// The sheet holds several tables (a report's summary above its participants); the one
+    /// that fits the group is read, and the others are named.
+    SeveralTables,
 }
 
 impl Code {
@@ -104,6 +107,7 @@ impl Code {
             Code::SpreadsheetError => "spreadsheet_error",
             Code::ColumnTypeMismatch => "column_type_mismatch",
             Code::FindingsOmitted => "findings_omitted",
+            Code::SeveralTables => "several_tables",
         }
     }
 }

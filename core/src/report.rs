@@ -43,6 +43,23 @@ pub struct Source {
     /// Rows under the header skipped as sub-headers (such as Canvas's "Points Possible").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped_rows: Vec<u64>,
+    /// When the sheet holds several tables (a meeting report's summary above its
+    /// participants): each one's header row, last row and data rows, in sheet order. The one
+    /// read is the one whose header is `header_row`; another is read by giving its header row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableInfo>,
+}
+
+/// One table of a sheet that holds several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableInfo {
+    /// 1-based row of its header.
+    pub header_row: u64,
+    /// 1-based row of its last data row; `None` when it runs to the end of the sheet.
+    pub last_row: Option<u64>,
+    /// Non-blank data rows among the first rows of the sheet (a table running to the end
+    /// may have more).
+    pub rows: u64,
 }
 
 /// Counts over the data rows.

@@ -172,6 +172,8 @@ class Source:
     sheet: Optional[str] = None
     sheets: Optional[List[Dict[str, Any]]] = None
     skipped_rows: List[int] = field(default_factory=list)
+    #: When the sheet holds several tables: each one's ``header_row``, ``last_row`` and ``rows``.
+    tables: List[Dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

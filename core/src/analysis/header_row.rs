@@ -1,5 +1,6 @@
 //! Finding the header row under titles, notes and blank rows.
 
+use crate::group::standard;
 use crate::matching::Matcher;
 use crate::values::{date, email, number};
 
@@ -80,6 +81,116 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         }
     }
     best.map(|(_, i)| i)
+}
+
+/// One table of a sheet that holds several (a meeting report's summary block above its
+/// participants, a webinar's hosts, panelists and attendees).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Index of its header row.
+    pub header: usize,
+    /// Index of the row after its last data row; `None` when it runs to the end of the sheet.
+    pub end: Option<usize>,
+    /// Non-blank data rows seen under it.
+    pub rows: usize,
+    /// Distinct values in the column its header names as the recipient's email.
+    pub addresses: usize,
+    /// Whether its header names both the recipient's name (or name parts) and email.
+    pub names_recipient: bool,
+}
+
+/// The tables of a sheet whose first rows hold more than one: every row that heads data
+/// and names two or more attributes (or is `chosen`), each table ending where the next
+/// one's header (and any title or blank rows just above it) begins. One table or none
+/// gives an empty list: the sheet is read from its header to its end, as always.
+pub fn tables(rows: &[Vec<String>], matcher: &Matcher<'_>, chosen: usize) -> Vec<Table> {
+    let schema = matcher.schema();
+    let email = schema.index_of(standard::EMAIL);
+    let name_keys = [standard::NAME, standard::FIRST_NAME, standard::LAST_NAME];
+    let names = |i: usize| {
+        schema
+            .attributes
+            .get(i)
+            .is_some_and(|a| name_keys.contains(&a.key.as_str()))
+    };
+    // Per row: (index, the attribute each confident title names, by column).
+    let mut heads: Vec<(usize, Vec<Option<usize>>)> = Vec::new();
+    for (i, row) in rows.iter().enumerate().take(SCAN_ROWS) {
+        let named: Vec<Option<usize>> = row
+            .iter()
+            .take(MATCH_CELLS)
+            .map(|c| {
+                let c = c.trim();
+                (may_be_title(c) && matcher.is_confident(c))
+                    .then(|| matcher.score(c).first().map(|s| s.attribute))
+                    .flatten()
+            })
+            .collect();
+        if i == chosen || named.iter().flatten().count() >= 2 {
+            heads.push((i, named));
+        }
+    }
+    let filled = |row: &Vec<String>| row.iter().filter(|c| !c.trim().is_empty()).count();
+    let mut found: Vec<Table> = Vec::new();
+    for (k, (header, named)) in heads.iter().enumerate() {
+        let next = heads.get(k + 1).map(|(i, _)| *i);
+        let mut end = next.unwrap_or(rows.len());
+        // A section title or blank rows just above the next header belong to neither table.
+        while end > header + 1 && rows.get(end - 1).is_some_and(|r| filled(r) <= 1) {
+            end -= 1;
+        }
+        let data: Vec<&Vec<String>> = rows
+            .get(header + 1..end)
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| filled(r) > 0)
+            .collect();
+        if data.is_empty() {
+            continue;
+        }
+        let email_column = named.iter().position(|a| a.is_some() && *a == email);
+        let mut addresses: Vec<&str> = email_column
+            .map(|c| {
+                data.iter()
+                    .filter_map(|r| r.get(c).map(|v| v.trim()))
+                    .filter(|v| email::check(v).is_ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        addresses.sort_unstable();
+        addresses.dedup();
+        found.push(Table {
+            header: *header,
+            end: next.map(|_| end),
+            rows: data.len(),
+            addresses: addresses.len(),
+            names_recipient: email_column.is_some() && named.iter().flatten().any(|&a| names(a)),
+        });
+    }
+    if found.len() < 2 {
+        return Vec::new();
+    }
+    found
+}
+
+/// The table that fits a roster best: one whose header names the recipient, then the most
+/// distinct addresses, then the fewest repeated rows, then the most rows, then the first.
+pub fn best_table(tables: &[Table]) -> Option<&Table> {
+    tables.iter().max_by(|a, b| {
+        let key = |t: &Table| {
+            (
+                t.names_recipient,
+                t.addresses,
+                std::cmp::Reverse(if t.addresses > 0 {
+                    t.rows.saturating_sub(t.addresses)
+                } else {
+                    0
+                }),
+                t.rows,
+            )
+        };
+        key(a).cmp(&key(b)).then(b.header.cmp(&a.header))
+    })
 }
 
 fn is_data(cell: &str) -> bool {

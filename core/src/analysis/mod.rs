@@ -276,6 +276,7 @@ fn analyze_text(ctx: Context<'_, '_>, bytes: &[u8], mut findings: Vec<Finding>) 
         header_row: 0,
         header_row_detected: false,
         skipped_rows: Vec::new(),
+        tables: Vec::new(),
     };
     rows::analyze_csv(ctx, &decoded.text, dialect, source, findings)
 }
@@ -339,6 +340,7 @@ fn analyze_workbook(
         header_row: 0,
         header_row_detected: false,
         skipped_rows: Vec::new(),
+        tables: Vec::new(),
     };
     rows::analyze_grid(ctx, &read.grid, source, findings)
 }
@@ -382,6 +384,11 @@ pub(crate) struct Layout {
     pub header: usize,
     pub headers: Vec<String>,
     pub skipped: Vec<u64>,
+    /// The last data row (1-based) when the sheet holds several tables and the one read ends
+    /// before the next; `None` when it runs to the end of the sheet.
+    pub last_row: Option<u64>,
+    /// The finding that says which of several tables was read.
+    pub note: Option<Finding>,
 }
 
 /// Reports the matching step, then finds (or takes) the header row and the sub-header rows
@@ -418,6 +425,36 @@ pub(crate) fn choose_header(
             )
         })?,
     };
+    // A sheet with several tables: the one that fits the group is read (or the one whose
+    // header the caller gave), up to where the next begins.
+    let tables = header_row::tables(&head.rows, ctx.matcher, header);
+    let chosen = match ctx.options.header_row {
+        Some(_) => tables.iter().find(|t| t.header == header),
+        None => header_row::best_table(&tables),
+    };
+    let (header, last_row) = match chosen {
+        Some(t) => (
+            t.header,
+            t.end.map(|end| {
+                head.numbers
+                    .get(end.saturating_sub(1))
+                    .copied()
+                    .unwrap_or(0)
+            }),
+        ),
+        None => (header, None),
+    };
+    let number_of = |i: usize| head.numbers.get(i).copied().unwrap_or(0);
+    source.tables = tables
+        .iter()
+        .map(|t| crate::report::TableInfo {
+            header_row: number_of(t.header),
+            last_row: t.end.map(|end| number_of(end.saturating_sub(1))),
+            rows: t.rows as u64,
+        })
+        .collect();
+    let explicit = ctx.options.header_row.is_some();
+    let note = chosen.map(|t| several_tables(&source.tables, number_of(t.header), explicit));
     let row = head.rows.get(header).cloned().unwrap_or_default();
     let width = row
         .iter()
@@ -458,7 +495,40 @@ pub(crate) fn choose_header(
         header,
         headers,
         skipped,
+        last_row,
+        note,
     })
+}
+
+/// Says which of a sheet's tables is read, and how to read another.
+fn several_tables(tables: &[crate::report::TableInfo], read: u64, explicit: bool) -> Finding {
+    let rows: Vec<String> = tables.iter().map(|t| t.header_row.to_string()).collect();
+    let list = match rows.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => rows.join(", "),
+    };
+    let others: Vec<String> = tables
+        .iter()
+        .filter(|t| t.header_row != read)
+        .map(|t| t.header_row.to_string())
+        .collect();
+    Finding::warning(
+        Code::SeveralTables,
+        format!(
+            "the sheet holds {} tables, with headers on rows {list}; the one on row {read} {} and is read",
+            tables.len(),
+            if explicit {
+                "was asked for"
+            } else {
+                "fits the group best"
+            }
+        ),
+    )
+    .at_row(read)
+    .help(format!(
+        "to read another table, give its header row ({}) as the header row",
+        others.join(" or ")
+    ))
 }
 
 pub(crate) fn match_and_plan(
@@ -598,6 +668,48 @@ mod tests {
             super::rows::row_of_line(with_sep, sniff(with_sep), 3),
             Some(2)
         );
+    }
+
+    #[test]
+    fn another_table_is_read_by_giving_its_header_row() {
+        let group = crate::Group {
+            name: "g".into(),
+            ..crate::Group::default()
+        };
+        let sheet = "Meeting ID,Topic,User Email\n1,Clinic,host@example.org\n\nName,Email\nAna,a@example.org\nBo,b@example.org\n\nName,Email,Role\nAna,a@example.org,x\nAna,a@example.org,y\n";
+        let read = |header_row: Option<u64>| {
+            let options = super::AnalyzeOptions {
+                header_row,
+                ..super::AnalyzeOptions::default()
+            };
+            super::analyze(sheet.as_bytes(), &group, &options).unwrap()
+        };
+        let chosen = read(None);
+        let headers: Vec<(u64, Option<u64>)> = chosen
+            .source
+            .tables
+            .iter()
+            .map(|t| (t.header_row, t.last_row))
+            .collect();
+        // The summary on row 1 names one attribute only (the host's address): no table.
+        assert_eq!(headers, [(4, Some(6)), (8, None)]);
+        // The table of distinct recipients is read and ends where the next begins.
+        assert_eq!((chosen.source.header_row, chosen.summary.rows), (4, 2));
+        let other = read(Some(8));
+        assert_eq!((other.source.header_row, other.summary.rows), (8, 2));
+        let codes: Vec<&str> = other.findings.iter().map(|f| f.code.as_str()).collect();
+        assert!(codes.contains(&"duplicate_recipient"), "{codes:?}");
+        let note = other
+            .findings
+            .iter()
+            .find(|f| f.code == crate::Code::SeveralTables)
+            .unwrap();
+        assert!(
+            note.message.contains("row 8 was asked for"),
+            "{}",
+            note.message
+        );
+        assert!(note.help.contains("header row (4)"), "{}", note.help);
     }
 
     #[test]

@@ -176,6 +176,7 @@ pub(crate) fn analyze_csv(
     }
     // Detection looks at the first rows only; an explicit header row may be further down.
     let layout = choose_header(&head, &mut ctx, &mut source)?;
+    findings.extend(layout.note.clone());
     let header_number = source.header_row;
     let numbered: Vec<(u64, &Vec<String>)> = head
         .rows
@@ -183,6 +184,7 @@ pub(crate) fn analyze_csv(
         .zip(&head.numbers)
         .filter(|(row, n)| {
             **n > header_number
+                && layout.last_row.is_none_or(|last| **n <= last)
                 && !layout.skipped.contains(n)
                 && row.iter().any(|c| !c.trim().is_empty())
         })
@@ -200,6 +202,7 @@ pub(crate) fn analyze_csv(
         dialect,
         plan: &plan,
         header: header_number,
+        last: layout.last_row,
         skipped: &layout.skipped,
         limits: &limits,
         stop: ctx.stop,
@@ -242,6 +245,8 @@ struct Walk<'a> {
     dialect: Dialect,
     plan: &'a Plan,
     header: u64,
+    /// The table's last row, when the sheet holds another table after it.
+    last: Option<u64>,
     skipped: &'a [u64],
     limits: &'a crate::limits::Limits,
     /// Set when the caller asked to stop: every thread walking rows checks it.
@@ -252,7 +257,11 @@ impl Walk<'_> {
     /// Whether `row` is a data row to validate (not the header, a sub-header or blank),
     /// counting it against the limits in `data_rows`.
     fn admit<R: Row + ?Sized>(&self, row_no: u64, row: &R, data_rows: &mut u64) -> Result<bool> {
-        if row_no <= self.header || self.skipped.contains(&row_no) || row_is_blank(row) {
+        if row_no <= self.header
+            || self.last.is_some_and(|last| row_no > last)
+            || self.skipped.contains(&row_no)
+            || row_is_blank(row)
+        {
             return Ok(false);
         }
         if row.len() > self.limits.max_columns as usize {
@@ -652,6 +661,7 @@ pub(crate) fn analyze_grid(
         numbers: (1..=reach as u64).collect(),
     };
     let layout = choose_header(&head, &mut ctx, &mut source)?;
+    findings.extend(layout.note.clone());
     // A workbook is read whole before this point; the caller may have asked to stop meanwhile.
     ctx.check_stop()?;
     let data_start = layout.header + 1;
@@ -661,6 +671,7 @@ pub(crate) fn analyze_grid(
         .enumerate()
         .skip(data_start)
         .map(|(i, r)| (i as u64 + 1, r))
+        .take_while(|(n, _)| layout.last_row.is_none_or(|last| *n <= last))
         .filter(|(n, r)| !layout.skipped.contains(n) && !row_is_blank(r.as_slice()))
         .collect();
     if data.len() as u64 > limits.max_rows {

@@ -6,7 +6,7 @@ use super::{
     NAMED_SCORE, SavedMappings, Score, Tier, lexicon, normalize, type_supported,
 };
 use crate::error::{Error, ErrorKind, Result};
-use crate::group::{AttributeType, Schema, standard};
+use crate::group::{Schema, standard};
 use crate::sheet::{column_index, column_letter};
 
 /// A proposal to assign a column to an attribute.
@@ -176,8 +176,8 @@ impl Assignment<'_> {
         let mut kept: Vec<Score> = Vec::new();
         for s in std::mem::take(&mut column.scores) {
             let attribute = schema.attributes.get(s.attribute);
-            let kind = attribute.map_or(AttributeType::Text, |a| a.kind);
-            match type_supported(kind, &profile) {
+            let supported = attribute.map_or(Ok(()), |a| type_supported(a, &profile));
+            match supported {
                 Ok(()) => kept.push(s),
                 // Content may veto a guess, never a header that names the attribute (its key,
                 // label or an alias, exactly): the column stays assigned and every bad cell

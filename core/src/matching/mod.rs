@@ -20,7 +20,7 @@ pub use assign::match_columns;
 pub use findings::column_findings;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::group::{AttributeType, Schema};
+use crate::group::{AttributeSpec, AttributeType, Schema, standard};
 use crate::values::{date, email, number};
 
 /// How a column came to be matched.
@@ -163,17 +163,28 @@ pub struct ContentProfile {
     pub date: f64,
     /// Share that read as numbers.
     pub number: f64,
+    /// Share that could be a person's name or part of one: text with a letter that is not
+    /// a number, date, address or yes/no word.
+    pub name: f64,
 }
 
 impl ContentProfile {
     /// Profiles sampled display values of a column.
     pub fn of<'a>(values: impl IntoIterator<Item = &'a str>) -> ContentProfile {
-        let (mut n, mut e, mut d, mut num) = (0usize, 0usize, 0usize, 0usize);
+        let (mut n, mut e, mut d, mut num, mut names) = (0usize, 0usize, 0usize, 0usize, 0usize);
         for v in values.into_iter().map(str::trim).filter(|v| !v.is_empty()) {
             n += 1;
-            e += usize::from(email::check(v).is_ok());
-            d += usize::from(date::looks_like_date(v));
-            num += usize::from(number::parse(v).is_some());
+            let is_email = email::check(v).is_ok();
+            let is_date = date::looks_like_date(v);
+            let is_number = number::parse(v).is_some();
+            e += usize::from(is_email);
+            d += usize::from(is_date);
+            num += usize::from(is_number);
+            names += usize::from(
+                !(is_email || is_date || is_number)
+                    && v.chars().any(char::is_alphabetic)
+                    && crate::values::text::parse_bool(v).is_none(),
+            );
         }
         let share = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
         ContentProfile {
@@ -181,6 +192,7 @@ impl ContentProfile {
             email: share(e),
             date: share(d),
             number: share(num),
+            name: share(names),
         }
     }
 }
@@ -355,11 +367,15 @@ fn strip_role(h: &str) -> Option<String> {
         .then(|| rest.to_owned())
 }
 
-fn type_supported(kind: AttributeType, profile: &ContentProfile) -> Result<(), String> {
+fn type_supported(attribute: &AttributeSpec, profile: &ContentProfile) -> Result<(), String> {
     if profile.values < MIN_EVIDENCE {
         return Ok(());
     }
-    let (share, what) = match kind {
+    let names = [standard::NAME, standard::FIRST_NAME, standard::LAST_NAME];
+    let (share, what) = match attribute.kind {
+        AttributeType::Text if attribute.standard && names.contains(&attribute.key.as_str()) => {
+            (profile.name, "names")
+        }
         AttributeType::Email => (profile.email, "email addresses"),
         AttributeType::Date => (profile.date.max(profile.number), "dates"),
         AttributeType::Number | AttributeType::Integer => (profile.number, "numbers"),

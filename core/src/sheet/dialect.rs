@@ -50,11 +50,21 @@ pub fn sniff(text: &str) -> Dialect {
     let sample = text.get(..cut).unwrap_or(text);
     let truncated = cut < text.len();
     let mut best = (b',', 0usize, 0usize);
+    let mut tab = (0usize, 0usize);
     for delimiter in CANDIDATES {
         let (matching, width) = consistency(sample, delimiter, truncated);
+        if delimiter == b'\t' {
+            tab = (matching, width);
+        }
         if width >= 2 && (matching, width) > (best.1, best.2) {
             best = (delimiter, matching, width);
         }
+    }
+    // Values hold commas far more often than tabs ("3/1/26, 9:00 AM", "Lopez, Ana"): in a
+    // tab-separated export they make fewer, narrower comma "rows" agree. A tab that splits as
+    // many cells in all as the winner does is the delimiter.
+    if best.0 != b'\t' && tab.1 >= 2 && tab.0 >= 2 && tab.0 * tab.1 >= best.1 * best.2 {
+        best = (b'\t', tab.0, tab.1);
     }
     Dialect {
         delimiter: best.0,
@@ -121,6 +131,15 @@ fn sep_line(text: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tab_export_with_commas_in_its_values_is_read_by_tabs() {
+        let teams = "1. Summary\nMeeting title\tClinic\nStart time\t3/1/26, 9:00:00 AM\n\n2. Participants\nName\tFirst Join\tEmail\tRole\nAna\t3/1/26, 9:00:10 AM\ta@x.org\tOrganizer\nBo\t3/1/26, 9:01:00 AM\tb@x.org\tAttendee\nCy\t3/1/26, 9:05:00 AM\tc@x.org\tAttendee\n";
+        assert_eq!(sniff(teams).delimiter, b'\t');
+        // Tabs inside a few values of a comma file do not win.
+        let commas = "Name,Email,Note\nAna,a@x.org,x\ty\nBo,b@x.org,z\nCy,c@x.org,w\n";
+        assert_eq!(sniff(commas).delimiter, b',');
+    }
 
     #[test]
     fn picks_the_consistent_delimiter() {

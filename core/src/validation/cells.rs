@@ -435,7 +435,7 @@ pub(super) fn boolean(rule: &Rule, cell: CellRef<'_>) -> Result<Kept<'static>, I
     let parsed = match cell {
         CellRef::Bool(b) => Some(b),
         CellRef::Number(n) if n == 1.0 || n == 0.0 => Some(n == 1.0),
-        _ => parse_bool(&cell.display()),
+        _ => crate::values::text::parse_bool(&cell.display()),
     };
     parsed.map(Kept::Bool).ok_or_else(|| {
         Invalid::not(
@@ -548,16 +548,6 @@ fn number_json(n: f64, whole: bool) -> serde_json::Value {
     }
 }
 
-fn parse_bool(text: &str) -> Option<bool> {
-    match fold_value(text).as_str() {
-        "true" | "yes" | "y" | "1" | "x" | "✓" | "✔" | "ja" | "oui" | "si" | "sim" | "wahr"
-        | "vrai" | "verdadero" | "verdadeiro" | "waar" => Some(true),
-        "false" | "no" | "n" | "0" | "nein" | "non" | "nao" | "nee" | "falsch" | "faux"
-        | "falso" | "onwaar" => Some(false),
-        _ => None,
-    }
-}
-
 fn check_url(text: &str) -> Result<String, &'static str> {
     let url = url::Url::parse(text).map_err(|_| "it cannot be parsed as a URL")?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -580,8 +570,8 @@ mod tests {
     fn scientific_ids_and_booleans() {
         assert!(looks_scientific("1.23E+12"));
         assert!(!looks_scientific("004213"));
-        assert_eq!(parse_bool("Sí"), Some(true));
-        assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(crate::values::text::parse_bool("Sí"), Some(true));
+        assert_eq!(crate::values::text::parse_bool("maybe"), None);
         assert!(check_url("javascript:alert(1)").is_err());
         assert!(check_url("https://example.org/x").is_ok());
     }

@@ -114,6 +114,18 @@ pub fn fold_value(value: &str) -> String {
     out
 }
 
+/// A yes/no value as people write one, in the six languages the matcher knows; `None` for
+/// anything else.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match fold_value(text).as_str() {
+        "true" | "yes" | "y" | "1" | "x" | "✓" | "✔" | "ja" | "oui" | "si" | "sim" | "wahr"
+        | "vrai" | "verdadero" | "verdadeiro" | "waar" => Some(true),
+        "false" | "no" | "n" | "0" | "nein" | "non" | "nao" | "nee" | "falsch" | "faux"
+        | "falso" | "onwaar" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,6 +155,98 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
     });
 
     out.push(Fixture {
+        name: "zoom_meeting_participants",
+        file: "roster.csv",
+        bytes: concat!(
+            "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants\n",
+            "812 3456 7890,Data Science Bootcamp – Session 4,03/01/2026 09:00:00 AM,03/01/2026 12:02:00 PM,host.trainer@example.org,182,4\n",
+            "\n",
+            "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest\n",
+            "Ana Lopez,ana.lopez@example.org,03/01/2026 08:58:12 AM,03/01/2026 12:01:40 PM,184,No\n",
+            "Bo Chen,bo.chen@example.org,03/01/2026 09:03:55 AM,03/01/2026 12:00:02 PM,177,No\n",
+            "Cy Diaz (Cy's iPad),cy.diaz@example.org,03/01/2026 09:10:00 AM,03/01/2026 11:30:00 AM,140,Yes\n",
+            "Di Eng,di.eng@example,03/01/2026 09:00:30 AM,03/01/2026 12:02:00 PM,182,No\n",
+        )
+        .as_bytes()
+        .to_vec(),
+        group: r#"{"name": "Data Science Bootcamp", "attributes": []}
+"#,
+        options: None,
+        readme: "Zoom meeting report: a summary table (meeting id, topic, the host's `User Email`) on rows 1-2, a blank row, then the participants on row 4.\n\
+                 The participants table is read (several_tables names both); the host is no recipient.\n\
+                 Problems: B8 `di.eng@example` has no top-level domain.\n",
+    });
+
+    out.push(Fixture {
+        name: "gotowebinar_attendee_report",
+        file: "roster.csv",
+        bytes: concat!(
+            "Attendee Report:\n",
+            "Report Generated:\n",
+            "\"Mar 02, 2026 10:15 AM CET\"\n",
+            "Webinar Name,Webinar ID,Actual Start Date/Time,Actual Duration (minutes),# Registered,# Attended\n",
+            "Intro to Accessible Design,123-456-789,\"Mar 01, 2026 09:00 AM CET\",62,5,4\n",
+            "Host Details\n",
+            "Attended,Interest Rating,Last Name,First Name,Email Address,Join Time,Leave Time,Time in Session\n",
+            "Yes,,Host,Helen,helen.host@example.org,\"Mar 01, 2026 08:45 AM CET\",\"Mar 01, 2026 10:05 AM CET\",1 hour 20 minutes\n",
+            "Panelist Details\n",
+            "Attended,Last Name,First Name,Email Address,Join Time,Leave Time,Time in Session\n",
+            "Yes,Panel,Pia,pia.panel@example.org,\"Mar 01, 2026 08:50 AM CET\",\"Mar 01, 2026 10:02 AM CET\",1 hour 12 minutes\n",
+            "Attendee Details\n",
+            "Attended,Interest Rating,Last Name,First Name,Email Address,Registration Time,Join Time,Leave Time,Time in Session,Country/Region\n",
+            "Yes,4,Lopez,Ana,ana.lopez@example.org,\"Feb 20, 2026 11:00 AM CET\",\"Mar 01, 2026 08:59 AM CET\",\"Mar 01, 2026 10:02 AM CET\",1 hour 3 minutes,Spain\n",
+            "Yes,5,Chen,Bo,bo.chen@example.org,\"Feb 21, 2026 09:30 AM CET\",\"Mar 01, 2026 09:01 AM CET\",\"Mar 01, 2026 10:02 AM CET\",1 hour 1 minute,Canada\n",
+            "No,,Diaz,Cy,cy.diaz@example.org,\"Feb 22, 2026 10:00 AM CET\",,,,Mexico\n",
+            "Yes,3,Eng,Di,di.eng@example.org,\"Feb 23, 2026 08:00 AM CET\",\"Mar 01, 2026 09:10 AM CET\",\"Mar 01, 2026 09:50 AM CET\",40 minutes,Singapore\n",
+        )
+        .as_bytes()
+        .to_vec(),
+        group: r#"{"name": "Intro to Accessible Design", "attributes": []}
+"#,
+        options: None,
+        readme: "GoToWebinar attendee report: title lines, a webinar summary, then Host Details (header on row 7), Panelist Details (row 10) and Attendee Details (row 13), each under a one-cell title.\n\
+                 The attendee table is read: four rows, names from Last Name and First Name. `Attended` (Yes/No) is not the name.\n",
+    });
+
+    out.push(Fixture {
+        name: "teams_attendance_utf16",
+        file: "roster.csv",
+        bytes: [
+            vec![0xFF, 0xFE],
+            concat!(
+            "1. Summary\n",
+            "Meeting title\tWeekly data clinic\n",
+            "Attended participants\t3\n",
+            "Start time\t3/1/26, 9:00:00 AM\n",
+            "End time\t3/1/26, 10:00:00 AM\n",
+            "\n",
+            "2. Participants\n",
+            "Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole\n",
+            "Ana Lopez\t3/1/26, 9:00:10 AM\t3/1/26, 9:59:50 AM\t59m 40s\tana.lopez@example.org\tana.lopez@example.org\tOrganizer\n",
+            "Bo Chen\t3/1/26, 9:01:00 AM\t3/1/26, 9:58:00 AM\t52m 20s\tbo.chen@example.org\tbo.chen@example.org\tAttendee\n",
+            "Cy Diaz\t3/1/26, 9:05:00 AM\t3/1/26, 9:40:00 AM\t35m\tcy.diaz@example.org\tcy.diaz@example.org\tAttendee\n",
+            "\n",
+            "3. In-Meeting Activities\n",
+            "Name\tJoin Time\tLeave Time\tDuration\tEmail\tRole\n",
+            "Ana Lopez\t3/1/26, 9:00:10 AM\t3/1/26, 9:59:50 AM\t59m 40s\tana.lopez@example.org\tOrganizer\n",
+            "Bo Chen\t3/1/26, 9:01:00 AM\t3/1/26, 9:30:00 AM\t29m\tbo.chen@example.org\tAttendee\n",
+            "Bo Chen\t3/1/26, 9:35:00 AM\t3/1/26, 9:58:00 AM\t23m 20s\tbo.chen@example.org\tAttendee\n",
+            "Cy Diaz\t3/1/26, 9:05:00 AM\t3/1/26, 9:40:00 AM\t35m\tcy.diaz@example.org\tAttendee\n",
+            )
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect(),
+        ]
+        .concat(),
+        group: r#"{"name": "Weekly data clinic", "attributes": []}
+"#,
+        options: None,
+        readme: "Microsoft Teams attendance report: UTF-16LE with a byte order mark, tab-separated, dates with commas inside (`3/1/26, 9:00:00 AM`).\n\
+                 1. Summary (key and value rows), 2. Participants (header on row 8, three people), 3. In-Meeting Activities (header on row 14, Bo twice).\n\
+                 The participants table is read, so nobody is a duplicate; the activities are named in several_tables.\n",
+    });
+
+    out.push(Fixture {
         name: "named_columns_of_bad_values",
         file: "roster.csv",
         bytes: concat!(
