@@ -9,6 +9,12 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::group::{Schema, standard};
 use crate::sheet::{column_index, column_letter};
 
+/// Whether a score says the header is the attribute's key, label or an alias, exactly (a
+/// concept's title, a variant or a similarity only suggests it).
+fn names_attribute(s: &Score) -> bool {
+    s.tier == Tier::Exact || (s.tier == Tier::Alias && (s.score - NAMED_SCORE).abs() < 1e-9)
+}
+
 /// A proposal to assign a column to an attribute.
 struct Candidate {
     column: usize,
@@ -82,7 +88,7 @@ pub fn match_columns(
         assignment.force(mapping)?;
     }
     for (col, header) in headers.iter().enumerate() {
-        let profile = profiles.get(col).copied().unwrap_or_default();
+        let profile = profiles.get(col).cloned().unwrap_or_default();
         assignment.weigh_header(col, header, profile, saved);
     }
     assignment.weigh_content(headers, profiles);
@@ -182,7 +188,7 @@ impl Assignment<'_> {
                 // Content may veto a guess, never a header that names the attribute (its key,
                 // label or an alias, exactly): the column stays assigned and every bad cell
                 // is reported, with a column-level warning.
-                Err(reason) if s.tier.rank() <= Tier::Alias.rank() && s.score >= NAMED_SCORE => {
+                Err(reason) if names_attribute(&s) => {
                     column.unlike.push((s.attribute, reason));
                     kept.push(s);
                 }

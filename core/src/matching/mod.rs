@@ -153,7 +153,7 @@ impl Mapping {
 }
 
 /// What a column's sampled values look like.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContentProfile {
     /// Non-empty values sampled.
     pub values: usize,
@@ -166,14 +166,23 @@ pub struct ContentProfile {
     /// Share that could be a person's name or part of one: text with a letter that is not
     /// a number, date, address or yes/no word.
     pub name: f64,
+    /// The distinct values, folded as enum values are compared (at most 32).
+    pub distinct: Vec<String>,
 }
 
 impl ContentProfile {
     /// Profiles sampled display values of a column.
     pub fn of<'a>(values: impl IntoIterator<Item = &'a str>) -> ContentProfile {
         let (mut n, mut e, mut d, mut num, mut names) = (0usize, 0usize, 0usize, 0usize, 0usize);
+        let mut distinct: Vec<String> = Vec::new();
         for v in values.into_iter().map(str::trim).filter(|v| !v.is_empty()) {
             n += 1;
+            if distinct.len() < 32 {
+                let folded = crate::values::text::fold_value(v);
+                if !distinct.contains(&folded) {
+                    distinct.push(folded);
+                }
+            }
             let is_email = email::check(v).is_ok();
             let is_date = date::looks_like_date(v);
             let is_number = number::parse(v).is_some();
@@ -193,6 +202,7 @@ impl ContentProfile {
             date: share(d),
             number: share(num),
             name: share(names),
+            distinct,
         }
     }
 }
@@ -207,7 +217,21 @@ const MIN_EVIDENCE: usize = 3;
 struct Title {
     text: String,
     tier: Tier,
+    /// Where the title comes from: the score of a header equal to it.
+    exact: f64,
+    /// Whether a plural or role-qualified header may match it ("Emails", "Apprentice
+    /// name"); concept titles match only as written ("Notes" is no grade).
+    variants: bool,
 }
+
+/// The score of a header equal to a concept's title: above the standard lexicon's aliases,
+/// so a custom attribute that means completion wins a completion date over the issue date.
+const CONCEPT_SCORE: f64 = 0.96;
+/// The score of a header that is a title once its role words or abbreviations are read.
+const VARIANT_SCORE: f64 = 0.9;
+/// The score of a one-letter slip (a swapped, missing or doubled letter) in a word of five
+/// letters or more.
+const SLIP_SCORE: f64 = 0.86;
 
 /// Scores headers against a schema's attributes.
 pub struct Matcher<'s> {
@@ -254,28 +278,45 @@ impl<'s> Matcher<'s> {
             .attributes
             .iter()
             .map(|attr| {
+                let own = |text: String, tier: Tier, exact: f64| Title {
+                    text,
+                    tier,
+                    exact,
+                    variants: true,
+                };
                 let mut titles = vec![
-                    Title {
-                        text: normalize(&attr.key),
-                        tier: Tier::Exact,
-                    },
-                    Title {
-                        text: normalize(&attr.label),
-                        tier: Tier::Exact,
-                    },
+                    own(normalize(&attr.key), Tier::Exact, 1.0),
+                    own(normalize(&attr.label), Tier::Exact, 1.0),
                 ];
-                titles.extend(attr.aliases.iter().map(|a| Title {
-                    text: normalize(a),
-                    tier: Tier::Alias,
-                }));
+                titles.extend(
+                    attr.aliases
+                        .iter()
+                        .map(|a| own(normalize(a), Tier::Alias, NAMED_SCORE)),
+                );
                 if attr.standard
                     && let Some((_, aliases)) =
                         lexicon::ALIASES.iter().find(|(k, _)| *k == attr.key)
                 {
-                    titles.extend(aliases.iter().map(|a| Title {
-                        text: (*a).to_owned(),
-                        tier: Tier::Alias,
-                    }));
+                    titles.extend(
+                        aliases
+                            .iter()
+                            .map(|a| own((*a).to_owned(), Tier::Alias, NAMED_SCORE)),
+                    );
+                }
+                if !attr.standard {
+                    // The concepts the attribute's own names stand for lend it their titles.
+                    let names: Vec<String> = titles.iter().map(|t| t.text.clone()).collect();
+                    for concept in lexicon::CONCEPTS
+                        .iter()
+                        .filter(|c| names.iter().any(|n| c.names.contains(&n.as_str())))
+                    {
+                        titles.extend(concept.titles.iter().map(|t| Title {
+                            text: (*t).to_owned(),
+                            tier: Tier::Alias,
+                            exact: CONCEPT_SCORE,
+                            variants: false,
+                        }));
+                    }
                 }
                 titles.retain(|t| !t.text.is_empty());
                 titles
@@ -295,8 +336,23 @@ impl<'s> Matcher<'s> {
         if h.is_empty() {
             return Vec::new();
         }
-        let stripped = strip_role(&h);
         let veto = lexicon::has_veto(&h);
+        // The header read without its role words, and with its abbreviations spelt out.
+        let variants: Vec<String> = if veto {
+            Vec::new()
+        } else {
+            let expanded = expand_abbreviations(&h);
+            let mut v: Vec<String> = [strip_role(&h), strip_role(&expanded)]
+                .into_iter()
+                .flatten()
+                .collect();
+            if expanded != h {
+                v.push(expanded);
+            }
+            v
+        };
+        // A real word one letter from a title ("Attended") is no slip for it.
+        let slips_allowed = !lexicon::NOT_SLIPS.contains(&h.as_str());
         let mut scores: Vec<Score> = Vec::new();
         for (attribute, titles) in self.titles.iter().enumerate() {
             let mut best: Option<Score> = None;
@@ -312,20 +368,20 @@ impl<'s> Matcher<'s> {
             };
             for title in titles {
                 if title.text == h {
-                    consider(
-                        title.tier,
-                        if title.tier == Tier::Exact {
-                            1.0
-                        } else {
-                            NAMED_SCORE
-                        },
-                    );
-                } else if stripped.as_deref() == Some(title.text.as_str())
-                    || h.strip_suffix('s') == Some(title.text.as_str())
+                    consider(title.tier, title.exact);
+                } else if variants.contains(&title.text)
+                    || (title.variants && h.strip_suffix('s') == Some(title.text.as_str()))
                 {
-                    consider(Tier::Alias, 0.9);
-                } else {
-                    let s = similarity(&h, &title.text, floor);
+                    // Role words or abbreviations read ("Apprentice name", "CPD pts"), or a
+                    // plural of the attribute's own title.
+                    consider(Tier::Alias, VARIANT_SCORE);
+                } else if slips_allowed && title.variants {
+                    // Concept titles match as written only: "Notes" is near "note" (a grade)
+                    // without meaning it.
+                    let mut s = similarity(&h, &title.text, floor);
+                    if is_slip(&h, &title.text) {
+                        s = s.max(SLIP_SCORE);
+                    }
                     if s >= SUGGEST_SCORE {
                         // A qualifying word ("Manager email") rules out a similarity match.
                         consider(Tier::Fuzzy, if veto { s.min(SUGGEST_SCORE) } else { s });
@@ -360,11 +416,50 @@ impl<'s> Matcher<'s> {
     }
 }
 
+/// The header without the role it names: "apprentice name", "member name", "learner s
+/// surname" and "name of attendee" are the name.
 fn strip_role(h: &str) -> Option<String> {
-    let (first, rest) = h.split_once(' ')?;
-    lexicon::ROLE_PREFIXES
-        .contains(&first)
-        .then(|| rest.to_owned())
+    let words: Vec<&str> = h.split(' ').collect();
+    let is_role = |w: &str| lexicon::ROLES.contains(&w);
+    match words.as_slice() {
+        [role, "s", rest @ ..] if is_role(role) && !rest.is_empty() => Some(rest.join(" ")),
+        [role, rest @ ..] if is_role(role) && !rest.is_empty() => Some(rest.join(" ")),
+        [title @ .., "of", role] if is_role(role) && !title.is_empty() => Some(title.join(" ")),
+        [title @ .., "of", "the", role] if is_role(role) && !title.is_empty() => {
+            Some(title.join(" "))
+        }
+        _ => None,
+    }
+}
+
+/// The header with each shortened word spelt out ("partic nm" is "participant name").
+fn expand_abbreviations(h: &str) -> String {
+    h.split(' ')
+        .map(|w| {
+            lexicon::ABBREVIATIONS
+                .iter()
+                .find(|(short, _)| *short == w)
+                .map_or(w, |(_, long)| *long)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether one word is a slip of another of five letters or more with the same first letter:
+/// two neighbouring letters swapped, or one letter missing or doubled.
+fn is_slip(a: &str, b: &str) -> bool {
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    // Short words and a different first letter ("name", "fname") are other words.
+    if a.contains(' ') || b.contains(' ') || la.min(lb) < 5 || a.chars().next() != b.chars().next()
+    {
+        return false;
+    }
+    if strsim::osa_distance(a, b) != 1 {
+        return false;
+    }
+    // A transposition is one OSA edit and two Levenshtein edits; a missing or extra letter
+    // changes the length. A changed letter ("attended", "attendee") is no slip here.
+    la != lb || strsim::levenshtein(a, b) == 2
 }
 
 fn type_supported(attribute: &AttributeSpec, profile: &ContentProfile) -> Result<(), String> {
@@ -377,6 +472,22 @@ fn type_supported(attribute: &AttributeSpec, profile: &ContentProfile) -> Result
             (profile.name, "names")
         }
         AttributeType::Email => (profile.email, "email addresses"),
+        AttributeType::Enum if !attribute.values.is_empty() => {
+            let allowed: Vec<String> = attribute
+                .values
+                .iter()
+                .map(|v| crate::values::text::fold_value(v))
+                .collect();
+            let known = profile
+                .distinct
+                .iter()
+                .filter(|v| allowed.contains(v))
+                .count();
+            (
+                known as f64 / profile.distinct.len().max(1) as f64,
+                "the attribute's values",
+            )
+        }
         AttributeType::Date => (profile.date.max(profile.number), "dates"),
         AttributeType::Number | AttributeType::Integer => (profile.number, "numbers"),
         _ => return Ok(()),

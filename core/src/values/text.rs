@@ -37,8 +37,12 @@ pub fn normalize(header: &str) -> String {
         }
     }
     let mut words: Vec<&str> = folded.split_whitespace().collect();
-    // "(required)", "(optional)" and their translations say nothing about the meaning.
-    while let Some(last) = words.last() {
+    // "(required)", "- optional" and their translations say nothing about the meaning; a
+    // word written plainly after the title does ("Hours required" is no number of hours).
+    let marked = header.contains(['(', '[', '*', '-', ':', '|', '/']);
+    while let Some(last) = words.last()
+        && marked
+    {
         if matches!(
             *last,
             "required"
@@ -87,6 +91,15 @@ fn strip_trailing_group(header: &str) -> &str {
                 .get(..at)
                 .is_some_and(|rest| rest.chars().any(char::is_alphanumeric)) =>
         {
+            // Zoom's "(Original Name)" says which name the column holds: in Spanish
+            // "Nombre" alone would be the first name, "Nombre (nombre original)" is the name.
+            let group = trimmed.get(at..).unwrap_or_default().to_lowercase();
+            if ["original", "ursprüngl", "origine", "oorspronkelijk"]
+                .iter()
+                .any(|w| group.contains(w))
+            {
+                return header;
+            }
             trimmed.get(..at).unwrap_or(header)
         }
         _ => header,
@@ -139,7 +152,13 @@ mod tests {
         assert_eq!(normalize("Email *"), "email");
         assert_eq!(normalize("Name (Required)"), "name");
         assert_eq!(normalize("Ｅｍａｉｌ"), "email");
-        assert_eq!(normalize("User Name (Original Name)"), "user name");
+        // Zoom's marker says which name the column holds, so it stays.
+        assert_eq!(
+            normalize("User Name (Original Name)"),
+            "user name original name"
+        );
+        assert_eq!(normalize("Hours required"), "hours required");
+        assert_eq!(normalize("Email - required"), "email");
         assert_eq!(normalize("Issued On [YYYY-MM-DD]"), "issued on");
         assert_eq!(normalize("Course Hours * [number]"), "course hours");
         assert_eq!(normalize("(required)"), "required");
