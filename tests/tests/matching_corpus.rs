@@ -49,7 +49,7 @@ struct Column {
 }
 
 /// The least share of columns the matcher must get right on the corpus.
-const RIGHT_AT_LEAST: f64 = 0.915;
+const RIGHT_AT_LEAST: f64 = 0.97;
 
 #[derive(Default, Debug)]
 struct Tally {

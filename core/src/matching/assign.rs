@@ -88,7 +88,7 @@ pub fn match_columns(
         assignment.force(mapping)?;
     }
     for (col, header) in headers.iter().enumerate() {
-        let profile = profiles.get(col).cloned().unwrap_or_default();
+        let profile = profiles.get(col).copied().unwrap_or_default();
         assignment.weigh_header(col, header, profile, saved);
     }
     assignment.weigh_content(headers, profiles);

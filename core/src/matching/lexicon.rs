@@ -7,6 +7,15 @@ pub(crate) const ALIASES: &[(&str, &[&str])] = &[
     (
         "name",
         &[
+            "holder",
+            "certificate holder",
+            "name vorname",
+            "nachname vorname",
+            "teilnehmer in",
+            "teilnehmende",
+            "teilnehmerin",
+            "naam lid",
+            "nom du membre",
             "name",
             "full name",
             "fullname",
@@ -185,6 +194,9 @@ pub(crate) const ALIASES: &[(&str, &[&str])] = &[
     (
         "issued_on",
         &[
+            "issued at",
+            "datum uitgifte",
+            "date of award",
             "issued on",
             "issue date",
             "date issued",
@@ -244,6 +256,13 @@ pub(crate) const ALIASES: &[(&str, &[&str])] = &[
     (
         "expires_on",
         &[
+            "expires at",
+            "certificate expiry",
+            "certificate expiry date",
+            "certificate expiration",
+            "certificate expiration date",
+            "certification expiry",
+            "expiry of certificate",
             "expires on",
             "expiry date",
             "expiration date",
@@ -294,6 +313,8 @@ pub(crate) const ALIASES: &[(&str, &[&str])] = &[
     (
         "credential_id",
         &[
+            "zertifikat number",
+            "zertifikats number",
             "credential id",
             "certificate id",
             "certificate number",
@@ -515,6 +536,10 @@ pub(crate) const CONCEPTS: &[Concept] = &[
             "cpd credits",
         ],
         titles: &[
+            "accreditatiepunten",
+            "accreditatie punten",
+            "ec s",
+            "ecs",
             "cpd points",
             "cpd pts",
             "cpd credits",
@@ -556,6 +581,10 @@ pub(crate) const CONCEPTS: &[Concept] = &[
             "test score",
         ],
         titles: &[
+            "note",
+            "nota",
+            "total du cours",
+            "notes obtenues",
             "score",
             "final score",
             "exam score",
@@ -618,6 +647,7 @@ pub(crate) const CONCEPTS: &[Concept] = &[
     Concept {
         names: &["grade", "letter grade", "final grade"],
         titles: &[
+            "grade ects",
             "grade",
             "final grade",
             "letter grade",
@@ -637,6 +667,11 @@ pub(crate) const CONCEPTS: &[Concept] = &[
     Concept {
         names: &["venue", "location", "place", "training location", "site"],
         titles: &[
+            "local do evento",
+            "lugar del evento",
+            "ort der veranstaltung",
+            "lieu de l evenement",
+            "locatie evenement",
             "venue",
             "training location",
             "course location",
@@ -716,6 +751,10 @@ pub(crate) const CONCEPTS: &[Concept] = &[
     Concept {
         names: &["session", "session title", "session name", "event session"],
         titles: &[
+            "palestra",
+            "conferencia",
+            "vortrag",
+            "lezing",
             "session",
             "session name",
             "session title",
@@ -748,6 +787,9 @@ pub(crate) const CONCEPTS: &[Concept] = &[
             "degree programme",
         ],
         titles: &[
+            "parcours",
+            "curso",
+            "carrera",
             "programme",
             "program",
             "programme of study",
@@ -862,6 +904,8 @@ pub(crate) const CONCEPTS: &[Concept] = &[
             "membership no",
         ],
         titles: &[
+            "numero de colegiado",
+            "colegiado",
             "membership number",
             "membership no",
             "member id",
@@ -887,6 +931,11 @@ pub(crate) const CONCEPTS: &[Concept] = &[
             "attended minutes",
         ],
         titles: &[
+            "temps de presence",
+            "aanwezig",
+            "tempo de presenca",
+            "tiempo de asistencia",
+            "anwesenheitsdauer",
             "minutes attended",
             "time attended",
             "time in session",
@@ -972,7 +1021,26 @@ pub(crate) const ROLES: &[&str] = &[
     "aluno",
     "formando",
     "cursist",
+    "lid",
 ];
 
 /// Real words that sit one letter from a title without being a slip for it.
 pub(crate) const NOT_SLIPS: &[&str] = &["attended", "attending", "attendance", "emailed", "named"];
+
+/// Words before a title that only frame it: a form's question ("What's your first name?"),
+/// a tool's container ("attributes.course_hours"), an issuing platform's "Issued to".
+pub(crate) const FRAMES: &[&str] = &[
+    "what s your",
+    "what is your",
+    "and your",
+    "your",
+    "please enter your",
+    "enter your",
+    "issued to",
+    "awarded to",
+    "attributes",
+    "attribute",
+    "custom",
+    "fields",
+    "field",
+];

@@ -153,7 +153,7 @@ impl Mapping {
 }
 
 /// What a column's sampled values look like.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ContentProfile {
     /// Non-empty values sampled.
     pub values: usize,
@@ -166,23 +166,14 @@ pub struct ContentProfile {
     /// Share that could be a person's name or part of one: text with a letter that is not
     /// a number, date, address or yes/no word.
     pub name: f64,
-    /// The distinct values, folded as enum values are compared (at most 32).
-    pub distinct: Vec<String>,
 }
 
 impl ContentProfile {
     /// Profiles sampled display values of a column.
     pub fn of<'a>(values: impl IntoIterator<Item = &'a str>) -> ContentProfile {
         let (mut n, mut e, mut d, mut num, mut names) = (0usize, 0usize, 0usize, 0usize, 0usize);
-        let mut distinct: Vec<String> = Vec::new();
         for v in values.into_iter().map(str::trim).filter(|v| !v.is_empty()) {
             n += 1;
-            if distinct.len() < 32 {
-                let folded = crate::values::text::fold_value(v);
-                if !distinct.contains(&folded) {
-                    distinct.push(folded);
-                }
-            }
             let is_email = email::check(v).is_ok();
             let is_date = date::looks_like_date(v);
             let is_number = number::parse(v).is_some();
@@ -202,7 +193,6 @@ impl ContentProfile {
             date: share(d),
             number: share(num),
             name: share(names),
-            distinct,
         }
     }
 }
@@ -250,16 +240,22 @@ pub struct Score {
     pub score: f64,
 }
 
+/// The distinct words of a normalised title.
+fn distinct_words(s: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = s.split(' ').collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
 /// Similarity of two normalised titles: the better of the shared-word (Dice) score and the
 /// edit similarity of the whole strings (optimal string alignment, so a swapped pair of
 /// letters counts once). The edit distance is skipped when the lengths alone rule it out.
 fn similarity(a: &str, b: &str, floor: f64) -> f64 {
-    let (words_a, words_b) = (a.split(' ').count(), b.split(' ').count());
-    let common = a
-        .split(' ')
-        .filter(|t| b.split(' ').any(|u| u == *t))
-        .count();
-    let dice = 2.0 * common as f64 / (words_a + words_b) as f64;
+    // Distinct words: "nombre nombre original" shares one word with "nombre", not two.
+    let (words_a, words_b) = (distinct_words(a), distinct_words(b));
+    let common = words_a.iter().filter(|t| words_b.contains(t)).count();
+    let dice = 2.0 * common as f64 / (words_a.len() + words_b.len()) as f64;
     let (la, lb) = (a.chars().count(), b.chars().count());
     let longest = la.max(lb).max(1) as f64;
     let bound = 1.0 - la.abs_diff(lb) as f64 / longest;
@@ -341,13 +337,16 @@ impl<'s> Matcher<'s> {
         let variants: Vec<String> = if veto {
             Vec::new()
         } else {
-            let expanded = expand_abbreviations(&h);
-            let mut v: Vec<String> = [strip_role(&h), strip_role(&expanded)]
+            let unframed = strip_frame(&h).unwrap_or_else(|| h.clone());
+            let expanded = expand_abbreviations(&unframed);
+            let mut v: Vec<String> = [strip_role(&unframed), strip_role(&expanded)]
                 .into_iter()
                 .flatten()
                 .collect();
-            if expanded != h {
-                v.push(expanded);
+            for form in [unframed, expanded] {
+                if form != h && !v.contains(&form) {
+                    v.push(form);
+                }
             }
             v
         };
@@ -373,8 +372,14 @@ impl<'s> Matcher<'s> {
                     || (title.variants && h.strip_suffix('s') == Some(title.text.as_str()))
                 {
                     // Role words or abbreviations read ("Apprentice name", "CPD pts"), or a
-                    // plural of the attribute's own title.
-                    consider(Tier::Alias, VARIANT_SCORE);
+                    // plural of the attribute's own title; a concept's title again ranks
+                    // above the standard lexicon's.
+                    let score = if title.variants {
+                        VARIANT_SCORE
+                    } else {
+                        VARIANT_SCORE + 0.01
+                    };
+                    consider(Tier::Alias, score);
                 } else if slips_allowed && title.variants {
                     // Concept titles match as written only: "Notes" is near "note" (a grade)
                     // without meaning it.
@@ -421,15 +426,49 @@ impl<'s> Matcher<'s> {
 fn strip_role(h: &str) -> Option<String> {
     let words: Vec<&str> = h.split(' ').collect();
     let is_role = |w: &str| lexicon::ROLES.contains(&w);
+    // "of" and its forms in the other languages, with their articles.
+    let is_of = |w: &str| {
+        matches!(
+            w,
+            "of" | "the"
+                | "de"
+                | "del"
+                | "do"
+                | "da"
+                | "du"
+                | "des"
+                | "der"
+                | "la"
+                | "le"
+                | "van"
+                | "het"
+        )
+    };
     match words.as_slice() {
         [role, "s", rest @ ..] if is_role(role) && !rest.is_empty() => Some(rest.join(" ")),
         [role, rest @ ..] if is_role(role) && !rest.is_empty() => Some(rest.join(" ")),
-        [title @ .., "of", role] if is_role(role) && !title.is_empty() => Some(title.join(" ")),
-        [title @ .., "of", "the", role] if is_role(role) && !title.is_empty() => {
-            Some(title.join(" "))
+        [title @ .., role] if is_role(role) && !title.is_empty() => {
+            let mut title = title;
+            while let [rest @ .., last] = title
+                && is_of(last)
+            {
+                title = rest;
+            }
+            (!title.is_empty()).then(|| title.join(" "))
         }
         _ => None,
     }
+}
+
+/// The header without the words that only frame a title: "what s your first name",
+/// "attributes course hours", "issued to last name".
+fn strip_frame(h: &str) -> Option<String> {
+    lexicon::FRAMES.iter().find_map(|frame| {
+        h.strip_prefix(frame)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .filter(|rest| !rest.is_empty())
+            .map(str::to_owned)
+    })
 }
 
 /// The header with each shortened word spelt out ("partic nm" is "participant name").
@@ -448,10 +487,18 @@ fn expand_abbreviations(h: &str) -> String {
 /// Whether one word is a slip of another of five letters or more with the same first letter:
 /// two neighbouring letters swapped, or one letter missing or doubled.
 fn is_slip(a: &str, b: &str) -> bool {
+    // In titles of several words, exactly one word slipped and the others are the same.
+    if a.contains(' ') || b.contains(' ') {
+        let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+        if wa.len() != wb.len() {
+            return false;
+        }
+        let differing: Vec<(&&str, &&str)> = wa.iter().zip(&wb).filter(|(x, y)| x != y).collect();
+        return matches!(differing.as_slice(), [(x, y)] if is_slip(x, y));
+    }
     let (la, lb) = (a.chars().count(), b.chars().count());
     // Short words and a different first letter ("name", "fname") are other words.
-    if a.contains(' ') || b.contains(' ') || la.min(lb) < 5 || a.chars().next() != b.chars().next()
-    {
+    if la.min(lb) < 5 || a.chars().next() != b.chars().next() {
         return false;
     }
     if strsim::osa_distance(a, b) != 1 {
@@ -472,21 +519,13 @@ fn type_supported(attribute: &AttributeSpec, profile: &ContentProfile) -> Result
             (profile.name, "names")
         }
         AttributeType::Email => (profile.email, "email addresses"),
-        AttributeType::Enum if !attribute.values.is_empty() => {
-            let allowed: Vec<String> = attribute
-                .values
-                .iter()
-                .map(|v| crate::values::text::fold_value(v))
-                .collect();
-            let known = profile
-                .distinct
-                .iter()
-                .filter(|v| allowed.contains(v))
-                .count();
-            (
-                known as f64 / profile.distinct.len().max(1) as f64,
-                "the attribute's values",
-            )
+        // Values in another vocabulary ("Admis", "Geslaagd" for Pass) still mean the
+        // attribute; numbers for an enum of words ("7,5" for a letter grade) do not.
+        AttributeType::Enum
+            if !attribute.values.is_empty()
+                && attribute.values.iter().all(|v| number::parse(v).is_none()) =>
+        {
+            (1.0 - profile.number, "words rather than numbers")
         }
         AttributeType::Date => (profile.date.max(profile.number), "dates"),
         AttributeType::Number | AttributeType::Integer => (profile.number, "numbers"),

@@ -79,6 +79,15 @@ pub fn normalize(header: &str) -> String {
 /// Drops a trailing `(...)` or `[...]` group, such as `[YYYY-MM-DD]` or `(Original Name)`,
 /// when text remains before it.
 fn strip_trailing_group(header: &str) -> &str {
+    // Blackboard ends each column title with `|` and the column's number.
+    let header = match header.rsplit_once('|') {
+        Some((title, id))
+            if !id.trim().is_empty() && id.trim().bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            title
+        }
+        _ => header,
+    };
     let trimmed = header.trim_end().trim_end_matches('*').trim_end();
     let open = match trimmed.chars().last() {
         Some(')') => '(',
