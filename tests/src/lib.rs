@@ -525,6 +525,18 @@ mod hooked {
             (self.hook)("group")?;
             self.inner.group(key)
         }
+        fn mappings(&self, group: &str) -> Result<conferral::matching::SavedMappings> {
+            (self.hook)("mappings")?;
+            self.inner.mappings(group)
+        }
+        fn put_mappings(
+            &mut self,
+            group: &str,
+            mappings: &conferral::matching::SavedMappings,
+        ) -> Result<()> {
+            (self.hook)("put_mappings")?;
+            self.inner.put_mappings(group, mappings)
+        }
         fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
             (self.hook)("commit_import")?;
             self.inner.commit_import(b, c, r)

@@ -28,6 +28,7 @@ conferral_tests::on_every_store!(
     an_interrupted_send_becomes_unknown_after_a_restart,
     hostile_values_are_neutralised_in_the_email,
     published_credentials_expire_and_are_revoked,
+    confirmed_mappings_are_learned_for_the_next_upload_and_can_be_forgotten,
 );
 
 /// Imports `roster` into `group` at `t0` (publishing the drafts at once when `publish`).
@@ -471,4 +472,80 @@ fn published_credentials_expire_and_are_revoked<S: Storage>(store: fn() -> S) {
         )
         .unwrap();
     assert_eq!(again.batch.created, 1);
+}
+
+fn confirmed_mappings_are_learned_for_the_next_upload_and_can_be_forgotten<S: Storage>(
+    store: fn() -> S,
+) {
+    use conferral::matching::{Mapping, MappingEntry, Tier};
+    let mut issuer = issuer(store());
+    let g = group("deny");
+    let key = g.key();
+    let mut ids = SequentialIds::new("id", 0);
+    // "Contact" is nothing the matcher would take for the email; "Notes" it would leave
+    // unmapped with a warning. The user reassigns the one and skips the other.
+    let first = b"Name,Contact,Notes,Grade\nAna Lopez,ana@example.org,vegan,Merit\n";
+    let mapping = Mapping {
+        columns: vec![
+            MappingEntry {
+                column: "B".into(),
+                attribute: Some("email".into()),
+            },
+            MappingEntry {
+                column: "C".into(),
+                attribute: None,
+            },
+        ],
+    };
+    let mut request = ImportRequest::new(&g, first, "ed");
+    request.options.mapping = Some(mapping);
+    let out = issuer
+        .import(&request, &mut ids, t0(), &mut |_| {})
+        .unwrap();
+    assert_eq!(out.created.len(), 1);
+    let learned = issuer.mappings(&key).unwrap();
+    assert_eq!(learned.0.get("contact"), Some(&Some("email".to_owned())));
+    assert_eq!(learned.0.get("notes"), Some(&None));
+    assert_eq!(
+        learned.0.len(),
+        2,
+        "only what the user set is learned: {learned:?}"
+    );
+
+    // The next upload to the group, with no mapping given, uses them.
+    let second = b"Name,Contact,Notes,Grade\nBo Chen,bo@example.org,none,Pass\n";
+    let again = import(&mut issuer, &g, second, false, &mut ids);
+    let columns: Vec<(Option<&str>, Tier)> = again
+        .report
+        .columns
+        .iter()
+        .map(|c| (c.attribute.as_deref(), c.tier))
+        .collect();
+    assert_eq!(
+        columns,
+        vec![
+            (Some("name"), Tier::Exact),
+            (Some("email"), Tier::Saved),
+            (None, Tier::User),
+            (Some("grade"), Tier::Exact),
+        ]
+    );
+    assert_eq!(again.created.len(), 1);
+    // Another group learns nothing from this one.
+    assert!(issuer.mappings("another-group").unwrap().0.is_empty());
+
+    // Forgotten one by one (by the header as written), then all.
+    assert_eq!(
+        issuer
+            .forget_mappings(&key, Some(&["Contact".to_owned()]))
+            .unwrap(),
+        1
+    );
+    let left = issuer.mappings(&key).unwrap();
+    assert_eq!(left.0.keys().collect::<Vec<_>>(), vec!["notes"]);
+    assert_eq!(issuer.forget_mappings(&key, None).unwrap(), 1);
+    assert!(issuer.mappings(&key).unwrap().0.is_empty());
+    let third = b"Name,Contact,Notes,Grade\nCy Diaz,cy@example.org,x,Pass\n";
+    let forgotten = import(&mut issuer, &g, third, false, &mut ids);
+    assert_eq!(forgotten.report.columns[1].attribute, None);
 }

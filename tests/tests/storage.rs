@@ -36,6 +36,16 @@ impl Storage for Broken {
     fn group(&self, key: &str) -> Result<Option<Group>> {
         self.inner.group(key)
     }
+    fn mappings(&self, group: &str) -> Result<conferral::matching::SavedMappings> {
+        self.inner.mappings(group)
+    }
+    fn put_mappings(
+        &mut self,
+        group: &str,
+        mappings: &conferral::matching::SavedMappings,
+    ) -> Result<()> {
+        self.inner.put_mappings(group, mappings)
+    }
     fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
         self.inner.commit_import(b, c, r)
     }

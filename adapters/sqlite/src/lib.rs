@@ -21,13 +21,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use conferral::error::{Error, ErrorKind, Result};
 use conferral::group::Group;
 use conferral::lifecycle::Credential;
+use conferral::matching::SavedMappings;
 use conferral::outbox::{DeliveryState, OutboxMessage};
 use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
 use conferral::values::email::duplicate_key;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE groups (
@@ -66,6 +67,14 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
 CREATE INDEX outbox_by_credential ON outbox (credential);
+";
+
+/// Version 2: the column mappings learned per group.
+const SCHEMA_V2: &str = "
+CREATE TABLE mappings (
+    group_key TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
 ";
 
 /// A conferral store in one SQLite file.
@@ -183,6 +192,10 @@ impl SqliteStorage {
             tx.execute_batch(SCHEMA_V1)
                 .map_err(sql("create its tables"))?;
         }
+        if version < 2 {
+            tx.execute_batch(SCHEMA_V2)
+                .map_err(sql("add the learned mappings"))?;
+        }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(sql("record its schema version"))?;
         tx.commit().map_err(sql("commit a migration"))
@@ -276,6 +289,33 @@ impl Storage for SqliteStorage {
             params![key],
             "read a group",
         )
+    }
+
+    fn mappings(&self, group: &str) -> Result<SavedMappings> {
+        Ok(self
+            .one(
+                "SELECT body FROM mappings WHERE group_key = ?1",
+                params![group],
+                "read learned mappings",
+            )?
+            .unwrap_or_default())
+    }
+
+    fn put_mappings(&mut self, group: &str, mappings: &SavedMappings) -> Result<()> {
+        if mappings.0.is_empty() {
+            self.conn
+                .execute("DELETE FROM mappings WHERE group_key = ?1", params![group])
+                .map_err(sql("forget learned mappings"))?;
+            return Ok(());
+        }
+        let body = to_json(mappings)?;
+        self.conn
+            .execute(
+                "INSERT INTO mappings (group_key, body) VALUES (?1, ?2) ON CONFLICT (group_key) DO UPDATE SET body = excluded.body",
+                params![group, body],
+            )
+            .map_err(sql("store learned mappings"))?;
+        Ok(())
     }
 
     fn commit_import(

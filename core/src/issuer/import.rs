@@ -13,6 +13,7 @@ use crate::group::{DuplicatePolicy, Group, standard};
 use crate::lifecycle::{
     Credential, CredentialState, DuplicateDecision, IdSource, decide_duplicate,
 };
+use crate::matching::{ColumnMatch, SavedMappings, Tier, normalize};
 use crate::report::{Record, Report};
 use crate::storage::{Batch, CredentialQuery, Storage};
 use crate::values::email::duplicate_key;
@@ -73,10 +74,18 @@ fn fingerprint(group: &str, bytes: &[u8]) -> String {
     format!("{group:032x}{body:032x}")
 }
 
-/// The analysis of the roster, always with its records: they become the drafts.
-fn analyze(request: &ImportRequest<'_>, progress: &mut dyn FnMut(StepProgress)) -> Result<Report> {
+/// The analysis of the roster, always with its records: they become the drafts. The
+/// mappings learned for the group apply, under any the request gives itself.
+fn analyze(
+    request: &ImportRequest<'_>,
+    learned: &SavedMappings,
+    progress: &mut dyn FnMut(StepProgress),
+) -> Result<Report> {
+    let mut saved = learned.clone();
+    saved.0.extend(request.options.saved.0.clone());
     let options = AnalyzeOptions {
         records: true,
+        saved,
         ..request.options.clone()
     };
     crate::analyze_with_progress(request.bytes, request.group, &options, &mut |p| {
@@ -190,7 +199,22 @@ impl<S: Storage> Issuer<S> {
     ) -> Result<ImportOutcome> {
         let key = request.group.key();
         self.save_group(request.group)?;
-        let report = analyze(request, progress)?;
+        let mut learned = self.store.mappings(&key)?;
+        let report = analyze(request, &learned, progress)?;
+        // What the user confirmed or reassigned (and skipped) is learned for the next upload.
+        let confirmed: Vec<ColumnMatch> = report
+            .columns
+            .iter()
+            .filter(|c| c.tier == Tier::User && request.options.mapping.is_some())
+            .cloned()
+            .collect();
+        if !confirmed.is_empty() {
+            let before = learned.clone();
+            learned.learn(&confirmed);
+            if learned != before {
+                self.store.put_mappings(&key, &learned)?;
+            }
+        }
         let print = fingerprint(&key, request.bytes);
         if let Some(batch) = self.store.batch_by_fingerprint(&key, &print)? {
             return self.import_again(request, batch, report, now, progress);
@@ -312,4 +336,39 @@ fn email_letter(report: &Report) -> Option<String> {
         .iter()
         .find(|c| c.attribute.as_deref() == Some(standard::EMAIL))
         .map(|c| c.letter.clone())
+}
+
+impl<S: Storage> Issuer<S> {
+    /// The column mappings learned for a group (by [`Group::key`]) from the mappings users
+    /// confirmed on its imports: normalised header to attribute key, or `None` for a column
+    /// they skipped. Every import into the group applies them (tier `saved`).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn mappings(&self, group: &str) -> Result<SavedMappings> {
+        self.store.mappings(group)
+    }
+
+    /// Forgets learned mappings of a group: those of the given headers (as written or
+    /// normalised), or all of them. Returns how many were forgotten.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn forget_mappings(&mut self, group: &str, headers: Option<&[String]>) -> Result<usize> {
+        let mut learned = self.store.mappings(group)?;
+        let before = learned.0.len();
+        match headers {
+            Some(headers) => {
+                for header in headers {
+                    learned.0.remove(&normalize(header));
+                }
+            }
+            None => learned.0.clear(),
+        }
+        let forgotten = before - learned.0.len();
+        if forgotten > 0 {
+            self.store.put_mappings(group, &learned)?;
+        }
+        Ok(forgotten)
+    }
 }

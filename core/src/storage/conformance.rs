@@ -46,6 +46,10 @@ type Check<S> = (&'static str, fn(&mut S) -> std::result::Result<(), String>);
 pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), Failure> {
     let checks: Vec<Check<S>> = vec![
         ("groups are saved, replaced and looked up", groups),
+        (
+            "learned mappings are kept per group, replaced and forgotten",
+            mappings,
+        ),
         ("imports are atomic and unique per file", imports),
         ("credentials are listed, filtered and updated", credentials),
         ("values come back exactly as stored", fidelity),
@@ -191,6 +195,38 @@ fn groups<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         Some(g),
         "a replaced group",
     )
+}
+
+fn mappings<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    use crate::matching::SavedMappings;
+    let none = SavedMappings::default();
+    same(
+        ok(s.mappings("g"), "mappings")?,
+        none.clone(),
+        "no mappings yet",
+    )?;
+    let mut learned = SavedMappings::default();
+    learned
+        .0
+        .insert("e mail address".into(), Some("email".into()));
+    learned.0.insert("notes".into(), None);
+    ok(s.put_mappings("g", &learned), "put_mappings")?;
+    same(
+        ok(s.mappings("g"), "mappings")?,
+        learned.clone(),
+        "the learned mappings",
+    )?;
+    same(
+        ok(s.mappings("h"), "mappings")?,
+        none.clone(),
+        "another group's",
+    )?;
+    let mut fewer = SavedMappings::default();
+    fewer.0.insert("notes".into(), None);
+    ok(s.put_mappings("g", &fewer), "put_mappings again")?;
+    same(ok(s.mappings("g"), "mappings")?, fewer, "replaced mappings")?;
+    ok(s.put_mappings("g", &none), "put_mappings empty")?;
+    same(ok(s.mappings("g"), "mappings")?, none, "forgotten mappings")
 }
 
 fn imports<S: Storage>(s: &mut S) -> std::result::Result<(), String> {

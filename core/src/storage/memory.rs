@@ -8,12 +8,14 @@ use super::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
 use crate::error::{Error, ErrorKind, Result};
 use crate::group::Group;
 use crate::lifecycle::Credential;
+use crate::matching::SavedMappings;
 use crate::outbox::{DeliveryState, OutboxMessage};
 
 /// Everything in memory; lost when dropped.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStorage {
     groups: BTreeMap<String, Group>,
+    mappings: BTreeMap<String, SavedMappings>,
     batches: Vec<Batch>,
     /// Credentials in insertion order, with an index by id.
     credentials: Vec<Credential>,
@@ -44,6 +46,19 @@ impl Storage for MemoryStorage {
 
     fn group(&self, key: &str) -> Result<Option<Group>> {
         Ok(self.groups.get(key).cloned())
+    }
+
+    fn mappings(&self, group: &str) -> Result<SavedMappings> {
+        Ok(self.mappings.get(group).cloned().unwrap_or_default())
+    }
+
+    fn put_mappings(&mut self, group: &str, mappings: &SavedMappings) -> Result<()> {
+        if mappings.0.is_empty() {
+            self.mappings.remove(group);
+        } else {
+            self.mappings.insert(group.to_owned(), mappings.clone());
+        }
+        Ok(())
     }
 
     fn commit_import(

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::group::Group;
 use crate::lifecycle::{Credential, CredentialState};
+use crate::matching::SavedMappings;
 use crate::outbox::{DeliveryState, OutboxMessage};
 use crate::values::email::duplicate_key;
 
@@ -158,6 +159,19 @@ pub trait Storage {
     /// `Ok(None)` when there is none.
     fn group(&self, key: &str) -> Result<Option<Group>>;
 
+    /// The column mappings learned for a group (by [`Group::key`]): normalised header to
+    /// attribute key, or `None` for a column the user skipped.
+    ///
+    /// # Behavior
+    /// An empty set for a group with none, or no such group.
+    fn mappings(&self, group: &str) -> Result<SavedMappings>;
+
+    /// Replaces the learned column mappings of a group.
+    ///
+    /// # Behavior
+    /// Idempotent; an empty set forgets them all; other groups' are untouched.
+    fn put_mappings(&mut self, group: &str, mappings: &SavedMappings) -> Result<()>;
+
     /// Stores an import in one atomic step: the batch, its new credentials, and the new
     /// versions of the drafts it replaces.
     ///
@@ -253,6 +267,12 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     }
     fn group(&self, key: &str) -> Result<Option<Group>> {
         (**self).group(key)
+    }
+    fn mappings(&self, group: &str) -> Result<SavedMappings> {
+        (**self).mappings(group)
+    }
+    fn put_mappings(&mut self, group: &str, mappings: &SavedMappings) -> Result<()> {
+        (**self).put_mappings(group, mappings)
     }
     fn commit_import(
         &mut self,

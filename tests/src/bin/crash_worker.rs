@@ -68,6 +68,16 @@ impl Storage for Watched {
     fn group(&self, key: &str) -> Result<Option<Group>> {
         self.0.group(key)
     }
+    fn mappings(&self, group: &str) -> Result<conferral::matching::SavedMappings> {
+        self.0.mappings(group)
+    }
+    fn put_mappings(
+        &mut self,
+        group: &str,
+        mappings: &conferral::matching::SavedMappings,
+    ) -> Result<()> {
+        self.0.put_mappings(group, mappings)
+    }
     fn commit_import(&mut self, b: &Batch, c: &[Credential], r: &[Credential]) -> Result<()> {
         self.0.commit_import(b, c, r)
     }
