@@ -302,6 +302,35 @@ impl NativeIssuer {
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
+    /// The column mappings learned for the group, as JSON text (an object of normalised
+    /// header to attribute key or null, sorted by header).
+    fn mappings(&self, py: Python<'_>, group_json: &str) -> PyResult<String> {
+        let group = parse_group(py, group_json)?;
+        let out = self.with(py, |inner| inner.mappings(&group.key()));
+        let learned = out.map_err(|e| to_py_err(py, &e))?;
+        dump(
+            &learned
+                .0
+                .iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+    }
+
+    /// Forgets learned mappings of the group: of these headers, or all when `None`.
+    #[pyo3(signature = (group_json, headers=None))]
+    fn forget_mappings(
+        &self,
+        py: Python<'_>,
+        group_json: &str,
+        headers: Option<Vec<String>>,
+    ) -> PyResult<usize> {
+        let group = parse_group(py, group_json)?;
+        let out = self.with(py, |inner| {
+            inner.forget_mappings(&group.key(), headers.as_deref())
+        });
+        out.map_err(|e| to_py_err(py, &e))
+    }
+
     /// Counts per credential state and delivery state, as JSON text.
     fn status(&self, py: Python<'_>) -> PyResult<String> {
         let out = self.with(py, |inner| inner.status());

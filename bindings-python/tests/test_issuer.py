@@ -133,6 +133,19 @@ def test_an_smtp_session_that_cannot_open_stops_the_run_with_its_reason(issuer, 
     assert (through.sent, through.stopped) == (1, None)
 
 
+def test_confirmed_mappings_are_learned_and_forgotten(issuer):
+    first = b"Name,Contact,Notes,Grade\nAna Lopez,ana@example.org,vegan,Merit\n"
+    mapping = {"columns": [{"column": "B", "attribute": "email"}, {"column": "C", "attribute": None}]}
+    issuer.import_roster(first, GROUP, mapping=mapping)
+    assert issuer.mappings(GROUP) == {"contact": "email", "notes": None}
+    second = issuer.import_roster(b"Name,Contact,Notes,Grade\nBo Chen,bo@example.org,x,Pass\n", GROUP)
+    assert [(c.attribute, c.tier) for c in second.report.columns][:2] == [("name", "exact"), ("email", "saved")]
+    assert issuer.forget_mappings(GROUP, ["Contact"]) == 1
+    assert issuer.mappings(GROUP) == {"notes": None}
+    assert issuer.forget_mappings(GROUP) == 1
+    assert issuer.mappings(GROUP) == {}
+
+
 def test_progress_of_import_and_publish(issuer):
     steps = []
     issuer.import_roster(ROSTER, GROUP, publish=True, progress=lambda step, done, total: steps.append(step))

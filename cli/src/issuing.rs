@@ -370,6 +370,54 @@ pub fn deliver(
     Ok(troubled)
 }
 
+/// `conferral mappings`: the column mappings learned for a group, or forgetting them.
+pub fn mappings(
+    store: &StoreArgs,
+    group: &conferral::Group,
+    forget: bool,
+    headers: &[String],
+    json: bool,
+) -> Result<(), CliError> {
+    if !forget && !headers.is_empty() {
+        return Err(CliError::Usage(
+            "headers are given only with --forget, to forget their learned mappings".into(),
+        ));
+    }
+    let mut issuer = store.open()?;
+    let key = group.key();
+    if forget {
+        let chosen = (!headers.is_empty()).then_some(headers);
+        let forgotten = issuer.forget_mappings(&key, chosen)?;
+        if json {
+            return print_json(&serde_json::json!({ "forgotten": forgotten }));
+        }
+        say!("forgot {forgotten} learned mapping(s) of group {key}");
+        return Ok(());
+    }
+    let learned = issuer.mappings(&key)?;
+    if json {
+        // Sorted by header, so the output is the same on every run.
+        let sorted: std::collections::BTreeMap<&String, &Option<String>> =
+            learned.0.iter().collect();
+        return print_json(&sorted);
+    }
+    if learned.0.is_empty() {
+        say!(
+            "group {key} has no learned mappings yet: they come from the mappings confirmed with `issue --mapping`"
+        );
+        return Ok(());
+    }
+    let mut rows: Vec<(&String, &Option<String>)> = learned.0.iter().collect();
+    rows.sort();
+    for (header, attribute) in rows {
+        say!(
+            "{header:<40} -> {}",
+            attribute.as_deref().unwrap_or("(skipped)")
+        );
+    }
+    Ok(())
+}
+
 /// `conferral status`.
 pub fn status(store: &StoreArgs, json: bool) -> Result<(), CliError> {
     let issuer = store.open()?;

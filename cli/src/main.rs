@@ -174,6 +174,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the column mappings learned for a group from confirmed imports, or forget them.
+    Mappings {
+        /// The group (its JSON file).
+        #[arg(long)]
+        group: PathBuf,
+        /// Forget the learned mappings of these headers (all of them when none is given).
+        #[arg(long)]
+        forget: bool,
+        /// Headers to forget, as written in a roster.
+        headers: Vec<String>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Queue the emails of these credentials again (same Message-ID).
     Resend {
         /// Credential ids.
@@ -364,6 +380,18 @@ fn main() -> ExitCode {
         Command::Status { store, json } => {
             finish(issuing::status(&store, json).map(|()| false), json)
         }
+        Command::Mappings {
+            group,
+            forget,
+            headers,
+            store,
+            json,
+        } => finish(
+            load_group(&group)
+                .and_then(|g| issuing::mappings(&store, &g, forget, &headers, json))
+                .map(|()| false),
+            json,
+        ),
         Command::Resend { ids, store, json } => {
             finish(issuing::resend(&store, &ids, json).map(|()| false), json)
         }

@@ -711,6 +711,71 @@ fn deliver_exits_1_and_says_why_when_no_smtp_session_opens() {
 }
 
 #[test]
+fn issue_learns_confirmed_mappings_and_mappings_lists_and_forgets_them() {
+    let dir = scratch("learned-mappings");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let mapping = write(
+        &dir,
+        "mapping.json",
+        br#"{"columns": [{"column": "B", "attribute": "email"}, {"column": "D", "attribute": null}]}"#,
+    );
+    let first = write(
+        &dir,
+        "first.csv",
+        b"Name,Contact,Course Hours,Notes\nAna,ana@example.org,1,vegan\n",
+    );
+    let second = write(
+        &dir,
+        "second.csv",
+        b"Name,Contact,Course Hours,Notes\nBo,bo@example.org,2,none\n",
+    );
+    let db = dir.join("store.db");
+    let issue = |roster: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--json",
+        ];
+        args.extend(extra);
+        issuing(&args, &db)
+    };
+    let (code, _, stderr) = issue(&first, &["--mapping", mapping.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let list = |extra: &[&str]| {
+        let mut args = vec!["mappings", "--group", group.to_str().unwrap(), "--json"];
+        args.extend(extra);
+        issuing(&args, &db)
+    };
+    let (code, learned, _) = list(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        learned,
+        serde_json::json!({"contact": "email", "notes": null})
+    );
+    // The next upload needs no mapping.
+    let (code, out, stderr) = issue(&second, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let columns = &out["report"]["columns"];
+    assert_eq!(
+        (&columns[1]["attribute"], &columns[1]["tier"]),
+        (&Value::from("email"), &Value::from("saved")),
+        "{columns}"
+    );
+    assert_eq!(columns[3]["attribute"], Value::Null);
+    // Forgotten by header as written, then all; headers without --forget are a usage error.
+    let (code, forgot, _) = list(&["--forget", "Contact"]);
+    assert_eq!((code, &forgot["forgotten"]), (0, &Value::from(1)));
+    let (_, learned, _) = list(&[]);
+    assert_eq!(learned, serde_json::json!({"notes": null}));
+    let (code, forgot, _) = list(&["--forget"]);
+    assert_eq!((code, &forgot["forgotten"]), (0, &Value::from(1)));
+    let (code, misuse, _) = list(&["Contact"]);
+    assert_eq!((code, &misuse["error"]["kind"]), (2, &Value::from("usage")));
+}
+
+#[test]
 fn bad_settings_get_their_own_error_kinds() {
     let dir = scratch("settings-kinds");
     let group = write(&dir, "group.json", GROUP.as_bytes());

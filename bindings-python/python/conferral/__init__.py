@@ -587,6 +587,19 @@ class Issuer:
         """Queues the emails of these credentials again, with the same Message-ID."""
         return [Delivery.from_dict(d) for d in json.loads(self._native.resend(list(ids)))]
 
+    def mappings(self, group: GroupLike) -> Dict[str, Optional[str]]:
+        """The column mappings learned for ``group`` from the mappings confirmed on its
+        imports (``import_roster(..., mapping=...)``): normalised header to attribute key, or
+        ``None`` for a skipped column. Every import into the group applies them."""
+        learned: Dict[str, Optional[str]] = json.loads(self._native.mappings(_group(group).to_json()))
+        return learned
+
+    def forget_mappings(self, group: GroupLike, headers: Optional[List[str]] = None) -> int:
+        """Forgets the learned mappings of these headers (as written in a roster), or all of
+        them; returns how many were forgotten."""
+        chosen = None if headers is None else list(headers)
+        return self._native.forget_mappings(_group(group).to_json(), chosen)
+
     def status(self) -> Status:
         """Counts per credential state and per delivery state."""
         return Status.from_dict(json.loads(self._native.status()))
