@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged
+.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -140,6 +140,24 @@ bench:
 	$(CARGO) bench -p conferral-benches
 
 ## Issuing throughput: import and publish 100k drafts on SQLite, deliver to aiosmtpd on loopback.
+## Coverage-guided fuzzing of analyze (cargo-fuzz, nightly) for FUZZ_SECONDS, seeded with every
+## committed roster and workbook; at most 10 s and 256 MB per input (the instrumented build
+## runs an input 10 to 20 times slower than a release build; no sanitizer: the code is safe
+## Rust, and AddressSanitizer's quarantine would count as the input's memory). What it finds is copied to
+## tests/fixtures/fuzz-regressions/, which the test command replays.
+FUZZ_SECONDS ?= 600
+fuzz:
+	cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	rm -rf target/fuzz-seeds && mkdir -p target/fuzz-seeds target/fuzz-corpus
+	n=0; for f in tests/fixtures/rosters/*/roster.* tests/fixtures/third_party/calamine/*.xls tests/fixtures/third_party/calamine/*.xlsx tests/fixtures/third_party/calamine/*.xlsb tests/fixtures/third_party/calamine/*.ods; do \
+		[ -f "$$f" ] || continue; \
+		case "$$f" in *.csv) p=0;; *.xlsx|*.xlsm) p=1;; *.xls) p=2;; *.xlsb) p=3;; *.ods) p=4;; *.txt) p=5;; *) p=6;; esac; \
+		n=$$((n+1)); { printf "\\$$(printf %o $$p)"; cat "$$f"; } > target/fuzz-seeds/seed$$n; \
+	done
+	status=0; cd fuzz && { cargo +nightly fuzz run --sanitizer none analyze ../target/fuzz-corpus ../target/fuzz-seeds -- \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=256 -timeout=10 -max_len=1048576 || status=$$?; }; \
+		cp artifacts/analyze/* ../tests/fixtures/fuzz-regressions/ 2>/dev/null || true; exit $$status
+
 ## A long campaign of damaged files (tests/tests/memory.rs): 20,000 inputs, each within the
 ## memory bound; prints each new slowest input.
 fuzz-damaged: setup

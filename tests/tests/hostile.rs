@@ -548,3 +548,44 @@ fn a_package_that_names_a_part_twice_is_refused() {
         assert!(error.message().contains("twice"), "{name}: {error}");
     }
 }
+
+#[test]
+fn inputs_fuzzing_found_stay_fixed() {
+    const NAMES: [&str; 7] = [
+        "roster.csv",
+        "roster.xlsx",
+        "roster.xls",
+        "roster.xlsb",
+        "roster.ods",
+        "roster.txt",
+        "roster",
+    ];
+    let dir = conferral_tests::fixtures().join("fuzz-regressions");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
+        let Some((&pick, bytes)) = data.split_first() else {
+            continue;
+        };
+        for threads in [1, 2] {
+            let options = AnalyzeOptions {
+                file_name: Some(NAMES[usize::from(pick) % NAMES.len()].to_owned()),
+                records: true,
+                threads,
+                ..AnalyzeOptions::default()
+            };
+            match analyze(bytes, &group(), &options) {
+                Ok(report) => assert_eq!(
+                    report.summary.valid + report.summary.invalid,
+                    report.summary.rows,
+                    "{}",
+                    path.display()
+                ),
+                Err(e) => assert!(!e.message().is_empty(), "{}", path.display()),
+            }
+        }
+    }
+}
