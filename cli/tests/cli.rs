@@ -608,18 +608,12 @@ fn deliver_with_a_limit_sends_at_most_that_many_and_leaves_the_rest_due() {
     assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 3);
 }
 
-#[test]
-fn deliver_exits_1_when_recovery_finds_an_email_a_crashed_run_left_mid_send() {
-    use conferral::storage::Storage;
-    let dir = scratch("deliver-recovered");
-    let group = write(&dir, "group.json", GROUP.as_bytes());
-    let roster = write(
-        &dir,
-        "roster.csv",
-        b"Name,Email,Course Hours\nAna,ana@example.org,1\n",
-    );
+/// Issues `roster` against the test group into a new store in `dir`, publishing it; returns
+/// the store's path.
+fn published(dir: &Path, roster: &[u8]) -> PathBuf {
+    let group = write(dir, "group.json", GROUP.as_bytes());
+    let roster = write(dir, "roster.csv", roster);
     let db = dir.join("store.db");
-    let outbox = dir.join("outbox");
     let (code, _, stderr) = issuing(
         &[
             "issue",
@@ -631,6 +625,15 @@ fn deliver_exits_1_when_recovery_finds_an_email_a_crashed_run_left_mid_send() {
         &db,
     );
     assert_eq!(code, 0, "{stderr}");
+    db
+}
+
+#[test]
+fn deliver_exits_1_when_recovery_finds_an_email_a_crashed_run_left_mid_send() {
+    use conferral::storage::Storage;
+    let dir = scratch("deliver-recovered");
+    let db = published(&dir, b"Name,Email,Course Hours\nAna,ana@example.org,1\n");
+    let outbox = dir.join("outbox");
     // A delivery that claimed the message and then died before the server answered.
     {
         let mut store = conferral_sqlite::SqliteStorage::open(&db).unwrap();
@@ -655,24 +658,10 @@ fn deliver_exits_1_when_recovery_finds_an_email_a_crashed_run_left_mid_send() {
 #[test]
 fn deliver_exits_1_and_says_why_when_no_smtp_session_opens() {
     let dir = scratch("deliver-no-session");
-    let group = write(&dir, "group.json", GROUP.as_bytes());
-    let roster = write(
+    let db = published(
         &dir,
-        "roster.csv",
         b"Name,Email,Course Hours\nAna,ana@example.org,1\nBo,bo@example.org,2\n",
     );
-    let db = dir.join("store.db");
-    let (code, _, stderr) = issuing(
-        &[
-            "issue",
-            roster.to_str().unwrap(),
-            "--group",
-            group.to_str().unwrap(),
-            "--publish",
-        ],
-        &db,
-    );
-    assert_eq!(code, 0, "{stderr}");
     // Nothing listens on port 1 of loopback.
     let (code, run, _) = issuing(
         &[
