@@ -14,8 +14,10 @@
 //! - Strict: a variable the group does not have is an error when the templates are checked
 //!   ([`Renderer::new`], called when a group is saved), and an undefined value is an error at
 //!   render time instead of an empty string.
-//! - The HTML body is escaped whatever the template name; `|safe` is refused, so a value from
-//!   a roster can never become markup.
+//! - The HTML body is escaped whatever the template name; `|safe` is refused, and so are the
+//!   tags that reach another template or switch escaping off (`include`, `import`, `from`,
+//!   `extends`, `autoescape`): each part is compiled alone, so a value from a roster can never
+//!   become markup.
 //! - Links are built by the library from the configured base and the credential id; no value
 //!   from a roster is ever a link target unless it passed URL validation (`http`/`https`).
 //! - The subject and the recipient's display name lose line breaks and other control
@@ -208,7 +210,8 @@ const TEXT: &str = "body.txt";
 /// Compiled, checked templates of one group.
 #[derive(Debug)]
 pub struct Renderer {
-    env: Environment<'static>,
+    /// One environment per part, holding that part alone: no part can reach another.
+    envs: Vec<(&'static str, Environment<'static>)>,
     group_name: String,
     attribute_keys: Vec<String>,
     base_url: String,
@@ -223,6 +226,20 @@ fn template_error(part: &str, e: &minijinja::Error) -> Error {
             e.detail().unwrap_or(&e.to_string())
         ),
     )
+}
+
+/// The first tag of `source` that would reach another template or switch escaping off.
+fn forbidden_tag(source: &str) -> Option<&'static str> {
+    const TAGS: [&str; 5] = ["include", "import", "from", "extends", "autoescape"];
+    source.match_indices("{%").find_map(|(at, _)| {
+        let rest = source.get(at + 2..)?;
+        let rest = rest.trim_start_matches(['-', '+']).trim_start();
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        TAGS.iter().find(|t| **t == word).copied()
+    })
 }
 
 fn part_name(template: &str) -> &'static str {
@@ -244,34 +261,44 @@ impl Renderer {
     /// (with the closest one it has), or `|safe`; [`ErrorKind::InvalidConfig`] for a bad base.
     pub fn new(templates: &EmailTemplates, schema: &Schema, base_url: &str) -> Result<Renderer> {
         credential_url(base_url, "check")?;
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_fuel(Some(FUEL));
-        // Escaping never depends on what a template is called.
-        env.set_auto_escape_callback(|name| {
-            if name == HTML {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            }
-        });
-        env.remove_filter("safe");
         let attribute_keys: Vec<String> = schema
             .attributes
             .iter()
             .filter(|a| !a.standard)
             .map(|a| a.key.clone())
             .collect();
+        let mut envs = Vec::new();
         for (name, source) in [
             (SUBJECT, &templates.subject),
             (HTML, &templates.html),
             (TEXT, &templates.text),
         ] {
+            if let Some(tag) = forbidden_tag(source) {
+                return Err(Error::new(
+                    ErrorKind::InvalidTemplate,
+                    format!(
+                        "the email {} template uses `{{% {tag} %}}`, which is not allowed: a template part cannot reach another template or turn escaping off; write the part out in full",
+                        part_name(name)
+                    ),
+                ));
+            }
+            let mut env = Environment::new();
+            env.set_undefined_behavior(UndefinedBehavior::Strict);
+            env.set_fuel(Some(FUEL));
+            // Escaping never depends on what a template is called.
+            let escape = if name == HTML {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            };
+            env.set_auto_escape_callback(move |_| escape.clone());
+            env.remove_filter("safe");
             env.add_template_owned(name, source.clone())
                 .map_err(|e| template_error(part_name(name), &e))?;
+            envs.push((name, env));
         }
         let renderer = Renderer {
-            env,
+            envs,
             group_name: schema.name.clone(),
             attribute_keys,
             base_url: base_url.to_owned(),
@@ -326,9 +353,9 @@ impl Renderer {
                 .iter()
                 .map(|k| format!("attributes.{k}")),
         );
-        for name in [SUBJECT, HTML, TEXT] {
-            let template = self
-                .env
+        for (name, env) in &self.envs {
+            let name = *name;
+            let template = env
                 .get_template(name)
                 .map_err(|e| template_error(part_name(name), &e))?;
             let mut used: Vec<String> = template.undeclared_variables(true).into_iter().collect();
@@ -396,8 +423,18 @@ impl Renderer {
             group => minijinja::context! { name => &self.group_name },
         };
         let render = |name: &str| -> Result<String> {
-            self.env
-                .get_template(name)
+            let env = self
+                .envs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, env)| env)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidTemplate,
+                        format!("the email {} template is missing", part_name(name)),
+                    )
+                })?;
+            env.get_template(name)
                 .and_then(|t| t.render(&context))
                 .map_err(|e| template_error(part_name(name), &e))
         };
@@ -520,6 +557,36 @@ mod tests {
             e.to_string().starts_with("the email text body template"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn no_part_reaches_another_or_turns_escaping_off() {
+        let hostile = "<img src=x onerror=alert(1)>";
+        for html in [
+            "{% include \"body.txt\" %}",
+            "{%- include 'subject' -%}",
+            "{% autoescape false %}{{ recipient.name }}{% endautoescape %}",
+            "{% import \"body.txt\" as t %}",
+            "{% from \"body.txt\" import x %}",
+            "{% extends \"body.txt\" %}",
+        ] {
+            let templates = EmailTemplates {
+                html: html.to_owned(),
+                text: "{{ recipient.name }}".to_owned(),
+                ..EmailTemplates::default()
+            };
+            let e = Renderer::new(&templates, &schema(), BASE).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidTemplate, "{html}");
+            assert!(e.to_string().contains("not allowed"), "{html}: {e}");
+        }
+        // A filter block or a set block keeps the escaping.
+        let templates = EmailTemplates {
+            html: "{% filter upper %}{{ recipient.name }}{% endfilter %}{% set n %}{{ recipient.name }}{% endset %}{{ n }}".to_owned(),
+            ..EmailTemplates::default()
+        };
+        let r = Renderer::new(&templates, &schema(), BASE).unwrap();
+        let html = r.render(&fields(hostile)).unwrap().html;
+        assert!(!html.contains('<'), "{html}");
     }
 
     #[test]
