@@ -291,7 +291,7 @@ impl Renderer {
             } else {
                 AutoEscape::None
             };
-            env.set_auto_escape_callback(move |_| escape.clone());
+            env.set_auto_escape_callback(move |_| escape);
             env.remove_filter("safe");
             env.add_template_owned(name, source.clone())
                 .map_err(|e| template_error(part_name(name), &e))?;
