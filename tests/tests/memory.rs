@@ -437,3 +437,42 @@ fn findings_beyond_the_cap_are_counted_the_same_on_any_number_of_threads() {
         note.message
     );
 }
+
+#[test]
+fn findings_of_a_long_enum_stay_small() {
+    let _turn = TURN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let values: Vec<String> = (0..10_000).map(|i| format!("Value number {i}")).collect();
+    let group: Group = serde_json::from_value(serde_json::json!({
+        "name": "Long enum",
+        "attributes": [{"key": "level", "label": "Level", "type": "enum", "values": values}]
+    }))
+    .unwrap();
+    let mut csv = b"Name,Email,Level\n".to_vec();
+    for i in 0..2_000 {
+        csv.extend_from_slice(format!("P{i},p{i}@example.org,none of them\n").as_bytes());
+    }
+    let (result, peak) = peak_during(|| analyze(&csv, &group, &AnalyzeOptions::default()));
+    let report = result.unwrap();
+    let enum_findings: Vec<&conferral::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == Code::InvalidEnum)
+        .collect();
+    assert_eq!(enum_findings.len(), 2_000);
+    let help = &enum_findings[0].help;
+    assert!(
+        help.starts_with("use one of the 10000 values of Level, such as Value number 0,"),
+        "{help}"
+    );
+    assert!(help.ends_with("(and 9992 more)"), "{help}");
+    // Every finding is small, so the report grows with the roster, not with the group.
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(
+        json.len() < csv.len() * 20,
+        "{} bytes of report",
+        json.len()
+    );
+    assert!(peak < 16 * MIB, "{} MiB held", peak / MIB);
+}

@@ -414,7 +414,26 @@ pub(super) fn enumerated<'r>(rule: &'r Rule, cell: CellRef<'_>) -> Result<Kept<'
     match found {
         Some((_, canonical)) => Ok(Kept::Canonical(canonical)),
         None => {
-            let allowed: Vec<&str> = rule.enum_values.iter().map(|(_, v)| v.as_str()).collect();
+            // A few of the values, never the whole list: a group of thousands of values would
+            // otherwise repeat them in every finding of the column.
+            const LISTED: usize = 8;
+            let allowed: Vec<String> = rule
+                .enum_values
+                .iter()
+                .take(LISTED)
+                .map(|(_, v)| preview(v))
+                .collect();
+            let more = rule.enum_values.len().saturating_sub(LISTED);
+            let help = if more > 0 {
+                format!(
+                    "use one of the {} values of {}, such as {} (and {more} more)",
+                    rule.enum_values.len(),
+                    rule.label,
+                    allowed.join(", ")
+                )
+            } else {
+                format!("use one of: {}", allowed.join(", "))
+            };
             Err(Invalid {
                 code: Code::InvalidEnum,
                 message: format!(
@@ -423,7 +442,7 @@ pub(super) fn enumerated<'r>(rule: &'r Rule, cell: CellRef<'_>) -> Result<Kept<'
                     rule.label
                 ),
                 text: text.into_owned(),
-                help: format!("use one of: {}", allowed.join(", ")),
+                help,
             })
         }
     }
