@@ -29,6 +29,7 @@ conferral_tests::on_every_store!(
     hostile_values_are_neutralised_in_the_email,
     published_credentials_expire_and_are_revoked,
     confirmed_mappings_are_learned_for_the_next_upload_and_can_be_forgotten,
+    a_file_read_with_another_mapping_is_a_new_import,
 );
 
 /// Imports `roster` into `group` at `t0` (publishing the drafts at once when `publish`).
@@ -548,4 +549,49 @@ fn confirmed_mappings_are_learned_for_the_next_upload_and_can_be_forgotten<S: St
     let third = b"Name,Contact,Notes,Grade\nCy Diaz,cy@example.org,x,Pass\n";
     let forgotten = import(&mut issuer, &g, third, false, &mut ids);
     assert_eq!(forgotten.report.columns[1].attribute, None);
+}
+
+fn a_file_read_with_another_mapping_is_a_new_import<S: Storage>(store: fn() -> S) {
+    use conferral::matching::{Mapping, MappingEntry};
+    let mut issuer = issuer(store());
+    let g = group("replace");
+    let mut ids = SequentialIds::new("id", 0);
+    // Two address columns: the first import takes the wrong one.
+    let roster =
+        b"Name,Work email,Home email,Grade\nAna Lopez,ana@work.example,ana@home.example,Merit\n";
+    let read_with = |column: &str| {
+        let mut request = ImportRequest::new(&g, roster, "ed");
+        request.options.mapping = Some(Mapping {
+            columns: vec![MappingEntry {
+                column: column.into(),
+                attribute: Some("email".into()),
+            }],
+        });
+        request
+    };
+    let wrong = issuer
+        .import(&read_with("C"), &mut ids, t0(), &mut |_| {})
+        .unwrap();
+    assert_eq!(wrong.created.len(), 1);
+    // The same mapping again is the same import.
+    let again = issuer
+        .import(&read_with("C"), &mut ids, t0(), &mut |_| {})
+        .unwrap();
+    assert!(again.already_imported);
+    // The corrected mapping is a new import, not "imported before" with the wrong drafts.
+    let fixed = issuer
+        .import(&read_with("B"), &mut ids, t0(), &mut |_| {})
+        .unwrap();
+    assert!(!fixed.already_imported);
+    assert_ne!(fixed.batch.id, wrong.batch.id);
+    assert_eq!(fixed.created.len(), 1);
+    let drafts = issuer
+        .store()
+        .credentials(&CredentialQuery {
+            state: Some(CredentialState::Draft),
+            ..CredentialQuery::default()
+        })
+        .unwrap();
+    let emails: Vec<&str> = drafts.iter().map(|c| c.recipient.email.as_str()).collect();
+    assert!(emails.contains(&"ana@work.example"), "{emails:?}");
 }

@@ -67,10 +67,30 @@ pub struct ImportOutcome {
     pub published: Option<PublishOutcome>,
 }
 
-/// The same file into the same group gives the same fingerprint.
-fn fingerprint(group: &str, bytes: &[u8]) -> String {
+/// The same file read the same way into the same group gives the same fingerprint. How it
+/// was read (the sheet, the header row, which column became which attribute) is part of it:
+/// importing a file again with a corrected mapping is a new import, never "imported before"
+/// with the drafts the wrong mapping made.
+fn fingerprint(group: &str, bytes: &[u8], report: &Report) -> String {
     let group = xxhash_rust::xxh3::xxh3_128(group.as_bytes());
-    let body = xxhash_rust::xxh3::xxh3_128(bytes);
+    let mut reading = xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes().to_vec();
+    reading.extend_from_slice(
+        report
+            .source
+            .sheet
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    reading.push(0);
+    reading.extend_from_slice(&report.source.header_row.to_le_bytes());
+    for c in &report.mapping.columns {
+        reading.extend_from_slice(c.column.as_bytes());
+        reading.push(0);
+        reading.extend_from_slice(c.attribute.as_deref().unwrap_or("\u{1}").as_bytes());
+        reading.push(0);
+    }
+    let body = xxhash_rust::xxh3::xxh3_128(&reading);
     format!("{group:032x}{body:032x}")
 }
 
@@ -215,7 +235,7 @@ impl<S: Storage> Issuer<S> {
                 self.store.put_mappings(&key, &learned)?;
             }
         }
-        let print = fingerprint(&key, request.bytes);
+        let print = fingerprint(&key, request.bytes, &report);
         if let Some(batch) = self.store.batch_by_fingerprint(&key, &print)? {
             return self.import_again(request, batch, report, now, progress);
         }

@@ -42,8 +42,8 @@ pub struct Batch {
     pub id: String,
     /// The group's key.
     pub group: String,
-    /// A hash of the group key and the file's bytes: the same file into the same group has
-    /// the same fingerprint.
+    /// A hash of the group key, the file's bytes and how they were read (sheet, header row,
+    /// mapping): the same file read the same way into the same group has the same fingerprint.
     pub fingerprint: String,
     /// The uploaded file's name, if known.
     pub file_name: Option<String>,
