@@ -89,7 +89,22 @@ impl SmtpConfig {
                         .map_err(|_| bad(format!("timeout `{secs}` is not a number of seconds")))?;
                     timeout = Duration::from_secs(secs.max(1));
                 }
-                ("hello", name) => name.clone_into(&mut hello_name),
+                ("hello", name) => {
+                    // The name goes into the EHLO line as it is: anything but a host name
+                    // (a line break above all) would write SMTP commands of its own.
+                    let host_name = !name.is_empty()
+                        && name.len() <= 255
+                        && name
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+                    if !host_name {
+                        return Err(bad(format!(
+                            "hello `{}` is not a host name (letters, digits, `-` and `.`)",
+                            name.escape_debug()
+                        )));
+                    }
+                    name.clone_into(&mut hello_name);
+                }
                 ("ca", path) => {
                     let pem = std::fs::read(path).map_err(|e| {
                         bad(format!("the certificate file `{path}` cannot be read: {e}"))
@@ -404,6 +419,9 @@ mod tests {
             "smtp://",
             "smtp://x?colour=red",
             "smtp://x?timeout=soon",
+            "smtp://x?hello=a%0D%0AMAIL%20FROM:%3Cx@y%3E",
+            "smtp://x?hello=",
+            "smtp://x?hello=a%20b",
         ] {
             assert_eq!(
                 SmtpConfig::from_url(bad).map(|_| ()).map_err(|e| e.kind()),
