@@ -30,7 +30,7 @@ impl Mailbox {
         match text.rsplit_once('<') {
             Some((name, rest)) => Mailbox {
                 name: name.trim().trim_matches('"').to_owned(),
-                email: rest.trim_end_matches('>').trim().to_owned(),
+                email: rest.trim().trim_end_matches('>').trim().to_owned(),
             },
             None => Mailbox {
                 name: String::new(),

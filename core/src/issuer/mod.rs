@@ -151,6 +151,17 @@ impl<S: Storage> Issuer<S> {
     /// address that is not valid.
     pub fn new(store: S, config: IssuerConfig) -> Result<Issuer<S>> {
         crate::render::credential_url(&config.base_url, "check")?;
+        // "A <a@x.org> <b@y.org>" reads as the name `A <a@x.org>` and the second address:
+        // a sender is one address, with a name that holds no address of its own.
+        if config.sender.name.contains(['<', '>', '@', '\r', '\n']) {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the sender name `{}` is not a name: give one address, as `Name <address>` or `address`",
+                    config.sender.name.escape_debug()
+                ),
+            ));
+        }
         let sender = crate::values::email::parse(&config.sender.email).map_err(|p| {
             Error::new(
                 ErrorKind::InvalidConfig,
@@ -251,5 +262,31 @@ mod tests {
         assert_eq!(config.sender.name, "Conferral");
         let issuer = Issuer::new(crate::storage::MemoryStorage::new(), config);
         assert!(issuer.is_ok());
+    }
+
+    #[test]
+    fn a_sender_is_one_address() {
+        let make = |from: &str| {
+            let config = IssuerConfig::new(DEFAULT_BASE_URL, Mailbox::parse(from));
+            Issuer::new(crate::storage::MemoryStorage::new(), config)
+                .map(|i| i.config.sender.clone())
+                .map_err(|e| e.kind())
+        };
+        assert_eq!(
+            make("Academy <a@x.org> <b@y.org>"),
+            Err(ErrorKind::InvalidConfig)
+        );
+        assert_eq!(make("a@x.org <b@y.org>"), Err(ErrorKind::InvalidConfig));
+        assert_eq!(
+            make("<a@x.org> "),
+            Ok(Mailbox {
+                name: String::new(),
+                email: "a@x.org".into()
+            })
+        );
+        assert_eq!(
+            make("\"Academy\" <a@x.org>").map(|m| m.name),
+            Ok("Academy".to_owned())
+        );
     }
 }
