@@ -46,7 +46,12 @@ pub fn csv(group: &Group) -> Result<Vec<u8>> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(&mut out);
-    let titles: Vec<String> = schema.template_attributes().map(column_title).collect();
+    // A title a spreadsheet would run as a formula (a label such as `=HYPERLINK(...)`) is
+    // written with the quote prefix, as error reports write values.
+    let titles: Vec<String> = schema
+        .template_attributes()
+        .map(|a| crate::sheet::formula::escape_formula(&column_title(a)).into_owned())
+        .collect();
     writer.write_record(&titles).map_err(|e| {
         crate::Error::new(
             crate::ErrorKind::Output,
@@ -146,4 +151,29 @@ pub fn xlsx(group: &Group) -> Result<Vec<u8>> {
         input_rows: 0,
     };
     xlsx_writer::write(&[roster, info])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formula_like_titles_are_quoted_and_still_match() {
+        let group: crate::Group = serde_json::from_value(serde_json::json!({
+            "name": "Formulas",
+            "attributes": [{"key": "cost", "label": "=HYPERLINK(\"x\")", "type": "text"}]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let bytes = super::csv(&group).unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains(",\"'=HYPERLINK(\"\"x\"\")\""), "{text}");
+        // The quoted title still reads back as the attribute.
+        let filled = format!("{}\r\nAna,ana@example.org,,,12\r\n", text.trim_end());
+        let report = crate::analyze(filled.as_bytes(), &group, &crate::AnalyzeOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cost = report
+            .columns
+            .iter()
+            .find(|c| c.header.contains("HYPERLINK"))
+            .and_then(|c| c.attribute.as_deref());
+        assert_eq!(cost, Some("cost"), "{:?}", report.columns);
+    }
 }
