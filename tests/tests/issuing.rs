@@ -181,6 +181,37 @@ fn drafts_are_amended_and_previewed<S: Storage>(store: fn() -> S) {
         issuer.preview("missing").unwrap_err().kind(),
         ErrorKind::NotFound
     );
+    // The other draft's address (in another case) meets the group's duplicate policy, as an
+    // imported row would; the draft is left as it was.
+    let other = &out.created[1];
+    let taken = Amendment {
+        set: [("email".to_owned(), "CHIARA@example.org".to_owned())].into(),
+    };
+    let refused = issuer.amend(id, &taken, "ed", t0()).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::InvalidValue);
+    assert!(refused.to_string().contains(other.as_str()), "{refused}");
+    assert_eq!(
+        issuer
+            .store()
+            .credential(id)
+            .unwrap()
+            .unwrap()
+            .recipient
+            .email,
+        "ana@example.org"
+    );
+    // The issuer's own id is applied, not dropped.
+    let reference = Amendment {
+        set: [("credential_id".to_owned(), "CERT-7".to_owned())].into(),
+    };
+    let with_id = issuer.amend(id, &reference, "ed", t0()).unwrap();
+    assert_eq!(with_id.reference.as_deref(), Some("CERT-7"));
+    let last = with_id.history.last().unwrap();
+    assert!(
+        last.changes.iter().any(|c| c.field == "credential_id"),
+        "{:?}",
+        last.changes
+    );
 }
 
 fn a_template_error_publishes_nothing<S: Storage>(store: fn() -> S) {

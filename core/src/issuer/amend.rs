@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::lifecycle::{Amendment, Credential, CredentialState};
 use crate::storage::{CredentialQuery, Storage};
+use crate::values::email::duplicate_key;
 
 use super::Issuer;
 
@@ -24,8 +25,25 @@ impl<S: Storage> Issuer<S> {
         now: DateTime<Utc>,
     ) -> Result<Credential> {
         let credential = self.get(id)?;
-        let schema = self.group_of(&credential)?.schema()?;
+        let group = self.group_of(&credential)?;
+        let schema = group.schema()?;
         let next = credential.amend(&schema, amendment, actor, now)?.credential;
+        // A new address meets the group's duplicate policy as an imported row would.
+        let address = duplicate_key(&next.recipient.email);
+        if address != duplicate_key(&credential.recipient.email)
+            && let Some(other) = self
+                .live_by_recipient(&group, &credential.group)?
+                .get(&address)
+                .filter(|other| other.id != credential.id)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "the amendment of credential `{}` was not applied: credential `{}` of the group is already for {}, and the group's duplicate policy allows one per recipient",
+                    credential.id, other.id, next.recipient.email
+                ),
+            ));
+        }
         self.store.update_credential(&next)?;
         Ok(next)
     }

@@ -317,7 +317,11 @@ impl<S: Storage> Issuer<S> {
 
     /// Live credentials of the group by recipient, when its duplicate policy looks at them;
     /// revoked ones do not block a new one.
-    fn live_by_recipient(&self, group: &Group, key: &str) -> Result<HashMap<String, Credential>> {
+    pub(super) fn live_by_recipient(
+        &self,
+        group: &Group,
+        key: &str,
+    ) -> Result<HashMap<String, Credential>> {
         let mut existing = HashMap::new();
         if group.duplicates == DuplicatePolicy::Allow {
             return Ok(existing);

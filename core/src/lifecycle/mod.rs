@@ -447,8 +447,24 @@ impl Credential {
             actor,
             now,
         )?;
-        next.reference.clone_from(&self.reference);
-        let changes = self.changes_to(&next);
+        // The issuer's own id is kept unless the amendment sets it (empty clears it).
+        if !amendment.set.contains_key(standard::CREDENTIAL_ID) {
+            next.reference.clone_from(&self.reference);
+        }
+        let mut changes = self.changes_to(&next);
+        if next.reference != self.reference {
+            changes.push(FieldChange {
+                field: standard::CREDENTIAL_ID.to_owned(),
+                from: self
+                    .reference
+                    .clone()
+                    .map_or(serde_json::Value::Null, Into::into),
+                to: next
+                    .reference
+                    .clone()
+                    .map_or(serde_json::Value::Null, Into::into),
+            });
+        }
         next.history.clone_from(&self.history);
         if !changes.is_empty() {
             next.history.push(HistoryEntry {
