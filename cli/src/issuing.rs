@@ -19,9 +19,11 @@ use conferral_sqlite::SqliteStorage;
 use crate::CliError;
 
 /// Prints a line on stdout; a closed pipe (`conferral drafts | head`) ends the output quietly.
+/// A line of human output; whatever it holds that would act on the terminal is escaped.
 macro_rules! say {
     ($($arg:tt)*) => {{
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stdout(), "{}", crate::terminal::block(&line));
     }};
 }
 
@@ -212,8 +214,13 @@ pub fn show(store: &StoreArgs, id: &str, json: bool) -> Result<(), CliError> {
         return print_json(&detail);
     }
     let c = &detail.credential;
+    use crate::terminal::value;
     say!("{}  ({})", c.id, c.state.as_str());
-    say!("  recipient  {} <{}>", c.recipient.name, c.recipient.email);
+    say!(
+        "  recipient  {} <{}>",
+        value(&c.recipient.name),
+        value(&c.recipient.email)
+    );
     say!("  group      {}   batch {}", c.group, c.batch);
     if let Some(d) = c.issued_on {
         say!("  issued on  {d}");
@@ -223,7 +230,7 @@ pub fn show(store: &StoreArgs, id: &str, json: bool) -> Result<(), CliError> {
     }
     for (k, v) in &c.attributes {
         match v {
-            serde_json::Value::String(text) => say!("  {k:<10} {text}"),
+            serde_json::Value::String(text) => say!("  {k:<10} {}", value(text)),
             other => say!("  {k:<10} {other}"),
         }
     }
@@ -234,7 +241,7 @@ pub fn show(store: &StoreArgs, id: &str, json: bool) -> Result<(), CliError> {
             "    {} {:?} by {} {}",
             h.at.format("%Y-%m-%d %H:%M:%S"),
             h.event,
-            h.actor,
+            value(&h.actor),
             fields.join(", ")
         );
     }
@@ -243,7 +250,7 @@ pub fn show(store: &StoreArgs, id: &str, json: bool) -> Result<(), CliError> {
             "  email {} ({} attempt(s)): {}",
             m.state.as_str(),
             m.attempts,
-            m.last_result.as_deref().unwrap_or("")
+            value(m.last_result.as_deref().unwrap_or(""))
         );
     }
     Ok(())
@@ -276,8 +283,9 @@ pub fn preview(store: &StoreArgs, id: &str, html: bool, json: bool) -> Result<()
     if json {
         return print_json(&email);
     }
-    say!("To: {} <{}>", email.to_name, email.to_email);
-    say!("Subject: {}\n", email.subject);
+    use crate::terminal::value;
+    say!("To: {} <{}>", value(&email.to_name), value(&email.to_email));
+    say!("Subject: {}\n", value(&email.subject));
     say!("{}", if html { &email.html } else { &email.text });
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! `{"error": {"kind": "...", "message": "..."}}`).
 
 mod issuing;
+mod terminal;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -543,7 +544,7 @@ fn print_human(report: &Report, file: &Path) -> std::io::Result<()> {
         ));
     }
     if let Some(sheet) = &s.sheet {
-        how.push(format!("sheet `{sheet}`"));
+        how.push(format!("sheet `{}`", terminal::value(sheet)));
     }
     how.push(format!("header on row {}", s.header_row));
     writeln!(out, "{}: {}", file.display(), how.join(", "))?;
@@ -560,7 +561,7 @@ fn print_human(report: &Report, file: &Path) -> std::io::Result<()> {
             out,
             "  {:>3}  {:<34} {target}",
             c.letter,
-            truncate(&c.header, 34)
+            truncate(&terminal::value(&c.header), 34)
         )?;
     }
     let sum = &report.summary;
@@ -580,8 +581,13 @@ fn print_human(report: &Report, file: &Path) -> std::io::Result<()> {
         } else {
             "warn "
         };
-        writeln!(out, "  {level} {at:<8} {}: {}", f.code.as_str(), f.message)?;
-        writeln!(out, "  {:<14} help: {}", "", f.help)?;
+        writeln!(
+            out,
+            "  {level} {at:<8} {}: {}",
+            f.code.as_str(),
+            terminal::value(&f.message)
+        )?;
+        writeln!(out, "  {:<14} help: {}", "", terminal::value(&f.help))?;
     }
     if report.findings.len() > SHOWN {
         writeln!(
