@@ -13,9 +13,9 @@ impl<S: Storage> Issuer<S> {
     /// Amends a draft; the values are validated with the rules of an import.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound),
-    /// [`ErrorKind::IllegalTransition`](crate::ErrorKind::IllegalTransition) (not a draft) or
-    /// [`ErrorKind::InvalidValue`](crate::ErrorKind::InvalidValue) (with every problem in the
+    /// [`ErrorKind::NotFound`],
+    /// [`ErrorKind::IllegalTransition`] (not a draft) or
+    /// [`ErrorKind::InvalidValue`] (with every problem in the
     /// message).
     pub fn amend(
         &mut self,
@@ -51,8 +51,8 @@ impl<S: Storage> Issuer<S> {
     /// Revokes a published or expired credential.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) or
-    /// [`ErrorKind::IllegalTransition`](crate::ErrorKind::IllegalTransition) (a draft, or
+    /// [`ErrorKind::NotFound`] or
+    /// [`ErrorKind::IllegalTransition`] (a draft, or
     /// revoked).
     pub fn revoke(
         &mut self,
