@@ -509,7 +509,7 @@ fn published_credentials_expire_and_are_revoked<S: Storage>(store: fn() -> S) {
 fn confirmed_mappings_are_learned_for_the_next_upload_and_can_be_forgotten<S: Storage>(
     store: fn() -> S,
 ) {
-    use conferral::matching::{Mapping, MappingEntry, Tier};
+    use conferral::matching::{Mapping, Tier};
     let mut issuer = issuer(store());
     let g = group("deny");
     let key = g.key();
@@ -517,18 +517,7 @@ fn confirmed_mappings_are_learned_for_the_next_upload_and_can_be_forgotten<S: St
     // "Contact" is nothing the matcher would take for the email; "Notes" it would leave
     // unmapped with a warning. The user reassigns the one and skips the other.
     let first = b"Name,Contact,Notes,Grade\nAna Lopez,ana@example.org,vegan,Merit\n";
-    let mapping = Mapping {
-        columns: vec![
-            MappingEntry {
-                column: "B".into(),
-                attribute: Some("email".into()),
-            },
-            MappingEntry {
-                column: "C".into(),
-                attribute: None,
-            },
-        ],
-    };
+    let mapping = Mapping::of([("B", Some("email")), ("C", None)]);
     let mut request = ImportRequest::new(&g, first, "ed");
     request.options.mapping = Some(mapping);
     let out = issuer
@@ -583,7 +572,7 @@ fn confirmed_mappings_are_learned_for_the_next_upload_and_can_be_forgotten<S: St
 }
 
 fn a_file_read_with_another_mapping_is_a_new_import<S: Storage>(store: fn() -> S) {
-    use conferral::matching::{Mapping, MappingEntry};
+    use conferral::matching::Mapping;
     let mut issuer = issuer(store());
     let g = group("replace");
     let mut ids = SequentialIds::new("id", 0);
@@ -592,12 +581,7 @@ fn a_file_read_with_another_mapping_is_a_new_import<S: Storage>(store: fn() -> S
         b"Name,Work email,Home email,Grade\nAna Lopez,ana@work.example,ana@home.example,Merit\n";
     let read_with = |column: &str| {
         let mut request = ImportRequest::new(&g, roster, "ed");
-        request.options.mapping = Some(Mapping {
-            columns: vec![MappingEntry {
-                column: column.into(),
-                attribute: Some("email".into()),
-            }],
-        });
+        request.options.mapping = Some(Mapping::of([(column, Some("email"))]));
         request
     };
     let wrong = issuer

@@ -127,6 +127,25 @@ pub struct MappingEntry {
 }
 
 impl Mapping {
+    /// A mapping of column letters to attribute keys (`None` skips the column).
+    ///
+    /// ```
+    /// use conferral::matching::Mapping;
+    /// let m = Mapping::of([("B", Some("email")), ("C", None)]);
+    /// assert_eq!(m.columns[1].attribute, None);
+    /// ```
+    pub fn of<'a>(columns: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Mapping {
+        Mapping {
+            columns: columns
+                .into_iter()
+                .map(|(column, attribute)| MappingEntry {
+                    column: column.to_owned(),
+                    attribute: attribute.map(str::to_owned),
+                })
+                .collect(),
+        }
+    }
+
     /// Parses `{"columns": [{"column": "A", "attribute": "name"}, ...]}`.
     pub fn from_json(text: &str) -> Result<Mapping> {
         serde_json::from_str(text).map_err(|e| {
@@ -732,18 +751,7 @@ mod tests {
         saved
             .0
             .insert("teilnehmende person".into(), Some("name".into()));
-        let forced = Mapping {
-            columns: vec![
-                MappingEntry {
-                    column: "B".into(),
-                    attribute: Some("email".into()),
-                },
-                MappingEntry {
-                    column: "C".into(),
-                    attribute: None,
-                },
-            ],
-        };
+        let forced = Mapping::of([("B", Some("email")), ("C", None)]);
         let cols =
             match_columns(&matcher, &headers, &profiles, &saved, Some(&forced)).unwrap_or_default();
         let got = assignments(&cols);
@@ -755,12 +763,7 @@ mod tests {
                 (None, Tier::User)
             ]
         );
-        let bad = Mapping {
-            columns: vec![MappingEntry {
-                column: "Z".into(),
-                attribute: Some("email".into()),
-            }],
-        };
+        let bad = Mapping::of([("Z", Some("email"))]);
         assert_eq!(
             match_columns(&matcher, &headers, &profiles, &saved, Some(&bad))
                 .map_err(|e| e.kind())
