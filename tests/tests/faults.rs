@@ -324,3 +324,76 @@ fn four_workers_delivering_from_one_sqlite_file_at_once_send_each_email_once() {
     store.check_integrity().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_edit_racing_a_publish_is_never_lost_nor_overwritten() {
+    use conferral::lifecycle::{Amendment, CredentialState};
+    let dir = std::env::temp_dir().join(format!("conferral-lost-update-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("store.db");
+    let open = || conferral_sqlite::SqliteStorage::open(&db).unwrap();
+    let mut setup = Issuer::new(open(), conferral_tests::issuer_config()).unwrap();
+    let out = setup
+        .import(
+            &ImportRequest::new(&group(), ROSTER, "ed"),
+            &mut SequentialIds::new("id", 0),
+            t0(),
+            &mut |_| {},
+        )
+        .unwrap();
+    let id = out.created[0].clone();
+    drop(setup);
+    let rename = |to: &str| Amendment {
+        set: [("name".to_owned(), to.to_owned())].into(),
+    };
+
+    // An edit commits while the publish is rendering: the publish is refused, the edit stays.
+    let rival_db = db.clone();
+    let edited = Cell::new(false);
+    let rival_id = id.clone();
+    let raced = HookedStore::new(open(), move |call| {
+        if call == "commit_publish" && !edited.replace(true) {
+            let store = conferral_sqlite::SqliteStorage::open(&rival_db)?;
+            let mut other = Issuer::new(store, conferral_tests::issuer_config())?;
+            other.amend(&rival_id, &rename("Edited Meanwhile"), "rival", t0())?;
+        }
+        Ok(())
+    });
+    let mut publisher = Issuer::new(raced, conferral_tests::issuer_config()).unwrap();
+    let refused = publisher
+        .publish(&Selection::All, "late", t0(), &mut |_| {})
+        .expect_err("a draft changed while it was rendered");
+    assert_eq!(refused.kind(), ErrorKind::Conflict, "{refused}");
+    let store = open();
+    let stored = store.credential(&id).unwrap().unwrap();
+    assert_eq!(
+        (stored.state, stored.recipient.name.as_str()),
+        (CredentialState::Draft, "Edited Meanwhile")
+    );
+    assert!(store.messages(&MessageQuery::default()).unwrap().is_empty());
+
+    // A publish commits between an edit's read and its write: the edit is refused, and the
+    // credential stays published with the email that was queued.
+    let rival_db = db.clone();
+    let published = Cell::new(false);
+    let raced = HookedStore::new(open(), move |call| {
+        if call == "update_credential" && !published.replace(true) {
+            let store = conferral_sqlite::SqliteStorage::open(&rival_db)?;
+            let mut other = Issuer::new(store, conferral_tests::issuer_config())?;
+            other.publish(&Selection::All, "rival", t0(), &mut |_| {})?;
+        }
+        Ok(())
+    });
+    let mut editor = Issuer::new(raced, conferral_tests::issuer_config()).unwrap();
+    let refused = editor
+        .amend(&id, &rename("Too Late"), "ed", t0())
+        .expect_err("the draft was published meanwhile");
+    assert_eq!(refused.kind(), ErrorKind::Conflict, "{refused}");
+    let stored = open().credential(&id).unwrap().unwrap();
+    assert_eq!(
+        (stored.state, stored.recipient.name.as_str()),
+        (CredentialState::Published, "Edited Meanwhile")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

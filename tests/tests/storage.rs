@@ -23,7 +23,7 @@ use conferral::storage::{
 /// A store with one rule broken, to show that the suite notices.
 struct Broken {
     inner: MemoryStorage,
-    /// Publishes write the credentials even when the messages are refused.
+    /// A refused publish still writes its credentials.
     partial_publish: bool,
     /// Claims hand out a message without recording it as sending.
     forgetful_claims: bool,
@@ -68,12 +68,14 @@ impl Storage for Broken {
         self.inner.update_credential(c)
     }
     fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
-        if self.partial_publish {
+        let done = self.inner.commit_publish(c, m);
+        if done.is_err() && self.partial_publish {
+            // Not atomic: the credentials are written though the messages were refused.
             for one in c {
                 let _ = self.inner.update_credential(one);
             }
         }
-        self.inner.commit_publish(c, m)
+        done
     }
     fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
         if self.forgetful_claims {

@@ -253,14 +253,39 @@ fn put_credential(tx: &rusqlite::Transaction<'_>, c: &Credential, insert: bool) 
         .map_err(sql("store a credential"))?;
         return Ok(());
     }
+    // Only over the version the new one was made from: its history one entry shorter.
+    let made_from = c.history.len().saturating_sub(1) as i64;
     let changed = tx
         .prepare_cached(
-            "UPDATE credentials SET grp = ?2, batch = ?3, state = ?4, email_key = ?5, body = ?6 WHERE id = ?1",
+            "UPDATE credentials SET grp = ?2, batch = ?3, state = ?4, email_key = ?5, body = ?6
+             WHERE id = ?1 AND json_array_length(body, '$.history') = ?7",
         )
-        .and_then(|mut s| s.execute(params![c.id, c.group, c.batch, c.state.as_str(), email, body]))
+        .and_then(|mut s| {
+            s.execute(params![
+                c.id,
+                c.group,
+                c.batch,
+                c.state.as_str(),
+                email,
+                body,
+                made_from
+            ])
+        })
         .map_err(sql("update a credential"))?;
     if changed == 0 {
-        return Err(not_found("credential", &c.id));
+        let stored: Option<i64> = tx
+            .prepare_cached(
+                "SELECT json_array_length(body, '$.history') FROM credentials WHERE id = ?1",
+            )
+            .and_then(|mut s| s.query_row(params![c.id], |r| r.get(0)).optional())
+            .map_err(sql("read a credential"))?;
+        return Err(match stored {
+            None => not_found("credential", &c.id),
+            Some(entries) => conflict(format!(
+                "credential `{}` changed since it was read (it has {entries} history entries; the new version was made from one with {made_from}); read it again and redo the change",
+                c.id
+            )),
+        });
     }
     Ok(())
 }

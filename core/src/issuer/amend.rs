@@ -16,7 +16,8 @@ impl<S: Storage> Issuer<S> {
     /// [`ErrorKind::NotFound`],
     /// [`ErrorKind::IllegalTransition`] (not a draft) or
     /// [`ErrorKind::InvalidValue`] (with every problem in the
-    /// message).
+    /// message); [`ErrorKind::Conflict`] when the credential changed meanwhile (a publish
+    /// committed between the read and the write): nothing is written.
     pub fn amend(
         &mut self,
         id: &str,
@@ -43,6 +44,10 @@ impl<S: Storage> Issuer<S> {
                     credential.id, other.id, next.recipient.email
                 ),
             ));
+        }
+        // An amendment that changes nothing writes nothing (it adds no history entry).
+        if next.history.len() == credential.history.len() {
+            return Ok(next);
         }
         self.store.update_credential(&next)?;
         Ok(next)

@@ -159,6 +159,19 @@ fn credential(id: &str, group: &str, batch: &str, email: &str) -> Credential {
     }
 }
 
+/// The next version of a stored credential: one more history entry, as every change adds.
+fn next(c: &Credential) -> Credential {
+    let mut n = c.clone();
+    n.history.push(HistoryEntry {
+        at: t(n.history.len() as i64),
+        actor: "conformance".to_owned(),
+        event: EventKind::Amended,
+        changes: Vec::new(),
+        reason: None,
+    });
+    n
+}
+
 fn message(credential: &str, at: i64) -> OutboxMessage {
     OutboxMessage::queue(
         credential,
@@ -300,7 +313,7 @@ fn imports<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         "batches after refused imports",
     )?;
 
-    let mut replaced = credential("c2", "g", "b2", "b@x.org");
+    let mut replaced = next(&credential("c2", "g", "b2", "b@x.org"));
     replaced.recipient.name = "Bo Replaced".to_owned();
     ok(
         s.commit_import(
@@ -369,13 +382,26 @@ fn credentials<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         vec!["c1"],
         "by email without case",
     )?;
-    let mut amended = credential("c2", "g", "b1", "bo@x.org");
+    let mut amended = next(&credential("c2", "g", "b1", "bo@x.org"));
     amended.state = CredentialState::Published;
     ok(s.update_credential(&amended), "update_credential")?;
     same(
         ok(s.credential("c2"), "credential")?,
-        Some(amended),
+        Some(amended.clone()),
         "an updated credential",
+    )?;
+    // A version made from the one before (a stale read) is refused, and nothing changes.
+    let mut stale = next(&credential("c2", "g", "b1", "bo@x.org"));
+    stale.recipient.name = "Stale".to_owned();
+    same(
+        s.update_credential(&stale).map_err(|e| e.kind()),
+        Err(ErrorKind::Conflict),
+        "a write made from a stale version",
+    )?;
+    same(
+        ok(s.credential("c2"), "credential")?,
+        Some(amended),
+        "the credential after a stale write",
     )?;
     let published = CredentialQuery {
         state: Some(CredentialState::Published),
@@ -430,7 +456,7 @@ fn fidelity<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
     let mut m = message(&c.id, 1);
     m.email.html = "<p>Grüße, <b>Jürgen</b> \u{1F393}</p>\r\n".to_owned();
     ok(
-        s.commit_publish(std::slice::from_ref(&c), std::slice::from_ref(&m)),
+        s.commit_publish(std::slice::from_ref(&next(&c)), std::slice::from_ref(&m)),
         "commit_publish",
     )?;
     same(
@@ -449,7 +475,7 @@ fn publishing<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         s.commit_import(&batch("b1", "g", "f1", 0), &c, &[]),
         "commit_import",
     )?;
-    let mut p1 = c[0].clone();
+    let mut p1 = next(&c[0]);
     p1.state = CredentialState::Published;
     ok(
         s.commit_publish(std::slice::from_ref(&p1), &[message("c1", 1)]),
@@ -460,11 +486,11 @@ fn publishing<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         Some(CredentialState::Published),
         "a published credential",
     )?;
-    let mut p2 = c[1].clone();
+    let mut p2 = next(&c[1]);
     p2.state = CredentialState::Published;
     fails_with(
         s.commit_publish(
-            &[p1.clone(), p2.clone()],
+            &[next(&p1), p2.clone()],
             &[message("c1", 2), message("c2", 2)],
         ),
         ErrorKind::Conflict,
@@ -515,7 +541,10 @@ fn claiming<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
     let mut later = message("c1", 0);
     later.next_attempt_at = t(30);
     ok(
-        s.commit_publish(&c, &[later, message("c3", 0), message("c2", 0)]),
+        s.commit_publish(
+            &c.iter().map(next).collect::<Vec<_>>(),
+            &[later, message("c3", 0), message("c2", 0)],
+        ),
         "commit_publish",
     )?;
     let first = ok(s.claim_next(t(1)), "claim_next")?.ok_or("nothing claimed")?;
@@ -557,7 +586,7 @@ fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         "commit_import",
     )?;
     ok(
-        s.commit_publish(&[c], &[message("c1", 0)]),
+        s.commit_publish(&[next(&c)], &[message("c1", 0)]),
         "commit_publish",
     )?;
     let sending = ok(s.claim_next(t(1)), "claim_next")?.ok_or("nothing claimed")?;
@@ -618,7 +647,10 @@ fn several_messages<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         "commit_import",
     )?;
     ok(
-        s.commit_publish(&c, &[message("c1", 0), message("c2", 0)]),
+        s.commit_publish(
+            &c.iter().map(next).collect::<Vec<_>>(),
+            &[message("c1", 0), message("c2", 0)],
+        ),
         "commit_publish",
     )?;
     let later = |m: OutboxMessage| OutboxMessage {
@@ -685,7 +717,7 @@ fn status<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         s.commit_import(&batch("b1", "g", "f1", 0), &c, &[]),
         "commit_import",
     )?;
-    let mut p = c[0].clone();
+    let mut p = next(&c[0]);
     p.state = CredentialState::Published;
     ok(
         s.commit_publish(&[p], &[message("c1", 0)]),

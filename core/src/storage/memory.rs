@@ -27,6 +27,20 @@ fn conflict(message: String) -> Error {
     Error::new(ErrorKind::Conflict, message)
 }
 
+/// Refuses a new version made from another version than the stored one (see
+/// [`Storage::update_credential`]).
+pub(crate) fn check_version(stored: &Credential, next: &Credential) -> Result<()> {
+    if stored.history.len() + 1 == next.history.len() {
+        return Ok(());
+    }
+    Err(conflict(format!(
+        "credential `{}` changed since it was read (it has {} history entries; the new version was made from one with {}); read it again and redo the change",
+        next.id,
+        stored.history.len(),
+        next.history.len().saturating_sub(1)
+    )))
+}
+
 fn not_found(what: &str, id: &str) -> Error {
     Error::new(ErrorKind::NotFound, format!("there is no {what} `{id}`"))
 }
@@ -86,8 +100,13 @@ impl Storage for MemoryStorage {
                 return Err(conflict(format!("credential `{}` exists already", c.id)));
             }
         }
-        if let Some(missing) = replaced.iter().find(|c| !self.by_id.contains_key(&c.id)) {
-            return Err(not_found("credential", &missing.id));
+        for c in replaced {
+            let stored = self
+                .by_id
+                .get(&c.id)
+                .and_then(|&i| self.credentials.get(i))
+                .ok_or_else(|| not_found("credential", &c.id))?;
+            check_version(stored, c)?;
         }
         self.batches.push(batch.clone());
         for c in created {
@@ -144,6 +163,7 @@ impl Storage for MemoryStorage {
             .get(&credential.id)
             .and_then(|&i| self.credentials.get_mut(i))
             .ok_or_else(|| not_found("credential", &credential.id))?;
+        check_version(slot, credential)?;
         *slot = credential.clone();
         Ok(())
     }
@@ -153,8 +173,13 @@ impl Storage for MemoryStorage {
         credentials: &[Credential],
         messages: &[OutboxMessage],
     ) -> Result<()> {
-        if let Some(missing) = credentials.iter().find(|c| !self.by_id.contains_key(&c.id)) {
-            return Err(not_found("credential", &missing.id));
+        for c in credentials {
+            let stored = self
+                .by_id
+                .get(&c.id)
+                .and_then(|&i| self.credentials.get(i))
+                .ok_or_else(|| not_found("credential", &c.id))?;
+            check_version(stored, c)?;
         }
         let mut new_ids = std::collections::BTreeSet::new();
         for m in messages {

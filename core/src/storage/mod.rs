@@ -177,7 +177,9 @@ pub trait Storage {
     ///
     /// # Behavior
     /// - [`ErrorKind::Conflict`](crate::ErrorKind::Conflict), writing nothing, when the batch
-    ///   id or its `(group, fingerprint)` exists, or a new credential's id exists.
+    ///   id or its `(group, fingerprint)` exists, a new credential's id exists, or a replaced
+    ///   credential is not the version its replacement was made from (see
+    ///   [`Storage::update_credential`]).
     /// - [`ErrorKind::NotFound`](crate::ErrorKind::NotFound), writing nothing, when a replaced
     ///   credential does not exist.
     fn commit_import(
@@ -205,10 +207,16 @@ pub trait Storage {
     /// Credentials matching `query`, in insertion order.
     fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>>;
 
-    /// Replaces a stored credential with a new version of it (an amendment, a revocation).
+    /// Replaces a stored credential with a new version of it (an amendment, a revocation),
+    /// only if the stored one is the version the new one was made from: every change of a
+    /// credential adds one history entry, so the stored history must be exactly one entry
+    /// shorter. A write made from a stale read (an edit racing a publish) is refused, never
+    /// applied over the other change.
     ///
     /// # Behavior
-    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when no credential has its id.
+    /// - [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when no credential has its id.
+    /// - [`ErrorKind::Conflict`](crate::ErrorKind::Conflict), writing nothing, when the
+    ///   stored credential is not the version the new one was made from.
     fn update_credential(&mut self, credential: &Credential) -> Result<()>;
 
     /// Stores a publish in one atomic step: the credentials' new versions and one new
@@ -219,6 +227,9 @@ pub trait Storage {
     ///   message id exists already (the credential was published and queued before).
     /// - [`ErrorKind::NotFound`](crate::ErrorKind::NotFound), writing nothing, when a
     ///   credential does not exist.
+    /// - [`ErrorKind::Conflict`](crate::ErrorKind::Conflict), writing nothing, when a
+    ///   credential is not the version its published one was made from (a draft amended
+    ///   while the publish rendered it).
     fn commit_publish(
         &mut self,
         credentials: &[Credential],
