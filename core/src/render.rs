@@ -185,20 +185,36 @@ pub fn credential_url(base: &str, id: &str) -> Result<String> {
     Ok(format!("{}/{id}", parsed.as_str().trim_end_matches('/')))
 }
 
-/// Replaces line breaks, tabs and other control characters with single spaces.
+/// The most characters a header value keeps: a header line may not exceed 998 octets
+/// (RFC 5322), and a subject or name this long is no longer one.
+const HEADER_CHARS: usize = 400;
+
+/// Replaces line breaks, tabs and other control characters with single spaces, breaks any
+/// RFC 2047 encoded-word a value holds (`=?utf-8?b?...?=` typed into a name would be decoded
+/// by mail clients into text the issuer never wrote) with an invisible word joiner, and cuts
+/// the value at [`HEADER_CHARS`] characters.
 pub fn header_safe(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+    let mut out = String::with_capacity(value.len().min(HEADER_CHARS * 4));
     let mut space = false;
+    let mut kept = 0;
     for c in value.chars() {
         if c.is_control() || c.is_whitespace() || matches!(c, '\u{2028}' | '\u{2029}') {
             space = !out.is_empty();
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            out.push(c);
+            continue;
         }
+        if kept >= HEADER_CHARS {
+            out.push('…');
+            break;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        if c == '?' && out.ends_with('=') {
+            out.push('\u{2060}');
+        }
+        out.push(c);
+        kept += 1;
     }
     out
 }
@@ -587,6 +603,18 @@ mod tests {
         let r = Renderer::new(&templates, &schema(), BASE).unwrap();
         let html = r.render(&fields(hostile)).unwrap().html;
         assert!(!html.contains('<'), "{html}");
+    }
+
+    #[test]
+    fn headers_keep_no_encoded_word_and_no_endless_line() {
+        let typed = "Ana =?utf-8?b?RnJlZSBnaWZ0?= López";
+        let safe = header_safe(typed);
+        assert!(!safe.contains("=?"), "{safe}");
+        assert_eq!(safe.replace('\u{2060}', ""), typed);
+        let long = header_safe(&"x".repeat(5_000));
+        assert_eq!(long.chars().count(), HEADER_CHARS + 1);
+        assert!(long.ends_with('…'));
+        assert_eq!(header_safe("a\r\nBcc: x@y.org"), "a Bcc: x@y.org");
     }
 
     #[test]
