@@ -50,8 +50,13 @@ impl std::fmt::Display for BuildError {
 }
 
 fn mailbox(m: &Mailbox) -> Result<LettreMailbox, BuildError> {
-    let address = m
-        .email
+    // An internationalised domain goes in its ASCII form when the local part allows it, so
+    // the message needs SMTPUTF8 only when the address truly is not ASCII.
+    let ascii = conferral::values::email::parse(&m.email)
+        .ok()
+        .and_then(|a| a.ascii())
+        .unwrap_or_else(|| m.email.clone());
+    let address = ascii
         .parse()
         .map_err(|e| BuildError(format!("the address `{}` cannot be used: {e}", m.email)))?;
     let name = conferral::render::header_safe(&m.name);
@@ -140,6 +145,25 @@ mod tests {
         assert!(open(MailTarget::Smtp("smtp://localhost:2525")).is_ok());
         let refused = open(MailTarget::Smtp("ftp://nope")).err();
         assert_eq!(refused.map(|e| e.kind()), Some(conferral::ErrorKind::Mail));
+    }
+
+    #[test]
+    fn an_internationalised_domain_goes_in_ascii_when_it_can() {
+        let mut m = message("Jürgen");
+        m.to.email = "jurgen@bücher.de".into();
+        let text = build_message(&m, std::time::UNIX_EPOCH)
+            .map(|m| String::from_utf8_lossy(&m.formatted()).into_owned())
+            .unwrap_or_default();
+        assert!(text.contains("<jurgen@xn--bcher-kva.de>"), "{text}");
+        let envelope = build_message(&m, std::time::UNIX_EPOCH)
+            .map(|m| {
+                m.envelope()
+                    .to()
+                    .iter()
+                    .all(|a| AsRef::<str>::as_ref(a).is_ascii())
+            })
+            .unwrap_or(false);
+        assert!(envelope);
     }
 
     #[test]

@@ -171,8 +171,10 @@ impl<S: Storage> Issuer<S> {
                 ),
             )
         })?;
+        // The Message-ID takes the domain in ASCII (`xn--` for an internationalised one).
         let sender_domain = sender
-            .normalized()
+            .ascii()
+            .unwrap_or_else(|| sender.normalized())
             .rsplit_once('@')
             .map(|(_, d)| d.to_owned())
             .unwrap_or_default();
@@ -262,6 +264,16 @@ mod tests {
         assert_eq!(config.sender.name, "Conferral");
         let issuer = Issuer::new(crate::storage::MemoryStorage::new(), config);
         assert!(issuer.is_ok());
+    }
+
+    #[test]
+    fn message_ids_take_the_sender_domain_in_ascii() {
+        let config = IssuerConfig::new(
+            DEFAULT_BASE_URL,
+            Mailbox::parse("Akademie <info@bücher.de>"),
+        );
+        let issuer = Issuer::new(crate::storage::MemoryStorage::new(), config).unwrap();
+        assert_eq!(issuer.sender_domain, "xn--bcher-kva.de");
     }
 
     #[test]

@@ -57,6 +57,27 @@ impl Address<'_> {
         format!("{}@{}", self.local, self.domain)
     }
 
+    /// The address in ASCII when its local part is ASCII: an internationalised domain in its
+    /// `xn--` form, which every mail server accepts without SMTPUTF8. `None` when the local
+    /// part itself is not ASCII.
+    ///
+    /// ```
+    /// use conferral::values::email::parse;
+    /// let a = parse("jurgen@bücher.de").unwrap();
+    /// assert_eq!(a.ascii().as_deref(), Some("jurgen@xn--bcher-kva.de"));
+    /// assert_eq!(parse("jürgen@bücher.de").unwrap().ascii(), None);
+    /// ```
+    pub fn ascii(&self) -> Option<String> {
+        if !self.local.is_ascii() {
+            return None;
+        }
+        if self.domain.is_ascii() {
+            return Some(self.normalized());
+        }
+        let domain = idna::domain_to_ascii(&self.domain).ok()?;
+        Some(format!("{}@{domain}", self.local))
+    }
+
     /// A 128-bit hash of [`duplicate_key`] of the normalised address, the key duplicates
     /// within a roster are compared on.
     pub fn duplicate_hash(&self) -> u128 {
