@@ -192,7 +192,7 @@ const HEADER_CHARS: usize = 400;
 /// Replaces line breaks, tabs and other control characters with single spaces, breaks any
 /// RFC 2047 encoded-word a value holds (`=?utf-8?b?...?=` typed into a name would be decoded
 /// by mail clients into text the issuer never wrote) with an invisible word joiner, and cuts
-/// the value at [`HEADER_CHARS`] characters.
+/// the value at 400 characters.
 pub fn header_safe(value: &str) -> String {
     let mut out = String::with_capacity(value.len().min(HEADER_CHARS * 4));
     let mut space = false;
