@@ -50,6 +50,20 @@ impl MemoryStorage {
     pub fn new() -> MemoryStorage {
         MemoryStorage::default()
     }
+
+    /// Checks that each new version was made from the stored one, before anything is
+    /// written (see [`Storage::update_credential`]).
+    fn check_versions(&self, next: &[Credential]) -> Result<()> {
+        for c in next {
+            let stored = self
+                .by_id
+                .get(&c.id)
+                .and_then(|&i| self.credentials.get(i))
+                .ok_or_else(|| not_found("credential", &c.id))?;
+            check_version(stored, c)?;
+        }
+        Ok(())
+    }
 }
 
 impl Storage for MemoryStorage {
@@ -100,14 +114,7 @@ impl Storage for MemoryStorage {
                 return Err(conflict(format!("credential `{}` exists already", c.id)));
             }
         }
-        for c in replaced {
-            let stored = self
-                .by_id
-                .get(&c.id)
-                .and_then(|&i| self.credentials.get(i))
-                .ok_or_else(|| not_found("credential", &c.id))?;
-            check_version(stored, c)?;
-        }
+        self.check_versions(replaced)?;
         self.batches.push(batch.clone());
         for c in created {
             self.by_id.insert(c.id.clone(), self.credentials.len());
@@ -173,14 +180,7 @@ impl Storage for MemoryStorage {
         credentials: &[Credential],
         messages: &[OutboxMessage],
     ) -> Result<()> {
-        for c in credentials {
-            let stored = self
-                .by_id
-                .get(&c.id)
-                .and_then(|&i| self.credentials.get(i))
-                .ok_or_else(|| not_found("credential", &c.id))?;
-            check_version(stored, c)?;
-        }
+        self.check_versions(credentials)?;
         let mut new_ids = std::collections::BTreeSet::new();
         for m in messages {
             if self.messages.contains_key(&m.id) || !new_ids.insert(m.id.as_str()) {
