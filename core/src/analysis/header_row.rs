@@ -1,6 +1,6 @@
 //! Finding the header row under titles, notes and blank rows.
 
-use crate::group::standard;
+use crate::group::{Schema, standard};
 use crate::matching::Matcher;
 use crate::values::{date, email, number};
 
@@ -9,20 +9,62 @@ pub use crate::sheet::SCAN_ROWS;
 /// How many non-empty cells of a row are scored against the schema.
 const MATCH_CELLS: usize = 64;
 
+/// What the titles of the first rows name: per row, per column, the attribute a cell names
+/// surely enough to be assigned on its title alone. Values and long notes are never titles,
+/// and only the first 64 filled cells of a row are scored (roster titles sit in
+/// the first columns; scoring at most this many keeps a very wide sheet from costing
+/// seconds). Title rows and repeated values make the same text come up often: each distinct
+/// text is scored once. Header detection and the table split both read it.
+pub struct Titles(Vec<Vec<Option<usize>>>);
+
+impl Titles {
+    /// Scores the first [`SCAN_ROWS`] rows.
+    pub fn of(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Titles {
+        let mut known: std::collections::HashMap<&str, Option<usize>> =
+            std::collections::HashMap::new();
+        let named = rows
+            .iter()
+            .take(SCAN_ROWS)
+            .map(|row| {
+                let mut scored = 0;
+                row.iter()
+                    .map(|cell| {
+                        let c = cell.trim();
+                        if c.is_empty() || scored >= MATCH_CELLS {
+                            return None;
+                        }
+                        scored += 1;
+                        if !may_be_title(c) {
+                            return None;
+                        }
+                        *known
+                            .entry(c)
+                            .or_insert_with(|| matcher.confident_attribute(c))
+                    })
+                    .collect()
+            })
+            .collect();
+        Titles(named)
+    }
+
+    /// The attributes row `i` names, by column.
+    fn row(&self, i: usize) -> &[Option<usize>] {
+        self.0.get(i).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Scores each of the first rows and returns the 0-based index of the likeliest header.
 ///
 /// A header row has many non-empty, distinct, text-like cells, many of which match the
 /// group's attributes, and is about as wide as the rows under it. Title rows (one cell, or a
 /// merged title repeated across), notes and data rows score low.
-pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
+pub fn detect(rows: &[Vec<String>], titles: &Titles) -> Option<usize> {
     let widths: Vec<usize> = rows
         .iter()
         .map(|r| r.iter().filter(|c| !c.trim().is_empty()).count())
         .collect();
     let max_width = widths.iter().copied().max().unwrap_or(0);
     let mut best: Option<(f64, usize)> = None;
-    // Title rows and repeated values make the same text come up often; score each once.
-    let mut confident: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     for (i, row) in rows.iter().enumerate().take(SCAN_ROWS) {
         let filled: Vec<&str> = row
             .iter()
@@ -37,19 +79,7 @@ pub fn detect(rows: &[Vec<String>], matcher: &Matcher<'_>) -> Option<usize> {
         distinct.sort_unstable();
         distinct.dedup();
         let data_like = filled.iter().filter(|c| is_data(c)).count() as f64;
-        // Values and long notes are never titles: only the rest is scored against the schema.
-        // Roster titles sit in the first columns; scoring at most this many keeps a very wide
-        // sheet from costing seconds.
-        let matches = filled
-            .iter()
-            .take(MATCH_CELLS)
-            .filter(|c| {
-                may_be_title(c)
-                    && *confident
-                        .entry(c)
-                        .or_insert_with(|| matcher.is_confident(c))
-            })
-            .count() as f64;
+        let matches = titles.row(i).iter().flatten().count() as f64;
         let long = filled.iter().filter(|c| c.chars().count() > 60).count() as f64;
         let below: Vec<usize> = widths
             .iter()
@@ -103,8 +133,7 @@ pub struct Table {
 /// and names two or more attributes (or is `chosen`), each table ending where the next
 /// one's header (and any title or blank rows just above it) begins. One table or none
 /// gives an empty list: the sheet is read from its header to its end, as always.
-pub fn tables(rows: &[Vec<String>], matcher: &Matcher<'_>, chosen: usize) -> Vec<Table> {
-    let schema = matcher.schema();
+pub fn tables(rows: &[Vec<String>], titles: &Titles, schema: &Schema, chosen: usize) -> Vec<Table> {
     let email = schema.index_of(standard::EMAIL);
     let name_keys = [standard::NAME, standard::FIRST_NAME, standard::LAST_NAME];
     let names = |i: usize| {
@@ -114,22 +143,10 @@ pub fn tables(rows: &[Vec<String>], matcher: &Matcher<'_>, chosen: usize) -> Vec
             .is_some_and(|a| name_keys.contains(&a.key.as_str()))
     };
     // Per row: (index, the attribute each confident title names, by column).
-    let mut heads: Vec<(usize, Vec<Option<usize>>)> = Vec::new();
-    for (i, row) in rows.iter().enumerate().take(SCAN_ROWS) {
-        let named: Vec<Option<usize>> = row
-            .iter()
-            .take(MATCH_CELLS)
-            .map(|c| {
-                let c = c.trim();
-                (may_be_title(c) && matcher.is_confident(c))
-                    .then(|| matcher.score(c).first().map(|s| s.attribute))
-                    .flatten()
-            })
-            .collect();
-        if i == chosen || named.iter().flatten().count() >= 2 {
-            heads.push((i, named));
-        }
-    }
+    let heads: Vec<(usize, &[Option<usize>])> = (0..rows.len().min(SCAN_ROWS))
+        .map(|i| (i, titles.row(i)))
+        .filter(|(i, named)| *i == chosen || named.iter().flatten().count() >= 2)
+        .collect();
     let filled = |row: &Vec<String>| row.iter().filter(|c| !c.trim().is_empty()).count();
     let mut found: Vec<Table> = Vec::new();
     for (k, (header, named)) in heads.iter().enumerate() {
@@ -257,8 +274,8 @@ mod tests {
             &["Ana Lopez", "ana@example.org", "2026-03-01"],
             &["Bo Chen", "bo@example.org", "2026-03-01"],
         ]);
-        assert_eq!(detect(&sheet, &matcher), Some(3));
+        assert_eq!(detect(&sheet, &Titles::of(&sheet, &matcher)), Some(3));
         let plain = rows(&[&["email"], &["a@b.org"], &["c@d.org"]]);
-        assert_eq!(detect(&plain, &matcher), Some(0));
+        assert_eq!(detect(&plain, &Titles::of(&plain, &matcher)), Some(0));
     }
 }

@@ -404,6 +404,8 @@ pub(crate) fn choose_header(
         bytes: 0,
         total_bytes: ctx.total_bytes,
     });
+    // What the first rows' titles name, scored once for the header and the table split.
+    let titles = header_row::Titles::of(&head.rows, ctx.matcher);
     let header = match ctx.options.header_row {
         Some(n) => {
             let found = head.numbers.iter().position(|&r| r == n);
@@ -418,7 +420,7 @@ pub(crate) fn choose_header(
                 )
             })?
         }
-        None => header_row::detect(&head.rows, ctx.matcher).ok_or_else(|| {
+        None => header_row::detect(&head.rows, &titles).ok_or_else(|| {
             Error::new(
                 ErrorKind::EmptyFile,
                 "the sheet holds no data: no header row could be found",
@@ -427,24 +429,16 @@ pub(crate) fn choose_header(
     };
     // A sheet with several tables: the one that fits the group is read (or the one whose
     // header the caller gave), up to where the next begins.
-    let tables = header_row::tables(&head.rows, ctx.matcher, header);
+    let tables = header_row::tables(&head.rows, &titles, ctx.schema, header);
     let chosen = match ctx.options.header_row {
         Some(_) => tables.iter().find(|t| t.header == header),
         None => header_row::best_table(&tables),
     };
+    let number_of = |i: usize| head.numbers.get(i).copied().unwrap_or(0);
     let (header, last_row) = match chosen {
-        Some(t) => (
-            t.header,
-            t.end.map(|end| {
-                head.numbers
-                    .get(end.saturating_sub(1))
-                    .copied()
-                    .unwrap_or(0)
-            }),
-        ),
+        Some(t) => (t.header, t.end.map(|end| number_of(end.saturating_sub(1)))),
         None => (header, None),
     };
-    let number_of = |i: usize| head.numbers.get(i).copied().unwrap_or(0);
     source.tables = tables
         .iter()
         .map(|t| crate::report::TableInfo {
@@ -583,12 +577,12 @@ pub(crate) fn build_report(
         );
     }
     findings.extend(outcome.findings);
-    let warnings = findings
+    let listed_warnings = findings
         .iter()
         .filter(|f| f.severity == Severity::Warning)
-        .count() as u64
-        + omitted_warnings;
-    let errors = (findings.len() as u64 + omitted_warnings + omitted_errors) - warnings;
+        .count() as u64;
+    let warnings = listed_warnings + omitted_warnings;
+    let errors = findings.len() as u64 - listed_warnings + omitted_errors;
     let mapping = Mapping::from_columns(&columns);
     Report {
         source,

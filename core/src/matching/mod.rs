@@ -422,16 +422,19 @@ impl<'s> Matcher<'s> {
 
     /// Whether a header would be assigned on its title alone (used to find the header row).
     pub fn is_confident(&self, header: &str) -> bool {
+        self.confident_attribute(header).is_some()
+    }
+
+    /// The attribute (by schema position) a header names surely enough to be assigned on its
+    /// title alone, if any.
+    pub fn confident_attribute(&self, header: &str) -> Option<usize> {
         // A runner-up only matters within the margin of an automatic match.
         let scores = self.score_above(header, AUTO_SCORE - MARGIN);
-        match scores.as_slice() {
-            [] => false,
-            [best, rest @ ..] => {
-                best.tier.rank() <= Tier::Alias.rank()
-                    || (best.score >= AUTO_SCORE
-                        && rest.first().is_none_or(|s| best.score - s.score >= MARGIN))
-            }
-        }
+        let (best, rest) = scores.split_first()?;
+        (best.tier.rank() <= Tier::Alias.rank()
+            || (best.score >= AUTO_SCORE
+                && rest.first().is_none_or(|s| best.score - s.score >= MARGIN)))
+        .then_some(best.attribute)
     }
 
     /// The schema the matcher scores against.
