@@ -107,7 +107,6 @@ fn display_row<R: Row + ?Sized>(row: &R) -> Vec<String> {
     (0..row.len()).map(|i| row.cell(i).display()).collect()
 }
 
-/// The first `count` rows of a grid as display text.
 /// The spreadsheet row of the record holding a 1-based line of a CSV text (a record may span
 /// lines inside quotes, and blank lines are rows too); `None` past the last record.
 pub(crate) fn row_of_line(text: &str, dialect: Dialect, line: usize) -> Option<u64> {
@@ -130,6 +129,7 @@ pub(crate) fn row_of_line(text: &str, dialect: Dialect, line: usize) -> Option<u
     holding
 }
 
+/// The first `count` rows of a grid as display text.
 pub(crate) fn head_of(grid: &Grid, count: usize) -> Vec<Vec<String>> {
     grid.rows
         .iter()

@@ -222,13 +222,13 @@ impl<S: Storage> Issuer<S> {
         let mut learned = self.store.mappings(&key)?;
         let report = analyze(request, &learned, progress)?;
         // What the user confirmed or reassigned (and skipped) is learned for the next upload.
-        let confirmed: Vec<ColumnMatch> = report
-            .columns
-            .iter()
-            .filter(|c| c.tier == Tier::User && request.options.mapping.is_some())
-            .cloned()
-            .collect();
-        if !confirmed.is_empty() {
+        if request.options.mapping.is_some() {
+            let confirmed: Vec<ColumnMatch> = report
+                .columns
+                .iter()
+                .filter(|c| c.tier == Tier::User)
+                .cloned()
+                .collect();
             let before = learned.clone();
             learned.learn(&confirmed);
             if learned != before {

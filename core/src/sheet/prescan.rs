@@ -288,7 +288,8 @@ fn xml_elements(xml: &[u8], local: &str) -> Vec<Vec<(String, String)>> {
 }
 
 /// Excel's grid: 1,048,576 rows by 16,384 columns.
-const EXCEL_ROWS: u64 = 1_048_576;
+/// The most rows a spreadsheet program can write in one sheet.
+pub(crate) const EXCEL_ROWS: u64 = 1_048_576;
 const EXCEL_COLUMNS: u64 = 16_384;
 
 /// Streams over a worksheet's XML across chunk boundaries: refuses `r="…"` references (cells

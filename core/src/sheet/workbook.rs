@@ -255,9 +255,6 @@ fn place_range(
     Ok(())
 }
 
-/// The most rows a spreadsheet program can write in one sheet.
-const SHEET_ROWS: usize = 1_048_576;
-
 /// The bytes a grid holds, counted as cells are placed (slots reserved and text).
 #[derive(Default)]
 struct Held {
@@ -304,14 +301,14 @@ fn place(
             ),
         ));
     }
-    if row as u64 > limits.max_rows.saturating_add(1_000) || row >= SHEET_ROWS {
+    if row as u64 > limits.max_rows.saturating_add(1_000) || row as u64 >= prescan::EXCEL_ROWS {
         return Err(Error::new(
             ErrorKind::LimitExceeded,
             format!(
                 "cell {}{} is beyond the limit of {} rows; split the roster or delete the unused rows",
                 column_letter(col),
                 row + 1,
-                limits.max_rows.min(SHEET_ROWS as u64)
+                limits.max_rows.min(prescan::EXCEL_ROWS)
             ),
         ));
     }
@@ -342,6 +339,7 @@ fn place(
     Ok(())
 }
 
+/// Copies each merged region's top-left value into the region's empty cells within the grid.
 fn spread_merges(grid: &mut Grid, merges: &[calamine::Dimensions]) {
     for m in merges {
         let (top, left) = (m.start.0 as usize, m.start.1 as usize);

@@ -88,11 +88,16 @@ impl Findings {
         }
     }
 
-    /// Keeps the finding while under the cap; counts it otherwise.
+    /// Counts the finding, and keeps it while under the cap.
     pub(crate) fn push(&mut self, finding: Finding) {
         if finding.severity == Severity::Error {
             self.errors += 1;
         }
+        self.keep(finding);
+    }
+
+    /// Keeps the finding while under the cap; counts it as omitted otherwise.
+    fn keep(&mut self, finding: Finding) {
         if self.kept.len() < self.cap {
             self.kept.push(finding);
         } else if finding.severity == Severity::Warning {
@@ -117,10 +122,11 @@ impl Findings {
     pub(crate) fn merge(&mut self, other: Findings) {
         self.omitted.0 += other.omitted.0;
         self.omitted.1 += other.omitted.1;
-        // The other run's errors were counted there: count only what this one adds.
-        let errors = self.errors + other.errors;
-        self.extend(other.kept);
-        self.errors = errors;
+        // The other run counted its errors already.
+        self.errors += other.errors;
+        for f in other.kept {
+            self.keep(f);
+        }
     }
 
     pub(crate) fn sort_by(&mut self, order: impl FnMut(&Finding, &Finding) -> std::cmp::Ordering) {
