@@ -22,7 +22,13 @@
 //!   from a roster is ever a link target unless it passed URL validation (`http`/`https`).
 //! - The subject and the recipient's display name lose line breaks and other control
 //!   characters, so nothing can be injected into the message headers.
-//! - Rendering is bounded (a fuel limit), so a hostile template cannot loop for ever.
+//! - Rendering is bounded in steps (a fuel limit) and in bytes: a part's source may hold at
+//!   most [`MAX_TEMPLATE_BYTES`], no value while it renders more than
+//!   [`bounds::MAX_VALUE_BYTES`] (proved from the template's syntax when the group is checked,
+//!   see [`bounds`]), and what it writes at most [`MAX_PART_BYTES`] (checked as it is written).
+//!   A template that could pass them is refused with a clear error, never an abort.
+
+pub mod bounds;
 
 use std::collections::BTreeMap;
 
@@ -38,6 +44,22 @@ pub const DEFAULT_BASE_URL: &str = "https://credentials.example.org/c";
 
 /// Work a template may do per message before it is stopped (minijinja fuel units).
 const FUEL: u64 = 200_000;
+
+/// The most bytes of source one template part (subject, HTML body, text body) may have.
+pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+
+/// The most bytes one rendered part may have. Mail clients clip far shorter bodies (Gmail
+/// at about 100 KB); a part this long is a template repeating itself.
+pub const MAX_PART_BYTES: usize = 1024 * 1024;
+
+/// Bounds on the merge fields the templates are checked against; a value past its bound
+/// is refused when a message is rendered, so the check holds.
+const NAME_BYTES: u64 = 4 * 1024;
+const EMAIL_BYTES: u64 = 320;
+const DATE_BYTES: u64 = 32;
+const ID_BYTES: u64 = 64;
+/// The least bound of a custom attribute, whatever its type.
+const ATTRIBUTE_FLOOR: u64 = 1024;
 
 impl Group {
     /// Checks the group whole (attributes, and its email templates against them) and gives
@@ -230,6 +252,8 @@ pub struct Renderer {
     envs: Vec<(&'static str, Environment<'static>)>,
     group_name: String,
     attribute_keys: Vec<String>,
+    /// The most bytes each custom attribute's value may print as, by key.
+    attribute_bytes: BTreeMap<String, u64>,
     base_url: String,
 }
 
@@ -242,20 +266,6 @@ fn template_error(part: &str, e: &minijinja::Error) -> Error {
             e.detail().unwrap_or(&e.to_string())
         ),
     )
-}
-
-/// The first tag of `source` that would reach another template or switch escaping off.
-fn forbidden_tag(source: &str) -> Option<&'static str> {
-    const TAGS: [&str; 5] = ["include", "import", "from", "extends", "autoescape"];
-    source.match_indices("{%").find_map(|(at, _)| {
-        let rest = source.get(at + 2..)?;
-        let rest = rest.trim_start_matches(['-', '+']).trim_start();
-        let word: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        TAGS.iter().find(|t| **t == word).copied()
-    })
 }
 
 fn part_name(template: &str) -> &'static str {
@@ -283,21 +293,42 @@ impl Renderer {
             .filter(|a| !a.standard)
             .map(|a| a.key.clone())
             .collect();
+        let attribute_bytes: BTreeMap<String, u64> = schema
+            .attributes
+            .iter()
+            .filter(|a| !a.standard)
+            .map(|a| (a.key.clone(), attribute_bound(a)))
+            .collect();
+        let root = merge_field_shapes(&schema.name, base_url, &attribute_bytes);
         let mut envs = Vec::new();
         for (name, source) in [
             (SUBJECT, &templates.subject),
             (HTML, &templates.html),
             (TEXT, &templates.text),
         ] {
-            if let Some(tag) = forbidden_tag(source) {
+            if source.len() > MAX_TEMPLATE_BYTES {
                 return Err(Error::new(
                     ErrorKind::InvalidTemplate,
                     format!(
-                        "the email {} template uses `{{% {tag} %}}`, which is not allowed: a template part cannot reach another template or turn escaping off; write the part out in full",
-                        part_name(name)
+                        "the email {} template is {}; a template part may be at most {}",
+                        part_name(name),
+                        bounds::human_bytes(source.len() as u64),
+                        bounds::human_bytes(MAX_TEMPLATE_BYTES as u64)
                     ),
                 ));
             }
+            let escape = if name == HTML { bounds::HTML_ESCAPE } else { 1 };
+            bounds::check(source, &root, escape).map_err(|refusal| {
+                Error::new(
+                    ErrorKind::InvalidTemplate,
+                    format!(
+                        "the email {} template (line {}) {}",
+                        part_name(name),
+                        refusal.line,
+                        refusal.message
+                    ),
+                )
+            })?;
             let mut env = Environment::new();
             env.set_undefined_behavior(UndefinedBehavior::Strict);
             env.set_fuel(Some(FUEL));
@@ -317,6 +348,7 @@ impl Renderer {
             envs,
             group_name: schema.name.clone(),
             attribute_keys,
+            attribute_bytes,
             base_url: base_url.to_owned(),
         };
         renderer.check_variables()?;
@@ -412,9 +444,13 @@ impl Renderer {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidTemplate`] when rendering fails (an undefined value, a filter
-    /// error, too much work); [`ErrorKind::InvalidValue`] for an id that is not URL-safe.
+    /// error, too much work, a part longer than [`MAX_PART_BYTES`]);
+    /// [`ErrorKind::InvalidValue`] for an id that is not URL-safe or a value longer than the
+    /// templates were checked for.
     pub fn render(&self, fields: &MergeFields) -> Result<RenderedEmail> {
         let url = credential_url(&self.base_url, &fields.credential_id)?;
+        let name = header_safe(&fields.recipient_name);
+        self.check_field_sizes(fields, &name)?;
         // Every custom attribute is defined, as none when the row left it empty.
         let mut attributes: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
         for key in &self.attribute_keys {
@@ -426,7 +462,6 @@ impl Renderer {
                     .unwrap_or(&serde_json::Value::Null),
             );
         }
-        let name = header_safe(&fields.recipient_name);
         let context = minijinja::context! {
             recipient => minijinja::context! { name => &name, email => &fields.recipient_email },
             credential => minijinja::context! {
@@ -450,9 +485,27 @@ impl Renderer {
                         format!("the email {} template is missing", part_name(name)),
                     )
                 })?;
-            env.get_template(name)
-                .and_then(|t| t.render(&context))
-                .map_err(|e| template_error(part_name(name), &e))
+            let mut out = Capped::default();
+            let rendered = env
+                .get_template(name)
+                .and_then(|t| t.render_captured_to(&context, &mut out));
+            match rendered {
+                Ok(_) => String::from_utf8(out.bytes).map_err(|_| {
+                    Error::new(
+                        ErrorKind::InvalidTemplate,
+                        format!("the email {} is not valid UTF-8", part_name(name)),
+                    )
+                }),
+                Err(_) if out.over => Err(Error::new(
+                    ErrorKind::InvalidTemplate,
+                    format!(
+                        "the email {} would be longer than {}; shorten the template or what it repeats",
+                        part_name(name),
+                        bounds::human_bytes(MAX_PART_BYTES as u64)
+                    ),
+                )),
+                Err(e) => Err(template_error(part_name(name), &e)),
+            }
         };
         Ok(RenderedEmail {
             to_name: name.clone(),
@@ -461,6 +514,133 @@ impl Renderer {
             html: render(HTML)?,
             text: render(TEXT)?,
         })
+    }
+}
+
+/// A rendered part's bytes, refused past [`MAX_PART_BYTES`] as they are written.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > MAX_PART_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("the part is too long"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The most bytes a custom attribute's value is taken to print as when templates are
+/// checked: its longest accepted text, its longest enum value, and never less than
+/// [`ATTRIBUTE_FLOOR`].
+fn attribute_bound(attribute: &crate::group::AttributeSpec) -> u64 {
+    use crate::group::AttributeType;
+    let longest = match attribute.kind {
+        AttributeType::Text | AttributeType::Url => u64::from(attribute.max_length) * 4,
+        AttributeType::Enum => attribute
+            .values
+            .iter()
+            .map(|v| v.len() as u64)
+            .max()
+            .unwrap_or(0),
+        _ => 0,
+    };
+    longest.max(ATTRIBUTE_FLOOR)
+}
+
+/// The merge fields as the template check sees them: each with the most bytes it may hold.
+fn merge_field_shapes(
+    group_name: &str,
+    base_url: &str,
+    attribute_bytes: &BTreeMap<String, u64>,
+) -> Vec<(String, bounds::Shape)> {
+    use bounds::{Shape, Size};
+    let text = |bytes: u64| Shape::Value(Size::text(bytes));
+    let fields = |list: Vec<(&str, Shape)>| {
+        Shape::Fields(list.into_iter().map(|(k, s)| (k.to_owned(), s)).collect())
+    };
+    vec![
+        (
+            "recipient".to_owned(),
+            fields(vec![
+                ("name", text(NAME_BYTES)),
+                ("email", text(EMAIL_BYTES)),
+            ]),
+        ),
+        (
+            "credential".to_owned(),
+            fields(vec![
+                ("id", text(ID_BYTES)),
+                ("url", text(base_url.len() as u64 + 1 + ID_BYTES)),
+                ("issued_on", text(DATE_BYTES)),
+                ("expires_on", text(DATE_BYTES)),
+            ]),
+        ),
+        (
+            "attributes".to_owned(),
+            Shape::Fields(
+                attribute_bytes
+                    .iter()
+                    .map(|(k, bytes)| (k.clone(), text(*bytes)))
+                    .collect(),
+            ),
+        ),
+        (
+            "group".to_owned(),
+            fields(vec![("name", text(group_name.len() as u64))]),
+        ),
+    ]
+}
+
+impl Renderer {
+    /// Refuses a message whose values are longer than the templates were checked for.
+    fn check_field_sizes(&self, fields: &MergeFields, name: &str) -> Result<()> {
+        let too_long = |field: &str, bytes: usize, most: u64| {
+            Err(Error::new(
+                ErrorKind::InvalidValue,
+                format!(
+                    "`{field}` is {}, longer than the {} an email takes",
+                    bounds::human_bytes(bytes as u64),
+                    bounds::human_bytes(most)
+                ),
+            ))
+        };
+        if name.len() as u64 > NAME_BYTES {
+            return too_long("recipient.name", name.len(), NAME_BYTES);
+        }
+        if fields.recipient_email.len() as u64 > EMAIL_BYTES {
+            return too_long("recipient.email", fields.recipient_email.len(), EMAIL_BYTES);
+        }
+        for date in [&fields.issued_on, &fields.expires_on]
+            .into_iter()
+            .flatten()
+        {
+            if date.len() as u64 > DATE_BYTES {
+                return too_long("credential date", date.len(), DATE_BYTES);
+            }
+        }
+        for (key, value) in &fields.attributes {
+            let Some(&most) = self.attribute_bytes.get(key) else {
+                continue;
+            };
+            let printed = match value {
+                serde_json::Value::String(s) => s.len(),
+                other => other.to_string().len(),
+            };
+            if printed as u64 > most {
+                return too_long(&format!("attributes.{key}"), printed, most);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -640,6 +820,120 @@ mod tests {
                 .unwrap_err()
                 .kind(),
             ErrorKind::InvalidTemplate
+        );
+    }
+
+    fn with_text(text: &str) -> Result<Renderer> {
+        let templates = EmailTemplates {
+            text: text.to_owned(),
+            ..EmailTemplates::default()
+        };
+        Renderer::new(&templates, &schema(), BASE)
+    }
+
+    fn refused(text: &str) -> String {
+        let e = with_text(text).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidTemplate, "{text}: {e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn values_that_could_grow_past_the_cap_are_refused_when_checked() {
+        // The issue's 800-byte template: a string doubled forty times.
+        let mut doubling = "{% set a = recipient.name %}".to_owned();
+        for _ in 0..40 {
+            doubling.push_str("{% set a = a ~ a %}");
+        }
+        doubling.push_str("{{ a }}");
+        let e = refused(&doubling);
+        assert!(
+            e.starts_with("the email text body template (line 1) can make"),
+            "{e}"
+        );
+        assert!(e.contains("more than the 1 MiB"), "{e}");
+        // Each `replace` with an empty pattern multiplies the length.
+        let nested = format!(
+            "{{{{ recipient.name{} }}}}",
+            "|replace('', recipient.name)".repeat(3)
+        );
+        assert!(refused(&nested).contains("can make a value of"), "{nested}");
+        // String repetition is bounded by the number written.
+        assert!(refused("{{ recipient.name * 100000000 }}").contains("more than the 1 MiB"));
+        assert!(
+            refused("{{ recipient.name * attributes.hours }}")
+                .contains("multiplies two merge fields")
+        );
+        // A captured block is a value too.
+        let captured = "{% set x %}{% for c in recipient.name %}{{ recipient.name }}{% endfor %}{% endset %}{{ x }}";
+        assert!(
+            refused(captured).contains("can make a value of"),
+            "{captured}"
+        );
+        // Sound growth is accepted: a few repeats, filters that keep lengths near.
+        let r = with_text(
+            "{% set a = recipient.name ~ ' ' ~ recipient.name %}{{ a|upper }} {{ '-' * 3 }} {{ attributes.grade|default('none')|replace('e', 'E') }} {% for k, v in attributes|items %}{{ k }}={{ v }};{% endfor %}",
+        )
+        .unwrap();
+        assert_eq!(
+            r.render(&fields("Ana")).unwrap().text,
+            "ANA ANA --- MErit grade=Merit;hours=None;"
+        );
+    }
+
+    #[test]
+    fn constructs_the_bound_cannot_follow_are_refused() {
+        for (text, says) in [
+            ("{% for i in range(10) %}x{% endfor %}", "calls a function"),
+            ("{{ recipient.name.upper() }}", "calls a function"),
+            (
+                "{% for c in recipient.name %}{% set x = c %}{% endfor %}",
+                "inside a `for` loop",
+            ),
+            (
+                "{{ recipient.name|center(1000000000) }}",
+                "the filter `center`",
+            ),
+            ("{{ recipient.name|safe }}", "`|safe`"),
+            (
+                "{% for c in recipient.name recursive %}{{ c }}{% endfor %}",
+                "recursive",
+            ),
+        ] {
+            let e = refused(text);
+            assert!(e.contains(says), "{text}: {e}");
+        }
+        let e = refused(&"x".repeat(MAX_TEMPLATE_BYTES + 1));
+        assert!(e.contains("may be at most 64 KiB"), "{e}");
+    }
+
+    #[test]
+    fn a_part_past_its_cap_is_an_error_not_an_abort() {
+        let schema = Group::from_json(
+            r#"{"name": "G", "attributes": [{"key": "notes", "max_length": 5000}]}"#,
+        )
+        .unwrap()
+        .schema()
+        .unwrap();
+        let templates = EmailTemplates {
+            text: "{% for c in attributes.notes %}{{ attributes.notes }}{% endfor %}".to_owned(),
+            ..EmailTemplates::default()
+        };
+        let r = Renderer::new(&templates, &schema, BASE).unwrap();
+        let mut f = fields("Ana");
+        f.attributes = [("notes".to_owned(), serde_json::json!("n".repeat(5000)))].into();
+        let e = r.render(&f).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidTemplate);
+        assert_eq!(
+            e.to_string(),
+            "the email text body would be longer than 1 MiB; shorten the template or what it repeats"
+        );
+        // A value longer than the templates were checked for is refused, not rendered.
+        f.attributes = [("notes".to_owned(), serde_json::json!("n".repeat(30_000)))].into();
+        let e = r.render(&f).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidValue);
+        assert!(
+            e.to_string().starts_with("`attributes.notes` is 29 KiB"),
+            "{e}"
         );
     }
 
