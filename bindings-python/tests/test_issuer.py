@@ -60,7 +60,7 @@ def test_drafts_are_amended_previewed_and_published(issuer):
     assert sorted(first.published) == sorted(out.created)
     second = issuer.publish([ana])
     assert (second.published, second.already_published) == ([], [ana])
-    assert second.to_dict() == {"published": [], "already_published": [ana]}
+    assert second.to_dict() == {"published": [], "already_published": [ana], "refused": []}
     with pytest.raises(conferral.IllegalTransitionError):
         issuer.edit(ana, name="Too Late")
     with pytest.raises(conferral.NotFoundError):

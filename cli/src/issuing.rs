@@ -138,7 +138,12 @@ pub fn issue(
     });
     bar.finish();
     let out = out?;
-    let refused = out.report.has_errors() || !out.findings.is_empty();
+    let refused = out.report.has_errors()
+        || !out.findings.is_empty()
+        || out
+            .published
+            .as_ref()
+            .is_some_and(|p| !p.refused.is_empty());
     if json {
         print_json(&out)?;
         return Ok(refused);
@@ -174,8 +179,26 @@ pub fn issue(
             "published {} (emails queued; run `conferral deliver`)",
             p.published.len()
         );
+        say_refused(p);
     }
     Ok(refused)
+}
+
+/// The drafts a publish left alone, each with its reason.
+fn say_refused(out: &conferral::issuer::PublishOutcome) {
+    if out.refused.is_empty() {
+        return;
+    }
+    say!(
+        "{} left as drafts, their email cannot be rendered:",
+        out.refused.len()
+    );
+    for r in out.refused.iter().take(20) {
+        say!("  {}: {}", r.id, r.message);
+    }
+    if out.refused.len() > 20 {
+        say!("  and {} more (see --json)", out.refused.len() - 20);
+    }
 }
 
 fn credential_line(c: &Credential) -> String {
@@ -290,14 +313,14 @@ pub fn preview(store: &StoreArgs, id: &str, html: bool, json: bool) -> Result<()
     Ok(())
 }
 
-/// `conferral publish`.
+/// `conferral publish`. Returns whether any selected draft was left unpublished.
 pub fn publish(
     store: &StoreArgs,
     all: bool,
     batch: Option<String>,
     ids: Vec<String>,
     json: bool,
-) -> Result<(), CliError> {
+) -> Result<bool, CliError> {
     let ids = (!ids.is_empty()).then_some(ids);
     let selection = Selection::one_of(all, batch, ids).map_err(|_| {
         CliError::Usage("give exactly one of --all, --batch B or credential ids".into())
@@ -307,8 +330,10 @@ pub fn publish(
     let out = issuer.publish(&selection, &store.actor, Utc::now(), &mut |p| bar.update(p));
     bar.finish();
     let out = out?;
+    let refused = !out.refused.is_empty();
     if json {
-        return print_json(&out);
+        print_json(&out)?;
+        return Ok(refused);
     }
     say!(
         "published {}, {} were published before; {} emails queued",
@@ -316,7 +341,8 @@ pub fn publish(
         out.already_published.len(),
         out.published.len()
     );
-    Ok(())
+    say_refused(&out);
+    Ok(refused)
 }
 
 /// `conferral deliver`: send every due email. Returns whether any failed or is unknown.

@@ -364,10 +364,7 @@ fn main() -> ExitCode {
             ids,
             store,
             json,
-        } => finish(
-            issuing::publish(&store, all, batch, ids, json).map(|()| false),
-            json,
-        ),
+        } => finish(issuing::publish(&store, all, batch, ids, json), json),
         Command::Deliver {
             outbox,
             smtp,

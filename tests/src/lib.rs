@@ -561,6 +561,10 @@ mod hooked {
             (self.hook)("credentials")?;
             self.inner.credentials(q)
         }
+        fn count_credentials(&self, q: &CredentialQuery) -> Result<u64> {
+            (self.hook)("count_credentials")?;
+            self.inner.count_credentials(q)
+        }
         fn update_credential(&mut self, c: &Credential) -> Result<()> {
             (self.hook)("update_credential")?;
             self.inner.update_credential(c)

@@ -23,6 +23,7 @@ conferral_tests::on_every_store!(
     the_duplicate_policy_applies_to_stored_credentials,
     drafts_are_amended_and_previewed,
     a_template_error_publishes_nothing,
+    a_publish_goes_in_chunks_resumes_and_leaves_only_what_cannot_render,
     publishing_twice_queues_one_email,
     every_outcome_lands_in_its_state_and_nobody_is_emailed_twice,
     an_interrupted_send_becomes_unknown_after_a_restart,
@@ -241,6 +242,92 @@ fn a_template_error_publishes_nothing<S: Storage>(store: fn() -> S) {
     let status = issuer.status().unwrap();
     assert_eq!(status.credentials["draft"], 2);
     assert_eq!(status.deliveries["pending"], 0);
+}
+
+fn a_publish_goes_in_chunks_resumes_and_leaves_only_what_cannot_render<S: Storage>(
+    store: fn() -> S,
+) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    // Each note is written once per character it has: a 5,000-character note makes a
+    // 25 MB body, past the part cap, while "ok" makes a short one.
+    let g = Group::from_json(
+        r#"{"name": "Chunks", "attributes": [{"key": "notes", "max_length": 5000}],
+            "email": {"subject": "Hi", "html": "<p>{{ recipient.name }}</p>",
+                      "text": "{% for c in attributes.notes %}{{ attributes.notes }}{% endfor %}"}}"#,
+    )
+    .unwrap();
+    let rows = 2 * conferral::issuer::PUBLISH_CHUNK + 201;
+    let long = 700;
+    let mut roster = String::from("Name,Email,Notes\n");
+    for i in 1..=rows {
+        let notes = if i == long {
+            "n".repeat(5000)
+        } else {
+            "ok".to_owned()
+        };
+        roster.push_str(&format!("Person {i},p{i}@example.org,{notes}\n"));
+    }
+    // The second chunk's commit fails once.
+    let commits = Rc::new(Cell::new(0u32));
+    let counted = Rc::clone(&commits);
+    let hooked = conferral_tests::HookedStore::new(store(), move |call| {
+        if call == "commit_publish" {
+            counted.set(counted.get() + 1);
+            if counted.get() == 2 {
+                return Err(conferral::Error::new(
+                    ErrorKind::Storage,
+                    "the disk is full",
+                ));
+            }
+        }
+        Ok(())
+    });
+    let mut issuer = issuer(hooked);
+    let out = import(
+        &mut issuer,
+        &g,
+        roster.as_bytes(),
+        false,
+        &mut SequentialIds::new("id", 0),
+    );
+    assert_eq!(out.created.len(), rows);
+    let e = issuer
+        .publish(&Selection::All, "ed", t0(), &mut |_| {})
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
+    let status = issuer.status().unwrap();
+    let chunk = conferral::issuer::PUBLISH_CHUNK as u64;
+    assert_eq!(status.credentials["published"], chunk);
+    assert_eq!(status.credentials["draft"], rows as u64 - chunk);
+    assert_eq!(status.deliveries["pending"], chunk);
+
+    // Run again: the rest is published in two more chunks, the long note's draft is left
+    // with its reason, and nobody gets a second email.
+    let again = issuer
+        .publish(&Selection::All, "ed", t0(), &mut |_| {})
+        .unwrap();
+    assert_eq!(commits.get(), 4);
+    assert_eq!(again.published.len(), rows - 500 - 1);
+    let refused_id = &out.created[long - 1];
+    assert_eq!(again.refused.len(), 1);
+    assert_eq!(&again.refused[0].id, refused_id);
+    assert_eq!(again.refused[0].code, "invalid_template");
+    assert!(
+        again.refused[0]
+            .message
+            .contains("would be longer than 1 MiB"),
+        "{}",
+        again.refused[0].message
+    );
+    let messages = issuer.store().messages(&MessageQuery::default()).unwrap();
+    assert_eq!(messages.len(), rows - 1);
+    let mut emailed: Vec<&str> = messages.iter().map(|m| m.credential.as_str()).collect();
+    emailed.sort_unstable();
+    emailed.dedup();
+    assert_eq!(emailed.len(), rows - 1, "one email per credential");
+    let left = issuer.store().credential(refused_id).unwrap().unwrap();
+    assert_eq!(left.state, CredentialState::Draft);
 }
 
 fn publishing_twice_queues_one_email<S: Storage>(store: fn() -> S) {

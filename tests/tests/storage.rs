@@ -64,6 +64,9 @@ impl Storage for Broken {
     fn credentials(&self, q: &CredentialQuery) -> Result<Vec<Credential>> {
         self.inner.credentials(q)
     }
+    fn count_credentials(&self, q: &CredentialQuery) -> Result<u64> {
+        self.inner.count_credentials(q)
+    }
     fn update_credential(&mut self, c: &Credential) -> Result<()> {
         self.inner.update_credential(c)
     }

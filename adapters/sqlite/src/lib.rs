@@ -77,6 +77,12 @@ CREATE TABLE mappings (
 );
 ";
 
+/// The filters of a [`CredentialQuery`], with [`SqliteStorage::listed_params`]: group,
+/// batch, state, address, the `seq` to list after (a plain range on the table's key, so a
+/// page starts where the last one ended) and the limit (`-1` for none).
+const LISTED: &str = "WHERE seq > ?5 AND (?1 IS NULL OR grp = ?1) AND (?2 IS NULL OR batch = ?2)
+   AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR email_key = ?4)";
+
 /// A conferral store in one SQLite file.
 #[derive(Debug)]
 pub struct SqliteStorage {
@@ -113,6 +119,48 @@ fn not_found(what: &str, id: &str) -> Error {
 }
 
 impl SqliteStorage {
+    /// The parameters of [`LISTED`] for `query`; `None` when it lists nothing (it asks for
+    /// the credentials after an id no credential has).
+    #[allow(clippy::type_complexity)]
+    fn listed_params<'q>(
+        &self,
+        query: &'q CredentialQuery,
+    ) -> Result<
+        Option<(
+            Option<&'q str>,
+            Option<&'q str>,
+            Option<&'static str>,
+            Option<String>,
+            i64,
+            i64,
+        )>,
+    > {
+        let after = match &query.after {
+            None => 0,
+            Some(id) => {
+                let seq: Option<i64> = self
+                    .conn
+                    .prepare_cached("SELECT seq FROM credentials WHERE id = ?1")
+                    .and_then(|mut s| s.query_row(params![id], |r| r.get(0)).optional())
+                    .map_err(sql("find a credential"))?;
+                match seq {
+                    Some(seq) => seq,
+                    None => return Ok(None),
+                }
+            }
+        };
+        let limit = query
+            .limit
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        Ok(Some((
+            query.group.as_deref(),
+            query.batch.as_deref(),
+            query.state.map(|s| s.as_str()),
+            query.email.as_deref().map(duplicate_key),
+            after,
+            limit,
+        )))
+    }
     /// Opens (creating if needed) the database at `path` and migrates its schema.
     ///
     /// # Errors
@@ -420,29 +468,35 @@ impl Storage for SqliteStorage {
     fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT body FROM credentials
-                 WHERE (?1 IS NULL OR grp = ?1) AND (?2 IS NULL OR batch = ?2)
-                   AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR email_key = ?4)
-                 ORDER BY seq",
-            )
+            .prepare_cached(&format!(
+                "SELECT body FROM credentials {LISTED} ORDER BY seq LIMIT ?6"
+            ))
             .map_err(sql("list credentials"))?;
+        let Some(params) = self.listed_params(query)? else {
+            return Ok(Vec::new());
+        };
         let rows = stmt
-            .query_map(
-                params![
-                    query.group,
-                    query.batch,
-                    query.state.map(|s| s.as_str()),
-                    query.email.as_deref().map(duplicate_key)
-                ],
-                |r| r.get::<_, String>(0),
-            )
+            .query_map(params, |r| r.get::<_, String>(0))
             .map_err(sql("list credentials"))?;
         rows.map(|b| {
             b.map_err(sql("list credentials"))
                 .and_then(|b| from_json(&b))
         })
         .collect()
+    }
+
+    fn count_credentials(&self, query: &CredentialQuery) -> Result<u64> {
+        let Some(params) = self.listed_params(query)? else {
+            return Ok(0);
+        };
+        let count: i64 = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM credentials {LISTED} LIMIT ?6)"
+            ))
+            .and_then(|mut s| s.query_row(params, |r| r.get(0)))
+            .map_err(sql("count credentials"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     fn update_credential(&mut self, credential: &Credential) -> Result<()> {

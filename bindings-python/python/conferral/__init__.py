@@ -33,6 +33,7 @@ from .results import (
     ImportResult,
     PublishResult,
     Recipient,
+    Refused,
     Status,
 )
 from .errors import (
@@ -71,7 +72,7 @@ __all__ = [
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
     "UnsupportedFormatError", "BY_KIND",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
-    "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Status",
+    "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]

@@ -255,15 +255,36 @@ class Batch(_FromDict):
 
 
 @dataclass(frozen=True)
+class Refused(_FromDict):
+    """A draft a publish left as a draft because its email cannot be rendered, and why."""
+
+    id: str
+    code: str
+    message: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Refused":
+        made = cls(id=data["id"], code=data["code"], message=data["message"])
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
 class PublishResult(_FromDict):
-    """The ids published now, and those that already were (publishing is idempotent)."""
+    """The ids published now, those that already were (publishing is idempotent), and the
+    drafts left alone because their email cannot be rendered (the rest is published)."""
 
     published: List[str]
     already_published: List[str]
+    refused: List[Refused]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "PublishResult":
-        made = cls(published=list(data["published"]), already_published=list(data["already_published"]))
+        made = cls(
+            published=list(data["published"]),
+            already_published=list(data["already_published"]),
+            refused=[Refused.from_dict(r) for r in data.get("refused", [])],
+        )
         made._keep(data)
         return made
 

@@ -55,7 +55,7 @@ use crate::storage::Storage;
 pub use crate::render::DEFAULT_BASE_URL;
 pub use deliver::{DeliveryReport, DeliveryRun};
 pub use import::{ImportOutcome, ImportRequest};
-pub use publish::{PublishOutcome, Selection};
+pub use publish::{PUBLISH_CHUNK, PublishOutcome, Refused, Selection};
 pub use query::CredentialDetail;
 
 /// The sender an issuer uses when none is given, as [`Mailbox::parse`] reads it.

@@ -61,7 +61,28 @@ pub struct PublishOutcome {
     pub published: Vec<String>,
     /// Selected credentials that were published before (nothing done again).
     pub already_published: Vec<String>,
+    /// Selected drafts left as drafts because their email could not be rendered, each with
+    /// the reason; the rest of the selection is published.
+    #[serde(default)]
+    pub refused: Vec<Refused>,
 }
+
+/// A draft a publish left alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// The credential.
+    pub id: String,
+    /// The error kind's code (`invalid_template`, `invalid_value`, ...).
+    pub code: String,
+    /// What went wrong, and how to fix it.
+    pub message: String,
+}
+
+/// Drafts rendered and stored per atomic step: memory stays flat however large the batch.
+pub const PUBLISH_CHUNK: usize = 500;
+
+/// How often a chunk is read again and rendered anew when a draft in it changed meanwhile.
+const CHUNK_ATTEMPTS: usize = 4;
 
 /// Only the drafts among what `query` finds.
 fn drafts_of(query: CredentialQuery) -> CredentialQuery {
@@ -71,14 +92,34 @@ fn drafts_of(query: CredentialQuery) -> CredentialQuery {
     }
 }
 
+/// The drafts one publish works through, a chunk at a time.
+enum Pending {
+    /// Drafts named by id, in the order given.
+    Ids(std::vec::IntoIter<String>),
+    /// The drafts a query finds, after the last one read.
+    Query {
+        query: CredentialQuery,
+        after: Option<String>,
+    },
+}
+
 impl<S: Storage> Issuer<S> {
-    /// Publishes drafts: renders every email first (a template error stops the publish
-    /// before anything changes), then marks them published and queues one email each in one
-    /// atomic step. Selected credentials published before are reported, not queued again.
+    /// Publishes drafts in chunks of [`PUBLISH_CHUNK`]: each chunk's emails are rendered,
+    /// then its credentials are marked published with one email queued each in one atomic
+    /// step, so memory does not grow with the batch. A publish that stops part way leaves
+    /// every chunk before it published and the rest as drafts: running it again publishes
+    /// the rest, never a credential twice.
+    ///
+    /// A draft changed while its chunk rendered (an edit) is read again and rendered anew,
+    /// never overwritten. A draft whose email cannot be rendered stays a draft and is listed
+    /// in [`PublishOutcome::refused`] with the reason. Selected credentials published before
+    /// are reported, not queued again.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] for an unknown id or batch; [`ErrorKind::IllegalTransition`]
-    /// for a selected credential that is revoked or expired; a template or store error.
+    /// [`ErrorKind::NotFound`] for an unknown id or batch and
+    /// [`ErrorKind::IllegalTransition`] for a selected credential that is revoked or
+    /// expired, both before anything changes; [`ErrorKind::Conflict`] when a chunk keeps
+    /// changing under the publish; a group, template or store error.
     pub fn publish(
         &mut self,
         selection: &Selection,
@@ -87,45 +128,43 @@ impl<S: Storage> Issuer<S> {
         progress: &mut dyn FnMut(StepProgress),
     ) -> Result<PublishOutcome> {
         let mut outcome = PublishOutcome::default();
-        let chosen = self.drafts_selected(selection, actor, now, &mut outcome)?;
+        let (mut pending, total) = self.pending(selection, actor, now, &mut outcome)?;
         let mut renderers: BTreeMap<String, Renderer> = BTreeMap::new();
-        let mut published = Vec::with_capacity(chosen.len());
-        let mut messages = Vec::with_capacity(chosen.len());
-        let total = chosen.len() as u64;
-        for (done, credential) in chosen.iter().enumerate() {
+        let mut done = 0usize;
+        loop {
+            let chunk = self.next_chunk(&mut pending, &mut outcome)?;
+            if chunk.is_empty() {
+                break;
+            }
             now_and_then(progress, Step::Rendering, done, total);
-            let message = self.issued_message(&mut renderers, credential, now)?;
-            published.push(credential.publish(actor, now)?.credential);
-            messages.push(message);
+            done += chunk.len();
+            self.publish_chunk(chunk, &mut renderers, actor, now, &mut outcome)?;
         }
-        if !published.is_empty() {
-            progress(StepProgress {
-                step: Step::Storing,
-                done: 0,
-                total,
-            });
-            self.store.commit_publish(&published, &messages)?;
-        }
-        outcome.published = published.into_iter().map(|c| c.id).collect();
+        progress(StepProgress {
+            step: Step::Storing,
+            done: total,
+            total,
+        });
         Ok(outcome)
     }
 
-    /// The drafts a selection names. Selected ids already published go to `outcome`; a
-    /// selected id that is revoked or expired stops the publish with the reason.
-    fn drafts_selected(
+    /// What a selection names, checked before anything changes, and how many drafts that
+    /// is. Selected ids already published go to `outcome`; a selected id that is revoked or
+    /// expired stops the publish with the reason.
+    fn pending(
         &self,
         selection: &Selection,
         actor: &str,
         now: DateTime<Utc>,
         outcome: &mut PublishOutcome,
-    ) -> Result<Vec<Credential>> {
-        match selection {
+    ) -> Result<(Pending, u64)> {
+        let query = match selection {
             Selection::Ids(ids) => {
-                let mut chosen = Vec::new();
+                let mut drafts = Vec::new();
                 for id in ids {
                     let c = self.get(id)?;
                     match c.state {
-                        CredentialState::Draft => chosen.push(c),
+                        CredentialState::Draft => drafts.push(c.id),
                         CredentialState::Published => outcome.already_published.push(c.id),
                         // Revoked or expired: publishing refuses with the reason.
                         _ => {
@@ -133,7 +172,8 @@ impl<S: Storage> Issuer<S> {
                         }
                     }
                 }
-                Ok(chosen)
+                let total = drafts.len() as u64;
+                return Ok((Pending::Ids(drafts.into_iter()), total));
             }
             Selection::Batch(batch) => {
                 if self.store.batch(batch)?.is_none() {
@@ -142,46 +182,162 @@ impl<S: Storage> Issuer<S> {
                         format!("there is no batch `{batch}`"),
                     ));
                 }
-                self.store.credentials(&drafts_of(CredentialQuery {
+                drafts_of(CredentialQuery {
                     batch: Some(batch.clone()),
                     ..CredentialQuery::default()
-                }))
+                })
             }
-            Selection::Group(group) => self.store.credentials(&drafts_of(CredentialQuery {
+            Selection::Group(group) => drafts_of(CredentialQuery {
                 group: Some(group.clone()),
                 ..CredentialQuery::default()
-            })),
-            Selection::All => self
-                .store
-                .credentials(&drafts_of(CredentialQuery::default())),
+            }),
+            Selection::All => drafts_of(CredentialQuery::default()),
+        };
+        let total = self.store.count_credentials(&query)?;
+        Ok((Pending::Query { query, after: None }, total))
+    }
+
+    /// The next drafts to publish, at most [`PUBLISH_CHUNK`]; empty when none are left.
+    fn next_chunk(
+        &self,
+        pending: &mut Pending,
+        outcome: &mut PublishOutcome,
+    ) -> Result<Vec<Credential>> {
+        match pending {
+            Pending::Ids(ids) => {
+                let mut chunk = Vec::new();
+                for id in ids.by_ref() {
+                    let c = self.get(&id)?;
+                    match c.state {
+                        CredentialState::Draft => chunk.push(c),
+                        // Published by someone else since the selection was checked.
+                        _ => outcome.already_published.push(c.id),
+                    }
+                    if chunk.len() == PUBLISH_CHUNK {
+                        break;
+                    }
+                }
+                Ok(chunk)
+            }
+            Pending::Query { query, after } => {
+                let chunk = self.store.credentials(&CredentialQuery {
+                    after: after.clone(),
+                    limit: Some(PUBLISH_CHUNK as u64),
+                    ..query.clone()
+                })?;
+                if let Some(last) = chunk.last() {
+                    *after = Some(last.id.clone());
+                }
+                Ok(chunk)
+            }
         }
     }
 
-    /// The email announcing `credential`, rendered with its group's renderer (compiled once
-    /// per group and kept in `renderers`) and queued as an outbox message.
-    fn issued_message(
-        &self,
+    /// Renders and stores one chunk in one atomic step. When a draft in it changed since it
+    /// was read, the chunk is read again: drafts are rendered anew, credentials published
+    /// meanwhile are reported as published before.
+    fn publish_chunk(
+        &mut self,
+        mut chunk: Vec<Credential>,
         renderers: &mut BTreeMap<String, Renderer>,
-        credential: &Credential,
+        actor: &str,
         now: DateTime<Utc>,
-    ) -> Result<OutboxMessage> {
+        outcome: &mut PublishOutcome,
+    ) -> Result<()> {
+        for attempt in 1..=CHUNK_ATTEMPTS {
+            let mut published = Vec::with_capacity(chunk.len());
+            let mut messages = Vec::with_capacity(chunk.len());
+            let mut refused = Vec::new();
+            for credential in &chunk {
+                let renderer = self.renderer_of(renderers, credential)?;
+                match self.issued_message(renderer, credential, now) {
+                    Ok(message) => {
+                        published.push(credential.publish(actor, now)?.credential);
+                        messages.push(message);
+                    }
+                    // The group's templates compiled: what fails is this recipient's email.
+                    Err(e) => {
+                        refused.push(Refused {
+                            id: credential.id.clone(),
+                            code: e.kind().as_str().to_owned(),
+                            message: e.to_string(),
+                        });
+                    }
+                }
+            }
+            let stored = if published.is_empty() {
+                Ok(())
+            } else {
+                self.store.commit_publish(&published, &messages)
+            };
+            match stored {
+                Ok(()) => {
+                    outcome
+                        .published
+                        .extend(published.into_iter().map(|c| c.id));
+                    outcome.refused.extend(refused);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Conflict && attempt < CHUNK_ATTEMPTS => {
+                    chunk = self.reread(&chunk, outcome)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The drafts of `chunk` as stored now; those no longer drafts go to `outcome`.
+    fn reread(
+        &self,
+        chunk: &[Credential],
+        outcome: &mut PublishOutcome,
+    ) -> Result<Vec<Credential>> {
+        let mut drafts = Vec::with_capacity(chunk.len());
+        for old in chunk {
+            let now = self.get(&old.id)?;
+            match now.state {
+                CredentialState::Draft => drafts.push(now),
+                CredentialState::Published => outcome.already_published.push(now.id),
+                // Revoked or expired meanwhile: nothing to publish.
+                _ => {}
+            }
+        }
+        Ok(drafts)
+    }
+
+    /// The renderer of `credential`'s group, compiled once per group and kept in
+    /// `renderers`. A group whose templates do not compile stops the publish.
+    fn renderer_of<'r>(
+        &self,
+        renderers: &'r mut BTreeMap<String, Renderer>,
+        credential: &Credential,
+    ) -> Result<&'r Renderer> {
         if !renderers.contains_key(&credential.group) {
             let renderer = self.renderer(&self.group_of(credential)?)?;
             renderers.insert(credential.group.clone(), renderer);
         }
-        let email = renderers
+        renderers
             .get(&credential.group)
-            .ok_or_else(|| Error::new(ErrorKind::InvalidTemplate, "no renderer for the group"))?
-            .render(&credential.merge_fields())
-            .map_err(|e| {
-                Error::new(
-                    e.kind(),
-                    format!(
-                        "nothing was published: the email of credential `{}` cannot be rendered: {e}",
-                        credential.id
-                    ),
-                )
-            })?;
+            .ok_or_else(|| Error::new(ErrorKind::InvalidTemplate, "no renderer for the group"))
+    }
+
+    /// The email announcing `credential`, queued as an outbox message.
+    fn issued_message(
+        &self,
+        renderer: &Renderer,
+        credential: &Credential,
+        now: DateTime<Utc>,
+    ) -> Result<OutboxMessage> {
+        let email = renderer.render(&credential.merge_fields()).map_err(|e| {
+            Error::new(
+                e.kind(),
+                format!(
+                    "the email of credential `{}` cannot be rendered: {e}",
+                    credential.id
+                ),
+            )
+        })?;
         Ok(OutboxMessage::queue(
             &credential.id,
             MessageKind::Issued,

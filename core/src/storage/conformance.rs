@@ -363,6 +363,7 @@ fn credentials<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         batch: batch.map(str::to_owned),
         state: None,
         email: email.map(str::to_owned),
+        ..CredentialQuery::default()
     };
     same(
         ids(&ok(s.credentials(&q(Some("g"), None, None)), "by group")?),
@@ -382,6 +383,7 @@ fn credentials<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         vec!["c1"],
         "by email without case",
     )?;
+    pages(s)?;
     let mut amended = next(&credential("c2", "g", "b1", "bo@x.org"));
     amended.state = CredentialState::Published;
     ok(s.update_credential(&amended), "update_credential")?;
@@ -463,6 +465,74 @@ fn fidelity<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         ok(s.message(&m.id), "message")?,
         Some(m),
         "a message with every field",
+    )
+}
+
+/// Reading the list in pages (`after`, `limit`) and counting it, over the credentials
+/// `credentials` stored: c1 and c2 (group `g`) and c3 (group `h`) of batch `b1`, then c0
+/// (group `g`, batch `b2`).
+fn pages<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let page = |after: Option<&str>, limit: Option<u64>| CredentialQuery {
+        after: after.map(str::to_owned),
+        limit,
+        ..CredentialQuery::default()
+    };
+    same(
+        ids(&ok(s.credentials(&page(None, Some(2))), "a first page")?),
+        vec!["c1", "c2"],
+        "the first page of two",
+    )?;
+    same(
+        ids(&ok(
+            s.credentials(&page(Some("c2"), Some(2))),
+            "a next page",
+        )?),
+        vec!["c3", "c0"],
+        "the page after c2",
+    )?;
+    same(
+        ids(&ok(s.credentials(&page(Some("c0"), None)), "past the end")?),
+        Vec::<&str>::new(),
+        "the page after the last",
+    )?;
+    same(
+        ids(&ok(
+            s.credentials(&page(Some("nope"), None)),
+            "an unknown id",
+        )?),
+        Vec::<&str>::new(),
+        "the page after an unknown id",
+    )?;
+    // `after` need not match the filters: the page starts after it all the same.
+    let in_group = CredentialQuery {
+        group: Some("g".to_owned()),
+        ..page(Some("c3"), Some(5))
+    };
+    same(
+        ids(&ok(s.credentials(&in_group), "a filtered page")?),
+        vec!["c0"],
+        "the group's page after c3",
+    )?;
+    same(
+        ok(s.count_credentials(&CredentialQuery::default()), "count")?,
+        4,
+        "the count of every credential",
+    )?;
+    same(
+        ok(
+            s.count_credentials(&CredentialQuery {
+                group: Some("g".to_owned()),
+                ..CredentialQuery::default()
+            }),
+            "count",
+        )?,
+        3,
+        "the count of a group",
+    )?;
+    same(
+        ok(s.count_credentials(&page(Some("c1"), Some(2))), "count")?,
+        2,
+        "the count of a page",
     )
 }
 

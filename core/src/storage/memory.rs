@@ -66,6 +66,28 @@ impl MemoryStorage {
     }
 }
 
+impl MemoryStorage {
+    /// The credentials `query` lists, in order, with its page applied.
+    fn listed<'a>(&'a self, query: &'a CredentialQuery) -> impl Iterator<Item = &'a Credential> {
+        let start = match &query.after {
+            None => 0,
+            // An unknown id lists nothing.
+            Some(id) => self
+                .by_id
+                .get(id)
+                .map_or(self.credentials.len(), |&i| i + 1),
+        };
+        let limit = query
+            .limit
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        self.credentials
+            .iter()
+            .skip(start)
+            .filter(move |c| query.matches(c))
+            .take(limit)
+    }
+}
+
 impl Storage for MemoryStorage {
     fn put_group(&mut self, group: &Group) -> Result<()> {
         self.groups.insert(group.key(), group.clone());
@@ -156,12 +178,11 @@ impl Storage for MemoryStorage {
     }
 
     fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
-        Ok(self
-            .credentials
-            .iter()
-            .filter(|c| query.matches(c))
-            .cloned()
-            .collect())
+        Ok(self.listed(query).cloned().collect())
+    }
+
+    fn count_credentials(&self, query: &CredentialQuery) -> Result<u64> {
+        Ok(self.listed(query).count() as u64)
     }
 
     fn update_credential(&mut self, credential: &Credential) -> Result<()> {

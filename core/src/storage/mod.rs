@@ -73,10 +73,17 @@ pub struct CredentialQuery {
     pub state: Option<CredentialState>,
     /// Only this recipient address, compared without case.
     pub email: Option<String>,
+    /// Only credentials listed after this one (by id), for reading a long list in pages:
+    /// pass the last id of the page before. The credential need not match the query; when
+    /// no credential has this id, the list is empty.
+    pub after: Option<String>,
+    /// At most this many.
+    pub limit: Option<u64>,
 }
 
 impl CredentialQuery {
-    /// Whether a credential matches.
+    /// Whether a credential matches the filters (`after` and `limit` are about the list,
+    /// not one credential, and are applied by the store).
     pub fn matches(&self, c: &Credential) -> bool {
         self.group.as_ref().is_none_or(|g| *g == c.group)
             && self.batch.as_ref().is_none_or(|b| *b == c.batch)
@@ -205,7 +212,20 @@ pub trait Storage {
     fn credential(&self, id: &str) -> Result<Option<Credential>>;
 
     /// Credentials matching `query`, in insertion order.
+    ///
+    /// # Behavior
+    /// With [`CredentialQuery::after`], only those listed after that credential; empty when
+    /// no credential has that id. With [`CredentialQuery::limit`], the first that many.
     fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>>;
+
+    /// How many credentials [`Storage::credentials`] would list for `query`.
+    ///
+    /// # Behavior
+    /// The same count as listing them, whose length this default takes; a store overrides
+    /// it to count without reading each credential.
+    fn count_credentials(&self, query: &CredentialQuery) -> Result<u64> {
+        Ok(self.credentials(query)?.len() as u64)
+    }
 
     /// Replaces a stored credential with a new version of it (an amendment, a revocation),
     /// only if the stored one is the version the new one was made from: every change of a
@@ -307,6 +327,9 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     }
     fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
         (**self).credentials(query)
+    }
+    fn count_credentials(&self, query: &CredentialQuery) -> Result<u64> {
+        (**self).count_credentials(query)
     }
     fn update_credential(&mut self, credential: &Credential) -> Result<()> {
         (**self).update_credential(credential)

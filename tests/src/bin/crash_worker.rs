@@ -96,6 +96,9 @@ impl Storage for Watched {
     fn credentials(&self, q: &CredentialQuery) -> Result<Vec<Credential>> {
         self.0.credentials(q)
     }
+    fn count_credentials(&self, q: &CredentialQuery) -> Result<u64> {
+        self.0.count_credentials(q)
+    }
     fn update_credential(&mut self, c: &Credential) -> Result<()> {
         self.0.update_credential(c)
     }
