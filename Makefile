@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged
+.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -176,6 +176,12 @@ bench-python:
 	target/bench-venv/bin/python benches/peers/python_vs_pandas.py target/bench-data benches/peers/group.json --runs 3
 
 ## Side-by-side comparison with pandas, polars, python-calamine and openpyxl.
+## Publishing a large batch (benches/publish/run.py): wall time and peak RSS of importing and
+## publishing ROWS drafts (1M by default) with the release CLI.
+bench-publish:
+	$(CARGO) build --release --quiet -p conferral-cli
+	python3 benches/publish/run.py target/release/conferral target/bench-data/publish $${ROWS:-1000000}
+
 ## Hostile uploads (benches/bombs/run.py): peak RSS and time of the release CLI on each.
 bench-bombs:
 	$(CARGO) build --release -p conferral-cli

@@ -134,7 +134,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Publish drafts and queue one email each, in one atomic step.
+    /// Publish drafts and queue one email each, 5,000 per atomic step (run again to finish a
+    /// publish that stopped). Exits 1 when a draft's email cannot be rendered (it stays a draft).
     Publish {
         /// Every draft.
         #[arg(long)]

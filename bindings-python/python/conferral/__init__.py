@@ -554,7 +554,9 @@ class Issuer:
         progress: Optional[Callable[[str, int, int], object]] = None,
     ) -> PublishResult:
         """Publishes these credentials, a batch, or all drafts, and queues one email each,
-        in one atomic step. Returns ``published`` and ``already_published``."""
+        5,000 per atomic step (call it again to finish a publish that stopped). Returns
+        ``published``, ``already_published`` and ``refused``: the drafts whose email cannot be
+        rendered, left as drafts with the reason."""
         # Only a value equal to True selects all, so 1 does and "yes" does not.
         every = bool(all == True)  # noqa: E712
         chosen = None if ids is None else list(ids)

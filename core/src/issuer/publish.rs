@@ -79,7 +79,7 @@ pub struct Refused {
 }
 
 /// Drafts rendered and stored per atomic step: memory stays flat however large the batch.
-pub const PUBLISH_CHUNK: usize = 500;
+pub const PUBLISH_CHUNK: usize = 5000;
 
 /// How often a chunk is read again and rendered anew when a draft in it changed meanwhile.
 const CHUNK_ATTEMPTS: usize = 4;
