@@ -200,7 +200,7 @@ impl SqliteStorage {
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
         )
-            .map_err(sql("set its pragmas"))?;
+        .map_err(sql("set its pragmas"))?;
         let mut store = SqliteStorage { conn };
         store.migrate()?;
         Ok(store)

@@ -799,16 +799,23 @@ fn const_size(value: &minijinja::Value) -> Size {
     }
 }
 
-/// A byte count in words: `1 MiB`, `12 KiB`, `300 bytes`.
+/// A byte count in words: `1 MiB`, `1.5 KiB`, `300 bytes`.
 pub fn human_bytes(bytes: u64) -> String {
     const KIB: u64 = 1024;
     const MIB: u64 = 1024 * KIB;
     const GIB: u64 = 1024 * MIB;
-    match bytes {
-        b if b >= 1024 * GIB => "more than 1 TiB".to_owned(),
-        b if b >= GIB => format!("{} GiB", b / GIB),
-        b if b >= MIB => format!("{} MiB", b / MIB),
-        b if b >= KIB => format!("{} KiB", b / KIB),
-        b => format!("{b} bytes"),
+    let (unit, name) = match bytes {
+        b if b >= 1024 * GIB => return "more than 1 TiB".to_owned(),
+        b if b >= GIB => (GIB, "GiB"),
+        b if b >= MIB => (MIB, "MiB"),
+        b if b >= KIB => (KIB, "KiB"),
+        b => return format!("{b} bytes"),
+    };
+    if bytes % unit == 0 {
+        format!("{} {name}", bytes / unit)
+    } else {
+        // Tenths, rounded down so that a size just past a limit never reads as the limit.
+        let tenths = bytes.saturating_mul(10) / unit;
+        format!("{}.{} {name}", tenths / 10, tenths % 10)
     }
 }

@@ -932,7 +932,7 @@ mod tests {
         let e = r.render(&f).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidValue);
         assert!(
-            e.to_string().starts_with("`attributes.notes` is 29 KiB"),
+            e.to_string().starts_with("`attributes.notes` is 29.2 KiB"),
             "{e}"
         );
     }
