@@ -75,6 +75,10 @@ pub enum Code {
     /// The sheet holds several tables (a report's summary above its participants); the one
     /// that fits the group is read, and the others are named.
     SeveralTables,
+    /// Cells of a column started with the `'` that marks a formula-like value as text (as
+    /// error reports and cleaned records write it); the mark was removed, in every format,
+    /// and the column's finding says how many cells and which.
+    TextMarkerRemoved,
 }
 
 impl Code {
@@ -108,6 +112,7 @@ impl Code {
             Code::ColumnTypeMismatch => "column_type_mismatch",
             Code::FindingsOmitted => "findings_omitted",
             Code::SeveralTables => "several_tables",
+            Code::TextMarkerRemoved => "text_marker_removed",
         }
     }
 }

@@ -115,6 +115,14 @@ fn cleaned_records_analyse_back_to_the_same_records() {
     };
     assert_eq!(values(&second), values(&first));
     assert_eq!(second.summary.errors, 0);
+    // The escape is removed again, and said so once for its column.
+    let marked: Vec<_> = second
+        .findings
+        .iter()
+        .filter(|f| f.code == conferral::Code::TextMarkerRemoved)
+        .map(|f| (f.attribute.as_deref(), f.message.contains("(I2)")))
+        .collect();
+    assert_eq!(marked, [(Some("note"), true)], "{:?}", second.findings);
 
     let without = analyze(roster.as_bytes(), &group, &AnalyzeOptions::default()).unwrap();
     let e = conferral::output::records::csv(&group, &without).unwrap_err();

@@ -391,3 +391,92 @@ fn templates_analyse_back_to_their_attributes() -> Result<(), conferral::Error> 
     }
     Ok(())
 }
+
+/// The `'` that error reports and cleaned records put before a formula-like value reads the
+/// same from every format: removed, and named by one finding per column. (Issue 13: CSV
+/// dropped it silently while workbooks kept it.)
+#[test]
+fn a_text_marker_reads_the_same_from_every_format() {
+    let group = Group::from_json(
+        r#"{"name": "g", "attributes": [{"key": "note", "label": "Note", "type": "text"}]}"#,
+    )
+    .unwrap();
+    let text = |t: &str| Cell::Text(t.to_owned());
+    let mut rows = vec![vec![text("Name"), text("Email"), text("Note")]];
+    for i in 0..12 {
+        let note = ["'=SUM(A1)", "'quoted", "''=x"][i % 3];
+        rows.push(vec![
+            text(&format!("Person {i}")),
+            text(&format!("p{i}@example.org")),
+            text(note),
+        ]);
+    }
+    let style = CsvStyle {
+        encoding: Encoding::Utf8,
+        delimiter: b',',
+        crlf: true,
+    };
+    let tab_utf16 = CsvStyle {
+        encoding: Encoding::Utf16Le,
+        delimiter: b'\t',
+        crlf: false,
+    };
+    let files = [
+        (
+            "roster.csv",
+            conferral_tests::csv(&rows, style, &|_, d| d.to_string()).unwrap(),
+        ),
+        (
+            "roster.txt",
+            conferral_tests::csv(&rows, tab_utf16, &|_, d| d.to_string()).unwrap(),
+        ),
+        (
+            "roster.xlsx",
+            conferral_tests::xlsx_rust_xlsxwriter(&rows).unwrap(),
+        ),
+        (
+            "roster.xlsx",
+            conferral_tests::xlsx_conferral(&rows).unwrap(),
+        ),
+        ("roster.ods", conferral_tests::ods(&rows).unwrap()),
+    ];
+    let read = |name: &str, bytes: &[u8]| {
+        let options = AnalyzeOptions {
+            file_name: Some(name.to_owned()),
+            records: true,
+            ..AnalyzeOptions::default()
+        };
+        analyze(bytes, &group, &options).unwrap()
+    };
+    let (first_name, first_bytes) = &files[0];
+    let csv = read(first_name, first_bytes);
+    let notes: Vec<Value> = csv
+        .records
+        .iter()
+        .flatten()
+        .map(|r| r.values["note"].clone())
+        .collect();
+    assert_eq!(
+        notes[..3],
+        [json!("=SUM(A1)"), json!("'quoted"), json!("'=x")],
+        "the marker goes, a ' before plain text stays"
+    );
+    for (name, bytes) in &files {
+        let report = read(name, bytes);
+        assert_eq!(report.records, csv.records, "{name}: the values");
+        assert_eq!(report.findings, csv.findings, "{name}: the findings");
+        assert_eq!(report.summary, csv.summary, "{name}: the counts");
+    }
+    let found: Vec<(Code, Option<&str>, &str)> = csv
+        .findings
+        .iter()
+        .map(|f| (f.code, f.column.as_deref(), f.message.as_str()))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (code, column, message) = found[0];
+    assert_eq!((code, column), (Code::TextMarkerRemoved, Some("C")));
+    assert!(
+        message.starts_with("8 cell(s) of Note (C2, C4, C5 and 5 more) start with `'`"),
+        "{message}"
+    );
+}

@@ -104,7 +104,7 @@ fn csv_reader(body: &str, dialect: Dialect) -> csv::Reader<&[u8]> {
 }
 
 fn display_row<R: Row + ?Sized>(row: &R) -> Vec<String> {
-    (0..row.len()).map(|i| row.cell(i).display()).collect()
+    (0..row.len()).map(|i| row.value(i).display()).collect()
 }
 
 /// The spreadsheet row of the record holding a 1-based line of a CSV text (a record may span
@@ -431,9 +431,7 @@ impl Row for SplitLine<'_> {
             .and_then(|&(a, b)| self.line.get(a..b))
         {
             None | Some("") => crate::sheet::CellRef::Empty,
-            Some(text) => {
-                crate::sheet::CellRef::Text(crate::sheet::formula::unescape_formula(text))
-            }
+            Some(text) => crate::sheet::CellRef::Text(text),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The valid rows of an analysis as a clean CSV: one column per attribute of the group's
 //! template (same titles), values normalised (dates `YYYY-MM-DD`, numbers in plain notation,
-//! booleans `yes`/`no`). Analysing the file again gives back the same records.
+//! booleans `yes`/`no`). Analysing the file again gives back the same records (text written
+//! with the `'` prefix comes back without it, named by a `text_marker_removed` warning).
 
 use std::borrow::Cow;
 

@@ -6,7 +6,7 @@
 //! drop-down lists for enums and booleans, a hint on each column, and an Instructions sheet.
 
 use crate::error::Result;
-use crate::group::{AttributeSpec, AttributeType, Group};
+use crate::group::{AttributeSpec, AttributeType, Group, Schema};
 use crate::output::xlsx_writer::{self, ColumnSpec, XlsxSheet, XlsxValue};
 
 /// Rows of the XLSX template that carry formats, lists and hints.
@@ -63,9 +63,15 @@ pub fn csv(group: &Group) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// An XLSX template: a typed roster sheet and an Instructions sheet.
+/// An XLSX template: a typed roster sheet and an Instructions sheet (and the hidden sheet
+/// that holds the drop-down lists' values).
 pub fn xlsx(group: &Group) -> Result<Vec<u8>> {
     let schema = group.schema()?;
+    xlsx_writer::write(&sheets(&schema))
+}
+
+/// The template's sheets: the roster's header with its columns' checks, and the instructions.
+fn sheets(schema: &Schema) -> [XlsxSheet; 2] {
     let attrs: Vec<&AttributeSpec> = schema.template_attributes().collect();
     let header: Vec<XlsxValue> = attrs
         .iter()
@@ -150,11 +156,334 @@ pub fn xlsx(group: &Group) -> Result<Vec<u8>> {
             .collect(),
         input_rows: 0,
     };
-    xlsx_writer::write(&[roster, info])
+    [roster, info]
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::io::Read;
+
+    use quick_xml::events::Event;
+
+    const TRICKY: [&str; 8] = [
+        "Pass, with merit",
+        "He said \"no\"",
+        "O'Brien's",
+        "=1+1",
+        "-",
+        "@home",
+        "a,b,c",
+        "plain",
+    ];
+
+    fn many() -> Vec<String> {
+        (0..300).map(|i| format!("Option {i:03}")).collect()
+    }
+
+    fn group() -> crate::Group {
+        serde_json::from_value(serde_json::json!({
+            "name": "Lists",
+            "attributes": [
+                {"key": "grade", "label": "Grade", "type": "enum", "values": TRICKY},
+                {"key": "track", "label": "Track", "type": "enum", "values": many()},
+                {"key": "alumni", "label": "Alumni", "type": "boolean"}
+            ]
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The column letter of an attribute in the template.
+    fn letter_of(group: &crate::Group, key: &str) -> String {
+        let schema = group.schema().unwrap_or_else(|e| panic!("{e}"));
+        let index = schema
+            .template_attributes()
+            .position(|a| a.key == key)
+            .unwrap_or_else(|| panic!("no attribute {key}"));
+        crate::sheet::column_letter(index)
+    }
+
+    /// Every part of a zip, as text, by name.
+    fn parts(bytes: &[u8]) -> BTreeMap<String, String> {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .unwrap_or_else(|e| panic!("not a zip: {e}"));
+        let names: Vec<String> = zip
+            .file_names()
+            .map(|n| n.unwrap_or_else(|e| panic!("{e}")).into_owned())
+            .collect();
+        names
+            .into_iter()
+            .map(|name| {
+                let mut text = String::new();
+                zip.by_name(&name)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+                    .read_to_string(&mut text)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                (name, text)
+            })
+            .collect()
+    }
+
+    /// An element's attributes, unescaped.
+    fn attributes(e: &quick_xml::events::BytesStart<'_>) -> BTreeMap<String, String> {
+        e.attributes()
+            .map(|a| {
+                let a = a.unwrap_or_else(|e| panic!("{e}"));
+                let value = a
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .into_owned();
+                (a.key.as_ref().to_owned(), value)
+            })
+            .collect()
+    }
+
+    /// The attributes of every element with the given local name, unescaped.
+    fn elements(xml: &str, local: &str) -> Vec<BTreeMap<String, String>> {
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut out = Vec::new();
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == local => {
+                    out.push(attributes(&e));
+                }
+                Ok(Event::Eof) => break,
+                Err(e) => panic!("malformed XML: {e}"),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The text inside each element with the given local name (entities resolved), with the
+    /// attributes of the nearest enclosing element named `owner`.
+    fn texts(xml: &str, local: &str, owner: &str) -> Vec<(BTreeMap<String, String>, String)> {
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut out = Vec::new();
+        let mut owner_attrs = BTreeMap::new();
+        let mut inside: Option<String> = None;
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e)) if e.local_name().as_ref() == owner => {
+                    owner_attrs = attributes(&e);
+                    if owner == local {
+                        inside = Some(String::new());
+                    }
+                }
+                Ok(Event::Start(e)) if e.local_name().as_ref() == local => {
+                    inside = Some(String::new());
+                }
+                Ok(Event::Text(t)) => {
+                    if let Some(text) = inside.as_mut() {
+                        text.push_str(&t.xml10_content());
+                    }
+                }
+                Ok(Event::GeneralRef(r)) => {
+                    if let Some(text) = inside.as_mut() {
+                        let reference = format!("&{};", &*r);
+                        let resolved = quick_xml::escape::unescape(&reference)
+                            .unwrap_or_else(|e| panic!("{e}"));
+                        text.push_str(&resolved);
+                    }
+                }
+                Ok(Event::End(e)) if e.local_name().as_ref() == local => {
+                    if let Some(text) = inside.take() {
+                        out.push((owner_attrs.clone(), text));
+                    }
+                }
+                Ok(Event::Eof) => break,
+                Err(e) => panic!("malformed XML: {e}"),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Each sheet of a workbook: its name, whether it is hidden, and its XML.
+    fn sheets_of(bytes: &[u8]) -> Vec<(String, bool, String)> {
+        let parts = parts(bytes);
+        let part = |name: &str| {
+            parts
+                .get(name)
+                .unwrap_or_else(|| panic!("no part {name}"))
+                .as_str()
+        };
+        let targets: BTreeMap<String, String> =
+            elements(part("xl/_rels/workbook.xml.rels"), "Relationship")
+                .into_iter()
+                .map(|r| (r["Id"].clone(), r["Target"].clone()))
+                .collect();
+        elements(part("xl/workbook.xml"), "sheet")
+            .into_iter()
+            .map(|s| {
+                let target = &targets[&s["r:id"]];
+                (
+                    s["name"].clone(),
+                    s.get("state").is_some_and(|v| v == "hidden"),
+                    part(&format!("xl/{target}")).to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The values a list validation's formula refers to, read from the sheet it names; a
+    /// literal list (`"a,b"`) fails the test.
+    fn choices(sheets: &[(String, bool, String)], formula: &str) -> Vec<String> {
+        assert!(
+            !formula.starts_with('"'),
+            "a literal list splits values at commas and is limited to 255 characters: {formula}"
+        );
+        let (sheet, range) = formula
+            .rsplit_once('!')
+            .unwrap_or_else(|| panic!("not a reference to another sheet: {formula}"));
+        let sheet = match sheet.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+            Some(quoted) => quoted.replace("''", "'"),
+            None => sheet.to_owned(),
+        };
+        let (_, _, xml) = sheets
+            .iter()
+            .find(|(name, _, _)| *name == sheet)
+            .unwrap_or_else(|| panic!("no sheet {sheet}"));
+        let corner = |c: &str| {
+            let c = c.replace('$', "");
+            let split = c.find(|ch: char| ch.is_ascii_digit()).unwrap_or(c.len());
+            let (letters, row) = c.split_at(split);
+            (
+                letters.to_owned(),
+                row.parse::<u64>()
+                    .unwrap_or_else(|e| panic!("{formula}: {e}")),
+            )
+        };
+        let (from, to) = range
+            .split_once(':')
+            .unwrap_or_else(|| panic!("not a range: {formula}"));
+        let ((column, first), (end_column, last)) = (corner(from), corner(to));
+        assert_eq!(column, end_column, "one column: {formula}");
+        assert!(
+            !xml.contains("<f>") && !xml.contains("<f "),
+            "a list value was written as a formula"
+        );
+        let cells: BTreeMap<String, String> = texts(xml, "t", "c")
+            .into_iter()
+            .map(|(c, text)| (c["r"].clone(), text))
+            .collect();
+        (first..=last)
+            .map(|row| {
+                cells
+                    .get(&format!("{column}{row}"))
+                    .unwrap_or_else(|| panic!("{column}{row} is empty"))
+                    .clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_drop_down_value_is_one_choice_read_from_a_hidden_sheet() {
+        let group = group();
+        let bytes = super::xlsx(&group).unwrap_or_else(|e| panic!("{e}"));
+        let sheets = sheets_of(&bytes);
+        let names: Vec<(&str, bool)> = sheets.iter().map(|(n, h, _)| (n.as_str(), *h)).collect();
+        assert_eq!(
+            names,
+            [("Roster", false), ("Instructions", false), ("Lists", true)]
+        );
+        let validations: BTreeMap<String, String> =
+            texts(&sheets[0].2, "formula1", "dataValidation")
+                .into_iter()
+                .filter(|(v, _)| v.get("type").is_some_and(|t| t == "list"))
+                .map(|(v, formula)| (v["sqref"].clone(), formula))
+                .collect();
+        let formula_of = |key: &str| {
+            let letter = letter_of(&group, key);
+            validations
+                .get(&format!("{letter}2:{letter}5001"))
+                .unwrap_or_else(|| panic!("no list on column {letter} ({key}): {validations:?}"))
+                .clone()
+        };
+        assert_eq!(validations.len(), 3, "{validations:?}");
+        assert_eq!(formula_of("grade"), "Lists!$A$1:$A$8");
+        assert_eq!(formula_of("track"), "Lists!$B$1:$B$300");
+        assert_eq!(formula_of("alumni"), "Lists!$C$1:$C$2");
+        assert_eq!(choices(&sheets, &formula_of("grade")), TRICKY);
+        assert_eq!(choices(&sheets, &formula_of("track")), many());
+        assert_eq!(choices(&sheets, &formula_of("alumni")), ["yes", "no"]);
+    }
+
+    #[test]
+    fn a_filled_template_is_read_from_its_roster_sheet() {
+        use crate::output::xlsx_writer::{self, XlsxValue};
+        let group = group();
+        let schema = group.schema().unwrap_or_else(|e| panic!("{e}"));
+        let mut sheets = super::sheets(&schema);
+        let rows = [
+            [
+                ("name", "Ana López"),
+                ("email", "ana@example.org"),
+                ("grade", "Pass, with merit"),
+                ("track", "Option 299"),
+                ("alumni", "yes"),
+            ],
+            [
+                ("name", "Bo Chen"),
+                ("email", "bo@example.org"),
+                ("grade", "=1+1"),
+                ("track", "Option 000"),
+                ("alumni", "no"),
+            ],
+        ];
+        for row in rows {
+            let cells = schema
+                .template_attributes()
+                .map(|a| {
+                    row.iter()
+                        .find(|(k, _)| *k == a.key)
+                        .map_or(XlsxValue::Empty, |(_, v)| XlsxValue::Text((*v).to_owned()))
+                })
+                .collect();
+            sheets[0].rows.push(cells);
+        }
+        let bytes = xlsx_writer::write(&sheets).unwrap_or_else(|e| panic!("{e}"));
+        let options = crate::AnalyzeOptions {
+            records: true,
+            ..crate::AnalyzeOptions::default()
+        };
+        let report = crate::analyze(&bytes, &group, &options).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(report.source.sheet.as_deref(), Some("Roster"));
+        let listed: Vec<(&str, bool)> = report
+            .source
+            .sheets
+            .iter()
+            .flatten()
+            .map(|s| (s.name.as_str(), s.visible))
+            .collect();
+        assert_eq!(
+            listed,
+            [("Roster", true), ("Instructions", true), ("Lists", false)]
+        );
+        assert_eq!(
+            (report.summary.rows, report.summary.valid),
+            (2, 2),
+            "{:?}",
+            report.findings
+        );
+        let records = report.records.unwrap_or_default();
+        let values: Vec<(&serde_json::Value, &serde_json::Value, &serde_json::Value)> = records
+            .iter()
+            .map(|r| (&r.values["grade"], &r.values["track"], &r.values["alumni"]))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (
+                    &"Pass, with merit".into(),
+                    &"Option 299".into(),
+                    &true.into()
+                ),
+                (&"=1+1".into(), &"Option 000".into(), &false.into()),
+            ]
+        );
+    }
+
     #[test]
     fn formula_like_titles_are_quoted_and_still_match() {
         let group: crate::Group = serde_json::from_value(serde_json::json!({

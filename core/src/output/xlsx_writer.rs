@@ -5,6 +5,11 @@
 //! reads a clock: the same input gives the same bytes on every platform, which keeps Rust,
 //! Python and WASM outputs identical. Strings are always written as strings, never as
 //! formulas.
+//!
+//! A drop-down list's values are written one per cell down a column of a hidden sheet,
+//! [`LISTS_SHEET`], and the column's data validation refers to that range. A literal list
+//! (`"a,b,c"`) would split a value holding a comma into two choices, and Excel refuses one
+//! longer than 255 characters.
 
 use std::fmt::Write as _;
 use std::io::{Cursor, Write};
@@ -37,7 +42,8 @@ pub struct ColumnSpec {
     pub text_format: bool,
     /// Format the column as a date.
     pub date_format: bool,
-    /// Allowed values (a drop-down list).
+    /// Allowed values (a drop-down list), each one choice whatever it holds (commas,
+    /// quotes, formula-like text); written to the hidden [`LISTS_SHEET`].
     pub list: Vec<String>,
     /// Hint title and text shown when a cell is selected.
     pub hint: Option<(String, String)>,
@@ -56,6 +62,10 @@ pub struct XlsxSheet {
     pub input_rows: u32,
 }
 
+/// Name of the hidden sheet that holds the drop-down lists' values, one list per column
+/// (another name is taken when a sheet already has it).
+pub const LISTS_SHEET: &str = "Lists";
+
 const STYLE_DEFAULT: u8 = 0;
 const STYLE_HEADER: u8 = 1;
 const STYLE_DATE: u8 = 2;
@@ -66,8 +76,18 @@ fn output_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
     Error::new(ErrorKind::Output, "the XLSX file could not be written").with_source(e)
 }
 
-/// Writes a workbook with the given sheets.
+/// Writes a workbook with the given sheets, and the hidden [`LISTS_SHEET`] after them when a
+/// column has a drop-down list.
 pub fn write(sheets: &[XlsxSheet]) -> Result<Vec<u8>> {
+    let lists = Lists::of(sheets);
+    // Every part's sheet name, XML and visibility, the lists' sheet last.
+    let mut parts: Vec<(String, String, bool)> = sheets
+        .iter()
+        .map(|sheet| (sheet_name(&sheet.name), sheet_xml(sheet, &lists), true))
+        .collect();
+    if !lists.columns.is_empty() {
+        parts.push((lists.sheet.clone(), lists.sheet_xml(), false));
+    }
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -78,7 +98,7 @@ pub fn write(sheets: &[XlsxSheet]) -> Result<Vec<u8>> {
     let mut types = String::from(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#,
     );
-    for i in 1..=sheets.len() {
+    for i in 1..=parts.len() {
         let _ = write!(
             types,
             r#"<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
@@ -96,12 +116,13 @@ pub fn write(sheets: &[XlsxSheet]) -> Result<Vec<u8>> {
     let mut rels = String::from(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
     );
-    for (i, sheet) in sheets.iter().enumerate() {
+    for (i, (name, _, visible)) in parts.iter().enumerate() {
         let n = i + 1;
+        let state = if *visible { "" } else { r#" state="hidden""# };
         let _ = write!(
             workbook,
-            r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#,
-            escape(&sheet_name(&sheet.name))
+            r#"<sheet name="{}" sheetId="{n}"{state} r:id="rId{n}"/>"#,
+            escape(name)
         );
         let _ = write!(
             rels,
@@ -112,19 +133,123 @@ pub fn write(sheets: &[XlsxSheet]) -> Result<Vec<u8>> {
     let _ = write!(
         rels,
         r#"<Relationship Id="rId{}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#,
-        sheets.len() + 1
+        parts.len() + 1
     );
     add("xl/workbook.xml", &workbook)?;
     add("xl/_rels/workbook.xml.rels", &rels)?;
     add("xl/styles.xml", STYLES)?;
-    for (i, sheet) in sheets.iter().enumerate() {
-        add(
-            &format!("xl/worksheets/sheet{}.xml", i + 1),
-            &sheet_xml(sheet),
-        )?;
+    for (i, (_, xml, _)) in parts.iter().enumerate() {
+        add(&format!("xl/worksheets/sheet{}.xml", i + 1), xml)?;
     }
     let cursor = zip.finish().map_err(output_error)?;
     Ok(cursor.into_inner())
+}
+
+/// The drop-down lists of a workbook: each distinct list is a column of the hidden sheet,
+/// in the order the sheets' columns first use it.
+struct Lists<'a> {
+    /// The hidden sheet's name.
+    sheet: String,
+    columns: Vec<&'a [String]>,
+}
+
+impl<'a> Lists<'a> {
+    fn of(sheets: &'a [XlsxSheet]) -> Lists<'a> {
+        let mut columns: Vec<&'a [String]> = Vec::new();
+        for spec in sheets.iter().flat_map(|s| &s.columns) {
+            if !spec.list.is_empty() && !columns.contains(&spec.list.as_slice()) {
+                columns.push(&spec.list);
+            }
+        }
+        // Excel compares sheet names without case.
+        let taken = |name: &str| {
+            sheets
+                .iter()
+                .any(|s| sheet_name(&s.name).to_lowercase() == name.to_lowercase())
+        };
+        let sheet = (1..)
+            .map(|n| match n {
+                1 => LISTS_SHEET.to_owned(),
+                n => format!("{LISTS_SHEET} {n}"),
+            })
+            .find(|name| !taken(name))
+            .unwrap_or_else(|| LISTS_SHEET.to_owned());
+        Lists { sheet, columns }
+    }
+
+    /// The formula of a list's range, such as `Lists!$A$1:$A$12`.
+    fn range(&self, list: &[String]) -> Option<String> {
+        let column = self.columns.iter().position(|c| *c == list)?;
+        let letter = crate::sheet::column_letter(column);
+        Some(format!(
+            "{}!${letter}$1:${letter}${}",
+            sheet_reference(&self.sheet),
+            list.len()
+        ))
+    }
+
+    /// The hidden sheet: each list down its column, every value a string (never a formula).
+    fn sheet_xml(&self) -> String {
+        let height = self.columns.iter().map(|c| c.len()).max().unwrap_or(0);
+        let mut x = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#,
+        );
+        let _ = write!(
+            x,
+            r#"<dimension ref="A1:{}{}"/><sheetData>"#,
+            crate::sheet::column_letter(self.columns.len().saturating_sub(1)),
+            height.max(1)
+        );
+        for r in 0..height {
+            let n = r + 1;
+            let _ = write!(x, r#"<row r="{n}">"#);
+            for (c, list) in self.columns.iter().enumerate() {
+                if let Some(value) = list.get(r) {
+                    let reference = format!("{}{n}", crate::sheet::column_letter(c));
+                    text_cell(&mut x, &reference, text_style(value, STYLE_TEXT), value);
+                }
+            }
+            x.push_str("</row>");
+        }
+        x.push_str(r#"</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>"#);
+        x
+    }
+}
+
+/// A sheet name as a formula refers to it: quoted (a `'` doubled inside) unless it is a plain
+/// word that cannot be read as a cell reference or a number.
+fn sheet_reference(name: &str) -> String {
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && !looks_like_a_reference(name);
+    if plain {
+        name.to_owned()
+    } else {
+        format!("'{}'", name.replace('\'', "''"))
+    }
+}
+
+/// Whether a name reads as a cell (`AB12`) or R1C1 (`R1C1`, `R`, `C`) reference, which a
+/// formula would take for a cell instead of a sheet.
+fn looks_like_a_reference(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let letters = upper.trim_end_matches(|c: char| c.is_ascii_digit());
+    let a1 = !letters.is_empty()
+        && letters.len() <= 3
+        && letters.len() < upper.len()
+        && letters.chars().all(|c| c.is_ascii_alphabetic());
+    let r1c1 = upper
+        .trim_start_matches('R')
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start_matches('C')
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .is_empty();
+    a1 || r1c1
 }
 
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#;
@@ -185,7 +310,26 @@ pub fn date_serial(date: NaiveDate) -> f64 {
     }
 }
 
-fn sheet_xml(sheet: &XlsxSheet) -> String {
+/// The style of a text cell: Excel's quote prefix when it would read as a formula, else the
+/// column's.
+fn text_style(text: &str, column_style: u8) -> u8 {
+    if crate::sheet::formula::formula_like(text) {
+        STYLE_QUOTED
+    } else {
+        column_style
+    }
+}
+
+/// Writes a string cell (an inline string, which is never a formula).
+fn text_cell(x: &mut String, reference: &str, style: u8, text: &str) {
+    let _ = write!(
+        x,
+        r#"<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#,
+        escape(text)
+    );
+}
+
+fn sheet_xml(sheet: &XlsxSheet, lists: &Lists<'_>) -> String {
     let mut x = String::from(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">"#,
     );
@@ -242,16 +386,10 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
                 XlsxValue::Text(t) => {
                     let style = if r == 0 {
                         STYLE_HEADER
-                    } else if crate::sheet::formula::formula_like(t) {
-                        STYLE_QUOTED
                     } else {
-                        column_style
+                        text_style(t, column_style)
                     };
-                    let _ = write!(
-                        x,
-                        r#"<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#,
-                        escape(t)
-                    );
+                    text_cell(&mut x, &reference, style, t);
                 }
                 XlsxValue::Number(v) if v.is_finite() => {
                     let _ = write!(x, r#"<c r="{reference}"><v>{v}</v></c>"#);
@@ -297,14 +435,8 @@ fn sheet_xml(sheet: &XlsxSheet) -> String {
                 );
             }
             let _ = write!(v, r#" sqref="{range}">"#);
-            if !c.list.is_empty() {
-                let joined = c
-                    .list
-                    .iter()
-                    .map(|s| s.replace('"', "\"\""))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                let _ = write!(v, r#"<formula1>"{}"</formula1>"#, escape(&joined));
+            if let Some(range) = lists.range(&c.list) {
+                let _ = write!(v, "<formula1>{}</formula1>", escape(&range));
             }
             v.push_str("</dataValidation>");
             v
@@ -332,6 +464,46 @@ mod tests {
         assert_eq!(escape("bell\u{7}"), "bell_x0007_");
         assert_eq!(escape("_x0041_"), "_x005F_x0041_");
         assert_eq!(escape("snake_case"), "snake_case");
+    }
+
+    #[test]
+    fn sheet_names_are_quoted_where_a_formula_needs_it() {
+        assert_eq!(sheet_reference("Lists"), "Lists");
+        assert_eq!(sheet_reference("Lists 2"), "'Lists 2'");
+        assert_eq!(sheet_reference("O'Brien"), "'O''Brien'");
+        assert_eq!(sheet_reference("2026"), "'2026'");
+        // Names a formula would take for a cell.
+        assert_eq!(sheet_reference("AB12"), "'AB12'");
+        assert_eq!(sheet_reference("R1C1"), "'R1C1'");
+        assert_eq!(sheet_reference("R"), "'R'");
+        assert_eq!(sheet_reference("Année"), "'Année'");
+    }
+
+    #[test]
+    fn the_lists_sheet_takes_a_free_name() {
+        let list = ColumnSpec {
+            list: vec!["a".to_owned()],
+            ..ColumnSpec::default()
+        };
+        let sheets = [
+            XlsxSheet {
+                name: "lists".to_owned(),
+                columns: vec![list.clone(), list],
+                ..XlsxSheet::default()
+            },
+            XlsxSheet {
+                name: "Lists 2".to_owned(),
+                ..XlsxSheet::default()
+            },
+        ];
+        let lists = Lists::of(&sheets);
+        assert_eq!(lists.sheet, "Lists 3");
+        // The same list on two columns is written once.
+        assert_eq!(lists.columns.len(), 1);
+        assert_eq!(
+            lists.range(&["a".to_owned()]).as_deref(),
+            Some("'Lists 3'!$A$1:$A$1")
+        );
     }
 
     #[test]

@@ -43,6 +43,27 @@ pub fn unescape_formula(value: &str) -> &str {
     }
 }
 
+/// A cell as its value reads: text that starts with the `'` marker [`escape_formula`] puts
+/// before a formula-like value (or before another `'`) loses the marker, whatever the file's
+/// format, so a roster reads the same as CSV, XLSX or ODS. The flag says whether a marker
+/// was removed, so that it is never removed silently.
+///
+/// ```
+/// use conferral::sheet::CellRef;
+/// use conferral::sheet::formula::strip_text_marker;
+/// assert_eq!(strip_text_marker(CellRef::Text("'=1+1")), (CellRef::Text("=1+1"), true));
+/// assert_eq!(strip_text_marker(CellRef::Text("'plain")), (CellRef::Text("'plain"), false));
+/// ```
+pub fn strip_text_marker(cell: super::CellRef<'_>) -> (super::CellRef<'_>, bool) {
+    match cell {
+        super::CellRef::Text(text) => {
+            let value = unescape_formula(text);
+            (super::CellRef::Text(value), value.len() != text.len())
+        }
+        other => (other, false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,14 +1,19 @@
 //! The row view shared by CSV records and workbook rows.
 
-use super::formula::unescape_formula;
+use super::formula::strip_text_marker;
 use super::{CellRef, Value};
 
 /// A row of cells, whatever it was read from.
 pub trait Row {
     /// Number of cells present.
     fn len(&self) -> usize;
-    /// The cell at a 0-based column (empty past the end).
+    /// The cell at a 0-based column as the file holds it (empty past the end).
     fn cell(&self, index: usize) -> CellRef<'_>;
+    /// The cell's value as every format reads it: the cell less the `'` text marker before a
+    /// formula-like value ([`strip_text_marker`]).
+    fn value(&self, index: usize) -> CellRef<'_> {
+        strip_text_marker(self.cell(index)).0
+    }
     /// Whether the row has no cells.
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -31,7 +36,7 @@ impl Row for csv::StringRecord {
     fn cell(&self, index: usize) -> CellRef<'_> {
         match self.get(index) {
             None | Some("") => CellRef::Empty,
-            Some(text) => CellRef::Text(unescape_formula(text)),
+            Some(text) => CellRef::Text(text),
         }
     }
 }

@@ -59,6 +59,64 @@ impl DateEvidence {
     }
 }
 
+/// The cells of each matched column whose `'` text marker was removed, by rule.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Markers {
+    columns: Vec<ColumnMarkers>,
+}
+
+/// One column's cells whose `'` text marker was removed: how many, the first rows, and the
+/// first value as the file holds it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ColumnMarkers {
+    pub(super) count: u64,
+    pub(super) rows: Vec<u64>,
+    pub(super) example: Option<String>,
+}
+
+impl Markers {
+    /// Rows listed in a column's finding; the others are counted.
+    pub(super) const LISTED: usize = 3;
+
+    /// Counts a cell of rule `rule` whose marker was removed.
+    #[cold]
+    pub(super) fn record(&mut self, rule: usize, row_no: u64, cell: crate::sheet::CellRef<'_>) {
+        if self.columns.len() <= rule {
+            self.columns.resize_with(rule + 1, ColumnMarkers::default);
+        }
+        if let Some(column) = self.columns.get_mut(rule) {
+            column.count += 1;
+            if column.rows.len() < Self::LISTED {
+                column.rows.push(row_no);
+            }
+            if column.example.is_none() {
+                column.example = Some(cell.display());
+            }
+        }
+    }
+
+    /// Appends a later run of rows.
+    fn merge(&mut self, other: Markers) {
+        if self.columns.len() < other.columns.len() {
+            self.columns
+                .resize_with(other.columns.len(), ColumnMarkers::default);
+        }
+        for (mine, theirs) in self.columns.iter_mut().zip(other.columns) {
+            mine.count += theirs.count;
+            let room = Self::LISTED.saturating_sub(mine.rows.len());
+            mine.rows.extend(theirs.rows.into_iter().take(room));
+            if mine.example.is_none() {
+                mine.example = theirs.example;
+            }
+        }
+    }
+
+    /// Each rule's markers, by rule index.
+    pub(super) fn by_rule(&self) -> impl Iterator<Item = (usize, &ColumnMarkers)> {
+        self.columns.iter().enumerate().filter(|(_, c)| c.count > 0)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(super) struct Pending {
     pub(super) row: u64,
@@ -150,6 +208,8 @@ pub(crate) struct Acc {
     /// Credential ids given in the roster, which must be unique.
     pub(super) ids: Keys,
     pub(super) evidence: Vec<DateEvidence>,
+    /// Cells whose `'` text marker was removed, by column.
+    pub(super) markers: Markers,
     pub(super) pending: Vec<Pending>,
     pub(super) records: Vec<Record>,
     /// Reused per row for the row's dates, so validation does not allocate.
@@ -242,6 +302,7 @@ impl Acc {
         for (mine, theirs) in self.evidence.iter_mut().zip(other.evidence) {
             mine.merge(theirs);
         }
+        self.markers.merge(other.markers);
         self.pending.extend(other.pending);
         self.records.extend(other.records);
     }

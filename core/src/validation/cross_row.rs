@@ -1,7 +1,8 @@
 //! The decisions that need every row: each date column's day/month order, the rows that
-//! waited on it, and values that must not repeat (recipients, credential ids).
+//! waited on it, values that must not repeat (recipients, credential ids), and the one
+//! finding per column whose cells lost a `'` text marker.
 
-use super::acc::{Acc, DateEvidence, Outcome};
+use super::acc::{Acc, DateEvidence, Markers, Outcome};
 use super::plan::{Plan, Rule};
 use crate::finding::{Code, Finding, Severity};
 use crate::report::Record;
@@ -12,6 +13,7 @@ impl Plan {
     /// duplicate recipients. Returns all findings sorted and the records of valid rows.
     pub fn finish(&self, mut acc: Acc) -> Outcome {
         let mut findings = self.date_order_findings(&acc.evidence);
+        findings.extend(self.text_marker_findings(&acc.markers));
         self.settle_pending(&mut acc);
         self.duplicates(&mut acc);
         // Rows settled late (date order, duplicates) go back among the others, by row then column.
@@ -94,6 +96,50 @@ impl Plan {
         }
 
         findings
+    }
+
+    /// A column finding for each column where the `'` text marker was removed from cells,
+    /// naming how many and the first of them, so that no format changes a value silently.
+    fn text_marker_findings(&self, markers: &Markers) -> Vec<Finding> {
+        markers
+            .by_rule()
+            .filter_map(|(index, column)| {
+                let rule = self.rules.get(index)?;
+                let mut cells: Vec<String> = column
+                    .rows
+                    .iter()
+                    .map(|row| format!("{}{row}", rule.letter))
+                    .collect();
+                let more = column.count.saturating_sub(cells.len() as u64);
+                if more > 0 {
+                    cells.push(format!("{more} more"));
+                }
+                let cells = match cells.split_last() {
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} and {last}", rest.join(", "))
+                    }
+                    _ => cells.join(", "),
+                };
+                let example = column.example.as_deref().map_or_else(String::new, |held| {
+                    let read = crate::sheet::formula::unescape_formula(held);
+                    format!(
+                        ", so `{}` reads `{}`",
+                        short(held),
+                        short(read)
+                    )
+                });
+                let message = format!(
+                    "{} cell(s) of {} ({cells}) start with `'` before a formula-like value; the `'` is the mark that keeps a spreadsheet from running such a value, and was removed{example}",
+                    column.count, rule.label
+                );
+                Some(
+                    Finding::warning(Code::TextMarkerRemoved, message)
+                        .at_column(&rule.letter)
+                        .attribute(rule.key.clone())
+                        .help("nothing to do if the values read right; if a value really starts with `'`, write it twice (`''`)"),
+                )
+            })
+            .collect()
     }
 
     /// Rows that waited on their columns' date order: each is now invalid (a date still
@@ -225,6 +271,15 @@ fn repeated_value_findings(
         if severity == Severity::Error {
             acc.invalid_rows.push(row);
         }
+    }
+}
+
+/// A value quoted in a column finding's message: at most 40 characters.
+fn short(value: &str) -> String {
+    const MOST: usize = 40;
+    match value.char_indices().nth(MOST) {
+        Some((cut, _)) => format!("{}…", value.get(..cut).unwrap_or(value)),
+        None => value.to_owned(),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::group::{AttributeType, Schema, standard};
 use crate::limits::Limits;
 use crate::matching::ColumnMatch;
 use crate::report::Record;
+use crate::sheet::formula::strip_text_marker;
 use crate::sheet::{Row, column_letter};
 use crate::values::date::format_date;
 use crate::values::text::fold_value;
@@ -203,7 +204,11 @@ impl Plan {
         };
         for (index, rule) in self.rules.iter().enumerate() {
             let at = CellAt { rule, row_no };
-            let cell = row.cell(rule.column);
+            let held = row.cell(rule.column);
+            let (cell, marked) = strip_text_marker(held);
+            if marked {
+                acc.markers.record(index, row_no, held);
+            }
             if !self.usable(cell) {
                 acc.findings.extend(self.unusable(at, cell));
                 continue;
@@ -372,7 +377,7 @@ impl Plan {
         if len > self.width {
             let extra: Vec<(usize, String)> = (self.width..len)
                 .filter_map(|i| {
-                    let c = row.cell(i);
+                    let c = row.value(i);
                     (!c.is_blank()).then(|| (i, c.display()))
                 })
                 .collect();

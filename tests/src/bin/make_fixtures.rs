@@ -603,6 +603,86 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
         options: None,
         readme: "US roster: 03/13/2026 can only be month-first, which decides each date column, so 04/02/2026 is 2 April. No problems.\n",
     });
+
+    // The same rows as CSV and as XLSX: the `'` that error reports and cleaned records put
+    // before a formula-like value was dropped silently from CSV cells and kept in workbook
+    // cells (issue 13). Both folders must give the same values and findings.
+    let marked = rows(&[
+        &[
+            text("Name"),
+            text("Email"),
+            text("Course Hours"),
+            text("Note"),
+        ],
+        &[
+            text("Ana López"),
+            text("ana@example.org"),
+            Cell::Number(40.0),
+            text("'=SUM(A1)"),
+        ],
+        &[
+            text("'+1 Mallory"),
+            text("mallory@example.org"),
+            Cell::Number(40.0),
+            text("plain"),
+        ],
+        &[
+            text("Chiara Rossi"),
+            text("chiara@example.org"),
+            Cell::Number(38.0),
+            text("'quoted, not a marker"),
+        ],
+        &[
+            text("Dmitri Ivanov"),
+            text("dmitri@example.org"),
+            Cell::Number(40.0),
+            text("''=x"),
+        ],
+        &[
+            text("Elif Yılmaz"),
+            text("elif@example.org"),
+            Cell::Number(36.0),
+            text("'=HYPERLINK(\"http://evil.example\",\"click\")"),
+        ],
+        &[
+            text("Femi Adeyemi"),
+            text("femi@example.org"),
+            Cell::Number(40.0),
+            text("'-"),
+        ],
+        &[
+            text("Gu Mei"),
+            text("gu@example.org"),
+            Cell::Number(40.0),
+            text("' @home"),
+        ],
+    ]);
+    let marker_group = r#"{"name": "Spreadsheet Safety 2026",
+ "attributes": [
+   {"key": "hours", "label": "Course Hours", "type": "number", "required": true},
+   {"key": "note", "label": "Note", "type": "text"}]}
+"#;
+    let marker_readme = "The `'` that error reports and cleaned records write before a formula-like value, in cells of Name and Note;\n\
+                 the same rows are in `text_marker_apostrophe_csv` and `text_marker_apostrophe_xlsx`, and read the same.\n\
+                 The mark is removed and named: one text_marker_removed warning for column A (A3) and one for column D\n\
+                 (5 cells: D2, D5, D6 and 2 more). D4 `'quoted, not a marker` keeps its `'` (no formula follows); D5 `''=x` reads `'=x`.\n\
+                 No problems otherwise: every row is valid.\n";
+    out.push(Fixture {
+        name: "text_marker_apostrophe_csv",
+        file: "roster.csv",
+        bytes: conferral_tests::csv(&marked, style, &|_, d| d.to_string()).ok_or("csv")?,
+        group: marker_group,
+        options: None,
+        readme: marker_readme,
+    });
+    out.push(Fixture {
+        name: "text_marker_apostrophe_xlsx",
+        file: "roster.xlsx",
+        bytes: conferral_tests::xlsx_conferral(&marked).ok_or("xlsx")?,
+        group: marker_group,
+        options: None,
+        readme: marker_readme,
+    });
     Ok(out)
 }
 
