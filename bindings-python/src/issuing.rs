@@ -3,7 +3,9 @@
 //! [`crate::to_py_err`].
 
 use chrono::Utc;
-use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, StepProgress};
+use conferral::issuer::{
+    Claimed, ImportRequest, Issuer, IssuerConfig, Selection, StepProgress, Worker, Workers,
+};
 use conferral::lifecycle::Amendment;
 use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::SendOutcome;
@@ -106,6 +108,8 @@ type Inner = Issuer<Box<dyn Storage + Send>>;
 #[pyclass(module = "conferral._native")]
 pub struct NativeIssuer {
     inner: Mutex<Inner>,
+    /// The SQLite file, for the connections of several delivery workers.
+    path: Option<String>,
 }
 
 impl NativeIssuer {
@@ -117,6 +121,54 @@ impl NativeIssuer {
             let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
             f(&mut inner)
         })
+    }
+}
+
+impl NativeIssuer {
+    /// `deliver` with several workers, each with its own connection to the SQLite file at
+    /// `path` and its own mailer of `target`, without the GIL but for progress calls.
+    fn deliver_with_workers(
+        &self,
+        py: Python<'_>,
+        target: MailTarget<'_>,
+        path: &str,
+        workers: usize,
+        limit: Option<u64>,
+        progress: Option<&Py<PyAny>>,
+    ) -> PyResult<String> {
+        let config = self.with(py, |inner| inner.config().clone());
+        let raised: Mutex<Option<PyErr>> = Mutex::new(None);
+        let heard = |p: StepProgress| {
+            let Some(callback) = progress else {
+                return;
+            };
+            let mut raised = raised.lock().unwrap_or_else(PoisonError::into_inner);
+            if raised.is_none() {
+                Python::attach(|py| {
+                    if let Err(e) = callback.call1(py, (p.step.as_str(), p.done, p.total)) {
+                        *raised = Some(e);
+                    }
+                });
+            }
+        };
+        let out = py.detach(|| {
+            conferral::issuer::deliver_with_workers(
+                &Workers {
+                    count: workers,
+                    config: &config,
+                    open_store: &|| conferral_sqlite::SqliteStorage::open(path),
+                    open_mailer: &|| conferral_mail::open(target),
+                    worker_id: &conferral_os::worker_id,
+                    clock: &Utc::now,
+                },
+                limit,
+                &heard,
+            )
+        });
+        if let Some(e) = raised.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            return Err(e);
+        }
+        dump_sorted(&out.map_err(|e| to_py_err(py, &e))?)
     }
 }
 
@@ -170,6 +222,7 @@ impl NativeIssuer {
         let inner = Issuer::new(store, config).map_err(|e| to_py_err(py, &e))?;
         Ok(NativeIssuer {
             inner: Mutex::new(inner),
+            path: path.map(str::to_owned),
         })
     }
 
@@ -257,8 +310,11 @@ impl NativeIssuer {
     }
 
     /// Sends the due emails through `("file", dir)`, `("smtp", url)` or `("python", None)`
-    /// with `mailer` an object with `send(message)`. Returns the report as JSON text.
-    #[pyo3(signature = (kind, target, mailer=None, limit=None, progress=None))]
+    /// with `mailer` an object with `send(message)`, by `workers` workers at once (each with
+    /// its own store connection and mailer; a SQLite store and a file or SMTP mailer only).
+    /// Returns the report as JSON text.
+    #[pyo3(signature = (kind, target, mailer=None, limit=None, progress=None, workers=1))]
+    #[expect(clippy::too_many_arguments, reason = "the Python method's parameters")]
     fn deliver(
         &self,
         py: Python<'_>,
@@ -267,11 +323,27 @@ impl NativeIssuer {
         mailer: Option<Py<PyAny>>,
         limit: Option<u64>,
         progress: Option<Py<PyAny>>,
+        workers: usize,
     ) -> PyResult<String> {
-        let mut mailer: Box<dyn HostMailer + Send> = match (kind, target, mailer) {
-            ("file", Some(dir), None) => open(py, MailTarget::Folder(std::path::Path::new(dir)))?,
-            ("smtp", Some(url), None) => open(py, MailTarget::Smtp(url))?,
-            ("python", None, Some(object)) => Box::new(PyMailer {
+        let built_in: Option<MailTarget<'_>> = match (kind, target) {
+            ("file", Some(dir)) => Some(MailTarget::Folder(std::path::Path::new(dir))),
+            ("smtp", Some(url)) => Some(MailTarget::Smtp(url)),
+            _ => None,
+        };
+        if workers == 0 {
+            return Err(PyValueError::new_err("workers must be 1 or more"));
+        }
+        if workers > 1 {
+            let (Some(target), None, Some(path)) = (built_in, &mailer, &self.path) else {
+                return Err(PyValueError::new_err(
+                    "several workers need a SQLite store and a (\"file\", dir) or (\"smtp\", url) mailer",
+                ));
+            };
+            return self.deliver_with_workers(py, target, path, workers, limit, progress.as_ref());
+        }
+        let mut mailer: Box<dyn HostMailer + Send> = match (built_in, mailer) {
+            (Some(target), None) => open(py, target)?,
+            (None, Some(object)) if kind == "python" && target.is_none() => Box::new(PyMailer {
                 object,
                 raised: None,
             }),
@@ -284,7 +356,8 @@ impl NativeIssuer {
         let mut raised = None;
         let out = self.with(py, |inner| {
             let mut report = report_progress(progress.as_ref(), &mut raised);
-            inner.recover_and_deliver(mailer.as_mut(), &mut Utc::now, limit, &mut report)
+            let worker = Worker::for_mailer(&conferral_os::worker_id(0), mailer.as_ref());
+            inner.recover_and_deliver(&worker, mailer.as_mut(), &mut Utc::now, limit, &mut report)
         });
         // A Python mailer's exception comes out as it was raised.
         if let Some(e) = mailer.take_error() {
@@ -294,6 +367,45 @@ impl NativeIssuer {
             return Err(e);
         }
         dump_sorted(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Claims the next due email for the worker `worker` with a lease of `lease_secs`:
+    /// the claim as JSON text (`message`, `outgoing`), or `None` when nothing is due. The
+    /// host sends it as it likes, then calls `settle_delivery`.
+    fn next_delivery(
+        &self,
+        py: Python<'_>,
+        worker: &str,
+        lease_secs: i64,
+    ) -> PyResult<Option<String>> {
+        let worker = Worker {
+            id: worker.to_owned(),
+            lease_secs,
+        };
+        let out = self.with(py, |inner| inner.next_delivery(&worker, Utc::now()));
+        out.map_err(|e| to_py_err(py, &e))?
+            .map(|claimed| dump(&claimed))
+            .transpose()
+    }
+
+    /// Records the outcome (JSON: `{"outcome": "sent", "reply": ...}` and the others) of a
+    /// claim given by `next_delivery`, or gives the claim back unsent when `outcome_json` is
+    /// `None`. Returns the settlement as JSON text (`state`, `lease_lost`).
+    #[pyo3(signature = (claimed_json, outcome_json=None))]
+    fn settle_delivery(
+        &self,
+        py: Python<'_>,
+        claimed_json: &str,
+        outcome_json: Option<&str>,
+    ) -> PyResult<String> {
+        let claimed: Claimed = parse("the claim", claimed_json)?;
+        let outcome: Option<SendOutcome> =
+            outcome_json.map(|o| parse("the outcome", o)).transpose()?;
+        let out = self.with(py, |inner| match &outcome {
+            Some(outcome) => inner.settle_delivery(&claimed, outcome, Utc::now()),
+            None => inner.release_delivery(&claimed, Utc::now()),
+        });
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// Queues the emails of these credentials again.

@@ -345,12 +345,14 @@ pub fn publish(
     Ok(refused)
 }
 
-/// `conferral deliver`: send every due email. Returns whether any failed or is unknown.
+/// `conferral deliver`: send every due email with `workers` workers at once (threads, each
+/// with its own store connection and mailer). Returns whether any failed or is unknown.
 pub fn deliver(
     store: &StoreArgs,
     outbox: Option<&Path>,
     smtp: Option<&str>,
     limit: Option<u64>,
+    workers: usize,
     json: bool,
 ) -> Result<bool, CliError> {
     let target = match (outbox, smtp) {
@@ -362,19 +364,42 @@ pub fn deliver(
             ));
         }
     };
-    let mut mailer = conferral_mail::open(target)?;
-    let mut issuer = store.open()?;
-    let mut bar = Bar::new(json);
-    let run = issuer.recover_and_deliver(mailer.as_mut(), &mut Utc::now, limit, &mut |p| {
-        bar.update(p)
-    });
-    bar.finish();
+    if workers == 0 {
+        return Err(CliError::Usage("--workers takes 1 or more".into()));
+    }
+    // Opened once first, so that a bad SMTP URL or store is reported before any work.
+    drop(conferral_mail::open(target)?);
+    let config = store.open()?.config().clone();
+    let bar = std::sync::Mutex::new(Bar::new(json));
+    let run = conferral::issuer::deliver_with_workers(
+        &conferral::issuer::Workers {
+            count: workers,
+            config: &config,
+            open_store: &|| SqliteStorage::open(&store.db),
+            open_mailer: &|| conferral_mail::open(target),
+            worker_id: &conferral_os::worker_id,
+            clock: &Utc::now,
+        },
+        limit,
+        &|p| {
+            if let Ok(mut bar) = bar.lock() {
+                bar.update(p);
+            }
+        },
+    );
+    if let Ok(mut bar) = bar.lock() {
+        bar.finish();
+    }
     let run = run?;
     let (recovered, report) = (run.recovered, &run.delivery);
     // Messages a crashed run left mid-send became `unknown` in recovery: a script must hear of
     // them as of any other unknown outcome.
     // A run the mailer stopped (no SMTP session) left due messages untried.
-    let troubled = report.failed_permanent + report.failed_exhausted + report.unknown + recovered
+    let troubled = report.failed_permanent
+        + report.failed_exhausted
+        + report.unknown
+        + report.lease_lost
+        + recovered
         > 0
         || report.stopped.is_some();
     if json {
@@ -395,6 +420,12 @@ pub fn deliver(
         report.failed_exhausted,
         report.unknown
     );
+    if report.lease_lost > 0 {
+        say!(
+            "{} sent after their lease ran out: another run had marked them unknown, and they stay so (check, then `conferral resend`)",
+            report.lease_lost
+        );
+    }
     if let Some(why) = &report.stopped {
         say!("delivery stopped early: {why}; the rest stay queued for the next run");
     }
@@ -467,7 +498,39 @@ pub fn status(store: &StoreArgs, json: bool) -> Result<(), CliError> {
     };
     say!("credentials: {}", line(&counts.credentials));
     say!("emails:      {}", line(&counts.deliveries));
+    let now = Utc::now();
+    for (state, oldest) in &counts.oldest {
+        if matches!(state.as_str(), "pending" | "sending" | "unknown") {
+            say!("  oldest {state}: queued {} ago", age(now - *oldest));
+        }
+    }
+    for holder in &counts.leases {
+        say!(
+            "  {} holds {} email(s) being sent, lease until {}",
+            crate::terminal::value(&holder.worker),
+            holder.messages,
+            holder.until.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+    }
+    if counts.set_aside > 0 {
+        say!(
+            "  {} damaged email(s) were set aside and will not be sent",
+            counts.set_aside
+        );
+    }
     Ok(())
+}
+
+/// A duration in the largest whole unit: `3 days`, `2 hours`, `5 minutes`, `40 seconds`.
+fn age(d: chrono::Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    let (n, unit) = match secs {
+        s if s >= 86_400 => (s / 86_400, "day"),
+        s if s >= 3_600 => (s / 3_600, "hour"),
+        s if s >= 60 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `conferral resend`.

@@ -162,13 +162,18 @@ enum Command {
         /// Send at most this many.
         #[arg(long)]
         limit: Option<u64>,
+        /// Workers sending at once, each with its own connection; any number of `deliver`
+        /// runs may share a store at the same time.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
         #[command(flatten)]
         store: issuing::StoreArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Counts per credential state and per email delivery state.
+    /// Counts per credential state and per email delivery state, the oldest email of each
+    /// state, and the workers holding emails being sent.
     Status {
         #[command(flatten)]
         store: issuing::StoreArgs,
@@ -370,10 +375,18 @@ fn main() -> ExitCode {
             outbox,
             smtp,
             limit,
+            workers,
             store,
             json,
         } => finish(
-            issuing::deliver(&store, outbox.as_deref(), smtp.as_deref(), limit, json),
+            issuing::deliver(
+                &store,
+                outbox.as_deref(),
+                smtp.as_deref(),
+                limit,
+                workers,
+                json,
+            ),
             json,
         ),
         Command::Status { store, json } => {

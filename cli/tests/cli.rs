@@ -634,11 +634,19 @@ fn deliver_exits_1_when_recovery_finds_an_email_a_crashed_run_left_mid_send() {
     let dir = scratch("deliver-recovered");
     let db = published(&dir, b"Name,Email,Course Hours\nAna,ana@example.org,1\n");
     let outbox = dir.join("outbox");
-    // A delivery that claimed the message and then died before the server answered.
+    // A delivery that claimed the message and then died before the server answered; its
+    // lease has run out since.
     {
         let mut store = conferral_sqlite::SqliteStorage::open(&db).unwrap();
-        let later = chrono::Utc::now() + chrono::Duration::days(1);
-        let claimed = store.claim_next(later).unwrap().expect("a message is due");
+        let now = chrono::Utc::now() + chrono::Duration::seconds(1);
+        let lease = conferral::outbox::Lease {
+            worker: "crashed:1:0".to_owned(),
+            until: now - chrono::Duration::minutes(1),
+        };
+        let claimed = store
+            .claim_next(now, &lease)
+            .unwrap()
+            .expect("a message is due");
         assert_eq!(claimed.state, conferral::outbox::DeliveryState::Sending);
     }
     let (code, run, _) = issuing(

@@ -100,6 +100,14 @@ pub trait Mailer {
     fn halted(&self) -> Option<String> {
         None
     }
+
+    /// The longest one send may take, from the first byte to the outcome (an SMTP mailer:
+    /// its command timeout for each step of a transaction). A worker's lease is longer, so a
+    /// send in flight is never recovered as a crashed one. Ten minutes unless a mailer knows
+    /// better.
+    fn max_send_time(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(600)
+    }
 }
 
 impl<M: Mailer + ?Sized> Mailer for Box<M> {
@@ -109,6 +117,10 @@ impl<M: Mailer + ?Sized> Mailer for Box<M> {
 
     fn halted(&self) -> Option<String> {
         (**self).halted()
+    }
+
+    fn max_send_time(&self) -> std::time::Duration {
+        (**self).max_send_time()
     }
 }
 

@@ -150,6 +150,20 @@ impl RetryPolicy {
     }
 }
 
+/// Who holds a claimed message, and until when. A worker that claims a message holds it for
+/// longer than its mailer can take to send it; recovery marks a `sending` message `unknown`
+/// only once its lease has run out, so a delivery still in flight is never taken for a
+/// crashed one. The fence is the message's `attempts`: each claim adds one, and a store
+/// writes a change only over the attempt it was made from (see
+/// [`Storage::update_message`](crate::storage::Storage::update_message)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The worker's id, as the host names it (`host:pid:thread`): shown by status.
+    pub worker: String,
+    /// When the lease runs out.
+    pub until: DateTime<Utc>,
+}
+
 /// One queued email.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxMessage {
@@ -177,6 +191,10 @@ pub struct OutboxMessage {
     pub sent_at: Option<DateTime<Utc>>,
     /// The last reply or error.
     pub last_result: Option<String>,
+    /// Who holds it while it is `sending`; none in every other state, and on messages a
+    /// release before leases left `sending`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Lease>,
 }
 
 /// The outbox id of a credential's message of `kind`.
@@ -225,6 +243,7 @@ impl OutboxMessage {
             last_attempt_at: None,
             sent_at: None,
             last_result: None,
+            lease: None,
         }
     }
 
@@ -237,7 +256,7 @@ impl OutboxMessage {
     ///
     /// # Errors
     /// [`ErrorKind::IllegalTransition`] unless the message is pending.
-    pub fn claim(&self, now: DateTime<Utc>) -> Result<OutboxMessage> {
+    pub fn claim(&self, now: DateTime<Utc>, lease: &Lease) -> Result<OutboxMessage> {
         if self.state != DeliveryState::Pending {
             return Err(illegal(self, "sent"));
         }
@@ -245,6 +264,31 @@ impl OutboxMessage {
             state: DeliveryState::Sending,
             attempts: self.attempts + 1,
             last_attempt_at: Some(now),
+            lease: Some(lease.clone()),
+            ..self.clone()
+        })
+    }
+
+    /// Whether the lease of this `sending` message has run out at `now` (a message without
+    /// one was left by a release before leases, and has).
+    pub fn lease_expired(&self, now: DateTime<Utc>) -> bool {
+        self.state == DeliveryState::Sending && self.lease.as_ref().is_none_or(|l| l.until <= now)
+    }
+
+    /// Gives a claimed message back unsent: its lease would run out before a send could
+    /// finish. It is due again at once; the attempt stays counted.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] unless the message is sending.
+    pub fn release(&self, now: DateTime<Utc>) -> Result<OutboxMessage> {
+        if self.state != DeliveryState::Sending {
+            return Err(illegal(self, "released"));
+        }
+        Ok(OutboxMessage {
+            state: DeliveryState::Pending,
+            next_attempt_at: now,
+            last_result: Some("not sent: the lease was too short to finish a send".to_owned()),
+            lease: None,
             ..self.clone()
         })
     }
@@ -262,7 +306,10 @@ impl OutboxMessage {
         if self.state != DeliveryState::Sending {
             return Err(illegal(self, "settled"));
         }
-        let mut next = self.clone();
+        let mut next = OutboxMessage {
+            lease: None,
+            ..self.clone()
+        };
         match outcome {
             SendOutcome::Sent { reply } => {
                 next.state = DeliveryState::Sent;
@@ -301,6 +348,7 @@ impl OutboxMessage {
         }
         Ok(OutboxMessage {
             state: DeliveryState::Unknown,
+            lease: None,
             last_result: Some(
                 "the attempt was interrupted before its outcome was recorded; the message may have been delivered"
                     .to_owned(),
@@ -345,13 +393,20 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
     }
 
+    fn lease() -> Lease {
+        Lease {
+            worker: "w1".into(),
+            until: t0() + Duration::minutes(10),
+        }
+    }
+
     #[test]
     fn each_reply_lands_in_its_state() {
         let policy = RetryPolicy::default();
         let m = message();
         assert_eq!(m.id, "C1:issued");
         assert_eq!(m.message_id, "<C1.issued@example.org>");
-        let sending = m.claim(t0()).unwrap();
+        let sending = m.claim(t0(), &lease()).unwrap();
         assert_eq!(
             (sending.state, sending.attempts),
             (DeliveryState::Sending, 1)
@@ -419,7 +474,7 @@ mod tests {
         loop {
             assert!(m.is_due(now));
             let next = m
-                .claim(now)
+                .claim(now, &lease())
                 .unwrap()
                 .settle(&deferred, now, &policy)
                 .unwrap();
@@ -444,12 +499,44 @@ mod tests {
     fn interrupted_attempts_are_unknown_and_only_a_resend_retries() {
         let m = message();
         assert!(m.interrupted().is_err());
-        let unknown = m.claim(t0()).unwrap().interrupted().unwrap();
+        let unknown = m.claim(t0(), &lease()).unwrap().interrupted().unwrap();
         assert_eq!(unknown.state, DeliveryState::Unknown);
         assert!(!unknown.is_due(t0() + Duration::days(365)));
         assert!(m.resend(t0()).is_err());
         let again = unknown.resend(t0()).unwrap();
         assert!(again.is_due(t0()));
         assert_eq!(again.message_id, m.message_id);
+    }
+
+    #[test]
+    fn a_lease_is_held_until_it_runs_out_and_a_release_gives_the_message_back() {
+        let policy = RetryPolicy::default();
+        let claimed = message().claim(t0(), &lease()).unwrap();
+        assert_eq!(claimed.lease, Some(lease()));
+        assert!(!claimed.lease_expired(t0() + Duration::minutes(9)));
+        assert!(claimed.lease_expired(t0() + Duration::minutes(10)));
+        // A message left `sending` by a release before leases has none, and is expired.
+        let legacy = OutboxMessage {
+            lease: None,
+            ..claimed.clone()
+        };
+        assert!(legacy.lease_expired(t0()));
+        let sent = claimed
+            .settle(
+                &SendOutcome::Sent {
+                    reply: "250".into(),
+                },
+                t0(),
+                &policy,
+            )
+            .unwrap();
+        assert_eq!((sent.lease_expired(t0()), sent.lease), (false, None));
+        let back = claimed.release(t0()).unwrap();
+        assert_eq!(
+            (back.state, back.attempts, back.is_due(t0())),
+            (DeliveryState::Pending, 1, true)
+        );
+        assert_eq!(back.lease, None);
+        assert!(back.release(t0()).is_err());
     }
 }

@@ -573,9 +573,13 @@ mod hooked {
             (self.hook)("commit_publish")?;
             self.inner.commit_publish(c, m)
         }
-        fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+        fn claim_next(
+            &mut self,
+            now: DateTime<Utc>,
+            lease: &conferral::outbox::Lease,
+        ) -> Result<Option<OutboxMessage>> {
             (self.hook)("claim_next")?;
-            self.inner.claim_next(now)
+            self.inner.claim_next(now, lease)
         }
         fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
             (self.hook)("update_message")?;

@@ -191,7 +191,7 @@ fn a_delivery_that_fails_anywhere_loses_nothing_and_sends_nobody_twice<S: Storag
         assert_eq!(error.kind(), ErrorKind::Storage, "call {k}: {error}");
         // The next run, as after a crash: recovery first, then the rest.
         plan.arm(None);
-        faulted.recover().unwrap();
+        faulted.recover(t0() + Duration::days(1)).unwrap();
         deliver(&mut faulted, &mut mailer).unwrap();
         let messages = faulted.deliveries(&MessageQuery::default()).unwrap();
         assert_eq!(messages.len(), 2, "call {k}: no message is lost");

@@ -258,7 +258,7 @@ fn a_publish_goes_in_chunks_resumes_and_leaves_only_what_cannot_render<S: Storag
     )
     .unwrap();
     let rows = 2 * conferral::issuer::PUBLISH_CHUNK + 201;
-    let long = 700;
+    let long = conferral::issuer::PUBLISH_CHUNK + 200;
     let mut roster = String::from("Name,Email,Notes\n");
     for i in 1..=rows {
         let notes = if i == long {
@@ -308,7 +308,10 @@ fn a_publish_goes_in_chunks_resumes_and_leaves_only_what_cannot_render<S: Storag
         .publish(&Selection::All, "ed", t0(), &mut |_| {})
         .unwrap();
     assert_eq!(commits.get(), 4);
-    assert_eq!(again.published.len(), rows - 500 - 1);
+    assert_eq!(
+        again.published.len(),
+        rows - conferral::issuer::PUBLISH_CHUNK - 1
+    );
     let refused_id = &out.created[long - 1];
     assert_eq!(again.refused.len(), 1);
     assert_eq!(&again.refused[0].id, refused_id);
@@ -503,10 +506,18 @@ fn an_interrupted_send_becomes_unknown_after_a_restart<S: Storage>(store: fn() -
         true,
         &mut SequentialIds::new("id", 0),
     );
-    // A worker claims the message, then dies before recording the outcome.
-    let claimed = issuer.store_mut().claim_next(t0()).unwrap().unwrap();
-    assert_eq!(claimed.state, DeliveryState::Sending);
-    assert_eq!(issuer.recover().unwrap(), 1);
+    // A worker claims the message, then dies before recording the outcome. While its lease
+    // runs, recovery leaves the message alone (the send may be in flight); after, it is
+    // unknown.
+    let worker = conferral::issuer::Worker {
+        id: "w1".into(),
+        lease_secs: 600,
+    };
+    let claimed = issuer.next_delivery(&worker, t0()).unwrap().unwrap();
+    assert_eq!(claimed.message.state, DeliveryState::Sending);
+    assert_eq!(claimed.lease_until(), Some(t0() + Duration::seconds(600)));
+    assert_eq!(issuer.recover(t0() + Duration::seconds(599)).unwrap(), 0);
+    assert_eq!(issuer.recover(t0() + Duration::seconds(600)).unwrap(), 1);
     let mut mailer = MemoryMailer::default();
     let report = issuer
         .deliver(&mut mailer, &mut t0, None, &mut |_| {})

@@ -1,6 +1,7 @@
-//! A model-based test of delivery: random interleavings of claims by several workers, send
-//! outcomes, crashes, recovery, explicit resends and the passing of time, on the memory store
-//! and SQLite, checked after every step against a small reference model of the outbox.
+//! A model-based test of delivery: random interleavings of claims by several workers under
+//! leases, send outcomes (some after the lease ran out), crashes, recovery at any moment,
+//! explicit resends and the passing of time, on the memory store and SQLite, checked after
+//! every step against a small reference model of the outbox.
 
 #![allow(
     clippy::panic,
@@ -16,13 +17,15 @@ use chrono::{DateTime, Duration, Utc};
 use conferral::ErrorKind;
 use conferral::group::Group;
 use conferral::issuer::{ImportRequest, Issuer};
-use conferral::outbox::{DeliveryState, OutboxMessage, RetryPolicy, SendOutcome};
+use conferral::outbox::{DeliveryState, Lease, OutboxMessage, RetryPolicy, SendOutcome};
 use conferral::storage::{MessageQuery, Storage};
 use conferral_tests::{SequentialIds, t0};
 use proptest::prelude::*;
 
 const WORKERS: usize = 3;
 const RECIPIENTS: usize = 4;
+/// How long a claim is held, in minutes (waits go up to four hours, so leases run out).
+const LEASE_MINUTES: i64 = 45;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -32,7 +35,8 @@ enum Op {
     Settle(usize, u8),
     /// A worker dies holding its message.
     Crash(usize),
-    /// Start-up recovery, run while no worker holds a message.
+    /// Recovery, run at any moment (by another process starting): only messages whose lease
+    /// ran out are touched.
     Recover,
     /// A person asks for recipient `i`'s email again.
     Resend(usize),
@@ -76,6 +80,8 @@ struct Expected {
     state: DeliveryState,
     attempts: u32,
     next_attempt_at: DateTime<Utc>,
+    /// When the lease of a `sending` message runs out.
+    lease_until: Option<DateTime<Utc>>,
 }
 
 /// The reference: the outbox's rules written down plainly, apart from the code under test
@@ -95,15 +101,28 @@ impl Model {
             .map(|(id, _)| id.clone())
     }
 
-    fn claim(&mut self, id: &str) {
+    fn claim(&mut self, id: &str, until: DateTime<Utc>) {
         let m = self.messages.get_mut(id).expect("a known message");
         m.state = DeliveryState::Sending;
         m.attempts += 1;
+        m.lease_until = Some(until);
     }
 
-    fn settle(&mut self, id: &str, outcome: &SendOutcome, now: DateTime<Utc>) {
+    /// Records an outcome of the claim made on attempt `attempts`; whether it was written
+    /// (the claim still held: the message is still `sending` on that attempt).
+    fn settle(
+        &mut self,
+        id: &str,
+        attempts: u32,
+        outcome: &SendOutcome,
+        now: DateTime<Utc>,
+    ) -> bool {
         let policy = self.policy;
         let m = self.messages.get_mut(id).expect("a known message");
+        if m.state != DeliveryState::Sending || m.attempts != attempts {
+            return false;
+        }
+        m.lease_until = None;
         m.state = match outcome {
             SendOutcome::Sent { .. } => DeliveryState::Sent,
             SendOutcome::Rejected { .. } => DeliveryState::FailedPermanent,
@@ -116,13 +135,15 @@ impl Model {
                 DeliveryState::Pending
             }
         };
+        true
     }
 
-    fn recover(&mut self) -> u64 {
+    fn recover(&mut self, now: DateTime<Utc>) -> u64 {
         let mut stuck = 0;
         for m in self.messages.values_mut() {
-            if m.state == DeliveryState::Sending {
+            if m.state == DeliveryState::Sending && m.lease_until.is_some_and(|u| u <= now) {
                 m.state = DeliveryState::Unknown;
+                m.lease_until = None;
                 stuck += 1;
             }
         }
@@ -152,6 +173,7 @@ fn stored<S: Storage>(issuer: &Issuer<S>) -> BTreeMap<String, Expected> {
                 state: m.state,
                 attempts: m.attempts,
                 next_attempt_at: m.next_attempt_at,
+                lease_until: m.lease.map(|l| l.until),
             };
             (m.id, expected)
         })
@@ -201,16 +223,26 @@ fn run<S: Storage>(store: S, ops: &[Op]) {
                     continue;
                 }
                 let expected = model.next_due(now);
-                let claimed = issuer.store_mut().claim_next(now).unwrap();
+                let lease = Lease {
+                    worker: format!("w{w}"),
+                    until: now + Duration::minutes(LEASE_MINUTES),
+                };
+                let claimed = issuer.store_mut().claim_next(now, &lease).unwrap();
                 assert_eq!(
                     claimed.as_ref().map(|m| m.id.clone()),
                     expected,
                     "step {step}"
                 );
                 if let Some(m) = claimed {
-                    // No two workers ever hold one message.
-                    assert!(held.iter().flatten().all(|h| h.id != m.id), "step {step}");
-                    model.claim(&m.id);
+                    // No two workers ever hold a live claim on one message: another worker's
+                    // handle on it is from an earlier attempt, whose lease ran out.
+                    assert!(
+                        held.iter()
+                            .flatten()
+                            .all(|h| h.id != m.id || h.attempts < m.attempts),
+                        "step {step}"
+                    );
+                    model.claim(&m.id, lease.until);
                     held[*w] = Some(m);
                 }
             }
@@ -218,19 +250,25 @@ fn run<S: Storage>(store: S, ops: &[Op]) {
                 let Some(m) = held[*w].take() else { continue };
                 let outcome = outcome(*kind);
                 let settled = m.settle(&outcome, now, &model.policy).unwrap();
-                issuer
+                let written = issuer
                     .store_mut()
-                    .update_message(&settled, DeliveryState::Sending)
-                    .unwrap();
-                model.settle(&m.id, &outcome, now);
+                    .update_message(&settled, DeliveryState::Sending);
+                // A claim whose lease ran out and was recovered (and perhaps resent and
+                // claimed again) is refused, never written over.
+                if model.settle(&m.id, m.attempts, &outcome, now) {
+                    written.unwrap();
+                } else {
+                    assert_eq!(
+                        written.map_err(|e| e.kind()),
+                        Err(ErrorKind::Conflict),
+                        "step {step}: a settle under a lost lease"
+                    );
+                }
             }
             Op::Crash(w) => held[*w] = None,
             Op::Recover => {
-                if held.iter().any(Option::is_some) {
-                    continue;
-                }
-                let recovered = issuer.recover().unwrap();
-                assert_eq!(recovered, model.recover(), "step {step}");
+                let recovered = issuer.recover(now).unwrap();
+                assert_eq!(recovered, model.recover(now), "step {step}");
             }
             Op::Resend(i) => {
                 let credential = &credentials[*i];

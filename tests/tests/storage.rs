@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use conferral::Result;
 use conferral::group::Group;
 use conferral::lifecycle::Credential;
-use conferral::outbox::{DeliveryState, OutboxMessage};
+use conferral::outbox::{DeliveryState, Lease, OutboxMessage};
 use conferral::storage::{
     Batch, CredentialQuery, MemoryStorage, MessageQuery, StatusCounts, Storage,
 };
@@ -27,6 +27,8 @@ struct Broken {
     partial_publish: bool,
     /// Claims hand out a message without recording it as sending.
     forgetful_claims: bool,
+    /// Settles check the state but not the attempt (no fence).
+    unfenced: bool,
 }
 
 impl Storage for Broken {
@@ -80,18 +82,29 @@ impl Storage for Broken {
         }
         done
     }
-    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+    fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
         if self.forgetful_claims {
             let due = self
                 .inner
                 .messages(&MessageQuery::default())?
                 .into_iter()
                 .find(|m| m.is_due(now));
-            return due.map(|m| m.claim(now)).transpose();
+            return due.map(|m| m.claim(now, lease)).transpose();
         }
-        self.inner.claim_next(now)
+        self.inner.claim_next(now, lease)
     }
     fn update_message(&mut self, m: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        if self.unfenced {
+            // Writes over whatever attempt is stored, as long as the state matches.
+            let stored = self.inner.message(&m.id)?;
+            if let Some(stored) = stored.filter(|s| s.state == expected) {
+                let forged = OutboxMessage {
+                    attempts: stored.attempts,
+                    ..m.clone()
+                };
+                return self.inner.update_message(&forged, expected);
+            }
+        }
         self.inner.update_message(m, expected)
     }
     fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
@@ -114,6 +127,7 @@ fn the_suite_catches_a_broken_store() {
         inner: MemoryStorage::new(),
         partial_publish: true,
         forgetful_claims: false,
+        unfenced: false,
     });
     assert_eq!(
         partial.map_err(|f| f.check),
@@ -123,10 +137,21 @@ fn the_suite_catches_a_broken_store() {
         inner: MemoryStorage::new(),
         partial_publish: false,
         forgetful_claims: true,
+        unfenced: false,
     });
     assert_eq!(
         forgetful.map_err(|f| f.check),
         Err("due messages are claimed once, in order")
+    );
+    let unfenced = conferral::storage::conformance::run(|| Broken {
+        inner: MemoryStorage::new(),
+        partial_publish: false,
+        forgetful_claims: false,
+        unfenced: true,
+    });
+    assert_eq!(
+        unfenced.map_err(|f| f.check),
+        Err("a write made under an earlier claim is refused")
     );
 }
 

@@ -116,6 +116,11 @@ impl Mailer for FileMailer {
             },
         }
     }
+
+    /// Writing and syncing one file.
+    fn max_send_time(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(60)
+    }
 }
 
 #[cfg(test)]

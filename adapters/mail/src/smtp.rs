@@ -380,6 +380,12 @@ impl Mailer for SmtpMailer {
         }
     }
 
+    /// Every step of a transaction may wait the command timeout: the connection, the
+    /// greeting, EHLO, STARTTLS and EHLO again, AUTH, MAIL, RCPT, DATA and the end of data.
+    fn max_send_time(&self) -> std::time::Duration {
+        self.config.timeout.saturating_mul(10)
+    }
+
     fn halted(&self) -> Option<String> {
         self.stopped.clone()
     }

@@ -1,5 +1,6 @@
 //! What conferral's core takes from the operating system, which it never reaches itself:
-//! credential ids from the OS random generator ([`OsIds`]).
+//! credential ids from the OS random generator ([`OsIds`]) and the names delivery workers
+//! go by ([`worker_id`]).
 
 use conferral::lifecycle::IdSource;
 
@@ -24,4 +25,17 @@ impl IdSource for OsIds {
         }
         conferral::ids::encode(bytes)
     }
+}
+
+/// The id of delivery worker `index` of this process: `host:pid:index`, so that status can
+/// say which machine and process hold leases. The host name is the kernel's (Linux), else
+/// `HOSTNAME`, else `localhost`.
+pub fn worker_id(index: usize) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}:{}:{index}", std::process::id())
 }

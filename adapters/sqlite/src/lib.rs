@@ -22,13 +22,13 @@ use conferral::error::{Error, ErrorKind, Result};
 use conferral::group::Group;
 use conferral::lifecycle::Credential;
 use conferral::matching::SavedMappings;
-use conferral::outbox::{DeliveryState, OutboxMessage};
+use conferral::outbox::{DeliveryState, Lease, OutboxMessage};
 use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
 use conferral::values::email::duplicate_key;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE groups (
@@ -83,6 +83,21 @@ CREATE TABLE mappings (
 const LISTED: &str = "WHERE seq > ?5 AND (?1 IS NULL OR grp = ?1) AND (?2 IS NULL OR batch = ?2)
    AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR email_key = ?4)";
 
+/// Version 3: leases. Each message's attempt count (the fence every settle is checked
+/// against) and lease get columns, and damaged messages a claim meets are moved to a table
+/// of their own.
+const SCHEMA_V3: &str = "
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN lease_worker TEXT;
+ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+UPDATE outbox SET attempts = coalesce(json_extract(body, '$.attempts'), 0) WHERE json_valid(body);
+CREATE TABLE outbox_set_aside (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+";
+
 /// A conferral store in one SQLite file.
 #[derive(Debug)]
 pub struct SqliteStorage {
@@ -108,6 +123,13 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
 /// Times as fixed-width UTC text, so that text order is time order.
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// A time stored by [`time`].
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| storage_error("read a stored time", e))
 }
 
 fn conflict(message: String) -> Error {
@@ -247,6 +269,10 @@ impl SqliteStorage {
         if version < 2 {
             tx.execute_batch(SCHEMA_V2)
                 .map_err(sql("add the learned mappings"))?;
+        }
+        if version < 3 {
+            tx.execute_batch(SCHEMA_V3)
+                .map_err(sql("add delivery leases"))?;
         }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(sql("record its schema version"))?;
@@ -521,8 +547,9 @@ impl Storage for SqliteStorage {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO outbox (id, credential, kind, state, next_attempt_at, queued_at, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO outbox (id, credential, kind, state, next_attempt_at, queued_at, body,
+                                         attempts)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .map_err(sql("queue a message"))?;
             for m in messages {
@@ -533,7 +560,8 @@ impl Storage for SqliteStorage {
                     m.state.as_str(),
                     time(m.next_attempt_at),
                     time(m.queued_at),
-                    to_json(m)?
+                    to_json(m)?,
+                    m.attempts
                 ]);
                 match done {
                     Ok(_) => {}
@@ -549,23 +577,36 @@ impl Storage for SqliteStorage {
         tx.commit().map_err(sql("commit a publish"))
     }
 
-    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+    fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
         let tx = self.immediate()?;
-        let body: Option<String> = tx
-            .prepare_cached(
-                "SELECT body FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
-                 ORDER BY next_attempt_at, id LIMIT 1",
-            )
-            .and_then(|mut s| s.query_row(params![time(now)], |r| r.get(0)).optional())
-            .map_err(sql("find a due message"))?;
-        let Some(body) = body else {
-            return Ok(None);
-        };
-        let message: OutboxMessage = from_json(&body)?;
-        let claimed = message.claim(now)?;
-        write_message(&tx, &claimed)?;
-        tx.commit().map_err(sql("commit a claim"))?;
-        Ok(Some(claimed))
+        loop {
+            let row: Option<(String, String)> = tx
+                .prepare_cached(
+                    "SELECT id, body FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
+                     ORDER BY next_attempt_at, id LIMIT 1",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![time(now)], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
+                .map_err(sql("find a due message"))?;
+            let Some((id, body)) = row else {
+                return Ok(None);
+            };
+            let claimed = match from_json::<OutboxMessage>(&body).and_then(|m| m.claim(now, lease))
+            {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    // One damaged row must not stop every delivery: it is kept apart, counted
+                    // by status, and the next message is claimed.
+                    set_aside(&tx, &id, &body, &e.to_string())?;
+                    continue;
+                }
+            };
+            write_message(&tx, &claimed)?;
+            tx.commit().map_err(sql("commit a claim"))?;
+            return Ok(Some(claimed));
+        }
     }
 
     fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
@@ -576,17 +617,26 @@ impl Storage for SqliteStorage {
         // One transaction: a refused change rolls back the ones before it (dropping `tx`).
         let tx = self.immediate()?;
         for (message, expected) in changes {
-            let state: Option<String> = tx
-                .prepare_cached("SELECT state FROM outbox WHERE id = ?1")
-                .and_then(|mut s| s.query_row(params![message.id], |r| r.get(0)).optional())
+            let stored: Option<(String, u32)> = tx
+                .prepare_cached("SELECT state, attempts FROM outbox WHERE id = ?1")
+                .and_then(|mut s| {
+                    s.query_row(params![message.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()
+                })
                 .map_err(sql("read a message"))?;
-            match state {
+            match stored {
                 None => return Err(not_found("message", &message.id)),
-                Some(s) if s != expected.as_str() => {
+                Some((s, _)) if s != expected.as_str() => {
                     return Err(conflict(format!(
                         "message `{}` is {s}, not {}",
                         message.id,
                         expected.as_str()
+                    )));
+                }
+                Some((_, attempts)) if attempts != message.attempts => {
+                    return Err(conflict(format!(
+                        "message `{}` was claimed again since (attempt {attempts}, not {})",
+                        message.id, message.attempts
                     )));
                 }
                 Some(_) => {}
@@ -633,39 +683,91 @@ impl Storage for SqliteStorage {
 
     fn status(&self) -> Result<StatusCounts> {
         let mut counts = StatusCounts::zeroed();
-        for (table, map) in [
-            ("credentials", &mut counts.credentials),
-            ("outbox", &mut counts.deliveries),
-        ] {
-            let mut stmt = self
-                .conn
-                .prepare_cached(&format!(
-                    "SELECT state, COUNT(*) FROM {table} GROUP BY state"
-                ))
-                .map_err(sql("count states"))?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))
-                .map_err(sql("count states"))?;
-            for row in rows {
-                let (state, n) = row.map_err(sql("count states"))?;
-                map.insert(state, n);
-            }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT state, COUNT(*) FROM credentials GROUP BY state")
+            .map_err(sql("count states"))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))
+            .map_err(sql("count states"))?;
+        for row in rows {
+            let (state, n) = row.map_err(sql("count states"))?;
+            counts.credentials.insert(state, n);
         }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT state, COUNT(*), min(queued_at) FROM outbox GROUP BY state")
+            .map_err(sql("count states"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(sql("count states"))?;
+        for row in rows {
+            let (state, n, oldest) = row.map_err(sql("count states"))?;
+            counts.oldest.insert(state.clone(), parse_time(&oldest)?);
+            counts.deliveries.insert(state, n);
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT lease_worker, COUNT(*), max(lease_until) FROM outbox
+                 WHERE state = 'sending' AND lease_worker IS NOT NULL
+                 GROUP BY lease_worker ORDER BY lease_worker",
+            )
+            .map_err(sql("list leases"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(sql("list leases"))?;
+        for row in rows {
+            let (worker, n, until) = row.map_err(sql("list leases"))?;
+            counts.hold(&worker, n, parse_time(&until)?);
+        }
+        counts.set_aside = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM outbox_set_aside", [], |r| r.get(0))
+            .map_err(sql("count messages set aside"))?;
         Ok(counts)
     }
+}
+
+/// Moves a damaged outbox row to `outbox_set_aside`, with why it could not be read.
+fn set_aside(tx: &rusqlite::Transaction<'_>, id: &str, body: &str, reason: &str) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO outbox_set_aside (id, body, reason) VALUES (?1, ?2, ?3)",
+        params![id, body, reason],
+    )
+    .and_then(|_| tx.execute("DELETE FROM outbox WHERE id = ?1", params![id]))
+    .map_err(sql("set a damaged message aside"))?;
+    Ok(())
 }
 
 fn write_message(tx: &rusqlite::Transaction<'_>, m: &OutboxMessage) -> Result<()> {
     let body = to_json(m)?;
     tx.prepare_cached(
-        "UPDATE outbox SET state = ?2, next_attempt_at = ?3, body = ?4 WHERE id = ?1",
+        "UPDATE outbox SET state = ?2, next_attempt_at = ?3, body = ?4, attempts = ?5,
+                lease_worker = ?6, lease_until = ?7
+         WHERE id = ?1",
     )
     .and_then(|mut s| {
         s.execute(params![
             m.id,
             m.state.as_str(),
             time(m.next_attempt_at),
-            body
+            body,
+            m.attempts,
+            m.lease.as_ref().map(|l| l.worker.as_str()),
+            m.lease.as_ref().map(|l| time(l.until))
         ])
     })
     .map_err(sql("update a message"))?;

@@ -1,14 +1,14 @@
 //! Sending the queued emails: recover after a crash, deliver what is due, resend on request.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::mail::{Mailer, OutgoingMessage};
-use crate::outbox::{DeliveryState, OutboxMessage, SendOutcome};
+use crate::outbox::{DeliveryState, Lease, OutboxMessage, SendOutcome};
 use crate::storage::{MessageQuery, Storage};
 
-use super::{Issuer, Step, StepProgress};
+use super::{Issuer, IssuerConfig, Step, StepProgress};
 
 /// What a delivery run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,13 @@ pub struct DeliveryReport {
     pub deferred: u64,
     /// Outcome unknown: not retried without a resend.
     pub unknown: u64,
+    /// Sent, but the lease ran out before the outcome was recorded: the message had been
+    /// recovered as `unknown` (or claimed again), and stays as it is.
+    #[serde(default)]
+    pub lease_lost: u64,
+    /// Claimed and given back unsent: the lease was too short to send in.
+    #[serde(default)]
+    pub released: u64,
     /// Why the run stopped before every due message was tried, when the mailer stopped it
     /// ([`Mailer::halted`]); absent when it ran to the end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,7 +42,7 @@ pub struct DeliveryReport {
 /// the run itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryRun {
-    /// Messages found `sending` and marked `unknown` ([`Issuer::recover`]).
+    /// Messages whose lease ran out in `sending`, marked `unknown` ([`Issuer::recover`]).
     pub recovered: u64,
     /// The run ([`Issuer::deliver`]).
     pub delivery: DeliveryReport,
@@ -43,9 +50,13 @@ pub struct DeliveryRun {
 
 impl DeliveryReport {
     /// Counts one attempt by its outcome and the state the message settled in.
-    fn count(&mut self, outcome: &SendOutcome, settled: DeliveryState) {
+    fn count(&mut self, outcome: &SendOutcome, settled: &Settlement) {
         self.attempted += 1;
-        match (outcome, settled) {
+        if settled.lease_lost {
+            self.lease_lost += 1;
+            return;
+        }
+        match (outcome, settled.state) {
             (SendOutcome::Sent { .. }, _) => self.sent += 1,
             (SendOutcome::Rejected { .. }, _) => self.failed_permanent += 1,
             (SendOutcome::Ambiguous { .. }, _) => self.unknown += 1,
@@ -55,55 +66,216 @@ impl DeliveryReport {
             (SendOutcome::Deferred { .. }, _) => self.deferred += 1,
         }
     }
+
+    /// Adds another worker's counts to these (several workers make one run).
+    pub fn add(&mut self, other: &DeliveryReport) {
+        self.attempted += other.attempted;
+        self.sent += other.sent;
+        self.failed_permanent += other.failed_permanent;
+        self.failed_exhausted += other.failed_exhausted;
+        self.deferred += other.deferred;
+        self.unknown += other.unknown;
+        self.lease_lost += other.lease_lost;
+        self.released += other.released;
+        if self.stopped.is_none() {
+            self.stopped.clone_from(&other.stopped);
+        }
+    }
+}
+
+/// Who delivers, and how long it may hold a message it claimed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Worker {
+    /// The worker's id, as the host names it (`host:pid:thread`); shown by status.
+    pub id: String,
+    /// How long a claim is held, in seconds: longer than the mailer's whole transaction can
+    /// take, so that a send in flight is never recovered as a crashed one.
+    pub lease_secs: i64,
+}
+
+impl Worker {
+    /// A worker whose lease fits `mailer`: twice its longest send and a minute.
+    pub fn for_mailer(id: &str, mailer: &dyn Mailer) -> Worker {
+        let send = i64::try_from(mailer.max_send_time().as_secs()).unwrap_or(i64::MAX / 4);
+        Worker {
+            id: id.to_owned(),
+            lease_secs: send.saturating_mul(2).saturating_add(60),
+        }
+    }
+}
+
+/// A message claimed for sending, held under a lease: what the host sends, then gives back
+/// to [`Issuer::settle_delivery`] with the outcome. It is data (JSON through the bindings),
+/// so a host can send it however it likes: a thread, an async task, a browser's fetch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claimed {
+    /// The message as claimed (its `attempts` and `lease` are the claim's token).
+    pub message: OutboxMessage,
+    /// What to send.
+    pub outgoing: OutgoingMessage,
+}
+
+impl Claimed {
+    /// When the lease runs out.
+    pub fn lease_until(&self) -> Option<DateTime<Utc>> {
+        self.message.lease.as_ref().map(|l| l.until)
+    }
+
+    /// Whether a send that may take `send_time` can start at `now` and finish within the
+    /// lease. A worker never starts one that cannot: it gives the message back with
+    /// [`Issuer::release_delivery`].
+    pub fn may_send(&self, now: DateTime<Utc>, send_time: std::time::Duration) -> bool {
+        let send = Duration::from_std(send_time).unwrap_or(Duration::MAX);
+        self.lease_until()
+            .is_some_and(|until| now.checked_add_signed(send).is_some_and(|end| end < until))
+    }
+}
+
+/// Where a settled message landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    /// The message's state now.
+    pub state: DeliveryState,
+    /// The lease ran out before the outcome was recorded: the message was recovered (as
+    /// `unknown`) or claimed again, and the outcome was not written over that.
+    pub lease_lost: bool,
 }
 
 impl<S: Storage> Issuer<S> {
-    /// Marks every message left in `sending` by an interrupted run as `unknown`: it may have
-    /// reached the server, so it is never sent again without [`Issuer::resend`]. Call it when
-    /// a delivery process starts, while no other one runs.
+    /// Marks every message whose lease ran out in `sending` as `unknown`: its worker
+    /// stopped (a crash, a kill) and it may have reached the server, so it is never sent
+    /// again without [`Issuer::resend`]. Messages whose lease still runs are a delivery in
+    /// flight and are left alone, so any number of workers may recover at any time.
     ///
     /// # Errors
     /// A store failure.
-    pub fn recover(&mut self) -> Result<u64> {
+    pub fn recover(&mut self, now: DateTime<Utc>) -> Result<u64> {
         let stuck = self.store.messages(&MessageQuery {
             state: Some(DeliveryState::Sending),
             ..MessageQuery::default()
         })?;
-        for m in &stuck {
-            self.store
-                .update_message(&m.interrupted()?, DeliveryState::Sending)?;
+        let mut recovered = 0;
+        for m in stuck.iter().filter(|m| m.lease_expired(now)) {
+            match self
+                .store
+                .update_message(&m.interrupted()?, DeliveryState::Sending)
+            {
+                Ok(()) => recovered += 1,
+                // Settled or recovered by another worker meanwhile.
+                Err(e) if e.kind() == ErrorKind::Conflict => {}
+                Err(e) => return Err(e),
+            }
         }
-        Ok(stuck.len() as u64)
+        Ok(recovered)
     }
 
-    /// Sends every due message, one at a time: each is marked `sending` and committed before
-    /// the mailer sees it, and its outcome is committed before the next one. Messages
-    /// deferred to a later time stay pending for a later run.
+    /// Claims the next due message for `worker` at `now` and commits the claim: step one of
+    /// a delivery a host drives itself. `Ok(None)` when nothing is due.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn next_delivery(
+        &mut self,
+        worker: &Worker,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Claimed>> {
+        let lease = Lease {
+            worker: worker.id.clone(),
+            until: now + Duration::seconds(worker.lease_secs.max(1)),
+        };
+        Ok(self.store.claim_next(now, &lease)?.map(|message| Claimed {
+            outgoing: OutgoingMessage::of(&message, &self.config.sender),
+            message,
+        }))
+    }
+
+    /// Records what sending a claimed message gave, at `now`: step two. When the lease ran
+    /// out and the message was recovered or claimed again meanwhile, nothing is written and
+    /// [`Settlement::lease_lost`] says so.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] for a message that was not claimed; a store failure
+    /// (the message stays `sending` and becomes `unknown` once its lease runs out).
+    pub fn settle_delivery(
+        &mut self,
+        claimed: &Claimed,
+        outcome: &SendOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Settlement> {
+        let settled = claimed.message.settle(outcome, now, &self.config.retry)?;
+        self.write_back(&settled)
+    }
+
+    /// Gives a claimed message back unsent (its lease is too short to send in): it is due
+    /// again at once.
+    ///
+    /// # Errors
+    /// As [`Issuer::settle_delivery`].
+    pub fn release_delivery(
+        &mut self,
+        claimed: &Claimed,
+        now: DateTime<Utc>,
+    ) -> Result<Settlement> {
+        let released = claimed.message.release(now)?;
+        self.write_back(&released)
+    }
+
+    /// Writes a claimed message's next version over the claim, if the claim still holds.
+    fn write_back(&mut self, next: &OutboxMessage) -> Result<Settlement> {
+        match self.store.update_message(next, DeliveryState::Sending) {
+            Ok(()) => Ok(Settlement {
+                state: next.state,
+                lease_lost: false,
+            }),
+            Err(e) if e.kind() == ErrorKind::Conflict => {
+                let now_stored = self
+                    .store
+                    .message(&next.id)?
+                    .map_or(next.state, |m| m.state);
+                Ok(Settlement {
+                    state: now_stored,
+                    lease_lost: true,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends every due message, one at a time, as the worker `worker`: each is claimed
+    /// (committed `sending` under a lease) before the mailer sees it, and its outcome is
+    /// committed before the next one. Built on [`Issuer::next_delivery`] and
+    /// [`Issuer::settle_delivery`]; any number of workers may run it at once on one store.
+    /// Messages deferred to a later time stay pending for a later run.
     ///
     /// `clock` is read before each claim and after each send; `limit` caps the attempts.
     ///
     /// # Errors
-    /// A store failure (the message being sent stays `sending` and becomes `unknown` at
-    /// the next [`Issuer::recover`]).
-    pub fn deliver(
+    /// A store failure (the message being sent stays `sending` and becomes `unknown` once
+    /// its lease runs out).
+    pub fn deliver_as(
         &mut self,
+        worker: &Worker,
         mailer: &mut dyn Mailer,
         clock: &mut dyn FnMut() -> DateTime<Utc>,
         limit: Option<u64>,
         progress: &mut dyn FnMut(StepProgress),
     ) -> Result<DeliveryReport> {
-        let due = self.due_count(clock(), limit)?;
+        let due = self.due_count(limit)?;
         let mut report = DeliveryReport::default();
         while limit.is_none_or(|l| report.attempted < l) {
-            let Some(claimed) = self.store.claim_next(clock())? else {
+            let Some(claimed) = self.next_delivery(worker, clock())? else {
                 break;
             };
-            let outgoing = OutgoingMessage::of(&claimed, &self.config.sender);
-            let outcome = mailer.send(&outgoing);
-            let settled = claimed.settle(&outcome, clock(), &self.config.retry)?;
-            self.store
-                .update_message(&settled, DeliveryState::Sending)?;
-            report.count(&outcome, settled.state);
+            if !claimed.may_send(clock(), mailer.max_send_time()) {
+                self.release_delivery(&claimed, clock())?;
+                report.released += 1;
+                // A claim that cannot be used at once means the store or the host is too
+                // slow for this lease: stop rather than claim and release for ever.
+                break;
+            }
+            let outcome = mailer.send(&claimed.outgoing);
+            let settled = self.settle_delivery(&claimed, &outcome, clock())?;
+            report.count(&outcome, &settled);
             progress(StepProgress {
                 step: Step::Delivering,
                 done: report.attempted,
@@ -117,39 +289,53 @@ impl<S: Storage> Issuer<S> {
         Ok(report)
     }
 
-    /// What a delivery process does when it starts: [`Issuer::recover`], then
-    /// [`Issuer::deliver`].
+    /// [`Issuer::deliver_as`] a worker named `conferral` whose lease fits `mailer`.
     ///
     /// # Errors
-    /// As those two.
-    pub fn recover_and_deliver(
+    /// As [`Issuer::deliver_as`].
+    pub fn deliver(
         &mut self,
         mailer: &mut dyn Mailer,
         clock: &mut dyn FnMut() -> DateTime<Utc>,
         limit: Option<u64>,
         progress: &mut dyn FnMut(StepProgress),
+    ) -> Result<DeliveryReport> {
+        let worker = Worker::for_mailer("conferral", mailer);
+        self.deliver_as(&worker, mailer, clock, limit, progress)
+    }
+
+    /// What a delivery process does when it starts: [`Issuer::recover`], then
+    /// [`Issuer::deliver_as`].
+    ///
+    /// # Errors
+    /// As those two.
+    pub fn recover_and_deliver(
+        &mut self,
+        worker: &Worker,
+        mailer: &mut dyn Mailer,
+        clock: &mut dyn FnMut() -> DateTime<Utc>,
+        limit: Option<u64>,
+        progress: &mut dyn FnMut(StepProgress),
     ) -> Result<DeliveryRun> {
-        let recovered = self.recover()?;
-        let delivery = self.deliver(mailer, clock, limit, progress)?;
+        let recovered = self.recover(clock())?;
+        let delivery = self.deliver_as(worker, mailer, clock, limit, progress)?;
         Ok(DeliveryRun {
             recovered,
             delivery,
         })
     }
 
-    /// How many pending messages are due at `start`, at most `limit`: the run's expected
-    /// total for progress reports.
-    fn due_count(&self, start: DateTime<Utc>, limit: Option<u64>) -> Result<u64> {
-        let due = self
+    /// How many messages are pending (due now or later), at most `limit`: the run's
+    /// expected total for progress reports, counted without reading each message.
+    fn due_count(&self, limit: Option<u64>) -> Result<u64> {
+        let pending = self
             .store
-            .messages(&MessageQuery {
-                state: Some(DeliveryState::Pending),
-                ..MessageQuery::default()
-            })?
-            .iter()
-            .filter(|m| m.is_due(start))
-            .count() as u64;
-        Ok(limit.map_or(due, |l| due.min(l)))
+            .status()?
+            .deliveries
+            .get(DeliveryState::Pending.as_str())
+            .copied()
+            .unwrap_or(0);
+        Ok(limit.map_or(pending, |l| pending.min(l)))
     }
 
     /// Queues the messages of these credentials again, explicitly (after a failure, or an
@@ -188,4 +374,101 @@ impl<S: Storage> Issuer<S> {
         self.store.update_messages(&planned)?;
         Ok(planned.into_iter().map(|(again, _)| again).collect())
     }
+}
+
+/// How to open what each of several delivery workers needs: its own store connection and its
+/// own mailer (an SMTP connection each), and its id.
+pub struct Workers<'a, S, M> {
+    /// How many workers deliver at once.
+    pub count: usize,
+    /// The issuer's settings, shared.
+    pub config: &'a IssuerConfig,
+    /// Opens a store on the shared data (a new connection per worker).
+    pub open_store: &'a (dyn Fn() -> Result<S> + Sync),
+    /// Opens a mailer (a new connection per worker).
+    pub open_mailer: &'a (dyn Fn() -> Result<M> + Sync),
+    /// The id of worker `i`, as the host names it (`host:pid:i`).
+    pub worker_id: &'a (dyn Fn(usize) -> String + Sync),
+    /// The clock.
+    pub clock: &'a (dyn Fn() -> DateTime<Utc> + Sync),
+}
+
+/// Recovers once, then delivers with `workers.count` workers at once, each a thread with its
+/// own store connection and mailer; their reports are added up. `limit` caps the attempts
+/// of all of them together; `progress` hears every attempt of any worker.
+///
+/// Needs threads: on a target without them (the browser) it runs one worker per call of
+/// [`Issuer::deliver_as`] instead, which a host can drive with
+/// [`Issuer::next_delivery`] and [`Issuer::settle_delivery`].
+///
+/// # Errors
+/// The first error of any worker, or of opening its store or mailer.
+pub fn deliver_with_workers<S, M>(
+    workers: &Workers<'_, S, M>,
+    limit: Option<u64>,
+    progress: &(dyn Fn(StepProgress) + Sync),
+) -> Result<DeliveryRun>
+where
+    S: Storage + Send,
+    M: Mailer + Send,
+{
+    let count = workers.count.max(1);
+    let mut first = Issuer::new((workers.open_store)()?, workers.config.clone())?;
+    let recovered = first.recover((workers.clock)())?;
+    let due = first.due_count(limit)?;
+    drop(first);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let share = |i: usize| {
+        limit.map(|l| {
+            let (n, i) = (count as u64, i as u64);
+            l / n + u64::from(i < l % n)
+        })
+    };
+    let run_one = |i: usize| -> Result<DeliveryReport> {
+        let mut issuer = Issuer::new((workers.open_store)()?, workers.config.clone())?;
+        let mut mailer = (workers.open_mailer)()?;
+        let worker = Worker::for_mailer(&(workers.worker_id)(i), &mailer);
+        let mut clock = || (workers.clock)();
+        let mut heard = |_: StepProgress| {
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(StepProgress {
+                step: Step::Delivering,
+                done: d,
+                total: due.max(d),
+            });
+        };
+        issuer.deliver_as(&worker, &mut mailer, &mut clock, share(i), &mut heard)
+    };
+    let reports: Vec<Result<DeliveryReport>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..count)
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name(format!("deliver-{i}"))
+                    .spawn_scoped(scope, move || run_one(i))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(handle) => handle.join().unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::Mail,
+                        "a delivery worker stopped unexpectedly",
+                    ))
+                }),
+                Err(e) => Err(Error::new(
+                    ErrorKind::Mail,
+                    format!("a delivery worker could not start: {e}"),
+                )),
+            })
+            .collect()
+    });
+    let mut delivery = DeliveryReport::default();
+    for report in reports {
+        delivery.add(&report?);
+    }
+    Ok(DeliveryRun {
+        recovered,
+        delivery,
+    })
 }

@@ -53,7 +53,9 @@ use crate::render::Renderer;
 use crate::storage::Storage;
 
 pub use crate::render::DEFAULT_BASE_URL;
-pub use deliver::{DeliveryReport, DeliveryRun};
+pub use deliver::{
+    Claimed, DeliveryReport, DeliveryRun, Settlement, Worker, Workers, deliver_with_workers,
+};
 pub use import::{ImportOutcome, ImportRequest};
 pub use publish::{PUBLISH_CHUNK, PublishOutcome, Refused, Selection};
 pub use query::CredentialDetail;

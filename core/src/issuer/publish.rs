@@ -138,13 +138,15 @@ impl<S: Storage> Issuer<S> {
             }
             now_and_then(progress, Step::Rendering, done, total);
             done += chunk.len();
-            self.publish_chunk(chunk, &mut renderers, actor, now, &mut outcome)?;
+            let storing = StepProgress {
+                step: Step::Storing,
+                done: done as u64,
+                total,
+            };
+            self.publish_chunk(chunk, &mut renderers, actor, now, &mut outcome, &mut || {
+                progress(storing);
+            })?;
         }
-        progress(StepProgress {
-            step: Step::Storing,
-            done: total,
-            total,
-        });
         Ok(outcome)
     }
 
@@ -233,8 +235,8 @@ impl<S: Storage> Issuer<S> {
         }
     }
 
-    /// Renders and stores one chunk in one atomic step. When a draft in it changed since it
-    /// was read, the chunk is read again: drafts are rendered anew, credentials published
+    /// Renders and stores one chunk in one atomic step (`storing` is told just before).
+    /// When a draft in it changed since it was read, the chunk is read again: drafts are rendered anew, credentials published
     /// meanwhile are reported as published before.
     fn publish_chunk(
         &mut self,
@@ -243,6 +245,7 @@ impl<S: Storage> Issuer<S> {
         actor: &str,
         now: DateTime<Utc>,
         outcome: &mut PublishOutcome,
+        storing: &mut dyn FnMut(),
     ) -> Result<()> {
         for attempt in 1..=CHUNK_ATTEMPTS {
             let mut published = Vec::with_capacity(chunk.len());
@@ -268,6 +271,7 @@ impl<S: Storage> Issuer<S> {
             let stored = if published.is_empty() {
                 Ok(())
             } else {
+                storing();
                 self.store.commit_publish(&published, &messages)
             };
             match stored {

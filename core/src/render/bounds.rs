@@ -811,7 +811,7 @@ pub fn human_bytes(bytes: u64) -> String {
         b if b >= KIB => (KIB, "KiB"),
         b => return format!("{b} bytes"),
     };
-    if bytes % unit == 0 {
+    if bytes.is_multiple_of(unit) {
         format!("{} {name}", bytes / unit)
     } else {
         // Tenths, rounded down so that a size just past a limit never reads as the limit.

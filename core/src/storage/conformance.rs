@@ -19,7 +19,7 @@ use crate::group::Group;
 use crate::lifecycle::{
     Credential, CredentialState, EventKind, FieldChange, HistoryEntry, Recipient,
 };
-use crate::outbox::{DeliveryState, MessageKind, OutboxMessage, SendOutcome};
+use crate::outbox::{DeliveryState, Lease, MessageKind, OutboxMessage, SendOutcome};
 use crate::render::RenderedEmail;
 
 /// A broken expectation: which check, and what was seen.
@@ -59,6 +59,10 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
         ),
         ("due messages are claimed once, in order", claiming),
         ("message states change by compare and set", compare_and_set),
+        (
+            "a write made under an earlier claim is refused",
+            fenced_by_attempts,
+        ),
         (
             "several messages change together or not at all",
             several_messages,
@@ -170,6 +174,14 @@ fn next(c: &Credential) -> Credential {
         reason: None,
     });
     n
+}
+
+/// A lease of `worker` until minute `until`.
+fn lease(worker: &str, until: i64) -> Lease {
+    Lease {
+        worker: worker.to_owned(),
+        until: t(until),
+    }
 }
 
 fn message(credential: &str, at: i64) -> OutboxMessage {
@@ -617,11 +629,16 @@ fn claiming<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         ),
         "commit_publish",
     )?;
-    let first = ok(s.claim_next(t(1)), "claim_next")?.ok_or("nothing claimed")?;
+    let first = ok(s.claim_next(t(1), &lease("w1", 11)), "claim_next")?.ok_or("nothing claimed")?;
     same(
         (first.id.as_str(), first.state, first.attempts),
         ("c2:issued", DeliveryState::Sending, 1),
         "the first claim",
+    )?;
+    same(
+        first.lease.clone(),
+        Some(lease("w1", 11)),
+        "the claim's lease",
     )?;
     same(first.last_attempt_at, Some(t(1)), "the claim's time")?;
     same(
@@ -629,21 +646,23 @@ fn claiming<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         Some(first),
         "a claim is stored",
     )?;
-    let second = ok(s.claim_next(t(1)), "claim_next")?.ok_or("nothing claimed")?;
+    let second =
+        ok(s.claim_next(t(1), &lease("w1", 11)), "claim_next")?.ok_or("nothing claimed")?;
     same(second.id.as_str(), "c3:issued", "the second claim")?;
     same(
-        ok(s.claim_next(t(1)), "claim_next")?,
+        ok(s.claim_next(t(1), &lease("w1", 11)), "claim_next")?,
         None,
         "a claim when only a later message is left",
     )?;
-    let third = ok(s.claim_next(t(30)), "claim_next")?.ok_or("nothing claimed")?;
+    let third =
+        ok(s.claim_next(t(30), &lease("w2", 40)), "claim_next")?.ok_or("nothing claimed")?;
     same(
         third.id.as_str(),
         "c1:issued",
         "a claim once the later message is due",
     )?;
     same(
-        ok(s.claim_next(t(999)), "claim_next")?,
+        ok(s.claim_next(t(999), &lease("w2", 1009)), "claim_next")?,
         None,
         "a claim when everything is sending",
     )
@@ -659,7 +678,8 @@ fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         s.commit_publish(&[next(&c)], &[message("c1", 0)]),
         "commit_publish",
     )?;
-    let sending = ok(s.claim_next(t(1)), "claim_next")?.ok_or("nothing claimed")?;
+    let sending =
+        ok(s.claim_next(t(1), &lease("w1", 11)), "claim_next")?.ok_or("nothing claimed")?;
     let outcome = SendOutcome::Sent {
         reply: "250 2.0.0 queued as ABC".to_owned(),
     };
@@ -705,6 +725,77 @@ fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         1,
         "messages by credential and state",
     )
+}
+
+fn fenced_by_attempts<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let c = credential("c1", "g", "b1", "a@x.org");
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), std::slice::from_ref(&c), &[]),
+        "commit_import",
+    )?;
+    ok(
+        s.commit_publish(&[next(&c)], &[message("c1", 0)]),
+        "commit_publish",
+    )?;
+    // Worker 1 claims, its lease runs out, the message is recovered as unknown, resent and
+    // claimed by worker 2: worker 1's late outcome must not land on worker 2's attempt.
+    let first = ok(s.claim_next(t(1), &lease("w1", 2)), "claim_next")?.ok_or("nothing claimed")?;
+    let recovered = ok(first.interrupted(), "interrupted")?;
+    ok(
+        s.update_message(&recovered, DeliveryState::Sending),
+        "update_message",
+    )?;
+    ok(
+        s.update_message(
+            &ok(recovered.resend(t(3)), "resend")?,
+            DeliveryState::Unknown,
+        ),
+        "update_message",
+    )?;
+    let second =
+        ok(s.claim_next(t(3), &lease("w2", 13)), "claim_next")?.ok_or("nothing claimed")?;
+    same(second.attempts, 2, "the second claim's attempt")?;
+    let late = ok(
+        first.settle(
+            &SendOutcome::Sent {
+                reply: "250 late".to_owned(),
+            },
+            t(4),
+            &crate::outbox::RetryPolicy::default(),
+        ),
+        "settle",
+    )?;
+    fails_with(
+        s.update_message(&late, DeliveryState::Sending),
+        ErrorKind::Conflict,
+        "an outcome settled under an earlier claim",
+    )?;
+    fails_with(
+        s.update_messages(&[(late, DeliveryState::Sending)]),
+        ErrorKind::Conflict,
+        "an outcome settled under an earlier claim, in a set",
+    )?;
+    same(
+        ok(s.message("c1:issued"), "message")?,
+        Some(second.clone()),
+        "the second claim after the late outcome",
+    )?;
+    let counts = ok(s.status(), "status")?;
+    same(
+        counts.leases,
+        vec![super::LeaseHolder {
+            worker: "w2".to_owned(),
+            messages: 1,
+            until: t(13),
+        }],
+        "who holds leases",
+    )?;
+    same(
+        counts.oldest.get("sending").copied(),
+        Some(t(0)),
+        "the oldest sending message",
+    )?;
+    same(counts.set_aside, 0, "messages set aside")
 }
 
 fn several_messages<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
@@ -814,5 +905,16 @@ fn status<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         counts.deliveries.get("unknown").copied(),
         Some(0),
         "unknown",
-    )
+    )?;
+    same(
+        counts.oldest.keys().map(String::as_str).collect::<Vec<_>>(),
+        vec!["pending"],
+        "the states with an oldest message",
+    )?;
+    same(
+        counts.oldest.get("pending").copied(),
+        Some(t(0)),
+        "the oldest pending message",
+    )?;
+    same(counts.leases.len(), 0, "leases when nothing is sending")
 }

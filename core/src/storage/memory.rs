@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::group::Group;
 use crate::lifecycle::Credential;
 use crate::matching::SavedMappings;
-use crate::outbox::{DeliveryState, OutboxMessage};
+use crate::outbox::{DeliveryState, Lease, OutboxMessage};
 
 /// Everything in memory; lost when dropped.
 #[derive(Debug, Clone, Default)]
@@ -217,7 +217,7 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
-    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
+    fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
         let next = self
             .messages
             .values()
@@ -230,7 +230,7 @@ impl Storage for MemoryStorage {
         let Some(message) = self.messages.get_mut(&id) else {
             return Ok(None);
         };
-        let claimed = message.claim(now)?;
+        let claimed = message.claim(now, lease)?;
         *message = claimed.clone();
         Ok(Some(claimed))
     }
@@ -252,6 +252,12 @@ impl Storage for MemoryStorage {
                     message.id,
                     stored.state.as_str(),
                     expected.as_str()
+                )));
+            }
+            if stored.attempts != message.attempts {
+                return Err(conflict(format!(
+                    "message `{}` was claimed again since (attempt {}, not {})",
+                    message.id, stored.attempts, message.attempts
                 )));
             }
         }
@@ -285,10 +291,7 @@ impl Storage for MemoryStorage {
                 .or_default() += 1;
         }
         for m in self.messages.values() {
-            *counts
-                .deliveries
-                .entry(m.state.as_str().to_owned())
-                .or_default() += 1;
+            counts.count_message(m);
         }
         Ok(counts)
     }

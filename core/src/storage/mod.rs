@@ -30,7 +30,7 @@ use crate::error::Result;
 use crate::group::Group;
 use crate::lifecycle::{Credential, CredentialState};
 use crate::matching::SavedMappings;
-use crate::outbox::{DeliveryState, OutboxMessage};
+use crate::outbox::{DeliveryState, Lease, OutboxMessage};
 use crate::values::email::duplicate_key;
 
 pub use memory::MemoryStorage;
@@ -125,10 +125,68 @@ pub struct StatusCounts {
     pub credentials: BTreeMap<String, u64>,
     /// Outbox messages by state (`pending`, `sent`, ...).
     pub deliveries: BTreeMap<String, u64>,
+    /// When the oldest message of each delivery state was queued (states with messages only).
+    #[serde(default)]
+    pub oldest: BTreeMap<String, DateTime<Utc>>,
+    /// The workers holding `sending` messages, by worker id.
+    #[serde(default)]
+    pub leases: Vec<LeaseHolder>,
+    /// Damaged messages set aside by [`Storage::claim_next`].
+    #[serde(default)]
+    pub set_aside: u64,
+}
+
+/// A worker holding leases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseHolder {
+    /// The worker's id.
+    pub worker: String,
+    /// How many `sending` messages it holds.
+    pub messages: u64,
+    /// When the last of its leases runs out.
+    pub until: DateTime<Utc>,
 }
 
 impl StatusCounts {
-    /// Counts with every state present, at zero where nothing is in it.
+    /// Counts one stored message into `deliveries`, `oldest` and `leases` (for stores that
+    /// read their messages whole).
+    pub fn count_message(&mut self, m: &OutboxMessage) {
+        let state = m.state.as_str().to_owned();
+        let oldest = self.oldest.entry(state.clone()).or_insert(m.queued_at);
+        *oldest = (*oldest).min(m.queued_at);
+        *self.deliveries.entry(state).or_default() += 1;
+        if let (DeliveryState::Sending, Some(lease)) = (m.state, &m.lease) {
+            self.hold(&lease.worker, 1, lease.until);
+        }
+    }
+
+    /// Adds `messages` leases of `worker` running out at `until` to [`StatusCounts::leases`],
+    /// kept in worker order.
+    pub fn hold(&mut self, worker: &str, messages: u64, until: DateTime<Utc>) {
+        match self
+            .leases
+            .binary_search_by(|h| h.worker.as_str().cmp(worker))
+        {
+            Ok(i) => {
+                if let Some(h) = self.leases.get_mut(i) {
+                    h.messages += messages;
+                    h.until = h.until.max(until);
+                }
+            }
+            Err(i) => self.leases.insert(
+                i,
+                LeaseHolder {
+                    worker: worker.to_owned(),
+                    messages,
+                    until,
+                },
+            ),
+        }
+    }
+}
+
+impl StatusCounts {
+    /// Counts with every state present, at zero where nothing is in it, and nothing else.
     pub fn zeroed() -> StatusCounts {
         StatusCounts {
             credentials: [
@@ -144,6 +202,7 @@ impl StatusCounts {
                 .iter()
                 .map(|s| (s.as_str().to_owned(), 0))
                 .collect(),
+            ..StatusCounts::default()
         }
     }
 }
@@ -257,27 +316,38 @@ pub trait Storage {
     ) -> Result<()>;
 
     /// Claims the next due message: the pending one with the earliest `next_attempt_at` not
-    /// after `now` (then the lowest id), moved to `sending` with one more attempt, committed
-    /// before this returns.
+    /// after `now` (then the lowest id), moved to `sending` with one more attempt and
+    /// `lease` ([`OutboxMessage::claim`]), committed before this returns.
     ///
     /// # Behavior
-    /// `Ok(None)` when nothing is due. Two callers never claim the same message.
-    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>>;
+    /// - `Ok(None)` when nothing is due.
+    /// - Atomic across every caller of the same data (threads, processes, machines): two
+    ///   callers never claim the same message, and a claim never waits on another caller's
+    ///   claim for longer than the store's lock timeout.
+    /// - A stored message that cannot be read (a damaged row) is set aside, kept out of every
+    ///   list and counted in [`StatusCounts::set_aside`], and the next one is claimed: one
+    ///   damaged message never stops a delivery.
+    fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>>;
 
-    /// Writes a message's new state if its stored state is still `expected`.
+    /// Writes a message's new state if its stored state is still `expected` and its stored
+    /// `attempts` equal the new version's: every transition but a claim keeps `attempts`
+    /// and each claim adds one, so a write made under an earlier claim (a worker whose lease
+    /// ran out, settling after the message was recovered, resent and claimed again) is
+    /// refused. This compare-and-set is what makes a lease safe.
     ///
     /// # Behavior
     /// - [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when there is no such message.
     /// - [`ErrorKind::Conflict`](crate::ErrorKind::Conflict), writing nothing, when its
-    ///   stored state is not `expected`.
+    ///   stored state is not `expected` or its stored attempts differ.
     fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()>;
 
     /// Writes several messages' new states as one unit (a resend of several credentials),
-    /// each only if its stored state is still the `expected` one given with it.
+    /// each only if its stored state is still the `expected` one given with it and its
+    /// attempts are the new version's, as in [`Storage::update_message`].
     ///
     /// # Behavior
     /// All or nothing: when any message is missing
-    /// ([`ErrorKind::NotFound`](crate::ErrorKind::NotFound)) or not in its expected state
+    /// ([`ErrorKind::NotFound`](crate::ErrorKind::NotFound)) or not as expected
     /// ([`ErrorKind::Conflict`](crate::ErrorKind::Conflict)), nothing is written.
     fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()>;
 
@@ -287,7 +357,9 @@ pub trait Storage {
     /// Messages matching `query`, by queue time then id.
     fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>>;
 
-    /// Counts per credential state and per delivery state (every state present).
+    /// Counts per credential state and per delivery state (every state present), when the
+    /// oldest message of each delivery state was queued, who holds leases, and how many
+    /// damaged messages were set aside.
     fn status(&self) -> Result<StatusCounts>;
 }
 
@@ -341,8 +413,8 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     ) -> Result<()> {
         (**self).commit_publish(credentials, messages)
     }
-    fn claim_next(&mut self, now: DateTime<Utc>) -> Result<Option<OutboxMessage>> {
-        (**self).claim_next(now)
+    fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
+        (**self).claim_next(now, lease)
     }
     fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
         (**self).update_message(message, expected)

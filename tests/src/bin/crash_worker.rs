@@ -107,8 +107,12 @@ impl Storage for Watched {
         reach("published");
         Ok(())
     }
-    fn claim_next(&mut self, now: chrono::DateTime<Utc>) -> Result<Option<OutboxMessage>> {
-        let claimed = self.0.claim_next(now)?;
+    fn claim_next(
+        &mut self,
+        now: chrono::DateTime<Utc>,
+        lease: &conferral::outbox::Lease,
+    ) -> Result<Option<OutboxMessage>> {
+        let claimed = self.0.claim_next(now, lease)?;
         if claimed.is_some() {
             reach("claimed");
         }
@@ -193,7 +197,8 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             })?;
         }
         "deliver" => {
-            issuer.recover()?;
+            // A restart comes after the killed run's leases ran out: recovery looks a day on.
+            issuer.recover(now + chrono::Duration::days(1))?;
             let mut mailer = WatchedMailer(conferral_mail::FileMailer::new(outbox)?);
             issuer.deliver(&mut mailer, &mut || now, None, &mut |_| {})?;
         }
