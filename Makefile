@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish
+.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -181,6 +181,17 @@ bench-python:
 bench-publish:
 	$(CARGO) build --release --quiet -p conferral-cli
 	python3 benches/publish/run.py target/release/conferral target/bench-data/publish $${ROWS:-1000000}
+
+## Delivery throughput with 1, 2, 4 and 8 workers to a loopback SMTP server that takes 20 ms
+## per message (benches/delivery/run.py).
+bench-delivery: setup
+	$(CARGO) build --release --quiet -p conferral-cli
+	python3 benches/delivery/run.py target/release/conferral $(abspath $(TOOLS_VENV))/bin/python target/bench-data/delivery $${MESSAGES:-800}
+
+## The long round of cli/tests/soak.rs: 20,000 messages, 4 processes of 4 workers, killed
+## and restarted at random (the test command runs 600).
+soak-deliver: setup
+	CONFERRAL_SOAK_MESSAGES=$${MESSAGES:-20000} CONFERRAL_SOAK_KILLS=$${KILLS:-60} CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) test --release -p conferral-cli --test soak -- --nocapture
 
 ## Hostile uploads (benches/bombs/run.py): peak RSS and time of the release CLI on each.
 bench-bombs:

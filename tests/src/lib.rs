@@ -295,6 +295,9 @@ pub struct ServerSecurity {
     pub tls: Option<(bool, PathBuf, PathBuf)>,
     /// A user name and password that `AUTH` must give before any mail (only after TLS).
     pub login: Option<(String, String)>,
+    /// How long the server waits before each reply to the message data, in seconds: a slow
+    /// server, so that a worker killed at a random moment is often mid-send.
+    pub reply_delay_secs: f64,
 }
 
 /// A scripted SMTP server (`support/smtp_server.py`, aiosmtpd) running on loopback for as
@@ -360,6 +363,9 @@ impl SmtpServer {
         }
         if let Some((user, password)) = &security.login {
             command.args(["--user", user, "--password", password]);
+        }
+        if security.reply_delay_secs > 0.0 {
+            command.args(["--delay", &security.reply_delay_secs.to_string()]);
         }
         let mut child = command
             .stdin(std::process::Stdio::piped())

@@ -1,9 +1,11 @@
 """A real SMTP server on loopback (aiosmtpd) whose answers are scripted by recipient.
 
 Usage: smtp_server.py --log FILE [--stall SECONDS] [--tls implicit|starttls --cert PEM --key PEM]
-                      [--user NAME --password SECRET]
+                      [--user NAME --password SECRET] [--delay SECONDS]
 Binds a free port on 127.0.0.1 (port 0, so no other process can take it first), prints
 "ready PORT" on stdout once it accepts connections, then serves until its stdin closes.
+
+With --delay every reply to the message data comes that many seconds late (a slow server).
 
 With --tls implicit every connection starts with TLS; with --tls starttls the server refuses
 mail until the client has sent STARTTLS. With --user, AUTH (PLAIN or LOGIN, only after TLS)
@@ -41,9 +43,10 @@ def kind(address):
 
 
 class Scripted:
-    def __init__(self, log, stall):
+    def __init__(self, log, stall, delay=0.0):
         self.log = log
         self.stall = stall
+        self.delay = delay
         self.seen = {}
 
     def first_time(self, key):
@@ -81,6 +84,8 @@ class Scripted:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         address = envelope.rcpt_tos[0]
         k = kind(address)
         if k == "permdata":
@@ -121,7 +126,7 @@ async def serve(args):
     if args.tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.cert, args.key)
-    handler = Scripted(args.log, args.stall)
+    handler = Scripted(args.log, args.stall, args.delay)
 
     def session():
         options = {"enable_SMTPUTF8": True, "decode_data": False, "hostname": "smtp.test"}
@@ -156,6 +161,7 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--user")
     parser.add_argument("--password", default="")
+    parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args()
     if args.tls and not (args.cert and args.key):
         parser.error("--tls needs --cert and --key")

@@ -409,3 +409,87 @@ fn an_edit_racing_a_publish_is_never_lost_nor_overwritten() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The overlap: an hourly run starts while the previous one is still sending to a
+/// slow server. The second run's recovery must leave the message in flight alone, and the
+/// first run's late reply must land: both recipients get exactly one email and end `sent`.
+#[test]
+fn an_overlapping_run_leaves_a_send_in_flight_alone() {
+    use conferral::issuer::Worker;
+    use conferral::outbox::SendOutcome;
+    let dir = std::env::temp_dir().join(format!("conferral-overlap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("store.db");
+    let open = || conferral_sqlite::SqliteStorage::open(&db).unwrap();
+    let mut first = Issuer::new(open(), conferral_tests::issuer_config()).unwrap();
+    first
+        .import(
+            &ImportRequest {
+                publish: true,
+                ..ImportRequest::new(&group(), ROSTER, "ed")
+            },
+            &mut SequentialIds::new("id", 0),
+            t0(),
+            &mut |_| {},
+        )
+        .unwrap();
+
+    // The first run claims a message and is still waiting for the server's reply.
+    let slow = Worker {
+        id: "host:1:0".into(),
+        lease_secs: 1_200,
+    };
+    let in_flight = first.next_delivery(&slow, t0()).unwrap().unwrap();
+
+    // Five minutes later the next run starts: recovery, then delivery of what is due.
+    let mut second = Issuer::new(open(), conferral_tests::issuer_config()).unwrap();
+    let mut mailer = MemoryMailer::default();
+    let later = t0() + Duration::minutes(5);
+    let worker = Worker {
+        id: "host:2:0".into(),
+        lease_secs: 1_200,
+    };
+    let run = second
+        .recover_and_deliver(&worker, &mut mailer, &mut || later, None, &mut |_| {})
+        .unwrap();
+    assert_eq!(run.recovered, 0, "a send in flight is not a crashed one");
+    assert_eq!(run.delivery.sent, 1);
+    let status = second.status().unwrap();
+    assert_eq!(status.leases.len(), 1);
+    assert_eq!(status.leases[0].worker, "host:1:0");
+
+    // The slow server answers at last.
+    let settled = first
+        .settle_delivery(
+            &in_flight,
+            &SendOutcome::Sent {
+                reply: "250 at last".into(),
+            },
+            later + Duration::minutes(1),
+        )
+        .unwrap();
+    assert!(!settled.lease_lost);
+    let mut emailed: Vec<String> = mailer
+        .sent
+        .iter()
+        .map(|(m, _)| m.to.email.clone())
+        .chain(std::iter::once(in_flight.outgoing.to.email.clone()))
+        .collect();
+    emailed.sort();
+    assert_eq!(emailed, ["ana@example.org", "cy@example.org"]);
+    let status = open().status().unwrap();
+    assert_eq!(
+        (
+            status.deliveries["sent"],
+            status.deliveries["unknown"],
+            status.deliveries["sending"]
+        ),
+        (2, 0, 0)
+    );
+    assert!(status.leases.is_empty());
+
+    // Had the first run hung past its lease, recovery would have marked the message unknown
+    // and the late reply would not be written over that.
+    let _ = std::fs::remove_dir_all(&dir);
+}

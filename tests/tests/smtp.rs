@@ -336,6 +336,7 @@ fn secure_server(dir: &std::path::Path, implicit: bool) -> (SmtpServer, PathBuf)
         &ServerSecurity {
             tls: Some((implicit, cert, key)),
             login: Some(("ana".into(), "s3cret pass".into())),
+            ..ServerSecurity::default()
         },
     )
     .unwrap();
