@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use conferral::Group;
 use conferral::issuer::{ImportRequest, Issuer, Worker};
 use conferral::outbox::DeliveryState;
-use conferral::storage::{MessageQuery, Storage};
-use conferral_tests::{SequentialIds, ServerSecurity, SmtpServer, t0};
+use conferral::storage::MessageQuery;
+use conferral_tests::{SequentialIds, ServerSecurity, SmtpServer};
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
