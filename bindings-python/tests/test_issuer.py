@@ -150,3 +150,67 @@ def test_progress_of_import_and_publish(issuer):
     steps = []
     issuer.import_roster(ROSTER, GROUP, publish=True, progress=lambda step, done, total: steps.append(step))
     assert {"creating", "storing", "rendering"} <= set(steps)
+
+
+def sqlite_issuer(tmp_path):
+    store = conferral.SqliteStore(tmp_path / "store.db")
+    return conferral.Issuer(store, base_url="https://credentials.example.org/c", sender="Academy <academy@example.org>")
+
+
+def test_an_asyncio_host_drives_delivery_itself(tmp_path):
+    import asyncio
+
+    issuer = sqlite_issuer(tmp_path)
+    issuer.import_roster(ROSTER, GROUP, publish=True)
+    sent = []
+
+    async def worker(name):
+        while (claimed := issuer.next_delivery(name, lease_secs=60)) is not None:
+            await asyncio.sleep(0.01)  # the host's own send, without a thread per email
+            sent.append(claimed.outgoing["to"]["email"])
+            settled = issuer.settle_delivery(claimed, "250 2.0.0 queued")
+            assert (settled.state, settled.lease_lost) == ("sent", False)
+
+    async def both():
+        await asyncio.gather(worker("py:1"), worker("py:2"))
+
+    asyncio.run(both())
+    assert sorted(sent) == ["ana@example.org", "cy@example.org"]
+    status = issuer.status()
+    assert status.deliveries["sent"] == 2 and status.leases == []
+
+
+def test_a_claim_is_held_under_a_lease_until_settled_or_released(tmp_path):
+    issuer = sqlite_issuer(tmp_path)
+    issuer.import_roster(ROSTER, GROUP, publish=True)
+    claimed = issuer.next_delivery("host:7:0", lease_secs=120)
+    assert claimed is not None and claimed.outgoing["message_id"].endswith("@example.org>")
+    assert claimed.lease_until > datetime.datetime.now(datetime.timezone.utc)
+    status = issuer.status()
+    assert [(h.worker, h.messages) for h in status.leases] == [("host:7:0", 1)]
+    assert status.deliveries["sending"] == 1 and "sending" in status.oldest
+    # Another run starting now leaves the claim alone: its lease still runs.
+    assert issuer.deliver(conferral.FileMailer(tmp_path / "outbox")).recovered == 0
+    assert issuer.release_delivery(claimed).state == "pending"
+    rejected = issuer.next_delivery("host:7:0")
+    assert rejected is not None
+    settled = issuer.settle_delivery(rejected, {"outcome": "rejected", "code": 550, "reply": "no such user"})
+    assert settled.state == "failed_permanent"
+    with pytest.raises(TypeError):
+        issuer.settle_delivery(rejected, 42)
+
+
+def test_several_workers_deliver_at_once(tmp_path):
+    issuer = sqlite_issuer(tmp_path)
+    roster = "Name,Email\n" + "".join(f"Person {i},p{i}@example.org\n" for i in range(40))
+    issuer.import_roster(roster.encode(), {"name": "Many"}, publish=True)
+    run = issuer.deliver(conferral.FileMailer(tmp_path / "outbox"), workers=4)
+    assert (run.delivery.sent, run.delivery.lease_lost) == (40, 0)
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 40
+    class Quiet:
+        def send(self, message):
+            return None
+
+    # A Python mailer is one object: it takes one worker.
+    with pytest.raises(ValueError):
+        issuer.deliver(Quiet(), workers=2)

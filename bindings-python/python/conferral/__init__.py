@@ -31,9 +31,12 @@ from .results import (
     Email,
     Event,
     ImportResult,
+    Claimed,
+    LeaseHolder,
     PublishResult,
     Recipient,
     Refused,
+    Settlement,
     Status,
 )
 from .errors import (
@@ -72,7 +75,8 @@ __all__ = [
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
     "UnsupportedFormatError", "BY_KIND",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
-    "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status",
+    "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
+    "LeaseHolder",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -145,6 +149,17 @@ class Group:
 
 
 GroupLike = Union[Group, Mapping[str, Any], str, "os.PathLike[str]"]
+
+
+def _outcome(value: Any) -> Dict[str, Any]:
+    """A send's outcome as the library's JSON, from what a mailer's ``send`` may return."""
+    if value is None or value is True:
+        return {"outcome": "sent", "reply": "accepted by the host"}
+    if isinstance(value, str):
+        return {"outcome": "sent", "reply": value}
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError("an outcome is None, True, a reply string, or a dict such as {\"outcome\": \"rejected\", ...}")
 
 
 def _group(group: GroupLike) -> Group:
@@ -569,9 +584,13 @@ class Issuer:
         *,
         limit: Optional[int] = None,
         progress: Optional[Callable[[str, int, int], object]] = None,
+        workers: int = 1,
     ) -> DeliveryRun:
-        """Sends every due email through ``mailer`` (or the issuer's). Returns ``recovered``
-        (emails an interrupted run left, now ``unknown``) and ``delivery`` (counts)."""
+        """Sends every due email through ``mailer`` (or the issuer's), with ``workers``
+        workers at once (each with its own connection; several need a SQLite store and a
+        :class:`FileMailer` or :class:`SmtpMailer`). Any number of runs may share a store at
+        the same time. Returns ``recovered`` (emails whose run stopped mid-send and whose
+        lease ran out, now ``unknown``) and ``delivery`` (counts)."""
         mailer = mailer if mailer is not None else self.mailer
         if mailer is None:
             raise ValueError("no mailer: pass one here or to Issuer(mailer=...)")
@@ -584,7 +603,27 @@ class Issuer:
         else:
             raise TypeError("a mailer is a FileMailer, an SmtpMailer, or an object with send(message)")
         kind, target, obj = args
-        return DeliveryRun.from_dict(json.loads(self._native.deliver(kind, target, obj, limit, progress)))
+        return DeliveryRun.from_dict(json.loads(self._native.deliver(kind, target, obj, limit, progress, workers)))
+
+    def next_delivery(self, worker: str = "python", *, lease_secs: int = 600) -> Optional[Claimed]:
+        """Claims the next due email for ``worker``, held for ``lease_secs`` (longer than a
+        send can take): step one of a delivery the caller drives itself, for example from
+        asyncio. ``None`` when nothing is due. Send ``claimed.outgoing``, then call
+        :meth:`settle_delivery`."""
+        out = self._native.next_delivery(worker, lease_secs)
+        return None if out is None else Claimed.from_dict(json.loads(out))
+
+    def settle_delivery(self, claimed: Claimed, outcome: Any = None) -> Settlement:
+        """Records what sending ``claimed`` gave: ``None`` or ``True`` (accepted), a reply
+        string (accepted), or a dict such as ``{"outcome": "rejected", "code": 550, "reply":
+        "..."}`` (``deferred``, ``ambiguous`` likewise), as a mailer's ``send`` returns."""
+        return Settlement.from_dict(
+            json.loads(self._native.settle_delivery(json.dumps(claimed.to_dict()), json.dumps(_outcome(outcome))))
+        )
+
+    def release_delivery(self, claimed: Claimed) -> Settlement:
+        """Gives ``claimed`` back unsent (its lease is too short to send in); it is due again."""
+        return Settlement.from_dict(json.loads(self._native.settle_delivery(json.dumps(claimed.to_dict()), None)))
 
     def resend(self, ids: List[str]) -> List[Delivery]:
         """Queues the emails of these credentials again, with the same Message-ID."""

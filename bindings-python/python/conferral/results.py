@@ -331,6 +331,11 @@ class DeliveryCounts(_FromDict):
     failed_permanent: int
     failed_exhausted: int
     unknown: int
+    #: Sent, but the lease ran out before the outcome was recorded (another run had marked
+    #: the email ``unknown``, and it stays so).
+    lease_lost: int = 0
+    #: Claimed and given back unsent: the lease was too short to send in.
+    released: int = 0
     #: Why the run stopped before trying every due email (an SMTP session that could not be
     #: opened: no connection, a refused certificate or login), or ``None`` when it ran through.
     stopped: Optional[str] = None
@@ -362,14 +367,74 @@ class DeliveryRun(_FromDict):
 
 
 @dataclass(frozen=True)
+class LeaseHolder(_FromDict):
+    """A delivery worker holding emails it is sending, and when the last lease runs out."""
+
+    worker: str
+    messages: int
+    until: _dt.datetime
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "LeaseHolder":
+        made = cls(worker=data["worker"], messages=int(data["messages"]), until=_required_time(data, "until"))
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
 class Status(_FromDict):
-    """How many credentials are in each state, and how many emails in each delivery state."""
+    """How many credentials are in each state, how many emails in each delivery state and
+    when the oldest of each was queued, who holds emails being sent, and how many damaged
+    emails were set aside."""
 
     credentials: Dict[str, int]
     deliveries: Dict[str, int]
+    oldest: Dict[str, _dt.datetime]
+    leases: List[LeaseHolder]
+    set_aside: int
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Status":
-        made = cls(credentials=dict(data["credentials"]), deliveries=dict(data["deliveries"]))
+        made = cls(
+            credentials=dict(data["credentials"]),
+            deliveries=dict(data["deliveries"]),
+            oldest={state: _required_time(data["oldest"], state) for state in data.get("oldest", {})},
+            leases=[LeaseHolder.from_dict(h) for h in data.get("leases", [])],
+            set_aside=int(data.get("set_aside", 0)),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Claimed(_FromDict):
+    """An email claimed for sending by :meth:`Issuer.next_delivery`: send ``outgoing`` as you
+    like (an asyncio task, a thread), then give it back with :meth:`Issuer.settle_delivery`."""
+
+    id: str
+    #: The message to send: ``to``, ``from`` (each ``{"name", "email"}``), ``subject``,
+    #: ``html``, ``text`` and ``message_id``.
+    outgoing: Dict[str, Any]
+    lease_until: _dt.datetime
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Claimed":
+        lease = data["message"].get("lease") or {}
+        made = cls(id=data["message"]["id"], outgoing=dict(data["outgoing"]), lease_until=_required_time(lease, "until"))
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Settlement(_FromDict):
+    """Where a settled email landed: its state, and whether the lease had run out (then the
+    outcome was not written over what another run recorded)."""
+
+    state: str
+    lease_lost: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Settlement":
+        made = cls(state=data["state"], lease_lost=bool(data["lease_lost"]))
         made._keep(data)
         return made
