@@ -847,3 +847,56 @@ fn bad_settings_get_their_own_error_kinds() {
         "mail"
     );
 }
+
+#[test]
+fn status_names_the_oldest_email_of_each_state_and_who_holds_leases() {
+    use conferral::storage::Storage;
+    let dir = scratch("status-leases");
+    let db = published(
+        &dir,
+        b"Name,Email,Course Hours\nAna,ana@example.org,1\nBo,bo@example.org,2\n",
+    );
+    {
+        let mut store = conferral_sqlite::SqliteStorage::open(&db).unwrap();
+        let now = chrono::Utc::now() + chrono::Duration::seconds(1);
+        let lease = conferral::outbox::Lease {
+            worker: "build-7:4242:0".to_owned(),
+            until: now + chrono::Duration::minutes(20),
+        };
+        store
+            .claim_next(now, &lease)
+            .unwrap()
+            .expect("a message is due");
+    }
+    let (code, status, _) = issuing(&["status", "--json"], &db);
+    assert_eq!(code, 0);
+    assert_eq!(status["leases"][0]["worker"], "build-7:4242:0", "{status}");
+    assert_eq!(status["leases"][0]["messages"], 1);
+    assert!(status["oldest"]["pending"].is_string(), "{status}");
+    assert_eq!(status["set_aside"], 0);
+    let out = bin().args(["status", "--db"]).arg(&db).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("oldest pending: queued "), "{text}");
+    assert!(
+        text.contains("build-7:4242:0 holds 1 email(s) being sent, lease until "),
+        "{text}"
+    );
+    // A run starting now leaves the held email alone and sends the other.
+    let outbox = dir.join("outbox");
+    let (code, run, _) = issuing(
+        &[
+            "deliver",
+            "--outbox",
+            outbox.to_str().unwrap(),
+            "--workers",
+            "2",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(
+        (code, &run["recovered"], &run["delivery"]["sent"]),
+        (0, &Value::from(0), &Value::from(1)),
+        "{run}"
+    );
+}
