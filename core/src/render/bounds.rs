@@ -11,7 +11,7 @@
 //! The walk also keeps templates to what an email merge needs, so that the bound is sound:
 //! no function or method calls (`range`, `namespace`, `loop.cycle`), no macros, no tags that
 //! reach another template or switch escaping off, no `set` inside a loop (its value could grow
-//! each time round), and only the filters [`filter`] knows a bound for.
+//! each time round), and only the filters in [`FILTERS`], each with a bound of its own.
 
 use minijinja::machinery::ast::{BinOpKind, CallArg, Expr, Stmt, UnaryOpKind};
 use minijinja::machinery::{WhitespaceConfig, ast, parse};
@@ -186,7 +186,7 @@ fn refuse<T>(line: u16, message: impl Into<String>) -> Walked<T> {
     })
 }
 
-/// The filters a template may use; each has a bound in [`filter`].
+/// The filters a template may use, each with a bound of its own.
 pub const FILTERS: [&str; 31] = [
     "abs",
     "bool",
