@@ -246,6 +246,30 @@ impl SqliteStorage {
             .map_err(sql("read its schema version"))
     }
 
+    /// The rows of a grouped count: a name, how many, and a time (the group's oldest or
+    /// latest, as `query` picks it).
+    fn counted(
+        &self,
+        query: &str,
+        what: &'static str,
+    ) -> Result<Vec<(String, u64, DateTime<Utc>)>> {
+        let mut stmt = self.conn.prepare_cached(query).map_err(sql(what))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(sql(what))?;
+        rows.map(|row| {
+            let (name, n, time) = row.map_err(sql(what))?;
+            Ok((name, n, parse_time(&time)?))
+        })
+        .collect()
+    }
+
     fn migrate(&mut self) -> Result<()> {
         let tx = self
             .conn
@@ -694,44 +718,22 @@ impl Storage for SqliteStorage {
             let (state, n) = row.map_err(sql("count states"))?;
             counts.credentials.insert(state, n);
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT state, COUNT(*), min(queued_at) FROM outbox GROUP BY state")
-            .map_err(sql("count states"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, u64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(sql("count states"))?;
-        for row in rows {
-            let (state, n, oldest) = row.map_err(sql("count states"))?;
-            counts.oldest.insert(state.clone(), parse_time(&oldest)?);
+        let states = self.counted(
+            "SELECT state, COUNT(*), min(queued_at) FROM outbox GROUP BY state",
+            "count states",
+        )?;
+        for (state, n, oldest) in states {
+            counts.oldest.insert(state.clone(), oldest);
             counts.deliveries.insert(state, n);
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT lease_worker, COUNT(*), max(lease_until) FROM outbox
-                 WHERE state = 'sending' AND lease_worker IS NOT NULL
-                 GROUP BY lease_worker ORDER BY lease_worker",
-            )
-            .map_err(sql("list leases"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, u64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(sql("list leases"))?;
-        for row in rows {
-            let (worker, n, until) = row.map_err(sql("list leases"))?;
-            counts.hold(&worker, n, parse_time(&until)?);
+        let holders = self.counted(
+            "SELECT lease_worker, COUNT(*), max(lease_until) FROM outbox
+             WHERE state = 'sending' AND lease_worker IS NOT NULL
+             GROUP BY lease_worker ORDER BY lease_worker",
+            "list leases",
+        )?;
+        for (worker, n, until) in holders {
+            counts.hold(&worker, n, until);
         }
         counts.set_aside = self
             .conn

@@ -668,7 +668,8 @@ fn claiming<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
     )
 }
 
-fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+/// Stores credential `c1` published, with its email queued at minute 0.
+fn one_published<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
     let c = credential("c1", "g", "b1", "a@x.org");
     ok(
         s.commit_import(&batch("b1", "g", "f1", 0), std::slice::from_ref(&c), &[]),
@@ -677,7 +678,11 @@ fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
     ok(
         s.commit_publish(&[next(&c)], &[message("c1", 0)]),
         "commit_publish",
-    )?;
+    )
+}
+
+fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    one_published(s)?;
     let sending =
         ok(s.claim_next(t(1), &lease("w1", 11)), "claim_next")?.ok_or("nothing claimed")?;
     let outcome = SendOutcome::Sent {
@@ -728,15 +733,7 @@ fn compare_and_set<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
 }
 
 fn fenced_by_attempts<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
-    let c = credential("c1", "g", "b1", "a@x.org");
-    ok(
-        s.commit_import(&batch("b1", "g", "f1", 0), std::slice::from_ref(&c), &[]),
-        "commit_import",
-    )?;
-    ok(
-        s.commit_publish(&[next(&c)], &[message("c1", 0)]),
-        "commit_publish",
-    )?;
+    one_published(s)?;
     // Worker 1 claims, its lease runs out, the message is recovered as unknown, resent and
     // claimed by worker 2: worker 1's late outcome must not land on worker 2's attempt.
     let first = ok(s.claim_next(t(1), &lease("w1", 2)), "claim_next")?.ok_or("nothing claimed")?;
