@@ -422,7 +422,7 @@ pub fn deliver(
     );
     if report.lease_lost > 0 {
         say!(
-            "{} sent after their lease ran out: another run had marked them unknown, and they stay so (check, then `conferral resend`)",
+            "{} outcome(s) came after their lease ran out (another run had marked the email unknown): recorded where nothing had happened to the email since, else left as it is (check with `conferral show`)",
             report.lease_lost
         );
     }

@@ -26,7 +26,7 @@ conferral_tests::on_every_store!(
     a_publish_goes_in_chunks_resumes_and_leaves_only_what_cannot_render,
     publishing_twice_queues_one_email,
     every_outcome_lands_in_its_state_and_nobody_is_emailed_twice,
-    an_interrupted_send_becomes_unknown_after_a_restart,
+    an_interrupted_send_becomes_unknown_once_its_lease_runs_out,
     hostile_values_are_neutralised_in_the_email,
     published_credentials_expire_and_are_revoked,
     confirmed_mappings_are_learned_for_the_next_upload_and_can_be_forgotten,
@@ -493,7 +493,7 @@ fn every_outcome_lands_in_its_state_and_nobody_is_emailed_twice<S: Storage>(stor
     assert_eq!((after.attempted, mailer.sent.len()), (0, sent_before));
 }
 
-fn an_interrupted_send_becomes_unknown_after_a_restart<S: Storage>(store: fn() -> S) {
+fn an_interrupted_send_becomes_unknown_once_its_lease_runs_out<S: Storage>(store: fn() -> S) {
     let mut issuer = issuer(store());
     let g = Group {
         name: "One".into(),
@@ -518,12 +518,60 @@ fn an_interrupted_send_becomes_unknown_after_a_restart<S: Storage>(store: fn() -
     assert_eq!(claimed.lease_until(), Some(t0() + Duration::seconds(600)));
     assert_eq!(issuer.recover(t0() + Duration::seconds(599)).unwrap(), 0);
     assert_eq!(issuer.recover(t0() + Duration::seconds(600)).unwrap(), 1);
-    let mut mailer = MemoryMailer::default();
-    let report = issuer
-        .deliver(&mut mailer, &mut t0, None, &mut |_| {})
+    // The worker was only slow: its late outcome resolves the `unknown` it left.
+    let late = issuer
+        .settle_delivery(
+            &claimed,
+            &SendOutcome::Rejected {
+                code: Some(550),
+                reply: "no such user".into(),
+            },
+            t0() + Duration::seconds(700),
+        )
         .unwrap();
-    assert_eq!(report.attempted, 0);
-    assert_eq!(issuer.status().unwrap().deliveries["unknown"], 1);
+    assert_eq!(
+        (late.state, late.lease_lost),
+        (DeliveryState::FailedPermanent, true)
+    );
+    // Once a person has resent it and another worker claimed it, a late outcome of the old
+    // claim changes nothing.
+    issuer
+        .resend(
+            std::slice::from_ref(&claimed.message.credential),
+            t0() + Duration::seconds(800),
+        )
+        .unwrap();
+    let again = issuer
+        .next_delivery(&worker, t0() + Duration::seconds(800))
+        .unwrap()
+        .unwrap();
+    let stale = issuer
+        .settle_delivery(
+            &claimed,
+            &SendOutcome::Sent {
+                reply: "250".into(),
+            },
+            t0() + Duration::seconds(900),
+        )
+        .unwrap();
+    assert_eq!(
+        (stale.state, stale.lease_lost),
+        (DeliveryState::Sending, true)
+    );
+    issuer
+        .settle_delivery(
+            &again,
+            &SendOutcome::Sent {
+                reply: "250".into(),
+            },
+            t0() + Duration::seconds(900),
+        )
+        .unwrap();
+    let status = issuer.status().unwrap();
+    assert_eq!(
+        (status.deliveries["sent"], status.deliveries["unknown"]),
+        (1, 0)
+    );
 }
 
 fn hostile_values_are_neutralised_in_the_email<S: Storage>(store: fn() -> S) {

@@ -25,8 +25,9 @@ pub struct DeliveryReport {
     pub deferred: u64,
     /// Outcome unknown: not retried without a resend.
     pub unknown: u64,
-    /// Sent, but the lease ran out before the outcome was recorded: the message had been
-    /// recovered as `unknown` (or claimed again), and stays as it is.
+    /// Attempts whose lease ran out before the outcome was recorded (another run recovered
+    /// the message as `unknown`): the outcome replaced that `unknown` when nothing happened
+    /// to the message since, and was dropped when it had been resent or claimed again.
     #[serde(default)]
     pub lease_lost: u64,
     /// Claimed and given back unsent: the lease was too short to send in.
@@ -136,8 +137,10 @@ impl Claimed {
 pub struct Settlement {
     /// The message's state now.
     pub state: DeliveryState,
-    /// The lease ran out before the outcome was recorded: the message was recovered (as
-    /// `unknown`) or claimed again, and the outcome was not written over that.
+    /// The lease ran out before the outcome was recorded and the message was recovered as
+    /// `unknown`. When nothing happened to it since, the outcome replaced the `unknown` (and
+    /// `state` is the outcome's); when it was resent or claimed again, the outcome was not
+    /// written and `state` is what the message holds now.
     pub lease_lost: bool,
 }
 
@@ -190,8 +193,8 @@ impl<S: Storage> Issuer<S> {
     }
 
     /// Records what sending a claimed message gave, at `now`: step two. When the lease ran
-    /// out and the message was recovered or claimed again meanwhile, nothing is written and
-    /// [`Settlement::lease_lost`] says so.
+    /// out meanwhile, [`Settlement::lease_lost`] says so, and the outcome is written only over
+    /// the `unknown` recovery left (never over a resend or another claim).
     ///
     /// # Errors
     /// [`ErrorKind::IllegalTransition`] for a message that was not claimed; a store failure
@@ -221,22 +224,35 @@ impl<S: Storage> Issuer<S> {
     }
 
     /// Writes a claimed message's next version over the claim, if the claim still holds.
+    ///
+    /// When the lease ran out and recovery marked the message `unknown`, and nothing happened
+    /// to it since (same attempt), the outcome is what resolves that ambiguity: it is written
+    /// over the `unknown`, fenced the same way, so the message is recorded as what it is. When
+    /// it was resent or claimed again, nothing is written and the caller hears of it.
     fn write_back(&mut self, next: &OutboxMessage) -> Result<Settlement> {
+        let lost = |state| Settlement {
+            state,
+            lease_lost: true,
+        };
         match self.store.update_message(next, DeliveryState::Sending) {
-            Ok(()) => Ok(Settlement {
-                state: next.state,
-                lease_lost: false,
-            }),
-            Err(e) if e.kind() == ErrorKind::Conflict => {
-                let now_stored = self
-                    .store
-                    .message(&next.id)?
-                    .map_or(next.state, |m| m.state);
-                Ok(Settlement {
-                    state: now_stored,
-                    lease_lost: true,
-                })
+            Ok(()) => {
+                return Ok(Settlement {
+                    state: next.state,
+                    lease_lost: false,
+                });
             }
+            Err(e) if e.kind() != ErrorKind::Conflict => return Err(e),
+            Err(_) => {}
+        }
+        let Some(stored) = self.store.message(&next.id)? else {
+            return Ok(lost(next.state));
+        };
+        if stored.state != DeliveryState::Unknown || stored.attempts != next.attempts {
+            return Ok(lost(stored.state));
+        }
+        match self.store.update_message(next, DeliveryState::Unknown) {
+            Ok(()) => Ok(lost(next.state)),
+            Err(e) if e.kind() == ErrorKind::Conflict => Ok(lost(stored.state)),
             Err(e) => Err(e),
         }
     }
