@@ -156,6 +156,10 @@ impl RetryPolicy {
 /// crashed one. The fence is the message's `attempts`: each claim adds one, and a store
 /// writes a change only over the attempt it was made from (see
 /// [`Storage::update_message`](crate::storage::Storage::update_message)).
+///
+/// Leases are set and judged by the workers' clocks, as every time in the core is passed
+/// in: machines sharing a store must keep their clocks within a small part of a lease
+/// (NTP keeps them within a second; a lease is minutes long).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     /// The worker's id, as the host names it (`host:pid:thread`): shown by status.
