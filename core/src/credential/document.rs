@@ -1,0 +1,397 @@
+//! A published credential as an Open Badges 3.0 `OpenBadgeCredential` (a W3C Verifiable
+//! Credential, data model 2.0), before it is signed.
+//!
+//! | credential | document |
+//! | --- | --- |
+//! | its id | `id`: the credential's link, as emails give it (`render::credential_url`) |
+//! | the group's issuer, the key | `issuer`: a `Profile` whose `id` is the key's `did:key` |
+//! | issue date (else the publish time) | `validFrom` (a date is its first second, UTC) |
+//! | expiry date | `validUntil` (the last second of that day, UTC) |
+//! | the group's achievement | `name`, and `credentialSubject.achievement` |
+//! | the recipient's email | `credentialSubject.identifier`: an `IdentityObject` with `hashed: true`, `identityHash` = `sha256$` + hex(SHA-256(address + salt)), the address trimmed and in lowercase (the form recipients are compared in), and the `salt` |
+//! | the recipient's name | `credentialSubject.identifier`: an `IdentityObject` with `hashed: false` and `identityType` `ext:name`, as 1EdTech's recommended practices show |
+//! | attributes placed by the group (`open_badges`) | `creditsEarned`, `activityStartDate`, `activityEndDate`, `term`, `role`, `licenseNumber`, or a `result` with its `resultDescription` in the achievement |
+//! | other attributes, the issuer's own id | the extension below |
+//! | the status list entry | `credentialStatus`: a `BitstringStatusListEntry` for `revocation` |
+//!
+//! # The attributes extension
+//!
+//! Open Badges has no place for most of a roster's columns (a location, an instructor, hours
+//! that are not credits). They are listed at the top of the credential, where Open Badges
+//! allows extensions, as schema.org `PropertyValue`s, and the credential's `@context` gains
+//! one inline context ([`ATTRIBUTES_CONTEXT`]) that defines the two terms, so they are signed
+//! and any JSON-LD processor reads them offline:
+//!
+//! ```json
+//! "additionalProperty": [
+//!   {"type": "PropertyValue", "propertyID": "hours", "name": "Course Hours", "value": 12.5}
+//! ]
+//! ```
+//!
+//! `propertyID` is the attribute's key, `name` its label, `value` the value as the credential
+//! holds it (text, a number, `true`/`false`, a date as `YYYY-MM-DD`). The issuer's own
+//! credential id (the roster's credential id column) is the entry `credential_id`.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::contexts;
+use super::encoding;
+use super::status::StatusEntry;
+use crate::error::{Error, ErrorKind, Result};
+use crate::group::{Group, OpenBadgesField, standard};
+use crate::lifecycle::{Credential, CredentialState, EventKind};
+
+/// The inline context of the attributes extension: schema.org's `additionalProperty` and
+/// `PropertyValue` (with its `propertyID` and `value`).
+pub const ATTRIBUTES_CONTEXT: &str = r#"{"additionalProperty":{"@id":"https://schema.org/additionalProperty","@container":"@set"},"PropertyValue":{"@id":"https://schema.org/PropertyValue","@context":{"propertyID":"https://schema.org/propertyID","value":"https://schema.org/value"}}}"#;
+
+/// What a credential's document is built from, besides the credential and its group.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentOptions<'a> {
+    /// Where credentials live: the document's `id` is this base, `/` and the credential's id.
+    pub base_url: &'a str,
+    /// The issuer's DID ([`IssuerKey::did`](super::IssuerKey::did)).
+    pub issuer: &'a str,
+    /// The salt of the recipient's hashed email. The caller chooses it (the core has no
+    /// randomness) and must give the same one each time the same credential is exported.
+    pub salt: &'a str,
+    /// The issuer's name when the group gives none (the email sender's name, say).
+    pub issuer_name: Option<&'a str>,
+    /// The credential's place in its issuer's status list; without one, the credential
+    /// cannot be revoked by anyone who verifies it.
+    pub status: Option<&'a StatusEntry>,
+}
+
+fn invalid_group(message: String) -> Error {
+    Error::new(ErrorKind::InvalidGroup, message)
+}
+
+/// The `OpenBadgeCredential` of a published (or since revoked or expired) credential,
+/// unsigned: sign it with [`sign`](super::sign).
+///
+/// # Errors
+/// [`ErrorKind::IllegalTransition`] for a draft; [`ErrorKind::InvalidGroup`] when the group
+/// is not valid or leaves the achievement without a name (Open Badges requires one);
+/// [`ErrorKind::InvalidConfig`] for a base URL that is not an http(s) address;
+/// [`ErrorKind::InvalidCredential`] for an issuer that is not a DID.
+pub fn open_badge_credential(
+    credential: &Credential,
+    group: &Group,
+    options: &DocumentOptions<'_>,
+) -> Result<Value> {
+    if credential.state == CredentialState::Draft {
+        return Err(Error::new(
+            ErrorKind::IllegalTransition,
+            format!(
+                "credential `{}` is a draft; it has a verifiable credential once published",
+                credential.id
+            ),
+        ));
+    }
+    if !options.issuer.starts_with("did:") {
+        return Err(Error::new(
+            ErrorKind::InvalidCredential,
+            format!("the issuer `{}` is not a DID", options.issuer),
+        ));
+    }
+    let schema = group.schema()?;
+    let achievement = group.achievement();
+    if achievement.name.is_empty() {
+        return Err(invalid_group(
+            "the credential's achievement has no name: give the group a name, or set `achievement.name`"
+                .to_owned(),
+        ));
+    }
+    let url = crate::render::credential_url(options.base_url, &credential.id)?;
+    let achievement_id = urn_uuid(&[options.base_url, &group.key()]);
+
+    let mut subject = Map::new();
+    subject.insert("type".into(), json!(["AchievementSubject"]));
+    subject.insert(
+        "identifier".into(),
+        json!([
+            {
+                "type": "IdentityObject",
+                "identityHash": identity_hash(&credential.recipient.email, options.salt),
+                "identityType": "emailAddress",
+                "hashed": true,
+                "salt": options.salt,
+            },
+            {
+                "type": "IdentityObject",
+                "identityHash": credential.recipient.name,
+                "identityType": "ext:name",
+                "hashed": false,
+            }
+        ]),
+    );
+    let mut results = Vec::new();
+    let mut result_descriptions = Vec::new();
+    let mut extension = Vec::new();
+    for attr in schema.attributes.iter().filter(|a| !a.standard) {
+        let value = credential
+            .attributes
+            .get(&attr.key)
+            .filter(|v| !v.is_null());
+        let text = || {
+            value
+                .and_then(crate::values::value_as_cell)
+                .map(|c| c.into_owned())
+        };
+        match attr.open_badges {
+            Some(OpenBadgesField::Result) => {
+                let id = urn_uuid(&[&achievement_id, &attr.key]);
+                result_descriptions.push(json!({
+                    "id": id,
+                    "type": ["ResultDescription"],
+                    "name": attr.label,
+                    "resultType": "Result",
+                }));
+                if let Some(text) = text() {
+                    results
+                        .push(json!({"type": ["Result"], "resultDescription": id, "value": text}));
+                }
+            }
+            Some(OpenBadgesField::CreditsEarned) => {
+                if let Some(number) = value.and_then(Value::as_f64) {
+                    subject.insert("creditsEarned".into(), json!(number));
+                }
+            }
+            Some(field) => {
+                if let Some(text) = text() {
+                    subject.insert(subject_term(field).into(), text.into());
+                }
+            }
+            None => {
+                if let Some(value) = value {
+                    extension.push(property(&attr.key, &attr.label, value.clone()));
+                }
+            }
+        }
+    }
+    if let Some(reference) = &credential.reference {
+        let label = schema
+            .attribute(standard::CREDENTIAL_ID)
+            .map_or("Credential ID", |a| a.label.as_str());
+        extension.push(property(
+            standard::CREDENTIAL_ID,
+            label,
+            reference.clone().into(),
+        ));
+    }
+    if !results.is_empty() {
+        subject.insert("result".into(), Value::Array(results));
+    }
+
+    let mut achievement_json = Map::new();
+    achievement_json.insert("id".into(), achievement_id.into());
+    achievement_json.insert("type".into(), json!(["Achievement"]));
+    achievement_json.insert("name".into(), achievement.name.clone().into());
+    achievement_json.insert("description".into(), achievement.description.into());
+    achievement_json.insert(
+        "criteria".into(),
+        json!({ "narrative": achievement.criteria }),
+    );
+    if let Some(kind) = achievement.kind {
+        achievement_json.insert("achievementType".into(), kind.into());
+    }
+    if let Some(image) = achievement.image {
+        achievement_json.insert("image".into(), json!({"id": image, "type": "Image"}));
+    }
+    if !result_descriptions.is_empty() {
+        achievement_json.insert(
+            "resultDescription".into(),
+            Value::Array(result_descriptions),
+        );
+    }
+    subject.insert("achievement".into(), Value::Object(achievement_json));
+
+    let mut context = vec![
+        json!(contexts::CREDENTIALS_V2),
+        json!(contexts::OPEN_BADGES_V3),
+    ];
+    if !extension.is_empty() {
+        context.push(attributes_context());
+    }
+    let mut document = Map::new();
+    document.insert("@context".into(), Value::Array(context));
+    document.insert("id".into(), url.into());
+    document.insert(
+        "type".into(),
+        json!(["VerifiableCredential", "OpenBadgeCredential"]),
+    );
+    document.insert("name".into(), achievement.name.into());
+    document.insert("issuer".into(), issuer_profile(group, options));
+    document.insert("validFrom".into(), valid_from(credential)?.into());
+    if let Some(expires) = credential.expires_on {
+        document.insert("validUntil".into(), end_of_day(expires).into());
+    }
+    document.insert("credentialSubject".into(), Value::Object(subject));
+    if !extension.is_empty() {
+        document.insert("additionalProperty".into(), Value::Array(extension));
+    }
+    if let Some(status) = options.status {
+        document.insert("credentialStatus".into(), status.to_json());
+    }
+    Ok(Value::Object(document))
+}
+
+/// The inline context of the attributes extension, as JSON.
+pub fn attributes_context() -> Value {
+    serde_json::from_str(ATTRIBUTES_CONTEXT).unwrap_or(Value::Null)
+}
+
+fn property(key: &str, label: &str, value: Value) -> Value {
+    json!({"type": "PropertyValue", "propertyID": key, "name": label, "value": value})
+}
+
+fn subject_term(field: OpenBadgesField) -> &'static str {
+    match field {
+        OpenBadgesField::Result => "result",
+        OpenBadgesField::CreditsEarned => "creditsEarned",
+        OpenBadgesField::ActivityStartDate => "activityStartDate",
+        OpenBadgesField::ActivityEndDate => "activityEndDate",
+        OpenBadgesField::Term => "term",
+        OpenBadgesField::Role => "role",
+        OpenBadgesField::LicenseNumber => "licenseNumber",
+    }
+}
+
+fn issuer_profile(group: &Group, options: &DocumentOptions<'_>) -> Value {
+    let given = group.issuer.clone().unwrap_or_default();
+    let text = |v: Option<String>| v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let mut profile = Map::new();
+    profile.insert("id".into(), options.issuer.into());
+    profile.insert("type".into(), json!(["Profile"]));
+    let name = text(given.name).or_else(|| text(options.issuer_name.map(str::to_owned)));
+    if let Some(name) = name {
+        profile.insert("name".into(), name.into());
+    }
+    for (key, value) in [
+        ("url", text(given.url)),
+        ("email", text(given.email)),
+        ("description", text(given.description)),
+    ] {
+        if let Some(value) = value {
+            profile.insert(key.into(), value.into());
+        }
+    }
+    if let Some(image) = text(given.image) {
+        profile.insert("image".into(), json!({"id": image, "type": "Image"}));
+    }
+    Value::Object(profile)
+}
+
+/// The issue date's first second, or the moment the credential was published.
+fn valid_from(credential: &Credential) -> Result<String> {
+    if let Some(issued) = credential.issued_on {
+        return Ok(format!(
+            "{}T00:00:00Z",
+            crate::values::date::format_date(issued)
+        ));
+    }
+    credential
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.event == EventKind::Published)
+        .map(|h| timestamp(h.at))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::IllegalTransition,
+                format!(
+                    "credential `{}` has no issue date and no record of being published",
+                    credential.id
+                ),
+            )
+        })
+}
+
+fn end_of_day(date: NaiveDate) -> String {
+    format!("{}T23:59:59Z", crate::values::date::format_date(date))
+}
+
+/// A date-time as credentials write it: UTC, whole seconds, `Z`.
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The `identityHash` of an email address with a salt: `sha256$` and the hex SHA-256 of the
+/// address (trimmed, in lowercase: the form recipients are compared in) followed by the salt.
+///
+/// ```
+/// use conferral::credential::identity_hash;
+/// // The example of the Open Badges specification.
+/// assert_eq!(
+///     identity_hash("a@example.com", "Kosher"),
+///     "sha256$b5809d8a92f8858436d7e6b87c12ebc0ae1eac4baecc2c0b913aee2c922ef399"
+/// );
+/// assert_eq!(identity_hash(" A@Example.com", "Kosher"), identity_hash("a@example.com", "Kosher"));
+/// ```
+pub fn identity_hash(email: &str, salt: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(crate::values::email::duplicate_key(email).as_bytes());
+    hasher.update(salt.as_bytes());
+    format!("sha256${}", encoding::hex(&hasher.finalize()))
+}
+
+/// Whether a credential's subject is identified by `email`: one of its hashed
+/// `emailAddress` identities is the address with its salt (a plain one, the address itself).
+pub fn identifies(document: &Value, email: &str) -> bool {
+    let Some(identities) = document
+        .pointer("/credentialSubject/identifier")
+        .and_then(Value::as_array)
+    else {
+        return false;
+    };
+    identities.iter().any(|identity| {
+        let text = |key: &str| identity.get(key).and_then(Value::as_str);
+        if text("identityType") != Some("emailAddress") {
+            return false;
+        }
+        let Some(stated) = text("identityHash") else {
+            return false;
+        };
+        if identity.get("hashed").and_then(Value::as_bool) == Some(true) {
+            let salt = text("salt").unwrap_or("");
+            identity_hash(email, salt).eq_ignore_ascii_case(stated)
+        } else {
+            crate::values::email::duplicate_key(stated)
+                == crate::values::email::duplicate_key(email)
+        }
+    })
+}
+
+/// A name-based UUID (RFC 9562 version 8, from SHA-256) as a URN: the same parts always give
+/// the same id, and different parts different ones.
+fn urn_uuid(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let mut bytes: [u8; 16] = digest
+        .get(..16)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; 16]);
+    // Version 8 in the high nibble of byte 6, the RFC variant (binary 10) atop byte 8.
+    if let Some(b) = bytes.get_mut(6) {
+        *b = (*b & 0x0F) | 0x80;
+    }
+    if let Some(b) = bytes.get_mut(8) {
+        *b = (*b & 0x3F) | 0x80;
+    }
+    let hex = encoding::hex(&bytes);
+    let part = |range: std::ops::Range<usize>| hex.get(range).unwrap_or_default();
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )
+}
