@@ -176,7 +176,7 @@ impl OpenBadgesField {
         }
     }
 
-    /// The types an attribute placed here may have (`None`: any).
+    /// Whether an attribute of type `kind` may be placed here.
     fn accepts(self, kind: AttributeType) -> bool {
         match self {
             OpenBadgesField::CreditsEarned => {
@@ -932,5 +932,76 @@ mod tests {
                 .is_err()
         );
         assert!(g(r#"{"name":"x","attributes":[{"key":"issued_on","type":"date","date_format":"DD.MM.YYYY","aliases":["awarded"]}]}"#).is_ok());
+    }
+
+    #[test]
+    fn credential_profiles_are_optional_and_checked() {
+        // Groups written before credentials existed read, and write back, as they were.
+        let old = Group::from_json(r#"{"name": "x", "attributes": [{"key": "grade"}]}"#).unwrap();
+        assert_eq!((old.issuer.clone(), old.achievement.clone()), (None, None));
+        assert!(!serde_json::to_string(&old).unwrap().contains("open_badges"));
+        let full = Group::from_json(
+            r#"{"name": "Bootcamp", "issuer": {"name": "Academy", "url": "https://academy.example.org",
+                 "email": "info@academy.example.org", "image": "data:image/png;base64,iVBORw0KGgo="},
+                "achievement": {"name": "Data Bootcamp", "type": "ext:Bootcamp", "criteria": "Pass."},
+                "attributes": [{"key": "credits", "type": "integer", "open_badges": "credits_earned"}]}"#,
+        )
+        .unwrap();
+        assert!(full.schema().is_ok());
+        let achievement = full.achievement();
+        assert_eq!(
+            (
+                achievement.name.as_str(),
+                achievement.criteria.as_str(),
+                achievement.kind.as_deref()
+            ),
+            ("Data Bootcamp", "Pass.", Some("ext:Bootcamp"))
+        );
+        assert_eq!(achievement.description, "Awarded for Data Bootcamp.");
+        assert_eq!(
+            Group::from_json(&serde_json::to_string(&full).unwrap()).unwrap(),
+            full
+        );
+    }
+
+    #[test]
+    fn bad_credential_profiles_are_invalid_groups() {
+        let e = |json: &str| {
+            Group::from_json(json)
+                .and_then(|g| g.schema())
+                .map(|_| ())
+                .map_err(|e| (e.kind(), e.to_string()))
+                .unwrap_err()
+        };
+        let (kind, message) = e(r#"{"name": "x", "achievement": {"type": "Diplomat"}}"#);
+        assert_eq!(kind, ErrorKind::InvalidGroup);
+        assert!(message.contains("`Diplomat`"), "{message}");
+        assert!(
+            e(r#"{"name": "x", "issuer": {"url": "javascript:alert(1)"}}"#)
+                .1
+                .contains("`issuer.url`")
+        );
+        assert!(
+            e(r#"{"name": "x", "issuer": {"url": "data:text/html,hi"}}"#)
+                .1
+                .contains("`issuer.url`")
+        );
+        assert!(
+            e(r#"{"name": "x", "issuer": {"email": "nobody"}}"#)
+                .1
+                .contains("`issuer.email`")
+        );
+        assert!(e(r#"{"name": "x", "attributes": [{"key": "c", "type": "text", "open_badges": "credits_earned"}]}"#).1.contains("`c` of type `text`"));
+        assert!(e(r#"{"name": "x", "attributes": [{"key": "a", "open_badges": "term"}, {"key": "b", "open_badges": "term"}]}"#).1.contains("it takes one"));
+        assert!(e(r#"{"name": "x", "attributes": [{"key": "email", "type": "email", "open_badges": "role"}]}"#).1.contains("standard attribute `email`"));
+        assert!(
+            Group::from_json(
+                r#"{"name": "x", "attributes": [{"key": "a", "open_badges": "grade"}]}"#
+            )
+            .is_err()
+        );
+        // Several attributes may each be a result.
+        let results = r#"{"name": "x", "attributes": [{"key": "a", "open_badges": "result"}, {"key": "b", "open_badges": "result"}]}"#;
+        assert!(Group::from_json(results).unwrap().schema().is_ok());
     }
 }

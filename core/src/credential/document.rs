@@ -395,3 +395,161 @@ fn urn_uuid(parts: &[&str]) -> String {
         part(20..32)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::{IssuerKey, sign};
+    use chrono::TimeZone;
+
+    const BASE: &str = "https://credentials.example.org/c";
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap()
+    }
+
+    fn group() -> Group {
+        Group::from_json(
+            r#"{"name": "Bootcamp", "attributes": [
+                {"key": "grade", "label": "Grade", "type": "enum", "values": ["Pass", "Merit"], "open_badges": "result"},
+                {"key": "credits", "type": "number", "open_badges": "credits_earned"},
+                {"key": "term", "type": "text", "open_badges": "term"},
+                {"key": "hours", "label": "Course Hours", "type": "number"}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn published(record: Value) -> Credential {
+        let record = serde_json::from_value(record).unwrap();
+        let draft =
+            Credential::draft("Ab12".into(), "bootcamp", "b1", &record, "t", at(2)).unwrap();
+        draft.publish("t", at(3)).unwrap().credential
+    }
+
+    fn build(credential: &Credential, group: &Group, salt: &str) -> Result<Value> {
+        let key = IssuerKey::from_seed([5; 32]);
+        open_badge_credential(
+            credential,
+            group,
+            &DocumentOptions {
+                base_url: BASE,
+                issuer: &key.did(),
+                salt,
+                issuer_name: Some("Academy"),
+                status: None,
+            },
+        )
+    }
+
+    #[test]
+    fn the_hashed_identity_is_the_email_with_the_salt() {
+        let credential =
+            published(serde_json::json!({"name": "Ana", "email": "Ana.Lopez@Example.org"}));
+        let document = build(&credential, &group(), "s4lt").unwrap();
+        let identity = document.pointer("/credentialSubject/identifier/0").unwrap();
+        assert_eq!(identity["hashed"], true);
+        assert_eq!(identity["salt"], "s4lt");
+        // Computed here without the module's helper: SHA-256 of the lowercased address and the salt.
+        let expected = Sha256::digest(b"ana.lopez@example.orgs4lt");
+        assert_eq!(
+            identity["identityHash"],
+            format!("sha256${}", encoding::hex(&expected))
+        );
+        assert!(identifies(&document, "ana.lopez@example.org"));
+        assert!(identifies(&document, " ANA.LOPEZ@example.org"));
+        assert!(!identifies(&document, "bo@example.org"));
+        let other_salt = build(&credential, &group(), "other").unwrap();
+        assert_ne!(
+            other_salt.pointer("/credentialSubject/identifier/0/identityHash"),
+            identity.get("identityHash")
+        );
+    }
+
+    #[test]
+    fn attributes_go_where_open_badges_has_a_place_and_the_rest_to_the_extension() {
+        let credential = published(serde_json::json!({
+            "name": "Ana", "email": "ana@example.org", "issued_on": "2026-03-02", "expires_on": "2028-03-02",
+            "grade": "Merit", "credits": 7.5, "term": "Spring", "hours": 120, "credential_id": "C-1"}));
+        let document = build(&credential, &group(), "s").unwrap();
+        assert_eq!(document["id"], format!("{BASE}/Ab12"));
+        assert_eq!(document["validFrom"], "2026-03-02T00:00:00Z");
+        assert_eq!(document["validUntil"], "2028-03-02T23:59:59Z");
+        assert_eq!(document["issuer"]["name"], "Academy");
+        let subject = &document["credentialSubject"];
+        assert_eq!(subject["creditsEarned"], 7.5);
+        assert_eq!(subject["term"], "Spring");
+        assert_eq!(subject["result"][0]["value"], "Merit");
+        assert_eq!(
+            subject["result"][0]["resultDescription"],
+            subject["achievement"]["resultDescription"][0]["id"]
+        );
+        assert_eq!(
+            subject["achievement"]["resultDescription"][0]["name"],
+            "Grade"
+        );
+        assert_eq!(
+            subject["achievement"]["description"],
+            "Awarded for Bootcamp."
+        );
+        assert_eq!(subject["identifier"][1]["identityHash"], "Ana");
+        let extension = document["additionalProperty"].as_array().unwrap();
+        let keys: Vec<&str> = extension
+            .iter()
+            .map(|p| p["propertyID"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["hours", "credential_id"]);
+        assert_eq!(extension[0]["name"], "Course Hours");
+        assert_eq!(extension[0]["value"], 120);
+        assert_eq!(document["@context"][2], attributes_context());
+        // Every term is defined, so the whole document is signed.
+        sign(&document, &IssuerKey::from_seed([5; 32]), at(3)).unwrap();
+    }
+
+    #[test]
+    fn without_an_issue_date_it_is_valid_from_the_publish_time() {
+        let credential = published(serde_json::json!({"name": "Ana", "email": "ana@example.org"}));
+        let plain = Group {
+            name: "Plain".into(),
+            ..Group::default()
+        };
+        let document = build(&credential, &plain, "s").unwrap();
+        assert_eq!(document["validFrom"], "2026-03-03T09:00:00Z");
+        assert!(document.get("validUntil").is_none());
+        assert!(document.get("additionalProperty").is_none());
+        assert_eq!(document["@context"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn drafts_and_nameless_achievements_are_refused() {
+        let record =
+            serde_json::from_value(serde_json::json!({"name": "Ana", "email": "ana@example.org"}))
+                .unwrap();
+        let draft = Credential::draft("Ab12".into(), "g", "b1", &record, "t", at(2)).unwrap();
+        assert_eq!(
+            build(&draft, &group(), "s").unwrap_err().kind(),
+            ErrorKind::IllegalTransition
+        );
+        let credential = published(serde_json::json!({"name": "Ana", "email": "ana@example.org"}));
+        let nameless = Group {
+            name: "  ".into(),
+            ..Group::default()
+        };
+        let e = build(&credential, &nameless, "s").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidGroup);
+        assert!(e.message().contains("`achievement.name`"), "{e}");
+    }
+
+    #[test]
+    fn ids_from_names_are_version_8_uuids() {
+        let id = urn_uuid(&["https://x.example", "g"]);
+        assert_eq!(id.len(), "urn:uuid:".len() + 36);
+        assert_eq!(id.as_bytes()["urn:uuid:".len() + 14], b'8');
+        assert!(matches!(
+            id.as_bytes()["urn:uuid:".len() + 19],
+            b'8' | b'9' | b'a' | b'b'
+        ));
+        assert_eq!(id, urn_uuid(&["https://x.example", "g"]));
+        assert_ne!(id, urn_uuid(&["https://x.example/", "g"]));
+        assert_ne!(urn_uuid(&["ab", "c"]), urn_uuid(&["a", "bc"]));
+    }
+}

@@ -460,3 +460,225 @@ fn revoked(
         .ok_or_else(|| format!("index {index} is outside the status list"))?;
     Ok((index, revoked))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Group;
+    use crate::credential::{DocumentOptions, IssuerKey, StatusEntry, open_badge_credential, sign};
+    use crate::lifecycle::Credential;
+    use chrono::TimeZone;
+
+    const LIST: &str = "https://credentials.example.org/status/1";
+
+    fn at(year: i32, month: u32, day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(year, month, day, 12, 0, 0).unwrap()
+    }
+
+    /// A signed credential at status index 5, issued 2026-03-02, expiring 2027-03-02.
+    fn signed(key: &IssuerKey) -> Value {
+        let record = serde_json::from_value(
+            serde_json::json!({"name": "Ana", "email": "ana@example.org",
+            "issued_on": "2026-03-02", "expires_on": "2027-03-02"}),
+        )
+        .unwrap();
+        let group = Group {
+            name: "Bootcamp".into(),
+            ..Group::default()
+        };
+        let draft = Credential::draft(
+            "Ab12".into(),
+            "bootcamp",
+            "b1",
+            &record,
+            "t",
+            at(2026, 3, 2),
+        )
+        .unwrap();
+        let credential = draft.publish("t", at(2026, 3, 2)).unwrap().credential;
+        let entry = StatusEntry {
+            list_url: LIST.into(),
+            index: 5,
+        };
+        let document = open_badge_credential(
+            &credential,
+            &group,
+            &DocumentOptions {
+                base_url: "https://credentials.example.org/c",
+                issuer: &key.did(),
+                salt: "s",
+                issuer_name: None,
+                status: Some(&entry),
+            },
+        )
+        .unwrap();
+        sign(&document, key, at(2026, 3, 2)).unwrap()
+    }
+
+    fn list(key: &IssuerKey, url: &str, revoked: &[u64]) -> Value {
+        let bits = StatusList::with_revoked(0, revoked.iter().copied()).unwrap();
+        sign(
+            &bits.credential(url, &key.did(), at(2026, 3, 2)).unwrap(),
+            key,
+            at(2026, 3, 2),
+        )
+        .unwrap()
+    }
+
+    fn outcome(report: &Verification, kind: CheckKind) -> Outcome {
+        report.check(kind).map(|c| c.outcome).unwrap()
+    }
+
+    #[test]
+    fn a_good_credential_passes_every_check() {
+        let key = IssuerKey::from_seed([8; 32]);
+        let list = list(&key, LIST, &[4, 6]);
+        let report = verify(
+            &signed(&key),
+            &VerifyOptions {
+                now: at(2026, 6, 1),
+                status_list: Some(&list),
+            },
+        );
+        assert!(report.valid, "{report:?}");
+        assert!(
+            report.checks.iter().all(|c| c.outcome == Outcome::Passed),
+            "{report:?}"
+        );
+        assert_eq!(report.checks.len(), 5);
+        // The report is the JSON contract the CLI and the bindings print.
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["checks"][4]["check"], "status");
+        assert_eq!(json["checks"][4]["outcome"], "passed");
+    }
+
+    #[test]
+    fn dates_are_checked_against_the_given_now() {
+        let key = IssuerKey::from_seed([8; 32]);
+        let credential = signed(&key);
+        let early = verify(
+            &credential,
+            &VerifyOptions {
+                now: at(2026, 3, 1),
+                status_list: None,
+            },
+        );
+        assert_eq!(outcome(&early, CheckKind::Dates), Outcome::Failed);
+        assert!(
+            early
+                .check(CheckKind::Dates)
+                .unwrap()
+                .reason
+                .starts_with("not valid before")
+        );
+        let late = verify(
+            &credential,
+            &VerifyOptions {
+                now: at(2027, 3, 3),
+                status_list: None,
+            },
+        );
+        assert!(
+            late.check(CheckKind::Dates)
+                .unwrap()
+                .reason
+                .starts_with("expired at 2027-03-02T23:59:59Z")
+        );
+        let fine = verify(
+            &credential,
+            &VerifyOptions {
+                now: at(2027, 3, 2),
+                status_list: None,
+            },
+        );
+        assert!(fine.valid);
+        assert_eq!(outcome(&fine, CheckKind::Status), Outcome::Skipped);
+    }
+
+    #[test]
+    fn the_status_list_must_be_the_named_one_from_the_same_issuer() {
+        let key = IssuerKey::from_seed([8; 32]);
+        let credential = signed(&key);
+        let now = at(2026, 6, 1);
+        let check = |list: &Value| {
+            let report = verify(
+                &credential,
+                &VerifyOptions {
+                    now,
+                    status_list: Some(list),
+                },
+            );
+            report.check(CheckKind::Status).cloned().unwrap()
+        };
+        let revoked = check(&list(&key, LIST, &[5]));
+        assert_eq!(
+            (revoked.outcome, revoked.reason.as_str()),
+            (Outcome::Failed, "revoked (index 5 of the status list)")
+        );
+        let elsewhere = check(&list(&key, "https://credentials.example.org/status/2", &[]));
+        assert!(
+            elsewhere
+                .reason
+                .contains("not `https://credentials.example.org/status/1`"),
+            "{elsewhere:?}"
+        );
+        let stranger = check(&list(&IssuerKey::from_seed([9; 32]), LIST, &[]));
+        assert!(stranger.reason.contains("someone else"), "{stranger:?}");
+        let mut forged = list(&key, LIST, &[5]);
+        forged["credentialSubject"]["encodedList"] =
+            list(&key, LIST, &[])["credentialSubject"]["encodedList"].clone();
+        let forged = check(&forged);
+        assert!(
+            forged
+                .reason
+                .starts_with("the status list does not verify (proof"),
+            "{forged:?}"
+        );
+    }
+
+    #[test]
+    fn missing_required_fields_fail_the_shape() {
+        let key = IssuerKey::from_seed([8; 32]);
+        let mut document = signed(&key);
+        document["credentialSubject"]["achievement"]
+            .as_object_mut()
+            .unwrap()
+            .remove("description");
+        document.as_object_mut().unwrap().remove("proof");
+        let resigned = sign(&document, &key, at(2026, 3, 2)).unwrap();
+        let report = verify(
+            &resigned,
+            &VerifyOptions {
+                now: at(2026, 6, 1),
+                status_list: None,
+            },
+        );
+        assert!(!report.valid);
+        let shape = report.check(CheckKind::Shape).unwrap();
+        assert_eq!(shape.outcome, Outcome::Failed);
+        assert!(
+            shape.reason.contains("`achievement.description`"),
+            "{shape:?}"
+        );
+        assert_eq!(outcome(&report, CheckKind::Proof), Outcome::Passed);
+    }
+
+    #[test]
+    fn unreadable_bytes_are_an_error_and_anything_else_a_report() {
+        let options = VerifyOptions {
+            now: at(2026, 6, 1),
+            status_list: None,
+        };
+        assert_eq!(
+            verify_bytes(b"{not json", &options).unwrap_err().kind(),
+            ErrorKind::MalformedFile
+        );
+        assert_eq!(
+            verify_bytes(b"[1]", &options).unwrap_err().kind(),
+            ErrorKind::MalformedFile
+        );
+        let report = verify_bytes(b"{}", &options).unwrap();
+        assert!(!report.valid);
+        assert_eq!(outcome(&report, CheckKind::Proof), Outcome::Failed);
+    }
+}
