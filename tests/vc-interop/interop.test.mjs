@@ -207,7 +207,6 @@ describe('credentials Digital Bazaar signed', () => {
     list.setStatus(41, true);
     const listCredential = await createCredential({id: listUrl, list, statusPurpose: 'revocation'});
     listCredential.issuer = issuer;
-    listCredential.validFrom = '2026-03-02T11:00:00Z';
     const signedList = await vc.issue({
       credential: listCredential, suite: signingSuite(), documentLoader, now: new Date(now),
     });

@@ -139,23 +139,20 @@ fn refuse_resets(context: &Map<String, Value>) -> Result<()> {
 
 /// Contexts are read at the top of a document only (where every credential has them).
 fn refuse_nested_contexts(document: &Map<String, Value>) -> Result<()> {
-    fn walk(value: &Value, depth: usize) -> Result<()> {
+    fn walk(value: &Value) -> Result<()> {
         match value {
-            Value::Object(map) => {
-                if depth > 0 && map.contains_key("@context") {
-                    return Err(invalid(
-                        "an `@context` below the top of the document is not supported".to_owned(),
-                    ));
-                }
-                map.iter()
-                    .filter(|(k, _)| depth > 0 || k.as_str() != "@context")
-                    .try_for_each(|(_, v)| walk(v, depth + 1))
-            }
-            Value::Array(items) => items.iter().try_for_each(|v| walk(v, depth + 1)),
+            Value::Object(map) if map.contains_key("@context") => Err(invalid(
+                "an `@context` below the top of the document is not supported".to_owned(),
+            )),
+            Value::Object(map) => map.values().try_for_each(walk),
+            Value::Array(items) => items.iter().try_for_each(walk),
             _ => Ok(()),
         }
     }
-    walk(&Value::Object(document.clone()), 0)
+    document
+        .iter()
+        .filter(|(key, _)| key.as_str() != "@context")
+        .try_for_each(|(_, value)| walk(value))
 }
 
 fn collect_undefined(quad: QuadRef<'_>, found: &mut Vec<String>) {

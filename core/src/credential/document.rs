@@ -54,8 +54,9 @@ pub struct DocumentOptions<'a> {
     pub base_url: &'a str,
     /// The issuer's DID ([`IssuerKey::did`](super::IssuerKey::did)).
     pub issuer: &'a str,
-    /// The salt of the recipient's hashed email. The caller chooses it (the core has no
-    /// randomness) and must give the same one each time the same credential is exported.
+    /// The salt of the recipient's hashed email: random text (16 random bytes or more, say)
+    /// that the caller chooses (the core has no randomness) and gives again each time the same
+    /// credential is exported. Without it the hash of an address anyone can guess is no secret.
     pub salt: &'a str,
     /// The issuer's name when the group gives none (the email sender's name, say).
     pub issuer_name: Option<&'a str>,
@@ -72,7 +73,8 @@ fn invalid_group(message: String) -> Error {
 /// unsigned: sign it with [`sign`](super::sign).
 ///
 /// # Errors
-/// [`ErrorKind::IllegalTransition`] for a draft; [`ErrorKind::InvalidGroup`] when the group
+/// [`ErrorKind::IllegalTransition`] for a draft; [`ErrorKind::InvalidValue`] for an empty
+/// salt; [`ErrorKind::InvalidGroup`] when the group
 /// is not valid or leaves the achievement without a name (Open Badges requires one);
 /// [`ErrorKind::InvalidConfig`] for a base URL that is not an http(s) address;
 /// [`ErrorKind::InvalidCredential`] for an issuer that is not a DID.
@@ -88,6 +90,12 @@ pub fn open_badge_credential(
                 "credential `{}` is a draft; it has a verifiable credential once published",
                 credential.id
             ),
+        ));
+    }
+    if options.salt.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidValue,
+            "the salt of the hashed email is empty; pass random text (16 random bytes or more)",
         ));
     }
     if !options.issuer.starts_with("did:") {
@@ -530,6 +538,10 @@ mod tests {
             ErrorKind::IllegalTransition
         );
         let credential = published(serde_json::json!({"name": "Ana", "email": "ana@example.org"}));
+        assert_eq!(
+            build(&credential, &group(), "").unwrap_err().kind(),
+            ErrorKind::InvalidValue
+        );
         let nameless = Group {
             name: "  ".into(),
             ..Group::default()

@@ -229,8 +229,8 @@ fn types(value: Option<&Value>) -> Vec<&str> {
     }
 }
 
-/// The fields the VC data model 2.0 requires, and those Open Badges 3.0 or the Bitstring
-/// Status List add for their credentials.
+/// The fields the VC data model 2.0 requires, and those Open Badges 3.0 (`id`, `validFrom`,
+/// the subject's achievement) or the Bitstring Status List add for their credentials.
 fn shape(map: &Map<String, Value>) -> Check {
     let mut missing: Vec<String> = Vec::new();
     let mut need = |ok: bool, what: &str| {
@@ -249,10 +249,6 @@ fn shape(map: &Map<String, Value>) -> Check {
         "`type` with `VerifiableCredential`",
     );
     need(issuer_id(map).is_some(), "an `issuer` with an `id`");
-    need(
-        map.get("validFrom").is_some_and(Value::is_string),
-        "`validFrom`",
-    );
     let subject = map.get("credentialSubject").and_then(Value::as_object);
     need(subject.is_some(), "a `credentialSubject` object");
     let text = |v: Option<&Value>, pointer: &str| {
@@ -267,6 +263,10 @@ fn shape(map: &Map<String, Value>) -> Check {
             "the Open Badges 3.0.3 context",
         );
         need(map.get("id").is_some_and(Value::is_string), "`id`");
+        need(
+            map.get("validFrom").is_some_and(Value::is_string),
+            "`validFrom`",
+        );
         need(
             subject.is_some_and(|s| types(s.get("type")).contains(&"AchievementSubject")),
             "`credentialSubject.type` with `AchievementSubject`",

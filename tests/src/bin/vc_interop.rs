@@ -122,7 +122,7 @@ fn write(dir: &Path) -> Result<(), Failure> {
             "revoked.json",
             document(&bo, &group, "5a17", Some(bo_entry))?,
         ),
-        ("plain.json", document(&cy, &plain_group, "", None)?),
+        ("plain.json", document(&cy, &plain_group, "0b1d", None)?),
     ];
     for (name, unsigned) in files {
         write_json(&dir.join(name), &sign(&unsigned, &key, signed_at)?)?;
@@ -144,7 +144,7 @@ fn write(dir: &Path) -> Result<(), Failure> {
             "recipients": {
                 "credential.json": {"email": "ana.lopez@EXAMPLE.org", "salt": "c0ffee"},
                 "revoked.json": {"email": "bo@example.org", "salt": "5a17"},
-                "plain.json": {"email": "cy@example.org", "salt": ""}
+                "plain.json": {"email": "cy@example.org", "salt": "0b1d"}
             }
         }),
     )?;
