@@ -206,7 +206,7 @@ pub fn open_badge_credential(
         achievement_json.insert("achievementType".into(), kind.into());
     }
     if let Some(image) = achievement.image {
-        achievement_json.insert("image".into(), json!({"id": image, "type": "Image"}));
+        achievement_json.insert("image".into(), image_object(&image));
     }
     if !result_descriptions.is_empty() {
         achievement_json.insert(
@@ -278,7 +278,7 @@ fn issuer_profile(group: &Group, options: &DocumentOptions<'_>) -> Value {
         profile.insert("name".into(), name.into());
     }
     for (key, value) in [
-        ("url", text(given.url)),
+        ("url", text(given.url).map(|u| as_iri(&u))),
         ("email", text(given.email)),
         ("description", text(given.description)),
     ] {
@@ -287,9 +287,37 @@ fn issuer_profile(group: &Group, options: &DocumentOptions<'_>) -> Value {
         }
     }
     if let Some(image) = text(given.image) {
-        profile.insert("image".into(), json!({"id": image, "type": "Image"}));
+        profile.insert("image".into(), image_object(&image));
     }
     Value::Object(profile)
+}
+
+fn image_object(url: &str) -> Value {
+    json!({"id": as_iri(url), "type": "Image"})
+}
+
+/// A URL as an IRI a JSON-LD processor takes: parsed and written back (the group's check has
+/// parsed it), with the characters an IRI may not hold percent-encoded, which a URL parser
+/// leaves in the opaque part of a `data:` URL (the spaces and `<` `>` of an SVG).
+fn as_iri(url: &str) -> String {
+    let url = url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string());
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        if c.is_control()
+            || matches!(
+                c,
+                ' ' | '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`'
+            )
+        {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The issue date's first second, or the moment the credential was published.
@@ -549,6 +577,27 @@ mod tests {
         let e = build(&credential, &nameless, "s").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidGroup);
         assert!(e.message().contains("`achievement.name`"), "{e}");
+    }
+
+    #[test]
+    fn images_in_data_urls_are_signed_as_iris() {
+        let credential = published(serde_json::json!({"name": "Ana", "email": "ana@example.org"}));
+        let group = Group::from_json(
+            r#"{"name": "Svg", "issuer": {"image": "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg'/>"},
+                "achievement": {"image": "https://example.org/a b.png"}}"#,
+        )
+        .unwrap();
+        let document = build(&credential, &group, "s").unwrap();
+        let image = document["issuer"]["image"]["id"].as_str().unwrap();
+        assert!(
+            image.starts_with("data:image/svg+xml;utf8,%3Csvg%20"),
+            "{image}"
+        );
+        assert_eq!(
+            document["credentialSubject"]["achievement"]["image"]["id"],
+            "https://example.org/a%20b.png"
+        );
+        sign(&document, &IssuerKey::from_seed([5; 32]), at(3)).unwrap();
     }
 
     #[test]
