@@ -92,12 +92,12 @@
 
 pub mod canonical;
 pub mod contexts;
-mod document;
+pub mod document;
 pub mod encoding;
-mod key;
-mod proof;
-mod status;
-mod verify;
+pub mod key;
+pub mod proof;
+pub mod status;
+pub mod verify;
 
 pub use document::{
     ATTRIBUTES_CONTEXT, DocumentOptions, attributes_context, identifies, identity_hash,
