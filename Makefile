@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver
+.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples vc-interop bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -21,7 +21,7 @@ demo:
 # (`wasm-build`, under `wasm-package`, builds the core for wasm32, so `wasm` is not repeated here.)
 # Each step runs in turn and its time is kept, so the summary at the end shows where the
 # minutes go (also in target/test-timings.txt).
-TEST_STEPS := setup fmt-check lint unit deps-check docs examples python wasm-package e2e-run
+TEST_STEPS := setup fmt-check lint unit deps-check docs examples vc-interop python wasm-package e2e-run
 test:
 	@mkdir -p target && : > target/test-timings.txt
 	@for step in $(TEST_STEPS); do \
@@ -130,6 +130,14 @@ docs:
 examples:
 	$(CARGO) run --quiet -p conferral-examples --example analyze_roster > /dev/null
 	$(CARGO) run --quiet -p conferral-examples --example issue_batch -- examples/data/sample_roster.xlsx examples/data/group.json target/example-run > /dev/null
+
+## Verifiable credentials against Digital Bazaar's libraries in Node.js (tests/vc-interop/,
+## pinned by its package-lock.json): @digitalbazaar/vc with eddsa-rdfc-2022 verifies what the
+## core signs, the core verifies what they sign, and both reject the same tampered documents.
+vc-interop:
+	$(CARGO) build --quiet -p conferral-tests --bin vc_interop
+	cd tests/vc-interop && npm ci --no-audit --no-fund --loglevel=error
+	CONFERRAL_VC_INTEROP=$(abspath target/debug/vc_interop) node --test --test-reporter=dot tests/vc-interop/
 
 ## Regenerate the bundled sample roster.
 sample:

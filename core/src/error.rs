@@ -53,11 +53,15 @@ pub enum ErrorKind {
     Mail,
     /// The caller stopped the operation (its progress callback said so).
     Cancelled,
+    /// A verifiable credential cannot be built, signed or read: it names a context that is not
+    /// bundled, uses a term its contexts do not define, is not JSON-LD, or a key is malformed.
+    /// (A credential that reads but does not verify is a verification report, not an error.)
+    InvalidCredential,
 }
 
 impl ErrorKind {
     /// Every kind, for bindings that map each to an exception class or a code.
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::UnsupportedFormat,
         ErrorKind::MalformedFile,
         ErrorKind::LimitExceeded,
@@ -77,6 +81,7 @@ impl ErrorKind {
         ErrorKind::Storage,
         ErrorKind::Mail,
         ErrorKind::Cancelled,
+        ErrorKind::InvalidCredential,
     ];
 
     /// The stable snake_case name of the kind, as printed in JSON.
@@ -101,6 +106,7 @@ impl ErrorKind {
             ErrorKind::Storage => "storage",
             ErrorKind::Mail => "mail",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::InvalidCredential => "invalid_credential",
         }
     }
 }

@@ -36,6 +36,161 @@ pub struct Group {
     /// The email sent when a credential is published; the library's defaults when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailTemplates>,
+    /// Who issues the credentials, as their verifiable credential names the issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<IssuerProfile>,
+    /// What the credentials attest, as their verifiable credential describes it; defaults
+    /// from the group's name when absent ([`Group::achievement`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achievement: Option<AchievementProfile>,
+}
+
+/// The issuer a group's verifiable credentials name (an Open Badges `Profile`). Every field
+/// is optional; the issuer's `id` is its key's DID, which is not part of the group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerProfile {
+    /// The organisation's name (when absent, the issuer passes its sender's name, if any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its web site (`http` or `https`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A contact address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// A logo: an `https` URL or a `data:` URL of a PNG or SVG image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// A short description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// What a group's verifiable credentials attest (an Open Badges `Achievement`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AchievementProfile {
+    /// Its name; the group's name when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A short description; `Awarded for <name>.` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What earns it, as a narrative (Markdown may be used); when absent, a sentence saying
+    /// the issuer awarded it for the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<String>,
+    /// An image: an `https` URL or a `data:` URL of a PNG or SVG image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The kind of achievement, from the Open Badges vocabulary ([`ACHIEVEMENT_TYPES`]:
+    /// `Certificate`, `Badge`, `Course`, ...) or an extension written `ext:Name`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// An achievement with every default filled in ([`Group::achievement`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Achievement {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Criteria narrative.
+    pub criteria: String,
+    /// Image URL.
+    pub image: Option<String>,
+    /// Achievement type.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// The Open Badges 3.0 `AchievementType` vocabulary; other kinds are written `ext:Name`.
+pub const ACHIEVEMENT_TYPES: [&str; 31] = [
+    "Achievement",
+    "ApprenticeshipCertificate",
+    "Assessment",
+    "Assignment",
+    "AssociateDegree",
+    "Award",
+    "Badge",
+    "BachelorDegree",
+    "Certificate",
+    "CertificateOfCompletion",
+    "Certification",
+    "CommunityService",
+    "Competency",
+    "Course",
+    "CoCurricular",
+    "Degree",
+    "Diploma",
+    "DoctoralDegree",
+    "Fieldwork",
+    "GeneralEducationDevelopment",
+    "JourneymanCertificate",
+    "LearningProgram",
+    "License",
+    "Membership",
+    "ProfessionalDoctorate",
+    "QualityAssuranceCredential",
+    "MasterCertificate",
+    "MasterDegree",
+    "MicroCredential",
+    "ResearchDoctorate",
+    "SecondarySchoolDiploma",
+];
+
+/// Where an attribute's value goes in a verifiable credential, when Open Badges has a place
+/// for it; an attribute without one is listed in the credential's extension
+/// (`additionalProperty`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenBadgesField {
+    /// A `Result` of the recipient, described by a `ResultDescription` of the achievement
+    /// named by the attribute's label (grades, scores, levels).
+    Result,
+    /// `creditsEarned` (a `number` or `integer` attribute).
+    CreditsEarned,
+    /// `activityStartDate` (a `date` attribute).
+    ActivityStartDate,
+    /// `activityEndDate` (a `date` attribute).
+    ActivityEndDate,
+    /// `term`: the academic term.
+    Term,
+    /// `role`: the recipient's role or position.
+    Role,
+    /// `licenseNumber`.
+    LicenseNumber,
+}
+
+impl OpenBadgesField {
+    /// The snake_case name, as in group JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpenBadgesField::Result => "result",
+            OpenBadgesField::CreditsEarned => "credits_earned",
+            OpenBadgesField::ActivityStartDate => "activity_start_date",
+            OpenBadgesField::ActivityEndDate => "activity_end_date",
+            OpenBadgesField::Term => "term",
+            OpenBadgesField::Role => "role",
+            OpenBadgesField::LicenseNumber => "license_number",
+        }
+    }
+
+    /// Whether an attribute of type `kind` may be placed here.
+    fn accepts(self, kind: AttributeType) -> bool {
+        match self {
+            OpenBadgesField::CreditsEarned => {
+                matches!(kind, AttributeType::Number | AttributeType::Integer)
+            }
+            OpenBadgesField::ActivityStartDate | OpenBadgesField::ActivityEndDate => {
+                kind == AttributeType::Date
+            }
+            OpenBadgesField::Result
+            | OpenBadgesField::Term
+            | OpenBadgesField::Role
+            | OpenBadgesField::LicenseNumber => true,
+        }
+    }
 }
 
 /// A checked group as a client shows it ([`Group::check`]).
@@ -158,6 +313,9 @@ pub struct Attribute {
     /// Help shown to whoever fills the template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Where the value goes in a verifiable credential, when Open Badges has a place for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_badges: Option<OpenBadgesField>,
 }
 
 /// An attribute with every default filled in: what matching and validation work from.
@@ -183,6 +341,8 @@ pub struct AttributeSpec {
     pub hint: Option<String>,
     /// Whether this is one of the standard attributes every group has.
     pub standard: bool,
+    /// Where the value goes in a verifiable credential, when Open Badges has a place for it.
+    pub open_badges: Option<OpenBadgesField>,
 }
 
 /// Keys of the standard attributes every group has.
@@ -219,6 +379,7 @@ fn standard_attributes() -> Vec<AttributeSpec> {
                 max_length: max,
                 hint: Some(hint.to_owned()),
                 standard: true,
+                open_badges: None,
             }
         };
     vec![
@@ -410,6 +571,12 @@ impl Group {
                 if attr.hint.is_some() {
                     existing.hint.clone_from(&attr.hint);
                 }
+                if attr.open_badges.is_some() {
+                    return invalid(format!(
+                        "standard attribute `{}` already has its place in a credential; `open_badges` is for custom attributes",
+                        attr.key
+                    ));
+                }
                 continue;
             }
             attributes.push(AttributeSpec {
@@ -428,8 +595,11 @@ impl Group {
                 max_length: attr.max_length.unwrap_or(DEFAULT_TEXT_MAX),
                 hint: attr.hint.clone(),
                 standard: false,
+                open_badges: attr.open_badges,
             });
         }
+        check_open_badges_fields(&attributes)?;
+        self.check_credential_profiles()?;
         if let Some(key) = &self.key
             && !valid_group_key(key)
         {
@@ -442,6 +612,77 @@ impl Group {
             duplicates: self.duplicates,
             attributes,
         })
+    }
+
+    /// The achievement the group's credentials attest, with the defaults filled in: the
+    /// group's name, `Awarded for <name>.`, and criteria saying the issuer awarded it.
+    ///
+    /// ```
+    /// let group = conferral::Group { name: "Bootcamp 2026".into(), ..Default::default() };
+    /// let achievement = group.achievement();
+    /// assert_eq!(achievement.name, "Bootcamp 2026");
+    /// assert_eq!(achievement.description, "Awarded for Bootcamp 2026.");
+    /// ```
+    pub fn achievement(&self) -> Achievement {
+        let given = self.achievement.clone().unwrap_or_default();
+        let text = |v: Option<String>| v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let name = text(given.name).unwrap_or_else(|| self.name.trim().to_owned());
+        Achievement {
+            description: text(given.description).unwrap_or_else(|| format!("Awarded for {name}.")),
+            criteria: text(given.criteria)
+                .unwrap_or_else(|| format!("Awarded by the issuer to the recipients of {name}.")),
+            image: text(given.image),
+            kind: text(given.kind),
+            name,
+        }
+    }
+
+    fn check_credential_profiles(&self) -> Result<()> {
+        let invalid = |msg: String| Err(Error::new(ErrorKind::InvalidGroup, msg));
+        let web = |field: &str, value: &Option<String>, data_allowed: bool| -> Result<()> {
+            let Some(value) = value else { return Ok(()) };
+            let ok = url::Url::parse(value.trim()).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https") && u.host().is_some()
+                    || data_allowed && u.scheme() == "data"
+            });
+            if ok {
+                Ok(())
+            } else {
+                invalid(format!(
+                    "`{field}` `{value}` is not an http or https address{}",
+                    if data_allowed { " or a data: URL" } else { "" }
+                ))
+            }
+        };
+        if let Some(issuer) = &self.issuer {
+            web("issuer.url", &issuer.url, false)?;
+            web("issuer.image", &issuer.image, true)?;
+            if let Some(email) = &issuer.email
+                && let Err(problem) = crate::values::email::check(email)
+            {
+                return invalid(format!(
+                    "`issuer.email` `{email}` is not an email address: {}",
+                    problem.message
+                ));
+            }
+        }
+        if let Some(achievement) = &self.achievement {
+            web("achievement.image", &achievement.image, true)?;
+            if let Some(kind) = &achievement.kind
+                && !valid_achievement_type(kind.trim())
+            {
+                return invalid(format!(
+                    "achievement type `{kind}` is not one of Open Badges' ({}, ...) nor an extension written `ext:Name`",
+                    ACHIEVEMENT_TYPES
+                        .iter()
+                        .take(8)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// What a form or a mapping control needs of a checked group: the key and every
@@ -502,6 +743,52 @@ impl Group {
         }
         out
     }
+}
+
+/// Whether `kind` is an Open Badges achievement type or an `ext:` extension of them.
+pub fn valid_achievement_type(kind: &str) -> bool {
+    ACHIEVEMENT_TYPES.contains(&kind)
+        || kind.strip_prefix("ext:").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'|'))
+        })
+}
+
+/// Each attribute placed in a credential field fits it, and a single-valued field takes one.
+fn check_open_badges_fields(attributes: &[AttributeSpec]) -> Result<()> {
+    let mut taken: Vec<(OpenBadgesField, &str)> = Vec::new();
+    for attr in attributes {
+        let Some(field) = attr.open_badges else {
+            continue;
+        };
+        if !field.accepts(attr.kind) {
+            return Err(Error::new(
+                ErrorKind::InvalidGroup,
+                format!(
+                    "attribute `{}` of type `{}` cannot be the credential's `{}`",
+                    attr.key,
+                    attr.kind.as_str(),
+                    field.as_str()
+                ),
+            ));
+        }
+        if field != OpenBadgesField::Result {
+            if let Some((_, other)) = taken.iter().find(|(f, _)| *f == field) {
+                return Err(Error::new(
+                    ErrorKind::InvalidGroup,
+                    format!(
+                        "attributes `{other}` and `{}` are both the credential's `{}`; it takes one",
+                        attr.key,
+                        field.as_str()
+                    ),
+                ));
+            }
+            taken.push((field, &attr.key));
+        }
+    }
+    Ok(())
 }
 
 fn valid_group_key(key: &str) -> bool {
@@ -645,5 +932,76 @@ mod tests {
                 .is_err()
         );
         assert!(g(r#"{"name":"x","attributes":[{"key":"issued_on","type":"date","date_format":"DD.MM.YYYY","aliases":["awarded"]}]}"#).is_ok());
+    }
+
+    #[test]
+    fn credential_profiles_are_optional_and_checked() {
+        // Groups written before credentials existed read, and write back, as they were.
+        let old = Group::from_json(r#"{"name": "x", "attributes": [{"key": "grade"}]}"#).unwrap();
+        assert_eq!((old.issuer.clone(), old.achievement.clone()), (None, None));
+        assert!(!serde_json::to_string(&old).unwrap().contains("open_badges"));
+        let full = Group::from_json(
+            r#"{"name": "Bootcamp", "issuer": {"name": "Academy", "url": "https://academy.example.org",
+                 "email": "info@academy.example.org", "image": "data:image/png;base64,iVBORw0KGgo="},
+                "achievement": {"name": "Data Bootcamp", "type": "ext:Bootcamp", "criteria": "Pass."},
+                "attributes": [{"key": "credits", "type": "integer", "open_badges": "credits_earned"}]}"#,
+        )
+        .unwrap();
+        assert!(full.schema().is_ok());
+        let achievement = full.achievement();
+        assert_eq!(
+            (
+                achievement.name.as_str(),
+                achievement.criteria.as_str(),
+                achievement.kind.as_deref()
+            ),
+            ("Data Bootcamp", "Pass.", Some("ext:Bootcamp"))
+        );
+        assert_eq!(achievement.description, "Awarded for Data Bootcamp.");
+        assert_eq!(
+            Group::from_json(&serde_json::to_string(&full).unwrap()).unwrap(),
+            full
+        );
+    }
+
+    #[test]
+    fn bad_credential_profiles_are_invalid_groups() {
+        let e = |json: &str| {
+            Group::from_json(json)
+                .and_then(|g| g.schema())
+                .map(|_| ())
+                .map_err(|e| (e.kind(), e.to_string()))
+                .unwrap_err()
+        };
+        let (kind, message) = e(r#"{"name": "x", "achievement": {"type": "Diplomat"}}"#);
+        assert_eq!(kind, ErrorKind::InvalidGroup);
+        assert!(message.contains("`Diplomat`"), "{message}");
+        assert!(
+            e(r#"{"name": "x", "issuer": {"url": "javascript:alert(1)"}}"#)
+                .1
+                .contains("`issuer.url`")
+        );
+        assert!(
+            e(r#"{"name": "x", "issuer": {"url": "data:text/html,hi"}}"#)
+                .1
+                .contains("`issuer.url`")
+        );
+        assert!(
+            e(r#"{"name": "x", "issuer": {"email": "nobody"}}"#)
+                .1
+                .contains("`issuer.email`")
+        );
+        assert!(e(r#"{"name": "x", "attributes": [{"key": "c", "type": "text", "open_badges": "credits_earned"}]}"#).1.contains("`c` of type `text`"));
+        assert!(e(r#"{"name": "x", "attributes": [{"key": "a", "open_badges": "term"}, {"key": "b", "open_badges": "term"}]}"#).1.contains("it takes one"));
+        assert!(e(r#"{"name": "x", "attributes": [{"key": "email", "type": "email", "open_badges": "role"}]}"#).1.contains("standard attribute `email`"));
+        assert!(
+            Group::from_json(
+                r#"{"name": "x", "attributes": [{"key": "a", "open_badges": "grade"}]}"#
+            )
+            .is_err()
+        );
+        // Several attributes may each be a result.
+        let results = r#"{"name": "x", "attributes": [{"key": "a", "open_badges": "result"}, {"key": "b", "open_badges": "result"}]}"#;
+        assert!(Group::from_json(results).unwrap().schema().is_ok());
     }
 }

@@ -19,6 +19,8 @@ pub mod report;
 pub mod sheet;
 pub mod validation;
 // issuing
+#[cfg(feature = "credentials")]
+pub mod credential;
 pub mod issuer;
 pub mod lifecycle;
 pub mod mail;

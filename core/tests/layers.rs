@@ -33,7 +33,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "issuing",
-        &["render", "lifecycle", "outbox", "mail", "storage", "issuer"],
+        &[
+            "render",
+            "lifecycle",
+            "credential",
+            "outbox",
+            "mail",
+            "storage",
+            "issuer",
+        ],
     ),
 ];
 

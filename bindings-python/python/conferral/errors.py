@@ -40,6 +40,7 @@ ConflictError = _subclass("ConflictError", "conflict", "A write conflicts with w
 StorageError = _subclass("StorageError", "storage", "The store failed.")
 MailError = _subclass("MailError", "mail", "The mailer could not be used.")
 CancelledError = _subclass("CancelledError", "cancelled", "The operation was stopped by its caller.")
+InvalidCredentialError = _subclass("InvalidCredentialError", "invalid_credential", "A verifiable credential cannot be built, signed or read.")
 
 BY_KIND: Dict[str, Type[ConferralError]] = {
     cls.kind: cls
@@ -48,7 +49,7 @@ BY_KIND: Dict[str, Type[ConferralError]] = {
         SheetNotFoundError, EmptyFileError, InvalidHeaderRowError, InvalidGroupError,
         InvalidMappingError, OutputError, InvalidTemplateError, InvalidValueError,
         IllegalTransitionError, NotFoundError, InvalidConfigError, ConflictError,
-        StorageError, MailError, CancelledError,
+        StorageError, MailError, CancelledError, InvalidCredentialError,
     ]
 }
 

@@ -1,0 +1,221 @@
+//! The issuer's Ed25519 key and its `did:key`.
+//!
+//! A `did:key` for Ed25519 is `did:key:z` followed by base58btc of the multicodec prefix
+//! `0xed 0x01` (ed25519-pub) and the 32-byte public key, so it always starts `did:key:z6Mk`.
+//! Its one verification method is the DID, `#`, and the same multibase text.
+
+use std::fmt;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+use super::encoding;
+use crate::error::{Error, ErrorKind, Result};
+
+/// The multicodec prefix of an Ed25519 public key (`ed25519-pub`, 0xed, as a varint).
+const ED25519_PUB: [u8; 2] = [0xed, 0x01];
+
+/// An issuer's signing key, from a 32-byte Ed25519 seed the caller keeps (the core makes no
+/// keys: the CLI draws the seed from the operating system and stores it).
+///
+/// ```
+/// use conferral::credential::IssuerKey;
+/// let key = IssuerKey::from_seed([7; 32]);
+/// assert!(key.did().starts_with("did:key:z6Mk"));
+/// assert_eq!(key.verification_method(), format!("{}#{}", key.did(), &key.did()[8..]));
+/// ```
+#[derive(Clone)]
+pub struct IssuerKey {
+    signing: SigningKey,
+    multibase: String,
+}
+
+impl IssuerKey {
+    /// The key of a 32-byte Ed25519 seed (RFC 8032's private key).
+    pub fn from_seed(seed: [u8; 32]) -> IssuerKey {
+        let signing = SigningKey::from_bytes(&seed);
+        let multibase = public_multibase(&signing.verifying_key().to_bytes());
+        IssuerKey { signing, multibase }
+    }
+
+    /// The key of a seed given as a slice.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidCredential`] unless the seed is 32 bytes.
+    pub fn from_seed_slice(seed: &[u8]) -> Result<IssuerKey> {
+        let seed: [u8; 32] = seed.try_into().map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidCredential,
+                format!("an Ed25519 seed is 32 bytes, not {}", seed.len()),
+            )
+        })?;
+        Ok(IssuerKey::from_seed(seed))
+    }
+
+    /// The issuer's DID: `did:key:z6Mk…`.
+    pub fn did(&self) -> String {
+        format!("did:key:{}", self.multibase)
+    }
+
+    /// The verification method proofs name: `did:key:z6Mk…#z6Mk…`.
+    pub fn verification_method(&self) -> String {
+        format!("did:key:{0}#{0}", self.multibase)
+    }
+
+    /// The public key's multibase text (`z6Mk…`), as a Multikey's `publicKeyMultibase`.
+    pub fn public_key_multibase(&self) -> &str {
+        &self.multibase
+    }
+
+    /// The 32-byte public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    /// The Ed25519 signature of `message`.
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+}
+
+impl fmt::Debug for IssuerKey {
+    /// Shows the DID, never the seed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerKey")
+            .field("did", &self.did())
+            .finish_non_exhaustive()
+    }
+}
+
+fn public_multibase(public: &[u8; 32]) -> String {
+    let mut bytes = Vec::with_capacity(34);
+    bytes.extend_from_slice(&ED25519_PUB);
+    bytes.extend_from_slice(public);
+    encoding::multibase_base58btc(&bytes)
+}
+
+/// A `did:key` Ed25519 public key, read from a DID or one of its verification methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DidKey {
+    public: [u8; 32],
+    multibase: String,
+}
+
+impl DidKey {
+    /// Reads `did:key:z6Mk…` or `did:key:z6Mk…#z6Mk…` (the fragment, when there is one, must
+    /// be the same key).
+    ///
+    /// ```
+    /// use conferral::credential::{DidKey, IssuerKey};
+    /// let key = IssuerKey::from_seed([7; 32]);
+    /// let read = DidKey::parse(&key.verification_method())?;
+    /// assert_eq!(read.public_key(), key.public_key());
+    /// assert!(DidKey::parse("did:web:example.org").is_err());
+    /// # Ok::<(), conferral::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidCredential`] for anything else, or a key that is not an Ed25519
+    /// point.
+    pub fn parse(text: &str) -> Result<DidKey> {
+        let bad = |why: &str| {
+            Error::new(
+                ErrorKind::InvalidCredential,
+                format!("`{text}` is not an Ed25519 did:key: {why}"),
+            )
+        };
+        let rest = text
+            .strip_prefix("did:key:")
+            .ok_or_else(|| bad("it does not start with `did:key:`"))?;
+        let (multibase, fragment) = match rest.split_once('#') {
+            Some((m, f)) => (m, Some(f)),
+            None => (rest, None),
+        };
+        if fragment.is_some_and(|f| f != multibase) {
+            return Err(bad("its fragment is not the key itself"));
+        }
+        let bytes = encoding::from_multibase_base58btc(multibase)
+            .ok_or_else(|| bad("the key is not multibase base58btc (`z…`)"))?;
+        let public: [u8; 32] = bytes
+            .strip_prefix(&ED25519_PUB[..])
+            .ok_or_else(|| bad("the key is not an Ed25519 public key (multicodec 0xed)"))?
+            .try_into()
+            .map_err(|_| bad("an Ed25519 public key is 32 bytes"))?;
+        VerifyingKey::from_bytes(&public).map_err(|_| bad("the key is not a curve point"))?;
+        Ok(DidKey {
+            public,
+            multibase: multibase.to_owned(),
+        })
+    }
+
+    /// The DID: `did:key:z6Mk…`.
+    pub fn did(&self) -> String {
+        format!("did:key:{}", self.multibase)
+    }
+
+    /// The verification method: `did:key:z6Mk…#z6Mk…`.
+    pub fn verification_method(&self) -> String {
+        format!("did:key:{0}#{0}", self.multibase)
+    }
+
+    /// The 32-byte public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.public
+    }
+
+    /// Whether `signature` is this key's Ed25519 signature of `message` (strict: no
+    /// malleable or small-order forms).
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        let Ok(signature) = Signature::from_slice(signature) else {
+            return false;
+        };
+        VerifyingKey::from_bytes(&self.public)
+            .is_ok_and(|key| key.verify_strict(message, &signature).is_ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_did_of_a_known_seed() {
+        // RFC 8032 §7.1 test 1: the seed 9d61…7f60 has the public key d75a…511a.
+        let seed: [u8; 32] = [
+            0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec,
+            0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03,
+            0x1c, 0xae, 0x7f, 0x60,
+        ];
+        let key = IssuerKey::from_seed(seed);
+        assert_eq!(
+            encoding::hex(&key.public_key()),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+        );
+        let did = key.did();
+        assert!(did.starts_with("did:key:z6Mk"), "{did}");
+        let read = DidKey::parse(&did).unwrap();
+        assert_eq!(read.public_key(), key.public_key());
+        assert_eq!(read.verification_method(), key.verification_method());
+        let signature = key.sign(b"");
+        // RFC 8032 §7.1 test 1: the signature of the empty message.
+        assert_eq!(
+            encoding::hex(&signature),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        );
+        assert!(read.verifies(b"", &signature));
+        assert!(!read.verifies(b"x", &signature));
+        assert!(!format!("{key:?}").contains("9d61"));
+    }
+
+    #[test]
+    fn only_ed25519_did_keys_are_read() {
+        let key = IssuerKey::from_seed([1; 32]);
+        let did = key.did();
+        assert!(DidKey::parse(&format!("{did}#z6MkOther")).is_err());
+        assert!(
+            DidKey::parse("did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme").is_err()
+        );
+        assert!(DidKey::parse("did:key:6Mk").is_err());
+        assert!(DidKey::parse(&did[..did.len() - 1]).is_err());
+        assert!(IssuerKey::from_seed_slice(&[0; 31]).is_err());
+    }
+}
