@@ -202,9 +202,14 @@ impl Connector {
                             attempt += 1;
                         }
                         Err(e) => {
+                            let how = if connection_lost(&e) {
+                                "reached"
+                            } else {
+                                "opened"
+                            };
                             return Err(Error::new(
                                 ErrorKind::Storage,
-                                format!("the database {} could not be reached", self.target),
+                                format!("the database {} could not be {how}", self.target),
                             )
                             .with_source(session::Cause(e)));
                         }
@@ -226,8 +231,11 @@ impl Connector {
     }
 
     /// Runs `f` on the connection in `slot` (connecting first when there is none), as `mode`
-    /// says; runs it again from the start when the server rolled it back or the connection was
-    /// lost before a commit was sent.
+    /// says, and runs it again from the start when the server rolled it back or the
+    /// connection was lost before the commit was sent. When the connection is lost during
+    /// the commit, `landed` looks on a new connection whether what the transaction wrote is
+    /// there (given what it returned): then its value is returned, otherwise it is run again;
+    /// only when that cannot be looked up is the outcome reported as unknown.
     fn run<T>(
         &self,
         slot: &mut Option<Held>,
@@ -235,6 +243,7 @@ impl Connector {
         what: &'static str,
         f: &mut dyn FnMut(&mut Db<'_>) -> Result<T, Fail>,
         before_commit: &mut dyn FnMut() -> bool,
+        landed: &mut dyn FnMut(&mut Db<'_>, &T) -> Result<bool, Fail>,
     ) -> Result<T> {
         let started = Instant::now();
         let mut attempt = 0;
@@ -266,11 +275,15 @@ impl Connector {
                     }
                     storage_error(step, error)
                 }
-                Err(TxFail::Commit(error)) => {
-                    if connection_lost(&error) {
-                        *slot = None;
-                        return Err(commit_error(what, error));
+                Err(TxFail::Commit { error, value }) if connection_lost(&error) => {
+                    *slot = None;
+                    match self.look_up(slot, &value, landed) {
+                        Some(true) => return Ok(value),
+                        Some(false) => session::lost_error(what, error),
+                        None => return Err(commit_error(what, error)),
                     }
+                }
+                Err(TxFail::Commit { error, .. }) => {
                     if !rolled_back_by_server(&error) {
                         return Err(commit_error(what, error));
                     }
@@ -282,6 +295,36 @@ impl Connector {
             }
             std::thread::sleep(backoff(attempt));
             attempt += 1;
+        }
+    }
+
+    /// Whether a transaction whose commit lost its connection landed, looked up on a new
+    /// connection; `None` when it cannot be told.
+    fn look_up<T>(
+        &self,
+        slot: &mut Option<Held>,
+        value: &T,
+        landed: &mut dyn FnMut(&mut Db<'_>, &T) -> Result<bool, Fail>,
+    ) -> Option<bool> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            let held = match slot {
+                Some(held) => held,
+                None => slot.insert(self.open().ok()?),
+            };
+            match held.session().plain(&mut |db| landed(db, value)) {
+                Ok(answer) => return Some(answer),
+                Err(Fail::Db { error, .. })
+                    if connection_lost(&error)
+                        && within(started, self.reconnect_within, attempt) =>
+                {
+                    *slot = None;
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                Err(_) => return None,
+            }
         }
     }
 }
@@ -477,8 +520,14 @@ impl PostgresStorage {
         f: &mut dyn FnMut(&mut Db<'_>) -> Result<T, Fail>,
     ) -> Result<T> {
         let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-        self.connector
-            .run(&mut slot, Mode::Plain, what, f, &mut || false)
+        self.connector.run(
+            &mut slot,
+            Mode::Plain,
+            what,
+            f,
+            &mut || false,
+            &mut |_, _| Ok(false),
+        )
     }
 
     fn snapshot<T>(
@@ -487,14 +536,24 @@ impl PostgresStorage {
         f: &mut dyn FnMut(&mut Db<'_>) -> Result<T, Fail>,
     ) -> Result<T> {
         let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-        self.connector
-            .run(&mut slot, Mode::Snapshot, what, f, &mut || false)
+        self.connector.run(
+            &mut slot,
+            Mode::Snapshot,
+            what,
+            f,
+            &mut || false,
+            &mut |_, _| Ok(false),
+        )
     }
 
+    /// Runs `f` in one transaction and commits it. `landed` tells, from what `f` returned,
+    /// whether its writes are stored: asked when the connection is lost during the commit
+    /// (see [`Connector::run`]); `false` for a write that may simply run again.
     fn write<T>(
         &mut self,
         what: &'static str,
         f: &mut dyn FnMut(&mut Db<'_>) -> Result<T, Fail>,
+        landed: &mut dyn FnMut(&mut Db<'_>, &T) -> Result<bool, Fail>,
     ) -> Result<T> {
         let PostgresStorage {
             connector,
@@ -503,7 +562,7 @@ impl PostgresStorage {
         } = self;
         let slot = session.get_mut().unwrap_or_else(PoisonError::into_inner);
         let mut hook = || before_commit.as_mut().is_some_and(|h| h());
-        connector.run(slot, Mode::Write, what, f, &mut hook)
+        connector.run(slot, Mode::Write, what, f, &mut hook, landed)
     }
 
     /// The record in the `body` column of the one row `sql` finds, if any.
@@ -518,6 +577,24 @@ impl PostgresStorage {
                 .map(|row| body(&row, what))
                 .transpose()
         })
+    }
+}
+
+const CREDENTIAL_BODY: &str = "SELECT body FROM credentials WHERE id = $1";
+const MESSAGE_BODY: &str = "SELECT body FROM outbox WHERE id = $1";
+
+/// Runs again: the write is idempotent, or wrote nothing worth looking up.
+fn run_again<T>(_: &mut Db<'_>, _: &T) -> Result<bool, Fail> {
+    Ok(false)
+}
+
+/// Whether the row `sql` finds by `id` holds exactly `body`: a write whose commit lost its
+/// connection landed when the row holds what it wrote (a body is the whole record).
+fn holds(db: &mut Db<'_>, sql: &'static str, id: &str, body: &str) -> Result<bool, Fail> {
+    const WHAT: &str = "look a write up";
+    match db.query_opt(sql, &[&id], WHAT)? {
+        Some(row) => Ok(row.try_get::<_, &str>(0).map_err(failed(WHAT))? == body),
+        None => Ok(false),
     }
 }
 
@@ -929,15 +1006,19 @@ fn listed(select: &str, query: &CredentialQuery) -> Built {
 impl Storage for PostgresStorage {
     fn put_group(&mut self, group: &Group) -> Result<()> {
         let (key, body) = (group.key(), to_json(group)?);
-        self.write("store a group", &mut |db| {
-            db.execute(
-                "INSERT INTO groups (key, body) VALUES ($1, $2)
+        self.write(
+            "store a group",
+            &mut |db| {
+                db.execute(
+                    "INSERT INTO groups (key, body) VALUES ($1, $2)
                  ON CONFLICT (key) DO UPDATE SET body = excluded.body",
-                &[&key, &body],
-                "store a group",
-            )
-            .map(|_| ())
-        })
+                    &[&key, &body],
+                    "store a group",
+                )
+                .map(|_| ())
+            },
+            &mut run_again,
+        )
     }
 
     fn group(&self, key: &str) -> Result<Option<Group>> {
@@ -960,25 +1041,33 @@ impl Storage for PostgresStorage {
 
     fn put_mappings(&mut self, group: &str, mappings: &SavedMappings) -> Result<()> {
         if mappings.0.is_empty() {
-            return self.write("forget learned mappings", &mut |db| {
-                db.execute(
-                    "DELETE FROM mappings WHERE group_key = $1",
-                    &[&group],
-                    "forget learned mappings",
-                )
-                .map(|_| ())
-            });
+            return self.write(
+                "forget learned mappings",
+                &mut |db| {
+                    db.execute(
+                        "DELETE FROM mappings WHERE group_key = $1",
+                        &[&group],
+                        "forget learned mappings",
+                    )
+                    .map(|_| ())
+                },
+                &mut run_again,
+            );
         }
         let body = to_json(mappings)?;
-        self.write("store learned mappings", &mut |db| {
-            db.execute(
-                "INSERT INTO mappings (group_key, body) VALUES ($1, $2)
+        self.write(
+            "store learned mappings",
+            &mut |db| {
+                db.execute(
+                    "INSERT INTO mappings (group_key, body) VALUES ($1, $2)
                  ON CONFLICT (group_key) DO UPDATE SET body = excluded.body",
-                &[&group, &body],
-                "store learned mappings",
-            )
-            .map(|_| ())
-        })
+                    &[&group, &body],
+                    "store learned mappings",
+                )
+                .map(|_| ())
+            },
+            &mut run_again,
+        )
     }
 
     fn commit_import(
@@ -990,33 +1079,44 @@ impl Storage for PostgresStorage {
         let batch_body = to_json(batch)?;
         let created = CredentialRow::all(created)?;
         let replaced = CredentialRow::all(replaced)?;
-        self.write("an import", &mut |db| {
-            let stored = db.query(
-                "INSERT INTO batches (id, grp, fingerprint, body) VALUES ($1, $2, $3, $4)
+        self.write(
+            "an import",
+            &mut |db| {
+                let stored = db.query(
+                    "INSERT INTO batches (id, grp, fingerprint, body) VALUES ($1, $2, $3, $4)
                  ON CONFLICT DO NOTHING RETURNING seq",
-                &[&batch.id, &batch.group, &batch.fingerprint, &batch_body],
-                "store a batch",
-            )?;
-            if stored.is_empty() {
-                let same_id = db
-                    .query_opt(
-                        "SELECT 1 FROM batches WHERE id = $1",
-                        &[&batch.id],
-                        "look a batch up",
-                    )?
-                    .is_some();
-                return Err(if same_id {
-                    conflict(format!("batch `{}` exists already", batch.id))
-                } else {
-                    conflict(format!(
-                        "this file was imported into group `{}` already",
-                        batch.group
-                    ))
-                });
-            }
-            insert_credentials(db, &created)?;
-            update_credentials(db, &replaced)
-        })
+                    &[&batch.id, &batch.group, &batch.fingerprint, &batch_body],
+                    "store a batch",
+                )?;
+                if stored.is_empty() {
+                    let same_id = db
+                        .query_opt(
+                            "SELECT 1 FROM batches WHERE id = $1",
+                            &[&batch.id],
+                            "look a batch up",
+                        )?
+                        .is_some();
+                    return Err(if same_id {
+                        conflict(format!("batch `{}` exists already", batch.id))
+                    } else {
+                        conflict(format!(
+                            "this file was imported into group `{}` already",
+                            batch.group
+                        ))
+                    });
+                }
+                insert_credentials(db, &created)?;
+                update_credentials(db, &replaced)
+            },
+            &mut |db, _| {
+                holds(
+                    db,
+                    "SELECT body FROM batches WHERE id = $1",
+                    &batch.id,
+                    &batch_body,
+                )
+            },
+        )
     }
 
     fn batch_by_fingerprint(&self, group: &str, fingerprint: &str) -> Result<Option<Batch>> {
@@ -1082,9 +1182,11 @@ impl Storage for PostgresStorage {
 
     fn update_credential(&mut self, credential: &Credential) -> Result<()> {
         let row = CredentialRow::of(credential)?;
-        self.write("a credential", &mut |db| {
-            update_credentials(db, std::slice::from_ref(&row))
-        })
+        self.write(
+            "a credential",
+            &mut |db| update_credentials(db, std::slice::from_ref(&row)),
+            &mut |db, _| holds(db, CREDENTIAL_BODY, row.id, &row.body),
+        )
     }
 
     fn commit_publish(
@@ -1097,41 +1199,60 @@ impl Storage for PostgresStorage {
             .iter()
             .map(MessageRow::of)
             .collect::<Result<Vec<_>>>()?;
-        self.write("a publish", &mut |db| {
-            update_credentials(db, &credentials)?;
-            insert_messages(db, &messages)
-        })
+        self.write(
+            "a publish",
+            &mut |db| {
+                update_credentials(db, &credentials)?;
+                insert_messages(db, &messages)
+            },
+            &mut |db, _| {
+                // All or nothing: the first record written tells.
+                match (messages.first(), credentials.first()) {
+                    (Some(m), _) => holds(db, MESSAGE_BODY, m.id, &m.body),
+                    (None, Some(c)) => holds(db, CREDENTIAL_BODY, c.id, &c.body),
+                    (None, None) => Ok(false),
+                }
+            },
+        )
     }
 
     fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
         const WHAT: &str = "find a due message";
-        self.write("a claim", &mut |db| {
-            loop {
-                let Some(row) = db.query_opt(
-                    "SELECT id, body FROM outbox
+        self.write(
+            "a claim",
+            &mut |db| {
+                loop {
+                    let Some(row) = db.query_opt(
+                        "SELECT id, body FROM outbox
                      WHERE state = 'pending' AND next_attempt_at <= $1
                      ORDER BY next_attempt_at, id
                      LIMIT 1
                      FOR UPDATE SKIP LOCKED",
-                    &[&now],
-                    WHAT,
-                )?
-                else {
-                    return Ok(None);
-                };
-                let id: &str = row.try_get(0).map_err(failed(WHAT))?;
-                let text: &str = row.try_get(1).map_err(failed(WHAT))?;
-                match from_json::<OutboxMessage>(text).and_then(|m| m.claim(now, lease)) {
-                    Ok(claimed) => {
-                        write_claim(db, &MessageRow::of(&claimed)?)?;
-                        return Ok(Some(claimed));
+                        &[&now],
+                        WHAT,
+                    )?
+                    else {
+                        return Ok(None);
+                    };
+                    let id: &str = row.try_get(0).map_err(failed(WHAT))?;
+                    let text: &str = row.try_get(1).map_err(failed(WHAT))?;
+                    match from_json::<OutboxMessage>(text).and_then(|m| m.claim(now, lease)) {
+                        Ok(claimed) => {
+                            write_claim(db, &MessageRow::of(&claimed)?)?;
+                            return Ok(Some(claimed));
+                        }
+                        // One damaged row must not stop every delivery: it is kept apart,
+                        // counted by status, and the next message is claimed.
+                        Err(e) => set_aside(db, id, text, &e.to_string())?,
                     }
-                    // One damaged row must not stop every delivery: it is kept apart,
-                    // counted by status, and the next message is claimed.
-                    Err(e) => set_aside(db, id, text, &e.to_string())?,
                 }
-            }
-        })
+            },
+            &mut |db, claimed| match claimed {
+                Some(m) => holds(db, MESSAGE_BODY, &m.id, &to_json(m)?),
+                // Claimed nothing: claiming again is as good.
+                None => Ok(false),
+            },
+        )
     }
 
     fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
@@ -1146,48 +1267,55 @@ impl Storage for PostgresStorage {
             .collect::<Result<Vec<_>>>()?;
         // Locked in id order, so that two writers over the same messages never deadlock.
         rows.sort_by(|a, b| a.0.id.cmp(b.0.id));
-        self.write("a message change", &mut |db| {
-            for (m, expected) in &rows {
-                let written = db.execute(
-                    "UPDATE outbox SET state = $2, attempts = $3, next_attempt_at = $4,
+        self.write(
+            "a message change",
+            &mut |db| {
+                for (m, expected) in &rows {
+                    let written = db.execute(
+                        "UPDATE outbox SET state = $2, attempts = $3, next_attempt_at = $4,
                                        lease_worker = $5, lease_until = $6, body = $7
                      WHERE id = $1 AND state = $8 AND attempts = $3",
-                    &[
-                        &m.id,
-                        &m.state,
-                        &m.attempts,
-                        &m.next_attempt_at,
-                        &m.lease_worker,
-                        &m.lease_until,
-                        &m.body,
-                        expected,
-                    ],
-                    WHAT,
-                )?;
-                if written == 1 {
-                    continue;
+                        &[
+                            &m.id,
+                            &m.state,
+                            &m.attempts,
+                            &m.next_attempt_at,
+                            &m.lease_worker,
+                            &m.lease_until,
+                            &m.body,
+                            expected,
+                        ],
+                        WHAT,
+                    )?;
+                    if written == 1 {
+                        continue;
+                    }
+                    let stored = db.query_opt(
+                        "SELECT state, attempts FROM outbox WHERE id = $1",
+                        &[&m.id],
+                        "read a message",
+                    )?;
+                    let Some(stored) = stored else {
+                        return Err(not_found("message", m.id));
+                    };
+                    let state: &str = stored.try_get(0).map_err(failed("read a message"))?;
+                    let attempts: i32 = stored.try_get(1).map_err(failed("read a message"))?;
+                    return Err(if state != *expected {
+                        conflict(format!("message `{}` is {state}, not {expected}", m.id))
+                    } else {
+                        conflict(format!(
+                            "message `{}` was claimed again since (attempt {attempts}, not {})",
+                            m.id, m.attempts
+                        ))
+                    });
                 }
-                let stored = db.query_opt(
-                    "SELECT state, attempts FROM outbox WHERE id = $1",
-                    &[&m.id],
-                    "read a message",
-                )?;
-                let Some(stored) = stored else {
-                    return Err(not_found("message", m.id));
-                };
-                let state: &str = stored.try_get(0).map_err(failed("read a message"))?;
-                let attempts: i32 = stored.try_get(1).map_err(failed("read a message"))?;
-                return Err(if state != *expected {
-                    conflict(format!("message `{}` is {state}, not {expected}", m.id))
-                } else {
-                    conflict(format!(
-                        "message `{}` was claimed again since (attempt {attempts}, not {})",
-                        m.id, m.attempts
-                    ))
-                });
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+            &mut |db, _| match rows.first() {
+                Some((m, _)) => holds(db, MESSAGE_BODY, m.id, &m.body),
+                None => Ok(false),
+            },
+        )
     }
 
     fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {

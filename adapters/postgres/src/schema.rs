@@ -157,7 +157,7 @@ pub(crate) fn migrate(
         .map_err(|f| match f {
             TxFail::Before(Fail::Refused(e)) => e,
             TxFail::Before(Fail::Db { what, error }) => crate::session::storage_error(what, error),
-            TxFail::Commit(error) => crate::session::commit_error("a migration", error),
+            TxFail::Commit { error, .. } => crate::session::commit_error("a migration", error),
         })
 }
 

@@ -92,7 +92,7 @@ impl Session {
         read_only: bool,
         f: &mut dyn FnMut(&mut Db<'_>) -> Result<T, Fail>,
         before_commit: &mut dyn FnMut() -> bool,
-    ) -> Result<T, TxFail> {
+    ) -> Result<T, TxFail<T>> {
         let mut tx = self
             .client
             .build_transaction()
@@ -124,18 +124,21 @@ impl Session {
                 "the commit was turned into a rollback",
             ))));
         }
-        tx.commit().map_err(TxFail::Commit)?;
-        Ok(value)
+        match tx.commit() {
+            Ok(()) => Ok(value),
+            Err(error) => Err(TxFail::Commit { error, value }),
+        }
     }
 }
 
 /// Why a transaction did not commit.
 #[derive(Debug)]
-pub(crate) enum TxFail {
+pub(crate) enum TxFail<T> {
     /// Before the commit was sent: nothing of it is stored.
     Before(Fail),
-    /// While committing: when the connection was lost, the outcome is unknown.
-    Commit(postgres::Error),
+    /// While committing: when the connection was lost, the outcome is unknown until it is
+    /// looked up. `value` is what the transaction would have returned.
+    Commit { error: postgres::Error, value: T },
 }
 
 /// A connection or a transaction on it, with the statement cache of its session.
@@ -325,8 +328,9 @@ pub(crate) fn storage_error(what: &str, e: postgres::Error) -> Error {
     Error::new(ErrorKind::Storage, format!("the database could not {what}")).with_source(Cause(e))
 }
 
-/// The error of a commit that failed: when the connection was lost during it, nobody knows
-/// whether the server committed, and the message says so.
+/// The error of a commit that failed: when the connection was lost during it and what it
+/// wrote could not be looked up, nobody knows whether the server committed, and the message
+/// says so.
 pub(crate) fn commit_error(what: &str, e: postgres::Error) -> Error {
     if connection_lost(&e) {
         return Error::new(
@@ -338,6 +342,18 @@ pub(crate) fn commit_error(what: &str, e: postgres::Error) -> Error {
         .with_source(Cause(e));
     }
     storage_error(&format!("commit ({what})"), e)
+}
+
+/// The error of a transaction whose connection was lost during its commit, and which was
+/// looked up afterwards and found not stored.
+pub(crate) fn lost_error(what: &str, e: postgres::Error) -> Error {
+    Error::new(
+        ErrorKind::Storage,
+        format!(
+            "the connection to the database was lost while it committed ({what}), and nothing of it was stored"
+        ),
+    )
+    .with_source(Cause(e))
 }
 
 /// Waits between tries: 50 ms, doubling up to 1 s.

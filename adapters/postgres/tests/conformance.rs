@@ -13,7 +13,8 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use common::{admin, fresh_options, fresh_store, t0, url};
 use conferral::ErrorKind;
@@ -154,78 +155,118 @@ fn a_connection_lost_between_calls_is_made_again_by_the_next_call() {
     assert!(store.group("after").unwrap().is_some());
 }
 
-/// A store whose next commit finds its connection ended while the transaction is open.
-fn killed_at_next_commit(options: &Options) -> (PostgresStorage, Arc<AtomicBool>) {
-    let mut store = PostgresStorage::connect_with(&url(), options).unwrap();
-    let armed = Arc::new(AtomicBool::new(false));
-    let pid = store.backend_pid().unwrap();
-    let trigger = Arc::clone(&armed);
+/// A store whose next `kills` commits find its connection ended while the transaction is
+/// open (its backends are found by a name of their own), and the URL it connects with.
+fn killed_at_commits(options: &Options) -> (PostgresStorage, Arc<AtomicU32>, String) {
+    let name = options.schema.clone().unwrap();
+    let separator = if url().contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}application_name={name}", url());
+    let mut store = PostgresStorage::connect_with(&url, options).unwrap();
+    let kills = Arc::new(AtomicU32::new(0));
+    let left = Arc::clone(&kills);
     store.on_commit(move || {
-        if trigger.swap(false, Ordering::SeqCst) {
-            terminate(pid);
+        if left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            let ended = admin()
+                .query(
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity
+                     WHERE application_name = $1",
+                    &[&name],
+                )
+                .unwrap();
+            assert_eq!(ended.len(), 1, "one backend serves the store");
         }
         false
     });
-    (store, armed)
+    (store, kills, url)
+}
+
+fn drafts() -> CredentialQuery {
+    CredentialQuery {
+        state: Some(conferral::lifecycle::CredentialState::Draft),
+        ..CredentialQuery::default()
+    }
 }
 
 #[test]
-fn a_publish_whose_connection_dies_before_its_commit_writes_nothing_and_can_be_run_again() {
+fn a_publish_whose_connection_dies_before_its_commit_is_run_again_on_a_new_one() {
     let options = fresh_options("killpub");
-    let (store, armed) = killed_at_next_commit(&options);
-    let (store, ids) = common::import(store, 40, false);
+    let (store, kills, _) = killed_at_commits(&options);
+    let (store, _) = common::import(store, 40, false);
+    let before = store.backend_pid().unwrap();
     let mut issuer = Issuer::new(store, common::issuer_config()).unwrap();
-    armed.store(true, Ordering::SeqCst);
+    kills.store(1, Ordering::SeqCst);
+    let out = issuer
+        .publish(&Selection::All, "ed", t0(), &mut |_| {})
+        .unwrap();
+    assert_eq!(out.published.len(), 40);
+    assert_eq!(
+        kills.load(Ordering::SeqCst),
+        0,
+        "the commit was not reached"
+    );
+    assert_ne!(issuer.store().backend_pid().unwrap(), before);
+    let other = PostgresStorage::connect_with(&url(), &options).unwrap();
+    let messages = other.messages(&MessageQuery::default()).unwrap();
+    assert_eq!(messages.len(), 40);
+    assert!(messages.iter().all(|m| m.attempts == 0));
+    assert_eq!(other.count_credentials(&drafts()).unwrap(), 0);
+}
+
+#[test]
+fn a_publish_whose_connection_keeps_dying_writes_nothing_and_says_so() {
+    let options = fresh_options("killpub2").reconnect_within(Duration::from_millis(600));
+    let (store, kills, _) = killed_at_commits(&options);
+    let (store, _) = common::import(store, 40, false);
+    let mut issuer = Issuer::new(store, common::issuer_config()).unwrap();
+    kills.store(u32::MAX, Ordering::SeqCst);
     let e = issuer
         .publish(&Selection::All, "ed", t0(), &mut |_| {})
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
-    assert!(e.to_string().contains("may or may not"), "{e}");
-
+    assert!(e.to_string().contains("nothing of it was stored"), "{e}");
     let other = PostgresStorage::connect_with(&url(), &options).unwrap();
     assert_eq!(other.messages(&MessageQuery::default()).unwrap().len(), 0);
-    let drafts = CredentialQuery {
-        state: Some(conferral::lifecycle::CredentialState::Draft),
-        ..CredentialQuery::default()
-    };
-    assert_eq!(other.count_credentials(&drafts).unwrap(), 40);
+    assert_eq!(other.count_credentials(&drafts()).unwrap(), 40);
 
-    // The same store connects again, and the publish run again publishes each once.
+    // Once the connection holds, the publish run again publishes each once.
+    kills.store(0, Ordering::SeqCst);
     let out = issuer
         .publish(&Selection::All, "ed", t0(), &mut |_| {})
         .unwrap();
     assert_eq!(out.published.len(), 40);
     assert_eq!(other.messages(&MessageQuery::default()).unwrap().len(), 40);
-    assert_eq!(other.count_credentials(&drafts).unwrap(), 0);
-    assert_eq!(ids.len(), 40);
+    assert_eq!(other.count_credentials(&drafts()).unwrap(), 0);
 }
 
 #[test]
-fn a_claim_whose_connection_dies_before_its_commit_claims_nothing() {
-    let options = fresh_options("killclaim");
-    let (store, armed) = killed_at_next_commit(&options);
+fn a_claim_whose_connection_dies_before_its_commit_claims_once() {
+    let options = fresh_options("killclaim").reconnect_within(Duration::from_millis(600));
+    let (store, kills, _) = killed_at_commits(&options);
     let (mut store, ids) = common::import(store, 2, true);
     let lease = Lease {
         worker: "w1".into(),
         until: t0() + chrono::Duration::minutes(10),
     };
-    armed.store(true, Ordering::SeqCst);
+    let other = PostgresStorage::connect_with(&url(), &options).unwrap();
+    let first = format!("{}:issued", ids[0]);
+
+    // Killed at every try: nothing is claimed, and the caller is told.
+    kills.store(u32::MAX, Ordering::SeqCst);
     let e = store.claim_next(t0(), &lease).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
-
-    let other = PostgresStorage::connect_with(&url(), &options).unwrap();
-    let first = other
-        .message(&format!("{}:issued", ids[0]))
-        .unwrap()
-        .unwrap();
-    assert_eq!((first.state, first.attempts), (DeliveryState::Pending, 0));
+    let stored = other.message(&first).unwrap().unwrap();
+    assert_eq!((stored.state, stored.attempts), (DeliveryState::Pending, 0));
     assert_eq!(other.status().unwrap().leases, vec![]);
 
+    // Killed once: the claim runs again on a new connection and counts one attempt.
+    kills.store(1, Ordering::SeqCst);
     let claimed = store.claim_next(t0(), &lease).unwrap().unwrap();
-    assert_eq!(
-        (claimed.id.as_str(), claimed.attempts),
-        (first.id.as_str(), 1)
-    );
+    assert_eq!((claimed.id.as_str(), claimed.attempts), (first.as_str(), 1));
+    assert_eq!(other.message(&first).unwrap(), Some(claimed));
+    assert_eq!(kills.load(Ordering::SeqCst), 0);
 }
 
 #[test]
