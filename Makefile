@@ -216,6 +216,17 @@ bench-delivery: setup
 soak-deliver: setup
 	CONFERRAL_SOAK_MESSAGES=$${MESSAGES:-20000} CONFERRAL_SOAK_KILLS=$${KILLS:-60} CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) test --release -p conferral-cli --test soak -- --nocapture
 
+## The stores side by side (benches/src/bin/store_bench.rs): import and publish ROWS drafts
+## (100k by default), then deliver 5,000 emails with one worker and with four, on SQLite and on
+## a PostgreSQL server with its durable defaults started for the run (target/postgres-bench).
+bench-postgres:
+	$(CARGO) build --release --quiet -p conferral-benches --bin store_bench
+	mkdir -p target/bench-data
+	@trap 'bash tests/support/postgres.sh down $(abspath target/postgres-bench)' EXIT; \
+	bash tests/support/postgres.sh up $(abspath target/postgres-bench) durable && \
+	target/release/store_bench target/bench-data/store-bench.db $${ROWS:-100000} && \
+	target/release/store_bench "$$(cat target/postgres-bench/url)" $${ROWS:-100000}
+
 ## Hostile uploads (benches/bombs/run.py): peak RSS and time of the release CLI on each.
 bench-bombs:
 	$(CARGO) build --release -p conferral-cli
