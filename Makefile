@@ -21,10 +21,11 @@ demo:
 # (`wasm-build`, under `wasm-package`, builds the core for wasm32, so `wasm` is not repeated here.)
 # Each step runs in turn and its time is kept, so the summary at the end shows where the
 # minutes go (also in target/test-timings.txt).
-TEST_STEPS := setup fmt-check lint unit deps-check docs examples vc-interop python wasm-package e2e-run
+TEST_STEPS := setup fmt-check lint postgres-up unit deps-check docs examples vc-interop python wasm-package e2e-run
 test:
 	@mkdir -p target && : > target/test-timings.txt
-	@for step in $(TEST_STEPS); do \
+	@trap '$(MAKE) --no-print-directory postgres-down' EXIT; \
+	for step in $(TEST_STEPS); do \
 		start=$$(date +%s); \
 		$(MAKE) --no-print-directory $$step || { echo "step $$step failed"; exit 1; }; \
 		echo "$$step $$(( $$(date +%s) - start ))s" >> target/test-timings.txt; \
@@ -45,7 +46,29 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 unit:
-	CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) test --workspace
+	CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(PG_ENV) $(CARGO) test --workspace
+
+## A throwaway PostgreSQL server for the tests (tests/support/postgres.sh): `postgres-up`
+## installs Debian's server when `initdb` is missing, starts a new one in target/postgres on a
+## free loopback port and writes its URL to target/postgres/url; the steps that need it read
+## it into CONFERRAL_TEST_POSTGRES_URL (tests needing it fail when it is unset). `make test`
+## stops it however it ends; `postgres-down` stops it by hand.
+.PHONY: postgres-up postgres-down postgres-test bench-postgres
+PG_HOME := $(abspath target/postgres)
+PG_ENV = CONFERRAL_TEST_POSTGRES_URL=$$(cat $(PG_HOME)/url 2>/dev/null) CONFERRAL_TEST_POSTGRES_CTL=$(PG_HOME)/ctl
+
+postgres-up:
+	bash tests/support/postgres.sh up $(PG_HOME)
+
+postgres-down:
+	bash tests/support/postgres.sh down $(PG_HOME)
+
+## The PostgreSQL store's own tests (conformance, workers, killed connections, a restart)
+## against a server started for them and stopped after.
+postgres-test:
+	@trap '$(MAKE) --no-print-directory postgres-down' EXIT; \
+	$(MAKE) --no-print-directory postgres-up && \
+	$(PG_ENV) $(CARGO) test -p conferral-postgres
 
 ## The Python package: built by pip through maturin, tested with pytest against the CLI,
 ## its stubs checked against the built module.
@@ -54,7 +77,7 @@ python:
 	$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check -r bindings-python/requirements-test.txt
 	PATH=$(abspath $(PY_VENV))/bin:$$PATH MATURIN_PEP517_ARGS="--profile dev" $(PY_VENV)/bin/pip install --quiet --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./bindings-python
 	$(CARGO) build --quiet -p conferral-cli
-	cd bindings-python && CONFERRAL_CLI=$(abspath target/debug/conferral) $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
+	cd bindings-python && CONFERRAL_CLI=$(abspath target/debug/conferral) $(PG_ENV) $(abspath $(PY_VENV))/bin/python -m pytest -q -p no:cacheprovider tests
 	$(PY_VENV)/bin/python -m mypy.stubtest conferral._native
 	$(PY_VENV)/bin/python -m mypy --strict --cache-dir=/dev/null bindings-python/python/conferral
 
@@ -200,6 +223,17 @@ bench-delivery: setup
 ## and restarted at random (the test command runs 600).
 soak-deliver: setup
 	CONFERRAL_SOAK_MESSAGES=$${MESSAGES:-20000} CONFERRAL_SOAK_KILLS=$${KILLS:-60} CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) test --release -p conferral-cli --test soak -- --nocapture
+
+## The stores side by side (benches/src/bin/store_bench.rs): import and publish ROWS drafts
+## (100k by default), then deliver 5,000 emails with one worker and with four, on SQLite and on
+## a PostgreSQL server with its durable defaults started for the run (target/postgres-bench).
+bench-postgres:
+	$(CARGO) build --release --quiet -p conferral-benches --bin store_bench
+	mkdir -p target/bench-data
+	@trap 'bash tests/support/postgres.sh down $(abspath target/postgres-bench)' EXIT; \
+	bash tests/support/postgres.sh up $(abspath target/postgres-bench) durable && \
+	target/release/store_bench target/bench-data/store-bench.db $${ROWS:-100000} && \
+	target/release/store_bench "$$(cat target/postgres-bench/url)" $${ROWS:-100000}
 
 ## Hostile uploads (benches/bombs/run.py): peak RSS and time of the release CLI on each.
 bench-bombs:

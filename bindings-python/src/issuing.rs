@@ -212,10 +212,13 @@ impl NativeIssuer {
             ("sqlite", Some(path)) => Box::new(
                 conferral_sqlite::SqliteStorage::open(path).map_err(|e| to_py_err(py, &e))?,
             ),
+            ("postgres", Some(url)) => Box::new(
+                conferral_postgres::PostgresStorage::connect(url).map_err(|e| to_py_err(py, &e))?,
+            ),
             ("memory", None) => Box::new(conferral::storage::MemoryStorage::new()),
             _ => {
                 return Err(PyValueError::new_err(
-                    "a store is (\"sqlite\", path) or (\"memory\", None)",
+                    "a store is (\"sqlite\", path), (\"postgres\", url) or (\"memory\", None)",
                 ));
             }
         };

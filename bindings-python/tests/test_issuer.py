@@ -9,9 +9,12 @@ GROUP = {"name": "Bootcamp 2026", "attributes": [{"key": "grade", "type": "enum"
 ROSTER = b"Name,Email,Grade\nAna Lopez,ana@example.org,Merit\nBo Chen,bo@,Pass\nCy Diaz,cy@example.org,pass\n"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def issuer(request, tmp_path):
-    store = conferral.MemoryStore() if request.param == "memory" else conferral.SqliteStore(tmp_path / "store.db")
+    if request.param == "postgres":
+        store = request.getfixturevalue("postgres_store")
+    else:
+        store = conferral.MemoryStore() if request.param == "memory" else conferral.SqliteStore(tmp_path / "store.db")
     return conferral.Issuer(store, base_url="https://credentials.example.org/c", sender="Academy <academy@example.org>")
 
 

@@ -6,6 +6,7 @@
 //! `{"error": {"kind": "...", "message": "..."}}`).
 
 mod issuing;
+mod store;
 mod terminal;
 
 use std::io::{IsTerminal, Write};

@@ -68,7 +68,7 @@ __version__ = _native.__version__
 
 __all__ = [
     "Alternative", "Attribute", "Column", "ConferralError", "FileMailer", "Finding", "Group",
-    "Issuer", "MemoryStore", "PreviewRow", "Progress", "SmtpMailer", "SqliteStore",
+    "Issuer", "MemoryStore", "PostgresStore", "PreviewRow", "Progress", "SmtpMailer", "SqliteStore",
     "Record", "Report", "Source", "Summary", "analyze", "error_report", "template",
     "CancelledError", "ConflictError", "EmptyFileError", "EncryptedError", "IllegalTransitionError",
     "InvalidConfigError", "InvalidCredentialError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
@@ -442,6 +442,17 @@ class SqliteStore:
         self.path = os.fspath(path)
 
 
+class PostgresStore:
+    """A PostgreSQL database that any number of issuers and delivery workers share:
+    ``postgres://user:password@host:port/database`` (or ``postgresql://``). The tables go in
+    the first schema of the connection's ``search_path`` (``?options=-csearch_path%3DNAME``
+    names one that exists) and are created or migrated on connect. Connections are made
+    without TLS: use a server on loopback or a private network."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
 class MemoryStore:
     """A store in memory, lost with the issuer (tests, previews)."""
 
@@ -461,7 +472,7 @@ class SmtpMailer:
         self.url = url
 
 
-Store = Union[SqliteStore, MemoryStore]
+Store = Union[SqliteStore, PostgresStore, MemoryStore]
 
 
 def _sender(sender: str) -> Dict[str, str]:
@@ -496,10 +507,12 @@ class Issuer:
         store = store if store is not None else MemoryStore()
         if isinstance(store, SqliteStore):
             self._native = _native.NativeIssuer("sqlite", store.path, json.dumps(config))
+        elif isinstance(store, PostgresStore):
+            self._native = _native.NativeIssuer("postgres", store.url, json.dumps(config))
         elif isinstance(store, MemoryStore):
             self._native = _native.NativeIssuer("memory", None, json.dumps(config))
         else:
-            raise TypeError("store is a SqliteStore or a MemoryStore")
+            raise TypeError("store is a SqliteStore, a PostgresStore or a MemoryStore")
         self.mailer = mailer
 
     def import_roster(

@@ -1,0 +1,658 @@
+//! PostgreSQL storage for conferral: one store that any number of delivery workers, on any
+//! number of machines, share.
+//!
+//! [`PostgresStorage`] implements [`Storage`] with the contract of every method:
+//!
+//! - every write is one transaction at `READ COMMITTED`, and every change the contract makes
+//!   conditional is a condition of the SQL itself (`UPDATE … WHERE id = $1 AND versions = $2`,
+//!   `… AND state = $3 AND attempts = $4`, `INSERT … ON CONFLICT DO NOTHING`). Under
+//!   `READ COMMITTED` an `UPDATE` or `SELECT … FOR UPDATE` that waited for another
+//!   transaction's lock evaluates its condition again on the row that transaction committed,
+//!   so a compare-and-set is exact without the serialization failures of stricter levels;
+//! - a claim is `SELECT … FOR UPDATE SKIP LOCKED LIMIT 1` and its update in one short
+//!   transaction, committed before [`Storage::claim_next`] returns: claimers skip each
+//!   other's rows instead of waiting for them, and never take the same message;
+//! - rows are locked in id order (credentials of a publish, messages of a resend), so two
+//!   writers over the same rows queue behind each other instead of deadlocking; a deadlock or
+//!   serialization failure the server reports anyway rolls the whole transaction back, and it
+//!   is run again from the start;
+//! - a lost connection (a server restart, a terminated backend) before the commit is sent
+//!   rolls the transaction back on the server; the store connects again and runs it again,
+//!   for up to [`Options::reconnect_within`]. A connection lost *during* the commit is
+//!   reported as an [`ErrorKind::Storage`] error saying that the change may or may not have
+//!   been stored, never retried blindly;
+//! - `lock_timeout` (10 s by default) bounds how long any statement waits for a lock, and
+//!   `idle_in_transaction_session_timeout` (60 s) ends a session that stopped half-way
+//!   through a transaction, so a frozen process cannot hold rows for ever.
+//!
+//! The schema carries a version (the `conferral_schema` table) and is migrated on connect,
+//! under an advisory lock; a database written by a newer release is refused. The tables live
+//! in the first schema of the connection's `search_path`, or in the schema named by
+//! [`Options::schema`] (created when missing), so one database can hold several stores.
+//!
+//! # Client and TLS
+//!
+//! The client is the synchronous [`postgres`] crate: [`Storage`] is a synchronous trait with
+//! `&mut self` writes, and the blocking client maps onto it one call to one round of
+//! statements, with no async runtime for the host to provide (the crate drives its own small
+//! one inside each connection). [`PostgresPool`] keeps connections for hosts that open a store
+//! per request or per worker, on [`r2d2`]. Connections are made **without TLS**: the store is
+//! meant for a server on loopback or a private network. A URL with `sslmode=require` is
+//! refused with a clear error rather than connecting in the clear; `sslmode=prefer` (the
+//! default) connects without TLS.
+//!
+//! ```no_run
+//! use conferral::storage::Storage;
+//! let store = conferral_postgres::PostgresStorage::connect(
+//!     "postgres://conferral@127.0.0.1:5432/conferral",
+//! )?;
+//! assert_eq!(store.status()?.credentials["draft"], 0);
+//! # Ok::<(), conferral::Error>(())
+//! ```
+
+mod connect;
+mod records;
+mod schema;
+mod session;
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use conferral::error::{Error, ErrorKind, Result};
+use conferral::group::Group;
+use conferral::lifecycle::Credential;
+use conferral::matching::SavedMappings;
+use conferral::outbox::{DeliveryState, Lease, OutboxMessage};
+use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+
+pub use connect::Options;
+use connect::{Connector, Held, Manager, Mode, Source, config};
+use records::{
+    Built, CREDENTIAL_BODY, CredentialRow, MESSAGE_BODY, MessageRow, body, conflict, count,
+    from_json, holds, insert_credentials, insert_messages, listed, not_found, run_again, set_aside,
+    to_json, update_credentials, write_claim,
+};
+pub use schema::SCHEMA_VERSION;
+use session::{Db, Fail, Params, failed};
+
+/// A conferral store in a PostgreSQL database.
+pub struct PostgresStorage {
+    connector: Connector,
+    /// The connection: taken on first use, dropped when found broken, opened again on the
+    /// next call. A lock because the reads of [`Storage`] take `&self`.
+    session: Mutex<Option<Held>>,
+    before_commit: Option<Box<dyn FnMut() -> bool + Send>>,
+}
+
+impl std::fmt::Debug for PostgresStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStorage")
+            .field("target", &self.connector.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connections to one database, shared by the stores [`PostgresPool::store`] makes: for a
+/// host that opens a store per request or per worker.
+#[derive(Debug, Clone)]
+pub struct PostgresPool {
+    connector: Connector,
+}
+
+impl PostgresPool {
+    /// A pool of at most [`Options::pool_size`] connections to the database at `url`, whose
+    /// schema is migrated first.
+    ///
+    /// # Errors
+    /// As [`PostgresStorage::connect_with`].
+    pub fn new(url: &str, options: &Options) -> Result<PostgresPool> {
+        let (config, target) = config(url, options)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(options.reconnect_within.max(Duration::from_millis(100)))
+            .build_unchecked(Manager { config });
+        let connector = Connector {
+            source: Source::Pool(pool),
+            target,
+            reconnect_within: options.reconnect_within,
+        };
+        let mut held = connector.open()?;
+        schema::migrate(held.session(), &connector.target, options.schema.as_deref())?;
+        Ok(PostgresPool { connector })
+    }
+
+    /// A store that takes a connection of the pool on its first call and gives it back when
+    /// dropped.
+    pub fn store(&self) -> PostgresStorage {
+        PostgresStorage {
+            connector: self.connector.clone(),
+            session: Mutex::new(None),
+            before_commit: None,
+        }
+    }
+}
+
+impl PostgresStorage {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
+    /// the `key=value` form) and migrates its schema.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Storage`] when the URL cannot be read or asks for TLS, the server cannot
+    /// be reached within [`Options::reconnect_within`], or the schema is newer than this
+    /// release's.
+    pub fn connect(url: &str) -> Result<PostgresStorage> {
+        PostgresStorage::connect_with(url, &Options::default())
+    }
+
+    /// [`PostgresStorage::connect`] with `options`.
+    ///
+    /// # Errors
+    /// As [`PostgresStorage::connect`]; also when [`Options::schema`] is not a plain
+    /// lower-case name.
+    pub fn connect_with(url: &str, options: &Options) -> Result<PostgresStorage> {
+        let (config, target) = config(url, options)?;
+        let connector = Connector {
+            source: Source::Direct(Box::new(config)),
+            target,
+            reconnect_within: options.reconnect_within,
+        };
+        let mut held = connector.open()?;
+        schema::migrate(held.session(), &connector.target, options.schema.as_deref())?;
+        Ok(PostgresStorage {
+            connector,
+            session: Mutex::new(Some(held)),
+            before_commit: None,
+        })
+    }
+
+    /// Calls `hook` inside every write transaction of this store, after its statements and
+    /// before its commit; `true` turns the commit into a rollback. Tests use it to do
+    /// something (end the connection, say) while a transaction is open.
+    pub fn on_commit(&mut self, hook: impl FnMut() -> bool + Send + 'static) {
+        self.before_commit = Some(Box::new(hook));
+    }
+
+    /// The schema version of the database.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Storage`] when it cannot be read.
+    pub fn schema_version(&self) -> Result<i32> {
+        self.read("read its schema version", &mut |db| schema::version(db))
+    }
+
+    /// The process id of the server backend serving this store's connection (as
+    /// `pg_stat_activity` shows it); it changes when the store connects again.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Storage`] when it cannot be read.
+    pub fn backend_pid(&self) -> Result<i32> {
+        self.read("read its backend", &mut |db| {
+            let row = db.query_opt("SELECT pg_backend_pid()", &[], "read its backend")?;
+            row.map(|r| r.try_get(0).map_err(failed("read its backend")))
+                .transpose()?
+                .ok_or_else(|| Fail::Refused(Error::new(ErrorKind::Storage, "no backend")))
+        })
+    }
+
+    fn read<T>(
+        &self,
+        what: &'static str,
+        f: &mut dyn FnMut(&mut Db<'_>) -> Result<T, Fail>,
+    ) -> Result<T> {
+        let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        self.connector.run(
+            &mut slot,
+            Mode::Plain,
+            what,
+            f,
+            &mut || false,
+            &mut |_, _| Ok(false),
+        )
+    }
+
+    fn snapshot<T>(
+        &self,
+        what: &'static str,
+        f: &mut dyn FnMut(&mut Db<'_>) -> Result<T, Fail>,
+    ) -> Result<T> {
+        let mut slot = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        self.connector.run(
+            &mut slot,
+            Mode::Snapshot,
+            what,
+            f,
+            &mut || false,
+            &mut |_, _| Ok(false),
+        )
+    }
+
+    /// Runs `f` in one transaction and commits it. `landed` tells, from what `f` returned,
+    /// whether its writes are stored: asked when the connection is lost during the commit
+    /// (see `Connector::run`); `false` for a write that may simply run again.
+    fn write<T>(
+        &mut self,
+        what: &'static str,
+        f: &mut dyn FnMut(&mut Db<'_>) -> Result<T, Fail>,
+        landed: &mut dyn FnMut(&mut Db<'_>, &T) -> Result<bool, Fail>,
+    ) -> Result<T> {
+        let PostgresStorage {
+            connector,
+            session,
+            before_commit,
+        } = self;
+        let slot = session.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let mut hook = || before_commit.as_mut().is_some_and(|h| h());
+        connector.run(slot, Mode::Write, what, f, &mut hook, landed)
+    }
+
+    /// The record in the `body` column of the one row `sql` finds, if any.
+    fn one<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        params: &Params<'_>,
+        what: &'static str,
+    ) -> Result<Option<T>> {
+        self.read(what, &mut |db| {
+            db.query_opt(sql, params, what)?
+                .map(|row| body(&row, what))
+                .transpose()
+        })
+    }
+}
+
+impl Storage for PostgresStorage {
+    fn put_group(&mut self, group: &Group) -> Result<()> {
+        let (key, body) = (group.key(), to_json(group)?);
+        self.write(
+            "store a group",
+            &mut |db| {
+                db.execute(
+                    "INSERT INTO groups (key, body) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+                    &[&key, &body],
+                    "store a group",
+                )
+                .map(|_| ())
+            },
+            &mut run_again,
+        )
+    }
+
+    fn group(&self, key: &str) -> Result<Option<Group>> {
+        self.one(
+            "SELECT body FROM groups WHERE key = $1",
+            &[&key],
+            "read a group",
+        )
+    }
+
+    fn mappings(&self, group: &str) -> Result<SavedMappings> {
+        Ok(self
+            .one(
+                "SELECT body FROM mappings WHERE group_key = $1",
+                &[&group],
+                "read learned mappings",
+            )?
+            .unwrap_or_default())
+    }
+
+    fn put_mappings(&mut self, group: &str, mappings: &SavedMappings) -> Result<()> {
+        if mappings.0.is_empty() {
+            return self.write(
+                "forget learned mappings",
+                &mut |db| {
+                    db.execute(
+                        "DELETE FROM mappings WHERE group_key = $1",
+                        &[&group],
+                        "forget learned mappings",
+                    )
+                    .map(|_| ())
+                },
+                &mut run_again,
+            );
+        }
+        let body = to_json(mappings)?;
+        self.write(
+            "store learned mappings",
+            &mut |db| {
+                db.execute(
+                    "INSERT INTO mappings (group_key, body) VALUES ($1, $2)
+                 ON CONFLICT (group_key) DO UPDATE SET body = excluded.body",
+                    &[&group, &body],
+                    "store learned mappings",
+                )
+                .map(|_| ())
+            },
+            &mut run_again,
+        )
+    }
+
+    fn commit_import(
+        &mut self,
+        batch: &Batch,
+        created: &[Credential],
+        replaced: &[Credential],
+    ) -> Result<()> {
+        let batch_body = to_json(batch)?;
+        let created = CredentialRow::all(created)?;
+        let replaced = CredentialRow::all(replaced)?;
+        self.write(
+            "an import",
+            &mut |db| {
+                let stored = db.query(
+                    "INSERT INTO batches (id, grp, fingerprint, body) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING RETURNING seq",
+                    &[&batch.id, &batch.group, &batch.fingerprint, &batch_body],
+                    "store a batch",
+                )?;
+                if stored.is_empty() {
+                    let same_id = db
+                        .query_opt(
+                            "SELECT 1 FROM batches WHERE id = $1",
+                            &[&batch.id],
+                            "look a batch up",
+                        )?
+                        .is_some();
+                    return Err(if same_id {
+                        conflict(format!("batch `{}` exists already", batch.id))
+                    } else {
+                        conflict(format!(
+                            "this file was imported into group `{}` already",
+                            batch.group
+                        ))
+                    });
+                }
+                insert_credentials(db, &created)?;
+                update_credentials(db, &replaced)
+            },
+            &mut |db, _| {
+                holds(
+                    db,
+                    "SELECT body FROM batches WHERE id = $1",
+                    &batch.id,
+                    &batch_body,
+                )
+            },
+        )
+    }
+
+    fn batch_by_fingerprint(&self, group: &str, fingerprint: &str) -> Result<Option<Batch>> {
+        self.one(
+            "SELECT body FROM batches WHERE grp = $1 AND fingerprint = $2",
+            &[&group, &fingerprint],
+            "read a batch",
+        )
+    }
+
+    fn batch(&self, id: &str) -> Result<Option<Batch>> {
+        self.one(
+            "SELECT body FROM batches WHERE id = $1",
+            &[&id],
+            "read a batch",
+        )
+    }
+
+    fn batches(&self, group: Option<&str>) -> Result<Vec<Batch>> {
+        const WHAT: &str = "list batches";
+        self.read(WHAT, &mut |db| {
+            let rows = match group {
+                Some(g) => db.query(
+                    "SELECT body FROM batches WHERE grp = $1 ORDER BY seq",
+                    &[&g],
+                    WHAT,
+                )?,
+                None => db.query("SELECT body FROM batches ORDER BY seq", &[], WHAT)?,
+            };
+            rows.iter().map(|r| body(r, WHAT)).collect()
+        })
+    }
+
+    fn credential(&self, id: &str) -> Result<Option<Credential>> {
+        self.one(
+            "SELECT body FROM credentials WHERE id = $1",
+            &[&id],
+            "read a credential",
+        )
+    }
+
+    fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
+        const WHAT: &str = "list credentials";
+        let q = listed("SELECT body", query);
+        self.read(WHAT, &mut |db| {
+            let rows = db.query_built(&q.sql, &q.params(), WHAT)?;
+            rows.iter().map(|r| body(r, WHAT)).collect()
+        })
+    }
+
+    fn count_credentials(&self, query: &CredentialQuery) -> Result<u64> {
+        const WHAT: &str = "count credentials";
+        let inner = listed("SELECT 1", query);
+        let q = Built {
+            sql: format!("SELECT count(*) FROM ({}) AS listed", inner.sql),
+            params: inner.params,
+        };
+        self.read(WHAT, &mut |db| {
+            let rows = db.query_built(&q.sql, &q.params(), WHAT)?;
+            count(rows.into_iter().next(), WHAT)
+        })
+    }
+
+    fn update_credential(&mut self, credential: &Credential) -> Result<()> {
+        let row = CredentialRow::of(credential)?;
+        self.write(
+            "a credential",
+            &mut |db| update_credentials(db, std::slice::from_ref(&row)),
+            &mut |db, _| holds(db, CREDENTIAL_BODY, row.id, &row.body),
+        )
+    }
+
+    fn commit_publish(
+        &mut self,
+        credentials: &[Credential],
+        messages: &[OutboxMessage],
+    ) -> Result<()> {
+        let credentials = CredentialRow::all(credentials)?;
+        let messages = messages
+            .iter()
+            .map(MessageRow::of)
+            .collect::<Result<Vec<_>>>()?;
+        self.write(
+            "a publish",
+            &mut |db| {
+                update_credentials(db, &credentials)?;
+                insert_messages(db, &messages)
+            },
+            &mut |db, _| {
+                // All or nothing: the first record written tells.
+                match (messages.first(), credentials.first()) {
+                    (Some(m), _) => holds(db, MESSAGE_BODY, m.id, &m.body),
+                    (None, Some(c)) => holds(db, CREDENTIAL_BODY, c.id, &c.body),
+                    (None, None) => Ok(false),
+                }
+            },
+        )
+    }
+
+    fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
+        const WHAT: &str = "find a due message";
+        self.write(
+            "a claim",
+            &mut |db| {
+                loop {
+                    let Some(row) = db.query_opt(
+                        "SELECT id, body FROM outbox
+                     WHERE state = 'pending' AND next_attempt_at <= $1
+                     ORDER BY next_attempt_at, id
+                     LIMIT 1
+                     FOR UPDATE SKIP LOCKED",
+                        &[&now],
+                        WHAT,
+                    )?
+                    else {
+                        return Ok(None);
+                    };
+                    let id: &str = row.try_get(0).map_err(failed(WHAT))?;
+                    let text: &str = row.try_get(1).map_err(failed(WHAT))?;
+                    match from_json::<OutboxMessage>(text).and_then(|m| m.claim(now, lease)) {
+                        Ok(claimed) => {
+                            write_claim(db, &MessageRow::of(&claimed)?)?;
+                            return Ok(Some(claimed));
+                        }
+                        // One damaged row must not stop every delivery: it is kept apart,
+                        // counted by status, and the next message is claimed.
+                        Err(e) => set_aside(db, id, text, &e.to_string())?,
+                    }
+                }
+            },
+            &mut |db, claimed| match claimed {
+                Some(m) => holds(db, MESSAGE_BODY, &m.id, &to_json(m)?),
+                // Claimed nothing: claiming again is as good.
+                None => Ok(false),
+            },
+        )
+    }
+
+    fn update_message(&mut self, message: &OutboxMessage, expected: DeliveryState) -> Result<()> {
+        self.update_messages(&[(message.clone(), expected)])
+    }
+
+    fn update_messages(&mut self, changes: &[(OutboxMessage, DeliveryState)]) -> Result<()> {
+        const WHAT: &str = "update a message";
+        let mut rows = changes
+            .iter()
+            .map(|(m, expected)| Ok((MessageRow::of(m)?, expected.as_str())))
+            .collect::<Result<Vec<_>>>()?;
+        // Locked in id order, so that two writers over the same messages never deadlock.
+        rows.sort_by(|a, b| a.0.id.cmp(b.0.id));
+        self.write(
+            "a message change",
+            &mut |db| {
+                for (m, expected) in &rows {
+                    let written = db.execute(
+                        "UPDATE outbox SET state = $2, attempts = $3, next_attempt_at = $4,
+                                       lease_worker = $5, lease_until = $6, body = $7
+                     WHERE id = $1 AND state = $8 AND attempts = $3",
+                        &[
+                            &m.id,
+                            &m.state,
+                            &m.attempts,
+                            &m.next_attempt_at,
+                            &m.lease_worker,
+                            &m.lease_until,
+                            &m.body,
+                            expected,
+                        ],
+                        WHAT,
+                    )?;
+                    if written == 1 {
+                        continue;
+                    }
+                    let stored = db.query_opt(
+                        "SELECT state, attempts FROM outbox WHERE id = $1",
+                        &[&m.id],
+                        "read a message",
+                    )?;
+                    let Some(stored) = stored else {
+                        return Err(not_found("message", m.id));
+                    };
+                    let state: &str = stored.try_get(0).map_err(failed("read a message"))?;
+                    let attempts: i32 = stored.try_get(1).map_err(failed("read a message"))?;
+                    return Err(if state != *expected {
+                        conflict(format!("message `{}` is {state}, not {expected}", m.id))
+                    } else {
+                        conflict(format!(
+                            "message `{}` was claimed again since (attempt {attempts}, not {})",
+                            m.id, m.attempts
+                        ))
+                    });
+                }
+                Ok(())
+            },
+            &mut |db, _| match rows.first() {
+                Some((m, _)) => holds(db, MESSAGE_BODY, m.id, &m.body),
+                None => Ok(false),
+            },
+        )
+    }
+
+    fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
+        self.one(
+            "SELECT body FROM outbox WHERE id = $1",
+            &[&id],
+            "read a message",
+        )
+    }
+
+    fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>> {
+        const WHAT: &str = "list messages";
+        let mut q = Built::new("SELECT body FROM outbox WHERE true");
+        if let Some(s) = query.state {
+            q.and(" AND state = $", Box::new(s.as_str()));
+        }
+        if let Some(ids) = &query.credentials {
+            q.and(" AND credential = ANY($)", Box::new(ids.clone()));
+        }
+        q.sql.push_str(" ORDER BY queued_at, id");
+        self.read(WHAT, &mut |db| {
+            let rows = db.query_built(&q.sql, &q.params(), WHAT)?;
+            rows.iter().map(|r| body(r, WHAT)).collect()
+        })
+    }
+
+    fn status(&self) -> Result<StatusCounts> {
+        const WHAT: &str = "count states";
+        // One snapshot: the counts agree with each other.
+        self.snapshot(WHAT, &mut |db| {
+            let mut counts = StatusCounts::zeroed();
+            for row in db.query(
+                "SELECT state, count(*) FROM credentials GROUP BY state",
+                &[],
+                WHAT,
+            )? {
+                let state: String = row.try_get(0).map_err(failed(WHAT))?;
+                let n: i64 = row.try_get(1).map_err(failed(WHAT))?;
+                counts
+                    .credentials
+                    .insert(state, u64::try_from(n).unwrap_or(0));
+            }
+            for row in db.query(
+                "SELECT state, count(*), min(queued_at) FROM outbox GROUP BY state",
+                &[],
+                WHAT,
+            )? {
+                let state: String = row.try_get(0).map_err(failed(WHAT))?;
+                let n: i64 = row.try_get(1).map_err(failed(WHAT))?;
+                let oldest: DateTime<Utc> = row.try_get(2).map_err(failed(WHAT))?;
+                counts.oldest.insert(state.clone(), oldest);
+                counts
+                    .deliveries
+                    .insert(state, u64::try_from(n).unwrap_or(0));
+            }
+            for row in db.query(
+                "SELECT lease_worker, count(*), max(lease_until) FROM outbox
+                 WHERE state = 'sending' AND lease_worker IS NOT NULL
+                 GROUP BY lease_worker",
+                &[],
+                "list leases",
+            )? {
+                let worker: &str = row.try_get(0).map_err(failed("list leases"))?;
+                let n: i64 = row.try_get(1).map_err(failed("list leases"))?;
+                let until: Option<DateTime<Utc>> = row.try_get(2).map_err(failed("list leases"))?;
+                if let Some(until) = until {
+                    counts.hold(worker, u64::try_from(n).unwrap_or(0), until);
+                }
+            }
+            counts.set_aside = count(
+                db.query_opt(
+                    "SELECT count(*) FROM outbox_set_aside",
+                    &[],
+                    "count messages set aside",
+                )?,
+                "count messages set aside",
+            )?;
+            Ok(counts)
+        })
+    }
+}

@@ -1,0 +1,195 @@
+//! The tables, their version, and the migration run on connect.
+
+use conferral::error::{Error, ErrorKind};
+use postgres::IsolationLevel;
+
+use crate::session::{Db, Fail, Session, TxFail};
+
+/// The schema version this release writes.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Every migration takes this transaction-scoped advisory lock first, so that two processes
+/// connecting to a new database at once do not both create the tables.
+const MIGRATION_LOCK: i64 = 0x636f_6e66_6572_7261; // "conferra"
+
+/// Version 1. Text columns that are compared or sorted use the "C" collation: byte order, as
+/// the other stores sort ids, whatever the database's locale. Bodies are JSON text, not jsonb:
+/// they come back byte for byte (jsonb reorders keys, rewrites numbers and refuses `\u0000`),
+/// and every field a query needs has a column of its own.
+const SCHEMA_V1: &str = r#"
+CREATE TABLE conferral_schema (
+    version integer NOT NULL
+);
+INSERT INTO conferral_schema (version) VALUES (0);
+CREATE TABLE groups (
+    key text COLLATE "C" PRIMARY KEY,
+    body text NOT NULL
+);
+CREATE TABLE mappings (
+    group_key text COLLATE "C" PRIMARY KEY,
+    body text NOT NULL
+);
+CREATE TABLE batches (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id text COLLATE "C" NOT NULL CONSTRAINT batches_id_unique UNIQUE,
+    grp text COLLATE "C" NOT NULL,
+    fingerprint text COLLATE "C" NOT NULL,
+    body text NOT NULL,
+    CONSTRAINT batches_file_unique UNIQUE (grp, fingerprint)
+);
+CREATE TABLE credentials (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id text COLLATE "C" NOT NULL CONSTRAINT credentials_id_unique UNIQUE,
+    grp text COLLATE "C" NOT NULL,
+    batch text COLLATE "C" NOT NULL,
+    state text COLLATE "C" NOT NULL,
+    email_key text COLLATE "C" NOT NULL,
+    versions integer NOT NULL,
+    body text NOT NULL
+);
+CREATE INDEX credentials_by_group ON credentials (grp, seq);
+CREATE INDEX credentials_by_batch ON credentials (batch, seq);
+CREATE INDEX credentials_by_email ON credentials (email_key);
+CREATE TABLE outbox (
+    id text COLLATE "C" PRIMARY KEY,
+    credential text COLLATE "C" NOT NULL,
+    kind text COLLATE "C" NOT NULL,
+    state text COLLATE "C" NOT NULL,
+    attempts integer NOT NULL,
+    next_attempt_at timestamptz NOT NULL,
+    queued_at timestamptz NOT NULL,
+    lease_worker text COLLATE "C",
+    lease_until timestamptz,
+    body text NOT NULL,
+    CONSTRAINT outbox_one_per_kind UNIQUE (credential, kind)
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX outbox_by_state ON outbox (state, queued_at, id);
+CREATE TABLE outbox_set_aside (
+    id text COLLATE "C" PRIMARY KEY,
+    body text NOT NULL,
+    reason text NOT NULL,
+    set_aside_at timestamptz NOT NULL DEFAULT now()
+);
+"#;
+
+/// Brings the schema that `search_path` names first up to [`SCHEMA_VERSION`], in one
+/// transaction; refuses one written by a newer release.
+pub(crate) fn migrate(
+    session: &mut Session,
+    target: &str,
+    create: Option<&str>,
+) -> conferral::Result<i32> {
+    let mut work = |db: &mut Db<'_>| -> Result<i32, Fail> {
+        db.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&MIGRATION_LOCK],
+            "lock the schema for a migration",
+        )?;
+        if let Some(name) = create {
+            // Looked up first: `CREATE SCHEMA IF NOT EXISTS` needs the right to create
+            // schemas even when the schema exists.
+            let missing = db
+                .query_opt(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                    &[&name],
+                    "look for its schema",
+                )?
+                .is_none();
+            if missing {
+                // `name` passed `check_name`: a plain identifier, safe to quote.
+                db.batch(&format!("CREATE SCHEMA \"{name}\""), "create its schema")?;
+            }
+        }
+        let schema: Option<String> = db
+            .query_opt("SELECT current_schema()", &[], "read its search path")?
+            .and_then(|r| r.get(0));
+        let Some(schema) = schema else {
+            return Err(Fail::Refused(Error::new(
+                ErrorKind::Storage,
+                format!(
+                    "the database {target} has no schema to keep conferral's tables in: create one, or name one with `options=-csearch_path=NAME` in the URL"
+                ),
+            )));
+        };
+        let exists: bool = db
+            .query_opt(
+                "SELECT to_regclass(quote_ident($1) || '.conferral_schema') IS NOT NULL",
+                &[&schema],
+                "look for its tables",
+            )?
+            .is_some_and(|r| r.get(0));
+        let version: i32 = if exists {
+            db.query_opt(
+                "SELECT max(version) FROM conferral_schema",
+                &[],
+                "read its schema version",
+            )?
+            .and_then(|r| r.get::<_, Option<i32>>(0))
+            .unwrap_or(0)
+        } else {
+            0
+        };
+        if version > SCHEMA_VERSION {
+            return Err(Fail::Refused(Error::new(
+                ErrorKind::Storage,
+                format!(
+                    "the database {target} has conferral schema version {version} in `{schema}`, newer than this release's {SCHEMA_VERSION}; upgrade conferral"
+                ),
+            )));
+        }
+        if version < 1 {
+            db.batch(SCHEMA_V1, "create its tables")?;
+        }
+        if version < SCHEMA_VERSION {
+            db.execute(
+                "UPDATE conferral_schema SET version = $1",
+                &[&SCHEMA_VERSION],
+                "record its schema version",
+            )?;
+        }
+        Ok(SCHEMA_VERSION)
+    };
+    session
+        .transaction(IsolationLevel::ReadCommitted, false, &mut work, &mut || {
+            false
+        })
+        .map_err(|f| match f {
+            TxFail::Before(Fail::Refused(e)) => e,
+            TxFail::Before(Fail::Db { what, error }) => crate::session::storage_error(what, error),
+            TxFail::Commit { error, .. } => crate::session::commit_error("a migration", error),
+        })
+}
+
+/// Refuses a schema name that is not a plain lower-case identifier (it goes into the
+/// connection's options and into SQL).
+pub(crate) fn check_name(name: &str) -> conferral::Result<()> {
+    let mut chars = name.chars();
+    let plain = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63;
+    if plain {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Storage,
+            format!(
+                "the schema name `{name}` is not a plain lower-case name (letters a-z, digits and `_`, at most 63)"
+            ),
+        ))
+    }
+}
+
+/// The schema version recorded in the database (0 before the first migration).
+pub(crate) fn version(db: &mut Db<'_>) -> Result<i32, Fail> {
+    Ok(db
+        .query_opt(
+            "SELECT max(version) FROM conferral_schema",
+            &[],
+            "read its schema version",
+        )?
+        .and_then(|r| r.get::<_, Option<i32>>(0))
+        .unwrap_or(0))
+}
