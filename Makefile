@@ -220,9 +220,11 @@ bench-delivery: setup
 	python3 benches/delivery/run.py target/release/conferral $(abspath $(TOOLS_VENV))/bin/python target/bench-data/delivery $${MESSAGES:-800}
 
 ## The long round of cli/tests/soak.rs: 20,000 messages, 4 processes of 4 workers, killed
-## and restarted at random (the test command runs 600).
+## and restarted at random, on SQLite and then on PostgreSQL (the test command runs 600).
 soak-deliver: setup
-	CONFERRAL_SOAK_MESSAGES=$${MESSAGES:-20000} CONFERRAL_SOAK_KILLS=$${KILLS:-60} CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(CARGO) test --release -p conferral-cli --test soak -- --nocapture
+	@trap '$(MAKE) --no-print-directory postgres-down' EXIT; \
+	$(MAKE) --no-print-directory postgres-up && \
+	CONFERRAL_SOAK_MESSAGES=$${MESSAGES:-20000} CONFERRAL_SOAK_KILLS=$${KILLS:-60} CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(PG_ENV) $(CARGO) test --release -p conferral-cli --test soak -- --nocapture --test-threads 1
 
 ## The stores side by side (benches/src/bin/store_bench.rs): import and publish ROWS drafts
 ## (100k by default), then deliver 5,000 emails with one worker and with four, on SQLite and on

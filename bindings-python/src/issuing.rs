@@ -108,7 +108,7 @@ type Inner = Issuer<Box<dyn Storage + Send>>;
 #[pyclass(module = "conferral._native")]
 pub struct NativeIssuer {
     inner: Mutex<Inner>,
-    /// The SQLite file, for the connections of several delivery workers.
+    /// The SQLite file or PostgreSQL URL, for the connections of several delivery workers.
     path: Option<String>,
 }
 
@@ -156,7 +156,7 @@ impl NativeIssuer {
                 &Workers {
                     count: workers,
                     config: &config,
-                    open_store: &|| conferral_sqlite::SqliteStorage::open(path),
+                    open_store: &|| conferral_stores::open_store(std::path::Path::new(path)),
                     open_mailer: &|| conferral_mail::open(target),
                     worker_id: &conferral_os::worker_id,
                     clock: &Utc::now,
@@ -339,7 +339,7 @@ impl NativeIssuer {
         if workers > 1 {
             let (Some(target), None, Some(path)) = (built_in, &mailer, &self.path) else {
                 return Err(PyValueError::new_err(
-                    "several workers need a SQLite store and a (\"file\", dir) or (\"smtp\", url) mailer",
+                    "several workers need a SQLite or PostgreSQL store and a (\"file\", dir) or (\"smtp\", url) mailer",
                 ));
             };
             return self.deliver_with_workers(py, target, path, workers, limit, progress.as_ref());

@@ -33,3 +33,11 @@ def test_a_store_that_cannot_be_used_raises_storage_error():
         conferral.Issuer(conferral.PostgresStore("postgres://x@127.0.0.1/db?frobnicate=1"))
     with pytest.raises(conferral.StorageError, match="TLS"):
         conferral.Issuer(conferral.PostgresStore("postgres://x@127.0.0.1/db?sslmode=require"))
+
+
+def test_several_workers_deliver_from_a_postgres_store(postgres_url, tmp_path):
+    issuer = conferral.Issuer(conferral.PostgresStore(postgres_url), **SETTINGS)
+    issuer.import_roster(ROSTER, GROUP, publish=True)
+    run = issuer.deliver(conferral.FileMailer(tmp_path / "outbox"), workers=3)
+    assert (run.delivery.sent, run.delivery.lease_lost) == (30, 0)
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 30

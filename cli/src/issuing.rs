@@ -14,7 +14,6 @@ use conferral::lifecycle::{Amendment, Credential, CredentialState};
 use conferral::mail::Mailbox;
 use conferral::storage::{CredentialQuery, Storage};
 use conferral_mail::MailTarget;
-use conferral_sqlite::SqliteStorage;
 
 use crate::CliError;
 
@@ -30,7 +29,7 @@ macro_rules! say {
 /// Where the store is and how emails are made.
 #[derive(Args, Clone)]
 pub struct StoreArgs {
-    /// SQLite database file (created if missing).
+    /// SQLite database file (created if missing), or a `postgres://` URL.
     #[arg(long)]
     pub db: PathBuf,
     /// Where credentials live: a credential's link is this address, `/` and its id.
@@ -45,8 +44,8 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn open(&self) -> Result<Issuer<SqliteStorage>, CliError> {
-        let store = SqliteStorage::open(&self.db)?;
+    fn open(&self) -> Result<Issuer<Box<dyn Storage + Send>>, CliError> {
+        let store = conferral_stores::open_store(&self.db)?;
         let config = IssuerConfig::new(&self.base_url, Mailbox::parse(&self.from));
         Ok(Issuer::new(store, config)?)
     }
@@ -375,7 +374,7 @@ pub fn deliver(
         &conferral::issuer::Workers {
             count: workers,
             config: &config,
-            open_store: &|| SqliteStorage::open(&store.db),
+            open_store: &|| conferral_stores::open_store(&store.db),
             open_mailer: &|| conferral_mail::open(target),
             worker_id: &conferral_os::worker_id,
             clock: &Utc::now,

@@ -6,7 +6,6 @@
 //! `{"error": {"kind": "...", "message": "..."}}`).
 
 mod issuing;
-mod store;
 mod terminal;
 
 use std::io::{IsTerminal, Write};

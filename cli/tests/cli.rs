@@ -900,3 +900,64 @@ fn status_names_the_oldest_email_of_each_state_and_who_holds_leases() {
         "{run}"
     );
 }
+
+#[test]
+fn every_issuing_command_takes_a_postgres_url_as_its_db() {
+    let url = std::env::var("CONFERRAL_TEST_POSTGRES_URL")
+        .expect("CONFERRAL_TEST_POSTGRES_URL is not set; run the tests through `make test`");
+    // A schema of this test's own, made by the store; the CLI reaches it by search_path.
+    let schema = format!("cli_{}", std::process::id());
+    drop(
+        conferral_postgres::PostgresStorage::connect_with(
+            &url,
+            &conferral_postgres::Options::default().schema(&schema),
+        )
+        .unwrap(),
+    );
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    let db = format!("{url}{joiner}options=-csearch_path%3D{schema}");
+    let dir = scratch("postgres-db");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,1\nBo,bo@example.org,2\nCy,cy@example.org,3\n",
+    );
+    let run = |args: &[&str]| {
+        let out = bin()
+            .args(args)
+            .args(["--db", &db, "--json"])
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (
+            out.status.code(),
+            json,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, issued, err) = run(&[
+        "issue",
+        roster.to_str().unwrap(),
+        "--group",
+        group.to_str().unwrap(),
+        "--publish",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        issued["published"]["published"].as_array().map(Vec::len),
+        Some(3)
+    );
+    let outbox = dir.join("outbox");
+    let (code, delivered, err) = run(&[
+        "deliver",
+        "--outbox",
+        outbox.to_str().unwrap(),
+        "--workers",
+        "2",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(delivered["delivery"]["sent"], 3);
+    let (_, status, _) = run(&["status"]);
+    assert_eq!(status["deliveries"]["sent"], 3, "{status}");
+}

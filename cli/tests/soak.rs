@@ -60,7 +60,7 @@ fn recipient(i: u64) -> String {
 }
 
 /// Starts `conferral deliver`, its JSON report going to `out`.
-fn deliver_process(db: &std::path::Path, url: &str, workers: u64, out: &std::path::Path) -> Child {
+fn deliver_process(db: &str, url: &str, workers: u64, out: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_conferral"))
         .args([
             "deliver",
@@ -79,15 +79,49 @@ fn deliver_process(db: &std::path::Path, url: &str, workers: u64, out: &std::pat
 }
 
 #[test]
-fn killed_and_restarted_delivery_processes_email_nobody_twice() {
-    let messages = setting("CONFERRAL_SOAK_MESSAGES", 600);
-    let processes = setting("CONFERRAL_SOAK_PROCESSES", 4);
-    let workers = setting("CONFERRAL_SOAK_WORKERS", 4);
-    let seed = setting("CONFERRAL_SOAK_SEED", 0x5eed_c0ffee);
+fn killed_and_restarted_delivery_processes_email_nobody_twice_on_sqlite() {
     let dir = std::env::temp_dir().join(format!("conferral-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("store.db");
+    soak(&dir, db.to_str().unwrap());
+    conferral_sqlite::SqliteStorage::open(&db)
+        .unwrap()
+        .check_integrity()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn killed_and_restarted_delivery_processes_email_nobody_twice_on_postgres() {
+    let url = std::env::var("CONFERRAL_TEST_POSTGRES_URL")
+        .expect("CONFERRAL_TEST_POSTGRES_URL is not set; run the tests through `make test`");
+    let schema = format!("soak_{}", std::process::id());
+    drop(
+        conferral_postgres::PostgresStorage::connect_with(
+            &url,
+            &conferral_postgres::Options::default().schema(&schema),
+        )
+        .unwrap(),
+    );
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    let dir = std::env::temp_dir().join(format!("conferral-soak-pg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    soak(
+        &dir,
+        &format!("{url}{joiner}options=-csearch_path%3D{schema}"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The round on the store `db` names (a SQLite file or a PostgreSQL URL), with its
+/// scratch files in `dir`.
+fn soak(dir: &std::path::Path, db: &str) {
+    let messages = setting("CONFERRAL_SOAK_MESSAGES", 600);
+    let processes = setting("CONFERRAL_SOAK_PROCESSES", 4);
+    let workers = setting("CONFERRAL_SOAK_WORKERS", 4);
+    let seed = setting("CONFERRAL_SOAK_SEED", 0x5eed_c0ffee);
     let server = SmtpServer::start_with(
         dir.join("server.jsonl"),
         1.0,
@@ -108,7 +142,7 @@ fn killed_and_restarted_delivery_processes_email_nobody_twice() {
         ..Group::default()
     };
     let mut issuer = Issuer::new(
-        conferral_sqlite::SqliteStorage::open(&db).unwrap(),
+        conferral_stores::open_store(std::path::Path::new(db)).unwrap(),
         conferral_tests::issuer_config(),
     )
     .unwrap();
@@ -131,7 +165,7 @@ fn killed_and_restarted_delivery_processes_email_nobody_twice() {
     let mut started = 0;
     let mut start = || {
         started += 1;
-        deliver_process(&db, &url, workers, &dir.join(format!("run-{started}.json")))
+        deliver_process(db, &url, workers, &dir.join(format!("run-{started}.json")))
     };
     let mut running: Vec<Child> = (0..processes).map(|_| start()).collect();
     let kills = setting("CONFERRAL_SOAK_KILLS", 12);
@@ -214,10 +248,5 @@ fn killed_and_restarted_delivery_processes_email_nobody_twice() {
     }
     let status = issuer.status().unwrap();
     assert!(status.leases.is_empty(), "{:?}", status.leases);
-    conferral_sqlite::SqliteStorage::open(&db)
-        .unwrap()
-        .check_integrity()
-        .unwrap();
     eprintln!("seed {seed:#x}: {messages} messages, {kills} kills: {states:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

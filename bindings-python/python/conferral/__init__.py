@@ -601,8 +601,8 @@ class Issuer:
         workers: int = 1,
     ) -> DeliveryRun:
         """Sends every due email through ``mailer`` (or the issuer's), with ``workers``
-        workers at once (each with its own connection; several need a SQLite store and a
-        :class:`FileMailer` or :class:`SmtpMailer`). Any number of runs may share a store at
+        workers at once (each with its own connection; several need a SQLite or PostgreSQL
+        store and a :class:`FileMailer` or :class:`SmtpMailer`). Any number of runs may share a store at
         the same time. Returns ``recovered`` (emails whose run stopped mid-send and whose
         lease ran out, now ``unknown``) and ``delivery`` (counts)."""
         mailer = mailer if mailer is not None else self.mailer

@@ -1,4 +1,5 @@
-//! Which store a `--db` value names: a PostgreSQL URL, or a SQLite file.
+//! Which store a `--db` value names: a PostgreSQL URL, or a SQLite file. The command line
+//! and the Python package open stores through [`open_store`], so both read a value alike.
 
 use std::path::Path;
 
@@ -10,10 +11,6 @@ use conferral::storage::Storage;
 ///
 /// # Errors
 /// A storage error when the store cannot be opened or reached.
-#[allow(
-    dead_code,
-    reason = "StoreArgs::open and deliver's workers call it once cli/src/issuing.rs switches to it"
-)]
 pub fn open_store(db: &Path) -> conferral::Result<Box<dyn Storage + Send>> {
     match db.to_str().filter(|db| is_postgres_url(db)) {
         Some(url) => Ok(Box::new(conferral_postgres::PostgresStorage::connect(url)?)),
@@ -22,7 +19,7 @@ pub fn open_store(db: &Path) -> conferral::Result<Box<dyn Storage + Send>> {
 }
 
 /// Whether `db` is a PostgreSQL connection URL (the scheme in any case).
-fn is_postgres_url(db: &str) -> bool {
+pub fn is_postgres_url(db: &str) -> bool {
     ["postgres://", "postgresql://"].iter().any(|scheme| {
         db.get(..scheme.len())
             .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
@@ -30,6 +27,7 @@ fn is_postgres_url(db: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a test fails by panicking")]
 mod tests {
     use super::*;
 
@@ -47,7 +45,7 @@ mod tests {
 
     #[test]
     fn a_sqlite_path_opens_a_sqlite_file() {
-        let dir = std::env::temp_dir().join(format!("conferral-cli-store-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("conferral-stores-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let store = open_store(&dir.join("store.db")).unwrap();
