@@ -214,10 +214,12 @@ bench-publish:
 	python3 benches/publish/run.py target/release/conferral target/bench-data/publish $${ROWS:-1000000}
 
 ## Delivery throughput with 1, 2, 4 and 8 workers to a loopback SMTP server that takes 20 ms
-## per message (benches/delivery/run.py).
+## per message, on SQLite and on PostgreSQL (benches/delivery/run.py).
 bench-delivery: setup
 	$(CARGO) build --release --quiet -p conferral-cli
-	python3 benches/delivery/run.py target/release/conferral $(abspath $(TOOLS_VENV))/bin/python target/bench-data/delivery $${MESSAGES:-800}
+	@trap '$(MAKE) --no-print-directory postgres-down' EXIT; \
+	$(MAKE) --no-print-directory postgres-up && \
+	python3 benches/delivery/run.py target/release/conferral $(abspath $(TOOLS_VENV))/bin/python target/bench-data/delivery $${MESSAGES:-800} 0.02 "$$(cat $(PG_HOME)/url)"
 
 ## The long round of cli/tests/soak.rs: 20,000 messages, 4 processes of 4 workers, killed
 ## and restarted at random, on SQLite and then on PostgreSQL (the test command runs 600).
