@@ -17,15 +17,6 @@ use conferral_mail::MailTarget;
 
 use crate::CliError;
 
-/// Prints a line on stdout; a closed pipe (`conferral drafts | head`) ends the output quietly.
-/// A line of human output; whatever it holds that would act on the terminal is escaped.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        let line = format!($($arg)*);
-        let _ = writeln!(std::io::stdout(), "{}", crate::terminal::block(&line));
-    }};
-}
-
 /// Where the store is and how emails are made.
 #[derive(Args, Clone)]
 pub struct StoreArgs {
@@ -108,7 +99,7 @@ impl Bar {
 
 /// Prints a result as JSON through a JSON value, whose objects keep their keys sorted: the
 /// issuing commands' output has always been in that order.
-fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
     crate::print_json(&value).map_err(|source| CliError::Write {
         path: "stdout".into(),

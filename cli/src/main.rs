@@ -5,6 +5,16 @@
 //! printed), and 2 when the file could not be analysed (with `--json`, stdout then holds
 //! `{"error": {"kind": "...", "message": "..."}}`).
 
+/// Prints a line on stdout; a closed pipe (`conferral drafts | head`) ends the output quietly.
+/// A line of human output; whatever it holds that would act on the terminal is escaped.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stdout(), "{}", crate::terminal::block(&line));
+    }};
+}
+
+mod credentials;
 mod issuing;
 mod terminal;
 
@@ -35,6 +45,20 @@ fn output_format() -> impl TypedValueParser<Value = OutputFormat> {
             OutputFormat::from_name(&name).ok_or_else(|| format!("`{name}` is no output format"))
         },
     )
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Make a new Ed25519 issuer key from the operating system's generator, write it to a new
+    /// file (readable by its owner alone) and print the issuer's DID (`did:key:z6Mk…`).
+    New {
+        /// The key file to write; an existing file is never replaced.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +192,24 @@ enum Command {
         workers: usize,
         #[command(flatten)]
         store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issuer keys: `key new --out KEY.json` makes one and prints its DID.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Check a signed credential (Open Badges 3.0 / VC 2.0, `eddsa-rdfc-2022`): its shape,
+    /// proof, issuer, dates and, given its status list, whether it was revoked. Exits 0 when
+    /// valid, 1 when not (with the reasons), 2 when the file cannot be read as a credential.
+    Verify {
+        /// The credential (JSON).
+        file: PathBuf,
+        /// The issuer's status list credential, to check revocation.
+        #[arg(long)]
+        status_list: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -392,6 +434,17 @@ fn main() -> ExitCode {
         Command::Status { store, json } => {
             finish(issuing::status(&store, json).map(|()| false), json)
         }
+        Command::Key {
+            action: KeyAction::New { out, json },
+        } => finish(credentials::key_new(&out, json).map(|()| false), json),
+        Command::Verify {
+            file,
+            status_list,
+            json,
+        } => finish(
+            credentials::verify(&file, status_list.as_deref(), json),
+            json,
+        ),
         Command::Mappings {
             group,
             forget,

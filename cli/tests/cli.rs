@@ -961,3 +961,81 @@ fn every_issuing_command_takes_a_postgres_url_as_its_db() {
     let (_, status, _) = run(&["status"]);
     assert_eq!(status["deliveries"]["sent"], 3, "{status}");
 }
+
+#[test]
+fn key_new_writes_a_private_key_file_and_verify_checks_what_it_signed() {
+    use conferral::credential::{IssuerKey, sign};
+    let dir = scratch("key-verify");
+    let key_path = dir.join("key.json");
+    let out = bin()
+        .args(["key", "new", "--out"])
+        .arg(&key_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let did = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(did.starts_with("did:key:z6Mk"), "{did}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // An existing key file is never replaced.
+    let again = bin()
+        .args(["key", "new", "--out"])
+        .arg(&key_path)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    let key = IssuerKey::from_file(&std::fs::read(&key_path).unwrap()).unwrap();
+    assert_eq!(key.did(), did);
+
+    let now = chrono::Utc::now();
+    let document = serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:uuid:3f1b7c0e-5a2d-4e8f-9b6a-1c2d3e4f5a6b",
+        "type": ["VerifiableCredential"],
+        "issuer": key.did(),
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"name": "Ana López"}
+    });
+    let signed = sign(&document, &key, now).unwrap();
+    let good = write(&dir, "good.json", &serde_json::to_vec(&signed).unwrap());
+    let (code, report, _) = {
+        let out = bin()
+            .args(["verify", "--json"])
+            .arg(&good)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+            (),
+        )
+    };
+    assert_eq!(
+        (code, &report["valid"]),
+        (Some(0), &Value::from(true)),
+        "{report}"
+    );
+
+    let mut tampered = signed.clone();
+    tampered["credentialSubject"]["name"] = "Eve".into();
+    let bad = write(&dir, "bad.json", &serde_json::to_vec(&tampered).unwrap());
+    let out = bin().arg("verify").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NOT valid"), "{text}");
+    assert!(text.contains("FAILED  proof"), "{text}");
+
+    let junk = write(&dir, "junk.json", b"not json at all");
+    let out = bin()
+        .args(["verify", "--json"])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let error: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["error"]["kind"], "malformed_file");
+}

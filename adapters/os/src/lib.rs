@@ -1,6 +1,6 @@
 //! What conferral's core takes from the operating system, which it never reaches itself:
-//! credential ids from the OS random generator ([`OsIds`]) and the names delivery workers
-//! go by ([`worker_id`]).
+//! credential ids and key seeds from the OS random generator ([`OsIds`], [`random_seed`]) and
+//! the names delivery workers go by ([`worker_id`]).
 
 use conferral::lifecycle::IdSource;
 
@@ -38,4 +38,12 @@ pub fn worker_id(index: usize) -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_owned());
     format!("{host}:{}:{index}", std::process::id())
+}
+
+/// 32 bytes from the operating system's random generator (an issuer key's seed), or `None`
+/// when it gives none.
+pub fn random_seed() -> Option<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).ok()?;
+    Some(seed)
 }

@@ -77,6 +77,68 @@ impl IssuerKey {
     }
 }
 
+/// The file an issuer keeps its key in (`conferral key new` writes it; every surface reads
+/// it): the seed, and the DID and public key it gives, so that a file whose parts disagree
+/// is refused rather than signing under another name.
+///
+/// ```json
+/// {"type": "Ed25519", "did": "did:key:z6Mk…", "public_key_multibase": "z6Mk…",
+///  "seed_base64url": "…"}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    /// Always `Ed25519`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The issuer's `did:key`.
+    pub did: String,
+    /// The public key, multibase (`z6Mk…`).
+    pub public_key_multibase: String,
+    /// The 32-byte seed, base64url without padding: the secret.
+    pub seed_base64url: String,
+}
+
+impl IssuerKey {
+    /// The key as a [`KeyFile`].
+    pub fn to_file(&self) -> KeyFile {
+        KeyFile {
+            kind: "Ed25519".to_owned(),
+            did: self.did(),
+            public_key_multibase: self.multibase.clone(),
+            seed_base64url: encoding::base64url(self.signing.as_bytes()),
+        }
+    }
+
+    /// The key a key file holds.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidCredential`] for a file that is not a key file, a seed that is not
+    /// 32 bytes of base64url, or a DID or public key that is not the seed's.
+    pub fn from_file(bytes: &[u8]) -> Result<IssuerKey> {
+        let bad = |why: String| Error::new(ErrorKind::InvalidCredential, why);
+        let file: KeyFile = serde_json::from_slice(bytes)
+            .map_err(|e| bad(format!("the key file is not a conferral key file: {e}")))?;
+        if file.kind != "Ed25519" {
+            return Err(bad(format!(
+                "the key file holds a `{}` key; conferral signs with Ed25519",
+                file.kind
+            )));
+        }
+        let seed = encoding::from_base64url(&file.seed_base64url)
+            .ok_or_else(|| bad("the key file's seed is not base64url".to_owned()))?;
+        let key = IssuerKey::from_seed_slice(&seed)?;
+        if key.did() != file.did || key.multibase != file.public_key_multibase {
+            return Err(bad(format!(
+                "the key file names `{}`, but its seed is the key of `{}`; the file was edited or mixed up",
+                file.did,
+                key.did()
+            )));
+        }
+        Ok(key)
+    }
+}
+
 impl fmt::Debug for IssuerKey {
     /// Shows the DID, never the seed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,6 +238,22 @@ impl DidKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_file_round_trips_and_refuses_parts_that_disagree() {
+        let key = IssuerKey::from_seed([9; 32]);
+        let text = serde_json::to_vec(&key.to_file()).unwrap();
+        assert_eq!(IssuerKey::from_file(&text).unwrap().did(), key.did());
+        let mut other = key.to_file();
+        other.did = IssuerKey::from_seed([8; 32]).did();
+        let e = IssuerKey::from_file(&serde_json::to_vec(&other).unwrap()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidCredential);
+        assert!(e.to_string().contains("edited or mixed up"), "{e}");
+        let mut short = key.to_file();
+        short.seed_base64url = "AAAA".to_owned();
+        assert!(IssuerKey::from_file(&serde_json::to_vec(&short).unwrap()).is_err());
+        assert!(IssuerKey::from_file(b"{}").is_err());
+    }
 
     #[test]
     fn the_did_of_a_known_seed() {

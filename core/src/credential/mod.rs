@@ -103,7 +103,7 @@ pub use document::{
     ATTRIBUTES_CONTEXT, DocumentOptions, attributes_context, identifies, identity_hash,
     open_badge_credential,
 };
-pub use key::{DidKey, IssuerKey};
+pub use key::{DidKey, IssuerKey, KeyFile};
 pub use proof::{ASSERTION_METHOD, CRYPTOSUITE, PROOF_TYPE, sign};
 pub use status::{MAX_ENTRIES, MIN_ENTRIES, REVOCATION, StatusEntry, StatusList};
 pub use verify::{Check, CheckKind, Outcome, Verification, VerifyOptions, verify, verify_bytes};
