@@ -137,6 +137,57 @@ fn error_kinds() -> Vec<&'static str> {
         .collect()
 }
 
+/// Verifies a signed credential (JSON bytes) at `now` (RFC 3339; the current time when
+/// `None`), against its issuer's status list credential (JSON text) when given. Returns the
+/// verification as JSON text (`valid`, `checks`).
+#[pyfunction]
+#[pyo3(signature = (data, status_list_json=None, now=None))]
+fn verify_credential(
+    py: Python<'_>,
+    data: pyo3::pybacked::PyBackedBytes,
+    status_list_json: Option<&str>,
+    now: Option<&str>,
+) -> PyResult<String> {
+    let status_list: Option<serde_json::Value> = status_list_json
+        .map(|text| parse("the status list", text))
+        .transpose()?;
+    let now = match now {
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "`{text}` is not an RFC 3339 time: {e}"
+                ))
+            })?,
+        None => chrono::Utc::now(),
+    };
+    let options = conferral::credential::VerifyOptions {
+        now,
+        status_list: status_list.as_ref(),
+    };
+    let report =
+        conferral::credential::verify_bytes(&data, &options).map_err(|e| to_py_err(py, &e))?;
+    serde_json::to_string(&report).map_err(|e| json_error("the verification", &e))
+}
+
+/// A new issuer key from the operating system's generator, as key file JSON text.
+#[pyfunction]
+fn new_key() -> PyResult<String> {
+    let seed = conferral_os::random_seed().ok_or_else(|| {
+        pyo3::exceptions::PyOSError::new_err("the operating system gave no random bytes")
+    })?;
+    let key = conferral::credential::IssuerKey::from_seed(seed);
+    serde_json::to_string_pretty(&key.to_file()).map_err(|e| json_error("the key", &e))
+}
+
+/// The DID of a key file (JSON bytes), checked as signing would check it.
+#[pyfunction]
+fn key_did(py: Python<'_>, data: pyo3::pybacked::PyBackedBytes) -> PyResult<String> {
+    conferral::credential::IssuerKey::from_file(&data)
+        .map(|key| key.did())
+        .map_err(|e| to_py_err(py, &e))
+}
+
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -149,6 +200,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_group, m)?)?;
     m.add_function(wrap_pyfunction!(parse_mailbox, m)?)?;
     m.add_function(wrap_pyfunction!(error_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_credential, m)?)?;
+    m.add_function(wrap_pyfunction!(new_key, m)?)?;
+    m.add_function(wrap_pyfunction!(key_did, m)?)?;
     m.add_class::<issuing::NativeIssuer>()?;
     Ok(())
 }

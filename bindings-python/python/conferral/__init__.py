@@ -13,6 +13,7 @@ same report::
         print(finding.cell, finding.code, finding.message)
 """
 import copy
+import datetime as _dt
 import json
 import math
 import os
@@ -31,6 +32,7 @@ from .results import (
     Email,
     Event,
     ImportResult,
+    Check,
     Claimed,
     LeaseHolder,
     PublishResult,
@@ -38,6 +40,7 @@ from .results import (
     Refused,
     Settlement,
     Status,
+    Verification,
 )
 from .errors import (
     BY_KIND,
@@ -77,7 +80,7 @@ __all__ = [
     "UnsupportedFormatError", "BY_KIND",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
-    "LeaseHolder",
+    "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -433,6 +436,56 @@ def error_report(report: Union[Report, Mapping[str, Any]], format: str = "csv") 
     injection, that re-imports to the original values."""
     data = report.to_dict() if isinstance(report, Report) else dict(report)
     return _native.error_report(json.dumps(data), format)
+
+
+def verify(
+    credential: Union[bytes, str, Mapping[str, Any], "os.PathLike[str]"],
+    *,
+    status_list: Union[None, bytes, str, Mapping[str, Any], "os.PathLike[str]"] = None,
+    now: Optional[_dt.datetime] = None,
+) -> Verification:
+    """Checks a signed credential (Open Badges 3.0 / VC 2.0 with an ``eddsa-rdfc-2022``
+    proof): its shape, proof, issuer, dates (at ``now``, the current time by default) and,
+    given the issuer's status list credential, whether it was revoked. ``credential`` and
+    ``status_list`` are JSON bytes or text, a parsed document, or a path to a file."""
+    when = None
+    if now is not None:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        when = now.astimezone(_dt.timezone.utc).isoformat()
+    listed = None if status_list is None else _json_bytes(status_list).decode("utf-8")
+    return Verification.from_dict(json.loads(_native.verify_credential(_json_bytes(credential), listed, when)))
+
+
+def new_key(path: PathLike) -> str:
+    """Makes a new Ed25519 issuer key from the operating system's generator, writes it to
+    ``path`` (a new file, readable by its owner alone; an existing file is never replaced)
+    and returns the issuer's DID, as ``conferral key new`` does."""
+    body = _native.new_key().encode("utf-8") + b"\n"
+    fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(body)
+        f.flush()
+        os.fsync(f.fileno())
+    return key_did(path)
+
+
+def key_did(path: PathLike) -> str:
+    """The DID of the issuer key in the key file at ``path``."""
+    with open(os.fspath(path), "rb") as f:
+        return _native.key_did(f.read())
+
+
+def _json_bytes(value: Union[bytes, str, Mapping[str, Any], "os.PathLike[str]"]) -> bytes:
+    """JSON bytes from bytes, JSON text, a parsed document or a file's path."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, Mapping):
+        return json.dumps(value).encode("utf-8")
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        return value.encode("utf-8")
+    with open(os.fspath(value), "rb") as f:
+        return f.read()
 
 
 class SqliteStore:

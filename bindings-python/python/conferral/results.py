@@ -438,3 +438,37 @@ class Settlement(_FromDict):
         made = cls(state=data["state"], lease_lost=bool(data["lease_lost"]))
         made._keep(data)
         return made
+
+
+@dataclass(frozen=True)
+class Check(_FromDict):
+    """One check of a credential's verification: what (``shape``, ``proof``, ``issuer``,
+    ``dates``, ``status``), how it came out (``passed``, ``failed``, ``skipped``) and why."""
+
+    check: str
+    outcome: str
+    reason: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Check":
+        made = cls(check=data["check"], outcome=data["outcome"], reason=data["reason"])
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Verification(_FromDict):
+    """Whether a signed credential is valid (no check failed), and every check."""
+
+    valid: bool
+    checks: List[Check]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Verification":
+        made = cls(valid=bool(data["valid"]), checks=[Check.from_dict(c) for c in data["checks"]])
+        made._keep(data)
+        return made
+
+    def failures(self) -> List[Check]:
+        """The checks that failed."""
+        return [c for c in self.checks if c.outcome == "failed"]
