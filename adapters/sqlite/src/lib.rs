@@ -210,7 +210,10 @@ impl SqliteStorage {
     }
 
     fn setup(conn: Connection) -> Result<SqliteStorage> {
-        conn.busy_timeout(Duration::from_secs(10))
+        // A writer waits for the one before it up to a minute: with several delivery workers
+        // on one file, a disk busy writing back a large publish can hold each commit's sync
+        // for seconds, and a worker that gave up after 10 s ended its whole run.
+        conn.busy_timeout(Duration::from_secs(60))
             .map_err(sql("set a busy timeout"))?;
         // WAL lets readers work beside the one writer; FULL syncs the WAL at each commit, so
         // the outbox's marks survive power loss (NORMAL may roll the last commits back).
