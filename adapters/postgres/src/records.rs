@@ -182,17 +182,8 @@ pub(crate) fn insert_credentials(db: &mut Db<'_>, rows: &[CredentialRow<'_>]) ->
             &columns.params(),
             WHAT,
         )?;
-        if inserted.len() == chunk.len() {
-            continue;
-        }
-        let mut stored = HashSet::with_capacity(inserted.len());
-        for row in &inserted {
-            stored.insert(row.try_get::<_, String>(0).map_err(failed(WHAT))?);
-        }
-        for r in chunk {
-            if !stored.remove(r.id) {
-                return Err(conflict(format!("credential `{}` exists already", r.id)));
-            }
+        if let Some(id) = not_inserted(&inserted, chunk.iter().map(|r| r.id), WHAT)? {
+            return Err(conflict(format!("credential `{id}` exists already")));
         }
     }
     Ok(())
@@ -331,20 +322,28 @@ pub(crate) fn insert_messages(db: &mut Db<'_>, rows: &[MessageRow<'_>]) -> Resul
             ],
             WHAT,
         )?;
-        if inserted.len() == chunk.len() {
-            continue;
-        }
-        let mut stored = HashSet::with_capacity(inserted.len());
-        for row in &inserted {
-            stored.insert(row.try_get::<_, String>(0).map_err(failed(WHAT))?);
-        }
-        for m in chunk {
-            if !stored.remove(m.id) {
-                return Err(conflict(format!("message `{}` is queued already", m.id)));
-            }
+        if let Some(id) = not_inserted(&inserted, chunk.iter().map(|m| m.id), WHAT)? {
+            return Err(conflict(format!("message `{id}` is queued already")));
         }
     }
     Ok(())
+}
+
+/// The first of `ids` an `INSERT … ON CONFLICT DO NOTHING RETURNING id` did not return: a
+/// row that was there already, or an id given twice (each returned id answers for one).
+fn not_inserted<'a>(
+    inserted: &[postgres::Row],
+    mut ids: impl ExactSizeIterator<Item = &'a str>,
+    what: &'static str,
+) -> Result<Option<&'a str>, Fail> {
+    if inserted.len() == ids.len() {
+        return Ok(None);
+    }
+    let mut stored = HashSet::with_capacity(inserted.len());
+    for row in inserted {
+        stored.insert(row.try_get::<_, String>(0).map_err(failed(what))?);
+    }
+    Ok(ids.find(|id| !stored.remove(*id)))
 }
 
 /// Writes a claimed message over the pending one it was claimed from.
