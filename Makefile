@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples vc-interop bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver
+.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples vc-interop bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver bench-vc
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -238,6 +238,10 @@ bench-postgres:
 	bash tests/support/postgres.sh up $(abspath target/postgres-bench) durable && \
 	target/release/store_bench target/bench-data/store-bench.db $${ROWS:-100000} && \
 	target/release/store_bench "$$(cat target/postgres-bench/url)" $${ROWS:-100000}
+
+## Signing and verifying credentials on one core, and status list sizes (benches/src/bin/vc_bench.rs).
+bench-vc:
+	$(CARGO) run --release --quiet -p conferral-benches --bin vc_bench -- $${CREDENTIALS:-10000}
 
 ## Hostile uploads (benches/bombs/run.py): peak RSS and time of the release CLI on each.
 bench-bombs:
