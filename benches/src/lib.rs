@@ -136,3 +136,46 @@ pub fn wide_csv(rows: usize, columns: usize) -> Vec<u8> {
     }
     out.into_bytes()
 }
+
+/// What the issuing benchmarks (`issue_bench`, `store_bench`) publish and deliver: a group
+/// with a grade and hours, a roster of `rows` recipients whose addresses start `prefix-`
+/// (the scripted SMTP server's behaviour), and an issuer's settings.
+pub mod issuing {
+    use conferral::Group;
+    use conferral::issuer::IssuerConfig;
+    use conferral::mail::Mailbox;
+
+    /// The group.
+    ///
+    /// # Errors
+    /// Never in practice: the group is fixed.
+    pub fn group() -> conferral::Result<Group> {
+        Group::from_json(
+            r#"{"name": "Bench", "attributes": [
+                {"key": "grade", "type": "enum", "values": ["Pass", "Merit"]},
+                {"key": "hours", "label": "Course Hours", "type": "number"}]}"#,
+        )
+    }
+
+    /// `rows` recipients, `prefix-0@example.org` and on.
+    pub fn roster(rows: usize, prefix: &str) -> String {
+        let mut roster = String::from("Name,Email,Course Hours,Grade\n");
+        for i in 0..rows {
+            roster.push_str(&format!(
+                "Recipient {i},{prefix}-{i}@example.org,12,Merit\n"
+            ));
+        }
+        roster
+    }
+
+    /// The issuer's settings.
+    pub fn config() -> IssuerConfig {
+        IssuerConfig::new(
+            "https://credentials.example.org/c",
+            Mailbox {
+                name: "Academy".into(),
+                email: "academy@example.org".into(),
+            },
+        )
+    }
+}

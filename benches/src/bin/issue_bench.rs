@@ -8,10 +8,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use conferral::Group;
-use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection};
+use conferral::issuer::{ImportRequest, Issuer, Selection};
 use conferral::lifecycle::FromRandomBytes;
-use conferral::mail::Mailbox;
 use conferral_mail::{Security, SmtpConfig, SmtpMailer};
 use conferral_sqlite::SqliteStorage;
 
@@ -28,22 +26,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("bad time")?;
 
     // Every address goes to the scripted server's `ok` behaviour.
-    let mut roster = String::from("Name,Email,Course Hours,Grade\n");
-    for i in 0..rows {
-        roster.push_str(&format!("Recipient {i},ok-{i}@example.org,12,Merit\n"));
-    }
-    let group = Group::from_json(
-        r#"{"name": "Bench", "attributes": [
-            {"key": "grade", "type": "enum", "values": ["Pass", "Merit"]},
-            {"key": "hours", "label": "Course Hours", "type": "number"}]}"#,
-    )?;
-    let config = IssuerConfig::new(
-        "https://credentials.example.org/c",
-        Mailbox {
-            name: "Academy".into(),
-            email: "academy@example.org".into(),
-        },
-    );
+    let roster = conferral_benches::issuing::roster(rows, "ok");
+    let group = conferral_benches::issuing::group()?;
+    let config = conferral_benches::issuing::config();
     let mut issuer = Issuer::new(SqliteStorage::open(dir.join("store.db"))?, config)?;
     let mut n: u128 = 0;
     let mut ids = FromRandomBytes(|| {

@@ -10,10 +10,9 @@
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
-use conferral::Group;
-use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection, Workers};
+use conferral::issuer::{ImportRequest, Issuer, Selection, Workers};
 use conferral::lifecycle::FromRandomBytes;
-use conferral::mail::{Mailbox, Mailer, OutgoingMessage};
+use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::SendOutcome;
 use conferral::storage::Storage;
 
@@ -61,22 +60,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .single()
         .ok_or("bad time")?;
 
-    let mut roster = String::from("Name,Email,Course Hours,Grade\n");
-    for i in 0..rows {
-        roster.push_str(&format!("Recipient {i},r{i}@example.org,12,Merit\n"));
-    }
-    let group = Group::from_json(
-        r#"{"name": "Bench", "attributes": [
-            {"key": "grade", "type": "enum", "values": ["Pass", "Merit"]},
-            {"key": "hours", "label": "Course Hours", "type": "number"}]}"#,
-    )?;
-    let config = IssuerConfig::new(
-        "https://credentials.example.org/c",
-        Mailbox {
-            name: "Academy".into(),
-            email: "academy@example.org".into(),
-        },
-    );
+    let roster = conferral_benches::issuing::roster(rows, "r");
+    let group = conferral_benches::issuing::group()?;
+    let config = conferral_benches::issuing::config();
     let mut issuer = Issuer::new(open()?, config.clone())?;
     let mut n: u128 = 0;
     let mut ids = FromRandomBytes(|| {
