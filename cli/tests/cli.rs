@@ -903,19 +903,8 @@ fn status_names_the_oldest_email_of_each_state_and_who_holds_leases() {
 
 #[test]
 fn every_issuing_command_takes_a_postgres_url_as_its_db() {
-    let url = std::env::var("CONFERRAL_TEST_POSTGRES_URL")
-        .expect("CONFERRAL_TEST_POSTGRES_URL is not set; run the tests through `make test`");
-    // A schema of this test's own, made by the store; the CLI reaches it by search_path.
-    let schema = format!("cli_{}", std::process::id());
-    drop(
-        conferral_postgres::PostgresStorage::connect_with(
-            &url,
-            &conferral_postgres::Options::default().schema(&schema),
-        )
-        .unwrap(),
-    );
-    let joiner = if url.contains('?') { '&' } else { '?' };
-    let db = format!("{url}{joiner}options=-csearch_path%3D{schema}");
+    // A schema of this test's own; the CLI reaches it by search_path.
+    let db = conferral_tests::postgres_url_in_new_schema("cli").unwrap();
     let dir = scratch("postgres-db");
     let group = write(&dir, "group.json", GROUP.as_bytes());
     let roster = write(

@@ -94,24 +94,11 @@ fn killed_and_restarted_delivery_processes_email_nobody_twice_on_sqlite() {
 
 #[test]
 fn killed_and_restarted_delivery_processes_email_nobody_twice_on_postgres() {
-    let url = std::env::var("CONFERRAL_TEST_POSTGRES_URL")
-        .expect("CONFERRAL_TEST_POSTGRES_URL is not set; run the tests through `make test`");
-    let schema = format!("soak_{}", std::process::id());
-    drop(
-        conferral_postgres::PostgresStorage::connect_with(
-            &url,
-            &conferral_postgres::Options::default().schema(&schema),
-        )
-        .unwrap(),
-    );
-    let joiner = if url.contains('?') { '&' } else { '?' };
+    let db = conferral_tests::postgres_url_in_new_schema("soak").unwrap();
     let dir = std::env::temp_dir().join(format!("conferral-soak-pg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    soak(
-        &dir,
-        &format!("{url}{joiner}options=-csearch_path%3D{schema}"),
-    );
+    soak(&dir, &db);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -609,3 +609,23 @@ mod hooked {
         }
     }
 }
+
+/// A `--db` URL for a new, empty schema `{tag}_{pid}` on the test server
+/// (`CONFERRAL_TEST_POSTGRES_URL`, set by `make test`): the store makes the schema, and the
+/// URL reaches it through `search_path`, as a user's `postgres://` URL would.
+///
+/// # Errors
+/// When the variable is not set or the server cannot be reached.
+pub fn postgres_url_in_new_schema(tag: &str) -> Result<String, String> {
+    let url = std::env::var("CONFERRAL_TEST_POSTGRES_URL").map_err(|_| {
+        "CONFERRAL_TEST_POSTGRES_URL is not set; run the tests through `make test`".to_owned()
+    })?;
+    let schema = format!("{tag}_{}", std::process::id());
+    conferral_postgres::PostgresStorage::connect_with(
+        &url,
+        &conferral_postgres::Options::default().schema(&schema),
+    )
+    .map_err(|e| e.to_string())?;
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{joiner}options=-csearch_path%3D{schema}"))
+}

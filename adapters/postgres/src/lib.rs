@@ -231,6 +231,20 @@ impl PostgresStorage {
     /// Runs `f` in one transaction and commits it. `landed` tells, from what `f` returned,
     /// whether its writes are stored: asked when the connection is lost during the commit
     /// (see `Connector::run`); `false` for a write that may simply run again.
+    /// One idempotent statement as one write (run again when its commit's fate is unknown).
+    fn execute_once(
+        &mut self,
+        sql: &'static str,
+        params: &session::Params<'_>,
+        what: &'static str,
+    ) -> Result<()> {
+        self.write(
+            what,
+            &mut |db| db.execute(sql, params, what).map(|_| ()),
+            &mut run_again,
+        )
+    }
+
     fn write<T>(
         &mut self,
         what: &'static str,
@@ -265,18 +279,11 @@ impl PostgresStorage {
 impl Storage for PostgresStorage {
     fn put_group(&mut self, group: &Group) -> Result<()> {
         let (key, body) = (group.key(), to_json(group)?);
-        self.write(
+        self.execute_once(
+            "INSERT INTO groups (key, body) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+            &[&key, &body],
             "store a group",
-            &mut |db| {
-                db.execute(
-                    "INSERT INTO groups (key, body) VALUES ($1, $2)
-                 ON CONFLICT (key) DO UPDATE SET body = excluded.body",
-                    &[&key, &body],
-                    "store a group",
-                )
-                .map(|_| ())
-            },
-            &mut run_again,
         )
     }
 
@@ -300,32 +307,18 @@ impl Storage for PostgresStorage {
 
     fn put_mappings(&mut self, group: &str, mappings: &SavedMappings) -> Result<()> {
         if mappings.0.is_empty() {
-            return self.write(
+            return self.execute_once(
+                "DELETE FROM mappings WHERE group_key = $1",
+                &[&group],
                 "forget learned mappings",
-                &mut |db| {
-                    db.execute(
-                        "DELETE FROM mappings WHERE group_key = $1",
-                        &[&group],
-                        "forget learned mappings",
-                    )
-                    .map(|_| ())
-                },
-                &mut run_again,
             );
         }
         let body = to_json(mappings)?;
-        self.write(
+        self.execute_once(
+            "INSERT INTO mappings (group_key, body) VALUES ($1, $2)
+             ON CONFLICT (group_key) DO UPDATE SET body = excluded.body",
+            &[&group, &body],
             "store learned mappings",
-            &mut |db| {
-                db.execute(
-                    "INSERT INTO mappings (group_key, body) VALUES ($1, $2)
-                 ON CONFLICT (group_key) DO UPDATE SET body = excluded.body",
-                    &[&group, &body],
-                    "store learned mappings",
-                )
-                .map(|_| ())
-            },
-            &mut run_again,
         )
     }
 

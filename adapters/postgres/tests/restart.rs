@@ -86,14 +86,8 @@ fn a_restart_in_the_middle_of_a_delivery_loses_nothing_and_sends_nothing_twice()
     });
     assert!(sends.load(Ordering::SeqCst) >= 60, "the restart never came");
 
-    let mut recipients: Vec<&str> = mailers
-        .iter()
-        .flat_map(|m| m.sent.iter().map(|(message, _)| message.to.email.as_str()))
-        .collect();
-    let total = recipients.len();
-    recipients.sort_unstable();
-    recipients.dedup();
-    assert_eq!(total, recipients.len(), "someone was emailed twice");
+    let (total, distinct) = common::once_each(&mailers);
+    assert_eq!(total, distinct, "someone was emailed twice");
 
     // Anything a failed call left `sending` would become `unknown` once its lease ran out:
     // recorded, never sent again on its own, never lost.

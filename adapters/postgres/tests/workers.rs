@@ -11,23 +11,11 @@
 
 mod common;
 
-use common::{fresh_options, t0, url};
+use common::{fresh_options, once_each, t0, url};
 use conferral::issuer::{Issuer, Workers, deliver_with_workers};
 use conferral::mail::MemoryMailer;
 use conferral::storage::Storage;
 use conferral_postgres::{PostgresPool, PostgresStorage};
-
-/// Each address once, and how many there were in all.
-fn once_each(mailers: &[MemoryMailer]) -> (usize, usize) {
-    let mut recipients: Vec<&str> = mailers
-        .iter()
-        .flat_map(|m| m.sent.iter().map(|(message, _)| message.to.email.as_str()))
-        .collect();
-    let total = recipients.len();
-    recipients.sort_unstable();
-    recipients.dedup();
-    (total, recipients.len())
-}
 
 #[test]
 fn four_workers_with_their_own_connections_send_2000_emails_each_once() {

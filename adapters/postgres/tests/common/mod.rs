@@ -136,3 +136,16 @@ pub fn import<S: conferral::storage::Storage>(
     assert_eq!(out.created.len(), n);
     (issuer.into_store(), out.created)
 }
+
+/// Each address the mailers were given, once, and how many sends there were in all: equal
+/// when nobody was emailed twice.
+pub fn once_each(mailers: &[conferral::mail::MemoryMailer]) -> (usize, usize) {
+    let mut recipients: Vec<&str> = mailers
+        .iter()
+        .flat_map(|m| m.sent.iter().map(|(message, _)| message.to.email.as_str()))
+        .collect();
+    let total = recipients.len();
+    recipients.sort_unstable();
+    recipients.dedup();
+    (total, recipients.len())
+}
