@@ -37,8 +37,12 @@ pub struct StoreArgs {
 impl StoreArgs {
     fn open(&self) -> Result<Issuer<Box<dyn Storage + Send>>, CliError> {
         let store = conferral_stores::open_store(&self.db)?;
-        let config = IssuerConfig::new(&self.base_url, Mailbox::parse(&self.from));
-        Ok(Issuer::new(store, config)?)
+        Ok(Issuer::new(store, self.config())?)
+    }
+
+    /// The issuer's settings these flags give.
+    fn config(&self) -> IssuerConfig {
+        IssuerConfig::new(&self.base_url, Mailbox::parse(&self.from))
     }
 }
 
@@ -357,9 +361,10 @@ pub fn deliver(
     if workers == 0 {
         return Err(CliError::Usage("--workers takes 1 or more".into()));
     }
-    // Opened once first, so that a bad SMTP URL or store is reported before any work.
+    // Opened once first, so that a bad SMTP URL is reported before any work (a bad store or
+    // setting is, by the issuer that recovers before the workers start).
     drop(conferral_mail::open(target)?);
-    let config = store.open()?.config().clone();
+    let config = store.config();
     let bar = std::sync::Mutex::new(Bar::new(json));
     let run = conferral::issuer::deliver_with_workers(
         &conferral::issuer::Workers {
