@@ -603,6 +603,14 @@ mod hooked {
             (self.hook)("messages")?;
             self.inner.messages(q)
         }
+        fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
+            (self.hook)("allocate_status_indexes")?;
+            self.inner.allocate_status_indexes(count)
+        }
+        fn status_indexes(&self) -> Result<u64> {
+            (self.hook)("status_indexes")?;
+            self.inner.status_indexes()
+        }
         fn status(&self) -> Result<StatusCounts> {
             (self.hook)("status")?;
             self.inner.status()

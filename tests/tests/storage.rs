@@ -29,6 +29,8 @@ struct Broken {
     forgetful_claims: bool,
     /// Settles check the state but not the attempt (no fence).
     unfenced: bool,
+    /// Status list reservations hand out the next index without reserving it.
+    reused_indexes: bool,
 }
 
 impl Storage for Broken {
@@ -116,6 +118,15 @@ impl Storage for Broken {
     fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
         self.inner.messages(q)
     }
+    fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
+        if self.reused_indexes {
+            return self.inner.status_indexes();
+        }
+        self.inner.allocate_status_indexes(count)
+    }
+    fn status_indexes(&self) -> Result<u64> {
+        self.inner.status_indexes()
+    }
     fn status(&self) -> Result<StatusCounts> {
         self.inner.status()
     }
@@ -128,6 +139,7 @@ fn the_suite_catches_a_broken_store() {
         partial_publish: true,
         forgetful_claims: false,
         unfenced: false,
+        reused_indexes: false,
     });
     assert_eq!(
         partial.map_err(|f| f.check),
@@ -138,6 +150,7 @@ fn the_suite_catches_a_broken_store() {
         partial_publish: false,
         forgetful_claims: true,
         unfenced: false,
+        reused_indexes: false,
     });
     assert_eq!(
         forgetful.map_err(|f| f.check),
@@ -148,10 +161,22 @@ fn the_suite_catches_a_broken_store() {
         partial_publish: false,
         forgetful_claims: false,
         unfenced: true,
+        reused_indexes: false,
     });
     assert_eq!(
         unfenced.map_err(|f| f.check),
         Err("a write made under an earlier claim is refused")
+    );
+    let reused = conferral::storage::conformance::run(|| Broken {
+        inner: MemoryStorage::new(),
+        partial_publish: false,
+        forgetful_claims: false,
+        unfenced: false,
+        reused_indexes: true,
+    });
+    assert_eq!(
+        reused.map_err(|f| f.check),
+        Err("status list indexes are reserved once, in order")
     );
 }
 

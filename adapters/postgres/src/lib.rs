@@ -468,6 +468,50 @@ impl Storage for PostgresStorage {
         )
     }
 
+    fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
+        const WHAT: &str = "reserve status list indexes";
+        let count = i64::try_from(count).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidValue,
+                format!("{count} status list indexes are more than a store can hold"),
+            )
+            .with_source(e)
+        })?;
+        let first = self.write(
+            "a status list reservation",
+            &mut |db| {
+                let row = db.query_opt(
+                    "UPDATE counters SET value = value + $1 WHERE name = 'status_index'
+                     RETURNING value - $1",
+                    &[&count],
+                    WHAT,
+                )?;
+                counter(row, WHAT)
+            },
+            // Lost during the commit: reserving again only skips the indexes that may have
+            // been reserved, which no credential holds.
+            &mut |_, _| Ok(false),
+        )?;
+        u64::try_from(first).map_err(|e| {
+            Error::new(ErrorKind::Storage, "a status list index is negative").with_source(e)
+        })
+    }
+
+    fn status_indexes(&self) -> Result<u64> {
+        const WHAT: &str = "count status list indexes";
+        let next = self.read(WHAT, &mut |db| {
+            let row = db.query_opt(
+                "SELECT value FROM counters WHERE name = 'status_index'",
+                &[],
+                WHAT,
+            )?;
+            counter(row, WHAT)
+        })?;
+        u64::try_from(next).map_err(|e| {
+            Error::new(ErrorKind::Storage, "a status list index is negative").with_source(e)
+        })
+    }
+
     fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
         const WHAT: &str = "find a due message";
         self.write(
@@ -647,5 +691,18 @@ impl Storage for PostgresStorage {
             )?;
             Ok(counts)
         })
+    }
+}
+
+/// The value of the one `counters` row a query returned.
+fn counter(row: Option<postgres::Row>, what: &'static str) -> Result<i64, Fail> {
+    match row {
+        Some(row) => row.try_get(0).map_err(failed(what)),
+        None => Err(Fail::Refused(Error::new(
+            ErrorKind::Storage,
+            format!(
+                "the database could not {what}: its `counters` table has no `status_index` row"
+            ),
+        ))),
     }
 }

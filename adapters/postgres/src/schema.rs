@@ -6,7 +6,7 @@ use postgres::IsolationLevel;
 use crate::session::{Db, Fail, Session, TxFail};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Every migration takes this transaction-scoped advisory lock first, so that two processes
 /// connecting to a new database at once do not both create the tables.
@@ -71,6 +71,15 @@ CREATE TABLE outbox_set_aside (
     reason text NOT NULL,
     set_aside_at timestamptz NOT NULL DEFAULT now()
 );
+"#;
+
+/// Version 2: revocation status lists. The next status list index to give out.
+const SCHEMA_V2: &str = r#"
+CREATE TABLE counters (
+    name text COLLATE "C" PRIMARY KEY,
+    value bigint NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('status_index', 0);
 "#;
 
 /// Brings the schema that `search_path` names first up to [`SCHEMA_VERSION`], in one
@@ -140,6 +149,9 @@ pub(crate) fn migrate(
         }
         if version < 1 {
             db.batch(SCHEMA_V1, "create its tables")?;
+        }
+        if version < 2 {
+            db.batch(SCHEMA_V2, "add status list indexes")?;
         }
         if version < SCHEMA_VERSION {
             db.execute(

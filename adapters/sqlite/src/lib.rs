@@ -28,7 +28,7 @@ use conferral::values::email::duplicate_key;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE groups (
@@ -96,6 +96,15 @@ CREATE TABLE outbox_set_aside (
     body TEXT NOT NULL,
     reason TEXT NOT NULL
 );
+";
+
+/// Version 4: revocation status lists. The next status list index to give out.
+const SCHEMA_V4: &str = "
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('status_index', 0);
 ";
 
 /// A conferral store in one SQLite file.
@@ -300,6 +309,10 @@ impl SqliteStorage {
         if version < 3 {
             tx.execute_batch(SCHEMA_V3)
                 .map_err(sql("add delivery leases"))?;
+        }
+        if version < 4 {
+            tx.execute_batch(SCHEMA_V4)
+                .map_err(sql("add status list indexes"))?;
         }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(sql("record its schema version"))?;
@@ -706,6 +719,41 @@ impl Storage for SqliteStorage {
             }
         }
         Ok(out)
+    }
+
+    fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
+        const WHAT: &str = "reserve status list indexes";
+        let count = i64::try_from(count).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidValue,
+                format!("{count} status list indexes are more than a store can hold"),
+            )
+            .with_source(e)
+        })?;
+        let tx = self.immediate()?;
+        let first: i64 = tx
+            .query_row(
+                "UPDATE counters SET value = value + ?1 WHERE name = 'status_index'
+                 RETURNING value - ?1",
+                [count],
+                |r| r.get(0),
+            )
+            .map_err(sql(WHAT))?;
+        tx.commit().map_err(sql(WHAT))?;
+        u64::try_from(first).map_err(|e| storage_error(WHAT, e))
+    }
+
+    fn status_indexes(&self) -> Result<u64> {
+        const WHAT: &str = "count status list indexes";
+        let next: i64 = self
+            .conn
+            .query_row(
+                "SELECT value FROM counters WHERE name = 'status_index'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql(WHAT))?;
+        u64::try_from(next).map_err(|e| storage_error(WHAT, e))
     }
 
     fn status(&self) -> Result<StatusCounts> {

@@ -1,13 +1,26 @@
 //! Changes to stored credentials after their import: amend a draft, revoke, expire.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::lifecycle::{Amendment, Credential, CredentialState};
 use crate::storage::{CredentialQuery, Storage};
 use crate::values::email::duplicate_key;
 
-use super::Issuer;
+use super::{Issuer, Refused, Selection};
+
+/// What a revocation of several credentials did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeOutcome {
+    /// Credentials revoked now.
+    pub revoked: Vec<String>,
+    /// Credentials that were revoked before (nothing done again).
+    pub already_revoked: Vec<String>,
+    /// Credentials left as they were, each with the reason (a draft, or one that changed
+    /// while it was being revoked).
+    pub refused: Vec<Refused>,
+}
 
 impl<S: Storage> Issuer<S> {
     /// Amends a draft; the values are validated with the rules of an import.
@@ -69,6 +82,118 @@ impl<S: Storage> Issuer<S> {
         let next = self.get(id)?.revoke(reason, actor, now)?.credential;
         self.store.update_credential(&next)?;
         Ok(next)
+    }
+
+    /// Revokes every credential a selection names, each in its own step, so that one that
+    /// cannot be revoked leaves the rest revoked. [`Selection::Batch`] and
+    /// [`Selection::Group`] revoke their published and expired credentials (their drafts
+    /// are left alone: delete those instead); [`Selection::All`] is refused, as too easy to
+    /// give by mistake.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidValue`] for an empty reason or [`Selection::All`];
+    /// [`ErrorKind::NotFound`] for an unknown id or batch, before anything changes; a store
+    /// failure (what was revoked before it stays revoked).
+    pub fn revoke_selection(
+        &mut self,
+        selection: &Selection,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RevokeOutcome> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                "give the reason for the revocation: recipients and verifiers are told it",
+            ));
+        }
+        let query = match selection {
+            Selection::Ids(ids) => {
+                let mut credentials = Vec::with_capacity(ids.len());
+                let mut seen = std::collections::BTreeSet::new();
+                for id in ids {
+                    if seen.insert(id.as_str()) {
+                        credentials.push(self.get(id)?);
+                    }
+                }
+                let mut outcome = RevokeOutcome::default();
+                for credential in credentials {
+                    self.revoke_one(credential, reason, actor, now, &mut outcome)?;
+                }
+                return Ok(outcome);
+            }
+            Selection::Batch(batch) => {
+                if self.store.batch(batch)?.is_none() {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!("there is no batch `{batch}`"),
+                    ));
+                }
+                CredentialQuery {
+                    batch: Some(batch.clone()),
+                    ..CredentialQuery::default()
+                }
+            }
+            Selection::Group(group) => CredentialQuery {
+                group: Some(group.clone()),
+                ..CredentialQuery::default()
+            },
+            Selection::All => {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    "revoking every credential at once is not offered: name ids, a batch or a group",
+                ));
+            }
+        };
+        let mut outcome = RevokeOutcome::default();
+        let mut after = None;
+        loop {
+            let page = self.store.credentials(&CredentialQuery {
+                after: after.take(),
+                limit: Some(super::PUBLISH_CHUNK as u64),
+                ..query.clone()
+            })?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            for credential in page {
+                if credential.state != CredentialState::Draft {
+                    self.revoke_one(credential, reason, actor, now, &mut outcome)?;
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Revokes one credential into `outcome`: a revoked one is reported as such, one that
+    /// cannot be revoked (a draft, or changed meanwhile) is refused with the reason.
+    fn revoke_one(
+        &mut self,
+        credential: Credential,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+        outcome: &mut RevokeOutcome,
+    ) -> Result<()> {
+        if credential.state == CredentialState::Revoked {
+            outcome.already_revoked.push(credential.id);
+            return Ok(());
+        }
+        let done = credential
+            .revoke(reason, actor, now)
+            .and_then(|t| self.store.update_credential(&t.credential));
+        match done {
+            Ok(()) => outcome.revoked.push(credential.id),
+            Err(e) if matches!(e.kind(), ErrorKind::IllegalTransition | ErrorKind::Conflict) => {
+                outcome.refused.push(Refused {
+                    id: credential.id,
+                    code: e.kind().as_str().to_owned(),
+                    message: e.to_string(),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
     }
 
     /// Marks every published credential whose expiry date is before `now` as expired;

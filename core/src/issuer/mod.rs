@@ -37,6 +37,8 @@
 //! ```
 
 mod amend;
+#[cfg(feature = "credentials")]
+mod credentials;
 mod deliver;
 mod import;
 mod publish;
@@ -53,6 +55,9 @@ use crate::render::Renderer;
 use crate::storage::Storage;
 
 pub use crate::render::DEFAULT_BASE_URL;
+pub use amend::RevokeOutcome;
+#[cfg(feature = "credentials")]
+pub use credentials::{STATUS_LIST_CAPACITY, salt_of, status_list_url};
 pub use deliver::{
     Claimed, DeliveryReport, DeliveryRun, Settlement, Worker, Workers, deliver_with_workers,
 };

@@ -272,6 +272,7 @@ impl<S: Storage> Issuer<S> {
                 Ok(())
             } else {
                 storing();
+                self.give_status_indexes(&mut published)?;
                 self.store.commit_publish(&published, &messages)
             };
             match stored {
@@ -287,6 +288,16 @@ impl<S: Storage> Issuer<S> {
                 }
                 Err(e) => return Err(e),
             }
+        }
+        Ok(())
+    }
+
+    /// Gives each credential being published its place in the issuer's revocation status
+    /// list, reserved from the store.
+    fn give_status_indexes(&mut self, published: &mut [Credential]) -> Result<()> {
+        let first = self.store.allocate_status_indexes(published.len() as u64)?;
+        for (index, credential) in (first..).zip(published.iter_mut()) {
+            credential.status_index = Some(index);
         }
         Ok(())
     }

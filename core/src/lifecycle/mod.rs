@@ -126,6 +126,13 @@ pub struct Credential {
     pub attributes: BTreeMap<String, serde_json::Value>,
     /// Current state.
     pub state: CredentialState,
+    /// Its place in its issuer's revocation status list, given when it is published and
+    /// never given to another credential of the store
+    /// ([`Storage::allocate_status_indexes`](crate::storage::Storage::allocate_status_indexes)).
+    /// `None` for drafts, and for credentials published before status lists existed until
+    /// one is first exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_index: Option<u64>,
     /// Every change, oldest first.
     pub history: Vec<HistoryEntry>,
 }
@@ -334,6 +341,7 @@ impl Credential {
             reference: text(standard::CREDENTIAL_ID).map(str::to_owned),
             attributes,
             state: CredentialState::Draft,
+            status_index: None,
             history: Vec::new(),
         };
         let changes = credential

@@ -68,6 +68,10 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
             several_messages,
         ),
         ("status counts every state", status),
+        (
+            "status list indexes are reserved once, in order",
+            status_indexes,
+        ),
     ];
     for (check, f) in checks {
         let mut store = make();
@@ -153,6 +157,7 @@ fn credential(id: &str, group: &str, batch: &str, email: &str) -> Credential {
         reference: None,
         attributes: BTreeMap::new(),
         state: CredentialState::Draft,
+        status_index: None,
         history: vec![HistoryEntry {
             at: t(0),
             actor: "conformance".to_owned(),
@@ -467,17 +472,60 @@ fn fidelity<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         Some(c.clone()),
         "a credential with every kind of value",
     )?;
+    let mut published = next(&c);
+    published.state = CredentialState::Published;
+    published.status_index = Some(1 << 40);
     let mut m = message(&c.id, 1);
     m.email.html = "<p>Grüße, <b>Jürgen</b> \u{1F393}</p>\r\n".to_owned();
     ok(
-        s.commit_publish(std::slice::from_ref(&next(&c)), std::slice::from_ref(&m)),
+        s.commit_publish(std::slice::from_ref(&published), std::slice::from_ref(&m)),
         "commit_publish",
+    )?;
+    same(
+        ok(s.credential(&c.id), "credential")?,
+        Some(published),
+        "a published credential with its status list index",
     )?;
     same(
         ok(s.message(&m.id), "message")?,
         Some(m),
         "a message with every field",
     )
+}
+
+fn status_indexes<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    same(ok(s.status_indexes(), "status_indexes")?, 0, "a new store")?;
+    same(
+        ok(s.allocate_status_indexes(0), "allocate 0")?,
+        0,
+        "reserving none on a new store",
+    )?;
+    same(
+        ok(s.allocate_status_indexes(3), "allocate 3")?,
+        0,
+        "the first reservation",
+    )?;
+    same(
+        ok(s.allocate_status_indexes(5000), "allocate 5000")?,
+        3,
+        "the next reservation",
+    )?;
+    same(
+        ok(s.allocate_status_indexes(0), "allocate 0")?,
+        5003,
+        "reserving none after two reservations",
+    )?;
+    same(
+        ok(s.status_indexes(), "status_indexes")?,
+        5003,
+        "the count after two reservations",
+    )?;
+    same(
+        ok(s.allocate_status_indexes(1), "allocate 1")?,
+        5003,
+        "a reservation after reserving none",
+    )?;
+    same(ok(s.status_indexes(), "status_indexes")?, 5004, "the count")
 }
 
 /// Reading the list in pages (`after`, `limit`) and counting it, over the credentials

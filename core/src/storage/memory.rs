@@ -21,6 +21,8 @@ pub struct MemoryStorage {
     credentials: Vec<Credential>,
     by_id: BTreeMap<String, usize>,
     messages: BTreeMap<String, OutboxMessage>,
+    /// Status list indexes reserved so far.
+    status_indexes: u64,
 }
 
 fn conflict(message: String) -> Error {
@@ -215,6 +217,21 @@ impl Storage for MemoryStorage {
             self.messages.insert(m.id.clone(), m.clone());
         }
         Ok(())
+    }
+
+    fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
+        let first = self.status_indexes;
+        self.status_indexes = first.checked_add(count).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidValue,
+                format!("{count} more status list indexes would overflow"),
+            )
+        })?;
+        Ok(first)
+    }
+
+    fn status_indexes(&self) -> Result<u64> {
+        Ok(self.status_indexes)
     }
 
     fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {

@@ -315,6 +315,23 @@ pub trait Storage {
         messages: &[OutboxMessage],
     ) -> Result<()>;
 
+    /// Reserves `count` revocation status list indexes and returns the first: the indexes
+    /// `first..first + count` are never returned again by this store, to any caller. A
+    /// publish gives them to its credentials ([`Credential::status_index`]).
+    ///
+    /// # Behavior
+    /// - The first call on a new store returns 0, and each call continues after the last
+    ///   one: reservations never overlap. Indexes may be skipped (a publish that fails
+    ///   after reserving, or a reservation retried after a lost connection, leaves some
+    ///   unused), which is harmless: an unused index is never revoked.
+    /// - Atomic across every caller of the same data (threads, processes, machines).
+    /// - `count` 0 returns the next index and reserves nothing.
+    fn allocate_status_indexes(&mut self, count: u64) -> Result<u64>;
+
+    /// How many status list indexes were reserved so far: one more than the highest index
+    /// any credential may hold.
+    fn status_indexes(&self) -> Result<u64>;
+
     /// Claims the next due message: the pending one with the earliest `next_attempt_at` not
     /// after `now` (then the lowest id), moved to `sending` with one more attempt and
     /// `lease` ([`OutboxMessage::claim`]), committed before this returns.
@@ -412,6 +429,12 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
         messages: &[OutboxMessage],
     ) -> Result<()> {
         (**self).commit_publish(credentials, messages)
+    }
+    fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
+        (**self).allocate_status_indexes(count)
+    }
+    fn status_indexes(&self) -> Result<u64> {
+        (**self).status_indexes()
     }
     fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
         (**self).claim_next(now, lease)

@@ -132,6 +132,12 @@ impl Storage for Watched {
     fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
         self.0.messages(q)
     }
+    fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
+        self.0.allocate_status_indexes(count)
+    }
+    fn status_indexes(&self) -> Result<u64> {
+        self.0.status_indexes()
+    }
     fn status(&self) -> Result<StatusCounts> {
         self.0.status()
     }
