@@ -1,4 +1,4 @@
-//! The credential commands: `key new` and `verify`.
+//! The credential commands: `key new`, `export`, `revoke`, `status-list` and `verify`.
 
 use std::io::Write;
 use std::path::Path;
@@ -6,7 +6,155 @@ use std::path::Path;
 use chrono::Utc;
 use conferral::credential::{IssuerKey, Outcome, VerifyOptions, verify_bytes};
 
+use conferral::issuer::Selection;
+
 use crate::CliError;
+use crate::issuing::{StoreArgs, print_json};
+
+/// The issuer key in a key file.
+fn load_key(path: &Path) -> Result<IssuerKey, CliError> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    IssuerKey::from_file(&bytes).map_err(|e| {
+        CliError::Core(conferral::Error::new(
+            e.kind(),
+            format!("the key file `{}`: {e}", path.display()),
+        ))
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so that a reader
+/// (a web server publishing the folder) never sees half a file.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let error = |source| CliError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    std::fs::write(&partial, bytes).map_err(error)?;
+    std::fs::rename(&partial, path).map_err(error)
+}
+
+fn pretty(value: &serde_json::Value) -> Result<Vec<u8>, CliError> {
+    let mut bytes =
+        serde_json::to_vec_pretty(value).map_err(|e| CliError::Internal(e.to_string()))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// `conferral export (ID... | --batch B | --all) --key KEY.json --out DIR`: one signed
+/// `<id>.json` per credential. Returns whether a named credential was refused (a draft).
+pub fn export(
+    store: &StoreArgs,
+    all: bool,
+    batch: Option<String>,
+    ids: Vec<String>,
+    key: &Path,
+    out: &Path,
+    json: bool,
+) -> Result<bool, CliError> {
+    let ids = (!ids.is_empty()).then_some(ids);
+    let selection = Selection::one_of(all, batch, ids).map_err(|_| {
+        CliError::Usage("give exactly one of --all, --batch B or credential ids".into())
+    })?;
+    let key = load_key(key)?;
+    let issuer = store.open()?;
+    std::fs::create_dir_all(out).map_err(|source| CliError::Write {
+        path: out.display().to_string(),
+        source,
+    })?;
+    let mut failed = None;
+    let outcome = issuer.export_credentials(&selection, &key, &mut |id, document| {
+        // Ids are letters, digits, `-` and `_`: safe as file names.
+        let written =
+            pretty(document).and_then(|bytes| write_whole(&out.join(format!("{id}.json")), &bytes));
+        written.map_err(|e| {
+            let message = e.to_string();
+            failed = Some(e);
+            conferral::Error::new(conferral::ErrorKind::Storage, message)
+        })
+    });
+    let outcome = match (outcome, failed) {
+        (_, Some(e)) => return Err(e),
+        (outcome, None) => outcome?,
+    };
+    let refused = !outcome.refused.is_empty();
+    if json {
+        print_json(&outcome)?;
+        return Ok(refused);
+    }
+    say!(
+        "exported {} signed credential(s) to {} as {}",
+        outcome.exported.len(),
+        out.display(),
+        key.did()
+    );
+    for r in &outcome.refused {
+        say!("  not exported {}: {}", r.id, r.message);
+    }
+    Ok(refused)
+}
+
+/// `conferral revoke (ID... | --batch B) --reason TEXT`. Returns whether one was refused.
+pub fn revoke(
+    store: &StoreArgs,
+    batch: Option<String>,
+    ids: Vec<String>,
+    reason: &str,
+    json: bool,
+) -> Result<bool, CliError> {
+    let ids = (!ids.is_empty()).then_some(ids);
+    let selection = Selection::one_of(false, batch, ids)
+        .map_err(|_| CliError::Usage("give exactly one of --batch B or credential ids".into()))?;
+    let mut issuer = store.open()?;
+    let outcome = issuer.revoke_selection(&selection, reason, &store.actor, Utc::now())?;
+    let refused = !outcome.refused.is_empty();
+    if json {
+        print_json(&outcome)?;
+        return Ok(refused);
+    }
+    say!(
+        "revoked {}, {} were revoked before; publish the status list again (`conferral status-list`) for verifiers to see it",
+        outcome.revoked.len(),
+        outcome.already_revoked.len()
+    );
+    for r in &outcome.refused {
+        say!("  not revoked {}: {}", r.id, r.message);
+    }
+    Ok(refused)
+}
+
+/// `conferral status-list --key KEY.json --out FILE [--list N]`.
+pub fn status_list(
+    store: &StoreArgs,
+    key: &Path,
+    out: &Path,
+    list: u64,
+    json: bool,
+) -> Result<(), CliError> {
+    let key = load_key(key)?;
+    let issuer = store.open()?;
+    let signed = issuer.signed_status_list(list, &key, Utc::now())?;
+    write_whole(out, &pretty(&signed)?)?;
+    let url = signed["id"].as_str().unwrap_or_default().to_owned();
+    if json {
+        return print_json(&serde_json::json!({
+            "file": out.display().to_string(),
+            "url": url,
+            "issuer": key.did(),
+            "lists": issuer.status_lists()?,
+        }));
+    }
+    say!(
+        "wrote status list {list} to {}: publish it at {url}",
+        out.display()
+    );
+    Ok(())
+}
 
 /// `conferral key new --out KEY.json`: a new issuer key from the operating system's
 /// generator, written to a file that did not exist (readable by its owner alone); prints the

@@ -35,7 +35,7 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn open(&self) -> Result<Issuer<Box<dyn Storage + Send>>, CliError> {
+    pub(crate) fn open(&self) -> Result<Issuer<Box<dyn Storage + Send>>, CliError> {
         let store = conferral_stores::open_store(&self.db)?;
         Ok(Issuer::new(store, self.config())?)
     }

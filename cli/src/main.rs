@@ -214,6 +214,64 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write each published (or revoked or expired) credential as a signed Open Badges 3.0
+    /// credential, `<id>.json` in DIR. Exits 1 when a named credential is a draft.
+    Export {
+        /// Every credential.
+        #[arg(long)]
+        all: bool,
+        /// The credentials of this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// These credentials.
+        ids: Vec<String>,
+        /// The issuer's key file (`conferral key new`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke credentials: they fail verification once the status list is published again
+    /// (`conferral status-list`). Exits 1 when one cannot be revoked (a draft).
+    Revoke {
+        /// The published credentials of this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// These credentials.
+        ids: Vec<String>,
+        /// Why, kept in each credential's history.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the issuer's signed revocation status list (a `BitstringStatusListCredential`),
+    /// to publish at the URL the credentials name.
+    StatusList {
+        /// The issuer's key file: the one the credentials were exported with.
+        #[arg(long)]
+        key: PathBuf,
+        /// File to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Which list (numbered from 0; each holds 16,777,216 credentials).
+        #[arg(long, default_value_t = 0)]
+        list: u64,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Counts per credential state and per email delivery state, the oldest email of each
     /// state, and the workers holding emails being sent.
     Status {
@@ -443,6 +501,35 @@ fn main() -> ExitCode {
             json,
         } => finish(
             credentials::verify(&file, status_list.as_deref(), json),
+            json,
+        ),
+        Command::Export {
+            all,
+            batch,
+            ids,
+            key,
+            out,
+            store,
+            json,
+        } => finish(
+            credentials::export(&store, all, batch, ids, &key, &out, json),
+            json,
+        ),
+        Command::Revoke {
+            batch,
+            ids,
+            reason,
+            store,
+            json,
+        } => finish(credentials::revoke(&store, batch, ids, &reason, json), json),
+        Command::StatusList {
+            key,
+            out,
+            list,
+            store,
+            json,
+        } => finish(
+            credentials::status_list(&store, &key, &out, list, json).map(|()| false),
             json,
         ),
         Command::Mappings {

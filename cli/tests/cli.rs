@@ -1028,3 +1028,130 @@ fn key_new_writes_a_private_key_file_and_verify_checks_what_it_signed() {
     let error: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(error["error"]["kind"], "malformed_file");
 }
+
+#[test]
+fn export_revoke_and_status_list_give_credentials_verify_judges() {
+    let dir = scratch("export-revoke");
+    let db = published(
+        &dir,
+        b"Name,Email,Course Hours\nAna,ana@example.org,10\nBo,bo@example.org,12\n",
+    );
+    let key = dir.join("key.json");
+    assert_eq!(run(&["key", "new", "--out", key.to_str().unwrap()]).0, 0);
+    let key = key.to_str().unwrap();
+    let out = dir.join("signed");
+    let (code, exported, stderr) = issuing(
+        &[
+            "export",
+            "--all",
+            "--key",
+            key,
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let ids: Vec<String> = serde_json::from_value(exported["exported"].clone()).unwrap();
+    assert_eq!(ids.len(), 2);
+    let file = |id: &str| out.join(format!("{id}.json"));
+    for id in &ids {
+        let document: Value = serde_json::from_slice(&std::fs::read(file(id)).unwrap()).unwrap();
+        assert!(
+            document["id"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/{id}"))
+        );
+        let (code, report, _) = run(&["verify", "--json", file(id).to_str().unwrap()]);
+        assert_eq!(
+            (code, &report["valid"]),
+            (0, &Value::from(true)),
+            "{report}"
+        );
+    }
+
+    // A revocation needs a reason, then shows in the status list.
+    let (code, _, _) = run(&["revoke", &ids[1], "--db", db.to_str().unwrap()]);
+    assert_eq!(code, 2, "clap refuses a revoke without --reason");
+    let (code, revoked, stderr) = issuing(
+        &["revoke", &ids[1], "--reason", "issued in error", "--json"],
+        &db,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(revoked["revoked"], serde_json::json!([ids[1]]));
+    let list = dir.join("status.json");
+    let (code, written, stderr) = issuing(
+        &[
+            "status-list",
+            "--key",
+            key,
+            "--out",
+            list.to_str().unwrap(),
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(written["url"].as_str().unwrap().ends_with("/status/0"));
+    let with_list = |id: &str| {
+        run(&[
+            "verify",
+            "--json",
+            file(id).to_str().unwrap(),
+            "--status-list",
+            list.to_str().unwrap(),
+        ])
+    };
+    let (code, report, _) = with_list(&ids[0]);
+    assert_eq!(
+        (code, &report["valid"]),
+        (0, &Value::from(true)),
+        "{report}"
+    );
+    let (code, report, _) = with_list(&ids[1]);
+    assert_eq!(
+        (code, &report["valid"]),
+        (1, &Value::from(false)),
+        "{report}"
+    );
+    let reasons = report["checks"].to_string();
+    assert!(reasons.contains("revoked"), "{reasons}");
+
+    // A draft named by id is refused (exit 1); the rest are written.
+    let group = dir.join("group.json");
+    let more = write(
+        &dir,
+        "more.csv",
+        b"Name,Email,Course Hours\nCy,cy@example.org,3\n",
+    );
+    let (code, issued, stderr) = issuing(
+        &[
+            "issue",
+            more.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let draft = issued["created"][0].as_str().unwrap().to_owned();
+    let (code, outcome, _) = issuing(
+        &[
+            "export",
+            &draft,
+            &ids[0],
+            "--key",
+            key,
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 1, "{outcome}");
+    assert_eq!(outcome["exported"], serde_json::json!([ids[0]]));
+    assert_eq!(outcome["refused"][0]["code"], "illegal_transition");
+}

@@ -13,6 +13,7 @@
 //! is published in the document, so it was never a secret).
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -23,7 +24,16 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lifecycle::{Credential, CredentialState, EventKind};
 use crate::storage::{CredentialQuery, Storage};
 
-use super::Issuer;
+use super::{Issuer, Refused, Selection};
+
+/// What an export did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportOutcome {
+    /// Credentials signed and handed over, in order.
+    pub exported: Vec<String>,
+    /// Credentials named by id that have no document (drafts), each with the reason.
+    pub refused: Vec<Refused>,
+}
 
 /// The most entries one status list holds; later credentials go to the next list.
 pub const STATUS_LIST_CAPACITY: u64 = 1 << 24;
@@ -118,6 +128,89 @@ impl<S: Storage> Issuer<S> {
             )
         })?;
         sign(&document, key, at)
+    }
+
+    /// Signs every credential a selection names that has a document (published, revoked
+    /// or expired) and gives each to `sink` with its id, one at a time, so memory stays flat
+    /// however many there are. [`Selection::Batch`], [`Selection::Group`] and
+    /// [`Selection::All`] skip their drafts; a draft named by id is refused with the reason,
+    /// and the rest are exported.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for an unknown id or batch, before `sink` is called; what
+    /// `sink` returns (the export stops there); a store, group or signing failure.
+    pub fn export_credentials(
+        &self,
+        selection: &Selection,
+        key: &IssuerKey,
+        sink: &mut dyn FnMut(&str, &Value) -> Result<()>,
+    ) -> Result<ExportOutcome> {
+        let mut outcome = ExportOutcome::default();
+        let mut one = |credential: &Credential, outcome: &mut ExportOutcome| -> Result<()> {
+            if credential.state == CredentialState::Draft {
+                outcome.refused.push(Refused {
+                    id: credential.id.clone(),
+                    code: ErrorKind::IllegalTransition.as_str().to_owned(),
+                    message: format!(
+                        "credential `{}` is a draft: publish it first",
+                        credential.id
+                    ),
+                });
+                return Ok(());
+            }
+            sink(
+                &credential.id,
+                &self.signed_credential(&credential.id, key)?,
+            )?;
+            outcome.exported.push(credential.id.clone());
+            Ok(())
+        };
+        let query = match selection {
+            Selection::Ids(ids) => {
+                let mut credentials = Vec::with_capacity(ids.len());
+                let mut seen = std::collections::BTreeSet::new();
+                for id in ids {
+                    if seen.insert(id.as_str()) {
+                        credentials.push(self.get(id)?);
+                    }
+                }
+                for credential in &credentials {
+                    one(credential, &mut outcome)?;
+                }
+                return Ok(outcome);
+            }
+            Selection::Batch(batch) => {
+                if self.store.batch(batch)?.is_none() {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!("there is no batch `{batch}`"),
+                    ));
+                }
+                CredentialQuery {
+                    batch: Some(batch.clone()),
+                    ..CredentialQuery::default()
+                }
+            }
+            Selection::Group(group) => CredentialQuery {
+                group: Some(group.clone()),
+                ..CredentialQuery::default()
+            },
+            Selection::All => CredentialQuery::default(),
+        };
+        let mut after = None;
+        loop {
+            let page = self.store.credentials(&CredentialQuery {
+                after: after.take(),
+                limit: Some(PAGE),
+                ..query.clone()
+            })?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            for credential in page.iter().filter(|c| c.state != CredentialState::Draft) {
+                one(credential, &mut outcome)?;
+            }
+        }
+        Ok(outcome)
     }
 
     /// How many status lists the issuer has: at least one, and one more for every
@@ -293,6 +386,62 @@ mod tests {
             issuer.signed_credential(&published[1], &key).unwrap(),
             signed
         );
+    }
+
+    #[test]
+    fn exports_sign_what_has_a_document_and_refuse_named_drafts() {
+        let (issuer, published, batch) = issued();
+        let key = IssuerKey::from_seed([9; 32]);
+        let mut seen = Vec::new();
+        let mut sink = |id: &str, doc: &Value| {
+            assert_eq!(doc["proof"]["type"], "DataIntegrityProof");
+            seen.push(id.to_owned());
+            Ok(())
+        };
+        let all = issuer
+            .export_credentials(&Selection::All, &key, &mut sink)
+            .unwrap();
+        assert_eq!(all.exported, published);
+        assert!(all.refused.is_empty());
+        let by_batch = issuer
+            .export_credentials(&Selection::Batch(batch), &key, &mut sink)
+            .unwrap();
+        assert_eq!(by_batch.exported, published);
+        assert_eq!(seen.len(), 6);
+
+        let draft = issuer
+            .store()
+            .credentials(&CredentialQuery {
+                state: Some(CredentialState::Draft),
+                ..CredentialQuery::default()
+            })
+            .unwrap()
+            .remove(0);
+        let named = issuer
+            .export_credentials(
+                &Selection::Ids(vec![draft.id.clone(), published[0].clone()]),
+                &key,
+                &mut |_, _| Ok(()),
+            )
+            .unwrap();
+        assert_eq!(named.exported, vec![published[0].clone()]);
+        assert_eq!(named.refused.len(), 1);
+        assert_eq!(
+            (named.refused[0].id.as_str(), named.refused[0].code.as_str()),
+            (draft.id.as_str(), "illegal_transition")
+        );
+        // An unknown id stops the export before anything is handed over.
+        let mut calls = 0;
+        let unknown = issuer.export_credentials(
+            &Selection::Ids(vec![published[0].clone(), "nope".into()]),
+            &key,
+            &mut |_, _| {
+                calls += 1;
+                Ok(())
+            },
+        );
+        assert_eq!(unknown.unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(calls, 0);
     }
 
     #[test]

@@ -57,7 +57,7 @@ use crate::storage::Storage;
 pub use crate::render::DEFAULT_BASE_URL;
 pub use amend::RevokeOutcome;
 #[cfg(feature = "credentials")]
-pub use credentials::{STATUS_LIST_CAPACITY, salt_of, status_list_url};
+pub use credentials::{ExportOutcome, STATUS_LIST_CAPACITY, salt_of, status_list_url};
 pub use deliver::{
     Claimed, DeliveryReport, DeliveryRun, Settlement, Worker, Workers, deliver_with_workers,
 };
