@@ -190,6 +190,47 @@ describe('credentials conferral signed', () => {
   }
 });
 
+describe('credentials the issuer exported (import, publish, revoke, export, status list)', () => {
+  let issued;
+  let exported;
+  before(() => {
+    issued = join(dir, 'issued');
+    execFileSync(bin, ['issue', issued]);
+    exported = read(join(issued, 'facts.json'));
+    statusLists.set(exported.listUrl, read(join(issued, 'status-list.json')));
+  });
+
+  test('Digital Bazaar verifies each, and finds the revoked one revoked', async () => {
+    const names = Object.keys(exported.recipients);
+    assert.equal(names.length, 3);
+    for(const name of names) {
+      const credential = read(join(issued, name));
+      assert.equal(credential.credentialStatus.statusListCredential, exported.listUrl);
+      const result = await dbVerify(credential, exported.now);
+      assert.equal(result.verified, true, result.error?.stack ?? String(result.error));
+      assert.equal(result.revoked, name === exported.revoked, name);
+    }
+  });
+
+  test('each has its own salt, and its hash is of its recipient', () => {
+    const salts = new Set();
+    for(const [name, {email, salt}] of Object.entries(exported.recipients)) {
+      const [identity] = read(join(issued, name)).credentialSubject.identifier;
+      const hex = createHash('sha256').update(email.trim().toLowerCase() + salt, 'utf8').digest('hex');
+      assert.equal(identity.identityHash, `sha256$${hex}`, name);
+      salts.add(salt);
+    }
+    assert.equal(salts.size, 3);
+  });
+
+  test('conferral verifies them the same way', () => {
+    const names = Object.keys(exported.recipients);
+    const reports = rustVerify(names.map(n => join(issued, n)),
+      {now: exported.now, statusList: join(issued, 'status-list.json')});
+    assert.deepEqual(reports.map(r => r.valid), names.map(n => n !== exported.revoked));
+  });
+});
+
 describe('credentials Digital Bazaar signed', () => {
   let signed;
   let listFile;

@@ -5,6 +5,10 @@
 //!   `credential.json` (every kind of attribute placement, a status entry), `plain.json` (no
 //!   attributes, no status), `revoked.json` (its status bit set), `status-list.json`, and
 //!   `facts.json` (the issuer's DID, the recipients' emails and salts, the times).
+//! - `vc_interop issue DIR` takes a roster through the issuer as a host would (import,
+//!   publish, revoke one, export, status list) on a memory store, and writes `<id>.json` per
+//!   credential, `status-list.json` and `facts.json` (`{"issuer", "listUrl", "now",
+//!   "revoked", "recipients": {"<id>.json": {"email"}}}`).
 //! - `vc_interop verify --now TIME [--status-list FILE] FILE...` prints one JSON report per
 //!   file: `{"file", "valid", "checks"}`, or `{"file", "error"}` for an unreadable one.
 
@@ -151,6 +155,82 @@ fn write(dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+fn issue(dir: &Path) -> Result<(), Failure> {
+    use conferral::issuer::{ImportRequest, Issuer, IssuerConfig, Selection};
+    use conferral::lifecycle::FromRandomBytes;
+    use conferral::mail::Mailbox;
+    use conferral::storage::MemoryStorage;
+
+    std::fs::create_dir_all(dir)?;
+    let key = IssuerKey::from_seed(SEED);
+    let config = IssuerConfig::new(BASE_URL, Mailbox::parse("Academy <academy@example.org>"));
+    let mut issuer = Issuer::new(MemoryStorage::new(), config)?;
+    let group = Group::from_json(GROUP)?;
+    let mut seed = 0u8;
+    let mut ids = FromRandomBytes(|| {
+        seed = seed.wrapping_add(1);
+        [seed; 16]
+    });
+    let roster = "Name,Email,Grade,Course Hours,Cohort Start\n\
+                  Ana López,Ana.Lopez@example.org,Merit,120,2026-01-12\n\
+                  Bo Chen,bo@example.org,Pass,96.25,\n\
+                  Cy Dupont,cy@example.org,Pass,40,2026-02-01\n";
+    let imported = issuer.import(
+        &ImportRequest::new(&group, roster.as_bytes(), "interop"),
+        &mut ids,
+        at(2, 9)?,
+        &mut |_| {},
+    )?;
+    let published = issuer.publish(
+        &Selection::Batch(imported.batch.id.clone()),
+        "interop",
+        at(2, 10)?,
+        &mut |_| {},
+    )?;
+    let revoked = published
+        .published
+        .get(1)
+        .ok_or("Bo was not published")?
+        .clone();
+    issuer.revoke_selection(
+        &Selection::Ids(vec![revoked.clone()]),
+        "issued in error",
+        "interop",
+        at(3, 9)?,
+    )?;
+    let mut recipients = serde_json::Map::new();
+    issuer.export_credentials(&Selection::All, &key, &mut |id, document| {
+        let file = format!("{id}.json");
+        let salt = document["credentialSubject"]["identifier"][0]["salt"].clone();
+        write_json(&dir.join(&file), document)
+            .map_err(|e| conferral::Error::new(conferral::ErrorKind::Storage, e.to_string()))?;
+        recipients.insert(file, json!({"salt": salt}));
+        Ok(())
+    })?;
+    for (credential, email) in published.published.iter().zip([
+        "Ana.Lopez@example.org",
+        "bo@example.org",
+        "cy@example.org",
+    ]) {
+        if let Some(facts) = recipients.get_mut(&format!("{credential}.json")) {
+            facts["email"] = email.into();
+        }
+    }
+    let list = issuer.signed_status_list(0, &key, at(3, 10)?)?;
+    write_json(&dir.join("status-list.json"), &list)?;
+    write_json(
+        &dir.join("facts.json"),
+        &json!({
+            "issuer": key.did(),
+            "listUrl": list["id"],
+            "now": at(20, 12)?.to_rfc3339(),
+            "revoked": format!("{revoked}.json"),
+            "recipients": recipients,
+        }),
+    )?;
+    Ok(())
+}
+
 fn verify(args: &[String]) -> Result<(), Failure> {
     let mut now: Option<DateTime<Utc>> = None;
     let mut list: Option<Value> = None;
@@ -190,7 +270,8 @@ fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.split_first() {
         Some((mode, [dir])) if mode == "write" => write(Path::new(dir)),
+        Some((mode, [dir])) if mode == "issue" => issue(Path::new(dir)),
         Some((mode, rest)) if mode == "verify" => verify(rest),
-        _ => Err("usage: vc_interop write DIR | vc_interop verify --now TIME [--status-list FILE] FILE...".into()),
+        _ => Err("usage: vc_interop write DIR | vc_interop issue DIR | vc_interop verify --now TIME [--status-list FILE] FILE...".into()),
     }
 }
