@@ -6,6 +6,7 @@ use chrono::Utc;
 use conferral::issuer::{
     Claimed, ImportRequest, Issuer, IssuerConfig, Selection, StepProgress, Worker, Workers,
 };
+use conferral::credential::IssuerKey;
 use conferral::lifecycle::Amendment;
 use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::SendOutcome;
@@ -409,6 +410,92 @@ impl NativeIssuer {
             None => inner.release_delivery(&claimed, Utc::now()),
         });
         dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Signs the credentials of exactly one of `ids`, `batch` or `all` with the key in
+    /// `key_file` (JSON bytes) and calls `sink(id, document_json)` for each in turn. Returns
+    /// the outcome (`exported`, `refused`) as JSON text; an exception `sink` raises stops the
+    /// export and comes out unchanged.
+    #[pyo3(signature = (key_file, ids, batch, all, sink))]
+    fn export(
+        &self,
+        py: Python<'_>,
+        key_file: pyo3::pybacked::PyBackedBytes,
+        ids: Option<Vec<String>>,
+        batch: Option<String>,
+        all: bool,
+        sink: Py<PyAny>,
+    ) -> PyResult<String> {
+        let selection = Selection::one_of(all, batch, ids)
+            .map_err(|_| PyValueError::new_err("give exactly one of ids, batch= or all=True"))?;
+        let key = IssuerKey::from_file(&key_file).map_err(|e| to_py_err(py, &e))?;
+        let mut raised = None;
+        let out = self.with(py, |inner| {
+            inner.export_credentials(&selection, &key, &mut |id, document| {
+                Python::attach(|py| {
+                    let text = conferral::credential::document_text(document);
+                    sink.call1(py, (id, text)).map(drop).map_err(|e| {
+                        raised = Some(e);
+                        conferral::Error::new(
+                            conferral::ErrorKind::Cancelled,
+                            "the export's sink raised an exception",
+                        )
+                    })
+                })
+            })
+        });
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// The signed credential `id` as JSON text, signed with the key in `key_file`.
+    fn signed_credential(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        key_file: pyo3::pybacked::PyBackedBytes,
+    ) -> PyResult<String> {
+        let key = IssuerKey::from_file(&key_file).map_err(|e| to_py_err(py, &e))?;
+        let out = self.with(py, |inner| inner.signed_credential(id, &key));
+        Ok(conferral::credential::document_text(
+            &out.map_err(|e| to_py_err(py, &e))?,
+        ))
+    }
+
+    /// Revokes exactly one of `ids` or `batch`, with `reason`; the outcome as JSON text.
+    fn revoke(
+        &self,
+        py: Python<'_>,
+        ids: Option<Vec<String>>,
+        batch: Option<String>,
+        reason: &str,
+        actor: &str,
+    ) -> PyResult<String> {
+        let selection = Selection::one_of(false, batch, ids)
+            .map_err(|_| PyValueError::new_err("give exactly one of ids or batch="))?;
+        let out = self.with(py, |inner| {
+            inner.revoke_selection(&selection, reason, actor, Utc::now())
+        });
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Status list `list`, signed now with the key in `key_file`, as JSON text; and how
+    /// many lists there are.
+    fn status_list(
+        &self,
+        py: Python<'_>,
+        key_file: pyo3::pybacked::PyBackedBytes,
+        list: u64,
+    ) -> PyResult<(String, u64)> {
+        let key = IssuerKey::from_file(&key_file).map_err(|e| to_py_err(py, &e))?;
+        let out = self.with(py, |inner| {
+            let signed = inner.signed_status_list(list, &key, Utc::now())?;
+            Ok::<_, conferral::Error>((signed, inner.status_lists()?))
+        });
+        let (signed, lists) = out.map_err(|e| to_py_err(py, &e))?;
+        Ok((conferral::credential::document_text(&signed), lists))
     }
 
     /// Queues the emails of these credentials again.

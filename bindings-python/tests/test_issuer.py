@@ -1,5 +1,6 @@
 """The issuing flow from Python: stores, mailers, the guarantees, errors carried out."""
 import datetime
+import json
 
 import pytest
 
@@ -217,3 +218,44 @@ def test_several_workers_deliver_at_once(tmp_path):
     # A Python mailer is one object: it takes one worker.
     with pytest.raises(ValueError):
         issuer.deliver(Quiet(), workers=2)
+
+
+def test_published_credentials_are_exported_revoked_and_listed(issuer, tmp_path):
+    key = tmp_path / "key.json"
+    did = conferral.new_key(key)
+    out = issuer.import_roster(ROSTER, GROUP, publish=True)
+    ana, cy = out.created
+    exported = issuer.export(tmp_path / "signed", key=key, all=True)
+    assert (exported.exported, exported.refused) == ([ana, cy], [])
+    on_disk = json.loads((tmp_path / "signed" / f"{ana}.json").read_text(encoding="utf-8"))
+    assert on_disk == issuer.signed_credential(ana, key=key)
+    assert on_disk["issuer"]["id"] == did
+    assert conferral.verify(on_disk).valid
+
+    with pytest.raises(conferral.InvalidValueError):
+        issuer.revoke([cy], reason=" ")
+    revoked = issuer.revoke([cy], reason="issued in error")
+    assert (revoked.revoked, revoked.already_revoked) == ([cy], [])
+    again = issuer.revoke([cy], reason="again")
+    assert (again.revoked, again.already_revoked) == ([], [cy])
+    listed = issuer.status_list(key=key)
+    assert listed["id"] == "https://credentials.example.org/c/status/0"
+    cy_document = tmp_path / "signed" / f"{cy}.json"
+    assert not conferral.verify(cy_document, status_list=listed).valid
+    assert conferral.verify(on_disk, status_list=listed).valid
+
+    draft = issuer.import_roster(b"Name,Email\nDee,dee@example.org\n", {"name": "Later"}).created[0]
+    named = issuer.export(tmp_path / "signed", key=key, ids=[draft, ana])
+    assert named.exported == [ana]
+    assert [(r.id, r.code) for r in named.refused] == [(draft, "illegal_transition")]
+    with pytest.raises(conferral.NotFoundError):
+        issuer.export(tmp_path / "signed", key=key, ids=["nope"])
+    whole = issuer.revoke(batch=out.batch.id, reason="course withdrawn")
+    assert (whole.revoked, whole.already_revoked) == ([ana], [cy])
+    assert not conferral.verify(on_disk, status_list=issuer.status_list(key=key)).valid
+
+    def refuse(credential_id, document):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        issuer._native.export(key.read_bytes(), None, None, True, refuse)

@@ -40,10 +40,7 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 }
 
 fn pretty(value: &serde_json::Value) -> Result<Vec<u8>, CliError> {
-    let mut bytes =
-        serde_json::to_vec_pretty(value).map_err(|e| CliError::Internal(e.to_string()))?;
-    bytes.push(b'\n');
-    Ok(bytes)
+    Ok(conferral::credential::document_text(value).into_bytes())
 }
 
 /// `conferral export (ID... | --batch B | --all) --key KEY.json --out DIR`: one signed

@@ -31,6 +31,7 @@ from .results import (
     DeliveryRun,
     Email,
     Event,
+    ExportResult,
     ImportResult,
     Check,
     Claimed,
@@ -38,6 +39,7 @@ from .results import (
     PublishResult,
     Recipient,
     Refused,
+    RevokeResult,
     Settlement,
     Status,
     Verification,
@@ -77,7 +79,7 @@ __all__ = [
     "InvalidConfigError", "InvalidCredentialError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
-    "UnsupportedFormatError", "BY_KIND",
+    "UnsupportedFormatError", "BY_KIND", "ExportResult", "RevokeResult",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
@@ -476,6 +478,20 @@ def key_did(path: PathLike) -> str:
         return _native.key_did(f.read())
 
 
+def _read_bytes(path: PathLike) -> bytes:
+    with open(os.fspath(path), "rb") as f:
+        return f.read()
+
+
+def _write_whole(path: str, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file beside it, so that a reader never
+    sees half a file."""
+    partial = path + ".partial"
+    with open(partial, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(partial, path)
+
+
 def _json_bytes(value: Union[bytes, str, Mapping[str, Any], "os.PathLike[str]"]) -> bytes:
     """JSON bytes from bytes, JSON text, a parsed document or a file's path."""
     if isinstance(value, bytes):
@@ -691,6 +707,59 @@ class Issuer:
     def release_delivery(self, claimed: Claimed) -> Settlement:
         """Gives ``claimed`` back unsent (its lease is too short to send in); it is due again."""
         return Settlement.from_dict(json.loads(self._native.settle_delivery(json.dumps(claimed.to_dict()), None)))
+
+    def export(
+        self,
+        directory: PathLike,
+        *,
+        key: PathLike,
+        ids: Optional[List[str]] = None,
+        batch: Optional[str] = None,
+        all: bool = False,
+    ) -> ExportResult:
+        """Writes each of these credentials, a batch's, or all (``all=True``) that are
+        published, revoked or expired as a signed Open Badges 3.0 credential,
+        ``<id>.json`` in ``directory`` (created if missing), signed with the key file at
+        ``key``, as ``conferral export`` does. A draft named in ``ids`` is refused with the
+        reason and the rest are written."""
+        every = bool(all == True)  # noqa: E712
+        chosen = None if ids is None else list(ids)
+        folder = os.fspath(directory)
+        os.makedirs(folder, exist_ok=True)
+
+        def write(credential_id: str, document: str) -> None:
+            _write_whole(os.path.join(folder, credential_id + ".json"), document)
+
+        out = self._native.export(_read_bytes(key), chosen, batch, every, write)
+        return ExportResult.from_dict(json.loads(out))
+
+    def signed_credential(self, id: str, *, key: PathLike) -> Dict[str, Any]:
+        """The signed Open Badges 3.0 credential of a published, revoked or expired
+        credential, signed with the key file at ``key`` as of its publish time."""
+        document: Dict[str, Any] = json.loads(self._native.signed_credential(id, _read_bytes(key)))
+        return document
+
+    def revoke(
+        self,
+        ids: Optional[List[str]] = None,
+        *,
+        batch: Optional[str] = None,
+        reason: str,
+        actor: str = "python",
+    ) -> RevokeResult:
+        """Revokes these credentials or the published ones of a batch, with ``reason``
+        (required). Verifiers see it once the status list is published again
+        (:meth:`status_list`)."""
+        chosen = None if ids is None else list(ids)
+        return RevokeResult.from_dict(json.loads(self._native.revoke(chosen, batch, reason, actor)))
+
+    def status_list(self, *, key: PathLike, list: int = 0) -> Dict[str, Any]:
+        """The issuer's revocation status list ``list`` as a ``BitstringStatusListCredential``
+        signed now with the key file at ``key`` (the key the credentials were exported
+        with), to publish at its ``id``."""
+        signed, _ = self._native.status_list(_read_bytes(key), list)
+        document: Dict[str, Any] = json.loads(signed)
+        return document
 
     def resend(self, ids: List[str]) -> List[Delivery]:
         """Queues the emails of these credentials again, with the same Message-ID."""

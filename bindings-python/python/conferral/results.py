@@ -256,7 +256,9 @@ class Batch(_FromDict):
 
 @dataclass(frozen=True)
 class Refused(_FromDict):
-    """A draft a publish left as a draft because its email cannot be rendered, and why."""
+    """A credential an operation left as it was, and why: a draft whose email cannot be
+    rendered (publish), a draft named for export, a draft or changed credential named for
+    revocation."""
 
     id: str
     code: str
@@ -283,6 +285,44 @@ class PublishResult(_FromDict):
         made = cls(
             published=list(data["published"]),
             already_published=list(data["already_published"]),
+            refused=[Refused.from_dict(r) for r in data.get("refused", [])],
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class ExportResult(_FromDict):
+    """The credentials signed and written, and those named that have no signed credential
+    (drafts), each with the reason."""
+
+    exported: List[str]
+    refused: List[Refused]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ExportResult":
+        made = cls(
+            exported=list(data["exported"]),
+            refused=[Refused.from_dict(r) for r in data.get("refused", [])],
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class RevokeResult(_FromDict):
+    """The credentials revoked now, those that already were, and those left as they were
+    (drafts, or changed meanwhile), each with the reason."""
+
+    revoked: List[str]
+    already_revoked: List[str]
+    refused: List[Refused]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RevokeResult":
+        made = cls(
+            revoked=list(data["revoked"]),
+            already_revoked=list(data["already_revoked"]),
             refused=[Refused.from_dict(r) for r in data.get("refused", [])],
         )
         made._keep(data)

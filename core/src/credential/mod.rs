@@ -99,6 +99,20 @@ pub mod proof;
 pub mod status;
 pub mod verify;
 
+/// A signed document as the file every surface writes: JSON indented by two spaces, ending
+/// in a newline. (The proof covers the document's meaning, not its bytes, so any layout
+/// verifies; this one is for people reading it.)
+///
+/// ```
+/// let text = conferral::credential::document_text(&serde_json::json!({"id": "x"}));
+/// assert_eq!(text, "{\n  \"id\": \"x\"\n}\n");
+/// ```
+pub fn document_text(document: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 pub use document::{
     ATTRIBUTES_CONTEXT, DocumentOptions, attributes_context, identifies, identity_hash,
     open_badge_credential,
