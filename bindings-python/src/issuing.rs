@@ -3,10 +3,10 @@
 //! [`crate::to_py_err`].
 
 use chrono::Utc;
+use conferral::credential::IssuerKey;
 use conferral::issuer::{
     Claimed, ImportRequest, Issuer, IssuerConfig, Selection, StepProgress, Worker, Workers,
 };
-use conferral::credential::IssuerKey;
 use conferral::lifecycle::Amendment;
 use conferral::mail::{Mailer, OutgoingMessage};
 use conferral::outbox::SendOutcome;

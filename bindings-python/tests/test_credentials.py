@@ -64,3 +64,20 @@ def test_verify_reports_every_check_and_refuses_what_is_not_a_credential(tmp_pat
     assert any(c.check == "proof" for c in report.failures())
     with pytest.raises(ValueError):
         conferral.verify(unsigned, now=datetime.datetime(2026, 3, 2))
+
+
+def test_a_group_says_which_credential_fields_it_leaves_to_defaults():
+    bare = conferral.Group.from_dict({"name": "Bootcamp 2026"})
+    assert [(w.code, w.field) for w in bare.warnings] == [
+        ("issuer_name_missing", "issuer.name"),
+        ("issuer_url_missing", "issuer.url"),
+        ("achievement_description_missing", "achievement.description"),
+        ("achievement_criteria_missing", "achievement.criteria"),
+    ]
+    assert "Awarded for Bootcamp 2026." in bare.warnings[2].message
+    full = conferral.Group.from_dict({
+        "name": "Bootcamp 2026",
+        "issuer": {"name": "Academy", "url": "https://academy.example.org"},
+        "achievement": {"description": "Twelve weeks of data.", "criteria": "Pass the project."},
+    })
+    assert full.warnings == []

@@ -202,6 +202,23 @@ pub struct GroupSummary {
     pub key: String,
     /// Every attribute a column can fill, standard ones first.
     pub attributes: Vec<AttributeSummary>,
+    /// What the group's signed credentials will fill in with a default because the group
+    /// does not say it ([`Group::credential_warnings`]).
+    #[serde(default)]
+    pub warnings: Vec<GroupWarning>,
+}
+
+/// A field of a group's signed credentials that Open Badges requires or verifiers show,
+/// which the group leaves to a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupWarning {
+    /// Stable code: `issuer_name_missing`, `issuer_url_missing`,
+    /// `achievement_description_missing` or `achievement_criteria_missing`.
+    pub code: String,
+    /// The group field to set (`issuer.name`, ...).
+    pub field: String,
+    /// What the credentials say instead, and how to fix it.
+    pub message: String,
 }
 
 /// One attribute of a [`GroupSummary`].
@@ -707,7 +724,67 @@ impl Group {
                     values: a.values.clone(),
                 })
                 .collect(),
+            warnings: self.credential_warnings(),
         })
+    }
+
+    /// The fields of the group's signed credentials that it leaves to defaults: the
+    /// issuer's name (Open Badges requires one; the sender's name is used) and web site
+    /// (verifiers and wallets show it), and the achievement's description and criteria
+    /// (both required; a sentence made from the group's name is used).
+    ///
+    /// ```
+    /// let group = conferral::Group { name: "Bootcamp 2026".into(), ..Default::default() };
+    /// let codes: Vec<_> = group.credential_warnings().into_iter().map(|w| w.code).collect();
+    /// assert_eq!(codes, ["issuer_name_missing", "issuer_url_missing",
+    ///     "achievement_description_missing", "achievement_criteria_missing"]);
+    /// ```
+    pub fn credential_warnings(&self) -> Vec<GroupWarning> {
+        let given = |v: Option<&String>| v.is_some_and(|t| !t.trim().is_empty());
+        let issuer = self.issuer.as_ref();
+        let achievement = self.achievement.as_ref();
+        let defaults = self.achievement();
+        let mut out = Vec::new();
+        let mut warn = |ok: bool, code: &str, field: &str, message: String| {
+            if !ok {
+                out.push(GroupWarning {
+                    code: code.to_owned(),
+                    field: field.to_owned(),
+                    message,
+                });
+            }
+        };
+        warn(
+            given(issuer.and_then(|i| i.name.as_ref())),
+            "issuer_name_missing",
+            "issuer.name",
+            "the credentials name their issuer by the email sender's name: set `issuer.name` to your organisation's name".to_owned(),
+        );
+        warn(
+            given(issuer.and_then(|i| i.url.as_ref())),
+            "issuer_url_missing",
+            "issuer.url",
+            "the credentials give no web site for their issuer, which wallets and verifiers show: set `issuer.url`".to_owned(),
+        );
+        warn(
+            given(achievement.and_then(|a| a.description.as_ref())),
+            "achievement_description_missing",
+            "achievement.description",
+            format!(
+                "the credentials describe the achievement as \"{}\": set `achievement.description`",
+                defaults.description
+            ),
+        );
+        warn(
+            given(achievement.and_then(|a| a.criteria.as_ref())),
+            "achievement_criteria_missing",
+            "achievement.criteria",
+            format!(
+                "the credentials give as criteria \"{}\": set `achievement.criteria` to what recipients did to earn it",
+                defaults.criteria
+            ),
+        );
+        out
     }
 
     /// The group's key in a store: `key` when set, else the name in lowercase ASCII with

@@ -79,7 +79,7 @@ __all__ = [
     "InvalidConfigError", "InvalidCredentialError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
-    "UnsupportedFormatError", "BY_KIND", "ExportResult", "RevokeResult",
+    "UnsupportedFormatError", "BY_KIND", "ExportResult", "RevokeResult", "GroupWarning",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
@@ -100,6 +100,17 @@ class Attribute:
     values: List[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class GroupWarning:
+    """A field of the group's signed credentials left to a default: its stable ``code``
+    (``issuer_name_missing``, ``issuer_url_missing``, ``achievement_description_missing``,
+    ``achievement_criteria_missing``), the group ``field`` to set, and a ``message``."""
+
+    code: str
+    field: str
+    message: str
+
+
 class Group:
     """A group of credentials (a course, an event) and the attributes each recipient carries.
 
@@ -114,6 +125,8 @@ class Group:
         self.name: str = checked["name"]
         self.key: str = checked["key"]
         self.attributes: List[Attribute] = [Attribute(**a) for a in checked["attributes"]]
+        #: What the group's signed credentials fill in with defaults, each with how to fix it.
+        self.warnings: List[GroupWarning] = [GroupWarning(**w) for w in checked.get("warnings", [])]
         #: What an upload does with a recipient who already has a credential: ``deny``,
         #: ``allow`` or ``replace``.
         self.duplicates: str = self._definition.get("duplicates", "deny")
