@@ -218,7 +218,8 @@ pub fn render_email(
 
 /// Checks a group: its attributes and its email templates (every variable they use must be
 /// one the group has). Success gives the group as the library reads it, its key, and every
-/// attribute a column can fill (standard ones first), for a mapping control.
+/// attribute a column can fill (standard ones first), for a mapping control, and the
+/// fields its signed credentials leave to defaults (`warnings`).
 #[wasm_bindgen(
     js_name = "validateGroup",
     unchecked_return_type = "ValidateGroupResult"
@@ -231,6 +232,7 @@ pub fn validate_group(
             ("group", to_js(&group)?),
             ("key", summary.key.into()),
             ("attributes", to_js(&summary.attributes)?),
+            ("warnings", to_js(&summary.warnings)?),
         ]),
         Err(e) => failure_of(&e),
     })

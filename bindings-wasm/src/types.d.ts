@@ -28,6 +28,10 @@ export interface Group {
   attributes?: Attribute[];
   duplicates?: "deny" | "allow" | "replace";
   email?: EmailTemplates;
+  /** The issuer its signed credentials name (an Open Badges `Profile`). */
+  issuer?: { name?: string; url?: string; email?: string; image?: string; description?: string };
+  /** What its signed credentials attest (an Open Badges `Achievement`). */
+  achievement?: { name?: string; description?: string; criteria?: string; image?: string; type?: string };
 }
 
 /** Column assignments to confirm, reassign (`attribute`) or skip (`attribute: null`). */
@@ -187,4 +191,10 @@ export interface AttributeInfo {
   values: string[];
 }
 
-export type ValidateGroupResult = { type: "success"; group: Group; key: string; attributes: AttributeInfo[] } | Failure;
+/** A field of the group's signed credentials left to a default, and how to set it. */
+export type GroupWarning = {
+  code: "issuer_name_missing" | "issuer_url_missing" | "achievement_description_missing" | "achievement_criteria_missing";
+  field: string;
+  message: string;
+};
+export type ValidateGroupResult = { type: "success"; group: Group; key: string; attributes: AttributeInfo[]; warnings: GroupWarning[] } | Failure;

@@ -159,6 +159,12 @@ test("validateGroup checks attributes and templates", () => {
   const ok = success(conferral.validateGroup(group));
   assert.equal(ok.key, "data-science-bootcamp-2026");
   assert.equal(ok.group.name, group.name);
+  assert.deepEqual(ok.warnings.map((w) => w.field),
+    ["issuer.name", "issuer.url", "achievement.description", "achievement.criteria"]);
+  const described = success(conferral.validateGroup({ ...group,
+    issuer: { name: "Academy", url: "https://academy.example.org" },
+    achievement: { description: "Twelve weeks.", criteria: "Pass the project." } }));
+  assert.deepEqual(described.warnings, []);
   const typo = conferral.validateGroup({ ...group, email: { subject: "{{ attributes.grdae }}" } });
   assert.equal(typo.type, "failure");
   assert.equal(typo.errors[0].code, "invalid_template");
