@@ -137,7 +137,11 @@ pub fn status_list(
     let issuer = store.open()?;
     let signed = issuer.signed_status_list(list, &key, Utc::now())?;
     write_whole(out, &pretty(&signed)?)?;
-    let url = signed["id"].as_str().unwrap_or_default().to_owned();
+    let url = signed
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if json {
         return print_json(&serde_json::json!({
             "file": out.display().to_string(),
