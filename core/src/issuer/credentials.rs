@@ -309,6 +309,19 @@ mod tests {
         (issuer, published, batch)
     }
 
+    /// The one draft [`issued`] leaves.
+    fn the_draft(issuer: &Issuer<MemoryStorage>) -> Credential {
+        let mut drafts = issuer
+            .store()
+            .credentials(&CredentialQuery {
+                state: Some(CredentialState::Draft),
+                ..CredentialQuery::default()
+            })
+            .unwrap();
+        assert_eq!(drafts.len(), 1);
+        drafts.remove(0)
+    }
+
     #[test]
     fn publishing_gives_each_credential_its_own_status_index() {
         let (issuer, published, _) = issued();
@@ -318,15 +331,7 @@ mod tests {
             .collect();
         assert_eq!(indexes, vec![Some(0), Some(1), Some(2)]);
         assert_eq!(issuer.store().status_indexes().unwrap(), 3);
-        let drafts = issuer
-            .store()
-            .credentials(&CredentialQuery {
-                state: Some(CredentialState::Draft),
-                ..CredentialQuery::default()
-            })
-            .unwrap();
-        assert_eq!(drafts.len(), 1);
-        assert_eq!(drafts[0].status_index, None);
+        assert_eq!(the_draft(&issuer).status_index, None);
     }
 
     #[test]
@@ -383,14 +388,7 @@ mod tests {
         assert_eq!(by_batch.exported, published);
         assert_eq!(seen.len(), 6);
 
-        let draft = issuer
-            .store()
-            .credentials(&CredentialQuery {
-                state: Some(CredentialState::Draft),
-                ..CredentialQuery::default()
-            })
-            .unwrap()
-            .remove(0);
+        let draft = the_draft(&issuer);
         let named = issuer
             .export_credentials(
                 &Selection::Ids(vec![draft.id.clone(), published[0].clone()]),
@@ -422,14 +420,7 @@ mod tests {
     fn drafts_and_unknown_ids_have_no_document() {
         let (issuer, _, _) = issued();
         let key = IssuerKey::from_seed([9; 32]);
-        let draft = issuer
-            .store()
-            .credentials(&CredentialQuery {
-                state: Some(CredentialState::Draft),
-                ..CredentialQuery::default()
-            })
-            .unwrap()
-            .remove(0);
+        let draft = the_draft(&issuer);
         assert_eq!(
             issuer
                 .signed_credential(&draft.id, &key)
