@@ -43,6 +43,21 @@ pub struct Group {
     /// from the group's name when absent ([`Group::achievement`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub achievement: Option<AchievementProfile>,
+    /// The certificate each credential is drawn as; the library's default design when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<CertificateDesign>,
+}
+
+/// A group's certificate design: an SVG document with merge fields, filled in per credential
+/// with the same strict, escaped template rules as the emails (`render::certificate`).
+///
+/// A `<text>` element with a `data-fit-width` attribute is a box: whoever draws the
+/// certificate shrinks or wraps its text to that width (`data-fit-lines`, `data-fit-min-size`)
+/// so that it never runs over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateDesign {
+    /// The SVG template.
+    pub svg: String,
 }
 
 /// The issuer a group's verifiable credentials name (an Open Badges `Profile`). Every field

@@ -3,7 +3,8 @@
 //!
 //! Each operation has its own file: `import` (roster to drafts), `amend` (amend, revoke,
 //! expire), `publish` (drafts to published credentials with queued emails), `deliver`
-//! (recover, deliver, resend) and `query` (what is stored, read back).
+//! (recover, deliver, resend), `query` (what is stored, read back), `certificates` (each
+//! credential's certificate as SVG) and `credentials` (signed documents, status lists).
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -37,6 +38,7 @@
 //! ```
 
 mod amend;
+mod certificates;
 #[cfg(feature = "credentials")]
 mod credentials;
 mod deliver;
@@ -56,6 +58,7 @@ use crate::storage::Storage;
 
 pub use crate::render::DEFAULT_BASE_URL;
 pub use amend::RevokeOutcome;
+pub use certificates::CertificatesOutcome;
 #[cfg(feature = "credentials")]
 pub use credentials::{ExportOutcome, STATUS_LIST_CAPACITY, salt_of, status_list_url};
 pub use deliver::{
@@ -216,12 +219,13 @@ impl<S: Storage> Issuer<S> {
         Renderer::for_group(group, &self.config.base_url)
     }
 
-    /// Checks a group (attributes and email templates) and saves it.
+    /// Checks a group (attributes, email templates and certificate design) and saves it.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidGroup`] or [`ErrorKind::InvalidTemplate`] with what to fix.
     pub fn save_group(&mut self, group: &Group) -> Result<()> {
         self.renderer(group)?;
+        crate::render::CertificateRenderer::for_group(group, &self.config.base_url)?;
         self.store.put_group(group)
     }
 

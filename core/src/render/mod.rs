@@ -29,6 +29,7 @@
 //!   A template that could pass them is refused with a clear error, never an abort.
 
 pub mod bounds;
+pub mod certificate;
 
 use std::collections::BTreeMap;
 
@@ -36,8 +37,11 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-pub use crate::group::{DEFAULT_HTML, DEFAULT_SUBJECT, DEFAULT_TEXT, EmailTemplates};
+pub use crate::group::{
+    CertificateDesign, DEFAULT_HTML, DEFAULT_SUBJECT, DEFAULT_TEXT, EmailTemplates,
+};
 use crate::group::{Group, GroupSummary, Schema};
+pub use certificate::{CertificateRenderer, DEFAULT_DESIGN, certificate_svg};
 
 /// The link base an issuer uses when none is given; links made with it lead nowhere real.
 pub const DEFAULT_BASE_URL: &str = "https://credentials.example.org/c";
@@ -62,7 +66,8 @@ const ID_BYTES: u64 = 64;
 const ATTRIBUTE_FLOOR: u64 = 1024;
 
 impl Group {
-    /// Checks the group whole (attributes, and its email templates against them) and gives
+    /// Checks the group whole (attributes, and its email templates and certificate design
+    /// against them) and gives
     /// what a form or a mapping control needs: the key and every attribute a column can fill.
     ///
     /// It lives beside the renderer because checking the templates is compiling them.
@@ -73,6 +78,7 @@ impl Group {
         let summary = self.summary()?;
         // The link base is the issuer's; any valid one checks the templates' variables.
         Renderer::for_group(self, DEFAULT_BASE_URL)?;
+        CertificateRenderer::for_group(self, DEFAULT_BASE_URL)?;
         Ok(summary)
     }
 }
@@ -163,7 +169,7 @@ pub fn preview(
         expires_on: text(crate::group::standard::EXPIRES_ON),
         attributes: normalised
             .iter()
-            .filter(|(k, _)| renderer.attribute_keys.iter().any(|a| a == *k))
+            .filter(|(k, _)| renderer.merge.attribute_keys.iter().any(|a| a == *k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
@@ -250,6 +256,13 @@ const TEXT: &str = "body.txt";
 pub struct Renderer {
     /// One environment per part, holding that part alone: no part can reach another.
     envs: Vec<(&'static str, Environment<'static>)>,
+    merge: Merge,
+}
+
+/// What a group's templates are filled in from, apart from one recipient's values: the
+/// group's name and custom attributes, and the link base.
+#[derive(Debug, Clone)]
+pub(crate) struct Merge {
     group_name: String,
     attribute_keys: Vec<String>,
     /// The most bytes each custom attribute's value may print as, by key.
@@ -257,24 +270,228 @@ pub struct Renderer {
     base_url: String,
 }
 
-fn template_error(part: &str, e: &minijinja::Error) -> Error {
+fn template_error(label: &str, e: &minijinja::Error) -> Error {
     let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
     Error::new(
         ErrorKind::InvalidTemplate,
         format!(
-            "the email {part} template{line}: {}",
+            "the {label} template{line}: {}",
             e.detail().unwrap_or(&e.to_string())
         ),
     )
 }
 
-fn part_name(template: &str) -> &'static str {
-    match template {
-        SUBJECT => "subject",
-        HTML => "HTML body",
-        _ => "text body",
+/// How one template part is compiled: its name in its environment, what messages call it,
+/// the most bytes its source may have, and how what it writes is escaped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part {
+    pub(crate) name: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) max_source: usize,
+    pub(crate) escape: Escape,
+}
+
+/// What a part's values are escaped as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Escape {
+    /// Written as they are (subjects, text bodies).
+    None,
+    /// HTML-escaped (email bodies).
+    Html,
+    /// HTML-escaped, which is also valid XML, and stripped of the characters XML 1.0 does not
+    /// allow (control characters, U+FFFE, U+FFFF), so that a value never breaks the document.
+    Xml,
+}
+
+/// Compiles one part alone in its own environment, after checking its size and the bound on
+/// its values ([`bounds::check`]).
+pub(crate) fn compile_part(
+    part: Part,
+    source: &str,
+    root: &[(String, bounds::Shape)],
+) -> Result<Environment<'static>> {
+    if source.len() > part.max_source {
+        return Err(Error::new(
+            ErrorKind::InvalidTemplate,
+            format!(
+                "the {} template is {}; a template part may be at most {}",
+                part.label,
+                bounds::human_bytes(source.len() as u64),
+                bounds::human_bytes(part.max_source as u64)
+            ),
+        ));
+    }
+    let growth = match part.escape {
+        Escape::None => 1,
+        Escape::Html | Escape::Xml => bounds::HTML_ESCAPE,
+    };
+    bounds::check(source, root, growth).map_err(|refusal| {
+        Error::new(
+            ErrorKind::InvalidTemplate,
+            format!(
+                "the {} template (line {}) {}",
+                part.label, refusal.line, refusal.message
+            ),
+        )
+    })?;
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    // Escaping never depends on what a template is called.
+    let escape = if part.escape == Escape::None {
+        AutoEscape::None
+    } else {
+        AutoEscape::Html
+    };
+    env.set_auto_escape_callback(move |_| escape);
+    if part.escape == Escape::Xml {
+        env.set_formatter(xml_formatter);
+    }
+    env.remove_filter("safe");
+    env.add_template_owned(part.name, source.to_owned())
+        .map_err(|e| template_error(part.label, &e))?;
+    Ok(env)
+}
+
+/// Whether XML 1.0 allows a character in a document.
+pub(crate) fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Writes a value as the HTML formatter does, with the characters XML does not allow
+/// replaced by spaces.
+fn xml_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> std::result::Result<(), minijinja::Error> {
+    let Some(text) = value.as_str().filter(|t| !t.chars().all(xml_char)) else {
+        return minijinja::escape_formatter(out, state, value);
+    };
+    let cleaned: String = text
+        .chars()
+        .map(|c| if xml_char(c) { c } else { ' ' })
+        .collect();
+    let cleaned = if value.is_safe() {
+        minijinja::Value::from_safe_string(cleaned)
+    } else {
+        minijinja::Value::from(cleaned)
+    };
+    minijinja::escape_formatter(out, state, &cleaned)
+}
+
+/// The merge fields every template may use, and each custom attribute's.
+pub(crate) fn known_variables(attribute_keys: &[String]) -> Vec<String> {
+    let mut known: Vec<String> = [
+        "recipient",
+        "recipient.name",
+        "recipient.email",
+        "credential",
+        "credential.id",
+        "credential.url",
+        "credential.issued_on",
+        "credential.expires_on",
+        "attributes",
+        "group",
+        "group.name",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    known.extend(attribute_keys.iter().map(|k| format!("attributes.{k}")));
+    known
+}
+
+/// Refuses a variable a compiled part uses that is not in `known`, naming the closest one.
+pub(crate) fn check_part_variables(
+    env: &Environment<'static>,
+    part: Part,
+    known: &[String],
+    attribute_keys: &[String],
+) -> Result<()> {
+    let template = env
+        .get_template(part.name)
+        .map_err(|e| template_error(part.label, &e))?;
+    let mut used: Vec<String> = template.undeclared_variables(true).into_iter().collect();
+    used.sort();
+    for variable in used {
+        if known.contains(&variable) {
+            continue;
+        }
+        let closest = known
+            .iter()
+            .filter(|k| k.contains('.'))
+            .map(|k| (strsim::jaro_winkler(k, &variable), k))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .filter(|(score, _)| *score > 0.8)
+            .map(|(_, k)| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
+        let attributes = if attribute_keys.is_empty() {
+            "the group has no custom attributes".to_owned()
+        } else {
+            format!("the group's attributes are {}", attribute_keys.join(", "))
+        };
+        return Err(Error::new(
+            ErrorKind::InvalidTemplate,
+            format!(
+                "the {} template uses `{variable}`, which is not a merge field{closest} ({attributes})",
+                part.label
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Renders a compiled part into at most [`MAX_PART_BYTES`].
+pub(crate) fn render_part<S: Serialize>(
+    env: &Environment<'static>,
+    part: Part,
+    context: S,
+) -> Result<String> {
+    let mut out = Capped::default();
+    let rendered = env
+        .get_template(part.name)
+        .and_then(|t| t.render_captured_to(context, &mut out));
+    match rendered {
+        Ok(_) => String::from_utf8(out.bytes).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidTemplate,
+                format!("the {} is not valid UTF-8", part.label),
+            )
+        }),
+        Err(_) if out.over => Err(Error::new(
+            ErrorKind::InvalidTemplate,
+            format!(
+                "the {} would be longer than {}; shorten the template or what it repeats",
+                part.label,
+                bounds::human_bytes(MAX_PART_BYTES as u64)
+            ),
+        )),
+        Err(e) => Err(template_error(part.label, &e)),
     }
 }
+
+/// The parts of an email, in order.
+const EMAIL_PARTS: [Part; 3] = [
+    Part {
+        name: SUBJECT,
+        label: "email subject",
+        max_source: MAX_TEMPLATE_BYTES,
+        escape: Escape::None,
+    },
+    Part {
+        name: HTML,
+        label: "email HTML body",
+        max_source: MAX_TEMPLATE_BYTES,
+        escape: Escape::Html,
+    },
+    Part {
+        name: TEXT,
+        label: "email text body",
+        max_source: MAX_TEMPLATE_BYTES,
+        escape: Escape::None,
+    },
+];
 
 impl Renderer {
     /// Compiles a group's templates and checks every variable they use against the group.
@@ -286,86 +503,23 @@ impl Renderer {
     /// [`ErrorKind::InvalidTemplate`] for a syntax error, a variable the group does not have
     /// (with the closest one it has), or `|safe`; [`ErrorKind::InvalidConfig`] for a bad base.
     pub fn new(templates: &EmailTemplates, schema: &Schema, base_url: &str) -> Result<Renderer> {
-        credential_url(base_url, "check")?;
-        let attribute_keys: Vec<String> = schema
-            .attributes
-            .iter()
-            .filter(|a| !a.standard)
-            .map(|a| a.key.clone())
-            .collect();
-        let attribute_bytes: BTreeMap<String, u64> = schema
-            .attributes
-            .iter()
-            .filter(|a| !a.standard)
-            .map(|a| (a.key.clone(), attribute_bound(a)))
-            .collect();
-        let root = merge_field_shapes(&schema.name, base_url, &attribute_bytes);
+        let merge = Merge::new(schema, base_url)?;
+        let root = merge.shapes();
         let mut envs = Vec::new();
-        for (name, source) in [
-            (SUBJECT, &templates.subject),
-            (HTML, &templates.html),
-            (TEXT, &templates.text),
-        ] {
-            if source.len() > MAX_TEMPLATE_BYTES {
-                return Err(Error::new(
-                    ErrorKind::InvalidTemplate,
-                    format!(
-                        "the email {} template is {}; a template part may be at most {}",
-                        part_name(name),
-                        bounds::human_bytes(source.len() as u64),
-                        bounds::human_bytes(MAX_TEMPLATE_BYTES as u64)
-                    ),
-                ));
-            }
-            let escape = if name == HTML { bounds::HTML_ESCAPE } else { 1 };
-            bounds::check(source, &root, escape).map_err(|refusal| {
-                Error::new(
-                    ErrorKind::InvalidTemplate,
-                    format!(
-                        "the email {} template (line {}) {}",
-                        part_name(name),
-                        refusal.line,
-                        refusal.message
-                    ),
-                )
-            })?;
-            let mut env = Environment::new();
-            env.set_undefined_behavior(UndefinedBehavior::Strict);
-            env.set_fuel(Some(FUEL));
-            // Escaping never depends on what a template is called.
-            let escape = if name == HTML {
-                AutoEscape::Html
-            } else {
-                AutoEscape::None
-            };
-            env.set_auto_escape_callback(move |_| escape);
-            env.remove_filter("safe");
-            env.add_template_owned(name, source.clone())
-                .map_err(|e| template_error(part_name(name), &e))?;
-            envs.push((name, env));
+        for (part, source) in
+            EMAIL_PARTS
+                .into_iter()
+                .zip([&templates.subject, &templates.html, &templates.text])
+        {
+            envs.push((part.name, compile_part(part, source, &root)?));
         }
-        let renderer = Renderer {
-            envs,
-            group_name: schema.name.clone(),
-            attribute_keys,
-            attribute_bytes,
-            base_url: base_url.to_owned(),
-        };
-        renderer.check_variables()?;
+        let renderer = Renderer { envs, merge };
+        let known = renderer.merge.known_variables();
+        for (part, (_, env)) in EMAIL_PARTS.into_iter().zip(&renderer.envs) {
+            renderer.merge.check_variables(env, part, &known)?;
+        }
         // A trial render with every field filled catches misuse of filters and tests.
-        let sample = MergeFields {
-            recipient_name: "Ana López".to_owned(),
-            recipient_email: "ana@example.org".to_owned(),
-            credential_id: "check".to_owned(),
-            issued_on: Some("2026-01-01".to_owned()),
-            expires_on: Some("2027-01-01".to_owned()),
-            attributes: renderer
-                .attribute_keys
-                .iter()
-                .map(|k| (k.clone(), serde_json::Value::String("sample".to_owned())))
-                .collect(),
-        };
-        renderer.render(&sample)?;
+        renderer.render(&renderer.merge.sample())?;
         Ok(renderer)
     }
 
@@ -379,67 +533,6 @@ impl Renderer {
         Renderer::new(group.email.as_ref().unwrap_or(&defaults), &schema, base_url)
     }
 
-    fn check_variables(&self) -> Result<()> {
-        let mut known: Vec<String> = [
-            "recipient",
-            "recipient.name",
-            "recipient.email",
-            "credential",
-            "credential.id",
-            "credential.url",
-            "credential.issued_on",
-            "credential.expires_on",
-            "attributes",
-            "group",
-            "group.name",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-        known.extend(
-            self.attribute_keys
-                .iter()
-                .map(|k| format!("attributes.{k}")),
-        );
-        for (name, env) in &self.envs {
-            let name = *name;
-            let template = env
-                .get_template(name)
-                .map_err(|e| template_error(part_name(name), &e))?;
-            let mut used: Vec<String> = template.undeclared_variables(true).into_iter().collect();
-            used.sort();
-            for variable in used {
-                if known.contains(&variable) {
-                    continue;
-                }
-                let closest = known
-                    .iter()
-                    .filter(|k| k.contains('.'))
-                    .map(|k| (strsim::jaro_winkler(k, &variable), k))
-                    .max_by(|a, b| a.0.total_cmp(&b.0))
-                    .filter(|(score, _)| *score > 0.8)
-                    .map(|(_, k)| format!("; did you mean `{k}`?"))
-                    .unwrap_or_default();
-                let attributes = if self.attribute_keys.is_empty() {
-                    "the group has no custom attributes".to_owned()
-                } else {
-                    format!(
-                        "the group's attributes are {}",
-                        self.attribute_keys.join(", ")
-                    )
-                };
-                return Err(Error::new(
-                    ErrorKind::InvalidTemplate,
-                    format!(
-                        "the email {} template uses `{variable}`, which is not a merge field{closest} ({attributes})",
-                        part_name(name)
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// Renders one message.
     ///
     /// # Errors
@@ -448,9 +541,78 @@ impl Renderer {
     /// [`ErrorKind::InvalidValue`] for an id that is not URL-safe or a value longer than the
     /// templates were checked for.
     pub fn render(&self, fields: &MergeFields) -> Result<RenderedEmail> {
-        let url = credential_url(&self.base_url, &fields.credential_id)?;
         let name = header_safe(&fields.recipient_name);
-        self.check_field_sizes(fields, &name)?;
+        let context = self.merge.context(fields, &name)?;
+        let render = |part: Part| -> Result<String> {
+            let env = self
+                .envs
+                .iter()
+                .find(|(n, _)| *n == part.name)
+                .map(|(_, env)| env)
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidTemplate,
+                        format!("the {} template is missing", part.label),
+                    )
+                })?;
+            render_part(env, part, &context)
+        };
+        let [subject, html, text] = EMAIL_PARTS;
+        Ok(RenderedEmail {
+            to_name: name.clone(),
+            to_email: fields.recipient_email.clone(),
+            subject: header_safe(&render(subject)?),
+            html: render(html)?,
+            text: render(text)?,
+        })
+    }
+}
+
+impl Merge {
+    /// The merge fields of a group's templates, with links under `base_url`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for a base that is not an http(s) address.
+    pub(crate) fn new(schema: &Schema, base_url: &str) -> Result<Merge> {
+        credential_url(base_url, "check")?;
+        Ok(Merge {
+            group_name: schema.name.clone(),
+            attribute_keys: custom_keys(schema),
+            attribute_bytes: attribute_bounds(schema),
+            base_url: base_url.to_owned(),
+        })
+    }
+
+    /// The merge fields as the template check sees them: each with the most bytes it may hold.
+    pub(crate) fn shapes(&self) -> Vec<(String, bounds::Shape)> {
+        merge_field_shapes(&self.group_name, &self.base_url, &self.attribute_bytes)
+    }
+
+    /// Every variable a template may use.
+    pub(crate) fn known_variables(&self) -> Vec<String> {
+        known_variables(&self.attribute_keys)
+    }
+
+    /// Refuses a variable a compiled part uses that is not in `known`.
+    pub(crate) fn check_variables(
+        &self,
+        env: &Environment<'static>,
+        part: Part,
+        known: &[String],
+    ) -> Result<()> {
+        check_part_variables(env, part, known, &self.attribute_keys)
+    }
+
+    /// Every merge field filled in, for the trial render that checks a template.
+    pub(crate) fn sample(&self) -> MergeFields {
+        sample_fields(&self.attribute_keys)
+    }
+
+    /// The merge fields of one message as templates see them, after checking their sizes;
+    /// `name` is the recipient's name as it is shown.
+    pub(crate) fn context(&self, fields: &MergeFields, name: &str) -> Result<minijinja::Value> {
+        let url = credential_url(&self.base_url, &fields.credential_id)?;
+        self.check_field_sizes(fields, name)?;
         // Every custom attribute is defined, as none when the row left it empty.
         let mut attributes: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
         for key in &self.attribute_keys {
@@ -462,8 +624,8 @@ impl Renderer {
                     .unwrap_or(&serde_json::Value::Null),
             );
         }
-        let context = minijinja::context! {
-            recipient => minijinja::context! { name => &name, email => &fields.recipient_email },
+        Ok(minijinja::context! {
+            recipient => minijinja::context! { name => name, email => &fields.recipient_email },
             credential => minijinja::context! {
                 id => &fields.credential_id,
                 url => &url,
@@ -472,48 +634,42 @@ impl Renderer {
             },
             attributes => attributes,
             group => minijinja::context! { name => &self.group_name },
-        };
-        let render = |name: &str| -> Result<String> {
-            let env = self
-                .envs
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, env)| env)
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::InvalidTemplate,
-                        format!("the email {} template is missing", part_name(name)),
-                    )
-                })?;
-            let mut out = Capped::default();
-            let rendered = env
-                .get_template(name)
-                .and_then(|t| t.render_captured_to(&context, &mut out));
-            match rendered {
-                Ok(_) => String::from_utf8(out.bytes).map_err(|_| {
-                    Error::new(
-                        ErrorKind::InvalidTemplate,
-                        format!("the email {} is not valid UTF-8", part_name(name)),
-                    )
-                }),
-                Err(_) if out.over => Err(Error::new(
-                    ErrorKind::InvalidTemplate,
-                    format!(
-                        "the email {} would be longer than {}; shorten the template or what it repeats",
-                        part_name(name),
-                        bounds::human_bytes(MAX_PART_BYTES as u64)
-                    ),
-                )),
-                Err(e) => Err(template_error(part_name(name), &e)),
-            }
-        };
-        Ok(RenderedEmail {
-            to_name: name.clone(),
-            to_email: fields.recipient_email.clone(),
-            subject: header_safe(&render(SUBJECT)?),
-            html: render(HTML)?,
-            text: render(TEXT)?,
         })
+    }
+}
+
+/// The custom attributes' keys, in the group's order.
+fn custom_keys(schema: &Schema) -> Vec<String> {
+    schema
+        .attributes
+        .iter()
+        .filter(|a| !a.standard)
+        .map(|a| a.key.clone())
+        .collect()
+}
+
+/// The most bytes each custom attribute's value may print as, by key.
+fn attribute_bounds(schema: &Schema) -> BTreeMap<String, u64> {
+    schema
+        .attributes
+        .iter()
+        .filter(|a| !a.standard)
+        .map(|a| (a.key.clone(), attribute_bound(a)))
+        .collect()
+}
+
+/// Every merge field filled in, for the trial render that checks a template.
+fn sample_fields(attribute_keys: &[String]) -> MergeFields {
+    MergeFields {
+        recipient_name: "Ana López".to_owned(),
+        recipient_email: "ana@example.org".to_owned(),
+        credential_id: "check".to_owned(),
+        issued_on: Some("2026-01-01".to_owned()),
+        expires_on: Some("2027-01-01".to_owned()),
+        attributes: attribute_keys
+            .iter()
+            .map(|k| (k.clone(), serde_json::Value::String("sample".to_owned())))
+            .collect(),
     }
 }
 
@@ -601,7 +757,7 @@ fn merge_field_shapes(
     ]
 }
 
-impl Renderer {
+impl Merge {
     /// Refuses a message whose values are longer than the templates were checked for.
     fn check_field_sizes(&self, fields: &MergeFields, name: &str) -> Result<()> {
         let too_long = |field: &str, bytes: usize, most: u64| {
