@@ -14,6 +14,7 @@ macro_rules! say {
     }};
 }
 
+mod certificates;
 mod credentials;
 mod issuing;
 mod terminal;
@@ -297,6 +298,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a credential's certificate (its group's design, or the default) as PDF, PNG or
+    /// SVG, drawn with bundled fonts.
+    Certificate(certificates::CertificateArgs),
+    /// Write the certificates of a batch (or of credential ids, or all) into a zip, one
+    /// `<id>.pdf` each. Exits 1 when a named credential is a draft.
+    Certificates(certificates::CertificatesArgs),
     /// Queue the emails of these credentials again (same Message-ID).
     Resend {
         /// Credential ids.
@@ -544,6 +551,8 @@ fn main() -> ExitCode {
                 .map(|()| false),
             json,
         ),
+        Command::Certificate(args) => finish(certificates::one(&args).map(|()| false), args.json),
+        Command::Certificates(args) => finish(certificates::zip(&args), args.json),
         Command::Resend { ids, store, json } => {
             finish(issuing::resend(&store, &ids, json).map(|()| false), json)
         }
