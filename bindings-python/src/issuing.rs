@@ -450,6 +450,71 @@ impl NativeIssuer {
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
+    /// The certificate of credential `id` in `format` (`pdf`, `png` or `svg`).
+    fn certificate<'py>(
+        &self,
+        py: Python<'py>,
+        id: &str,
+        format: &str,
+    ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let format = certificate_format(format)?;
+        let out = self.with(py, |inner| {
+            conferral_certificate::certificate(inner, id, format)
+        });
+        Ok(pyo3::types::PyBytes::new(
+            py,
+            &out.map_err(|e| to_py_err(py, &e))?,
+        ))
+    }
+
+    /// Writes the certificates of exactly one of `ids`, `batch` or `all` into a zip at
+    /// `path`, `<id>.<format>` each, one drawn at a time; the file appears only once whole.
+    /// Returns the outcome (`written`, `refused`) as JSON text.
+    #[pyo3(signature = (path, ids, batch, all, format))]
+    fn certificates(
+        &self,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        ids: Option<Vec<String>>,
+        batch: Option<String>,
+        all: bool,
+        format: &str,
+    ) -> PyResult<String> {
+        let selection = Selection::one_of(all, batch, ids)
+            .map_err(|_| PyValueError::new_err("give exactly one of ids, batch= or all=True"))?;
+        let format = certificate_format(format)?;
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        let out = self.with(py, |inner| -> Result<_, conferral::Error> {
+            let io = |e: std::io::Error| {
+                conferral::Error::new(
+                    conferral::ErrorKind::Output,
+                    format!("cannot write `{}`: {e}", path.display()),
+                )
+            };
+            let file = std::fs::File::create(&partial).map_err(io)?;
+            let mut writer = std::io::BufWriter::new(file);
+            let written = conferral_certificate::write_zip(inner, &selection, format, &mut writer);
+            let written = written.and_then(|outcome| {
+                std::io::Write::flush(&mut writer).map_err(io)?;
+                Ok(outcome)
+            });
+            drop(writer);
+            match written {
+                Ok(outcome) => {
+                    std::fs::rename(&partial, &path).map_err(io)?;
+                    Ok(outcome)
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&partial);
+                    Err(e)
+                }
+            }
+        });
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
     /// The signed credential `id` as JSON text, signed with the key in `key_file`.
     fn signed_credential(
         &self,
@@ -538,4 +603,13 @@ impl NativeIssuer {
         let out = self.with(py, |inner| inner.status());
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
+}
+
+/// A certificate format by name.
+fn certificate_format(name: &str) -> PyResult<conferral_certificate::Format> {
+    conferral_certificate::Format::from_name(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "`{name}` is not a certificate format: use pdf, png or svg"
+        ))
+    })
 }

@@ -31,6 +31,7 @@ from .results import (
     DeliveryRun,
     Email,
     Event,
+    CertificatesResult,
     ExportResult,
     ImportResult,
     Check,
@@ -79,7 +80,7 @@ __all__ = [
     "InvalidConfigError", "InvalidCredentialError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
-    "UnsupportedFormatError", "BY_KIND", "ExportResult", "RevokeResult", "GroupWarning",
+    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "GroupWarning",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
@@ -745,6 +746,30 @@ class Issuer:
 
         out = self._native.export(_read_bytes(key), chosen, batch, every, write)
         return ExportResult.from_dict(json.loads(out))
+
+    def certificate(self, id: str, format: str = "pdf") -> bytes:
+        """The certificate of a published, revoked or expired credential, drawn from its
+        group's design (or the default) with the bundled fonts: ``"pdf"`` (the text is text,
+        its fonts embedded), ``"png"`` (150 dpi) or ``"svg"`` (the text as outlines)."""
+        return self._native.certificate(id, format)
+
+    def certificates(
+        self,
+        path: PathLike,
+        *,
+        ids: Optional[List[str]] = None,
+        batch: Optional[str] = None,
+        all: bool = False,
+        format: str = "pdf",
+    ) -> CertificatesResult:
+        """Writes the certificates of these credentials, a batch's, or all (``all=True``)
+        into a zip at ``path``, ``<id>.pdf`` each (or ``.png``, ``.svg``), drawn one at a
+        time, as ``conferral certificates`` does; the file appears only once it is whole.
+        Drafts are skipped, and a draft named in ``ids`` is refused with the reason."""
+        every = bool(all == True)  # noqa: E712
+        chosen = None if ids is None else list(ids)
+        out = self._native.certificates(os.fspath(path), chosen, batch, every, format)
+        return CertificatesResult.from_dict(json.loads(out))
 
     def signed_credential(self, id: str, *, key: PathLike) -> Dict[str, Any]:
         """The signed Open Badges 3.0 credential of a published, revoked or expired

@@ -310,6 +310,24 @@ class ExportResult(_FromDict):
 
 
 @dataclass(frozen=True)
+class CertificatesResult(_FromDict):
+    """The credentials whose certificates were written into the zip, and those named that
+    have none (drafts), each with the reason."""
+
+    written: List[str]
+    refused: List[Refused]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CertificatesResult":
+        made = cls(
+            written=list(data["written"]),
+            refused=[Refused.from_dict(r) for r in data.get("refused", [])],
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
 class RevokeResult(_FromDict):
     """The credentials revoked now, those that already were, and those left as they were
     (drafts, or changed meanwhile), each with the reason."""
