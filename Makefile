@@ -38,6 +38,8 @@ setup:
 	rustup component add clippy rustfmt
 	test -x $(TOOLS_VENV)/bin/python || python3 -m venv $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/requirements.txt
+	@# The certificate tests read PDFs back with pdftotext (Debian's poppler-utils).
+	command -v pdftotext > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils > /dev/null; }
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -136,9 +138,9 @@ serve:
 wasm:
 	$(CARGO) check -p conferral --target $(WASM_TARGET)
 
-## The core must not depend on bindings, storage, mail or async runtimes.
+## The core must not depend on bindings, storage, mail, async runtimes or the certificate renderer.
 deps-check:
-	@if $(CARGO) tree -p conferral -e normal --prefix none | grep -E '^(pyo3|wasm-bindgen|js-sys|rusqlite|lettre|tokio|reqwest) '; then \
+	@if $(CARGO) tree -p conferral -e normal --prefix none | grep -E '^(pyo3|wasm-bindgen|js-sys|rusqlite|lettre|tokio|reqwest|resvg|usvg|svg2pdf|fontdb) '; then \
 		echo "the core depends on a crate it must not use"; exit 1; fi
 	@# On wasm32, zip (getrandom, for encryption the core never uses) and cfb (web-time, for
 	@# timestamps) reach wasm-bindgen; nothing else in the core may.
