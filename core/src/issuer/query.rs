@@ -62,7 +62,7 @@ impl<S: Storage> Issuer<S> {
     /// One credential.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when there is none with this id.
+    /// [`ErrorKind::NotFound`] when there is none with this id.
     pub fn credential(&self, id: &str) -> Result<Credential> {
         self.get(id)
     }
@@ -70,7 +70,7 @@ impl<S: Storage> Issuer<S> {
     /// One credential with the delivery state of its emails.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) when there is none with this id.
+    /// [`ErrorKind::NotFound`] when there is none with this id.
     pub fn show(&self, id: &str) -> Result<CredentialDetail> {
         let credential = self.get(id)?;
         let deliveries = self.deliveries(&MessageQuery {
@@ -86,7 +86,7 @@ impl<S: Storage> Issuer<S> {
     /// Renders the email a credential's recipient gets, without sending anything.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) or a template error.
+    /// [`ErrorKind::NotFound`] or a template error.
     pub fn preview(&self, id: &str) -> Result<RenderedEmail> {
         let credential = self.get(id)?;
         self.renderer(&self.group_of(&credential)?)?
