@@ -59,3 +59,17 @@ def test_a_batch_becomes_a_zip_of_pdfs(tmp_path):
         issuer.certificates(tmp_path / "none.zip", batch="nope")
     assert not (tmp_path / "none.zip").exists()
     assert not (tmp_path / "none.zip.partial").exists()
+
+
+def test_a_group_design_is_checked_like_the_emails_and_drawn():
+    design = '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="200"><text x="10" y="100" data-fit-width="380">{{ recipient.nmae }}</text></svg>'
+    with pytest.raises(conferral.InvalidTemplateError, match="did you mean `recipient.name`"):
+        conferral.Group.from_dict({**GROUP, "design": {"svg": design}})
+    with pytest.raises(conferral.InvalidTemplateError, match="<script>"):
+        conferral.Group.from_dict({**GROUP, "design": {"svg": "<svg><script>alert(1)</script></svg>"}})
+    group = conferral.Group.from_dict({**GROUP, "design": {"svg": design.replace("nmae", "name")}})
+    assert group.design is not None
+    issuer = conferral.Issuer()
+    ana = issuer.import_roster(ROSTER, group, publish=True).created[0]
+    svg = issuer.certificate(ana, format="svg")
+    assert b'width="400"' in svg

@@ -133,6 +133,9 @@ class Group:
         self.duplicates: str = self._definition.get("duplicates", "deny")
         #: The email templates (``subject``, ``html``, ``text``), or ``None`` for the defaults.
         self.email: Optional[Dict[str, str]] = self._definition.get("email")
+        #: The certificate design (``svg``: an SVG template with the emails' merge fields), or
+        #: ``None`` for the default design.
+        self.design: Optional[Dict[str, str]] = self._definition.get("design")
 
     @classmethod
     def from_dict(cls, definition: Mapping[str, Any]) -> "Group":
