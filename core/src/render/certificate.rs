@@ -268,6 +268,7 @@ fn check_document(svg: &str) -> std::result::Result<(), String> {
     let mut depth = 0usize;
     let mut roots = 0usize;
     let mut in_style = false;
+    let mut svg_namespace = false;
     loop {
         let at = |reader: &quick_xml::Reader<&[u8]>| line_of(svg, reader.buffer_position());
         let event = reader
@@ -291,12 +292,18 @@ fn check_document(svg: &str) -> std::result::Result<(), String> {
                 return Err("has more than one root element".to_owned());
             }
             Event::Start(e) => {
+                if depth == 0 {
+                    svg_namespace = has_svg_namespace(&e);
+                }
                 roots += usize::from(depth == 0);
                 check_element(&e, depth == 0).map_err(|p| format!("{p} (line {})", at(&reader)))?;
                 in_style = e.local_name().into_inner().eq_ignore_ascii_case("style");
                 depth += 1;
             }
             Event::Empty(e) => {
+                if depth == 0 {
+                    svg_namespace = has_svg_namespace(&e);
+                }
                 roots += usize::from(depth == 0);
                 check_element(&e, depth == 0).map_err(|p| format!("{p} (line {})", at(&reader)))?;
             }
@@ -334,7 +341,30 @@ fn check_document(svg: &str) -> std::result::Result<(), String> {
     if roots == 0 {
         return Err("has no <svg> element".to_owned());
     }
+    if !svg_namespace {
+        return Err(format!(
+            "needs `xmlns=\"{SVG_NAMESPACE}\"` on its <svg> element, or nothing in it is drawn"
+        ));
+    }
     Ok(())
+}
+
+const SVG_NAMESPACE: &str = "http://www.w3.org/2000/svg";
+
+/// Whether the root element is in SVG's namespace (`xmlns`, or the prefix its name has).
+fn has_svg_namespace(e: &BytesStart<'_>) -> bool {
+    let name = e.name();
+    let prefix = name.prefix().map(|p| p.into_inner().to_owned());
+    e.attributes().flatten().any(|a| {
+        let key = a.key.into_inner();
+        let declares = match &prefix {
+            None => key == "xmlns",
+            Some(p) => key.strip_prefix("xmlns:") == Some(p.as_str()),
+        };
+        declares
+            && a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .is_ok_and(|v| v.trim() == SVG_NAMESPACE)
+    })
 }
 
 /// The line of a byte offset, from 1.
@@ -612,6 +642,7 @@ mod tests {
             ("plain text", "text outside"),
             ("<!-- nothing -->", "no <svg>"),
             ("<svg>\u{1}</svg>", "U+0001"),
+            ("<svg><text>x</text></svg>", "needs `xmlns="),
         ] {
             let e = group(Some(svg)).check().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidTemplate, "{svg}");
@@ -684,7 +715,10 @@ mod tests {
         let g = Group::from_json(json).unwrap();
         assert_eq!(g.design, None);
         assert_eq!(serde_json::to_string(&g).unwrap(), json);
-        let with = Group::from_json(r#"{"name":"x","design":{"svg":"<svg/>"}}"#).unwrap();
+        let with = Group::from_json(
+            r#"{"name":"x","design":{"svg":"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"}}"#,
+        )
+        .unwrap();
         assert_eq!(
             Group::from_json(&serde_json::to_string(&with).unwrap()).unwrap(),
             with
