@@ -264,15 +264,19 @@ fn check_document(svg: &str) -> std::result::Result<(), String> {
             u32::from(c)
         ));
     }
-    let mut reader = quick_xml::Reader::from_str(svg);
+    // The buffered reader over bytes, as the workbook pre-scan reads XML: one instance of the
+    // parser in the WebAssembly module, not two.
+    let mut reader = quick_xml::Reader::from_reader(svg.as_bytes());
+    let mut buf = Vec::new();
     let mut depth = 0usize;
     let mut roots = 0usize;
     let mut in_style = false;
     let mut svg_namespace = false;
     loop {
+        buf.clear();
         let at = |reader: &quick_xml::Reader<&[u8]>| line_of(svg, reader.buffer_position());
         let event = reader
-            .read_event()
+            .read_event_into(&mut buf)
             .map_err(|e| format!("is not well-formed XML (line {}): {e}", at(&reader)))?;
         match event {
             Event::Eof => break,
