@@ -44,13 +44,14 @@ pub fn database() -> Arc<fontdb::Database> {
         .clone()
 }
 
-/// The font resolver usvg uses: the design's family from the bundled fonts, and for a
+/// The font resolver usvg uses: the design's family from the bundled fonts (the sans-serif
+/// when it names none of them), and for a
 /// character that font lacks, the bundled font that has it in the nearest style and weight
 /// (the first of [`FILES`] among equals), so the choice never depends on anything but the
 /// text.
 pub fn resolver() -> usvg::FontResolver<'static> {
     usvg::FontResolver {
-        select_font: usvg::FontResolver::default_font_selector(),
+        select_font: Box::new(select_font),
         select_fallback: Box::new(|c, used, db| {
             let base = used.first().and_then(|id| db.face(*id));
             let (style, weight) =
@@ -75,4 +76,45 @@ fn has_char(db: &fontdb::Database, id: fontdb::ID, c: char) -> bool {
             .is_some()
     })
     .unwrap_or(false)
+}
+
+/// The bundled face for a text's font: the first of its families that is bundled, else the
+/// sans-serif (a browser would take its own default; a design names its fonts).
+fn select_font(font: &usvg::Font, db: &mut Arc<fontdb::Database>) -> Option<fontdb::ID> {
+    use usvg::{FontFamily, FontStretch, FontStyle};
+    let mut families: Vec<fontdb::Family<'_>> = font
+        .families()
+        .iter()
+        .map(|family| match family {
+            FontFamily::Serif => fontdb::Family::Serif,
+            FontFamily::SansSerif => fontdb::Family::SansSerif,
+            FontFamily::Cursive => fontdb::Family::Cursive,
+            FontFamily::Fantasy => fontdb::Family::Fantasy,
+            FontFamily::Monospace => fontdb::Family::Monospace,
+            FontFamily::Named(name) => fontdb::Family::Name(name),
+        })
+        .collect();
+    families.push(fontdb::Family::SansSerif);
+    let stretch = match font.stretch() {
+        FontStretch::UltraCondensed => fontdb::Stretch::UltraCondensed,
+        FontStretch::ExtraCondensed => fontdb::Stretch::ExtraCondensed,
+        FontStretch::Condensed => fontdb::Stretch::Condensed,
+        FontStretch::SemiCondensed => fontdb::Stretch::SemiCondensed,
+        FontStretch::Normal => fontdb::Stretch::Normal,
+        FontStretch::SemiExpanded => fontdb::Stretch::SemiExpanded,
+        FontStretch::Expanded => fontdb::Stretch::Expanded,
+        FontStretch::ExtraExpanded => fontdb::Stretch::ExtraExpanded,
+        FontStretch::UltraExpanded => fontdb::Stretch::UltraExpanded,
+    };
+    let style = match font.style() {
+        FontStyle::Normal => fontdb::Style::Normal,
+        FontStyle::Italic => fontdb::Style::Italic,
+        FontStyle::Oblique => fontdb::Style::Oblique,
+    };
+    db.query(&fontdb::Query {
+        families: &families,
+        weight: fontdb::Weight(font.weight()),
+        stretch,
+        style,
+    })
 }

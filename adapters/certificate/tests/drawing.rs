@@ -424,3 +424,76 @@ fn a_batch_becomes_a_zip_of_pdfs() {
         conferral_certificate::certificate(&issuer, &outcome.written[0], Format::Png).unwrap();
     assert!(one.starts_with(b"\x89PNG"));
 }
+
+#[test]
+fn only_the_bundled_fonts_are_known() {
+    let drawing = draw("Ana", "x");
+    let mut families: Vec<String> = drawing
+        .tree()
+        .fontdb()
+        .faces()
+        .map(|f| f.families[0].0.clone())
+        .collect();
+    families.dedup();
+    assert_eq!(
+        families,
+        [
+            "Noto Sans",
+            "Noto Serif",
+            "Noto Sans Arabic",
+            "Noto Sans Hebrew",
+            "Droid Sans Fallback",
+            "Conferral Hangul"
+        ]
+    );
+    // A family the design names that is not bundled falls back to the bundled sans-serif;
+    // an image outside the document is not read.
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100">
+        <image href="/etc/hostname" width="10" height="10"/>
+        <text x="10" y="50" font-family="Arial, Helvetica" font-size="20">Ana</text></svg>"#;
+    let drawing = Drawing::new(svg).unwrap();
+    let all = shown(&drawing);
+    assert!(
+        all[0]
+            .glyphs
+            .iter()
+            .all(|(family, _)| family == "Noto Sans"),
+        "{:?}",
+        all[0].glyphs
+    );
+    assert!(!drawing.svg().contains("<image"));
+}
+
+#[test]
+fn a_box_takes_its_font_from_styles_and_sheets() {
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="600" height="300" viewBox="0 0 600 300">
+        <style>.name { font-family: "Noto Serif"; font-weight: 700 }</style>
+        <g font-size="10">
+          <text class="name" x="300" y="150" text-anchor="middle" style="font-size: 48px; fill: #123"
+                data-fit-width="400" data-fit-lines="3" data-fit-height="150" data-fit-min-size="8"
+                >Dr. Anna-Karenina Wolfeschlegelsteinhausen of the Very Long Family Name</text>
+          <text x="20" y="280" data-fit-width="100">short</text>
+        </g></svg>"#;
+    let drawing = Drawing::new(svg).unwrap();
+    let all = shown(&drawing);
+    let name = find(&all, "Dr. Anna-Karenina");
+    assert!(
+        name.left >= 100.0 - 0.5 && name.right <= 500.0 + 0.5,
+        "{} .. {}",
+        name.left,
+        name.right
+    );
+    assert!(
+        name.top >= 75.0 - 1.0 && name.bottom <= 225.0 + 1.0,
+        "{} .. {}",
+        name.top,
+        name.bottom
+    );
+    assert!(name.glyphs.iter().all(|(family, _)| family == "Noto Serif"));
+    let lines = drawing.fitted_svg().matches("<tspan").count();
+    assert!((2..=3).contains(&lines), "{}", drawing.fitted_svg());
+    // The other box fits as it is and is left alone.
+    assert!(drawing.fitted_svg().contains(">short</text>"));
+    let short = find(&all, "short");
+    assert!(short.right - short.left < 100.0);
+}

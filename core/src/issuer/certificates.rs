@@ -194,5 +194,14 @@ mod tests {
             .unwrap();
         assert_eq!(named.refused.len(), 1);
         assert_eq!(named.refused[0].id, drafts[1]);
+        // A design with a field the group does not have is refused when the group is saved.
+        let mut bad = group.clone();
+        bad.design = Some(crate::group::CertificateDesign {
+            svg: r#"<svg xmlns="http://www.w3.org/2000/svg"><text>{{ attributes.grade }}</text></svg>"#
+                .to_owned(),
+        });
+        let e = issuer.save_group(&bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidTemplate);
+        assert!(e.to_string().contains("`attributes.grade`"), "{e}");
     }
 }
