@@ -265,6 +265,9 @@ fn the_pdf_is_a4_with_the_name_as_text() {
         ("Ana María López", "Ana María López"),
         ("<script>alert(1)</script>", "<script>alert(1)</script>"),
         ("\"/><svg onload=alert(1)>", "\"/><svg onload=alert(1)>"),
+        // Right-to-left text reads back in its logical order; CJK through the fallback font.
+        ("مريم عبد الرحمن", "مريم عبد الرحمن"),
+        ("李小龍 김민준", "李小龍 김민준"),
     ] {
         let drawing = draw(name, "Data Science Bootcamp 2026");
         let (w, h) = drawing.page_points();
