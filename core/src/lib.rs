@@ -25,6 +25,8 @@ pub mod issuer;
 pub mod lifecycle;
 pub mod mail;
 pub mod outbox;
+#[cfg(feature = "credentials")]
+pub mod page;
 pub mod render;
 pub mod storage;
 

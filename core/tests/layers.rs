@@ -41,6 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "mail",
             "storage",
             "issuer",
+            "page",
         ],
     ),
 ];
