@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::credential::{CheckKind, Outcome, Verification};
 use crate::group::Group;
-use crate::lifecycle::{Credential, EventKind};
+use crate::lifecycle::{Credential, CredentialState, EventKind};
 
 /// The Content-Security-Policy the page is meant to be served under: nothing inline,
 /// nothing from elsewhere.
@@ -128,8 +128,9 @@ pub struct CredentialPage<'a> {
     pub group: &'a Group,
     /// The issuer's name as the signed document gives it.
     pub issuer_name: &'a str,
-    /// The verification the host ran on the signed document (with the status list).
-    pub verification: &'a Verification,
+    /// The verification the host ran on the signed document (with the status list); `None`
+    /// when the host holds no signing key, and the page gives the issuer's record instead.
+    pub verification: Option<&'a Verification>,
     /// The credential's public link (the email's link).
     pub url: &'a str,
     /// The certificate image's link, when the host renders one.
@@ -218,6 +219,39 @@ fn long_date(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
+/// A standing's heading.
+fn word(standing: Standing) -> &'static str {
+    match standing {
+        Standing::Valid => "Valid",
+        Standing::Expired => "Expired",
+        Standing::NotYetValid => "Not valid yet",
+        Standing::Revoked => "Revoked",
+        Standing::Tampered => "Tampered",
+    }
+}
+
+/// The standing a page without a verification gives, from the issuer's record.
+fn unsigned(credential: &Credential) -> (&'static str, &'static str, String) {
+    let note = "This server does not hold the issuer's signing key, so it shows the issuer's record without a cryptographic check.";
+    match credential.state {
+        CredentialState::Revoked => (
+            "revoked",
+            "Revoked",
+            format!("The issuer revoked this credential. {note}"),
+        ),
+        CredentialState::Expired => (
+            "expired",
+            "Expired",
+            format!("This credential has expired. {note}"),
+        ),
+        _ => (
+            "valid",
+            "Issued",
+            format!("The issuer's record shows this credential as issued. {note}"),
+        ),
+    }
+}
+
 /// The reason given for the credential's last revocation, if any.
 fn revocation_reason(credential: &Credential) -> Option<&str> {
     credential
@@ -267,7 +301,6 @@ fn head(out: &mut String, title: &str, description: &str, url: Option<&str>, ima
 pub fn credential_page(page: &CredentialPage<'_>) -> String {
     let c = page.credential;
     let achievement = page.group.achievement();
-    let (standing, sentence) = standing(page.verification);
     let name = &c.recipient.name;
     let title = format!("{name}: {}", achievement.name);
     let description = format!(
@@ -297,21 +330,20 @@ pub fn credential_page(page: &CredentialPage<'_>) -> String {
     );
 
     // The verification, in words; a revoked credential gives its reason.
+    let (class, word, sentence) = match page.verification {
+        Some(verification) => {
+            let (standing, sentence) = standing(verification);
+            (standing.as_str(), word(standing), sentence)
+        }
+        None => unsigned(c),
+    };
     let _ = write!(
         out,
         "<section class=\"standing {class}\" aria-labelledby=\"standing-title\">\n\
          <h2 id=\"standing-title\">{word}</h2>\n<p>{sentence}</p>\n",
-        class = standing.as_str(),
-        word = match standing {
-            Standing::Valid => "Valid",
-            Standing::Expired => "Expired",
-            Standing::NotYetValid => "Not valid yet",
-            Standing::Revoked => "Revoked",
-            Standing::Tampered => "Tampered",
-        },
         sentence = escape(&sentence),
     );
-    if standing == Standing::Revoked
+    if c.state == CredentialState::Revoked
         && let Some(reason) = revocation_reason(c)
     {
         let _ = writeln!(
@@ -320,21 +352,24 @@ pub fn credential_page(page: &CredentialPage<'_>) -> String {
             escape(reason)
         );
     }
-    out.push_str("<details>\n<summary>Every check</summary>\n<ul class=\"checks\">\n");
-    for check in &page.verification.checks {
-        let _ = writeln!(
-            out,
-            "<li class=\"{outcome}\"><span class=\"check\">{kind}</span> <span class=\"outcome\">{outcome}</span>: {reason}</li>",
-            kind = check.check.as_str(),
-            outcome = match check.outcome {
-                Outcome::Passed => "passed",
-                Outcome::Failed => "failed",
-                Outcome::Skipped => "skipped",
-            },
-            reason = escape(&check.reason),
-        );
+    if let Some(verification) = page.verification {
+        out.push_str("<details>\n<summary>Every check</summary>\n<ul class=\"checks\">\n");
+        for check in &verification.checks {
+            let _ = writeln!(
+                out,
+                "<li class=\"{outcome}\"><span class=\"check\">{kind}</span> <span class=\"outcome\">{outcome}</span>: {reason}</li>",
+                kind = check.check.as_str(),
+                outcome = match check.outcome {
+                    Outcome::Passed => "passed",
+                    Outcome::Failed => "failed",
+                    Outcome::Skipped => "skipped",
+                },
+                reason = escape(&check.reason),
+            );
+        }
+        out.push_str("</ul>\n</details>\n");
     }
-    out.push_str("</ul>\n</details>\n</section>\n");
+    out.push_str("</section>\n");
 
     if let Some(image) = page.image_url {
         let _ = writeln!(
@@ -440,13 +475,7 @@ pub fn verify_page(action: &str, result: Option<Result<&Verification, &str>>) ->
                 out,
                 "<section class=\"standing {}\" role=\"status\"><h2>{}</h2><p>{}</p></section>",
                 standing.as_str(),
-                match standing {
-                    Standing::Valid => "Valid",
-                    Standing::Expired => "Expired",
-                    Standing::NotYetValid => "Not valid yet",
-                    Standing::Revoked => "Revoked",
-                    Standing::Tampered => "Tampered",
-                },
+                word(standing),
                 escape(&sentence)
             );
         }

@@ -88,7 +88,7 @@ fn render(credential: &Credential, group: &Group, verification: &Verification) -
         credential,
         group,
         issuer_name: "Academy",
-        verification,
+        verification: Some(verification),
         url: &url,
         image_url: Some(&format!("{url}.png")),
         downloads: &[("Certificate", &pdf, "PDF")],
@@ -209,6 +209,25 @@ fn standings_follow_the_checks_that_failed() {
         "revoked (index 1 of the status list)",
     );
     assert_eq!(standing(&report(checks)).0, Standing::Tampered);
+}
+
+#[test]
+fn without_a_key_the_page_gives_the_issuers_record() {
+    let (credential, group, _) = issued("Ana López", Some("issued in error"));
+    let html = credential_page(&CredentialPage {
+        credential: &credential,
+        group: &group,
+        issuer_name: "Academy",
+        verification: None,
+        url: "https://credentials.example.org/c/x",
+        image_url: None,
+        downloads: &[],
+        linkedin_url: None,
+    });
+    assert!(html.contains("<h2 id=\"standing-title\">Revoked</h2>"));
+    assert!(html.contains("without a cryptographic check"));
+    assert!(html.contains("Reason given by the issuer: <bdi>issued in error</bdi>"));
+    assert!(!html.contains("Every check"));
 }
 
 #[test]
