@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::credential::{CheckKind, Outcome, Verification};
 use crate::group::Group;
 use crate::lifecycle::{Credential, CredentialState, EventKind};
+use crate::storage::StatusCounts;
 
 /// The Content-Security-Policy the page is meant to be served under: nothing inline,
 /// nothing from elsewhere.
@@ -496,6 +497,54 @@ pub fn verify_page(action: &str, result: Option<Result<&Verification, &str>>) ->
          <button type=\"submit\">Check</button>\n</form>\n</main>\n</body>\n</html>\n",
         escape(action)
     );
+    out
+}
+
+/// The issuer's figures: credentials by state and emails by delivery state, each with a bar
+/// drawn in HTML (no script, no image), and the delivery rate (sent over sent and failed).
+pub fn analytics_page(counts: &StatusCounts) -> String {
+    let mut out = String::with_capacity(4096);
+    head(&mut out, "Analytics", "The issuer's figures.", None, None);
+    out.push_str("<body>\n<main class=\"credential analytics\">\n<h1>Analytics</h1>\n");
+    let sent = counts.deliveries.get("sent").copied().unwrap_or(0);
+    let failed: u64 = ["failed_permanent", "failed_exhausted"]
+        .iter()
+        .filter_map(|s| counts.deliveries.get(*s))
+        .sum();
+    let issued: u64 = ["published", "revoked", "expired"]
+        .iter()
+        .filter_map(|s| counts.credentials.get(*s))
+        .sum();
+    let rate = match sent + failed {
+        0 => "no email settled yet".to_owned(),
+        settled => format!("{:.1}%", sent as f64 * 100.0 / settled as f64),
+    };
+    let _ = write!(
+        out,
+        "<dl class=\"facts\">\n<div><dt>Issued</dt><dd>{issued}</dd></div>\n\
+         <div><dt>Emails delivered</dt><dd>{sent}</dd></div>\n\
+         <div><dt>Delivery rate</dt><dd>{rate}</dd></div>\n</dl>\n"
+    );
+    for (title, figures) in [
+        ("Credentials", &counts.credentials),
+        ("Emails", &counts.deliveries),
+    ] {
+        let most = figures.values().copied().max().unwrap_or(0).max(1);
+        let _ = write!(
+            out,
+            "<section aria-label=\"{title}\">\n<h2>{title}</h2>\n<table class=\"figures\">\n\
+             <thead><tr><th scope=\"col\">State</th><th scope=\"col\">Count</th><th scope=\"col\"><span class=\"visually-hidden\">Share</span></th></tr></thead>\n<tbody>\n"
+        );
+        for (state, n) in figures {
+            let _ = writeln!(
+                out,
+                "<tr><th scope=\"row\">{state}</th><td>{n}</td><td><meter min=\"0\" max=\"{most}\" value=\"{n}\">{n}</meter></td></tr>",
+                state = escape(&state.replace('_', " ")),
+            );
+        }
+        out.push_str("</tbody>\n</table>\n</section>\n");
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
     out
 }
 

@@ -259,3 +259,17 @@ fn the_other_pages_escape_and_say_what_happened() {
     let bad = verify_page("/verify", Some(Err("not JSON <at> line 1")));
     assert!(bad.contains("not JSON &lt;at&gt; line 1"));
 }
+
+#[test]
+fn the_analytics_page_counts_and_rates() {
+    let mut counts = StatusCounts::zeroed();
+    counts.credentials.insert("published".into(), 8);
+    counts.credentials.insert("revoked".into(), 2);
+    counts.deliveries.insert("sent".into(), 9);
+    counts.deliveries.insert("failed_permanent".into(), 1);
+    let html = analytics_page(&counts);
+    assert!(html.contains("<div><dt>Issued</dt><dd>10</dd></div>"));
+    assert!(html.contains("<div><dt>Delivery rate</dt><dd>90.0%</dd></div>"));
+    assert!(html.contains("<th scope=\"row\">failed permanent</th><td>1</td>"));
+    assert!(analytics_page(&StatusCounts::zeroed()).contains("no email settled yet"));
+}
