@@ -271,6 +271,7 @@ fn head(out: &mut String, title: &str, description: &str, url: Option<&str>, ima
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"color-scheme\" content=\"light dark\">\n\
          <meta name=\"referrer\" content=\"strict-origin-when-cross-origin\">\n\
+         <link rel=\"icon\" href=\"data:,\">\n\
          <title>{title}</title>\n<meta name=\"description\" content=\"{description}\">\n\
          <meta property=\"og:type\" content=\"website\">\n\
          <meta property=\"og:title\" content=\"{title}\">\n\
