@@ -35,10 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let group = Group::from_json(&std::fs::read_to_string(&group)?)?;
     let bytes = std::fs::read(&roster)?;
     // The links point at `conferral serve` on this machine, which the end of the demo names.
-    let config = IssuerConfig::new(
-        BASE_URL,
-        Mailbox::parse(SENDER),
-    );
+    let config = IssuerConfig::new(BASE_URL, Mailbox::parse(SENDER));
     let mut issuer = Issuer::new(SqliteStorage::open(&db)?, config)?;
     // Ids are 128 random bits each, from the operating system.
     let mut ids = conferral_os::OsIds;
