@@ -103,6 +103,9 @@ struct State {
     base_path: String,
     /// Verifications by credential id: the version (history length) they were made for.
     verified: Mutex<HashMap<String, (usize, Instant, Verification)>>,
+    /// Signed documents by credential id, with the version they were signed for (a document
+    /// is signed as of its publish time, so it changes only with the credential).
+    signed: Mutex<HashMap<String, (usize, Arc<Value>)>>,
     /// Signed status lists by number: the count of revoked credentials they were made for.
     lists: Mutex<HashMap<u64, (u64, Arc<Value>)>>,
     limiter: RateLimiter,
@@ -170,6 +173,7 @@ impl Server {
                 options,
                 base_path,
                 verified: Mutex::new(HashMap::new()),
+                signed: Mutex::new(HashMap::new()),
                 lists: Mutex::new(HashMap::new()),
                 limiter,
             }),
@@ -354,6 +358,28 @@ impl State {
         Ok(signed)
     }
 
+    /// A credential's signed document, signed again only when the credential changed.
+    fn signed(
+        &self,
+        issuer: &Issuer<Store>,
+        key: &IssuerKey,
+        credential: &Credential,
+    ) -> conferral::Result<Arc<Value>> {
+        let version = credential.history.len();
+        if let Some((v, signed)) = lock(&self.signed).get(&credential.id)
+            && *v == version
+        {
+            return Ok(Arc::clone(signed));
+        }
+        let signed = Arc::new(issuer.signed_credential(&credential.id, key)?);
+        let mut kept = lock(&self.signed);
+        if kept.len() >= VERIFIED_KEPT {
+            kept.clear();
+        }
+        kept.insert(credential.id.clone(), (version, Arc::clone(&signed)));
+        Ok(signed)
+    }
+
     /// The verification of a credential's signed document against its status list, reused
     /// for [`VERIFIED_FOR`] while the credential is unchanged.
     fn verification(
@@ -369,7 +395,7 @@ impl State {
         {
             return Ok(verification.clone());
         }
-        let signed = issuer.signed_credential(&credential.id, key)?;
+        let signed = self.signed(issuer, key, credential)?;
         let list = match credential.status_index {
             Some(index) => Some(self.status_list(issuer, key, index / STATUS_LIST_CAPACITY)?),
             None => None,
@@ -524,7 +550,7 @@ async fn credential(Shared(state): Shared<Arc<State>>, UrlPath(file): UrlPath<St
             };
             match wanted {
                 Wanted::Document => match &state.options.key {
-                    Some(key) => match issuer.signed_credential(&found.id, key) {
+                    Some(key) => match state.signed(issuer, key, &found) {
                         Ok(signed) => json(&signed, "application/ld+json", "no-cache"),
                         Err(e) => failed(&e),
                     },
