@@ -490,3 +490,47 @@ fn a_server_needs_a_connection_and_a_valid_base() {
     .unwrap();
     assert_eq!(err.kind(), conferral::ErrorKind::InvalidConfig);
 }
+
+/// A short round of `make bench-server`'s load: many clients at once, every answer whole and
+/// right (latency is the benchmark's to report, not a test's).
+#[test]
+fn many_clients_at_once_all_get_their_pages() {
+    let dir = scratch("load");
+    let db = dir.join("store.db");
+    let base = "http://credentials.test/c";
+    let ids = issued(&db, base);
+    let addr = start(&db, base, keyed());
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|c| {
+                let ids = &ids;
+                s.spawn(move || {
+                    let mut failures = Vec::new();
+                    for i in 0..100 {
+                        let id = &ids[(c + i) % ids.len()];
+                        let path = if i % 10 == 0 {
+                            format!("/c/{id}.json")
+                        } else {
+                            format!("/c/{id}")
+                        };
+                        let reply = get(addr, &path);
+                        let whole = if path.ends_with(".json") {
+                            serde_json::from_slice::<Value>(&reply.body).is_ok()
+                        } else {
+                            reply.text().ends_with("</html>\n")
+                        };
+                        if reply.status != 200 || !whole {
+                            failures.push(format!("{path}: {}", reply.status));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(failures, Vec::<String>::new());
+}
