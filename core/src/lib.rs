@@ -21,6 +21,7 @@ pub mod validation;
 // issuing
 #[cfg(feature = "credentials")]
 pub mod credential;
+pub mod events;
 pub mod issuer;
 pub mod lifecycle;
 pub mod mail;

@@ -37,6 +37,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "render",
             "lifecycle",
             "credential",
+            "events",
             "outbox",
             "mail",
             "storage",
