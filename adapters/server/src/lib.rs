@@ -15,6 +15,13 @@
 //! same page after the same store lookup. (Ids hold 128 random bits, so guessing one is
 //! hopeless whatever the timing; the same path keeps even that hint small.)
 //!
+//! What visitors do is recorded in the store's event log ([`conferral::events`]): a page
+//! view (once per visitor a day), a download of a signed document, a share to LinkedIn, a
+//! check of one of this issuer's credentials on `/verify`. A visitor is a SHA-256 hash of a
+//! secret drawn when the server starts, the day, the client's address and its User-Agent:
+//! nothing that names a person is kept, and the hash changes every day (and with each
+//! restart, which can count a visitor twice that day).
+//!
 //! Every response carries a strict Content-Security-Policy (nothing inline, nothing from
 //! elsewhere), `nosniff`, no framing and no referrer across origins. Bodies are limited
 //! ([`Options::max_body`]), each client address gets a token bucket of requests
@@ -42,6 +49,7 @@ use axum::routing::get;
 use chrono::Utc;
 use conferral::credential::{IssuerKey, Verification, VerifyOptions, verify, verify_bytes};
 use conferral::error::{Error, ErrorKind};
+use conferral::events::{Event, EventKind};
 use conferral::issuer::{Issuer, IssuerConfig, STATUS_LIST_CAPACITY};
 use conferral::lifecycle::{Credential, CredentialState};
 use conferral::page;
@@ -109,6 +117,8 @@ struct State {
     /// Signed status lists by number: the count of revoked credentials they were made for.
     lists: Mutex<HashMap<u64, (u64, Arc<Value>)>>,
     limiter: RateLimiter,
+    /// The secret mixed into visitors' hashes: drawn when the server starts, never stored.
+    visitor_secret: [u8; 32],
 }
 
 /// The server: a store (several connections to it) and its settings.
@@ -164,6 +174,12 @@ impl Server {
                 .to_owned(),
             None => String::new(),
         };
+        let visitor_secret = conferral_os::random_seed().ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidConfig,
+                "the operating system gave no random bytes for the visitors' hashes",
+            )
+        })?;
         let permits = Semaphore::new(issuers.len());
         let limiter = RateLimiter::new(options.rate, options.burst);
         Ok(Server {
@@ -176,6 +192,7 @@ impl Server {
                 signed: Mutex::new(HashMap::new()),
                 lists: Mutex::new(HashMap::new()),
                 limiter,
+                visitor_secret,
             }),
         })
     }
@@ -419,6 +436,65 @@ impl State {
     }
 }
 
+/// Who is asking, as the event log keeps it: a hash of the server's secret, the day, the
+/// client's address and its User-Agent.
+#[derive(Debug, Clone, Default)]
+struct Visitor {
+    address: Option<std::net::IpAddr>,
+    agent: String,
+}
+
+impl Visitor {
+    fn of(
+        headers: &HeaderMap,
+        connected: Option<&axum::extract::ConnectInfo<SocketAddr>>,
+    ) -> Visitor {
+        Visitor {
+            address: connected.map(|c| c.0.ip()),
+            agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+
+    fn hash(&self, secret: &[u8; 32], day: chrono::NaiveDate) -> String {
+        use sha2::{Digest, Sha256};
+        let address = self.address.map(|a| a.to_string()).unwrap_or_default();
+        let digest = Sha256::new()
+            .chain_update(secret)
+            .chain_update(day.to_string().as_bytes())
+            .chain_update([0])
+            .chain_update(address.as_bytes())
+            .chain_update([0])
+            .chain_update(self.agent.as_bytes())
+            .finalize();
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl State {
+    /// Records what a visitor did with a credential. Like the issuer's own events, a store
+    /// failure loses the event and never the answer.
+    fn record(
+        &self,
+        issuer: &mut Issuer<Store>,
+        credential: &Credential,
+        kind: EventKind,
+        visitor: Option<&Visitor>,
+        detail: Option<&str>,
+    ) {
+        let now = Utc::now();
+        let event = Event {
+            visitor: visitor.map(|v| v.hash(&self.visitor_secret, now.date_naive())),
+            detail: detail.map(str::to_owned),
+            ..Event::of(credential, kind, now)
+        };
+        let _ = issuer.store_mut().record_events(&[event]);
+    }
+}
+
 fn plain(status: StatusCode, text: &str) -> Response {
     (
         status,
@@ -534,31 +610,58 @@ enum Wanted {
     Document,
 }
 
-async fn credential(Shared(state): Shared<Arc<State>>, UrlPath(file): UrlPath<String>) -> Response {
+async fn credential(
+    Shared(state): Shared<Arc<State>>,
+    UrlPath(file): UrlPath<String>,
+    parts: axum::http::request::Parts,
+) -> Response {
+    let visitor = Visitor::of(
+        &parts.headers,
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>(),
+    );
     let (id, wanted) = match file.rsplit_once('.') {
         Some((id, "json")) => (id.to_owned(), Wanted::Document),
         Some(_) => (String::new(), Wanted::Page),
         None => (file, Wanted::Page),
     };
     let done = state
-        .blocking(move |state, issuer| -> Response {
-            // A malformed id is looked up like any other, and found by none.
-            let found = match issuer.store().credential(&id) {
-                Ok(Some(c)) if c.state != CredentialState::Draft => c,
-                Ok(_) => return not_found_response(),
-                Err(e) => return failed(&e),
-            };
-            match wanted {
-                Wanted::Document => match &state.options.key {
-                    Some(key) => match state.signed(issuer, key, &found) {
-                        Ok(signed) => json(&signed, "application/ld+json", "no-cache"),
-                        Err(e) => failed(&e),
+        .blocking(
+            move |state: &State, issuer: &mut Issuer<Store>| -> Response {
+                // A malformed id is looked up like any other, and found by none.
+                let found = match issuer.store().credential(&id) {
+                    Ok(Some(c)) if c.state != CredentialState::Draft => c,
+                    Ok(_) => return not_found_response(),
+                    Err(e) => return failed(&e),
+                };
+                match wanted {
+                    Wanted::Document => match &state.options.key {
+                        Some(key) => match state.signed(issuer, key, &found) {
+                            Ok(signed) => {
+                                state.record(
+                                    issuer,
+                                    &found,
+                                    EventKind::Downloaded,
+                                    None,
+                                    Some("json"),
+                                );
+                                json(&signed, "application/ld+json", "no-cache")
+                            }
+                            Err(e) => failed(&e),
+                        },
+                        None => not_found_response(),
                     },
-                    None => not_found_response(),
-                },
-                Wanted::Page => credential_page(state, issuer, &found),
-            }
-        })
+                    Wanted::Page => {
+                        let page = credential_page(state, issuer, &found);
+                        if page.status() == StatusCode::OK {
+                            state.record(issuer, &found, EventKind::Viewed, Some(&visitor), None);
+                        }
+                        page
+                    }
+                }
+            },
+        )
         .await;
     done.unwrap_or_else(|response| response)
 }
@@ -615,7 +718,7 @@ fn credential_page(state: &State, issuer: &Issuer<Store>, credential: &Credentia
 
 async fn linkedin(Shared(state): Shared<Arc<State>>, UrlPath(id): UrlPath<String>) -> Response {
     let done = state
-        .blocking(move |_, issuer| -> Response {
+        .blocking(move |state, issuer| -> Response {
             let credential = match issuer.store().credential(&id) {
                 Ok(Some(c)) if c.state != CredentialState::Draft => c,
                 Ok(_) => return not_found_response(),
@@ -645,6 +748,13 @@ async fn linkedin(Shared(state): Shared<Arc<State>>, UrlPath(id): UrlPath<String
                 credential.expires_on,
                 &credential.id,
                 &url,
+            );
+            state.record(
+                issuer,
+                &credential,
+                EventKind::Shared,
+                None,
+                Some("linkedin"),
             );
             match HeaderValue::from_str(&target) {
                 Ok(location) => {
@@ -727,13 +837,19 @@ async fn verify_upload(
     let done = state
         .blocking(move |state, issuer| {
             let list = listed_status(state, issuer, &bytes);
-            verify_bytes(
+            let result = verify_bytes(
                 &bytes,
                 &VerifyOptions {
                     now: Utc::now(),
                     status_list: list.as_deref(),
                 },
-            )
+            );
+            if result.is_ok()
+                && let Some(credential) = ours(issuer, &bytes)
+            {
+                state.record(issuer, &credential, EventKind::Verified, None, None);
+            }
+            result
         })
         .await;
     let result = match done {
@@ -773,6 +889,16 @@ async fn upload(form: &mut Multipart) -> Option<Bytes> {
     None
 }
 
+/// The credential of this issuer a document names by its `id` (its link), if any.
+fn ours(issuer: &Issuer<Store>, bytes: &[u8]) -> Option<Credential> {
+    let document: Value = serde_json::from_slice(bytes).ok()?;
+    let link = document.get("id")?.as_str()?;
+    let prefix = conferral::render::credential_url(&issuer.config().base_url, "x").ok()?;
+    let base = prefix.strip_suffix('x')?;
+    let id = link.strip_prefix(base)?;
+    issuer.store().credential(id).ok().flatten()
+}
+
 /// This server's status list for a credential that names one of this server's lists.
 fn listed_status(state: &State, issuer: &Issuer<Store>, bytes: &[u8]) -> Option<Arc<Value>> {
     let key = state.options.key.as_ref()?;
@@ -806,9 +932,15 @@ async fn analytics(Shared(state): Shared<Arc<State>>, headers: HeaderMap) -> Res
         );
         return response;
     }
-    let done = state.blocking(|_, issuer| issuer.status()).await;
+    let done = state
+        .blocking(|_, issuer| {
+            let counts = issuer.status()?;
+            let stats = issuer.stats(&conferral::events::EventQuery::default())?;
+            Ok::<_, Error>((counts, stats))
+        })
+        .await;
     match done {
-        Ok(Ok(counts)) => html(StatusCode::OK, page::analytics_page(&counts)),
+        Ok(Ok((counts, stats))) => html(StatusCode::OK, page::analytics_page(&counts, &stats)),
         Ok(Err(e)) => failed(&e),
         Err(response) => response,
     }

@@ -534,3 +534,58 @@ fn many_clients_at_once_all_get_their_pages() {
     });
     assert_eq!(failures, Vec::<String>::new());
 }
+
+#[test]
+fn views_downloads_shares_and_checks_are_counted() {
+    let dir = scratch("events");
+    let db = dir.join("store.db");
+    let base = "http://credentials.test/c";
+    let ids = issued(&db, base);
+    let addr = start(&db, base, keyed());
+    let page = format!("/c/{}", ids[0]);
+    // One visitor three times, another once: two views.
+    for agent in ["Firefox", "Firefox", "Firefox", "Chromium"] {
+        assert_eq!(
+            request(addr, "GET", &page, &[("User-Agent", agent)], b"").status,
+            200
+        );
+    }
+    let signed = get(addr, &format!("/c/{}.json", ids[0])).body;
+    assert_eq!(get(addr, &format!("/c/{}/linkedin", ids[0])).status, 303);
+    let json = [("Content-Type", "application/json")];
+    assert_eq!(request(addr, "POST", "/verify", &json, &signed).status, 200);
+    // Unknown ids and drafts count nothing.
+    get(addr, "/c/AAAAAAAAAAAAAAAAAAAAAA");
+
+    let store = conferral_sqlite::SqliteStorage::open(&db).unwrap();
+    let issuer = Issuer::new(store, config(base)).unwrap();
+    let stats = issuer
+        .stats(&conferral::events::EventQuery::default())
+        .unwrap();
+    // The published batch (the other holds the draft).
+    let batch = stats.batches.iter().find(|b| b.issued > 0).unwrap();
+    assert_eq!(stats.batches.len(), 2);
+    assert_eq!((batch.issued, batch.views, batch.viewed), (2, 2, 1));
+    assert_eq!(
+        (batch.downloads, batch.shares, batch.verifications),
+        (1, 1, 1)
+    );
+    assert_eq!(batch.view_rate, Some(0.5));
+    // The analytics page shows them.
+    let html = request(
+        addr,
+        "GET",
+        "/analytics",
+        &[("Authorization", "Bearer s3cret")],
+        b"",
+    )
+    .text();
+    assert!(
+        html.contains("<div><dt>Viewed</dt><dd>1 (50.0%)</dd></div>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<div><dt>LinkedIn shares</dt><dd>1</dd></div>"),
+        "{html}"
+    );
+}

@@ -22,8 +22,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::credential::{CheckKind, Outcome, Verification};
+use crate::events::{BatchStats, EventKind, Stats};
 use crate::group::Group;
-use crate::lifecycle::{Credential, CredentialState, EventKind};
+use crate::lifecycle::{Credential, CredentialState, EventKind as HistoryKind};
 use crate::storage::StatusCounts;
 
 /// The Content-Security-Policy the page is meant to be served under: nothing inline,
@@ -259,7 +260,7 @@ fn revocation_reason(credential: &Credential) -> Option<&str> {
         .history
         .iter()
         .rev()
-        .find(|h| h.event == EventKind::Revoked)
+        .find(|h| h.event == HistoryKind::Revoked)
         .and_then(|h| h.reason.as_deref())
 }
 
@@ -501,34 +502,124 @@ pub fn verify_page(action: &str, result: Option<Result<&Verification, &str>>) ->
     out
 }
 
-/// The issuer's figures: credentials by state and emails by delivery state, each with a bar
-/// drawn in HTML (no script, no image), and the delivery rate (sent over sent and failed).
-pub fn analytics_page(counts: &StatusCounts) -> String {
-    let mut out = String::with_capacity(4096);
+/// The issuer's figures: per group and batch (issued, delivered and the delivery rate,
+/// viewed and the view rate, downloads, shares), a chart of the daily events, and the
+/// credentials and emails by state. Charts are inline SVG and `<meter>`s: no script, no image
+/// fetched.
+pub fn analytics_page(counts: &StatusCounts, stats: &Stats) -> String {
+    let mut out = String::with_capacity(8192);
     head(&mut out, "Analytics", "The issuer's figures.", None, None);
     out.push_str("<body>\n<main class=\"credential analytics\">\n<h1>Analytics</h1>\n");
-    let sent = counts.deliveries.get("sent").copied().unwrap_or(0);
-    let failed: u64 = ["failed_permanent", "failed_exhausted"]
-        .iter()
-        .filter_map(|s| counts.deliveries.get(*s))
-        .sum();
-    let issued: u64 = ["published", "revoked", "expired"]
-        .iter()
-        .filter_map(|s| counts.credentials.get(*s))
-        .sum();
-    let rate = match sent + failed {
-        0 => "no email settled yet".to_owned(),
-        settled => format!("{:.1}%", sent as f64 * 100.0 / settled as f64),
+    let sum = |f: fn(&BatchStats) -> u64| stats.batches.iter().map(f).sum::<u64>();
+    let (issued, delivered, viewed) = (sum(|b| b.issued), sum(|b| b.delivered), sum(|b| b.viewed));
+    let percent = |part: u64, whole: u64| match whole {
+        0 => "none issued".to_owned(),
+        whole => format!("{:.1}%", part as f64 * 100.0 / whole as f64),
     };
     let _ = write!(
         out,
         "<dl class=\"facts\">\n<div><dt>Issued</dt><dd>{issued}</dd></div>\n\
-         <div><dt>Emails delivered</dt><dd>{sent}</dd></div>\n\
-         <div><dt>Delivery rate</dt><dd>{rate}</dd></div>\n</dl>\n"
+         <div><dt>Delivered</dt><dd>{delivered} ({})</dd></div>\n\
+         <div><dt>Viewed</dt><dd>{viewed} ({})</dd></div>\n\
+         <div><dt>Downloads</dt><dd>{}</dd></div>\n<div><dt>LinkedIn shares</dt><dd>{}</dd></div>\n</dl>\n",
+        percent(delivered, issued),
+        percent(viewed, issued),
+        sum(|b| b.downloads),
+        sum(|b| b.shares),
     );
+
+    out.push_str("<section aria-labelledby=\"batches-title\">\n<h2 id=\"batches-title\">By group and batch</h2>\n<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"batches-title\">\n<table class=\"figures\">\n<thead><tr>");
+    for h in [
+        "Group",
+        "Batch",
+        "Issued",
+        "Delivered",
+        "Delivery rate",
+        "Viewed",
+        "View rate",
+        "Downloads",
+        "Shares",
+    ] {
+        let _ = write!(out, "<th scope=\"col\">{h}</th>");
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    let rate = |r: Option<f64>| r.map_or("–".to_owned(), |r| format!("{:.1}%", r * 100.0));
+    for b in &stats.batches {
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&b.group),
+            escape(&b.batch),
+            b.issued,
+            b.delivered,
+            rate(b.delivery_rate),
+            b.viewed,
+            rate(b.view_rate),
+            b.downloads,
+            b.shares
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</div>\n</section>\n");
+
+    // The daily series: deliveries and views a day, as bars.
+    if !stats.daily.is_empty() {
+        let series = [
+            (EventKind::Delivered, "delivered"),
+            (EventKind::Viewed, "viewed"),
+        ];
+        let most = stats
+            .daily
+            .iter()
+            .flat_map(|d| {
+                series
+                    .iter()
+                    .map(|(k, _)| d.events.get(k).copied().unwrap_or(0))
+            })
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let width = 24 * stats.daily.len() + 40;
+        let _ = write!(
+            out,
+            "<section aria-labelledby=\"daily-title\">\n<h2 id=\"daily-title\">By day</h2>\n\
+             <svg class=\"chart\" viewBox=\"0 0 {width} 140\" role=\"img\" aria-labelledby=\"daily-title daily-desc\">\n\
+             <desc id=\"daily-desc\">Emails delivered (dark bars) and credential pages viewed (light bars) each day; the table below gives the numbers.</desc>\n"
+        );
+        for (i, day) in stats.daily.iter().enumerate() {
+            for (j, (kind, class)) in series.iter().enumerate() {
+                let n = day.events.get(kind).copied().unwrap_or(0);
+                let h = n * 100 / most;
+                let _ = writeln!(
+                    out,
+                    "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"10\" height=\"{h}\"><title>{}: {n} {class}</title></rect>",
+                    20 + i * 24 + j * 11,
+                    110 - h,
+                    day.day
+                );
+            }
+        }
+        out.push_str("</svg>\n<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Events by day\">\n<table class=\"figures\">\n<thead><tr><th scope=\"col\">Day</th>");
+        for kind in EventKind::ALL {
+            let _ = write!(out, "<th scope=\"col\">{}</th>", kind.as_str());
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for day in &stats.daily {
+            let _ = write!(out, "<tr><th scope=\"row\">{}</th>", day.day);
+            for kind in EventKind::ALL {
+                let _ = write!(
+                    out,
+                    "<td>{}</td>",
+                    day.events.get(&kind).copied().unwrap_or(0)
+                );
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody>\n</table>\n</div>\n</section>\n");
+    }
+
     for (title, figures) in [
-        ("Credentials", &counts.credentials),
-        ("Emails", &counts.deliveries),
+        ("Credentials by state", &counts.credentials),
+        ("Emails by state", &counts.deliveries),
     ] {
         let most = figures.values().copied().max().unwrap_or(0).max(1);
         let _ = write!(

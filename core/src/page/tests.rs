@@ -261,15 +261,40 @@ fn the_other_pages_escape_and_say_what_happened() {
 }
 
 #[test]
-fn the_analytics_page_counts_and_rates() {
+fn the_analytics_page_gives_the_figures_and_a_daily_chart() {
+    use crate::events::{BatchStats, DayStats, EventKind, Stats};
     let mut counts = StatusCounts::zeroed();
     counts.credentials.insert("published".into(), 8);
-    counts.credentials.insert("revoked".into(), 2);
-    counts.deliveries.insert("sent".into(), 9);
     counts.deliveries.insert("failed_permanent".into(), 1);
-    let html = analytics_page(&counts);
-    assert!(html.contains("<div><dt>Issued</dt><dd>10</dd></div>"));
-    assert!(html.contains("<div><dt>Delivery rate</dt><dd>90.0%</dd></div>"));
+    let stats = Stats {
+        batches: vec![BatchStats {
+            group: "<g>".into(),
+            batch: "b1".into(),
+            issued: 10,
+            delivered: 9,
+            delivery_rate: Some(0.9),
+            viewed: 4,
+            view_rate: Some(0.4),
+            downloads: 2,
+            shares: 1,
+            ..BatchStats::default()
+        }],
+        daily: vec![DayStats {
+            day: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            events: [(EventKind::Delivered, 9), (EventKind::Viewed, 4)].into(),
+        }],
+    };
+    let html = analytics_page(&counts, &stats);
+    assert!(
+        html.contains("<div><dt>Delivered</dt><dd>9 (90.0%)</dd></div>"),
+        "{html}"
+    );
+    assert!(html.contains("<tr><th scope=\"row\">&lt;g&gt;</th><td>b1</td><td>10</td><td>9</td><td>90.0%</td><td>4</td><td>40.0%</td><td>2</td><td>1</td></tr>"), "{html}");
+    assert!(
+        html.contains("<rect class=\"delivered\" x=\"20\" y=\"10\" width=\"10\" height=\"100\">")
+    );
     assert!(html.contains("<th scope=\"row\">failed permanent</th><td>1</td>"));
-    assert!(analytics_page(&StatusCounts::zeroed()).contains("no email settled yet"));
+    let empty = analytics_page(&StatusCounts::zeroed(), &Stats::default());
+    assert!(empty.contains("<dd>0 (none issued)</dd>"));
+    assert!(!empty.contains("<svg"));
 }
