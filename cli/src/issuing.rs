@@ -541,3 +541,64 @@ pub fn resend(store: &StoreArgs, ids: &[String], json: bool) -> Result<(), CliEr
     );
     Ok(())
 }
+
+/// `conferral stats`: the figures per group and batch, and by day.
+pub fn stats(
+    store: &StoreArgs,
+    group: Option<String>,
+    batch: Option<String>,
+    since: Option<chrono::NaiveDate>,
+    json: bool,
+) -> Result<(), CliError> {
+    let issuer = store.open()?;
+    let stats = issuer.stats(&conferral::events::EventQuery {
+        group,
+        batch,
+        since,
+    })?;
+    if json {
+        return print_json(&stats);
+    }
+    if stats.batches.is_empty() {
+        say!("no events yet");
+        return Ok(());
+    }
+    let rate = |r: Option<f64>| r.map_or("-".to_owned(), |r| format!("{:.1}%", r * 100.0));
+    say!(
+        "{:<24} {:<18} {:>7} {:>9} {:>8} {:>7} {:>8} {:>9} {:>6}",
+        "group",
+        "batch",
+        "issued",
+        "delivered",
+        "rate",
+        "viewed",
+        "rate",
+        "downloads",
+        "shares"
+    );
+    for b in &stats.batches {
+        say!(
+            "{:<24} {:<18} {:>7} {:>9} {:>8} {:>7} {:>8} {:>9} {:>6}",
+            b.group,
+            b.batch,
+            b.issued,
+            b.delivered,
+            rate(b.delivery_rate),
+            b.viewed,
+            rate(b.view_rate),
+            b.downloads,
+            b.shares
+        );
+    }
+    say!("");
+    say!("by day:");
+    for d in &stats.daily {
+        let events: Vec<String> = d
+            .events
+            .iter()
+            .map(|(kind, n)| format!("{} {n}", kind.as_str()))
+            .collect();
+        say!("  {}  {}", d.day, events.join(", "));
+    }
+    Ok(())
+}

@@ -295,6 +295,24 @@ enum Command {
         #[command(flatten)]
         store: issuing::StoreArgs,
     },
+    /// Figures per group and batch from the event log: issued, delivered and the delivery
+    /// rate, viewed and the view rate, downloads, LinkedIn shares, and a daily series.
+    Stats {
+        /// Only this group (its key).
+        #[arg(long)]
+        group: Option<String>,
+        /// Only this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Only events on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Counts per credential state and per email delivery state, the oldest email of each
     /// state, and the workers holding emails being sent.
     Status {
@@ -567,6 +585,16 @@ fn main() -> ExitCode {
             credentials::serve(&store, listen, key.as_deref(), connections, rate, burst)
                 .map(|()| false),
             false,
+        ),
+        Command::Stats {
+            group,
+            batch,
+            since,
+            store,
+            json,
+        } => finish(
+            issuing::stats(&store, group, batch, since, json).map(|()| false),
+            json,
         ),
         Command::Mappings {
             group,
