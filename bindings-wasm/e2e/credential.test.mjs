@@ -180,6 +180,30 @@ test("a hostile name is text on its page", async () => {
   await page.close();
 });
 
+test("views, downloads and shares done in the browser appear in stats", async () => {
+  const before = JSON.parse(run("stats", "--db", db, "--json")).batches.find((b) => b.issued > 0);
+  const context = await browser.newContext({ acceptDownloads: true, userAgent: "conferral-e2e-stats" });
+  // LinkedIn is not reachable here: the browser's trip there is answered locally.
+  await context.route("https://www.linkedin.com/**", (route) => route.fulfill({ status: 200, body: "LinkedIn" }));
+  const page = await context.newPage();
+  await page.goto(link);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator("a", { hasText: "Signed credential" }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /\.json$/);
+  await page.locator("a", { hasText: "Add to LinkedIn profile" }).click();
+  await page.waitForURL(/linkedin\.com/);
+  await context.close();
+  const after = JSON.parse(run("stats", "--db", db, "--json")).batches.find((b) => b.issued > 0);
+  assert.equal(after.views, before.views + 1, "a new visitor's view");
+  assert.equal(after.downloads, before.downloads + 1);
+  assert.equal(after.shares, before.shares + 1);
+  assert.ok(after.viewed >= 1 && after.view_rate > 0);
+  assert.equal(after.issued, 2);
+  assert.equal(after.delivered, 2);
+});
+
 test("revoking shows on reload with the reason, and a tampered file is called tampered", async () => {
   const id = link.split("/").pop();
   run("revoke", id, "--db", db, "--reason", "Issued in error");
