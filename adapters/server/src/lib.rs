@@ -8,6 +8,7 @@
 //! | `/c/status/{n}` | the issuer's signed revocation status list `n` (with a key) |
 //! | `/verify` | a form that checks a credential file (`POST` it, or `POST` JSON for JSON) |
 //! | `/analytics` | the issuer's figures, behind the token given at start-up |
+//! | `/.well-known/did.json` | the `did:web` document of the base URL's host, naming the key (with a key) |
 //! | `/health` | `ok` when the store answers |
 //! | `/assets/credential.css`, `/assets/credential.js` | the page's style and script |
 //!
@@ -207,6 +208,7 @@ impl Server {
             .route(&format!("{base}/{{file}}"), get(credential));
         let mut router = Router::new()
             .route("/health", get(health))
+            .route("/.well-known/did.json", get(did_document))
             .route("/assets/credential.css", get(style))
             .route("/assets/credential.js", get(script))
             .route("/verify", get(verify_form).post(verify_upload))
@@ -578,6 +580,20 @@ async fn health(Shared(state): Shared<Arc<State>>) -> Response {
     {
         Ok(Ok(())) => plain(StatusCode::OK, "ok"),
         Ok(Err(_)) => plain(StatusCode::SERVICE_UNAVAILABLE, "the store does not answer"),
+        Err(response) => response,
+    }
+}
+
+async fn did_document(Shared(state): Shared<Arc<State>>) -> Response {
+    let Some(key) = &state.options.key else {
+        return not_found_response();
+    };
+    let done = state
+        .blocking(|_, issuer| issuer.config().base_url.clone())
+        .await;
+    match done.map(|base| key.did_web_document(&base)) {
+        Ok(Ok(document)) => json(&document, "application/did+json", "max-age=300"),
+        Ok(Err(e)) => failed(&e),
         Err(response) => response,
     }
 }

@@ -250,6 +250,14 @@ fn a_credential_has_its_page_document_status_and_share_link() {
     assert!(location.starts_with("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=Data%20Science%20Bootcamp&organizationName=Example%20Academy&issueYear=2026&issueMonth=3"), "{location}");
     assert!(location.ends_with(&format!("&certId={}", ids[0])));
 
+    // The did:web document of the host names the key the credentials are signed with.
+    let did = get(addr, "/.well-known/did.json");
+    assert_eq!(did.header("content-type"), Some("application/did+json"));
+    let did = did.json();
+    assert_eq!(did["id"], "did:web:credentials.test");
+    assert_eq!(did["alsoKnownAs"][0], signed["issuer"]["id"]);
+    assert_eq!(did["assertionMethod"][0], "did:web:credentials.test#key-1");
+
     // Assets and health.
     assert_eq!(
         get(addr, "/assets/credential.css").header("content-type"),
