@@ -41,7 +41,7 @@ impl StoreArgs {
     }
 
     /// The issuer's settings these flags give.
-    fn config(&self) -> IssuerConfig {
+    pub(crate) fn config(&self) -> IssuerConfig {
         IssuerConfig::new(&self.base_url, Mailbox::parse(&self.from))
     }
 }

@@ -8,6 +8,7 @@ use crate::lifecycle::{Amendment, Credential, CredentialState};
 use crate::storage::{CredentialQuery, Storage};
 use crate::values::email::duplicate_key;
 
+use super::query::Selected;
 use super::{Issuer, Refused, Selection};
 
 /// What a revocation of several credentials did.
@@ -108,59 +109,30 @@ impl<S: Storage> Issuer<S> {
                 "give the reason for the revocation: recipients and verifiers are told it",
             ));
         }
-        let query = match selection {
-            Selection::Ids(ids) => {
-                let mut credentials = Vec::with_capacity(ids.len());
-                let mut seen = std::collections::BTreeSet::new();
-                for id in ids {
-                    if seen.insert(id.as_str()) {
-                        credentials.push(self.get(id)?);
+        if *selection == Selection::All {
+            return Err(Error::new(
+                ErrorKind::InvalidValue,
+                "revoking every credential at once is not offered: name ids, a batch or a group",
+            ));
+        }
+        let mut outcome = RevokeOutcome::default();
+        match self.select(selection, super::PUBLISH_CHUNK as u64)? {
+            Selected::Named(named) => {
+                for credential in named {
+                    self.revoke_one(credential, reason, actor, now, &mut outcome)?;
+                }
+            }
+            Selected::Found(mut pager) => loop {
+                let page = pager.next(&self.store)?;
+                if page.is_empty() {
+                    break;
+                }
+                for credential in page {
+                    if credential.state != CredentialState::Draft {
+                        self.revoke_one(credential, reason, actor, now, &mut outcome)?;
                     }
                 }
-                let mut outcome = RevokeOutcome::default();
-                for credential in credentials {
-                    self.revoke_one(credential, reason, actor, now, &mut outcome)?;
-                }
-                return Ok(outcome);
-            }
-            Selection::Batch(batch) => {
-                if self.store.batch(batch)?.is_none() {
-                    return Err(Error::new(
-                        ErrorKind::NotFound,
-                        format!("there is no batch `{batch}`"),
-                    ));
-                }
-                CredentialQuery {
-                    batch: Some(batch.clone()),
-                    ..CredentialQuery::default()
-                }
-            }
-            Selection::Group(group) => CredentialQuery {
-                group: Some(group.clone()),
-                ..CredentialQuery::default()
             },
-            Selection::All => {
-                return Err(Error::new(
-                    ErrorKind::InvalidValue,
-                    "revoking every credential at once is not offered: name ids, a batch or a group",
-                ));
-            }
-        };
-        let mut outcome = RevokeOutcome::default();
-        let mut after = None;
-        loop {
-            let page = self.store.credentials(&CredentialQuery {
-                after: after.take(),
-                limit: Some(super::PUBLISH_CHUNK as u64),
-                ..query.clone()
-            })?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
-            for credential in page {
-                if credential.state != CredentialState::Draft {
-                    self.revoke_one(credential, reason, actor, now, &mut outcome)?;
-                }
-            }
         }
         Ok(outcome)
     }

@@ -24,6 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lifecycle::{Credential, CredentialState, EventKind};
 use crate::storage::{CredentialQuery, Storage};
 
+use super::query::{Pager, Selected};
 use super::{Issuer, Refused, Selection};
 
 /// What an export did.
@@ -54,7 +55,7 @@ pub fn salt_of(credential_id: &str) -> String {
         .chain_update(b"conferral recipient salt\0")
         .chain_update(credential_id.as_bytes())
         .finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The URL of status list `list` under a credential link base.
@@ -165,50 +166,21 @@ impl<S: Storage> Issuer<S> {
             outcome.exported.push(credential.id.clone());
             Ok(())
         };
-        let query = match selection {
-            Selection::Ids(ids) => {
-                let mut credentials = Vec::with_capacity(ids.len());
-                let mut seen = std::collections::BTreeSet::new();
-                for id in ids {
-                    if seen.insert(id.as_str()) {
-                        credentials.push(self.get(id)?);
-                    }
-                }
-                for credential in &credentials {
+        match self.select(selection, PAGE)? {
+            Selected::Named(named) => {
+                for credential in &named {
                     one(credential, &mut outcome)?;
                 }
-                return Ok(outcome);
             }
-            Selection::Batch(batch) => {
-                if self.store.batch(batch)?.is_none() {
-                    return Err(Error::new(
-                        ErrorKind::NotFound,
-                        format!("there is no batch `{batch}`"),
-                    ));
+            Selected::Found(mut pager) => loop {
+                let page = pager.next(&self.store)?;
+                if page.is_empty() {
+                    break;
                 }
-                CredentialQuery {
-                    batch: Some(batch.clone()),
-                    ..CredentialQuery::default()
+                for credential in page.iter().filter(|c| c.state != CredentialState::Draft) {
+                    one(credential, &mut outcome)?;
                 }
-            }
-            Selection::Group(group) => CredentialQuery {
-                group: Some(group.clone()),
-                ..CredentialQuery::default()
             },
-            Selection::All => CredentialQuery::default(),
-        };
-        let mut after = None;
-        loop {
-            let page = self.store.credentials(&CredentialQuery {
-                after: after.take(),
-                limit: Some(PAGE),
-                ..query.clone()
-            })?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
-            for credential in page.iter().filter(|c| c.state != CredentialState::Draft) {
-                one(credential, &mut outcome)?;
-            }
         }
         Ok(outcome)
     }
@@ -254,16 +226,18 @@ impl<S: Storage> Issuer<S> {
             .max(1)
             * MIN_ENTRIES;
         let mut revoked = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self.store.credentials(&CredentialQuery {
+        let mut pager = Pager::new(
+            CredentialQuery {
                 state: Some(CredentialState::Revoked),
-                after: after.take(),
-                limit: Some(PAGE),
                 ..CredentialQuery::default()
-            })?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
+            },
+            PAGE,
+        );
+        loop {
+            let page = pager.next(&self.store)?;
+            if page.is_empty() {
+                break;
+            }
             revoked.extend(
                 page.iter()
                     .filter_map(|c| c.status_index)
@@ -335,6 +309,19 @@ mod tests {
         (issuer, published, batch)
     }
 
+    /// The one draft [`issued`] leaves.
+    fn the_draft(issuer: &Issuer<MemoryStorage>) -> Credential {
+        let mut drafts = issuer
+            .store()
+            .credentials(&CredentialQuery {
+                state: Some(CredentialState::Draft),
+                ..CredentialQuery::default()
+            })
+            .unwrap();
+        assert_eq!(drafts.len(), 1);
+        drafts.remove(0)
+    }
+
     #[test]
     fn publishing_gives_each_credential_its_own_status_index() {
         let (issuer, published, _) = issued();
@@ -344,15 +331,7 @@ mod tests {
             .collect();
         assert_eq!(indexes, vec![Some(0), Some(1), Some(2)]);
         assert_eq!(issuer.store().status_indexes().unwrap(), 3);
-        let drafts = issuer
-            .store()
-            .credentials(&CredentialQuery {
-                state: Some(CredentialState::Draft),
-                ..CredentialQuery::default()
-            })
-            .unwrap();
-        assert_eq!(drafts.len(), 1);
-        assert_eq!(drafts[0].status_index, None);
+        assert_eq!(the_draft(&issuer).status_index, None);
     }
 
     #[test]
@@ -409,14 +388,7 @@ mod tests {
         assert_eq!(by_batch.exported, published);
         assert_eq!(seen.len(), 6);
 
-        let draft = issuer
-            .store()
-            .credentials(&CredentialQuery {
-                state: Some(CredentialState::Draft),
-                ..CredentialQuery::default()
-            })
-            .unwrap()
-            .remove(0);
+        let draft = the_draft(&issuer);
         let named = issuer
             .export_credentials(
                 &Selection::Ids(vec![draft.id.clone(), published[0].clone()]),
@@ -448,14 +420,7 @@ mod tests {
     fn drafts_and_unknown_ids_have_no_document() {
         let (issuer, _, _) = issued();
         let key = IssuerKey::from_seed([9; 32]);
-        let draft = issuer
-            .store()
-            .credentials(&CredentialQuery {
-                state: Some(CredentialState::Draft),
-                ..CredentialQuery::default()
-            })
-            .unwrap()
-            .remove(0);
+        let draft = the_draft(&issuer);
         assert_eq!(
             issuer
                 .signed_credential(&draft.id, &key)

@@ -2,13 +2,52 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::lifecycle::Credential;
 use crate::outbox::OutboxMessage;
 use crate::render::RenderedEmail;
-use crate::storage::{MessageQuery, StatusCounts, Storage};
+use crate::storage::{CredentialQuery, MessageQuery, StatusCounts, Storage};
 
-use super::Issuer;
+use super::{Issuer, Selection};
+
+/// What a selection names once checked: the credentials named by id (each once, in the order
+/// given), or a query to page through.
+pub(super) enum Selected {
+    /// Credentials named by id, read when the selection was checked.
+    Named(Vec<Credential>),
+    /// The credentials a query finds, a page at a time ([`Pager`]).
+    Found(Pager),
+}
+
+/// Pages through what a query finds, in the store's order; the issuer may be changed between
+/// two pages.
+pub(super) struct Pager {
+    query: CredentialQuery,
+    after: Option<String>,
+    size: u64,
+}
+
+impl Pager {
+    /// Pages of `size` credentials of `query`.
+    pub(super) fn new(query: CredentialQuery, size: u64) -> Pager {
+        Pager {
+            query,
+            after: None,
+            size,
+        }
+    }
+
+    /// The next page; empty when there is no more.
+    pub(super) fn next<S: Storage>(&mut self, store: &S) -> Result<Vec<Credential>> {
+        let page = store.credentials(&CredentialQuery {
+            after: self.after.take(),
+            limit: Some(self.size),
+            ..self.query.clone()
+        })?;
+        self.after = page.last().map(|c| c.id.clone());
+        Ok(page)
+    }
+}
 
 /// A credential and the emails it has had, as `show` gives it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +99,44 @@ impl<S: Storage> Issuer<S> {
     /// A store failure.
     pub fn deliveries(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>> {
         self.store.messages(query)
+    }
+
+    /// Checks what a selection names before anything changes: every id exists (read once
+    /// each, in the order given), the batch exists. Queries page `page` credentials at a time.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for an unknown id or batch; a store failure.
+    pub(super) fn select(&self, selection: &Selection, page: u64) -> Result<Selected> {
+        let query = match selection {
+            Selection::Ids(ids) => {
+                let mut named = Vec::with_capacity(ids.len());
+                let mut seen = std::collections::BTreeSet::new();
+                for id in ids {
+                    if seen.insert(id.as_str()) {
+                        named.push(self.get(id)?);
+                    }
+                }
+                return Ok(Selected::Named(named));
+            }
+            Selection::Batch(batch) => {
+                if self.store.batch(batch)?.is_none() {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!("there is no batch `{batch}`"),
+                    ));
+                }
+                CredentialQuery {
+                    batch: Some(batch.clone()),
+                    ..CredentialQuery::default()
+                }
+            }
+            Selection::Group(group) => CredentialQuery {
+                group: Some(group.clone()),
+                ..CredentialQuery::default()
+            },
+            Selection::All => CredentialQuery::default(),
+        };
+        Ok(Selected::Found(Pager::new(query, page)))
     }
 
     /// Counts per credential state and per delivery state.

@@ -201,7 +201,10 @@ fn issue(dir: &Path) -> Result<(), Failure> {
     let mut recipients = serde_json::Map::new();
     issuer.export_credentials(&Selection::All, &key, &mut |id, document| {
         let file = format!("{id}.json");
-        let salt = document["credentialSubject"]["identifier"][0]["salt"].clone();
+        let salt = document
+            .pointer("/credentialSubject/identifier/0/salt")
+            .cloned()
+            .unwrap_or_default();
         write_json(&dir.join(&file), document)
             .map_err(|e| conferral::Error::new(conferral::ErrorKind::Storage, e.to_string()))?;
         recipients.insert(file, json!({"salt": salt}));
@@ -212,8 +215,11 @@ fn issue(dir: &Path) -> Result<(), Failure> {
         "bo@example.org",
         "cy@example.org",
     ]) {
-        if let Some(facts) = recipients.get_mut(&format!("{credential}.json")) {
-            facts["email"] = email.into();
+        if let Some(facts) = recipients
+            .get_mut(&format!("{credential}.json"))
+            .and_then(Value::as_object_mut)
+        {
+            facts.insert("email".into(), email.into());
         }
     }
     let list = issuer.signed_status_list(0, &key, at(3, 10)?)?;
@@ -222,7 +228,7 @@ fn issue(dir: &Path) -> Result<(), Failure> {
         &dir.join("facts.json"),
         &json!({
             "issuer": key.did(),
-            "listUrl": list["id"],
+            "listUrl": list.get("id"),
             "now": at(20, 12)?.to_rfc3339(),
             "revoked": format!("{revoked}.json"),
             "recipients": recipients,
