@@ -103,13 +103,19 @@ wasm-build:
 	$(WASM_BINDGEN) --target web --remove-name-section --remove-producers-section --out-dir $(WASM_PKG)/web --out-name conferral target/$(WASM_TARGET)/wasm/conferral_wasm.wasm
 	$(WASM_BINDGEN) --target nodejs --remove-name-section --remove-producers-section --out-dir $(WASM_PKG)/node --out-name conferral target/$(WASM_TARGET)/wasm/conferral_wasm.wasm
 	echo '{"type": "commonjs"}' > $(WASM_PKG)/node/package.json
+	@# Credentials are a module of their own (bindings-wasm/credentials/), built by a cargo run
+	@# of their own so that nothing about them reaches the roster module above.
+	$(CARGO) build --quiet -p conferral-wasm-credentials --target $(WASM_TARGET) --profile wasm
+	$(WASM_BINDGEN) --target web --remove-name-section --remove-producers-section --out-dir $(WASM_PKG)/credentials/web --out-name conferral_credentials target/$(WASM_TARGET)/wasm/conferral_wasm_credentials.wasm
+	$(WASM_BINDGEN) --target nodejs --remove-name-section --remove-producers-section --out-dir $(WASM_PKG)/credentials/node --out-name conferral_credentials target/$(WASM_TARGET)/wasm/conferral_wasm_credentials.wasm
+	echo '{"type": "commonjs"}' > $(WASM_PKG)/credentials/node/package.json
 	cd bindings-wasm && npm ci --no-audit --no-fund --loglevel=error
 
 wasm-package: wasm-build
 	cd bindings-wasm && node_modules/.bin/tsc -p tsconfig.json
 	$(CARGO) build --quiet -p conferral-cli
 	cd bindings-wasm && CONFERRAL_CLI=$(abspath target/debug/conferral) node --test --test-reporter=dot tests/
-	@echo "gzipped .wasm: $$(gzip -9 -c $(WASM_PKG)/web/conferral_bg.wasm | wc -c) bytes"
+	@echo "gzipped .wasm: $$(gzip -9 -c $(WASM_PKG)/web/conferral_bg.wasm | wc -c) bytes (roster), $$(gzip -9 -c $(WASM_PKG)/credentials/web/conferral_credentials_bg.wasm | wc -c) bytes (credentials)"
 
 ## The roster page in Debian's Chromium, driven by playwright-core (no browser download).
 e2e: wasm-build e2e-run
