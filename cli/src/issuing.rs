@@ -563,32 +563,21 @@ pub fn stats(
         say!("no events yet");
         return Ok(());
     }
-    let rate = |r: Option<f64>| r.map_or("-".to_owned(), |r| format!("{:.1}%", r * 100.0));
-    say!(
-        "{:<24} {:<18} {:>7} {:>9} {:>8} {:>7} {:>8} {:>9} {:>6}",
-        "group",
-        "batch",
-        "issued",
-        "delivered",
-        "rate",
-        "viewed",
-        "rate",
-        "downloads",
-        "shares"
-    );
+    let line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            match i {
+                0 => text.push_str(&format!("{cell:<24}")),
+                1 => text.push_str(&format!(" {cell:<18}")),
+                _ => text.push_str(&format!(" {cell:>13}")),
+            }
+        }
+        text
+    };
+    let headings = conferral::events::BatchStats::HEADINGS.map(str::to_lowercase);
+    say!("{}", line(&headings));
     for b in &stats.batches {
-        say!(
-            "{:<24} {:<18} {:>7} {:>9} {:>8} {:>7} {:>8} {:>9} {:>6}",
-            b.group,
-            b.batch,
-            b.issued,
-            b.delivered,
-            rate(b.delivery_rate),
-            b.viewed,
-            rate(b.view_rate),
-            b.downloads,
-            b.shares
-        );
+        say!("{}", line(&b.cells()));
     }
     say!("");
     say!("by day:");

@@ -227,6 +227,38 @@ pub struct BatchStats {
     pub revoked: u64,
 }
 
+impl BatchStats {
+    /// The headings of [`BatchStats::cells`], as every surface shows them.
+    pub const HEADINGS: [&'static str; 9] = [
+        "Group",
+        "Batch",
+        "Issued",
+        "Delivered",
+        "Delivery rate",
+        "Viewed",
+        "View rate",
+        "Downloads",
+        "Shares",
+    ];
+
+    /// The figures as people read them, in the order of [`BatchStats::HEADINGS`]: rates as
+    /// percentages with one decimal, `-` before anything is issued.
+    pub fn cells(&self) -> [String; 9] {
+        let rate = |r: Option<f64>| r.map_or("-".to_owned(), |r| format!("{:.1}%", r * 100.0));
+        [
+            self.group.clone(),
+            self.batch.clone(),
+            self.issued.to_string(),
+            self.delivered.to_string(),
+            rate(self.delivery_rate),
+            self.viewed.to_string(),
+            rate(self.view_rate),
+            self.downloads.to_string(),
+            self.shares.to_string(),
+        ]
+    }
+}
+
 /// One day's events of every kind, over the groups and batches counted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayStats {

@@ -529,35 +529,17 @@ pub fn analytics_page(counts: &StatusCounts, stats: &Stats) -> String {
     );
 
     out.push_str("<section aria-labelledby=\"batches-title\">\n<h2 id=\"batches-title\">By group and batch</h2>\n<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"batches-title\">\n<table class=\"figures\">\n<thead><tr>");
-    for h in [
-        "Group",
-        "Batch",
-        "Issued",
-        "Delivered",
-        "Delivery rate",
-        "Viewed",
-        "View rate",
-        "Downloads",
-        "Shares",
-    ] {
+    for h in BatchStats::HEADINGS {
         let _ = write!(out, "<th scope=\"col\">{h}</th>");
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    let rate = |r: Option<f64>| r.map_or("–".to_owned(), |r| format!("{:.1}%", r * 100.0));
     for b in &stats.batches {
-        let _ = writeln!(
-            out,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&b.group),
-            escape(&b.batch),
-            b.issued,
-            b.delivered,
-            rate(b.delivery_rate),
-            b.viewed,
-            rate(b.view_rate),
-            b.downloads,
-            b.shares
-        );
+        let [group, rest @ ..] = b.cells();
+        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", escape(&group));
+        for cell in rest {
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        }
+        out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n</div>\n</section>\n");
 
