@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples vc-interop bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver bench-vc
+.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples vc-interop bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver bench-vc bench-server
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -105,13 +105,19 @@ wasm-build:
 	$(WASM_BINDGEN) --target web --remove-name-section --remove-producers-section --out-dir $(WASM_PKG)/web --out-name conferral target/$(WASM_TARGET)/wasm/conferral_wasm.wasm
 	$(WASM_BINDGEN) --target nodejs --remove-name-section --remove-producers-section --out-dir $(WASM_PKG)/node --out-name conferral target/$(WASM_TARGET)/wasm/conferral_wasm.wasm
 	echo '{"type": "commonjs"}' > $(WASM_PKG)/node/package.json
+	@# Credentials are a module of their own (bindings-wasm/credentials/), built by a cargo run
+	@# of their own so that nothing about them reaches the roster module above.
+	$(CARGO) build --quiet -p conferral-wasm-credentials --target $(WASM_TARGET) --profile wasm
+	$(WASM_BINDGEN) --target web --remove-name-section --remove-producers-section --out-dir $(WASM_PKG)/credentials/web --out-name conferral_credentials target/$(WASM_TARGET)/wasm/conferral_wasm_credentials.wasm
+	$(WASM_BINDGEN) --target nodejs --remove-name-section --remove-producers-section --out-dir $(WASM_PKG)/credentials/node --out-name conferral_credentials target/$(WASM_TARGET)/wasm/conferral_wasm_credentials.wasm
+	echo '{"type": "commonjs"}' > $(WASM_PKG)/credentials/node/package.json
 	cd bindings-wasm && npm ci --no-audit --no-fund --loglevel=error
 
 wasm-package: wasm-build
 	cd bindings-wasm && node_modules/.bin/tsc -p tsconfig.json
 	$(CARGO) build --quiet -p conferral-cli
 	cd bindings-wasm && CONFERRAL_CLI=$(abspath target/debug/conferral) node --test --test-reporter=dot tests/
-	@echo "gzipped .wasm: $$(gzip -9 -c $(WASM_PKG)/web/conferral_bg.wasm | wc -c) bytes"
+	@echo "gzipped .wasm: $$(gzip -9 -c $(WASM_PKG)/web/conferral_bg.wasm | wc -c) bytes (roster), $$(gzip -9 -c $(WASM_PKG)/credentials/web/conferral_credentials_bg.wasm | wc -c) bytes (credentials)"
 
 ## The roster page in Debian's Chromium, driven by playwright-core (no browser download).
 e2e: wasm-build e2e-run
@@ -229,6 +235,13 @@ soak-deliver: setup
 	@trap '$(MAKE) --no-print-directory postgres-down' EXIT; \
 	$(MAKE) --no-print-directory postgres-up && \
 	CONFERRAL_SOAK_MESSAGES=$${MESSAGES:-20000} CONFERRAL_SOAK_KILLS=$${KILLS:-60} CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(PG_ENV) $(CARGO) test --release -p conferral-cli --test soak -- --nocapture --test-threads 1
+
+## `conferral serve` under load on loopback: REQUESTS (10,000) page, document and status list
+## requests from CLIENTS (8) keep-alive connections over CREDENTIALS (2,000) published ones;
+## prints latency percentiles, errors and resident memory (benches/src/bin/server_bench.rs).
+bench-server:
+	$(CARGO) build --release --quiet -p conferral-benches --bin server_bench
+	target/release/server_bench $${REQUESTS:-10000} $${CLIENTS:-8} $${CREDENTIALS:-2000}
 
 ## The stores side by side (benches/src/bin/store_bench.rs): import and publish ROWS drafts
 ## (100k by default), then deliver 5,000 emails with one worker and with four, on SQLite and on

@@ -12,6 +12,12 @@ use conferral::mail::Mailbox;
 use conferral_mail::FileMailer;
 use conferral_sqlite::SqliteStorage;
 
+/// Where `conferral serve` listens by default, so the emails' links open there.
+const BASE_URL: &str = "http://127.0.0.1:8080/c";
+
+/// Who the emails are from.
+const SENDER: &str = "Data Science Academy <credentials@example.org>";
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
@@ -28,13 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The library does no I/O of its own: files, the clock and randomness come from here.
     let group = Group::from_json(&std::fs::read_to_string(&group)?)?;
     let bytes = std::fs::read(&roster)?;
-    let config = IssuerConfig::new(
-        "https://credentials.example.org/c",
-        Mailbox {
-            name: "Data Science Academy".into(),
-            email: "credentials@example.org".into(),
-        },
-    );
+    // The links point at `conferral serve` on this machine, which the end of the demo names.
+    let config = IssuerConfig::new(BASE_URL, Mailbox::parse(SENDER));
     let mut issuer = Issuer::new(SqliteStorage::open(&db)?, config)?;
     // Ids are 128 random bits each, from the operating system.
     let mut ids = conferral_os::OsIds;
@@ -76,7 +77,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         println!("    {level:<7} {at:<5} {}", f.message);
     }
+    // The issuer's signing key, from the operating system's generator.
+    let seed = conferral_os::random_seed().ok_or("the operating system gave no random bytes")?;
+    let key = out.join("key.json");
+    let key_file = conferral::credential::IssuerKey::from_seed(seed).to_file();
+    std::fs::write(&key, serde_json::to_vec_pretty(&key_file)?)?;
     println!("store:  {}", db.display());
     println!("emails: {}", outbox.display());
+    println!("key:    {}", key.display());
+    println!();
+    println!("Serve what was issued (each email's link opens its credential's page):");
+    println!(
+        "  cargo run --release -p conferral-cli -- serve --db {} --key {} --base-url {BASE_URL} --from \"{SENDER}\"",
+        db.display(),
+        key.display()
+    );
     Ok(())
 }

@@ -563,6 +563,14 @@ impl NativeIssuer {
         Ok((conferral::credential::document_text(&signed), lists))
     }
 
+    /// The figures per group and batch and by day (`query_json`: `group`, `batch`,
+    /// `since`), as JSON text.
+    fn stats(&self, py: Python<'_>, query_json: &str) -> PyResult<String> {
+        let query: conferral::events::EventQuery = parse("the stats query", query_json)?;
+        let out = self.with(py, |inner| inner.stats(&query));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
     /// Queues the emails of these credentials again.
     fn resend(&self, py: Python<'_>, ids: Vec<String>) -> PyResult<String> {
         let out = self.with(py, |inner| inner.resend(&ids, Utc::now()));

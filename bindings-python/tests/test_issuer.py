@@ -259,3 +259,25 @@ def test_published_credentials_are_exported_revoked_and_listed(issuer, tmp_path)
 
     with pytest.raises(RuntimeError, match="disk full"):
         issuer._native.export(key.read_bytes(), None, None, True, refuse)
+
+
+def test_stats_count_issued_and_delivered_per_batch(issuer, tmp_path):
+    out = issuer.import_roster(ROSTER, GROUP, publish=True)
+    issuer.deliver(conferral.FileMailer(tmp_path / "outbox"))
+    stats = issuer.stats()
+    [batch] = stats.batches
+    assert (batch.group, batch.batch) == ("bootcamp-2026", out.batch.id)
+    assert (batch.issued, batch.delivered, batch.delivery_rate) == (2, 2, 1.0)
+    assert (batch.viewed, batch.view_rate) == (0, 0.0)
+    day, events = stats.daily[0]
+    assert day == datetime.datetime.now(datetime.timezone.utc).date()
+    assert events["published"] == 2 and events["imported"] == 2
+    assert issuer.stats(group="other").batches == []
+    assert issuer.stats(since=datetime.date(2999, 1, 1)).daily == []
+    assert stats.to_dict() == json.loads(json.dumps(stats.to_dict()))
+    pandas = pytest.importorskip("pandas")
+    frame = stats.frame()
+    assert frame.loc[("bootcamp-2026", out.batch.id), "delivered"] == 2
+    daily = stats.daily_frame()
+    assert int(daily.loc[day, "published"]) == 2
+    assert isinstance(daily, pandas.DataFrame)

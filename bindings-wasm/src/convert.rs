@@ -6,6 +6,9 @@
 //! `--json` output. Problems with the user's data (a roster, a group, a mapping) come back as
 //! `{type: "failure", errors}`; only misuse of the API (a number where bytes belong, an
 //! unknown option or format) is thrown, as an `Error` with a `code`.
+//!
+//! The credentials package (`credentials/`, a WebAssembly module of its own) compiles this
+//! file as part of its conversions, so both packages tag results and make errors the same way.
 
 use js_sys::{Function, JSON, Object, Reflect, Uint8Array};
 use serde::Serialize;
@@ -64,7 +67,8 @@ pub fn json_text(value: &JsValue, what: &str) -> Result<String, JsValue> {
     )))
 }
 
-fn type_name(value: &JsValue) -> String {
+/// What kind of JavaScript value `value` is, for messages (`typeof`).
+pub fn type_name(value: &JsValue) -> String {
     value
         .js_typeof()
         .as_string()

@@ -12,6 +12,10 @@ use conferral::{AnalyzeOptions, Group, Mapping, Report};
 use convert::{Options, failure_of, failure_of_findings, file, misuse, success, to_js};
 use wasm_bindgen::prelude::*;
 
+// The result shape (`Problem`, `Failure`) is shared with the credentials package.
+#[wasm_bindgen(typescript_custom_section)]
+const RESULTS: &str = include_str!("results.d.ts");
+
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("types.d.ts");
 

@@ -152,16 +152,6 @@ export interface Report {
   preview?: PreviewRow[];
 }
 
-/** Why a call failed: an error kind (see `errorKinds()`) or, for values, a finding code. */
-export interface Problem {
-  code: string;
-  message: string;
-  help?: string;
-  attribute?: string;
-  value?: string;
-}
-
-export type Failure = { type: "failure"; errors: Problem[] };
 export type AnalyzeResult = { type: "success"; report: Report } | Failure;
 export type FileResult = { type: "success"; bytes: Uint8Array; fileName: string; mimeType: string } | Failure;
 

@@ -242,3 +242,42 @@ pub fn verify(file: &Path, status_list: Option<&Path>, json: bool) -> Result<boo
     }
     Ok(!report.valid)
 }
+
+/// `conferral serve`: the credentials' pages and documents over HTTP until interrupted.
+pub fn serve(
+    store: &StoreArgs,
+    listen: std::net::SocketAddr,
+    key: Option<&Path>,
+    connections: usize,
+    rate: f64,
+    burst: f64,
+) -> Result<(), CliError> {
+    let key = key.map(load_key).transpose()?;
+    let did = key.as_ref().map(IssuerKey::did);
+    let analytics_token = std::env::var("CONFERRAL_ANALYTICS_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    let options = conferral_server::Options {
+        key,
+        analytics_token,
+        connections,
+        rate,
+        burst,
+        ..conferral_server::Options::default()
+    };
+    let config = store.config();
+    let server = conferral_server::Server::open(&store.db, &config, options)?;
+    let base = config.base_url.clone();
+    server
+        .serve_until_stopped(listen, |bound| {
+            say!("serving on http://{bound}/ (credential links: {base}/ID)");
+            match &did {
+                Some(did) => say!("signing as {did}"),
+                None => say!("no --key: pages show the issuer's record unverified"),
+            }
+        })
+        .map_err(|source| CliError::Write {
+            path: listen.to_string(),
+            source,
+        })
+}

@@ -41,7 +41,7 @@ impl StoreArgs {
     }
 
     /// The issuer's settings these flags give.
-    fn config(&self) -> IssuerConfig {
+    pub(crate) fn config(&self) -> IssuerConfig {
         IssuerConfig::new(&self.base_url, Mailbox::parse(&self.from))
     }
 }
@@ -539,5 +539,55 @@ pub fn resend(store: &StoreArgs, ids: &[String], json: bool) -> Result<(), CliEr
         "{} email(s) queued again with their Message-ID; run `conferral deliver`",
         again.len()
     );
+    Ok(())
+}
+
+/// `conferral stats`: the figures per group and batch, and by day.
+pub fn stats(
+    store: &StoreArgs,
+    group: Option<String>,
+    batch: Option<String>,
+    since: Option<chrono::NaiveDate>,
+    json: bool,
+) -> Result<(), CliError> {
+    let issuer = store.open()?;
+    let stats = issuer.stats(&conferral::events::EventQuery {
+        group,
+        batch,
+        since,
+    })?;
+    if json {
+        return print_json(&stats);
+    }
+    if stats.batches.is_empty() {
+        say!("no events yet");
+        return Ok(());
+    }
+    let line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            match i {
+                0 => text.push_str(&format!("{cell:<24}")),
+                1 => text.push_str(&format!(" {cell:<18}")),
+                _ => text.push_str(&format!(" {cell:>13}")),
+            }
+        }
+        text
+    };
+    let headings = conferral::events::BatchStats::HEADINGS.map(str::to_lowercase);
+    say!("{}", line(&headings));
+    for b in &stats.batches {
+        say!("{}", line(&b.cells()));
+    }
+    say!("");
+    say!("by day:");
+    for d in &stats.daily {
+        let events: Vec<String> = d
+            .events
+            .iter()
+            .map(|(kind, n)| format!("{} {n}", kind.as_str()))
+            .collect();
+        say!("  {}  {}", d.day, events.join(", "));
+    }
     Ok(())
 }

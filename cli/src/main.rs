@@ -273,6 +273,47 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve each credential's page (the email's link), its signed document, the status
+    /// list and a health check over HTTP, until interrupted. The analytics page needs a token:
+    /// give it in the environment variable CONFERRAL_ANALYTICS_TOKEN.
+    Serve {
+        /// Address to listen on (port 0 picks a free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The issuer's key file: pages verify their credential, and signed documents and the
+        /// status list are served.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Store connections, that many requests served at once.
+        #[arg(long, default_value_t = 4)]
+        connections: usize,
+        /// Requests a second allowed per client address, after a burst of --burst.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+        /// Requests a client address may make at once.
+        #[arg(long, default_value_t = 100.0)]
+        burst: f64,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+    },
+    /// Figures per group and batch from the event log: issued, delivered and the delivery
+    /// rate, viewed and the view rate, downloads, LinkedIn shares, and a daily series.
+    Stats {
+        /// Only this group (its key).
+        #[arg(long)]
+        group: Option<String>,
+        /// Only this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Only events on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Counts per credential state and per email delivery state, the oldest email of each
     /// state, and the workers holding emails being sent.
     Status {
@@ -383,9 +424,10 @@ fn finish(result: Result<bool, CliError>, json: bool) -> ExitCode {
             if json {
                 let body =
                     serde_json::json!({"error": {"kind": e.kind(), "message": e.to_string()}});
-                println!("{body}");
+                // Stdout may be the closed pipe that caused the error: say it if it can be said.
+                let _ = writeln!(std::io::stdout(), "{body}");
             } else {
-                eprintln!("error: {e}");
+                let _ = writeln!(std::io::stderr(), "error: {e}");
             }
             ExitCode::from(2)
         }
@@ -537,6 +579,28 @@ fn main() -> ExitCode {
             json,
         } => finish(
             credentials::status_list(&store, &key, &out, list, json).map(|()| false),
+            json,
+        ),
+        Command::Serve {
+            listen,
+            key,
+            connections,
+            rate,
+            burst,
+            store,
+        } => finish(
+            credentials::serve(&store, listen, key.as_deref(), connections, rate, burst)
+                .map(|()| false),
+            false,
+        ),
+        Command::Stats {
+            group,
+            batch,
+            since,
+            store,
+            json,
+        } => finish(
+            issuing::stats(&store, group, batch, since, json).map(|()| false),
             json,
         ),
         Command::Mappings {

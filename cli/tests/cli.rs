@@ -1155,3 +1155,42 @@ fn export_revoke_and_status_list_give_credentials_verify_judges() {
     assert_eq!(outcome["exported"], serde_json::json!([ids[0]]));
     assert_eq!(outcome["refused"][0]["code"], "illegal_transition");
 }
+
+#[test]
+fn stats_count_what_was_issued_and_delivered_per_batch_and_day() {
+    let dir = scratch("stats");
+    let db = published(
+        &dir,
+        b"Name,Email,Course Hours\nAna,ana@example.org,10\nBo,bo@example.org,12\n",
+    );
+    let outbox = dir.join("outbox");
+    let (code, _, stderr) = issuing(&["deliver", "--outbox", outbox.to_str().unwrap()], &db);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stats, stderr) = issuing(&["stats", "--json"], &db);
+    assert_eq!(code, 0, "{stderr}");
+    let batch = &stats["batches"][0];
+    assert_eq!(batch["group"], "data-science-bootcamp-2026");
+    assert_eq!(
+        (&batch["issued"], &batch["delivered"]),
+        (&Value::from(2), &Value::from(2))
+    );
+    assert_eq!(batch["delivery_rate"], 1.0);
+    assert_eq!(batch["viewed"], 0);
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(stats["daily"][0]["day"], today.as_str());
+    assert_eq!(stats["daily"][0]["events"]["published"], 2);
+    // A filter that matches nothing, and a later start.
+    let (_, none, _) = issuing(&["stats", "--group", "other", "--json"], &db);
+    assert_eq!(none["batches"], serde_json::json!([]));
+    let (_, later, _) = issuing(&["stats", "--since", "2999-01-01", "--json"], &db);
+    assert_eq!(later["daily"], serde_json::json!([]));
+    let (code, _, _) = issuing(&["stats", "--since", "yesterday"], &db);
+    assert_eq!(code, 2);
+    let out = bin()
+        .args(["stats", "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("data-science-bootcamp-2026"), "{text}");
+    assert!(text.contains("100.0%"), "{text}");
+}

@@ -21,10 +21,13 @@ pub mod validation;
 // issuing
 #[cfg(feature = "credentials")]
 pub mod credential;
+pub mod events;
 pub mod issuer;
 pub mod lifecycle;
 pub mod mail;
 pub mod outbox;
+#[cfg(feature = "credentials")]
+pub mod page;
 pub mod render;
 pub mod storage;
 

@@ -37,10 +37,12 @@ const LAYERS: &[(&str, &[&str])] = &[
             "render",
             "lifecycle",
             "credential",
+            "events",
             "outbox",
             "mail",
             "storage",
             "issuer",
+            "page",
         ],
     ),
 ];

@@ -611,6 +611,18 @@ mod hooked {
             (self.hook)("status_indexes")?;
             self.inner.status_indexes()
         }
+        fn record_events(&mut self, events: &[conferral::events::Event]) -> Result<u64> {
+            (self.hook)("record_events")?;
+            self.inner.record_events(events)
+        }
+        fn event_counts(
+            &self,
+            query: &conferral::events::EventQuery,
+            daily: bool,
+        ) -> Result<Vec<conferral::events::EventCount>> {
+            (self.hook)("event_counts")?;
+            self.inner.event_counts(query, daily)
+        }
         fn status(&self) -> Result<StatusCounts> {
             (self.hook)("status")?;
             self.inner.status()

@@ -127,6 +127,16 @@ impl Storage for Broken {
     fn status_indexes(&self) -> Result<u64> {
         self.inner.status_indexes()
     }
+    fn record_events(&mut self, events: &[conferral::events::Event]) -> Result<u64> {
+        self.inner.record_events(events)
+    }
+    fn event_counts(
+        &self,
+        query: &conferral::events::EventQuery,
+        daily: bool,
+    ) -> Result<Vec<conferral::events::EventCount>> {
+        self.inner.event_counts(query, daily)
+    }
     fn status(&self) -> Result<StatusCounts> {
         self.inner.status()
     }

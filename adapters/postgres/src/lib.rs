@@ -60,6 +60,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use conferral::error::{Error, ErrorKind, Result};
+use conferral::events::{Event, EventCount, EventKind, EventQuery};
 use conferral::group::Group;
 use conferral::lifecycle::Credential;
 use conferral::matching::SavedMappings;
@@ -510,6 +511,95 @@ impl Storage for PostgresStorage {
         u64::try_from(next).map_err(|e| {
             Error::new(ErrorKind::Storage, "a status list index is negative").with_source(e)
         })
+    }
+
+    fn record_events(&mut self, events: &[Event]) -> Result<u64> {
+        const WHAT: &str = "record events";
+        if events.is_empty() {
+            return Ok(0);
+        }
+        self.write(
+            "events",
+            &mut |db| {
+                let mut kept = 0;
+                for e in events {
+                    let day = e.day();
+                    kept += db.execute(
+                        "INSERT INTO events (at, day, kind, credential, grp, batch, visitor, detail)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                        &[
+                            &e.at,
+                            &day,
+                            &e.kind.as_str(),
+                            &e.credential,
+                            &e.group,
+                            &e.batch,
+                            &e.visitor,
+                            &e.detail,
+                        ],
+                        WHAT,
+                    )?;
+                }
+                Ok(kept)
+            },
+            // Lost during the commit: the first event tells whether the rest landed.
+            &mut |db, _| match events.first() {
+                Some(e) => Ok(db
+                    .query_opt(
+                        "SELECT 1 FROM events WHERE at = $1 AND kind = $2 AND credential = $3",
+                        &[&e.at, &e.kind.as_str(), &e.credential],
+                        WHAT,
+                    )?
+                    .is_some()),
+                None => Ok(true),
+            },
+        )
+    }
+
+    fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>> {
+        const WHAT: &str = "count events";
+        let sql = if daily {
+            "SELECT grp, batch, kind, day, count(*), count(DISTINCT credential) FROM events
+             WHERE ($1::text IS NULL OR grp = $1) AND ($2::text IS NULL OR batch = $2)
+               AND ($3::date IS NULL OR day >= $3)
+             GROUP BY grp, batch, kind, day"
+        } else {
+            "SELECT grp, batch, kind, NULL::date, count(*), count(DISTINCT credential) FROM events
+             WHERE ($1::text IS NULL OR grp = $1) AND ($2::text IS NULL OR batch = $2)
+               AND ($3::date IS NULL OR day >= $3)
+             GROUP BY grp, batch, kind"
+        };
+        let rows = self.read(WHAT, &mut |db| {
+            db.query(sql, &[&query.group, &query.batch, &query.since], WHAT)
+        })?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let get = |e: postgres::Error| {
+                Error::new(ErrorKind::Storage, format!("the database could not {WHAT}"))
+                    .with_source(e)
+            };
+            let kind: String = row.try_get(2).map_err(get)?;
+            let kind = EventKind::parse(&kind).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Storage,
+                    format!("the event log holds an unknown kind `{kind}`"),
+                )
+            })?;
+            let events: i64 = row.try_get(4).map_err(get)?;
+            let credentials: i64 = row.try_get(5).map_err(get)?;
+            counts.push(EventCount {
+                group: row.try_get(0).map_err(get)?,
+                batch: row.try_get(1).map_err(get)?,
+                kind,
+                day: row.try_get(3).map_err(get)?,
+                events: u64::try_from(events).unwrap_or(0),
+                credentials: u64::try_from(credentials).unwrap_or(0),
+            });
+        }
+        counts.sort_by(|a, b| {
+            (&a.group, &a.batch, a.day, a.kind).cmp(&(&b.group, &b.batch, b.day, b.kind))
+        });
+        Ok(counts)
     }
 
     fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {

@@ -6,7 +6,7 @@ use postgres::IsolationLevel;
 use crate::session::{Db, Fail, Session, TxFail};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Every migration takes this transaction-scoped advisory lock first, so that two processes
 /// connecting to a new database at once do not both create the tables.
@@ -82,6 +82,25 @@ CREATE TABLE counters (
 INSERT INTO counters (name, value) VALUES ('status_index', 0);
 "#;
 
+/// Version 3: the event log. An event with a visitor is kept once per kind, credential,
+/// visitor and day (the partial unique index).
+const SCHEMA_V3: &str = r#"
+CREATE TABLE events (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL,
+    day date NOT NULL,
+    kind text COLLATE "C" NOT NULL,
+    credential text COLLATE "C" NOT NULL,
+    grp text COLLATE "C" NOT NULL,
+    batch text COLLATE "C" NOT NULL,
+    visitor text COLLATE "C",
+    detail text
+);
+CREATE UNIQUE INDEX events_once_a_day ON events (kind, credential, visitor, day)
+    WHERE visitor IS NOT NULL;
+CREATE INDEX events_by_batch ON events (grp, batch, day);
+"#;
+
 /// Brings the schema that `search_path` names first up to [`SCHEMA_VERSION`], in one
 /// transaction; refuses one written by a newer release.
 pub(crate) fn migrate(
@@ -152,6 +171,9 @@ pub(crate) fn migrate(
         }
         if version < 2 {
             db.batch(SCHEMA_V2, "add status list indexes")?;
+        }
+        if version < 3 {
+            db.batch(SCHEMA_V3, "add the event log")?;
         }
         if version < SCHEMA_VERSION {
             db.execute(

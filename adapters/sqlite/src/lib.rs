@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use conferral::error::{Error, ErrorKind, Result};
+use conferral::events::{Event, EventCount, EventKind, EventQuery};
 use conferral::group::Group;
 use conferral::lifecycle::Credential;
 use conferral::matching::SavedMappings;
@@ -28,7 +29,7 @@ use conferral::values::email::duplicate_key;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE groups (
@@ -105,6 +106,25 @@ CREATE TABLE counters (
     value INTEGER NOT NULL
 );
 INSERT INTO counters (name, value) VALUES ('status_index', 0);
+";
+
+/// Version 5: the event log. An event with a visitor is kept once per kind, credential,
+/// visitor and day (the partial unique index).
+const SCHEMA_V5: &str = "
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    day TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    batch TEXT NOT NULL,
+    visitor TEXT,
+    detail TEXT
+);
+CREATE UNIQUE INDEX events_once_a_day ON events (kind, credential, visitor, day)
+    WHERE visitor IS NOT NULL;
+CREATE INDEX events_by_batch ON events (grp, batch, day);
 ";
 
 /// A conferral store in one SQLite file.
@@ -313,6 +333,10 @@ impl SqliteStorage {
         if version < 4 {
             tx.execute_batch(SCHEMA_V4)
                 .map_err(sql("add status list indexes"))?;
+        }
+        if version < 5 {
+            tx.execute_batch(SCHEMA_V5)
+                .map_err(sql("add the event log"))?;
         }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(sql("record its schema version"))?;
@@ -754,6 +778,89 @@ impl Storage for SqliteStorage {
             )
             .map_err(sql(WHAT))?;
         u64::try_from(next).map_err(|e| storage_error(WHAT, e))
+    }
+
+    fn record_events(&mut self, events: &[Event]) -> Result<u64> {
+        const WHAT: &str = "record events";
+        let tx = self.immediate()?;
+        let mut kept = 0;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO events (at, day, kind, credential, grp, batch, visitor, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(sql(WHAT))?;
+            for e in events {
+                kept += insert
+                    .execute(params![
+                        time(e.at),
+                        e.day().to_string(),
+                        e.kind.as_str(),
+                        e.credential,
+                        e.group,
+                        e.batch,
+                        e.visitor,
+                        e.detail
+                    ])
+                    .map_err(sql(WHAT))? as u64;
+            }
+        }
+        tx.commit().map_err(sql(WHAT))?;
+        Ok(kept)
+    }
+
+    fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>> {
+        const WHAT: &str = "count events";
+        let sql_text = format!(
+            "SELECT grp, batch, kind, {day}, COUNT(*), COUNT(DISTINCT credential) FROM events
+             WHERE (?1 IS NULL OR grp = ?1) AND (?2 IS NULL OR batch = ?2) AND (?3 IS NULL OR day >= ?3)
+             GROUP BY grp, batch, kind{by_day}",
+            day = if daily { "day" } else { "NULL" },
+            by_day = if daily { ", day" } else { "" },
+        );
+        let mut stmt = self.conn.prepare_cached(&sql_text).map_err(sql(WHAT))?;
+        let since = query.since.map(|d| d.to_string());
+        let rows = stmt
+            .query_map(params![query.group, query.batch, since], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })
+            .map_err(sql(WHAT))?;
+        let mut counts = Vec::new();
+        for row in rows {
+            let (group, batch, kind, day, events, credentials) = row.map_err(sql(WHAT))?;
+            let kind = EventKind::parse(&kind).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Storage,
+                    format!("the event log holds an unknown kind `{kind}`"),
+                )
+            })?;
+            let day = day
+                .map(|d| {
+                    chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                        .map_err(|e| storage_error("read an event's day", e))
+                })
+                .transpose()?;
+            counts.push(EventCount {
+                group,
+                batch,
+                kind,
+                day,
+                events: u64::try_from(events).unwrap_or(0),
+                credentials: u64::try_from(credentials).unwrap_or(0),
+            });
+        }
+        counts.sort_by(|a, b| {
+            (&a.group, &a.batch, a.day, a.kind).cmp(&(&b.group, &b.batch, b.day, b.kind))
+        });
+        Ok(counts)
     }
 
     fn status(&self) -> Result<StatusCounts> {

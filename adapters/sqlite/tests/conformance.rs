@@ -202,6 +202,7 @@ fn a_schema_2_file_gains_leases_and_keeps_its_attempts() {
              ALTER TABLE outbox DROP COLUMN lease_until;
              DROP TABLE outbox_set_aside;
              DROP TABLE counters;
+             DROP TABLE events;
              PRAGMA user_version = 2;",
         )
         .unwrap();

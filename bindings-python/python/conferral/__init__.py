@@ -42,8 +42,11 @@ from .results import (
     Refused,
     RevokeResult,
     Settlement,
+    Stats,
+    BatchStats,
     Status,
     Verification,
+    _pandas,
 )
 from .errors import (
     BY_KIND,
@@ -80,7 +83,7 @@ __all__ = [
     "InvalidConfigError", "InvalidCredentialError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
-    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "GroupWarning",
+    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "GroupWarning", "Stats", "BatchStats",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
@@ -358,14 +361,6 @@ class Report:
     def __repr__(self) -> str:
         s = self.summary
         return f"Report(rows={s.rows}, valid={s.valid}, invalid={s.invalid}, findings={len(self.findings)})"
-
-
-def _pandas() -> Any:
-    try:
-        import pandas  # type: ignore[import-untyped]
-    except ImportError as e:
-        raise ImportError("this needs pandas: pip install 'conferral[pandas]'") from e
-    return pandas
 
 
 Source_ = Union[bytes, bytearray, memoryview, PathLike, IO[bytes]]
@@ -801,6 +796,21 @@ class Issuer:
         signed, _ = self._native.status_list(_read_bytes(key), list)
         document: Dict[str, Any] = json.loads(signed)
         return document
+
+    def stats(
+        self,
+        *,
+        group: Union[None, str, "Group"] = None,
+        batch: Optional[str] = None,
+        since: Optional[_dt.date] = None,
+    ) -> Stats:
+        """The figures per group and batch (issued, delivered and the delivery rate, viewed
+        and the view rate, downloads, LinkedIn shares) and the events per day, from the event
+        log, as ``conferral stats`` gives them. ``Stats.frame()`` and ``Stats.daily_frame()``
+        give pandas DataFrames."""
+        key = group.key if isinstance(group, Group) else group
+        query = {"group": key, "batch": batch, "since": None if since is None else since.isoformat()}
+        return Stats.from_dict(json.loads(self._native.stats(json.dumps(query))))
 
     def resend(self, ids: List[str]) -> List[Delivery]:
         """Queues the emails of these credentials again, with the same Message-ID."""

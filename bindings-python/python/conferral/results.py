@@ -9,7 +9,7 @@ import copy
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 if TYPE_CHECKING:
     from . import Finding, Report
@@ -530,3 +530,73 @@ class Verification(_FromDict):
     def failures(self) -> List[Check]:
         """The checks that failed."""
         return [c for c in self.checks if c.outcome == "failed"]
+
+
+@dataclass(frozen=True)
+class BatchStats(_FromDict):
+    """The figures of one group's batch: credentials issued, emails delivered and failed,
+    pages viewed (``views`` once per visitor a day, ``viewed`` credentials), downloads,
+    LinkedIn shares, checks of signed documents and revocations; rates are ``None`` before
+    anything is issued."""
+
+    group: str
+    batch: str
+    issued: int
+    delivered: int
+    failed: int
+    delivery_rate: Optional[float]
+    views: int
+    viewed: int
+    view_rate: Optional[float]
+    downloads: int
+    shares: int
+    verifications: int
+    revoked: int
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "BatchStats":
+        made = cls(**{f: data[f] for f in cls.__dataclass_fields__})
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Stats(_FromDict):
+    """What :meth:`Issuer.stats` gives: the figures per group and batch, and the events of
+    each kind per day (``daily``: a list of ``(date, {kind: count})``)."""
+
+    batches: List[BatchStats]
+    daily: List[Tuple[_dt.date, Dict[str, int]]]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Stats":
+        made = cls(
+            batches=[BatchStats.from_dict(b) for b in data["batches"]],
+            daily=[(_dt.date.fromisoformat(d["day"]), dict(d["events"])) for d in data["daily"]],
+        )
+        made._keep(data)
+        return made
+
+    def frame(self) -> Any:
+        """The figures per group and batch as a pandas DataFrame indexed by group and batch
+        (needs pandas)."""
+        pd = _pandas()
+        columns = [f for f in BatchStats.__dataclass_fields__]
+        frame = pd.DataFrame([[getattr(b, c) for c in columns] for b in self.batches], columns=columns)
+        return frame.set_index(["group", "batch"])
+
+    def daily_frame(self) -> Any:
+        """The events of each kind per day as a pandas DataFrame indexed by day, one column
+        per kind, zeros where none (needs pandas)."""
+        pd = _pandas()
+        frame = pd.DataFrame([counts for _, counts in self.daily], index=[day for day, _ in self.daily])
+        frame.index.name = "day"
+        return frame.fillna(0).astype("int64")
+
+
+def _pandas() -> Any:
+    try:
+        import pandas  # type: ignore[import-untyped]
+    except ImportError as e:
+        raise ImportError("this needs pandas: pip install 'conferral[pandas]'") from e
+    return pandas

@@ -71,6 +71,64 @@ impl IssuerKey {
         self.signing.verifying_key().to_bytes()
     }
 
+    /// The `did:web` of a credential link base's host (a port is written `%3A`, as the
+    /// method requires): `https://credentials.example.org/c` gives
+    /// `did:web:credentials.example.org`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for a base that is not an http(s) address.
+    pub fn did_web(base_url: &str) -> Result<String> {
+        let parsed = url::Url::parse(base_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        let Some(parsed) = parsed else {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!("`{base_url}` is not an http or https address, so it has no did:web"),
+            ));
+        };
+        let host = parsed.host_str().unwrap_or_default();
+        Ok(match parsed.port() {
+            Some(port) => format!("did:web:{host}%3A{port}"),
+            None => format!("did:web:{host}"),
+        })
+    }
+
+    /// The DID document a host publishes at `/.well-known/did.json` for the `did:web` of its
+    /// domain ([`IssuerKey::did_web`]): this key as its one Ed25519 `Multikey`, for
+    /// assertions and authentication, with the key's `did:key` (the issuer the credentials
+    /// name) in `alsoKnownAs`, so that the domain vouches for the key.
+    ///
+    /// ```
+    /// use conferral::credential::IssuerKey;
+    /// let key = IssuerKey::from_seed([1; 32]);
+    /// let doc = key.did_web_document("https://credentials.example.org/c")?;
+    /// assert_eq!(doc["id"], "did:web:credentials.example.org");
+    /// assert_eq!(doc["verificationMethod"][0]["publicKeyMultibase"], key.public_key_multibase());
+    /// assert_eq!(doc["alsoKnownAs"][0], key.did());
+    /// # Ok::<(), conferral::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`IssuerKey::did_web`].
+    pub fn did_web_document(&self, base_url: &str) -> Result<serde_json::Value> {
+        let did = IssuerKey::did_web(base_url)?;
+        let method = format!("{did}#key-1");
+        Ok(serde_json::json!({
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+            "id": did,
+            "alsoKnownAs": [self.did()],
+            "verificationMethod": [{
+                "id": method,
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": self.multibase,
+            }],
+            "assertionMethod": [method],
+            "authentication": [method],
+        }))
+    }
+
     /// The Ed25519 signature of `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()

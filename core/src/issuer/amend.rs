@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::EventKind;
 use crate::lifecycle::{Amendment, Credential, CredentialState};
 use crate::storage::{CredentialQuery, Storage};
 use crate::values::email::duplicate_key;
@@ -82,6 +83,7 @@ impl<S: Storage> Issuer<S> {
     ) -> Result<Credential> {
         let next = self.get(id)?.revoke(reason, actor, now)?.credential;
         self.store.update_credential(&next)?;
+        self.record(std::slice::from_ref(&next), EventKind::Revoked, now);
         Ok(next)
     }
 
@@ -151,11 +153,15 @@ impl<S: Storage> Issuer<S> {
             outcome.already_revoked.push(credential.id);
             return Ok(());
         }
-        let done = credential
-            .revoke(reason, actor, now)
-            .and_then(|t| self.store.update_credential(&t.credential));
+        let done = credential.revoke(reason, actor, now).and_then(|t| {
+            self.store.update_credential(&t.credential)?;
+            Ok(t.credential)
+        });
         match done {
-            Ok(()) => outcome.revoked.push(credential.id),
+            Ok(revoked) => {
+                self.record(std::slice::from_ref(&revoked), EventKind::Revoked, now);
+                outcome.revoked.push(credential.id);
+            }
             Err(e) if matches!(e.kind(), ErrorKind::IllegalTransition | ErrorKind::Conflict) => {
                 outcome.refused.push(Refused {
                     id: credential.id,
@@ -183,6 +189,7 @@ impl<S: Storage> Issuer<S> {
             if c.expires_on.is_some_and(|d| d < now.date_naive()) {
                 let next = c.expire(actor, now)?.credential;
                 self.store.update_credential(&next)?;
+                self.record(std::slice::from_ref(&next), EventKind::Expired, now);
                 expired.push(next.id);
             }
         }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::EventKind;
 use crate::mail::{Mailer, OutgoingMessage};
 use crate::outbox::{DeliveryState, Lease, OutboxMessage, SendOutcome};
 use crate::storage::{MessageQuery, Storage};
@@ -206,7 +207,22 @@ impl<S: Storage> Issuer<S> {
         now: DateTime<Utc>,
     ) -> Result<Settlement> {
         let settled = claimed.message.settle(outcome, now, &self.config.retry)?;
-        self.write_back(&settled)
+        let settlement = self.write_back(&settled)?;
+        let kind = match settled.state {
+            DeliveryState::Sent => Some(EventKind::Delivered),
+            DeliveryState::FailedPermanent | DeliveryState::FailedExhausted => {
+                Some(EventKind::Failed)
+            }
+            _ => None,
+        };
+        // Written when this outcome is what the store now holds.
+        if let Some(kind) = kind
+            && settlement.state == settled.state
+            && let Ok(Some(credential)) = self.store.credential(&settled.credential)
+        {
+            self.record(std::slice::from_ref(&credential), kind, now);
+        }
+        Ok(settlement)
     }
 
     /// Gives a claimed message back unsent (its lease is too short to send in): it is due

@@ -18,6 +18,8 @@ use crate::report::{Record, Report};
 use crate::storage::{Batch, CredentialQuery, Storage};
 use crate::values::email::duplicate_key;
 
+use crate::events::EventKind;
+
 use super::{Issuer, PublishOutcome, Selection, Step, StepProgress, now_and_then};
 
 /// One roster upload.
@@ -281,6 +283,8 @@ impl<S: Storage> Issuer<S> {
             total: created.len() as u64 + replaced.len() as u64,
         });
         self.store.commit_import(&batch, &created, &replaced)?;
+        self.record(&created, EventKind::Imported, now);
+        self.record(&replaced, EventKind::Imported, now);
         let published = self.publish_imported(request, &batch, now, progress)?;
         Ok(ImportOutcome {
             created: created.into_iter().map(|c| c.id).collect(),

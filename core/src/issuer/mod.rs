@@ -48,7 +48,10 @@ mod query;
 
 use serde::{Deserialize, Serialize};
 
+use chrono::{DateTime, Utc};
+
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Event, EventKind};
 use crate::group::Group;
 use crate::lifecycle::Credential;
 use crate::mail::Mailbox;
@@ -236,6 +239,17 @@ impl<S: Storage> Issuer<S> {
                 format!("there is no credential `{id}`"),
             )
         })
+    }
+
+    /// Appends events of changes already committed. A store failure here loses the events
+    /// (the figures undercount), never the change, so it is not the caller's error: the
+    /// change it would be reported on has happened (see [`crate::events`]).
+    fn record(&mut self, credentials: &[Credential], kind: EventKind, at: DateTime<Utc>) {
+        if credentials.is_empty() {
+            return;
+        }
+        let events: Vec<Event> = credentials.iter().map(|c| Event::of(c, kind, at)).collect();
+        let _ = self.store.record_events(&events);
     }
 
     fn group_of(&self, credential: &Credential) -> Result<Group> {

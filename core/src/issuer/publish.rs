@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::EventKind;
 use crate::lifecycle::{Credential, CredentialState};
 use crate::outbox::{MessageKind, OutboxMessage};
 use crate::render::Renderer;
@@ -277,6 +278,7 @@ impl<S: Storage> Issuer<S> {
             };
             match stored {
                 Ok(()) => {
+                    self.record(&published, EventKind::Published, now);
                     outcome
                         .published
                         .extend(published.into_iter().map(|c| c.id));

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::{EventQuery, Stats};
 use crate::lifecycle::Credential;
 use crate::outbox::OutboxMessage;
 use crate::render::RenderedEmail;
@@ -139,11 +140,102 @@ impl<S: Storage> Issuer<S> {
         Ok(Selected::Found(Pager::new(query, page)))
     }
 
+    /// The figures per group and batch (issued, delivered, viewed, downloaded, shared, ...)
+    /// and by day, from the event log.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn stats(&self, query: &EventQuery) -> Result<Stats> {
+        Ok(crate::events::stats(
+            &self.store.event_counts(query, false)?,
+            &self.store.event_counts(query, true)?,
+        ))
+    }
+
     /// Counts per credential state and per delivery state.
     ///
     /// # Errors
     /// A store failure.
     pub fn status(&self) -> Result<StatusCounts> {
         self.store.status()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::Group;
+    use crate::events::{Event, EventKind};
+    use crate::issuer::{ImportRequest, IssuerConfig};
+    use crate::lifecycle::FromRandomBytes;
+    use crate::mail::{Mailbox, MemoryMailer};
+    use crate::storage::MemoryStorage;
+
+    #[test]
+    fn the_issuers_changes_and_the_recipients_actions_make_the_figures() {
+        let config = IssuerConfig::new(
+            "https://credentials.example.org/c",
+            Mailbox::parse("Academy <academy@example.org>"),
+        );
+        let mut issuer = Issuer::new(MemoryStorage::new(), config).unwrap();
+        let group = Group {
+            name: "Bootcamp".into(),
+            ..Group::default()
+        };
+        let at = |day| Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap();
+        let mut n = 0u8;
+        let mut ids = FromRandomBytes(|| {
+            n += 1;
+            [n; 16]
+        });
+        let roster = b"Name,Email\nAna,ana@example.org\nBo,bo@example.org\nCy,cy@example.org\n";
+        let request = ImportRequest {
+            publish: true,
+            ..ImportRequest::new(&group, roster, "t")
+        };
+        let imported = issuer
+            .import(&request, &mut ids, at(2), &mut |_| {})
+            .unwrap();
+        let mut mailer = MemoryMailer::default();
+        issuer
+            .deliver(&mut mailer, &mut || at(3), None, &mut |_| {})
+            .unwrap();
+        let ana = issuer.credential(&imported.created[0]).unwrap();
+        issuer
+            .revoke(&imported.created[2], "error", "t", at(4))
+            .unwrap();
+        // A page host records what visitors do.
+        let visit = |visitor: &str, kind| Event {
+            visitor: Some(visitor.into()),
+            ..Event::of(&ana, kind, at(4))
+        };
+        issuer
+            .store_mut()
+            .record_events(&[
+                visit("v1", EventKind::Viewed),
+                visit("v1", EventKind::Viewed),
+                visit("v2", EventKind::Viewed),
+                Event::of(&ana, EventKind::Downloaded, at(4)),
+                Event::of(&ana, EventKind::Shared, at(5)),
+            ])
+            .unwrap();
+
+        let stats = issuer.stats(&EventQuery::default()).unwrap();
+        let b = &stats.batches[0];
+        assert_eq!((b.issued, b.delivered, b.failed, b.revoked), (3, 3, 0, 1));
+        assert_eq!((b.views, b.viewed, b.downloads, b.shares), (2, 1, 1, 1));
+        assert_eq!(b.delivery_rate, Some(1.0));
+        assert_eq!(b.view_rate, Some(1.0 / 3.0));
+        let days: Vec<_> = stats.daily.iter().map(|d| d.day.to_string()).collect();
+        assert_eq!(
+            days,
+            ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"]
+        );
+        assert_eq!(stats.daily[0].events[&EventKind::Imported], 3);
+        assert_eq!(stats.daily[0].events[&EventKind::Published], 3);
+        assert_eq!(stats.daily[1].events[&EventKind::Delivered], 3);
     }
 }

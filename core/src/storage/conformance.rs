@@ -72,6 +72,10 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
             "status list indexes are reserved once, in order",
             status_indexes,
         ),
+        (
+            "events are kept, once a day per visitor, and counted",
+            events,
+        ),
     ];
     for (check, f) in checks {
         let mut store = make();
@@ -962,4 +966,86 @@ fn status<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         "the oldest pending message",
     )?;
     same(counts.leases.len(), 0, "leases when nothing is sending")
+}
+
+fn events<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    use crate::events::{Event, EventKind, EventQuery, count_events};
+    let event =
+        |kind: EventKind, credential: &str, batch: &str, minutes: i64, visitor: Option<&str>| {
+            Event {
+                at: t(minutes),
+                kind,
+                credential: credential.to_owned(),
+                group: if batch == "b3" { "h" } else { "g" }.to_owned(),
+                batch: batch.to_owned(),
+                visitor: visitor.map(str::to_owned),
+                detail: (kind == EventKind::Downloaded).then(|| "pdf".to_owned()),
+            }
+        };
+    let day = 24 * 60;
+    let first = vec![
+        event(EventKind::Published, "a", "b1", 0, None),
+        event(EventKind::Published, "b", "b1", 0, None),
+        event(EventKind::Published, "c", "b3", 1, None),
+        event(EventKind::Viewed, "a", "b1", day, Some("v1")),
+        event(EventKind::Viewed, "a", "b1", day + 30, Some("v1")),
+        event(EventKind::Viewed, "a", "b1", day + 60, Some("v2")),
+        event(EventKind::Downloaded, "a", "b1", day + 61, None),
+        event(EventKind::Downloaded, "a", "b1", day + 62, None),
+    ];
+    same(
+        ok(s.record_events(&first), "record_events")?,
+        7,
+        "events kept of eight, one a repeat visit",
+    )?;
+    let second = vec![
+        // The same visitor the same day, in a later call: left out.
+        event(EventKind::Viewed, "a", "b1", day + 120, Some("v1")),
+        // The next day: kept.
+        event(EventKind::Viewed, "a", "b1", 2 * day, Some("v1")),
+        // Another kind by the same visitor: kept.
+        event(EventKind::Shared, "a", "b1", 2 * day, Some("v1")),
+    ];
+    same(
+        ok(s.record_events(&second), "record_events")?,
+        2,
+        "events kept of a later call",
+    )?;
+    same(ok(s.record_events(&[]), "record_events")?, 0, "no events")?;
+    let kept: Vec<Event> = first
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 4)
+        .map(|(_, e)| e.clone())
+        .chain(second.into_iter().skip(1))
+        .collect();
+    let since = t(0).date_naive().succ_opt();
+    for query in [
+        EventQuery::default(),
+        EventQuery {
+            group: Some("g".into()),
+            ..EventQuery::default()
+        },
+        EventQuery {
+            batch: Some("b3".into()),
+            ..EventQuery::default()
+        },
+        EventQuery {
+            since,
+            ..EventQuery::default()
+        },
+        EventQuery {
+            group: Some("nothing".into()),
+            ..EventQuery::default()
+        },
+    ] {
+        for daily in [false, true] {
+            same(
+                ok(s.event_counts(&query, daily), "event_counts")?,
+                count_events(&kept, &query, daily),
+                &format!("the counts of {query:?}, daily {daily}"),
+            )?;
+        }
+    }
+    Ok(())
 }

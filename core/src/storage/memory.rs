@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Event, EventCount, EventKind, EventQuery, count_events};
 use crate::group::Group;
 use crate::lifecycle::Credential;
 use crate::matching::SavedMappings;
@@ -23,6 +24,10 @@ pub struct MemoryStorage {
     messages: BTreeMap<String, OutboxMessage>,
     /// Status list indexes reserved so far.
     status_indexes: u64,
+    /// The event log.
+    events: Vec<Event>,
+    /// The kind, credential, visitor and day of every event kept with a visitor.
+    visits: std::collections::BTreeSet<(EventKind, String, String, chrono::NaiveDate)>,
 }
 
 fn conflict(message: String) -> Error {
@@ -232,6 +237,25 @@ impl Storage for MemoryStorage {
 
     fn status_indexes(&self) -> Result<u64> {
         Ok(self.status_indexes)
+    }
+
+    fn record_events(&mut self, events: &[Event]) -> Result<u64> {
+        let mut kept = 0;
+        for e in events {
+            if let Some(visitor) = &e.visitor {
+                let key = (e.kind, e.credential.clone(), visitor.clone(), e.day());
+                if !self.visits.insert(key) {
+                    continue;
+                }
+            }
+            self.events.push(e.clone());
+            kept += 1;
+        }
+        Ok(kept)
+    }
+
+    fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>> {
+        Ok(count_events(&self.events, query, daily))
     }
 
     fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {

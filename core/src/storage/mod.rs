@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::events::{Event, EventCount, EventQuery};
 use crate::group::Group;
 use crate::lifecycle::{Credential, CredentialState};
 use crate::matching::SavedMappings;
@@ -332,6 +333,19 @@ pub trait Storage {
     /// any credential may hold.
     fn status_indexes(&self) -> Result<u64>;
 
+    /// Appends events to the log. An event with a `visitor` is kept once per kind,
+    /// credential, visitor and day (UTC): later ones are left out. Returns how many were kept.
+    ///
+    /// # Behavior
+    /// - Atomic: all the events kept, or none on an error.
+    /// - Any number of callers may append at once; the once-a-day rule holds across them.
+    fn record_events(&mut self, events: &[Event]) -> Result<u64>;
+
+    /// Counts the events `query` matches by group, batch, kind and (when `daily`) day, each
+    /// with its distinct credentials, ordered by group, batch, day and kind: exactly what
+    /// [`count_events`](crate::events::count_events) gives over the same events.
+    fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>>;
+
     /// Claims the next due message: the pending one with the earliest `next_attempt_at` not
     /// after `now` (then the lowest id), moved to `sending` with one more attempt and
     /// `lease` ([`OutboxMessage::claim`]), committed before this returns.
@@ -432,6 +446,12 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     }
     fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
         (**self).allocate_status_indexes(count)
+    }
+    fn record_events(&mut self, events: &[Event]) -> Result<u64> {
+        (**self).record_events(events)
+    }
+    fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>> {
+        (**self).event_counts(query, daily)
     }
     fn status_indexes(&self) -> Result<u64> {
         (**self).status_indexes()

@@ -138,6 +138,16 @@ impl Storage for Watched {
     fn status_indexes(&self) -> Result<u64> {
         self.0.status_indexes()
     }
+    fn record_events(&mut self, events: &[conferral::events::Event]) -> Result<u64> {
+        self.0.record_events(events)
+    }
+    fn event_counts(
+        &self,
+        query: &conferral::events::EventQuery,
+        daily: bool,
+    ) -> Result<Vec<conferral::events::EventCount>> {
+        self.0.event_counts(query, daily)
+    }
     fn status(&self) -> Result<StatusCounts> {
         self.0.status()
     }
