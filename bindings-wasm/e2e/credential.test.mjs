@@ -125,6 +125,15 @@ test("the email's link opens a verified page with the recipient, dates and shari
   writeFileSync(join(dir, "list.json"), await (await fetch(`${origin}/c/status/0`)).text());
   const report = JSON.parse(run("verify", join(dir, "ana.json"), "--status-list", join(dir, "list.json"), "--json"));
   assert.equal(report.valid, true);
+  // The certificate is drawn, and its PDF holds the name as text.
+  const image = page.locator("figure.certificate img");
+  await image.waitFor();
+  assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 1000), "the certificate image loads");
+  const pdf = await page.locator("a", { hasText: "PDF" }).getAttribute("href");
+  writeFileSync(join(dir, "ana.pdf"), Buffer.from(await (await fetch(pdf)).arrayBuffer()));
+  const text = execFileSync("pdftotext", [join(dir, "ana.pdf"), "-"], { encoding: "utf8" });
+  assert.match(text, /Ana López/);
+  assert.match(text, /Data Science Bootcamp 2026/);
   await page.screenshot({ path: join(shots, "credential-valid.png"), fullPage: true });
   for (const width of [390, 320]) {
     await page.setViewportSize({ width, height: 800 });
@@ -154,7 +163,8 @@ test("a keyboard reaches every control, each with a visible focus ring", async (
     reached.push(focused.tag === "INPUT" ? "link" : focused.text.split("\n")[0]);
   }
   assert.deepEqual(reached.filter((r) => r !== "Every check"),
-    ["Signed credential Open Badges JSON", "Add to LinkedIn profile", "link", "Copy link"]);
+    ["Certificate PDF", "Certificate PNG image", "Signed credential Open Badges JSON", "Add to LinkedIn profile", "link",
+      "Copy link"]);
   // Back to the copy button (the loop tabbed past it), and Enter presses it.
   await page.keyboard.press("Shift+Tab");
   assert.equal(await page.evaluate(() => document.activeElement.dataset.copy), "credential-link");
@@ -174,7 +184,9 @@ test("a hostile name is text on its page", async () => {
   const other = ids.find((id) => !link.endsWith(id));
   await page.goto(`${origin}/c/${other}`);
   assert.equal(await page.locator(".recipient strong").innerText(), "<img src=x onerror=alert(1)> محمد");
-  assert.equal(await page.locator("main img").count(), 0);
+  // The only image is the certificate; the name's markup made none.
+  assert.equal(await page.locator("main img").count(), 1);
+  assert.match(await page.locator("main img").getAttribute("src"), /\.png$/);
   assert.deepEqual(dialogs, []);
   await page.screenshot({ path: join(shots, "credential-hostile.png"), fullPage: true });
   await page.close();

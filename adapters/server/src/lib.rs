@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | `/c/{id}` | the credential's page ([`conferral::page`]) |
 //! | `/c/{id}.json` | its signed Open Badges 3.0 credential (with a key) |
+//! | `/c/{id}.pdf`, `/c/{id}.png`, `/c/{id}.svg` | its certificate, drawn from the group's design |
 //! | `/c/{id}/linkedin` | a redirect to LinkedIn's "add a certification" form |
 //! | `/c/status/{n}` | the issuer's signed revocation status list `n` (with a key) |
 //! | `/verify` | a form that checks a credential file (`POST` it, or `POST` JSON for JSON) |
@@ -55,6 +56,7 @@ use conferral::issuer::{Issuer, IssuerConfig, STATUS_LIST_CAPACITY};
 use conferral::lifecycle::{Credential, CredentialState};
 use conferral::page;
 use conferral::storage::{CredentialQuery, Storage};
+use conferral_certificate::Format;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -103,6 +105,9 @@ const VERIFIED_FOR: Duration = Duration::from_secs(300);
 /// The most verifications kept.
 const VERIFIED_KEPT: usize = 10_000;
 
+/// The most drawn certificates kept (each some hundred kilobytes).
+const DRAWN_KEPT: usize = 256;
+
 /// What every request shares.
 struct State {
     issuers: Vec<Mutex<Issuer<Store>>>,
@@ -115,6 +120,8 @@ struct State {
     /// Signed documents by credential id, with the version they were signed for (a document
     /// is signed as of its publish time, so it changes only with the credential).
     signed: Mutex<HashMap<String, (usize, Arc<Value>)>>,
+    /// Drawn certificates by credential id and format, with the version they were drawn for.
+    drawn: Mutex<HashMap<(String, Format), (usize, Arc<Vec<u8>>)>>,
     /// Signed status lists by number: the count of revoked credentials they were made for.
     lists: Mutex<HashMap<u64, (u64, Arc<Value>)>>,
     limiter: RateLimiter,
@@ -191,6 +198,7 @@ impl Server {
                 base_path,
                 verified: Mutex::new(HashMap::new()),
                 signed: Mutex::new(HashMap::new()),
+                drawn: Mutex::new(HashMap::new()),
                 lists: Mutex::new(HashMap::new()),
                 limiter,
                 visitor_secret,
@@ -397,6 +405,33 @@ impl State {
         }
         kept.insert(credential.id.clone(), (version, Arc::clone(&signed)));
         Ok(signed)
+    }
+
+    /// A credential's certificate in `format`, drawn again only when the credential changed.
+    fn drawn(
+        &self,
+        issuer: &Issuer<Store>,
+        credential: &Credential,
+        format: Format,
+    ) -> conferral::Result<Arc<Vec<u8>>> {
+        let version = credential.history.len();
+        let key = (credential.id.clone(), format);
+        if let Some((v, bytes)) = lock(&self.drawn).get(&key)
+            && *v == version
+        {
+            return Ok(Arc::clone(bytes));
+        }
+        let bytes = Arc::new(conferral_certificate::certificate(
+            issuer,
+            &credential.id,
+            format,
+        )?);
+        let mut kept = lock(&self.drawn);
+        if kept.len() >= DRAWN_KEPT {
+            kept.clear();
+        }
+        kept.insert(key, (version, Arc::clone(&bytes)));
+        Ok(bytes)
     }
 
     /// The verification of a credential's signed document against its status list, reused
@@ -624,6 +659,7 @@ async fn script() -> Response {
 enum Wanted {
     Page,
     Document,
+    Certificate(Format),
 }
 
 async fn credential(
@@ -639,9 +675,17 @@ async fn credential(
     );
     let (id, wanted) = match file.rsplit_once('.') {
         Some((id, "json")) => (id.to_owned(), Wanted::Document),
-        Some(_) => (String::new(), Wanted::Page),
+        Some((id, ext)) => match Format::from_name(ext) {
+            Some(format) => (id.to_owned(), Wanted::Certificate(format)),
+            None => (String::new(), Wanted::Page),
+        },
         None => (file, Wanted::Page),
     };
+    // The page's own image is not a download; a link that asks for one is.
+    let download = parts
+        .uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "download"));
     let done = state
         .blocking(
             move |state: &State, issuer: &mut Issuer<Store>| -> Response {
@@ -668,6 +712,21 @@ async fn credential(
                         },
                         None => not_found_response(),
                     },
+                    Wanted::Certificate(format) => match state.drawn(issuer, &found, format) {
+                        Ok(bytes) => {
+                            if download || format == Format::Pdf {
+                                state.record(
+                                    issuer,
+                                    &found,
+                                    EventKind::Downloaded,
+                                    None,
+                                    Some(format.as_str()),
+                                );
+                            }
+                            certificate_response(&found.id, format, &bytes, download)
+                        }
+                        Err(e) => failed(&e),
+                    },
                     Wanted::Page => {
                         let page = credential_page(state, issuer, &found);
                         if page.status() == StatusCode::OK {
@@ -680,6 +739,39 @@ async fn credential(
         )
         .await;
     done.unwrap_or_else(|response| response)
+}
+
+/// A drawn certificate, as a file to save when it was asked for as a download (a PDF always).
+fn certificate_response(id: &str, format: Format, bytes: &[u8], download: bool) -> Response {
+    let mut response = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, format.media_type()),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        bytes.to_vec(),
+    )
+        .into_response();
+    if download || format == Format::Pdf {
+        // Ids are letters, digits, `-` and `_`: safe in the header as they are.
+        let disposition = format!(
+            "attachment; filename=\"certificate-{id}.{}\"",
+            format.as_str()
+        );
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    if format == Format::Svg {
+        // A drawing, never a document: no script runs in it even when opened on its own.
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+        );
+    }
+    response
 }
 
 fn credential_page(state: &State, issuer: &Issuer<Store>, credential: &Credential) -> Response {
@@ -713,11 +805,16 @@ fn credential_page(state: &State, issuer: &Issuer<Store>, credential: &Credentia
         })
         .to_owned();
     let document = format!("{url}.json");
-    let downloads: Vec<(&str, &str, &str)> = if state.options.key.is_some() {
-        vec![("Signed credential", document.as_str(), "Open Badges JSON")]
-    } else {
-        Vec::new()
-    };
+    let pdf = format!("{url}.pdf");
+    let png = format!("{url}.png?download");
+    let image = format!("{url}.png");
+    let mut downloads: Vec<(&str, &str, &str)> = vec![
+        ("Certificate", pdf.as_str(), "PDF"),
+        ("Certificate", png.as_str(), "PNG image"),
+    ];
+    if state.options.key.is_some() {
+        downloads.push(("Signed credential", document.as_str(), "Open Badges JSON"));
+    }
     let share = format!("{url}/linkedin");
     let body = page::credential_page(&page::CredentialPage {
         credential,
@@ -725,7 +822,7 @@ fn credential_page(state: &State, issuer: &Issuer<Store>, credential: &Credentia
         issuer_name: &issuer_name,
         verification: verification.as_ref(),
         url: &url,
-        image_url: None,
+        image_url: Some(&image),
         downloads: &downloads,
         linkedin_url: Some(&share),
     });

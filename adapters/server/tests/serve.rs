@@ -250,6 +250,52 @@ fn a_credential_has_its_page_document_status_and_share_link() {
     assert!(location.starts_with("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=Data%20Science%20Bootcamp&organizationName=Example%20Academy&issueYear=2026&issueMonth=3"), "{location}");
     assert!(location.ends_with(&format!("&certId={}", ids[0])));
 
+    // The certificate: the page shows its PNG, and offers the PDF and the PNG to save.
+    assert!(
+        html.contains(&format!(
+            "<img src=\"http://credentials.test/c/{}.png\"",
+            ids[0]
+        )),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "href=\"http://credentials.test/c/{}.pdf\" download",
+        ids[0]
+    )));
+    let pdf = get(addr, &format!("/c/{}.pdf", ids[0]));
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    assert_eq!(
+        pdf.header("content-disposition"),
+        Some(format!("attachment; filename=\"certificate-{}.pdf\"", ids[0]).as_str())
+    );
+    let png = get(addr, &format!("/c/{}.png", ids[0]));
+    assert_eq!(png.header("content-type"), Some("image/png"));
+    assert!(png.body.starts_with(b"\x89PNG"));
+    assert_eq!(png.header("content-disposition"), None);
+    let saved = get(addr, &format!("/c/{}.png?download", ids[0]));
+    assert!(
+        saved
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let svg = get(addr, &format!("/c/{}.svg", ids[0]));
+    assert!(
+        svg.header("content-security-policy")
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+    assert!(svg.text().contains("<svg"));
+    // The hostile name's certificate draws, and holds no script.
+    let hostile_pdf = get(addr, &format!("/c/{}.pdf", ids[1]));
+    assert_eq!(hostile_pdf.status, 200);
+    let raw = String::from_utf8_lossy(&hostile_pdf.body);
+    assert!(!raw.contains("/JavaScript") && !raw.contains("/JS "));
+    assert_eq!(get(addr, &format!("/c/{}.gif", ids[0])).status, 404);
+
     // The did:web document of the host names the key the credentials are signed with.
     let did = get(addr, "/.well-known/did.json");
     assert_eq!(did.header("content-type"), Some("application/did+json"));
@@ -559,6 +605,10 @@ fn views_downloads_shares_and_checks_are_counted() {
         );
     }
     let signed = get(addr, &format!("/c/{}.json", ids[0])).body;
+    // The page's image is not a download; the PDF and a PNG asked for as one are.
+    get(addr, &format!("/c/{}.png", ids[0]));
+    get(addr, &format!("/c/{}.pdf", ids[0]));
+    get(addr, &format!("/c/{}.png?download", ids[0]));
     assert_eq!(get(addr, &format!("/c/{}/linkedin", ids[0])).status, 303);
     let json = [("Content-Type", "application/json")];
     assert_eq!(request(addr, "POST", "/verify", &json, &signed).status, 200);
@@ -574,9 +624,10 @@ fn views_downloads_shares_and_checks_are_counted() {
     let batch = stats.batches.iter().find(|b| b.issued > 0).unwrap();
     assert_eq!(stats.batches.len(), 2);
     assert_eq!((batch.issued, batch.views, batch.viewed), (2, 2, 1));
+    // The signed document, the PDF and the PNG saved: three; the page's image is none.
     assert_eq!(
         (batch.downloads, batch.shares, batch.verifications),
-        (1, 1, 1)
+        (3, 1, 1)
     );
     assert_eq!(batch.view_rate, Some(0.5));
     // The analytics page shows them.
