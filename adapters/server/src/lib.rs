@@ -108,6 +108,9 @@ const VERIFIED_KEPT: usize = 10_000;
 /// The most drawn certificates kept (each some hundred kilobytes).
 const DRAWN_KEPT: usize = 256;
 
+/// A drawn certificate and the credential version it was drawn for.
+type Drawn = (usize, Arc<Vec<u8>>);
+
 /// What every request shares.
 struct State {
     issuers: Vec<Mutex<Issuer<Store>>>,
@@ -121,7 +124,7 @@ struct State {
     /// is signed as of its publish time, so it changes only with the credential).
     signed: Mutex<HashMap<String, (usize, Arc<Value>)>>,
     /// Drawn certificates by credential id and format, with the version they were drawn for.
-    drawn: Mutex<HashMap<(String, Format), (usize, Arc<Vec<u8>>)>>,
+    drawn: Mutex<HashMap<(String, Format), Drawn>>,
     /// Signed status lists by number: the count of revoked credentials they were made for.
     lists: Mutex<HashMap<u64, (u64, Arc<Value>)>>,
     limiter: RateLimiter,
