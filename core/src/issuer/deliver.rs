@@ -207,6 +207,9 @@ impl<S: Storage> Issuer<S> {
         now: DateTime<Utc>,
     ) -> Result<Settlement> {
         let settled = claimed.message.settle(outcome, now, &self.config.retry)?;
+        // Read before the write, so that a store failing here leaves the claim to its lease
+        // as any other store failure of a settle does; its event is written after.
+        let credential = self.store.credential(&settled.credential)?;
         let settlement = self.write_back(&settled)?;
         let kind = match settled.state {
             DeliveryState::Sent => Some(EventKind::Delivered),
@@ -216,9 +219,8 @@ impl<S: Storage> Issuer<S> {
             _ => None,
         };
         // Written when this outcome is what the store now holds.
-        if let Some(kind) = kind
+        if let (Some(kind), Some(credential)) = (kind, credential)
             && settlement.state == settled.state
-            && let Ok(Some(credential)) = self.store.credential(&settled.credential)
         {
             self.record(std::slice::from_ref(&credential), kind, now);
         }
