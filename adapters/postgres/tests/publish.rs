@@ -1,7 +1,8 @@
 //! Large imports and publishes take the bulk path (their new rows written by one `COPY`),
 //! and it refuses exactly what the row-by-row one did: a credential or message stored
 //! already, or given twice, stops the whole write with a conflict naming it and writes
-//! nothing, and the connection goes on working.
+//! nothing, and the connection goes on working. A large import leaves the planner knowing
+//! of its drafts, so that a publish reads them a page at a time in order.
 
 #![allow(
     clippy::panic,
@@ -13,7 +14,7 @@
 
 mod common;
 
-use common::{fresh_options, t0, url};
+use common::{admin, fresh_options, t0, url};
 use conferral::ErrorKind;
 use conferral::lifecycle::{Credential, CredentialState};
 use conferral::outbox::{MessageKind, OutboxMessage};
@@ -196,4 +197,24 @@ fn a_credential_stored_already_or_twice_stops_a_large_import_and_is_named() {
         })
         .unwrap();
     assert_eq!(listed, renamed);
+}
+
+#[test]
+fn a_large_import_leaves_the_planner_knowing_its_drafts() {
+    let options = fresh_options("analyzed");
+    let store = PostgresStorage::connect_with(&url(), &options).unwrap();
+    let schema = options.schema.clone().unwrap();
+    let state_stats = || {
+        admin()
+            .query_opt(
+                "SELECT most_common_vals::text FROM pg_stats
+                 WHERE schemaname = $1 AND tablename = 'credentials' AND attname = 'state'",
+                &[&schema],
+            )
+            .unwrap()
+            .and_then(|row| row.get::<_, Option<String>>(0))
+    };
+    let (store, _) = common::import(store, conferral::issuer::PUBLISH_CHUNK, false);
+    assert_eq!(state_stats().as_deref(), Some("{draft}"));
+    drop(store);
 }
