@@ -483,26 +483,48 @@ impl Storage for PostgresStorage {
         credentials: &[Credential],
         messages: &[OutboxMessage],
     ) -> Result<()> {
-        let credentials = CredentialRow::all(credentials)?;
-        let messages = messages
-            .iter()
-            .map(MessageRow::of)
-            .collect::<Result<Vec<_>>>()?;
-        self.write(
-            "a publish",
-            &mut |db| {
-                update_credentials(db, &credentials)?;
-                insert_messages(db, &messages)
-            },
-            &mut |db, _| {
-                // All or nothing: the first record written tells.
-                match (messages.first(), credentials.first()) {
-                    (Some(m), _) => holds(db, MESSAGE_BODY, m.id, &m.body),
-                    (None, Some(c)) => holds(db, CREDENTIAL_BODY, c.id, &c.body),
-                    (None, None) => Ok(false),
-                }
-            },
-        )
+        // The messages are encoded on a thread of their own while this one encodes the
+        // credentials and the server writes them: encoding a chunk of 5,000 takes the client
+        // as long as the server takes to write the credentials, and the two overlap.
+        std::thread::scope(|scope| {
+            let encoding = scope.spawn(|| {
+                messages
+                    .iter()
+                    .map(MessageRow::of)
+                    .collect::<Result<Vec<_>>>()
+            });
+            let credentials = CredentialRow::all(credentials)?;
+            let first_message = messages.first().map(MessageRow::of).transpose()?;
+            let mut encoding = Some(encoding);
+            let mut encoded: Option<Vec<MessageRow<'_>>> = None;
+            self.write(
+                "a publish",
+                &mut |db| {
+                    update_credentials(db, &credentials)?;
+                    let rows: &[MessageRow<'_>] = match &mut encoded {
+                        Some(rows) => rows.as_slice(),
+                        slot => {
+                            let handle = encoding.take().ok_or_else(|| {
+                                Error::new(ErrorKind::Storage, "the messages were not encoded")
+                            })?;
+                            let rows = handle
+                                .join()
+                                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                            slot.insert(rows).as_slice()
+                        }
+                    };
+                    insert_messages(db, rows)
+                },
+                &mut |db, _| {
+                    // All or nothing: the first record written tells.
+                    match (&first_message, credentials.first()) {
+                        (Some(m), _) => holds(db, MESSAGE_BODY, m.id, &m.body),
+                        (None, Some(c)) => holds(db, CREDENTIAL_BODY, c.id, &c.body),
+                        (None, None) => Ok(false),
+                    }
+                },
+            )
+        })
     }
 
     fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
