@@ -6,7 +6,7 @@ use postgres::IsolationLevel;
 use crate::session::{Db, Fail, Session, TxFail};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Every migration takes this transaction-scoped advisory lock first, so that two processes
 /// connecting to a new database at once do not both create the tables.
@@ -101,6 +101,14 @@ CREATE UNIQUE INDEX events_once_a_day ON events (kind, credential, visitor, day)
 CREATE INDEX events_by_batch ON events (grp, batch, day);
 "#;
 
+/// Version 4: a credential's row is rewritten when it is published (its state and history
+/// change, none of its indexed columns do), and PostgreSQL writes the new version without
+/// touching the table's five indexes (a heap-only tuple) only when it fits on the same page.
+/// With pages filled to half on insert, a publish rewrites every credential in place: 100,000
+/// of them took 1.6 s with full pages and 0.7 s with half-full ones. Only new rows follow
+/// the setting (nothing is rewritten); the table takes about twice the pages.
+const SCHEMA_V4: &str = "ALTER TABLE credentials SET (fillfactor = 50);";
+
 /// Brings the schema that `search_path` names first up to [`SCHEMA_VERSION`], in one
 /// transaction; refuses one written by a newer release.
 pub(crate) fn migrate(
@@ -174,6 +182,9 @@ pub(crate) fn migrate(
         }
         if version < 3 {
             db.batch(SCHEMA_V3, "add the event log")?;
+        }
+        if version < 4 {
+            db.batch(SCHEMA_V4, "half-fill the credentials table's new pages")?;
         }
         if version < SCHEMA_VERSION {
             db.execute(

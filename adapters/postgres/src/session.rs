@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use conferral::error::{Error, ErrorKind, Result};
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::error::SqlState;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, IsolationLevel, NoTls, Row, Statement};
 
 /// A connection and the statements prepared on it.
@@ -161,6 +162,14 @@ pub(crate) trait GenericClientObject {
         params: &Params<'_>,
     ) -> std::result::Result<Vec<Row>, postgres::Error>;
     fn batch_execute_text(&mut self, sql: &str) -> std::result::Result<(), postgres::Error>;
+    fn copy_in_binary(
+        &mut self,
+        sql: &str,
+        types: &[Type],
+        rows: &mut dyn FnMut(
+            &mut BinaryCopyInWriter<'_>,
+        ) -> std::result::Result<(), postgres::Error>,
+    ) -> std::result::Result<u64, postgres::Error>;
 }
 
 impl<C: GenericClient> GenericClientObject for C {
@@ -183,6 +192,19 @@ impl<C: GenericClient> GenericClientObject for C {
     }
     fn batch_execute_text(&mut self, sql: &str) -> std::result::Result<(), postgres::Error> {
         self.batch_execute(sql)
+    }
+    fn copy_in_binary(
+        &mut self,
+        sql: &str,
+        types: &[Type],
+        rows: &mut dyn FnMut(
+            &mut BinaryCopyInWriter<'_>,
+        ) -> std::result::Result<(), postgres::Error>,
+    ) -> std::result::Result<u64, postgres::Error> {
+        let mut writer = BinaryCopyInWriter::new(self.copy_in(sql)?, types);
+        // A writer dropped before `finish` (an error above) ends the copy with a failure.
+        rows(&mut writer)?;
+        writer.finish()
     }
 }
 
@@ -236,6 +258,22 @@ impl Db<'_> {
     /// Runs several statements without parameters (a migration).
     pub(crate) fn batch(&mut self, sql: &str, what: &'static str) -> Result<(), Fail> {
         self.client.batch_execute_text(sql).map_err(failed(what))
+    }
+
+    /// Runs `COPY … FROM STDIN (FORMAT binary)` (`sql`), `rows` writing the rows as values of
+    /// `types`; the number of rows copied.
+    pub(crate) fn copy_in(
+        &mut self,
+        sql: &str,
+        types: &[Type],
+        rows: &mut dyn FnMut(
+            &mut BinaryCopyInWriter<'_>,
+        ) -> std::result::Result<(), postgres::Error>,
+        what: &'static str,
+    ) -> Result<u64, Fail> {
+        self.client
+            .copy_in_binary(sql, types, rows)
+            .map_err(failed(what))
     }
 
     /// The rows of a query built at run time (not kept prepared: each filter combination

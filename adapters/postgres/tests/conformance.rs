@@ -74,6 +74,41 @@ fn a_newer_schema_is_refused() {
 }
 
 #[test]
+fn a_schema_1_database_is_migrated_to_half_full_credential_pages_keeping_its_rows() {
+    let options = fresh_options("v1");
+    let schema = options.schema.clone().unwrap();
+    let (store, ids) = common::import(
+        PostgresStorage::connect_with(&url(), &options).unwrap(),
+        3,
+        true,
+    );
+    drop(store);
+    let fillfactor = || -> Option<String> {
+        admin()
+            .query_one(
+                "SELECT array_to_string(reloptions, ',') FROM pg_class
+                 WHERE oid = to_regclass($1)",
+                &[&format!("{schema}.credentials")],
+            )
+            .unwrap()
+            .get(0)
+    };
+    // The tables as version 3 left them.
+    admin()
+        .batch_execute(&format!(
+            "ALTER TABLE {schema}.credentials RESET (fillfactor);
+             UPDATE {schema}.conferral_schema SET version = 3"
+        ))
+        .unwrap();
+    assert_eq!(fillfactor(), None);
+    let store = PostgresStorage::connect_with(&url(), &options).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(fillfactor().as_deref(), Some("fillfactor=50"));
+    assert_eq!(store.credential(&ids[2]).unwrap().unwrap().id, ids[2]);
+    assert_eq!(store.messages(&MessageQuery::default()).unwrap().len(), 3);
+}
+
+#[test]
 fn bad_urls_tls_and_unreachable_servers_are_clear_storage_errors() {
     let refused = |url: &str, options: &Options, words: &str| {
         let e = PostgresStorage::connect_with(url, options).unwrap_err();
