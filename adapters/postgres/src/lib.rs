@@ -591,29 +591,36 @@ impl Storage for PostgresStorage {
         if events.is_empty() {
             return Ok(0);
         }
+        // One statement for the lot (a publish appends 5,000 at a time): a column array
+        // each, unnested into rows.
+        let at: Vec<DateTime<Utc>> = events.iter().map(|e| e.at).collect();
+        let day: Vec<chrono::NaiveDate> = events.iter().map(Event::day).collect();
+        let kind: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        let credential: Vec<&str> = events.iter().map(|e| e.credential.as_str()).collect();
+        let group: Vec<&str> = events.iter().map(|e| e.group.as_str()).collect();
+        let batch: Vec<&str> = events.iter().map(|e| e.batch.as_str()).collect();
+        let visitor: Vec<Option<&str>> = events.iter().map(|e| e.visitor.as_deref()).collect();
+        let detail: Vec<Option<&str>> = events.iter().map(|e| e.detail.as_deref()).collect();
         self.write(
             "events",
             &mut |db| {
-                let mut kept = 0;
-                for e in events {
-                    let day = e.day();
-                    kept += db.execute(
-                        "INSERT INTO events (at, day, kind, credential, grp, batch, visitor, detail)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                        &[
-                            &e.at,
-                            &day,
-                            &e.kind.as_str(),
-                            &e.credential,
-                            &e.group,
-                            &e.batch,
-                            &e.visitor,
-                            &e.detail,
-                        ],
-                        WHAT,
-                    )?;
-                }
-                Ok(kept)
+                db.execute(
+                    "INSERT INTO events (at, day, kind, credential, grp, batch, visitor, detail)
+                     SELECT * FROM unnest($1::timestamptz[], $2::date[], $3::text[], $4::text[],
+                                          $5::text[], $6::text[], $7::text[], $8::text[])
+                     ON CONFLICT DO NOTHING",
+                    &[
+                        &at,
+                        &day,
+                        &kind,
+                        &credential,
+                        &group,
+                        &batch,
+                        &visitor,
+                        &detail,
+                    ],
+                    WHAT,
+                )
             },
             // Lost during the commit: the first event tells whether the rest landed.
             &mut |db, _| match events.first() {
