@@ -8,7 +8,6 @@ use crate::lifecycle::{Credential, CredentialState};
 use crate::render::CertificateRenderer;
 use crate::storage::Storage;
 
-use super::query::Selected;
 use super::{Issuer, Refused, Selection};
 
 /// Credentials read per page while certificates are made.
@@ -79,22 +78,7 @@ impl<S: Storage> Issuer<S> {
             outcome.written.push(credential.id.clone());
             Ok(())
         };
-        match self.select(selection, PAGE)? {
-            Selected::Named(named) => {
-                for credential in &named {
-                    one(credential, &mut outcome)?;
-                }
-            }
-            Selected::Found(mut pager) => loop {
-                let page = pager.next(&self.store)?;
-                if page.is_empty() {
-                    break;
-                }
-                for credential in page.iter().filter(|c| c.state != CredentialState::Draft) {
-                    one(credential, &mut outcome)?;
-                }
-            },
-        }
+        self.each_selected(selection, PAGE, &mut |c| one(c, &mut outcome))?;
         Ok(outcome)
     }
 

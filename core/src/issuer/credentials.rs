@@ -24,7 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lifecycle::{Credential, CredentialState, EventKind};
 use crate::storage::{CredentialQuery, Storage};
 
-use super::query::{Pager, Selected};
+use super::query::Pager;
 use super::{Issuer, Refused, Selection};
 
 /// What an export did.
@@ -166,22 +166,7 @@ impl<S: Storage> Issuer<S> {
             outcome.exported.push(credential.id.clone());
             Ok(())
         };
-        match self.select(selection, PAGE)? {
-            Selected::Named(named) => {
-                for credential in &named {
-                    one(credential, &mut outcome)?;
-                }
-            }
-            Selected::Found(mut pager) => loop {
-                let page = pager.next(&self.store)?;
-                if page.is_empty() {
-                    break;
-                }
-                for credential in page.iter().filter(|c| c.state != CredentialState::Draft) {
-                    one(credential, &mut outcome)?;
-                }
-            },
-        }
+        self.each_selected(selection, PAGE, &mut |c| one(c, &mut outcome))?;
         Ok(outcome)
     }
 

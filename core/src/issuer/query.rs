@@ -152,6 +152,29 @@ impl<S: Storage> Issuer<S> {
         ))
     }
 
+    /// Calls `each` with every credential a selection names, one at a time ([`Self::select`]):
+    /// those named by id whatever their state, and the rest of a query but its drafts.
+    pub(super) fn each_selected(
+        &self,
+        selection: &Selection,
+        page: u64,
+        each: &mut dyn FnMut(&Credential) -> Result<()>,
+    ) -> Result<()> {
+        match self.select(selection, page)? {
+            Selected::Named(named) => named.iter().try_for_each(&mut *each),
+            Selected::Found(mut pager) => loop {
+                let found = pager.next(&self.store)?;
+                if found.is_empty() {
+                    return Ok(());
+                }
+                found
+                    .iter()
+                    .filter(|c| c.state != crate::lifecycle::CredentialState::Draft)
+                    .try_for_each(&mut *each)?;
+            },
+        }
+    }
+
     /// Counts per credential state and per delivery state.
     ///
     /// # Errors
