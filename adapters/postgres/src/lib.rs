@@ -464,7 +464,7 @@ impl Storage for PostgresStorage {
 
     fn credentials(&self, query: &CredentialQuery) -> Result<Vec<Credential>> {
         const WHAT: &str = "list credentials";
-        let q = listed("SELECT body", query);
+        let q = listed("SELECT body", query, true);
         self.read(WHAT, &mut |db| {
             let rows = db.query_built(&q.sql, &q.params(), WHAT)?;
             rows.iter().map(|r| body(r, WHAT)).collect()
@@ -473,7 +473,7 @@ impl Storage for PostgresStorage {
 
     fn count_credentials(&self, query: &CredentialQuery) -> Result<u64> {
         const WHAT: &str = "count credentials";
-        let inner = listed("SELECT 1", query);
+        let inner = listed("SELECT 1", query, false);
         let q = Built {
             sql: format!("SELECT count(*) FROM ({}) AS listed", inner.sql),
             params: inner.params,

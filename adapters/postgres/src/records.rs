@@ -543,8 +543,10 @@ impl Built {
     }
 }
 
-/// The filters of a [`CredentialQuery`], `after` and `limit`: the rows in `seq` order.
-pub(crate) fn listed(select: &str, query: &CredentialQuery) -> Built {
+/// The filters of a [`CredentialQuery`], `after` and `limit`: the rows in `seq` order, or in
+/// any order when `ordered` is false and there is no `limit` (a count: sorting every draft of
+/// a large import before counting them took 90 ms of a publish's 4 s).
+pub(crate) fn listed(select: &str, query: &CredentialQuery, ordered: bool) -> Built {
     let mut q = Built::new(select);
     q.sql.push_str(" FROM credentials WHERE true");
     if let Some(id) = &query.after {
@@ -566,7 +568,9 @@ pub(crate) fn listed(select: &str, query: &CredentialQuery) -> Built {
     if let Some(e) = &query.email {
         q.and(" AND email_key = $", Box::new(duplicate_key(e)));
     }
-    q.sql.push_str(" ORDER BY seq");
+    if ordered || query.limit.is_some() {
+        q.sql.push_str(" ORDER BY seq");
+    }
     if let Some(n) = query.limit {
         q.and(" LIMIT $", Box::new(i64::try_from(n).unwrap_or(i64::MAX)));
     }
