@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use conferral::error::{Error, ErrorKind, Result};
+use conferral::events::Event;
 use conferral::lifecycle::Credential;
 use conferral::outbox::OutboxMessage;
 use conferral::storage::CredentialQuery;
@@ -575,4 +576,42 @@ pub(crate) fn listed(select: &str, query: &CredentialQuery, ordered: bool) -> Bu
         q.and(" LIMIT $", Box::new(i64::try_from(n).unwrap_or(i64::MAX)));
     }
     q
+}
+
+/// `COPY` of events without a visitor, their columns in the order of [`EVENT_TYPES`].
+const EVENT_COPY: &str = "COPY events (at, day, kind, credential, grp, batch, detail)
+                          FROM STDIN (FORMAT binary)";
+
+const EVENT_TYPES: [Type; 7] = [
+    Type::TIMESTAMPTZ,
+    Type::DATE,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+];
+
+/// Appends events that have no visitor by one binary `COPY`: no unique index covers them
+/// (the once-a-day index is partial, on visitors' events), so a copy cannot conflict.
+pub(crate) fn copy_events(db: &mut Db<'_>, events: &[Event]) -> Result<u64, Fail> {
+    db.copy_in(
+        EVENT_COPY,
+        &EVENT_TYPES,
+        &mut |writer| {
+            for e in events {
+                writer.write(&[
+                    &e.at,
+                    &e.day(),
+                    &e.kind.as_str(),
+                    &e.credential,
+                    &e.group,
+                    &e.batch,
+                    &e.detail,
+                ])?;
+            }
+            Ok(())
+        },
+        "record events",
+    )
 }
