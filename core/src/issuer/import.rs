@@ -35,6 +35,9 @@ pub struct ImportRequest<'a> {
     pub publish: bool,
     /// Who imports.
     pub actor: &'a str,
+    /// Work out what the import would do and change nothing: the group is checked but not
+    /// saved, no mapping is learned, no draft is stored, nothing is published.
+    pub dry_run: bool,
 }
 
 impl<'a> ImportRequest<'a> {
@@ -46,6 +49,7 @@ impl<'a> ImportRequest<'a> {
             options: AnalyzeOptions::default(),
             publish: false,
             actor,
+            dry_run: false,
         }
     }
 }
@@ -67,6 +71,11 @@ pub struct ImportOutcome {
     pub replaced: Vec<String>,
     /// The publish, when the import was asked to publish.
     pub published: Option<PublishOutcome>,
+    /// Whether this was a dry run: nothing was stored, `created` is empty (the drafts that
+    /// would be created are counted in `batch.created`), and `replaced` names the drafts that
+    /// would be replaced.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// The same file read the same way into the same group gives the same fingerprint. How it
@@ -220,11 +229,15 @@ impl<S: Storage> Issuer<S> {
         progress: &mut dyn FnMut(StepProgress),
     ) -> Result<ImportOutcome> {
         let key = request.group.key();
-        self.save_group(request.group)?;
+        if request.dry_run {
+            self.check_group(request.group)?;
+        } else {
+            self.save_group(request.group)?;
+        }
         let mut learned = self.store.mappings(&key)?;
         let report = analyze(request, &learned, progress)?;
         // What the user confirmed or reassigned (and skipped) is learned for the next upload.
-        if request.options.mapping.is_some() {
+        if request.options.mapping.is_some() && !request.dry_run {
             let confirmed: Vec<ColumnMatch> = report
                 .columns
                 .iter()
@@ -277,6 +290,18 @@ impl<S: Storage> Issuer<S> {
             replaced: replaced.len() as u64,
             rejected: report.summary.invalid + findings.len() as u64,
         };
+        if request.dry_run {
+            return Ok(ImportOutcome {
+                created: Vec::new(),
+                replaced: replaced.into_iter().map(|c| c.id).collect(),
+                batch,
+                already_imported: false,
+                report,
+                findings,
+                published: None,
+                dry_run: true,
+            });
+        }
         progress(StepProgress {
             step: Step::Storing,
             done: 0,
@@ -294,6 +319,7 @@ impl<S: Storage> Issuer<S> {
             report,
             findings,
             published,
+            dry_run: false,
         })
     }
 
@@ -307,7 +333,11 @@ impl<S: Storage> Issuer<S> {
         now: DateTime<Utc>,
         progress: &mut dyn FnMut(StepProgress),
     ) -> Result<ImportOutcome> {
-        let published = self.publish_imported(request, &batch, now, progress)?;
+        let published = if request.dry_run {
+            None
+        } else {
+            self.publish_imported(request, &batch, now, progress)?
+        };
         Ok(ImportOutcome {
             batch,
             already_imported: true,
@@ -316,6 +346,7 @@ impl<S: Storage> Issuer<S> {
             created: Vec::new(),
             replaced: Vec::new(),
             published,
+            dry_run: request.dry_run,
         })
     }
 
@@ -398,5 +429,216 @@ impl<S: Storage> Issuer<S> {
             self.store.put_mappings(group, &learned)?;
         }
         Ok(forgotten)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::issuer::IssuerConfig;
+    use crate::lifecycle::FromRandomBytes;
+    use crate::mail::Mailbox;
+    use crate::output::template::one_row;
+    use crate::storage::MemoryStorage;
+
+    fn issuer() -> Issuer<MemoryStorage> {
+        let config = IssuerConfig::new(
+            "https://credentials.example.org/c",
+            Mailbox::parse("Academy <academy@example.org>"),
+        );
+        Issuer::new(MemoryStorage::new(), config).unwrap()
+    }
+
+    fn ids() -> FromRandomBytes<impl FnMut() -> [u8; 16]> {
+        let mut n = 0u8;
+        FromRandomBytes(move || {
+            n += 1;
+            [n; 16]
+        })
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+    }
+
+    fn group() -> Group {
+        serde_json::from_str(
+            r#"{"name": "Bootcamp", "duplicates": "replace",
+                "attributes": [{"key": "grade", "label": "Grade", "type": "enum",
+                                "values": ["A", "B"], "required": true}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_dry_run_tells_what_an_import_would_do_and_changes_nothing() {
+        let mut issuer = issuer();
+        let mut ids = ids();
+        let group = group();
+        let first = b"Name,Email,Grade\nAna,ana@example.org,A\n";
+        issuer
+            .import(
+                &ImportRequest::new(&group, first, "t"),
+                &mut ids,
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        let ana = issuer
+            .store()
+            .credentials(&CredentialQuery::default())
+            .unwrap();
+        let second = b"Name,Email,Grade\nAna Lopez,ana@example.org,B\nBo,bo@example.org,A\nCy,cy@,A\nDi,di@example.org,C\n";
+        let dry = ImportRequest {
+            dry_run: true,
+            publish: true,
+            ..ImportRequest::new(&group, second, "t")
+        };
+        let out = issuer.import(&dry, &mut ids, now(), &mut |_| {}).unwrap();
+        assert!(out.dry_run && !out.already_imported);
+        assert_eq!(
+            (out.batch.rows, out.batch.created, out.batch.replaced),
+            (4, 1, 1)
+        );
+        assert_eq!(out.batch.rejected, 2);
+        assert!(out.created.is_empty());
+        assert_eq!(out.replaced, [ana[0].id.clone()]);
+        assert!(out.published.is_none());
+        let codes: Vec<&str> = out
+            .report
+            .findings
+            .iter()
+            .map(|f| f.code.as_str())
+            .collect();
+        assert!(
+            codes.contains(&"invalid_email") && codes.contains(&"invalid_enum"),
+            "{codes:?}"
+        );
+        // Nothing changed: the one credential, as it was; no batch, no event for the file.
+        assert_eq!(
+            issuer
+                .store()
+                .credentials(&CredentialQuery::default())
+                .unwrap(),
+            ana
+        );
+        let print = fingerprint(&group.key(), second, &out.report);
+        assert!(
+            issuer
+                .store()
+                .batch_by_fingerprint(&group.key(), &print)
+                .unwrap()
+                .is_none()
+        );
+
+        // The real import does what the dry run said.
+        let real = ImportRequest::new(&group, second, "t");
+        let done = issuer.import(&real, &mut ids, now(), &mut |_| {}).unwrap();
+        assert_eq!(
+            (done.batch.created, done.batch.replaced, done.batch.rejected),
+            (1, 1, 2)
+        );
+        assert_eq!(done.replaced, out.replaced);
+        // Dry-running it again reports a file imported before, and publishes nothing.
+        let again = issuer.import(&dry, &mut ids, now(), &mut |_| {}).unwrap();
+        assert!(again.already_imported && again.dry_run && again.published.is_none());
+        assert_eq!(issuer.status().unwrap().credentials.get("draft"), Some(&2));
+    }
+
+    #[test]
+    fn one_credential_is_validated_as_a_roster_row() {
+        let mut issuer = issuer();
+        let mut ids = ids();
+        let group = group();
+        let set = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let bytes = one_row(
+            &group,
+            &set(&[
+                ("name", "Ana, \"the\" Lopez"),
+                ("email", "ana@example.org"),
+                ("grade", "B"),
+            ]),
+        )
+        .unwrap();
+        let out = issuer
+            .import(
+                &ImportRequest::new(&group, &bytes, "t"),
+                &mut ids,
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(out.created.len(), 1, "{:?}", out.report.findings);
+        let made = issuer.credential(&out.created[0]).unwrap();
+        assert_eq!(made.recipient.name, "Ana, \"the\" Lopez");
+        assert_eq!(
+            made.attributes.get("grade").and_then(|v| v.as_str()),
+            Some("B")
+        );
+
+        // A bad value gets the finding a roster's cell would get.
+        let bytes = one_row(
+            &group,
+            &set(&[("name", "Bo"), ("email", "bo@"), ("grade", "Z")]),
+        )
+        .unwrap();
+        let out = issuer
+            .import(
+                &ImportRequest::new(&group, &bytes, "t"),
+                &mut ids,
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        assert!(out.created.is_empty());
+        let found: Vec<(&str, Option<&str>)> = out
+            .report
+            .findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.attribute.as_deref()))
+            .collect();
+        assert!(
+            found.contains(&("invalid_email", Some("email"))),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&("invalid_enum", Some("grade"))),
+            "{found:?}"
+        );
+
+        // A required attribute left out is reported as a roster missing its column is.
+        let bytes = one_row(&group, &set(&[("name", "Cy"), ("email", "cy@example.org")])).unwrap();
+        let out = issuer
+            .import(
+                &ImportRequest::new(&group, &bytes, "t"),
+                &mut ids,
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        assert!(out.created.is_empty());
+        assert!(
+            out.report
+                .findings
+                .iter()
+                .any(|f| f.attribute.as_deref() == Some("grade"))
+        );
+
+        let unknown = one_row(&group, &set(&[("nmae", "Di")])).unwrap_err();
+        assert_eq!(unknown.kind(), ErrorKind::InvalidValue);
+        assert!(
+            unknown.to_string().contains("no attribute `nmae`"),
+            "{unknown}"
+        );
+        let twice = one_row(&group, &set(&[("name", "Di"), ("name", "Dee")])).unwrap_err();
+        assert_eq!(twice.kind(), ErrorKind::InvalidValue);
     }
 }

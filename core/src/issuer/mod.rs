@@ -227,9 +227,18 @@ impl<S: Storage> Issuer<S> {
     /// # Errors
     /// [`ErrorKind::InvalidGroup`] or [`ErrorKind::InvalidTemplate`] with what to fix.
     pub fn save_group(&mut self, group: &Group) -> Result<()> {
+        self.check_group(group)?;
+        self.store.put_group(group)
+    }
+
+    /// Checks a group as [`Issuer::save_group`] does, without saving it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidGroup`] or [`ErrorKind::InvalidTemplate`] with what to fix.
+    pub fn check_group(&self, group: &Group) -> Result<()> {
         self.renderer(group)?;
         crate::render::CertificateRenderer::for_group(group, &self.config.base_url)?;
-        self.store.put_group(group)
+        Ok(())
     }
 
     fn get(&self, id: &str) -> Result<Credential> {

@@ -175,6 +175,26 @@ impl<S: Storage> Issuer<S> {
         }
     }
 
+    /// How many credentials of a selection are in `state`: what a publish (drafts) or a
+    /// revocation (published) of it would change, to show before asking for confirmation.
+    /// Checks the selection as the operation would.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for an unknown id or batch; a store failure.
+    pub fn count_selected(
+        &self,
+        selection: &Selection,
+        state: crate::lifecycle::CredentialState,
+    ) -> Result<u64> {
+        match self.select(selection, 1)? {
+            Selected::Named(named) => Ok(named.iter().filter(|c| c.state == state).count() as u64),
+            Selected::Found(pager) => self.store.count_credentials(&CredentialQuery {
+                state: Some(state),
+                ..pager.query
+            }),
+        }
+    }
+
     /// Counts per credential state and per delivery state.
     ///
     /// # Errors

@@ -63,6 +63,58 @@ pub fn csv(group: &Group) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A one-row roster for issuing one credential without a spreadsheet: the template's titles
+/// of the attributes named in `values` (by key, in the order given) over their values, as a
+/// CSV that analysis reads back exactly. An import of it validates the values as it would a
+/// roster's row, with the same findings (their cells are this roster's: row 2).
+///
+/// # Errors
+/// [`crate::ErrorKind::InvalidValue`] for a key the group does not have or one given twice;
+/// [`crate::ErrorKind::InvalidGroup`] for a group that is not valid.
+pub fn one_row(group: &Group, values: &[(String, String)]) -> Result<Vec<u8>> {
+    let schema = group.schema()?;
+    let mut titles = Vec::with_capacity(values.len());
+    let mut row = Vec::with_capacity(values.len());
+    for (n, (key, value)) in values.iter().enumerate() {
+        let Some(attr) = schema.attribute(key) else {
+            let known: Vec<&str> = schema.attributes.iter().map(|a| a.key.as_str()).collect();
+            return Err(crate::Error::new(
+                crate::ErrorKind::InvalidValue,
+                format!(
+                    "the group `{}` has no attribute `{key}`; its attributes are {}",
+                    schema.name,
+                    known.join(", ")
+                ),
+            ));
+        };
+        if values[..n].iter().any(|(k, _)| k == key) {
+            return Err(crate::Error::new(
+                crate::ErrorKind::InvalidValue,
+                format!("`{key}` is given twice; give each attribute once"),
+            ));
+        }
+        titles.push(column_title(attr));
+        row.push(value.as_str());
+    }
+    let mut out = Vec::new();
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(&mut out);
+    let written = writer
+        .write_record(&titles)
+        .and_then(|()| writer.write_record(&row))
+        .and_then(|()| writer.flush().map_err(csv::Error::from));
+    written.map_err(|e| {
+        crate::Error::new(
+            crate::ErrorKind::Output,
+            "the one-row roster could not be written",
+        )
+        .with_source(e)
+    })?;
+    drop(writer);
+    Ok(out)
+}
+
 /// An XLSX template: a typed roster sheet and an Instructions sheet (and the hidden sheet
 /// that holds the drop-down lists' values).
 pub fn xlsx(group: &Group) -> Result<Vec<u8>> {
