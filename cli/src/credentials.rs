@@ -1,12 +1,13 @@
 //! The credential commands: `key new`, `export`, `revoke`, `status-list` and `verify`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use chrono::Utc;
 use conferral::credential::{IssuerKey, Outcome, VerifyOptions, verify_bytes};
 
 use conferral::issuer::Selection;
+use conferral::lifecycle::CredentialState;
 
 use crate::CliError;
 use crate::issuing::{StoreArgs, print_json};
@@ -102,12 +103,22 @@ pub fn revoke(
     batch: Option<String>,
     ids: Vec<String>,
     reason: &str,
+    yes: bool,
     json: bool,
 ) -> Result<bool, CliError> {
     let ids = (!ids.is_empty()).then_some(ids);
     let selection = Selection::one_of(false, batch, ids)
         .map_err(|_| CliError::Usage("give exactly one of --batch B or credential ids".into()))?;
     let mut issuer = store.open()?;
+    if !yes && std::io::stdin().is_terminal() {
+        let n = issuer.count_selected(&selection, CredentialState::Published)?
+            + issuer.count_selected(&selection, CredentialState::Expired)?;
+        let question = format!("Revoke {n} credentials (\"{reason}\")?");
+        if n > 0 && !crate::issuing::ask(&question)? {
+            say!("nothing was revoked");
+            return Ok(false);
+        }
+    }
     let outcome = issuer.revoke_selection(&selection, reason, &store.actor, Utc::now())?;
     let refused = !outcome.refused.is_empty();
     if json {

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use clap::Args;
+use conferral::Group;
 use conferral::issuer::{
-    DEFAULT_BASE_URL, DEFAULT_SENDER, ImportRequest, Issuer, IssuerConfig, Selection, Step,
-    StepProgress,
+    DEFAULT_BASE_URL, DEFAULT_SENDER, ImportOutcome, ImportRequest, Issuer, IssuerConfig,
+    Selection, Step, StepProgress,
 };
 use conferral::lifecycle::{Amendment, Credential, CredentialState};
 use conferral::mail::Mailbox;
@@ -111,19 +112,45 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError>
     })
 }
 
+/// What an import does once its drafts are made: publish them, and whether it only says
+/// what it would do.
+#[derive(Clone, Copy)]
+pub struct Publish {
+    /// Publish the drafts at once.
+    pub publish: bool,
+    /// Change nothing.
+    pub dry_run: bool,
+}
+
+/// The group an issuing command names: a group definition (a JSON file), or else the key of
+/// a group kept in the store.
+fn resolve_group<S: Storage>(arg: &Path, issuer: &Issuer<S>) -> Result<Group, CliError> {
+    if arg.is_file() {
+        return crate::load_group(arg);
+    }
+    let key = arg.to_string_lossy();
+    issuer.store().group(&key)?.ok_or_else(|| {
+        CliError::Usage(format!(
+            "`{key}` is neither a group file nor the key of a group kept in this store"
+        ))
+    })
+}
+
 /// `conferral issue`: analyse a roster and store its valid rows as drafts (or publish them).
 /// Returns whether any row was refused.
 pub fn issue(
     store: &StoreArgs,
     roster: &crate::RosterArgs,
-    publish: bool,
+    how: Publish,
     json: bool,
 ) -> Result<bool, CliError> {
-    let (group, bytes, options) = roster.load()?;
+    let (bytes, options) = roster.read()?;
     let mut issuer = store.open()?;
+    let group = resolve_group(&roster.group, &issuer)?;
     let request = ImportRequest {
         options,
-        publish,
+        publish: how.publish,
+        dry_run: how.dry_run,
         ..ImportRequest::new(&group, &bytes, &store.actor)
     };
     let mut bar = Bar::new(json);
@@ -132,18 +159,15 @@ pub fn issue(
     });
     bar.finish();
     let out = out?;
-    let refused = out.report.has_errors()
-        || !out.findings.is_empty()
-        || out
-            .published
-            .as_ref()
-            .is_some_and(|p| !p.refused.is_empty());
+    let refused = refused_any(&out);
     if json {
         print_json(&out)?;
         return Ok(refused);
     }
     let b = &out.batch;
-    if out.already_imported {
+    if out.dry_run {
+        say_dry_run(&out, &roster.file.display().to_string(), how.publish);
+    } else if out.already_imported {
         say!(
             "{} was imported before as batch {} ({} drafts); nothing new was created",
             roster.file.display(),
@@ -160,19 +184,142 @@ pub fn issue(
             b.rejected
         );
     }
-    let findings = out.report.findings.iter().chain(&out.findings);
-    for f in findings
-        .filter(|f| f.severity == conferral::Severity::Error)
-        .take(20)
-    {
-        let at = f.location();
-        say!("  error {at:<8} {}: {}", f.code.as_str(), f.message);
-    }
+    say_errors(&out, false);
     if let Some(p) = &out.published {
         say!(
             "published {} (emails queued; run `conferral deliver`)",
             p.published.len()
         );
+        say_refused(p);
+    }
+    Ok(refused)
+}
+
+/// Whether an import refused a row, or its publish a draft.
+fn refused_any(out: &ImportOutcome) -> bool {
+    out.report.has_errors()
+        || !out.findings.is_empty()
+        || out
+            .published
+            .as_ref()
+            .is_some_and(|p| !p.refused.is_empty())
+}
+
+/// The first 20 errors of an import, at their cells (or, for one credential made from
+/// values, at the attribute each names).
+fn say_errors(out: &ImportOutcome, by_attribute: bool) {
+    let findings = out.report.findings.iter().chain(&out.findings);
+    for f in findings
+        .filter(|f| f.severity == conferral::Severity::Error)
+        .take(20)
+    {
+        let at = match (&f.attribute, by_attribute) {
+            (Some(attribute), true) => attribute.clone(),
+            _ => f.location(),
+        };
+        say!("  error {at:<8} {}: {}", f.code.as_str(), f.message);
+    }
+}
+
+/// What a dry run found: nothing was changed.
+fn say_dry_run(out: &ImportOutcome, file: &str, publish: bool) {
+    let b = &out.batch;
+    if out.already_imported {
+        say!(
+            "dry run: {file} was imported before as batch {} ({} drafts); importing it again would create nothing",
+            b.id,
+            b.created
+        );
+        return;
+    }
+    say!(
+        "dry run: {} rows; {} drafts would be created, {} replaced, {} rows refused{}; nothing was changed",
+        b.rows,
+        b.created,
+        b.replaced,
+        b.rejected,
+        if publish {
+            format!(
+                "; {} credentials would be published and emailed",
+                b.created + b.replaced
+            )
+        } else {
+            String::new()
+        }
+    );
+    for id in out.replaced.iter().take(20) {
+        say!("  would replace draft {id}");
+    }
+}
+
+/// `conferral create`: one credential from `--set KEY=VALUE` values, validated as a
+/// roster's row. Returns whether it was refused.
+pub fn create(
+    store: &StoreArgs,
+    group: &Path,
+    set: &[String],
+    how: Publish,
+    json: bool,
+) -> Result<bool, CliError> {
+    let mut values = Vec::with_capacity(set.len());
+    for pair in set {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| CliError::Usage(format!("`--set {pair}` must be KEY=VALUE")))?;
+        values.push((key.trim().to_owned(), value.to_owned()));
+    }
+    let mut issuer = store.open()?;
+    let group = resolve_group(group, &issuer)?;
+    let bytes = conferral::output::template::one_row(&group, &values)?;
+    let request = ImportRequest {
+        publish: how.publish,
+        dry_run: how.dry_run,
+        options: conferral::AnalyzeOptions {
+            file_name: Some("conferral create".into()),
+            ..conferral::AnalyzeOptions::default()
+        },
+        ..ImportRequest::new(&group, &bytes, &store.actor)
+    };
+    let out = issuer.import(&request, &mut conferral_os::OsIds, Utc::now(), &mut |_| {})?;
+    let refused = refused_any(&out);
+    if json {
+        print_json(&out)?;
+        return Ok(refused);
+    }
+    if out.already_imported {
+        say!(
+            "the same values were given before (batch {}); nothing new was created",
+            out.batch.id
+        );
+    } else if out.dry_run {
+        if refused {
+            say!("dry run: the values would be refused; nothing was changed");
+        } else {
+            say!("dry run: the values are valid; nothing was changed");
+        }
+    } else if let Some(id) = out.created.first().or(out.replaced.first()) {
+        let published = out
+            .published
+            .as_ref()
+            .is_some_and(|p| p.published.iter().any(|c| c == id));
+        say!(
+            "{} {id}{}",
+            if out.created.is_empty() {
+                "replaced"
+            } else {
+                "created"
+            },
+            if published {
+                " and published (email queued; run `conferral deliver`)"
+            } else {
+                " as a draft"
+            }
+        );
+    } else {
+        say!("nothing was created");
+    }
+    say_errors(&out, true);
+    if let Some(p) = &out.published {
         say_refused(p);
     }
     Ok(refused)
@@ -313,6 +460,7 @@ pub fn publish(
     all: bool,
     batch: Option<String>,
     ids: Vec<String>,
+    yes: bool,
     json: bool,
 ) -> Result<bool, CliError> {
     let ids = (!ids.is_empty()).then_some(ids);
@@ -320,6 +468,14 @@ pub fn publish(
         CliError::Usage("give exactly one of --all, --batch B or credential ids".into())
     })?;
     let mut issuer = store.open()?;
+    if !yes && std::io::stdin().is_terminal() {
+        let n = issuer.count_selected(&selection, CredentialState::Draft)?;
+        let question = format!("Publish {n} credentials and email {n} recipients?");
+        if n > 0 && !ask(&question)? {
+            say!("nothing was published");
+            return Ok(false);
+        }
+    }
     let mut bar = Bar::new(json);
     let out = issuer.publish(&selection, &store.actor, Utc::now(), &mut |p| bar.update(p));
     bar.finish();
@@ -337,6 +493,14 @@ pub fn publish(
     );
     say_refused(&out);
     Ok(refused)
+}
+
+/// Asks a question on the terminal (see [`crate::terminal::confirm`]).
+pub(crate) fn ask(question: &str) -> Result<bool, CliError> {
+    crate::terminal::confirm(question, false).map_err(|source| CliError::Read {
+        path: "the terminal".into(),
+        source,
+    })
 }
 
 /// `conferral deliver`: send every due email with `workers` workers at once (threads, each

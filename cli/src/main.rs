@@ -106,6 +106,34 @@ enum Command {
         /// Publish the drafts at once and queue their emails.
         #[arg(long)]
         publish: bool,
+        /// Say what the import would do (drafts created, replaced, rows refused with their
+        /// findings, a file imported before) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue one credential without a spreadsheet: its values are validated exactly as a
+    /// roster's row, with the same findings. Exits 1 when a value is refused (nothing is
+    /// created)
+    Create {
+        /// The group: the key of a group kept in the store, or a group definition (JSON)
+        /// to save.
+        #[arg(long)]
+        group: PathBuf,
+        /// A value, as KEY=VALUE with an attribute's key (`name`, `email`, `issued_on`, a
+        /// custom attribute's key); repeat for each.
+        #[arg(long = "set", value_name = "KEY=VALUE", required = true)]
+        set: Vec<String>,
+        /// Publish it at once and queue its email.
+        #[arg(long)]
+        publish: bool,
+        /// Check the values and change nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         store: issuing::StoreArgs,
         /// Print the outcome as JSON.
@@ -161,6 +189,7 @@ enum Command {
     },
     /// Publish drafts and queue one email each, 5,000 per atomic step (run again to finish a
     /// publish that stopped). Exits 1 when a draft's email cannot be rendered (it stays a draft).
+    /// On a terminal it asks first, showing how many credentials and emails.
     Publish {
         /// Every draft.
         #[arg(long)]
@@ -170,6 +199,9 @@ enum Command {
         batch: Option<String>,
         /// These credentials.
         ids: Vec<String>,
+        /// Do not ask for confirmation (asked only when standard input is a terminal).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         store: issuing::StoreArgs,
         /// Print JSON.
@@ -249,6 +281,9 @@ enum Command {
         /// Why, kept in each credential's history.
         #[arg(long)]
         reason: String,
+        /// Do not ask for confirmation (asked only when standard input is a terminal).
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         store: issuing::StoreArgs,
         /// Print JSON.
@@ -449,7 +484,8 @@ fn load_mapping(path: Option<&Path>) -> Result<Option<Mapping>, CliError> {
 struct RosterArgs {
     /// Roster file: CSV/TSV/TXT, XLSX, XLSM, XLSB, XLS or ODS.
     file: PathBuf,
-    /// Group definition (JSON); `issue` saves it in the store.
+    /// Group definition (JSON); `issue` saves it in the store. `issue` also takes the key
+    /// of a group kept in the store.
     #[arg(long)]
     group: PathBuf,
     /// Sheet to read (workbooks); by default the first visible sheet with data.
@@ -467,6 +503,12 @@ impl RosterArgs {
     /// The group, the file's bytes, and the options that say how to read it.
     fn load(&self) -> Result<(Group, Vec<u8>, AnalyzeOptions), CliError> {
         let group = load_group(&self.group)?;
+        let (bytes, options) = self.read()?;
+        Ok((group, bytes, options))
+    }
+
+    /// The file's bytes and the options that say how to read it.
+    fn read(&self) -> Result<(Vec<u8>, AnalyzeOptions), CliError> {
         let mapping = load_mapping(self.mapping.as_deref())?;
         let bytes = read(&self.file)?;
         let options = AnalyzeOptions {
@@ -479,7 +521,7 @@ impl RosterArgs {
             mapping,
             ..AnalyzeOptions::default()
         };
-        Ok((group, bytes, options))
+        Ok((bytes, options))
     }
 }
 
@@ -489,9 +531,30 @@ fn main() -> ExitCode {
         Command::Issue {
             roster,
             publish,
+            dry_run,
             store,
             json,
-        } => finish(issuing::issue(&store, &roster, publish, json), json),
+        } => finish(
+            issuing::issue(&store, &roster, issuing::Publish { publish, dry_run }, json),
+            json,
+        ),
+        Command::Create {
+            group,
+            set,
+            publish,
+            dry_run,
+            store,
+            json,
+        } => finish(
+            issuing::create(
+                &store,
+                &group,
+                &set,
+                issuing::Publish { publish, dry_run },
+                json,
+            ),
+            json,
+        ),
         Command::Drafts { batch, store, json } => {
             finish(issuing::drafts(&store, batch, json).map(|()| false), json)
         }
@@ -517,9 +580,10 @@ fn main() -> ExitCode {
             all,
             batch,
             ids,
+            yes,
             store,
             json,
-        } => finish(issuing::publish(&store, all, batch, ids, json), json),
+        } => finish(issuing::publish(&store, all, batch, ids, yes, json), json),
         Command::Deliver {
             outbox,
             smtp,
@@ -568,9 +632,13 @@ fn main() -> ExitCode {
             batch,
             ids,
             reason,
+            yes,
             store,
             json,
-        } => finish(credentials::revoke(&store, batch, ids, &reason, json), json),
+        } => finish(
+            credentials::revoke(&store, batch, ids, &reason, yes, json),
+            json,
+        ),
         Command::StatusList {
             key,
             out,

@@ -46,6 +46,26 @@ pub fn block(text: &str) -> Cow<'_, str> {
     escape(text, true)
 }
 
+/// Asks `question` on the terminal before a change made in bulk (a publish that emails, a
+/// revocation) and reads the answer: `y` or `yes` goes ahead, anything else does not. It
+/// goes ahead without asking when `yes` was given (`--yes`) or when standard input is not a
+/// terminal, so that scripts and schedulers keep working as before.
+pub fn confirm(question: &str, yes: bool) -> std::io::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes || !std::io::stdin().is_terminal() {
+        return Ok(true);
+    }
+    let mut err = std::io::stderr();
+    write!(err, "{} [y/N] ", block(question))?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

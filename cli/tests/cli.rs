@@ -1194,3 +1194,257 @@ fn stats_count_what_was_issued_and_delivered_per_batch_and_day() {
     assert!(text.contains("data-science-bootcamp-2026"), "{text}");
     assert!(text.contains("100.0%"), "{text}");
 }
+
+/// Runs the CLI with a terminal as its standard input (Python's `pty`), answers `answer` to
+/// the first question it asks, and returns its exit status and everything the terminal got.
+fn on_a_terminal(args: &[&str], answer: &str) -> (i32, String) {
+    const DRIVER: &str = r#"
+import os, pty, sys
+answer = sys.argv[1].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+seen, answered = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not answered and b"[y/N]" in seen:
+        os.write(fd, answer + b"\n")
+        answered = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", DRIVER, answer, env!("CARGO_BIN_EXE_conferral")])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 runs the terminal driver: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn dry_runs_change_nothing_and_one_credential_is_made_from_values() {
+    let dir = scratch("dry-run-create");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours,Grade\nAna,ana@example.org,12,Merit\nBo,bo@,8,Pass\n",
+    );
+    let db = dir.join("store.db");
+    let (g, r) = (group.to_str().unwrap(), roster.to_str().unwrap());
+    let (code, out, _) = issuing(&["issue", r, "--group", g, "--dry-run", "--json"], &db);
+    assert_eq!(code, 1, "a refused row exits 1 in a dry run too: {out}");
+    assert_eq!(out["dry_run"], true);
+    assert_eq!(
+        (
+            out["batch"]["created"].as_u64(),
+            out["batch"]["rejected"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(out["created"], serde_json::json!([]));
+    assert_eq!(out["report"]["findings"][0]["code"], "invalid_email");
+    // Nothing was stored, not even the group.
+    let (_, status, _) = issuing(&["status", "--json"], &db);
+    assert_eq!(status["credentials"]["draft"], 0, "{status}");
+    let key = "data-science-bootcamp-2026";
+    let (code, _, err) = issuing(&["issue", r, "--group", key, "--json"], &db);
+    assert_eq!(code, 2);
+    let (code, _, err2) = issuing(&["issue", r, "--group", key], &db);
+    assert_eq!(code, 2);
+    assert!(
+        err.is_empty() && err2.contains("neither a group file nor the key"),
+        "{err2}"
+    );
+
+    // One credential from values, with the group saved; then by the stored group's key.
+    let (code, out, _) = issuing(
+        &[
+            "create",
+            "--group",
+            g,
+            "--set",
+            "name=Cy Lee",
+            "--set",
+            "email=cy@example.org",
+            "--set",
+            "hours=10",
+            "--set",
+            "grade=Distinction",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{out}");
+    let cy = out["created"][0].as_str().unwrap().to_owned();
+    let (_, shown, _) = issuing(&["show", &cy, "--json"], &db);
+    assert_eq!(shown["credential"]["recipient"]["name"], "Cy Lee");
+    assert_eq!(shown["credential"]["attributes"]["grade"], "Distinction");
+    assert_eq!(shown["credential"]["state"], "draft");
+
+    let (code, out, _) = issuing(
+        &[
+            "create",
+            "--group",
+            key,
+            "--set",
+            "name=Di",
+            "--set",
+            "email=di@example.org",
+            "--set",
+            "hours=ten",
+            "--publish",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 1, "a refused value exits 1: {out}");
+    assert_eq!(out["created"], serde_json::json!([]));
+    let finding = &out["report"]["findings"][0];
+    assert_eq!(
+        (finding["code"].as_str(), finding["attribute"].as_str()),
+        (Some("invalid_number"), Some("hours")),
+        "{out}"
+    );
+    let human = bin()
+        .args([
+            "create",
+            "--group",
+            key,
+            "--db",
+            db.to_str().unwrap(),
+            "--set",
+            "name=Di",
+            "--set",
+            "email=di@example.org",
+            "--set",
+            "hours=ten",
+        ])
+        .output()
+        .unwrap();
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(human.contains("error hours    invalid_number"), "{human}");
+
+    let (code, out, _) = issuing(
+        &[
+            "create",
+            "--group",
+            key,
+            "--set",
+            "name=Di",
+            "--set",
+            "email=di@example.org",
+            "--set",
+            "hours=7",
+            "--publish",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["published"]["published"][0], out["created"][0]);
+
+    let (code, out, _) = issuing(
+        &["create", "--group", key, "--set", "hurs=7", "--json"],
+        &db,
+    );
+    assert_eq!(code, 2);
+    assert_eq!(out["error"]["kind"], "invalid_value");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no attribute `hurs`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn publish_and_revoke_ask_first_on_a_terminal_and_not_in_scripts() {
+    let dir = scratch("confirm");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,12\nBo,bo@example.org,8\nCy,cy@example.org,9\n",
+    );
+    let db = dir.join("store.db");
+    let db_arg = db.to_str().unwrap();
+    let (_, out, _) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--json",
+        ],
+        &db,
+    );
+    let batch = out["batch"]["id"].as_str().unwrap().to_owned();
+    let ana = out["created"][0].as_str().unwrap().to_owned();
+
+    let (code, seen) = on_a_terminal(&["publish", "--batch", &batch, "--db", db_arg], "n");
+    assert_eq!(code, 0, "{seen}");
+    assert!(
+        seen.contains("Publish 3 credentials and email 3 recipients? [y/N]"),
+        "{seen}"
+    );
+    assert!(seen.contains("nothing was published"), "{seen}");
+    let (_, status, _) = issuing(&["status", "--json"], &db);
+    assert_eq!(status["credentials"]["draft"], 3, "{status}");
+
+    let (code, seen) = on_a_terminal(&["publish", &ana, "--db", db_arg], "yes");
+    assert_eq!(code, 0, "{seen}");
+    assert!(
+        seen.contains("Publish 1 credentials and email 1 recipients?"),
+        "{seen}"
+    );
+    assert!(seen.contains("published 1"), "{seen}");
+    // --yes skips the question; a script (standard input not a terminal) is never asked.
+    let (code, seen) = on_a_terminal(&["publish", "--all", "--yes", "--db", db_arg], "n");
+    assert_eq!(code, 0, "{seen}");
+    assert!(
+        !seen.contains("[y/N]") && seen.contains("published 2"),
+        "{seen}"
+    );
+
+    let revoke = [
+        "revoke",
+        "--batch",
+        &batch,
+        "--reason",
+        "sent by mistake",
+        "--db",
+        db_arg,
+    ];
+    let (code, seen) = on_a_terminal(&revoke, "");
+    assert_eq!(code, 0, "{seen}");
+    assert!(
+        seen.contains("Revoke 3 credentials (\"sent by mistake\")? [y/N]"),
+        "{seen}"
+    );
+    assert!(seen.contains("nothing was revoked"), "{seen}");
+    let (code, out, _) = issuing(
+        &[
+            "revoke",
+            "--batch",
+            &batch,
+            "--reason",
+            "sent by mistake",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["revoked"].as_array().map(Vec::len), Some(3));
+}
