@@ -5,7 +5,8 @@
 use chrono::Utc;
 use conferral::credential::IssuerKey;
 use conferral::issuer::{
-    Claimed, ImportRequest, Issuer, IssuerConfig, Selection, StepProgress, Worker, Workers,
+    Claimed, CreateRequest, ImportRequest, Issuer, IssuerConfig, Selection, StepProgress, Worker,
+    Workers,
 };
 use conferral::lifecycle::Amendment;
 use conferral::mail::{Mailer, OutgoingMessage};
@@ -232,7 +233,7 @@ impl NativeIssuer {
 
     /// Imports a roster; returns the outcome as JSON text.
     #[expect(clippy::too_many_arguments, reason = "the Python method's parameters")]
-    #[pyo3(signature = (data, group_json, options_json, publish, actor, progress=None))]
+    #[pyo3(signature = (data, group_json, options_json, publish, actor, progress=None, dry_run=false))]
     fn import_roster(
         &self,
         py: Python<'_>,
@@ -242,12 +243,14 @@ impl NativeIssuer {
         publish: bool,
         actor: &str,
         progress: Option<Py<PyAny>>,
+        dry_run: bool,
     ) -> PyResult<String> {
         let group = parse_group(py, group_json)?;
         let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
         let request = ImportRequest {
             options,
             publish,
+            dry_run,
             ..ImportRequest::new(&group, &data, actor)
         };
         let mut raised = None;
@@ -258,6 +261,36 @@ impl NativeIssuer {
         if let Some(e) = raised {
             return Err(e);
         }
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Issues one credential from `{"key": value}` (JSON text, written as roster cells by
+    /// the core); returns the import's outcome as JSON text.
+    fn create(
+        &self,
+        py: Python<'_>,
+        group_json: &str,
+        values_json: &str,
+        publish: bool,
+        dry_run: bool,
+        actor: &str,
+    ) -> PyResult<String> {
+        let group = parse_group(py, group_json)?;
+        let values: Vec<(String, String)> =
+            Amendment::from_values(parse("the values", values_json)?)
+                .set
+                .into_iter()
+                .collect();
+        let request = CreateRequest {
+            group: &group,
+            values: &values,
+            publish,
+            dry_run,
+            actor,
+        };
+        let out = self.with(py, |inner| {
+            inner.create(&request, &mut conferral_os::OsIds, Utc::now())
+        });
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 

@@ -281,3 +281,37 @@ def test_stats_count_issued_and_delivered_per_batch(issuer, tmp_path):
     daily = stats.daily_frame()
     assert int(daily.loc[day, "published"]) == 2
     assert isinstance(daily, pandas.DataFrame)
+
+
+def test_a_dry_run_says_what_an_import_would_do_and_changes_nothing(issuer):
+    issuer.import_roster(b"Name,Email,Grade\nAna,ana@example.org,Pass\n", GROUP)
+    roster = b"Name,Email,Grade\nAna,ana@example.org,Merit\nBo,bo@example.org,Pass\nCy,cy@,Pass\n"
+    dry = issuer.import_roster(roster, GROUP, dry_run=True, publish=True)
+    assert dry.dry_run and not dry.already_imported and dry.published is None
+    # Ana has a credential in the group already (its policy refuses a second), Cy's address
+    # is not one.
+    assert (dry.batch.rows, dry.batch.created, dry.batch.rejected) == (3, 1, 2)
+    assert dry.created == []
+    assert [f.code for f in dry.report.findings if f.severity == "error"] == ["invalid_email"]
+    assert [(f.code, f.cell) for f in dry.findings] == [("duplicate_recipient", "B2")]
+    assert len(issuer.drafts()) == 1
+    done = issuer.import_roster(roster, GROUP)
+    assert not done.dry_run and len(done.created) == 1 and len(issuer.drafts()) == 2
+
+
+def test_one_credential_is_made_from_values_as_a_roster_row(issuer):
+    made = issuer.create(GROUP, name="Ana López", email="ana@example.org", grade="merit")
+    assert len(made.created) == 1 and made.batch.file_name == "(created from values)"
+    ana = issuer.show(made.created[0]).credential
+    assert ana.recipient.name == "Ana López" and ana.attributes["grade"] == "Merit"
+    refused = issuer.create(GROUP, {"name": "Bo", "email": "bo@", "grade": "Gold"}, publish=True)
+    assert refused.created == [] and refused.published is not None and refused.published.published == []
+    assert sorted((f.code, f.attribute) for f in refused.report.findings if f.severity == "error") == [
+        ("invalid_email", "email"),
+        ("invalid_enum", "grade"),
+    ]
+    published = issuer.create(GROUP, name="Cy", email="cy@example.org", publish=True)
+    assert published.published.published == published.created
+    with pytest.raises(conferral.InvalidValueError) as e:
+        issuer.create(GROUP, name="Di", email="di@example.org", grde="Pass")
+    assert "no attribute `grde`" in str(e.value)

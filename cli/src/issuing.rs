@@ -8,8 +8,8 @@ use chrono::Utc;
 use clap::Args;
 use conferral::Group;
 use conferral::issuer::{
-    DEFAULT_BASE_URL, DEFAULT_SENDER, ImportOutcome, ImportRequest, Issuer, IssuerConfig,
-    Selection, Step, StepProgress,
+    CreateRequest, DEFAULT_BASE_URL, DEFAULT_SENDER, ImportOutcome, ImportRequest, Issuer,
+    IssuerConfig, Selection, Step, StepProgress,
 };
 use conferral::lifecycle::{Amendment, Credential, CredentialState};
 use conferral::mail::Mailbox;
@@ -270,17 +270,14 @@ pub fn create(
     }
     let mut issuer = store.open()?;
     let group = resolve_group(group, &issuer)?;
-    let bytes = conferral::output::template::one_row(&group, &values)?;
-    let request = ImportRequest {
+    let request = CreateRequest {
+        group: &group,
+        values: &values,
         publish: how.publish,
         dry_run: how.dry_run,
-        options: conferral::AnalyzeOptions {
-            file_name: Some("conferral create".into()),
-            ..conferral::AnalyzeOptions::default()
-        },
-        ..ImportRequest::new(&group, &bytes, &store.actor)
+        actor: &store.actor,
     };
-    let out = issuer.import(&request, &mut conferral_os::OsIds, Utc::now(), &mut |_| {})?;
+    let out = issuer.create(&request, &mut conferral_os::OsIds, Utc::now())?;
     let refused = refused_any(&out);
     if json {
         print_json(&out)?;

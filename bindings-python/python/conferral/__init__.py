@@ -561,6 +561,15 @@ def _sender(sender: str) -> Dict[str, str]:
     return {"name": name, "email": email}
 
 
+def _values_json(values: Optional[Mapping[str, Any]], more: Mapping[str, Any]) -> str:
+    """Values by attribute key as JSON text. Values JSON has no type for (dates, decimals,
+    NaN) go across as their text; the core writes every other value as a roster cell would
+    hold it."""
+    merged = {**dict(values or {}), **more}
+    finite = {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in merged.items()}
+    return json.dumps(finite, default=str)
+
+
 class Issuer:
     """Issues credentials: import rosters as drafts, review and amend them, publish, and
     deliver one email per recipient, with the guarantees of the Rust library (an import of the
@@ -607,15 +616,37 @@ class Issuer:
         mapping: MappingLike = None,
         actor: str = "python",
         progress: Optional[Callable[[str, int, int], object]] = None,
+        dry_run: bool = False,
     ) -> ImportResult:
         """Analyses a roster and stores its valid rows as drafts (published at once with
         ``publish=True``). Returns the outcome: ``batch``, ``report``, ``findings`` (against
-        stored credentials), ``created``, ``replaced``, ``already_imported``, ``published``."""
+        stored credentials), ``created``, ``replaced``, ``already_imported``, ``published``.
+        With ``dry_run=True`` nothing is changed: the outcome says what the import would do
+        (``batch.created`` counts the drafts it would create; ``replaced`` names the drafts it
+        would replace)."""
         data, name = _read(source)
         options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
         out = self._native.import_roster(
-            data, _group(group).to_json(), json.dumps(options), publish, actor, progress
+            data, _group(group).to_json(), json.dumps(options), publish, actor, progress, dry_run
         )
+        return ImportResult.from_dict(json.loads(out))
+
+    def create(
+        self,
+        group: GroupLike,
+        values: Optional[Mapping[str, Any]] = None,
+        *,
+        publish: bool = False,
+        dry_run: bool = False,
+        actor: str = "python",
+        **more: Any,
+    ) -> ImportResult:
+        """Issues one credential without a spreadsheet: ``create(group, name="Ana", email=
+        "ana@example.org", grade="Merit")``. The values are validated exactly as a roster's
+        row, with the same findings (in ``report.findings``, each naming its ``attribute``);
+        a refused value creates nothing. An unknown attribute raises
+        :class:`InvalidValueError`."""
+        out = self._native.create(_group(group).to_json(), _values_json(values, more), publish, dry_run, actor)
         return ImportResult.from_dict(json.loads(out))
 
     def credentials(
@@ -642,12 +673,7 @@ class Issuer:
         """Amends a draft: ``edit(id, name="Ana López", grade="Merit")``. Values are written as
         in a roster cell and validated as on import (an :class:`InvalidValueError` lists every
         problem); ``""`` or ``None`` clears an optional value."""
-        merged = {**dict(values or {}), **more}
-        # Values JSON has no type for (dates, decimals, NaN) go across as their text; the core
-        # writes every other value as a roster cell would hold it.
-        finite = {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in merged.items()}
-        as_json = json.dumps(finite, default=str)
-        return Credential.from_dict(json.loads(self._native.edit(id, as_json, actor)))
+        return Credential.from_dict(json.loads(self._native.edit(id, _values_json(values, more), actor)))
 
     def preview(self, id: str) -> Email:
         """The email a credential's recipient gets: ``to_name``, ``to_email``, ``subject``,

@@ -360,6 +360,7 @@ class ImportResult(_FromDict):
     replaced: List[str]
     already_imported: bool
     published: Optional[PublishResult]
+    dry_run: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ImportResult":
@@ -374,6 +375,7 @@ class ImportResult(_FromDict):
             replaced=list(data["replaced"]),
             already_imported=bool(data["already_imported"]),
             published=None if published is None else PublishResult.from_dict(published),
+            dry_run=bool(data.get("dry_run", False)),
         )
         made._keep(data)
         return made

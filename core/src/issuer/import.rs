@@ -388,6 +388,53 @@ impl<S: Storage> Issuer<S> {
     }
 }
 
+/// One credential made from values instead of a spreadsheet ([`Issuer::create`]).
+#[derive(Debug, Clone)]
+pub struct CreateRequest<'a> {
+    /// The group it is for (saved with it, as an import saves its group).
+    pub group: &'a Group,
+    /// Its values by attribute key, as a roster's cells would hold them.
+    pub values: &'a [(String, String)],
+    /// Publish it at once.
+    pub publish: bool,
+    /// Check the values and change nothing.
+    pub dry_run: bool,
+    /// Who creates it.
+    pub actor: &'a str,
+}
+
+/// The file name a credential made from values is imported under (its batch's `file_name`).
+pub const CREATED_FILE_NAME: &str = "(created from values)";
+
+impl<S: Storage> Issuer<S> {
+    /// Issues one credential from values: they are written as a one-row roster
+    /// ([`crate::output::template::one_row`]) and imported, so they are validated exactly as
+    /// a roster's row, with the same findings, under the group's duplicate policy. The same
+    /// values given again are recognised as that import (`already_imported`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidValue`] for a key the group does not have or one given twice;
+    /// anything [`Issuer::import`] returns.
+    pub fn create(
+        &mut self,
+        request: &CreateRequest<'_>,
+        ids: &mut dyn IdSource,
+        now: DateTime<Utc>,
+    ) -> Result<ImportOutcome> {
+        let bytes = crate::output::template::one_row(request.group, request.values)?;
+        let import = ImportRequest {
+            options: AnalyzeOptions {
+                file_name: Some(CREATED_FILE_NAME.to_owned()),
+                ..AnalyzeOptions::default()
+            },
+            publish: request.publish,
+            dry_run: request.dry_run,
+            ..ImportRequest::new(request.group, &bytes, request.actor)
+        };
+        self.import(&import, ids, now, &mut |_| {})
+    }
+}
+
 /// The letter of the roster's email column, if it has one.
 fn email_letter(report: &Report) -> Option<String> {
     report

@@ -67,7 +67,7 @@ pub use credentials::{ExportOutcome, STATUS_LIST_CAPACITY, salt_of, status_list_
 pub use deliver::{
     Claimed, DeliveryReport, DeliveryRun, Settlement, Worker, Workers, deliver_with_workers,
 };
-pub use import::{ImportOutcome, ImportRequest};
+pub use import::{CREATED_FILE_NAME, CreateRequest, ImportOutcome, ImportRequest};
 pub use publish::{PUBLISH_CHUNK, PublishOutcome, Refused, Selection};
 pub use query::CredentialDetail;
 
