@@ -518,14 +518,24 @@ mod hooked {
     use conferral::group::Group;
     use conferral::lifecycle::Credential;
     use conferral::outbox::{DeliveryState, OutboxMessage};
-    use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+    use conferral::storage::{
+        Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup,
+    };
 
     use super::HookedStore;
 
     impl<S: Storage> Storage for HookedStore<S> {
-        fn put_group(&mut self, group: &Group) -> Result<()> {
+        fn put_group(&mut self, group: &Group) -> Result<u32> {
             (self.hook)("put_group")?;
             self.inner.put_group(group)
+        }
+        fn stored_group(&self, key: &str, version: Option<u32>) -> Result<Option<StoredGroup>> {
+            (self.hook)("stored_group")?;
+            self.inner.stored_group(key, version)
+        }
+        fn groups(&self) -> Result<Vec<StoredGroup>> {
+            (self.hook)("groups")?;
+            self.inner.groups()
         }
         fn group(&self, key: &str) -> Result<Option<Group>> {
             (self.hook)("group")?;

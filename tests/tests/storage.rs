@@ -34,8 +34,18 @@ struct Broken {
 }
 
 impl Storage for Broken {
-    fn put_group(&mut self, group: &Group) -> Result<()> {
+    fn put_group(&mut self, group: &Group) -> Result<u32> {
         self.inner.put_group(group)
+    }
+    fn stored_group(
+        &self,
+        key: &str,
+        version: Option<u32>,
+    ) -> Result<Option<conferral::storage::StoredGroup>> {
+        self.inner.stored_group(key, version)
+    }
+    fn groups(&self) -> Result<Vec<conferral::storage::StoredGroup>> {
+        self.inner.groups()
     }
     fn group(&self, key: &str) -> Result<Option<Group>> {
         self.inner.group(key)

@@ -65,7 +65,9 @@ use conferral::group::Group;
 use conferral::lifecycle::Credential;
 use conferral::matching::SavedMappings;
 use conferral::outbox::{DeliveryState, Lease, OutboxMessage};
-use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+use conferral::storage::{
+    Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup,
+};
 use postgres::IsolationLevel;
 
 pub use connect::Options;
@@ -325,22 +327,93 @@ impl PostgresStorage {
 }
 
 impl Storage for PostgresStorage {
-    fn put_group(&mut self, group: &Group) -> Result<()> {
+    fn put_group(&mut self, group: &Group) -> Result<u32> {
+        const WHAT: &str = "store a group";
         let (key, body) = (group.key(), to_json(group)?);
-        self.execute_once(
-            "INSERT INTO groups (key, body) VALUES ($1, $2)
-             ON CONFLICT (key) DO UPDATE SET body = excluded.body",
-            &[&key, &body],
-            "store a group",
-        )
+        let version = self.write(
+            WHAT,
+            &mut |db| {
+                // A new key is version 1; a changed group the next version; the same group
+                // as the latest changes nothing (the update's condition fails: no row).
+                let changed = db.query_opt(
+                    "INSERT INTO groups AS g (key, body, version) VALUES ($1, $2, 1)
+                     ON CONFLICT (key) DO UPDATE
+                         SET body = excluded.body, version = g.version + 1
+                         WHERE g.body <> excluded.body
+                     RETURNING version",
+                    &[&key, &body],
+                    WHAT,
+                )?;
+                match changed {
+                    Some(row) => {
+                        let version: i32 = row.try_get(0).map_err(failed(WHAT))?;
+                        db.execute(
+                            "INSERT INTO group_versions (key, version, body) VALUES ($1, $2, $3)",
+                            &[&key, &version, &body],
+                            WHAT,
+                        )?;
+                        Ok(version)
+                    }
+                    None => {
+                        let row = db.query_opt(
+                            "SELECT version FROM groups WHERE key = $1",
+                            &[&key],
+                            WHAT,
+                        )?;
+                        match row {
+                            Some(row) => row.try_get(0).map_err(failed(WHAT)),
+                            None => Ok(0),
+                        }
+                    }
+                }
+            },
+            // Lost during the commit: saving the same group again finds it saved, or saves it.
+            &mut run_again,
+        )?;
+        u32::try_from(version).map_err(|e| {
+            Error::new(ErrorKind::Storage, "a group's version is negative").with_source(e)
+        })
     }
 
-    fn group(&self, key: &str) -> Result<Option<Group>> {
-        self.one(
-            "SELECT body FROM groups WHERE key = $1",
-            &[&key],
-            "read a group",
-        )
+    fn stored_group(&self, key: &str, version: Option<u32>) -> Result<Option<StoredGroup>> {
+        const WHAT: &str = "read a group";
+        // No version is past what the column holds.
+        let Ok(version) = version.map(i32::try_from).transpose() else {
+            return Ok(None);
+        };
+        self.read(WHAT, &mut |db| {
+            let row = match version {
+                None => db.query_opt(
+                    "SELECT version, body FROM groups WHERE key = $1",
+                    &[&key],
+                    WHAT,
+                )?,
+                Some(v) => db.query_opt(
+                    "SELECT version, body FROM group_versions WHERE key = $1 AND version = $2",
+                    &[&key, &v],
+                    WHAT,
+                )?,
+            };
+            row.map(|row| stored_group(&row, key.to_owned(), WHAT))
+                .transpose()
+        })
+    }
+
+    fn groups(&self) -> Result<Vec<StoredGroup>> {
+        const WHAT: &str = "list groups";
+        self.read(WHAT, &mut |db| {
+            let rows = db.query(
+                "SELECT version, body, key FROM groups ORDER BY key",
+                &[],
+                WHAT,
+            )?;
+            rows.iter()
+                .map(|row| {
+                    let key: String = row.try_get(2).map_err(failed(WHAT))?;
+                    stored_group(row, key, WHAT)
+                })
+                .collect()
+        })
     }
 
     fn mappings(&self, group: &str) -> Result<SavedMappings> {
@@ -876,6 +949,22 @@ fn landed(db: &mut Db<'_>, events: &[Event]) -> Result<bool, Fail> {
             .is_some()),
         None => Ok(true),
     }
+}
+
+/// A group version from a row of its `version` and `body`.
+fn stored_group(row: &postgres::Row, key: String, what: &'static str) -> Result<StoredGroup, Fail> {
+    let version: i32 = row.try_get(0).map_err(failed(what))?;
+    let body: &str = row.try_get(1).map_err(failed(what))?;
+    let version = u32::try_from(version).map_err(|e| {
+        Fail::Refused(
+            Error::new(ErrorKind::Storage, "a group's version is negative").with_source(e),
+        )
+    })?;
+    Ok(StoredGroup {
+        key,
+        version,
+        group: records::from_json(body)?,
+    })
 }
 
 /// The value of the one `counters` row a query returned.

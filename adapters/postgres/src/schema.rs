@@ -6,7 +6,7 @@ use postgres::IsolationLevel;
 use crate::session::{Db, Fail, Session, TxFail};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// Every migration takes this transaction-scoped advisory lock first, so that two processes
 /// connecting to a new database at once do not both create the tables.
@@ -109,6 +109,19 @@ CREATE INDEX events_by_batch ON events (grp, batch, day);
 /// the setting (nothing is rewritten); the table takes about twice the pages.
 const SCHEMA_V4: &str = "ALTER TABLE credentials SET (fillfactor = 50);";
 
+/// Version 5: groups are versioned. `groups` keeps each key's latest version and its
+/// number; `group_versions` every version, the ones saved before as version 1.
+const SCHEMA_V5: &str = r#"
+ALTER TABLE groups ADD COLUMN version integer NOT NULL DEFAULT 1;
+CREATE TABLE group_versions (
+    key text COLLATE "C" NOT NULL,
+    version integer NOT NULL,
+    body text NOT NULL,
+    PRIMARY KEY (key, version)
+);
+INSERT INTO group_versions (key, version, body) SELECT key, 1, body FROM groups;
+"#;
+
 /// Brings the schema that `search_path` names first up to [`SCHEMA_VERSION`], in one
 /// transaction; refuses one written by a newer release.
 pub(crate) fn migrate(
@@ -185,6 +198,9 @@ pub(crate) fn migrate(
         }
         if version < 4 {
             db.batch(SCHEMA_V4, "half-fill the credentials table's new pages")?;
+        }
+        if version < 5 {
+            db.batch(SCHEMA_V5, "version the groups")?;
         }
         if version < SCHEMA_VERSION {
             db.execute(

@@ -97,6 +97,8 @@ fn a_schema_1_database_is_migrated_to_half_full_credential_pages_keeping_its_row
     admin()
         .batch_execute(&format!(
             "ALTER TABLE {schema}.credentials RESET (fillfactor);
+             DROP TABLE {schema}.group_versions;
+             ALTER TABLE {schema}.groups DROP COLUMN version;
              UPDATE {schema}.conferral_schema SET version = 3"
         ))
         .unwrap();
@@ -104,6 +106,14 @@ fn a_schema_1_database_is_migrated_to_half_full_credential_pages_keeping_its_row
     let store = PostgresStorage::connect_with(&url(), &options).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(fillfactor().as_deref(), Some("fillfactor=50"));
+    // The group saved before versions is their version 1.
+    let group = store
+        .group(&store.credential(&ids[0]).unwrap().unwrap().group)
+        .unwrap()
+        .unwrap();
+    let stored = store.stored_group(&group.key(), Some(1)).unwrap().unwrap();
+    assert_eq!((stored.version, stored.group), (1, group.clone()));
+    assert_eq!(store.groups().unwrap().len(), 1);
     assert_eq!(store.credential(&ids[2]).unwrap().unwrap().id, ids[2]);
     assert_eq!(store.messages(&MessageQuery::default()).unwrap().len(), 3);
 }

@@ -778,7 +778,7 @@ fn certificate_response(id: &str, format: Format, bytes: &[u8], download: bool) 
 }
 
 fn credential_page(state: &State, issuer: &Issuer<Store>, credential: &Credential) -> Response {
-    let group = match issuer.store().group(&credential.group) {
+    let group = match issuer.issued_group(credential) {
         Ok(Some(group)) => group,
         Ok(None) => return not_found_response(),
         Err(e) => return failed(&e),
@@ -840,7 +840,7 @@ async fn linkedin(Shared(state): Shared<Arc<State>>, UrlPath(id): UrlPath<String
                 Ok(_) => return not_found_response(),
                 Err(e) => return failed(&e),
             };
-            let group = match issuer.store().group(&credential.group) {
+            let group = match issuer.issued_group(&credential) {
                 Ok(Some(group)) => group,
                 Ok(None) => return not_found_response(),
                 Err(e) => return failed(&e),

@@ -24,12 +24,14 @@ use conferral::group::Group;
 use conferral::lifecycle::Credential;
 use conferral::matching::SavedMappings;
 use conferral::outbox::{DeliveryState, Lease, OutboxMessage};
-use conferral::storage::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+use conferral::storage::{
+    Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup,
+};
 use conferral::values::email::duplicate_key;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE groups (
@@ -127,6 +129,19 @@ CREATE UNIQUE INDEX events_once_a_day ON events (kind, credential, visitor, day)
 CREATE INDEX events_by_batch ON events (grp, batch, day);
 ";
 
+/// Version 6: groups are versioned. `groups` keeps each key's latest version and its number;
+/// `group_versions` every version, the ones saved before as version 1.
+const SCHEMA_V6: &str = "
+ALTER TABLE groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE group_versions (
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (key, version)
+);
+INSERT INTO group_versions (key, version, body) SELECT key, 1, body FROM groups;
+";
+
 /// A conferral store in one SQLite file.
 #[derive(Debug)]
 pub struct SqliteStorage {
@@ -143,6 +158,15 @@ fn sql(what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| storage_error("encode a record", e))
+}
+
+/// A group version read back.
+fn stored_group(key: String, version: u32, body: &str) -> Result<StoredGroup> {
+    Ok(StoredGroup {
+        key,
+        version,
+        group: from_json(body)?,
+    })
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
@@ -338,6 +362,10 @@ impl SqliteStorage {
             tx.execute_batch(SCHEMA_V5)
                 .map_err(sql("add the event log"))?;
         }
+        if version < 6 {
+            tx.execute_batch(SCHEMA_V6)
+                .map_err(sql("version the groups"))?;
+        }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(sql("record its schema version"))?;
         tx.commit().map_err(sql("commit a migration"))
@@ -439,23 +467,82 @@ fn exists(tx: &rusqlite::Transaction<'_>, query: &str, value: &str) -> Result<bo
 }
 
 impl Storage for SqliteStorage {
-    fn put_group(&mut self, group: &Group) -> Result<()> {
-        let body = to_json(group)?;
-        self.conn
-            .execute(
-                "INSERT INTO groups (key, body) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET body = excluded.body",
-                params![group.key(), body],
+    fn put_group(&mut self, group: &Group) -> Result<u32> {
+        const WHAT: &str = "store a group";
+        let (key, body) = (group.key(), to_json(group)?);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(WHAT))?;
+        let latest: Option<(u32, String)> = tx
+            .query_row(
+                "SELECT version, body FROM groups WHERE key = ?1",
+                params![key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .map_err(sql("store a group"))?;
-        Ok(())
+            .optional()
+            .map_err(sql(WHAT))?;
+        let version = match latest {
+            Some((version, latest)) if latest == body => return Ok(version),
+            Some((version, _)) => version + 1,
+            None => 1,
+        };
+        tx.execute(
+            "INSERT INTO groups (key, body, version) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET body = excluded.body, version = excluded.version",
+            params![key, body, version],
+        )
+        .map_err(sql(WHAT))?;
+        tx.execute(
+            "INSERT INTO group_versions (key, version, body) VALUES (?1, ?2, ?3)",
+            params![key, version, body],
+        )
+        .map_err(sql(WHAT))?;
+        tx.commit().map_err(sql(WHAT))?;
+        Ok(version)
     }
 
-    fn group(&self, key: &str) -> Result<Option<Group>> {
-        self.one(
-            "SELECT body FROM groups WHERE key = ?1",
-            params![key],
-            "read a group",
-        )
+    fn stored_group(&self, key: &str, version: Option<u32>) -> Result<Option<StoredGroup>> {
+        const WHAT: &str = "read a group";
+        let found: Option<(u32, String)> = match version {
+            None => self.conn.query_row(
+                "SELECT version, body FROM groups WHERE key = ?1",
+                params![key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            ),
+            Some(version) => self.conn.query_row(
+                "SELECT version, body FROM group_versions WHERE key = ?1 AND version = ?2",
+                params![key, version],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            ),
+        }
+        .optional()
+        .map_err(sql(WHAT))?;
+        found
+            .map(|(version, body)| stored_group(key.to_owned(), version, &body))
+            .transpose()
+    }
+
+    fn groups(&self) -> Result<Vec<StoredGroup>> {
+        const WHAT: &str = "list groups";
+        let mut statement = self
+            .conn
+            .prepare("SELECT key, version, body FROM groups ORDER BY key")
+            .map_err(sql(WHAT))?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(sql(WHAT))?;
+        rows.map(|row| {
+            let (key, version, body) = row.map_err(sql(WHAT))?;
+            stored_group(key, version, &body)
+        })
+        .collect()
     }
 
     fn mappings(&self, group: &str) -> Result<SavedMappings> {

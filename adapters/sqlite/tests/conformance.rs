@@ -203,6 +203,8 @@ fn a_schema_2_file_gains_leases_and_keeps_its_attempts() {
              DROP TABLE outbox_set_aside;
              DROP TABLE counters;
              DROP TABLE events;
+             DROP TABLE group_versions;
+             ALTER TABLE groups DROP COLUMN version;
              PRAGMA user_version = 2;",
         )
         .unwrap();
@@ -212,8 +214,19 @@ fn a_schema_2_file_gains_leases_and_keeps_its_attempts() {
         store.schema_version().unwrap(),
         conferral_sqlite::SCHEMA_VERSION
     );
-    // Later versions' additions are there too.
+    // Later versions' additions are there too; the group saved before versions is their
+    // version 1.
     assert_eq!(store.allocate_status_indexes(2).unwrap(), 0);
+    let groups = store.groups().unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].version, 1);
+    assert_eq!(
+        store
+            .stored_group(&groups[0].key, Some(1))
+            .unwrap()
+            .as_ref(),
+        Some(&groups[0])
+    );
     // The attempt was carried over from the body, so the claim's settle still fences.
     let settled = claimed
         .message

@@ -688,4 +688,69 @@ mod tests {
         let twice = one_row(&group, &set(&[("name", "Di"), ("name", "Dee")])).unwrap_err();
         assert_eq!(twice.kind(), ErrorKind::InvalidValue);
     }
+
+    #[test]
+    fn a_credential_keeps_the_group_version_it_was_published_under() {
+        let mut issuer = issuer();
+        let mut ids = ids();
+        let mut group = group();
+        let roster = b"Name,Email,Grade\nAna,ana@example.org,A\nBo,bo@example.org,B\n";
+        let out = issuer
+            .import(
+                &ImportRequest::new(&group, roster, "t"),
+                &mut ids,
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        let (ana, bo) = (out.created[0].clone(), out.created[1].clone());
+        assert_eq!(issuer.credential(&ana).unwrap().group_version, None);
+        issuer
+            .publish(&Selection::Ids(vec![ana.clone()]), "t", now(), &mut |_| {})
+            .unwrap();
+        assert_eq!(issuer.credential(&ana).unwrap().group_version, Some(1));
+
+        group.email = Some(crate::group::EmailTemplates {
+            subject: "New look for {{ group.name }}".into(),
+            html: "<p>{{ recipient.name }}: {{ credential.url }}</p>".into(),
+            text: "{{ recipient.name }}: {{ credential.url }}".into(),
+        });
+        assert_eq!(issuer.save_group(&group).unwrap(), 2);
+        assert_eq!(
+            issuer.save_group(&group).unwrap(),
+            2,
+            "the same group again"
+        );
+        // Ana's credential follows version 1; Bo's draft the latest, and publishing it
+        // issues it under version 2.
+        assert!(
+            issuer
+                .preview(&ana)
+                .unwrap()
+                .subject
+                .starts_with("Your credential")
+        );
+        assert!(issuer.preview(&bo).unwrap().subject.starts_with("New look"));
+        issuer
+            .publish(&Selection::Ids(vec![bo.clone()]), "t", now(), &mut |_| {})
+            .unwrap();
+        assert_eq!(issuer.credential(&bo).unwrap().group_version, Some(2));
+        let history = issuer.group_history(&group.key()).unwrap();
+        let versions: Vec<u32> = history.iter().map(|g| g.version).collect();
+        assert_eq!(versions, [1, 2]);
+        assert!(history[0].group.email.is_none() && history[1].group.email.is_some());
+        let issued = issuer
+            .issued_group(&issuer.credential(&ana).unwrap())
+            .unwrap();
+        assert_eq!(issued.and_then(|g| g.email), None);
+        assert_eq!(issuer.groups().unwrap().len(), 1);
+        assert_eq!(
+            issuer.group("nope", None).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            issuer.group(&group.key(), Some(3)).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    }
 }

@@ -57,7 +57,7 @@ use crate::lifecycle::Credential;
 use crate::mail::Mailbox;
 use crate::outbox::RetryPolicy;
 use crate::render::Renderer;
-use crate::storage::Storage;
+use crate::storage::{Storage, StoredGroup};
 
 pub use crate::render::DEFAULT_BASE_URL;
 pub use amend::RevokeOutcome;
@@ -222,11 +222,14 @@ impl<S: Storage> Issuer<S> {
         Renderer::for_group(group, &self.config.base_url)
     }
 
-    /// Checks a group (attributes, email templates and certificate design) and saves it.
+    /// Checks a group (attributes, email templates and certificate design) and saves it as
+    /// its next version; returns the version now latest (unchanged when the group is the
+    /// same as the latest). Credentials published later are issued under it; those
+    /// published before keep theirs ([`Credential::group_version`]).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidGroup`] or [`ErrorKind::InvalidTemplate`] with what to fix.
-    pub fn save_group(&mut self, group: &Group) -> Result<()> {
+    pub fn save_group(&mut self, group: &Group) -> Result<u32> {
         self.check_group(group)?;
         self.store.put_group(group)
     }
@@ -261,16 +264,77 @@ impl<S: Storage> Issuer<S> {
         let _ = self.store.record_events(&events);
     }
 
+    /// The group a credential was issued under: the version it was published under, or
+    /// the latest for a draft (and for one published before groups had versions).
     fn group_of(&self, credential: &Credential) -> Result<Group> {
-        self.store.group(&credential.group)?.ok_or_else(|| {
+        Ok(self.stored_group_of(credential)?.group)
+    }
+
+    fn stored_group_of(&self, credential: &Credential) -> Result<StoredGroup> {
+        let version = credential.group_version;
+        self.store
+            .stored_group(&credential.group, version)?
+            .ok_or_else(|| {
+                let which = version.map_or_else(String::new, |v| format!(" (version {v})"));
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "the group `{}`{which} of credential `{}` is not stored",
+                        credential.group, credential.id
+                    ),
+                )
+            })
+    }
+
+    /// The group a credential was issued under (the version it was published under; the
+    /// latest for a draft), or `None` when the store does not have it.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn issued_group(&self, credential: &Credential) -> Result<Option<Group>> {
+        Ok(self
+            .store
+            .stored_group(&credential.group, credential.group_version)?
+            .map(|s| s.group))
+    }
+
+    /// The latest version of every group kept in the store, by key.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn groups(&self) -> Result<Vec<StoredGroup>> {
+        self.store.groups()
+    }
+
+    /// A group kept in the store: its latest version, or `version`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] when there is no such group or version.
+    pub fn group(&self, key: &str, version: Option<u32>) -> Result<StoredGroup> {
+        self.store.stored_group(key, version)?.ok_or_else(|| {
+            let what = match version {
+                Some(v) => format!("version {v} of the group `{key}`"),
+                None => format!("the group `{key}`"),
+            };
             Error::new(
                 ErrorKind::NotFound,
-                format!(
-                    "the group `{}` of credential `{}` is not stored",
-                    credential.group, credential.id
-                ),
+                format!("there is no {what} in the store"),
             )
         })
+    }
+
+    /// Every version of a group, oldest first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] when there is no such group.
+    pub fn group_history(&self, key: &str) -> Result<Vec<StoredGroup>> {
+        let latest = self.group(key, None)?;
+        let mut history = Vec::with_capacity(latest.version as usize);
+        for version in 1..latest.version {
+            history.push(self.group(key, Some(version))?);
+        }
+        history.push(latest);
+        Ok(history)
     }
 }
 

@@ -130,7 +130,7 @@ impl<S: Storage> Issuer<S> {
     ) -> Result<PublishOutcome> {
         let mut outcome = PublishOutcome::default();
         let (mut pending, total) = self.pending(selection, actor, now, &mut outcome)?;
-        let mut renderers: BTreeMap<String, Renderer> = BTreeMap::new();
+        let mut renderers: BTreeMap<String, (Renderer, u32)> = BTreeMap::new();
         let mut done = 0usize;
         loop {
             let chunk = self.next_chunk(&mut pending, &mut outcome)?;
@@ -242,7 +242,7 @@ impl<S: Storage> Issuer<S> {
     fn publish_chunk(
         &mut self,
         mut chunk: Vec<Credential>,
-        renderers: &mut BTreeMap<String, Renderer>,
+        renderers: &mut BTreeMap<String, (Renderer, u32)>,
         actor: &str,
         now: DateTime<Utc>,
         outcome: &mut PublishOutcome,
@@ -253,10 +253,12 @@ impl<S: Storage> Issuer<S> {
             let mut messages = Vec::with_capacity(chunk.len());
             let mut refused = Vec::new();
             for credential in &chunk {
-                let renderer = self.renderer_of(renderers, credential)?;
+                let (renderer, version) = self.renderer_of(renderers, credential)?;
                 match self.issued_message(renderer, credential, now) {
                     Ok(message) => {
-                        published.push(credential.publish(actor, now)?.credential);
+                        let mut issued = credential.publish(actor, now)?.credential;
+                        issued.group_version = Some(version);
+                        published.push(issued);
                         messages.push(message);
                     }
                     // The group's templates compiled: what fails is this recipient's email.
@@ -323,19 +325,22 @@ impl<S: Storage> Issuer<S> {
         Ok(drafts)
     }
 
-    /// The renderer of `credential`'s group, compiled once per group and kept in
-    /// `renderers`. A group whose templates do not compile stops the publish.
+    /// The renderer of the latest version of a draft's group and that version's number,
+    /// compiled once per group and kept in `renderers`. A group whose templates do not
+    /// compile stops the publish.
     fn renderer_of<'r>(
         &self,
-        renderers: &'r mut BTreeMap<String, Renderer>,
+        renderers: &'r mut BTreeMap<String, (Renderer, u32)>,
         credential: &Credential,
-    ) -> Result<&'r Renderer> {
+    ) -> Result<(&'r Renderer, u32)> {
         if !renderers.contains_key(&credential.group) {
-            let renderer = self.renderer(&self.group_of(credential)?)?;
-            renderers.insert(credential.group.clone(), renderer);
+            let stored = self.stored_group_of(credential)?;
+            let renderer = self.renderer(&stored.group)?;
+            renderers.insert(credential.group.clone(), (renderer, stored.version));
         }
         renderers
             .get(&credential.group)
+            .map(|(renderer, version)| (renderer, *version))
             .ok_or_else(|| Error::new(ErrorKind::InvalidTemplate, "no renderer for the group"))
     }
 

@@ -133,6 +133,11 @@ pub struct Credential {
     /// one is first exported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_index: Option<u64>,
+    /// The version of its group it was published under (its email, page, certificate and
+    /// signed document follow that version). `None` for drafts, which follow the latest,
+    /// and for credentials published before groups had versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_version: Option<u32>,
     /// Every change, oldest first.
     pub history: Vec<HistoryEntry>,
 }
@@ -342,6 +347,7 @@ impl Credential {
             attributes,
             state: CredentialState::Draft,
             status_index: None,
+            group_version: None,
             history: Vec::new(),
         };
         let changes = credential

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::{Batch, CredentialQuery, MessageQuery, Storage};
+use super::{Batch, CredentialQuery, MessageQuery, Storage, StoredGroup};
 use crate::error::{ErrorKind, Result};
 use crate::group::Group;
 use crate::lifecycle::{
@@ -46,6 +46,10 @@ type Check<S> = (&'static str, fn(&mut S) -> std::result::Result<(), String>);
 pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), Failure> {
     let checks: Vec<Check<S>> = vec![
         ("groups are saved, replaced and looked up", groups),
+        (
+            "each change to a group is a new version, and every version is kept",
+            group_versions,
+        ),
         (
             "learned mappings are kept per group, replaced and forgotten",
             mappings,
@@ -162,6 +166,7 @@ fn credential(id: &str, group: &str, batch: &str, email: &str) -> Credential {
         attributes: BTreeMap::new(),
         state: CredentialState::Draft,
         status_index: None,
+        group_version: None,
         history: vec![HistoryEntry {
             at: t(0),
             actor: "conformance".to_owned(),
@@ -228,6 +233,85 @@ fn groups<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         ok(s.group("data-science-2026"), "group")?,
         Some(g),
         "a replaced group",
+    )
+}
+
+fn group_versions<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    same(ok(s.groups(), "groups")?, Vec::new(), "no group yet")?;
+    same(
+        ok(s.stored_group("nope", None), "stored_group")?,
+        None,
+        "a missing group",
+    )?;
+    let first = group("Bootcamp");
+    same(
+        ok(s.put_group(&first), "put_group")?,
+        1,
+        "the first version",
+    )?;
+    same(
+        ok(s.put_group(&first), "put_group")?,
+        1,
+        "the same group saved again",
+    )?;
+    let mut second = first.clone();
+    second.duplicates = crate::group::DuplicatePolicy::Allow;
+    same(ok(s.put_group(&second), "put_group")?, 2, "a changed group")?;
+    let mut third = second.clone();
+    third.name = "Bootcamp (renamed)".into();
+    third.key = Some("bootcamp".into());
+    same(
+        ok(s.put_group(&third), "put_group")?,
+        3,
+        "a renamed group, same key",
+    )?;
+    same(
+        ok(s.put_group(&second), "put_group")?,
+        4,
+        "an earlier version saved again",
+    )?;
+    let stored = |version, group: &Group| StoredGroup {
+        key: "bootcamp".into(),
+        version,
+        group: group.clone(),
+    };
+    same(
+        ok(s.stored_group("bootcamp", None), "stored_group")?,
+        Some(stored(4, &second)),
+        "the latest",
+    )?;
+    for (version, group) in [(1, &first), (2, &second), (3, &third)] {
+        same(
+            ok(s.stored_group("bootcamp", Some(version)), "stored_group")?,
+            Some(stored(version, group)),
+            &format!("version {version}"),
+        )?;
+    }
+    same(
+        ok(s.stored_group("bootcamp", Some(5)), "stored_group")?,
+        None,
+        "a version to come",
+    )?;
+    same(
+        ok(s.stored_group("bootcamp", Some(0)), "stored_group")?,
+        None,
+        "version 0",
+    )?;
+    same(
+        ok(s.group("bootcamp"), "group")?,
+        Some(second.clone()),
+        "group is the latest",
+    )?;
+    let other = group("Alpha");
+    ok(s.put_group(&other), "put_group")?;
+    let listed: Vec<(String, u32)> = ok(s.groups(), "groups")?
+        .into_iter()
+        .map(|g| (g.key, g.version))
+        .collect();
+    same(
+        listed,
+        vec![("alpha".to_owned(), 1), ("bootcamp".to_owned(), 4)],
+        "every group's latest, by key",
     )
 }
 

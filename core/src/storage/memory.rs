@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage};
+use super::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventCount, EventKind, EventQuery, count_events};
 use crate::group::Group;
@@ -15,7 +15,8 @@ use crate::outbox::{DeliveryState, Lease, OutboxMessage};
 /// Everything in memory; lost when dropped.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStorage {
-    groups: BTreeMap<String, Group>,
+    /// Every version of each group, oldest first.
+    groups: BTreeMap<String, Vec<Group>>,
     mappings: BTreeMap<String, SavedMappings>,
     batches: Vec<Batch>,
     /// Credentials in insertion order, with an index by id.
@@ -96,13 +97,40 @@ impl MemoryStorage {
 }
 
 impl Storage for MemoryStorage {
-    fn put_group(&mut self, group: &Group) -> Result<()> {
-        self.groups.insert(group.key(), group.clone());
-        Ok(())
+    fn put_group(&mut self, group: &Group) -> Result<u32> {
+        let versions = self.groups.entry(group.key()).or_default();
+        let same = match versions.last() {
+            Some(latest) => serde_json::to_value(latest).ok() == serde_json::to_value(group).ok(),
+            None => false,
+        };
+        if !same {
+            versions.push(group.clone());
+        }
+        Ok(u32::try_from(versions.len()).unwrap_or(u32::MAX))
     }
 
-    fn group(&self, key: &str) -> Result<Option<Group>> {
-        Ok(self.groups.get(key).cloned())
+    fn stored_group(&self, key: &str, version: Option<u32>) -> Result<Option<StoredGroup>> {
+        let Some(versions) = self.groups.get(key) else {
+            return Ok(None);
+        };
+        let number = version.unwrap_or(u32::try_from(versions.len()).unwrap_or(u32::MAX));
+        let found = (number as usize)
+            .checked_sub(1)
+            .and_then(|i| versions.get(i))
+            .map(|group| StoredGroup {
+                key: key.to_owned(),
+                version: number,
+                group: group.clone(),
+            });
+        Ok(found)
+    }
+
+    fn groups(&self) -> Result<Vec<StoredGroup>> {
+        Ok(self
+            .groups
+            .keys()
+            .filter_map(|key| self.stored_group(key, None).transpose())
+            .collect::<Result<Vec<_>>>()?)
     }
 
     fn mappings(&self, group: &str) -> Result<SavedMappings> {

@@ -208,23 +208,53 @@ impl StatusCounts {
     }
 }
 
+/// A version of a group as a store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredGroup {
+    /// The group's key ([`Group::key`]).
+    pub key: String,
+    /// Its version: 1 for the first saved, one more for each change.
+    pub version: u32,
+    /// The group as that version saved it.
+    pub group: Group,
+}
+
 /// Where conferral keeps its state.
 ///
 /// Every method documents its behaviour; `conformance::run` checks it. Lists come back in
 /// a stable order: credentials by batch creation then insertion order, messages by queue
 /// time then id.
 pub trait Storage {
-    /// Saves a group under [`Group::key`], replacing an earlier version.
+    /// Saves a group under [`Group::key`] as its next version, and returns the version that
+    /// is now its latest.
     ///
     /// # Behavior
-    /// Idempotent; the group's credentials are untouched.
-    fn put_group(&mut self, group: &Group) -> Result<()>;
+    /// The first version of a key is 1. A group equal to the latest version (compared as its
+    /// JSON) adds no version and returns the latest's number, so saving is idempotent. Every
+    /// earlier version is kept ([`Storage::stored_group`]); the group's credentials are
+    /// untouched. Two callers saving the same key at once get two consecutive versions (or
+    /// one, when they save the same group).
+    fn put_group(&mut self, group: &Group) -> Result<u32>;
 
-    /// The group with this key.
+    /// A group with its version number: the latest (`version` `None`) or that version.
+    ///
+    /// # Behavior
+    /// `Ok(None)` when there is no group with this key or no such version of it.
+    fn stored_group(&self, key: &str, version: Option<u32>) -> Result<Option<StoredGroup>>;
+
+    /// The latest version of every group, by key.
+    ///
+    /// # Behavior
+    /// Ordered by key; empty when there is none.
+    fn groups(&self) -> Result<Vec<StoredGroup>>;
+
+    /// The latest version of the group with this key.
     ///
     /// # Behavior
     /// `Ok(None)` when there is none.
-    fn group(&self, key: &str) -> Result<Option<Group>>;
+    fn group(&self, key: &str) -> Result<Option<Group>> {
+        Ok(self.stored_group(key, None)?.map(|s| s.group))
+    }
 
     /// The column mappings learned for a group (by [`Group::key`]): normalised header to
     /// attribute key, or `None` for a column the user skipped.
@@ -396,8 +426,14 @@ pub trait Storage {
 
 /// A boxed store is a store, so a host can choose the implementation at run time.
 impl<S: Storage + ?Sized> Storage for Box<S> {
-    fn put_group(&mut self, group: &Group) -> Result<()> {
+    fn put_group(&mut self, group: &Group) -> Result<u32> {
         (**self).put_group(group)
+    }
+    fn stored_group(&self, key: &str, version: Option<u32>) -> Result<Option<StoredGroup>> {
+        (**self).stored_group(key, version)
+    }
+    fn groups(&self) -> Result<Vec<StoredGroup>> {
+        (**self).groups()
     }
     fn group(&self, key: &str) -> Result<Option<Group>> {
         (**self).group(key)

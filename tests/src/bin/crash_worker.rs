@@ -62,8 +62,18 @@ fn reach(point: &str) {
 struct Watched(SqliteStorage);
 
 impl Storage for Watched {
-    fn put_group(&mut self, group: &Group) -> Result<()> {
+    fn put_group(&mut self, group: &Group) -> Result<u32> {
         self.0.put_group(group)
+    }
+    fn stored_group(
+        &self,
+        key: &str,
+        version: Option<u32>,
+    ) -> Result<Option<conferral::storage::StoredGroup>> {
+        self.0.stored_group(key, version)
+    }
+    fn groups(&self) -> Result<Vec<conferral::storage::StoredGroup>> {
+        self.0.groups()
     }
     fn group(&self, key: &str) -> Result<Option<Group>> {
         self.0.group(key)
