@@ -596,6 +596,32 @@ impl NativeIssuer {
         Ok((conferral::credential::document_text(&signed), lists))
     }
 
+    /// Checks a group and keeps it as its next version; returns the version now latest.
+    fn save_group(&self, py: Python<'_>, group_json: &str) -> PyResult<u32> {
+        let group = parse_group(py, group_json)?;
+        let out = self.with(py, |inner| inner.save_group(&group));
+        out.map_err(|e| to_py_err(py, &e))
+    }
+
+    /// The latest version of every stored group, as JSON text.
+    fn groups(&self, py: Python<'_>) -> PyResult<String> {
+        let out = self.with(py, |inner| inner.groups());
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// A stored group (the latest version, or `version`), as JSON text.
+    #[pyo3(signature = (key, version=None))]
+    fn group(&self, py: Python<'_>, key: &str, version: Option<u32>) -> PyResult<String> {
+        let out = self.with(py, |inner| inner.group(key, version));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Every version of a stored group, oldest first, as JSON text.
+    fn group_history(&self, py: Python<'_>, key: &str) -> PyResult<String> {
+        let out = self.with(py, |inner| inner.group_history(key));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
     /// The figures per group and batch and by day (`query_json`: `group`, `batch`,
     /// `since`), as JSON text.
     fn stats(&self, py: Python<'_>, query_json: &str) -> PyResult<String> {

@@ -315,3 +315,22 @@ def test_one_credential_is_made_from_values_as_a_roster_row(issuer):
     with pytest.raises(conferral.InvalidValueError) as e:
         issuer.create(GROUP, name="Di", email="di@example.org", grde="Pass")
     assert "no attribute `grde`" in str(e.value)
+
+
+def test_groups_are_kept_in_versions_and_credentials_keep_theirs(issuer):
+    assert issuer.groups() == []
+    assert issuer.save_group(GROUP) == 1 and issuer.save_group(GROUP) == 1
+    ana = issuer.import_roster(b"Name,Email,Grade\nAna,ana@example.org,Pass\n", GROUP, publish=True).created[0]
+    assert issuer.show(ana).credential.group_version == 1
+    renamed = {**GROUP, "key": "bootcamp-2026", "name": "Bootcamp 2026 (spring)"}
+    assert issuer.save_group(renamed) == 2
+    latest = issuer.group("bootcamp-2026")
+    assert (latest.key, latest.version, latest.group.name) == ("bootcamp-2026", 2, "Bootcamp 2026 (spring)")
+    assert issuer.group("bootcamp-2026", version=1).group.name == "Bootcamp 2026"
+    assert [g.version for g in issuer.group_history("bootcamp-2026")] == [1, 2]
+    assert [(g.key, g.version) for g in issuer.groups()] == [("bootcamp-2026", 2)]
+    bo = issuer.create(latest.group, name="Bo", email="bo@example.org", publish=True).created[0]
+    assert issuer.show(bo).credential.group_version == 2
+    assert issuer.show(ana).credential.group_version == 1
+    with pytest.raises(conferral.NotFoundError):
+        issuer.group("bootcamp-2026", version=3)

@@ -16,6 +16,7 @@ macro_rules! say {
 
 mod certificates;
 mod credentials;
+mod groups;
 mod issuing;
 mod terminal;
 
@@ -374,6 +375,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Groups kept in the store: `group add|update FILE.json`, `group list`, `group show
+    /// KEY`. Each change is a new version; a credential keeps the version it was published
+    /// under. Issuing commands take a stored group's key as `--group`.
+    Group {
+        #[command(subcommand)]
+        action: groups::GroupAction,
+    },
     /// Write a credential's certificate (its group's design, or the default) as PDF, PNG or
     /// SVG, drawn with bundled fonts.
     Certificate(certificates::CertificateArgs),
@@ -671,6 +679,10 @@ fn main() -> ExitCode {
             issuing::stats(&store, group, batch, since, json).map(|()| false),
             json,
         ),
+        Command::Group { action } => {
+            let json = action.json();
+            finish(groups::run(action), json)
+        }
         Command::Mappings {
             group,
             forget,

@@ -1448,3 +1448,109 @@ fn publish_and_revoke_ask_first_on_a_terminal_and_not_in_scripts() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(out["revoked"].as_array().map(Vec::len), Some(3));
 }
+
+#[test]
+fn groups_are_kept_in_versions_and_named_by_key_when_issuing() {
+    let dir = scratch("groups");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let db = dir.join("store.db");
+    let key = "data-science-bootcamp-2026";
+    let (code, out, _) = issuing(&["group", "add", group.to_str().unwrap(), "--json"], &db);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        serde_json::json!({"key": key, "version": 1, "changed": true})
+    );
+    let (code, out, _) = issuing(&["group", "add", group.to_str().unwrap(), "--json"], &db);
+    assert_eq!(code, 2, "a second add of the key is refused: {out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("group update"),
+        "{out}"
+    );
+
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,12\n",
+    );
+    let (code, out, _) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            key,
+            "--publish",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{out}");
+    let ana = out["created"][0].as_str().unwrap().to_owned();
+
+    let changed = GROUP.replace("Data Science Bootcamp 2026\",", "Data Science Bootcamp 2026\", \"key\": \"data-science-bootcamp-2026\", \"email\": {\"subject\": \"Well done, {{ recipient.name }}\", \"html\": \"<p>{{ credential.url }}</p>\", \"text\": \"{{ credential.url }}\"},");
+    let changed = write(&dir, "changed.json", changed.as_bytes());
+    let (code, out, _) = issuing(
+        &["group", "update", changed.to_str().unwrap(), "--json"],
+        &db,
+    );
+    assert_eq!((code, out["version"].as_u64()), (0, Some(2)), "{out}");
+    let (_, out, _) = issuing(
+        &["group", "update", changed.to_str().unwrap(), "--json"],
+        &db,
+    );
+    assert_eq!(
+        (out["version"].as_u64(), out["changed"].as_bool()),
+        (Some(2), Some(false))
+    );
+
+    let (_, listed, _) = issuing(&["group", "list", "--json"], &db);
+    assert_eq!(
+        listed,
+        serde_json::json!([{"key": key, "version": 2, "name": "Data Science Bootcamp 2026"}])
+    );
+    let (_, shown, _) = issuing(&["group", "show", key, "--version", "1", "--json"], &db);
+    assert_eq!(
+        (shown["version"].as_u64(), shown["group"]["email"].is_null()),
+        (Some(1), true)
+    );
+    let (_, history, _) = issuing(&["group", "show", key, "--history", "--json"], &db);
+    assert_eq!(history.as_array().map(Vec::len), Some(2));
+    let (code, out, _) = issuing(&["group", "show", "nope", "--json"], &db);
+    assert_eq!(
+        (code, out["error"]["kind"].as_str()),
+        (2, Some("not_found"))
+    );
+
+    // Ana's credential keeps version 1 (the default email); a new one follows version 2.
+    let (_, shown, _) = issuing(&["show", &ana, "--json"], &db);
+    assert_eq!(shown["credential"]["group_version"], 1);
+    let (_, email, _) = issuing(&["preview", &ana, "--json"], &db);
+    assert!(
+        !email["subject"].as_str().unwrap().starts_with("Well done"),
+        "{email}"
+    );
+    let (code, out, _) = issuing(
+        &[
+            "create",
+            "--group",
+            key,
+            "--set",
+            "name=Bo",
+            "--set",
+            "email=bo@example.org",
+            "--set",
+            "hours=3",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{out}");
+    let (_, email, _) = issuing(
+        &["preview", out["created"][0].as_str().unwrap(), "--json"],
+        &db,
+    );
+    assert_eq!(email["subject"], "Well done, Bo");
+}

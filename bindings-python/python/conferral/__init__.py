@@ -22,6 +22,7 @@ from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Union
 
 from . import _native
 from .results import (
+    StoredGroup,
     Batch,
     Change,
     Credential,
@@ -648,6 +649,27 @@ class Issuer:
         :class:`InvalidValueError`."""
         out = self._native.create(_group(group).to_json(), _values_json(values, more), publish, dry_run, actor)
         return ImportResult.from_dict(json.loads(out))
+
+    def save_group(self, group: GroupLike) -> int:
+        """Checks a group and keeps it in the store as its next version; returns the version
+        now latest (the same number when nothing changed). Credentials published before
+        keep the version they were issued under; drafts and later publishes follow the new
+        one. Imports save their group this way too."""
+        return int(self._native.save_group(_group(group).to_json()))
+
+    def groups(self) -> List[StoredGroup]:
+        """The latest version of every group kept in the store, by key."""
+        return [StoredGroup.from_dict(g) for g in json.loads(self._native.groups())]
+
+    def group(self, key: str, version: Optional[int] = None) -> StoredGroup:
+        """A stored group: the latest version, or ``version`` (a :class:`NotFoundError`
+        when there is none). ``issuer.group("bootcamp").group`` can be given to
+        :meth:`import_roster` and :meth:`create`."""
+        return StoredGroup.from_dict(json.loads(self._native.group(key, version)))
+
+    def group_history(self, key: str) -> List[StoredGroup]:
+        """Every version of a stored group, oldest first."""
+        return [StoredGroup.from_dict(g) for g in json.loads(self._native.group_history(key))]
 
     def credentials(
         self,

@@ -123,6 +123,7 @@ class Credential(_FromDict):
     issued_on: Optional[_dt.date]
     expires_on: Optional[_dt.date]
     history: List[Event]
+    group_version: Optional[int] = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Credential":
@@ -136,7 +137,26 @@ class Credential(_FromDict):
             issued_on=_date(data.get("issued_on")),
             expires_on=_date(data.get("expires_on")),
             history=[Event.from_dict(e) for e in data.get("history", [])],
+            group_version=data.get("group_version"),
         )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class StoredGroup(_FromDict):
+    """A version of a group kept in the store: its ``key``, its ``version`` (1 for the first
+    saved, one more for each change) and the ``group`` (a :class:`conferral.Group`)."""
+
+    key: str
+    version: int
+    group: Any
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "StoredGroup":
+        from . import Group
+
+        made = cls(key=data["key"], version=int(data["version"]), group=Group.from_dict(data["group"]))
         made._keep(data)
         return made
 
