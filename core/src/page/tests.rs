@@ -127,7 +127,11 @@ fn assert_landmarks_unique(html: &str) {
     let mut unique = names.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(names.len(), unique.len(), "landmarks named alike: {names:?}");
+    assert_eq!(
+        names.len(),
+        unique.len(),
+        "landmarks named alike: {names:?}"
+    );
 }
 
 #[test]
@@ -335,7 +339,11 @@ fn the_analytics_page_gives_the_figures_and_a_daily_chart() {
     // A scrolling table's region is named apart from the section around it (the names were
     // once the same, which axe-core's `landmark-unique` reported).
     assert_landmarks_unique(&html);
-    assert!(landmark_names(&html).len() >= 6, "{:?}", landmark_names(&html));
+    assert!(
+        landmark_names(&html).len() >= 6,
+        "{:?}",
+        landmark_names(&html)
+    );
     let empty = analytics_page(&StatusCounts::zeroed(), &Stats::default());
     assert!(empty.contains("<dd>0 (none issued)</dd>"));
     assert!(!empty.contains("<svg"));
