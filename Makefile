@@ -236,12 +236,14 @@ soak-deliver: setup
 	$(MAKE) --no-print-directory postgres-up && \
 	CONFERRAL_SOAK_MESSAGES=$${MESSAGES:-20000} CONFERRAL_SOAK_KILLS=$${KILLS:-60} CONFERRAL_TOOLS_PYTHON=$(abspath $(TOOLS_VENV))/bin/python $(PG_ENV) $(CARGO) test --release -p conferral-cli --test soak -- --nocapture --test-threads 1
 
-## `conferral serve` under load on loopback: REQUESTS (10,000) page, document and status list
-## requests from CLIENTS (8) keep-alive connections over CREDENTIALS (2,000) published ones;
-## prints latency percentiles, errors and resident memory (benches/src/bin/server_bench.rs).
+## `conferral serve` under load on loopback: from CLIENTS (8) keep-alive connections over
+## CREDENTIALS (2,000) published ones, REQUESTS (10,000) pages, signed documents and status
+## lists each, the .png and .pdf certificates of CERTIFICATES (100) drawn once and then
+## REQUESTS / 5 times from the server's cache, and a mix of all; prints, per kind, requests/s,
+## latency percentiles, errors and resident memory (benches/src/bin/server_bench.rs).
 bench-server:
 	$(CARGO) build --release --quiet -p conferral-benches --bin server_bench
-	target/release/server_bench $${REQUESTS:-10000} $${CLIENTS:-8} $${CREDENTIALS:-2000}
+	target/release/server_bench $${REQUESTS:-10000} $${CLIENTS:-8} $${CREDENTIALS:-2000} $${CERTIFICATES:-100}
 
 ## The stores side by side (benches/src/bin/store_bench.rs): import and publish ROWS drafts
 ## (100k by default), then deliver 5,000 emails with one worker and with four, on SQLite and on

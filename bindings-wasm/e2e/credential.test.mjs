@@ -1,7 +1,8 @@
 // The live credential in Debian's Chromium: a roster issued and delivered to the file outbox
 // by the CLI, the link taken from a delivered .eml, and the page `conferral serve` gives for it
 // (verified, shared, revoked, keyboard only), and the check-a-file page on a tampered copy.
-// Screenshots land in target/e2e-screenshots/.
+// axe-core checks every page the server gives (WCAG 2.1 A and AA, and best practices), in the
+// light and the dark scheme. Screenshots land in target/e2e-screenshots/.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +20,9 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const shots = here("../../target/e2e-screenshots/");
 const cli = process.env.CONFERRAL_CLI;
 const dir = mkdtempSync(join(tmpdir(), "conferral-e2e-credential-"));
+const ANALYTICS_TOKEN = "e2e-analytics-token";
+const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"];
 const CHROMIUM_ARGS = [
   "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
   "--disable-component-update", "--disable-sync",
@@ -40,6 +44,33 @@ function freePort() {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Runs axe-core on the page as it stands, in the light and then the dark colour scheme, and
+ * fails with every violation (its id, impact and nodes). The script goes in through the
+ * DevTools protocol (`page.evaluate`), which the page's Content-Security-Policy does not
+ * govern, so the server's headers are tested as they are served.
+ */
+async function assertAccessible(page, what) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+  // What a click would unfold is checked too.
+  await page.evaluate(() => { for (const d of document.querySelectorAll("details")) d.open = true; });
+  const found = [];
+  for (const colorScheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme });
+    const violations = await page.evaluate(async (tags) => {
+      const results = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+      return results.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html, summary: n.failureSummary })) }));
+    }, AXE_TAGS);
+    for (const v of violations) {
+      found.push(`${what}, ${colorScheme} scheme: ${v.id} (${v.impact}): ${v.help}\n` +
+        v.nodes.map((n) => `    ${n.target}  ${n.html.slice(0, 160)}\n      ${n.summary.replace(/\n\s*/g, " / ")}`).join("\n"));
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+  assert.equal(found.length, 0, `axe-core found violations:\n${found.join("\n")}`);
 }
 
 function run(...args) {
@@ -78,7 +109,9 @@ before(async () => {
   assert.ok(link, "the email holds the credential's link");
 
   server = spawn(cli, ["serve", "--db", db, "--key", join(dir, "key.json"), "--listen", `127.0.0.1:${port}`,
-    "--base-url", base, "--rate", "1000", "--burst", "1000"], { stdio: ["ignore", "pipe", "inherit"] });
+    "--base-url", base, "--rate", "1000", "--burst", "1000"], {
+    stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, CONFERRAL_ANALYTICS_TOKEN: ANALYTICS_TOKEN },
+  });
   await new Promise((resolve, reject) => {
     server.once("exit", (code) => reject(new Error(`conferral serve exited with ${code}`)));
     server.stdout.on("data", (chunk) => { if (chunk.toString().includes("serving on")) resolve(); });
@@ -134,6 +167,7 @@ test("the email's link opens a verified page with the recipient, dates and shari
   const text = execFileSync("pdftotext", [join(dir, "ana.pdf"), "-"], { encoding: "utf8" });
   assert.match(text, /Ana López/);
   assert.match(text, /Data Science Bootcamp 2026/);
+  await assertAccessible(page, "the valid credential's page");
   await page.screenshot({ path: join(shots, "credential-valid.png"), fullPage: true });
   for (const width of [390, 320]) {
     await page.setViewportSize({ width, height: 800 });
@@ -187,6 +221,7 @@ test("a hostile name is text on its page", async () => {
   // The only image is the certificate; the name's markup made none.
   assert.equal(await page.locator("main img").count(), 1);
   assert.match(await page.locator("main img").getAttribute("src"), /\.png$/);
+  await assertAccessible(page, "the hostile, right-to-left name's page");
   assert.deepEqual(dialogs, []);
   await page.screenshot({ path: join(shots, "credential-hostile.png"), fullPage: true });
   await page.close();
@@ -223,16 +258,41 @@ test("revoking shows on reload with the reason, and a tampered file is called ta
   await page.goto(link);
   assert.equal(await page.locator("#standing-title").innerText(), "Revoked");
   assert.match(await page.locator(".reason").innerText(), /Issued in error/);
+  await assertAccessible(page, "the revoked credential's page");
   await page.screenshot({ path: join(shots, "credential-revoked.png"), fullPage: true });
 
   const tampered = JSON.parse(readFileSync(join(dir, "ana.json"), "utf8"));
   tampered.credentialSubject.identifier[1].identityHash = "Mallory";
   writeFileSync(join(dir, "tampered.json"), JSON.stringify(tampered));
   await page.goto(`${origin}/verify`);
+  await assertAccessible(page, "the check-a-file page");
   await page.locator("#credential-file").setInputFiles(join(dir, "tampered.json"));
   await page.locator("button", { hasText: "Check" }).click();
   await page.waitForLoadState();
   assert.equal(await page.locator(".standing h2").innerText(), "Tampered");
+  await assertAccessible(page, "the check-a-file page after a check");
   await page.screenshot({ path: join(shots, "credential-tampered.png"), fullPage: true });
   await page.close();
+});
+
+test("an unknown link gets the not-found page", async () => {
+  const page = await browser.newPage();
+  const response = await page.goto(`${origin}/c/AAAAAAAAAAAAAAAAAAAAAA`);
+  assert.equal(response.status(), 404);
+  assert.equal(await page.locator("h1").innerText(), "Credential not found");
+  await assertAccessible(page, "the not-found page");
+  await page.close();
+});
+
+test("the analytics page gives the figures to the token's holder", async () => {
+  const context = await browser.newContext({ extraHTTPHeaders: { Authorization: `Bearer ${ANALYTICS_TOKEN}` } });
+  const page = await context.newPage();
+  const response = await page.goto(`${origin}/analytics`);
+  assert.equal(response.status(), 200);
+  assert.equal(await page.locator("h1").innerText(), "Analytics");
+  // The daily chart is there: the views and deliveries above made it.
+  assert.equal(await page.locator("svg.chart").count(), 1);
+  await assertAccessible(page, "the analytics page");
+  await page.screenshot({ path: join(shots, "analytics.png"), fullPage: true });
+  await context.close();
 });

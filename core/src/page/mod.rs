@@ -528,7 +528,7 @@ pub fn analytics_page(counts: &StatusCounts, stats: &Stats) -> String {
         sum(|b| b.shares),
     );
 
-    out.push_str("<section aria-labelledby=\"batches-title\">\n<h2 id=\"batches-title\">By group and batch</h2>\n<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"batches-title\">\n<table class=\"figures\">\n<thead><tr>");
+    out.push_str("<section aria-labelledby=\"batches-title\">\n<h2 id=\"batches-title\">By group and batch</h2>\n<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Figures by group and batch\">\n<table class=\"figures\">\n<thead><tr>");
     for h in BatchStats::HEADINGS {
         let _ = write!(out, "<th scope=\"col\">{h}</th>");
     }

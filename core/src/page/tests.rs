@@ -96,6 +96,44 @@ fn render(credential: &Credential, group: &Group, verification: &Verification) -
     })
 }
 
+/// The accessible names of a page's named `<section>`s and `role="region"`s (what a screen
+/// reader lists as landmarks): an `aria-label`, or the text of what `aria-labelledby` names.
+fn landmark_names(html: &str) -> Vec<String> {
+    let attribute = |tag: &str, name: &str| {
+        tag.split_once(&format!(" {name}=\""))
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(value, _)| value.to_owned())
+    };
+    let text_of = |id: &str| {
+        html.split_once(&format!(" id=\"{id}\">"))
+            .and_then(|(_, rest)| rest.split_once('<'))
+            .map_or_else(String::new, |(text, _)| text.to_owned())
+    };
+    html.split('<')
+        .filter_map(|tag| tag.split_once('>').map(|(tag, _)| tag))
+        .filter(|tag| tag.starts_with("section") || tag.contains(" role=\"region\""))
+        .filter_map(|tag| {
+            attribute(tag, "aria-label").or_else(|| {
+                attribute(tag, "aria-labelledby")
+                    .map(|ids| ids.split(' ').map(text_of).collect::<Vec<_>>().join(" "))
+            })
+        })
+        .collect()
+}
+
+/// Fails when two landmarks share a name (axe-core's `landmark-unique`).
+fn assert_landmarks_unique(html: &str) {
+    let names = landmark_names(html);
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        names.len(),
+        unique.len(),
+        "landmarks named alike: {names:?}"
+    );
+}
+
 #[test]
 fn a_valid_credential_says_so_with_its_facts_and_links() {
     let (credential, group, verification) = issued("Ana López", None);
@@ -113,6 +151,10 @@ fn a_valid_credential_says_so_with_its_facts_and_links() {
         credential.id
     )));
     assert!(html.contains("issueYear=2026&amp;issueMonth=3"));
+    assert_eq!(
+        landmark_names(&html),
+        ["Valid", "Details", "Download and share"]
+    );
     assert!(html.contains(&format!(
         "value=\"https://credentials.example.org/c/{}\"",
         credential.id
@@ -294,6 +336,14 @@ fn the_analytics_page_gives_the_figures_and_a_daily_chart() {
         html.contains("<rect class=\"delivered\" x=\"20\" y=\"10\" width=\"10\" height=\"100\">")
     );
     assert!(html.contains("<th scope=\"row\">failed permanent</th><td>1</td>"));
+    // A scrolling table's region is named apart from the section around it (the names were
+    // once the same, which axe-core's `landmark-unique` reported).
+    assert_landmarks_unique(&html);
+    assert!(
+        landmark_names(&html).len() >= 6,
+        "{:?}",
+        landmark_names(&html)
+    );
     let empty = analytics_page(&StatusCounts::zeroed(), &Stats::default());
     assert!(empty.contains("<dd>0 (none issued)</dd>"));
     assert!(!empty.contains("<svg"));
