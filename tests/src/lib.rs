@@ -537,6 +537,10 @@ mod hooked {
             (self.hook)("groups")?;
             self.inner.groups()
         }
+        fn visitor_secret(&mut self, day: chrono::NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]> {
+            (self.hook)("visitor_secret")?;
+            self.inner.visitor_secret(day, fresh)
+        }
         fn group(&self, key: &str) -> Result<Option<Group>> {
             (self.hook)("group")?;
             self.inner.group(key)

@@ -47,6 +47,9 @@ impl Storage for Broken {
     fn groups(&self) -> Result<Vec<conferral::storage::StoredGroup>> {
         self.inner.groups()
     }
+    fn visitor_secret(&mut self, day: chrono::NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]> {
+        self.inner.visitor_secret(day, fresh)
+    }
     fn group(&self, key: &str) -> Result<Option<Group>> {
         self.inner.group(key)
     }

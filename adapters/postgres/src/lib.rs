@@ -399,6 +399,41 @@ impl Storage for PostgresStorage {
         })
     }
 
+    fn visitor_secret(&mut self, day: chrono::NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]> {
+        const WHAT: &str = "keep the visitors' secret";
+        let fresh = fresh.as_slice();
+        let kept: Vec<u8> = self.write(
+            WHAT,
+            &mut |db| {
+                db.execute("DELETE FROM visitor_secrets WHERE day < $1", &[&day], WHAT)?;
+                db.execute(
+                    "INSERT INTO visitor_secrets (day, secret) VALUES ($1, $2)
+                     ON CONFLICT (day) DO NOTHING",
+                    &[&day, &fresh],
+                    WHAT,
+                )?;
+                let row = db.query_opt(
+                    "SELECT secret FROM visitor_secrets WHERE day = $1",
+                    &[&day],
+                    WHAT,
+                )?;
+                match row {
+                    Some(row) => row.try_get(0).map_err(failed(WHAT)),
+                    None => Ok(Vec::new()),
+                }
+            },
+            // Lost during the commit: asking again finds the day's secret, whoever kept it.
+            &mut run_again,
+        )?;
+        <[u8; 32]>::try_from(kept.as_slice()).map_err(|e| {
+            Error::new(
+                ErrorKind::Storage,
+                "the visitors' secret kept is not 32 bytes",
+            )
+            .with_source(e)
+        })
+    }
+
     fn groups(&self) -> Result<Vec<StoredGroup>> {
         const WHAT: &str = "list groups";
         self.read(WHAT, &mut |db| {

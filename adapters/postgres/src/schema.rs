@@ -111,6 +111,7 @@ const SCHEMA_V4: &str = "ALTER TABLE credentials SET (fillfactor = 50);";
 
 /// Version 5: groups are versioned. `groups` keeps each key's latest version and its
 /// number; `group_versions` every version, the ones saved before as version 1.
+/// `visitor_secrets` keeps the day's secret for visitors' hashes.
 const SCHEMA_V5: &str = r#"
 ALTER TABLE groups ADD COLUMN version integer NOT NULL DEFAULT 1;
 CREATE TABLE group_versions (
@@ -120,6 +121,10 @@ CREATE TABLE group_versions (
     PRIMARY KEY (key, version)
 );
 INSERT INTO group_versions (key, version, body) SELECT key, 1, body FROM groups;
+CREATE TABLE visitor_secrets (
+    day date PRIMARY KEY,
+    secret bytea NOT NULL
+);
 "#;
 
 /// Brings the schema that `search_path` names first up to [`SCHEMA_VERSION`], in one

@@ -98,6 +98,7 @@ fn a_schema_1_database_is_migrated_to_half_full_credential_pages_keeping_its_row
         .batch_execute(&format!(
             "ALTER TABLE {schema}.credentials RESET (fillfactor);
              DROP TABLE {schema}.group_versions;
+             DROP TABLE {schema}.visitor_secrets;
              ALTER TABLE {schema}.groups DROP COLUMN version;
              UPDATE {schema}.conferral_schema SET version = 3"
         ))

@@ -19,10 +19,12 @@
 //!
 //! What visitors do is recorded in the store's event log ([`conferral::events`]): a page
 //! view (once per visitor a day), a download of a signed document, a share to LinkedIn, a
-//! check of one of this issuer's credentials on `/verify`. A visitor is a SHA-256 hash of a
-//! secret drawn when the server starts, the day, the client's address and its User-Agent:
-//! nothing that names a person is kept, and the hash changes every day (and with each
-//! restart, which can count a visitor twice that day).
+//! check of one of this issuer's credentials on `/verify`. A visitor is a SHA-256 hash of
+//! the day's secret, the day, the client's address and its User-Agent: nothing that names a
+//! person is kept, and the hash changes every day. The store keeps one random secret per day
+//! ([`Storage::visitor_secret`](conferral::storage::Storage::visitor_secret)), so a restart
+//! or a second server on the same store counts a visitor once, and forgets it the next day,
+//! so no one can recompute an earlier day's hashes from addresses.
 //!
 //! Every response carries a strict Content-Security-Policy (nothing inline, nothing from
 //! elsewhere), `nosniff`, no framing and no referrer across origins. Bodies are limited
@@ -128,8 +130,11 @@ struct State {
     /// Signed status lists by number: the count of revoked credentials they were made for.
     lists: Mutex<HashMap<u64, (u64, Arc<Value>)>>,
     limiter: RateLimiter,
-    /// The secret mixed into visitors' hashes: drawn when the server starts, never stored.
-    visitor_secret: [u8; 32],
+    /// The day's secret mixed into visitors' hashes, as the store keeps it for that day.
+    day_secret: Mutex<Option<(chrono::NaiveDate, [u8; 32])>>,
+    /// The secret used when the store cannot give the day's: drawn when the server starts,
+    /// never stored.
+    own_secret: [u8; 32],
 }
 
 /// The server: a store (several connections to it) and its settings.
@@ -185,7 +190,7 @@ impl Server {
                 .to_owned(),
             None => String::new(),
         };
-        let visitor_secret = conferral_os::random_seed().ok_or_else(|| {
+        let own_secret = conferral_os::random_seed().ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidConfig,
                 "the operating system gave no random bytes for the visitors' hashes",
@@ -204,7 +209,8 @@ impl Server {
                 drawn: Mutex::new(HashMap::new()),
                 lists: Mutex::new(HashMap::new()),
                 limiter,
-                visitor_secret,
+                day_secret: Mutex::new(None),
+                own_secret,
             }),
         })
     }
@@ -515,6 +521,26 @@ impl Visitor {
 }
 
 impl State {
+    /// The secret of visitors' hashes on `day`: the store keeps one per day, so a server
+    /// restarted that day, or another server on the same store, hashes a visitor the same
+    /// way and counts them once; the store forgets it the next day. When the store cannot
+    /// give it, the server's own secret is used (a visitor may then be counted again).
+    fn secret_for(&self, issuer: &mut Issuer<Store>, day: chrono::NaiveDate) -> [u8; 32] {
+        if let Some((kept_day, secret)) = *lock(&self.day_secret)
+            && kept_day == day
+        {
+            return secret;
+        }
+        let fresh = conferral_os::random_seed().unwrap_or(self.own_secret);
+        match issuer.store_mut().visitor_secret(day, &fresh) {
+            Ok(secret) => {
+                *lock(&self.day_secret) = Some((day, secret));
+                secret
+            }
+            Err(_) => self.own_secret,
+        }
+    }
+
     /// Records what a visitor did with a credential. Like the issuer's own events, a store
     /// failure loses the event and never the answer.
     fn record(
@@ -526,8 +552,9 @@ impl State {
         detail: Option<&str>,
     ) {
         let now = Utc::now();
+        let day = now.date_naive();
         let event = Event {
-            visitor: visitor.map(|v| v.hash(&self.visitor_secret, now.date_naive())),
+            visitor: visitor.map(|v| v.hash(&self.secret_for(issuer, day), day)),
             detail: detail.map(str::to_owned),
             ..Event::of(credential, kind, now)
         };

@@ -614,6 +614,13 @@ fn views_downloads_shares_and_checks_are_counted() {
             200
         );
     }
+    // A second server on the store (or this one restarted) hashes a visitor the same way
+    // that day: Firefox is not counted again.
+    let again = start(&db, base, keyed());
+    assert_eq!(
+        request(again, "GET", &page, &[("User-Agent", "Firefox")], b"").status,
+        200
+    );
     let signed = get(addr, &format!("/c/{}.json", ids[0])).body;
     // The page's image is not a download; the PDF and a PNG asked for as one are.
     get(addr, &format!("/c/{}.png", ids[0]));

@@ -130,7 +130,8 @@ CREATE INDEX events_by_batch ON events (grp, batch, day);
 ";
 
 /// Version 6: groups are versioned. `groups` keeps each key's latest version and its number;
-/// `group_versions` every version, the ones saved before as version 1.
+/// `group_versions` every version, the ones saved before as version 1. `visitor_secrets`
+/// keeps the day's secret for visitors' hashes.
 const SCHEMA_V6: &str = "
 ALTER TABLE groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 CREATE TABLE group_versions (
@@ -140,6 +141,10 @@ CREATE TABLE group_versions (
     PRIMARY KEY (key, version)
 );
 INSERT INTO group_versions (key, version, body) SELECT key, 1, body FROM groups;
+CREATE TABLE visitor_secrets (
+    day TEXT PRIMARY KEY,
+    secret BLOB NOT NULL
+);
 ";
 
 /// A conferral store in one SQLite file.
@@ -521,6 +526,31 @@ impl Storage for SqliteStorage {
         found
             .map(|(version, body)| stored_group(key.to_owned(), version, &body))
             .transpose()
+    }
+
+    fn visitor_secret(&mut self, day: chrono::NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]> {
+        const WHAT: &str = "keep the visitors' secret";
+        let day = day.to_string();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql(WHAT))?;
+        tx.execute("DELETE FROM visitor_secrets WHERE day < ?1", params![day])
+            .map_err(sql(WHAT))?;
+        tx.execute(
+            "INSERT INTO visitor_secrets (day, secret) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
+            params![day, fresh.as_slice()],
+        )
+        .map_err(sql(WHAT))?;
+        let kept: Vec<u8> = tx
+            .query_row(
+                "SELECT secret FROM visitor_secrets WHERE day = ?1",
+                params![day],
+                |r| r.get(0),
+            )
+            .map_err(sql(WHAT))?;
+        tx.commit().map_err(sql(WHAT))?;
+        <[u8; 32]>::try_from(kept.as_slice()).map_err(|e| storage_error(WHAT, e))
     }
 
     fn groups(&self) -> Result<Vec<StoredGroup>> {

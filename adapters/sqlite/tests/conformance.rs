@@ -204,6 +204,7 @@ fn a_schema_2_file_gains_leases_and_keeps_its_attempts() {
              DROP TABLE counters;
              DROP TABLE events;
              DROP TABLE group_versions;
+             DROP TABLE visitor_secrets;
              ALTER TABLE groups DROP COLUMN version;
              PRAGMA user_version = 2;",
         )

@@ -80,6 +80,10 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
             "events are kept, once a day per visitor, and counted",
             events,
         ),
+        (
+            "a day's visitor secret is kept once and forgotten the next day",
+            visitor_secrets,
+        ),
     ];
     for (check, f) in checks {
         let mut store = make();
@@ -312,6 +316,37 @@ fn group_versions<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         listed,
         vec![("alpha".to_owned(), 1), ("bootcamp".to_owned(), 4)],
         "every group's latest, by key",
+    )
+}
+
+fn visitor_secrets<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default();
+    let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+    same(
+        ok(s.visitor_secret(day(2), &a), "visitor_secret")?,
+        a,
+        "the first of a day is kept",
+    )?;
+    same(
+        ok(s.visitor_secret(day(2), &b), "visitor_secret")?,
+        a,
+        "a day's secret stays",
+    )?;
+    same(
+        ok(s.visitor_secret(day(3), &c), "visitor_secret")?,
+        c,
+        "the next day's",
+    )?;
+    // The day before was forgotten: asking for it again keeps whatever is given now.
+    same(
+        ok(s.visitor_secret(day(2), &b), "visitor_secret")?,
+        b,
+        "a forgotten day",
+    )?;
+    same(
+        ok(s.visitor_secret(day(3), &a), "visitor_secret")?,
+        c,
+        "the later day's stays",
     )
 }
 

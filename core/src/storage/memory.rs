@@ -15,6 +15,8 @@ use crate::outbox::{DeliveryState, Lease, OutboxMessage};
 /// Everything in memory; lost when dropped.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStorage {
+    /// Visitors' secrets by day (the latest day's only).
+    secrets: BTreeMap<chrono::NaiveDate, [u8; 32]>,
     /// Every version of each group, oldest first.
     groups: BTreeMap<String, Vec<Group>>,
     mappings: BTreeMap<String, SavedMappings>,
@@ -123,6 +125,11 @@ impl Storage for MemoryStorage {
                 group: group.clone(),
             });
         Ok(found)
+    }
+
+    fn visitor_secret(&mut self, day: chrono::NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]> {
+        self.secrets.retain(|kept, _| *kept >= day);
+        Ok(*self.secrets.entry(day).or_insert(*fresh))
     }
 
     fn groups(&self) -> Result<Vec<StoredGroup>> {

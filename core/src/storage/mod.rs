@@ -23,7 +23,7 @@ mod memory;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -376,6 +376,16 @@ pub trait Storage {
     /// [`count_events`](crate::events::count_events) gives over the same events.
     fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>>;
 
+    /// The secret that visitors' hashes are made with on `day` (UTC): the one kept for that
+    /// day, or else `fresh`, kept now. Secrets of earlier days are forgotten.
+    ///
+    /// # Behavior
+    /// - Every caller (any number of servers on one store, a server restarted) gets the same
+    ///   secret for a day, whichever kept it first, so a visitor is counted once a day.
+    /// - A day's secret is deleted once a later day's is asked for: no one can recompute an
+    ///   earlier day's hashes from addresses.
+    fn visitor_secret(&mut self, day: NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]>;
+
     /// Claims the next due message: the pending one with the earliest `next_attempt_at` not
     /// after `now` (then the lowest id), moved to `sending` with one more attempt and
     /// `lease` ([`OutboxMessage::claim`]), committed before this returns.
@@ -488,6 +498,9 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     }
     fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>> {
         (**self).event_counts(query, daily)
+    }
+    fn visitor_secret(&mut self, day: NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]> {
+        (**self).visitor_secret(day, fresh)
     }
     fn status_indexes(&self) -> Result<u64> {
         (**self).status_indexes()

@@ -75,6 +75,9 @@ impl Storage for Watched {
     fn groups(&self) -> Result<Vec<conferral::storage::StoredGroup>> {
         self.0.groups()
     }
+    fn visitor_secret(&mut self, day: chrono::NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]> {
+        self.0.visitor_secret(day, fresh)
+    }
     fn group(&self, key: &str) -> Result<Option<Group>> {
         self.0.group(key)
     }
