@@ -596,6 +596,20 @@ impl NativeIssuer {
         Ok((conferral::credential::document_text(&signed), lists))
     }
 
+    /// Marks published credentials whose expiry date is before `today` (`YYYY-MM-DD`; the
+    /// date in UTC when `None`) as expired; returns their ids.
+    #[pyo3(signature = (today, actor))]
+    fn expire(&self, py: Python<'_>, today: Option<&str>, actor: &str) -> PyResult<Vec<String>> {
+        let now = Utc::now();
+        let today = match today {
+            Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|e| PyValueError::new_err(format!("`{text}` is not a date: {e}")))?,
+            None => now.date_naive(),
+        };
+        let out = self.with(py, |inner| inner.expire_before(today, actor, now));
+        out.map_err(|e| to_py_err(py, &e))
+    }
+
     /// Checks a group and keeps it as its next version; returns the version now latest.
     fn save_group(&self, py: Python<'_>, group_json: &str) -> PyResult<u32> {
         let group = parse_group(py, group_json)?;

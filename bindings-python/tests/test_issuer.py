@@ -334,3 +334,12 @@ def test_groups_are_kept_in_versions_and_credentials_keep_theirs(issuer):
     assert issuer.show(ana).credential.group_version == 1
     with pytest.raises(conferral.NotFoundError):
         issuer.group("bootcamp-2026", version=3)
+
+
+def test_credentials_expire_the_day_after_their_expiry_date(issuer):
+    roster = b"Name,Email,Grade,Expires On\nAna,ana@example.org,Pass,2026-03-02\nBo,bo@example.org,Pass,\n"
+    ana = issuer.import_roster(roster, GROUP, publish=True).created[0]
+    assert issuer.expire(datetime.date(2026, 3, 2)) == []
+    assert issuer.expire(datetime.date(2026, 3, 3)) == [ana]
+    assert issuer.expire(datetime.date(2026, 3, 3)) == []
+    assert issuer.show(ana).credential.state == "expired"

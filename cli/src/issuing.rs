@@ -492,6 +492,29 @@ pub fn publish(
     Ok(refused)
 }
 
+/// `conferral expire`: published credentials past their expiry date become expired.
+pub fn expire(
+    store: &StoreArgs,
+    today: Option<chrono::NaiveDate>,
+    json: bool,
+) -> Result<(), CliError> {
+    let now = Utc::now();
+    let today = today.unwrap_or_else(|| now.date_naive());
+    let mut issuer = store.open()?;
+    let expired = issuer.expire_before(today, &store.actor, now)?;
+    if json {
+        return print_json(&serde_json::json!({"today": today, "expired": expired}));
+    }
+    say!(
+        "{} credentials expired before {today} are now marked expired",
+        expired.len()
+    );
+    for id in expired.iter().take(20) {
+        say!("  {id}");
+    }
+    Ok(())
+}
+
 /// Asks a question on the terminal (see [`crate::terminal::confirm`]).
 pub(crate) fn ask(question: &str) -> Result<bool, CliError> {
     crate::terminal::confirm(question, false).map_err(|source| CliError::Read {

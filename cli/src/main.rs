@@ -375,6 +375,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Mark published credentials whose expiry date has passed as expired (run it daily from
+    /// a scheduler). A credential expiring on 2 March is valid all that day: it expires
+    /// when `--today` (by default the date in UTC) is the 3rd or later.
+    Expire {
+        /// Today's date where the issuer is, as YYYY-MM-DD (by default the date in UTC).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Groups kept in the store: `group add|update FILE.json`, `group list`, `group show
     /// KEY`. Each change is a new version; a credential keeps the version it was published
     /// under. Issuing commands take a stored group's key as `--group`.
@@ -679,6 +692,9 @@ fn main() -> ExitCode {
             issuing::stats(&store, group, batch, since, json).map(|()| false),
             json,
         ),
+        Command::Expire { today, store, json } => {
+            finish(issuing::expire(&store, today, json).map(|()| false), json)
+        }
         Command::Group { action } => {
             let json = action.json();
             finish(groups::run(action), json)

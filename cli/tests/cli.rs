@@ -1554,3 +1554,53 @@ fn groups_are_kept_in_versions_and_named_by_key_when_issuing() {
     );
     assert_eq!(email["subject"], "Well done, Bo");
 }
+
+#[test]
+fn expire_marks_credentials_the_day_after_their_expiry_date() {
+    let dir = scratch("expire");
+    let group = write(&dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Course Hours,Expires On\nAna,ana@example.org,12,2026-03-02\nBo,bo@example.org,8,2026-03-03\nCy,cy@example.org,9,\n",
+    );
+    let db = dir.join("store.db");
+    let (code, out, _) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--publish",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{out}");
+    let ana = out["created"][0].as_str().unwrap().to_owned();
+    // On its expiry date a credential is still valid, wherever the scheduler runs.
+    let (code, out, _) = issuing(&["expire", "--today", "2026-03-02", "--json"], &db);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        serde_json::json!({"today": "2026-03-02", "expired": []})
+    );
+    let (_, out, _) = issuing(&["expire", "--today", "2026-03-03", "--json"], &db);
+    assert_eq!(out["expired"], serde_json::json!([ana]));
+    let (_, out, _) = issuing(&["expire", "--today", "2026-03-03", "--json"], &db);
+    assert_eq!(
+        out["expired"],
+        serde_json::json!([]),
+        "a second run expires nothing again"
+    );
+    let (_, status, _) = issuing(&["status", "--json"], &db);
+    assert_eq!(
+        (
+            status["credentials"]["expired"].as_u64(),
+            status["credentials"]["published"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    let (code, _, err) = issuing(&["expire", "--today", "3 March"], &db);
+    assert_eq!(code, 2, "{err}");
+}

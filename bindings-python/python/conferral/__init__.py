@@ -650,6 +650,12 @@ class Issuer:
         out = self._native.create(_group(group).to_json(), _values_json(values, more), publish, dry_run, actor)
         return ImportResult.from_dict(json.loads(out))
 
+    def expire(self, today: Optional[_dt.date] = None, *, actor: str = "python") -> List[str]:
+        """Marks published credentials whose expiry date is before ``today`` (the date where
+        the issuer is; the date in UTC by default) as expired, and returns their ids. A
+        credential expiring on 2 March is valid all that day. Run it daily."""
+        return list(self._native.expire(None if today is None else today.isoformat(), actor))
+
     def save_group(self, group: GroupLike) -> int:
         """Checks a group and keeps it in the store as its next version; returns the version
         now latest (the same number when nothing changed). Credentials published before

@@ -174,25 +174,55 @@ impl<S: Storage> Issuer<S> {
         Ok(())
     }
 
-    /// Marks every published credential whose expiry date is before `now` as expired;
-    /// returns their ids.
+    /// Marks every published credential whose expiry date is before `now`'s date (UTC) as
+    /// expired; returns their ids. See [`Issuer::expire_before`].
     ///
     /// # Errors
     /// A store failure.
     pub fn expire_due(&mut self, actor: &str, now: DateTime<Utc>) -> Result<Vec<String>> {
-        let published = self.store.credentials(&CredentialQuery {
-            state: Some(CredentialState::Published),
-            ..CredentialQuery::default()
-        })?;
+        self.expire_before(now.date_naive(), actor, now)
+    }
+
+    /// Marks every published credential whose expiry date is before `today` as expired, a
+    /// page at a time; returns their ids. An expiry date is a date, not an instant: a
+    /// credential that expires on 2 March is valid all that day and expires on the 3rd, in
+    /// whatever time zone the caller's `today` is (a scheduler passes its own date). A
+    /// credential changed by someone else meanwhile is left for the next run.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub fn expire_before(
+        &mut self,
+        today: chrono::NaiveDate,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let mut pager = super::query::Pager::new(
+            CredentialQuery {
+                state: Some(CredentialState::Published),
+                ..CredentialQuery::default()
+            },
+            1_000,
+        );
         let mut expired = Vec::new();
-        for c in published {
-            if c.expires_on.is_some_and(|d| d < now.date_naive()) {
+        loop {
+            let page = pager.next(&self.store)?;
+            if page.is_empty() {
+                return Ok(expired);
+            }
+            for c in page {
+                if !c.expires_on.is_some_and(|d| d < today) {
+                    continue;
+                }
                 let next = c.expire(actor, now)?.credential;
-                self.store.update_credential(&next)?;
+                match self.store.update_credential(&next) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == ErrorKind::Conflict => continue,
+                    Err(e) => return Err(e),
+                }
                 self.record(std::slice::from_ref(&next), EventKind::Expired, now);
                 expired.push(next.id);
             }
         }
-        Ok(expired)
     }
 }

@@ -87,7 +87,7 @@ pub fn one_row(group: &Group, values: &[(String, String)]) -> Result<Vec<u8>> {
                 ),
             ));
         };
-        if values[..n].iter().any(|(k, _)| k == key) {
+        if values.iter().take(n).any(|(k, _)| k == key) {
             return Err(crate::Error::new(
                 crate::ErrorKind::InvalidValue,
                 format!("`{key}` is given twice; give each attribute once"),

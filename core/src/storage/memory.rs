@@ -133,11 +133,10 @@ impl Storage for MemoryStorage {
     }
 
     fn groups(&self) -> Result<Vec<StoredGroup>> {
-        Ok(self
-            .groups
+        self.groups
             .keys()
             .filter_map(|key| self.stored_group(key, None).transpose())
-            .collect::<Result<Vec<_>>>()?)
+            .collect()
     }
 
     fn mappings(&self, group: &str) -> Result<SavedMappings> {
