@@ -32,6 +32,10 @@ export interface Group {
   issuer?: { name?: string; url?: string; email?: string; image?: string; description?: string };
   /** What its signed credentials attest (an Open Badges `Achievement`). */
   achievement?: { name?: string; description?: string; criteria?: string; image?: string; type?: string };
+  /** Its certificate design: an SVG template with merge fields. */
+  design?: { svg: string };
+  /** How long its credentials are valid when published without an expiry date. */
+  validity?: { years?: number; months?: number; days?: number };
 }
 
 /** Column assignments to confirm, reassign (`attribute`) or skip (`attribute: null`). */

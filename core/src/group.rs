@@ -46,6 +46,49 @@ pub struct Group {
     /// The certificate each credential is drawn as; the library's default design when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub design: Option<CertificateDesign>,
+    /// How long a credential is valid: when one is published without an expiry date, it
+    /// expires this long after its issue date (the date it is published, when it has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity: Option<Validity>,
+}
+
+/// A validity period, as years, months and days added in that order to an issue date
+/// (`{"years": 2}`). A month added to the 31st ends on the month's last day; a year added
+/// to 29 February ends on 28 February.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validity {
+    /// Whole years.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub years: u32,
+    /// Whole months.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub months: u32,
+    /// Days.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub days: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Validity {
+    /// The expiry date of a credential issued on `issued`: `None` past the calendar's end.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use conferral::group::Validity;
+    /// let two_years = Validity { years: 2, ..Validity::default() };
+    /// let leap = NaiveDate::from_ymd_opt(2028, 2, 29).unwrap();
+    /// assert_eq!(two_years.expires(leap), NaiveDate::from_ymd_opt(2030, 2, 28));
+    /// ```
+    pub fn expires(&self, issued: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        let months = self.years.checked_mul(12)?.checked_add(self.months)?;
+        issued
+            .checked_add_months(chrono::Months::new(months))?
+            .checked_add_days(chrono::Days::new(u64::from(self.days)))
+    }
 }
 
 /// A group's certificate design: an SVG document with merge fields, filled in per credential
@@ -533,6 +576,15 @@ impl Group {
     /// standard attribute.
     pub fn schema(&self) -> Result<Schema> {
         let invalid = |msg: String| Err(Error::new(ErrorKind::InvalidGroup, msg));
+        if let Some(v) = &self.validity {
+            let days = u64::from(v.years) * 366 + u64::from(v.months) * 31 + u64::from(v.days);
+            if days == 0 || days > 100 * 366 {
+                return invalid(format!(
+                    "`validity` must be longer than nothing and at most 100 years, not {} years, {} months and {} days",
+                    v.years, v.months, v.days
+                ));
+            }
+        }
         let mut attributes = standard_attributes();
         let mut seen: Vec<&str> = Vec::new();
         for attr in &self.attributes {

@@ -753,4 +753,59 @@ mod tests {
             ErrorKind::NotFound
         );
     }
+
+    #[test]
+    fn a_groups_validity_period_dates_credentials_published_without_an_expiry() {
+        let mut issuer = issuer();
+        let mut ids = ids();
+        let mut group = group();
+        group.validity = Some(crate::group::Validity {
+            years: 2,
+            ..Default::default()
+        });
+        let roster = b"Name,Email,Grade,Issued On,Expires On\n\
+            Ana,ana@example.org,A,2028-02-29,\n\
+            Bo,bo@example.org,B,,\n\
+            Cy,cy@example.org,A,2026-01-10,2026-12-31\n";
+        let out = issuer
+            .import(
+                &ImportRequest {
+                    publish: true,
+                    ..ImportRequest::new(&group, roster, "t")
+                },
+                &mut ids,
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        let expiry = |id: &str| {
+            issuer
+                .credential(id)
+                .unwrap()
+                .expires_on
+                .map(|d| d.to_string())
+        };
+        assert_eq!(expiry(&out.created[0]).as_deref(), Some("2030-02-28"));
+        // No issue date: two years from the day it was published.
+        assert_eq!(expiry(&out.created[1]).as_deref(), Some("2028-03-02"));
+        assert_eq!(
+            expiry(&out.created[2]).as_deref(),
+            Some("2026-12-31"),
+            "its own date stays"
+        );
+
+        group.validity = Some(crate::group::Validity::default());
+        assert_eq!(
+            issuer.save_group(&group).unwrap_err().kind(),
+            ErrorKind::InvalidGroup
+        );
+        group.validity = Some(crate::group::Validity {
+            years: 101,
+            ..Default::default()
+        });
+        assert_eq!(
+            issuer.save_group(&group).unwrap_err().kind(),
+            ErrorKind::InvalidGroup
+        );
+    }
 }

@@ -104,6 +104,14 @@ enum Pending {
     },
 }
 
+/// The version of a group drafts are published under: its email renderer, its number and
+/// its validity period.
+struct IssuedUnder {
+    renderer: Renderer,
+    version: u32,
+    validity: Option<crate::group::Validity>,
+}
+
 impl<S: Storage> Issuer<S> {
     /// Publishes drafts in chunks of [`PUBLISH_CHUNK`]: each chunk's emails are rendered,
     /// then its credentials are marked published with one email queued each in one atomic
@@ -130,7 +138,7 @@ impl<S: Storage> Issuer<S> {
     ) -> Result<PublishOutcome> {
         let mut outcome = PublishOutcome::default();
         let (mut pending, total) = self.pending(selection, actor, now, &mut outcome)?;
-        let mut renderers: BTreeMap<String, (Renderer, u32)> = BTreeMap::new();
+        let mut renderers: BTreeMap<String, IssuedUnder> = BTreeMap::new();
         let mut done = 0usize;
         loop {
             let chunk = self.next_chunk(&mut pending, &mut outcome)?;
@@ -242,7 +250,7 @@ impl<S: Storage> Issuer<S> {
     fn publish_chunk(
         &mut self,
         mut chunk: Vec<Credential>,
-        renderers: &mut BTreeMap<String, (Renderer, u32)>,
+        renderers: &mut BTreeMap<String, IssuedUnder>,
         actor: &str,
         now: DateTime<Utc>,
         outcome: &mut PublishOutcome,
@@ -253,11 +261,20 @@ impl<S: Storage> Issuer<S> {
             let mut messages = Vec::with_capacity(chunk.len());
             let mut refused = Vec::new();
             for credential in &chunk {
-                let (renderer, version) = self.renderer_of(renderers, credential)?;
-                match self.issued_message(renderer, credential, now) {
+                let under = self.renderer_of(renderers, credential)?;
+                // A group's validity period gives an expiry date to a credential without
+                // one, before its email is rendered (the email may show it).
+                let mut credential = credential.clone();
+                if credential.expires_on.is_none()
+                    && let Some(validity) = under.validity
+                {
+                    let issued = credential.issued_on.unwrap_or_else(|| now.date_naive());
+                    credential.expires_on = validity.expires(issued);
+                }
+                match self.issued_message(&under.renderer, &credential, now) {
                     Ok(message) => {
                         let mut issued = credential.publish(actor, now)?.credential;
-                        issued.group_version = Some(version);
+                        issued.group_version = Some(under.version);
                         published.push(issued);
                         messages.push(message);
                     }
@@ -325,22 +342,25 @@ impl<S: Storage> Issuer<S> {
         Ok(drafts)
     }
 
-    /// The renderer of the latest version of a draft's group and that version's number,
-    /// compiled once per group and kept in `renderers`. A group whose templates do not
-    /// compile stops the publish.
+    /// What a draft is published under: the latest version of its group, compiled once per
+    /// group and kept in `renderers`. A group whose templates do not compile stops the
+    /// publish.
     fn renderer_of<'r>(
         &self,
-        renderers: &'r mut BTreeMap<String, (Renderer, u32)>,
+        renderers: &'r mut BTreeMap<String, IssuedUnder>,
         credential: &Credential,
-    ) -> Result<(&'r Renderer, u32)> {
+    ) -> Result<&'r IssuedUnder> {
         if !renderers.contains_key(&credential.group) {
             let stored = self.stored_group_of(credential)?;
-            let renderer = self.renderer(&stored.group)?;
-            renderers.insert(credential.group.clone(), (renderer, stored.version));
+            let under = IssuedUnder {
+                renderer: self.renderer(&stored.group)?,
+                version: stored.version,
+                validity: stored.group.validity,
+            };
+            renderers.insert(credential.group.clone(), under);
         }
         renderers
             .get(&credential.group)
-            .map(|(renderer, version)| (renderer, *version))
             .ok_or_else(|| Error::new(ErrorKind::InvalidTemplate, "no renderer for the group"))
     }
 
