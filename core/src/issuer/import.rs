@@ -808,4 +808,53 @@ mod tests {
             ErrorKind::InvalidGroup
         );
     }
+
+    #[test]
+    fn a_publish_naming_revoked_or_expired_credentials_publishes_the_rest() {
+        let mut issuer = issuer();
+        let mut ids = ids();
+        let group = group();
+        let roster = b"Name,Email,Grade,Expires On\nAna,ana@example.org,A,2026-03-01\nBo,bo@example.org,B,\nCy,cy@example.org,A,\nDi,di@example.org,A,\n";
+        let out = issuer
+            .import(
+                &ImportRequest::new(&group, roster, "t"),
+                &mut ids,
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        let [ana, bo, cy, di] = [0, 1, 2, 3].map(|i| out.created[i].clone());
+        issuer
+            .publish(
+                &Selection::Ids(vec![ana.clone(), bo.clone()]),
+                "t",
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        issuer.revoke(&bo, "issued in error", "t", now()).unwrap();
+        assert_eq!(issuer.expire_due("t", now()).unwrap(), [ana.clone()]);
+        let all = vec![ana.clone(), bo.clone(), cy.clone(), di.clone()];
+        let again = issuer
+            .publish(&Selection::Ids(all), "t", now(), &mut |_| {})
+            .unwrap();
+        assert_eq!(again.published, [cy, di]);
+        let refused: Vec<(&str, &str)> = again
+            .refused
+            .iter()
+            .map(|r| (r.id.as_str(), r.code.as_str()))
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (ana.as_str(), "illegal_transition"),
+                (bo.as_str(), "illegal_transition")
+            ]
+        );
+        assert!(
+            again.refused[1].message.contains("is revoked"),
+            "{}",
+            again.refused[1].message
+        );
+    }
 }

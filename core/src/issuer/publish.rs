@@ -104,6 +104,19 @@ enum Pending {
     },
 }
 
+/// The refusal of a revoked or expired credential named in a publish.
+fn not_a_draft(c: Credential) -> Refused {
+    Refused {
+        message: format!(
+            "credential `{}` is {} and cannot be published again; issue a new one",
+            c.id,
+            c.state.as_str()
+        ),
+        code: ErrorKind::IllegalTransition.as_str().to_owned(),
+        id: c.id,
+    }
+}
+
 /// The version of a group drafts are published under: its email renderer, its number and
 /// its validity period.
 struct IssuedUnder {
@@ -122,12 +135,12 @@ impl<S: Storage> Issuer<S> {
     /// A draft changed while its chunk rendered (an edit) is read again and rendered anew,
     /// never overwritten. A draft whose email cannot be rendered stays a draft and is listed
     /// in [`PublishOutcome::refused`] with the reason. Selected credentials published before
-    /// are reported, not queued again.
+    /// are reported, not queued again; one named by id that is revoked or expired is listed
+    /// in `refused` with the reason, and the rest are published.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] for an unknown id or batch and
-    /// [`ErrorKind::IllegalTransition`] for a selected credential that is revoked or
-    /// expired, both before anything changes; [`ErrorKind::Conflict`] when a chunk keeps
+    /// [`ErrorKind::NotFound`] for an unknown id or batch, before anything changes;
+    /// [`ErrorKind::Conflict`] when a chunk keeps
     /// changing under the publish; a group, template or store error.
     pub fn publish(
         &mut self,
@@ -137,7 +150,7 @@ impl<S: Storage> Issuer<S> {
         progress: &mut dyn FnMut(StepProgress),
     ) -> Result<PublishOutcome> {
         let mut outcome = PublishOutcome::default();
-        let (mut pending, total) = self.pending(selection, actor, now, &mut outcome)?;
+        let (mut pending, total) = self.pending(selection, &mut outcome)?;
         let mut renderers: BTreeMap<String, IssuedUnder> = BTreeMap::new();
         let mut done = 0usize;
         loop {
@@ -160,13 +173,11 @@ impl<S: Storage> Issuer<S> {
     }
 
     /// What a selection names, checked before anything changes, and how many drafts that
-    /// is. Selected ids already published go to `outcome`; a selected id that is revoked or
-    /// expired stops the publish with the reason.
+    /// is. Selected ids already published go to `outcome`, and so does the refusal of a
+    /// selected id that is revoked or expired: the rest are published.
     fn pending(
         &self,
         selection: &Selection,
-        actor: &str,
-        now: DateTime<Utc>,
         outcome: &mut PublishOutcome,
     ) -> Result<(Pending, u64)> {
         let query = match selection {
@@ -177,9 +188,10 @@ impl<S: Storage> Issuer<S> {
                     match c.state {
                         CredentialState::Draft => drafts.push(c.id),
                         CredentialState::Published => outcome.already_published.push(c.id),
-                        // Revoked or expired: publishing refuses with the reason.
-                        _ => {
-                            c.publish(actor, now)?;
+                        // Revoked or expired: refused with the reason, and the rest are
+                        // published.
+                        CredentialState::Revoked | CredentialState::Expired => {
+                            outcome.refused.push(not_a_draft(c));
                         }
                     }
                 }
@@ -221,8 +233,11 @@ impl<S: Storage> Issuer<S> {
                     let c = self.get(&id)?;
                     match c.state {
                         CredentialState::Draft => chunk.push(c),
-                        // Published by someone else since the selection was checked.
-                        _ => outcome.already_published.push(c.id),
+                        CredentialState::Published => outcome.already_published.push(c.id),
+                        // Revoked or expired since the selection was checked.
+                        CredentialState::Revoked | CredentialState::Expired => {
+                            outcome.refused.push(not_a_draft(c));
+                        }
                     }
                     if chunk.len() == PUBLISH_CHUNK {
                         break;
