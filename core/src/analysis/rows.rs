@@ -8,6 +8,7 @@ use super::{
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
+use crate::fixes::{Roster, RosterRow};
 use crate::report::{PreviewRow, Report, Source};
 use crate::sheet::Grid;
 use crate::sheet::Row;
@@ -144,7 +145,7 @@ pub(crate) fn analyze_csv(
     dialect: Dialect,
     mut source: Source,
     mut findings: Vec<Finding>,
-) -> Result<Report> {
+) -> Result<(Report, Option<Roster>)> {
     let limits = ctx.options.limits;
     let mut head = Head {
         rows: Vec::new(),
@@ -220,9 +221,30 @@ pub(crate) fn analyze_csv(
             });
         },
     )?;
-    Ok(conclude(
-        ctx, &plan, acc, source, columns, findings, preview,
-    ))
+    let roster = if ctx.fixing {
+        Some(csv_roster(text, walk, &layout.headers)?)
+    } else {
+        None
+    };
+    let report = conclude(ctx, &plan, acc, source, columns, findings, preview);
+    Ok((report, roster))
+}
+
+/// Every data row of a CSV as text, under its header, for fixes to be applied to.
+fn csv_roster(text: &str, walk: Walk<'_>, header: &[String]) -> Result<Roster> {
+    let mut scan = CsvScan::new(csv_body(text, walk.dialect), walk);
+    let mut record = csv::StringRecord::new();
+    let mut rows = Vec::new();
+    while let Some(row) = scan.next(&mut record)? {
+        rows.push(RosterRow {
+            row,
+            cells: display_row(&record),
+        });
+    }
+    Ok(Roster {
+        header: header.to_vec(),
+        rows,
+    })
 }
 
 /// The first `wanted` data rows (at most [`MAX_PREVIEW_ROWS`]) for the report's preview.
@@ -646,7 +668,7 @@ pub(crate) fn analyze_grid(
     grid: &Grid,
     mut source: Source,
     mut findings: Vec<Finding>,
-) -> Result<Report> {
+) -> Result<(Report, Option<Roster>)> {
     let limits = ctx.options.limits;
     // Detection looks at the first rows only; an explicit header row may be further down.
     let reach = match ctx.options.header_row {
@@ -726,9 +748,18 @@ pub(crate) fn analyze_grid(
         bytes: ctx.total_bytes,
         total_bytes: ctx.total_bytes,
     });
-    Ok(conclude(
-        ctx, &plan, acc, source, columns, findings, preview,
-    ))
+    let roster = ctx.fixing.then(|| Roster {
+        header: layout.headers.clone(),
+        rows: data
+            .iter()
+            .map(|(row, cells)| RosterRow {
+                row: *row,
+                cells: display_row(cells.as_slice()),
+            })
+            .collect(),
+    });
+    let report = conclude(ctx, &plan, acc, source, columns, findings, preview);
+    Ok((report, roster))
 }
 
 /// Reports the last step, takes the cross-row decisions and assembles the report.

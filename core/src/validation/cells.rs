@@ -11,10 +11,10 @@ use super::date::{self, DateParse};
 use super::plan::{Plan, RowState, Rule};
 use super::{email, number};
 use crate::finding::{Code, Finding, Severity};
-use crate::group::{AttributeType, standard};
+use crate::group::{AttributeType, DateOrder, standard};
 use crate::sheet::CellRef;
 use crate::values::number::format as format_number;
-use crate::values::text::fold_value;
+use crate::values::text::{collapse_blanks, fold_value};
 use crate::values::trim;
 
 /// At most this many characters of a value are quoted in a finding.
@@ -229,6 +229,9 @@ impl Plan {
                 if self.email == Some(index) {
                     state.email_key = Some(address.duplicate_hash());
                 }
+                if let CellRef::Text(written) = cell {
+                    self.domain_typo(index, at, written, &address, acc);
+                }
                 if self.records {
                     state.values.insert(
                         at.rule.key.clone(),
@@ -277,6 +280,22 @@ impl Plan {
             }
             other => other,
         };
+        let declared = rule.date_format.map(|f| f.order);
+        if let Some(evidence) = rule.date_slot.and_then(|s| acc.evidence.get_mut(s)) {
+            // Under a declared day/month order a date reads one way only; how it would read
+            // without the order is what a `swap_day_month` fix is decided on (a date that
+            // fits only the other order is invalid here, and is evidence all the same).
+            let free = match (cell, declared) {
+                (_, None) => Some(parsed),
+                (CellRef::Text(t), Some(DateOrder::DayFirst | DateOrder::MonthFirst)) => {
+                    Some(date::parse_text(t, None))
+                }
+                _ => None,
+            };
+            if let Some(free) = free {
+                evidence.record(&free, at.row_no, (declared, acc.fix_cap), || cell.display());
+            }
+        }
         if let DateParse::Invalid(reason) = parsed {
             let text = cell.display();
             let expected = rule
@@ -294,9 +313,6 @@ impl Plan {
                 format!("write the date as {expected}, or format the cell as a date"),
             ));
             return;
-        }
-        if let Some(evidence) = rule.date_slot.and_then(|s| acc.evidence.get_mut(s)) {
-            evidence.record(&parsed, at.row_no, || cell.display());
         }
         state.dates.push((index, parsed));
     }
@@ -509,7 +525,7 @@ fn find_control(text: &str) -> Option<char> {
 
 /// Collapses runs of whitespace and composes to NFC, copying only when something changes.
 fn normalize_text(trimmed: &str) -> String {
-    let collapsed = collapse_spaces(trimmed);
+    let collapsed = collapse_blanks(trimmed);
     if trimmed.is_ascii()
         || unicode_normalization::is_nfc_quick(collapsed.chars())
             == unicode_normalization::IsNormalized::Yes
@@ -523,19 +539,6 @@ fn normalize_text(trimmed: &str) -> String {
 fn is_forbidden_control(c: char) -> bool {
     (c.is_control() && c != ' ')
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
-}
-
-fn collapse_spaces(text: &str) -> std::borrow::Cow<'_, str> {
-    let mut previous_space = false;
-    let clean = text.chars().all(|c| {
-        let bad = c.is_whitespace() && (c != ' ' || previous_space);
-        previous_space = c == ' ';
-        !bad
-    });
-    if clean {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn looks_scientific(text: &str) -> bool {

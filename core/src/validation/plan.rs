@@ -13,9 +13,9 @@ use crate::limits::Limits;
 use crate::matching::ColumnMatch;
 use crate::report::Record;
 use crate::sheet::formula::strip_text_marker;
-use crate::sheet::{Row, column_letter};
+use crate::sheet::{CellRef, Row, column_letter};
 use crate::values::date::format_date;
-use crate::values::text::fold_value;
+use crate::values::text::{fold_value, needs_collapse};
 
 #[derive(Debug, Clone)]
 pub(super) struct Rule {
@@ -60,6 +60,11 @@ pub(crate) struct Plan {
     /// Most row findings kept (see [`Limits::max_findings`]).
     pub(super) max_findings: usize,
     pub(super) short_rows_ragged: bool,
+    /// The first- and last-name rules, whether or not the name comes from them (a name
+    /// column may be empty where they are filled).
+    pub(super) name_parts: (Option<usize>, Option<usize>),
+    /// How many changes each suggested fix lists.
+    pub(super) fix_cap: usize,
 }
 
 /// What the cells of one row have given so far.
@@ -150,14 +155,11 @@ impl Plan {
             });
         }
         let find = |key: &str| rules.iter().position(|r| r.key == key);
-        let name = match (
-            find(standard::NAME),
-            find(standard::FIRST_NAME),
-            find(standard::LAST_NAME),
-        ) {
-            (Some(n), _, _) => NameSource::Column(n),
-            (None, None, None) => NameSource::Missing,
-            (None, f, l) => NameSource::Parts(f, l),
+        let name_parts = (find(standard::FIRST_NAME), find(standard::LAST_NAME));
+        let name = match (find(standard::NAME), name_parts) {
+            (Some(n), _) => NameSource::Column(n),
+            (None, (None, None)) => NameSource::Missing,
+            (None, (f, l)) => NameSource::Parts(f, l),
         };
         let missing_required = schema.attributes.iter().any(|a| {
             a.required
@@ -179,7 +181,16 @@ impl Plan {
             max_cell_bytes: limits.max_cell_bytes,
             max_findings: usize::try_from(limits.max_findings).unwrap_or(usize::MAX),
             short_rows_ragged,
+            name_parts,
+            fix_cap: crate::fixes::LISTED_CHANGES,
         }
+    }
+
+    /// The plan with each suggested fix listing up to `cap` changes (all of them for
+    /// `usize::MAX`, when fixes are to be applied).
+    pub fn with_fix_cap(mut self, cap: usize) -> Plan {
+        self.fix_cap = cap;
+        self
     }
 
     /// A fresh accumulator for this plan.
@@ -187,6 +198,7 @@ impl Plan {
         Acc {
             evidence: vec![DateEvidence::default(); self.date_slots],
             findings: Findings::capped(self.max_findings),
+            fix_cap: self.fix_cap,
             ..Acc::default()
         }
     }
@@ -209,6 +221,11 @@ impl Plan {
             if marked {
                 acc.markers.record(index, row_no, held);
             }
+            if let CellRef::Text(text) = cell
+                && needs_collapse(text)
+            {
+                self.blanks(index, at, text, acc);
+            }
             if !self.usable(cell) {
                 acc.findings.extend(self.unusable(at, cell));
                 continue;
@@ -220,9 +237,7 @@ impl Plan {
                 AttributeType::Number | AttributeType::Integer => {
                     self.keep(at, cells::number(rule, cell), &mut state, acc);
                 }
-                AttributeType::Enum => {
-                    self.keep(at, cells::enumerated(rule, cell), &mut state, acc);
-                }
+                AttributeType::Enum => self.enumerated(index, at, cell, &mut state, acc),
                 AttributeType::Boolean => {
                     self.keep(at, cells::boolean(rule, cell), &mut state, acc);
                 }
@@ -231,6 +246,7 @@ impl Plan {
         }
 
         self.compose_name(row_no, &state.name_parts, &mut state.values, acc);
+        self.name_fixes(row_no, row, acc);
         self.check_ragged(row_no, row, acc);
 
         let has_error = acc.findings.errors() > errors_before;
@@ -242,10 +258,11 @@ impl Plan {
             ..
         } = state;
         if let Some(key) = email_key {
-            acc.emails.push(key, row_no);
+            let whole = row_hash(row, &mut acc.row_bytes);
+            acc.emails.push(key, row_no, whole);
         }
         if let Some(key) = id_key {
-            acc.ids.push(key, row_no);
+            acc.ids.push(key, row_no, 0);
         }
         self.settle_row(row_no, &dates, values, has_error, acc);
         dates.clear();
@@ -434,4 +451,40 @@ impl Plan {
                 ),
         )
     }
+}
+
+/// A hash of a row's cells as the file holds them (trailing empty cells left out), for
+/// finding rows that repeat another cell for cell; `bytes` is reused from row to row.
+fn row_hash<R: Row + ?Sized>(row: &R, bytes: &mut Vec<u8>) -> u64 {
+    bytes.clear();
+    let len = (0..row.len())
+        .rposition(|i| row.cell(i) != CellRef::Empty)
+        .map_or(0, |i| i + 1);
+    for i in 0..len {
+        // A tag per kind of cell, and 0xFF (never in UTF-8) after text, keep cells apart.
+        match row.cell(i) {
+            CellRef::Empty => bytes.push(0),
+            CellRef::Text(t) => {
+                bytes.push(1);
+                bytes.extend_from_slice(t.as_bytes());
+            }
+            CellRef::Number(n) => {
+                bytes.push(2);
+                bytes.extend_from_slice(&n.to_bits().to_le_bytes());
+            }
+            CellRef::Bool(b) => bytes.extend_from_slice(&[3, u8::from(b)]),
+            CellRef::DateTime(d) => {
+                let d = d.and_utc();
+                bytes.push(4);
+                bytes.extend_from_slice(&d.timestamp().to_le_bytes());
+                bytes.extend_from_slice(&d.timestamp_subsec_nanos().to_le_bytes());
+            }
+            CellRef::Error(e) => {
+                bytes.push(5);
+                bytes.extend_from_slice(e.as_bytes());
+            }
+        }
+        bytes.push(0xFF);
+    }
+    xxhash_rust::xxh3::xxh3_64(bytes)
 }

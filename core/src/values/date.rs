@@ -458,6 +458,39 @@ fn serial_text(text: &str) -> Option<DateParse> {
     ))
 }
 
+/// A numeric date written with `/` or `-` with its first two parts (day and month, in
+/// either order) swapped; the separator, the digits as written and anything after the year
+/// (a time) are kept: `04/13/2026` gives `13/04/2026`. `None` for any other form.
+///
+/// ```
+/// use conferral::values::date::swap_day_month;
+/// assert_eq!(swap_day_month(" 4/13/2026 ").as_deref(), Some("13/4/2026"));
+/// assert_eq!(swap_day_month("03-04-2026 14:05").as_deref(), Some("04-03-2026 14:05"));
+/// assert_eq!(swap_day_month("2026-04-03"), None);
+/// assert_eq!(swap_day_month("3 April 2026"), None);
+/// ```
+pub fn swap_day_month(text: &str) -> Option<String> {
+    let text = super::trim(text);
+    let sep = text.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
+    if sep == '.' {
+        return None;
+    }
+    let (first, rest) = text.split_once(sep)?;
+    let (second, tail) = rest.split_once(sep)?;
+    // Parts as the date reader takes them: blanks around each allowed.
+    let (first, second, tail) = (first.trim(), second.trim(), tail.trim_start());
+    let day_or_month =
+        |part: &str| (1..=3).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+    let year = tail
+        .get(..4)
+        .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()))
+        && tail
+            .get(4..5)
+            .is_none_or(|next| !next.bytes().all(|b| b.is_ascii_digit()));
+    (day_or_month(first) && day_or_month(second) && year)
+        .then(|| format!("{second}{sep}{first}{sep}{tail}"))
+}
+
 /// Whether text reads as a date (numbers alone do not count), for profiling a column.
 pub fn looks_like_date(text: &str) -> bool {
     if text.trim().parse::<f64>().is_ok() && text.trim().len() != 8 {
