@@ -96,7 +96,7 @@ impl FixCode {
     /// ignored), or `all` for every code. Each code once, in the order given.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidValue`] for an unknown name or an empty list, naming the codes.
+    /// [`ErrorKind::InvalidValue`] for an unknown name (an empty one too), naming the codes.
     ///
     /// ```
     /// use conferral::fixes::FixCode;
@@ -106,8 +106,18 @@ impl FixCode {
     /// assert!(FixCode::parse_list("fix_everything").is_err());
     /// ```
     pub fn parse_list(text: &str) -> Result<Vec<FixCode>> {
+        FixCode::parse_names(text.split(','))
+    }
+
+    /// Codes given one name each (blanks around ignored; `all` for every code), as the
+    /// bindings take them: each code once, in the order given; no name, no code.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidValue`] for an unknown name, naming the codes.
+    pub fn parse_names<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Result<Vec<FixCode>> {
         let mut codes = Vec::new();
-        for name in text.split(',').map(str::trim) {
+        for name in names {
+            let name = name.as_ref().trim();
             let found: Vec<FixCode> = match name {
                 "all" => FixCode::ALL.to_vec(),
                 _ => vec![FixCode::from_name(name).ok_or_else(|| unknown_code(name))?],

@@ -513,7 +513,7 @@ fn cell_text(cell: CellRef<'_>) -> Cow<'_, str> {
 }
 
 /// The first control or bidirectional-override character, scanning bytes for ASCII text.
-fn find_control(text: &str) -> Option<char> {
+pub(super) fn find_control(text: &str) -> Option<char> {
     if text.is_ascii() {
         return text
             .bytes()

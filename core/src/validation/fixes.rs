@@ -14,12 +14,33 @@ use crate::values::text::{collapse_blanks, split_full_name};
 use crate::values::{email, trim};
 
 impl Plan {
-    /// A cell with blanks to collapse (`collapse_blanks`).
+    /// A cell with blanks to collapse (`collapse_blanks`), unless the cell is `refused` (has
+    /// an error finding) for a reason the blanks do not cause: a text whose only fault is a
+    /// tab or line break gets the fix; an address with a space in the middle, or a whole file
+    /// swallowed by an unclosed quote, is wrong with its blanks collapsed too.
     #[cold]
-    pub(super) fn blanks(&self, index: usize, at: CellAt<'_>, text: &str, acc: &mut Acc) {
+    pub(super) fn blanks(
+        &self,
+        index: usize,
+        at: CellAt<'_>,
+        text: &str,
+        refused: bool,
+        acc: &mut Acc,
+    ) {
+        let after = collapse_blanks(text);
+        if refused {
+            let rule = at.rule;
+            let cured = rule.kind == AttributeType::Text
+                && !after.is_empty()
+                && after.chars().count() <= rule.max_length as usize
+                && cells::find_control(&after).is_none();
+            if !cured {
+                return;
+            }
+        }
         let letter = &at.rule.letter;
         FixCandidates::push(&mut acc.fixes.blanks, index, acc.fix_cap, || {
-            FixChange::cell(letter, at.row_no, text, collapse_blanks(text))
+            FixChange::cell(letter, at.row_no, text, after)
         });
     }
 

@@ -221,27 +221,29 @@ impl Plan {
             if marked {
                 acc.markers.record(index, row_no, held);
             }
+            let errors_before_cell = acc.findings.errors();
+            if !self.usable(cell) {
+                acc.findings.extend(self.unusable(at, cell));
+            } else {
+                match rule.kind {
+                    AttributeType::Text => self.text(index, at, cell, &mut state, acc),
+                    AttributeType::Email => self.email(index, at, cell, &mut state, acc),
+                    AttributeType::Date => self.date(index, at, cell, &mut state, acc),
+                    AttributeType::Number | AttributeType::Integer => {
+                        self.keep(at, cells::number(rule, cell), &mut state, acc);
+                    }
+                    AttributeType::Enum => self.enumerated(index, at, cell, &mut state, acc),
+                    AttributeType::Boolean => {
+                        self.keep(at, cells::boolean(rule, cell), &mut state, acc);
+                    }
+                    AttributeType::Url => self.keep(at, cells::url(rule, cell), &mut state, acc),
+                }
+            }
             if let CellRef::Text(text) = cell
                 && needs_collapse(text)
             {
-                self.blanks(index, at, text, acc);
-            }
-            if !self.usable(cell) {
-                acc.findings.extend(self.unusable(at, cell));
-                continue;
-            }
-            match rule.kind {
-                AttributeType::Text => self.text(index, at, cell, &mut state, acc),
-                AttributeType::Email => self.email(index, at, cell, &mut state, acc),
-                AttributeType::Date => self.date(index, at, cell, &mut state, acc),
-                AttributeType::Number | AttributeType::Integer => {
-                    self.keep(at, cells::number(rule, cell), &mut state, acc);
-                }
-                AttributeType::Enum => self.enumerated(index, at, cell, &mut state, acc),
-                AttributeType::Boolean => {
-                    self.keep(at, cells::boolean(rule, cell), &mut state, acc);
-                }
-                AttributeType::Url => self.keep(at, cells::url(rule, cell), &mut state, acc),
+                let refused = acc.findings.errors() > errors_before_cell;
+                self.blanks(index, at, text, refused, acc);
             }
         }
 
