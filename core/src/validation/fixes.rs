@@ -244,15 +244,19 @@ impl Plan {
         let mut cells: Vec<&(u64, String)> = kinds.into_iter().flatten().collect();
         cells.sort_by_key(|(row, _)| *row);
         cells.truncate(cap);
+        let listed: Vec<FixChange> = cells
+            .iter()
+            .filter_map(|(row, text)| {
+                let after = swap_day_month(text)?;
+                Some(FixChange::cell(&rule.letter, *row, text.as_str(), after))
+            })
+            .collect();
+        // Every date the reader takes as day/month is one `swap_day_month` rewrites; were one
+        // not, it is not counted either, so a complete list always matches its count.
+        let unswappable = (cells.len() - listed.len()) as u64;
         let changes = Changes {
-            count: swap.swapped(counts),
-            listed: cells
-                .iter()
-                .filter_map(|(row, text)| {
-                    let after = swap_day_month(text)?;
-                    Some(FixChange::cell(&rule.letter, *row, text.as_str(), after))
-                })
-                .collect(),
+            count: swap.swapped(counts).saturating_sub(unswappable),
+            listed,
         };
         let first_change = example(&changes.listed);
         fn example_of(e: &Option<(u64, String)>) -> Option<(u64, &str)> {
