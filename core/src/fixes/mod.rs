@@ -12,7 +12,7 @@
 //! | `swap_day_month` | a date column's dates whose day and month are in the other order than the column's evidence (or the group's `date_format`) says; [`date_order`] holds the rule |
 //! | `split_name` | a full name in the first- or last-name cell, the other cell empty: split by [`split_full_name`](crate::values::text::split_full_name) |
 //! | `join_name` | an empty name cell in a row whose first- and last-name cells are filled |
-//! | `collapse_blanks` | blanks around a value, and runs of blanks, tabs or line breaks inside it |
+//! | `collapse_blanks` | blanks around a value, and runs of blanks, tabs or line breaks inside it, in text, email and enum columns (dates, numbers, URLs and yes/no values are written anew from what they mean), where the blanks are the cell's only fault |
 //! | `email_domain_typo` | a valid address whose domain is a listed misspelling ([`crate::values::email::PROVIDER_TYPOS`], [`crate::values::email::TLD_TYPOS`]) |
 //! | `enum_case` | an accepted value written in another case or without its accents |
 //! | `drop_duplicate_rows` | a row that repeats an earlier one cell for cell |

@@ -126,6 +126,7 @@ impl Plan {
 
     /// Text: no control characters (an error in a name), at most the attribute's length, an
     /// identifier not mangled by scientific notation; kept with spaces collapsed and in NFC.
+    /// Returns whether the cell has blanks to collapse.
     #[inline(always)]
     pub(super) fn text(
         &self,
@@ -134,11 +135,13 @@ impl Plan {
         cell: CellRef<'_>,
         state: &mut RowState,
         acc: &mut Acc,
-    ) {
+    ) -> bool {
         let rule = at.rule;
         let text = cell_text(cell);
         let trimmed = trim(&text);
-        if let Some(c) = find_control(trimmed) {
+        let (control, inner_blanks) = scan_text(trimmed);
+        let blanks = inner_blanks || trimmed.len() != text.len();
+        if let Some(c) = control {
             let severity = if rule.name_part {
                 Severity::Error
             } else {
@@ -156,7 +159,7 @@ impl Plan {
                 "remove line breaks, tabs and invisible characters from the cell",
             ));
             if rule.name_part {
-                return;
+                return blanks;
             }
         }
         let count = if trimmed.len() > rule.max_length as usize {
@@ -175,7 +178,7 @@ impl Plan {
                 ),
                 "shorten the value",
             ));
-            return;
+            return blanks;
         }
         if rule.identifier && looks_scientific(trimmed) {
             acc.findings.push(at.finding(
@@ -197,7 +200,7 @@ impl Plan {
             _ => None,
         };
         if !self.records && slot.is_none() {
-            return;
+            return blanks;
         }
         let normalized = normalize_text(trimmed);
         if let Some(slot) = slot.and_then(|s| state.name_parts.get_mut(s)) {
@@ -208,10 +211,12 @@ impl Plan {
                 .values
                 .insert(rule.key.clone(), serde_json::Value::String(normalized));
         }
+        blanks
     }
 
     /// An email address by the address rules; the recipient's own address is also keyed for
-    /// the duplicate check.
+    /// the duplicate check. Returns whether a valid address has blanks around it (one with
+    /// blanks inside is no address).
     #[inline(always)]
     pub(super) fn email(
         &self,
@@ -220,7 +225,7 @@ impl Plan {
         cell: CellRef<'_>,
         state: &mut RowState,
         acc: &mut Acc,
-    ) {
+    ) -> bool {
         let text = cell_text(cell);
         match email::parse(&text) {
             Ok(address) => {
@@ -229,8 +234,10 @@ impl Plan {
                 if self.email == Some(index) {
                     state.email_key = Some(address.duplicate_hash());
                 }
+                let mut blanks = false;
                 if let CellRef::Text(written) = cell {
                     self.domain_typo(index, at, written, &address, acc);
+                    blanks = trim(written).len() != written.len();
                 }
                 if self.records {
                     state.values.insert(
@@ -238,18 +245,22 @@ impl Plan {
                         serde_json::Value::String(address.normalized()),
                     );
                 }
+                blanks
             }
-            Err(p) => acc.findings.push(at.finding(
-                Code::InvalidEmail,
-                Severity::Error,
-                Some(&text),
-                format!(
-                    "`{}` is not a valid email address: {}",
-                    preview(email::trim(&text)),
-                    p.message
-                ),
-                p.help,
-            )),
+            Err(p) => {
+                acc.findings.push(at.finding(
+                    Code::InvalidEmail,
+                    Severity::Error,
+                    Some(&text),
+                    format!(
+                        "`{}` is not a valid email address: {}",
+                        preview(email::trim(&text)),
+                        p.message
+                    ),
+                    p.help,
+                ));
+                false
+            }
         }
     }
 
@@ -287,8 +298,8 @@ impl Plan {
             // fits only the other order is invalid here, and is evidence all the same).
             let free = match (cell, declared) {
                 (_, None) => Some(parsed),
-                (CellRef::Text(t), Some(DateOrder::DayFirst | DateOrder::MonthFirst)) => {
-                    Some(date::parse_text(t, None))
+                (CellRef::Text(t), Some(order @ (DateOrder::DayFirst | DateOrder::MonthFirst))) => {
+                    Some(date::unordered(t, parsed, order))
                 }
                 _ => None,
             };
@@ -521,6 +532,31 @@ pub(super) fn find_control(text: &str) -> Option<char> {
             .map(char::from);
     }
     text.chars().find(|&c| is_forbidden_control(c))
+}
+
+/// The first control (or bidirectional-override) character, and whether there are blanks to
+/// collapse inside (two spaces in a row, or a blank other than the space): one pass over the
+/// bytes of ASCII text, which is nearly every cell.
+fn scan_text(text: &str) -> (Option<char>, bool) {
+    if !text.is_ascii() {
+        return (
+            find_control(text),
+            crate::values::text::needs_collapse(text),
+        );
+    }
+    let mut control = None;
+    let mut blanks = false;
+    let mut previous_space = false;
+    for b in text.bytes() {
+        let space = b == b' ';
+        if b < 0x20 || b == 0x7F {
+            control = control.or(Some(char::from(b)));
+            blanks |= (b'\t'..=b'\r').contains(&b);
+        }
+        blanks |= space && previous_space;
+        previous_space = space;
+    }
+    (control, blanks)
 }
 
 /// Collapses runs of whitespace and composes to NFC, copying only when something changes.

@@ -10,7 +10,7 @@ use crate::fixes::{Changes, Fix, FixChange, FixCode, example};
 use crate::group::AttributeType;
 use crate::sheet::{CellRef, Row};
 use crate::values::date::{DateOrder, swap_day_month};
-use crate::values::text::{collapse_blanks, split_full_name};
+use crate::values::text::{collapse_blanks, needs_collapse, split_full_name};
 use crate::values::{email, trim};
 
 impl Plan {
@@ -45,7 +45,7 @@ impl Plan {
     }
 
     /// An enum cell: validated, and noted when an accepted value is not written as the group
-    /// spells it (`enum_case`).
+    /// spells it (`enum_case`). Returns whether the cell has blanks to collapse.
     #[inline(always)]
     pub(super) fn enumerated(
         &self,
@@ -54,17 +54,22 @@ impl Plan {
         cell: CellRef<'_>,
         state: &mut RowState,
         acc: &mut Acc,
-    ) {
+    ) -> bool {
         let verdict = cells::enumerated(at.rule, cell);
-        if let (Ok(Kept::Canonical(canonical)), CellRef::Text(text)) = (&verdict, cell)
-            && trim(text) != *canonical
-        {
-            let letter = &at.rule.letter;
-            FixCandidates::push(&mut acc.fixes.values, index, acc.fix_cap, || {
-                FixChange::cell(letter, at.row_no, text, *canonical)
-            });
+        let mut blanks = false;
+        if let CellRef::Text(text) = cell {
+            blanks = needs_collapse(text);
+            if let Ok(Kept::Canonical(canonical)) = &verdict
+                && trim(text) != *canonical
+            {
+                let letter = &at.rule.letter;
+                FixCandidates::push(&mut acc.fixes.values, index, acc.fix_cap, || {
+                    FixChange::cell(letter, at.row_no, text, *canonical)
+                });
+            }
         }
         self.keep(at, verdict, state, acc);
+        blanks
     }
 
     /// A valid address whose domain is a listed misspelling (`email_domain_typo`).

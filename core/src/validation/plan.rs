@@ -33,6 +33,18 @@ pub(super) struct Rule {
     pub(super) identifier: bool,
 }
 
+impl Rule {
+    /// Whether blanks in the column's cells are worth a `collapse_blanks` fix: text, email
+    /// and enum values are shown as written (names, addresses, grades), while dates,
+    /// numbers, URLs and yes/no values are written anew from what they mean.
+    pub(super) fn shows_blanks(&self) -> bool {
+        matches!(
+            self.kind,
+            AttributeType::Text | AttributeType::Email | AttributeType::Enum
+        )
+    }
+}
+
 /// Where the recipient's name comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum NameSource {
@@ -222,26 +234,35 @@ impl Plan {
                 acc.markers.record(index, row_no, held);
             }
             let errors_before_cell = acc.findings.errors();
-            if !self.usable(cell) {
-                acc.findings.extend(self.unusable(at, cell));
-            } else {
+            // Each type's rule says whether the cell has blanks to collapse, from the scan it
+            // makes anyway.
+            let blanks = if self.usable(cell) {
                 match rule.kind {
                     AttributeType::Text => self.text(index, at, cell, &mut state, acc),
                     AttributeType::Email => self.email(index, at, cell, &mut state, acc),
-                    AttributeType::Date => self.date(index, at, cell, &mut state, acc),
+                    AttributeType::Date => {
+                        self.date(index, at, cell, &mut state, acc);
+                        false
+                    }
                     AttributeType::Number | AttributeType::Integer => {
                         self.keep(at, cells::number(rule, cell), &mut state, acc);
+                        false
                     }
                     AttributeType::Enum => self.enumerated(index, at, cell, &mut state, acc),
                     AttributeType::Boolean => {
                         self.keep(at, cells::boolean(rule, cell), &mut state, acc);
+                        false
                     }
-                    AttributeType::Url => self.keep(at, cells::url(rule, cell), &mut state, acc),
+                    AttributeType::Url => {
+                        self.keep(at, cells::url(rule, cell), &mut state, acc);
+                        false
+                    }
                 }
-            }
-            if let CellRef::Text(text) = cell
-                && needs_collapse(text)
-            {
+            } else {
+                acc.findings.extend(self.unusable(at, cell));
+                rule.shows_blanks() && matches!(cell, CellRef::Text(t) if needs_collapse(t))
+            };
+            if blanks && let CellRef::Text(text) = cell {
                 let refused = acc.findings.errors() > errors_before_cell;
                 self.blanks(index, at, text, refused, acc);
             }
@@ -260,7 +281,7 @@ impl Plan {
             ..
         } = state;
         if let Some(key) = email_key {
-            let whole = row_hash(row, &mut acc.row_bytes);
+            let whole = row.content_hash(&mut acc.row_bytes);
             acc.emails.push(key, row_no, whole);
         }
         if let Some(key) = id_key {
@@ -453,40 +474,4 @@ impl Plan {
                 ),
         )
     }
-}
-
-/// A hash of a row's cells as the file holds them (trailing empty cells left out), for
-/// finding rows that repeat another cell for cell; `bytes` is reused from row to row.
-fn row_hash<R: Row + ?Sized>(row: &R, bytes: &mut Vec<u8>) -> u64 {
-    bytes.clear();
-    let len = (0..row.len())
-        .rposition(|i| row.cell(i) != CellRef::Empty)
-        .map_or(0, |i| i + 1);
-    for i in 0..len {
-        // A tag per kind of cell, and 0xFF (never in UTF-8) after text, keep cells apart.
-        match row.cell(i) {
-            CellRef::Empty => bytes.push(0),
-            CellRef::Text(t) => {
-                bytes.push(1);
-                bytes.extend_from_slice(t.as_bytes());
-            }
-            CellRef::Number(n) => {
-                bytes.push(2);
-                bytes.extend_from_slice(&n.to_bits().to_le_bytes());
-            }
-            CellRef::Bool(b) => bytes.extend_from_slice(&[3, u8::from(b)]),
-            CellRef::DateTime(d) => {
-                let d = d.and_utc();
-                bytes.push(4);
-                bytes.extend_from_slice(&d.timestamp().to_le_bytes());
-                bytes.extend_from_slice(&d.timestamp_subsec_nanos().to_le_bytes());
-            }
-            CellRef::Error(e) => {
-                bytes.push(5);
-                bytes.extend_from_slice(e.as_bytes());
-            }
-        }
-        bytes.push(0xFF);
-    }
-    xxhash_rust::xxh3::xxh3_64(bytes)
 }

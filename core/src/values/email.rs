@@ -401,7 +401,7 @@ pub const PROVIDER_TYPOS: [(&str, &str); 40] = [
 
 /// Misspelt top-level domains, each with the one meant. None of them is a top-level domain
 /// of the root zone, so an address ending in one cannot be delivered as written (`.co`,
-/// `.cm` and `.om` are real countries' and are not listed).
+/// `.cm` and `.om` are real countries' and are not listed). Each is at most four letters.
 pub const TLD_TYPOS: [(&str, &str); 14] = [
     ("cmo", "com"),
     ("cim", "com"),
@@ -433,19 +433,70 @@ pub const TLD_TYPOS: [(&str, &str); 14] = [
 /// assert_eq!(corrected_domain("example.co"), None);
 /// ```
 pub fn corrected_domain(domain: &str) -> Option<String> {
-    let (head, tld) = domain.rsplit_once('.')?;
-    let tld_fixed = TLD_TYPOS
-        .iter()
-        .find(|(typo, _)| *typo == tld)
-        .map(|(_, meant)| format!("{head}.{meant}"));
+    let dot = memchr::memrchr(b'.', domain.as_bytes())?;
+    let (head, tld) = (domain.get(..dot)?, domain.get(dot + 1..)?);
+    // Top-level domains are compared as numbers: no library call per address.
+    let tld_fixed = short_key(tld).and_then(|key| {
+        TLD_TYPOS
+            .iter()
+            .find(|(typo, _)| short_key(typo) == Some(key))
+            .map(|(_, meant)| format!("{head}.{meant}"))
+    });
     let whole = tld_fixed.as_deref().unwrap_or(domain);
-    let provider = PROVIDER_TYPOS
-        .binary_search_by(|(typo, _)| (*typo).cmp(whole))
-        .ok()
+    // Asked of every address: most domains are passed over on their length and first letter.
+    let first = whole.as_bytes().first().copied().unwrap_or_default();
+    let listed = PROVIDER_GATE
+        .get(whole.len())
+        .is_some_and(|letters| letters & letter_bit(first) != 0);
+    let provider = listed
+        .then(|| {
+            PROVIDER_TYPOS
+                .binary_search_by(|(typo, _)| (*typo).cmp(whole))
+                .ok()
+        })
+        .flatten()
         .and_then(|i| PROVIDER_TYPOS.get(i))
         .map(|(_, meant)| (*meant).to_owned());
     provider.or(tld_fixed)
 }
+
+/// Text of at most four bytes as one number (its length in the top bits), for comparing
+/// top-level domains; `None` for longer text, which no listed misspelling is.
+fn short_key(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    (bytes.len() <= 4).then(|| {
+        bytes
+            .iter()
+            .fold(bytes.len() as u64, |key, &b| (key << 8) | u64::from(b))
+    })
+}
+
+/// The bit of a lowercase ASCII letter in a set of letters (no bit for anything else).
+const fn letter_bit(byte: u8) -> u32 {
+    if byte.is_ascii_lowercase() {
+        1 << (byte - b'a')
+    } else {
+        0
+    }
+}
+
+/// For each length, the first letters of [`PROVIDER_TYPOS`] of that length.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated when the crate builds: an index out of bounds fails the build"
+)]
+const PROVIDER_GATE: [u32; 16] = {
+    let mut gate = [0u32; 16];
+    let mut i = 0;
+    while i < PROVIDER_TYPOS.len() {
+        let typo = PROVIDER_TYPOS[i].0.as_bytes();
+        if typo.len() < gate.len() {
+            gate[typo.len()] |= letter_bit(typo[0]);
+        }
+        i += 1;
+    }
+    gate
+};
 
 /// A valid address whose domain is a common misspelling, written with the domain meant:
 /// the part before `@` as written, surrounding blanks and `mailto:` removed. `None` for an
@@ -545,6 +596,11 @@ mod tests {
                 "{meant}"
             );
         }
+        // The gate lets every listed misspelling through.
+        for (typo, meant) in PROVIDER_TYPOS {
+            assert_eq!(corrected_domain(typo).as_deref(), Some(meant), "{typo}");
+        }
+        assert!(TLD_TYPOS.iter().all(|(t, _)| short_key(t).is_some()));
         // Real top-level domains are never taken for typos.
         for real in ["co", "cm", "om", "ne", "or", "net", "org", "com", "io"] {
             assert!(TLD_TYPOS.iter().all(|(t, _)| *t != real), "{real}");

@@ -143,17 +143,34 @@ pub fn fold_value(value: &str) -> String {
 /// other than one space between two words: one around the value, two in a row, or another
 /// kind than the space. Asked of many cells, so ASCII text is scanned as bytes.
 pub fn needs_collapse(text: &str) -> bool {
-    if super::trim(text).len() != text.len() {
-        return true;
+    let bytes = text.as_bytes();
+    // Nearly every cell starts and ends with a visible ASCII character and holds single
+    // spaces at most: one pass over its bytes, stopping only at a space, a control or a
+    // non-ASCII byte, settles it.
+    let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if !plain(bytes.first()) || !plain(bytes.last()) {
+        return !bytes.is_empty() && blanks_in(text);
     }
-    if text.is_ascii() {
-        let mut previous_space = false;
-        return text.bytes().any(|b| {
-            let space = b == b' ';
-            let bad = (space && previous_space) || (b'\t'..=b'\r').contains(&b);
-            previous_space = space;
-            bad
-        });
+    let mut previous_space = false;
+    for &b in bytes {
+        if b.is_ascii_graphic() {
+            previous_space = false;
+        } else if b == b' ' {
+            if previous_space {
+                return true;
+            }
+            previous_space = true;
+        } else {
+            return blanks_in(text);
+        }
+    }
+    false
+}
+
+/// [`needs_collapse`] for any text, character by character.
+fn blanks_in(text: &str) -> bool {
+    if text.trim().len() != text.len() {
+        return true;
     }
     let mut previous_space = false;
     text.chars().any(|c| {
