@@ -344,6 +344,13 @@ fn only_rows_repeated_cell_for_cell_are_dropped() {
         "{}",
         fix.message
     );
+    // A file with a quote anywhere is read record by record, not line by line: the same rows
+    // repeat (a quoted `x` is the cell `x`).
+    let quoted = csv
+        .replacen("Bo,b@x.org,y", "\"Bo\",b@x.org,y", 1)
+        .replace(",x\n", ",\"x\"\n");
+    assert_ne!(quoted, csv);
+    assert_eq!(report(&quoted, &plain()).fixes, r.fixes);
     let (_, again) = fixed_and_again(csv, &plain(), &[FixCode::DropDuplicateRows]);
     assert_eq!(again.summary.rows, 4);
 }
