@@ -37,23 +37,15 @@ fn parse_group(py: Python<'_>, group_json: &str) -> PyResult<conferral::Group> {
     conferral::Group::from_json(group_json).map_err(|e| to_py_err(py, &e))
 }
 
-/// Analyses a roster; returns the report as JSON text (the CLI's `--json` report).
-///
-/// The analysis runs without the GIL. Now and then it takes the GIL back on this thread to
-/// look for a pending signal (Ctrl-C) and to call `progress(stage, rows, bytes, total)` if
-/// given; a signal or an exception from `progress` stops the analysis, and that exception is
-/// raised.
-#[pyfunction]
-#[pyo3(signature = (data, group_json, options_json, progress=None))]
-fn analyze(
+/// Runs `work` without the GIL, giving it a progress callback that now and then takes the
+/// GIL back on this thread to look for a pending signal (Ctrl-C) and to call
+/// `progress(stage, rows, bytes, total)` if given; a signal or an exception from `progress`
+/// stops the work, and that exception is raised.
+fn without_gil<T: Send>(
     py: Python<'_>,
-    data: pyo3::pybacked::PyBackedBytes,
-    group_json: &str,
-    options_json: &str,
     progress: Option<Py<PyAny>>,
-) -> PyResult<String> {
-    let group = parse_group(py, group_json)?;
-    let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
+    work: impl FnOnce(&mut dyn FnMut(conferral::Progress) -> bool) -> conferral::Result<T> + Send,
+) -> PyResult<T> {
     let mut raised: Option<PyErr> = None;
     let result = py.detach(|| {
         let mut report_progress = |p: conferral::Progress| {
@@ -73,13 +65,66 @@ fn analyze(
                 }
             })
         };
-        conferral::analyze_cancellable(&data, &group, &options, &mut report_progress)
+        work(&mut report_progress)
     });
     if let Some(e) = raised {
         return Err(e);
     }
-    let report = result.map_err(|e| to_py_err(py, &e))?;
+    result.map_err(|e| to_py_err(py, &e))
+}
+
+/// Analyses a roster; returns the report as JSON text (the CLI's `--json` report).
+///
+/// The analysis runs without the GIL (see [`without_gil`]).
+#[pyfunction]
+#[pyo3(signature = (data, group_json, options_json, progress=None))]
+fn analyze(
+    py: Python<'_>,
+    data: pyo3::pybacked::PyBackedBytes,
+    group_json: &str,
+    options_json: &str,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let group = parse_group(py, group_json)?;
+    let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
+    let report = without_gil(py, progress, |progress| {
+        conferral::analyze_cancellable(&data, &group, &options, progress)
+    })?;
     serde_json::to_string(&report).map_err(|e| json_error("the report", &e))
+}
+
+/// Analyses a roster and applies the suggested fixes named in `codes` (or `all`); returns the
+/// corrected roster as `csv` or `xlsx` bytes and the analysis of the roster as given as JSON
+/// text (the report `analyze` returns). Runs without the GIL, as `analyze` does.
+#[pyfunction]
+#[pyo3(signature = (data, group_json, options_json, codes, format, progress=None))]
+fn fix<'py>(
+    py: Python<'py>,
+    data: pyo3::pybacked::PyBackedBytes,
+    group_json: &str,
+    options_json: &str,
+    codes: Vec<String>,
+    format: &str,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(Bound<'py, PyBytes>, String)> {
+    let group = parse_group(py, group_json)?;
+    let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
+    let format = output_format(format)?;
+    let codes = conferral::FixCode::parse_names(&codes).map_err(|e| to_py_err(py, &e))?;
+    let fixed = without_gil(py, progress, |progress| {
+        conferral::fix_cancellable(&data, &group, &options, &codes, progress)
+    })?;
+    let bytes = format
+        .roster(&fixed.roster)
+        .map_err(|e| to_py_err(py, &e))?;
+    let report = serde_json::to_string(&fixed.report).map_err(|e| json_error("the report", &e))?;
+    Ok((PyBytes::new(py, &bytes), report))
+}
+
+/// Every fix code, in the order a report lists fixes.
+#[pyfunction]
+fn fix_codes() -> Vec<&'static str> {
+    conferral::FixCode::ALL.iter().map(|c| c.as_str()).collect()
 }
 
 fn output_format(name: &str) -> PyResult<OutputFormat> {
@@ -195,6 +240,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_BASE_URL", conferral::issuer::DEFAULT_BASE_URL)?;
     m.add("DEFAULT_SENDER", conferral::issuer::DEFAULT_SENDER)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
+    m.add_function(wrap_pyfunction!(fix, m)?)?;
+    m.add_function(wrap_pyfunction!(fix_codes, m)?)?;
     m.add_function(wrap_pyfunction!(template, m)?)?;
     m.add_function(wrap_pyfunction!(error_report, m)?)?;
     m.add_function(wrap_pyfunction!(check_group, m)?)?;

@@ -100,6 +100,27 @@ pub fn optional_string(value: &JsValue, what: &str) -> Result<Option<String>, Js
         .ok_or_else(|| misuse(format!("{what} is a string, not {}", type_name(value))))
 }
 
+/// A list of strings: an array of strings, or one string holding names separated by commas.
+pub fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, JsValue> {
+    if let Some(text) = value.as_string() {
+        return Ok(text.split(',').map(str::to_owned).collect());
+    }
+    if js_sys::Array::is_array(value) {
+        return js_sys::Array::from(value)
+            .iter()
+            .map(|item| {
+                item.as_string().ok_or_else(|| {
+                    misuse(format!("{what} holds strings, not {}", type_name(&item)))
+                })
+            })
+            .collect();
+    }
+    Err(misuse(format!(
+        "{what} is an array of strings or a string, not {}",
+        type_name(value)
+    )))
+}
+
 /// The fields of an options object, checked against the names it may have: a misspelt
 /// option is an error, not silently ignored.
 pub struct Options {

@@ -76,53 +76,143 @@ pub fn analyze(
             "progress",
         ],
     )?;
+    let analyze_options = match reading(file_name, &options)? {
+        Ok(reading) => AnalyzeOptions {
+            records: options.boolean("records", true)?,
+            preview: options
+                .count("preview", conferral::analysis::MAX_PREVIEW_ROWS as u64)?
+                .unwrap_or(0) as usize,
+            ..reading
+        },
+        Err(failure) => return Ok(failure),
+    };
+    let progress = options.function("progress")?;
+    with_group(&group, |group| {
+        let out = with_progress(progress.as_ref(), |report_progress| {
+            conferral::analyze_cancellable(&data, &group, &analyze_options, report_progress)
+        })?;
+        match out {
+            Ok(report) => success(&[("report", to_js(&report)?)]),
+            Err(e) => failure_of(&e),
+        }
+    })
+}
+
+/// How to read a roster, from the options `analyze` and `applyFixes` share: `sheet`,
+/// `headerRow`, `mapping` (a mapping that is not valid is the caller's failure, returned as
+/// `Err`).
+fn reading(
+    file_name: Option<String>,
+    options: &Options,
+) -> Result<Result<AnalyzeOptions, JsValue>, JsValue> {
     let mapping = options.get("mapping");
     let mapping = if mapping.is_undefined() || mapping.is_null() {
         None
     } else {
         match Mapping::from_json(&convert::json_text(&mapping, "mapping")?) {
             Ok(m) => Some(m),
-            Err(e) => return failure_of(&e),
+            Err(e) => return Ok(Err(failure_of(&e)?)),
         }
     };
-    let analyze_options = AnalyzeOptions {
+    Ok(Ok(AnalyzeOptions {
         file_name: file_name.map(|n| n.rsplit(['/', '\\']).next().unwrap_or(&n).to_owned()),
         sheet: options.string("sheet")?,
         header_row: options.count("headerRow", u32::MAX.into())?,
         mapping,
-        records: options.boolean("records", true)?,
-        preview: options
-            .count("preview", conferral::analysis::MAX_PREVIEW_ROWS as u64)?
-            .unwrap_or(0) as usize,
         threads: 1,
         ..AnalyzeOptions::default()
+    }))
+}
+
+/// Runs `work` with a progress callback that calls `progress` (if given) with `{stage, rows,
+/// bytes, totalBytes}`; an exception thrown from it stops the work and is rethrown.
+fn with_progress<T>(
+    progress: Option<&js_sys::Function>,
+    work: impl FnOnce(&mut dyn FnMut(conferral::Progress) -> bool) -> T,
+) -> Result<T, JsValue> {
+    let mut thrown = None;
+    let mut report_progress = |p: conferral::Progress| {
+        let (Some(callback), None) = (progress, thrown.as_ref()) else {
+            return thrown.is_none();
+        };
+        let called = to_js(&serde_json::json!({
+            "stage": p.stage,
+            "rows": p.rows,
+            "bytes": p.bytes,
+            "totalBytes": p.total_bytes,
+        }))
+        .and_then(|event| callback.call1(&JsValue::NULL, &event));
+        if let Err(e) = called {
+            thrown = Some(e);
+        }
+        thrown.is_none()
+    };
+    let out = work(&mut report_progress);
+    match thrown {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// Analyses a roster and applies the suggested fixes named in `codes` (`"all"` for every
+/// one), every change of each: the corrected roster as a file (`"csv"` by default, or
+/// `"xlsx"`), the same bytes as the CLI's `analyze --fix CODE,... --output FILE`, with the
+/// analysis of the roster as given (`report`, whose `fixes` say what was applied).
+///
+/// `options`: `sheet`, `headerRow`, `mapping` and `progress` as for `analyze`, and `format`.
+/// An unknown code is a failure with the code `invalid_value`.
+#[wasm_bindgen(js_name = "applyFixes", unchecked_return_type = "ApplyFixesResult")]
+pub fn apply_fixes(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
+    #[wasm_bindgen(
+        js_name = "fileName",
+        unchecked_param_type = "string | null | undefined"
+    )]
+    file_name: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "FixCode[] | \"all\"")] codes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ApplyFixesOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let data = convert::bytes(&bytes, "bytes")?;
+    let file_name = convert::optional_string(&file_name, "fileName")?;
+    let names = convert::strings(&codes, "codes")?;
+    let options = Options::new(
+        &options,
+        &["sheet", "headerRow", "mapping", "format", "progress"],
+    )?;
+    let format = format_of(&options.get("format"), "format")?;
+    let stem = file_name
+        .as_deref()
+        .and_then(|n| n.rsplit(['/', '\\']).next())
+        .map_or("roster", |n| n.rsplit_once('.').map_or(n, |(stem, _)| stem))
+        .to_owned();
+    let analyze_options = match reading(file_name, &options)? {
+        Ok(reading) => reading,
+        Err(failure) => return Ok(failure),
+    };
+    let codes = match conferral::FixCode::parse_names(&names) {
+        Ok(codes) => codes,
+        Err(e) => return failure_of(&e),
     };
     let progress = options.function("progress")?;
     with_group(&group, |group| {
-        let mut thrown = None;
-        let mut report_progress = |p: conferral::Progress| {
-            let (Some(callback), None) = (progress.as_ref(), thrown.as_ref()) else {
-                return thrown.is_none();
-            };
-            let called = to_js(&serde_json::json!({
-                "stage": p.stage,
-                "rows": p.rows,
-                "bytes": p.bytes,
-                "totalBytes": p.total_bytes,
-            }))
-            .and_then(|event| callback.call1(&JsValue::NULL, &event));
-            if let Err(e) = called {
-                thrown = Some(e);
-            }
-            thrown.is_none()
+        let out = with_progress(progress.as_ref(), |report_progress| {
+            conferral::fix_cancellable(&data, &group, &analyze_options, &codes, report_progress)
+        })?;
+        let fixed = match out {
+            Ok(fixed) => fixed,
+            Err(e) => return failure_of(&e),
         };
-        let out =
-            conferral::analyze_cancellable(&data, &group, &analyze_options, &mut report_progress);
-        if let Some(e) = thrown {
-            return Err(e);
-        }
-        match out {
-            Ok(report) => success(&[("report", to_js(&report)?)]),
+        match format.roster(&fixed.roster) {
+            Ok(bytes) => success(&[
+                ("bytes", js_sys::Uint8Array::from(bytes.as_slice()).into()),
+                (
+                    "fileName",
+                    format!("{stem}-fixed.{}", format.as_str()).into(),
+                ),
+                ("mimeType", format.media_type().into()),
+                ("report", to_js(&fixed.report)?),
+            ]),
             Err(e) => failure_of(&e),
         }
     })

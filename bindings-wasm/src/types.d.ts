@@ -145,6 +145,39 @@ export interface PreviewRow {
   cells: string[];
 }
 
+/** A suggested fix's stable code. */
+export type FixCode =
+  | "swap_day_month"
+  | "split_name"
+  | "join_name"
+  | "collapse_blanks"
+  | "email_domain_typo"
+  | "enum_case"
+  | "drop_duplicate_rows";
+
+/** One change of a fix: a cell's text before and after, or (`cell` null) a row removed as a repeat of `duplicate_of`. */
+export interface FixChange {
+  row: number;
+  column: string | null;
+  cell: string | null;
+  before: string | null;
+  after: string | null;
+  duplicate_of?: number;
+}
+
+/** A fix the analysis suggests; nothing is applied until `applyFixes` is asked to. */
+export interface Fix {
+  code: FixCode;
+  attribute: string | null;
+  column: string | null;
+  /** What the fix does and why, in plain words. */
+  message: string;
+  /** Cells changed (rows removed for `drop_duplicate_rows`). */
+  count: number;
+  /** The changes in row order, the first 1,000 when there are more. */
+  changes: FixChange[];
+}
+
 /** The analysis of a roster: the JSON the CLI's `analyze --json` prints. */
 export interface Report {
   source: Source;
@@ -152,11 +185,31 @@ export interface Report {
   mapping: Mapping;
   summary: Summary;
   findings: Finding[];
+  /** The suggested fixes, by code then column; absent when there are none. */
+  fixes?: Fix[];
   records?: RosterRecord[];
   preview?: PreviewRow[];
 }
 
 export type AnalyzeResult = { type: "success"; report: Report } | Failure;
+
+export interface ApplyFixesOptions {
+  /** The sheet to read (workbooks), as for `analyze`. */
+  sheet?: string | null;
+  /** The 1-based header row, as for `analyze`. */
+  headerRow?: number | null;
+  /** Column assignments, as for `analyze`. */
+  mapping?: Mapping | string | null;
+  /** The corrected roster's format (default `"csv"`). */
+  format?: "csv" | "xlsx";
+  /** Called now and then; throwing from it stops the work and the exception is rethrown. */
+  progress?: (progress: Progress) => void;
+}
+
+/** The corrected roster as a file, and the analysis of the roster as given. */
+export type ApplyFixesResult =
+  | { type: "success"; bytes: Uint8Array; fileName: string; mimeType: string; report: Report }
+  | Failure;
 export type FileResult = { type: "success"; bytes: Uint8Array; fileName: string; mimeType: string } | Failure;
 
 /** A rendered email. */

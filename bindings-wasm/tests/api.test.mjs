@@ -186,3 +186,31 @@ test("validateGroup lists the attributes a column can fill", () => {
   const hours = attributes.find((a) => a.key === "hours");
   assert.deepEqual(hours, { key: "hours", label: "Course Hours", type: "number", required: true, standard: false, values: [] });
 });
+
+test("analyze lists suggested fixes; applyFixes applies the chosen ones and nothing else", () => {
+  const messy = csv("Name,Email,Grade\n Ana  López ,ana@gmial.com,merit\nBo Chen,bo@example.org,Pass\n");
+  const { report } = success(conferral.analyze(messy, "roster.csv", { ...group, attributes: [group.attributes[0]] }));
+  assert.deepEqual(report.fixes.map((f) => [f.code, f.column, f.count]), [
+    ["collapse_blanks", "A", 1],
+    ["email_domain_typo", "B", 1],
+    ["enum_case", "C", 1],
+  ]);
+  assert.deepEqual(report.fixes[1].changes, [{ row: 2, column: "B", cell: "B2", before: "ana@gmial.com", after: "ana@gmail.com" }]);
+  const small = { ...group, attributes: [group.attributes[0]] };
+  const fixed = success(conferral.applyFixes(messy, "roster.csv", small, ["email_domain_typo"]));
+  assert.equal(fixed.mimeType, "text/csv;charset=utf-8");
+  const text = new TextDecoder().decode(fixed.bytes);
+  assert.equal(text, "Name,Email,Grade\r\n Ana  López ,ana@gmail.com,merit\r\nBo Chen,bo@example.org,Pass\r\n");
+  const all = success(conferral.applyFixes(messy, "roster.csv", small, "all"));
+  const again = success(conferral.analyze(all.bytes, all.fileName, small)).report;
+  assert.equal(again.fixes, undefined);
+  assert.deepEqual(again.findings, []);
+  // An unknown code is the caller's failure; a wrong type or format is misuse, thrown.
+  const refused = conferral.applyFixes(messy, "roster.csv", small, ["enum_case", "tidy_up"]);
+  assert.equal(refused.type, "failure");
+  assert.equal(refused.errors[0].code, "invalid_value");
+  assert.match(refused.errors[0].message, /`tidy_up` is not a fix/);
+  assert.throws(() => conferral.applyFixes(messy, "roster.csv", small, 7), { code: "invalid_argument" });
+  assert.throws(() => conferral.applyFixes(messy, "roster.csv", small, "all", { format: "ods" }), { code: "invalid_argument" });
+  assert.throws(() => conferral.applyFixes(messy, "roster.csv", small, "all", { records: true }), { code: "invalid_argument" });
+});

@@ -81,3 +81,28 @@ for (const name of ["hr_export_german", "two_row_header_xlsx", "ods_second_sheet
     assert.equal(status, statusOf(result), "the CLI's exit status");
   });
 }
+
+// Suggested fixes: the fixture with one of each gives, through the package, the corrected
+// roster the CLI's `analyze --fix CODE,... --output FILE` writes, byte for byte, and the
+// report it prints.
+for (const [codes, format] of [["all", "csv"], ["enum_case,email_domain_typo", "csv"], ["join_name", "csv"], ["all", "xlsx"]]) {
+  test(`parity of applied fixes: ${codes} as ${format}`, () => {
+    const folder = join(fixtures, "suggested_fixes");
+    const roster = join(folder, "roster.csv");
+    const groupPath = join(folder, "group.json");
+    const output = join(mkdtempSync(join(tmpdir(), "conferral-")), `fixed.${format}`);
+    let stdout;
+    try {
+      stdout = execFileSync(cli, ["analyze", roster, "--group", groupPath, "--fix", codes, "--output", output, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    } catch (e) {
+      if (typeof e.status !== "number") throw e;
+      assert.equal(e.status, 1, e.stderr.toString());
+      stdout = e.stdout;
+    }
+    const result = conferral.applyFixes(new Uint8Array(readFileSync(roster)), "roster.csv", readFileSync(groupPath, "utf8"), codes.split(","), { format });
+    assert.equal(result.type, "success", JSON.stringify(result.errors));
+    assert.deepStrictEqual(Buffer.from(result.bytes), readFileSync(output));
+    assert.equal(result.fileName, `roster-fixed.${format}`);
+    assert.deepStrictEqual(result.report, JSON.parse(stdout.toString("utf8")));
+  });
+}

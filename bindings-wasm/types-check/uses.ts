@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` by the test command: the generated declarations must type the
 // API as its users write it, results narrowed on `type`.
-import { analyze, errorReport, renderEmail, template, validateGroup, type Group, type Report } from "conferral";
+import { analyze, applyFixes, errorReport, renderEmail, template, validateGroup, type Fix, type FixCode, type Group, type Report } from "conferral";
 
 const group: Group = {
   name: "Bootcamp 2026",
@@ -36,3 +36,19 @@ const checked = validateGroup(JSON.stringify(group));
 if (checked.type === "success") console.log(checked.key);
 const made = template(group, "csv");
 if (made.type === "failure") console.log(made.errors[0]?.code);
+
+// Suggested fixes: listed on the report, applied by code.
+if (result.type === "success") {
+  const fixes: Fix[] = result.report.fixes ?? [];
+  const chosen: FixCode[] = fixes.filter((f) => f.code !== "drop_duplicate_rows").map((f) => f.code);
+  for (const f of fixes) {
+    for (const c of f.changes) console.log(f.code, f.count, c.cell ?? `row ${c.row}`, c.before, c.after, c.duplicate_of);
+  }
+  const fixed = applyFixes(bytes, "roster.csv", group, chosen, { format: "xlsx", headerRow: 1 });
+  if (fixed.type === "success") {
+    const data: Uint8Array = fixed.bytes;
+    console.log(fixed.fileName, fixed.mimeType, data.length, fixed.report.summary.rows);
+  }
+  const all = applyFixes(bytes, null, group, "all", undefined);
+  if (all.type === "failure") console.log(all.errors[0]?.code);
+}

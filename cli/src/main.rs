@@ -27,7 +27,9 @@ use std::process::ExitCode;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 use conferral::output::OutputFormat;
-use conferral::{AnalyzeOptions, Group, Mapping, Progress, Report, SavedMappings, Severity};
+use conferral::{
+    AnalyzeOptions, FixCode, Group, Mapping, Progress, Report, SavedMappings, Severity,
+};
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +101,13 @@ enum Command {
         /// Threads for validation (0: all cores).
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// Apply these suggested fixes (codes separated by commas, or `all`) and write the
+        /// corrected roster to --output; the report is still the analysis of FILE as given.
+        #[arg(long, value_name = "CODE,...", requires = "output")]
+        fix: Option<String>,
+        /// Where --fix writes the corrected roster (.csv or .xlsx, by extension).
+        #[arg(long, value_name = "FILE", requires = "fix")]
+        output: Option<PathBuf>,
     },
     /// Analyse a roster and store its valid rows as drafts (or publish them at once).
     Issue {
@@ -735,14 +744,17 @@ fn main() -> ExitCode {
             json,
             error_report,
             threads,
+            fix,
+            output,
         } => {
+            let fixing = fix.as_deref().zip(output.as_deref());
             let result = std::panic::catch_unwind(|| {
                 analyze(
                     &roster,
                     saved.as_deref(),
                     (records, preview),
                     threads,
-                    error_report.as_deref(),
+                    (error_report.as_deref(), fixing),
                 )
             })
             .unwrap_or_else(|panic| {
@@ -797,7 +809,7 @@ fn analyze(
     saved: Option<&Path>,
     (records, preview): (bool, usize),
     threads: usize,
-    error_report: Option<&Path>,
+    (error_report, fixing): (Option<&Path>, Option<(&str, &Path)>),
 ) -> Result<Report, CliError> {
     let (group, bytes, read_options) = roster.load()?;
     let saved = match saved {
@@ -817,23 +829,88 @@ fn analyze(
         threads,
         ..read_options
     };
+    // Both outputs' formats are checked before the analysis, which may take a while.
+    let format_of = |path: &Path| {
+        OutputFormat::from_path(&path.to_string_lossy())
+            .ok_or_else(|| CliError::ReportExtension(path.display().to_string()))
+    };
+    let error_report = error_report
+        .map(|p| format_of(p).map(|f| (p, f)))
+        .transpose()?;
+    let named = fixing.is_some_and(|(codes, _)| !codes.split(',').any(|c| c.trim() == "all"));
+    let fixing = match fixing {
+        Some((codes, path)) => Some((FixCode::parse_list(codes)?, path, format_of(path)?)),
+        None => None,
+    };
     let interactive = std::io::stderr().is_terminal();
     let mut progress = |p: Progress| {
         if interactive && p.rows > 0 {
             eprint!("\ranalyzing: {} rows", p.rows);
         }
+        true
     };
-    let report = conferral::analyze_with_progress(&bytes, &group, &options, &mut progress)?;
+    let (report, fixed) = match fixing {
+        Some((codes, path, format)) => {
+            let fixed =
+                conferral::fix_cancellable(&bytes, &group, &options, &codes, &mut progress)?;
+            (fixed.report, Some((fixed.roster, codes, path, format)))
+        }
+        None => {
+            let report = conferral::analyze_cancellable(&bytes, &group, &options, &mut progress)?;
+            (report, None)
+        }
+    };
     if interactive && report.summary.rows >= 65_536 {
         eprintln!();
     }
-    if let Some(path) = error_report {
-        let format = OutputFormat::from_path(&path.to_string_lossy())
-            .ok_or_else(|| CliError::ReportExtension(path.display().to_string()))?;
+    if let Some((path, format)) = error_report {
         let bytes = format.error_report(&report)?;
         write(path, &bytes)?;
     }
+    if let Some((roster, codes, path, format)) = fixed {
+        write(path, &format.roster(&roster)?)?;
+        say_applied(&report, (&codes, named), roster.rows.len(), path);
+    }
     Ok(report)
+}
+
+/// Says on stderr what `--fix` changed and where the corrected roster went (stdout holds the
+/// report).
+fn say_applied(report: &Report, (codes, named): (&[FixCode], bool), rows: usize, path: &Path) {
+    let mut applied = Vec::new();
+    for fix in report.fixes.iter().filter(|f| codes.contains(&f.code)) {
+        let unit = if fix.code == FixCode::DropDuplicateRows {
+            "row(s) removed"
+        } else {
+            "cell(s)"
+        };
+        let place = fix
+            .column
+            .as_deref()
+            .map(|c| format!(" in column {c}"))
+            .unwrap_or_default();
+        applied.push(format!(
+            "{} ({} {unit}{place})",
+            fix.code.as_str(),
+            fix.count
+        ));
+    }
+    // Codes named one by one that found nothing are worth a word; `all` names them all.
+    let unused: Vec<&str> = codes
+        .iter()
+        .filter(|c| named && !report.fixes.iter().any(|f| f.code == **c))
+        .map(|c| c.as_str())
+        .collect();
+    let mut err = std::io::stderr().lock();
+    if applied.is_empty() {
+        let _ = writeln!(err, "no fix applied");
+    } else {
+        let _ = writeln!(err, "applied: {}", applied.join(", "));
+    }
+    if !unused.is_empty() {
+        let _ = writeln!(err, "not suggested for this roster: {}", unused.join(", "));
+    }
+    let _ = writeln!(err, "wrote {} ({rows} data rows)", path.display());
 }
 
 /// Prints pretty JSON and a newline on stdout.
@@ -916,7 +993,52 @@ fn print_human(report: &Report, file: &Path) -> std::io::Result<()> {
             report.findings.len() - SHOWN
         )?;
     }
+    print_fixes(&mut out, report)?;
     out.flush()
+}
+
+/// The suggested fixes, each with its first changes, and how to apply them.
+fn print_fixes(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+    const CHANGES_SHOWN: usize = 3;
+    if report.fixes.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nsuggested fixes (apply with --fix CODE,... --output FILE):"
+    )?;
+    for fix in &report.fixes {
+        let at = fix
+            .column
+            .as_deref()
+            .map_or_else(|| "rows".to_owned(), |c| format!("col {c}"));
+        writeln!(
+            out,
+            "  {:<20} {at:<8} {}",
+            fix.code.as_str(),
+            terminal::value(&fix.message)
+        )?;
+        for change in fix.changes.iter().take(CHANGES_SHOWN) {
+            let shown = match (&change.cell, &change.before, &change.after) {
+                (Some(cell), Some(before), Some(after)) => format!(
+                    "{cell}: `{}` -> `{}`",
+                    terminal::value(before),
+                    terminal::value(after)
+                ),
+                _ => format!(
+                    "row {}: removed (same as row {})",
+                    change.row,
+                    change.duplicate_of.unwrap_or_default()
+                ),
+            };
+            writeln!(out, "  {:<29} {shown}", "")?;
+        }
+        let more = fix.count.saturating_sub(CHANGES_SHOWN as u64);
+        if more > 0 {
+            writeln!(out, "  {:<29} … and {more} more", "")?;
+        }
+    }
+    Ok(())
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -357,6 +357,198 @@ fn error_reports_are_written() {
     assert!(stderr.contains(".csv or .xlsx"));
 }
 
+/// The fixture with one of each suggested fix, and its group.
+fn fixes_fixture() -> (PathBuf, PathBuf) {
+    let dir = conferral_tests::fixtures().join("rosters/suggested_fixes");
+    (dir.join("roster.csv"), dir.join("group.json"))
+}
+
+#[test]
+fn analyze_lists_suggested_fixes_and_applies_only_when_asked() {
+    let (roster, group) = fixes_fixture();
+    let (roster, group) = (roster.to_str().unwrap(), group.to_str().unwrap());
+    let (code, report, _) = run(&["analyze", roster, "--group", group, "--json"]);
+    assert_eq!(code, 1, "the roster has error findings");
+    let codes: Vec<&str> = report["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "swap_day_month",
+            "split_name",
+            "collapse_blanks",
+            "collapse_blanks",
+            "email_domain_typo",
+            "enum_case",
+            "drop_duplicate_rows"
+        ]
+    );
+    let change = &report["fixes"][0]["changes"][0];
+    assert_eq!(change["cell"], "F5");
+    assert_eq!(
+        (change["before"].as_str(), change["after"].as_str()),
+        (Some("04/16/2026"), Some("16/04/2026"))
+    );
+    // The human report names each fix and shows its changes.
+    let out = bin()
+        .args(["analyze", roster, "--group", group])
+        .output()
+        .unwrap();
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        human.contains("suggested fixes (apply with --fix CODE,... --output FILE):"),
+        "{human}"
+    );
+    assert!(human.contains("email_domain_typo"), "{human}");
+    assert!(
+        human.contains("C2: `ana@gmial.com` -> `ana@gmail.com`"),
+        "{human}"
+    );
+    assert!(human.contains("row 6: removed (same as row 2)"), "{human}");
+}
+
+#[test]
+fn fix_writes_what_the_core_applies_byte_for_byte() {
+    let dir = scratch("fix");
+    let (roster, group) = fixes_fixture();
+    let bytes = std::fs::read(&roster).unwrap();
+    let group_value =
+        conferral::Group::from_json(&std::fs::read_to_string(&group).unwrap()).unwrap();
+    let options = conferral::AnalyzeOptions {
+        file_name: Some("roster.csv".to_owned()),
+        ..conferral::AnalyzeOptions::default()
+    };
+    for (codes, file) in [
+        ("all", "all.csv"),
+        ("enum_case, email_domain_typo", "two.csv"),
+        ("join_name", "none.csv"),
+        ("all", "all.xlsx"),
+    ] {
+        let out = dir.join(file);
+        let (code, report, stderr) = run(&[
+            "analyze",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--fix",
+            codes,
+            "--output",
+            out.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(
+            code, 1,
+            "{codes}: exits by the report of the file as given: {stderr}"
+        );
+        let chosen = conferral::FixCode::parse_list(codes).unwrap();
+        let fixed = conferral::fix(&bytes, &group_value, &options, &chosen).unwrap();
+        let format = conferral::output::OutputFormat::from_path(file).unwrap();
+        let expected = format.roster(&fixed.roster).unwrap();
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            expected,
+            "{codes} into {file}"
+        );
+        // The report printed is the analysis of the roster as given.
+        assert_eq!(
+            report,
+            serde_json::to_value(&fixed.report).unwrap(),
+            "{codes}"
+        );
+        if codes == "join_name" {
+            assert!(stderr.contains("no fix applied"), "{stderr}");
+            assert!(
+                stderr.contains("not suggested for this roster: join_name"),
+                "{stderr}"
+            );
+        } else {
+            assert!(stderr.contains("applied: "), "{stderr}");
+        }
+    }
+    // The corrected roster analyses with fewer findings, and none of the applied fixes again.
+    let all = dir.join("all.csv");
+    let (_, before, _) = run(&[
+        "analyze",
+        roster.to_str().unwrap(),
+        "--group",
+        group.to_str().unwrap(),
+        "--json",
+    ]);
+    let (code, after, _) = run(&[
+        "analyze",
+        all.to_str().unwrap(),
+        "--group",
+        group.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 1, "C8 is still no address");
+    let count = |r: &Value| r["findings"].as_array().map_or(0, Vec::len);
+    assert!(count(&after) < count(&before), "{after}");
+    assert!(after.get("fixes").is_none(), "{after}");
+    let text = std::fs::read_to_string(&all).unwrap();
+    assert!(
+        text.contains("Bo,Chen,bo@example.org,10,Pass,14/04/2026"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Dev,Patel,dev@example.org,10,Pass,16/04/2026"),
+        "{text}"
+    );
+    assert_eq!(text.matches("ana@gmail.com").count(), 1, "{text}");
+}
+
+#[test]
+fn fix_refuses_unknown_codes_and_needs_an_output() {
+    let dir = scratch("fix-usage");
+    let (roster, group) = fixes_fixture();
+    let out = dir.join("out.csv");
+    let (code, report, _) = run(&[
+        "analyze",
+        roster.to_str().unwrap(),
+        "--group",
+        group.to_str().unwrap(),
+        "--fix",
+        "enum_case,fix_all_the_things",
+        "--output",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(report["error"]["kind"], "invalid_value", "{report}");
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`fix_all_the_things` is not a fix")
+    );
+    assert!(!out.exists());
+    let (code, _, _) = run(&[
+        "analyze",
+        roster.to_str().unwrap(),
+        "--group",
+        group.to_str().unwrap(),
+        "--fix",
+        "all",
+    ]);
+    assert_eq!(code, 2, "--fix without --output is a usage error");
+    let (code, report, _) = run(&[
+        "analyze",
+        roster.to_str().unwrap(),
+        "--group",
+        group.to_str().unwrap(),
+        "--fix",
+        "all",
+        "--output",
+        dir.join("out.txt").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!((code, report["error"]["kind"].as_str()), (2, Some("usage")));
+}
+
 #[test]
 fn the_bundled_sample_roster_analyses() {
     let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/data");

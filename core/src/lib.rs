@@ -13,6 +13,7 @@ pub mod group;
 pub mod ids;
 // roster
 pub mod analysis;
+pub mod fixes;
 pub mod matching;
 pub mod output;
 pub mod report;
@@ -32,9 +33,11 @@ pub mod render;
 pub mod storage;
 
 pub use analysis::{
-    AnalyzeOptions, Progress, Stage, analyze, analyze_cancellable, analyze_with_progress,
+    AnalyzeOptions, Fixed, Progress, Stage, analyze, analyze_cancellable, analyze_with_progress,
+    fix, fix_cancellable,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use fixes::{Fix, FixChange, FixCode};
 pub use group::{Attribute, AttributeType, Group, Schema};
 pub use limits::Limits;
 pub use matching::{Mapping, MappingEntry, SavedMappings, Tier};

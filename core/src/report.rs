@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::finding::{Code, Finding, Severity};
+pub use crate::fixes::{Fix, FixChange, FixCode};
 use crate::matching::{ColumnMatch, Mapping};
 use crate::sheet::decode::TextEncoding;
 use crate::sheet::dialect::LineEnding;
@@ -100,6 +101,10 @@ pub struct Report {
     pub summary: Summary,
     /// Every finding: file- and column-level first, then by row and column.
     pub findings: Vec<Finding>,
+    /// The fixes the analysis suggests for what it found, by code then column; absent when
+    /// there are none. Nothing is applied until a caller chooses (see [`crate::fixes`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
     /// Valid rows' values, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<Record>>,

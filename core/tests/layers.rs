@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "sheet",
             "matching",
+            "fixes",
             "report",
             "validation",
             "analysis",

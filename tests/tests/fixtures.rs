@@ -130,7 +130,10 @@ fn a_closing_note_is_not_taken_for_the_header_above_it() {
 /// `header_row`, `rows`, `valid`, `invalid`, `columns` (column letter to attribute key, `null`
 /// for a column left unmatched), `findings` (each one must match a finding in all the fields
 /// it gives: `code`, `severity`, `cell`, `row`, `column`, `attribute`), `absent` (codes that
-/// must not appear) and `records` (row number to values each record must hold).
+/// must not appear), `records` (row number to values each record must hold) and `fixes`
+/// (each one must match a suggested fix in all the fields it gives: `code`, `column`,
+/// `attribute`, `count`, and `cells`, the cells its changes touch, or `rows` for the rows a
+/// fix removes, in order).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expect {
@@ -149,6 +152,29 @@ struct Expect {
     absent: Vec<String>,
     #[serde(default)]
     records: std::collections::BTreeMap<String, serde_json::Map<String, Value>>,
+    #[serde(default)]
+    fixes: Vec<serde_json::Map<String, Value>>,
+}
+
+/// A suggested fix as an `expect.json` describes one: its own fields, and the cells (or, for
+/// removed rows, the rows) its changes touch.
+fn fix_as_expected(fix: &Value) -> serde_json::Map<String, Value> {
+    let mut seen = fix.as_object().cloned().unwrap_or_default();
+    let changes = fix["changes"].as_array().cloned().unwrap_or_default();
+    let cells: Vec<Value> = changes
+        .iter()
+        .filter_map(|c| c.get("cell"))
+        .filter(|c| !c.is_null())
+        .cloned()
+        .collect();
+    let rows: Vec<Value> = changes
+        .iter()
+        .filter(|c| c["cell"].is_null())
+        .map(|c| c["row"].clone())
+        .collect();
+    seen.insert("cells".to_owned(), Value::Array(cells));
+    seen.insert("rows".to_owned(), Value::Array(rows));
+    seen
 }
 
 fn check_expectations(name: &str, report: &Value, expect: &Expect) -> Vec<String> {
@@ -212,6 +238,24 @@ fn check_expectations(name: &str, report: &Value, expect: &Expect) -> Vec<String
         if !found {
             broken.push(format!(
                 "{name}: no finding matches {}",
+                Value::Object(wanted.clone())
+            ));
+        }
+    }
+    let fixes: Vec<_> = report["fixes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(fix_as_expected)
+        .collect();
+    for wanted in &expect.fixes {
+        if !fixes
+            .iter()
+            .any(|f| wanted.iter().all(|(k, v)| f.get(k) == Some(v)))
+        {
+            broken.push(format!(
+                "{name}: no suggested fix matches {}",
                 Value::Object(wanted.clone())
             ));
         }

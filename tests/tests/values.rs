@@ -11,7 +11,8 @@
 use chrono::{Datelike, NaiveDate};
 use conferral::group::{DateFormat, DateOrder};
 use conferral::sheet::dialect::sniff;
-use conferral::values::date::{DateParse, format_date, parse_text};
+use conferral::values::date::{DateParse, format_date, parse_text, swap_day_month, unordered};
+use conferral::values::text::{collapse_blanks, needs_collapse};
 use conferral::values::{email, number};
 use proptest::prelude::*;
 
@@ -25,6 +26,43 @@ fn date() -> impl Strategy<Value = NaiveDate> {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_date_read_under_an_order_tells_its_kind_as_a_reader_without_one_would(
+        d in date(),
+        order in prop::sample::select(vec![DateOrder::DayFirst, DateOrder::MonthFirst]),
+        sep in prop::sample::select(vec!['/', '-']),
+        padded in any::<bool>(),
+        time in prop::sample::select(vec!["", " 14:05", ", 2:05 PM"]),
+    ) {
+        let (first, second) = match order {
+            DateOrder::MonthFirst => (d.month(), d.day()),
+            _ => (d.day(), d.month()),
+        };
+        let text = if padded {
+            format!("{first:02}{sep}{second:02}{sep}{}{time}", d.year())
+        } else {
+            format!("{first}{sep}{second}{sep}{}{time}", d.year())
+        };
+        let format = DateFormat { order, separator: sep };
+        let read = parse_text(&text, Some(format));
+        prop_assert_eq!(read, DateParse::Date(d));
+        prop_assert_eq!(unordered(&text, read, order), parse_text(&text, None), "{}", text);
+        // Written the other way round, the date swaps back to the same day.
+        let swapped = swap_day_month(&text).expect("a plain numeric date");
+        let other = DateFormat { order: match order { DateOrder::DayFirst => DateOrder::MonthFirst, _ => DateOrder::DayFirst }, separator: sep };
+        prop_assert_eq!(parse_text(&swapped, Some(other)), DateParse::Date(d));
+        prop_assert_eq!(swap_day_month(&swapped), Some(text.clone()));
+    }
+
+    #[test]
+    fn blanks_need_collapsing_exactly_when_collapsing_changes_the_text(
+        text in "[ a\\t\\n\u{a0}\u{3000}é]{0,12}",
+    ) {
+        prop_assert_eq!(needs_collapse(&text), collapse_blanks(&text) != text, "{:?}", text);
+        let collapsed = collapse_blanks(&text);
+        prop_assert!(!needs_collapse(&collapsed), "{:?}", collapsed);
+    }
 
     #[test]
     fn iso_dates_read_back_as_written(d in date(), sep in prop::sample::select(vec!['-', '/', '.'])) {

@@ -77,7 +77,8 @@ from .errors import (
 __version__ = _native.__version__
 
 __all__ = [
-    "Alternative", "Attribute", "Column", "ConferralError", "FileMailer", "Finding", "Group",
+    "Alternative", "Attribute", "Column", "ConferralError", "FileMailer", "Finding", "Fix", "FixChange",
+    "Fixed", "FIX_CODES", "fix", "Group",
     "Issuer", "MemoryStore", "PostgresStore", "PreviewRow", "Progress", "SmtpMailer", "SqliteStore",
     "Record", "Report", "Source", "Summary", "analyze", "error_report", "template",
     "CancelledError", "ConflictError", "EmptyFileError", "EncryptedError", "IllegalTransitionError",
@@ -272,6 +273,35 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class FixChange:
+    """One change of a suggested fix: the ``cell`` (such as ``C7``) with its text ``before``
+    and ``after``, or, when ``cell`` is ``None``, the ``row`` removed as a repeat of row
+    ``duplicate_of``."""
+
+    row: int
+    column: Optional[str]
+    cell: Optional[str]
+    before: Optional[str]
+    after: Optional[str]
+    duplicate_of: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A fix the analysis suggests (nothing is applied until :func:`fix` is asked to):
+    its stable ``code``, the ``attribute`` and ``column`` it changes, a ``message`` saying
+    what and why, the ``count`` of cells changed (rows removed for
+    ``drop_duplicate_rows``) and the first ``changes`` (up to 1,000)."""
+
+    code: str
+    attribute: Optional[str]
+    column: Optional[str]
+    message: str
+    count: int
+    changes: List[FixChange]
+
+
+@dataclass(frozen=True)
 class Record:
     """A valid row's normalised values by attribute key (dates as ``YYYY-MM-DD``)."""
 
@@ -319,6 +349,14 @@ class Report:
         self.mapping: Dict[str, Any] = data["mapping"]
         self.summary = Summary(**_known(Summary, data["summary"]))
         self.findings = [Finding(**_known(Finding, f)) for f in data["findings"]]
+        #: The suggested fixes, by code then column (empty when there are none).
+        self.fixes = [
+            Fix(**{
+                **_known(Fix, f),
+                "changes": [FixChange(**_known(FixChange, c)) for c in f["changes"]],
+            })
+            for f in data.get("fixes", [])
+        ]
         records = data.get("records")
         self.records: Optional[List[Record]] = (
             None if records is None else [Record(**_known(Record, r)) for r in records]
@@ -439,6 +477,66 @@ def analyze(
             progress(Progress(stage, rows, done, total))
     report = _native.analyze(data, _group(group).to_json(), json.dumps(options), callback)
     return Report(json.loads(report))
+
+
+#: Every fix code, in the order a report lists fixes.
+FIX_CODES: List[str] = list(_native.fix_codes())
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A roster with chosen fixes applied: the corrected file (``data``, in ``format``) and
+    the analysis of the roster as given (``report``, whose ``fixes`` say what was applied)."""
+
+    data: bytes
+    format: str
+    report: Report
+
+    def save(self, path: PathLike) -> None:
+        """Writes the corrected roster to ``path``."""
+        with open(os.fspath(path), "wb") as f:
+            f.write(self.data)
+
+
+def fix(
+    source: Source_,
+    group: GroupLike,
+    codes: Union[str, List[str]],
+    *,
+    format: str = "csv",
+    sheet: Optional[str] = None,
+    header_row: Optional[int] = None,
+    mapping: MappingLike = None,
+    saved: Optional[Mapping[str, Optional[str]]] = None,
+    file_name: Optional[str] = None,
+    threads: int = 0,
+    progress: Optional[Callable[[Progress], object]] = None,
+) -> Fixed:
+    """Analyses a roster and applies the suggested fixes named in ``codes`` (a list of codes
+    from :data:`FIX_CODES`, or ``"all"``), every change of each, as ``conferral analyze --fix
+    CODE,... --output FILE`` does: the same bytes, as ``csv`` or ``xlsx``.
+
+    A code the analysis suggests nothing for changes nothing; an unknown code raises
+    :class:`InvalidValueError`. The other arguments are :func:`analyze`'s.
+    """
+    data, name = _read(source)
+    names = codes.split(",") if isinstance(codes, str) else list(codes)
+    options: Dict[str, Any] = {
+        "file_name": file_name if file_name is not None else name,
+        "sheet": sheet,
+        "header_row": header_row,
+        "mapping": _mapping(mapping),
+        "saved": dict(saved or {}),
+        "records": False,
+        "preview": 0,
+        "threads": threads,
+    }
+    callback = None
+    if progress is not None:
+        def callback(stage: str, rows: int, done: int, total: int) -> None:
+            progress(Progress(stage, rows, done, total))
+    roster, report = _native.fix(data, _group(group).to_json(), json.dumps(options), names, format, callback)
+    return Fixed(data=roster, format=format, report=Report(json.loads(report)))
 
 
 def template(group: GroupLike, format: str = "xlsx") -> bytes:

@@ -1,7 +1,7 @@
 from typing import Callable, List, Optional, Tuple, final
 
 __all__ = [
-    "DEFAULT_BASE_URL", "DEFAULT_SENDER", "NativeIssuer", "__version__", "analyze", "template",
+    "DEFAULT_BASE_URL", "DEFAULT_SENDER", "NativeIssuer", "__version__", "analyze", "fix", "fix_codes", "template",
     "error_report", "check_group", "parse_mailbox", "error_kinds", "verify_credential", "new_key",
     "key_did",
 ]
@@ -15,6 +15,15 @@ def analyze(
     options_json: str,
     progress: Optional[Callable[[str, int, int, int], object]] = None,
 ) -> str: ...
+def fix(
+    data: bytes,
+    group_json: str,
+    options_json: str,
+    codes: List[str],
+    format: str,
+    progress: Optional[Callable[[str, int, int, int], object]] = None,
+) -> Tuple[bytes, str]: ...
+def fix_codes() -> List[str]: ...
 def template(group_json: str, format: str) -> bytes: ...
 def error_report(report_json: str, format: str) -> bytes: ...
 def check_group(group_json: str) -> str: ...

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::{Code, Finding, Severity};
+use crate::fixes::{FixCode, Roster};
 use crate::group::{Group, Schema};
 use crate::limits::Limits;
 use crate::matching::{self, ColumnMatch, ContentProfile, Mapping, Matcher, SavedMappings};
@@ -131,6 +132,76 @@ pub fn analyze_cancellable(
     options: &AnalyzeOptions,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<Report> {
+    run(bytes, group, options, progress, false).map(|(report, _)| report)
+}
+
+/// A roster with the suggested fixes whose code is in `codes` applied, and the analysis that
+/// suggested them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fixed {
+    /// The analysis of the roster as given, the report [`analyze`] returns with the same
+    /// options.
+    pub report: Report,
+    /// The roster with every change of the chosen fixes made ([`crate::fixes::apply`]): the
+    /// header and the data rows, each cell as it reads. Write it with
+    /// [`crate::output::OutputFormat::roster`].
+    pub roster: Roster,
+}
+
+/// Analyses a roster and applies the suggested fixes whose code is in `codes`, every change
+/// of each (a report lists at most [`crate::fixes::LISTED_CHANGES`] per fix; this finds them
+/// all). A code the analysis suggests nothing for changes nothing.
+///
+/// ```
+/// use conferral::{analysis::fix, AnalyzeOptions, FixCode, Group};
+/// let group = Group { name: "Demo".into(), ..Group::default() };
+/// let csv = b"Name,Email\n Ana  Lopez ,ana@gmial.com\nBo Chen,bo@example.org\n";
+/// let fixed = fix(csv, &group, &AnalyzeOptions::default(), &[FixCode::EmailDomainTypo]).unwrap();
+/// assert_eq!(fixed.report.fixes.len(), 2); // collapse_blanks is suggested too, not chosen
+/// assert_eq!(fixed.roster.rows[0].cells, [" Ana  Lopez ", "ana@gmail.com"]);
+/// ```
+///
+/// # Errors
+/// The errors of [`analyze`].
+pub fn fix(
+    bytes: &[u8],
+    group: &Group,
+    options: &AnalyzeOptions,
+    codes: &[FixCode],
+) -> Result<Fixed> {
+    fix_cancellable(bytes, group, options, codes, &mut |_| true)
+}
+
+/// [`fix`] with progress reports, stopping soon after `progress` returns `false` (as
+/// [`analyze_cancellable`] does).
+///
+/// # Errors
+/// [`ErrorKind::Cancelled`] when stopped, and the errors of [`analyze`].
+pub fn fix_cancellable(
+    bytes: &[u8],
+    group: &Group,
+    options: &AnalyzeOptions,
+    codes: &[FixCode],
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Fixed> {
+    let (mut report, roster) = run(bytes, group, options, progress, true)?;
+    let roster = crate::fixes::apply(&roster.unwrap_or_default(), &report.fixes, codes)?;
+    // Every change was found to be applied; the report lists what `analyze` lists.
+    for fix in &mut report.fixes {
+        fix.changes.truncate(crate::fixes::LISTED_CHANGES);
+    }
+    Ok(Fixed { report, roster })
+}
+
+/// The analysis; when `fixing`, every change of every fix is listed and the roster is read
+/// as text too, for the fixes to be applied to.
+fn run(
+    bytes: &[u8],
+    group: &Group,
+    options: &AnalyzeOptions,
+    progress: &mut dyn FnMut(Progress) -> bool,
+    fixing: bool,
+) -> Result<(Report, Option<Roster>)> {
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut progress = |p: Progress| {
         if !progress(p) {
@@ -159,6 +230,7 @@ pub fn analyze_cancellable(
         progress,
         total_bytes,
         stop: &stop,
+        fixing,
     };
     if format == SourceFormat::Csv {
         analyze_text(ctx, bytes, file_findings)
@@ -252,7 +324,11 @@ fn encoding_findings(decoded: &decode::Decoded<'_>, first_row: Option<u64>) -> V
 }
 
 /// A CSV: decoded, its dialect sniffed, then walked row by row.
-fn analyze_text(ctx: Context<'_, '_>, bytes: &[u8], mut findings: Vec<Finding>) -> Result<Report> {
+fn analyze_text(
+    ctx: Context<'_, '_>,
+    bytes: &[u8],
+    mut findings: Vec<Finding>,
+) -> Result<(Report, Option<Roster>)> {
     let decoded = decode::decode(bytes)?;
     refuse_text_posing_as_a_workbook(ctx.options.file_name.as_deref(), &decoded.text)?;
     let dialect = dialect::sniff(&decoded.text);
@@ -317,7 +393,7 @@ fn analyze_workbook(
     bytes: &[u8],
     format: SourceFormat,
     findings: Vec<Finding>,
-) -> Result<Report> {
+) -> Result<(Report, Option<Roster>)> {
     let matcher = ctx.matcher;
     let fits_schema = |grid: &sheet::Grid| {
         header_row::names_an_attribute(&rows::head_of(grid, header_row::SCAN_ROWS), matcher)
@@ -353,6 +429,8 @@ pub(crate) struct Context<'a, 'p> {
     pub total_bytes: u64,
     /// Set when the caller asked to stop; the row loops check it.
     pub stop: &'a std::sync::atomic::AtomicBool,
+    /// Whether fixes are to be applied: every change listed, the roster read as text.
+    pub fixing: bool,
 }
 
 impl Context<'_, '_> {
@@ -543,6 +621,11 @@ pub(crate) fn match_and_plan(
         ctx.options.mapping.as_ref(),
     )?;
     let findings = crate::matching::column_findings(ctx.schema, &columns);
+    let listed = if ctx.fixing {
+        usize::MAX
+    } else {
+        crate::fixes::LISTED_CHANGES
+    };
     let plan = Plan::new(
         ctx.schema,
         &columns,
@@ -550,7 +633,8 @@ pub(crate) fn match_and_plan(
         &ctx.options.limits,
         ctx.options.records,
         csv,
-    );
+    )
+    .with_fix_cap(listed);
     Ok((columns, findings, plan))
 }
 
@@ -596,6 +680,7 @@ pub(crate) fn build_report(
             errors,
         },
         findings,
+        fixes: outcome.fixes,
         records: records.then_some(outcome.records),
         preview,
     }

@@ -8,6 +8,7 @@ use super::{
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
+use crate::fixes::{Roster, RosterRow};
 use crate::report::{PreviewRow, Report, Source};
 use crate::sheet::Grid;
 use crate::sheet::Row;
@@ -144,7 +145,7 @@ pub(crate) fn analyze_csv(
     dialect: Dialect,
     mut source: Source,
     mut findings: Vec<Finding>,
-) -> Result<Report> {
+) -> Result<(Report, Option<Roster>)> {
     let limits = ctx.options.limits;
     let mut head = Head {
         rows: Vec::new(),
@@ -220,9 +221,30 @@ pub(crate) fn analyze_csv(
             });
         },
     )?;
-    Ok(conclude(
-        ctx, &plan, acc, source, columns, findings, preview,
-    ))
+    let roster = if ctx.fixing {
+        Some(csv_roster(text, walk, &layout.headers)?)
+    } else {
+        None
+    };
+    let report = conclude(ctx, &plan, acc, source, columns, findings, preview);
+    Ok((report, roster))
+}
+
+/// Every data row of a CSV as text, under its header, for fixes to be applied to.
+fn csv_roster(text: &str, walk: Walk<'_>, header: &[String]) -> Result<Roster> {
+    let mut scan = CsvScan::new(csv_body(text, walk.dialect), walk);
+    let mut record = csv::StringRecord::new();
+    let mut rows = Vec::new();
+    while let Some(row) = scan.next(&mut record)? {
+        rows.push(RosterRow {
+            row,
+            cells: display_row(&record),
+        });
+    }
+    Ok(Roster {
+        header: header.to_vec(),
+        rows,
+    })
 }
 
 /// The first `wanted` data rows (at most [`MAX_PREVIEW_ROWS`]) for the report's preview.
@@ -433,6 +455,17 @@ impl Row for SplitLine<'_> {
             None | Some("") => crate::sheet::CellRef::Empty,
             Some(text) => crate::sheet::CellRef::Text(text),
         }
+    }
+    /// The line up to its last non-empty field: the same cells make the same text, and
+    /// hashing it takes no copy.
+    fn content_hash(&self, _: &mut Vec<u8>) -> u64 {
+        let end = self
+            .bounds
+            .iter()
+            .rev()
+            .find(|(a, b)| b > a)
+            .map_or(0, |&(_, b)| b);
+        xxhash_rust::xxh3::xxh3_64(self.line.get(..end).unwrap_or_default().as_bytes())
     }
 }
 
@@ -646,7 +679,7 @@ pub(crate) fn analyze_grid(
     grid: &Grid,
     mut source: Source,
     mut findings: Vec<Finding>,
-) -> Result<Report> {
+) -> Result<(Report, Option<Roster>)> {
     let limits = ctx.options.limits;
     // Detection looks at the first rows only; an explicit header row may be further down.
     let reach = match ctx.options.header_row {
@@ -726,9 +759,18 @@ pub(crate) fn analyze_grid(
         bytes: ctx.total_bytes,
         total_bytes: ctx.total_bytes,
     });
-    Ok(conclude(
-        ctx, &plan, acc, source, columns, findings, preview,
-    ))
+    let roster = ctx.fixing.then(|| Roster {
+        header: layout.headers.clone(),
+        rows: data
+            .iter()
+            .map(|(row, cells)| RosterRow {
+                row: *row,
+                cells: display_row(cells.as_slice()),
+            })
+            .collect(),
+    });
+    let report = conclude(ctx, &plan, acc, source, columns, findings, preview);
+    Ok((report, roster))
 }
 
 /// Reports the last step, takes the cross-row decisions and assembles the report.

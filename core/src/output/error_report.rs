@@ -83,29 +83,17 @@ impl ReportLine {
     }
 }
 
-fn output_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::new(ErrorKind::Output, "the error report could not be written").with_source(e)
-}
-
 /// The report's findings as CSV (UTF-8 with a byte order mark, CRLF).
 pub fn csv(report: &Report) -> Result<Vec<u8>> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(&mut out);
-        writer.write_record(COLUMNS).map_err(output_error)?;
-        for f in &report.findings {
-            let line = ReportLine::of(f);
-            let fields: Vec<std::borrow::Cow<'_, str>> =
-                line.fields().iter().map(|v| escape_formula(v)).collect();
-            writer
-                .write_record(fields.iter().map(|f| f.as_bytes()))
-                .map_err(output_error)?;
-        }
-        writer.flush().map_err(output_error)?;
-    }
-    Ok(out)
+    let header = COLUMNS.map(std::borrow::Cow::Borrowed).to_vec();
+    let lines = report.findings.iter().map(|f| {
+        let line = ReportLine::of(f);
+        line.fields()
+            .iter()
+            .map(|v| escape_formula(v).into_owned().into())
+            .collect::<Vec<std::borrow::Cow<'_, str>>>()
+    });
+    super::csv_sheet::write(std::iter::once(header).chain(lines), "the error report")
 }
 
 /// The report's findings as an XLSX workbook with one sheet, `Findings`.

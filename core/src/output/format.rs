@@ -1,6 +1,7 @@
 //! The file formats outputs are written in, and the one switch from a format to its writer.
 
 use crate::error::Result;
+use crate::fixes::Roster;
 use crate::group::Group;
 use crate::report::Report;
 
@@ -68,6 +69,17 @@ impl OutputFormat {
         match self {
             OutputFormat::Csv => super::template::csv(group),
             OutputFormat::Xlsx => super::template::xlsx(group),
+        }
+    }
+
+    /// A roster (a corrected one, after [`crate::analysis::fix`]) in this format.
+    ///
+    /// # Errors
+    /// As [`super::roster::csv`] and [`super::roster::xlsx`].
+    pub fn roster(self, roster: &Roster) -> Result<Vec<u8>> {
+        match self {
+            OutputFormat::Csv => super::roster::csv(roster),
+            OutputFormat::Xlsx => super::roster::xlsx(roster),
         }
     }
 

@@ -7,14 +7,11 @@ use std::borrow::Cow;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::group::Group;
+use crate::output::csv_sheet;
 use crate::output::template::column_title;
 use crate::report::Report;
 use crate::sheet::formula::escape_formula;
 use crate::values::value_as_cell;
-
-fn output_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::new(ErrorKind::Output, "the records could not be written").with_source(e)
-}
 
 fn cell(value: Option<&serde_json::Value>) -> Cow<'_, str> {
     match value {
@@ -40,23 +37,15 @@ pub fn csv(group: &Group, report: &Report) -> Result<Vec<u8>> {
         ));
     };
     let attributes: Vec<_> = schema.template_attributes().collect();
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(&mut out);
-        let titles: Vec<String> = attributes.iter().map(|a| column_title(a)).collect();
-        writer.write_record(&titles).map_err(output_error)?;
-        for record in records {
-            let fields: Vec<Cow<'_, str>> = attributes
-                .iter()
-                .map(|a| cell(record.values.get(&a.key)))
-                .collect();
-            writer
-                .write_record(fields.iter().map(|f| f.as_bytes()))
-                .map_err(output_error)?;
-        }
-        writer.flush().map_err(output_error)?;
-    }
-    Ok(out)
+    let titles: Vec<Cow<'_, str>> = attributes
+        .iter()
+        .map(|a| Cow::Owned(column_title(a)))
+        .collect();
+    let rows = records.iter().map(|record| {
+        attributes
+            .iter()
+            .map(|a| cell(record.values.get(&a.key)))
+            .collect::<Vec<_>>()
+    });
+    csv_sheet::write(std::iter::once(titles).chain(rows), "the records")
 }

@@ -42,25 +42,13 @@ pub fn column_title(attr: &AttributeSpec) -> String {
 /// A CSV template: UTF-8 with a byte order mark (so Excel shows accents), one header row.
 pub fn csv(group: &Group) -> Result<Vec<u8>> {
     let schema = group.schema()?;
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(&mut out);
     // A title a spreadsheet would run as a formula (a label such as `=HYPERLINK(...)`) is
     // written with the quote prefix, as error reports write values.
     let titles: Vec<String> = schema
         .template_attributes()
         .map(|a| crate::sheet::formula::escape_formula(&column_title(a)).into_owned())
         .collect();
-    writer.write_record(&titles).map_err(|e| {
-        crate::Error::new(
-            crate::ErrorKind::Output,
-            "the CSV template could not be written",
-        )
-        .with_source(e)
-    })?;
-    drop(writer);
-    Ok(out)
+    super::csv_sheet::write([titles], "the CSV template")
 }
 
 /// A one-row roster for issuing one credential without a spreadsheet: the template's titles

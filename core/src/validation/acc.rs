@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 
 use super::date::DateParse;
 use crate::finding::{Finding, Severity};
+use crate::fixes::{Changes, Fix, FixChange};
 use crate::report::Record;
 use crate::values::date::DateOrder;
 
-/// Evidence about a text date column's order.
+/// Evidence about a text date column's order, and the dates of each kind that a
+/// `swap_day_month` fix may list: day-first only, month-first only, either way.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DateEvidence {
+    pub(super) listed: [Vec<(u64, String)>; 3],
     pub(super) day_first: u64,
     pub(super) day_first_example: Option<(u64, String)>,
     pub(super) month_first: u64,
@@ -20,7 +23,11 @@ pub(crate) struct DateEvidence {
 }
 
 impl DateEvidence {
-    pub(super) fn merge(&mut self, other: DateEvidence) {
+    pub(super) fn merge(&mut self, other: DateEvidence, cap: usize) {
+        for (mine, theirs) in self.listed.iter_mut().zip(other.listed) {
+            let room = cap.saturating_sub(mine.len());
+            mine.extend(theirs.into_iter().take(room));
+        }
         self.day_first += other.day_first;
         self.month_first += other.month_first;
         self.ambiguous += other.ambiguous;
@@ -36,17 +43,51 @@ impl DateEvidence {
     }
 
     /// Counts what one parsed date says about its column's order, keeping the first
-    /// example of each kind for the message.
-    pub(super) fn record(&mut self, parsed: &DateParse, row_no: u64, display: impl Fn() -> String) {
-        let (count, example) = match parsed {
-            DateParse::DayFirstOnly(_) => (&mut self.day_first, &mut self.day_first_example),
-            DateParse::MonthFirstOnly(_) => (&mut self.month_first, &mut self.month_first_example),
-            DateParse::Ambiguous { .. } => (&mut self.ambiguous, &mut self.ambiguous_example),
+    /// example of each kind for the message, and the first `cap` dates of the kinds a swap
+    /// may rewrite (see [`crate::fixes::date_order`]): never those that can only be read in
+    /// the order the group declares, nor, without a declared order, those read either way.
+    pub(super) fn record(
+        &mut self,
+        parsed: &DateParse,
+        row_no: u64,
+        (declared, cap): (Option<DateOrder>, usize),
+        display: impl Fn() -> String,
+    ) {
+        let (kind, count, example) = match parsed {
+            DateParse::DayFirstOnly(_) => (0, &mut self.day_first, &mut self.day_first_example),
+            DateParse::MonthFirstOnly(_) => {
+                (1, &mut self.month_first, &mut self.month_first_example)
+            }
+            DateParse::Ambiguous { .. } => (2, &mut self.ambiguous, &mut self.ambiguous_example),
             _ => return,
         };
         *count += 1;
-        if example.is_none() {
-            *example = Some((row_no, display()));
+        let swappable = match kind {
+            0 => declared != Some(DateOrder::DayFirst),
+            1 => declared != Some(DateOrder::MonthFirst),
+            _ => declared.is_some(),
+        };
+        let listed = self
+            .listed
+            .get_mut(kind)
+            .filter(|l| swappable && l.len() < cap);
+        if example.is_none() || listed.is_some() {
+            let text = display();
+            if let Some(listed) = listed {
+                listed.push((row_no, text.clone()));
+            }
+            if example.is_none() {
+                *example = Some((row_no, text));
+            }
+        }
+    }
+
+    /// The counts a `swap_day_month` fix is decided on.
+    pub(super) fn counts(&self) -> crate::fixes::date_order::Counts {
+        crate::fixes::date_order::Counts {
+            day_first: self.day_first,
+            month_first: self.month_first,
+            ambiguous: self.ambiguous,
         }
     }
 
@@ -214,19 +255,74 @@ pub(crate) struct Acc {
     pub(super) records: Vec<Record>,
     /// Reused per row for the row's dates, so validation does not allocate.
     pub(super) scratch: Vec<(usize, DateParse)>,
+    /// The cells fixes would change, by kind.
+    pub(super) fixes: FixCandidates,
+    /// How many changes each fix lists.
+    pub(super) fix_cap: usize,
+    /// Reused per row for the bytes its hash is taken over.
+    pub(super) row_bytes: Vec<u8>,
 }
 
-/// Hashed values with the rows they came from, for finding rows that share a value.
+/// What suggested fixes the rows call for, as the walk finds them (date swaps are in the
+/// date evidence, repeated rows in the recipients' keys).
+#[derive(Debug, Clone, Default)]
+pub(super) struct FixCandidates {
+    /// `collapse_blanks`, by rule.
+    pub(super) blanks: Vec<Changes>,
+    /// The rule's own value fix (`email_domain_typo` or `enum_case`, by its type), by rule.
+    pub(super) values: Vec<Changes>,
+    /// `split_name`.
+    pub(super) split: Changes,
+    /// `join_name`.
+    pub(super) join: Changes,
+}
+
+impl FixCandidates {
+    /// Counts a change of `rule` in `by_rule`, listing it while under `cap`.
+    #[cold]
+    pub(super) fn push(
+        by_rule: &mut Vec<Changes>,
+        rule: usize,
+        cap: usize,
+        change: impl FnOnce() -> FixChange,
+    ) {
+        if by_rule.len() <= rule {
+            by_rule.resize_with(rule + 1, Changes::default);
+        }
+        if let Some(changes) = by_rule.get_mut(rule) {
+            changes.push(cap, change);
+        }
+    }
+
+    fn merge(&mut self, other: FixCandidates, cap: usize) {
+        for (mine, theirs) in [
+            (&mut self.blanks, other.blanks),
+            (&mut self.values, other.values),
+        ] {
+            if mine.len() < theirs.len() {
+                mine.resize_with(theirs.len(), Changes::default);
+            }
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                m.merge(t, cap);
+            }
+        }
+        self.split.merge(other.split, cap);
+        self.join.merge(other.join, cap);
+    }
+}
+
+/// Hashed values with the rows they came from and a second hash each (the whole row's, for
+/// recipients), for finding rows that share a value.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Keys {
-    entries: Vec<(u128, u64)>,
+    entries: Vec<(u128, u64, u64)>,
     /// Whether `entries` is sorted, so the final check only merges.
     sorted: bool,
 }
 
 impl Keys {
-    pub(super) fn push(&mut self, key: u128, row: u64) {
-        self.entries.push((key, row));
+    pub(super) fn push(&mut self, key: u128, row: u64, payload: u64) {
+        self.entries.push((key, row, payload));
         self.sorted = false;
     }
 
@@ -267,15 +363,16 @@ impl Keys {
         self.entries = out;
     }
 
-    /// The rows of each value found in more than one row, in row order.
-    pub(super) fn repeated(mut self) -> Vec<Vec<u64>> {
+    /// The rows of each value found in more than one row, in row order, each with its
+    /// second hash.
+    pub(super) fn repeated(mut self) -> Vec<Vec<(u64, u64)>> {
         if !self.sorted {
             self.entries.sort_unstable();
         }
         self.entries
             .chunk_by(|a, b| a.0 == b.0)
             .filter(|group| group.len() > 1)
-            .map(|group| group.iter().map(|e| e.1).collect())
+            .map(|group| group.iter().map(|e| (e.1, e.2)).collect())
             .collect()
     }
 }
@@ -300,8 +397,9 @@ impl Acc {
                 .resize_with(other.evidence.len(), DateEvidence::default);
         }
         for (mine, theirs) in self.evidence.iter_mut().zip(other.evidence) {
-            mine.merge(theirs);
+            mine.merge(theirs, self.fix_cap);
         }
+        self.fixes.merge(other.fixes, self.fix_cap);
         self.markers.merge(other.markers);
         self.pending.extend(other.pending);
         self.records.extend(other.records);
@@ -317,4 +415,6 @@ pub(crate) struct Outcome {
     /// Findings beyond the cap, counted but not kept: (warnings, errors).
     pub omitted: (u64, u64),
     pub records: Vec<Record>,
+    /// The fixes the rows call for.
+    pub fixes: Vec<Fix>,
 }

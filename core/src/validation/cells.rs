@@ -11,10 +11,10 @@ use super::date::{self, DateParse};
 use super::plan::{Plan, RowState, Rule};
 use super::{email, number};
 use crate::finding::{Code, Finding, Severity};
-use crate::group::{AttributeType, standard};
+use crate::group::{AttributeType, DateOrder, standard};
 use crate::sheet::CellRef;
 use crate::values::number::format as format_number;
-use crate::values::text::fold_value;
+use crate::values::text::{collapse_blanks, fold_value};
 use crate::values::trim;
 
 /// At most this many characters of a value are quoted in a finding.
@@ -126,6 +126,7 @@ impl Plan {
 
     /// Text: no control characters (an error in a name), at most the attribute's length, an
     /// identifier not mangled by scientific notation; kept with spaces collapsed and in NFC.
+    /// Returns whether the cell has blanks to collapse.
     #[inline(always)]
     pub(super) fn text(
         &self,
@@ -134,11 +135,13 @@ impl Plan {
         cell: CellRef<'_>,
         state: &mut RowState,
         acc: &mut Acc,
-    ) {
+    ) -> bool {
         let rule = at.rule;
         let text = cell_text(cell);
         let trimmed = trim(&text);
-        if let Some(c) = find_control(trimmed) {
+        let (control, inner_blanks) = scan_text(trimmed);
+        let blanks = inner_blanks || trimmed.len() != text.len();
+        if let Some(c) = control {
             let severity = if rule.name_part {
                 Severity::Error
             } else {
@@ -156,7 +159,7 @@ impl Plan {
                 "remove line breaks, tabs and invisible characters from the cell",
             ));
             if rule.name_part {
-                return;
+                return blanks;
             }
         }
         let count = if trimmed.len() > rule.max_length as usize {
@@ -175,7 +178,7 @@ impl Plan {
                 ),
                 "shorten the value",
             ));
-            return;
+            return blanks;
         }
         if rule.identifier && looks_scientific(trimmed) {
             acc.findings.push(at.finding(
@@ -197,7 +200,7 @@ impl Plan {
             _ => None,
         };
         if !self.records && slot.is_none() {
-            return;
+            return blanks;
         }
         let normalized = normalize_text(trimmed);
         if let Some(slot) = slot.and_then(|s| state.name_parts.get_mut(s)) {
@@ -208,10 +211,12 @@ impl Plan {
                 .values
                 .insert(rule.key.clone(), serde_json::Value::String(normalized));
         }
+        blanks
     }
 
     /// An email address by the address rules; the recipient's own address is also keyed for
-    /// the duplicate check.
+    /// the duplicate check. Returns whether a valid address has blanks around it (one with
+    /// blanks inside is no address).
     #[inline(always)]
     pub(super) fn email(
         &self,
@@ -220,7 +225,7 @@ impl Plan {
         cell: CellRef<'_>,
         state: &mut RowState,
         acc: &mut Acc,
-    ) {
+    ) -> bool {
         let text = cell_text(cell);
         match email::parse(&text) {
             Ok(address) => {
@@ -229,24 +234,33 @@ impl Plan {
                 if self.email == Some(index) {
                     state.email_key = Some(address.duplicate_hash());
                 }
+                let mut blanks = false;
+                if let CellRef::Text(written) = cell {
+                    self.domain_typo(index, at, written, &address, acc);
+                    blanks = trim(written).len() != written.len();
+                }
                 if self.records {
                     state.values.insert(
                         at.rule.key.clone(),
                         serde_json::Value::String(address.normalized()),
                     );
                 }
+                blanks
             }
-            Err(p) => acc.findings.push(at.finding(
-                Code::InvalidEmail,
-                Severity::Error,
-                Some(&text),
-                format!(
-                    "`{}` is not a valid email address: {}",
-                    preview(email::trim(&text)),
-                    p.message
-                ),
-                p.help,
-            )),
+            Err(p) => {
+                acc.findings.push(at.finding(
+                    Code::InvalidEmail,
+                    Severity::Error,
+                    Some(&text),
+                    format!(
+                        "`{}` is not a valid email address: {}",
+                        preview(email::trim(&text)),
+                        p.message
+                    ),
+                    p.help,
+                ));
+                false
+            }
         }
     }
 
@@ -277,6 +291,22 @@ impl Plan {
             }
             other => other,
         };
+        let declared = rule.date_format.map(|f| f.order);
+        if let Some(evidence) = rule.date_slot.and_then(|s| acc.evidence.get_mut(s)) {
+            // Under a declared day/month order a date reads one way only; how it would read
+            // without the order is what a `swap_day_month` fix is decided on (a date that
+            // fits only the other order is invalid here, and is evidence all the same).
+            let free = match (cell, declared) {
+                (_, None) => Some(parsed),
+                (CellRef::Text(t), Some(order @ (DateOrder::DayFirst | DateOrder::MonthFirst))) => {
+                    Some(date::unordered(t, parsed, order))
+                }
+                _ => None,
+            };
+            if let Some(free) = free {
+                evidence.record(&free, at.row_no, (declared, acc.fix_cap), || cell.display());
+            }
+        }
         if let DateParse::Invalid(reason) = parsed {
             let text = cell.display();
             let expected = rule
@@ -294,9 +324,6 @@ impl Plan {
                 format!("write the date as {expected}, or format the cell as a date"),
             ));
             return;
-        }
-        if let Some(evidence) = rule.date_slot.and_then(|s| acc.evidence.get_mut(s)) {
-            evidence.record(&parsed, at.row_no, || cell.display());
         }
         state.dates.push((index, parsed));
     }
@@ -497,7 +524,7 @@ fn cell_text(cell: CellRef<'_>) -> Cow<'_, str> {
 }
 
 /// The first control or bidirectional-override character, scanning bytes for ASCII text.
-fn find_control(text: &str) -> Option<char> {
+pub(super) fn find_control(text: &str) -> Option<char> {
     if text.is_ascii() {
         return text
             .bytes()
@@ -507,9 +534,34 @@ fn find_control(text: &str) -> Option<char> {
     text.chars().find(|&c| is_forbidden_control(c))
 }
 
+/// The first control (or bidirectional-override) character, and whether there are blanks to
+/// collapse inside (two spaces in a row, or a blank other than the space): one pass over the
+/// bytes of ASCII text, which is nearly every cell.
+fn scan_text(text: &str) -> (Option<char>, bool) {
+    if !text.is_ascii() {
+        return (
+            find_control(text),
+            crate::values::text::needs_collapse(text),
+        );
+    }
+    let mut control = None;
+    let mut blanks = false;
+    let mut previous_space = false;
+    for b in text.bytes() {
+        let space = b == b' ';
+        if b < 0x20 || b == 0x7F {
+            control = control.or(Some(char::from(b)));
+            blanks |= (b'\t'..=b'\r').contains(&b);
+        }
+        blanks |= space && previous_space;
+        previous_space = space;
+    }
+    (control, blanks)
+}
+
 /// Collapses runs of whitespace and composes to NFC, copying only when something changes.
 fn normalize_text(trimmed: &str) -> String {
-    let collapsed = collapse_spaces(trimmed);
+    let collapsed = collapse_blanks(trimmed);
     if trimmed.is_ascii()
         || unicode_normalization::is_nfc_quick(collapsed.chars())
             == unicode_normalization::IsNormalized::Yes
@@ -523,19 +575,6 @@ fn normalize_text(trimmed: &str) -> String {
 fn is_forbidden_control(c: char) -> bool {
     (c.is_control() && c != ' ')
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
-}
-
-fn collapse_spaces(text: &str) -> std::borrow::Cow<'_, str> {
-    let mut previous_space = false;
-    let clean = text.chars().all(|c| {
-        let bad = c.is_whitespace() && (c != ' ' || previous_space);
-        previous_space = c == ' ';
-        !bad
-    });
-    if clean {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn looks_scientific(text: &str) -> bool {

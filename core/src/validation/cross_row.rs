@@ -5,6 +5,7 @@
 use super::acc::{Acc, DateEvidence, Markers, Outcome};
 use super::plan::{Plan, Rule};
 use crate::finding::{Code, Finding, Severity};
+use crate::fixes::{Changes, FixChange};
 use crate::report::Record;
 use crate::values::date::{DateOrder, format_date};
 
@@ -15,7 +16,8 @@ impl Plan {
         let mut findings = self.date_order_findings(&acc.evidence);
         findings.extend(self.text_marker_findings(&acc.markers));
         self.settle_pending(&mut acc);
-        self.duplicates(&mut acc);
+        let repeated_rows = self.duplicates(&mut acc);
+        let fixes = self.suggested_fixes(&mut acc, repeated_rows);
         // Rows settled late (date order, duplicates) go back among the others, by row then column.
         acc.findings.sort_by(|a, b| {
             a.row
@@ -45,6 +47,7 @@ impl Plan {
             findings,
             omitted,
             records,
+            fixes,
         }
     }
 
@@ -53,7 +56,12 @@ impl Plan {
     fn date_order_findings(&self, evidence: &[DateEvidence]) -> Vec<Finding> {
         let mut findings = Vec::new();
         for rule in &self.rules {
-            let Some(ev) = rule.date_slot.and_then(|s| evidence.get(s)) else {
+            // A declared format decides the order; its evidence is only a fix's business.
+            let Some(ev) = rule
+                .date_slot
+                .filter(|_| rule.date_format.is_none())
+                .and_then(|s| evidence.get(s))
+            else {
                 continue;
             };
             let mixed = ev.day_first > 0 && ev.month_first > 0;
@@ -185,8 +193,11 @@ impl Plan {
         }
     }
 
-    fn duplicates(&self, acc: &mut Acc) {
+    /// Findings of repeated recipients and credential ids; returns the rows that repeat an
+    /// earlier row cell for cell (among rows with the same recipient), for a fix.
+    fn duplicates(&self, acc: &mut Acc) -> Changes {
         let emails = std::mem::take(&mut acc.emails);
+        let mut repeats = Vec::new();
         if let Some(rule) = self.email.and_then(|i| self.rules.get(i)) {
             let (severity, help) = if self.duplicates_allowed {
                 (
@@ -199,7 +210,9 @@ impl Plan {
                     "keep one row per recipient; remove or correct the others",
                 )
             };
-            for rows in emails.repeated() {
+            for group in emails.repeated() {
+                repeats.extend(repeats_of(&group));
+                let rows: Vec<u64> = group.iter().map(|(row, _)| *row).collect();
                 repeated_value_findings(
                     acc,
                     rule,
@@ -216,7 +229,8 @@ impl Plan {
         }
         let ids = std::mem::take(&mut acc.ids);
         if let Some(rule) = self.credential_id.and_then(|i| self.rules.get(i)) {
-            for rows in ids.repeated() {
+            for group in ids.repeated() {
+                let rows: Vec<u64> = group.iter().map(|(row, _)| *row).collect();
                 repeated_value_findings(
                     acc,
                     rule,
@@ -232,7 +246,27 @@ impl Plan {
                 );
             }
         }
+        repeats.sort_unstable();
+        let mut changes = Changes::default();
+        for (row, first) in repeats {
+            changes.push(acc.fix_cap, || FixChange::drop_row(row, first));
+        }
+        changes
     }
+}
+
+/// The rows of one recipient's group that repeat an earlier row of it cell for cell, each
+/// with the first row it repeats; `group` is in row order with each row's hash.
+fn repeats_of(group: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut by_hash: Vec<(u64, u64)> = group.iter().map(|&(row, whole)| (whole, row)).collect();
+    by_hash.sort_unstable();
+    by_hash
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|same| {
+            let first = same.first().map_or(0, |&(_, row)| row);
+            same.iter().skip(1).map(move |&(_, row)| (row, first))
+        })
+        .collect()
 }
 
 /// One finding for each of the rows that share a value which must be unique.

@@ -11,11 +11,13 @@
 //! | `cells.rs` | each attribute type's rule for one cell |
 //! | `acc.rs` | what a run of rows collects, and merging runs |
 //! | `cross_row.rs` | date order per column, rows waiting on it, values that must not repeat, `'` text markers removed per column |
+//! | `fixes.rs` | the cells and rows a suggested fix would change, noticed during the walk, and the fixes made of them at the end |
 //! | `record.rs` | one recipient's values outside a roster |
 
 mod acc;
 mod cells;
 mod cross_row;
+mod fixes;
 mod plan;
 mod record;
 

@@ -13,9 +13,9 @@ use crate::limits::Limits;
 use crate::matching::ColumnMatch;
 use crate::report::Record;
 use crate::sheet::formula::strip_text_marker;
-use crate::sheet::{Row, column_letter};
+use crate::sheet::{CellRef, Row, column_letter};
 use crate::values::date::format_date;
-use crate::values::text::fold_value;
+use crate::values::text::{fold_value, needs_collapse};
 
 #[derive(Debug, Clone)]
 pub(super) struct Rule {
@@ -31,6 +31,18 @@ pub(super) struct Rule {
     pub(super) date_slot: Option<usize>,
     pub(super) name_part: bool,
     pub(super) identifier: bool,
+}
+
+impl Rule {
+    /// Whether blanks in the column's cells are worth a `collapse_blanks` fix: text, email
+    /// and enum values are shown as written (names, addresses, grades), while dates,
+    /// numbers, URLs and yes/no values are written anew from what they mean.
+    pub(super) fn shows_blanks(&self) -> bool {
+        matches!(
+            self.kind,
+            AttributeType::Text | AttributeType::Email | AttributeType::Enum
+        )
+    }
 }
 
 /// Where the recipient's name comes from.
@@ -60,6 +72,11 @@ pub(crate) struct Plan {
     /// Most row findings kept (see [`Limits::max_findings`]).
     pub(super) max_findings: usize,
     pub(super) short_rows_ragged: bool,
+    /// The first- and last-name rules, whether or not the name comes from them (a name
+    /// column may be empty where they are filled).
+    pub(super) name_parts: (Option<usize>, Option<usize>),
+    /// How many changes each suggested fix lists.
+    pub(super) fix_cap: usize,
 }
 
 /// What the cells of one row have given so far.
@@ -150,14 +167,11 @@ impl Plan {
             });
         }
         let find = |key: &str| rules.iter().position(|r| r.key == key);
-        let name = match (
-            find(standard::NAME),
-            find(standard::FIRST_NAME),
-            find(standard::LAST_NAME),
-        ) {
-            (Some(n), _, _) => NameSource::Column(n),
-            (None, None, None) => NameSource::Missing,
-            (None, f, l) => NameSource::Parts(f, l),
+        let name_parts = (find(standard::FIRST_NAME), find(standard::LAST_NAME));
+        let name = match (find(standard::NAME), name_parts) {
+            (Some(n), _) => NameSource::Column(n),
+            (None, (None, None)) => NameSource::Missing,
+            (None, (f, l)) => NameSource::Parts(f, l),
         };
         let missing_required = schema.attributes.iter().any(|a| {
             a.required
@@ -179,7 +193,16 @@ impl Plan {
             max_cell_bytes: limits.max_cell_bytes,
             max_findings: usize::try_from(limits.max_findings).unwrap_or(usize::MAX),
             short_rows_ragged,
+            name_parts,
+            fix_cap: crate::fixes::LISTED_CHANGES,
         }
+    }
+
+    /// The plan with each suggested fix listing up to `cap` changes (all of them for
+    /// `usize::MAX`, when fixes are to be applied).
+    pub fn with_fix_cap(mut self, cap: usize) -> Plan {
+        self.fix_cap = cap;
+        self
     }
 
     /// A fresh accumulator for this plan.
@@ -187,6 +210,7 @@ impl Plan {
         Acc {
             evidence: vec![DateEvidence::default(); self.date_slots],
             findings: Findings::capped(self.max_findings),
+            fix_cap: self.fix_cap,
             ..Acc::default()
         }
     }
@@ -209,28 +233,43 @@ impl Plan {
             if marked {
                 acc.markers.record(index, row_no, held);
             }
-            if !self.usable(cell) {
+            let errors_before_cell = acc.findings.errors();
+            // Each type's rule says whether the cell has blanks to collapse, from the scan it
+            // makes anyway.
+            let blanks = if self.usable(cell) {
+                match rule.kind {
+                    AttributeType::Text => self.text(index, at, cell, &mut state, acc),
+                    AttributeType::Email => self.email(index, at, cell, &mut state, acc),
+                    AttributeType::Date => {
+                        self.date(index, at, cell, &mut state, acc);
+                        false
+                    }
+                    AttributeType::Number | AttributeType::Integer => {
+                        self.keep(at, cells::number(rule, cell), &mut state, acc);
+                        false
+                    }
+                    AttributeType::Enum => self.enumerated(index, at, cell, &mut state, acc),
+                    AttributeType::Boolean => {
+                        self.keep(at, cells::boolean(rule, cell), &mut state, acc);
+                        false
+                    }
+                    AttributeType::Url => {
+                        self.keep(at, cells::url(rule, cell), &mut state, acc);
+                        false
+                    }
+                }
+            } else {
                 acc.findings.extend(self.unusable(at, cell));
-                continue;
-            }
-            match rule.kind {
-                AttributeType::Text => self.text(index, at, cell, &mut state, acc),
-                AttributeType::Email => self.email(index, at, cell, &mut state, acc),
-                AttributeType::Date => self.date(index, at, cell, &mut state, acc),
-                AttributeType::Number | AttributeType::Integer => {
-                    self.keep(at, cells::number(rule, cell), &mut state, acc);
-                }
-                AttributeType::Enum => {
-                    self.keep(at, cells::enumerated(rule, cell), &mut state, acc);
-                }
-                AttributeType::Boolean => {
-                    self.keep(at, cells::boolean(rule, cell), &mut state, acc);
-                }
-                AttributeType::Url => self.keep(at, cells::url(rule, cell), &mut state, acc),
+                rule.shows_blanks() && matches!(cell, CellRef::Text(t) if needs_collapse(t))
+            };
+            if blanks && let CellRef::Text(text) = cell {
+                let refused = acc.findings.errors() > errors_before_cell;
+                self.blanks(index, at, text, refused, acc);
             }
         }
 
         self.compose_name(row_no, &state.name_parts, &mut state.values, acc);
+        self.name_fixes(row_no, row, acc);
         self.check_ragged(row_no, row, acc);
 
         let has_error = acc.findings.errors() > errors_before;
@@ -242,10 +281,11 @@ impl Plan {
             ..
         } = state;
         if let Some(key) = email_key {
-            acc.emails.push(key, row_no);
+            let whole = row.content_hash(&mut acc.row_bytes);
+            acc.emails.push(key, row_no, whole);
         }
         if let Some(key) = id_key {
-            acc.ids.push(key, row_no);
+            acc.ids.push(key, row_no, 0);
         }
         self.settle_row(row_no, &dates, values, has_error, acc);
         dates.clear();

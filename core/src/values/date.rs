@@ -458,6 +458,123 @@ fn serial_text(text: &str) -> Option<DateParse> {
     ))
 }
 
+/// How a date read under a declared day/month order (`read`, from [`parse_text`] with that
+/// order) reads without one, as far as a column's evidence goes: the kind [`parse_text`] with
+/// no format gives (only a `.` date under a month-first order keeps the order's reading). A
+/// date that fits the order is told apart by its digits instead of read again, since this
+/// is asked of every date of such a column.
+///
+/// ```
+/// use conferral::values::date::{DateFormat, DateOrder, parse_text, unordered};
+/// let dmy = DateFormat::parse("DD/MM/YYYY");
+/// for text in ["13/04/2026", "03/04/2026", "05/05/2026", "04/13/2026", "31/02/2026", "2026-04-03", "3.4.2026"] {
+///     let read = parse_text(text, dmy);
+///     assert_eq!(unordered(text, read, DateOrder::DayFirst), parse_text(text, None), "{text}");
+/// }
+/// ```
+pub fn unordered(text: &str, read: DateParse, declared: DateOrder) -> DateParse {
+    let DateParse::Date(date) = read else {
+        return parse_text(text, None);
+    };
+    let trimmed = super::trim(text).as_bytes();
+    if !plain_day_month(trimmed) {
+        // An ISO or compact date reads the same either way; anything else (blanks around
+        // the parts, say) is read again to be sure.
+        return if trimmed
+            .get(..4)
+            .is_some_and(|y| y.iter().all(u8::is_ascii_digit))
+        {
+            read
+        } else {
+            parse_text(text, None)
+        };
+    }
+    let (day, month) = (date.day(), date.month());
+    // The first part as written: the day under a day-first order, the month otherwise.
+    let (first_part, other_part) = match declared {
+        DateOrder::MonthFirst => (month, day),
+        _ => (day, month),
+    };
+    if first_part == other_part {
+        return read;
+    }
+    // The other reading: the first part as the month when it was the day, and the reverse
+    // (a first part over 12 is no month; otherwise both parts are at most 12, which every
+    // month has as days).
+    let other = (first_part <= 12)
+        .then(|| NaiveDate::from_ymd_opt(date.year(), day, month))
+        .flatten();
+    match (declared, other) {
+        (DateOrder::MonthFirst, None) => DateParse::MonthFirstOnly(date),
+        (_, None) => DateParse::DayFirstOnly(date),
+        (DateOrder::MonthFirst, Some(other)) => DateParse::Ambiguous {
+            day_first: other,
+            month_first: date,
+        },
+        (_, Some(other)) => DateParse::Ambiguous {
+            day_first: date,
+            month_first: other,
+        },
+    }
+}
+
+/// Whether text is `d/m/yyyy` to `ddd-mmm-yyyy` (one separator, `/` or `-`), a time after
+/// the year or not: the form a reader may take either way.
+fn plain_day_month(text: &[u8]) -> bool {
+    let digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+    let year = |rest: &[u8]| {
+        rest.get(..4).is_some_and(digits) && rest.get(4).is_none_or(|b| !b.is_ascii_digit())
+    };
+    // `dd/mm/yyyy`, by far the most common, without splitting.
+    if let [a, b, s1, c, d, s2, rest @ ..] = text
+        && s1 == s2
+        && matches!(s1, b'/' | b'-')
+        && digits(&[*a, *b, *c, *d])
+    {
+        return year(rest);
+    }
+    let short = |part: &[u8]| (1..=3).contains(&part.len()) && digits(part);
+    let mut parts = text.splitn(3, |&b| b == b'/' || b == b'-');
+    let (Some(first), Some(second), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let same_separator = text.get(first.len()) == text.get(first.len() + second.len() + 1);
+    short(first) && short(second) && same_separator && year(rest)
+}
+
+/// A numeric date written with `/` or `-` with its first two parts (day and month, in
+/// either order) swapped; the separator, the digits as written and anything after the year
+/// (a time) are kept: `04/13/2026` gives `13/04/2026`. `None` for any other form.
+///
+/// ```
+/// use conferral::values::date::swap_day_month;
+/// assert_eq!(swap_day_month(" 4/13/2026 ").as_deref(), Some("13/4/2026"));
+/// assert_eq!(swap_day_month("03-04-2026 14:05").as_deref(), Some("04-03-2026 14:05"));
+/// assert_eq!(swap_day_month("2026-04-03"), None);
+/// assert_eq!(swap_day_month("3 April 2026"), None);
+/// ```
+pub fn swap_day_month(text: &str) -> Option<String> {
+    let text = super::trim(text);
+    let sep = text.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
+    if sep == '.' {
+        return None;
+    }
+    let (first, rest) = text.split_once(sep)?;
+    let (second, tail) = rest.split_once(sep)?;
+    // Parts as the date reader takes them: blanks around each allowed.
+    let (first, second, tail) = (first.trim(), second.trim(), tail.trim_start());
+    let day_or_month =
+        |part: &str| (1..=3).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit());
+    let year = tail
+        .get(..4)
+        .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()))
+        && tail
+            .get(4..5)
+            .is_none_or(|next| !next.bytes().all(|b| b.is_ascii_digit()));
+    (day_or_month(first) && day_or_month(second) && year)
+        .then(|| format!("{second}{sep}{first}{sep}{tail}"))
+}
+
 /// Whether text reads as a date (numbers alone do not count), for profiling a column.
 pub fn looks_like_date(text: &str) -> bool {
     if text.trim().parse::<f64>().is_ok() && text.trim().len() != 8 {

@@ -52,6 +52,11 @@ pub struct Address<'a> {
 }
 
 impl Address<'_> {
+    /// The domain in lowercase (Unicode for an internationalised one).
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
     /// The normalised address: local part as written, domain in lowercase Unicode.
     pub fn normalized(&self) -> String {
         format!("{}@{}", self.local, self.domain)
@@ -346,6 +351,178 @@ fn check_labels(ascii: &str, shown: &str) -> Result<(), EmailProblem> {
     Ok(())
 }
 
+/// Misspellings of the domains of the largest mail providers, each with the domain meant.
+///
+/// A short, fixed list rather than a distance to known domains: every entry is a typo seen
+/// often in sign-up forms, so a real domain that merely looks like a provider's (a company's
+/// `gmx-mail.com`, say) is never "corrected". Kept sorted, so it can be searched.
+pub const PROVIDER_TYPOS: [(&str, &str); 40] = [
+    ("aol.co", "aol.com"),
+    ("gamil.com", "gmail.com"),
+    ("gmai.com", "gmail.com"),
+    ("gmaik.com", "gmail.com"),
+    ("gmail.cm", "gmail.com"),
+    ("gmail.co", "gmail.com"),
+    ("gmaill.com", "gmail.com"),
+    ("gmal.com", "gmail.com"),
+    ("gmali.com", "gmail.com"),
+    ("gmaul.com", "gmail.com"),
+    ("gmial.com", "gmail.com"),
+    ("gmil.com", "gmail.com"),
+    ("gnail.com", "gmail.com"),
+    ("homail.com", "hotmail.com"),
+    ("hotamil.com", "hotmail.com"),
+    ("hotmai.com", "hotmail.com"),
+    ("hotmail.co", "hotmail.com"),
+    ("hotmaill.com", "hotmail.com"),
+    ("hotmal.com", "hotmail.com"),
+    ("hotmali.com", "hotmail.com"),
+    ("hotmial.com", "hotmail.com"),
+    ("hotmil.com", "hotmail.com"),
+    ("hotnail.com", "hotmail.com"),
+    ("iclod.com", "icloud.com"),
+    ("icloud.co", "icloud.com"),
+    ("icloude.com", "icloud.com"),
+    ("icoud.com", "icloud.com"),
+    ("oulook.com", "outlook.com"),
+    ("outllok.com", "outlook.com"),
+    ("outlok.com", "outlook.com"),
+    ("outloo.com", "outlook.com"),
+    ("outlook.co", "outlook.com"),
+    ("outlool.com", "outlook.com"),
+    ("yahho.com", "yahoo.com"),
+    ("yaho.com", "yahoo.com"),
+    ("yahoo.cm", "yahoo.com"),
+    ("yahoo.co", "yahoo.com"),
+    ("yahooo.com", "yahoo.com"),
+    ("yaoo.com", "yahoo.com"),
+    ("yhaoo.com", "yahoo.com"),
+];
+
+/// Misspelt top-level domains, each with the one meant. None of them is a top-level domain
+/// of the root zone, so an address ending in one cannot be delivered as written (`.co`,
+/// `.cm` and `.om` are real countries' and are not listed). Each is at most four letters.
+pub const TLD_TYPOS: [(&str, &str); 14] = [
+    ("cmo", "com"),
+    ("cim", "com"),
+    ("coom", "com"),
+    ("comm", "com"),
+    ("con", "com"),
+    ("cpm", "com"),
+    ("ocm", "com"),
+    ("vom", "com"),
+    ("xom", "com"),
+    ("nte", "net"),
+    ("nett", "net"),
+    ("ogr", "org"),
+    ("orgg", "org"),
+    ("rog", "org"),
+];
+
+/// The domain meant by a misspelt one (lowercase ASCII, as [`Address::domain`] gives it):
+/// a misspelt top-level domain is corrected first (`gmail.con`), then the whole domain is
+/// looked up among the providers' misspellings (`gmial.com`, also `gmial.con`). `None` when
+/// neither table knows it.
+///
+/// ```
+/// use conferral::values::email::corrected_domain;
+/// assert_eq!(corrected_domain("gmial.com").as_deref(), Some("gmail.com"));
+/// assert_eq!(corrected_domain("example.con").as_deref(), Some("example.com"));
+/// assert_eq!(corrected_domain("hotmial.con").as_deref(), Some("hotmail.com"));
+/// assert_eq!(corrected_domain("gmail.com"), None);
+/// assert_eq!(corrected_domain("example.co"), None);
+/// ```
+pub fn corrected_domain(domain: &str) -> Option<String> {
+    let dot = memchr::memrchr(b'.', domain.as_bytes())?;
+    let (head, tld) = (domain.get(..dot)?, domain.get(dot + 1..)?);
+    // Top-level domains are compared as numbers: no library call per address.
+    let tld_fixed = short_key(tld).and_then(|key| {
+        TLD_TYPOS
+            .iter()
+            .find(|(typo, _)| short_key(typo) == Some(key))
+            .map(|(_, meant)| format!("{head}.{meant}"))
+    });
+    let whole = tld_fixed.as_deref().unwrap_or(domain);
+    // Asked of every address: most domains are passed over on their length and first letter.
+    let first = whole.as_bytes().first().copied().unwrap_or_default();
+    let listed = PROVIDER_GATE
+        .get(whole.len())
+        .is_some_and(|letters| letters & letter_bit(first) != 0);
+    let provider = listed
+        .then(|| {
+            PROVIDER_TYPOS
+                .binary_search_by(|(typo, _)| (*typo).cmp(whole))
+                .ok()
+        })
+        .flatten()
+        .and_then(|i| PROVIDER_TYPOS.get(i))
+        .map(|(_, meant)| (*meant).to_owned());
+    provider.or(tld_fixed)
+}
+
+/// Text of at most four bytes as one number (its length in the top bits), for comparing
+/// top-level domains; `None` for longer text, which no listed misspelling is.
+fn short_key(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    (bytes.len() <= 4).then(|| {
+        bytes
+            .iter()
+            .fold(bytes.len() as u64, |key, &b| (key << 8) | u64::from(b))
+    })
+}
+
+/// The bit of a lowercase ASCII letter in a set of letters (no bit for anything else).
+const fn letter_bit(byte: u8) -> u32 {
+    if byte.is_ascii_lowercase() {
+        1 << (byte - b'a')
+    } else {
+        0
+    }
+}
+
+/// For each length, the first letters of [`PROVIDER_TYPOS`] of that length.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated when the crate builds: an index out of bounds fails the build"
+)]
+const PROVIDER_GATE: [u32; 16] = {
+    let mut gate = [0u32; 16];
+    let mut i = 0;
+    while i < PROVIDER_TYPOS.len() {
+        let typo = PROVIDER_TYPOS[i].0.as_bytes();
+        if typo.len() < gate.len() {
+            gate[typo.len()] |= letter_bit(typo[0]);
+        }
+        i += 1;
+    }
+    gate
+};
+
+/// A valid address whose domain is a common misspelling, written with the domain meant:
+/// the part before `@` as written, surrounding blanks and `mailto:` removed. `None` for an
+/// address that is not valid in shape, or whose domain no table lists.
+///
+/// ```
+/// use conferral::values::email::with_corrected_domain;
+/// assert_eq!(with_corrected_domain(" Ana.Lopez@GMIAL.com").as_deref(), Some("Ana.Lopez@gmail.com"));
+/// assert_eq!(with_corrected_domain("bo@gmial"), None); // not an address: no dot in the domain
+/// assert_eq!(with_corrected_domain("bo@museum.example"), None);
+/// ```
+pub fn with_corrected_domain(raw: &str) -> Option<String> {
+    parse(raw).ok().as_ref().and_then(corrected)
+}
+
+/// A valid address with its domain corrected as [`with_corrected_domain`] does; `None` when
+/// its domain is not a listed misspelling.
+pub fn corrected(address: &Address<'_>) -> Option<String> {
+    // Only plain ASCII domains are listed; anything else is left alone at once.
+    if !address.domain.is_ascii() {
+        return None;
+    }
+    let meant = corrected_domain(&address.domain)?;
+    Some(format!("{}@{meant}", address.local))
+}
+
 /// The key recipients are compared on, the one definition of "the same recipient": the
 /// address without surrounding whitespace, in lowercase. [`Address::duplicate_hash`] hashes
 /// the same key without allocating; stores index credentials by it.
@@ -402,6 +579,67 @@ mod tests {
             assert!(check(bad).is_err(), "{bad} should be rejected");
         }
         assert!(check("john.smith@").is_err_and(|p| p.message.contains("after `@`")));
+    }
+
+    #[test]
+    fn typo_tables_are_sorted_lowercase_and_never_map_to_a_typo() {
+        let typos: Vec<&str> = PROVIDER_TYPOS.iter().map(|(t, _)| *t).collect();
+        let mut sorted = typos.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(typos, sorted, "PROVIDER_TYPOS must be sorted and unique");
+        for (typo, meant) in PROVIDER_TYPOS.iter().chain(TLD_TYPOS.iter()) {
+            assert_eq!(*typo, typo.to_ascii_lowercase());
+            assert_ne!(typo, meant);
+            assert!(
+                corrected_domain(meant).is_none() || !meant.contains('.'),
+                "{meant}"
+            );
+        }
+        // The gate lets every listed misspelling through.
+        for (typo, meant) in PROVIDER_TYPOS {
+            assert_eq!(corrected_domain(typo).as_deref(), Some(meant), "{typo}");
+        }
+        assert!(TLD_TYPOS.iter().all(|(t, _)| short_key(t).is_some()));
+        // Real top-level domains are never taken for typos.
+        for real in ["co", "cm", "om", "ne", "or", "net", "org", "com", "io"] {
+            assert!(TLD_TYPOS.iter().all(|(t, _)| *t != real), "{real}");
+        }
+    }
+
+    #[test]
+    fn only_valid_addresses_with_a_listed_domain_are_corrected() {
+        let fixed = |s: &str| with_corrected_domain(s);
+        assert_eq!(fixed("ana@hotmial.com").as_deref(), Some("ana@hotmail.com"));
+        assert_eq!(
+            fixed("mailto:ana@Yahoo.CON").as_deref(),
+            Some("ana@yahoo.com")
+        );
+        assert_eq!(
+            fixed("ana@school.edu.comm").as_deref(),
+            Some("ana@school.edu.com")
+        );
+        // Valid unusual domains, subdomains and real country domains stay as they are.
+        for kept in [
+            "ana@gmail.com",
+            "ana@mail.gmial.com.au",
+            "ana@gmx.de",
+            "ana@example.co",
+            "ana@bücher.con",
+            "ana@proton.me",
+            "ana@gmail.company",
+        ] {
+            assert_eq!(fixed(kept), None, "{kept}");
+        }
+        // Not an address in shape: nothing is suggested.
+        for broken in [
+            "ana@@gmial.com",
+            "ana gmial.com",
+            "@gmial.com",
+            "ana@gmial..com",
+        ] {
+            assert_eq!(fixed(broken), None, "{broken}");
+        }
     }
 
     #[test]

@@ -604,6 +604,28 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
         readme: "US roster: 03/13/2026 can only be month-first, which decides each date column, so 04/02/2026 is 2 April. No problems.\n",
     });
 
+    out.push(Fixture {
+        name: "suggested_fixes",
+        file: "roster.csv",
+        bytes: "First Name,Last Name,Email,Course Hours,Result,Cohort Start\n\
+                Ana,López,ana@gmial.com,12,merit,13/04/2026\n\
+                Bo Chen,,bo@example.org,10,Pass,14/04/2026\n\
+                Chiara , Rossi,chiara@hotmail.con,8,DISTINCTION,15/04/2026\n\
+                Dev,Patel,dev@example.org,10,Pass,04/16/2026\n\
+                Ana,López,ana@gmial.com,12,merit,13/04/2026\n\
+                Eve,Moreau,eve@proton.me,5,Pass,03/04/2026\n\
+                Fay,Okafor,fay@gmial,5,Pass,13/05/2026\n"
+            .as_bytes()
+            .to_vec(),
+        group: BOOTCAMP,
+        options: None,
+        readme: "A roster with one of each suggested fix (issue 18) and the cases that must get none.\n\
+                 Fixes: swap_day_month F5 (`04/16/2026` under DD/MM/YYYY, the column otherwise day-first), split_name A3/B3 (`Bo Chen`), \
+                 collapse_blanks A4 and B4, email_domain_typo C2, C4 and C6 (`gmial.com`, `hotmail.con`), enum_case E2, E4 and E6 (`merit`, `DISTINCTION`), \
+                 drop_duplicate_rows row 6 (row 2 again).\n\
+                 No fix: C7 `eve@proton.me` is a valid unusual domain; C8 `fay@gmial` is no address (invalid_email); F7 `03/04/2026` reads either way and stays.\n",
+    });
+
     // The same rows as CSV and as XLSX: the `'` that error reports and cleaned records put
     // before a formula-like value was dropped silently from CSV cells and kept in workbook
     // cells (issue 13). Both folders must give the same values and findings.
