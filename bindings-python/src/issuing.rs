@@ -562,19 +562,26 @@ impl NativeIssuer {
         ))
     }
 
-    /// Revokes exactly one of `ids` or `batch`, with `reason`; the outcome as JSON text.
+    /// Revokes exactly one of `ids` or `batch`, with `reason`, queueing revocation
+    /// notices when `notify`; the outcome as JSON text.
     fn revoke(
         &self,
         py: Python<'_>,
         ids: Option<Vec<String>>,
         batch: Option<String>,
         reason: &str,
+        notify: bool,
         actor: &str,
     ) -> PyResult<String> {
         let selection = Selection::one_of(false, batch, ids)
             .map_err(|_| PyValueError::new_err("give exactly one of ids or batch="))?;
         let out = self.with(py, |inner| {
-            inner.revoke_selection(&selection, reason, actor, Utc::now())
+            let now = Utc::now();
+            let mut outcome = inner.revoke_selection(&selection, reason, actor, now)?;
+            if notify {
+                inner.notify_revocations(&mut outcome, now)?;
+            }
+            Ok::<_, conferral::Error>(outcome)
         });
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
@@ -597,17 +604,40 @@ impl NativeIssuer {
     }
 
     /// Marks published credentials whose expiry date is before `today` (`YYYY-MM-DD`; the
-    /// date in UTC when `None`) as expired; returns their ids.
+    /// date in UTC when `None`) as expired and queues the notices their groups ask for;
+    /// the outcome as JSON text.
     #[pyo3(signature = (today, actor))]
-    fn expire(&self, py: Python<'_>, today: Option<&str>, actor: &str) -> PyResult<Vec<String>> {
+    fn expire(&self, py: Python<'_>, today: Option<&str>, actor: &str) -> PyResult<String> {
         let now = Utc::now();
-        let today = match today {
-            Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|e| PyValueError::new_err(format!("`{text}` is not a date: {e}")))?,
-            None => now.date_naive(),
-        };
-        let out = self.with(py, |inner| inner.expire_before(today, actor, now));
-        out.map_err(|e| to_py_err(py, &e))
+        let today = today_or(today, now)?;
+        let out = self.with(py, |inner| inner.expire_and_notify(today, actor, now));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Re-issues credential `id` from its values, issued on `today` (`YYYY-MM-DD`; the date
+    /// in UTC when `None`); the import's outcome as JSON text.
+    #[pyo3(signature = (id, today, publish, dry_run, actor))]
+    fn renew(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        today: Option<&str>,
+        publish: bool,
+        dry_run: bool,
+        actor: &str,
+    ) -> PyResult<String> {
+        let now = Utc::now();
+        let today = today_or(today, now)?;
+        let out = self.with(py, |inner| {
+            inner.renew(id, today, publish, dry_run, actor, &mut conferral_os::OsIds, now)
+        });
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Queues reminders to view credentials not viewed yet; the outcome as JSON text.
+    fn remind(&self, py: Python<'_>) -> PyResult<String> {
+        let out = self.with(py, |inner| inner.remind(Utc::now()));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// Checks a group and keeps it as its next version; returns the version now latest.
@@ -693,4 +723,13 @@ fn certificate_format(name: &str) -> PyResult<conferral_certificate::Format> {
             "`{name}` is not a certificate format: use pdf, png or svg"
         ))
     })
+}
+
+/// A date given as `YYYY-MM-DD`, or `now`'s date in UTC.
+fn today_or(today: Option<&str>, now: chrono::DateTime<Utc>) -> PyResult<chrono::NaiveDate> {
+    match today {
+        Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|e| PyValueError::new_err(format!("`{text}` is not a date: {e}"))),
+        None => Ok(now.date_naive()),
+    }
 }

@@ -343,3 +343,51 @@ def test_credentials_expire_the_day_after_their_expiry_date(issuer):
     assert issuer.expire(datetime.date(2026, 3, 3)) == [ana]
     assert issuer.expire(datetime.date(2026, 3, 3)) == []
     assert issuer.show(ana).credential.state == "expired"
+
+
+def test_notices_are_queued_once_and_delivered(issuer, tmp_path):
+    group = dict(
+        GROUP,
+        notices={"expiring": {"days_before": 10}, "expired": {}, "reminder": {"after_days": 1}},
+    )
+    roster = (
+        b"Name,Email,Grade,Expires On\n"
+        b"Ana,ana@example.org,Pass,2026-03-02\nBo,bo@example.org,Pass,2026-03-05\n"
+    )
+    ana, bo = issuer.import_roster(roster, group, publish=True).created
+    outbox = tmp_path / "outbox"
+    issuer.deliver(conferral.FileMailer(outbox))
+    run = issuer.expire_and_notify(datetime.date(2026, 3, 1))
+    assert isinstance(run, conferral.ExpireResult)
+    assert (run.today, run.expired) == (datetime.date(2026, 3, 1), [])
+    assert sorted(run.warnings.queued) == sorted([f"{ana}:expiring", f"{bo}:expiring"])
+    again = issuer.expire_and_notify(datetime.date(2026, 3, 1))
+    assert again.warnings.queued == [] and sorted(again.warnings.already_queued) == sorted([ana, bo])
+    assert issuer.expire(datetime.date(2026, 3, 3)) == [ana]
+    # expire() queued Ana's expiry notice; a second run finds it there.
+    assert issuer.expire_and_notify(datetime.date(2026, 3, 3)).expired_notices.queued == []
+    revoked = issuer.revoke([bo], reason="issued in error", notify=True)
+    assert revoked.revoked == [bo]
+    assert revoked.notices is not None and revoked.notices.queued == [f"{bo}:revoked"]
+    assert issuer.revoke([bo], reason="again").notices is None
+    report = issuer.deliver(conferral.FileMailer(outbox)).delivery
+    assert report.sent == 4
+    names = sorted(p.name for p in outbox.glob("*.eml"))
+    assert f"{bo}.revoked.eml" in names and f"{ana}.expired.eml" in names
+    revocation = (outbox / f"{bo}.revoked.eml").read_text()
+    assert "issued in error" in revocation
+    # Neither is published any more: nobody is reminded.
+    assert issuer.remind().queued == []
+
+
+def test_an_expired_credential_is_renewed_from_its_values(issuer):
+    roster = b"Name,Email,Grade,Issued On,Expires On\nAna,ana@example.org,Merit,2025-03-02,2026-03-02\n"
+    ana = issuer.import_roster(roster, GROUP, publish=True).created[0]
+    assert issuer.expire(datetime.date(2026, 3, 3)) == [ana]
+    renewed = issuer.renew(ana, datetime.date(2026, 3, 3), publish=True)
+    new = issuer.show(renewed.created[0]).credential
+    assert (new.state, new.recipient.email) == ("published", "ana@example.org")
+    assert new.attributes["grade"] == "Merit"
+    assert (new.issued_on, new.expires_on) == (datetime.date(2026, 3, 3), datetime.date(2027, 3, 3))
+    with pytest.raises(conferral.NotFoundError):
+        issuer.renew("nope")

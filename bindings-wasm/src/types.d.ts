@@ -36,6 +36,20 @@ export interface Group {
   design?: { svg: string };
   /** How long its credentials are valid when published without an expiry date. */
   validity?: { years?: number; months?: number; days?: number };
+  /** Follow-up emails: each off until named; a part left out uses the library's wording. */
+  notices?: {
+    revoked?: NoticeTemplates;
+    expiring?: NoticeTemplates & { days_before: number };
+    expired?: NoticeTemplates;
+    reminder?: NoticeTemplates & { after_days: number; max?: number };
+  };
+}
+
+/** A notice's templates; they may also use `notice.reason` and `notice.days_left`. */
+export interface NoticeTemplates {
+  subject?: string;
+  html?: string;
+  text?: string;
 }
 
 /** Column assignments to confirm, reassign (`attribute`) or skip (`attribute: null`). */

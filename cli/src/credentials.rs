@@ -103,6 +103,7 @@ pub fn revoke(
     batch: Option<String>,
     ids: Vec<String>,
     reason: &str,
+    notify: bool,
     yes: bool,
     json: bool,
 ) -> Result<bool, CliError> {
@@ -119,8 +120,13 @@ pub fn revoke(
             return Ok(false);
         }
     }
-    let outcome = issuer.revoke_selection(&selection, reason, &store.actor, Utc::now())?;
-    let refused = !outcome.refused.is_empty();
+    let now = Utc::now();
+    let mut outcome = issuer.revoke_selection(&selection, reason, &store.actor, now)?;
+    if notify {
+        issuer.notify_revocations(&mut outcome, now)?;
+    }
+    let refused = !outcome.refused.is_empty()
+        || outcome.notices.as_ref().is_some_and(|n| !n.refused.is_empty());
     if json {
         print_json(&outcome)?;
         return Ok(refused);
@@ -132,6 +138,16 @@ pub fn revoke(
     );
     for r in &outcome.refused {
         say!("  not revoked {}: {}", r.id, r.message);
+    }
+    if let Some(notices) = &outcome.notices {
+        say!(
+            "queued {} revocation notices ({} were queued before); `conferral deliver` sends them",
+            notices.queued.len(),
+            notices.already_queued.len()
+        );
+        for r in &notices.refused {
+            say!("  no notice for {}: {}", r.id, r.message);
+        }
     }
     Ok(refused)
 }

@@ -283,6 +283,12 @@ pub fn create(
         print_json(&out)?;
         return Ok(refused);
     }
+    say_one(&out);
+    Ok(refused)
+}
+
+/// What making one credential did (`create`, `renew`), in words.
+fn say_one(out: &ImportOutcome) {
     if out.already_imported {
         say!(
             "the same values were given before (batch {}); nothing new was created",
@@ -315,11 +321,10 @@ pub fn create(
     } else {
         say!("nothing was created");
     }
-    say_errors(&out, true);
+    say_errors(out, true);
     if let Some(p) = &out.published {
         say_refused(p);
     }
-    Ok(refused)
 }
 
 /// The drafts a publish left alone, each with its reason.
@@ -501,16 +506,73 @@ pub fn expire(
     let now = Utc::now();
     let today = today.unwrap_or_else(|| now.date_naive());
     let mut issuer = store.open()?;
-    let expired = issuer.expire_before(today, &store.actor, now)?;
+    let outcome = issuer.expire_and_notify(today, &store.actor, now)?;
     if json {
-        return print_json(&serde_json::json!({"today": today, "expired": expired}));
+        return print_json(&outcome);
     }
     say!(
         "{} credentials expired before {today} are now marked expired",
-        expired.len()
+        outcome.expired.len()
     );
-    for id in expired.iter().take(20) {
+    for id in outcome.expired.iter().take(20) {
         say!("  {id}");
+    }
+    let (notices, warnings) = (&outcome.expired_notices, &outcome.warnings);
+    say!(
+        "queued {} expiry notices and {} warnings before expiry ({} were queued before); `conferral deliver` sends them",
+        notices.queued.len(),
+        warnings.queued.len(),
+        notices.already_queued.len() + warnings.already_queued.len()
+    );
+    for r in notices.refused.iter().chain(&warnings.refused) {
+        say!("  no notice for {}: {}", r.id, r.message);
+    }
+    Ok(())
+}
+
+/// `conferral renew ID --today D [--publish] [--dry-run]`: a new credential from an expired
+/// (or published) one's values, issued today.
+pub fn renew(
+    store: &StoreArgs,
+    id: &str,
+    today: Option<chrono::NaiveDate>,
+    how: Publish,
+    json: bool,
+) -> Result<bool, CliError> {
+    let now = Utc::now();
+    let today = today.unwrap_or_else(|| now.date_naive());
+    let mut issuer = store.open()?;
+    let out = issuer.renew(
+        id,
+        today,
+        how.publish,
+        how.dry_run,
+        &store.actor,
+        &mut conferral_os::OsIds,
+        now,
+    )?;
+    let refused = refused_any(&out);
+    if json {
+        print_json(&out)?;
+        return Ok(refused);
+    }
+    say_one(&out);
+    Ok(refused)
+}
+
+/// `conferral remind`: queue reminders to view credentials not viewed yet.
+pub fn remind(store: &StoreArgs, json: bool) -> Result<(), CliError> {
+    let mut issuer = store.open()?;
+    let outcome = issuer.remind(Utc::now())?;
+    if json {
+        return print_json(&outcome);
+    }
+    say!(
+        "queued {} reminders; `conferral deliver` sends them",
+        outcome.queued.len()
+    );
+    for r in &outcome.refused {
+        say!("  no reminder for {}: {}", r.id, r.message);
     }
     Ok(())
 }

@@ -291,9 +291,44 @@ enum Command {
         /// Why, kept in each credential's history.
         #[arg(long)]
         reason: String,
+        /// Also email each recipient a revocation notice (its group's `notices.revoked`
+        /// wording, or the library's), sent by the next `conferral deliver`.
+        #[arg(long)]
+        notify: bool,
         /// Do not ask for confirmation (asked only when standard input is a terminal).
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-issue an expired (or published) credential: a new one for the same recipient and
+    /// values in its group, issued today, expiring after the group's validity (or as long
+    /// after as the old one ran). The group's duplicate policy applies. Exits 1 when refused.
+    Renew {
+        /// The credential to renew.
+        id: String,
+        /// Today's date where the issuer is, as YYYY-MM-DD (by default the date in UTC).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Publish it at once and queue its email.
+        #[arg(long)]
+        publish: bool,
+        /// Check the values and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue reminders to recipients who have not viewed their credential, for groups with
+    /// `notices.reminder` (run it from a scheduler; `conferral deliver` sends them). Nobody
+    /// is reminded twice, however often or however many run.
+    Remind {
         #[command(flatten)]
         store: issuing::StoreArgs,
         /// Print JSON.
@@ -662,13 +697,34 @@ fn main() -> ExitCode {
             batch,
             ids,
             reason,
+            notify,
             yes,
             store,
             json,
         } => finish(
-            credentials::revoke(&store, batch, ids, &reason, yes, json),
+            credentials::revoke(&store, batch, ids, &reason, notify, yes, json),
             json,
         ),
+        Command::Renew {
+            id,
+            today,
+            publish,
+            dry_run,
+            store,
+            json,
+        } => finish(
+            issuing::renew(
+                &store,
+                &id,
+                today,
+                issuing::Publish { publish, dry_run },
+                json,
+            ),
+            json,
+        ),
+        Command::Remind { store, json } => {
+            finish(issuing::remind(&store, json).map(|()| false), json)
+        }
         Command::StatusList {
             key,
             out,

@@ -1774,9 +1774,12 @@ fn expire_marks_credentials_the_day_after_their_expiry_date() {
     let (code, out, _) = issuing(&["expire", "--today", "2026-03-02", "--json"], &db);
     assert_eq!(code, 0, "{out}");
     assert_eq!(
-        out,
-        serde_json::json!({"today": "2026-03-02", "expired": []})
+        (&out["today"], &out["expired"]),
+        (&serde_json::json!("2026-03-02"), &serde_json::json!([]))
     );
+    // The group asks for no notices: none are queued.
+    assert_eq!(out["expired_notices"]["queued"], serde_json::json!([]));
+    assert_eq!(out["warnings"]["queued"], serde_json::json!([]));
     let (_, out, _) = issuing(&["expire", "--today", "2026-03-03", "--json"], &db);
     assert_eq!(out["expired"], serde_json::json!([ana]));
     let (_, out, _) = issuing(&["expire", "--today", "2026-03-03", "--json"], &db);
@@ -1795,4 +1798,126 @@ fn expire_marks_credentials_the_day_after_their_expiry_date() {
     );
     let (code, _, err) = issuing(&["expire", "--today", "3 March"], &db);
     assert_eq!(code, 2, "{err}");
+}
+
+/// The `.eml` files of an outbox folder whose names end in `suffix`, by name.
+fn emails_ending(outbox: &Path, suffix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(outbox)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(suffix))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn notices_go_once_each_revocation_expiry_and_reminders() {
+    let dir = scratch("notices");
+    let group = write(
+        &dir,
+        "group.json",
+        br#"{"name": "First Aid", "key": "first-aid",
+             "notices": {"expiring": {"days_before": 30}, "expired": {},
+                         "reminder": {"after_days": 1, "max": 1},
+                         "revoked": {"subject": "Withdrawn: {{ group.name }}"}}}"#,
+    );
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Expires On\nAna,ana@example.org,2026-03-02\nBo,bo@example.org,2026-03-20\nCy,cy@example.org,\n",
+    );
+    let db = dir.join("store.db");
+    let outbox = dir.join("outbox");
+    let deliver = || {
+        let (code, out, _) = issuing(
+            &["deliver", "--outbox", outbox.to_str().unwrap(), "--json"],
+            &db,
+        );
+        assert_eq!(code, 0, "{out}");
+        out
+    };
+    let (code, out, _) = issuing(
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--publish",
+            "--json",
+        ],
+        &db,
+    );
+    assert_eq!(code, 0, "{out}");
+    let created: Vec<String> = out["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let (ana, bo, cy) = (&created[0], &created[1], &created[2]);
+    deliver();
+    // 1 March: Ana's (2 March) and Bo's (20 March) are within 30 days; Cy's has no date.
+    let (code, out, _) = issuing(&["expire", "--today", "2026-03-01", "--json"], &db);
+    assert_eq!(code, 0, "{out}");
+    let mut warned: Vec<&str> = out["warnings"]["queued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    warned.sort();
+    let mut want = vec![format!("{ana}:expiring"), format!("{bo}:expiring")];
+    want.sort();
+    assert_eq!(warned, want);
+    // The same day again, as a second scheduler would: nothing twice.
+    let (_, out, _) = issuing(&["expire", "--today", "2026-03-01", "--json"], &db);
+    assert_eq!(out["warnings"]["queued"], serde_json::json!([]));
+    assert_eq!(out["warnings"]["already_queued"].as_array().unwrap().len(), 2);
+    deliver();
+    assert_eq!(emails_ending(&outbox, ".expiring.eml").len(), 2);
+    // 3 March: Ana's expired, and she is told.
+    let (_, out, _) = issuing(&["expire", "--today", "2026-03-03", "--json"], &db);
+    assert_eq!(out["expired"], serde_json::json!([ana]));
+    assert_eq!(
+        out["expired_notices"]["queued"],
+        serde_json::json!([format!("{ana}:expired")])
+    );
+    // Bo's is revoked with a notice in the group's own wording.
+    let (code, out, _) = issuing(
+        &["revoke", bo, "--reason", "issued by mistake", "--notify", "--json"],
+        &db,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["revoked"], serde_json::json!([bo]));
+    assert_eq!(
+        out["notices"]["queued"],
+        serde_json::json!([format!("{bo}:revoked")])
+    );
+    // Revoking again with --notify tells nobody twice.
+    let (_, again, _) = issuing(
+        &["revoke", bo, "--reason", "issued by mistake", "--notify", "--json"],
+        &db,
+    );
+    assert_eq!(again["already_revoked"], serde_json::json!([bo]));
+    assert_eq!(again["notices"]["already_queued"], serde_json::json!([bo]));
+    // Without --notify the output is as it always was.
+    let (_, plain, _) = issuing(&["revoke", bo, "--reason", "again", "--json"], &db);
+    assert!(plain.get("notices").is_none(), "{plain}");
+    deliver();
+    let revoked = emails_ending(&outbox, ".revoked.eml");
+    assert_eq!(revoked.len(), 1);
+    let text = std::fs::read_to_string(outbox.join(&revoked[0])).unwrap();
+    assert!(text.contains("Subject: Withdrawn: First Aid"), "{text}");
+    assert!(text.contains("issued by mistake"), "{text}");
+    assert_eq!(emails_ending(&outbox, ".expired.eml").len(), 1);
+    // Reminders are due a day after delivery: the real clock has not moved a day, so the
+    // run queues none yet, and says so.
+    let (code, out, _) = issuing(&["remind", "--json"], &db);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["queued"], serde_json::json!([]));
+    assert!(!cy.is_empty());
 }

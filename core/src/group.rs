@@ -50,6 +50,123 @@ pub struct Group {
     /// expires this long after its issue date (the date it is published, when it has none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validity: Option<Validity>,
+    /// The emails sent after the one announcing a credential: revocation and expiry
+    /// notices, and reminders to view it. Each is off until the group names it (the
+    /// revocation notice also goes out when a revocation asks for it), with the library's
+    /// wording for any part left out.
+    #[serde(default, skip_serializing_if = "Notices::is_empty")]
+    pub notices: Notices,
+}
+
+/// The follow-up emails of a group (see [`Group::notices`]).
+///
+/// ```json
+/// {"expiring": {"days_before": 30}, "expired": {}, "reminder": {"after_days": 7, "max": 2},
+///  "revoked": {"subject": "Your {{ group.name }} credential was withdrawn"}}
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notices {
+    /// The wording of the revocation notice, sent when a revocation asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<NoticeTemplates>,
+    /// A warning sent once, some days before a credential's expiry date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiring: Option<ExpiringNotice>,
+    /// A notice sent once, when a credential is marked expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<NoticeTemplates>,
+    /// Reminders to recipients who have not viewed their credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder: Option<ReminderNotice>,
+}
+
+impl Notices {
+    fn is_empty(&self) -> bool {
+        *self == Notices::default()
+    }
+}
+
+/// A notice's templates; a part left out uses the library's wording for that notice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeTemplates {
+    /// Subject line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// HTML body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Plain-text body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// The warning before expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiringNotice {
+    /// How many days before the expiry date the warning goes out (1 to 366).
+    pub days_before: u32,
+    /// Its subject line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Its HTML body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Its plain-text body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// Reminders to view a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderNotice {
+    /// Days after the credential's email was delivered (and between reminders) with no
+    /// view of its page before a reminder goes out (1 to 365).
+    pub after_days: u32,
+    /// The most reminders per credential (1 to 3; 1 when absent).
+    #[serde(default = "one")]
+    pub max: u32,
+    /// Its subject line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Its HTML body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Its plain-text body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The most reminders a credential gets.
+pub const MAX_REMINDERS: u32 = 3;
+
+impl ExpiringNotice {
+    /// Its wording.
+    pub fn templates(&self) -> NoticeTemplates {
+        NoticeTemplates {
+            subject: self.subject.clone(),
+            html: self.html.clone(),
+            text: self.text.clone(),
+        }
+    }
+}
+
+impl ReminderNotice {
+    /// Its wording.
+    pub fn templates(&self) -> NoticeTemplates {
+        NoticeTemplates {
+            subject: self.subject.clone(),
+            html: self.html.clone(),
+            text: self.text.clone(),
+        }
+    }
 }
 
 /// A validity period, as years, months and days added in that order to an issue date
@@ -582,6 +699,29 @@ impl Group {
                 return invalid(format!(
                     "`validity` must be longer than nothing and at most 100 years, not {} years, {} months and {} days",
                     v.years, v.months, v.days
+                ));
+            }
+        }
+        if let Some(n) = &self.notices.expiring
+            && !(1..=366).contains(&n.days_before)
+        {
+            return invalid(format!(
+                "`notices.expiring.days_before` must be 1 to 366 days, not {}",
+                n.days_before
+            ));
+        }
+        if let Some(n) = &self.notices.reminder {
+            if !(1..=365).contains(&n.after_days) {
+                return invalid(format!(
+                    "`notices.reminder.after_days` must be 1 to 365 days, not {}",
+                    n.after_days
+                ));
+            }
+            if !(1..=MAX_REMINDERS).contains(&n.max) {
+                return invalid(format!(
+                    "`notices.reminder.max` must be 1 to {}, not {}",
+                    MAX_REMINDERS,
+                    n.max
                 ));
             }
         }

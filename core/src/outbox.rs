@@ -69,16 +69,66 @@ impl DeliveryState {
 pub enum MessageKind {
     /// The credential was published.
     Issued,
+    /// The credential was revoked (a notice the issuer asked for).
+    Revoked,
+    /// The credential expires soon (sent once, the group's `notices.expiring.days_before`
+    /// days before its expiry date).
+    Expiring,
+    /// The credential has expired.
+    Expired,
+    /// The first reminder to view a credential not yet viewed.
+    #[serde(rename = "reminder_1")]
+    Reminder1,
+    /// The second reminder.
+    #[serde(rename = "reminder_2")]
+    Reminder2,
+    /// The third and last reminder.
+    #[serde(rename = "reminder_3")]
+    Reminder3,
 }
 
 impl MessageKind {
+    /// Every kind.
+    pub const ALL: [MessageKind; 7] = [
+        MessageKind::Issued,
+        MessageKind::Revoked,
+        MessageKind::Expiring,
+        MessageKind::Expired,
+        MessageKind::Reminder1,
+        MessageKind::Reminder2,
+        MessageKind::Reminder3,
+    ];
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::Issued => "issued",
+            MessageKind::Revoked => "revoked",
+            MessageKind::Expiring => "expiring",
+            MessageKind::Expired => "expired",
+            MessageKind::Reminder1 => "reminder_1",
+            MessageKind::Reminder2 => "reminder_2",
+            MessageKind::Reminder3 => "reminder_3",
+        }
+    }
+
+    /// The kind a name gives, if any.
+    pub fn parse(name: &str) -> Option<MessageKind> {
+        MessageKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The `n`th reminder (1 to [`MAX_REMINDERS`]).
+    pub fn reminder(n: u32) -> Option<MessageKind> {
+        match n {
+            1 => Some(MessageKind::Reminder1),
+            2 => Some(MessageKind::Reminder2),
+            3 => Some(MessageKind::Reminder3),
+            _ => None,
         }
     }
 }
+
+pub use crate::group::MAX_REMINDERS;
 
 /// What a mailer reports for one message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -613,6 +613,18 @@ mod hooked {
             (self.hook)("message")?;
             self.inner.message(id)
         }
+        fn queue_messages(&mut self, messages: &[OutboxMessage]) -> Result<Vec<String>> {
+            (self.hook)("queue_messages")?;
+            self.inner.queue_messages(messages)
+        }
+        fn credentials_with_event(
+            &self,
+            kind: conferral::events::EventKind,
+            credentials: &[String],
+        ) -> Result<std::collections::BTreeSet<String>> {
+            (self.hook)("credentials_with_event")?;
+            self.inner.credentials_with_event(kind, credentials)
+        }
         fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
             (self.hook)("messages")?;
             self.inner.messages(q)

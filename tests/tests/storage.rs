@@ -128,6 +128,16 @@ impl Storage for Broken {
     fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
         self.inner.message(id)
     }
+    fn queue_messages(&mut self, messages: &[OutboxMessage]) -> Result<Vec<String>> {
+        self.inner.queue_messages(messages)
+    }
+    fn credentials_with_event(
+        &self,
+        kind: conferral::events::EventKind,
+        credentials: &[String],
+    ) -> Result<std::collections::BTreeSet<String>> {
+        self.inner.credentials_with_event(kind, credentials)
+    }
     fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
         self.inner.messages(q)
     }

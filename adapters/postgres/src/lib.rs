@@ -74,7 +74,8 @@ pub use connect::Options;
 use connect::{Connector, Held, Manager, Mode, Source, config};
 use records::{
     Built, CREDENTIAL_BODY, CredentialRow, MESSAGE_BODY, MessageRow, body, conflict, count,
-    from_json, holds, insert_credentials, insert_messages, listed, not_found, run_again, set_aside,
+    from_json, holds, insert_credentials, insert_messages, listed, not_found, queue_new_messages,
+    run_again, set_aside,
     to_json, update_credentials, write_claim,
 };
 pub use schema::SCHEMA_VERSION;
@@ -743,6 +744,32 @@ impl Storage for PostgresStorage {
         )
     }
 
+    fn credentials_with_event(
+        &self,
+        kind: EventKind,
+        credentials: &[String],
+    ) -> Result<std::collections::BTreeSet<String>> {
+        const WHAT: &str = "find credentials' events";
+        let mut found = std::collections::BTreeSet::new();
+        for chunk in credentials.chunks(5_000) {
+            let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let rows = self.read(WHAT, &mut |db| {
+                db.query(
+                    "SELECT DISTINCT credential FROM events WHERE kind = $1 AND credential = ANY($2)",
+                    &[&kind.as_str(), &ids],
+                    WHAT,
+                )
+            })?;
+            for row in rows {
+                found.insert(row.try_get::<_, String>(0).map_err(|e| {
+                    Error::new(ErrorKind::Storage, format!("the database could not {WHAT}"))
+                        .with_source(e)
+                })?);
+            }
+        }
+        Ok(found)
+    }
+
     fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>> {
         const WHAT: &str = "count events";
         let sql = if daily {
@@ -913,6 +940,16 @@ impl Storage for PostgresStorage {
             let rows = db.query_built(&q.sql, &q.params(), WHAT)?;
             rows.iter().map(|r| body(r, WHAT)).collect()
         })
+    }
+
+    fn queue_messages(&mut self, messages: &[OutboxMessage]) -> Result<Vec<String>> {
+        let rows = messages
+            .iter()
+            .map(MessageRow::of)
+            .collect::<Result<Vec<_>>>()?;
+        // Idempotent: run again after a lost connection, a message added by the lost
+        // attempt is found there already.
+        self.write("queued messages", &mut |db| queue_new_messages(db, &rows), &mut run_again)
     }
 
     fn status(&self) -> Result<StatusCounts> {

@@ -421,43 +421,66 @@ pub(crate) fn insert_messages(db: &mut Db<'_>, rows: &[MessageRow<'_>]) -> Resul
 fn insert_messages_naming_conflicts(db: &mut Db<'_>, rows: &[MessageRow<'_>]) -> Result<(), Fail> {
     const WHAT: &str = "queue a message";
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let ids: Vec<&str> = chunk.iter().map(|m| m.id).collect();
-        let credentials: Vec<&str> = chunk.iter().map(|m| m.credential).collect();
-        let kinds: Vec<&str> = chunk.iter().map(|m| m.kind).collect();
-        let states: Vec<&str> = chunk.iter().map(|m| m.state).collect();
-        let attempts: Vec<i32> = chunk.iter().map(|m| m.attempts).collect();
-        let next: Vec<DateTime<Utc>> = chunk.iter().map(|m| m.next_attempt_at).collect();
-        let queued: Vec<DateTime<Utc>> = chunk.iter().map(|m| m.queued_at).collect();
-        let workers: Vec<Option<&str>> = chunk.iter().map(|m| m.lease_worker).collect();
-        let until: Vec<Option<DateTime<Utc>>> = chunk.iter().map(|m| m.lease_until).collect();
-        let bodies: Vec<&str> = chunk.iter().map(|m| m.body.as_str()).collect();
-        let inserted = db.query(
-            "INSERT INTO outbox (id, credential, kind, state, attempts, next_attempt_at,
-                                 queued_at, lease_worker, lease_until, body)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
-                                  $6::timestamptz[], $7::timestamptz[], $8::text[],
-                                  $9::timestamptz[], $10::text[])
-             ON CONFLICT DO NOTHING
-             RETURNING id",
-            &[
-                &ids,
-                &credentials,
-                &kinds,
-                &states,
-                &attempts,
-                &next,
-                &queued,
-                &workers,
-                &until,
-                &bodies,
-            ],
-            WHAT,
-        )?;
+        let inserted = insert_new_messages(db, chunk, WHAT)?;
         if let Some(id) = not_inserted(&inserted, chunk.iter().map(|m| m.id), WHAT)? {
             return Err(conflict(format!("message `{id}` is queued already")));
         }
     }
     Ok(())
+}
+
+/// Queues the messages that are new (no message of their credential and kind yet), leaving
+/// the others; the ids of those added.
+pub(crate) fn queue_new_messages(db: &mut Db<'_>, rows: &[MessageRow<'_>]) -> Result<Vec<String>, Fail> {
+    const WHAT: &str = "queue a message";
+    let mut added = Vec::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        for row in insert_new_messages(db, chunk, WHAT)? {
+            added.push(row.try_get::<_, String>(0).map_err(failed(WHAT))?);
+        }
+    }
+    Ok(added)
+}
+
+/// One `INSERT … ON CONFLICT DO NOTHING RETURNING id` of at most [`ROWS_PER_STATEMENT`]
+/// messages: the rows of those inserted.
+fn insert_new_messages(
+    db: &mut Db<'_>,
+    chunk: &[MessageRow<'_>],
+    what: &'static str,
+) -> Result<Vec<postgres::Row>, Fail> {
+    let ids: Vec<&str> = chunk.iter().map(|m| m.id).collect();
+    let credentials: Vec<&str> = chunk.iter().map(|m| m.credential).collect();
+    let kinds: Vec<&str> = chunk.iter().map(|m| m.kind).collect();
+    let states: Vec<&str> = chunk.iter().map(|m| m.state).collect();
+    let attempts: Vec<i32> = chunk.iter().map(|m| m.attempts).collect();
+    let next: Vec<DateTime<Utc>> = chunk.iter().map(|m| m.next_attempt_at).collect();
+    let queued: Vec<DateTime<Utc>> = chunk.iter().map(|m| m.queued_at).collect();
+    let workers: Vec<Option<&str>> = chunk.iter().map(|m| m.lease_worker).collect();
+    let until: Vec<Option<DateTime<Utc>>> = chunk.iter().map(|m| m.lease_until).collect();
+    let bodies: Vec<&str> = chunk.iter().map(|m| m.body.as_str()).collect();
+    db.query(
+        "INSERT INTO outbox (id, credential, kind, state, attempts, next_attempt_at,
+                             queued_at, lease_worker, lease_until, body)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
+                              $6::timestamptz[], $7::timestamptz[], $8::text[],
+                              $9::timestamptz[], $10::text[])
+         ON CONFLICT DO NOTHING
+         RETURNING id",
+        &[
+            &ids,
+            &credentials,
+            &kinds,
+            &states,
+            &attempts,
+            &next,
+            &queued,
+            &workers,
+            &until,
+            &bodies,
+        ],
+        what,
+    )
 }
 
 /// The first of `ids` an `INSERT … ON CONFLICT DO NOTHING RETURNING id` did not return: a

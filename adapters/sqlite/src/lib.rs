@@ -862,6 +862,41 @@ impl Storage for SqliteStorage {
         Ok(out)
     }
 
+    fn queue_messages(&mut self, messages: &[OutboxMessage]) -> Result<Vec<String>> {
+        const WHAT: &str = "queue a message";
+        let tx = self.immediate()?;
+        let mut added = Vec::new();
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO outbox (id, credential, kind, state, next_attempt_at, queued_at, body,
+                                         attempts)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT DO NOTHING",
+                )
+                .map_err(sql(WHAT))?;
+            for m in messages {
+                let inserted = insert
+                    .execute(params![
+                        m.id,
+                        m.credential,
+                        m.kind.as_str(),
+                        m.state.as_str(),
+                        time(m.next_attempt_at),
+                        time(m.queued_at),
+                        to_json(m)?,
+                        m.attempts
+                    ])
+                    .map_err(sql(WHAT))?;
+                if inserted == 1 {
+                    added.push(m.id.clone());
+                }
+            }
+        }
+        tx.commit().map_err(sql("commit queued messages"))?;
+        Ok(added)
+    }
+
     fn allocate_status_indexes(&mut self, count: u64) -> Result<u64> {
         const WHAT: &str = "reserve status list indexes";
         let count = i64::try_from(count).map_err(|e| {
@@ -925,6 +960,33 @@ impl Storage for SqliteStorage {
         }
         tx.commit().map_err(sql(WHAT))?;
         Ok(kept)
+    }
+
+    fn credentials_with_event(
+        &self,
+        kind: EventKind,
+        credentials: &[String],
+    ) -> Result<std::collections::BTreeSet<String>> {
+        const WHAT: &str = "find credentials' events";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT credential FROM events
+                 WHERE kind = ?1 AND credential IN (SELECT value FROM json_each(?2))",
+            )
+            .map_err(sql(WHAT))?;
+        let mut found = std::collections::BTreeSet::new();
+        // A few thousand ids a statement keep each JSON text small.
+        for chunk in credentials.chunks(5_000) {
+            let ids = to_json(&chunk)?;
+            let rows = stmt
+                .query_map(params![kind.as_str(), ids], |r| r.get::<_, String>(0))
+                .map_err(sql(WHAT))?;
+            for row in rows {
+                found.insert(row.map_err(sql(WHAT))?);
+            }
+        }
+        Ok(found)
     }
 
     fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>> {

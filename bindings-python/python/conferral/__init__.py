@@ -42,6 +42,8 @@ from .results import (
     Recipient,
     Refused,
     RevokeResult,
+    NoticeResult,
+    ExpireResult,
     Settlement,
     Stats,
     BatchStats,
@@ -85,7 +87,7 @@ __all__ = [
     "InvalidConfigError", "InvalidCredentialError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
-    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "GroupWarning", "Stats", "BatchStats",
+    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "NoticeResult", "ExpireResult", "GroupWarning", "Stats", "BatchStats",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
@@ -748,11 +750,38 @@ class Issuer:
         out = self._native.create(_group(group).to_json(), _values_json(values, more), publish, dry_run, actor)
         return ImportResult.from_dict(json.loads(out))
 
+    def renew(
+        self,
+        id: str,
+        today: Optional[_dt.date] = None,
+        *,
+        publish: bool = False,
+        dry_run: bool = False,
+        actor: str = "python",
+    ) -> ImportResult:
+        """Re-issues an expired (or published) credential: a new one for the same recipient
+        and values in its group, issued ``today`` (the date in UTC by default), expiring after
+        the group's ``validity`` (or as long after as the old one ran). Validated as a row
+        of a roster, under the group's duplicate policy, as :meth:`create` is."""
+        text = self._native.renew(id, None if today is None else today.isoformat(), publish, dry_run, actor)
+        return ImportResult.from_dict(json.loads(text))
+
     def expire(self, today: Optional[_dt.date] = None, *, actor: str = "python") -> List[str]:
         """Marks published credentials whose expiry date is before ``today`` (the date where
         the issuer is; the date in UTC by default) as expired, and returns their ids. A
-        credential expiring on 2 March is valid all that day. Run it daily."""
-        return list(self._native.expire(None if today is None else today.isoformat(), actor))
+        credential expiring on 2 March is valid all that day. Run it daily. It queues the
+        notices groups ask for as :meth:`expire_and_notify` does, which also tells them."""
+        return self.expire_and_notify(today, actor=actor).expired
+
+    def expire_and_notify(
+        self, today: Optional[_dt.date] = None, *, actor: str = "python"
+    ) -> ExpireResult:
+        """The daily expiry run, as ``conferral expire`` does it: marks the credentials past
+        their expiry date expired, queues the expiry notices of groups with
+        ``notices.expired`` and the warnings before expiry of groups with
+        ``notices.expiring``; each goes once, however often it runs."""
+        text = self._native.expire(None if today is None else today.isoformat(), actor)
+        return ExpireResult.from_dict(json.loads(text))
 
     def save_group(self, group: GroupLike) -> int:
         """Checks a group and keeps it in the store as its next version; returns the version
@@ -933,13 +962,25 @@ class Issuer:
         *,
         batch: Optional[str] = None,
         reason: str,
+        notify: bool = False,
         actor: str = "python",
     ) -> RevokeResult:
         """Revokes these credentials or the published ones of a batch, with ``reason``
         (required). Verifiers see it once the status list is published again
-        (:meth:`status_list`)."""
+        (:meth:`status_list`). With ``notify=True`` each recipient is also sent a revocation
+        notice (the group's ``notices.revoked`` wording, or the library's) by the next
+        :meth:`deliver`; a credential revoked before gets it too, once."""
         chosen = None if ids is None else list(ids)
-        return RevokeResult.from_dict(json.loads(self._native.revoke(chosen, batch, reason, actor)))
+        return RevokeResult.from_dict(
+            json.loads(self._native.revoke(chosen, batch, reason, notify, actor))
+        )
+
+    def remind(self) -> NoticeResult:
+        """Queues reminders to recipients who have not viewed their credential, for groups
+        with ``notices.reminder`` (``after_days`` after the email was accepted, and after
+        each reminder, at most ``max``); :meth:`deliver` sends them. Nobody is reminded
+        twice, however often it runs."""
+        return NoticeResult.from_dict(json.loads(self._native.remind()))
 
     def status_list(self, *, key: PathLike, list: int = 0) -> Dict[str, Any]:
         """The issuer's revocation status list ``list`` as a ``BitstringStatusListCredential``

@@ -348,20 +348,67 @@ class CertificatesResult(_FromDict):
 
 
 @dataclass(frozen=True)
+class NoticeResult(_FromDict):
+    """Follow-up emails (notices, reminders) queued now by outbox id, the credentials that
+    had theirs queued before (nothing is queued twice), and those left without one, each
+    with the reason."""
+
+    queued: List[str]
+    already_queued: List[str]
+    refused: List[Refused]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "NoticeResult":
+        made = cls(
+            queued=list(data["queued"]),
+            already_queued=list(data["already_queued"]),
+            refused=[Refused.from_dict(r) for r in data.get("refused", [])],
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
 class RevokeResult(_FromDict):
     """The credentials revoked now, those that already were, and those left as they were
-    (drafts, or changed meanwhile), each with the reason."""
+    (drafts, or changed meanwhile), each with the reason; and the revocation notices queued
+    when they were asked for."""
 
     revoked: List[str]
     already_revoked: List[str]
     refused: List[Refused]
+    notices: Optional[NoticeResult] = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RevokeResult":
+        notices = data.get("notices")
         made = cls(
             revoked=list(data["revoked"]),
             already_revoked=list(data["already_revoked"]),
             refused=[Refused.from_dict(r) for r in data.get("refused", [])],
+            notices=None if notices is None else NoticeResult.from_dict(notices),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class ExpireResult(_FromDict):
+    """A daily expiry run: the date taken as today, the credentials marked expired now,
+    their expiry notices, and the warnings before expiry queued."""
+
+    today: _dt.date
+    expired: List[str]
+    expired_notices: NoticeResult
+    warnings: NoticeResult
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ExpireResult":
+        made = cls(
+            today=_dt.date.fromisoformat(data["today"]),
+            expired=list(data["expired"]),
+            expired_notices=NoticeResult.from_dict(data["expired_notices"]),
+            warnings=NoticeResult.from_dict(data["warnings"]),
         )
         made._keep(data)
         return made

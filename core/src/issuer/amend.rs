@@ -22,6 +22,10 @@ pub struct RevokeOutcome {
     /// Credentials left as they were, each with the reason (a draft, or one that changed
     /// while it was being revoked).
     pub refused: Vec<Refused>,
+    /// The revocation notices queued, when they were asked for
+    /// ([`Issuer::notify_revocations`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notices: Option<super::NoticeOutcome>,
 }
 
 impl<S: Storage> Issuer<S> {
@@ -214,7 +218,7 @@ impl<S: Storage> Issuer<S> {
                 if !c.expires_on.is_some_and(|d| d < today) {
                     continue;
                 }
-                let next = c.expire(actor, now)?.credential;
+                let next = c.expire_on(today, actor, now)?.credential;
                 match self.store.update_credential(&next) {
                     Ok(()) => {}
                     Err(e) if e.kind() == ErrorKind::Conflict => continue,

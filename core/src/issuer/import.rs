@@ -351,7 +351,8 @@ impl<S: Storage> Issuer<S> {
     }
 
     /// Live credentials of the group by recipient, when its duplicate policy looks at them;
-    /// revoked ones do not block a new one.
+    /// revoked and expired ones do not block a new one (a renewal, or a recipient who
+    /// qualifies again).
     pub(super) fn live_by_recipient(
         &self,
         group: &Group,
@@ -365,7 +366,7 @@ impl<S: Storage> Issuer<S> {
             group: Some(key.to_owned()),
             ..CredentialQuery::default()
         })? {
-            if c.state != CredentialState::Revoked {
+            if !matches!(c.state, CredentialState::Revoked | CredentialState::Expired) {
                 existing.insert(duplicate_key(&c.recipient.email), c);
             }
         }

@@ -43,8 +43,10 @@ mod certificates;
 mod credentials;
 mod deliver;
 mod import;
+mod notices;
 mod publish;
 mod query;
+mod renew;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +70,7 @@ pub use deliver::{
     Claimed, DeliveryReport, DeliveryRun, Settlement, Worker, Workers, deliver_with_workers,
 };
 pub use import::{CREATED_FILE_NAME, CreateRequest, ImportOutcome, ImportRequest};
+pub use notices::{ExpireOutcome, NoticeOutcome};
 pub use publish::{PUBLISH_CHUNK, PublishOutcome, Refused, Selection};
 pub use query::CredentialDetail;
 

@@ -561,12 +561,29 @@ impl Credential {
         ))
     }
 
-    /// Marks a published credential expired once its expiry date is behind `now`.
+    /// Marks a published credential expired once its expiry date is behind `now`'s date
+    /// (UTC); see [`Credential::expire_on`].
     ///
     /// # Errors
     /// [`ErrorKind::IllegalTransition`] unless it is published and its expiry date has passed.
     pub fn expire(&self, actor: &str, now: DateTime<Utc>) -> Result<Transition> {
-        let due = self.expires_on.is_some_and(|d| d < now.date_naive());
+        self.expire_on(now.date_naive(), actor, now)
+    }
+
+    /// Marks a published credential expired once its expiry date is before `today`, the
+    /// date where the issuer is (a scheduler east of UTC reaches the 3rd while UTC is still
+    /// on the 2nd); `now` is when, for its history.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] unless it is published and its expiry date is
+    /// before `today`.
+    pub fn expire_on(
+        &self,
+        today: chrono::NaiveDate,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Transition> {
+        let due = self.expires_on.is_some_and(|d| d < today);
         if self.state != CredentialState::Published || !due {
             return Err(illegal(
                 self,

@@ -30,6 +30,7 @@
 
 pub mod bounds;
 pub mod certificate;
+pub mod notice;
 
 use std::collections::BTreeMap;
 
@@ -42,6 +43,7 @@ pub use crate::group::{
 };
 use crate::group::{Group, GroupSummary, Schema};
 pub use certificate::{CertificateRenderer, DEFAULT_DESIGN, certificate_svg};
+pub use notice::{NoticeFields, NoticeKind};
 
 /// The link base an issuer uses when none is given; links made with it lead nowhere real.
 pub const DEFAULT_BASE_URL: &str = "https://credentials.example.org/c";
@@ -79,6 +81,7 @@ impl Group {
         // The link base is the issuer's; any valid one checks the templates' variables.
         Renderer::for_group(self, DEFAULT_BASE_URL)?;
         CertificateRenderer::for_group(self, DEFAULT_BASE_URL)?;
+        notice::check_notices(self, DEFAULT_BASE_URL)?;
         Ok(summary)
     }
 }
@@ -268,6 +271,8 @@ pub(crate) struct Merge {
     /// The most bytes each custom attribute's value may print as, by key.
     attribute_bytes: BTreeMap<String, u64>,
     base_url: String,
+    /// Whether the templates are a notice's, which may also use `notice.*`.
+    notice: bool,
 }
 
 fn template_error(label: &str, e: &minijinja::Error) -> Error {
@@ -503,7 +508,11 @@ impl Renderer {
     /// [`ErrorKind::InvalidTemplate`] for a syntax error, a variable the group does not have
     /// (with the closest one it has), or `|safe`; [`ErrorKind::InvalidConfig`] for a bad base.
     pub fn new(templates: &EmailTemplates, schema: &Schema, base_url: &str) -> Result<Renderer> {
-        let merge = Merge::new(schema, base_url)?;
+        Renderer::with_merge(templates, Merge::new(schema, base_url)?)
+    }
+
+    /// Compiles and checks templates filled in from `merge`.
+    fn with_merge(templates: &EmailTemplates, merge: Merge) -> Result<Renderer> {
         let root = merge.shapes();
         let mut envs = Vec::new();
         for (part, source) in
@@ -519,7 +528,7 @@ impl Renderer {
             renderer.merge.check_variables(env, part, &known)?;
         }
         // A trial render with every field filled catches misuse of filters and tests.
-        renderer.render(&renderer.merge.sample())?;
+        renderer.render_with(&renderer.merge.sample(), &NoticeFields::sample())?;
         Ok(renderer)
     }
 
@@ -541,8 +550,21 @@ impl Renderer {
     /// [`ErrorKind::InvalidValue`] for an id that is not URL-safe or a value longer than the
     /// templates were checked for.
     pub fn render(&self, fields: &MergeFields) -> Result<RenderedEmail> {
+        self.render_with(fields, &NoticeFields::default())
+    }
+
+    /// Renders one message; a notice's templates also see `notice` (other templates
+    /// cannot name it, so it is left out of their context).
+    ///
+    /// # Errors
+    /// As [`Renderer::render`], and [`ErrorKind::InvalidValue`] for a reason longer than a
+    /// notice takes.
+    pub fn render_with(&self, fields: &MergeFields, notice: &NoticeFields) -> Result<RenderedEmail> {
         let name = header_safe(&fields.recipient_name);
-        let context = self.merge.context(fields, &name)?;
+        let mut context = self.merge.context(fields, &name)?;
+        if self.merge.notice {
+            context = notice.context(context)?;
+        }
         let render = |part: Part| -> Result<String> {
             let env = self
                 .envs
@@ -580,17 +602,27 @@ impl Merge {
             attribute_keys: custom_keys(schema),
             attribute_bytes: attribute_bounds(schema),
             base_url: base_url.to_owned(),
+            notice: false,
         })
     }
 
     /// The merge fields as the template check sees them: each with the most bytes it may hold.
     pub(crate) fn shapes(&self) -> Vec<(String, bounds::Shape)> {
-        merge_field_shapes(&self.group_name, &self.base_url, &self.attribute_bytes)
+        let mut shapes =
+            merge_field_shapes(&self.group_name, &self.base_url, &self.attribute_bytes);
+        if self.notice {
+            shapes.push(notice::shape());
+        }
+        shapes
     }
 
     /// Every variable a template may use.
     pub(crate) fn known_variables(&self) -> Vec<String> {
-        known_variables(&self.attribute_keys)
+        let mut known = known_variables(&self.attribute_keys);
+        if self.notice {
+            known.extend(notice::VARIABLES.iter().map(|v| (*v).to_owned()));
+        }
+        known
     }
 
     /// Refuses a variable a compiled part uses that is not in `known`.

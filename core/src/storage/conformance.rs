@@ -61,6 +61,10 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
             "publishing is atomic with one message per credential",
             publishing,
         ),
+        (
+            "a follow-up message is queued once per credential and kind",
+            follow_ups,
+        ),
         ("due messages are claimed once, in order", claiming),
         ("message states change by compare and set", compare_and_set),
         (
@@ -1166,5 +1170,98 @@ fn events<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
             )?;
         }
     }
-    Ok(())
+    let asked = ["a".to_owned(), "b".to_owned(), "z".to_owned()];
+    same(
+        ok(
+            s.credentials_with_event(EventKind::Viewed, &asked),
+            "credentials_with_event",
+        )?,
+        std::collections::BTreeSet::from(["a".to_owned()]),
+        "the credentials of `a`, `b` and `z` that were viewed",
+    )?;
+    same(
+        ok(
+            s.credentials_with_event(EventKind::Published, &asked),
+            "credentials_with_event",
+        )?,
+        std::collections::BTreeSet::from(["a".to_owned(), "b".to_owned()]),
+        "the credentials of `a`, `b` and `z` that were published",
+    )?;
+    same(
+        ok(
+            s.credentials_with_event(EventKind::Revoked, &asked),
+            "credentials_with_event",
+        )?
+        .len(),
+        0,
+        "credentials revoked",
+    )
+}
+
+fn follow_ups<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let c = [
+        credential("c1", "g", "b1", "a@x.org"),
+        credential("c2", "g", "b1", "b@x.org"),
+    ];
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), &c, &[]),
+        "commit_import",
+    )?;
+    let published: Vec<Credential> = c.iter().map(next).collect();
+    ok(
+        s.commit_publish(&published, &[message("c1", 0), message("c2", 0)]),
+        "commit_publish",
+    )?;
+    let notice = |credential: &str, kind: MessageKind, at: i64| {
+        let issued = message(credential, at);
+        OutboxMessage::queue(credential, kind, issued.email, "example.org", t(at))
+    };
+    same(
+        ok(
+            s.queue_messages(&[
+                notice("c1", MessageKind::Expiring, 5),
+                notice("c2", MessageKind::Expiring, 5),
+                // An `issued` message is there already: left out.
+                notice("c1", MessageKind::Issued, 5),
+            ]),
+            "queue_messages",
+        )?,
+        vec!["c1:expiring".to_owned(), "c2:expiring".to_owned()],
+        "the ids of the messages added",
+    )?;
+    // A claimed (sending) one is not replaced by a second run of the same scheduler.
+    let claimed = ok(s.claim_next(t(10), &lease("w1", 20)), "claim_next")?
+        .ok_or("nothing to claim")?;
+    same(
+        ok(
+            s.queue_messages(&[
+                notice("c1", MessageKind::Expiring, 11),
+                notice("c2", MessageKind::Expiring, 11),
+                notice("c1", MessageKind::Reminder1, 11),
+            ]),
+            "queue_messages",
+        )?,
+        vec!["c1:reminder_1".to_owned()],
+        "the ids of the messages added again",
+    )?;
+    same(
+        ok(s.message(&claimed.id), "message")?.map(|m| (m.state, m.attempts)),
+        Some((DeliveryState::Sending, 1)),
+        "the claimed message after a second run",
+    )?;
+    same(
+        ok(s.message("c2:expiring"), "message")?.map(|m| (m.kind, m.queued_at)),
+        Some((MessageKind::Expiring, t(5))),
+        "a notice queued by the first run",
+    )?;
+    same(
+        ok(s.queue_messages(&[]), "queue_messages")?.len(),
+        0,
+        "nothing queued",
+    )?;
+    same(
+        ok(s.messages(&MessageQuery::default()), "messages")?.len(),
+        5,
+        "two issued, two expiring and one reminder",
+    )
 }

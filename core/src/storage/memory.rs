@@ -292,6 +292,33 @@ impl Storage for MemoryStorage {
         Ok(count_events(&self.events, query, daily))
     }
 
+    fn credentials_with_event(
+        &self,
+        kind: EventKind,
+        credentials: &[String],
+    ) -> Result<std::collections::BTreeSet<String>> {
+        let wanted: std::collections::BTreeSet<&str> =
+            credentials.iter().map(String::as_str).collect();
+        Ok(self
+            .events
+            .iter()
+            .filter(|e| e.kind == kind && wanted.contains(e.credential.as_str()))
+            .map(|e| e.credential.clone())
+            .collect())
+    }
+
+    fn queue_messages(&mut self, messages: &[OutboxMessage]) -> Result<Vec<String>> {
+        let mut added = Vec::new();
+        for m in messages {
+            if self.messages.contains_key(&m.id) {
+                continue;
+            }
+            self.messages.insert(m.id.clone(), m.clone());
+            added.push(m.id.clone());
+        }
+        Ok(added)
+    }
+
     fn claim_next(&mut self, now: DateTime<Utc>, lease: &Lease) -> Result<Option<OutboxMessage>> {
         let next = self
             .messages

@@ -27,7 +27,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::events::{Event, EventCount, EventQuery};
+use crate::events::{Event, EventCount, EventKind, EventQuery};
 use crate::group::Group;
 use crate::lifecycle::{Credential, CredentialState};
 use crate::matching::SavedMappings;
@@ -376,6 +376,14 @@ pub trait Storage {
     /// [`count_events`](crate::events::count_events) gives over the same events.
     fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>>;
 
+    /// Which of `credentials` have at least one event of `kind` in the log (a reminder asks
+    /// which were viewed). Ids without such an event, or unknown, are left out.
+    fn credentials_with_event(
+        &self,
+        kind: EventKind,
+        credentials: &[String],
+    ) -> Result<std::collections::BTreeSet<String>>;
+
     /// The secret that visitors' hashes are made with on `day` (UTC): the one kept for that
     /// day, or else `fresh`, kept now. Secrets of earlier days are forgotten.
     ///
@@ -427,6 +435,19 @@ pub trait Storage {
 
     /// Messages matching `query`, by queue time then id.
     fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>>;
+
+    /// Queues follow-up messages (notices, reminders) of credentials already published.
+    /// Each message whose credential has none of its kind yet is added as given; one whose
+    /// credential has one of that kind already, in whatever state, is left out and the
+    /// stored one left as it is. However often a scheduler runs, and however many run at
+    /// once, a credential gets at most one message of each kind. Returns the ids added.
+    ///
+    /// # Behavior
+    /// - Atomic: every message added, or none on an error.
+    /// - Any number of callers may queue the same messages at once: each is added by one of
+    ///   them. After a lost connection a store may count a message it added before it lost
+    ///   the reply as one that was there already.
+    fn queue_messages(&mut self, messages: &[OutboxMessage]) -> Result<Vec<String>>;
 
     /// Counts per credential state and per delivery state (every state present), when the
     /// oldest message of each delivery state was queued, who holds leases, and how many
@@ -499,6 +520,13 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     fn event_counts(&self, query: &EventQuery, daily: bool) -> Result<Vec<EventCount>> {
         (**self).event_counts(query, daily)
     }
+    fn credentials_with_event(
+        &self,
+        kind: EventKind,
+        credentials: &[String],
+    ) -> Result<std::collections::BTreeSet<String>> {
+        (**self).credentials_with_event(kind, credentials)
+    }
     fn visitor_secret(&mut self, day: NaiveDate, fresh: &[u8; 32]) -> Result<[u8; 32]> {
         (**self).visitor_secret(day, fresh)
     }
@@ -519,6 +547,9 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     }
     fn messages(&self, query: &MessageQuery) -> Result<Vec<OutboxMessage>> {
         (**self).messages(query)
+    }
+    fn queue_messages(&mut self, messages: &[OutboxMessage]) -> Result<Vec<String>> {
+        (**self).queue_messages(messages)
     }
     fn status(&self) -> Result<StatusCounts> {
         (**self).status()

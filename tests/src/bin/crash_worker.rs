@@ -142,6 +142,16 @@ impl Storage for Watched {
     fn message(&self, id: &str) -> Result<Option<OutboxMessage>> {
         self.0.message(id)
     }
+    fn queue_messages(&mut self, messages: &[OutboxMessage]) -> Result<Vec<String>> {
+        self.0.queue_messages(messages)
+    }
+    fn credentials_with_event(
+        &self,
+        kind: conferral::events::EventKind,
+        credentials: &[String],
+    ) -> Result<std::collections::BTreeSet<String>> {
+        self.0.credentials_with_event(kind, credentials)
+    }
     fn messages(&self, q: &MessageQuery) -> Result<Vec<OutboxMessage>> {
         self.0.messages(q)
     }
