@@ -295,7 +295,7 @@ fn say_one(out: &ImportOutcome) {
             out.batch.id
         );
     } else if out.dry_run {
-        if refused {
+        if refused_any(out) {
             say!("dry run: the values would be refused; nothing was changed");
         } else {
             say!("dry run: the values are valid; nothing was changed");
