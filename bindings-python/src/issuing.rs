@@ -629,7 +629,15 @@ impl NativeIssuer {
         let now = Utc::now();
         let today = today_or(today, now)?;
         let out = self.with(py, |inner| {
-            inner.renew(id, today, publish, dry_run, actor, &mut conferral_os::OsIds, now)
+            inner.renew(
+                id,
+                today,
+                publish,
+                dry_run,
+                actor,
+                &mut conferral_os::OsIds,
+                now,
+            )
         });
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }

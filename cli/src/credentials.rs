@@ -126,7 +126,10 @@ pub fn revoke(
         issuer.notify_revocations(&mut outcome, now)?;
     }
     let refused = !outcome.refused.is_empty()
-        || outcome.notices.as_ref().is_some_and(|n| !n.refused.is_empty());
+        || outcome
+            .notices
+            .as_ref()
+            .is_some_and(|n| !n.refused.is_empty());
     if json {
         print_json(&outcome)?;
         return Ok(refused);

@@ -1876,7 +1876,10 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     // The same day again, as a second scheduler would: nothing twice.
     let (_, out, _) = issuing(&["expire", "--today", "2026-03-01", "--json"], &db);
     assert_eq!(out["warnings"]["queued"], serde_json::json!([]));
-    assert_eq!(out["warnings"]["already_queued"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        out["warnings"]["already_queued"].as_array().unwrap().len(),
+        2
+    );
     deliver();
     assert_eq!(emails_ending(&outbox, ".expiring.eml").len(), 2);
     // 3 March: Ana's expired, and she is told.
@@ -1888,7 +1891,14 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     );
     // Bo's is revoked with a notice in the group's own wording.
     let (code, out, _) = issuing(
-        &["revoke", bo, "--reason", "issued by mistake", "--notify", "--json"],
+        &[
+            "revoke",
+            bo,
+            "--reason",
+            "issued by mistake",
+            "--notify",
+            "--json",
+        ],
         &db,
     );
     assert_eq!(code, 0, "{out}");
@@ -1899,7 +1909,14 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     );
     // Revoking again with --notify tells nobody twice.
     let (_, again, _) = issuing(
-        &["revoke", bo, "--reason", "issued by mistake", "--notify", "--json"],
+        &[
+            "revoke",
+            bo,
+            "--reason",
+            "issued by mistake",
+            "--notify",
+            "--json",
+        ],
         &db,
     );
     assert_eq!(again["already_revoked"], serde_json::json!([bo]));

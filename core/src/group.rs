@@ -720,8 +720,7 @@ impl Group {
             if !(1..=MAX_REMINDERS).contains(&n.max) {
                 return invalid(format!(
                     "`notices.reminder.max` must be 1 to {}, not {}",
-                    MAX_REMINDERS,
-                    n.max
+                    MAX_REMINDERS, n.max
                 ));
             }
         }

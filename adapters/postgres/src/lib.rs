@@ -75,8 +75,7 @@ use connect::{Connector, Held, Manager, Mode, Source, config};
 use records::{
     Built, CREDENTIAL_BODY, CredentialRow, MESSAGE_BODY, MessageRow, body, conflict, count,
     from_json, holds, insert_credentials, insert_messages, listed, not_found, queue_new_messages,
-    run_again, set_aside,
-    to_json, update_credentials, write_claim,
+    run_again, set_aside, to_json, update_credentials, write_claim,
 };
 pub use schema::SCHEMA_VERSION;
 use session::{Db, Fail, Params, TxFail, failed};
@@ -949,7 +948,11 @@ impl Storage for PostgresStorage {
             .collect::<Result<Vec<_>>>()?;
         // Idempotent: run again after a lost connection, a message added by the lost
         // attempt is found there already.
-        self.write("queued messages", &mut |db| queue_new_messages(db, &rows), &mut run_again)
+        self.write(
+            "queued messages",
+            &mut |db| queue_new_messages(db, &rows),
+            &mut run_again,
+        )
     }
 
     fn status(&self) -> Result<StatusCounts> {

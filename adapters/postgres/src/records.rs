@@ -431,7 +431,10 @@ fn insert_messages_naming_conflicts(db: &mut Db<'_>, rows: &[MessageRow<'_>]) ->
 
 /// Queues the messages that are new (no message of their credential and kind yet), leaving
 /// the others; the ids of those added.
-pub(crate) fn queue_new_messages(db: &mut Db<'_>, rows: &[MessageRow<'_>]) -> Result<Vec<String>, Fail> {
+pub(crate) fn queue_new_messages(
+    db: &mut Db<'_>,
+    rows: &[MessageRow<'_>],
+) -> Result<Vec<String>, Fail> {
     const WHAT: &str = "queue a message";
     let mut added = Vec::new();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {

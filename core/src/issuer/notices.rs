@@ -187,7 +187,8 @@ impl<S: Storage> Issuer<S> {
             let Some(expiring) = stored.group.notices.expiring.clone() else {
                 continue;
             };
-            let Some(last) = today.checked_add_days(chrono::Days::new(u64::from(expiring.days_before)))
+            let Some(last) =
+                today.checked_add_days(chrono::Days::new(u64::from(expiring.days_before)))
             else {
                 continue;
             };
@@ -321,7 +322,10 @@ impl<S: Storage> Issuer<S> {
     }
 
     /// Renders one notice into `pending`, or its refusal into `outcome`.
-    #[allow(clippy::too_many_arguments, reason = "one step of several loops, kept in one place")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one step of several loops, kept in one place"
+    )]
     fn render_notice(
         &self,
         notifiers: &mut BTreeMap<String, Notifier>,
@@ -336,17 +340,20 @@ impl<S: Storage> Issuer<S> {
         if !notifiers.contains_key(&credential.group) {
             let group = self.latest_group(credential)?;
             let renderer = Renderer::for_notice(&group, notice, &self.config.base_url)?;
-            notifiers.insert(
-                credential.group.clone(),
-                Notifier { group, renderer },
-            );
+            notifiers.insert(credential.group.clone(), Notifier { group, renderer });
         }
         let Some(Notifier { renderer, group }) = notifiers.get(&credential.group) else {
             return Ok(());
         };
         match renderer.render_with(&credential.merge_fields(), fields) {
             Ok(email) => pending.push(Pending {
-                message: OutboxMessage::queue(&credential.id, kind, email, &self.sender_domain, now),
+                message: OutboxMessage::queue(
+                    &credential.id,
+                    kind,
+                    email,
+                    &self.sender_domain,
+                    now,
+                ),
             }),
             Err(e) => outcome.refused.push(Refused {
                 id: credential.id.clone(),
@@ -516,7 +523,9 @@ mod tests {
 
     fn deliver(issuer: &mut Issuer<MemoryStorage>, at: DateTime<Utc>) -> MemoryMailer {
         let mut mailer = MemoryMailer::default();
-        issuer.deliver(&mut mailer, &mut || at, None, &mut |_| {}).unwrap();
+        issuer
+            .deliver(&mut mailer, &mut || at, None, &mut |_| {})
+            .unwrap();
         mailer
     }
 
@@ -534,15 +543,24 @@ mod tests {
     fn a_revocation_notice_goes_once_with_its_reason_and_only_for_revoked_ones() {
         let (mut issuer, ids) = issued("{}");
         let (ana, bo) = (ids[0].clone(), ids[1].clone());
-        issuer.revoke(&ana, "issued <by mistake>", "t", now()).unwrap();
+        issuer
+            .revoke(&ana, "issued <by mistake>", "t", now())
+            .unwrap();
         let outcome = issuer.notify_revoked(&ids, now()).unwrap();
         assert_eq!(outcome.queued, vec![format!("{ana}:revoked")]);
         assert_eq!(outcome.refused.len(), 1);
         assert_eq!(outcome.refused[0].id, bo);
         assert_eq!(outcome.refused[0].code, "illegal_transition");
-        let again = issuer.notify_revoked(std::slice::from_ref(&ana), now()).unwrap();
-        assert_eq!((again.queued.len(), again.already_queued), (0, vec![ana.clone()]));
-        let unknown = issuer.notify_revoked(&["nope".to_owned()], now()).unwrap_err();
+        let again = issuer
+            .notify_revoked(std::slice::from_ref(&ana), now())
+            .unwrap();
+        assert_eq!(
+            (again.queued.len(), again.already_queued),
+            (0, vec![ana.clone()])
+        );
+        let unknown = issuer
+            .notify_revoked(&["nope".to_owned()], now())
+            .unwrap_err();
         assert_eq!(unknown.kind(), ErrorKind::NotFound);
         let mailer = deliver(&mut issuer, now());
         assert_eq!(
@@ -552,7 +570,12 @@ mod tests {
                 "Your credential for First Aid has been revoked".to_owned()
             )]
         );
-        assert!(mailer.sent[0].0.text.contains("revoked: issued <by mistake>."));
+        assert!(
+            mailer.sent[0]
+                .0
+                .text
+                .contains("revoked: issued <by mistake>.")
+        );
         assert!(mailer.sent[0].0.html.contains("issued &lt;by mistake&gt;"));
         assert!(deliver(&mut issuer, now()).sent.is_empty());
     }
@@ -565,16 +588,32 @@ mod tests {
             issuer.credential(&ids[0]).unwrap().expires_on,
             Some(day(12))
         );
-        assert!(issuer.warn_expiring(day(4), now()).unwrap().queued.is_empty());
+        assert!(
+            issuer
+                .warn_expiring(day(4), now())
+                .unwrap()
+                .queued
+                .is_empty()
+        );
         let warned = issuer.warn_expiring(day(5), now()).unwrap();
         assert_eq!(warned.queued.len(), 2);
         let again = issuer.warn_expiring(day(6), now()).unwrap();
         assert_eq!((again.queued.len(), again.already_queued.len()), (0, 2));
         let mailer = deliver(&mut issuer, now());
         assert_eq!(mailer.sent.len(), 2);
-        assert!(mailer.sent[0].0.text.contains("valid until 2026-03-12 (7 days from now)"));
+        assert!(
+            mailer.sent[0]
+                .0
+                .text
+                .contains("valid until 2026-03-12 (7 days from now)")
+        );
         // The last valid day is not past: nothing expires on it.
-        assert!(issuer.expire_before(day(12), "t", now()).unwrap().is_empty());
+        assert!(
+            issuer
+                .expire_before(day(12), "t", now())
+                .unwrap()
+                .is_empty()
+        );
         let expired = issuer.expire_before(day(13), "t", now()).unwrap();
         assert_eq!(expired.len(), 2);
         let notified = issuer.notify_expired(&expired, now()).unwrap();
@@ -585,17 +624,35 @@ mod tests {
             "Your credential for First Aid has expired"
         );
         // Past the window a published credential is not warned (it is expired by then).
-        assert!(issuer.warn_expiring(day(20), now()).unwrap().queued.is_empty());
+        assert!(
+            issuer
+                .warn_expiring(day(20), now())
+                .unwrap()
+                .queued
+                .is_empty()
+        );
     }
 
     #[test]
     fn groups_without_the_notice_send_none() {
         let (mut issuer, ids) = issued("{}");
-        assert!(issuer.warn_expiring(day(10), now()).unwrap().queued.is_empty());
+        assert!(
+            issuer
+                .warn_expiring(day(10), now())
+                .unwrap()
+                .queued
+                .is_empty()
+        );
         let expired = issuer.expire_before(day(13), "t", now()).unwrap();
         let outcome = issuer.notify_expired(&expired, now()).unwrap();
         assert_eq!(outcome, NoticeOutcome::default());
-        assert!(issuer.remind(now() + Duration::days(30)).unwrap().queued.is_empty());
+        assert!(
+            issuer
+                .remind(now() + Duration::days(30))
+                .unwrap()
+                .queued
+                .is_empty()
+        );
         assert_eq!(ids.len(), 2);
     }
 

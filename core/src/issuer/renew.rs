@@ -22,7 +22,10 @@ impl<S: Storage> Issuer<S> {
     /// # Errors
     /// [`ErrorKind::NotFound`]; [`ErrorKind::IllegalTransition`] for a draft (publish it
     /// instead) or a revoked credential; anything [`Issuer::create`] returns.
-    #[allow(clippy::too_many_arguments, reason = "the inputs of a create, and the renewed id")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the inputs of a create, and the renewed id"
+    )]
     pub fn renew(
         &mut self,
         id: &str,
@@ -114,10 +117,20 @@ mod tests {
         let group: crate::Group = serde_json::from_str(group).unwrap();
         let mut ids = ids(0);
         let imported = issuer
-            .import(&ImportRequest::new(&group, roster, "t"), &mut ids, now(), &mut |_| {})
+            .import(
+                &ImportRequest::new(&group, roster, "t"),
+                &mut ids,
+                now(),
+                &mut |_| {},
+            )
             .unwrap();
         let published = issuer
-            .publish(&Selection::Batch(imported.batch.id), "t", now(), &mut |_| {})
+            .publish(
+                &Selection::Batch(imported.batch.id),
+                "t",
+                now(),
+                &mut |_| {},
+            )
             .unwrap();
         (issuer, published.published)
     }
@@ -139,7 +152,15 @@ mod tests {
         issuer.expire_before(day(2026, 3, 3), "t", now()).unwrap();
         let later = now() + chrono::Duration::days(1);
         let renewed = issuer
-            .renew(&old, day(2026, 3, 3), true, false, "t", &mut ids(100), later)
+            .renew(
+                &old,
+                day(2026, 3, 3),
+                true,
+                false,
+                "t",
+                &mut ids(100),
+                later,
+            )
             .unwrap();
         assert_eq!(renewed.created.len(), 1);
         let new = issuer.credential(&renewed.created[0]).unwrap();
@@ -152,7 +173,15 @@ mod tests {
         assert_eq!(new.expires_on, Some(day(2028, 3, 2)));
         // The same renewal the same day is the same import.
         let again = issuer
-            .renew(&old, day(2026, 3, 3), true, false, "t", &mut ids(200), later)
+            .renew(
+                &old,
+                day(2026, 3, 3),
+                true,
+                false,
+                "t",
+                &mut ids(200),
+                later,
+            )
             .unwrap();
         assert!(again.already_imported && again.created.is_empty());
     }
@@ -164,7 +193,15 @@ mod tests {
         let old = published[0].clone();
         // Still valid: the group's policy (one per recipient) refuses a second one.
         let refused = issuer
-            .renew(&old, day(2026, 6, 1), false, false, "t", &mut ids(100), now())
+            .renew(
+                &old,
+                day(2026, 6, 1),
+                false,
+                false,
+                "t",
+                &mut ids(100),
+                now(),
+            )
             .unwrap();
         assert!(refused.created.is_empty());
         assert!(
@@ -177,13 +214,29 @@ mod tests {
         );
         issuer.expire_before(day(2027, 3, 3), "t", now()).unwrap();
         let renewed = issuer
-            .renew(&old, day(2027, 3, 3), true, false, "t", &mut ids(100), now())
+            .renew(
+                &old,
+                day(2027, 3, 3),
+                true,
+                false,
+                "t",
+                &mut ids(100),
+                now(),
+            )
             .unwrap();
         let new = issuer.credential(&renewed.created[0]).unwrap();
         assert_eq!(new.expires_on, Some(day(2028, 3, 3)));
         issuer.revoke(&new.id, "withdrawn", "t", now()).unwrap();
         let e = issuer
-            .renew(&new.id, day(2027, 3, 4), true, false, "t", &mut ids(150), now())
+            .renew(
+                &new.id,
+                day(2027, 3, 4),
+                true,
+                false,
+                "t",
+                &mut ids(150),
+                now(),
+            )
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::IllegalTransition);
     }

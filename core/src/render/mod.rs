@@ -559,7 +559,11 @@ impl Renderer {
     /// # Errors
     /// As [`Renderer::render`], and [`ErrorKind::InvalidValue`] for a reason longer than a
     /// notice takes.
-    pub fn render_with(&self, fields: &MergeFields, notice: &NoticeFields) -> Result<RenderedEmail> {
+    pub fn render_with(
+        &self,
+        fields: &MergeFields,
+        notice: &NoticeFields,
+    ) -> Result<RenderedEmail> {
         let name = header_safe(&fields.recipient_name);
         let mut context = self.merge.context(fields, &name)?;
         if self.merge.notice {

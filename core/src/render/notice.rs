@@ -335,7 +335,11 @@ mod tests {
                 .render_with(&fields(), &notice)
                 .unwrap();
             assert!(email.html.contains("Ana &lt;López&gt;"), "{kind:?}");
-            assert!(email.text.contains("https://credentials.example.org/c/Xy7_k-9"));
+            assert!(
+                email
+                    .text
+                    .contains("https://credentials.example.org/c/Xy7_k-9")
+            );
             assert!(!email.subject.contains('\n'));
         }
         let revoked = Renderer::for_notice(&g, NoticeKind::Revoked, BASE)
@@ -376,7 +380,10 @@ mod tests {
         let e = g.check().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidTemplate);
         assert!(e.to_string().contains("expired notice"), "{e}");
-        assert!(e.to_string().contains("did you mean `notice.reason`"), "{e}");
+        assert!(
+            e.to_string().contains("did you mean `notice.reason`"),
+            "{e}"
+        );
         let g = group(r#"{"reminder": {"after_days": 3, "html": "{{ notice.reason|safe }}"}}"#);
         assert_eq!(g.check().unwrap_err().kind(), ErrorKind::InvalidTemplate);
         // The announcing email cannot use `notice`.

@@ -1230,8 +1230,8 @@ fn follow_ups<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         "the ids of the messages added",
     )?;
     // A claimed (sending) one is not replaced by a second run of the same scheduler.
-    let claimed = ok(s.claim_next(t(10), &lease("w1", 20)), "claim_next")?
-        .ok_or("nothing to claim")?;
+    let claimed =
+        ok(s.claim_next(t(10), &lease("w1", 20)), "claim_next")?.ok_or("nothing to claim")?;
     same(
         ok(
             s.queue_messages(&[
