@@ -492,3 +492,45 @@ fn manual_suppression_is_checked_and_idempotent() {
         Some("asked")
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any bytes: a notice or an error, never a panic, values bounded.
+        #[test]
+        fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            if let Ok(n) = bounce::parse(&bytes) {
+                prop_assert!(n.recipients.len() <= bounce::MAX_REPORT_RECIPIENTS);
+            }
+            let _ = bounce::split_mbox(&bytes);
+        }
+
+        /// A real report with bytes changed, cut or spliced in anywhere.
+        #[test]
+        fn damaged_reports_never_panic(
+            which in 0usize..4,
+            at in any::<prop::sample::Index>(),
+            cut in any::<prop::sample::Index>(),
+            noise in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let fixture = [POSTFIX, EXCHANGE, GMAIL, ARF][which];
+            let at = at.index(fixture.len());
+            let mut damaged = fixture[..at].to_vec();
+            damaged.extend_from_slice(&noise);
+            damaged.extend_from_slice(&fixture[at..]);
+            let cut = cut.index(damaged.len() + 1);
+            damaged.truncate(cut);
+            if let Ok(n) = bounce::parse(&damaged) {
+                for r in &n.recipients {
+                    for value in [&r.final_recipient, &r.diagnostic, &r.status].into_iter().flatten() {
+                        prop_assert!(value.chars().count() <= bounce::MAX_REPORT_VALUE_CHARS);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -14,6 +14,16 @@
 //!   workers never both send it;
 //! - an address is on the suppression list at most once, keyed by [`email_key`].
 //!
+//! A store keeps a message's [`DeliveryState`] as data and never decides a transition: the
+//! issuer does ([`crate::outbox`] draws them). Two of them concern bounces: a hard bounce or a
+//! complaint moves a `sent` or `unknown` message to `bounced` (never one `pending` or
+//! `sending`, so a report never races a claim), and a claimed message whose recipient is on
+//! the suppression list goes from `sending` to `failed_permanent` unsent. Both are written
+//! with [`Storage::update_message`], fenced like every other change, and `bounced` is counted
+//! by [`Storage::status`] like every other state. The suppression list
+//! ([`Storage::suppress`], [`Storage::suppression`]) is read after each claim and before the
+//! send; adding to it is idempotent, so processing a report twice changes nothing more.
+//!
 //! [`MemoryStorage`] is the in-memory implementation; `conferral-sqlite` is the embedded
 //! default. `conformance::run` (feature `conformance`) checks any implementation against
 //! this contract.
