@@ -717,6 +717,56 @@ impl NativeIssuer {
         out.map_err(|e| to_py_err(py, &e))
     }
 
+    /// Applies bounce and complaint reports, each `(source name, bytes)` (one message or an
+    /// mbox); returns the run as JSON text.
+    #[pyo3(signature = (reports, dry_run=false))]
+    fn process_bounces(
+        &self,
+        py: Python<'_>,
+        reports: Vec<(String, Vec<u8>)>,
+        dry_run: bool,
+    ) -> PyResult<String> {
+        let out = self.with(py, |inner| {
+            let sources: Vec<conferral::issuer::ReportBytes<'_>> = reports
+                .iter()
+                .map(|(source, bytes)| conferral::issuer::ReportBytes { source, bytes })
+                .collect();
+            inner.process_bounces(&sources, Utc::now(), dry_run)
+        });
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// The suppression list, as JSON text.
+    fn suppressions(&self, py: Python<'_>) -> PyResult<String> {
+        let out = self.with(py, |inner| inner.suppressions());
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Puts an address on the suppression list (`reason`: `manual`, `hard_bounce`,
+    /// `complaint`); whether it was added.
+    #[pyo3(signature = (email, reason, note=None))]
+    fn suppress(
+        &self,
+        py: Python<'_>,
+        email: &str,
+        reason: &str,
+        note: Option<&str>,
+    ) -> PyResult<bool> {
+        let reason = conferral::storage::SuppressionReason::parse(reason).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "`{reason}` is not a suppression reason: use manual, hard_bounce or complaint"
+            ))
+        })?;
+        let out = self.with(py, |inner| inner.suppress(email, reason, note, Utc::now()));
+        out.map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Takes an address off the suppression list; whether it was listed.
+    fn unsuppress(&self, py: Python<'_>, email: &str) -> PyResult<bool> {
+        let out = self.with(py, |inner| inner.unsuppress(email));
+        out.map_err(|e| to_py_err(py, &e))
+    }
+
     /// Counts per credential state and delivery state, as JSON text.
     fn status(&self, py: Python<'_>) -> PyResult<String> {
         let out = self.with(py, |inner| inner.status());

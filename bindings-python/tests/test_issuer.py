@@ -391,3 +391,59 @@ def test_an_expired_credential_is_renewed_from_its_values(issuer):
     assert (new.issued_on, new.expires_on) == (datetime.date(2026, 3, 3), datetime.date(2027, 3, 3))
     with pytest.raises(conferral.NotFoundError):
         issuer.renew("nope")
+DSN_FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "dsn"
+
+
+def test_bounces_mark_emails_suppress_addresses_and_stop_later_sends(issuer, tmp_path):
+    issuer.import_roster(ROSTER, GROUP, publish=True)
+    assert issuer.deliver(conferral.FileMailer(tmp_path / "outbox")).delivery.sent == 2
+    ana = next(c for c in issuer.credentials(state="published") if c.recipient.email == "ana@example.org")
+    message_id = issuer.show(ana.id).deliveries[0].message_id
+    dsn = (
+        (DSN_FIXTURES / "postfix-hard-bounce.eml")
+        .read_bytes()
+        .replace(b"<C1.issued@example.org>", message_id.encode())
+        .replace(b"ana.lopez@example.net", b"ana@example.org")
+    )
+    folder = tmp_path / "bounces"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(dsn)
+    (folder / "b.eml").write_bytes((DSN_FIXTURES / "not-a-report.eml").read_bytes())
+
+    dry = issuer.process_bounces(dsn, dry_run=True)
+    assert dry.dry_run and dry.reports[0].effect == "bounced"
+    assert issuer.suppressions() == []
+
+    run = issuer.process_bounces([folder, DSN_FIXTURES / "malformed-unclosed-and-never-sent.eml"])
+    assert [r.effect for r in run.reports] == ["bounced", "unreadable", "unmatched"]
+    assert [r.source for r in run.reports] == ["a.eml", "b.eml", "malformed-unclosed-and-never-sent.eml"]
+    first = run.reports[0]
+    assert (first.credential, first.recipient, first.status, first.verdict) == (ana.id, "ana@example.org", "5.1.1", "hard_bounce")
+    assert first.newly_suppressed and first.state == "bounced"
+    assert run.reports[1].error
+    assert run.counts["bounced"] == 1 and run.counts["unmatched"] == 1
+    assert run.to_dict()["reports"][0]["effect"] == "bounced"
+    assert issuer.show(ana.id).deliveries[0].state == "bounced"
+    assert issuer.status().deliveries["bounced"] == 1
+
+    listed = issuer.suppressions()
+    assert [(s.email, s.reason) for s in listed] == [("ana@example.org", "hard_bounce")]
+    assert isinstance(listed[0].at, datetime.datetime)
+    assert issuer.process_bounces(dsn).reports[0].effect == "already_bounced"
+
+    issuer.resend([ana.id])
+    report = issuer.deliver(conferral.FileMailer(tmp_path / "outbox")).delivery
+    assert (report.sent, report.suppressed) == (0, 1)
+    delivery = issuer.show(ana.id).deliveries[0]
+    assert delivery.state == "failed_permanent"
+    assert delivery.last_result.startswith("not sent: ana@example.org is on the suppression list (hard_bounce")
+
+    assert issuer.suppress("Bo@Example.org", note="asked") is True
+    assert issuer.suppress("bo@example.org", "complaint") is False
+    with pytest.raises(conferral.InvalidValueError):
+        issuer.suppress("nope")
+    with pytest.raises(ValueError):
+        issuer.suppress("x@example.org", "whim")
+    assert issuer.unsuppress("ANA@example.org") is True
+    assert issuer.unsuppress("ana@example.org") is False
+    assert [(s.email, s.reason, s.detail) for s in issuer.suppressions()] == [("Bo@example.org", "manual", "asked")]

@@ -637,6 +637,7 @@ pub fn deliver(
     // them as of any other unknown outcome.
     // A run the mailer stopped (no SMTP session) left due messages untried.
     let troubled = report.failed_permanent
+        + report.suppressed
         + report.failed_exhausted
         + report.unknown
         + report.lease_lost
@@ -661,6 +662,12 @@ pub fn deliver(
         report.failed_exhausted,
         report.unknown
     );
+    if report.suppressed > 0 {
+        say!(
+            "{} email(s) not sent: the address is on the suppression list (see `conferral suppress list`)",
+            report.suppressed
+        );
+    }
     if report.lease_lost > 0 {
         say!(
             "{} outcome(s) came after their lease ran out (another run had marked the email unknown): recorded where nothing had happened to the email since, else left as it is (check with `conferral show`)",
@@ -758,6 +765,10 @@ pub fn status(store: &StoreArgs, json: bool) -> Result<(), CliError> {
             "  {} damaged email(s) were set aside and will not be sent",
             counts.set_aside
         );
+    }
+    let suppressed = issuer.suppressions()?.len();
+    if suppressed > 0 {
+        say!("  {suppressed} address(es) on the suppression list (`conferral suppress list`)");
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ macro_rules! say {
     }};
 }
 
+mod bounces;
 mod certificates;
 mod credentials;
 mod groups;
@@ -238,6 +239,29 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Apply bounce and complaint reports (RFC 3464 delivery status notifications, ARF
+    /// feedback reports): a hard bounce or a complaint about an email sent from this store
+    /// marks it bounced and suppresses its address; a soft bounce is recorded; a delay or a
+    /// report about an email never sent changes nothing. Processing a report again changes
+    /// nothing more. Exits 1 when a report could not be read.
+    Bounces {
+        /// A folder of `.eml` files, an mbox file, or one `.eml` file.
+        path: PathBuf,
+        /// Say what each report would do and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The suppression list: addresses no email is sent to (`list`, `add EMAIL`,
+    /// `remove EMAIL`).
+    Suppress {
+        #[command(subcommand)]
+        action: bounces::SuppressAction,
     },
     /// Issuer keys: `key new --out KEY.json` makes one and prints its DID.
     Key {
@@ -667,6 +691,16 @@ fn main() -> ExitCode {
             ),
             json,
         ),
+        Command::Bounces {
+            path,
+            dry_run,
+            store,
+            json,
+        } => finish(bounces::bounces(&store, &path, dry_run, json), json),
+        Command::Suppress { action } => {
+            let json = action.json();
+            finish(bounces::suppress(action), json)
+        }
         Command::Status { store, json } => {
             finish(issuing::status(&store, json).map(|()| false), json)
         }

@@ -1937,4 +1937,239 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(out["queued"], serde_json::json!([]));
     assert!(!cy.is_empty());
+/// The credential id and Message-ID of the email `outbox` holds for `email`.
+fn sent_to(outbox: &Path, email: &str) -> (String, String) {
+    for entry in std::fs::read_dir(outbox).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        if !text
+            .lines()
+            .any(|l| l.starts_with("To:") && l.contains(email))
+        {
+            continue;
+        }
+        let id = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let credential = id
+            .trim_start_matches('<')
+            .split(".issued@")
+            .next()
+            .unwrap()
+            .to_owned();
+        return (credential, id);
+    }
+    panic!("no email to {email} in {}", outbox.display());
+}
+
+/// Issue, deliver, bounce, suppress and deliver again, on the store `db` (a SQLite path or
+/// a `postgres://` URL).
+fn bounces_end_to_end(dir: &Path, db: &str) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/dsn");
+    let run = |args: &[&str]| {
+        let out = bin().args(args).args(["--db", db]).output().unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (
+            out.status.code(),
+            json,
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let group = write(dir, "group.json", GROUP.as_bytes());
+    let roster = write(
+        dir,
+        "roster.csv",
+        b"Name,Email,Course Hours\nAna,ana@example.org,1\nBo,bo@example.org,2\n",
+    );
+    let (code, _, out) = run(&[
+        "issue",
+        roster.to_str().unwrap(),
+        "--group",
+        group.to_str().unwrap(),
+        "--publish",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let outbox = dir.join("outbox");
+    let (code, delivered, out) = run(&["deliver", "--outbox", outbox.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        (code, &delivered["delivery"]["sent"]),
+        (Some(0), &Value::from(2)),
+        "{out}"
+    );
+    assert_eq!(delivered["delivery"]["suppressed"], 0);
+    let (ana, message_id) = sent_to(&outbox, "ana@example.org");
+
+    // A folder of reports: a hard bounce of Ana's email (Postfix's words), a delay, and a
+    // bounce of an email this store never sent.
+    let reports = dir.join("bounces");
+    std::fs::create_dir_all(&reports).unwrap();
+    let postfix = std::fs::read_to_string(fixtures.join("postfix-hard-bounce.eml"))
+        .unwrap()
+        .replace("<C1.issued@example.org>", &message_id)
+        .replace("ana.lopez@example.net", "ana@example.org");
+    write(&reports, "1-postfix.eml", postfix.as_bytes());
+    let delayed = std::fs::read_to_string(fixtures.join("delayed.eml"))
+        .unwrap()
+        .replace("<C1.issued@example.org>", &message_id);
+    write(&reports, "2-delayed.eml", delayed.as_bytes());
+    write(
+        &reports,
+        "3-stranger.eml",
+        &std::fs::read(fixtures.join("malformed-unclosed-and-never-sent.eml")).unwrap(),
+    );
+    write(&reports, "notes.txt", b"not a report, and not read");
+    let folder = reports.to_str().unwrap();
+
+    let (code, dry, out) = run(&["bounces", folder, "--dry-run", "--json"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["reports"][0]["effect"], "bounced");
+    let (_, shown, _) = run(&["show", &ana, "--json"]);
+    assert_eq!(
+        shown["deliveries"][0]["state"], "sent",
+        "a dry run changes nothing"
+    );
+
+    let (code, applied, out) = run(&["bounces", folder, "--json"]);
+    assert_eq!(code, Some(0), "{out}");
+    let effects: Vec<&str> = applied["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["effect"].as_str().unwrap())
+        .collect();
+    assert_eq!(effects, ["bounced", "delayed", "unmatched"], "{applied}");
+    let first = &applied["reports"][0];
+    assert_eq!(first["source"], "1-postfix.eml");
+    assert_eq!(first["credential"], ana.as_str());
+    assert_eq!(first["recipient"], "ana@example.org");
+    assert_eq!(first["status"], "5.1.1");
+    assert_eq!(first["verdict"], "hard_bounce");
+    assert_eq!(first["newly_suppressed"], true);
+    assert_eq!(
+        applied["reports"][2]["message_id"],
+        "<NEVER1.issued@example.org>"
+    );
+    assert_eq!(applied["counts"]["bounced"], 1);
+    assert_eq!(applied["counts"]["unmatched"], 1);
+
+    let (_, shown, _) = run(&["show", &ana, "--json"]);
+    assert_eq!(shown["deliveries"][0]["state"], "bounced");
+    assert!(
+        shown["deliveries"][0]["last_result"]
+            .as_str()
+            .unwrap()
+            .starts_with("bounced: 5.1.1 550 5.1.1"),
+        "{shown}"
+    );
+    let (code, list, _) = run(&["suppress", "list", "--json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["email"], "ana@example.org");
+    assert_eq!(list[0]["reason"], "hard_bounce");
+    let (_, status, _) = run(&["status", "--json"]);
+    assert_eq!(status["deliveries"]["bounced"], 1, "{status}");
+    assert_eq!(status["deliveries"]["sent"], 1, "{status}");
+    let (_, _, human) = run(&["status"]);
+    assert!(human.contains("bounced 1"), "{human}");
+    assert!(
+        human.contains("1 address(es) on the suppression list"),
+        "{human}"
+    );
+
+    // The same reports again change nothing more.
+    let (code, again, _) = run(&["bounces", folder, "--json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(again["reports"][0]["effect"], "already_bounced");
+    assert_eq!(again["reports"][0]["newly_suppressed"], false);
+
+    // A resend to the suppressed address is not sent.
+    let (code, _, out) = run(&["resend", &ana]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, delivered, out) = run(&["deliver", "--outbox", outbox.to_str().unwrap(), "--json"]);
+    assert_eq!(code, Some(1), "an email not sent exits 1: {out}");
+    assert_eq!(delivered["delivery"]["suppressed"], 1);
+    assert_eq!(delivered["delivery"]["sent"], 0);
+    assert!(!outbox.join(format!("{ana}.issued.2.eml")).exists());
+    let (_, shown, _) = run(&["show", &ana, "--json"]);
+    assert_eq!(shown["deliveries"][0]["state"], "failed_permanent");
+    assert!(
+        shown["deliveries"][0]["last_result"]
+            .as_str()
+            .unwrap()
+            .starts_with(
+                "not sent: ana@example.org is on the suppression list (hard_bounce since "
+            ),
+        "{shown}"
+    );
+
+    // By hand: add, remove, and an address that is none.
+    let (code, added, _) = run(&[
+        "suppress",
+        "add",
+        "Bo@Example.org",
+        "--note",
+        "asked",
+        "--json",
+    ]);
+    assert_eq!((code, &added["added"]), (Some(0), &Value::Bool(true)));
+    let (code, added, _) = run(&["suppress", "add", "bo@example.org", "--json"]);
+    assert_eq!((code, &added["added"]), (Some(0), &Value::Bool(false)));
+    let (code, bad, _) = run(&["suppress", "add", "nope", "--json"]);
+    assert_eq!(
+        (code, &bad["error"]["kind"]),
+        (Some(2), &Value::from("invalid_value"))
+    );
+    let (code, bad, _) = run(&[
+        "suppress",
+        "add",
+        "x@example.org",
+        "--reason",
+        "whim",
+        "--json",
+    ]);
+    assert_eq!(code, Some(2), "{bad}");
+    let (code, removed, _) = run(&["suppress", "remove", "ANA@example.org", "--json"]);
+    assert_eq!((code, &removed["removed"]), (Some(0), &Value::Bool(true)));
+    let (_, list, _) = run(&["suppress", "list", "--json"]);
+    assert_eq!(list[0]["email"], "Bo@example.org");
+    assert_eq!(list[0]["reason"], "manual");
+    assert_eq!(list[0]["detail"], "asked");
+    let (_, _, human) = run(&["suppress", "list"]);
+    assert!(human.contains("1 address(es) suppressed"), "{human}");
+
+    // An mbox: the bounce again, about an email now failed (not sent because suppressed):
+    // its address is suppressed again and its state stays. A reply is unreadable: exit 1.
+    let mut mbox = b"From MAILER-DAEMON Mon Mar  2 09:01:12 2026\n".to_vec();
+    mbox.extend_from_slice(postfix.as_bytes());
+    mbox.extend_from_slice(b"\nFrom ana@example.org Mon Mar  2 10:00:00 2026\n");
+    mbox.extend_from_slice(&std::fs::read(fixtures.join("not-a-report.eml")).unwrap());
+    let mbox = write(dir, "bounces.mbox", &mbox);
+    let (code, from_mbox, out) = run(&["bounces", mbox.to_str().unwrap(), "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(from_mbox["reports"][0]["source"], "bounces.mbox#1");
+    assert_eq!(from_mbox["reports"][0]["effect"], "suppressed");
+    assert_eq!(from_mbox["reports"][0]["state"], "failed_permanent");
+    assert_eq!(from_mbox["reports"][0]["newly_suppressed"], true);
+    assert_eq!(from_mbox["reports"][1]["effect"], "unreadable");
+    let (_, _, human) = run(&["bounces", mbox.to_str().unwrap()]);
+    assert!(human.contains("bounces.mbox#1: suppressed"), "{human}");
+    assert!(human.contains("2 report(s): "), "{human}");
+}
+
+#[test]
+fn bounces_mark_emails_and_suppress_addresses_on_sqlite() {
+    let dir = scratch("bounces-sqlite");
+    let db = dir.join("store.db");
+    bounces_end_to_end(&dir, db.to_str().unwrap());
+}
+
+#[test]
+fn bounces_mark_emails_and_suppress_addresses_on_postgres() {
+    let db = conferral_tests::postgres_url_in_new_schema("cli_bounces").unwrap();
+    let dir = scratch("bounces-postgres");
+    bounces_end_to_end(&dir, &db);
 }

@@ -20,6 +20,7 @@ pub mod report;
 pub mod sheet;
 pub mod validation;
 // issuing
+pub mod bounce;
 #[cfg(feature = "credentials")]
 pub mod credential;
 pub mod events;

@@ -5,9 +5,18 @@
 //! pending ──claim──► sending ──2xx──────────────► sent
 //!    ▲                  ├──5xx──────────────────► failed_permanent
 //!    │                  ├──4xx / no connection ─► pending (later) … ► failed_exhausted
-//!    │                  └──timeout or drop after the data, or a crash ► unknown
-//!    └──────────── resend (explicit, same Message-ID) ◄── sent, failed_*, unknown
+//!    │                  ├──timeout or drop after the data, or a crash ► unknown
+//!    │                  └──recipient on the suppression list ──► failed_permanent (not sent)
+//!    │            sent, unknown ──hard bounce or complaint reported later──► bounced
+//!    └──────────── resend (explicit, same Message-ID) ◄── sent, failed_*, unknown, bounced
 //! ```
+//!
+//! `bounced` is reached only from `sent` and `unknown`: a delivery status notification or a
+//! complaint proves that the message reached a mail server, which settles an `unknown` too.
+//! A report about a message in any other state (queued again by a resend, or refused while
+//! it was being sent) leaves the state alone; the address is still suppressed, so a resend
+//! is not sent either. A message on its way (`pending`, `sending`) is never changed by a
+//! report, so a report can never race a claim.
 //!
 //! SMTP has no idempotency key, so no design delivers exactly once. This one loses nothing
 //! and emails nobody twice, except in one recorded window: the message data was sent and
@@ -37,6 +46,9 @@ pub enum DeliveryState {
     FailedExhausted,
     /// It may or may not have been delivered: the reply to the message data never came.
     Unknown,
+    /// Accepted, then reported undeliverable for good (a hard bounce) or reported as
+    /// unwanted by its recipient (a complaint).
+    Bounced,
 }
 
 impl DeliveryState {
@@ -49,18 +61,26 @@ impl DeliveryState {
             DeliveryState::FailedPermanent => "failed_permanent",
             DeliveryState::FailedExhausted => "failed_exhausted",
             DeliveryState::Unknown => "unknown",
+            DeliveryState::Bounced => "bounced",
         }
     }
 
     /// Every state, in the order of the diagram.
-    pub const ALL: [DeliveryState; 6] = [
+    pub const ALL: [DeliveryState; 7] = [
         DeliveryState::Pending,
         DeliveryState::Sending,
         DeliveryState::Sent,
         DeliveryState::FailedPermanent,
         DeliveryState::FailedExhausted,
         DeliveryState::Unknown,
+        DeliveryState::Bounced,
     ];
+
+    /// Whether a bounce or complaint report may mark a message in this state `bounced`:
+    /// only one the server took, or may have taken.
+    pub fn may_bounce(self) -> bool {
+        matches!(self, DeliveryState::Sent | DeliveryState::Unknown)
+    }
 }
 
 /// Why an email is sent.
@@ -411,6 +431,56 @@ impl OutboxMessage {
         })
     }
 
+    /// A claimed message whose recipient is on the suppression list: it is not sent, and is
+    /// settled `failed_permanent` with `why` (the list's reason) as its result.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] unless the message is sending.
+    pub fn suppressed(&self, why: &str) -> Result<OutboxMessage> {
+        if self.state != DeliveryState::Sending {
+            return Err(illegal(self, "suppressed"));
+        }
+        Ok(OutboxMessage {
+            state: DeliveryState::FailedPermanent,
+            lease: None,
+            last_result: Some(format!("not sent: {why}")),
+            ..self.clone()
+        })
+    }
+
+    /// A hard bounce or a complaint reported after the message was accepted: it becomes
+    /// `bounced` with `reason` as its result.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] unless the message is sent or unknown
+    /// ([`DeliveryState::may_bounce`]).
+    pub fn bounce(&self, reason: &str) -> Result<OutboxMessage> {
+        if !self.state.may_bounce() {
+            return Err(illegal(self, "marked bounced"));
+        }
+        Ok(OutboxMessage {
+            state: DeliveryState::Bounced,
+            last_result: Some(reason.to_owned()),
+            ..self.clone()
+        })
+    }
+
+    /// A report that changes no state (a soft bounce) recorded as the message's result. The
+    /// state stays as it is; a message on its way (`pending`, `sending`) is not touched,
+    /// since its result belongs to the attempt in progress.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] for a message pending or being sent.
+    pub fn noted(&self, result: &str) -> Result<OutboxMessage> {
+        if matches!(self.state, DeliveryState::Pending | DeliveryState::Sending) {
+            return Err(illegal(self, "annotated"));
+        }
+        Ok(OutboxMessage {
+            last_result: Some(result.to_owned()),
+            ..self.clone()
+        })
+    }
+
     /// An explicit resend: the message is due again, with the same Message-ID.
     ///
     /// # Errors
@@ -547,6 +617,51 @@ mod tests {
             assert!((base..=base + base / 4).contains(wait), "{waits:?}");
         }
         assert!(policy.delay(20, "x").num_seconds() <= 750);
+    }
+
+    #[test]
+    fn only_sent_or_unknown_messages_bounce_and_a_suppressed_claim_is_not_sent() {
+        let policy = RetryPolicy::default();
+        let m = message();
+        assert!(m.bounce("5.1.1").is_err());
+        let claimed = m.claim(t0(), &lease()).unwrap();
+        assert!(claimed.bounce("5.1.1").is_err());
+        assert!(claimed.noted("4.2.2").is_err());
+        let sent = claimed
+            .settle(
+                &SendOutcome::Sent {
+                    reply: "250".into(),
+                },
+                t0(),
+                &policy,
+            )
+            .unwrap();
+        let bounced = sent.bounce("bounced: 5.1.1 no such user").unwrap();
+        assert_eq!(bounced.state, DeliveryState::Bounced);
+        assert_eq!(
+            bounced.last_result.as_deref(),
+            Some("bounced: 5.1.1 no such user")
+        );
+        assert!(bounced.bounce("again").is_err());
+        let unknown = claimed.interrupted().unwrap();
+        assert_eq!(unknown.bounce("x").unwrap().state, DeliveryState::Bounced);
+        let noted = sent.noted("soft bounce 4.2.2").unwrap();
+        assert_eq!(
+            (noted.state, noted.last_result.as_deref()),
+            (DeliveryState::Sent, Some("soft bounce 4.2.2"))
+        );
+        // A bounced message may be resent explicitly; the suppression check stops the send.
+        assert!(bounced.resend(t0()).unwrap().is_due(t0()));
+        let skipped = claimed
+            .suppressed("ana@example.org is suppressed (hard_bounce)")
+            .unwrap();
+        assert_eq!(skipped.state, DeliveryState::FailedPermanent);
+        assert_eq!(skipped.lease, None);
+        assert_eq!(
+            skipped.last_result.as_deref(),
+            Some("not sent: ana@example.org is suppressed (hard_bounce)")
+        );
+        assert!(m.suppressed("x").is_err());
     }
 
     #[test]

@@ -41,6 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "events",
             "outbox",
             "mail",
+            "bounce",
             "storage",
             "issuer",
             "page",

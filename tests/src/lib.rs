@@ -653,6 +653,22 @@ mod hooked {
             (self.hook)("status")?;
             self.inner.status()
         }
+        fn suppress(&mut self, entry: &conferral::storage::Suppression) -> Result<bool> {
+            (self.hook)("suppress")?;
+            self.inner.suppress(entry)
+        }
+        fn unsuppress(&mut self, email: &str) -> Result<bool> {
+            (self.hook)("unsuppress")?;
+            self.inner.unsuppress(email)
+        }
+        fn suppression(&self, email: &str) -> Result<Option<conferral::storage::Suppression>> {
+            (self.hook)("suppression")?;
+            self.inner.suppression(email)
+        }
+        fn suppressions(&self) -> Result<Vec<conferral::storage::Suppression>> {
+            (self.hook)("suppressions")?;
+            self.inner.suppressions()
+        }
     }
 }
 

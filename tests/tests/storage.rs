@@ -163,6 +163,18 @@ impl Storage for Broken {
     fn status(&self) -> Result<StatusCounts> {
         self.inner.status()
     }
+    fn suppress(&mut self, entry: &conferral::storage::Suppression) -> Result<bool> {
+        self.inner.suppress(entry)
+    }
+    fn unsuppress(&mut self, email: &str) -> Result<bool> {
+        self.inner.unsuppress(email)
+    }
+    fn suppression(&self, email: &str) -> Result<Option<conferral::storage::Suppression>> {
+        self.inner.suppression(email)
+    }
+    fn suppressions(&self) -> Result<Vec<conferral::storage::Suppression>> {
+        self.inner.suppressions()
+    }
 }
 
 #[test]

@@ -66,7 +66,8 @@ use conferral::lifecycle::Credential;
 use conferral::matching::SavedMappings;
 use conferral::outbox::{DeliveryState, Lease, OutboxMessage};
 use conferral::storage::{
-    Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup,
+    Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup, Suppression,
+    email_key,
 };
 use postgres::IsolationLevel;
 
@@ -953,6 +954,73 @@ impl Storage for PostgresStorage {
             &mut |db| queue_new_messages(db, &rows),
             &mut run_again,
         )
+    }
+
+    fn suppress(&mut self, entry: &Suppression) -> Result<bool> {
+        const WHAT: &str = "add to the suppression list";
+        let key = email_key(&entry.email);
+        let body = to_json(entry)?;
+        let added = self.write(
+            WHAT,
+            &mut |db| {
+                db.execute(
+                    "INSERT INTO suppressions (email_key, body) VALUES ($1, $2)
+                     ON CONFLICT (email_key) DO NOTHING",
+                    &[&key, &body],
+                    WHAT,
+                )
+            },
+            // Lost during the commit: it landed when the address holds this very entry.
+            &mut |db, _| {
+                holds(
+                    db,
+                    "SELECT body FROM suppressions WHERE email_key = $1",
+                    &key,
+                    &body,
+                )
+            },
+        )?;
+        Ok(added == 1)
+    }
+
+    fn unsuppress(&mut self, email: &str) -> Result<bool> {
+        const WHAT: &str = "remove from the suppression list";
+        let key = email_key(email);
+        let removed = self.write(
+            WHAT,
+            &mut |db| {
+                db.execute(
+                    "DELETE FROM suppressions WHERE email_key = $1",
+                    &[&key],
+                    WHAT,
+                )
+            },
+            // Lost during the commit: deleting again is harmless (and says it was not listed).
+            &mut run_again,
+        )?;
+        Ok(removed == 1)
+    }
+
+    fn suppression(&self, email: &str) -> Result<Option<Suppression>> {
+        self.one(
+            "SELECT body FROM suppressions WHERE email_key = $1",
+            &[&email_key(email)],
+            "read the suppression list",
+        )
+    }
+
+    fn suppressions(&self) -> Result<Vec<Suppression>> {
+        const WHAT: &str = "list the suppression list";
+        self.read(WHAT, &mut |db| {
+            db.query(
+                "SELECT body FROM suppressions ORDER BY email_key",
+                &[],
+                WHAT,
+            )?
+            .iter()
+            .map(|row| body(row, WHAT))
+            .collect()
+        })
     }
 
     fn status(&self) -> Result<StatusCounts> {

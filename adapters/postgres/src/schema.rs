@@ -6,7 +6,7 @@ use postgres::IsolationLevel;
 use crate::session::{Db, Fail, Session, TxFail};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 
 /// Every migration takes this transaction-scoped advisory lock first, so that two processes
 /// connecting to a new database at once do not both create the tables.
@@ -127,6 +127,15 @@ CREATE TABLE visitor_secrets (
 );
 "#;
 
+/// Version 6: the suppression list, one row per address by its key
+/// (`conferral::storage::email_key`), the entry as JSON text.
+const SCHEMA_V6: &str = r#"
+CREATE TABLE suppressions (
+    email_key text COLLATE "C" PRIMARY KEY,
+    body text NOT NULL
+);
+"#;
+
 /// Brings the schema that `search_path` names first up to [`SCHEMA_VERSION`], in one
 /// transaction; refuses one written by a newer release.
 pub(crate) fn migrate(
@@ -206,6 +215,9 @@ pub(crate) fn migrate(
         }
         if version < 5 {
             db.batch(SCHEMA_V5, "version the groups")?;
+        }
+        if version < 6 {
+            db.batch(SCHEMA_V6, "add the suppression list")?;
         }
         if version < SCHEMA_VERSION {
             db.execute(

@@ -99,6 +99,7 @@ fn a_schema_1_database_is_migrated_to_half_full_credential_pages_keeping_its_row
             "ALTER TABLE {schema}.credentials RESET (fillfactor);
              DROP TABLE {schema}.group_versions;
              DROP TABLE {schema}.visitor_secrets;
+             DROP TABLE {schema}.suppressions;
              ALTER TABLE {schema}.groups DROP COLUMN version;
              UPDATE {schema}.conferral_schema SET version = 3"
         ))
@@ -107,6 +108,7 @@ fn a_schema_1_database_is_migrated_to_half_full_credential_pages_keeping_its_row
     let store = PostgresStorage::connect_with(&url(), &options).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(fillfactor().as_deref(), Some("fillfactor=50"));
+    assert_eq!(store.suppressions().unwrap(), vec![]);
     // The group saved before versions is their version 1.
     let group = store
         .group(&store.credential(&ids[0]).unwrap().unwrap().group)

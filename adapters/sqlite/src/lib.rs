@@ -25,13 +25,13 @@ use conferral::lifecycle::Credential;
 use conferral::matching::SavedMappings;
 use conferral::outbox::{DeliveryState, Lease, OutboxMessage};
 use conferral::storage::{
-    Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup,
+    Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup, Suppression,
 };
 use conferral::values::email::duplicate_key;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The schema version this release writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE groups (
@@ -144,6 +144,15 @@ INSERT INTO group_versions (key, version, body) SELECT key, 1, body FROM groups;
 CREATE TABLE visitor_secrets (
     day TEXT PRIMARY KEY,
     secret BLOB NOT NULL
+);
+";
+
+/// Version 7: the suppression list, one row per address by its key
+/// (`conferral::storage::email_key`), the entry as JSON.
+const SCHEMA_V7: &str = "
+CREATE TABLE suppressions (
+    email_key TEXT PRIMARY KEY,
+    body TEXT NOT NULL
 );
 ";
 
@@ -370,6 +379,10 @@ impl SqliteStorage {
         if version < 6 {
             tx.execute_batch(SCHEMA_V6)
                 .map_err(sql("version the groups"))?;
+        }
+        if version < 7 {
+            tx.execute_batch(SCHEMA_V7)
+                .map_err(sql("add the suppression list"))?;
         }
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(sql("record its schema version"))?;
@@ -1040,6 +1053,55 @@ impl Storage for SqliteStorage {
             (&a.group, &a.batch, a.day, a.kind).cmp(&(&b.group, &b.batch, b.day, b.kind))
         });
         Ok(counts)
+    }
+
+    fn suppress(&mut self, entry: &Suppression) -> Result<bool> {
+        const WHAT: &str = "add to the suppression list";
+        let body = to_json(entry)?;
+        let tx = self.immediate()?;
+        let added = tx
+            .execute(
+                "INSERT INTO suppressions (email_key, body) VALUES (?1, ?2)
+                 ON CONFLICT (email_key) DO NOTHING",
+                params![duplicate_key(&entry.email), body],
+            )
+            .map_err(sql(WHAT))?;
+        tx.commit().map_err(sql(WHAT))?;
+        Ok(added == 1)
+    }
+
+    fn unsuppress(&mut self, email: &str) -> Result<bool> {
+        const WHAT: &str = "remove from the suppression list";
+        let tx = self.immediate()?;
+        let removed = tx
+            .execute(
+                "DELETE FROM suppressions WHERE email_key = ?1",
+                params![duplicate_key(email)],
+            )
+            .map_err(sql(WHAT))?;
+        tx.commit().map_err(sql(WHAT))?;
+        Ok(removed == 1)
+    }
+
+    fn suppression(&self, email: &str) -> Result<Option<Suppression>> {
+        self.one(
+            "SELECT body FROM suppressions WHERE email_key = ?1",
+            &[&duplicate_key(email)],
+            "read the suppression list",
+        )
+    }
+
+    fn suppressions(&self) -> Result<Vec<Suppression>> {
+        const WHAT: &str = "list the suppression list";
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body FROM suppressions ORDER BY email_key")
+            .map_err(sql(WHAT))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sql(WHAT))?;
+        rows.map(|row| from_json(&row.map_err(sql(WHAT))?))
+            .collect()
     }
 
     fn status(&self) -> Result<StatusCounts> {

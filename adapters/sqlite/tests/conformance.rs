@@ -205,6 +205,7 @@ fn a_schema_2_file_gains_leases_and_keeps_its_attempts() {
              DROP TABLE events;
              DROP TABLE group_versions;
              DROP TABLE visitor_secrets;
+             DROP TABLE suppressions;
              ALTER TABLE groups DROP COLUMN version;
              PRAGMA user_version = 2;",
         )
@@ -218,6 +219,7 @@ fn a_schema_2_file_gains_leases_and_keeps_its_attempts() {
     // Later versions' additions are there too; the group saved before versions is their
     // version 1.
     assert_eq!(store.allocate_status_indexes(2).unwrap(), 0);
+    assert_eq!(store.suppressions().unwrap(), vec![]);
     let groups = store.groups().unwrap();
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0].version, 1);

@@ -22,6 +22,9 @@ from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Union
 
 from . import _native
 from .results import (
+    BounceReport,
+    BounceRun,
+    Suppression,
     StoredGroup,
     Batch,
     Change,
@@ -91,6 +94,7 @@ __all__ = [
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
+    "BounceReport", "BounceRun", "Suppression",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -1021,6 +1025,53 @@ class Issuer:
         them; returns how many were forgotten."""
         chosen = None if headers is None else list(headers)
         return self._native.forget_mappings(_group(group).to_json(), chosen)
+
+    def process_bounces(
+        self,
+        reports: Union[bytes, PathLike, List[Union[bytes, PathLike]]],
+        *,
+        dry_run: bool = False,
+    ) -> BounceRun:
+        """Applies bounce and complaint reports (RFC 3464 delivery status notifications, ARF
+        feedback reports), as ``conferral bounces`` does: a hard bounce or a complaint about
+        an email sent from this store marks it ``bounced`` and puts its address on the
+        suppression list; a soft bounce is recorded on the email; a delay, or a report about
+        an email never sent from here, changes nothing. Processing a report again changes
+        nothing more.
+
+        ``reports`` is one item or a list of them; each is the bytes of a message or of an
+        mbox, a path to an ``.eml`` or mbox file, or a folder whose ``.eml`` files are read by
+        name. With ``dry_run`` nothing changes and each report says what it would do."""
+        items = reports if isinstance(reports, list) else [reports]
+        named: List[Any] = []
+        for i, item in enumerate(items):
+            if isinstance(item, (bytes, bytearray, memoryview)):
+                named.append((f"<bytes {i + 1}>", bytes(item)))
+            elif os.path.isdir(item):
+                for name in sorted(os.listdir(item)):
+                    path = os.path.join(item, name)
+                    if name.lower().endswith(".eml") and os.path.isfile(path):
+                        named.append((name, _read_bytes(path)))
+            else:
+                named.append((os.path.basename(os.fspath(item)), _read_bytes(item)))
+        return BounceRun.from_dict(json.loads(self._native.process_bounces(named, dry_run)))
+
+    def suppressions(self) -> List[Suppression]:
+        """The suppression list, by address: no email is sent to these addresses (a due
+        email to one is settled ``failed_permanent`` instead, its result saying why)."""
+        return [Suppression.from_dict(s) for s in json.loads(self._native.suppressions())]
+
+    def suppress(self, email: str, reason: str = "manual", *, note: Optional[str] = None) -> bool:
+        """Puts ``email`` on the suppression list with ``reason`` (``manual``,
+        ``hard_bounce`` or ``complaint``) and ``note``; returns whether it was added (an
+        address listed already keeps its entry). Addresses are compared without case. An
+        :class:`InvalidValueError` for something that is not an email address."""
+        return bool(self._native.suppress(email, reason, note))
+
+    def unsuppress(self, email: str) -> bool:
+        """Takes ``email`` off the suppression list; returns whether it was listed. Its
+        emails that were not sent stay failed until :meth:`resend`."""
+        return bool(self._native.unsuppress(email))
 
     def status(self) -> Status:
         """Counts per credential state and per delivery state."""

@@ -187,8 +187,9 @@ class Email(_FromDict):
 @dataclass(frozen=True)
 class Delivery(_FromDict):
     """One email in the outbox and where its delivery stands: ``state`` is ``pending``,
-    ``sending``, ``sent``, ``failed_permanent``, ``failed_exhausted`` or ``unknown`` (the
-    server may or may not have taken it: check before you resend)."""
+    ``sending``, ``sent``, ``failed_permanent``, ``failed_exhausted``, ``unknown`` (the
+    server may or may not have taken it: check before you resend) or ``bounced`` (taken,
+    then reported undeliverable or unwanted: see :meth:`Issuer.process_bounces`)."""
 
     id: str
     credential: str
@@ -463,6 +464,9 @@ class DeliveryCounts(_FromDict):
     lease_lost: int = 0
     #: Claimed and given back unsent: the lease was too short to send in.
     released: int = 0
+    #: Claimed and not sent: the address is on the suppression list (the email is settled
+    #: ``failed_permanent``, its result saying why). Not counted in ``attempted``.
+    suppressed: int = 0
     #: Why the run stopped before trying every due email (an SMTP session that could not be
     #: opened: no connection, a refused certificate or login), or ``None`` when it ran through.
     stopped: Optional[str] = None
@@ -528,6 +532,77 @@ class Status(_FromDict):
             oldest={state: _required_time(data["oldest"], state) for state in data.get("oldest", {})},
             leases=[LeaseHolder.from_dict(h) for h in data.get("leases", [])],
             set_aside=int(data.get("set_aside", 0)),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Suppression(_FromDict):
+    """An address on the suppression list: no email is sent to it. ``reason`` is
+    ``hard_bounce``, ``complaint`` or ``manual``; ``detail`` says what reported it."""
+
+    email: str
+    reason: str
+    at: _dt.datetime
+    detail: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Suppression":
+        made = cls(email=data["email"], reason=data["reason"], at=_required_time(data, "at"), detail=data.get("detail"))
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class BounceReport(_FromDict):
+    """One bounce or complaint report and what it did. ``effect`` is ``bounced``,
+    ``already_bounced``, ``suppressed``, ``soft_bounce``, ``delayed``, ``no_change``,
+    ``unmatched`` (about no email sent from this store) or ``unreadable`` (``error`` says
+    why); ``verdict`` is ``hard_bounce``, ``soft_bounce``, ``complaint``, ``delayed``,
+    ``delivered`` or ``unclear``."""
+
+    source: str
+    effect: str
+    newly_suppressed: bool
+    kind: Optional[str] = None
+    verdict: Optional[str] = None
+    message_id: Optional[str] = None
+    credential: Optional[str] = None
+    recipient: Optional[str] = None
+    status: Optional[str] = None
+    diagnostic: Optional[str] = None
+    state: Optional[str] = None
+    error: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "BounceReport":
+        optional = ("kind", "verdict", "message_id", "credential", "recipient", "status", "diagnostic", "state", "error")
+        made = cls(
+            source=data["source"],
+            effect=data["effect"],
+            newly_suppressed=bool(data["newly_suppressed"]),
+            **{name: data.get(name) for name in optional},
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class BounceRun(_FromDict):
+    """What :meth:`Issuer.process_bounces` did: each report in order, and how many had
+    each effect (every effect present)."""
+
+    dry_run: bool
+    counts: Dict[str, int]
+    reports: List[BounceReport]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "BounceRun":
+        made = cls(
+            dry_run=bool(data["dry_run"]),
+            counts={k: int(v) for k, v in data["counts"].items()},
+            reports=[BounceReport.from_dict(r) for r in data["reports"]],
         )
         made._keep(data)
         return made

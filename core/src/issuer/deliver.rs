@@ -34,6 +34,10 @@ pub struct DeliveryReport {
     /// Claimed and given back unsent: the lease was too short to send in.
     #[serde(default)]
     pub released: u64,
+    /// Claimed and not sent because the recipient is on the suppression list: settled
+    /// `failed_permanent` with the list's reason. Not counted in `attempted`.
+    #[serde(default)]
+    pub suppressed: u64,
     /// Why the run stopped before every due message was tried, when the mailer stopped it
     /// ([`Mailer::halted`]); absent when it ran to the end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +83,7 @@ impl DeliveryReport {
         self.unknown += other.unknown;
         self.lease_lost += other.lease_lost;
         self.released += other.released;
+        self.suppressed += other.suppressed;
         if self.stopped.is_none() {
             self.stopped.clone_from(&other.stopped);
         }
@@ -176,6 +181,10 @@ impl<S: Storage> Issuer<S> {
     /// Claims the next due message for `worker` at `now` and commits the claim: step one of
     /// a delivery a host drives itself. `Ok(None)` when nothing is due.
     ///
+    /// A claimed message whose recipient is on the suppression list is not handed out: it
+    /// is settled `failed_permanent` at once, its result naming the list's reason, and the
+    /// next due message is claimed instead.
+    ///
     /// # Errors
     /// A store failure.
     pub fn next_delivery(
@@ -183,14 +192,43 @@ impl<S: Storage> Issuer<S> {
         worker: &Worker,
         now: DateTime<Utc>,
     ) -> Result<Option<Claimed>> {
+        let mut suppressed = 0;
+        self.next_sendable(worker, now, &mut suppressed)
+    }
+
+    /// [`Issuer::next_delivery`], counting the suppressed messages it settled on the way.
+    fn next_sendable(
+        &mut self,
+        worker: &Worker,
+        now: DateTime<Utc>,
+        suppressed: &mut u64,
+    ) -> Result<Option<Claimed>> {
         let lease = Lease {
             worker: worker.id.clone(),
             until: now + Duration::seconds(worker.lease_secs.max(1)),
         };
-        Ok(self.store.claim_next(now, &lease)?.map(|message| Claimed {
-            outgoing: OutgoingMessage::of(&message, &self.config.sender),
-            message,
-        }))
+        loop {
+            let Some(message) = self.store.claim_next(now, &lease)? else {
+                return Ok(None);
+            };
+            // Checked after the claim, so an address suppressed while the message waited
+            // is seen; a store failure here leaves the claim to its lease, as in a settle.
+            let Some(entry) = self.store.suppression(&message.email.to_email)? else {
+                return Ok(Some(Claimed {
+                    outgoing: OutgoingMessage::of(&message, &self.config.sender),
+                    message,
+                }));
+            };
+            let settled = message.suppressed(&entry.why())?;
+            let credential = self.store.credential(&settled.credential)?;
+            let settlement = self.write_back(&settled)?;
+            if let Some(credential) = credential
+                && settlement.state == settled.state
+            {
+                self.record(std::slice::from_ref(&credential), EventKind::Failed, now);
+            }
+            *suppressed += 1;
+        }
     }
 
     /// Records what sending a claimed message gave, at `now`: step two. When the lease ran
@@ -297,7 +335,7 @@ impl<S: Storage> Issuer<S> {
         let due = self.due_count(limit)?;
         let mut report = DeliveryReport::default();
         while limit.is_none_or(|l| report.attempted < l) {
-            let Some(claimed) = self.next_delivery(worker, clock())? else {
+            let Some(claimed) = self.next_sendable(worker, clock(), &mut report.suppressed)? else {
                 break;
             };
             if !claimed.may_send(clock(), mailer.max_send_time()) {

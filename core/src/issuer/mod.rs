@@ -3,7 +3,8 @@
 //!
 //! Each operation has its own file: `import` (roster to drafts), `amend` (amend, revoke,
 //! expire), `publish` (drafts to published credentials with queued emails), `deliver`
-//! (recover, deliver, resend), `query` (what is stored, read back), `certificates` (each
+//! (recover, deliver, resend; a suppressed recipient is never sent to), `bounces` (bounce
+//! and complaint reports applied, the suppression list), `query` (what is stored, read back), `certificates` (each
 //! credential's certificate as SVG) and `credentials` (signed documents, status lists).
 //!
 //! ```
@@ -38,6 +39,7 @@
 //! ```
 
 mod amend;
+mod bounces;
 mod certificates;
 #[cfg(feature = "credentials")]
 mod credentials;
@@ -63,6 +65,7 @@ use crate::storage::{Storage, StoredGroup};
 
 pub use crate::render::DEFAULT_BASE_URL;
 pub use amend::RevokeOutcome;
+pub use bounces::{BounceEffect, BounceOutcome, BounceRun, ReportBytes};
 pub use certificates::CertificatesOutcome;
 #[cfg(feature = "credentials")]
 pub use credentials::{ExportOutcome, STATUS_LIST_CAPACITY, salt_of, status_list_url};

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::{Batch, CredentialQuery, MessageQuery, Storage, StoredGroup};
+use super::{
+    Batch, CredentialQuery, MessageQuery, Storage, StoredGroup, Suppression, SuppressionReason,
+};
 use crate::error::{ErrorKind, Result};
 use crate::group::Group;
 use crate::lifecycle::{
@@ -87,6 +89,14 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
         (
             "a day's visitor secret is kept once and forgotten the next day",
             visitor_secrets,
+        ),
+        (
+            "the suppression list keeps one entry per address, without case",
+            suppressions,
+        ),
+        (
+            "a sent message bounces, with its result, and is counted",
+            bounced_messages,
         ),
     ];
     for (check, f) in checks {
@@ -1263,5 +1273,161 @@ fn follow_ups<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         ok(s.messages(&MessageQuery::default()), "messages")?.len(),
         5,
         "two issued, two expiring and one reminder",
+    )
+}
+
+fn suppression(
+    email: &str,
+    reason: SuppressionReason,
+    at: i64,
+    detail: Option<&str>,
+) -> Suppression {
+    Suppression {
+        email: email.to_owned(),
+        reason,
+        at: t(at),
+        detail: detail.map(str::to_owned),
+    }
+}
+
+fn suppressions<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    same(
+        ok(s.suppressions(), "suppressions")?,
+        vec![],
+        "an empty list",
+    )?;
+    same(
+        ok(s.suppression("ana@example.org"), "suppression")?,
+        None,
+        "an address not listed",
+    )?;
+    let ana = suppression(
+        "Ana.Lopez@Example.org",
+        SuppressionReason::HardBounce,
+        1,
+        Some("5.1.1 user unknown \u{e9}'\"\n"),
+    );
+    same(
+        ok(s.suppress(&ana), "suppress")?,
+        true,
+        "a first suppression",
+    )?;
+    let again = suppression(
+        "  ana.lopez@example.ORG ",
+        SuppressionReason::Complaint,
+        2,
+        None,
+    );
+    same(
+        ok(s.suppress(&again), "suppress")?,
+        false,
+        "the same address in other case",
+    )?;
+    same(
+        ok(s.suppression("ANA.LOPEZ@EXAMPLE.ORG"), "suppression")?,
+        Some(ana.clone()),
+        "the first entry, kept unchanged",
+    )?;
+    let bo = suppression("bo@example.org", SuppressionReason::Manual, 3, None);
+    let al = suppression(
+        "al@example.org",
+        SuppressionReason::Complaint,
+        4,
+        Some("abuse"),
+    );
+    ok(s.suppress(&bo), "suppress")?;
+    ok(s.suppress(&al), "suppress")?;
+    same(
+        ok(s.suppressions(), "suppressions")?,
+        vec![al.clone(), ana.clone(), bo.clone()],
+        "the list by address",
+    )?;
+    same(
+        ok(s.unsuppress("BO@example.org"), "unsuppress")?,
+        true,
+        "removing a listed address",
+    )?;
+    same(
+        ok(s.unsuppress("bo@example.org"), "unsuppress")?,
+        false,
+        "removing it again",
+    )?;
+    same(
+        ok(s.suppressions(), "suppressions")?,
+        vec![al, ana],
+        "the list after a removal",
+    )?;
+    same(
+        ok(s.suppress(&bo), "suppress")?,
+        true,
+        "an address listed again after its removal",
+    )
+}
+
+fn bounced_messages<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    one_published(s)?;
+    let sending =
+        ok(s.claim_next(t(1), &lease("w1", 11)), "claim_next")?.ok_or("nothing claimed")?;
+    let sent = ok(
+        sending.settle(
+            &SendOutcome::Sent {
+                reply: "250 ok".to_owned(),
+            },
+            t(2),
+            &crate::outbox::RetryPolicy::default(),
+        ),
+        "settle",
+    )?;
+    ok(
+        s.update_message(&sent, DeliveryState::Sending),
+        "update_message",
+    )?;
+    let noted = ok(sent.noted("soft bounce: 4.2.2 mailbox full"), "noted")?;
+    ok(
+        s.update_message(&noted, DeliveryState::Sent),
+        "update_message",
+    )?;
+    same(
+        ok(s.message("c1:issued"), "message")?,
+        Some(noted.clone()),
+        "a message with a note and the same state",
+    )?;
+    let bounced = ok(noted.bounce("bounced: 5.1.1 user unknown"), "bounce")?;
+    ok(
+        s.update_message(&bounced, DeliveryState::Sent),
+        "update_message",
+    )?;
+    same(
+        ok(s.message("c1:issued"), "message")?,
+        Some(bounced.clone()),
+        "a bounced message",
+    )?;
+    fails_with(
+        s.update_message(&bounced, DeliveryState::Sent),
+        ErrorKind::Conflict,
+        "bouncing twice from a stale read",
+    )?;
+    same(
+        ok(
+            s.messages(&MessageQuery {
+                credentials: None,
+                state: Some(DeliveryState::Bounced),
+            }),
+            "messages",
+        )?
+        .len(),
+        1,
+        "bounced messages listed by state",
+    )?;
+    let counts = ok(s.status(), "status")?;
+    same(
+        counts.deliveries.get("bounced").copied(),
+        Some(1),
+        "bounced in the counts",
+    )?;
+    same(
+        counts.deliveries.get("sent").copied(),
+        Some(0),
+        "sent after the bounce",
     )
 }

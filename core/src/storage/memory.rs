@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup};
+use super::{
+    Batch, CredentialQuery, MessageQuery, StatusCounts, Storage, StoredGroup, Suppression,
+    email_key,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventCount, EventKind, EventQuery, count_events};
 use crate::group::Group;
@@ -31,6 +34,8 @@ pub struct MemoryStorage {
     events: Vec<Event>,
     /// The kind, credential, visitor and day of every event kept with a visitor.
     visits: std::collections::BTreeSet<(EventKind, String, String, chrono::NaiveDate)>,
+    /// The suppression list by [`email_key`].
+    suppressed: BTreeMap<String, Suppression>,
 }
 
 fn conflict(message: String) -> Error {
@@ -99,6 +104,28 @@ impl MemoryStorage {
 }
 
 impl Storage for MemoryStorage {
+    fn suppress(&mut self, entry: &Suppression) -> Result<bool> {
+        match self.suppressed.entry(email_key(&entry.email)) {
+            std::collections::btree_map::Entry::Occupied(_) => Ok(false),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(entry.clone());
+                Ok(true)
+            }
+        }
+    }
+
+    fn unsuppress(&mut self, email: &str) -> Result<bool> {
+        Ok(self.suppressed.remove(&email_key(email)).is_some())
+    }
+
+    fn suppression(&self, email: &str) -> Result<Option<Suppression>> {
+        Ok(self.suppressed.get(&email_key(email)).cloned())
+    }
+
+    fn suppressions(&self) -> Result<Vec<Suppression>> {
+        Ok(self.suppressed.values().cloned().collect())
+    }
+
     fn put_group(&mut self, group: &Group) -> Result<u32> {
         let versions = self.groups.entry(group.key()).or_default();
         let same = match versions.last() {

@@ -11,7 +11,18 @@
 //! - an outbox message id (`<credential>:<kind>`) is unique: one message per credential and
 //!   kind, whatever happens;
 //! - a message's state changes only from the state the caller read (compare and set), so two
-//!   workers never both send it.
+//!   workers never both send it;
+//! - an address is on the suppression list at most once, keyed by [`email_key`].
+//!
+//! A store keeps a message's [`DeliveryState`] as data and never decides a transition: the
+//! issuer does ([`crate::outbox`] draws them). Two of them concern bounces: a hard bounce or a
+//! complaint moves a `sent` or `unknown` message to `bounced` (never one `pending` or
+//! `sending`, so a report never races a claim), and a claimed message whose recipient is on
+//! the suppression list goes from `sending` to `failed_permanent` unsent. Both are written
+//! with [`Storage::update_message`], fenced like every other change, and `bounced` is counted
+//! by [`Storage::status`] like every other state. The suppression list
+//! ([`Storage::suppress`], [`Storage::suppression`]) is read after each claim and before the
+//! send; adding to it is idempotent, so processing a report twice changes nothing more.
 //!
 //! [`MemoryStorage`] is the in-memory implementation; `conferral-sqlite` is the embedded
 //! default. `conformance::run` (feature `conformance`) checks any implementation against
@@ -205,6 +216,73 @@ impl StatusCounts {
                 .collect(),
             ..StatusCounts::default()
         }
+    }
+}
+
+/// Why an address is on the suppression list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionReason {
+    /// A delivery status notification said the address cannot be delivered to (a 5.x.x
+    /// status with the action `failed`).
+    HardBounce,
+    /// The recipient reported a message as unwanted (an ARF feedback report).
+    Complaint,
+    /// A person put it there.
+    Manual,
+}
+
+impl SuppressionReason {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionReason::HardBounce => "hard_bounce",
+            SuppressionReason::Complaint => "complaint",
+            SuppressionReason::Manual => "manual",
+        }
+    }
+
+    /// The reason named `name` (its snake_case name), if there is one.
+    pub fn parse(name: &str) -> Option<SuppressionReason> {
+        [
+            SuppressionReason::HardBounce,
+            SuppressionReason::Complaint,
+            SuppressionReason::Manual,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == name)
+    }
+}
+
+/// An address no email is sent to: checked before every send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The address as it was suppressed; stores key it by [`email_key`].
+    pub email: String,
+    /// Why.
+    pub reason: SuppressionReason,
+    /// When it was put on the list.
+    pub at: DateTime<Utc>,
+    /// What said so: the bounce's status and diagnostic, the complaint's feedback type, or
+    /// the person's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Suppression {
+    /// What a message not sent because of this entry records as its result.
+    pub fn why(&self) -> String {
+        let mut why = format!(
+            "{} is on the suppression list ({} since {})",
+            self.email,
+            self.reason.as_str(),
+            self.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        if let Some(detail) = &self.detail {
+            why.push_str(": ");
+            why.push_str(detail);
+        }
+        why
     }
 }
 
@@ -453,6 +531,38 @@ pub trait Storage {
     /// oldest message of each delivery state was queued, who holds leases, and how many
     /// damaged messages were set aside.
     fn status(&self) -> Result<StatusCounts>;
+
+    /// Puts an address on the suppression list, unless it is there already. Returns whether
+    /// it was added.
+    ///
+    /// # Behavior
+    /// - Addresses are the same when their [`email_key`] is (case and surrounding spaces do
+    ///   not count).
+    /// - An address already listed keeps its entry unchanged (the first reason, time and
+    ///   detail) and `Ok(false)` comes back, so adding is idempotent: a bounce processed
+    ///   twice, or by two callers at once, makes one entry.
+    /// - Atomic across every caller of the same data.
+    fn suppress(&mut self, entry: &Suppression) -> Result<bool>;
+
+    /// Takes an address off the suppression list. Returns whether it was listed.
+    ///
+    /// # Behavior
+    /// Compared as in [`Storage::suppress`]; `Ok(false)` and nothing changed when it was not
+    /// listed.
+    fn unsuppress(&mut self, email: &str) -> Result<bool>;
+
+    /// The suppression list's entry for an address.
+    ///
+    /// # Behavior
+    /// Compared as in [`Storage::suppress`]; `Ok(None)` when it is not listed.
+    fn suppression(&self, email: &str) -> Result<Option<Suppression>>;
+
+    /// The whole suppression list.
+    ///
+    /// # Behavior
+    /// Ordered by [`email_key`]; every entry exactly as it was added; empty when there is
+    /// none.
+    fn suppressions(&self) -> Result<Vec<Suppression>>;
 }
 
 /// A boxed store is a store, so a host can choose the implementation at run time.
@@ -553,5 +663,17 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     }
     fn status(&self) -> Result<StatusCounts> {
         (**self).status()
+    }
+    fn suppress(&mut self, entry: &Suppression) -> Result<bool> {
+        (**self).suppress(entry)
+    }
+    fn unsuppress(&mut self, email: &str) -> Result<bool> {
+        (**self).unsuppress(email)
+    }
+    fn suppression(&self, email: &str) -> Result<Option<Suppression>> {
+        (**self).suppression(email)
+    }
+    fn suppressions(&self) -> Result<Vec<Suppression>> {
+        (**self).suppressions()
     }
 }

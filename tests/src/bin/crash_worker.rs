@@ -174,6 +174,18 @@ impl Storage for Watched {
     fn status(&self) -> Result<StatusCounts> {
         self.0.status()
     }
+    fn suppress(&mut self, entry: &conferral::storage::Suppression) -> Result<bool> {
+        self.0.suppress(entry)
+    }
+    fn unsuppress(&mut self, email: &str) -> Result<bool> {
+        self.0.unsuppress(email)
+    }
+    fn suppression(&self, email: &str) -> Result<Option<conferral::storage::Suppression>> {
+        self.0.suppression(email)
+    }
+    fn suppressions(&self) -> Result<Vec<conferral::storage::Suppression>> {
+        self.0.suppressions()
+    }
 }
 
 struct WatchedMailer(conferral_mail::FileMailer);
