@@ -391,6 +391,8 @@ def test_an_expired_credential_is_renewed_from_its_values(issuer):
     assert (new.issued_on, new.expires_on) == (datetime.date(2026, 3, 3), datetime.date(2027, 3, 3))
     with pytest.raises(conferral.NotFoundError):
         issuer.renew("nope")
+
+
 DSN_FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "dsn"
 
 

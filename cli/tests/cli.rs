@@ -1937,6 +1937,8 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(out["queued"], serde_json::json!([]));
     assert!(!cy.is_empty());
+}
+
 /// The credential id and Message-ID of the email `outbox` holds for `email`.
 fn sent_to(outbox: &Path, email: &str) -> (String, String) {
     for entry in std::fs::read_dir(outbox).unwrap() {
