@@ -211,7 +211,7 @@ impl<S: Storage> Issuer<S> {
                 return Ok(expired);
             }
             for c in page {
-                if !c.expires_on.is_some_and(|d| d < today) {
+                if c.expires_on.is_none_or(|d| d >= today) {
                     continue;
                 }
                 let next = c.expire(actor, now)?.credential;

@@ -2,8 +2,9 @@
 //! publish, and deliver the emails through any [`Mailer`](crate::mail::Mailer).
 //!
 //! Each operation has its own file: `import` (roster to drafts), `amend` (amend, revoke,
-//! expire), `publish` (drafts to published credentials with queued emails), `deliver`
-//! (recover, deliver, resend), `query` (what is stored, read back), `certificates` (each
+//! expire), `correct` (a re-uploaded roster's corrections), `discard` (drafts removed),
+//! `publish` (drafts to published credentials with queued emails), `deliver` (recover,
+//! deliver, resend), `query` (what is stored, read back), `certificates` (each
 //! credential's certificate as SVG) and `credentials` (signed documents, status lists).
 //!
 //! ```
@@ -39,9 +40,11 @@
 
 mod amend;
 mod certificates;
+mod correct;
 #[cfg(feature = "credentials")]
 mod credentials;
 mod deliver;
+mod discard;
 mod import;
 mod publish;
 mod query;
@@ -62,11 +65,13 @@ use crate::storage::{Storage, StoredGroup};
 pub use crate::render::DEFAULT_BASE_URL;
 pub use amend::RevokeOutcome;
 pub use certificates::CertificatesOutcome;
+pub use correct::{CLEAR_MARKER, CorrectOutcome, CorrectRequest, Correction};
 #[cfg(feature = "credentials")]
 pub use credentials::{ExportOutcome, STATUS_LIST_CAPACITY, salt_of, status_list_url};
 pub use deliver::{
     Claimed, DeliveryReport, DeliveryRun, Settlement, Worker, Workers, deliver_with_workers,
 };
+pub use discard::DiscardOutcome;
 pub use import::{CREATED_FILE_NAME, CreateRequest, ImportOutcome, ImportRequest};
 pub use publish::{PUBLISH_CHUNK, PublishOutcome, Refused, Selection};
 pub use query::CredentialDetail;
