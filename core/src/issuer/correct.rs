@@ -875,6 +875,42 @@ mod tests {
     }
 
     #[test]
+    fn expired_and_revoked_credentials_are_refused_with_the_reason() {
+        let (mut issuer, ids) = issued();
+        let amended = Amendment {
+            set: [("expires_on".to_owned(), "2026-03-01".to_owned())].into(),
+        };
+        issuer.amend(&ids[2], &amended, "t", now()).unwrap();
+        issuer
+            .publish(
+                &Selection::Ids(vec![ids[2].clone()]),
+                "t",
+                now(),
+                &mut |_| {},
+            )
+            .unwrap();
+        assert_eq!(issuer.expire_due("t", now()).unwrap(), [ids[2].clone()]);
+        issuer.revoke(&ids[0], "mistake", "t", now()).unwrap();
+        let roster = format!("Credential ID,Hours\n{},9\n{},9\n", ids[2], ids[0]);
+        let out = correct(&mut issuer, &roster, false, false);
+        let refused: Vec<(&str, Option<&str>, &str)> = out
+            .findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.cell.as_deref(), f.message.as_str()))
+            .collect();
+        let expired = format!("credential `{}` is expired and cannot be corrected", ids[2]);
+        let revoked = format!("credential `{}` is revoked and cannot be corrected", ids[0]);
+        assert_eq!(
+            refused,
+            [
+                ("credential_not_correctable", Some("A2"), expired.as_str()),
+                ("credential_not_correctable", Some("A3"), revoked.as_str()),
+            ]
+        );
+        assert_eq!((out.refused, out.corrected.len()), (2, 0));
+    }
+
+    #[test]
     fn unchanged_rows_write_nothing_and_drafts_are_corrected_by_address() {
         let (mut issuer, ids) = issued();
         let before = issuer.credential(&ids[2]).unwrap();
