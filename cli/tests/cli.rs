@@ -1960,6 +1960,17 @@ fn corrections_and_discards_on(db: &str, dir: &Path) {
     ] {
         assert!(found.contains(&want), "{want:?} in {found:?}");
     }
+    let missing = dry["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "missing_required_value")
+        .unwrap();
+    assert_eq!(
+        missing["message"],
+        "Course Hours is required but cell E10 is empty"
+    );
+    assert_eq!(missing["attribute"], "hours");
     let (_, still, _) = on_db(db, &["show", ana]);
     assert_eq!(still, before, "a dry run changes nothing");
     let out = bin()

@@ -471,7 +471,11 @@ impl<S: Storage> Issuer<S> {
                     .attribute
                     .as_deref()
                     .and_then(|a| step.columns.letter_of(a));
-                f.at(letter, Some(row))
+                let mut f = f.at(letter, Some(row));
+                if let Some(cell) = &f.cell {
+                    f.message = placed(&f.message, cell);
+                }
+                f
             })
             .collect();
         if !errors.is_empty() {
@@ -709,6 +713,26 @@ impl Step<'_> {
     }
 }
 
+/// A validation message with the cell it names (one recipient's values are validated as
+/// row 1 of a sheet of their own) replaced by the roster's `cell`.
+fn placed(message: &str, cell: &str) -> String {
+    let Some(at) = message.find("cell ") else {
+        return message.to_owned();
+    };
+    let (head, rest) = message.split_at(at + "cell ".len());
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    let (named, tail) = rest.split_at(end);
+    let is_cell = named.starts_with(|c: char| c.is_ascii_uppercase())
+        && named.ends_with(|c: char| c.is_ascii_digit());
+    if is_cell {
+        format!("{head}{cell}{tail}")
+    } else {
+        message.to_owned()
+    }
+}
+
 /// The warning of a credential corrected whose recipient was not told again.
 fn busy(id: &str, state: DeliveryState, row: u64, step: &Step<'_>) -> Finding {
     Finding::warning(
@@ -872,6 +896,20 @@ mod tests {
             (last.event, last.actor.as_str()),
             (EventKind::Corrected, "ed")
         );
+    }
+
+    #[test]
+    fn messages_name_the_rosters_cell() {
+        assert_eq!(
+            placed("hours is required but cell B1 is empty", "C7"),
+            "hours is required but cell C7 is empty"
+        );
+        assert_eq!(
+            placed("cell AB1 holds 9 bytes", "D2"),
+            "cell D2 holds 9 bytes"
+        );
+        assert_eq!(placed("not a number", "D2"), "not a number");
+        assert_eq!(placed("the cell value", "D2"), "the cell value");
     }
 
     #[test]
