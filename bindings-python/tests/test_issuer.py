@@ -392,6 +392,10 @@ def test_a_roster_corrects_drafts_and_published_credentials(issuer, tmp_path):
     by_email = issuer.correct(group, path)
     assert by_email.matched_by == "email" and by_email.corrected[0].id == bo
     assert issuer.show(bo).credential.attributes["hours"] == 5
+    with pytest.raises(conferral.NotFoundError):
+        issuer.correct({"name": "Never Stored"}, b"Email,Hours\nbo@example.org,5\n")
+    with pytest.raises(conferral.InvalidValueError):
+        issuer.correct(group, b"Hours\n5\n")
 
 
 def test_a_batchs_drafts_are_discarded_and_published_ones_refused(issuer):

@@ -252,7 +252,8 @@ impl<S: Storage> Issuer<S> {
     /// rendered.
     ///
     /// # Errors
-    /// The errors of [`crate::analyze`]; [`ErrorKind::InvalidValue`] for a roster with
+    /// [`ErrorKind::NotFound`] for a group that is not stored; the errors of
+    /// [`crate::analyze`]; [`ErrorKind::InvalidValue`] for a roster with
     /// neither a credential id nor an email column; a store failure (rows applied before it
     /// stay applied).
     pub fn correct(
@@ -261,6 +262,9 @@ impl<S: Storage> Issuer<S> {
         now: DateTime<Utc>,
     ) -> Result<CorrectOutcome> {
         let key = request.group.key();
+        // A group never stored has no credentials to correct: say so rather than refuse
+        // every row.
+        self.group(&key, None)?;
         let fixed = crate::analysis::fix(request.bytes, request.group, &request.options, &[])?;
         let columns = Columns::of(&fixed.report.columns);
         let matched_by = match (&columns.id, &columns.email) {
