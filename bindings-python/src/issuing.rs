@@ -5,8 +5,8 @@
 use chrono::Utc;
 use conferral::credential::IssuerKey;
 use conferral::issuer::{
-    Claimed, CreateRequest, ImportRequest, Issuer, IssuerConfig, Selection, StepProgress, Worker,
-    Workers,
+    Claimed, CorrectRequest, CreateRequest, ImportRequest, Issuer, IssuerConfig, Selection,
+    StepProgress, Worker, Workers,
 };
 use conferral::lifecycle::Amendment;
 use conferral::mail::{Mailer, OutgoingMessage};
@@ -560,6 +560,47 @@ impl NativeIssuer {
         Ok(conferral::credential::document_text(
             &out.map_err(|e| to_py_err(py, &e))?,
         ))
+    }
+
+    /// Corrects the group's drafts and published credentials from a roster; the outcome as
+    /// JSON text.
+    #[expect(clippy::too_many_arguments, reason = "the Python method's parameters")]
+    #[pyo3(signature = (data, group_json, options_json, notify, dry_run, actor))]
+    fn correct(
+        &self,
+        py: Python<'_>,
+        data: pyo3::pybacked::PyBackedBytes,
+        group_json: &str,
+        options_json: &str,
+        notify: bool,
+        dry_run: bool,
+        actor: &str,
+    ) -> PyResult<String> {
+        let group = parse_group(py, group_json)?;
+        let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
+        let request = CorrectRequest {
+            options,
+            notify,
+            dry_run,
+            ..CorrectRequest::new(&group, &data, actor)
+        };
+        let out = self.with(py, |inner| inner.correct(&request, Utc::now()));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
+    /// Discards the drafts of exactly one of `ids` or `batch`; the outcome as JSON text.
+    #[pyo3(signature = (ids, batch, dry_run))]
+    fn discard(
+        &self,
+        py: Python<'_>,
+        ids: Option<Vec<String>>,
+        batch: Option<String>,
+        dry_run: bool,
+    ) -> PyResult<String> {
+        let selection = Selection::one_of(false, batch, ids)
+            .map_err(|_| PyValueError::new_err("give exactly one of ids or batch="))?;
+        let out = self.with(py, |inner| inner.discard(&selection, dry_run));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
     /// Revokes exactly one of `ids` or `batch`, with `reason`, queueing revocation

@@ -449,3 +449,77 @@ def test_bounces_mark_emails_suppress_addresses_and_stop_later_sends(issuer, tmp
     assert issuer.unsuppress("ANA@example.org") is True
     assert issuer.unsuppress("ana@example.org") is False
     assert [(s.email, s.reason, s.detail) for s in issuer.suppressions()] == [("Bo@example.org", "manual", "asked")]
+
+
+
+
+def test_a_roster_corrects_drafts_and_published_credentials(issuer, tmp_path):
+    group = {**GROUP, "attributes": [*GROUP["attributes"], {"key": "hours", "type": "number", "required": True}]}
+    out = issuer.import_roster(
+        b"Name,Email,Grade,Hours\nAna,ana@example.org,Pass,1\nBo,bo@example.org,Pass,2\nCy,cy@example.org,Pass,3\n",
+        group,
+    )
+    ana, bo, cy = out.created
+    issuer.publish([ana, cy])
+    assert issuer.deliver(conferral.FileMailer(tmp_path / "outbox")).delivery.sent == 2
+    issuer.revoke([cy], reason="mistake")
+    fix = (
+        "Credential ID,Name,Grade,Hours\n"
+        f"{ana},Ana Correct,Merit,\n"
+        f"{bo},,,{conferral.CLEAR_MARKER}\n"
+        f"{cy},,Merit,\n"
+        "nope,,Merit,\n"
+    ).encode()
+    dry = issuer.correct(group, fix, notify=True, dry_run=True)
+    assert isinstance(dry, conferral.CorrectResult) and dry.dry_run
+    assert [(c.id, c.row, c.state, c.notified) for c in dry.corrected] == [(ana, 2, "published", True)]
+    assert [(c.field, c.old, c.new) for c in dry.corrected[0].changes] == [
+        ("grade", "Pass", "Merit"),
+        ("name", "Ana", "Ana Correct"),
+    ]
+    assert [(f.cell, f.code) for f in dry.findings] == [
+        ("D3", "missing_required_value"),
+        ("A4", "credential_not_correctable"),
+        ("A5", "unknown_credential"),
+    ]
+    assert dry.refused == 3 and dry.matched_by == "credential_id"
+    assert issuer.show(ana).credential.recipient.name == "Ana"
+
+    done = issuer.correct(group, fix, notify=True)
+    assert not done.dry_run and done.corrected == dry.corrected and done.to_dict()["refused"] == 3
+    shown = issuer.show(ana)
+    assert shown.credential.state == "published" and shown.credential.recipient.name == "Ana Correct"
+    last = shown.credential.history[-1]
+    assert (last.event, last.actor, last.reason) == ("corrected", "python", "row 2 of a correction")
+    assert shown.deliveries[0].state == "pending"
+    assert issuer.deliver(conferral.FileMailer(tmp_path / "outbox")).delivery.sent == 1
+    assert "Ana Correct" in (tmp_path / "outbox" / f"{ana}.issued.2.eml").read_text()
+
+    path = tmp_path / "by-email.csv"
+    path.write_bytes(b"Email,Hours\nbo@example.org,5\n")
+    by_email = issuer.correct(group, path)
+    assert by_email.matched_by == "email" and by_email.corrected[0].id == bo
+    assert issuer.show(bo).credential.attributes["hours"] == 5
+    with pytest.raises(conferral.NotFoundError):
+        issuer.correct({"name": "Never Stored"}, b"Email,Hours\nbo@example.org,5\n")
+    with pytest.raises(conferral.InvalidValueError):
+        issuer.correct(group, b"Hours\n5\n")
+
+
+def test_a_batchs_drafts_are_discarded_and_published_ones_refused(issuer):
+    out = issuer.import_roster(ROSTER, GROUP)
+    ana, cy = out.created
+    issuer.publish([ana])
+    dry = issuer.discard(batch=out.batch.id, dry_run=True)
+    assert isinstance(dry, conferral.DiscardResult)
+    assert (dry.discarded, dry.dry_run) == ([cy], True)
+    assert [(r.id, r.code) for r in dry.refused] == [(ana, "illegal_transition")]
+    assert len(issuer.drafts()) == 1
+    done = issuer.discard(batch=out.batch.id)
+    assert done.discarded == [cy] and issuer.drafts() == []
+    with pytest.raises(conferral.NotFoundError):
+        issuer.show(cy)
+    with pytest.raises(conferral.NotFoundError):
+        issuer.discard(batch="nope")
+    with pytest.raises(ValueError):
+        issuer.discard()

@@ -8,8 +8,8 @@ use chrono::Utc;
 use clap::Args;
 use conferral::Group;
 use conferral::issuer::{
-    CreateRequest, DEFAULT_BASE_URL, DEFAULT_SENDER, ImportOutcome, ImportRequest, Issuer,
-    IssuerConfig, Selection, Step, StepProgress,
+    CorrectOutcome, CorrectRequest, CreateRequest, DEFAULT_BASE_URL, DEFAULT_SENDER, ImportOutcome,
+    ImportRequest, Issuer, IssuerConfig, Selection, Step, StepProgress,
 };
 use conferral::lifecycle::{Amendment, Credential, CredentialState};
 use conferral::mail::Mailbox;
@@ -847,4 +847,171 @@ pub fn stats(
         say!("  {}  {}", d.day, events.join(", "));
     }
     Ok(())
+}
+
+/// How `conferral correct` runs.
+#[derive(Clone, Copy)]
+pub struct Correcting {
+    /// Queue corrected published credentials' emails again.
+    pub notify: bool,
+    /// Change nothing.
+    pub dry_run: bool,
+    /// Do not ask first.
+    pub yes: bool,
+}
+
+/// `conferral correct`: a re-uploaded roster's corrections. Returns whether a row was
+/// refused.
+pub fn correct(
+    store: &StoreArgs,
+    roster: &crate::RosterArgs,
+    how: Correcting,
+    json: bool,
+) -> Result<bool, CliError> {
+    let (bytes, options) = roster.read()?;
+    let mut issuer = store.open()?;
+    let group = resolve_group(&roster.group, &issuer)?;
+    let request = CorrectRequest {
+        options,
+        notify: how.notify,
+        dry_run: true,
+        ..CorrectRequest::new(&group, &bytes, &store.actor)
+    };
+    let now = Utc::now();
+    if !how.dry_run && !how.yes && std::io::stdin().is_terminal() {
+        // The dry run gives the exact counts to confirm.
+        let planned = issuer.correct(&request, now)?;
+        let n = planned.corrected.len();
+        let emailed = planned.corrected.iter().filter(|c| c.notified).count();
+        let question = if emailed > 0 {
+            format!("Correct {n} credentials and email {emailed} recipients again?")
+        } else {
+            format!("Correct {n} credentials?")
+        };
+        if n > 0 && !ask(&question)? {
+            say!("nothing was corrected");
+            return Ok(false);
+        }
+    }
+    let request = CorrectRequest {
+        dry_run: how.dry_run,
+        ..request
+    };
+    let out = issuer.correct(&request, now)?;
+    let refused = out.refused > 0;
+    if json {
+        print_json(&out)?;
+        return Ok(refused);
+    }
+    say_corrections(&out);
+    Ok(refused)
+}
+
+/// A corrected value as a person reads it.
+fn shown(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "(none)".to_owned(),
+        serde_json::Value::String(s) => format!("`{}`", crate::terminal::value(s)),
+        other => other.to_string(),
+    }
+}
+
+/// What a correction did (or would do), each change as before -> after.
+fn say_corrections(out: &CorrectOutcome) {
+    let published = out
+        .corrected
+        .iter()
+        .filter(|c| c.state == CredentialState::Published)
+        .count();
+    let emailed = out.corrected.iter().filter(|c| c.notified).count();
+    let (lead, verb, tail) = if out.dry_run {
+        ("dry run: ", "would be corrected", "; nothing was changed")
+    } else {
+        ("", "corrected", "")
+    };
+    say!(
+        "{lead}group {}: {} rows; {} credentials {verb} ({published} published), {} unchanged, {} rows refused; {emailed} recipients emailed again{tail}",
+        out.group,
+        out.rows,
+        out.corrected.len(),
+        out.unchanged.len(),
+        out.refused
+    );
+    for c in out.corrected.iter().take(50) {
+        say!("  {} (row {}, {}):", c.id, c.row, c.state.as_str());
+        for change in &c.changes {
+            say!(
+                "    {}: {} -> {}",
+                change.field,
+                shown(&change.from),
+                shown(&change.to)
+            );
+        }
+    }
+    if out.corrected.len() > 50 {
+        say!(
+            "  ... and {} more (--json lists them all)",
+            out.corrected.len() - 50
+        );
+    }
+    for f in out.findings.iter().take(50) {
+        let severity = match f.severity {
+            conferral::Severity::Error => "error",
+            _ => "warning",
+        };
+        say!(
+            "  {severity} {:<8} {}: {}",
+            f.location(),
+            f.code.as_str(),
+            f.message
+        );
+    }
+    if emailed > 0 && !out.dry_run {
+        say!("run `conferral deliver` to send the emails queued again");
+    }
+}
+
+/// `conferral discard`: remove drafts. Returns whether a selected credential was refused.
+pub fn discard(
+    store: &StoreArgs,
+    batch: Option<String>,
+    ids: Vec<String>,
+    (dry_run, yes): (bool, bool),
+    json: bool,
+) -> Result<bool, CliError> {
+    let ids = (!ids.is_empty()).then_some(ids);
+    let selection = Selection::one_of(false, batch, ids)
+        .map_err(|_| CliError::Usage("give exactly one of --batch B or credential ids".into()))?;
+    let mut issuer = store.open()?;
+    if !dry_run && !yes && std::io::stdin().is_terminal() {
+        let n = issuer.count_selected(&selection, CredentialState::Draft)?;
+        let question = format!("Discard {n} drafts? They cannot be brought back");
+        if n > 0 && !ask(&question)? {
+            say!("nothing was discarded");
+            return Ok(false);
+        }
+    }
+    let out = issuer.discard(&selection, dry_run)?;
+    let refused = !out.refused.is_empty();
+    if json {
+        print_json(&out)?;
+        return Ok(refused);
+    }
+    if dry_run {
+        say!(
+            "dry run: {} drafts would be discarded, {} credentials refused; nothing was changed",
+            out.discarded.len(),
+            out.refused.len()
+        );
+    } else {
+        say!(
+            "discarded {} drafts, {} credentials refused",
+            out.discarded.len(),
+            out.refused.len()
+        );
+    }
+    for r in out.refused.iter().take(20) {
+        say!("  not discarded {}: {}", r.id, r.message);
+    }
+    Ok(refused)
 }

@@ -151,6 +151,64 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Correct a group's drafts and published credentials from a re-uploaded roster: each
+    /// row names its credential by a credential id column (or, without one, by the
+    /// recipient's email in the group); an empty cell leaves a value as it is and a cell
+    /// holding exactly `[clear]` clears it. Values are validated as an import's; published
+    /// credentials stay published and record the change. Exits 1 when a row is refused (the
+    /// others are applied). On a terminal it asks first.
+    Correct {
+        /// The correction roster: CSV/TSV/TXT, XLSX, XLSM, XLSB, XLS or ODS.
+        file: PathBuf,
+        /// The group: a group definition (JSON) or the key of a group kept in the store.
+        #[arg(long)]
+        group: PathBuf,
+        /// Sheet to read (workbooks); by default the first visible sheet with data.
+        #[arg(long)]
+        sheet: Option<String>,
+        /// 1-based header row; detected when omitted.
+        #[arg(long)]
+        header_row: Option<u64>,
+        /// Column mapping (JSON): {"columns": [{"column": "A", "attribute": "name"}]}.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Tell the recipients of corrected published credentials again: their email is
+        /// rendered with the new values and queued again (run `conferral deliver`).
+        #[arg(long)]
+        notify: bool,
+        /// Show every change as before -> after, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation (asked only when standard input is a terminal).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove drafts from the store: a batch imported by mistake (a batch left empty is
+    /// removed too, so its file can be imported again). Published credentials are refused
+    /// (revoke them instead): exits 1 when one is selected. On a terminal it asks first.
+    Discard {
+        /// The drafts of this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// These drafts.
+        ids: Vec<String>,
+        /// Say what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation (asked only when standard input is a terminal).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        store: issuing::StoreArgs,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List drafts.
     Drafts {
         /// Only this batch.
@@ -642,6 +700,43 @@ fn main() -> ExitCode {
                 issuing::Publish { publish, dry_run },
                 json,
             ),
+            json,
+        ),
+        Command::Correct {
+            file,
+            group,
+            sheet,
+            header_row,
+            mapping,
+            notify,
+            dry_run,
+            yes,
+            store,
+            json,
+        } => {
+            let roster = RosterArgs {
+                file,
+                group,
+                sheet,
+                header_row,
+                mapping,
+            };
+            let how = issuing::Correcting {
+                notify,
+                dry_run,
+                yes,
+            };
+            finish(issuing::correct(&store, &roster, how, json), json)
+        }
+        Command::Discard {
+            batch,
+            ids,
+            dry_run,
+            yes,
+            store,
+            json,
+        } => finish(
+            issuing::discard(&store, batch, ids, (dry_run, yes), json),
             json,
         ),
         Command::Drafts { batch, store, json } => {

@@ -2175,3 +2175,430 @@ fn bounces_mark_emails_and_suppress_addresses_on_postgres() {
     let dir = scratch("bounces-postgres");
     bounces_end_to_end(&dir, &db);
 }
+
+/// Runs a command against `db` (a SQLite file or a PostgreSQL URL) with `--json`.
+fn on_db(db: &str, args: &[&str]) -> (i32, Value, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--db", db, "--json"]);
+    run(&all)
+}
+
+/// The ids of a batch's credentials by recipient address.
+fn ids_by_email(db: &str, batch: &str) -> std::collections::BTreeMap<String, String> {
+    let (_, drafts, err) = on_db(db, &["drafts", "--batch", batch]);
+    drafts
+        .as_array()
+        .unwrap_or_else(|| panic!("{err}"))
+        .iter()
+        .map(|c| {
+            (
+                c["recipient"]["email"].as_str().unwrap().to_owned(),
+                c["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Codes of a correction's findings by cell (or row, when a finding has no cell).
+fn findings_at(out: &Value) -> Vec<(String, String, String)> {
+    out["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let at = f["cell"]
+                .as_str()
+                .map_or_else(|| format!("row {}", f["row"]), str::to_owned);
+            (
+                at,
+                f["code"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Corrections and discards, end to end through the CLI on one store.
+fn corrections_and_discards_on(db: &str, dir: &Path) {
+    let group = write(dir, "group.json", GROUP.as_bytes());
+    let other = write(
+        dir,
+        "other.json",
+        br#"{"name": "Other Course", "attributes": [{"key": "hours", "label": "Course Hours", "type": "number"}]}"#,
+    );
+    let roster = write(
+        dir,
+        "roster.csv",
+        b"Name,Email,Course Hours,Grade\nAna,ana@example.org,12,Pass\nBo,bo@example.org,8,Pass\nCy,cy@example.org,9,Pass\nDi,di@example.org,4,Pass\nEd,ed@example.org,5,Pass\nFy,fy@example.org,6,Pass\n",
+    );
+    let g = group.to_str().unwrap();
+    let (code, issued, err) = on_db(db, &["issue", roster.to_str().unwrap(), "--group", g]);
+    assert_eq!(code, 0, "{issued} {err}");
+    let batch = issued["batch"]["id"].as_str().unwrap().to_owned();
+    let id = ids_by_email(db, &batch);
+    let (ana, bo, cy, di, ed, fy) = (
+        &id["ana@example.org"],
+        &id["bo@example.org"],
+        &id["cy@example.org"],
+        &id["di@example.org"],
+        &id["ed@example.org"],
+        &id["fy@example.org"],
+    );
+    let (code, _, err) = on_db(db, &["publish", ana, bo, cy, "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    let outbox = dir.join("outbox");
+    let (code, delivered, _) = on_db(db, &["deliver", "--outbox", outbox.to_str().unwrap()]);
+    assert_eq!((code, &delivered["delivery"]["sent"]), (0, &Value::from(3)));
+    let (code, _, err) = on_db(db, &["revoke", cy, "--reason", "mistake", "--yes"]);
+    assert_eq!(code, 0, "{err}");
+    let other_roster = write(
+        dir,
+        "other.csv",
+        b"Name,Email,Course Hours\nZed,zed@example.org,1\n",
+    );
+    let (code, zed_issue, err) = on_db(
+        db,
+        &[
+            "issue",
+            other_roster.to_str().unwrap(),
+            "--group",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let zed_batch = zed_issue["batch"]["id"].as_str().unwrap().to_owned();
+    let zed = zed_issue["created"][0].as_str().unwrap().to_owned();
+    let (_, before, _) = on_db(db, &["show", ana]);
+    let ana_index = before["credential"]["status_index"].clone();
+    assert!(ana_index.is_u64(), "{before}");
+
+    // Row 2 corrects a published credential, row 3 a draft named by its address; the others
+    // are refused, each for its own reason.
+    let fix = format!(
+        "Credential ID,Name,Email,Grade,Course Hours\n\
+         {ana},Ana Correct,,Merit,\n\
+         ,,di@example.org,Distinction,\n\
+         {bo},,ed@example.org,,\n\
+         {cy},,,Merit,\n\
+         {zed},,,Pass,\n\
+         nope123,,,Pass,\n\
+         {ed},,,Merit,\n\
+         {ed},,,Pass,\n\
+         {fy},,,Excellent,[clear]\n\
+         ,,nobody@example.org,Pass,\n"
+    );
+    let fix = write(dir, "fix.csv", fix.as_bytes());
+    let fix = fix.to_str().unwrap();
+    let (code, dry, err) = on_db(db, &["correct", fix, "--group", g, "--notify", "--dry-run"]);
+    assert_eq!(code, 1, "refused rows exit 1: {dry} {err}");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["matched_by"], "credential_id");
+    assert_eq!(
+        (&dry["rows"], &dry["refused"]),
+        (&Value::from(10), &Value::from(8))
+    );
+    let corrected: Vec<&str> = dry["corrected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(corrected, [ana.as_str(), di.as_str()]);
+    let first = &dry["corrected"][0];
+    assert_eq!(
+        (&first["row"], &first["state"], &first["notified"]),
+        (
+            &Value::from(2),
+            &Value::from("published"),
+            &Value::Bool(true)
+        )
+    );
+    assert_eq!(
+        first["changes"],
+        serde_json::json!([
+            {"field": "grade", "from": "Pass", "to": "Merit"},
+            {"field": "name", "from": "Ana", "to": "Ana Correct"}
+        ])
+    );
+    assert_eq!(
+        dry["corrected"][1]["changes"],
+        serde_json::json!([{"field": "grade", "from": "Pass", "to": "Distinction"}])
+    );
+    let found = findings_at(&dry);
+    let expect = |at: &str, code: &str| (at.to_owned(), code.to_owned(), "error".to_owned());
+    for want in [
+        expect("C4", "duplicate_recipient"),
+        expect("A5", "credential_not_correctable"),
+        expect("A6", "credential_in_other_group"),
+        expect("A7", "unknown_credential"),
+        expect("A8", "duplicate_credential_id"),
+        expect("A9", "duplicate_credential_id"),
+        expect("D10", "invalid_enum"),
+        expect("E10", "missing_required_value"),
+        expect("C11", "unknown_credential"),
+    ] {
+        assert!(found.contains(&want), "{want:?} in {found:?}");
+    }
+    let missing = dry["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "missing_required_value")
+        .unwrap();
+    assert_eq!(
+        missing["message"],
+        "Course Hours is required but cell E10 is empty"
+    );
+    assert_eq!(missing["attribute"], "hours");
+    let (_, still, _) = on_db(db, &["show", ana]);
+    assert_eq!(still, before, "a dry run changes nothing");
+    let out = bin()
+        .args(["correct", fix, "--group", g, "--dry-run", "--db", db])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("grade: `Pass` -> `Merit`"), "{text}");
+    assert!(text.contains("nothing was changed"), "{text}");
+
+    // Applied: the refused rows change nothing, the rest is written.
+    let (code, done, err) = on_db(db, &["correct", fix, "--group", g, "--notify"]);
+    assert_eq!(code, 1, "{done} {err}");
+    assert_eq!(done["dry_run"], false);
+    assert_eq!(done["corrected"], dry["corrected"]);
+    let (_, after, _) = on_db(db, &["show", ana]);
+    let c = &after["credential"];
+    assert_eq!(
+        (
+            &c["state"],
+            &c["recipient"]["name"],
+            &c["attributes"]["grade"]
+        ),
+        (
+            &Value::from("published"),
+            &Value::from("Ana Correct"),
+            &Value::from("Merit")
+        )
+    );
+    assert_eq!(
+        c["status_index"], ana_index,
+        "the status list index is kept"
+    );
+    let last = c["history"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (&last["event"], &last["actor"]),
+        (&Value::from("corrected"), &Value::from("cli"))
+    );
+    assert_eq!(last["reason"], "row 2 of fix.csv");
+    assert_eq!(last["changes"], first["changes"]);
+    assert_eq!(after["deliveries"][0]["state"], "pending", "queued again");
+    for (who, unchanged) in [(bo, "bo@example.org"), (ed, "ed@example.org")] {
+        let (_, shown, _) = on_db(db, &["show", who]);
+        assert_eq!(shown["credential"]["recipient"]["email"], unchanged);
+    }
+    let (_, shown, _) = on_db(db, &["show", fy]);
+    assert_eq!(shown["credential"]["attributes"]["hours"], 6);
+    let (_, shown, _) = on_db(db, &["show", di]);
+    assert_eq!(shown["credential"]["attributes"]["grade"], "Distinction");
+    assert_eq!(shown["credential"]["state"], "draft");
+
+    // The email goes out again with the new values, under the same Message-ID.
+    let (code, delivered, _) = on_db(db, &["deliver", "--outbox", outbox.to_str().unwrap()]);
+    assert_eq!((code, &delivered["delivery"]["sent"]), (0, &Value::from(1)));
+    let eml = std::fs::read_to_string(outbox.join(format!("{ana}.issued.2.eml"))).unwrap();
+    assert!(eml.contains("Ana Correct"), "{eml}");
+    assert!(
+        eml.contains(&format!("Message-ID: <{ana}.issued@example.org>")),
+        "{eml}"
+    );
+    // The signed credential says the new name.
+    let key = dir.join("key.json");
+    let (code, _, err) = run(&["key", "new", "--out", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let exported = dir.join("exported");
+    let (code, _, err) = on_db(
+        db,
+        &[
+            "export",
+            ana,
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            exported.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let signed = std::fs::read_to_string(exported.join(format!("{ana}.json"))).unwrap();
+    assert!(
+        signed.contains("Ana Correct") && !signed.contains("\"Ana\""),
+        "{signed}"
+    );
+    let (code, verified, _) = run(&[
+        "verify",
+        exported.join(format!("{ana}.json")).to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{verified}");
+
+    // Without a credential id column, rows are found by address; a second run is unchanged.
+    let by_email = write(
+        dir,
+        "by-email.csv",
+        b"Email,Course Hours\nana@example.org,20\ncy@example.org,3\n",
+    );
+    let (code, out, err) = on_db(db, &["correct", by_email.to_str().unwrap(), "--group", g]);
+    assert_eq!(code, 1, "{out} {err}");
+    assert_eq!(out["matched_by"], "email");
+    assert_eq!(out["corrected"][0]["id"], ana.as_str());
+    assert_eq!(out["corrected"][0]["notified"], false);
+    assert_eq!(
+        findings_at(&out),
+        [expect("A3", "credential_not_correctable")]
+    );
+    let (code, again, _) = on_db(db, &["correct", by_email.to_str().unwrap(), "--group", g]);
+    assert_eq!((code, &again["unchanged"]), (1, &serde_json::json!([ana])));
+
+    // Discard: drafts go, published and revoked credentials are refused with the reason.
+    let (code, dry, _) = on_db(db, &["discard", "--batch", &batch, "--dry-run"]);
+    assert_eq!(code, 1);
+    let mut discarded: Vec<&str> = dry["discarded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    discarded.sort_unstable();
+    let mut drafts = vec![di.as_str(), ed.as_str(), fy.as_str()];
+    drafts.sort_unstable();
+    assert_eq!(discarded, drafts);
+    let refused: Vec<(&str, &str)> = dry["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(refused.len(), 3, "{dry}");
+    assert!(
+        refused
+            .iter()
+            .all(|(_, code)| *code == "illegal_transition")
+    );
+    assert_eq!(
+        ids_by_email(db, &batch).len(),
+        3,
+        "a dry run removes nothing"
+    );
+    let (code, done, _) = on_db(db, &["discard", "--batch", &batch, "--yes"]);
+    assert_eq!((code, done["discarded"].as_array().unwrap().len()), (1, 3));
+    assert!(ids_by_email(db, &batch).is_empty());
+    let (_, shown, _) = on_db(db, &["show", ana]);
+    assert_eq!(shown["credential"]["state"], "published");
+    let (code, gone, _) = on_db(db, &["show", di]);
+    assert_eq!(
+        (code, &gone["error"]["kind"]),
+        (2, &Value::from("not_found"))
+    );
+    // A batch of drafts only goes with them: its file can be imported again.
+    let (code, done, _) = on_db(db, &["discard", "--batch", &zed_batch, "--yes"]);
+    assert_eq!((code, &done["discarded"]), (0, &serde_json::json!([zed])));
+    let (code, again, err) = on_db(
+        db,
+        &[
+            "issue",
+            other_roster.to_str().unwrap(),
+            "--group",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        (code, &again["already_imported"]),
+        (0, &Value::Bool(false)),
+        "{err}"
+    );
+    let (code, missing, _) = on_db(db, &["discard", "--batch", "nope"]);
+    assert_eq!(
+        (code, &missing["error"]["kind"]),
+        (2, &Value::from("not_found"))
+    );
+    let (code, usage, _) = on_db(db, &["discard"]);
+    assert_eq!((code, &usage["error"]["kind"]), (2, &Value::from("usage")));
+}
+
+#[test]
+fn corrections_and_discards_on_sqlite() {
+    let dir = scratch("corrections-sqlite");
+    let db = dir.join("store.db");
+    corrections_and_discards_on(db.to_str().unwrap(), &dir);
+}
+
+#[test]
+fn corrections_and_discards_on_postgres() {
+    let db = conferral_tests::postgres_url_in_new_schema("correct").unwrap();
+    let dir = scratch("corrections-postgres");
+    corrections_and_discards_on(&db, &dir);
+}
+
+#[test]
+fn an_address_several_credentials_are_for_is_refused_and_correct_asks_first() {
+    let dir = scratch("corrections-ambiguous");
+    let db = dir.join("store.db");
+    let db = db.to_str().unwrap();
+    let group = write(
+        &dir,
+        "group.json",
+        br#"{"name": "Open Day", "duplicates": "allow", "attributes": [{"key": "hours", "label": "Hours", "type": "number"}]}"#,
+    );
+    let g = group.to_str().unwrap();
+    let roster = write(
+        &dir,
+        "roster.csv",
+        b"Name,Email,Hours\nAna,ana@example.org,1\nAna,ana@example.org,2\nBo,bo@example.org,3\n",
+    );
+    let (code, _, err) = on_db(db, &["issue", roster.to_str().unwrap(), "--group", g]);
+    assert_eq!(code, 0, "{err}");
+    let fix = write(
+        &dir,
+        "fix.csv",
+        b"Email,Hours\nANA@example.org,5\nbo@example.org,7\n",
+    );
+    let fix = fix.to_str().unwrap();
+    let (code, out, _) = on_db(db, &["correct", fix, "--group", "open-day"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        findings_at(&out),
+        [(
+            "A2".to_owned(),
+            "ambiguous_recipient".to_owned(),
+            "error".to_owned()
+        )]
+    );
+    assert_eq!(out["corrected"][0]["changes"][0]["to"], 7);
+    let (code, none, _) = on_db(
+        dir.join("none.db").to_str().unwrap(),
+        &["correct", fix, "--group", "nope"],
+    );
+    assert_eq!((code, &none["error"]["kind"]), (2, &Value::from("usage")));
+    let no_key = write(&dir, "no-key.csv", b"Hours\n5\n");
+    let (code, bad, _) = on_db(db, &["correct", no_key.to_str().unwrap(), "--group", g]);
+    assert_eq!(
+        (code, &bad["error"]["kind"]),
+        (2, &Value::from("invalid_value"))
+    );
+    let bo_fix = write(&dir, "bo.csv", b"Email,Hours\nbo@example.org,9\n");
+    let args = [
+        "correct",
+        bo_fix.to_str().unwrap(),
+        "--group",
+        g,
+        "--db",
+        db,
+    ];
+    let (code, seen) = on_a_terminal(&args, "n");
+    assert_eq!(code, 0, "{seen}");
+    assert!(
+        seen.contains("Correct 1 credentials? [y/N]") && seen.contains("nothing was corrected"),
+        "{seen}"
+    );
+    let (code, seen) = on_a_terminal(&args, "y");
+    assert_eq!(code, 0, "{seen}");
+    assert!(seen.contains("1 credentials corrected"), "{seen}");
+}

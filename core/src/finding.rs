@@ -79,6 +79,22 @@ pub enum Code {
     /// error reports and cleaned records write it); the mark was removed, in every format,
     /// and the column's finding says how many cells and which.
     TextMarkerRemoved,
+    /// A correction row names no credential of the group: an unknown id, an address no
+    /// credential is for, or neither given.
+    UnknownCredential,
+    /// A correction row names a credential of another group.
+    CredentialInOtherGroup,
+    /// A correction row's address is the recipient of several credentials of the group:
+    /// which one is meant is not known.
+    AmbiguousRecipient,
+    /// A correction row names a credential that cannot be corrected (revoked or expired),
+    /// or one that changed while it was being corrected.
+    CredentialNotCorrectable,
+    /// A corrected credential's email cannot be rendered with its new values.
+    EmailNotRendered,
+    /// A credential was corrected but its recipient was not told again (its email was being
+    /// sent, or changed meanwhile).
+    NotNotified,
 }
 
 impl Code {
@@ -113,6 +129,12 @@ impl Code {
             Code::FindingsOmitted => "findings_omitted",
             Code::SeveralTables => "several_tables",
             Code::TextMarkerRemoved => "text_marker_removed",
+            Code::UnknownCredential => "unknown_credential",
+            Code::CredentialInOtherGroup => "credential_in_other_group",
+            Code::AmbiguousRecipient => "ambiguous_recipient",
+            Code::CredentialNotCorrectable => "credential_not_correctable",
+            Code::EmailNotRendered => "email_not_rendered",
+            Code::NotNotified => "not_notified",
         }
     }
 }

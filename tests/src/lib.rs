@@ -589,6 +589,10 @@ mod hooked {
             (self.hook)("update_credential")?;
             self.inner.update_credential(c)
         }
+        fn delete_drafts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+            (self.hook)("delete_drafts")?;
+            self.inner.delete_drafts(ids)
+        }
         fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
             (self.hook)("commit_publish")?;
             self.inner.commit_publish(c, m)

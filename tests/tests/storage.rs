@@ -87,6 +87,9 @@ impl Storage for Broken {
     fn update_credential(&mut self, c: &Credential) -> Result<()> {
         self.inner.update_credential(c)
     }
+    fn delete_drafts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        self.inner.delete_drafts(ids)
+    }
     fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
         let done = self.inner.commit_publish(c, m);
         if done.is_err() && self.partial_publish {

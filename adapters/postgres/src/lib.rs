@@ -602,6 +602,60 @@ impl Storage for PostgresStorage {
         )
     }
 
+    fn delete_drafts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        const WHAT: &str = "delete drafts";
+        let mut sorted: Vec<&str> = ids.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let gone = self.write(
+            "a deletion of drafts",
+            &mut |db| {
+                // Locked in id order, as every writer of credentials does; the conditions are
+                // in the statement, so a draft published meanwhile stays.
+                db.query(
+                    "SELECT id FROM credentials WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                    &[&sorted],
+                    WHAT,
+                )?;
+                let mut gone: Vec<(String, String)> = Vec::new();
+                for row in db.query(
+                    "DELETE FROM credentials AS c WHERE c.id = ANY($1) AND c.state = 'draft'
+                        AND NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.credential = c.id)
+                     RETURNING c.id, c.batch",
+                    &[&sorted],
+                    WHAT,
+                )? {
+                    gone.push((
+                        row.try_get(0).map_err(failed(WHAT))?,
+                        row.try_get(1).map_err(failed(WHAT))?,
+                    ));
+                }
+                let batches: Vec<&str> = gone.iter().map(|(_, b)| b.as_str()).collect();
+                db.execute(
+                    "DELETE FROM batches AS b WHERE b.id = ANY($1)
+                        AND NOT EXISTS (SELECT 1 FROM credentials AS c WHERE c.batch = b.id)",
+                    &[&batches],
+                    WHAT,
+                )?;
+                Ok(gone)
+            },
+            // Landed when none of the drafts it deleted is left.
+            &mut |db, gone| {
+                let ids: Vec<&str> = gone.iter().map(|(id, _)| id.as_str()).collect();
+                let left = db.query(
+                    "SELECT id FROM credentials WHERE id = ANY($1)",
+                    &[&ids],
+                    "look a deletion up",
+                )?;
+                Ok(left.is_empty())
+            },
+        )?;
+        let mut gone: std::collections::HashSet<String> =
+            gone.into_iter().map(|(id, _)| id).collect();
+        // In the order given, each once.
+        Ok(ids.iter().filter(|id| gone.remove(*id)).cloned().collect())
+    }
+
     fn commit_publish(
         &mut self,
         credentials: &[Credential],

@@ -729,6 +729,48 @@ impl Storage for SqliteStorage {
         tx.commit().map_err(sql("commit a credential"))
     }
 
+    fn delete_drafts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        let tx = self.immediate()?;
+        let mut deleted = Vec::new();
+        {
+            // The condition is in the statement: a draft published since it was listed has
+            // a message and another state by now, and stays.
+            let mut delete = tx
+                .prepare_cached(
+                    "DELETE FROM credentials WHERE id = ?1 AND state = 'draft'
+                        AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.credential = ?1)
+                     RETURNING batch",
+                )
+                .map_err(sql("delete a draft"))?;
+            let mut batches = Vec::new();
+            for id in ids {
+                let batch: Option<String> = delete
+                    .query_row(params![id], |r| r.get(0))
+                    .optional()
+                    .map_err(sql("delete a draft"))?;
+                if let Some(batch) = batch {
+                    deleted.push(id.clone());
+                    if !batches.contains(&batch) {
+                        batches.push(batch);
+                    }
+                }
+            }
+            let mut forget = tx
+                .prepare_cached(
+                    "DELETE FROM batches WHERE id = ?1
+                        AND NOT EXISTS (SELECT 1 FROM credentials WHERE credentials.batch = ?1)",
+                )
+                .map_err(sql("delete an emptied batch"))?;
+            for batch in &batches {
+                forget
+                    .execute(params![batch])
+                    .map_err(sql("delete an emptied batch"))?;
+            }
+        }
+        tx.commit().map_err(sql("commit a deletion"))?;
+        Ok(deleted)
+    }
+
     fn commit_publish(
         &mut self,
         credentials: &[Credential],

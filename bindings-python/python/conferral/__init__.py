@@ -26,6 +26,9 @@ from .results import (
     BounceRun,
     Suppression,
     StoredGroup,
+    Correction,
+    CorrectResult,
+    DiscardResult,
     Batch,
     Change,
     Credential,
@@ -95,7 +98,11 @@ __all__ = [
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
     "BounceReport", "BounceRun", "Suppression",
+    "Correction", "CorrectResult", "DiscardResult", "CLEAR_MARKER",
 ]
+
+#: The cell text that clears a value in a correction roster (an empty cell leaves it as it is).
+CLEAR_MARKER = "[clear]"
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -985,6 +992,46 @@ class Issuer:
         each reminder, at most ``max``); :meth:`deliver` sends them. Nobody is reminded
         twice, however often it runs."""
         return NoticeResult.from_dict(json.loads(self._native.remind()))
+
+    def correct(
+        self,
+        group: GroupLike,
+        source: Source_,
+        *,
+        notify: bool = False,
+        dry_run: bool = False,
+        sheet: Optional[str] = None,
+        header_row: Optional[int] = None,
+        mapping: MappingLike = None,
+        actor: str = "python",
+    ) -> CorrectResult:
+        """Corrects the group's drafts and published credentials from a re-uploaded roster
+        (a path, bytes or a binary file). Each row names its credential by a credential id
+        column (or, without one, by the recipient's email in the group); an empty cell
+        leaves a value as it is and a cell holding exactly ``[clear]`` (:data:`CLEAR_MARKER`)
+        clears it. Values are validated as an imported row's; a refused row is listed in
+        ``findings`` and the others are applied. Published credentials stay published and
+        record a ``corrected`` history entry; with ``notify=True`` their recipients get the
+        email again with the new values. ``dry_run=True`` says every change and writes
+        nothing."""
+        data, name = _read(source)
+        options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+        out = self._native.correct(data, _group(group).to_json(), json.dumps(options), notify, dry_run, actor)
+        return CorrectResult.from_dict(json.loads(out))
+
+    def discard(
+        self,
+        ids: Optional[List[str]] = None,
+        *,
+        batch: Optional[str] = None,
+        dry_run: bool = False,
+    ) -> DiscardResult:
+        """Removes these drafts, or the drafts of a batch (a batch left empty is removed
+        too, so its file can be imported again). Credentials that are not drafts are left
+        as they are and listed in ``refused`` with the reason (revoke published ones).
+        ``dry_run=True`` says what would be removed and removes nothing."""
+        chosen = None if ids is None else list(ids)
+        return DiscardResult.from_dict(json.loads(self._native.discard(chosen, batch, dry_run)))
 
     def status_list(self, *, key: PathLike, list: int = 0) -> Dict[str, Any]:
         """The issuer's revocation status list ``list`` as a ``BitstringStatusListCredential``

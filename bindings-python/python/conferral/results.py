@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Status",
+    "Correction", "CorrectResult", "DiscardResult",
 ]
 
 _FRACTION = re.compile(r"\.(\d+)")
@@ -88,7 +89,8 @@ class Change(_FromDict):
 @dataclass(frozen=True)
 class Event(_FromDict):
     """An entry of a credential's history: ``created``, ``amended``, ``replaced``,
-    ``published``, ``revoked`` or ``expired``, by whom and when."""
+    ``published``, ``revoked``, ``expired`` or ``corrected`` (``reason`` names the
+    correction roster's row), by whom and when."""
 
     event: str
     actor: str
@@ -410,6 +412,85 @@ class ExpireResult(_FromDict):
             expired=list(data["expired"]),
             expired_notices=NoticeResult.from_dict(data["expired_notices"]),
             warnings=NoticeResult.from_dict(data["warnings"]),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class Correction(_FromDict):
+    """One credential a correction changed (or, in a dry run, would change): the roster
+    ``row`` that named it, its ``state`` (kept: ``draft`` or ``published``), each changed
+    field as ``old`` -> ``new``, and whether its recipient is emailed again."""
+
+    id: str
+    row: int
+    state: str
+    changes: List[Change]
+    notified: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Correction":
+        made = cls(
+            id=data["id"],
+            row=int(data["row"]),
+            state=data["state"],
+            changes=[Change.from_dict(c) for c in data.get("changes", [])],
+            notified=bool(data["notified"]),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class CorrectResult(_FromDict):
+    """The outcome of a correction roster: the ``group``, its data ``rows``, how rows named
+    their credential (``matched_by``: ``credential_id`` or ``email``), the credentials
+    ``corrected`` and ``unchanged``, how many rows were ``refused`` (their errors are in
+    ``findings``, with warnings of applied rows), and whether it was a ``dry_run``."""
+
+    group: str
+    rows: int
+    matched_by: str
+    corrected: List[Correction]
+    unchanged: List[str]
+    refused: int
+    findings: List["Finding"]
+    dry_run: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CorrectResult":
+        from . import Finding, _known
+
+        made = cls(
+            group=data["group"],
+            rows=int(data["rows"]),
+            matched_by=data["matched_by"],
+            corrected=[Correction.from_dict(c) for c in data.get("corrected", [])],
+            unchanged=list(data.get("unchanged", [])),
+            refused=int(data["refused"]),
+            findings=[Finding(**_known(Finding, f)) for f in data.get("findings", [])],
+            dry_run=bool(data["dry_run"]),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class DiscardResult(_FromDict):
+    """The drafts removed (in a dry run: that would be), and the credentials selected that
+    are not drafts, each with the reason."""
+
+    discarded: List[str]
+    refused: List[Refused]
+    dry_run: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DiscardResult":
+        made = cls(
+            discarded=list(data["discarded"]),
+            refused=[Refused.from_dict(r) for r in data.get("refused", [])],
+            dry_run=bool(data["dry_run"]),
         )
         made._keep(data)
         return made

@@ -69,14 +69,14 @@ pub fn status_list_url(base_url: &str, list: u64) -> Result<String> {
     Ok(format!("{credential}/{list}"))
 }
 
-/// When a credential's document is signed: the last time it was published (amended
-/// published credentials will add later moments), else its last change.
+/// When a credential's document is signed: the last time it was published or corrected
+/// (its values changed then), else its last change.
 fn signed_at(credential: &Credential) -> Option<DateTime<Utc>> {
     credential
         .history
         .iter()
         .rev()
-        .find(|h| h.event == EventKind::Published)
+        .find(|h| matches!(h.event, EventKind::Published | EventKind::Corrected))
         .or(credential.history.last())
         .map(|h| h.at)
 }

@@ -2,9 +2,11 @@
 //! publish, and deliver the emails through any [`Mailer`](crate::mail::Mailer).
 //!
 //! Each operation has its own file: `import` (roster to drafts), `amend` (amend, revoke,
-//! expire), `publish` (drafts to published credentials with queued emails), `deliver`
-//! (recover, deliver, resend; a suppressed recipient is never sent to), `bounces` (bounce
-//! and complaint reports applied, the suppression list), `query` (what is stored, read back), `certificates` (each
+//! expire), `correct` (a re-uploaded roster's corrections), `discard` (drafts removed),
+//! `publish` (drafts to published credentials with queued emails), `deliver` (recover,
+//! deliver, resend; a suppressed recipient is never sent to), `bounces` (bounce and
+//! complaint reports applied, the suppression list), `notices` (revocation and expiry
+//! notices, warnings, reminders), `renew`, `query` (what is stored, read back), `certificates` (each
 //! credential's certificate as SVG) and `credentials` (signed documents, status lists).
 //!
 //! ```
@@ -41,9 +43,11 @@
 mod amend;
 mod bounces;
 mod certificates;
+mod correct;
 #[cfg(feature = "credentials")]
 mod credentials;
 mod deliver;
+mod discard;
 mod import;
 mod notices;
 mod publish;
@@ -67,11 +71,13 @@ pub use crate::render::DEFAULT_BASE_URL;
 pub use amend::RevokeOutcome;
 pub use bounces::{BounceEffect, BounceOutcome, BounceRun, ReportBytes};
 pub use certificates::CertificatesOutcome;
+pub use correct::{CLEAR_MARKER, CorrectOutcome, CorrectRequest, Correction};
 #[cfg(feature = "credentials")]
 pub use credentials::{ExportOutcome, STATUS_LIST_CAPACITY, salt_of, status_list_url};
 pub use deliver::{
     Claimed, DeliveryReport, DeliveryRun, Settlement, Worker, Workers, deliver_with_workers,
 };
+pub use discard::DiscardOutcome;
 pub use import::{CREATED_FILE_NAME, CreateRequest, ImportOutcome, ImportRequest};
 pub use notices::{ExpireOutcome, NoticeOutcome};
 pub use publish::{PUBLISH_CHUNK, PublishOutcome, Refused, Selection};

@@ -6,9 +6,12 @@
 //!
 //! ```text
 //! Draft ──publish──► Published ──revoke──► Revoked
-//!   │ amend               │  └──expire──► Expired ──revoke──► Revoked
-//!   └─────◄───────────────┘ (no edits once published)
+//!   │ amend, correct      │ correct (stays published, recorded)
+//!   └─────◄───────────────┘  └──expire──► Expired ──revoke──► Revoked
 //! ```
+//!
+//! A published credential is never amended freely: only [`Credential::correct`] changes its
+//! values, with an [`EventKind::Corrected`] history entry.
 
 use std::collections::BTreeMap;
 
@@ -85,6 +88,9 @@ pub enum EventKind {
     Revoked,
     /// Expired.
     Expired,
+    /// Fields of a draft or a published credential were corrected from a re-uploaded roster
+    /// ([`Credential::correct`]); a published one stays published.
+    Corrected,
 }
 
 /// An entry of a credential's history: who did what, when.
@@ -434,6 +440,50 @@ impl Credential {
         if self.state != CredentialState::Draft {
             return Err(illegal(self, "amended"));
         }
+        self.changed(schema, amendment, (actor, now), EventKind::Amended, None)
+    }
+
+    /// Corrects a draft or a published credential with values validated exactly as an
+    /// amendment's (and so as an imported row's): it keeps its id, batch, state, status list
+    /// index, group version and history, and records the changed fields in a
+    /// [`EventKind::Corrected`] entry with `reason` (where the correction came from). A
+    /// correction that changes nothing adds no entry.
+    ///
+    /// # Errors
+    /// [`ErrorKind::IllegalTransition`] for a revoked or expired credential (issue a new
+    /// one); [`ErrorKind::InvalidValue`] as [`Credential::amend`].
+    pub fn correct(
+        &self,
+        schema: &Schema,
+        amendment: &Amendment,
+        actor: &str,
+        now: DateTime<Utc>,
+        reason: Option<String>,
+    ) -> Result<Transition> {
+        if !matches!(
+            self.state,
+            CredentialState::Draft | CredentialState::Published
+        ) {
+            return Err(illegal(self, "corrected"));
+        }
+        self.changed(
+            schema,
+            amendment,
+            (actor, now),
+            EventKind::Corrected,
+            reason,
+        )
+    }
+
+    /// The credential with an amendment's values, the changed fields recorded as `event`.
+    fn changed(
+        &self,
+        schema: &Schema,
+        amendment: &Amendment,
+        (actor, now): (&str, DateTime<Utc>),
+        event: EventKind,
+        reason: Option<String>,
+    ) -> Result<Transition> {
         let (findings, values) = self.amended_values(schema, amendment);
         let errors: Vec<String> = findings
             .iter()
@@ -461,6 +511,9 @@ impl Credential {
             actor,
             now,
         )?;
+        next.state = self.state;
+        next.status_index = self.status_index;
+        next.group_version = self.group_version;
         // The issuer's own id is kept unless the amendment sets it (empty clears it).
         if !amendment.set.contains_key(standard::CREDENTIAL_ID) {
             next.reference.clone_from(&self.reference);
@@ -484,9 +537,9 @@ impl Credential {
             next.history.push(HistoryEntry {
                 at: now,
                 actor: actor.to_owned(),
-                event: EventKind::Amended,
+                event,
                 changes,
-                reason: None,
+                reason,
             });
         }
         Ok(Transition { credential: next })

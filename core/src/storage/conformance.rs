@@ -58,6 +58,10 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
         ),
         ("imports are atomic and unique per file", imports),
         ("credentials are listed, filtered and updated", credentials),
+        (
+            "drafts are deleted, nothing else is, and emptied batches go",
+            deleting_drafts,
+        ),
         ("values come back exactly as stored", fidelity),
         (
             "publishing is atomic with one message per credential",
@@ -577,6 +581,80 @@ fn credentials<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
         ok(s.credential("c9"), "credential")?,
         None,
         "a missing credential",
+    )
+}
+
+fn deleting_drafts<S: Storage>(s: &mut S) -> std::result::Result<(), String> {
+    let first = [
+        credential("d1", "g", "b1", "ana@x.org"),
+        credential("d2", "g", "b1", "bo@x.org"),
+        credential("p1", "g", "b1", "cy@x.org"),
+    ];
+    ok(
+        s.commit_import(&batch("b1", "g", "f1", 0), &first, &[]),
+        "commit_import",
+    )?;
+    let second = [credential("d3", "g", "b2", "di@x.org")];
+    ok(
+        s.commit_import(&batch("b2", "g", "f2", 1), &second, &[]),
+        "commit_import",
+    )?;
+    let mut published = next(&credential("p1", "g", "b1", "cy@x.org"));
+    published.state = CredentialState::Published;
+    ok(
+        s.commit_publish(std::slice::from_ref(&published), &[message("p1", 2)]),
+        "commit_publish",
+    )?;
+    let names = |ids: &[&str]| ids.iter().map(|i| (*i).to_owned()).collect::<Vec<_>>();
+    // Published, unknown and repeated ids are left out, not errors; the order is the caller's.
+    let deleted = ok(
+        s.delete_drafts(&names(&["d2", "p1", "nope", "d1", "d2"])),
+        "delete_drafts",
+    )?;
+    same(deleted, names(&["d2", "d1"]), "the drafts deleted")?;
+    same(
+        ids(&ok(
+            s.credentials(&CredentialQuery::default()),
+            "credentials",
+        )?),
+        vec!["p1", "d3"],
+        "what is left",
+    )?;
+    same(
+        ok(s.credential("d1"), "credential")?,
+        None,
+        "a deleted draft",
+    )?;
+    ensure(ok(s.message("p1:issued"), "message")?.is_some(), || {
+        "the published credential's message is kept".to_owned()
+    })?;
+    ensure(ok(s.batch("b1"), "batch")?.is_some(), || {
+        "a batch with a credential left is kept".to_owned()
+    })?;
+    same(
+        ok(s.delete_drafts(&names(&["d3"])), "delete_drafts")?,
+        names(&["d3"]),
+        "the last draft of a batch",
+    )?;
+    same(ok(s.batch("b2"), "batch")?, None, "an emptied batch")?;
+    same(
+        ok(s.batch_by_fingerprint("g", "f2"), "batch_by_fingerprint")?,
+        None,
+        "an emptied batch's file",
+    )?;
+    // The emptied batch's file can be imported again, and a deleted id is free again.
+    ok(
+        s.commit_import(
+            &batch("b2", "g", "f2", 3),
+            &[credential("d3", "g", "b2", "di@x.org")],
+            &[],
+        ),
+        "importing an emptied batch's file again",
+    )?;
+    same(
+        ok(s.delete_drafts(&[]), "delete_drafts")?,
+        Vec::<String>::new(),
+        "deleting nothing",
     )
 }
 

@@ -11,7 +11,7 @@ use super::{
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventCount, EventKind, EventQuery, count_events};
 use crate::group::Group;
-use crate::lifecycle::Credential;
+use crate::lifecycle::{Credential, CredentialState};
 use crate::matching::SavedMappings;
 use crate::outbox::{DeliveryState, Lease, OutboxMessage};
 
@@ -262,6 +262,44 @@ impl Storage for MemoryStorage {
         check_version(slot, credential)?;
         *slot = credential.clone();
         Ok(())
+    }
+
+    fn delete_drafts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        let queued: std::collections::BTreeSet<&str> = self
+            .messages
+            .values()
+            .map(|m| m.credential.as_str())
+            .collect();
+        let mut deleted = Vec::new();
+        let mut gone = std::collections::BTreeSet::new();
+        let mut batches = std::collections::BTreeSet::new();
+        for id in ids {
+            let Some(c) = self.by_id.get(id).and_then(|&i| self.credentials.get(i)) else {
+                continue;
+            };
+            if c.state == CredentialState::Draft
+                && !queued.contains(id.as_str())
+                && gone.insert(id.clone())
+            {
+                batches.insert(c.batch.clone());
+                deleted.push(id.clone());
+            }
+        }
+        if deleted.is_empty() {
+            return Ok(deleted);
+        }
+        self.credentials.retain(|c| !gone.contains(&c.id));
+        self.by_id = self
+            .credentials
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        let kept: std::collections::BTreeSet<&str> =
+            self.credentials.iter().map(|c| c.batch.as_str()).collect();
+        self.batches
+            .retain(|b| !batches.contains(&b.id) || kept.contains(b.id.as_str()));
+        Ok(deleted)
     }
 
     fn commit_publish(

@@ -407,6 +407,19 @@ pub trait Storage {
     ///   stored credential is not the version the new one was made from.
     fn update_credential(&mut self, credential: &Credential) -> Result<()>;
 
+    /// Deletes the drafts among the credentials `ids` names, in one atomic step, and
+    /// returns the ids deleted, in the order given. A batch left without any credential by
+    /// the deletion is deleted with them, so that its file can be imported again.
+    ///
+    /// # Behavior
+    /// - An id that is not stored, or whose credential is not a draft (published meanwhile),
+    ///   is left as it is and not returned; it is not an error. An id given twice is
+    ///   deleted once.
+    /// - A credential with an outbox message is never deleted (a draft has none).
+    /// - Atomic: every deletion, or none on an error. Deleted ids are free again; the event
+    ///   log keeps what it recorded about them (it is append-only).
+    fn delete_drafts(&mut self, ids: &[String]) -> Result<Vec<String>>;
+
     /// Stores a publish in one atomic step: the credentials' new versions and one new
     /// outbox message each.
     ///
@@ -613,6 +626,9 @@ impl<S: Storage + ?Sized> Storage for Box<S> {
     }
     fn update_credential(&mut self, credential: &Credential) -> Result<()> {
         (**self).update_credential(credential)
+    }
+    fn delete_drafts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        (**self).delete_drafts(ids)
     }
     fn commit_publish(
         &mut self,

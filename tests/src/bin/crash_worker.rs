@@ -115,6 +115,9 @@ impl Storage for Watched {
     fn update_credential(&mut self, c: &Credential) -> Result<()> {
         self.0.update_credential(c)
     }
+    fn delete_drafts(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        self.0.delete_drafts(ids)
+    }
     fn commit_publish(&mut self, c: &[Credential], m: &[OutboxMessage]) -> Result<()> {
         self.0.commit_publish(c, m)?;
         reach("published");
