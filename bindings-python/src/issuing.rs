@@ -588,6 +588,35 @@ impl NativeIssuer {
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
+    /// Revokes the group's credentials a roster names; the outcome as JSON text.
+    #[expect(clippy::too_many_arguments, reason = "the Python method's parameters")]
+    #[pyo3(signature = (data, group_json, options_json, reason, notify, dry_run, actor))]
+    fn revoke_roster(
+        &self,
+        py: Python<'_>,
+        data: pyo3::pybacked::PyBackedBytes,
+        group_json: &str,
+        options_json: &str,
+        reason: &str,
+        notify: bool,
+        dry_run: bool,
+        actor: &str,
+    ) -> PyResult<String> {
+        let group = parse_group(py, group_json)?;
+        let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
+        let request = conferral::issuer::RevokeRosterRequest {
+            group: &group,
+            bytes: &data,
+            options,
+            reason,
+            notify,
+            dry_run,
+            actor,
+        };
+        let out = self.with(py, |inner| inner.revoke_roster(&request, Utc::now()));
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
     /// Discards the drafts of exactly one of `ids` or `batch`; the outcome as JSON text.
     #[pyo3(signature = (ids, batch, dry_run))]
     fn discard(

@@ -523,3 +523,21 @@ def test_a_batchs_drafts_are_discarded_and_published_ones_refused(issuer):
         issuer.discard(batch="nope")
     with pytest.raises(ValueError):
         issuer.discard()
+
+
+def test_a_roster_of_emails_revokes_their_credentials(issuer, tmp_path):
+    ana, cy = issuer.import_roster(ROSTER, GROUP, publish=True).created
+    sheet = tmp_path / "revoke.csv"
+    sheet.write_bytes(b"Email\nANA@example.org\nnobody@example.org\n")
+    dry = issuer.revoke_roster(GROUP, sheet, reason="issued in error", dry_run=True)
+    assert isinstance(dry, conferral.RevokeRosterResult)
+    assert (dry.dry_run, dry.revoked, dry.matched_by) == (True, [ana], "email")
+    assert issuer.show(ana).credential.state == "published"
+    out = issuer.revoke_roster(GROUP, sheet.read_bytes(), reason="issued in error", notify=True)
+    assert out.revoked == [ana]
+    assert [(f.code, f.cell) for f in out.findings] == [("unknown_credential", "A3")]
+    assert out.notices is not None and out.notices.queued == [f"{ana}:revoked"]
+    assert issuer.show(ana).credential.state == "revoked"
+    assert issuer.show(cy).credential.state == "published"
+    with pytest.raises(conferral.InvalidValueError):
+        issuer.revoke_roster(GROUP, b"Grade\nPass\n", reason="x")

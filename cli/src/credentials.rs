@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::Utc;
 use conferral::credential::{IssuerKey, Outcome, VerifyOptions, verify_bytes};
 
-use conferral::issuer::Selection;
+use conferral::issuer::{RevokeRosterRequest, Selection};
 use conferral::lifecycle::CredentialState;
 
 use crate::CliError;
@@ -151,6 +151,98 @@ pub fn revoke(
         for r in &notices.refused {
             say!("  no notice for {}: {}", r.id, r.message);
         }
+    }
+    Ok(refused)
+}
+
+/// How `revoke --roster` revokes.
+pub struct Revoking<'a> {
+    /// Why.
+    pub reason: &'a str,
+    /// Queue revocation notices.
+    pub notify: bool,
+    /// Change nothing.
+    pub dry_run: bool,
+    /// Do not ask.
+    pub yes: bool,
+}
+
+/// `conferral revoke --roster FILE --group G --reason R [--notify] [--dry-run] [--yes]`.
+/// Returns whether a row or a credential was refused.
+pub fn revoke_roster(
+    store: &StoreArgs,
+    roster: &crate::RosterArgs,
+    how: &Revoking<'_>,
+    json: bool,
+) -> Result<bool, CliError> {
+    let (bytes, options) = roster.read()?;
+    let mut issuer = store.open()?;
+    let group = crate::issuing::resolve_group(&roster.group, &issuer)?;
+    let request = RevokeRosterRequest {
+        group: &group,
+        bytes: &bytes,
+        options,
+        reason: how.reason,
+        notify: how.notify,
+        dry_run: true,
+        actor: &store.actor,
+    };
+    let now = Utc::now();
+    if !how.dry_run && !how.yes && std::io::stdin().is_terminal() {
+        let n = issuer.revoke_roster(&request, now)?.revoked.len();
+        let question = format!("Revoke {n} credentials (\"{}\")?", how.reason);
+        if n > 0 && !crate::issuing::ask(&question)? {
+            say!("nothing was revoked");
+            return Ok(false);
+        }
+    }
+    let request = RevokeRosterRequest {
+        dry_run: how.dry_run,
+        ..request
+    };
+    let out = issuer.revoke_roster(&request, now)?;
+    let refused = !out.findings.is_empty()
+        || !out.refused.is_empty()
+        || out.notices.as_ref().is_some_and(|n| !n.refused.is_empty());
+    if json {
+        print_json(&out)?;
+        return Ok(refused);
+    }
+    say!(
+        "{}{} of the roster's {} rows named by {}: {} revoked, {} were revoked before{}",
+        if out.dry_run {
+            "dry run, nothing changed: "
+        } else {
+            ""
+        },
+        out.rows as usize - out.findings.len(),
+        out.rows,
+        out.matched_by,
+        out.revoked.len(),
+        out.already_revoked.len(),
+        if out.dry_run || out.revoked.is_empty() {
+            ""
+        } else {
+            "; publish the status list again (`conferral status-list`) for verifiers to see it"
+        }
+    );
+    for f in &out.findings {
+        say!(
+            "  {} {}: {}",
+            f.cell.as_deref().unwrap_or("-"),
+            f.code.as_str(),
+            f.message
+        );
+    }
+    for r in &out.refused {
+        say!("  not revoked {}: {}", r.id, r.message);
+    }
+    if let Some(notices) = &out.notices {
+        say!(
+            "queued {} revocation notices ({} were queued before); `conferral deliver` sends them",
+            notices.queued.len(),
+            notices.already_queued.len()
+        );
     }
     Ok(refused)
 }

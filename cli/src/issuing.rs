@@ -124,7 +124,7 @@ pub struct Publish {
 
 /// The group an issuing command names: a group definition (a JSON file), or else the key of
 /// a group kept in the store.
-fn resolve_group<S: Storage>(arg: &Path, issuer: &Issuer<S>) -> Result<Group, CliError> {
+pub(crate) fn resolve_group<S: Storage>(arg: &Path, issuer: &Issuer<S>) -> Result<Group, CliError> {
     if arg.is_file() {
         return crate::load_group(arg);
     }

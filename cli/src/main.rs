@@ -370,6 +370,16 @@ enum Command {
         batch: Option<String>,
         /// These credentials.
         ids: Vec<String>,
+        /// A roster (any format `issue` reads) whose rows name the credentials: by a
+        /// credential id column, or by the recipients' emails within `--group`.
+        #[arg(long, requires = "group")]
+        roster: Option<PathBuf>,
+        /// The group the roster's credentials belong to: a group file or a stored key.
+        #[arg(long, requires = "roster")]
+        group: Option<PathBuf>,
+        /// With `--roster`: say what would be revoked, and change nothing.
+        #[arg(long, requires = "roster")]
+        dry_run: bool,
         /// Why, kept in each credential's history.
         #[arg(long)]
         reason: String,
@@ -825,15 +835,55 @@ fn main() -> ExitCode {
         Command::Revoke {
             batch,
             ids,
+            roster: Some(file),
+            group: Some(group),
+            dry_run,
             reason,
             notify,
             yes,
             store,
             json,
-        } => finish(
-            credentials::revoke(&store, batch, ids, &reason, notify, yes, json),
+        } if batch.is_none() && ids.is_empty() => {
+            let roster = RosterArgs {
+                file,
+                group,
+                sheet: None,
+                header_row: None,
+                mapping: None,
+            };
+            let how = credentials::Revoking {
+                reason: &reason,
+                notify,
+                dry_run,
+                yes,
+            };
+            finish(
+                credentials::revoke_roster(&store, &roster, &how, json),
+                json,
+            )
+        }
+        Command::Revoke {
+            batch,
+            ids,
+            roster,
+            reason,
+            notify,
+            yes,
+            store,
             json,
-        ),
+            ..
+        } => {
+            if roster.is_some() {
+                let e = CliError::Usage(
+                    "give one of --roster FILE --group G, --batch B or credential ids".into(),
+                );
+                return finish(Err(e), json);
+            }
+            finish(
+                credentials::revoke(&store, batch, ids, &reason, notify, yes, json),
+                json,
+            )
+        }
         Command::Renew {
             id,
             today,

@@ -2602,3 +2602,140 @@ fn an_address_several_credentials_are_for_is_refused_and_correct_asks_first() {
     assert_eq!(code, 0, "{seen}");
     assert!(seen.contains("1 credentials corrected"), "{seen}");
 }
+
+/// Revocation by a roster of emails, then of ids, on `db`.
+fn revocation_by_roster_on(db: &str, dir: &Path) {
+    let group = write(
+        dir,
+        "group.json",
+        br#"{"name": "First Aid", "key": "first-aid"}"#,
+    );
+    let roster = write(
+        dir,
+        "roster.csv",
+        b"Name,Email\nAna,ana@example.org\nBo,bo@example.org\nCy,cy@example.org\n",
+    );
+    let (code, out, _) = on_db(
+        db,
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--publish",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let ids: Vec<String> = out["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let by_email = write(
+        dir,
+        "revoke.csv",
+        b"Email\nBO@example.org\nnobody@example.org\nana@example.org\n",
+    );
+    let args = [
+        "revoke",
+        "--roster",
+        by_email.to_str().unwrap(),
+        "--group",
+        "first-aid",
+        "--reason",
+        "issued by mistake",
+        "--notify",
+    ];
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let (code, out, _) = on_db(db, &dry);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out["dry_run"], true);
+    let mut would: Vec<&str> = out["revoked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    would.sort_unstable();
+    let mut want = vec![ids[0].as_str(), ids[1].as_str()];
+    want.sort_unstable();
+    assert_eq!(would, want);
+    let (_, status, _) = on_db(db, &["status"]);
+    assert_eq!(
+        status["credentials"]["revoked"].as_u64().unwrap_or(0),
+        0,
+        "a dry run changes nothing"
+    );
+    let (code, out, _) = on_db(db, &args);
+    assert_eq!(code, 1, "a row naming nobody: {out}");
+    assert_eq!(out["matched_by"], "email");
+    assert_eq!(out["findings"][0]["code"], "unknown_credential");
+    assert_eq!(out["findings"][0]["cell"], "A3");
+    assert_eq!(out["revoked"].as_array().unwrap().len(), 2);
+    assert_eq!(out["notices"]["queued"].as_array().unwrap().len(), 2);
+    let (_, status, _) = on_db(db, &["status"]);
+    assert_eq!(status["credentials"]["revoked"].as_u64(), Some(2));
+    // By id: Cy now, Ana again (told nothing twice).
+    let by_id = write(
+        dir,
+        "ids.csv",
+        format!("Credential ID\n{}\n{}\n", ids[2], ids[0]).as_bytes(),
+    );
+    let (code, out, _) = on_db(
+        db,
+        &[
+            "revoke",
+            "--roster",
+            by_id.to_str().unwrap(),
+            "--group",
+            group.to_str().unwrap(),
+            "--reason",
+            "withdrawn",
+            "--notify",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        (&out["matched_by"], &out["revoked"]),
+        (
+            &serde_json::json!("credential_id"),
+            &serde_json::json!([ids[2]])
+        )
+    );
+    assert_eq!(out["already_revoked"], serde_json::json!([ids[0]]));
+    assert_eq!(
+        out["notices"]["already_queued"],
+        serde_json::json!([ids[0]])
+    );
+    // A roster with ids and a batch at once is a usage error.
+    let (code, _, _) = on_db(
+        db,
+        &[
+            "revoke",
+            &ids[1],
+            "--roster",
+            by_id.to_str().unwrap(),
+            "--group",
+            "first-aid",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn revocation_by_roster_on_sqlite() {
+    let dir = scratch("revoke-roster-sqlite");
+    let db = dir.join("store.db");
+    revocation_by_roster_on(db.to_str().unwrap(), &dir);
+}
+
+#[test]
+fn revocation_by_roster_on_postgres() {
+    let db = conferral_tests::postgres_url_in_new_schema("cli_revoke_roster").unwrap();
+    let dir = scratch("revoke-roster-postgres");
+    revocation_by_roster_on(&db, &dir);
+}

@@ -49,6 +49,7 @@ from .results import (
     Refused,
     RevokeResult,
     NoticeResult,
+    RevokeRosterResult,
     ExpireResult,
     Settlement,
     Stats,
@@ -93,7 +94,7 @@ __all__ = [
     "InvalidConfigError", "InvalidCredentialError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
-    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "NoticeResult", "ExpireResult", "GroupWarning", "Stats", "BatchStats",
+    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "NoticeResult", "RevokeRosterResult", "ExpireResult", "GroupWarning", "Stats", "BatchStats",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
@@ -1018,6 +1019,31 @@ class Issuer:
         options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
         out = self._native.correct(data, _group(group).to_json(), json.dumps(options), notify, dry_run, actor)
         return CorrectResult.from_dict(json.loads(out))
+
+    def revoke_roster(
+        self,
+        group: GroupLike,
+        source: Source_,
+        *,
+        reason: str,
+        notify: bool = False,
+        dry_run: bool = False,
+        sheet: Optional[str] = None,
+        header_row: Optional[int] = None,
+        mapping: MappingLike = None,
+        actor: str = "python",
+    ) -> RevokeRosterResult:
+        """Revokes the group's credentials a roster names (a path, bytes or a binary file),
+        by a credential id column or, without one, by the recipients' emails in the group,
+        with ``reason``; rows naming no credential are ``findings`` and the rest are revoked.
+        ``notify=True`` queues revocation notices; ``dry_run=True`` says what would be
+        revoked and changes nothing. As ``conferral revoke --roster``."""
+        data, name = _read(source)
+        options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+        out = self._native.revoke_roster(
+            data, _group(group).to_json(), json.dumps(options), reason, notify, dry_run, actor
+        )
+        return RevokeRosterResult.from_dict(json.loads(out))
 
     def discard(
         self,

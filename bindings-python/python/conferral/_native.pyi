@@ -101,6 +101,16 @@ class NativeIssuer:
     def correct(
         self, data: bytes, group_json: str, options_json: str, notify: bool, dry_run: bool, actor: str
     ) -> str: ...
+    def revoke_roster(
+        self,
+        data: bytes,
+        group_json: str,
+        options_json: str,
+        reason: str,
+        notify: bool,
+        dry_run: bool,
+        actor: str,
+    ) -> str: ...
     def discard(self, ids: Optional[List[str]], batch: Optional[str], dry_run: bool) -> str: ...
     def status_list(self, key_file: bytes, list: int) -> Tuple[str, int]: ...
     def stats(self, query_json: str) -> str: ...

@@ -443,6 +443,44 @@ class Correction(_FromDict):
 
 
 @dataclass(frozen=True)
+class RevokeRosterResult(_FromDict):
+    """The outcome of a revocation roster: the ``group``, its data ``rows``, how rows named
+    their credential (``matched_by``: ``credential_id`` or ``email``), the credentials
+    ``revoked`` (in a dry run: that would be), ``already_revoked`` and ``refused`` (drafts),
+    the revocation ``notices`` when asked for, rows naming no credential as ``findings``,
+    and whether it was a ``dry_run``."""
+
+    group: str
+    rows: int
+    matched_by: str
+    revoked: List[str]
+    already_revoked: List[str]
+    refused: List[Refused]
+    notices: Optional[NoticeResult]
+    findings: List["Finding"]
+    dry_run: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RevokeRosterResult":
+        from . import Finding, _known
+
+        notices = data.get("notices")
+        made = cls(
+            group=data["group"],
+            rows=int(data["rows"]),
+            matched_by=data["matched_by"],
+            revoked=list(data["revoked"]),
+            already_revoked=list(data["already_revoked"]),
+            refused=[Refused.from_dict(r) for r in data.get("refused", [])],
+            notices=None if notices is None else NoticeResult.from_dict(notices),
+            findings=[Finding(**_known(Finding, f)) for f in data.get("findings", [])],
+            dry_run=bool(data["dry_run"]),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
 class CorrectResult(_FromDict):
     """The outcome of a correction roster: the ``group``, its data ``rows``, how rows named
     their credential (``matched_by``: ``credential_id`` or ``email``), the credentials

@@ -102,7 +102,7 @@ pub struct CorrectOutcome {
 }
 
 /// The roster's columns a correction reads.
-struct Columns {
+pub(super) struct Columns {
     id: Option<ColumnMatch>,
     email: Option<ColumnMatch>,
     /// Every column mapped to an attribute, but the credential id.
@@ -110,7 +110,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn of(columns: &[ColumnMatch]) -> Columns {
+    pub(super) fn of(columns: &[ColumnMatch]) -> Columns {
         let find = |key: &str| {
             columns
                 .iter()
@@ -129,6 +129,22 @@ impl Columns {
                 })
                 .cloned()
                 .collect(),
+        }
+    }
+
+    /// How the roster's rows name their credential: by the credential id column when it
+    /// has one, else by the email column.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidValue`] when it has neither.
+    pub(super) fn matched_by(&self) -> Result<&'static str> {
+        match (&self.id, &self.email) {
+            (Some(_), _) => Ok(standard::CREDENTIAL_ID),
+            (None, Some(_)) => Ok(standard::EMAIL),
+            (None, None) => Err(Error::new(
+                ErrorKind::InvalidValue,
+                "the roster names no credential: give a credential id column, or an email column to find each recipient's credential in the group",
+            )),
         }
     }
 
@@ -156,16 +172,21 @@ fn cell<'r>(row: &'r RosterRow, column: &ColumnMatch) -> &'r str {
 }
 
 /// The group's credentials, looked up the ways a row may name one.
-struct Held {
-    all: Vec<Credential>,
+pub(super) struct Held {
+    pub(super) all: Vec<Credential>,
+    /// The credentials a row may name when an address or a reference names several.
+    wanted: fn(&Credential) -> bool,
     by_id: HashMap<String, usize>,
     by_reference: HashMap<String, Vec<usize>>,
     by_email: HashMap<String, Vec<usize>>,
 }
 
 impl Held {
-    fn new(all: Vec<Credential>) -> Held {
+    /// The group's credentials `all`; an address or a reference naming several is taken to
+    /// mean those of them that are `wanted` (a correction wants drafts and published ones).
+    pub(super) fn new(all: Vec<Credential>, wanted: fn(&Credential) -> bool) -> Held {
         let mut held = Held {
+            wanted,
             by_id: HashMap::new(),
             by_reference: HashMap::new(),
             by_email: HashMap::new(),
@@ -188,12 +209,13 @@ impl Held {
         held
     }
 
-    /// The credentials of `indexes` a correction may change, else all of them.
+    /// The credentials of `indexes` that are wanted, else all of them.
     fn correctable(&self, indexes: &[usize]) -> Vec<usize> {
+        let wanted = self.wanted;
         let live: Vec<usize> = indexes
             .iter()
             .copied()
-            .filter(|i| self.all.get(*i).is_some_and(correctable))
+            .filter(|i| self.all.get(*i).is_some_and(wanted))
             .collect();
         if live.is_empty() {
             indexes.to_vec()
@@ -228,7 +250,7 @@ fn correctable(c: &Credential) -> bool {
 }
 
 /// A row's credential, or why it names none.
-enum Named {
+pub(super) enum Named {
     One(usize),
     Refused(Finding),
 }
@@ -267,21 +289,12 @@ impl<S: Storage> Issuer<S> {
         self.group(&key, None)?;
         let fixed = crate::analysis::fix(request.bytes, request.group, &request.options, &[])?;
         let columns = Columns::of(&fixed.report.columns);
-        let matched_by = match (&columns.id, &columns.email) {
-            (Some(_), _) => standard::CREDENTIAL_ID,
-            (None, Some(_)) => standard::EMAIL,
-            (None, None) => {
-                return Err(Error::new(
-                    ErrorKind::InvalidValue,
-                    "the roster names no credential: give a credential id column, or an email column to find each recipient's credential in the group",
-                ));
-            }
-        };
+        let matched_by = columns.matched_by()?;
         let all = self.store.credentials(&CredentialQuery {
             group: Some(key.clone()),
             ..CredentialQuery::default()
         })?;
-        let mut held = Held::new(all);
+        let mut held = Held::new(all, correctable);
         let mut outcome = CorrectOutcome {
             group: key,
             rows: fixed.roster.rows.len() as u64,
@@ -339,7 +352,7 @@ impl<S: Storage> Issuer<S> {
     }
 
     /// The credential a row names, or the finding that says why it names none.
-    fn name(&self, held: &Held, columns: &Columns, row: &RosterRow) -> Result<Named> {
+    pub(super) fn name(&self, held: &Held, columns: &Columns, row: &RosterRow) -> Result<Named> {
         let id = columns.id.as_ref().map(|c| (c, cell(row, c)));
         if let Some((column, id)) = id.filter(|(_, id)| !id.is_empty()) {
             return self.name_by_id(held, column, row.row, id);
@@ -428,7 +441,7 @@ impl<S: Storage> Issuer<S> {
                     "credential `{id}` is of the group `{}`, not this one",
                     other.group
                 ),
-                "correct it with a roster for its own group, or remove the row",
+                "name it in a roster for its own group, or remove the row",
             ),
             None => refuse(
                 Code::UnknownCredential,

@@ -53,6 +53,7 @@ mod notices;
 mod publish;
 mod query;
 mod renew;
+mod revoke_roster;
 
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +83,7 @@ pub use import::{CREATED_FILE_NAME, CreateRequest, ImportOutcome, ImportRequest}
 pub use notices::{ExpireOutcome, NoticeOutcome};
 pub use publish::{PUBLISH_CHUNK, PublishOutcome, Refused, Selection};
 pub use query::CredentialDetail;
+pub use revoke_roster::{RevokeRosterOutcome, RevokeRosterRequest};
 
 /// The sender an issuer uses when none is given, as [`Mailbox::parse`] reads it.
 pub const DEFAULT_SENDER: &str = "Conferral <credentials@example.org>";
