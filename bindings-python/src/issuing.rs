@@ -264,6 +264,35 @@ impl NativeIssuer {
         dump(&out.map_err(|e| to_py_err(py, &e))?)
     }
 
+    /// Imports a roster whose `group_column` names each row's stored group; the outcome as
+    /// JSON text.
+    #[expect(clippy::too_many_arguments, reason = "the Python method's parameters")]
+    #[pyo3(signature = (data, group_column, options_json, publish, dry_run, actor))]
+    fn import_groups(
+        &self,
+        py: Python<'_>,
+        data: pyo3::pybacked::PyBackedBytes,
+        group_column: &str,
+        options_json: &str,
+        publish: bool,
+        dry_run: bool,
+        actor: &str,
+    ) -> PyResult<String> {
+        let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
+        let request = conferral::issuer::GroupsImportRequest {
+            bytes: &data,
+            group_column,
+            options,
+            publish,
+            dry_run,
+            actor,
+        };
+        let out = self.with(py, |inner| {
+            inner.import_groups(&request, &mut conferral_os::OsIds, Utc::now())
+        });
+        dump(&out.map_err(|e| to_py_err(py, &e))?)
+    }
+
     /// Issues one credential from `{"key": value}` (JSON text, written as roster cells by
     /// the core); returns the import's outcome as JSON text.
     fn create(

@@ -541,3 +541,21 @@ def test_a_roster_of_emails_revokes_their_credentials(issuer, tmp_path):
     assert issuer.show(cy).credential.state == "published"
     with pytest.raises(conferral.InvalidValueError):
         issuer.revoke_roster(GROUP, b"Grade\nPass\n", reason="x")
+
+
+def test_one_roster_feeds_several_stored_groups(issuer):
+    issuer.save_group(GROUP)
+    issuer.save_group({"name": "Fire Safety", "key": "fire"})
+    roster = (
+        b"Course,Name,Email,Grade\n"
+        b"Bootcamp 2026,Ana,ana@example.org,Pass\nfire,Bo,bo@example.org,\nKnitting,Cy,cy@example.org,\n"
+    )
+    out = issuer.import_groups(roster, "course", publish=True)
+    assert isinstance(out, conferral.GroupsImportResult)
+    assert [(f.code, f.cell, f.value) for f in out.findings] == [("unknown_group", "A4", "Knitting")]
+    created = {i.group: i.outcome.created for i in out.imports}
+    assert sorted(created) == ["bootcamp-2026", "fire"]
+    assert all(len(ids) == 1 for ids in created.values())
+    assert issuer.status().credentials["published"] == 2
+    with pytest.raises(conferral.InvalidValueError):
+        issuer.import_groups(roster, "Programme")

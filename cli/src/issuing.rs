@@ -560,6 +560,70 @@ pub fn renew(
     Ok(refused)
 }
 
+/// `conferral issue FILE --group-column COLUMN`: each group's rows imported into it.
+/// Returns whether a row was refused (an unknown group, or an import's).
+pub fn issue_groups(
+    store: &StoreArgs,
+    roster: &crate::RosterArgs,
+    column: &str,
+    how: Publish,
+    json: bool,
+) -> Result<bool, CliError> {
+    let (bytes, options) = roster.read()?;
+    let mut issuer = store.open()?;
+    let request = conferral::issuer::GroupsImportRequest {
+        bytes: &bytes,
+        group_column: column,
+        options,
+        publish: how.publish,
+        dry_run: how.dry_run,
+        actor: &store.actor,
+    };
+    let out = issuer.import_groups(&request, &mut conferral_os::OsIds, Utc::now())?;
+    let refused = !out.findings.is_empty() || out.imports.iter().any(|i| refused_any(&i.outcome));
+    if json {
+        print_json(&out)?;
+        return Ok(refused);
+    }
+    say!(
+        "{}{} rows for {} groups (column {})",
+        if out.dry_run {
+            "dry run, nothing changed: "
+        } else {
+            ""
+        },
+        out.rows,
+        out.imports.len(),
+        out.column
+    );
+    for i in &out.imports {
+        let b = &i.outcome.batch;
+        say!(
+            "  {}: batch {}, {} drafts created, {} replaced, {} rows refused{}",
+            i.group,
+            b.id,
+            b.created,
+            b.replaced,
+            b.rejected,
+            if i.outcome.already_imported {
+                " (imported before: nothing new)"
+            } else {
+                ""
+            }
+        );
+        say_errors(&i.outcome, false);
+    }
+    for f in &out.findings {
+        say!(
+            "  {} {}: {}",
+            f.cell.as_deref().unwrap_or("-"),
+            f.code.as_str(),
+            f.message
+        );
+    }
+    Ok(refused)
+}
+
 /// `conferral remind`: queue reminders to view credentials not viewed yet.
 pub fn remind(store: &StoreArgs, json: bool) -> Result<(), CliError> {
     let mut issuer = store.open()?;

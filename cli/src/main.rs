@@ -112,8 +112,24 @@ enum Command {
     },
     /// Analyse a roster and store its valid rows as drafts (or publish them at once).
     Issue {
-        #[command(flatten)]
-        roster: RosterArgs,
+        /// Roster file: CSV/TSV/TXT, XLSX, XLSM, XLSB, XLS or ODS.
+        file: PathBuf,
+        /// Group definition (JSON), saved in the store, or the key of a group kept there.
+        #[arg(long, required_unless_present = "group_column")]
+        group: Option<PathBuf>,
+        /// Instead of `--group`: the header of a column naming each row's group (a stored
+        /// group's key or name); each group's rows are imported into it as its own batch.
+        #[arg(long, conflicts_with = "group")]
+        group_column: Option<String>,
+        /// Sheet to read (workbooks); by default the first visible sheet with data.
+        #[arg(long)]
+        sheet: Option<String>,
+        /// 1-based header row; detected when omitted.
+        #[arg(long)]
+        header_row: Option<u64>,
+        /// Column mapping (JSON): {"columns": [{"column": "A", "attribute": "name"}]}.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// Publish the drafts at once and queue their emails.
         #[arg(long)]
         publish: bool,
@@ -686,15 +702,33 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Issue {
-            roster,
+            file,
+            group,
+            group_column,
+            sheet,
+            header_row,
+            mapping,
             publish,
             dry_run,
             store,
             json,
-        } => finish(
-            issuing::issue(&store, &roster, issuing::Publish { publish, dry_run }, json),
-            json,
-        ),
+        } => {
+            let how = issuing::Publish { publish, dry_run };
+            let roster = RosterArgs {
+                file,
+                group: group.unwrap_or_default(),
+                sheet,
+                header_row,
+                mapping,
+            };
+            match group_column {
+                Some(column) => finish(
+                    issuing::issue_groups(&store, &roster, &column, how, json),
+                    json,
+                ),
+                None => finish(issuing::issue(&store, &roster, how, json), json),
+            }
+        }
         Command::Create {
             group,
             set,

@@ -2739,3 +2739,81 @@ fn revocation_by_roster_on_postgres() {
     let dir = scratch("revoke-roster-postgres");
     revocation_by_roster_on(&db, &dir);
 }
+
+/// One roster for two stored groups, on `db`.
+fn a_roster_for_several_groups_on(db: &str, dir: &Path) {
+    for (name, body) in [
+        ("aid.json", br#"{"name": "First Aid", "key": "first-aid"}"#.as_slice()),
+        (
+            "fire.json",
+            br#"{"name": "Fire Safety", "key": "fire", "attributes": [{"key": "hours", "type": "number", "required": true}]}"#.as_slice(),
+        ),
+    ] {
+        let file = write(dir, name, body);
+        let (code, out, _) = on_db(db, &["group", "add", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}");
+    }
+    let roster = write(
+        dir,
+        "mixed.csv",
+        b"Course,Name,Email,Hours\nfirst-aid,Ana,ana@example.org,\nFire Safety,Bo,bo@example.org,4\nFire Safety,Cy,cy@,\nKnitting,Di,di@example.org,2\n",
+    );
+    let args = [
+        "issue",
+        roster.to_str().unwrap(),
+        "--group-column",
+        "Course",
+        "--publish",
+    ];
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let (code, out, _) = on_db(db, &dry);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out["dry_run"], true);
+    let (_, status, _) = on_db(db, &["status"]);
+    assert_eq!(status["credentials"]["published"].as_u64().unwrap_or(0), 0);
+    let (code, out, _) = on_db(db, &args);
+    assert_eq!(code, 1, "Cy and Di are refused: {out}");
+    assert_eq!(out["column"], "A");
+    assert_eq!(out["findings"][0]["code"], "unknown_group");
+    assert_eq!(out["findings"][0]["cell"], "A5");
+    let imports = out["imports"].as_array().unwrap();
+    let fire = imports.iter().find(|i| i["group"] == "fire").unwrap();
+    assert_eq!(fire["outcome"]["batch"]["created"], 1);
+    let cells: Vec<&str> = fire["outcome"]["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["cell"].as_str())
+        .collect();
+    assert!(cells.contains(&"C4"), "{cells:?}");
+    let (_, status, _) = on_db(db, &["status"]);
+    assert_eq!(status["credentials"]["published"].as_u64(), Some(2));
+    // --group and --group-column are one or the other.
+    let (code, _, _) = on_db(
+        db,
+        &[
+            "issue",
+            roster.to_str().unwrap(),
+            "--group-column",
+            "Course",
+            "--group",
+            "fire",
+        ],
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_roster_for_several_groups_on_sqlite() {
+    let dir = scratch("groups-column-sqlite");
+    let db = dir.join("store.db");
+    a_roster_for_several_groups_on(db.to_str().unwrap(), &dir);
+}
+
+#[test]
+fn a_roster_for_several_groups_on_postgres() {
+    let db = conferral_tests::postgres_url_in_new_schema("cli_group_column").unwrap();
+    let dir = scratch("groups-column-postgres");
+    a_roster_for_several_groups_on(&db, &dir);
+}

@@ -95,6 +95,8 @@ pub enum Code {
     /// A credential was corrected but its recipient was not told again (its email was being
     /// sent, or changed meanwhile).
     NotNotified,
+    /// A row of a roster for several groups names no stored group (or none at all).
+    UnknownGroup,
 }
 
 impl Code {
@@ -135,6 +137,7 @@ impl Code {
             Code::CredentialNotCorrectable => "credential_not_correctable",
             Code::EmailNotRendered => "email_not_rendered",
             Code::NotNotified => "not_notified",
+            Code::UnknownGroup => "unknown_group",
         }
     }
 }

@@ -50,6 +50,8 @@ from .results import (
     RevokeResult,
     NoticeResult,
     RevokeRosterResult,
+    GroupImport,
+    GroupsImportResult,
     ExpireResult,
     Settlement,
     Stats,
@@ -94,7 +96,7 @@ __all__ = [
     "InvalidConfigError", "InvalidCredentialError", "InvalidGroupError", "InvalidHeaderRowError", "InvalidMappingError",
     "InvalidTemplateError", "InvalidValueError", "LimitExceededError", "MailError",
     "MalformedFileError", "NotFoundError", "OutputError", "SheetNotFoundError", "StorageError",
-    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "NoticeResult", "RevokeRosterResult", "ExpireResult", "GroupWarning", "Stats", "BatchStats",
+    "UnsupportedFormatError", "BY_KIND", "CertificatesResult", "ExportResult", "RevokeResult", "NoticeResult", "RevokeRosterResult", "GroupImport", "GroupsImportResult", "ExpireResult", "GroupWarning", "Stats", "BatchStats",
     "Batch", "Change", "Credential", "CredentialDetail", "Delivery", "DeliveryCounts",
     "DeliveryRun", "Email", "Event", "ImportResult", "PublishResult", "Recipient", "Refused", "Status", "Claimed", "Settlement",
     "LeaseHolder", "Check", "Verification", "verify", "new_key", "key_did",
@@ -743,6 +745,27 @@ class Issuer:
             data, _group(group).to_json(), json.dumps(options), publish, actor, progress, dry_run
         )
         return ImportResult.from_dict(json.loads(out))
+
+    def import_groups(
+        self,
+        source: Source_,
+        group_column: str,
+        *,
+        publish: bool = False,
+        dry_run: bool = False,
+        sheet: Optional[str] = None,
+        header_row: Optional[int] = None,
+        mapping: MappingLike = None,
+        actor: str = "python",
+    ) -> GroupsImportResult:
+        """Imports a roster whose ``group_column`` names each row's group (a stored group's
+        key or name): each group's rows become a batch of it, with findings at the cells of
+        the file given; rows naming no stored group are ``findings``. As ``conferral issue
+        FILE --group-column COLUMN``."""
+        data, name = _read(source)
+        options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+        out = self._native.import_groups(data, group_column, json.dumps(options), publish, dry_run, actor)
+        return GroupsImportResult.from_dict(json.loads(out))
 
     def create(
         self,

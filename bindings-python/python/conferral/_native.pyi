@@ -101,6 +101,9 @@ class NativeIssuer:
     def correct(
         self, data: bytes, group_json: str, options_json: str, notify: bool, dry_run: bool, actor: str
     ) -> str: ...
+    def import_groups(
+        self, data: bytes, group_column: str, options_json: str, publish: bool, dry_run: bool, actor: str
+    ) -> str: ...
     def revoke_roster(
         self,
         data: bytes,

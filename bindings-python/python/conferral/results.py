@@ -443,6 +443,48 @@ class Correction(_FromDict):
 
 
 @dataclass(frozen=True)
+class GroupImport(_FromDict):
+    """One group's share of a roster for several groups: the ``group`` key and its
+    import's ``outcome``."""
+
+    group: str
+    outcome: "ImportResult"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "GroupImport":
+        made = cls(group=data["group"], outcome=ImportResult.from_dict(data["outcome"]))
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
+class GroupsImportResult(_FromDict):
+    """A roster for several groups: the group ``column``'s letter, the data ``rows``, each
+    group's import (``imports``), rows naming no stored group (``findings``,
+    ``unknown_group``), and whether it was a ``dry_run``."""
+
+    column: str
+    rows: int
+    imports: List[GroupImport]
+    findings: List["Finding"]
+    dry_run: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "GroupsImportResult":
+        from . import Finding, _known
+
+        made = cls(
+            column=data["column"],
+            rows=int(data["rows"]),
+            imports=[GroupImport.from_dict(i) for i in data.get("imports", [])],
+            findings=[Finding(**_known(Finding, f)) for f in data.get("findings", [])],
+            dry_run=bool(data["dry_run"]),
+        )
+        made._keep(data)
+        return made
+
+
+@dataclass(frozen=True)
 class RevokeRosterResult(_FromDict):
     """The outcome of a revocation roster: the ``group``, its data ``rows``, how rows named
     their credential (``matched_by``: ``credential_id`` or ``email``), the credentials

@@ -49,6 +49,7 @@ mod credentials;
 mod deliver;
 mod discard;
 mod import;
+mod import_groups;
 mod notices;
 mod publish;
 mod query;
@@ -80,6 +81,7 @@ pub use deliver::{
 };
 pub use discard::DiscardOutcome;
 pub use import::{CREATED_FILE_NAME, CreateRequest, ImportOutcome, ImportRequest};
+pub use import_groups::{GroupImport, GroupsImportOutcome, GroupsImportRequest};
 pub use notices::{ExpireOutcome, NoticeOutcome};
 pub use publish::{PUBLISH_CHUNK, PublishOutcome, Refused, Selection};
 pub use query::CredentialDetail;
