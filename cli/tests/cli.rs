@@ -1814,11 +1814,10 @@ fn emails_ending(outbox: &Path, suffix: &str) -> Vec<String> {
     names
 }
 
-#[test]
-fn notices_go_once_each_revocation_expiry_and_reminders() {
-    let dir = scratch("notices");
+/// Every notice through the CLI, on `db`.
+fn notices_on(db: &str, dir: &Path) {
     let group = write(
-        &dir,
+        dir,
         "group.json",
         br#"{"name": "First Aid", "key": "first-aid",
              "notices": {"expiring": {"days_before": 30}, "expired": {},
@@ -1826,30 +1825,25 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
                          "revoked": {"subject": "Withdrawn: {{ group.name }}"}}}"#,
     );
     let roster = write(
-        &dir,
+        dir,
         "roster.csv",
         b"Name,Email,Expires On\nAna,ana@example.org,2026-03-02\nBo,bo@example.org,2026-03-20\nCy,cy@example.org,\n",
     );
-    let db = dir.join("store.db");
     let outbox = dir.join("outbox");
     let deliver = || {
-        let (code, out, _) = issuing(
-            &["deliver", "--outbox", outbox.to_str().unwrap(), "--json"],
-            &db,
-        );
+        let (code, out, _) = on_db(db, &["deliver", "--outbox", outbox.to_str().unwrap()]);
         assert_eq!(code, 0, "{out}");
         out
     };
-    let (code, out, _) = issuing(
+    let (code, out, _) = on_db(
+        db,
         &[
             "issue",
             roster.to_str().unwrap(),
             "--group",
             group.to_str().unwrap(),
             "--publish",
-            "--json",
         ],
-        &db,
     );
     assert_eq!(code, 0, "{out}");
     let created: Vec<String> = out["created"]
@@ -1861,7 +1855,7 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     let (ana, bo, cy) = (&created[0], &created[1], &created[2]);
     deliver();
     // 1 March: Ana's (2 March) and Bo's (20 March) are within 30 days; Cy's has no date.
-    let (code, out, _) = issuing(&["expire", "--today", "2026-03-01", "--json"], &db);
+    let (code, out, _) = on_db(db, &["expire", "--today", "2026-03-01"]);
     assert_eq!(code, 0, "{out}");
     let mut warned: Vec<&str> = out["warnings"]["queued"]
         .as_array()
@@ -1874,7 +1868,7 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     want.sort();
     assert_eq!(warned, want);
     // The same day again, as a second scheduler would: nothing twice.
-    let (_, out, _) = issuing(&["expire", "--today", "2026-03-01", "--json"], &db);
+    let (_, out, _) = on_db(db, &["expire", "--today", "2026-03-01"]);
     assert_eq!(out["warnings"]["queued"], serde_json::json!([]));
     assert_eq!(
         out["warnings"]["already_queued"].as_array().unwrap().len(),
@@ -1883,23 +1877,16 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     deliver();
     assert_eq!(emails_ending(&outbox, ".expiring.eml").len(), 2);
     // 3 March: Ana's expired, and she is told.
-    let (_, out, _) = issuing(&["expire", "--today", "2026-03-03", "--json"], &db);
+    let (_, out, _) = on_db(db, &["expire", "--today", "2026-03-03"]);
     assert_eq!(out["expired"], serde_json::json!([ana]));
     assert_eq!(
         out["expired_notices"]["queued"],
         serde_json::json!([format!("{ana}:expired")])
     );
     // Bo's is revoked with a notice in the group's own wording.
-    let (code, out, _) = issuing(
-        &[
-            "revoke",
-            bo,
-            "--reason",
-            "issued by mistake",
-            "--notify",
-            "--json",
-        ],
-        &db,
+    let (code, out, _) = on_db(
+        db,
+        &["revoke", bo, "--reason", "issued by mistake", "--notify"],
     );
     assert_eq!(code, 0, "{out}");
     assert_eq!(out["revoked"], serde_json::json!([bo]));
@@ -1908,21 +1895,14 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
         serde_json::json!([format!("{bo}:revoked")])
     );
     // Revoking again with --notify tells nobody twice.
-    let (_, again, _) = issuing(
-        &[
-            "revoke",
-            bo,
-            "--reason",
-            "issued by mistake",
-            "--notify",
-            "--json",
-        ],
-        &db,
+    let (_, again, _) = on_db(
+        db,
+        &["revoke", bo, "--reason", "issued by mistake", "--notify"],
     );
     assert_eq!(again["already_revoked"], serde_json::json!([bo]));
     assert_eq!(again["notices"]["already_queued"], serde_json::json!([bo]));
     // Without --notify the output is as it always was.
-    let (_, plain, _) = issuing(&["revoke", bo, "--reason", "again", "--json"], &db);
+    let (_, plain, _) = on_db(db, &["revoke", bo, "--reason", "again"]);
     assert!(plain.get("notices").is_none(), "{plain}");
     deliver();
     let revoked = emails_ending(&outbox, ".revoked.eml");
@@ -1933,10 +1913,24 @@ fn notices_go_once_each_revocation_expiry_and_reminders() {
     assert_eq!(emails_ending(&outbox, ".expired.eml").len(), 1);
     // Reminders are due a day after delivery: the real clock has not moved a day, so the
     // run queues none yet, and says so.
-    let (code, out, _) = issuing(&["remind", "--json"], &db);
+    let (code, out, _) = on_db(db, &["remind"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(out["queued"], serde_json::json!([]));
     assert!(!cy.is_empty());
+}
+
+#[test]
+fn notices_go_once_each_revocation_expiry_and_reminders_on_sqlite() {
+    let dir = scratch("notices-sqlite");
+    let db = dir.join("store.db");
+    notices_on(db.to_str().unwrap(), &dir);
+}
+
+#[test]
+fn notices_go_once_each_revocation_expiry_and_reminders_on_postgres() {
+    let db = conferral_tests::postgres_url_in_new_schema("cli_notices").unwrap();
+    let dir = scratch("notices-postgres");
+    notices_on(&db, &dir);
 }
 
 /// The credential id and Message-ID of the email `outbox` holds for `email`.
