@@ -227,12 +227,7 @@ pub fn revoke_roster(
         }
     );
     for f in &out.findings {
-        say!(
-            "  {} {}: {}",
-            f.cell.as_deref().unwrap_or("-"),
-            f.code.as_str(),
-            f.message
-        );
+        crate::issuing::say_finding(f);
     }
     for r in &out.refused {
         say!("  not revoked {}: {}", r.id, r.message);

@@ -614,14 +614,19 @@ pub fn issue_groups(
         say_errors(&i.outcome, false);
     }
     for f in &out.findings {
-        say!(
-            "  {} {}: {}",
-            f.cell.as_deref().unwrap_or("-"),
-            f.code.as_str(),
-            f.message
-        );
+        say_finding(f);
     }
     Ok(refused)
+}
+
+/// One finding of a row, on a line: its cell, code and message.
+pub(crate) fn say_finding(f: &conferral::Finding) {
+    say!(
+        "  {} {}: {}",
+        f.cell.as_deref().unwrap_or("-"),
+        f.code.as_str(),
+        f.message
+    );
 }
 
 /// `conferral remind`: queue reminders to view credentials not viewed yet.

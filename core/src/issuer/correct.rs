@@ -249,6 +249,20 @@ fn correctable(c: &Credential) -> bool {
     matches!(c.state, CredentialState::Draft | CredentialState::Published)
 }
 
+/// A roster read to name a group's credentials ([`Issuer::naming_roster`]).
+pub(super) struct NamingRoster {
+    /// The group's key.
+    pub(super) key: String,
+    /// The roster as read.
+    pub(super) read: crate::analysis::Fixed,
+    /// Its columns that name credentials and hold values.
+    pub(super) columns: Columns,
+    /// How its rows name credentials: `credential_id` or `email`.
+    pub(super) matched_by: &'static str,
+    /// The group's credentials.
+    pub(super) held: Held,
+}
+
 /// A row's credential, or why it names none.
 pub(super) enum Named {
     One(usize),
@@ -283,18 +297,13 @@ impl<S: Storage> Issuer<S> {
         request: &CorrectRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<CorrectOutcome> {
-        let key = request.group.key();
-        // A group never stored has no credentials to correct: say so rather than refuse
-        // every row.
-        self.group(&key, None)?;
-        let fixed = crate::analysis::fix(request.bytes, request.group, &request.options, &[])?;
-        let columns = Columns::of(&fixed.report.columns);
-        let matched_by = columns.matched_by()?;
-        let all = self.store.credentials(&CredentialQuery {
-            group: Some(key.clone()),
-            ..CredentialQuery::default()
-        })?;
-        let mut held = Held::new(all, correctable);
+        let NamingRoster {
+            key,
+            read: fixed,
+            columns,
+            matched_by,
+            mut held,
+        } = self.naming_roster(request.group, request.bytes, &request.options, correctable)?;
         let mut outcome = CorrectOutcome {
             group: key,
             rows: fixed.roster.rows.len() as u64,
@@ -349,6 +358,39 @@ impl<S: Storage> Issuer<S> {
             }
         }
         Ok(outcome)
+    }
+
+    /// Reads a roster whose rows name credentials of `group` (stored: a group never stored
+    /// has none to name, and says so rather than refusing every row), with the group's
+    /// credentials to name them from; `wanted` picks among several an address names.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for a group that is not stored; the errors of reading the
+    /// roster; [`ErrorKind::InvalidValue`] for a roster with neither a credential id nor an
+    /// email column; a store failure.
+    pub(super) fn naming_roster(
+        &self,
+        group: &Group,
+        bytes: &[u8],
+        options: &AnalyzeOptions,
+        wanted: fn(&Credential) -> bool,
+    ) -> Result<NamingRoster> {
+        let key = group.key();
+        self.group(&key, None)?;
+        let read = crate::analysis::fix(bytes, group, options, &[])?;
+        let columns = Columns::of(&read.report.columns);
+        let matched_by = columns.matched_by()?;
+        let all = self.store.credentials(&CredentialQuery {
+            group: Some(key.clone()),
+            ..CredentialQuery::default()
+        })?;
+        Ok(NamingRoster {
+            key,
+            read,
+            columns,
+            matched_by,
+            held: Held::new(all, wanted),
+        })
     }
 
     /// The credential a row names, or the finding that says why it names none.

@@ -105,35 +105,7 @@ impl<S: Storage> Issuer<S> {
     /// [`ErrorKind::NotFound`] for an unknown id, before anything is queued; a group or
     /// store error. A credential that is not revoked is refused, the rest are queued.
     pub fn notify_revoked(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<NoticeOutcome> {
-        let mut credentials = Vec::with_capacity(ids.len());
-        for id in ids {
-            credentials.push(self.get(id)?);
-        }
-        let mut outcome = NoticeOutcome::default();
-        let mut notifiers = BTreeMap::new();
-        let mut pending = Vec::new();
-        for credential in credentials {
-            if credential.state != CredentialState::Revoked {
-                outcome.refused.push(not_about(&credential, "revoked"));
-                continue;
-            }
-            let fields = NoticeFields {
-                reason: revocation_reason(&credential),
-                days_left: None,
-            };
-            self.render_notice(
-                &mut notifiers,
-                &credential,
-                NoticeKind::Revoked,
-                MessageKind::Revoked,
-                &fields,
-                now,
-                &mut pending,
-                &mut outcome,
-            )?;
-        }
-        self.queue_pending(pending, &mut outcome)?;
-        Ok(outcome)
+        self.notify_named(ids, NoticeKind::Revoked, now)
     }
 
     /// Queues the expiry notice of each expired credential `ids` names whose group has
@@ -144,6 +116,30 @@ impl<S: Storage> Issuer<S> {
     /// [`ErrorKind::NotFound`] for an unknown id, before anything is queued; a group or
     /// store error.
     pub fn notify_expired(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<NoticeOutcome> {
+        self.notify_named(ids, NoticeKind::Expired, now)
+    }
+
+    /// Queues `notice` (revoked or expired) for each credential `ids` names that is in the
+    /// state it tells of; the others are refused.
+    fn notify_named(
+        &mut self,
+        ids: &[String],
+        notice: NoticeKind,
+        now: DateTime<Utc>,
+    ) -> Result<NoticeOutcome> {
+        let (state, kind) = match notice {
+            NoticeKind::Revoked => (CredentialState::Revoked, MessageKind::Revoked),
+            NoticeKind::Expired => (CredentialState::Expired, MessageKind::Expired),
+            NoticeKind::Expiring | NoticeKind::Reminder => {
+                return Err(Error::new(
+                    ErrorKind::InvalidValue,
+                    format!(
+                        "the {} notice is not sent for named credentials",
+                        notice.as_str()
+                    ),
+                ));
+            }
+        };
         let mut credentials = Vec::with_capacity(ids.len());
         for id in ids {
             credentials.push(self.get(id)?);
@@ -152,19 +148,27 @@ impl<S: Storage> Issuer<S> {
         let mut notifiers = BTreeMap::new();
         let mut pending = Vec::new();
         for credential in credentials {
-            if credential.state != CredentialState::Expired {
-                outcome.refused.push(not_about(&credential, "expired"));
+            if credential.state != state {
+                outcome.refused.push(not_about(&credential, state.as_str()));
                 continue;
             }
-            if self.latest_group(&credential)?.notices.expired.is_none() {
+            // The revocation notice goes whenever it is asked for; the expiry notice only
+            // to groups that ask for it.
+            if notice == NoticeKind::Expired
+                && self.latest_group(&credential)?.notices.expired.is_none()
+            {
                 continue;
             }
+            let fields = NoticeFields {
+                reason: revocation_reason(&credential),
+                days_left: None,
+            };
             self.render_notice(
                 &mut notifiers,
                 &credential,
-                NoticeKind::Expired,
-                MessageKind::Expired,
-                &NoticeFields::default(),
+                notice,
+                kind,
+                &fields,
                 now,
                 &mut pending,
                 &mut outcome,

@@ -13,9 +13,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
 use crate::group::Group;
 use crate::lifecycle::{Credential, CredentialState};
-use crate::storage::{CredentialQuery, Storage};
+use crate::storage::Storage;
 
-use super::correct::{Columns, Held, Named};
+use super::correct::{Named, NamingRoster};
 use super::{Issuer, NoticeOutcome, Refused, RevokeOutcome, Selection};
 
 /// A roster of credentials to revoke.
@@ -90,21 +90,13 @@ impl<S: Storage> Issuer<S> {
                 "give the reason for the revocation: recipients and verifiers are told it",
             ));
         }
-        let key = request.group.key();
-        if self.store.stored_group(&key, None)?.is_none() {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!("there is no group `{key}` in the store: nothing of it can be revoked"),
-            ));
-        }
-        let read = crate::analysis::fix(request.bytes, request.group, &request.options, &[])?;
-        let columns = Columns::of(&read.report.columns);
-        let matched_by = columns.matched_by()?;
-        let all = self.store.credentials(&CredentialQuery {
-            group: Some(key.clone()),
-            ..CredentialQuery::default()
-        })?;
-        let held = Held::new(all, revocable);
+        let NamingRoster {
+            key,
+            read,
+            columns,
+            matched_by,
+            held,
+        } = self.naming_roster(request.group, request.bytes, &request.options, revocable)?;
         let mut outcome = RevokeRosterOutcome {
             group: key,
             rows: read.roster.rows.len() as u64,
