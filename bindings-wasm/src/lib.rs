@@ -281,8 +281,10 @@ pub fn records_csv(
 /// The email a recipient would get, from a record's values (as `report.records[i].values`
 /// gives them) or values typed as in roster cells, validated as on import first.
 ///
-/// `options`: `baseUrl`, where credentials live (links are `baseUrl/<id>`). Invalid values
-/// give a failure whose errors are the findings.
+/// `options`: `baseUrl`, where credentials live (links are `baseUrl/<id>`); `notice`
+/// (`revoked`, `expiring`, `expired`, `reminder`) renders that follow-up email of the group
+/// instead, with `reason` and `daysLeft` for its `notice.*` fields. Invalid values give a
+/// failure whose errors are the findings.
 #[wasm_bindgen(js_name = "renderEmail", unchecked_return_type = "RenderEmailResult")]
 pub fn render_email(
     #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
@@ -292,12 +294,37 @@ pub fn render_email(
 ) -> Result<JsValue, JsValue> {
     let values: std::collections::BTreeMap<String, serde_json::Value> =
         convert::from_js(&values, "values")?;
-    let options = Options::new(&options, &["baseUrl"])?;
+    let options = Options::new(&options, &["baseUrl", "notice", "reason", "daysLeft"])?;
     let base_url = options
         .string("baseUrl")?
         .unwrap_or_else(|| conferral::issuer::DEFAULT_BASE_URL.to_owned());
+    let notice = options
+        .string("notice")?
+        .map(|name| {
+            serde_json::from_value::<conferral::render::NoticeKind>(serde_json::Value::String(
+                name.clone(),
+            ))
+            .map_err(|_| {
+                misuse(format!(
+                    "notice is one of revoked, expiring, expired, reminder, not `{name}`"
+                ))
+            })
+        })
+        .transpose()?;
+    let fields = conferral::render::NoticeFields {
+        reason: options.string("reason")?,
+        days_left: options
+            .count("daysLeft", 100_000)?
+            .and_then(|d| i64::try_from(d).ok()),
+    };
     with_group(&group, |group| {
-        match conferral::render::preview(&group, &values, &base_url) {
+        let preview = match notice {
+            Some(kind) => {
+                conferral::render::preview_notice(&group, &values, &base_url, kind, &fields)
+            }
+            None => conferral::render::preview(&group, &values, &base_url),
+        };
+        match preview {
             Ok(preview) => match preview.email {
                 Some(email) => success(&[
                     ("email", to_js(&email)?),

@@ -238,6 +238,12 @@ export interface RenderedEmail {
 export interface RenderEmailOptions {
   /** Where credentials live: links are `baseUrl/<id>`. */
   baseUrl?: string;
+  /** Render this follow-up email of the group instead of the one announcing a credential. */
+  notice?: "revoked" | "expiring" | "expired" | "reminder";
+  /** `notice.reason`: why the credential was revoked. */
+  reason?: string;
+  /** `notice.days_left`: days until the expiry date. */
+  daysLeft?: number;
 }
 
 export type RenderEmailResult = { type: "success"; email: RenderedEmail; findings: Finding[] } | Failure;

@@ -155,6 +155,22 @@ test("renderEmail previews a row's email, or lists what is wrong with its values
   assert.ok(html.includes("&lt;b&gt;Eve&lt;&#x2f;b&gt;") || html.includes("&lt;b&gt;Eve&lt;/b&gt;"), "names are escaped in HTML");
 });
 
+test("renderEmail previews a group's notices with their own fields", () => {
+  const values = { name: "Ana <López>", email: "ana@example.org", hours: 12, expires_on: "2028-03-02" };
+  const revoked = success(conferral.renderEmail(group, values, { notice: "revoked", reason: "issued <by mistake>" })).email;
+  assert.equal(revoked.subject, "Your credential for Data Science Bootcamp 2026 has been revoked");
+  assert.ok(revoked.text.includes("revoked: issued <by mistake>."));
+  assert.ok(revoked.html.includes("issued &lt;by mistake&gt;"));
+  const warned = success(conferral.renderEmail(group, values, { notice: "expiring", daysLeft: 14 })).email;
+  assert.ok(warned.text.includes("valid until 2028-03-02 (14 days from now)"));
+  const own = { ...group, notices: { reminder: { after_days: 7, subject: "Still waiting, {{ recipient.name }}" } } };
+  assert.equal(success(conferral.renderEmail(own, values, { notice: "reminder" })).email.subject, "Still waiting, Ana <López>");
+  assert.throws(() => conferral.renderEmail(group, values, { notice: "birthday" }), /notice is one of/);
+  const bad = conferral.renderEmail({ ...group, notices: { expired: { text: "{{ notice.reson }}" } } }, values, { notice: "expired" });
+  assert.equal(bad.type, "failure");
+  assert.equal(bad.errors[0].code, "invalid_template");
+});
+
 test("validateGroup checks attributes and templates", () => {
   const ok = success(conferral.validateGroup(group));
   assert.equal(ok.key, "data-science-bootcamp-2026");

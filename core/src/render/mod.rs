@@ -145,6 +145,32 @@ pub fn preview(
     base_url: &str,
 ) -> Result<EmailPreview> {
     let renderer = Renderer::for_group(group, base_url)?;
+    preview_with(group, &renderer, values, &NoticeFields::default())
+}
+
+/// Renders one of a group's notices as [`preview`] renders its email, with the notice's
+/// own fields (`notice.reason`, `notice.days_left`).
+///
+/// # Errors
+/// As [`preview`].
+pub fn preview_notice(
+    group: &crate::Group,
+    values: &BTreeMap<String, serde_json::Value>,
+    base_url: &str,
+    kind: NoticeKind,
+    notice: &NoticeFields,
+) -> Result<EmailPreview> {
+    let renderer = Renderer::for_notice(group, kind, base_url)?;
+    preview_with(group, &renderer, values, notice)
+}
+
+/// Validates the values and renders them with `renderer`.
+fn preview_with(
+    group: &crate::Group,
+    renderer: &Renderer,
+    values: &BTreeMap<String, serde_json::Value>,
+    notice: &NoticeFields,
+) -> Result<EmailPreview> {
     let schema = group.schema()?;
     let as_text: BTreeMap<String, String> = values
         .iter()
@@ -177,7 +203,7 @@ pub fn preview(
             .collect(),
     };
     Ok(EmailPreview {
-        email: Some(renderer.render(&fields)?),
+        email: Some(renderer.render_with(&fields, notice)?),
         findings,
     })
 }
