@@ -67,10 +67,6 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
             "publishing is atomic with one message per credential",
             publishing,
         ),
-        (
-            "a follow-up message is queued once per credential and kind",
-            follow_ups,
-        ),
         ("due messages are claimed once, in order", claiming),
         ("message states change by compare and set", compare_and_set),
         (
@@ -80,6 +76,10 @@ pub fn run<S: Storage>(mut make: impl FnMut() -> S) -> std::result::Result<(), F
         (
             "several messages change together or not at all",
             several_messages,
+        ),
+        (
+            "a follow-up message is queued once per credential and kind",
+            follow_ups,
         ),
         ("status counts every state", status),
         (
