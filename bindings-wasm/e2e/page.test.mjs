@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
+import { assertAccessible } from "./axe.mjs";
 import { serve } from "./server.mjs";
 
 const require = createRequire(import.meta.url);
@@ -111,6 +112,31 @@ async function shown(page) {
   }));
 }
 
+/** What a screen reader says after a grid cell's value: the text its aria-describedby names. */
+function cellDescription(page, cellName) {
+  return page.evaluate((name) => {
+    const td = document.querySelector(`#grid td[data-cell="${name}"]`);
+    return td.getAttribute("aria-describedby").split(" ").map((id) => document.getElementById(id).textContent).join(" ");
+  }, cellName);
+}
+
+/** Whether the page scrolls sideways. */
+function scrollsSideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+}
+
+/** A drop of `files` ({name, type, text}) on the element `selector` finds; whether the page
+ * refused the browser's own handling (opening the file in place of the page). */
+function dropFiles(page, selector, files) {
+  return page.evaluate(([selector, files]) => {
+    const data = new DataTransfer();
+    for (const f of files) data.items.add(new File([f.text], f.name, { type: f.type }));
+    const event = new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true });
+    document.querySelector(selector).dispatchEvent(event);
+    return event.defaultPrevented;
+  }, [selector, files]);
+}
+
 function expectedFindings(report) {
   return report.findings.slice(0, 200).map((f) => `${f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file")} ${f.code}`);
 }
@@ -130,8 +156,10 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   const roster = join(folder, "roster.csv");
   const groupPath = join(folder, "group.json");
   const { page, problems } = await openPage();
+  await assertAccessible(page, "the page as loaded");
   await useGroup(page, groupPath);
   await upload(page, roster);
+  await assertAccessible(page, "the page after an analysis");
 
   const report = cliReport(roster, groupPath);
   let view = await shown(page);
@@ -144,7 +172,7 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   const firstError = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
   const marked = page.locator(`#grid td[data-cell="${firstError.cell}"]`);
   assert.equal(await marked.getAttribute("class"), "cell-error");
-  assert.ok((await marked.getAttribute("title")).includes(firstError.message));
+  assert.ok((await cellDescription(page, firstError.cell)).includes(firstError.message));
   await page.screenshot({ path: join(shots, "csv-analysed.png"), fullPage: true });
 
   // Skip the column whose values break: its findings go, and the page agrees with the CLI
@@ -156,6 +184,7 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   assertMatchesCli(view, skipped);
   assert.ok(!view.findings.includes(`${firstError.cell} ${firstError.code}`));
   assert.notDeepEqual(view.findings, expectedFindings(report));
+  await assertAccessible(page, "the page after a mapping change");
 
   // The error report downloaded is byte for byte the CLI's, for the same mapping.
   const downloading = page.waitForEvent("download");
@@ -227,6 +256,8 @@ test("the email of any valid row is previewed; a row with errors says why it has
   const body = page.frameLocator("#email-html").locator("body");
   assert.match(await body.textContent(), /You completed Data Science Bootcamp 2026 with \w+ after [\d.]+ hours/);
   await page.screenshot({ path: join(shots, "email-preview.png"), fullPage: true });
+  assert.equal(await page.evaluate(() => document.getElementById("email-html").contentDocument.documentElement.lang), "en");
+  await assertAccessible(page, "the page with an email previewed");
 
   const invalidRow = await page.evaluate(() => document.querySelector("#grid tr.row-error")?.dataset.row);
   assert.ok(invalidRow, "the sample roster has a row with errors among the first rows");
@@ -316,5 +347,146 @@ test("a group with a template mistake is refused with the reason; templates down
   const saved = join(scratch, "template.xlsx");
   await download.saveAs(saved);
   assert.deepEqual([...readFileSync(saved).subarray(0, 2)], [0x50, 0x4b]);
+  await page.close();
+});
+
+test("keyboard only: a column is reassigned without losing focus, cells and the header row are reached", async () => {
+  const folder = join(fixtures, "hr_export_german");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+
+  // Tab through the whole page: every stop is visible (the hidden file inputs are not stops)
+  // and shows a focus ring; the scrollable boxes are stops of their own.
+  // From the top: the skip link is the first stop.
+  await page.focus(".skip");
+  await page.keyboard.press("Shift+Tab");
+  const stops = [];
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press("Tab");
+    const stop = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return null;
+      const style = getComputedStyle(e);
+      const box = e.getBoundingClientRect();
+      const id = e.id || e.dataset.cell || `${e.closest("tr")?.dataset.column ?? ""} ${e.tagName}`;
+      return { id, visible: box.width > 2 && box.height > 2,
+        ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2 };
+    });
+    if (!stop || stops.some((s) => s.id === stop.id)) break;
+    stops.push(stop);
+  }
+  const ids = stops.map((s) => s.id);
+  for (const id of ["group-load", "drop", "header-row", "findings-box", "grid-box"]) assert.ok(ids.includes(id), `${id} is a tab stop: ${ids}`);
+  assert.ok(!ids.includes("group-file") && !ids.includes("roster-file"), `hidden file inputs are tab stops: ${ids}`);
+  assert.deepEqual(stops.filter((s) => !s.visible || !s.ring).map((s) => s.id), [], "stops without a visible ring");
+
+  // An error cell: a ring of its own, a description said once with its severity, and the
+  // message shown in plain sight when focused.
+  const firstError = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
+  const errorCell = page.locator(`#grid td[data-cell="${firstError.cell}"]`);
+  await errorCell.focus();
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.cell), firstError.cell);
+  const ring = await errorCell.evaluate((td) => getComputedStyle(td).outlineWidth);
+  assert.equal(ring, "3px");
+  assert.equal(await errorCell.getAttribute("title"), null);
+  assert.equal(await errorCell.getAttribute("aria-label"), null);
+  const description = await cellDescription(page, firstError.cell);
+  assert.match(description, /^Error: /);
+  assert.equal(description.split(firstError.message).length - 1, 1, "the message is said once");
+  assert.ok((await page.textContent("#cell-detail")).includes(firstError.message));
+
+  // A column's attribute by the arrow keys: no re-check per step; Enter applies it, once, and
+  // focus stays on the same select, which was updated in place rather than rebuilt.
+  const column = firstError.column;
+  const select = page.locator(`#columns tr[data-column="${column}"] select`);
+  await select.focus();
+  await page.evaluate(() => (document.activeElement.dataset.marked = "yes"));
+  const before = await page.evaluate(() => Number(document.body.dataset.analyses));
+  const chosen = await select.inputValue();
+  await page.keyboard.press("Home");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowUp");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before, "arrow keys re-checked");
+  assert.equal(await select.inputValue(), "");
+  assert.notEqual(chosen, "");
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before + 1);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.marked), "yes", "focus left the select");
+  const skipped = cliReport(roster, groupPath, { mapping: { columns: [{ column, attribute: null }] } });
+  assertMatchesCli(await shown(page), skipped);
+  // The result is announced politely.
+  const status = page.locator("#roster-status");
+  assert.equal(await status.getAttribute("aria-live"), "polite");
+  assert.equal(await status.textContent(),
+    `roster.csv: ${skipped.summary.rows} rows, ${skipped.summary.valid} valid, ${skipped.summary.errors} errors and ${skipped.summary.warnings} warnings.`);
+
+  // Enter in the header-row box applies it.
+  await page.focus("#header-row");
+  await page.fill("#header-row", String(report.source.header_row));
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assert.equal((await shown(page)).facts["header-row"], `${report.source.header_row} (as chosen)`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("narrow screens and 200% zoom: nothing scrolls sideways, in either colour scheme", async () => {
+  const { page, problems } = await openPage();
+  await upload(page, here("../../examples/data/sample_roster.xlsx"));
+  await page.click("#email-show");
+  await page.waitForSelector("#email:not([hidden])");
+  // 200% zoom of a 1280-pixel window lays the page out in 640 CSS pixels.
+  for (const [width, height] of [[390, 844], [320, 640], [640, 450]]) {
+    await page.setViewportSize({ width, height });
+    for (const colorScheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme });
+      assert.equal(await scrollsSideways(page), false, `${width} px, ${colorScheme}: the page scrolls sideways`);
+      await page.screenshot({ path: join(shots, `narrow-${width}-${colorScheme}.png`), fullPage: true });
+    }
+  }
+  // The mapping table is a list of cards: each value is labelled with its column's name.
+  const card = await page.locator("#columns tbody td").nth(3).evaluate((td) => ({
+    label: td.dataset.label, display: getComputedStyle(td).display,
+    headHeight: td.closest("table").tHead.getBoundingClientRect().height,
+  }));
+  assert.deepEqual(card, { label: "Attribute", display: "block", headHeight: 1 });
+  await page.emulateMedia({ colorScheme: null });
+  await assertAccessible(page, "the page at 640 px");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("files: a PDF is refused with the reason, extra dropped files are named, a drop beside the zone does nothing", async () => {
+  const { page, problems } = await openPage();
+  await analysed(page, () => page.setInputFiles("#roster-file", {
+    name: "certificate.pdf", mimeType: "application/pdf",
+    buffer: Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"),
+  }));
+  assert.match(await page.textContent("#roster-status"), /^certificate\.pdf cannot be read: the file is a PDF document, not a roster/);
+  assert.equal(await page.getAttribute("#roster-status", "class"), "status-error");
+
+  const before = await page.evaluate(() => Number(document.body.dataset.analyses));
+  const csv = "Name,Email,Course Hours\nAna,ana@example.org,12\n";
+  const refusedBeside = await dropFiles(page, "header", [{ name: "beside.csv", type: "text/csv", text: csv }]);
+  assert.equal(refusedBeside, true, "the browser would open a file dropped beside the zone");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before);
+
+  await analysed(page, () => dropFiles(page, "#drop", [
+    { name: "first.csv", type: "text/csv", text: csv },
+    { name: "second.csv", type: "text/csv", text: csv },
+    { name: "notes.txt", type: "text/plain", text: "x" },
+  ]));
+  assert.match(await page.textContent("#roster-status"), /^first\.csv: 1 rows, 1 valid/);
+  assert.equal(await page.textContent("#roster-extra"),
+    "3 files were dropped; only the first, first.csv, is checked. Not checked: second.csv, notes.txt. Drop one roster at a time.");
+  await assertAccessible(page, "the page after a drop of several files");
+  assert.deepEqual(problems, []);
   await page.close();
 });

@@ -116,6 +116,18 @@ function loadGroupFile(file) {
 
 // --- 2. The roster ----------------------------------------------------------------------
 
+// A drop of several files checks the first and says so, rather than dropping the rest unseen.
+function chooseRosters(files) {
+  const extra = $("roster-extra");
+  const [file, ...others] = files;
+  extra.hidden = others.length === 0;
+  extra.textContent = others.length
+    ? `${files.length} files were dropped; only the first, ${file.name}, is checked. ` +
+      `Not checked: ${others.map((f) => f.name).join(", ")}. Drop one roster at a time.`
+    : "";
+  if (file) chooseRoster(file);
+}
+
 async function chooseRoster(file) {
   if (!state.group) {
     say($("roster-status"), "Choose a valid group first.", true);
@@ -234,37 +246,83 @@ function samplesOf(index) {
   return values.join(" · ");
 }
 
-function renderColumns() {
-  const body = $("columns").tBodies[0];
-  body.replaceChildren();
-  for (const column of state.report.columns) {
-    const tr = document.createElement("tr");
-    tr.dataset.column = column.letter;
-    if (!column.attribute) tr.className = "unassigned";
-    const select = document.createElement("select");
-    select.setAttribute("aria-label", `Attribute of column ${column.letter} (${column.header || "no header"})`);
-    select.append(new Option("— skip this column —", ""));
-    for (const a of state.attributes) {
-      select.append(new Option(`${a.label}${a.required ? " *" : ""}`, a.key, false, a.key === column.attribute));
+/** Each cell of a stacked table (narrow screens) shows its column's name from `data-label`. */
+function labelCells(table, tr) {
+  const names = [...table.tHead.rows[0].cells].map((th) => th.textContent);
+  [...tr.cells].forEach((td, i) => (td.dataset.label = names[i] ?? ""));
+  return tr;
+}
+
+// A column's attribute is applied when the choice is made: at once for a pick with the
+// mouse or touch, but with the arrow keys (which change a closed select one step at a time)
+// only on Enter or when focus leaves it, so that each step is not a new check.
+function commitAttribute(select) {
+  const letter = select.closest("tr").dataset.column;
+  const chosen = select.value === "" ? null : select.value;
+  const current = state.report.columns.find((c) => c.letter === letter)?.attribute ?? null;
+  delete select.dataset.pending;
+  if (chosen === current) return;
+  state.overrides.set(letter, chosen);
+  analyze();
+}
+
+function attributeSelect(column) {
+  const select = document.createElement("select");
+  select.setAttribute("aria-label", `Attribute of column ${column.letter} (${column.header || "no header"})`);
+  select.setAttribute("aria-describedby", "columns-help");
+  select.append(new Option("— skip this column —", ""));
+  for (const a of state.attributes) select.append(new Option(`${a.label}${a.required ? " *" : ""}`, a.key));
+  let byKey = false;
+  select.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && select.dataset.pending) {
+      e.preventDefault();
+      commitAttribute(select);
+    } else if (e.key === " " || e.altKey) {
+      byKey = false; // opens the list, where a choice is made once
+    } else if (e.key.length === 1 || e.key.startsWith("Arrow") || ["Home", "End", "PageUp", "PageDown"].includes(e.key)) {
+      byKey = true;
     }
-    if (!column.attribute) select.value = "";
-    select.addEventListener("change", () => {
-      state.overrides.set(column.letter, select.value === "" ? null : select.value);
-      analyze();
-    });
-    const attributeCell = document.createElement("td");
-    attributeCell.append(select);
-    const tier = column.uncertain ? `${column.tier}: ${column.uncertain}` : column.tier;
-    tr.append(
-      cell("td", column.letter, "code"),
-      cell("td", column.header),
-      cell("td", samplesOf(column.index), "samples"),
-      attributeCell,
-      cell("td", tier),
-      cell("td", `${Math.round(column.score * 100)}%`),
-    );
-    body.append(tr);
+  });
+  select.addEventListener("pointerdown", () => (byKey = false));
+  select.addEventListener("change", () => {
+    if (byKey) select.dataset.pending = "true";
+    else commitAttribute(select);
+  });
+  select.addEventListener("blur", () => {
+    byKey = false;
+    if (select.dataset.pending) commitAttribute(select);
+  });
+  return select;
+}
+
+// The rows are built once per set of columns and updated in place after a re-check, so that
+// the select a person just used keeps focus (and a screen reader its place).
+function renderColumns() {
+  const table = $("columns");
+  const body = table.tBodies[0];
+  const letters = state.report.columns.map((c) => c.letter).join(",");
+  if (body.dataset.letters !== letters || body.dataset.attributes !== state.attributes.map((a) => a.key).join(",")) {
+    body.dataset.letters = letters;
+    body.dataset.attributes = state.attributes.map((a) => a.key).join(",");
+    body.replaceChildren(...state.report.columns.map((column) => {
+      const tr = document.createElement("tr");
+      tr.dataset.column = column.letter;
+      const attributeCell = document.createElement("td");
+      attributeCell.append(attributeSelect(column));
+      tr.append(cell("td", column.letter, "code"), cell("td", column.header), cell("td", "", "samples"),
+        attributeCell, cell("td", ""), cell("td", ""));
+      return labelCells(table, tr);
+    }));
   }
+  state.report.columns.forEach((column, i) => {
+    const tr = body.rows[i];
+    tr.classList.toggle("unassigned", !column.attribute);
+    const select = tr.querySelector("select");
+    if (!select.dataset.pending) select.value = column.attribute ?? "";
+    tr.cells[2].textContent = samplesOf(column.index);
+    tr.cells[4].textContent = column.uncertain ? `${column.tier}: ${column.uncertain}` : column.tier;
+    tr.cells[5].textContent = `${Math.round(column.score * 100)}%`;
+  });
 }
 
 function renderSummary() {
@@ -315,7 +373,7 @@ function renderFindings() {
       cell("td", f.message),
       cell("td", f.help),
     );
-    return tr;
+    return labelCells($("findings"), tr);
   }));
   const total = state.report.findings.length;
   $("findings-count").textContent =
@@ -340,6 +398,7 @@ function renderGrid() {
   }
   $("grid").tHead.replaceChildren(head);
   const body = $("grid").tBodies[0];
+  const notes = [];
   body.replaceChildren(...(report.preview ?? []).map((row) => {
     const tr = document.createElement("tr");
     tr.dataset.row = row.row;
@@ -354,15 +413,47 @@ function renderGrid() {
       const found = byCell.get(`${letter}${row.row}`);
       td.dataset.cell = `${letter}${row.row}`;
       if (found) {
-        td.className = found.some((f) => f.severity === "error") ? "cell-error" : "cell-warning";
-        td.title = found.map((f) => f.message).join("\n");
+        // The cell's name is its value (from its content); its description, said once after
+        // it, is the severity and the messages, from one hidden element.
+        const severity = found.some((f) => f.severity === "error") ? "error" : "warning";
+        td.className = `cell-${severity}`;
         td.tabIndex = 0;
-        td.setAttribute("aria-label", `${letter}${row.row}: ${row.cells[i] ?? ""}. ${td.title}`);
+        const note = cell("span", cellNote(severity, found));
+        note.id = `note-${letter}${row.row}`;
+        notes.push(note);
+        td.setAttribute("aria-describedby", note.id);
+        td.dataset.severity = severity;
       }
       tr.append(td);
     }
     return tr;
   }));
+  $("cell-notes").replaceChildren(...notes);
+  showCellDetail(null);
+}
+
+function cellNote(severity, findings) {
+  const label = severity === "error" ? "Error" : "Warning";
+  return `${label}: ${findings.map((f) => f.message).join("; ")}`;
+}
+
+/** The message of the cell focused, tapped or pointed at, in plain sight below the grid. */
+function showCellDetail(td) {
+  const detail = $("cell-detail");
+  for (const old of $("grid").querySelectorAll("td.current")) old.classList.remove("current");
+  if (!td?.dataset.severity) {
+    detail.className = "cell-detail";
+    detail.textContent = "Choose a marked cell to read what is wrong with it.";
+    return;
+  }
+  td.classList.add("current");
+  detail.className = `cell-detail ${td.dataset.severity}`;
+  const findings = state.report.findings.filter((f) => f.cell === td.dataset.cell);
+  const help = [...new Set(findings.map((f) => f.help).filter(Boolean))];
+  detail.replaceChildren(
+    cell("strong", `${td.dataset.cell}, ${cellNote(td.dataset.severity, findings)}`),
+    ...help.map((h) => cell("span", `How to fix it: ${h}`, "help")),
+  );
 }
 
 // Only for cells past the header, which the report's columns do not name.
@@ -419,7 +510,11 @@ function wire() {
     }
   });
   $("group-apply").addEventListener("click", applyGroup);
-  $("group-file").addEventListener("change", (e) => e.target.files[0] && loadGroupFile(e.target.files[0]));
+  $("group-load").addEventListener("click", () => $("group-file").click());
+  $("group-file").addEventListener("change", (e) => {
+    if (e.target.files[0]) loadGroupFile(e.target.files[0]);
+    e.target.value = "";
+  });
   $("template-xlsx").addEventListener("click", () => downloadTemplate("xlsx"));
   $("template-csv").addEventListener("click", () => downloadTemplate("csv"));
 
@@ -440,11 +535,16 @@ function wire() {
   drop.addEventListener("drop", (e) => {
     e.preventDefault();
     drop.classList.remove("over");
-    const file = e.dataTransfer.files[0];
-    if (file) chooseRoster(file);
+    e.stopPropagation();
+    drop.classList.remove("over");
+    chooseRosters([...e.dataTransfer.files]);
   });
+  // A file dropped beside the drop zone would otherwise be opened by the browser in place
+  // of the page, and the work on it lost.
+  document.addEventListener("dragover", (e) => e.preventDefault());
+  document.addEventListener("drop", (e) => e.preventDefault());
   input.addEventListener("change", () => {
-    if (input.files[0]) chooseRoster(input.files[0]);
+    chooseRosters([...input.files]);
     input.value = "";
   });
 
@@ -454,7 +554,7 @@ function wire() {
     state.overrides.clear();
     analyze();
   });
-  $("header-apply").addEventListener("click", () => {
+  const applyHeaderRow = () => {
     const n = Number($("header-row").value);
     if (!Number.isInteger(n) || n < 1) {
       say($("roster-status"), "The header row is a row number, 1 or more.", true);
@@ -463,6 +563,13 @@ function wire() {
     state.headerRow = n;
     state.overrides.clear();
     analyze();
+  };
+  $("header-apply").addEventListener("click", applyHeaderRow);
+  $("header-row").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      applyHeaderRow();
+    }
   });
   $("filter-severity").addEventListener("change", () => {
     state.findingsShown = FINDINGS_PAGE;
@@ -480,6 +587,17 @@ function wire() {
   $("download-errors-xlsx").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "xlsx" }));
   $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group, report: state.report }));
   $("email-show").addEventListener("click", previewEmail);
+  const grid = $("grid");
+  grid.addEventListener("focusin", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
+  grid.addEventListener("click", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
+  grid.addEventListener("mouseover", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
+  // The email may be a fragment without a language; the frame runs no script, but the page
+  // may read it (allow-same-origin) to name the language the page is in.
+  $("email-html").addEventListener("load", (e) => {
+    const root = e.target.contentDocument?.documentElement;
+    if (root && !root.lang) root.lang = document.documentElement.lang;
+    if (root && !e.target.contentDocument.title) e.target.contentDocument.title = `Email preview: ${$("email-subject").textContent}`;
+  });
   $("email-row").addEventListener("keydown", (e) => e.key === "Enter" && previewEmail());
 
   // The tests wait for this before they act.
