@@ -365,18 +365,18 @@ test("keyboard only: a column is reassigned without losing focus, cells and the 
   await page.focus(".skip");
   await page.keyboard.press("Shift+Tab");
   const stops = [];
-  for (let i = 0; i < 80; i++) {
+  for (let i = 0; i < 400; i++) {
     await page.keyboard.press("Tab");
     const stop = await page.evaluate(() => {
       const e = document.activeElement;
       if (!e || e === document.body) return null;
       const style = getComputedStyle(e);
       const box = e.getBoundingClientRect();
-      const id = e.id || e.dataset.cell || `${e.closest("tr")?.dataset.column ?? ""} ${e.tagName}`;
-      return { id, visible: box.width > 2 && box.height > 2,
+      const id = e.id || e.dataset.cell || `${e.tagName} ${e.closest("tr")?.dataset.column ?? ""} ${e.textContent.trim().slice(0, 30)}`;
+      return { id, key: [...document.querySelectorAll("*")].indexOf(e), visible: box.width > 2 && box.height > 2,
         ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2 };
     });
-    if (!stop || stops.some((s) => s.id === stop.id)) break;
+    if (!stop || stops.some((s) => s.key === stop.key)) break;
     stops.push(stop);
   }
   const ids = stops.map((s) => s.id);
@@ -487,6 +487,36 @@ test("files: a PDF is refused with the reason, extra dropped files are named, a 
   assert.equal(await page.textContent("#roster-extra"),
     "3 files were dropped; only the first, first.csv, is checked. Not checked: second.csv, notes.txt. Drop one roster at a time.");
   await assertAccessible(page, "the page after a drop of several files");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("findings grouped by problem with counts; each leads to its cells in the grid", async () => {
+  const folder = join(fixtures, "hr_export_german");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const counts = new Map();
+  for (const f of report.findings) counts.set(f.code, (counts.get(f.code) ?? 0) + 1);
+  const groups = await page.$$eval("#groups button", (buttons) => buttons.map((b) => [b.dataset.code, b.textContent]));
+  assert.deepEqual(groups.map(([code]) => code), [...counts.keys()]);
+  for (const [code, text] of groups) assert.match(text, new RegExp(`^${code}: ${counts.get(code)} (error|warning)s?$`));
+
+  const firstError = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
+  await page.click(`#groups button[data-code="${firstError.code}"]`);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "findings-box");
+  const codes = await page.$$eval("#findings tbody tr", (rows) => rows.map((r) => r.dataset.code));
+  assert.equal(codes.length, counts.get(firstError.code));
+  assert.ok(codes.every((c) => c === firstError.code));
+  assert.equal(await page.textContent("#findings-count"), `${codes.length} of ${report.findings.length} findings`);
+
+  await page.click(`#findings tbody button:text-is("${firstError.cell}")`);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.cell), firstError.cell);
+  assert.ok((await page.textContent("#cell-detail")).includes(firstError.message));
+  await assertAccessible(page, "the findings narrowed to one problem");
   assert.deepEqual(problems, []);
   await page.close();
 });

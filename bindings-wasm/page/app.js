@@ -204,8 +204,9 @@ function render() {
   renderColumns();
   renderSummary();
   renderColumnFilter();
-  renderFindings();
   renderGrid();
+  renderGroups();
+  renderFindings();
   const first = state.report.records?.[0];
   if (first && !$("email-row").value) $("email-row").value = first.row;
 }
@@ -352,22 +353,79 @@ function renderColumnFilter() {
   select.value = letters.includes(chosen) ? chosen : "";
 }
 
+/** The findings by code, in the order the report first gives each, with how many of each. */
+function problemTypes() {
+  const types = new Map();
+  for (const f of state.report.findings) {
+    const type = types.get(f.code) ?? { code: f.code, severity: f.severity, count: 0 };
+    type.count++;
+    types.set(f.code, type);
+  }
+  return [...types.values()];
+}
+
+function countText({ count, severity }) {
+  return `${count.toLocaleString()} ${severity}${count === 1 ? "" : "s"}`;
+}
+
+// One button per kind of problem: it narrows the findings table to that kind, whose cells
+// lead on to the grid.
+function renderGroups() {
+  const types = problemTypes();
+  $("groups").replaceChildren(...types.map((type) => {
+    const button = cell("button", `${type.code}: ${countText(type)}`, `severity-${type.severity}`);
+    button.type = "button";
+    button.dataset.code = type.code;
+    button.addEventListener("click", () => {
+      $("filter-code").value = type.code;
+      state.findingsShown = FINDINGS_PAGE;
+      renderFindings();
+      $("findings-box").focus();
+    });
+    const li = document.createElement("li");
+    li.append(button);
+    return li;
+  }));
+  $("groups").hidden = $("groups-title").hidden = types.length === 0;
+  const select = $("filter-code");
+  const chosen = select.value;
+  select.replaceChildren(new Option("All", ""), ...types.map((t) => new Option(`${t.code} (${t.count.toLocaleString()})`, t.code)));
+  select.value = types.some((t) => t.code === chosen) ? chosen : "";
+}
+
 function filteredFindings() {
   const severity = $("filter-severity").value;
   const column = $("filter-column").value;
-  return state.report.findings.filter((f) => (!severity || f.severity === severity) && (!column || f.column === column));
+  const code = $("filter-code").value;
+  return state.report.findings.filter((f) =>
+    (!severity || f.severity === severity) && (!column || f.column === column) && (!code || f.code === code));
+}
+
+/** Moves focus to a cell of the grid (which shows its message below). */
+function jumpToCell(name) {
+  const td = $("grid").querySelector(`td[data-cell="${name}"]`);
+  if (td) td.focus();
 }
 
 function renderFindings() {
   const findings = filteredFindings();
   const shown = findings.slice(0, state.findingsShown);
+  const previewed = new Set([...$("grid").querySelectorAll("td[data-severity]")].map((td) => td.dataset.cell));
   const body = $("findings").tBodies[0];
   body.replaceChildren(...shown.map((f) => {
     const tr = document.createElement("tr");
     tr.dataset.code = f.code;
     tr.dataset.severity = f.severity;
+    const place = cell("td", f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file"), "code");
+    if (f.cell && previewed.has(f.cell)) {
+      const jump = cell("button", f.cell, "link");
+      jump.type = "button";
+      jump.setAttribute("aria-label", `${f.cell}: show in the first rows`);
+      jump.addEventListener("click", () => jumpToCell(f.cell));
+      place.replaceChildren(jump);
+    }
     tr.append(
-      cell("td", f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file"), "code"),
+      place,
       cell("td", f.severity, `severity-${f.severity}`),
       cell("td", f.code, "code"),
       cell("td", f.message),
@@ -572,6 +630,10 @@ function wire() {
     }
   });
   $("filter-severity").addEventListener("change", () => {
+    state.findingsShown = FINDINGS_PAGE;
+    renderFindings();
+  });
+  $("filter-code").addEventListener("change", () => {
     state.findingsShown = FINDINGS_PAGE;
     renderFindings();
   });
