@@ -520,3 +520,52 @@ test("findings grouped by problem with counts; each leads to its cells in the gr
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("a suggested fix is previewed, applied, undone, and the corrected roster downloads as the CLI writes it", async () => {
+  const folder = join(fixtures, "suggested_fixes");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const codes = [...new Set(report.fixes.map((f) => f.code))];
+  assert.deepEqual(await page.$$eval("#fixes li", (items) => items.map((li) => li.dataset.code)), codes);
+
+  // The preview lists each change of a fix, before and after.
+  const fix = report.fixes.find((f) => f.code === "enum_case");
+  const item = page.locator('#fixes li[data-code="enum_case"]');
+  await item.locator("summary").click();
+  const rows = await item.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.deepEqual(rows, fix.changes.map((c) => [c.cell, c.before, c.after]));
+
+  // Applied: the page shows the corrected roster as the CLI reads the roster it corrects.
+  const cliFixed = join(scratch, "cli-fixed.csv");
+  try {
+    execFileSync(cli, ["analyze", roster, "--group", groupPath, "--fix", "enum_case", "--output", cliFixed, "--json"], { stdio: "ignore" });
+  } catch (e) {
+    if (e.status !== 1) throw e; // 1: errors were found in the roster as given
+  }
+  await analysed(page, () => item.locator("button", { hasText: "Apply enum_case" }).click());
+  assertMatchesCli(await shown(page), cliReport(cliFixed, groupPath));
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Undo enum_case", "focus stays on the fix");
+  assert.match(await page.textContent("#roster-status"), /^roster\.csv with enum_case applied: /);
+  await assertAccessible(page, "the page with a fix applied");
+
+  const downloading = page.waitForEvent("download");
+  await page.click("#download-fixed");
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), "roster-fixed.csv");
+  const saved = join(scratch, "page-fixed.csv");
+  await download.saveAs(saved);
+  assert.deepEqual(readFileSync(saved), readFileSync(cliFixed));
+
+  // Undone, by keyboard: the roster as chosen again.
+  await item.locator("button", { hasText: "Undo enum_case" }).focus();
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assertMatchesCli(await shown(page), report);
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Apply enum_case");
+  assert.equal(await page.isHidden("#download-fixed"), true);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -45,6 +45,9 @@ const state = {
   headerRow: null,
   sheet: null,
   findingsShown: FINDINGS_PAGE,
+  fixes: [], // the fixes suggested for the roster as chosen
+  applied: new Set(), // the codes of the fixes applied
+  corrected: null, // the corrected roster as a file {bytes, fileName, mimeType}
   generation: 0, // the latest analysis; older replies are dropped
 };
 
@@ -96,6 +99,7 @@ async function applyGroup() {
   const custom = result.attributes.filter((a) => !a.standard).length;
   say(status, `Ready: “${result.group.name}”, ${custom} custom attribute${custom === 1 ? "" : "s"}.`);
   state.overrides.clear();
+  state.applied.clear();
   if (state.hasRoster) await analyze();
 }
 
@@ -135,6 +139,8 @@ async function chooseRoster(file) {
   }
   state.fileName = file.name;
   state.overrides.clear();
+  state.applied.clear();
+  state.corrected = null;
   state.headerRow = null;
   state.sheet = null;
   // A new file: the email shown and the row chosen belonged to the last one.
@@ -154,14 +160,35 @@ function showProgress(p) {
   $("progress-text").textContent = `${p.stage}${p.rows ? `, ${p.rows.toLocaleString()} rows` : ""}`;
 }
 
-async function analyze(bytes) {
-  const generation = ++state.generation;
-  const options = { records: true, preview: PREVIEW_ROWS };
+/** How the roster is read: the mapping, header row and sheet chosen on the page. */
+function readingOptions() {
+  const options = {};
   if (state.overrides.size > 0) {
     options.mapping = { columns: [...state.overrides].map(([column, attribute]) => ({ column, attribute })) };
   }
   if (state.headerRow) options.headerRow = state.headerRow;
   if (state.sheet) options.sheet = state.sheet;
+  return options;
+}
+
+/** Applies the chosen fixes in the worker; false when they could not be (said why). */
+async function correct(reading) {
+  const result = await run("fix", { group: state.group, codes: [...state.applied], options: reading });
+  if (result.type === "failure") {
+    state.applied.clear();
+    state.corrected = null;
+    say($("fixes-status"), `The fixes could not be applied: ${failureText(result)}`, true);
+    return false;
+  }
+  state.fixes = result.report.fixes ?? [];
+  state.corrected = { bytes: result.bytes, fileName: result.fileName, mimeType: result.mimeType };
+  return true;
+}
+
+async function analyze(bytes) {
+  const generation = ++state.generation;
+  const reading = readingOptions();
+  let options = { records: true, preview: PREVIEW_ROWS, ...reading };
   $("progress-row").hidden = false;
   $("progress").value = 0;
   say($("roster-status"), `Checking ${state.fileName}…`);
@@ -169,6 +196,15 @@ async function analyze(bytes) {
   if (bytes) args.bytes = bytes;
   let result;
   try {
+    if (!bytes && state.applied.size > 0 && (await correct(reading))) {
+      if (generation !== state.generation) return;
+      // The corrected roster is one CSV sheet with its header in row 1 and the columns where
+      // they were, so only the mapping still applies.
+      args.options = options = { records: true, preview: PREVIEW_ROWS, mapping: reading.mapping };
+      args.corrected = true;
+    } else {
+      state.corrected = null;
+    }
     result = await run("analyze", args, { onProgress: showProgress, transfer: bytes ? [bytes] : [] });
   } catch (e) {
     say($("roster-status"), `The roster could not be checked: ${e.message}`, true);
@@ -186,11 +222,13 @@ async function analyze(bytes) {
     return;
   }
   state.report = result.report;
+  if (!state.corrected) state.fixes = result.report.fixes ?? [];
   state.findingsShown = FINDINGS_PAGE;
   const s = result.report.summary;
+  const fixed = state.corrected ? ` with ${[...state.applied].join(", ")} applied` : "";
   say(
     $("roster-status"),
-    `${state.fileName}: ${s.rows.toLocaleString()} rows, ${s.valid.toLocaleString()} valid, ` +
+    `${state.fileName}${fixed}: ${s.rows.toLocaleString()} rows, ${s.valid.toLocaleString()} valid, ` +
       `${s.errors.toLocaleString()} errors and ${s.warnings.toLocaleString()} warnings.`,
   );
   render();
@@ -207,6 +245,7 @@ function render() {
   renderGrid();
   renderGroups();
   renderFindings();
+  renderFixes();
   const first = state.report.records?.[0];
   if (first && !$("email-row").value) $("email-row").value = first.row;
 }
@@ -514,6 +553,76 @@ function showCellDetail(td) {
   );
 }
 
+// --- Suggested fixes ---------------------------------------------------------------------
+
+/** The suggested fixes by code (a code may fix several columns): what `applyFixes` takes. */
+function fixesByCode() {
+  const byCode = new Map();
+  for (const fix of state.fixes) byCode.set(fix.code, [...(byCode.get(fix.code) ?? []), fix]);
+  return [...byCode];
+}
+
+function changesTable(fixes) {
+  const table = document.createElement("table");
+  const caption = cell("caption", "Changes", "visually-hidden");
+  const head = document.createElement("tr");
+  for (const name of ["Cell", "Before", "After"]) {
+    const th = cell("th", name);
+    th.scope = "col";
+    head.append(th);
+  }
+  table.append(caption, document.createElement("thead"), document.createElement("tbody"));
+  table.tHead.append(head);
+  for (const fix of fixes) {
+    for (const change of fix.changes) {
+      const tr = document.createElement("tr");
+      if (change.cell) tr.append(cell("td", change.cell, "code"), cell("td", change.before), cell("td", change.after));
+      else tr.append(cell("td", `row ${change.row}`, "code"), cell("td", `a repeat of row ${change.duplicate_of}`), cell("td", "removed"));
+      table.tBodies[0].append(tr);
+    }
+  }
+  return table;
+}
+
+function renderFixes() {
+  const groups = fixesByCode();
+  const open = new Set([...$("fixes").querySelectorAll("li:has(details[open])")].map((li) => li.dataset.code));
+  $("fixes-section").hidden = groups.length === 0 && state.applied.size === 0;
+  $("fixes").replaceChildren(...groups.map(([code, fixes]) => {
+    const applied = state.applied.has(code);
+    const count = fixes.reduce((n, f) => n + f.count, 0);
+    const li = document.createElement("li");
+    li.dataset.code = code;
+    const title = cell("h3", `${code}: ${count.toLocaleString()} change${count === 1 ? "" : "s"}${applied ? " (applied)" : ""}`);
+    title.id = `fix-title-${code}`;
+    const details = document.createElement("details");
+    details.open = open.has(code);
+    details.append(cell("summary", `Preview the changes of ${code}`), changesTable(fixes));
+    const shown = fixes.reduce((n, f) => n + f.changes.length, 0);
+    if (shown < count) details.append(cell("p", `The first ${shown.toLocaleString()} of ${count.toLocaleString()} are listed.`, "muted"));
+    const button = cell("button", applied ? `Undo ${code}` : `Apply ${code}`);
+    button.type = "button";
+    button.dataset.code = code;
+    button.addEventListener("click", () => toggleFix(code));
+    li.append(title, ...fixes.map((f) => cell("p", f.message)), details, button);
+    return li;
+  }));
+  const applied = [...state.applied];
+  $("fixes-status").textContent = applied.length
+    ? `The columns, findings and first rows show the roster with ${applied.join(", ")} applied.`
+    : "The columns, findings and first rows show the roster as chosen.";
+  $("fixes-status").classList.remove("status-error");
+  $("download-fixed").hidden = !state.corrected;
+}
+
+async function toggleFix(code) {
+  if (state.applied.has(code)) state.applied.delete(code);
+  else state.applied.add(code);
+  await analyze();
+  // The list was drawn again: focus goes back to the same fix's button.
+  $("fixes").querySelector(`button[data-code="${code}"]`)?.focus();
+}
+
 // Only for cells past the header, which the report's columns do not name.
 function columnLetter(index) {
   let letters = "";
@@ -610,6 +719,7 @@ function wire() {
     state.sheet = e.target.value;
     state.headerRow = null;
     state.overrides.clear();
+    state.applied.clear();
     analyze();
   });
   const applyHeaderRow = () => {
@@ -620,6 +730,7 @@ function wire() {
     }
     state.headerRow = n;
     state.overrides.clear();
+    state.applied.clear();
     analyze();
   };
   $("header-apply").addEventListener("click", applyHeaderRow);
@@ -649,6 +760,7 @@ function wire() {
   $("download-errors-xlsx").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "xlsx" }));
   $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group, report: state.report }));
   $("email-show").addEventListener("click", previewEmail);
+  $("download-fixed").addEventListener("click", () => state.corrected && download(state.corrected));
   const grid = $("grid");
   grid.addEventListener("focusin", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
   grid.addEventListener("click", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
