@@ -211,6 +211,9 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   await page.selectOption("#filter-severity", "warning");
   const warnings = await page.$$eval("#findings tbody tr", (rows) => rows.map((r) => r.dataset.severity));
   assert.ok(warnings.length > 0 && warnings.every((s) => s === "warning"));
+  // Said politely, once: the count of what the filter shows.
+  assert.equal(await page.getAttribute("#filter-status", "aria-live"), "polite");
+  assert.equal(await page.textContent("#filter-status"), `Showing ${warnings.length} of ${skipped.findings.length} findings.`);
   await page.screenshot({ path: join(shots, "csv-column-skipped.png"), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();

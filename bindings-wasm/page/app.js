@@ -297,6 +297,7 @@ function labelCells(table, tr) {
 // mouse or touch, but with the arrow keys (which change a closed select one step at a time)
 // only on Enter or when focus leaves it, so that each step is not a new check.
 function commitAttribute(select) {
+  if (!select.isConnected) return; // a new file replaced the table
   const letter = select.closest("tr").dataset.column;
   const chosen = select.value === "" ? null : select.value;
   const current = state.report.columns.find((c) => c.letter === letter)?.attribute ?? null;
@@ -419,6 +420,7 @@ function renderGroups() {
       $("filter-code").value = type.code;
       state.findingsShown = FINDINGS_PAGE;
       renderFindings();
+      $("filter-status").textContent = `Showing ${$("findings-count").textContent}.`;
       $("findings-box").focus();
     });
     const li = document.createElement("li");
@@ -740,18 +742,15 @@ function wire() {
       applyHeaderRow();
     }
   });
-  $("filter-severity").addEventListener("change", () => {
+  // A filter's result is announced; an analysis's is announced by the roster's status alone.
+  const refilter = () => {
     state.findingsShown = FINDINGS_PAGE;
     renderFindings();
-  });
-  $("filter-code").addEventListener("change", () => {
-    state.findingsShown = FINDINGS_PAGE;
-    renderFindings();
-  });
-  $("filter-column").addEventListener("change", () => {
-    state.findingsShown = FINDINGS_PAGE;
-    renderFindings();
-  });
+    $("filter-status").textContent = `Showing ${$("findings-count").textContent}.`;
+  };
+  $("filter-severity").addEventListener("change", refilter);
+  $("filter-code").addEventListener("change", refilter);
+  $("filter-column").addEventListener("change", refilter);
   $("findings-more").addEventListener("click", () => {
     state.findingsShown += FINDINGS_PAGE;
     renderFindings();
