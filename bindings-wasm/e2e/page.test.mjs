@@ -137,6 +137,19 @@ function dropFiles(page, selector, files) {
   }, [selector, files]);
 }
 
+/** The WCAG contrast ratio of two computed colours, `rgb(r, g, b)`. */
+function contrast(a, b) {
+  const luminance = (color) => {
+    const [r, g, bl] = color.match(/\d+(\.\d+)?/g).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 function expectedFindings(report) {
   return report.findings.slice(0, 200).map((f) => `${f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file")} ${f.code}`);
 }
@@ -569,6 +582,58 @@ test("a suggested fix is previewed, applied, undone, and the corrected roster do
   assertMatchesCli(await shown(page), report);
   assert.equal(await page.evaluate(() => document.activeElement.textContent), "Apply enum_case");
   assert.equal(await page.isHidden("#download-fixed"), true);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("state cues keep 3:1 in both schemes; a tap on a marked cell shows its message", async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  await page.goto(`${server.url}/page/`);
+  await page.waitForSelector("body[data-ready=true]");
+  // Both kinds of marked cell are among its first rows.
+  const folder = join(fixtures, "suggested_fixes");
+  await useGroup(page, join(folder, "group.json"));
+  await upload(page, join(folder, "roster.csv"));
+  const report = cliReport(join(folder, "roster.csv"), join(folder, "group.json"));
+
+  for (const colorScheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme });
+    const colours = await page.evaluate(() => {
+      const style = (selector) => getComputedStyle(document.querySelector(selector));
+      const edge = (selector) => style(selector).boxShadow.match(/rgba?\([^)]*\)/)[0];
+      return {
+        page: getComputedStyle(document.documentElement).backgroundColor,
+        errorEdge: edge("#grid td.cell-error"), errorFill: style("#grid td.cell-error").backgroundColor,
+        warningEdge: edge("#grid td.cell-warning"), warningFill: style("#grid td.cell-warning").backgroundColor,
+        select: style("#columns select").borderTopColor, button: style("#group-apply").borderTopColor,
+        input: style("#header-row").borderTopColor, drop: style("#drop").borderTopColor,
+        ring: (() => { // the focus ring's colour, --accent, as computed
+          const probe = document.createElement("span");
+          probe.style.color = "var(--accent)";
+          document.body.append(probe);
+          const color = getComputedStyle(probe).color;
+          probe.remove();
+          return color;
+        })(),
+      };
+    });
+    for (const [name, against] of [["errorEdge", "errorFill"], ["errorEdge", "page"], ["warningEdge", "warningFill"],
+      ["warningEdge", "page"], ["select", "page"], ["button", "page"], ["input", "page"], ["drop", "page"],
+      ["ring", "page"], ["ring", "errorFill"], ["ring", "warningFill"]]) {
+      const ratio = contrast(colours[name], colours[against]);
+      assert.ok(ratio >= 3, `${colorScheme}: ${name} on ${against} is ${ratio.toFixed(2)}:1`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+
+  const warning = await page.getAttribute("#grid td.cell-warning", "data-cell");
+  await page.locator(`#grid td[data-cell="${warning}"]`).tap();
+  assert.match(await page.textContent("#cell-detail"), new RegExp(`^${warning}, Warning: `));
+  const error = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
+  await page.locator(`#grid td[data-cell="${error.cell}"]`).tap();
+  assert.ok((await page.textContent("#cell-detail")).startsWith(`${error.cell}, Error: ${error.message}`));
   assert.deepEqual(problems, []);
   await page.close();
 });
