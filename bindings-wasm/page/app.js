@@ -517,7 +517,7 @@ function renderGrid() {
         const severity = found.some((f) => f.severity === "error") ? "error" : "warning";
         td.className = `cell-${severity}`;
         td.tabIndex = 0;
-        const note = cell("span", cellNote(severity, found));
+        const note = cell("span", cellNote(found));
         note.id = `note-${letter}${row.row}`;
         notes.push(note);
         td.setAttribute("aria-describedby", note.id);
@@ -531,9 +531,13 @@ function renderGrid() {
   showCellDetail(null);
 }
 
-function cellNote(severity, findings) {
-  const label = severity === "error" ? "Error" : "Warning";
-  return `${label}: ${findings.map((f) => f.message).join("; ")}`;
+/** What is wrong with a cell, each message after its severity, errors first. */
+function cellNote(findings) {
+  const label = { error: "Error", warning: "Warning" };
+  return [...findings]
+    .sort((a, b) => (a.severity === "error" ? 0 : 1) - (b.severity === "error" ? 0 : 1))
+    .map((f) => `${label[f.severity] ?? f.severity}: ${f.message}`)
+    .join("; ");
 }
 
 /** The message of the cell focused, tapped or pointed at, in plain sight below the grid. */
@@ -550,7 +554,7 @@ function showCellDetail(td) {
   const findings = state.report.findings.filter((f) => f.cell === td.dataset.cell);
   const help = [...new Set(findings.map((f) => f.help).filter(Boolean))];
   detail.replaceChildren(
-    cell("strong", `${td.dataset.cell}, ${cellNote(td.dataset.severity, findings)}`),
+    cell("strong", `${td.dataset.cell}, ${cellNote(findings)}`),
     ...help.map((h) => cell("span", `How to fix it: ${h}`, "help")),
   );
 }
