@@ -567,6 +567,12 @@ test("a suggested fix is previewed, applied, undone, and the corrected roster do
   assert.equal(await page.evaluate(() => document.activeElement.textContent), "Undo enum_case", "focus stays on the fix");
   assert.match(await page.textContent("#roster-status"), /^roster\.csv with enum_case applied: /);
   await assertAccessible(page, "the page with a fix applied");
+  // Every preview open, on a phone: still nothing scrolls sideways.
+  await page.evaluate(() => { for (const d of document.querySelectorAll("#fixes details")) d.open = true; });
+  await page.setViewportSize({ width: 320, height: 640 });
+  assert.equal(await scrollsSideways(page), false, "the fixes scroll sideways at 320 px");
+  await page.screenshot({ path: join(shots, "fixes-320.png"), fullPage: true });
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   const downloading = page.waitForEvent("download");
   await page.click("#download-fixed");
