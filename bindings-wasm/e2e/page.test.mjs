@@ -491,6 +491,12 @@ test("files: a PDF is refused with the reason, extra dropped files are named, a 
   const csv = "Name,Email,Course Hours\nAna,ana@example.org,12\n";
   const refusedBeside = await dropFiles(page, "header", [{ name: "beside.csv", type: "text/csv", text: csv }]);
   assert.equal(refusedBeside, true, "the browser would open a file dropped beside the zone");
+  const dragBeside = await page.evaluate(() => {
+    const event = new DragEvent("dragover", { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true });
+    document.querySelector("header").dispatchEvent(event);
+    return { prevented: event.defaultPrevented, effect: event.dataTransfer.dropEffect };
+  });
+  assert.deepEqual(dragBeside, { prevented: true, effect: "none" });
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before);
 

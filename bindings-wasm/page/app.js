@@ -714,7 +714,10 @@ function wire() {
   });
   // A file dropped beside the drop zone would otherwise be opened by the browser in place
   // of the page, and the work on it lost.
-  document.addEventListener("dragover", (e) => e.preventDefault());
+  document.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    if (!drop.contains(e.target)) e.dataTransfer.dropEffect = "none"; // the pointer says so
+  });
   document.addEventListener("drop", (e) => e.preventDefault());
   input.addEventListener("change", () => {
     chooseRosters([...input.files]);
