@@ -432,6 +432,14 @@ test("keyboard only: a column is reassigned without losing focus, cells and the 
   assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before, "arrow keys re-checked");
   assert.equal(await select.inputValue(), "");
   assert.notEqual(chosen, "");
+  // Escape goes back to the attribute in use, and leaving then applies nothing.
+  await page.keyboard.press("Escape");
+  assert.equal(await select.inputValue(), chosen);
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Shift+Tab");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before, "Escape then leaving re-checked");
+  await page.keyboard.press("Home");
   await analysed(page, () => page.keyboard.press("Enter"));
   assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before + 1);
   assert.equal(await page.evaluate(() => document.activeElement.dataset.marked), "yes", "focus left the select");

@@ -318,6 +318,12 @@ function attributeSelect(column) {
     if (e.key === "Enter" && select.dataset.pending) {
       e.preventDefault();
       commitAttribute(select);
+    } else if (e.key === "Escape" && select.dataset.pending) {
+      // Back to what the last check used, with nothing to apply.
+      const letter = select.closest("tr").dataset.column;
+      select.value = state.report.columns.find((c) => c.letter === letter)?.attribute ?? "";
+      delete select.dataset.pending;
+      byKey = false;
     } else if (e.key === " " || e.altKey) {
       byKey = false; // opens the list, where a choice is made once
     } else if (e.key.length === 1 || e.key.startsWith("Arrow") || ["Home", "End", "PageUp", "PageDown"].includes(e.key)) {
