@@ -121,10 +121,10 @@ function loadGroupFile(file) {
 // --- 2. The roster ----------------------------------------------------------------------
 
 // A drop of several files checks the first and says so, rather than dropping the rest unseen.
+// (The live region is always there, empty or not, so that a screen reader follows it.)
 function chooseRosters(files) {
   const extra = $("roster-extra");
   const [file, ...others] = files;
-  extra.hidden = others.length === 0;
   extra.textContent = others.length
     ? `${files.length} files were dropped; only the first, ${file.name}, is checked. ` +
       `Not checked: ${others.map((f) => f.name).join(", ")}. Drop one roster at a time.`
