@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
+import { assertAccessible } from "./axe.mjs";
 import { serve } from "./server.mjs";
 
 const require = createRequire(import.meta.url);
@@ -111,6 +112,44 @@ async function shown(page) {
   }));
 }
 
+/** What a screen reader says after a grid cell's value: the text its aria-describedby names. */
+function cellDescription(page, cellName) {
+  return page.evaluate((name) => {
+    const td = document.querySelector(`#grid td[data-cell="${name}"]`);
+    return td.getAttribute("aria-describedby").split(" ").map((id) => document.getElementById(id).textContent).join(" ");
+  }, cellName);
+}
+
+/** Whether the page scrolls sideways. */
+function scrollsSideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+}
+
+/** A drop of `files` ({name, type, text}) on the element `selector` finds; whether the page
+ * refused the browser's own handling (opening the file in place of the page). */
+function dropFiles(page, selector, files) {
+  return page.evaluate(([selector, files]) => {
+    const data = new DataTransfer();
+    for (const f of files) data.items.add(new File([f.text], f.name, { type: f.type }));
+    const event = new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true });
+    document.querySelector(selector).dispatchEvent(event);
+    return event.defaultPrevented;
+  }, [selector, files]);
+}
+
+/** The WCAG contrast ratio of two computed colours, `rgb(r, g, b)`. */
+function contrast(a, b) {
+  const luminance = (color) => {
+    const [r, g, bl] = color.match(/\d+(\.\d+)?/g).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 function expectedFindings(report) {
   return report.findings.slice(0, 200).map((f) => `${f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file")} ${f.code}`);
 }
@@ -130,8 +169,10 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   const roster = join(folder, "roster.csv");
   const groupPath = join(folder, "group.json");
   const { page, problems } = await openPage();
+  await assertAccessible(page, "the page as loaded");
   await useGroup(page, groupPath);
   await upload(page, roster);
+  await assertAccessible(page, "the page after an analysis");
 
   const report = cliReport(roster, groupPath);
   let view = await shown(page);
@@ -144,7 +185,7 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   const firstError = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
   const marked = page.locator(`#grid td[data-cell="${firstError.cell}"]`);
   assert.equal(await marked.getAttribute("class"), "cell-error");
-  assert.ok((await marked.getAttribute("title")).includes(firstError.message));
+  assert.ok((await cellDescription(page, firstError.cell)).includes(firstError.message));
   await page.screenshot({ path: join(shots, "csv-analysed.png"), fullPage: true });
 
   // Skip the column whose values break: its findings go, and the page agrees with the CLI
@@ -156,6 +197,7 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   assertMatchesCli(view, skipped);
   assert.ok(!view.findings.includes(`${firstError.cell} ${firstError.code}`));
   assert.notDeepEqual(view.findings, expectedFindings(report));
+  await assertAccessible(page, "the page after a mapping change");
 
   // The error report downloaded is byte for byte the CLI's, for the same mapping.
   const downloading = page.waitForEvent("download");
@@ -182,6 +224,9 @@ test("a CSV: what the page shows is what the CLI finds; reassigning a column re-
   await page.selectOption("#filter-severity", "warning");
   const warnings = await page.$$eval("#findings tbody tr", (rows) => rows.map((r) => r.dataset.severity));
   assert.ok(warnings.length > 0 && warnings.every((s) => s === "warning"));
+  // Said politely, once: the count of what the filter shows.
+  assert.equal(await page.getAttribute("#filter-status", "aria-live"), "polite");
+  assert.equal(await page.textContent("#filter-status"), `Showing ${warnings.length} of ${skipped.findings.length} findings.`);
   await page.screenshot({ path: join(shots, "csv-column-skipped.png"), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
@@ -227,6 +272,8 @@ test("the email of any valid row is previewed; a row with errors says why it has
   const body = page.frameLocator("#email-html").locator("body");
   assert.match(await body.textContent(), /You completed Data Science Bootcamp 2026 with \w+ after [\d.]+ hours/);
   await page.screenshot({ path: join(shots, "email-preview.png"), fullPage: true });
+  assert.equal(await page.evaluate(() => document.getElementById("email-html").contentDocument.documentElement.lang), "en");
+  await assertAccessible(page, "the page with an email previewed");
 
   const invalidRow = await page.evaluate(() => document.querySelector("#grid tr.row-error")?.dataset.row);
   assert.ok(invalidRow, "the sample roster has a row with errors among the first rows");
@@ -316,5 +363,297 @@ test("a group with a template mistake is refused with the reason; templates down
   const saved = join(scratch, "template.xlsx");
   await download.saveAs(saved);
   assert.deepEqual([...readFileSync(saved).subarray(0, 2)], [0x50, 0x4b]);
+  await page.close();
+});
+
+test("keyboard only: a column is reassigned without losing focus, cells and the header row are reached", async () => {
+  const folder = join(fixtures, "hr_export_german");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+
+  // Tab through the whole page: every stop is visible (the hidden file inputs are not stops)
+  // and shows a focus ring; the scrollable boxes are stops of their own.
+  // From the top: the skip link is the first stop.
+  await page.focus(".skip");
+  await page.keyboard.press("Shift+Tab");
+  const stops = [];
+  for (let i = 0; i < 400; i++) {
+    await page.keyboard.press("Tab");
+    const stop = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return null;
+      const style = getComputedStyle(e);
+      const box = e.getBoundingClientRect();
+      const id = e.id || e.dataset.cell || `${e.tagName} ${e.closest("tr")?.dataset.column ?? ""} ${e.textContent.trim().slice(0, 30)}`;
+      return { id, key: [...document.querySelectorAll("*")].indexOf(e), visible: box.width > 2 && box.height > 2,
+        ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2 };
+    });
+    if (!stop || stops.some((s) => s.key === stop.key)) break;
+    stops.push(stop);
+  }
+  const ids = stops.map((s) => s.id);
+  for (const id of ["group-load", "drop", "header-row", "findings-box", "grid-box"]) assert.ok(ids.includes(id), `${id} is a tab stop: ${ids}`);
+  assert.ok(!ids.includes("group-file") && !ids.includes("roster-file"), `hidden file inputs are tab stops: ${ids}`);
+  assert.deepEqual(stops.filter((s) => !s.visible || !s.ring).map((s) => s.id), [], "stops without a visible ring");
+
+  // An error cell: a ring of its own, a description said once with its severity, and the
+  // message shown in plain sight when focused.
+  const firstError = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
+  const errorCell = page.locator(`#grid td[data-cell="${firstError.cell}"]`);
+  await errorCell.focus();
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.cell), firstError.cell);
+  const ring = await errorCell.evaluate((td) => getComputedStyle(td).outlineWidth);
+  assert.equal(ring, "3px");
+  assert.equal(await errorCell.getAttribute("title"), null);
+  assert.equal(await errorCell.getAttribute("aria-label"), null);
+  const description = await cellDescription(page, firstError.cell);
+  assert.match(description, /^Error: /);
+  assert.equal(description.split(firstError.message).length - 1, 1, "the message is said once");
+  assert.ok((await page.textContent("#cell-detail")).includes(firstError.message));
+
+  // A column's attribute by the arrow keys: no re-check per step; Enter applies it, once, and
+  // focus stays on the same select, which was updated in place rather than rebuilt.
+  const column = firstError.column;
+  const select = page.locator(`#columns tr[data-column="${column}"] select`);
+  await select.focus();
+  await page.evaluate(() => (document.activeElement.dataset.marked = "yes"));
+  const before = await page.evaluate(() => Number(document.body.dataset.analyses));
+  const chosen = await select.inputValue();
+  await page.keyboard.press("Home");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowUp");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before, "arrow keys re-checked");
+  assert.equal(await select.inputValue(), "");
+  assert.notEqual(chosen, "");
+  // Escape goes back to the attribute in use, and leaving then applies nothing.
+  await page.keyboard.press("Escape");
+  assert.equal(await select.inputValue(), chosen);
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Shift+Tab");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before, "Escape then leaving re-checked");
+  await page.keyboard.press("Home");
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before + 1);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.marked), "yes", "focus left the select");
+  const skipped = cliReport(roster, groupPath, { mapping: { columns: [{ column, attribute: null }] } });
+  assertMatchesCli(await shown(page), skipped);
+  // The result is announced politely.
+  const status = page.locator("#roster-status");
+  assert.equal(await status.getAttribute("aria-live"), "polite");
+  assert.equal(await status.textContent(),
+    `roster.csv: ${skipped.summary.rows} rows, ${skipped.summary.valid} valid, ${skipped.summary.errors} errors and ${skipped.summary.warnings} warnings.`);
+
+  // Enter in the header-row box applies it.
+  await page.focus("#header-row");
+  await page.fill("#header-row", String(report.source.header_row));
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assert.equal((await shown(page)).facts["header-row"], `${report.source.header_row} (as chosen)`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("narrow screens and 200% zoom: nothing scrolls sideways, in either colour scheme", async () => {
+  const { page, problems } = await openPage();
+  await upload(page, here("../../examples/data/sample_roster.xlsx"));
+  await page.click("#email-show");
+  await page.waitForSelector("#email:not([hidden])");
+  // 200% zoom of a 1280-pixel window lays the page out in 640 CSS pixels.
+  for (const [width, height] of [[390, 844], [320, 640], [640, 450]]) {
+    await page.setViewportSize({ width, height });
+    for (const colorScheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme });
+      assert.equal(await scrollsSideways(page), false, `${width} px, ${colorScheme}: the page scrolls sideways`);
+      await page.screenshot({ path: join(shots, `narrow-${width}-${colorScheme}.png`), fullPage: true });
+    }
+  }
+  // The mapping table is a list of cards: each value is labelled with its column's name.
+  const card = await page.locator("#columns tbody td").nth(3).evaluate((td) => ({
+    label: td.dataset.label, display: getComputedStyle(td).display,
+    headHeight: td.closest("table").tHead.getBoundingClientRect().height,
+  }));
+  assert.deepEqual(card, { label: "Attribute", display: "block", headHeight: 1 });
+  await page.emulateMedia({ colorScheme: null });
+  await assertAccessible(page, "the page at 640 px");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("files: a PDF is refused with the reason, extra dropped files are named, a drop beside the zone does nothing", async () => {
+  const { page, problems } = await openPage();
+  await analysed(page, () => page.setInputFiles("#roster-file", {
+    name: "certificate.pdf", mimeType: "application/pdf",
+    buffer: Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"),
+  }));
+  assert.match(await page.textContent("#roster-status"), /^certificate\.pdf cannot be read: the file is a PDF document, not a roster/);
+  assert.equal(await page.getAttribute("#roster-status", "class"), "status-error");
+
+  const before = await page.evaluate(() => Number(document.body.dataset.analyses));
+  const csv = "Name,Email,Course Hours\nAna,ana@example.org,12\n";
+  const refusedBeside = await dropFiles(page, "header", [{ name: "beside.csv", type: "text/csv", text: csv }]);
+  assert.equal(refusedBeside, true, "the browser would open a file dropped beside the zone");
+  const dragBeside = await page.evaluate(() => {
+    const event = new DragEvent("dragover", { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true });
+    document.querySelector("header").dispatchEvent(event);
+    return { prevented: event.defaultPrevented, effect: event.dataTransfer.dropEffect };
+  });
+  assert.deepEqual(dragBeside, { prevented: true, effect: "none" });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), before);
+
+  await analysed(page, () => dropFiles(page, "#drop", [
+    { name: "first.csv", type: "text/csv", text: csv },
+    { name: "second.csv", type: "text/csv", text: csv },
+    { name: "notes.txt", type: "text/plain", text: "x" },
+  ]));
+  assert.match(await page.textContent("#roster-status"), /^first\.csv: 1 rows, 1 valid/);
+  assert.equal(await page.textContent("#roster-extra"),
+    "3 files were dropped; only the first, first.csv, is checked. Not checked: second.csv, notes.txt. Drop one roster at a time.");
+  await assertAccessible(page, "the page after a drop of several files");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("findings grouped by problem with counts; each leads to its cells in the grid", async () => {
+  const folder = join(fixtures, "hr_export_german");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const counts = new Map();
+  for (const f of report.findings) counts.set(f.code, (counts.get(f.code) ?? 0) + 1);
+  const groups = await page.$$eval("#groups button", (buttons) => buttons.map((b) => [b.dataset.code, b.textContent]));
+  assert.deepEqual(groups.map(([code]) => code), [...counts.keys()]);
+  for (const [code, text] of groups) assert.match(text, new RegExp(`^${code}: ${counts.get(code)} (error|warning)s?$`));
+
+  const firstError = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
+  await page.click(`#groups button[data-code="${firstError.code}"]`);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "findings-box");
+  const codes = await page.$$eval("#findings tbody tr", (rows) => rows.map((r) => r.dataset.code));
+  assert.equal(codes.length, counts.get(firstError.code));
+  assert.ok(codes.every((c) => c === firstError.code));
+  assert.equal(await page.textContent("#findings-count"), `${codes.length} of ${report.findings.length} findings`);
+
+  await page.click(`#findings tbody button:text-is("${firstError.cell}")`);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.cell), firstError.cell);
+  assert.ok((await page.textContent("#cell-detail")).includes(firstError.message));
+  await assertAccessible(page, "the findings narrowed to one problem");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a suggested fix is previewed, applied, undone, and the corrected roster downloads as the CLI writes it", async () => {
+  const folder = join(fixtures, "suggested_fixes");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const codes = [...new Set(report.fixes.map((f) => f.code))];
+  assert.deepEqual(await page.$$eval("#fixes li", (items) => items.map((li) => li.dataset.code)), codes);
+
+  // The preview lists each change of a fix, before and after.
+  const fix = report.fixes.find((f) => f.code === "enum_case");
+  const item = page.locator('#fixes li[data-code="enum_case"]');
+  await item.locator("summary").click();
+  const rows = await item.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.deepEqual(rows, fix.changes.map((c) => [c.cell, c.before, c.after]));
+
+  // Applied: the page shows the corrected roster as the CLI reads the roster it corrects.
+  const cliFixed = join(scratch, "cli-fixed.csv");
+  try {
+    execFileSync(cli, ["analyze", roster, "--group", groupPath, "--fix", "enum_case", "--output", cliFixed, "--json"], { stdio: "ignore" });
+  } catch (e) {
+    if (e.status !== 1) throw e; // 1: errors were found in the roster as given
+  }
+  await analysed(page, () => item.locator("button", { hasText: "Apply enum_case" }).click());
+  assertMatchesCli(await shown(page), cliReport(cliFixed, groupPath));
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Undo enum_case", "focus stays on the fix");
+  assert.match(await page.textContent("#roster-status"), /^roster\.csv with enum_case applied: /);
+  await assertAccessible(page, "the page with a fix applied");
+  // Every preview open, on a phone: still nothing scrolls sideways.
+  await page.evaluate(() => { for (const d of document.querySelectorAll("#fixes details")) d.open = true; });
+  await page.setViewportSize({ width: 320, height: 640 });
+  assert.equal(await scrollsSideways(page), false, "the fixes scroll sideways at 320 px");
+  await page.screenshot({ path: join(shots, "fixes-320.png"), fullPage: true });
+  await page.setViewportSize({ width: 1440, height: 900 });
+
+  const downloading = page.waitForEvent("download");
+  await page.click("#download-fixed");
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), "roster-fixed.csv");
+  const saved = join(scratch, "page-fixed.csv");
+  await download.saveAs(saved);
+  assert.deepEqual(readFileSync(saved), readFileSync(cliFixed));
+
+  // Undone, by keyboard: the roster as chosen again.
+  await item.locator("button", { hasText: "Undo enum_case" }).focus();
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assertMatchesCli(await shown(page), report);
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Apply enum_case");
+  assert.equal(await page.isHidden("#download-fixed"), true);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("state cues keep 3:1 in both schemes; a tap on a marked cell shows its message", async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  await page.goto(`${server.url}/page/`);
+  await page.waitForSelector("body[data-ready=true]");
+  // Both kinds of marked cell are among its first rows.
+  const folder = join(fixtures, "suggested_fixes");
+  await useGroup(page, join(folder, "group.json"));
+  await upload(page, join(folder, "roster.csv"));
+  const report = cliReport(join(folder, "roster.csv"), join(folder, "group.json"));
+
+  for (const colorScheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme });
+    const colours = await page.evaluate(() => {
+      const style = (selector) => getComputedStyle(document.querySelector(selector));
+      const edge = (selector) => style(selector).boxShadow.match(/rgba?\([^)]*\)/)[0];
+      return {
+        page: getComputedStyle(document.documentElement).backgroundColor,
+        errorEdge: edge("#grid td.cell-error"), errorFill: style("#grid td.cell-error").backgroundColor,
+        warningEdge: edge("#grid td.cell-warning"), warningFill: style("#grid td.cell-warning").backgroundColor,
+        select: style("#columns select").borderTopColor, button: style("#group-apply").borderTopColor,
+        input: style("#header-row").borderTopColor, drop: style("#drop").borderTopColor,
+        ring: (() => { // the focus ring's colour, --accent, as computed
+          const probe = document.createElement("span");
+          probe.style.color = "var(--accent)";
+          document.body.append(probe);
+          const color = getComputedStyle(probe).color;
+          probe.remove();
+          return color;
+        })(),
+      };
+    });
+    for (const [name, against] of [["errorEdge", "errorFill"], ["errorEdge", "page"], ["warningEdge", "warningFill"],
+      ["warningEdge", "page"], ["select", "page"], ["button", "page"], ["input", "page"], ["drop", "page"],
+      ["ring", "page"], ["ring", "errorFill"], ["ring", "warningFill"]]) {
+      const ratio = contrast(colours[name], colours[against]);
+      assert.ok(ratio >= 3, `${colorScheme}: ${name} on ${against} is ${ratio.toFixed(2)}:1`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+
+  const warning = await page.getAttribute("#grid td.cell-warning", "data-cell");
+  await page.locator(`#grid td[data-cell="${warning}"]`).tap();
+  assert.match(await page.textContent("#cell-detail"), new RegExp(`^${warning}, Warning: `));
+  const error = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
+  await page.locator(`#grid td[data-cell="${error.cell}"]`).tap();
+  assert.ok((await page.textContent("#cell-detail")).startsWith(`${error.cell}, Error: ${error.message}`));
+  assert.deepEqual(problems, []);
   await page.close();
 });

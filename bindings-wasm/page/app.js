@@ -45,6 +45,9 @@ const state = {
   headerRow: null,
   sheet: null,
   findingsShown: FINDINGS_PAGE,
+  fixes: [], // the fixes suggested for the roster as chosen
+  applied: new Set(), // the codes of the fixes applied
+  corrected: null, // the corrected roster as a file {bytes, fileName, mimeType}
   generation: 0, // the latest analysis; older replies are dropped
 };
 
@@ -96,6 +99,7 @@ async function applyGroup() {
   const custom = result.attributes.filter((a) => !a.standard).length;
   say(status, `Ready: “${result.group.name}”, ${custom} custom attribute${custom === 1 ? "" : "s"}.`);
   state.overrides.clear();
+  state.applied.clear();
   if (state.hasRoster) await analyze();
 }
 
@@ -116,6 +120,18 @@ function loadGroupFile(file) {
 
 // --- 2. The roster ----------------------------------------------------------------------
 
+// A drop of several files checks the first and says so, rather than dropping the rest unseen.
+// (The live region is always there, empty or not, so that a screen reader follows it.)
+function chooseRosters(files) {
+  const extra = $("roster-extra");
+  const [file, ...others] = files;
+  extra.textContent = others.length
+    ? `${files.length} files were dropped; only the first, ${file.name}, is checked. ` +
+      `Not checked: ${others.map((f) => f.name).join(", ")}. Drop one roster at a time.`
+    : "";
+  if (file) chooseRoster(file);
+}
+
 async function chooseRoster(file) {
   if (!state.group) {
     say($("roster-status"), "Choose a valid group first.", true);
@@ -123,6 +139,8 @@ async function chooseRoster(file) {
   }
   state.fileName = file.name;
   state.overrides.clear();
+  state.applied.clear();
+  state.corrected = null;
   state.headerRow = null;
   state.sheet = null;
   // A new file: the email shown and the row chosen belonged to the last one.
@@ -142,14 +160,35 @@ function showProgress(p) {
   $("progress-text").textContent = `${p.stage}${p.rows ? `, ${p.rows.toLocaleString()} rows` : ""}`;
 }
 
-async function analyze(bytes) {
-  const generation = ++state.generation;
-  const options = { records: true, preview: PREVIEW_ROWS };
+/** How the roster is read: the mapping, header row and sheet chosen on the page. */
+function readingOptions() {
+  const options = {};
   if (state.overrides.size > 0) {
     options.mapping = { columns: [...state.overrides].map(([column, attribute]) => ({ column, attribute })) };
   }
   if (state.headerRow) options.headerRow = state.headerRow;
   if (state.sheet) options.sheet = state.sheet;
+  return options;
+}
+
+/** Applies the chosen fixes in the worker; false when they could not be (said why). */
+async function correct(reading) {
+  const result = await run("fix", { group: state.group, codes: [...state.applied], options: reading });
+  if (result.type === "failure") {
+    state.applied.clear();
+    state.corrected = null;
+    say($("fixes-status"), `The fixes could not be applied: ${failureText(result)}`, true);
+    return false;
+  }
+  state.fixes = result.report.fixes ?? [];
+  state.corrected = { bytes: result.bytes, fileName: result.fileName, mimeType: result.mimeType };
+  return true;
+}
+
+async function analyze(bytes) {
+  const generation = ++state.generation;
+  const reading = readingOptions();
+  let options = { records: true, preview: PREVIEW_ROWS, ...reading };
   $("progress-row").hidden = false;
   $("progress").value = 0;
   say($("roster-status"), `Checking ${state.fileName}…`);
@@ -157,6 +196,15 @@ async function analyze(bytes) {
   if (bytes) args.bytes = bytes;
   let result;
   try {
+    if (!bytes && state.applied.size > 0 && (await correct(reading))) {
+      if (generation !== state.generation) return;
+      // The corrected roster is one CSV sheet with its header in row 1 and the columns where
+      // they were, so only the mapping still applies.
+      args.options = options = { records: true, preview: PREVIEW_ROWS, mapping: reading.mapping };
+      args.corrected = true;
+    } else {
+      state.corrected = null;
+    }
     result = await run("analyze", args, { onProgress: showProgress, transfer: bytes ? [bytes] : [] });
   } catch (e) {
     say($("roster-status"), `The roster could not be checked: ${e.message}`, true);
@@ -174,11 +222,13 @@ async function analyze(bytes) {
     return;
   }
   state.report = result.report;
+  if (!state.corrected) state.fixes = result.report.fixes ?? [];
   state.findingsShown = FINDINGS_PAGE;
   const s = result.report.summary;
+  const fixed = state.corrected ? ` with ${[...state.applied].join(", ")} applied` : "";
   say(
     $("roster-status"),
-    `${state.fileName}: ${s.rows.toLocaleString()} rows, ${s.valid.toLocaleString()} valid, ` +
+    `${state.fileName}${fixed}: ${s.rows.toLocaleString()} rows, ${s.valid.toLocaleString()} valid, ` +
       `${s.errors.toLocaleString()} errors and ${s.warnings.toLocaleString()} warnings.`,
   );
   render();
@@ -192,8 +242,10 @@ function render() {
   renderColumns();
   renderSummary();
   renderColumnFilter();
-  renderFindings();
   renderGrid();
+  renderGroups();
+  renderFindings();
+  renderFixes();
   const first = state.report.records?.[0];
   if (first && !$("email-row").value) $("email-row").value = first.row;
 }
@@ -234,37 +286,90 @@ function samplesOf(index) {
   return values.join(" · ");
 }
 
-function renderColumns() {
-  const body = $("columns").tBodies[0];
-  body.replaceChildren();
-  for (const column of state.report.columns) {
-    const tr = document.createElement("tr");
-    tr.dataset.column = column.letter;
-    if (!column.attribute) tr.className = "unassigned";
-    const select = document.createElement("select");
-    select.setAttribute("aria-label", `Attribute of column ${column.letter} (${column.header || "no header"})`);
-    select.append(new Option("— skip this column —", ""));
-    for (const a of state.attributes) {
-      select.append(new Option(`${a.label}${a.required ? " *" : ""}`, a.key, false, a.key === column.attribute));
+/** Each cell of a stacked table (narrow screens) shows its column's name from `data-label`. */
+function labelCells(table, tr) {
+  const names = [...table.tHead.rows[0].cells].map((th) => th.textContent);
+  [...tr.cells].forEach((td, i) => (td.dataset.label = names[i] ?? ""));
+  return tr;
+}
+
+// A column's attribute is applied when the choice is made: at once for a pick with the
+// mouse or touch, but with the arrow keys (which change a closed select one step at a time)
+// only on Enter or when focus leaves it, so that each step is not a new check.
+function commitAttribute(select) {
+  if (!select.isConnected) return; // a new file replaced the table
+  const letter = select.closest("tr").dataset.column;
+  const chosen = select.value === "" ? null : select.value;
+  const current = state.report.columns.find((c) => c.letter === letter)?.attribute ?? null;
+  delete select.dataset.pending;
+  if (chosen === current) return;
+  state.overrides.set(letter, chosen);
+  analyze();
+}
+
+function attributeSelect(column) {
+  const select = document.createElement("select");
+  select.setAttribute("aria-label", `Attribute of column ${column.letter} (${column.header || "no header"})`);
+  select.setAttribute("aria-describedby", "columns-help");
+  select.append(new Option("— skip this column —", ""));
+  for (const a of state.attributes) select.append(new Option(`${a.label}${a.required ? " *" : ""}`, a.key));
+  let byKey = false;
+  select.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && select.dataset.pending) {
+      e.preventDefault();
+      commitAttribute(select);
+    } else if (e.key === "Escape" && select.dataset.pending) {
+      // Back to what the last check used, with nothing to apply.
+      const letter = select.closest("tr").dataset.column;
+      select.value = state.report.columns.find((c) => c.letter === letter)?.attribute ?? "";
+      delete select.dataset.pending;
+      byKey = false;
+    } else if (e.key === " " || e.altKey) {
+      byKey = false; // opens the list, where a choice is made once
+    } else if (e.key.length === 1 || e.key.startsWith("Arrow") || ["Home", "End", "PageUp", "PageDown"].includes(e.key)) {
+      byKey = true;
     }
-    if (!column.attribute) select.value = "";
-    select.addEventListener("change", () => {
-      state.overrides.set(column.letter, select.value === "" ? null : select.value);
-      analyze();
-    });
-    const attributeCell = document.createElement("td");
-    attributeCell.append(select);
-    const tier = column.uncertain ? `${column.tier}: ${column.uncertain}` : column.tier;
-    tr.append(
-      cell("td", column.letter, "code"),
-      cell("td", column.header),
-      cell("td", samplesOf(column.index), "samples"),
-      attributeCell,
-      cell("td", tier),
-      cell("td", `${Math.round(column.score * 100)}%`),
-    );
-    body.append(tr);
+  });
+  select.addEventListener("pointerdown", () => (byKey = false));
+  select.addEventListener("change", () => {
+    if (byKey) select.dataset.pending = "true";
+    else commitAttribute(select);
+  });
+  select.addEventListener("blur", () => {
+    byKey = false;
+    if (select.dataset.pending) commitAttribute(select);
+  });
+  return select;
+}
+
+// The rows are built once per set of columns and updated in place after a re-check, so that
+// the select a person just used keeps focus (and a screen reader its place).
+function renderColumns() {
+  const table = $("columns");
+  const body = table.tBodies[0];
+  const letters = state.report.columns.map((c) => c.letter).join(",");
+  if (body.dataset.letters !== letters || body.dataset.attributes !== state.attributes.map((a) => a.key).join(",")) {
+    body.dataset.letters = letters;
+    body.dataset.attributes = state.attributes.map((a) => a.key).join(",");
+    body.replaceChildren(...state.report.columns.map((column) => {
+      const tr = document.createElement("tr");
+      tr.dataset.column = column.letter;
+      const attributeCell = document.createElement("td");
+      attributeCell.append(attributeSelect(column));
+      tr.append(cell("td", column.letter, "code"), cell("td", column.header), cell("td", "", "samples"),
+        attributeCell, cell("td", ""), cell("td", ""));
+      return labelCells(table, tr);
+    }));
   }
+  state.report.columns.forEach((column, i) => {
+    const tr = body.rows[i];
+    tr.classList.toggle("unassigned", !column.attribute);
+    const select = tr.querySelector("select");
+    if (!select.dataset.pending) select.value = column.attribute ?? "";
+    tr.cells[2].textContent = samplesOf(column.index);
+    tr.cells[4].textContent = column.uncertain ? `${column.tier}: ${column.uncertain}` : column.tier;
+    tr.cells[5].textContent = `${Math.round(column.score * 100)}%`;
+  });
 }
 
 function renderSummary() {
@@ -294,28 +399,86 @@ function renderColumnFilter() {
   select.value = letters.includes(chosen) ? chosen : "";
 }
 
+/** The findings by code, in the order the report first gives each, with how many of each. */
+function problemTypes() {
+  const types = new Map();
+  for (const f of state.report.findings) {
+    const type = types.get(f.code) ?? { code: f.code, severity: f.severity, count: 0 };
+    type.count++;
+    types.set(f.code, type);
+  }
+  return [...types.values()];
+}
+
+function countText({ count, severity }) {
+  return `${count.toLocaleString()} ${severity}${count === 1 ? "" : "s"}`;
+}
+
+// One button per kind of problem: it narrows the findings table to that kind, whose cells
+// lead on to the grid.
+function renderGroups() {
+  const types = problemTypes();
+  $("groups").replaceChildren(...types.map((type) => {
+    const button = cell("button", `${type.code}: ${countText(type)}`, `severity-${type.severity}`);
+    button.type = "button";
+    button.dataset.code = type.code;
+    button.addEventListener("click", () => {
+      $("filter-code").value = type.code;
+      state.findingsShown = FINDINGS_PAGE;
+      renderFindings();
+      $("filter-status").textContent = `Showing ${$("findings-count").textContent}.`;
+      $("findings-box").focus();
+    });
+    const li = document.createElement("li");
+    li.append(button);
+    return li;
+  }));
+  $("groups").hidden = $("groups-title").hidden = types.length === 0;
+  const select = $("filter-code");
+  const chosen = select.value;
+  select.replaceChildren(new Option("All", ""), ...types.map((t) => new Option(`${t.code} (${t.count.toLocaleString()})`, t.code)));
+  select.value = types.some((t) => t.code === chosen) ? chosen : "";
+}
+
 function filteredFindings() {
   const severity = $("filter-severity").value;
   const column = $("filter-column").value;
-  return state.report.findings.filter((f) => (!severity || f.severity === severity) && (!column || f.column === column));
+  const code = $("filter-code").value;
+  return state.report.findings.filter((f) =>
+    (!severity || f.severity === severity) && (!column || f.column === column) && (!code || f.code === code));
+}
+
+/** Moves focus to a cell of the grid (which shows its message below). */
+function jumpToCell(name) {
+  const td = $("grid").querySelector(`td[data-cell="${name}"]`);
+  if (td) td.focus();
 }
 
 function renderFindings() {
   const findings = filteredFindings();
   const shown = findings.slice(0, state.findingsShown);
+  const previewed = new Set([...$("grid").querySelectorAll("td[data-severity]")].map((td) => td.dataset.cell));
   const body = $("findings").tBodies[0];
   body.replaceChildren(...shown.map((f) => {
     const tr = document.createElement("tr");
     tr.dataset.code = f.code;
     tr.dataset.severity = f.severity;
+    const place = cell("td", f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file"), "code");
+    if (f.cell && previewed.has(f.cell)) {
+      const jump = cell("button", f.cell, "link");
+      jump.type = "button";
+      jump.setAttribute("aria-label", `${f.cell}: show in the first rows`);
+      jump.addEventListener("click", () => jumpToCell(f.cell));
+      place.replaceChildren(jump);
+    }
     tr.append(
-      cell("td", f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file"), "code"),
+      place,
       cell("td", f.severity, `severity-${f.severity}`),
       cell("td", f.code, "code"),
       cell("td", f.message),
       cell("td", f.help),
     );
-    return tr;
+    return labelCells($("findings"), tr);
   }));
   const total = state.report.findings.length;
   $("findings-count").textContent =
@@ -340,6 +503,7 @@ function renderGrid() {
   }
   $("grid").tHead.replaceChildren(head);
   const body = $("grid").tBodies[0];
+  const notes = [];
   body.replaceChildren(...(report.preview ?? []).map((row) => {
     const tr = document.createElement("tr");
     tr.dataset.row = row.row;
@@ -354,15 +518,121 @@ function renderGrid() {
       const found = byCell.get(`${letter}${row.row}`);
       td.dataset.cell = `${letter}${row.row}`;
       if (found) {
-        td.className = found.some((f) => f.severity === "error") ? "cell-error" : "cell-warning";
-        td.title = found.map((f) => f.message).join("\n");
+        // The cell's name is its value (from its content); its description, said once after
+        // it, is the severity and the messages, from one hidden element.
+        const severity = found.some((f) => f.severity === "error") ? "error" : "warning";
+        td.className = `cell-${severity}`;
         td.tabIndex = 0;
-        td.setAttribute("aria-label", `${letter}${row.row}: ${row.cells[i] ?? ""}. ${td.title}`);
+        const note = cell("span", cellNote(found));
+        note.id = `note-${letter}${row.row}`;
+        notes.push(note);
+        td.setAttribute("aria-describedby", note.id);
+        td.dataset.severity = severity;
       }
       tr.append(td);
     }
     return tr;
   }));
+  $("cell-notes").replaceChildren(...notes);
+  showCellDetail(null);
+}
+
+/** What is wrong with a cell, each message after its severity, errors first. */
+function cellNote(findings) {
+  const label = { error: "Error", warning: "Warning" };
+  return [...findings]
+    .sort((a, b) => (a.severity === "error" ? 0 : 1) - (b.severity === "error" ? 0 : 1))
+    .map((f) => `${label[f.severity] ?? f.severity}: ${f.message}`)
+    .join("; ");
+}
+
+/** The message of the cell focused, tapped or pointed at, in plain sight below the grid. */
+function showCellDetail(td) {
+  const detail = $("cell-detail");
+  for (const old of $("grid").querySelectorAll("td.current")) old.classList.remove("current");
+  if (!td?.dataset.severity) {
+    detail.className = "cell-detail";
+    detail.textContent = "Choose a marked cell to read what is wrong with it.";
+    return;
+  }
+  td.classList.add("current");
+  detail.className = `cell-detail ${td.dataset.severity}`;
+  const findings = state.report.findings.filter((f) => f.cell === td.dataset.cell);
+  const help = [...new Set(findings.map((f) => f.help).filter(Boolean))];
+  detail.replaceChildren(
+    cell("strong", `${td.dataset.cell}, ${cellNote(findings)}`),
+    ...help.map((h) => cell("span", `How to fix it: ${h}`, "help")),
+  );
+}
+
+// --- Suggested fixes ---------------------------------------------------------------------
+
+/** The suggested fixes by code (a code may fix several columns): what `applyFixes` takes. */
+function fixesByCode() {
+  const byCode = new Map();
+  for (const fix of state.fixes) byCode.set(fix.code, [...(byCode.get(fix.code) ?? []), fix]);
+  return [...byCode];
+}
+
+function changesTable(fixes) {
+  const table = document.createElement("table");
+  const caption = cell("caption", "Changes", "visually-hidden");
+  const head = document.createElement("tr");
+  for (const name of ["Cell", "Before", "After"]) {
+    const th = cell("th", name);
+    th.scope = "col";
+    head.append(th);
+  }
+  table.append(caption, document.createElement("thead"), document.createElement("tbody"));
+  table.tHead.append(head);
+  for (const fix of fixes) {
+    for (const change of fix.changes) {
+      const tr = document.createElement("tr");
+      if (change.cell) tr.append(cell("td", change.cell, "code"), cell("td", change.before), cell("td", change.after));
+      else tr.append(cell("td", `row ${change.row}`, "code"), cell("td", `a repeat of row ${change.duplicate_of}`), cell("td", "removed"));
+      table.tBodies[0].append(tr);
+    }
+  }
+  return table;
+}
+
+function renderFixes() {
+  const groups = fixesByCode();
+  const open = new Set([...$("fixes").querySelectorAll("li:has(details[open])")].map((li) => li.dataset.code));
+  $("fixes-section").hidden = groups.length === 0 && state.applied.size === 0;
+  $("fixes").replaceChildren(...groups.map(([code, fixes]) => {
+    const applied = state.applied.has(code);
+    const count = fixes.reduce((n, f) => n + f.count, 0);
+    const li = document.createElement("li");
+    li.dataset.code = code;
+    const title = cell("h3", `${code}: ${count.toLocaleString()} change${count === 1 ? "" : "s"}${applied ? " (applied)" : ""}`);
+    title.id = `fix-title-${code}`;
+    const details = document.createElement("details");
+    details.open = open.has(code);
+    details.append(cell("summary", `Preview the changes of ${code}`), changesTable(fixes));
+    const shown = fixes.reduce((n, f) => n + f.changes.length, 0);
+    if (shown < count) details.append(cell("p", `The first ${shown.toLocaleString()} of ${count.toLocaleString()} are listed.`, "muted"));
+    const button = cell("button", applied ? `Undo ${code}` : `Apply ${code}`);
+    button.type = "button";
+    button.dataset.code = code;
+    button.addEventListener("click", () => toggleFix(code));
+    li.append(title, ...fixes.map((f) => cell("p", f.message)), details, button);
+    return li;
+  }));
+  const applied = [...state.applied];
+  $("fixes-status").textContent = applied.length
+    ? `The columns, findings and first rows show the roster with ${applied.join(", ")} applied.`
+    : "The columns, findings and first rows show the roster as chosen.";
+  $("fixes-status").classList.remove("status-error");
+  $("download-fixed").hidden = !state.corrected;
+}
+
+async function toggleFix(code) {
+  if (state.applied.has(code)) state.applied.delete(code);
+  else state.applied.add(code);
+  await analyze();
+  // The list was drawn again: focus goes back to the same fix's button.
+  $("fixes").querySelector(`button[data-code="${code}"]`)?.focus();
 }
 
 // Only for cells past the header, which the report's columns do not name.
@@ -419,7 +689,11 @@ function wire() {
     }
   });
   $("group-apply").addEventListener("click", applyGroup);
-  $("group-file").addEventListener("change", (e) => e.target.files[0] && loadGroupFile(e.target.files[0]));
+  $("group-load").addEventListener("click", () => $("group-file").click());
+  $("group-file").addEventListener("change", (e) => {
+    if (e.target.files[0]) loadGroupFile(e.target.files[0]);
+    e.target.value = "";
+  });
   $("template-xlsx").addEventListener("click", () => downloadTemplate("xlsx"));
   $("template-csv").addEventListener("click", () => downloadTemplate("csv"));
 
@@ -440,11 +714,19 @@ function wire() {
   drop.addEventListener("drop", (e) => {
     e.preventDefault();
     drop.classList.remove("over");
-    const file = e.dataTransfer.files[0];
-    if (file) chooseRoster(file);
+    e.stopPropagation();
+    drop.classList.remove("over");
+    chooseRosters([...e.dataTransfer.files]);
   });
+  // A file dropped beside the drop zone would otherwise be opened by the browser in place
+  // of the page, and the work on it lost.
+  document.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    if (!drop.contains(e.target)) e.dataTransfer.dropEffect = "none"; // the pointer says so
+  });
+  document.addEventListener("drop", (e) => e.preventDefault());
   input.addEventListener("change", () => {
-    if (input.files[0]) chooseRoster(input.files[0]);
+    chooseRosters([...input.files]);
     input.value = "";
   });
 
@@ -452,9 +734,10 @@ function wire() {
     state.sheet = e.target.value;
     state.headerRow = null;
     state.overrides.clear();
+    state.applied.clear();
     analyze();
   });
-  $("header-apply").addEventListener("click", () => {
+  const applyHeaderRow = () => {
     const n = Number($("header-row").value);
     if (!Number.isInteger(n) || n < 1) {
       say($("roster-status"), "The header row is a row number, 1 or more.", true);
@@ -462,16 +745,25 @@ function wire() {
     }
     state.headerRow = n;
     state.overrides.clear();
+    state.applied.clear();
     analyze();
+  };
+  $("header-apply").addEventListener("click", applyHeaderRow);
+  $("header-row").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      applyHeaderRow();
+    }
   });
-  $("filter-severity").addEventListener("change", () => {
+  // A filter's result is announced; an analysis's is announced by the roster's status alone.
+  const refilter = () => {
     state.findingsShown = FINDINGS_PAGE;
     renderFindings();
-  });
-  $("filter-column").addEventListener("change", () => {
-    state.findingsShown = FINDINGS_PAGE;
-    renderFindings();
-  });
+    $("filter-status").textContent = `Showing ${$("findings-count").textContent}.`;
+  };
+  $("filter-severity").addEventListener("change", refilter);
+  $("filter-code").addEventListener("change", refilter);
+  $("filter-column").addEventListener("change", refilter);
   $("findings-more").addEventListener("click", () => {
     state.findingsShown += FINDINGS_PAGE;
     renderFindings();
@@ -480,6 +772,18 @@ function wire() {
   $("download-errors-xlsx").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "xlsx" }));
   $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group, report: state.report }));
   $("email-show").addEventListener("click", previewEmail);
+  $("download-fixed").addEventListener("click", () => state.corrected && download(state.corrected));
+  const grid = $("grid");
+  grid.addEventListener("focusin", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
+  grid.addEventListener("click", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
+  grid.addEventListener("mouseover", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
+  // The email may be a fragment without a language; the frame runs no script, but the page
+  // may read it (allow-same-origin) to name the language the page is in.
+  $("email-html").addEventListener("load", (e) => {
+    const root = e.target.contentDocument?.documentElement;
+    if (root && !root.lang) root.lang = document.documentElement.lang;
+    if (root && !e.target.contentDocument.title) e.target.contentDocument.title = `Email preview: ${$("email-subject").textContent}`;
+  });
   $("email-row").addEventListener("keydown", (e) => e.key === "Enter" && previewEmail());
 
   // The tests wait for this before they act.

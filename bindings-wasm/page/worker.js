@@ -1,21 +1,28 @@
 // The page's worker: it loads the WebAssembly module once and runs every call to the
 // library, so that reading a large roster never blocks the tab. It keeps the last roster's
-// bytes, so that a changed mapping or header row is checked again without sending them anew.
+// bytes, so that a changed mapping or header row is checked again without sending them anew,
+// and the corrected roster the last suggested fixes made of them.
 //
 // Requests: {id, call, args}; replies: {id, progress} while analysing, then {id, result} or
 // {id, error: {name, code, message}} when the call threw (misuse).
 import init, * as conferral from "../pkg/web/conferral.js";
 
 const ready = init({ module_or_path: new URL("../pkg/web/conferral_bg.wasm", import.meta.url) });
-let roster = null;
+let roster = null; // the file as chosen
+let corrected = null; // the file as `fix` last corrected it
 
 const calls = {
-  // args: {bytes?, fileName, group, options}; without bytes, the last roster is read again.
-  analyze({ bytes, fileName, group, options }, reply) {
-    if (bytes) roster = { bytes: new Uint8Array(bytes), fileName };
+  // args: {bytes?, fileName, group, options, corrected?}; without bytes, the last roster is
+  // read again (its corrected version with `corrected`).
+  analyze({ bytes, fileName, group, options, corrected: useCorrected }, reply) {
+    if (bytes) {
+      roster = { bytes: new Uint8Array(bytes), fileName };
+      corrected = null;
+    }
     if (!roster) throw Object.assign(new Error("no roster has been chosen"), { code: "invalid_argument" });
+    const file = useCorrected && corrected ? corrected : roster;
     let last = 0;
-    return conferral.analyze(roster.bytes, roster.fileName, group, {
+    return conferral.analyze(file.bytes, file.fileName, group, {
       ...options,
       progress: (p) => {
         // A message per report is cheap, but the bar needs no more than a few a second.
@@ -26,6 +33,14 @@ const calls = {
         }
       },
     });
+  },
+  // args: {group, codes, options}: the roster as chosen with these suggested fixes applied,
+  // kept as the corrected roster; the reply's bytes are a copy for the page to download.
+  fix({ group, codes, options }) {
+    if (!roster) throw Object.assign(new Error("no roster has been chosen"), { code: "invalid_argument" });
+    const result = conferral.applyFixes(roster.bytes, roster.fileName, group, codes, options);
+    if (result.type === "success") corrected = { bytes: result.bytes.slice(), fileName: result.fileName };
+    return result;
   },
   template: ({ group, format }) => conferral.template(group, format),
   errorReport: ({ report, format }) => conferral.errorReport(report, format),

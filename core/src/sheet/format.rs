@@ -61,10 +61,26 @@ const CFB_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const ZIP_EMPTY: &[u8] = b"PK\x05\x06";
 
+/// Files people pick by mistake instead of a roster, by their leading bytes, with the name
+/// a refusal gives them. Without this a PDF or an image could pass for text and be read as
+/// a CSV of nonsense.
+const NOT_SPREADSHEETS: &[(&[u8], &str)] = &[
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xFF\xD8\xFF", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x1F\x8B", "a gzip archive"),
+    (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
+    (b"Rar!\x1A\x07", "a RAR archive"),
+    (b"{\\rtf", "an RTF document"),
+];
+
 /// Decides the format from the content.
 ///
 /// # Errors
-/// [`ErrorKind::EmptyFile`] for no bytes, [`ErrorKind::UnsupportedFormat`] for a zip that is
+/// [`ErrorKind::EmptyFile`] for no bytes, [`ErrorKind::UnsupportedFormat`] for a PDF, an
+/// image, an RTF document or a compressed archive (by their leading bytes), a zip that is
 /// not a workbook, a web page or XML spreadsheet saved under a spreadsheet name, or binary
 /// data; [`ErrorKind::Encrypted`] for a password-protected Office file.
 pub fn detect(bytes: &[u8]) -> Result<SourceFormat> {
@@ -72,6 +88,17 @@ pub fn detect(bytes: &[u8]) -> Result<SourceFormat> {
         return Err(Error::new(
             ErrorKind::EmptyFile,
             "the file is empty (0 bytes)",
+        ));
+    }
+    if let Some((_, what)) = NOT_SPREADSHEETS
+        .iter()
+        .find(|(magic, _)| bytes.starts_with(magic))
+    {
+        return Err(Error::new(
+            ErrorKind::UnsupportedFormat,
+            format!(
+                "the file is {what}, not a roster; choose a CSV, XLSX, XLSM, XLS, XLSB or ODS file"
+            ),
         ));
     }
     if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(ZIP_EMPTY) {
@@ -233,6 +260,22 @@ mod tests {
             detect(CFB_MAGIC).map_err(|e| e.kind()),
             Err(ErrorKind::MalformedFile)
         );
+    }
+
+    #[test]
+    fn documents_and_images_are_refused_by_their_leading_bytes() {
+        let pdf = detect(b"%PDF-1.7\n%text only\n1 0 obj\n").err();
+        assert_eq!(
+            pdf.as_ref().map(Error::kind),
+            Some(ErrorKind::UnsupportedFormat)
+        );
+        assert!(pdf.is_some_and(|e| e.to_string().contains("a PDF document, not a roster")));
+        assert_eq!(
+            detect(b"\x89PNG\r\n\x1a\n\0\0").map_err(|e| e.kind()),
+            Err(ErrorKind::UnsupportedFormat)
+        );
+        // Text that merely starts like one is text.
+        assert_eq!(detect(b"%PD,name\n").ok(), Some(SourceFormat::Csv));
     }
 
     #[test]

@@ -568,6 +568,14 @@ fn fixtures() -> Result<Vec<Fixture>, String> {
         options: None,
         readme: "A web page saved as .xls by an export tool: refused with a clear error (unsupported_format) telling how to convert it.\n",
     });
+    out.push(Fixture {
+        name: "pdf_named_csv",
+        file: "roster.csv",
+        bytes: b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n".to_vec(),
+        group: BOOTCAMP,
+        options: None,
+        readme: "A PDF (a certificate, say) chosen where the roster belongs, under a .csv name. Its text-only body has no control bytes, so before the format was told by its leading `%PDF-` it was read as a CSV of nonsense; now it is refused with a clear error (unsupported_format) that says it is a PDF document, not a roster.\n",
+    });
 
     let style = CsvStyle {
         encoding: Encoding::Utf8,
