@@ -638,6 +638,22 @@ mod tests {
     }
 
     #[test]
+    fn expiry_follows_the_schedulers_date_not_utcs() {
+        // Valid to 12 March inclusive. At 15:00 UTC on the 12th it is already the 13th in
+        // Sydney (UTC+10) and still the 12th in Honolulu (UTC-10).
+        let (mut issuer, _) = issued(r#"{"expired": {}}"#);
+        let instant = Utc.with_ymd_and_hms(2026, 3, 12, 15, 0, 0).unwrap();
+        let honolulu = issuer.expire_and_notify(day(12), "t", instant).unwrap();
+        assert!(honolulu.expired.is_empty());
+        let sydney = issuer.expire_and_notify(day(13), "t", instant).unwrap();
+        assert_eq!(sydney.expired.len(), 2);
+        assert_eq!(sydney.expired_notices.queued.len(), 2);
+        // A scheduler behind UTC runs later the same instant's day: nothing twice.
+        let later = issuer.expire_and_notify(day(13), "t", instant).unwrap();
+        assert!(later.expired.is_empty() && later.expired_notices.queued.is_empty());
+    }
+
+    #[test]
     fn groups_without_the_notice_send_none() {
         let (mut issuer, ids) = issued("{}");
         assert!(
