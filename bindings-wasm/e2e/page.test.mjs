@@ -313,6 +313,94 @@ test("a 100k-row roster is analysed in the worker while the page keeps answering
   await page.close();
 });
 
+/** A CSV of `rows` people, a quarter of them with a grade the sample group does not know. */
+function bigCsv(rows) {
+  const lines = ["Name,Email,Course Hours,Grade"];
+  for (let i = 0; i < rows; i++) lines.push(`Person ${i},p${i}@example.org,${i % 40},${["Pass", "Merit", "Distinction", "Great"][i % 4]}`);
+  return Buffer.from(lines.join("\n") + "\n");
+}
+
+test("a check shows the share of the file read and can be cancelled; the page stays usable", async () => {
+  const { page, problems } = await openPage();
+  const buffer = bigCsv(600_000);
+  await page.setInputFiles("#roster-file", { name: "huge.csv", mimeType: "text/csv", buffer });
+  // The bar and its text give the share of the bytes read, as the library reports it.
+  await page.waitForFunction(() => /\d+% read/.test(document.getElementById("progress-text").textContent), null, { timeout: 60_000 });
+  const bar = await page.evaluate(() => {
+    const p = document.getElementById("progress");
+    return { value: p.value, max: p.max, label: p.labels[0].textContent, determinate: p.hasAttribute("value") };
+  });
+  assert.ok(bar.determinate && bar.value > 0 && bar.value <= bar.max, `the bar: ${JSON.stringify(bar)}`);
+  await assertAccessible(page, "the page while a check runs");
+  await page.click("#cancel");
+  await page.waitForFunction(() => document.getElementById("roster-status").textContent === "Check cancelled.");
+  assert.equal(await page.evaluate(() => document.getElementById("roster-status").getAttribute("role")), "status");
+  assert.equal(await page.isHidden("#progress-row"), true);
+  assert.equal(await page.isHidden("#results"), true, "nothing of a file whose check was cancelled is shown");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "drop");
+  assert.equal(await page.evaluate(() => document.body.dataset.analyses ?? "0"), "0");
+  await assertAccessible(page, "the page after a cancelled check");
+
+  // A new worker checks the next roster as the CLI does.
+  const folder = join(fixtures, "hr_export_german");
+  const groupPath = join(folder, "group.json");
+  await useGroup(page, groupPath);
+  await upload(page, join(folder, "roster.csv"));
+  const report = cliReport(join(folder, "roster.csv"), groupPath);
+  assertMatchesCli(await shown(page), report);
+
+  // A re-check cancelled keeps the results and the mapping they were read with; the next
+  // re-check reads the roster again in the new worker.
+  const column = report.columns.find((c) => c.attribute).letter;
+  const select = `#columns tr[data-column="${column}"] select`;
+  await page.evaluate(() => {
+    // Holds the re-check at the start, so that the cancel lands while it runs.
+    window.realPost = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function () {};
+  });
+  await page.selectOption(select, "");
+  await page.waitForFunction(() => !document.getElementById("progress-row").hidden);
+  await page.evaluate(() => (Worker.prototype.postMessage = window.realPost));
+  await page.click("#cancel");
+  await page.waitForFunction(() => document.getElementById("roster-status").textContent === "Check cancelled.");
+  assert.equal(await page.isHidden("#results"), false);
+  assertMatchesCli(await shown(page), report);
+  await analysed(page, () => page.selectOption(select, ""));
+  assertMatchesCli(await shown(page), cliReport(join(folder, "roster.csv"), groupPath, { mapping: { columns: [{ column, attribute: null }] } }));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the mapping is reset: every column back to the automatic match, checked again", async () => {
+  const folder = join(fixtures, "hr_export_german");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const [first, second] = report.columns.filter((c) => c.attribute);
+  // One column skipped, another given the first one's attribute.
+  await analysed(page, () => page.selectOption(`#columns tr[data-column="${first.letter}"] select`, ""));
+  await analysed(page, () => page.selectOption(`#columns tr[data-column="${second.letter}"] select`, first.attribute));
+  const changed = cliReport(roster, groupPath, { mapping: { columns: [
+    { column: first.letter, attribute: null }, { column: second.letter, attribute: first.attribute }] } });
+  assertMatchesCli(await shown(page), changed);
+
+  await analysed(page, () => page.click("#mapping-reset"));
+  assertMatchesCli(await shown(page), report);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "mapping-reset");
+  assert.match(await page.textContent("#roster-status"), /^roster\.csv: /);
+  await assertAccessible(page, "the page after the mapping was reset");
+  // Nothing to reset: said so, and nothing is checked again.
+  const before = await page.evaluate(() => document.body.dataset.analyses);
+  await page.keyboard.press("Enter");
+  assert.equal(await page.textContent("#roster-status"), "Every column already has the automatic match.");
+  assert.equal(await page.evaluate(() => document.body.dataset.analyses), before);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("keyboard and labels: every control is labelled and the roster can be chosen without a mouse", async () => {
   const { page } = await openPage();
   const unlabelled = await page.evaluate(() =>

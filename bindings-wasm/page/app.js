@@ -9,21 +9,33 @@ const PREVIEW_ROWS = 50;
 
 // --- The worker, as promises -------------------------------------------------------------
 
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
 const pending = new Map();
 let nextId = 1;
+let worker;
 
-worker.onmessage = ({ data }) => {
-  const call = pending.get(data.id);
-  if (!call) return;
-  if (data.progress) {
-    call.onProgress?.(data.progress);
-    return;
-  }
-  pending.delete(data.id);
-  if (data.error) call.reject(Object.assign(new Error(data.error.message), data.error));
-  else call.resolve(data.result);
-};
+function startWorker() {
+  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = ({ data }) => {
+    const call = pending.get(data.id);
+    if (!call) return;
+    if (data.progress) {
+      call.onProgress?.(data.progress);
+      return;
+    }
+    pending.delete(data.id);
+    if (data.error) call.reject(Object.assign(new Error(data.error.message), data.error));
+    else call.resolve(data.result);
+  };
+}
+
+// A call into WebAssembly runs to its end: the worker is stopped, every call waiting on it
+// fails as cancelled, and a new worker takes its place (without the roster until `load`).
+function restartWorker() {
+  worker.terminate();
+  for (const call of pending.values()) call.reject(Object.assign(new Error("cancelled"), { code: "cancelled" }));
+  pending.clear();
+  startWorker();
+}
 
 function run(name, args, { onProgress, transfer = [] } = {}) {
   const id = nextId++;
@@ -33,13 +45,18 @@ function run(name, args, { onProgress, transfer = [] } = {}) {
   });
 }
 
+startWorker();
+
 // --- State ------------------------------------------------------------------------------
 
 const state = {
   group: null, // the group as the library read it
   attributes: [], // what a column can fill
   fileName: null,
+  file: null, // the roster as chosen, to give a new worker
   hasRoster: false,
+  rosterInWorker: false, // whether the worker holds the roster (a new one does not)
+  checked: null, // the reading of the results shown: {overrides, headerRow, sheet, applied}
   report: null,
   overrides: new Map(), // column letter -> attribute key, or null to skip
   headerRow: null,
@@ -138,6 +155,7 @@ async function chooseRoster(file) {
     return;
   }
   state.fileName = file.name;
+  state.file = file;
   state.overrides.clear();
   state.applied.clear();
   state.corrected = null;
@@ -149,6 +167,7 @@ async function chooseRoster(file) {
   say($("email-status"), "");
   const bytes = await file.arrayBuffer();
   state.hasRoster = true;
+  state.checked = null;
   await analyze(bytes);
 }
 
@@ -157,7 +176,31 @@ function showProgress(p) {
   const fraction = p.totalBytes > 0 && p.bytes > 0 ? p.bytes / p.totalBytes : null;
   if (fraction === null) bar.removeAttribute("value");
   else bar.value = Math.min(fraction, 1);
-  $("progress-text").textContent = `${p.stage}${p.rows ? `, ${p.rows.toLocaleString()} rows` : ""}`;
+  const percent = fraction === null ? "" : `, ${Math.floor(Math.min(fraction, 1) * 100)}% read`;
+  $("progress-text").textContent = `${p.stage}${p.rows ? `, ${p.rows.toLocaleString()} rows` : ""}${percent}`;
+}
+
+/** Stops the check under way; the results shown before it (if any) stay, as they were read. */
+function cancelAnalysis() {
+  state.generation++;
+  restartWorker();
+  state.rosterInWorker = false;
+  $("progress-row").hidden = true;
+  if (state.checked) {
+    state.overrides = new Map(state.checked.overrides);
+    state.headerRow = state.checked.headerRow;
+    state.sheet = state.checked.sheet;
+    state.applied = new Set(state.checked.applied);
+    render();
+  } else {
+    // The first check of a file: there is nothing of it to show.
+    state.hasRoster = false;
+    state.file = null;
+    state.report = null;
+    $("results").hidden = true;
+  }
+  say($("roster-status"), "Check cancelled.");
+  $("drop").focus();
 }
 
 /** How the roster is read: the mapping, header row and sheet chosen on the page. */
@@ -191,11 +234,21 @@ async function analyze(bytes) {
   let options = { records: true, preview: PREVIEW_ROWS, ...reading };
   $("progress-row").hidden = false;
   $("progress").value = 0;
+  $("progress-text").textContent = "";
   say($("roster-status"), `Checking ${state.fileName}…`);
   const args = { fileName: state.fileName, group: state.group, options };
-  if (bytes) args.bytes = bytes;
+  if (bytes) {
+    args.bytes = bytes;
+    state.rosterInWorker = true;
+  }
   let result;
   try {
+    if (!bytes && !state.rosterInWorker) {
+      const copy = await state.file.arrayBuffer();
+      await run("load", { bytes: copy, fileName: state.fileName }, { transfer: [copy] });
+      state.rosterInWorker = true;
+      if (generation !== state.generation) return;
+    }
     if (!bytes && state.applied.size > 0 && (await correct(reading))) {
       if (generation !== state.generation) return;
       // The corrected roster is one CSV sheet with its header in row 1 and the columns where
@@ -207,6 +260,7 @@ async function analyze(bytes) {
     }
     result = await run("analyze", args, { onProgress: showProgress, transfer: bytes ? [bytes] : [] });
   } catch (e) {
+    if (generation !== state.generation) return; // cancelled, or a newer check took over
     say($("roster-status"), `The roster could not be checked: ${e.message}`, true);
     $("progress-row").hidden = true;
     return;
@@ -222,6 +276,7 @@ async function analyze(bytes) {
     return;
   }
   state.report = result.report;
+  state.checked = { overrides: new Map(state.overrides), headerRow: state.headerRow, sheet: state.sheet, applied: new Set(state.applied) };
   if (!state.corrected) state.fixes = result.report.fixes ?? [];
   state.findingsShown = FINDINGS_PAGE;
   const s = result.report.summary;
@@ -370,6 +425,17 @@ function renderColumns() {
     tr.cells[4].textContent = column.uncertain ? `${column.tier}: ${column.uncertain}` : column.tier;
     tr.cells[5].textContent = `${Math.round(column.score * 100)}%`;
   });
+}
+
+/** Every column back to the match the library makes itself, checked again. */
+function resetMapping() {
+  if (state.overrides.size === 0) {
+    say($("roster-status"), "Every column already has the automatic match.");
+    return;
+  }
+  state.overrides.clear();
+  for (const select of $("columns").querySelectorAll("select")) delete select.dataset.pending;
+  analyze();
 }
 
 function renderSummary() {
@@ -730,6 +796,8 @@ function wire() {
     input.value = "";
   });
 
+  $("cancel").addEventListener("click", cancelAnalysis);
+  $("mapping-reset").addEventListener("click", resetMapping);
   $("sheet").addEventListener("change", (e) => {
     state.sheet = e.target.value;
     state.headerRow = null;

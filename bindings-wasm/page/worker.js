@@ -3,6 +3,9 @@
 // bytes, so that a changed mapping or header row is checked again without sending them anew,
 // and the corrected roster the last suggested fixes made of them.
 //
+// The page stops an analysis by ending this worker and starting another (a running call
+// cannot read a message), so a new worker is given the roster again with `load`.
+//
 // Requests: {id, call, args}; replies: {id, progress} while analysing, then {id, result} or
 // {id, error: {name, code, message}} when the call threw (misuse).
 import init, * as conferral from "../pkg/web/conferral.js";
@@ -12,13 +15,16 @@ let roster = null; // the file as chosen
 let corrected = null; // the file as `fix` last corrected it
 
 const calls = {
+  // args: {bytes, fileName}: the roster the next calls read.
+  load({ bytes, fileName }) {
+    roster = { bytes: new Uint8Array(bytes), fileName };
+    corrected = null;
+    return null;
+  },
   // args: {bytes?, fileName, group, options, corrected?}; without bytes, the last roster is
   // read again (its corrected version with `corrected`).
   analyze({ bytes, fileName, group, options, corrected: useCorrected }, reply) {
-    if (bytes) {
-      roster = { bytes: new Uint8Array(bytes), fileName };
-      corrected = null;
-    }
+    if (bytes) calls.load({ bytes, fileName });
     if (!roster) throw Object.assign(new Error("no roster has been chosen"), { code: "invalid_argument" });
     const file = useCorrected && corrected ? corrected : roster;
     let last = 0;
