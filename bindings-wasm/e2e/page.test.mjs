@@ -401,6 +401,75 @@ test("the mapping is reset: every column back to the automatic match, checked ag
   await page.close();
 });
 
+test("every row is paged through, 50 at a time, by keyboard, asked of the worker", async () => {
+  const buffer = bigCsv(130);
+  const roster = join(scratch, "paged.csv");
+  writeFileSync(roster, buffer);
+  const groupPath = join(scratch, "sample-group.json");
+  const { page, problems } = await openPage();
+  writeFileSync(groupPath, await page.inputValue("#group-json"));
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const grid = () => page.evaluate(() => ({
+    range: document.getElementById("grid-range").textContent,
+    rows: [...document.querySelectorAll("#grid tbody tr")].map((tr) => [...tr.cells].map((c) => c.textContent)),
+    marked: [...document.querySelectorAll("#grid td[data-severity]")].map((td) => td.dataset.cell),
+    previous: document.getElementById("grid-previous").getAttribute("aria-disabled"),
+    next: document.getElementById("grid-next").getAttribute("aria-disabled"),
+  }));
+  const lines = buffer.toString("utf8").trim().split("\n");
+  // Rows `from`–`to` (sheet rows) as the file has them, after their row number.
+  const expected = (from, to) => lines.slice(from - 1, to).map((line, i) => [String(from + i), ...line.split(",")]);
+  const markedIn = (from, to) => [...new Set(report.findings.filter((f) => f.cell && f.row >= from && f.row <= to).map((f) => f.cell))];
+
+  let view = await grid();
+  assert.equal(view.range, "Rows 1–50 of 130");
+  assert.deepEqual(view.rows, expected(2, 51));
+  assert.deepEqual([view.previous, view.next], ["true", "false"]);
+  await page.focus("#grid-next");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.getElementById("grid-range").textContent === "Rows 51–100 of 130");
+  view = await grid();
+  assert.deepEqual(view.rows, expected(52, 101));
+  assert.deepEqual(view.marked.sort(), markedIn(52, 101).sort());
+  assert.equal(await page.textContent("#grid-status"), "Showing rows 51–100 of 130.");
+  await assertAccessible(page, "the grid's second page");
+  await page.keyboard.press(" ");
+  await page.waitForFunction(() => document.getElementById("grid-range").textContent === "Rows 101–130 of 130");
+  view = await grid();
+  assert.deepEqual(view.rows, expected(102, 131));
+  assert.deepEqual([view.previous, view.next], ["false", "true"]);
+  // At the end, the button keeps focus and does nothing.
+  assert.equal(await page.evaluate(() => document.activeElement.id), "grid-next");
+  await page.keyboard.press("Enter");
+  assert.equal((await grid()).range, "Rows 101–130 of 130");
+  // A finding's cell on this page leads to it.
+  const cellHere = markedIn(102, 131)[0];
+  await page.click(`#findings button[aria-label="${cellHere}: show in the rows"]`);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.cell), cellHere);
+
+  // A re-check goes back to the first rows; one cancelled takes the rows with its worker,
+  // and the next page is read again first.
+  await analysed(page, () => page.selectOption('#columns tr[data-column="D"] select', ""));
+  assert.equal((await grid()).range, "Rows 1–50 of 130");
+  await page.evaluate(() => {
+    window.realPost = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function () {};
+  });
+  await page.selectOption('#columns tr[data-column="D"] select', "grade");
+  await page.waitForFunction(() => !document.getElementById("progress-row").hidden);
+  await page.evaluate(() => (Worker.prototype.postMessage = window.realPost));
+  await page.click("#cancel");
+  await page.waitForFunction(() => document.getElementById("roster-status").textContent === "Check cancelled.");
+  await analysed(page, () => page.click("#grid-next"));
+  await page.waitForFunction(() => document.getElementById("grid-range").textContent === "Rows 51–100 of 130");
+  assert.deepEqual((await grid()).rows, expected(52, 101));
+  await page.click("#grid-previous");
+  await page.waitForFunction(() => document.getElementById("grid-range").textContent === "Rows 1–50 of 130");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("keyboard and labels: every control is labelled and the roster can be chosen without a mouse", async () => {
   const { page } = await openPage();
   const unlabelled = await page.evaluate(() =>

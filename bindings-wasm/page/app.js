@@ -56,6 +56,9 @@ const state = {
   file: null, // the roster as chosen, to give a new worker
   hasRoster: false,
   rosterInWorker: false, // whether the worker holds the roster (a new one does not)
+  rowCount: 0, // the data rows of the report shown, which the worker holds
+  gridStart: 0, // the 0-based index of the grid's first row
+  gridRows: [], // the rows the grid shows
   checked: null, // the reading of the results shown: {overrides, headerRow, sheet, applied}
   report: null,
   overrides: new Map(), // column letter -> attribute key, or null to skip
@@ -191,6 +194,7 @@ function cancelAnalysis() {
     state.headerRow = state.checked.headerRow;
     state.sheet = state.checked.sheet;
     state.applied = new Set(state.checked.applied);
+    // The rows shown stay; other pages are read again by the next check.
     render();
   } else {
     // The first check of a file: there is nothing of it to show.
@@ -231,7 +235,7 @@ async function correct(reading) {
 async function analyze(bytes) {
   const generation = ++state.generation;
   const reading = readingOptions();
-  let options = { records: true, preview: PREVIEW_ROWS, ...reading };
+  let options = { records: true, preview: PREVIEW_ROWS, rows: true, ...reading };
   $("progress-row").hidden = false;
   $("progress").value = 0;
   $("progress-text").textContent = "";
@@ -253,7 +257,7 @@ async function analyze(bytes) {
       if (generation !== state.generation) return;
       // The corrected roster is one CSV sheet with its header in row 1 and the columns where
       // they were, so only the mapping still applies.
-      args.options = options = { records: true, preview: PREVIEW_ROWS, mapping: reading.mapping };
+      args.options = options = { records: true, preview: PREVIEW_ROWS, rows: true, mapping: reading.mapping };
       args.corrected = true;
     } else {
       state.corrected = null;
@@ -276,6 +280,9 @@ async function analyze(bytes) {
     return;
   }
   state.report = result.report;
+  state.rowCount = result.rowCount;
+  state.gridStart = 0;
+  state.gridRows = result.report.preview ?? [];
   state.checked = { overrides: new Map(state.overrides), headerRow: state.headerRow, sheet: state.sheet, applied: new Set(state.applied) };
   if (!state.corrected) state.fixes = result.report.fixes ?? [];
   state.findingsShown = FINDINGS_PAGE;
@@ -533,7 +540,7 @@ function renderFindings() {
     if (f.cell && previewed.has(f.cell)) {
       const jump = cell("button", f.cell, "link");
       jump.type = "button";
-      jump.setAttribute("aria-label", `${f.cell}: show in the first rows`);
+      jump.setAttribute("aria-label", `${f.cell}: show in the rows`);
       jump.addEventListener("click", () => jumpToCell(f.cell));
       place.replaceChildren(jump);
     }
@@ -570,7 +577,7 @@ function renderGrid() {
   $("grid").tHead.replaceChildren(head);
   const body = $("grid").tBodies[0];
   const notes = [];
-  body.replaceChildren(...(report.preview ?? []).map((row) => {
+  body.replaceChildren(...state.gridRows.map((row) => {
     const tr = document.createElement("tr");
     tr.dataset.row = row.row;
     if (rowsWithErrors.has(row.row)) tr.className = "row-error";
@@ -601,6 +608,42 @@ function renderGrid() {
   }));
   $("cell-notes").replaceChildren(...notes);
   showCellDetail(null);
+  renderPager();
+}
+
+function renderPager() {
+  const { gridStart: start, gridRows: rows, rowCount: total } = state;
+  $("grid-range").textContent = rows.length
+    ? `Rows ${(start + 1).toLocaleString()}–${(start + rows.length).toLocaleString()} of ${total.toLocaleString()}`
+    : "No data rows";
+  // aria-disabled rather than disabled: a button pressed to the last page keeps focus.
+  $("grid-previous").setAttribute("aria-disabled", String(start === 0));
+  $("grid-next").setAttribute("aria-disabled", String(start + rows.length >= total));
+}
+
+/** Shows the page of rows from the 0-based `start`, asked of the worker, which holds them. */
+async function showRows(start) {
+  if (start < 0 || start >= state.rowCount || start === state.gridStart) return;
+  const generation = state.generation;
+  if (!state.rosterInWorker) {
+    // A cancelled check took the rows with its worker: they are read again first.
+    await analyze();
+    if (state.generation !== generation + 1 || !state.report) return;
+  }
+  const current = state.generation;
+  let page;
+  try {
+    page = await run("rows", { start, count: PREVIEW_ROWS });
+  } catch (e) {
+    if (current === state.generation) say($("roster-status"), `The rows could not be read: ${e.message}`, true);
+    return;
+  }
+  if (current !== state.generation) return;
+  state.gridStart = start;
+  state.gridRows = page.rows;
+  renderGrid();
+  renderFindings(); // its cells lead to the rows now shown
+  $("grid-status").textContent = `Showing ${$("grid-range").textContent.toLowerCase()}.`;
 }
 
 /** What is wrong with a cell, each message after its severity, errors first. */
@@ -687,8 +730,8 @@ function renderFixes() {
   }));
   const applied = [...state.applied];
   $("fixes-status").textContent = applied.length
-    ? `The columns, findings and first rows show the roster with ${applied.join(", ")} applied.`
-    : "The columns, findings and first rows show the roster as chosen.";
+    ? `The columns, findings and rows show the roster with ${applied.join(", ")} applied.`
+    : "The columns, findings and rows show the roster as chosen.";
   $("fixes-status").classList.remove("status-error");
   $("download-fixed").hidden = !state.corrected;
 }
@@ -798,6 +841,8 @@ function wire() {
 
   $("cancel").addEventListener("click", cancelAnalysis);
   $("mapping-reset").addEventListener("click", resetMapping);
+  $("grid-previous").addEventListener("click", () => showRows(Math.max(0, state.gridStart - PREVIEW_ROWS)));
+  $("grid-next").addEventListener("click", () => showRows(state.gridStart + PREVIEW_ROWS));
   $("sheet").addEventListener("change", (e) => {
     state.sheet = e.target.value;
     state.headerRow = null;
