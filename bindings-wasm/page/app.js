@@ -59,6 +59,13 @@ const state = {
   rowCount: 0, // the data rows of the report shown, which the worker holds
   gridStart: 0, // the 0-based index of the grid's first row
   gridRows: [], // the rows the grid shows
+  rowFindings: [], // the findings located in those rows
+  // Of the report shown, whose findings and records the worker keeps:
+  findingCount: 0,
+  kinds: [], // {code, severity, count} per code
+  findingColumns: [], // the letters of the columns with findings
+  findingsPage: { findings: [], matching: 0 }, // the findings table's, as filtered
+  firstRecordRow: null,
   checked: null, // the reading of the results shown: {overrides, headerRow, sheet, applied}
   report: null,
   overrides: new Map(), // column letter -> attribute key, or null to skip
@@ -272,17 +279,23 @@ async function analyze(bytes) {
   if (generation !== state.generation) return;
   $("progress-row").hidden = true;
   // The tests wait on this count to know that an analysis has been shown.
-  document.body.dataset.analyses = String(Number(document.body.dataset.analyses ?? 0) + 1);
+  const shown = () => (document.body.dataset.analyses = String(Number(document.body.dataset.analyses ?? 0) + 1));
   if (result.type === "failure") {
     state.report = null;
     $("results").hidden = true;
     say($("roster-status"), `${state.fileName} cannot be read: ${failureText(result)}`, true);
+    shown();
     return;
   }
   state.report = result.report;
   state.rowCount = result.rowCount;
   state.gridStart = 0;
   state.gridRows = result.report.preview ?? [];
+  state.rowFindings = result.rowFindings;
+  state.findingCount = result.findingCount;
+  state.kinds = result.kinds;
+  state.findingColumns = result.findingColumns;
+  state.firstRecordRow = result.firstRecordRow;
   state.checked = { overrides: new Map(state.overrides), headerRow: state.headerRow, sheet: state.sheet, applied: new Set(state.applied) };
   if (!state.corrected) state.fixes = result.report.fixes ?? [];
   state.findingsShown = FINDINGS_PAGE;
@@ -294,6 +307,8 @@ async function analyze(bytes) {
       `${s.errors.toLocaleString()} errors and ${s.warnings.toLocaleString()} warnings.`,
   );
   render();
+  await refreshFindings();
+  if (generation === state.generation) shown();
 }
 
 // --- 3–7. The results -------------------------------------------------------------------
@@ -308,8 +323,7 @@ function render() {
   renderGroups();
   renderFindings();
   renderFixes();
-  const first = state.report.records?.[0];
-  if (first && !$("email-row").value) $("email-row").value = first.row;
+  if (state.firstRecordRow && !$("email-row").value) $("email-row").value = state.firstRecordRow;
 }
 
 function renderSource() {
@@ -464,23 +478,12 @@ function renderSummary() {
 function renderColumnFilter() {
   const select = $("filter-column");
   const chosen = select.value;
-  const letters = [...new Set(state.report.findings.map((f) => f.column).filter(Boolean))];
+  const letters = state.findingColumns;
   select.replaceChildren(new Option("All", ""), ...letters.map((l) => {
     const header = state.report.columns.find((c) => c.letter === l)?.header;
     return new Option(header ? `${l}: ${header}` : l, l);
   }));
   select.value = letters.includes(chosen) ? chosen : "";
-}
-
-/** The findings by code, in the order the report first gives each, with how many of each. */
-function problemTypes() {
-  const types = new Map();
-  for (const f of state.report.findings) {
-    const type = types.get(f.code) ?? { code: f.code, severity: f.severity, count: 0 };
-    type.count++;
-    types.set(f.code, type);
-  }
-  return [...types.values()];
 }
 
 function countText({ count, severity }) {
@@ -490,15 +493,15 @@ function countText({ count, severity }) {
 // One button per kind of problem: it narrows the findings table to that kind, whose cells
 // lead on to the grid.
 function renderGroups() {
-  const types = problemTypes();
+  const types = state.kinds;
   $("groups").replaceChildren(...types.map((type) => {
     const button = cell("button", `${type.code}: ${countText(type)}`, `severity-${type.severity}`);
     button.type = "button";
     button.dataset.code = type.code;
-    button.addEventListener("click", () => {
+    button.addEventListener("click", async () => {
       $("filter-code").value = type.code;
       state.findingsShown = FINDINGS_PAGE;
-      renderFindings();
+      await refreshFindings();
       $("filter-status").textContent = `Showing ${$("findings-count").textContent}.`;
       $("findings-box").focus();
     });
@@ -513,12 +516,24 @@ function renderGroups() {
   select.value = types.some((t) => t.code === chosen) ? chosen : "";
 }
 
-function filteredFindings() {
-  const severity = $("filter-severity").value;
-  const column = $("filter-column").value;
-  const code = $("filter-code").value;
-  return state.report.findings.filter((f) =>
-    (!severity || f.severity === severity) && (!column || f.column === column) && (!code || f.code === code));
+/** Asks the worker for the findings the filters choose, and shows them. */
+async function refreshFindings() {
+  if (!(await ensureKept())) return;
+  const generation = state.generation;
+  let page;
+  try {
+    page = await run("findings", {
+      severity: $("filter-severity").value,
+      column: $("filter-column").value,
+      code: $("filter-code").value,
+      count: state.findingsShown,
+    });
+  } catch {
+    return; // cancelled: the findings shown stay
+  }
+  if (generation !== state.generation) return;
+  state.findingsPage = page;
+  renderFindings();
 }
 
 /** Moves focus to a cell of the grid (which shows its message below). */
@@ -528,8 +543,7 @@ function jumpToCell(name) {
 }
 
 function renderFindings() {
-  const findings = filteredFindings();
-  const shown = findings.slice(0, state.findingsShown);
+  const { findings: shown, matching } = state.findingsPage;
   const previewed = new Set([...$("grid").querySelectorAll("td[data-severity]")].map((td) => td.dataset.cell));
   const body = $("findings").tBodies[0];
   body.replaceChildren(...shown.map((f) => {
@@ -553,17 +567,17 @@ function renderFindings() {
     );
     return labelCells($("findings"), tr);
   }));
-  const total = state.report.findings.length;
+  const total = state.findingCount;
   $("findings-count").textContent =
-    findings.length === total ? `${total.toLocaleString()} findings` : `${findings.length.toLocaleString()} of ${total.toLocaleString()} findings`;
-  $("findings-more").hidden = findings.length <= shown.length;
+    matching === total ? `${total.toLocaleString()} findings` : `${matching.toLocaleString()} of ${total.toLocaleString()} findings`;
+  $("findings-more").hidden = matching <= shown.length;
 }
 
 function renderGrid() {
   const report = state.report;
   const byCell = new Map();
   const rowsWithErrors = new Set();
-  for (const f of report.findings) {
+  for (const f of state.rowFindings) {
     if (f.cell) byCell.set(f.cell, [...(byCell.get(f.cell) ?? []), f]);
     if (f.row && f.severity === "error") rowsWithErrors.add(f.row);
   }
@@ -621,15 +635,19 @@ function renderPager() {
   $("grid-next").setAttribute("aria-disabled", String(start + rows.length >= total));
 }
 
+/** Whether the worker holds the report shown: a cancelled check took it with its worker, and
+ * then the roster is checked again first (false when that did not show a report). */
+async function ensureKept() {
+  if (state.rosterInWorker) return true;
+  const generation = state.generation;
+  await analyze();
+  return state.generation === generation + 1 && state.report !== null;
+}
+
 /** Shows the page of rows from the 0-based `start`, asked of the worker, which holds them. */
 async function showRows(start) {
   if (start < 0 || start >= state.rowCount || start === state.gridStart) return;
-  const generation = state.generation;
-  if (!state.rosterInWorker) {
-    // A cancelled check took the rows with its worker: they are read again first.
-    await analyze();
-    if (state.generation !== generation + 1 || !state.report) return;
-  }
+  if (!(await ensureKept())) return;
   const current = state.generation;
   let page;
   try {
@@ -641,6 +659,7 @@ async function showRows(start) {
   if (current !== state.generation) return;
   state.gridStart = start;
   state.gridRows = page.rows;
+  state.rowFindings = page.findings;
   renderGrid();
   renderFindings(); // its cells lead to the rows now shown
   $("grid-status").textContent = `Showing ${$("grid-range").textContent.toLowerCase()}.`;
@@ -666,7 +685,7 @@ function showCellDetail(td) {
   }
   td.classList.add("current");
   detail.className = `cell-detail ${td.dataset.severity}`;
-  const findings = state.report.findings.filter((f) => f.cell === td.dataset.cell);
+  const findings = state.rowFindings.filter((f) => f.cell === td.dataset.cell);
   const help = [...new Set(findings.map((f) => f.help).filter(Boolean))];
   detail.replaceChildren(
     cell("strong", `${td.dataset.cell}, ${cellNote(findings)}`),
@@ -754,10 +773,10 @@ function columnLetter(index) {
 async function previewEmail() {
   const status = $("email-status");
   const row = Number($("email-row").value);
-  const record = state.report?.records?.find((r) => r.row === row);
+  if (!state.report || !(await ensureKept())) return;
+  const { record, errors: problems } = await run("row", { row });
   if (!record) {
     $("email").hidden = true;
-    const problems = state.report?.findings.filter((f) => f.row === row && f.severity === "error") ?? [];
     say(status, problems.length
       ? `Row ${row} has errors, so no email would be sent: ${problems.map((f) => f.message).join("; ")}`
       : `There is no data row ${row}.`, true);
@@ -779,7 +798,7 @@ async function previewEmail() {
 }
 
 async function downloadFile(call, args) {
-  if (!state.report) return;
+  if (!state.report || !(await ensureKept())) return;
   const result = await run(call, args);
   if (result.type === "failure") say($("roster-status"), failureText(result), true);
   else download(result);
@@ -869,9 +888,9 @@ function wire() {
     }
   });
   // A filter's result is announced; an analysis's is announced by the roster's status alone.
-  const refilter = () => {
+  const refilter = async () => {
     state.findingsShown = FINDINGS_PAGE;
-    renderFindings();
+    await refreshFindings();
     $("filter-status").textContent = `Showing ${$("findings-count").textContent}.`;
   };
   $("filter-severity").addEventListener("change", refilter);
@@ -879,11 +898,11 @@ function wire() {
   $("filter-column").addEventListener("change", refilter);
   $("findings-more").addEventListener("click", () => {
     state.findingsShown += FINDINGS_PAGE;
-    renderFindings();
+    refreshFindings();
   });
-  $("download-errors").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "csv" }));
-  $("download-errors-xlsx").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "xlsx" }));
-  $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group, report: state.report }));
+  $("download-errors").addEventListener("click", () => downloadFile("errorReport", { format: "csv" }));
+  $("download-errors-xlsx").addEventListener("click", () => downloadFile("errorReport", { format: "xlsx" }));
+  $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group }));
   $("email-show").addEventListener("click", previewEmail);
   $("download-fixed").addEventListener("click", () => state.corrected && download(state.corrected));
   const grid = $("grid");
