@@ -66,7 +66,7 @@ const state = {
   findingColumns: [], // the letters of the columns with findings
   findingsPage: { findings: [], matching: 0 }, // the findings table's, as filtered
   firstRecordRow: null,
-  checked: null, // the reading of the results shown: {overrides, headerRow, sheet, applied}
+  checked: null, // how the results shown were read: {overrides, headerRow, sheet, applied, corrected, fixes}
   report: null,
   overrides: new Map(), // column letter -> attribute key, or null to skip
   headerRow: null,
@@ -201,6 +201,8 @@ function cancelAnalysis() {
     state.headerRow = state.checked.headerRow;
     state.sheet = state.checked.sheet;
     state.applied = new Set(state.checked.applied);
+    state.corrected = state.checked.corrected;
+    state.fixes = state.checked.fixes;
     // The rows shown stay; other pages are read again by the next check.
     render();
   } else {
@@ -234,7 +236,7 @@ async function correct(reading) {
     say($("fixes-status"), `The fixes could not be applied: ${failureText(result)}`, true);
     return false;
   }
-  state.fixes = result.report.fixes ?? [];
+  state.fixes = result.fixes;
   state.corrected = { bytes: result.bytes, fileName: result.fileName, mimeType: result.mimeType };
   return true;
 }
@@ -296,8 +298,11 @@ async function analyze(bytes) {
   state.kinds = result.kinds;
   state.findingColumns = result.findingColumns;
   state.firstRecordRow = result.firstRecordRow;
-  state.checked = { overrides: new Map(state.overrides), headerRow: state.headerRow, sheet: state.sheet, applied: new Set(state.applied) };
   if (!state.corrected) state.fixes = result.report.fixes ?? [];
+  state.checked = {
+    overrides: new Map(state.overrides), headerRow: state.headerRow, sheet: state.sheet,
+    applied: new Set(state.applied), corrected: state.corrected, fixes: state.fixes,
+  };
   state.findingsShown = FINDINGS_PAGE;
   const s = result.report.summary;
   const fixed = state.corrected ? ` with ${[...state.applied].join(", ")} applied` : "";

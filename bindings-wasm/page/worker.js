@@ -111,12 +111,16 @@ const calls = {
     return { record, errors: record ? [] : findings.filter((f) => f.row === row && f.severity === "error") };
   },
   // args: {group, codes, options}: the roster as chosen with these suggested fixes applied,
-  // kept as the corrected roster; the reply's bytes are a copy for the page to download.
+  // kept as the corrected roster; the reply's bytes are a copy for the page to download, with
+  // the fixes the report suggests.
   fix({ group, codes, options }) {
     if (!roster) throw Object.assign(new Error("no roster has been chosen"), { code: "invalid_argument" });
     const result = conferral.applyFixes(roster.bytes, roster.fileName, group, codes, options);
-    if (result.type === "success") corrected = { bytes: result.bytes.slice(), fileName: result.fileName };
-    return result;
+    if (result.type !== "success") return result;
+    corrected = { bytes: result.bytes.slice(), fileName: result.fileName };
+    // Of the report, the page shows the fixes (its findings come with the next analysis).
+    const { report, ...file } = result;
+    return { ...file, fixes: report.fixes ?? [] };
   },
   template: ({ group, format }) => conferral.template(group, format),
   // Of the last report.
