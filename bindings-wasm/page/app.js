@@ -9,21 +9,33 @@ const PREVIEW_ROWS = 50;
 
 // --- The worker, as promises -------------------------------------------------------------
 
-const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
 const pending = new Map();
 let nextId = 1;
+let worker;
 
-worker.onmessage = ({ data }) => {
-  const call = pending.get(data.id);
-  if (!call) return;
-  if (data.progress) {
-    call.onProgress?.(data.progress);
-    return;
-  }
-  pending.delete(data.id);
-  if (data.error) call.reject(Object.assign(new Error(data.error.message), data.error));
-  else call.resolve(data.result);
-};
+function startWorker() {
+  worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  worker.onmessage = ({ data }) => {
+    const call = pending.get(data.id);
+    if (!call) return;
+    if (data.progress) {
+      call.onProgress?.(data.progress);
+      return;
+    }
+    pending.delete(data.id);
+    if (data.error) call.reject(Object.assign(new Error(data.error.message), data.error));
+    else call.resolve(data.result);
+  };
+}
+
+// A call into WebAssembly runs to its end: the worker is stopped, every call waiting on it
+// fails as cancelled, and a new worker takes its place (without the roster until `load`).
+function restartWorker() {
+  worker.terminate();
+  for (const call of pending.values()) call.reject(Object.assign(new Error("cancelled"), { code: "cancelled" }));
+  pending.clear();
+  startWorker();
+}
 
 function run(name, args, { onProgress, transfer = [] } = {}) {
   const id = nextId++;
@@ -33,13 +45,28 @@ function run(name, args, { onProgress, transfer = [] } = {}) {
   });
 }
 
+startWorker();
+
 // --- State ------------------------------------------------------------------------------
 
 const state = {
   group: null, // the group as the library read it
   attributes: [], // what a column can fill
   fileName: null,
+  file: null, // the roster as chosen, to give a new worker
   hasRoster: false,
+  rosterInWorker: false, // whether the worker holds the roster (a new one does not)
+  rowCount: 0, // the data rows of the report shown, which the worker holds
+  gridStart: 0, // the 0-based index of the grid's first row
+  gridRows: [], // the rows the grid shows
+  rowFindings: [], // the findings located in those rows
+  // Of the report shown, whose findings and records the worker keeps:
+  findingCount: 0,
+  kinds: [], // {code, severity, count} per code
+  findingColumns: [], // the letters of the columns with findings
+  findingsPage: { findings: [], matching: 0 }, // the findings table's, as filtered
+  firstRecordRow: null,
+  checked: null, // how the results shown were read: {overrides, headerRow, sheet, applied, corrected, fixes}
   report: null,
   overrides: new Map(), // column letter -> attribute key, or null to skip
   headerRow: null,
@@ -138,6 +165,7 @@ async function chooseRoster(file) {
     return;
   }
   state.fileName = file.name;
+  state.file = file;
   state.overrides.clear();
   state.applied.clear();
   state.corrected = null;
@@ -149,6 +177,7 @@ async function chooseRoster(file) {
   say($("email-status"), "");
   const bytes = await file.arrayBuffer();
   state.hasRoster = true;
+  state.checked = null;
   await analyze(bytes);
 }
 
@@ -157,7 +186,34 @@ function showProgress(p) {
   const fraction = p.totalBytes > 0 && p.bytes > 0 ? p.bytes / p.totalBytes : null;
   if (fraction === null) bar.removeAttribute("value");
   else bar.value = Math.min(fraction, 1);
-  $("progress-text").textContent = `${p.stage}${p.rows ? `, ${p.rows.toLocaleString()} rows` : ""}`;
+  const percent = fraction === null ? "" : `, ${Math.floor(Math.min(fraction, 1) * 100)}% read`;
+  $("progress-text").textContent = `${p.stage}${p.rows ? `, ${p.rows.toLocaleString()} rows` : ""}${percent}`;
+}
+
+/** Stops the check under way; the results shown before it (if any) stay, as they were read. */
+function cancelAnalysis() {
+  state.generation++;
+  restartWorker();
+  state.rosterInWorker = false;
+  $("progress-row").hidden = true;
+  if (state.checked) {
+    state.overrides = new Map(state.checked.overrides);
+    state.headerRow = state.checked.headerRow;
+    state.sheet = state.checked.sheet;
+    state.applied = new Set(state.checked.applied);
+    state.corrected = state.checked.corrected;
+    state.fixes = state.checked.fixes;
+    // The rows shown stay; other pages are read again by the next check.
+    render();
+  } else {
+    // The first check of a file: there is nothing of it to show.
+    state.hasRoster = false;
+    state.file = null;
+    state.report = null;
+    $("results").hidden = true;
+  }
+  say($("roster-status"), "Check cancelled.");
+  $("drop").focus();
 }
 
 /** How the roster is read: the mapping, header row and sheet chosen on the page. */
@@ -180,7 +236,7 @@ async function correct(reading) {
     say($("fixes-status"), `The fixes could not be applied: ${failureText(result)}`, true);
     return false;
   }
-  state.fixes = result.report.fixes ?? [];
+  state.fixes = result.fixes;
   state.corrected = { bytes: result.bytes, fileName: result.fileName, mimeType: result.mimeType };
   return true;
 }
@@ -188,25 +244,36 @@ async function correct(reading) {
 async function analyze(bytes) {
   const generation = ++state.generation;
   const reading = readingOptions();
-  let options = { records: true, preview: PREVIEW_ROWS, ...reading };
+  let options = { records: true, preview: PREVIEW_ROWS, rows: true, ...reading };
   $("progress-row").hidden = false;
   $("progress").value = 0;
+  $("progress-text").textContent = "";
   say($("roster-status"), `Checking ${state.fileName}…`);
   const args = { fileName: state.fileName, group: state.group, options };
-  if (bytes) args.bytes = bytes;
+  if (bytes) {
+    args.bytes = bytes;
+    state.rosterInWorker = true;
+  }
   let result;
   try {
+    if (!bytes && !state.rosterInWorker) {
+      const copy = await state.file.arrayBuffer();
+      await run("load", { bytes: copy, fileName: state.fileName }, { transfer: [copy] });
+      state.rosterInWorker = true;
+      if (generation !== state.generation) return;
+    }
     if (!bytes && state.applied.size > 0 && (await correct(reading))) {
       if (generation !== state.generation) return;
       // The corrected roster is one CSV sheet with its header in row 1 and the columns where
       // they were, so only the mapping still applies.
-      args.options = options = { records: true, preview: PREVIEW_ROWS, mapping: reading.mapping };
+      args.options = options = { records: true, preview: PREVIEW_ROWS, rows: true, mapping: reading.mapping };
       args.corrected = true;
     } else {
       state.corrected = null;
     }
     result = await run("analyze", args, { onProgress: showProgress, transfer: bytes ? [bytes] : [] });
   } catch (e) {
+    if (generation !== state.generation) return; // cancelled, or a newer check took over
     say($("roster-status"), `The roster could not be checked: ${e.message}`, true);
     $("progress-row").hidden = true;
     return;
@@ -214,15 +281,28 @@ async function analyze(bytes) {
   if (generation !== state.generation) return;
   $("progress-row").hidden = true;
   // The tests wait on this count to know that an analysis has been shown.
-  document.body.dataset.analyses = String(Number(document.body.dataset.analyses ?? 0) + 1);
+  const shown = () => (document.body.dataset.analyses = String(Number(document.body.dataset.analyses ?? 0) + 1));
   if (result.type === "failure") {
     state.report = null;
     $("results").hidden = true;
     say($("roster-status"), `${state.fileName} cannot be read: ${failureText(result)}`, true);
+    shown();
     return;
   }
   state.report = result.report;
+  state.rowCount = result.rowCount;
+  state.gridStart = 0;
+  state.gridRows = result.report.preview ?? [];
+  state.rowFindings = result.rowFindings;
+  state.findingCount = result.findingCount;
+  state.kinds = result.kinds;
+  state.findingColumns = result.findingColumns;
+  state.firstRecordRow = result.firstRecordRow;
   if (!state.corrected) state.fixes = result.report.fixes ?? [];
+  state.checked = {
+    overrides: new Map(state.overrides), headerRow: state.headerRow, sheet: state.sheet,
+    applied: new Set(state.applied), corrected: state.corrected, fixes: state.fixes,
+  };
   state.findingsShown = FINDINGS_PAGE;
   const s = result.report.summary;
   const fixed = state.corrected ? ` with ${[...state.applied].join(", ")} applied` : "";
@@ -232,6 +312,8 @@ async function analyze(bytes) {
       `${s.errors.toLocaleString()} errors and ${s.warnings.toLocaleString()} warnings.`,
   );
   render();
+  await refreshFindings();
+  if (generation === state.generation) shown();
 }
 
 // --- 3–7. The results -------------------------------------------------------------------
@@ -246,8 +328,7 @@ function render() {
   renderGroups();
   renderFindings();
   renderFixes();
-  const first = state.report.records?.[0];
-  if (first && !$("email-row").value) $("email-row").value = first.row;
+  if (state.firstRecordRow && !$("email-row").value) $("email-row").value = state.firstRecordRow;
 }
 
 function renderSource() {
@@ -372,6 +453,17 @@ function renderColumns() {
   });
 }
 
+/** Every column back to the match the library makes itself, checked again. */
+function resetMapping() {
+  if (state.overrides.size === 0) {
+    say($("roster-status"), "Every column already has the automatic match.");
+    return;
+  }
+  state.overrides.clear();
+  for (const select of $("columns").querySelectorAll("select")) delete select.dataset.pending;
+  analyze();
+}
+
 function renderSummary() {
   const s = state.report.summary;
   const items = [
@@ -391,23 +483,12 @@ function renderSummary() {
 function renderColumnFilter() {
   const select = $("filter-column");
   const chosen = select.value;
-  const letters = [...new Set(state.report.findings.map((f) => f.column).filter(Boolean))];
+  const letters = state.findingColumns;
   select.replaceChildren(new Option("All", ""), ...letters.map((l) => {
     const header = state.report.columns.find((c) => c.letter === l)?.header;
     return new Option(header ? `${l}: ${header}` : l, l);
   }));
   select.value = letters.includes(chosen) ? chosen : "";
-}
-
-/** The findings by code, in the order the report first gives each, with how many of each. */
-function problemTypes() {
-  const types = new Map();
-  for (const f of state.report.findings) {
-    const type = types.get(f.code) ?? { code: f.code, severity: f.severity, count: 0 };
-    type.count++;
-    types.set(f.code, type);
-  }
-  return [...types.values()];
 }
 
 function countText({ count, severity }) {
@@ -417,15 +498,15 @@ function countText({ count, severity }) {
 // One button per kind of problem: it narrows the findings table to that kind, whose cells
 // lead on to the grid.
 function renderGroups() {
-  const types = problemTypes();
+  const types = state.kinds;
   $("groups").replaceChildren(...types.map((type) => {
     const button = cell("button", `${type.code}: ${countText(type)}`, `severity-${type.severity}`);
     button.type = "button";
     button.dataset.code = type.code;
-    button.addEventListener("click", () => {
+    button.addEventListener("click", async () => {
       $("filter-code").value = type.code;
       state.findingsShown = FINDINGS_PAGE;
-      renderFindings();
+      await refreshFindings();
       $("filter-status").textContent = `Showing ${$("findings-count").textContent}.`;
       $("findings-box").focus();
     });
@@ -440,12 +521,24 @@ function renderGroups() {
   select.value = types.some((t) => t.code === chosen) ? chosen : "";
 }
 
-function filteredFindings() {
-  const severity = $("filter-severity").value;
-  const column = $("filter-column").value;
-  const code = $("filter-code").value;
-  return state.report.findings.filter((f) =>
-    (!severity || f.severity === severity) && (!column || f.column === column) && (!code || f.code === code));
+/** Asks the worker for the findings the filters choose, and shows them. */
+async function refreshFindings() {
+  if (!(await ensureKept())) return;
+  const generation = state.generation;
+  let page;
+  try {
+    page = await run("findings", {
+      severity: $("filter-severity").value,
+      column: $("filter-column").value,
+      code: $("filter-code").value,
+      count: state.findingsShown,
+    });
+  } catch {
+    return; // cancelled: the findings shown stay
+  }
+  if (generation !== state.generation) return;
+  state.findingsPage = page;
+  renderFindings();
 }
 
 /** Moves focus to a cell of the grid (which shows its message below). */
@@ -455,8 +548,7 @@ function jumpToCell(name) {
 }
 
 function renderFindings() {
-  const findings = filteredFindings();
-  const shown = findings.slice(0, state.findingsShown);
+  const { findings: shown, matching } = state.findingsPage;
   const previewed = new Set([...$("grid").querySelectorAll("td[data-severity]")].map((td) => td.dataset.cell));
   const body = $("findings").tBodies[0];
   body.replaceChildren(...shown.map((f) => {
@@ -467,7 +559,7 @@ function renderFindings() {
     if (f.cell && previewed.has(f.cell)) {
       const jump = cell("button", f.cell, "link");
       jump.type = "button";
-      jump.setAttribute("aria-label", `${f.cell}: show in the first rows`);
+      jump.setAttribute("aria-label", `${f.cell}: show in the rows`);
       jump.addEventListener("click", () => jumpToCell(f.cell));
       place.replaceChildren(jump);
     }
@@ -480,17 +572,17 @@ function renderFindings() {
     );
     return labelCells($("findings"), tr);
   }));
-  const total = state.report.findings.length;
+  const total = state.findingCount;
   $("findings-count").textContent =
-    findings.length === total ? `${total.toLocaleString()} findings` : `${findings.length.toLocaleString()} of ${total.toLocaleString()} findings`;
-  $("findings-more").hidden = findings.length <= shown.length;
+    matching === total ? `${total.toLocaleString()} findings` : `${matching.toLocaleString()} of ${total.toLocaleString()} findings`;
+  $("findings-more").hidden = matching <= shown.length;
 }
 
 function renderGrid() {
   const report = state.report;
   const byCell = new Map();
   const rowsWithErrors = new Set();
-  for (const f of report.findings) {
+  for (const f of state.rowFindings) {
     if (f.cell) byCell.set(f.cell, [...(byCell.get(f.cell) ?? []), f]);
     if (f.row && f.severity === "error") rowsWithErrors.add(f.row);
   }
@@ -504,7 +596,7 @@ function renderGrid() {
   $("grid").tHead.replaceChildren(head);
   const body = $("grid").tBodies[0];
   const notes = [];
-  body.replaceChildren(...(report.preview ?? []).map((row) => {
+  body.replaceChildren(...state.gridRows.map((row) => {
     const tr = document.createElement("tr");
     tr.dataset.row = row.row;
     if (rowsWithErrors.has(row.row)) tr.className = "row-error";
@@ -535,6 +627,47 @@ function renderGrid() {
   }));
   $("cell-notes").replaceChildren(...notes);
   showCellDetail(null);
+  renderPager();
+}
+
+function renderPager() {
+  const { gridStart: start, gridRows: rows, rowCount: total } = state;
+  $("grid-range").textContent = rows.length
+    ? `Rows ${(start + 1).toLocaleString()}–${(start + rows.length).toLocaleString()} of ${total.toLocaleString()}`
+    : "No data rows";
+  // aria-disabled rather than disabled: a button pressed to the last page keeps focus.
+  $("grid-previous").setAttribute("aria-disabled", String(start === 0));
+  $("grid-next").setAttribute("aria-disabled", String(start + rows.length >= total));
+}
+
+/** Whether the worker holds the report shown: a cancelled check took it with its worker, and
+ * then the roster is checked again first (false when that did not show a report). */
+async function ensureKept() {
+  if (state.rosterInWorker) return true;
+  const generation = state.generation;
+  await analyze();
+  return state.generation === generation + 1 && state.report !== null;
+}
+
+/** Shows the page of rows from the 0-based `start`, asked of the worker, which holds them. */
+async function showRows(start) {
+  if (start < 0 || start >= state.rowCount || start === state.gridStart) return;
+  if (!(await ensureKept())) return;
+  const current = state.generation;
+  let page;
+  try {
+    page = await run("rows", { start, count: PREVIEW_ROWS });
+  } catch (e) {
+    if (current === state.generation) say($("roster-status"), `The rows could not be read: ${e.message}`, true);
+    return;
+  }
+  if (current !== state.generation) return;
+  state.gridStart = start;
+  state.gridRows = page.rows;
+  state.rowFindings = page.findings;
+  renderGrid();
+  renderFindings(); // its cells lead to the rows now shown
+  $("grid-status").textContent = `Showing ${$("grid-range").textContent.toLowerCase()}.`;
 }
 
 /** What is wrong with a cell, each message after its severity, errors first. */
@@ -557,7 +690,7 @@ function showCellDetail(td) {
   }
   td.classList.add("current");
   detail.className = `cell-detail ${td.dataset.severity}`;
-  const findings = state.report.findings.filter((f) => f.cell === td.dataset.cell);
+  const findings = state.rowFindings.filter((f) => f.cell === td.dataset.cell);
   const help = [...new Set(findings.map((f) => f.help).filter(Boolean))];
   detail.replaceChildren(
     cell("strong", `${td.dataset.cell}, ${cellNote(findings)}`),
@@ -621,8 +754,8 @@ function renderFixes() {
   }));
   const applied = [...state.applied];
   $("fixes-status").textContent = applied.length
-    ? `The columns, findings and first rows show the roster with ${applied.join(", ")} applied.`
-    : "The columns, findings and first rows show the roster as chosen.";
+    ? `The columns, findings and rows show the roster with ${applied.join(", ")} applied.`
+    : "The columns, findings and rows show the roster as chosen.";
   $("fixes-status").classList.remove("status-error");
   $("download-fixed").hidden = !state.corrected;
 }
@@ -645,10 +778,10 @@ function columnLetter(index) {
 async function previewEmail() {
   const status = $("email-status");
   const row = Number($("email-row").value);
-  const record = state.report?.records?.find((r) => r.row === row);
+  if (!state.report || !(await ensureKept())) return;
+  const { record, errors: problems } = await run("row", { row });
   if (!record) {
     $("email").hidden = true;
-    const problems = state.report?.findings.filter((f) => f.row === row && f.severity === "error") ?? [];
     say(status, problems.length
       ? `Row ${row} has errors, so no email would be sent: ${problems.map((f) => f.message).join("; ")}`
       : `There is no data row ${row}.`, true);
@@ -670,7 +803,7 @@ async function previewEmail() {
 }
 
 async function downloadFile(call, args) {
-  if (!state.report) return;
+  if (!state.report || !(await ensureKept())) return;
   const result = await run(call, args);
   if (result.type === "failure") say($("roster-status"), failureText(result), true);
   else download(result);
@@ -730,6 +863,10 @@ function wire() {
     input.value = "";
   });
 
+  $("cancel").addEventListener("click", cancelAnalysis);
+  $("mapping-reset").addEventListener("click", resetMapping);
+  $("grid-previous").addEventListener("click", () => showRows(Math.max(0, state.gridStart - PREVIEW_ROWS)));
+  $("grid-next").addEventListener("click", () => showRows(state.gridStart + PREVIEW_ROWS));
   $("sheet").addEventListener("change", (e) => {
     state.sheet = e.target.value;
     state.headerRow = null;
@@ -756,9 +893,9 @@ function wire() {
     }
   });
   // A filter's result is announced; an analysis's is announced by the roster's status alone.
-  const refilter = () => {
+  const refilter = async () => {
     state.findingsShown = FINDINGS_PAGE;
-    renderFindings();
+    await refreshFindings();
     $("filter-status").textContent = `Showing ${$("findings-count").textContent}.`;
   };
   $("filter-severity").addEventListener("change", refilter);
@@ -766,11 +903,11 @@ function wire() {
   $("filter-column").addEventListener("change", refilter);
   $("findings-more").addEventListener("click", () => {
     state.findingsShown += FINDINGS_PAGE;
-    renderFindings();
+    refreshFindings();
   });
-  $("download-errors").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "csv" }));
-  $("download-errors-xlsx").addEventListener("click", () => downloadFile("errorReport", { report: state.report, format: "xlsx" }));
-  $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group, report: state.report }));
+  $("download-errors").addEventListener("click", () => downloadFile("errorReport", { format: "csv" }));
+  $("download-errors-xlsx").addEventListener("click", () => downloadFile("errorReport", { format: "xlsx" }));
+  $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group }));
   $("email-show").addEventListener("click", previewEmail);
   $("download-fixed").addEventListener("click", () => state.corrected && download(state.corrected));
   const grid = $("grid");

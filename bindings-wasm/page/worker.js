@@ -1,7 +1,11 @@
 // The page's worker: it loads the WebAssembly module once and runs every call to the
 // library, so that reading a large roster never blocks the tab. It keeps the last roster's
 // bytes, so that a changed mapping or header row is checked again without sending them anew,
-// and the corrected roster the last suggested fixes made of them.
+// and the corrected roster the last suggested fixes made of them, and every data row of the
+// last analysis, so that the page asks for the page of rows it shows.
+//
+// The page stops an analysis by ending this worker and starting another (a running call
+// cannot read a message), so a new worker is given the roster again with `load`.
 //
 // Requests: {id, call, args}; replies: {id, progress} while analysing, then {id, result} or
 // {id, error: {name, code, message}} when the call threw (misuse).
@@ -10,19 +14,71 @@ import init, * as conferral from "../pkg/web/conferral.js";
 const ready = init({ module_or_path: new URL("../pkg/web/conferral_bg.wasm", import.meta.url) });
 let roster = null; // the file as chosen
 let corrected = null; // the file as `fix` last corrected it
+let rows = null; // every data row of the last analysis shown, in WebAssembly memory
+let report = null; // the last report shown, whose findings and records stay here
+
+// A report of a million rows is some hundreds of megabytes of objects: copied to the page, it
+// would hold the page's thread for seconds. The page gets the report without its findings and
+// records, with the counts it shows, and asks for the findings and rows it draws.
+
+/** Keeps a successful analysis (the rows' last holder freed) and gives what the page shows. */
+function keep(result) {
+  if (result.type !== "success") return result;
+  if (result.rows) {
+    rows?.free();
+    rows = result.rows;
+  }
+  report = result.report;
+  const { findings, records, ...shown } = report;
+  const kinds = new Map(); // by code, in the order the report first gives each
+  const columns = new Set();
+  for (const f of findings) {
+    const kind = kinds.get(f.code) ?? { code: f.code, severity: f.severity, count: 0 };
+    kind.count++;
+    kinds.set(f.code, kind);
+    if (f.column) columns.add(f.column);
+  }
+  return {
+    type: "success",
+    report: shown,
+    rowCount: rows?.length ?? 0,
+    findingCount: findings.length,
+    kinds: [...kinds.values()],
+    findingColumns: [...columns],
+    firstRecordRow: records?.[0]?.row ?? null,
+    rowFindings: findingsOfRows(shown.preview ?? []),
+  };
+}
+
+/** The findings located in the given rows (to mark their cells). */
+function findingsOfRows(list) {
+  const wanted = new Set(list.map((r) => r.row));
+  return report.findings.filter((f) => f.row && wanted.has(f.row));
+}
+
+function kept() {
+  if (!report) throw Object.assign(new Error("no roster has been analysed"), { code: "invalid_argument" });
+  return report;
+}
 
 const calls = {
+  // args: {bytes, fileName}: the roster the next calls read.
+  load({ bytes, fileName }) {
+    roster = { bytes: new Uint8Array(bytes), fileName };
+    corrected = null;
+    rows?.free();
+    rows = null;
+    report = null;
+    return null;
+  },
   // args: {bytes?, fileName, group, options, corrected?}; without bytes, the last roster is
   // read again (its corrected version with `corrected`).
   analyze({ bytes, fileName, group, options, corrected: useCorrected }, reply) {
-    if (bytes) {
-      roster = { bytes: new Uint8Array(bytes), fileName };
-      corrected = null;
-    }
+    if (bytes) calls.load({ bytes, fileName });
     if (!roster) throw Object.assign(new Error("no roster has been chosen"), { code: "invalid_argument" });
     const file = useCorrected && corrected ? corrected : roster;
     let last = 0;
-    return conferral.analyze(file.bytes, file.fileName, group, {
+    return keep(conferral.analyze(file.bytes, file.fileName, group, {
       ...options,
       progress: (p) => {
         // A message per report is cheap, but the bar needs no more than a few a second.
@@ -32,19 +88,44 @@ const calls = {
           reply({ progress: p });
         }
       },
-    });
+    }));
+  },
+  // args: {start, count}: the data rows of the last analysis from `start` (0-based).
+  // (with the findings located in them).
+  rows({ start, count }) {
+    kept();
+    const page = rows.slice(start, count);
+    return { rows: page, total: rows.length, findings: findingsOfRows(page) };
+  },
+  // args: {severity, column, code, count}: the first `count` findings of the last report
+  // with that severity, column and code (each when given), and how many there are.
+  findings({ severity, column, code, count }) {
+    const matching = kept().findings.filter((f) =>
+      (!severity || f.severity === severity) && (!column || f.column === column) && (!code || f.code === code));
+    return { findings: matching.slice(0, count), matching: matching.length };
+  },
+  // args: {row}: the valid row's record in the last report, or the errors found in the row.
+  row({ row }) {
+    const { records, findings } = kept();
+    const record = records?.find((r) => r.row === row) ?? null;
+    return { record, errors: record ? [] : findings.filter((f) => f.row === row && f.severity === "error") };
   },
   // args: {group, codes, options}: the roster as chosen with these suggested fixes applied,
-  // kept as the corrected roster; the reply's bytes are a copy for the page to download.
+  // kept as the corrected roster; the reply's bytes are a copy for the page to download, with
+  // the fixes the report suggests.
   fix({ group, codes, options }) {
     if (!roster) throw Object.assign(new Error("no roster has been chosen"), { code: "invalid_argument" });
     const result = conferral.applyFixes(roster.bytes, roster.fileName, group, codes, options);
-    if (result.type === "success") corrected = { bytes: result.bytes.slice(), fileName: result.fileName };
-    return result;
+    if (result.type !== "success") return result;
+    corrected = { bytes: result.bytes.slice(), fileName: result.fileName };
+    // Of the report, the page shows the fixes (its findings come with the next analysis).
+    const { report, ...file } = result;
+    return { ...file, fixes: report.fixes ?? [] };
   },
   template: ({ group, format }) => conferral.template(group, format),
-  errorReport: ({ report, format }) => conferral.errorReport(report, format),
-  recordsCsv: ({ group, report }) => conferral.recordsCsv(group, report),
+  // Of the last report.
+  errorReport: ({ format }) => conferral.errorReport(kept(), format),
+  recordsCsv: ({ group }) => conferral.recordsCsv(group, kept()),
   renderEmail: ({ group, values, options }) => conferral.renderEmail(group, values, options),
   validateGroup: ({ group }) => conferral.validateGroup(group),
 };

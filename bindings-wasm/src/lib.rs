@@ -51,7 +51,8 @@ fn format_of(value: &JsValue, what: &str) -> Result<OutputFormat, JsValue> {
 /// to confirm, reassign or skip columns), `records` (the valid rows' values; default true),
 /// `preview` (how many first data rows to return as they read, for a grid), `progress`
 /// (called with `{stage, rows, bytes, totalBytes}`; throwing from it stops the analysis and
-/// the exception is rethrown).
+/// the exception is rethrown), `rows` (also return every data row as it reads, as [`Rows`],
+/// for a grid to page through; the file is read once for both).
 #[wasm_bindgen(unchecked_return_type = "AnalyzeResult")]
 pub fn analyze(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
@@ -74,8 +75,10 @@ pub fn analyze(
             "records",
             "preview",
             "progress",
+            "rows",
         ],
     )?;
+    let keep_rows = options.boolean("rows", false)?;
     let analyze_options = match reading(file_name, &options)? {
         Ok(reading) => AnalyzeOptions {
             records: options.boolean("records", true)?,
@@ -88,6 +91,19 @@ pub fn analyze(
     };
     let progress = options.function("progress")?;
     with_group(&group, |group| {
+        if keep_rows {
+            // The roster as read is what `fix` reads alongside the analysis, with no fix applied.
+            let out = with_progress(progress.as_ref(), |report_progress| {
+                conferral::fix_cancellable(&data, &group, &analyze_options, &[], report_progress)
+            })?;
+            return match out {
+                Ok(fixed) => success(&[
+                    ("report", to_js(&fixed.report)?),
+                    ("rows", Rows(fixed.roster.rows).into()),
+                ]),
+                Err(e) => failure_of(&e),
+            };
+        }
         let out = with_progress(progress.as_ref(), |report_progress| {
             conferral::analyze_cancellable(&data, &group, &analyze_options, report_progress)
         })?;
@@ -96,6 +112,28 @@ pub fn analyze(
             Err(e) => failure_of(&e),
         }
     })
+}
+
+/// Every data row of an analysed roster, each cell as it reads (as `report.preview` gives the
+/// first ones), held in WebAssembly memory so that a page asks for the rows it shows. Call
+/// `free()` when done with it.
+#[wasm_bindgen]
+pub struct Rows(Vec<conferral::fixes::RosterRow>);
+
+#[wasm_bindgen]
+impl Rows {
+    /// How many data rows there are.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The data rows from the 0-based `start`, at most `count` of them, as `{row, cells}`.
+    #[wasm_bindgen(unchecked_return_type = "PreviewRow[]")]
+    pub fn slice(&self, start: usize, count: usize) -> Result<JsValue, JsValue> {
+        let rows = self.0.get(start..).unwrap_or_default();
+        to_js(rows.get(..count).unwrap_or(rows))
+    }
 }
 
 /// How to read a roster, from the options `analyze` and `applyFixes` share: `sheet`,

@@ -78,6 +78,8 @@ export interface AnalyzeOptions {
   preview?: number;
   /** Called now and then; throwing from it stops the analysis and the exception is rethrown. */
   progress?: (progress: Progress) => void;
+  /** Whether the result carries every data row as it reads (`rows`), for a grid to page through. */
+  rows?: boolean;
 }
 
 export type SourceFormat = "csv" | "xlsx" | "xlsm" | "xls" | "xlsb" | "ods";
@@ -205,7 +207,8 @@ export interface Report {
   preview?: PreviewRow[];
 }
 
-export type AnalyzeResult = { type: "success"; report: Report } | Failure;
+/** With the option `rows`, `rows` holds every data row (`free()` it when done). */
+export type AnalyzeResult = { type: "success"; report: Report; rows?: Rows } | Failure;
 
 export interface ApplyFixesOptions {
   /** The sheet to read (workbooks), as for `analyze`. */

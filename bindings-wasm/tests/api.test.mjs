@@ -51,6 +51,19 @@ test("analyze takes an ArrayBuffer, JSON text for the group, and every option", 
   assert.ok(events.some((e) => e.stage === "finishing" && e.rows === 2 && e.totalBytes === roster.byteLength));
 });
 
+test("analyze with rows keeps every data row in WebAssembly, as the preview gives the first", () => {
+  const plain = success(conferral.analyze(roster, "roster.csv", group, { preview: 2 }));
+  const kept = success(conferral.analyze(roster, "roster.csv", group, { preview: 2, rows: true }));
+  assert.deepEqual(kept.report, plain.report);
+  assert.equal(plain.rows, undefined);
+  const { rows } = kept;
+  assert.equal(rows.length, 2);
+  assert.deepEqual(rows.slice(0, 10), plain.report.preview);
+  assert.deepEqual(rows.slice(1, 1), [{ row: 3, cells: ["Bo", "Chen", "bo@", "ten", "Pass"] }]);
+  assert.deepEqual(rows.slice(5, 10), []);
+  rows.free();
+});
+
 test("an exception thrown by progress stops the analysis and comes out unchanged", () => {
   const boom = new Error("stop here");
   assert.throws(() => conferral.analyze(roster, "r.csv", group, { progress: () => { throw boom; } }), (e) => e === boom);

@@ -13,9 +13,15 @@ const result = analyze(bytes, "roster.csv", group, {
   mapping: { columns: [{ column: "C", attribute: "hours" }] },
   preview: 10,
   progress: (p) => console.log(p.stage, p.rows, p.totalBytes),
+  rows: true,
 });
 if (result.type === "success") {
   const report: Report = result.report;
+  if (result.rows) {
+    const page: { row: number; cells: string[] }[] = result.rows.slice(50, 50);
+    console.log(result.rows.length, page);
+    result.rows.free();
+  }
   const cells: (string | null)[] = report.findings.map((f) => f.cell);
   const firstValues = report.records?.[0]?.values ?? {};
   const email = renderEmail(group, firstValues, { baseUrl: "https://example.org/c" });
