@@ -450,6 +450,13 @@ def _mapping(mapping: MappingLike) -> Optional[Dict[str, Any]]:
     return {"columns": [{"column": c, "attribute": a} for c, a in mapping.items()]}
 
 
+def _roster_options(
+    name: Optional[str], sheet: Optional[str], header_row: Optional[int], mapping: MappingLike
+) -> Dict[str, Any]:
+    """How an issuing call reads a roster, as the core's options."""
+    return {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+
+
 def analyze(
     source: Source_,
     group: GroupLike,
@@ -740,7 +747,7 @@ class Issuer:
         (``batch.created`` counts the drafts it would create; ``replaced`` names the drafts it
         would replace)."""
         data, name = _read(source)
-        options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+        options = _roster_options(name, sheet, header_row, mapping)
         out = self._native.import_roster(
             data, _group(group).to_json(), json.dumps(options), publish, actor, progress, dry_run
         )
@@ -763,7 +770,7 @@ class Issuer:
         the file given; rows naming no stored group are ``findings``. As ``conferral issue
         FILE --group-column COLUMN``."""
         data, name = _read(source)
-        options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+        options = _roster_options(name, sheet, header_row, mapping)
         out = self._native.import_groups(data, group_column, json.dumps(options), publish, dry_run, actor)
         return GroupsImportResult.from_dict(json.loads(out))
 
@@ -1039,7 +1046,7 @@ class Issuer:
         email again with the new values. ``dry_run=True`` says every change and writes
         nothing."""
         data, name = _read(source)
-        options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+        options = _roster_options(name, sheet, header_row, mapping)
         out = self._native.correct(data, _group(group).to_json(), json.dumps(options), notify, dry_run, actor)
         return CorrectResult.from_dict(json.loads(out))
 
@@ -1062,7 +1069,7 @@ class Issuer:
         ``notify=True`` queues revocation notices; ``dry_run=True`` says what would be
         revoked and changes nothing. As ``conferral revoke --roster``."""
         data, name = _read(source)
-        options = {"file_name": name, "sheet": sheet, "header_row": header_row, "mapping": _mapping(mapping)}
+        options = _roster_options(name, sheet, header_row, mapping)
         out = self._native.revoke_roster(
             data, _group(group).to_json(), json.dumps(options), reason, notify, dry_run, actor
         )
