@@ -31,15 +31,11 @@ pub struct NoticeOutcome {
     pub refused: Vec<Refused>,
 }
 
-/// One notice of one credential, rendered and ready to queue.
-struct Pending {
-    message: OutboxMessage,
-}
-
-/// A group's latest version and the renderer of one of its notices, compiled once per run.
+/// A group's latest version and the renderer of one of its notices, compiled once per run;
+/// none when the group does not send that notice.
 struct Notifier {
     group: Group,
-    renderer: Renderer,
+    renderer: Option<Renderer>,
 }
 
 /// What a scheduled expiry run did ([`Issuer::expire_and_notify`]).
@@ -152,13 +148,6 @@ impl<S: Storage> Issuer<S> {
                 outcome.refused.push(not_about(&credential, state.as_str()));
                 continue;
             }
-            // The revocation notice goes whenever it is asked for; the expiry notice only
-            // to groups that ask for it.
-            if notice == NoticeKind::Expired
-                && self.latest_group(&credential)?.notices.expired.is_none()
-            {
-                continue;
-            }
             let fields = NoticeFields {
                 reason: revocation_reason(&credential),
                 days_left: None,
@@ -262,19 +251,19 @@ impl<S: Storage> Issuer<S> {
         for m in self.store.messages(&MessageQuery::default())? {
             sent.entry(m.credential.clone()).or_default().push(m);
         }
-        let mut due: Vec<(String, MessageKind)> = Vec::new();
-        for (credential, messages) in &sent {
-            if let Some(kind) = next_reminder(messages) {
-                due.push((credential.clone(), kind));
-            }
-        }
+        let due: Vec<(String, NextReminder)> = sent
+            .iter()
+            .filter_map(|(credential, messages)| {
+                next_reminder(messages).map(|next| (credential.clone(), next))
+            })
+            .collect();
         let viewed = self.store.credentials_with_event(
             EventKind::Viewed,
             &due.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
         )?;
         let mut notifiers = BTreeMap::new();
         let mut pending = Vec::new();
-        for (id, kind) in due {
+        for (id, next) in due {
             if viewed.contains(&id) {
                 continue;
             }
@@ -287,15 +276,15 @@ impl<S: Storage> Issuer<S> {
             if credential.state != CredentialState::Published {
                 continue;
             }
-            let messages = sent.get(&id).map(Vec::as_slice).unwrap_or_default();
-            if !reminder_due(messages, kind, policy, now) {
+            let wait = chrono::Duration::days(i64::from(policy.after_days));
+            if next.number > policy.max || now - next.after < wait {
                 continue;
             }
             self.render_notice(
                 &mut notifiers,
                 &credential,
                 NoticeKind::Reminder,
-                kind,
+                next.kind,
                 &NoticeFields::default(),
                 now,
                 &mut pending,
@@ -309,23 +298,9 @@ impl<S: Storage> Issuer<S> {
         Ok(outcome)
     }
 
-    /// The latest version of a credential's group: notices are worded as the group is now.
-    pub(super) fn latest_group(&self, credential: &Credential) -> Result<Group> {
-        self.store
-            .stored_group(&credential.group, None)?
-            .map(|g| g.group)
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!(
-                        "credential `{}` belongs to group `{}`, which is not stored",
-                        credential.id, credential.group
-                    ),
-                )
-            })
-    }
-
-    /// Renders one notice into `pending`, or its refusal into `outcome`.
+    /// Renders one notice into `pending`, or its refusal into `outcome`; nothing when the
+    /// credential's group does not send it. Notices are worded as the group is now (its
+    /// latest version), each group's renderer compiled once into `notifiers`.
     #[allow(
         clippy::too_many_arguments,
         reason = "one step of several loops, kept in one place"
@@ -338,27 +313,32 @@ impl<S: Storage> Issuer<S> {
         kind: MessageKind,
         fields: &NoticeFields,
         now: DateTime<Utc>,
-        pending: &mut Vec<Pending>,
+        pending: &mut Vec<OutboxMessage>,
         outcome: &mut NoticeOutcome,
     ) -> Result<()> {
         if !notifiers.contains_key(&credential.group) {
-            let group = self.latest_group(credential)?;
-            let renderer = Renderer::for_notice(&group, notice, &self.config.base_url)?;
+            let group = self.group(&credential.group, None)?.group;
+            let renderer = notice
+                .sent_for(&group)
+                .then(|| Renderer::for_notice(&group, notice, &self.config.base_url))
+                .transpose()?;
             notifiers.insert(credential.group.clone(), Notifier { group, renderer });
         }
-        let Some(Notifier { renderer, group }) = notifiers.get(&credential.group) else {
+        let Some(Notifier {
+            renderer: Some(renderer),
+            group,
+        }) = notifiers.get(&credential.group)
+        else {
             return Ok(());
         };
         match renderer.render_with(&credential.merge_fields(), fields) {
-            Ok(email) => pending.push(Pending {
-                message: OutboxMessage::queue(
-                    &credential.id,
-                    kind,
-                    email,
-                    &self.sender_domain,
-                    now,
-                ),
-            }),
+            Ok(email) => pending.push(OutboxMessage::queue(
+                &credential.id,
+                kind,
+                email,
+                &self.sender_domain,
+                now,
+            )),
             Err(e) => outcome.refused.push(Refused {
                 id: credential.id.clone(),
                 code: e.kind().as_str().to_owned(),
@@ -374,11 +354,14 @@ impl<S: Storage> Issuer<S> {
     }
 
     /// Queues what was rendered; each one there already goes to `already_queued`.
-    fn queue_pending(&mut self, pending: Vec<Pending>, outcome: &mut NoticeOutcome) -> Result<()> {
-        if pending.is_empty() {
+    fn queue_pending(
+        &mut self,
+        messages: Vec<OutboxMessage>,
+        outcome: &mut NoticeOutcome,
+    ) -> Result<()> {
+        if messages.is_empty() {
             return Ok(());
         }
-        let messages: Vec<OutboxMessage> = pending.into_iter().map(|p| p.message).collect();
         let added: BTreeSet<String> = self.store.queue_messages(&messages)?.into_iter().collect();
         for m in messages {
             if added.contains(&m.id) {
@@ -414,57 +397,41 @@ fn revocation_reason(credential: &Credential) -> Option<String> {
         .and_then(|h| h.reason.clone())
 }
 
+/// The reminder a credential would get next.
+struct NextReminder {
+    /// Which (1 to [`crate::outbox::MAX_REMINDERS`]).
+    number: u32,
+    /// Its outbox kind.
+    kind: MessageKind,
+    /// When the message before it (the credential's email, or the reminder before) was sent.
+    after: DateTime<Utc>,
+}
+
 /// The reminder a credential would get next, from its messages: none when its email was
 /// not sent, or a reminder is still waiting to go, or it had every reminder there is.
-fn next_reminder(messages: &[OutboxMessage]) -> Option<MessageKind> {
-    let sent = |kind: MessageKind| {
+fn next_reminder(messages: &[OutboxMessage]) -> Option<NextReminder> {
+    let sent_at = |kind: MessageKind| {
         messages
             .iter()
             .find(|m| m.kind == kind)
-            .map(|m| m.state == DeliveryState::Sent)
+            .map(|m| m.sent_at.filter(|_| m.state == DeliveryState::Sent))
     };
-    sent(MessageKind::Issued).filter(|s| *s)?;
-    for n in 1..=crate::outbox::MAX_REMINDERS {
-        let kind = MessageKind::reminder(n)?;
-        match sent(kind) {
-            None => return Some(kind),
-            Some(true) => continue,
-            Some(false) => return None,
+    let mut after = sent_at(MessageKind::Issued)??;
+    for number in 1..=crate::outbox::MAX_REMINDERS {
+        let kind = MessageKind::reminder(number)?;
+        match sent_at(kind) {
+            None => {
+                return Some(NextReminder {
+                    number,
+                    kind,
+                    after,
+                });
+            }
+            Some(Some(at)) => after = at,
+            Some(None) => return None,
         }
     }
     None
-}
-
-/// Whether reminder `kind` is due at `now` under `policy`: within the group's most, and
-/// `after_days` after the message before it was sent.
-fn reminder_due(
-    messages: &[OutboxMessage],
-    kind: MessageKind,
-    policy: &crate::group::ReminderNotice,
-    now: DateTime<Utc>,
-) -> bool {
-    let number = (1..=crate::outbox::MAX_REMINDERS)
-        .find(|n| MessageKind::reminder(*n) == Some(kind))
-        .unwrap_or(u32::MAX);
-    if number > policy.max {
-        return false;
-    }
-    let before = if number == 1 {
-        MessageKind::Issued
-    } else {
-        match MessageKind::reminder(number - 1) {
-            Some(k) => k,
-            None => return false,
-        }
-    };
-    let Some(sent_at) = messages
-        .iter()
-        .find(|m| m.kind == before)
-        .and_then(|m| m.sent_at)
-    else {
-        return false;
-    };
-    now - sent_at >= chrono::Duration::days(i64::from(policy.after_days))
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ impl<S: Storage> Issuer<S> {
                 ),
             ));
         }
-        let group = self.latest_group(&old)?;
+        let group = self.group(&old.group, None)?.group;
         let mut values = Amendment::from_values(old.values()).set;
         values.insert(
             standard::ISSUED_ON.to_owned(),

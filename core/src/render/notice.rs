@@ -72,6 +72,12 @@ impl NoticeKind {
         }
     }
 
+    /// Whether `group` sends this notice: the revocation notice whenever a revocation asks
+    /// for it, the others when the group's `notices` names them.
+    pub fn sent_for(self, group: &Group) -> bool {
+        self == NoticeKind::Revoked || self.of(group).is_some()
+    }
+
     /// The templates of this notice for `group`: its own parts, the library's for the rest.
     pub fn templates(self, group: &Group) -> EmailTemplates {
         let defaults = self.defaults();
