@@ -174,6 +174,29 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| storage_error("encode a record", e))
 }
 
+/// Adds a message to the outbox; its parameters are [`insert_message`]'s.
+const INSERT_MESSAGE: &str =
+    "INSERT INTO outbox (id, credential, kind, state, next_attempt_at, queued_at, body, attempts)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// Runs an [`INSERT_MESSAGE`] statement for `m`: the rows it added, or SQLite's refusal
+/// (a conflict, for the caller to name); an error when `m` cannot be encoded.
+fn insert_message(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    m: &OutboxMessage,
+) -> Result<rusqlite::Result<usize>> {
+    Ok(insert.execute(params![
+        m.id,
+        m.credential,
+        m.kind.as_str(),
+        m.state.as_str(),
+        time(m.next_attempt_at),
+        time(m.queued_at),
+        to_json(m)?,
+        m.attempts
+    ]))
+}
+
 /// A group version read back.
 fn stored_group(key: String, version: u32, body: &str) -> Result<StoredGroup> {
     Ok(StoredGroup {
@@ -782,24 +805,10 @@ impl Storage for SqliteStorage {
         }
         {
             let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO outbox (id, credential, kind, state, next_attempt_at, queued_at, body,
-                                         attempts)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
+                .prepare_cached(INSERT_MESSAGE)
                 .map_err(sql("queue a message"))?;
             for m in messages {
-                let done = insert.execute(params![
-                    m.id,
-                    m.credential,
-                    m.kind.as_str(),
-                    m.state.as_str(),
-                    time(m.next_attempt_at),
-                    time(m.queued_at),
-                    to_json(m)?,
-                    m.attempts
-                ]);
-                match done {
+                match insert_message(&mut insert, m)? {
                     Ok(_) => {}
                     Err(rusqlite::Error::SqliteFailure(e, _))
                         if e.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -923,27 +932,10 @@ impl Storage for SqliteStorage {
         let mut added = Vec::new();
         {
             let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO outbox (id, credential, kind, state, next_attempt_at, queued_at, body,
-                                         attempts)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                     ON CONFLICT DO NOTHING",
-                )
+                .prepare_cached(&format!("{INSERT_MESSAGE} ON CONFLICT DO NOTHING"))
                 .map_err(sql(WHAT))?;
             for m in messages {
-                let inserted = insert
-                    .execute(params![
-                        m.id,
-                        m.credential,
-                        m.kind.as_str(),
-                        m.state.as_str(),
-                        time(m.next_attempt_at),
-                        time(m.queued_at),
-                        to_json(m)?,
-                        m.attempts
-                    ])
-                    .map_err(sql(WHAT))?;
-                if inserted == 1 {
+                if insert_message(&mut insert, m)?.map_err(sql(WHAT))? == 1 {
                     added.push(m.id.clone());
                 }
             }
