@@ -119,19 +119,19 @@ impl<S: Storage> Issuer<S> {
             }
         }
         if request.dry_run {
+            // The same transition a revocation makes, not stored.
             for id in ids {
                 let c = self.get(&id)?;
-                match c.state {
-                    CredentialState::Revoked => outcome.already_revoked.push(id),
-                    CredentialState::Published | CredentialState::Expired => {
-                        outcome.revoked.push(id);
-                    }
-                    CredentialState::Draft => outcome.refused.push(Refused {
-                        id: id.clone(),
-                        code: ErrorKind::IllegalTransition.as_str().to_owned(),
-                        message: format!(
-                            "credential `{id}` is a draft and cannot be revoked (discard it instead)"
-                        ),
+                if c.state == CredentialState::Revoked {
+                    outcome.already_revoked.push(id);
+                    continue;
+                }
+                match c.revoke(reason, request.actor, now) {
+                    Ok(_) => outcome.revoked.push(id),
+                    Err(e) => outcome.refused.push(Refused {
+                        id,
+                        code: e.kind().as_str().to_owned(),
+                        message: e.to_string(),
                     }),
                 }
             }
