@@ -42,5 +42,8 @@ pub use fixes::{Fix, FixChange, FixCode};
 pub use group::{Attribute, AttributeType, Group, Schema};
 pub use limits::Limits;
 pub use matching::{Mapping, MappingEntry, SavedMappings, Tier};
-pub use report::{Code, Finding, PreviewRow, Record, Report, Severity, Source, Summary};
+pub use report::{
+    Code, Finding, PreviewRow, Record, RecordRef, RecordValue, Records, Report, Severity, Source,
+    Summary,
+};
 pub use sheet::SourceFormat;

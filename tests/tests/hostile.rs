@@ -491,14 +491,23 @@ fn date_serials_outside_the_calendar_are_invalid_dates_at_their_cells() {
         report.findings
     );
     assert_eq!((report.summary.valid, report.summary.invalid), (2, 4));
-    let issued: Vec<Option<&str>> = report
+    let issued: Vec<Option<String>> = report
         .records
-        .as_deref()
+        .as_ref()
+        .map(|r| r.to_vec())
         .unwrap_or_default()
         .iter()
-        .map(|r| r.values.get("issued_on").and_then(|v| v.as_str()))
+        .map(|r| {
+            r.values
+                .get("issued_on")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })
         .collect();
-    assert_eq!(issued, vec![Some("2023-03-15"), Some("9999-12-31")]);
+    assert_eq!(
+        issued,
+        vec![Some("2023-03-15".to_owned()), Some("9999-12-31".to_owned())]
+    );
 }
 
 #[test]

@@ -103,7 +103,8 @@ fn cleaned_records_analyse_back_to_the_same_records() {
         r.records
             .as_ref()
             .unwrap()
-            .iter()
+            .to_vec()
+            .into_iter()
             .map(|r| {
                 let mut values = r.values.clone();
                 // Name parts read from separate columns come out as the one name column.
@@ -143,7 +144,7 @@ fn an_email_is_previewed_from_a_record_or_from_typed_values() {
     };
     let csv = "Name,Email,Course Hours,Credential ID\nAna López,ana@example.org,\"12,5\",AbC123\n";
     let report = analyze(csv.as_bytes(), &group, &options).unwrap();
-    let record = &report.records.unwrap()[0].values;
+    let record = &report.records.unwrap().to_vec()[0].values;
     let base = "https://credentials.example.org/c";
     let shown = conferral::render::preview(&group, record, base).unwrap();
     let email = shown.email.unwrap();

@@ -14,7 +14,7 @@ use crate::lifecycle::{
     Credential, CredentialState, DuplicateDecision, IdSource, decide_duplicate,
 };
 use crate::matching::{ColumnMatch, SavedMappings, Tier, normalize};
-use crate::report::{Record, Report};
+use crate::report::{Record, Records, Report};
 use crate::storage::{Batch, CredentialQuery, Storage};
 use crate::values::email::duplicate_key;
 
@@ -266,11 +266,11 @@ impl<S: Storage> Issuer<S> {
             replaced: Vec::new(),
             findings: Vec::new(),
         };
-        let records = report.records.as_deref().unwrap_or_default();
-        let total = records.len() as u64;
-        for (done, record) in records.iter().enumerate() {
+        let records = report.records.as_ref();
+        let total = records.map_or(0, Records::len) as u64;
+        for (done, record) in records.into_iter().flat_map(Records::iter).enumerate() {
             now_and_then(progress, Step::Creating, done, total);
-            drafting.take(record, ids)?;
+            drafting.take(&record.to_record(), ids)?;
         }
         let Drafting {
             created,

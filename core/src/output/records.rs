@@ -9,15 +9,18 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::group::Group;
 use crate::output::csv_sheet;
 use crate::output::template::column_title;
-use crate::report::Report;
+use crate::report::{RecordValue, Report};
 use crate::sheet::formula::escape_formula;
 use crate::values::value_as_cell;
 
-fn cell(value: Option<&serde_json::Value>) -> Cow<'_, str> {
+fn cell(value: Option<RecordValue<'_>>) -> Cow<'_, str> {
     match value {
         // Only text can read as a formula: numbers (`-5`) and booleans are written as they are.
-        Some(serde_json::Value::String(s)) => escape_formula(s),
-        Some(other) => value_as_cell(other).unwrap_or_default(),
+        Some(RecordValue::Text(s)) => escape_formula(s),
+        Some(other) => match other.to_json() {
+            serde_json::Value::String(s) => Cow::Owned(escape_formula(&s).into_owned()),
+            json => Cow::Owned(value_as_cell(&json).unwrap_or_default().into_owned()),
+        },
         None => Cow::Borrowed(""),
     }
 }
@@ -44,7 +47,7 @@ pub fn csv(group: &Group, report: &Report) -> Result<Vec<u8>> {
     let rows = records.iter().map(|record| {
         attributes
             .iter()
-            .map(|a| cell(record.values.get(&a.key)))
+            .map(|a| cell(record.get(&a.key)))
             .collect::<Vec<_>>()
     });
     csv_sheet::write(std::iter::once(titles).chain(rows), "the records")

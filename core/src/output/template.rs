@@ -506,7 +506,7 @@ mod tests {
             "{:?}",
             report.findings
         );
-        let records = report.records.unwrap_or_default();
+        let records = report.records.map(|r| r.to_vec()).unwrap_or_default();
         let values: Vec<(&serde_json::Value, &serde_json::Value, &serde_json::Value)> = records
             .iter()
             .map(|r| (&r.values["grade"], &r.values["track"], &r.values["alumni"]))

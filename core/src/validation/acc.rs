@@ -1,12 +1,10 @@
 //! What validating a run of rows collects, so runs validated apart (on several threads) merge
 //! into the same result as one run.
 
-use std::collections::BTreeMap;
-
 use super::date::DateParse;
 use crate::finding::{Finding, Severity};
 use crate::fixes::{Changes, Fix, FixChange};
-use crate::report::Record;
+use crate::report::Records;
 use crate::values::date::DateOrder;
 
 /// Evidence about a text date column's order, and the dates of each kind that a
@@ -162,7 +160,8 @@ impl Markers {
 pub(super) struct Pending {
     pub(super) row: u64,
     pub(super) dates: Vec<(usize, DateParse)>,
-    pub(super) record: Option<BTreeMap<String, serde_json::Value>>,
+    /// The row's record among the accumulator's, when records are kept.
+    pub(super) record: Option<usize>,
 }
 
 /// The findings of the rows, kept up to a cap: a value repeated down a long sheet, or a
@@ -252,7 +251,7 @@ pub(crate) struct Acc {
     /// Cells whose `'` text marker was removed, by column.
     pub(super) markers: Markers,
     pub(super) pending: Vec<Pending>,
-    pub(super) records: Vec<Record>,
+    pub(super) records: Records,
     /// Reused per row for the row's dates, so validation does not allocate.
     pub(super) scratch: Vec<(usize, DateParse)>,
     /// The cells fixes would change, by kind.
@@ -401,8 +400,16 @@ impl Acc {
         }
         self.fixes.merge(other.fixes, self.fix_cap);
         self.markers.merge(other.markers);
-        self.pending.extend(other.pending);
-        self.records.extend(other.records);
+        // The later run's records follow these: so do the indexes of its waiting rows.
+        let shift = self.records.len();
+        self.pending
+            .extend(other.pending.into_iter().map(|mut pending| {
+                if let Some(index) = &mut pending.record {
+                    *index += shift;
+                }
+                pending
+            }));
+        self.records.append(other.records);
     }
 }
 
@@ -414,7 +421,7 @@ pub(crate) struct Outcome {
     pub findings: Vec<Finding>,
     /// Findings beyond the cap, counted but not kept: (warnings, errors).
     pub omitted: (u64, u64),
-    pub records: Vec<Record>,
+    pub records: Records,
     /// The fixes the rows call for.
     pub fixes: Vec<Fix>,
 }

@@ -12,8 +12,8 @@ use super::plan::{Plan, RowState, Rule};
 use super::{email, number};
 use crate::finding::{Code, Finding, Severity};
 use crate::group::{AttributeType, DateOrder, standard};
+use crate::report::Records;
 use crate::sheet::CellRef;
-use crate::values::number::format as format_number;
 use crate::values::text::{collapse_blanks, fold_value};
 use crate::values::trim;
 
@@ -204,12 +204,10 @@ impl Plan {
         }
         let normalized = normalize_text(trimmed);
         if let Some(slot) = slot.and_then(|s| state.name_parts.get_mut(s)) {
-            *slot = Some(normalized.clone());
+            *slot = Some(normalized.clone().into_owned());
         }
-        if self.records {
-            state
-                .values
-                .insert(rule.key.clone(), serde_json::Value::String(normalized));
+        if let Some((record, _)) = state.record {
+            acc.records.set_text(record, rule.slot, &normalized);
         }
         blanks
     }
@@ -239,11 +237,9 @@ impl Plan {
                     self.domain_typo(index, at, written, &address, acc);
                     blanks = trim(written).len() != written.len();
                 }
-                if self.records {
-                    state.values.insert(
-                        at.rule.key.clone(),
-                        serde_json::Value::String(address.normalized()),
-                    );
+                if let Some((record, _)) = state.record {
+                    acc.records
+                        .set_text(record, at.rule.slot, &address.normalized());
                 }
                 blanks
             }
@@ -340,8 +336,8 @@ impl Plan {
     ) {
         match verdict {
             Ok(value) => {
-                if self.records {
-                    state.values.insert(at.rule.key.clone(), value.into_json());
+                if let Some((record, _)) = state.record {
+                    value.put(&mut acc.records, record, at.rule.slot);
                 }
             }
             Err(invalid) => acc.findings.push(at.finding(
@@ -368,12 +364,13 @@ pub(super) enum Kept<'r> {
 }
 
 impl Kept<'_> {
-    fn into_json(self) -> serde_json::Value {
+    /// Puts the value in slot `slot` of record `index`.
+    fn put(self, records: &mut Records, index: usize, slot: usize) {
         match self {
-            Kept::Number(n, whole) => number_json(n, whole),
-            Kept::Bool(b) => serde_json::Value::Bool(b),
-            Kept::Url(url) => serde_json::Value::String(url),
-            Kept::Canonical(value) => serde_json::Value::String(value.to_owned()),
+            Kept::Number(n, whole) => records.set_number(index, slot, n, whole),
+            Kept::Bool(b) => records.set_bool(index, slot, b),
+            Kept::Url(url) => records.set_text(index, slot, &url),
+            Kept::Canonical(value) => records.set_text(index, slot, value),
         }
     }
 }
@@ -560,15 +557,15 @@ fn scan_text(text: &str) -> (Option<char>, bool) {
 }
 
 /// Collapses runs of whitespace and composes to NFC, copying only when something changes.
-fn normalize_text(trimmed: &str) -> String {
+fn normalize_text(trimmed: &str) -> Cow<'_, str> {
     let collapsed = collapse_blanks(trimmed);
     if trimmed.is_ascii()
         || unicode_normalization::is_nfc_quick(collapsed.chars())
             == unicode_normalization::IsNormalized::Yes
     {
-        collapsed.into_owned()
+        collapsed
     } else {
-        collapsed.nfc().collect()
+        Cow::Owned(collapsed.nfc().collect())
     }
 }
 
@@ -593,17 +590,6 @@ fn looks_scientific(text: &str) -> bool {
             .all(|b| b.is_ascii_digit())
         && !exponent.is_empty()
         && exponent.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn number_json(n: f64, whole: bool) -> serde_json::Value {
-    if (whole || n.fract() == 0.0) && n.abs() < 9.0e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(
-            serde_json::Value::String(format_number(n)),
-            serde_json::Value::Number,
-        )
-    }
 }
 
 fn check_url(text: &str) -> Result<String, &'static str> {

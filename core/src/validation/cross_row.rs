@@ -6,8 +6,7 @@ use super::acc::{Acc, DateEvidence, Markers, Outcome};
 use super::plan::{Plan, Rule};
 use crate::finding::{Code, Finding, Severity};
 use crate::fixes::{Changes, FixChange};
-use crate::report::Record;
-use crate::values::date::{DateOrder, format_date};
+use crate::values::date::DateOrder;
 
 impl Plan {
     /// Takes the decisions that need every row: date order per column, rows waiting on it,
@@ -34,11 +33,11 @@ impl Plan {
         };
         let mut records = std::mem::take(&mut acc.records);
         if !self.missing_required {
-            records.retain(|r| acc.invalid_rows.binary_search(&r.row).is_err());
+            records.retain_rows(|row| acc.invalid_rows.binary_search(&row).is_err());
         } else {
             records.clear();
         }
-        records.sort_by_key(|r| r.row);
+        records.sort_by_row();
         let (kept, omitted) = acc.findings.into_parts();
         findings.extend(kept);
         Outcome {
@@ -179,16 +178,12 @@ impl Plan {
                 acc.invalid_rows.push(pending.row);
                 continue;
             }
-            if let Some(mut values) = pending.record {
+            if let Some(index) = pending.record {
                 for (i, d) in resolved {
                     if let Some(rule) = self.rules.get(i) {
-                        values.insert(rule.key.clone(), serde_json::Value::String(format_date(d)));
+                        acc.records.set_date(index, rule.slot, d);
                     }
                 }
-                acc.records.push(Record {
-                    row: pending.row,
-                    values,
-                });
             }
         }
     }

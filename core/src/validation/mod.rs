@@ -155,7 +155,7 @@ mod marker_tests {
                     "{name} on {threads} thread(s): {message}"
                 );
                 assert!(message.ends_with("so `'=A7` reads `=A7`"), "{message}");
-                let records = report.records.unwrap_or_default();
+                let records = report.records.map(|r| r.to_vec()).unwrap_or_default();
                 let note = |row: u64| {
                     records
                         .iter()

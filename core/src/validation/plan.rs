@@ -1,7 +1,5 @@
 //! The validation plan: which rule checks each matched column, and the walk over one row.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 
 use super::acc::{Acc, DateEvidence, Findings, Pending};
@@ -11,7 +9,7 @@ use crate::finding::{Code, Finding};
 use crate::group::{AttributeType, Schema, standard};
 use crate::limits::Limits;
 use crate::matching::ColumnMatch;
-use crate::report::Record;
+use crate::report::{Records, RowMark};
 use crate::sheet::formula::strip_text_marker;
 use crate::sheet::{CellRef, Row, column_letter};
 use crate::values::date::format_date;
@@ -31,6 +29,8 @@ pub(super) struct Rule {
     pub(super) date_slot: Option<usize>,
     pub(super) name_part: bool,
     pub(super) identifier: bool,
+    /// The slot of the attribute's key in records.
+    pub(super) slot: usize,
 }
 
 impl Rule {
@@ -68,6 +68,10 @@ pub(crate) struct Plan {
     pub(super) date_slots: usize,
     pub(super) missing_required: bool,
     pub(super) records: bool,
+    /// The keys of records' values: each rule's, and `name` when it is composed.
+    pub(super) record_keys: Vec<String>,
+    /// The slot of `name` in records, when the name is composed from its parts.
+    pub(super) name_slot: Option<usize>,
     pub(super) max_cell_bytes: u64,
     /// Most row findings kept (see [`Limits::max_findings`]).
     pub(super) max_findings: usize,
@@ -81,8 +85,9 @@ pub(crate) struct Plan {
 
 /// What the cells of one row have given so far.
 pub(super) struct RowState {
-    /// Normalised values for the row's record.
-    pub(super) values: BTreeMap<String, serde_json::Value>,
+    /// The row's record among the accumulator's, when records are kept: its index, and
+    /// where it starts, to drop it if the row turns out invalid.
+    pub(super) record: Option<(usize, RowMark)>,
     /// The row's dates by rule, reused from row to row.
     pub(super) dates: Vec<(usize, DateParse)>,
     /// First and last name, when the name is built from them.
@@ -164,15 +169,34 @@ impl Plan {
                 ),
                 identifier: attr.kind == AttributeType::Text
                     && is_identifier(&attr.key, &attr.label),
+                slot: 0,
             });
         }
-        let find = |key: &str| rules.iter().position(|r| r.key == key);
-        let name_parts = (find(standard::FIRST_NAME), find(standard::LAST_NAME));
-        let name = match (find(standard::NAME), name_parts) {
+        let position = |rules: &[Rule], key: &str| rules.iter().position(|r| r.key == key);
+        let name_parts = (
+            position(&rules, standard::FIRST_NAME),
+            position(&rules, standard::LAST_NAME),
+        );
+        let name = match (position(&rules, standard::NAME), name_parts) {
             (Some(n), _) => NameSource::Column(n),
             (None, (None, None)) => NameSource::Missing,
             (None, (f, l)) => NameSource::Parts(f, l),
         };
+        let mut record_keys: Vec<String> = rules.iter().map(|r| r.key.clone()).collect();
+        if matches!(name, NameSource::Parts(..)) {
+            record_keys.push(standard::NAME.to_owned());
+        }
+        record_keys.sort();
+        record_keys.dedup();
+        let slot_of = |key: &str| record_keys.binary_search_by(|k| k.as_str().cmp(key)).ok();
+        for rule in &mut rules {
+            rule.slot = slot_of(&rule.key).unwrap_or(usize::MAX);
+        }
+        let name_slot = match name {
+            NameSource::Parts(..) => slot_of(standard::NAME),
+            _ => None,
+        };
+        let find = |key: &str| position(&rules, key);
         let missing_required = schema.attributes.iter().any(|a| {
             a.required
                 && find(&a.key).is_none()
@@ -190,6 +214,8 @@ impl Plan {
             date_slots,
             missing_required,
             records,
+            record_keys,
+            name_slot,
             max_cell_bytes: limits.max_cell_bytes,
             max_findings: usize::try_from(limits.max_findings).unwrap_or(usize::MAX),
             short_rows_ragged,
@@ -211,6 +237,7 @@ impl Plan {
             evidence: vec![DateEvidence::default(); self.date_slots],
             findings: Findings::capped(self.max_findings),
             fix_cap: self.fix_cap,
+            records: Records::with_keys(self.record_keys.clone()),
             ..Acc::default()
         }
     }
@@ -219,8 +246,10 @@ impl Plan {
     pub fn validate<R: Row + ?Sized>(&self, row_no: u64, row: &R, acc: &mut Acc) {
         acc.rows += 1;
         let errors_before = acc.findings.errors();
+        // Every row of a roster missing a required column is invalid: no record is begun.
+        let record = (self.records && !self.missing_required).then(|| acc.records.push_row(row_no));
         let mut state = RowState {
-            values: BTreeMap::new(),
+            record,
             dates: std::mem::take(&mut acc.scratch),
             name_parts: [None, None],
             email_key: None,
@@ -268,13 +297,13 @@ impl Plan {
             }
         }
 
-        self.compose_name(row_no, &state.name_parts, &mut state.values, acc);
+        self.compose_name(row_no, &state.name_parts, state.record, acc);
         self.name_fixes(row_no, row, acc);
         self.check_ragged(row_no, row, acc);
 
         let has_error = acc.findings.errors() > errors_before;
         let RowState {
-            values,
+            record,
             mut dates,
             email_key,
             id_key,
@@ -287,7 +316,7 @@ impl Plan {
         if let Some(key) = id_key {
             acc.ids.push(key, row_no, 0);
         }
-        self.settle_row(row_no, &dates, values, has_error, acc);
+        self.settle_row(row_no, &dates, record, has_error, acc);
         dates.clear();
         acc.scratch = dates;
     }
@@ -297,10 +326,15 @@ impl Plan {
         &self,
         row_no: u64,
         dates: &[(usize, DateParse)],
-        mut values: BTreeMap<String, serde_json::Value>,
+        record: Option<(usize, RowMark)>,
         has_error: bool,
         acc: &mut Acc,
     ) {
+        let drop_record = |acc: &mut Acc| {
+            if let Some((_, mark)) = record {
+                acc.records.drop_last(mark);
+            }
+        };
         let certain = |rule: usize| {
             dates
                 .iter()
@@ -313,6 +347,7 @@ impl Plan {
                 acc.findings.push(f);
             }
             acc.invalid_rows.push(row_no);
+            drop_record(acc);
             return;
         }
         let pending = dates.iter().any(|(_, p)| {
@@ -327,25 +362,22 @@ impl Plan {
             acc.pending.push(Pending {
                 row: row_no,
                 dates: dates.to_vec(),
-                record: self.records.then_some(values),
+                record: record.map(|(index, _)| index),
             });
             return;
         }
         if let Some(f) = self.expiry_finding(row_no, certain) {
             acc.findings.push(f);
             acc.invalid_rows.push(row_no);
+            drop_record(acc);
             return;
         }
-        if self.records {
+        if let Some((index, _)) = record {
             for (i, p) in dates {
                 if let (Some(rule), Some(d)) = (self.rules.get(*i), p.resolve(None)) {
-                    values.insert(rule.key.clone(), serde_json::Value::String(format_date(d)));
+                    acc.records.set_date(index, rule.slot, d);
                 }
             }
-            acc.records.push(Record {
-                row: row_no,
-                values,
-            });
         }
     }
 
@@ -353,7 +385,7 @@ impl Plan {
         &self,
         row_no: u64,
         parts: &[Option<String>; 2],
-        values: &mut BTreeMap<String, serde_json::Value>,
+        record: Option<(usize, RowMark)>,
         acc: &mut Acc,
     ) {
         let NameSource::Parts(first, last) = self.name else {
@@ -404,11 +436,8 @@ impl Plan {
                 );
             }
         }
-        if self.records {
-            values.insert(
-                standard::NAME.to_owned(),
-                serde_json::Value::String(joined.join(" ")),
-            );
+        if let (Some((index, _)), Some(slot)) = (record, self.name_slot) {
+            acc.records.set_text(index, slot, &joined.join(" "));
         }
     }
 

@@ -86,10 +86,9 @@ pub fn validate_values(
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
     let record = outcome
         .records
-        .into_iter()
-        .next()
+        .get(0)
         .filter(|_| ok)
-        .map(|r| r.values);
+        .map(|r| r.to_record().values);
     (findings, record)
 }
 

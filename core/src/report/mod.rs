@@ -14,6 +14,11 @@ use crate::sheet::decode::TextEncoding;
 use crate::sheet::dialect::LineEnding;
 use crate::sheet::{SheetInfo, SourceFormat};
 
+mod records;
+
+pub(crate) use records::RowMark;
+pub use records::{RecordRef, RecordValue, Records};
+
 /// Where the data came from and how it was read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Source {
@@ -78,7 +83,7 @@ pub struct Summary {
     pub errors: u64,
 }
 
-/// A valid row's normalised values.
+/// A valid row's normalised values, owned (see [`Records`] for how a report holds them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// 1-based row as a spreadsheet shows it.
@@ -107,7 +112,7 @@ pub struct Report {
     pub fixes: Vec<Fix>,
     /// Valid rows' values, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub records: Option<Vec<Record>>,
+    pub records: Option<Records>,
     /// The first data rows as they read, when asked for ([`crate::AnalyzeOptions::preview`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<Vec<PreviewRow>>,

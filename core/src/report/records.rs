@@ -1,0 +1,751 @@
+//! The records of valid rows, held compactly: one list of attribute keys for all of them, a
+//! fixed-size slot per key and row, and the text of every value in a few shared buffers.
+//!
+//! A million rows of eight attributes as a `BTreeMap` of owned strings each took over a
+//! gigabyte and most of an analysis's time; here they take the slots (16 bytes each) and the
+//! text itself. They serialise to exactly the JSON of a list of [`Record`]s, and read back
+//! from it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::Record;
+use crate::values::date::format_date;
+
+/// Most bytes of text one buffer holds, so that a slot can address it with `u32`s.
+const ARENA_BYTES: usize = u32::MAX as usize;
+
+/// One value of a record, borrowed from its [`Records`].
+#[derive(Debug, Clone, Copy)]
+pub enum RecordValue<'a> {
+    /// Text: names, addresses, enum values as the group spells them, URLs, numbers that are
+    /// not finite as written.
+    Text(&'a str),
+    /// A whole number.
+    Integer(i64),
+    /// A number with a fraction.
+    Float(f64),
+    /// A yes/no value.
+    Bool(bool),
+    /// A date, written `YYYY-MM-DD`.
+    Date(NaiveDate),
+    /// A value no attribute type gives (read back from JSON written elsewhere).
+    Other(&'a serde_json::Value),
+}
+
+impl RecordValue<'_> {
+    /// The value as the report's JSON writes it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match *self {
+            RecordValue::Text(t) => serde_json::Value::String(t.to_owned()),
+            RecordValue::Integer(n) => serde_json::Value::from(n),
+            RecordValue::Float(n) => serde_json::Number::from_f64(n)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            RecordValue::Bool(b) => serde_json::Value::Bool(b),
+            RecordValue::Date(d) => serde_json::Value::String(format_date(d)),
+            RecordValue::Other(v) => v.clone(),
+        }
+    }
+
+    /// The value as text: text as it is, numbers and booleans as JSON writes them, dates as
+    /// `YYYY-MM-DD`.
+    pub fn to_text(&self) -> String {
+        match *self {
+            RecordValue::Text(t) => t.to_owned(),
+            RecordValue::Date(d) => format_date(d),
+            RecordValue::Other(serde_json::Value::String(s)) => s.clone(),
+            _ => self.to_json().to_string(),
+        }
+    }
+}
+
+/// Values compare as the JSON they write: a date equals the text `YYYY-MM-DD` of it (which
+/// is how it reads back from JSON).
+impl PartialEq for RecordValue<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (RecordValue::Text(a), RecordValue::Text(b)) => a == b,
+            (RecordValue::Integer(a), RecordValue::Integer(b)) => a == b,
+            (RecordValue::Bool(a), RecordValue::Bool(b)) => a == b,
+            (RecordValue::Date(a), RecordValue::Date(b)) => a == b,
+            _ => self.to_json() == other.to_json(),
+        }
+    }
+}
+
+impl Serialize for RecordValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            RecordValue::Text(t) => serializer.serialize_str(t),
+            RecordValue::Integer(n) => serializer.serialize_i64(n),
+            RecordValue::Float(n) => serializer.serialize_f64(n),
+            RecordValue::Bool(b) => serializer.serialize_bool(b),
+            RecordValue::Date(d) => {
+                let mut buf = [0u8; 10];
+                match date_text(d, &mut buf) {
+                    Some(text) => serializer.serialize_str(text),
+                    None => serializer.serialize_str(&format_date(d)),
+                }
+            }
+            RecordValue::Other(v) => v.serialize(serializer),
+        }
+    }
+}
+
+/// `YYYY-MM-DD` written into `buf`, for years 0 to 9999.
+fn date_text(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
+    let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+    let (month, day) = (d.month(), d.day());
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    *buf = [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(month / 10),
+        digit(month),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ];
+    std::str::from_utf8(buf).ok()
+}
+
+/// What a slot holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Absent,
+    Text {
+        arena: u32,
+        start: u32,
+        len: u32,
+    },
+    Integer(i64),
+    Float(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    /// An index into `others`.
+    Other(u32),
+}
+
+/// The records of an analysis's valid rows, in row order.
+///
+/// Read them with [`Records::iter`] (each a [`RecordRef`]), or a column at a time with
+/// [`Records::column`]; [`Records::to_vec`] gives owned [`Record`]s.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    /// Attribute keys, sorted and distinct: the order of each record's values.
+    keys: Vec<String>,
+    rows: Vec<u64>,
+    /// `keys.len()` slots per row.
+    slots: Vec<Slot>,
+    /// Text buffers; the last one takes new text.
+    arenas: Vec<String>,
+    /// Values of no attribute type, read back from JSON.
+    others: Vec<serde_json::Value>,
+}
+
+/// Where a row's text began in the last buffer, to drop the row again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowMark {
+    arenas: usize,
+    text: usize,
+}
+
+impl Records {
+    /// No records, for rows with values of these attribute keys.
+    pub(crate) fn with_keys(mut keys: Vec<String>) -> Records {
+        keys.sort();
+        keys.dedup();
+        Records {
+            keys,
+            ..Records::default()
+        }
+    }
+
+    /// How many records.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The attribute keys a record may have a value of, sorted.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    /// Each record's 1-based row, in order.
+    pub fn rows(&self) -> &[u64] {
+        &self.rows
+    }
+
+    /// The record at `index`.
+    pub fn get(&self, index: usize) -> Option<RecordRef<'_>> {
+        (index < self.rows.len()).then_some(RecordRef {
+            records: self,
+            index,
+        })
+    }
+
+    /// Every record, in row order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = RecordRef<'_>> + '_ {
+        (0..self.rows.len()).map(move |index| RecordRef {
+            records: self,
+            index,
+        })
+    }
+
+    /// Every record's value of `key` (`None` where a record has none), in row order; `None`
+    /// when no record can have that key.
+    pub fn column(
+        &self,
+        key: &str,
+    ) -> Option<impl ExactSizeIterator<Item = Option<RecordValue<'_>>> + '_> {
+        let slot = self.slot_of(key)?;
+        let width = self.keys.len();
+        Some(
+            (0..self.rows.len())
+                .map(move |i| self.value(self.slots.get(i * width + slot).copied())),
+        )
+    }
+
+    /// The records as owned [`Record`]s.
+    pub fn to_vec(&self) -> Vec<Record> {
+        self.iter().map(|r| r.to_record()).collect()
+    }
+
+    /// The slot index of `key`.
+    pub(crate) fn slot_of(&self, key: &str) -> Option<usize> {
+        self.keys.binary_search_by(|k| k.as_str().cmp(key)).ok()
+    }
+
+    fn value(&self, slot: Option<Slot>) -> Option<RecordValue<'_>> {
+        match slot? {
+            Slot::Absent => None,
+            Slot::Text { arena, start, len } => {
+                let text = self.arenas.get(arena as usize)?;
+                let (start, len) = (start as usize, len as usize);
+                text.get(start..start + len).map(RecordValue::Text)
+            }
+            Slot::Integer(n) => Some(RecordValue::Integer(n)),
+            Slot::Float(n) => Some(RecordValue::Float(n)),
+            Slot::Bool(b) => Some(RecordValue::Bool(b)),
+            Slot::Date(d) => Some(RecordValue::Date(d)),
+            Slot::Other(i) => self.others.get(i as usize).map(RecordValue::Other),
+        }
+    }
+
+    /// Starts a record for `row`, with no values yet; returns its index and where its text
+    /// begins, to [drop it](Records::drop_last) again.
+    pub(crate) fn push_row(&mut self, row: u64) -> (usize, RowMark) {
+        let mark = RowMark {
+            arenas: self.arenas.len(),
+            text: self.arenas.last().map_or(0, String::len),
+        };
+        self.rows.push(row);
+        self.slots
+            .resize(self.slots.len() + self.keys.len(), Slot::Absent);
+        (self.rows.len() - 1, mark)
+    }
+
+    /// Drops the last record, started at `mark`, with its text.
+    pub(crate) fn drop_last(&mut self, mark: RowMark) {
+        if self.rows.pop().is_none() {
+            return;
+        }
+        self.slots
+            .truncate(self.slots.len().saturating_sub(self.keys.len()));
+        self.arenas.truncate(mark.arenas);
+        if let Some(last) = self.arenas.last_mut() {
+            last.truncate(mark.text);
+        }
+    }
+
+    fn put(&mut self, index: usize, slot: usize, value: Slot) {
+        if slot >= self.keys.len() {
+            return;
+        }
+        if let Some(s) = self.slots.get_mut(index * self.keys.len() + slot) {
+            *s = value;
+        }
+    }
+
+    /// Sets the text of slot `slot` of record `index`.
+    pub(crate) fn set_text(&mut self, index: usize, slot: usize, text: &str) {
+        let fits = |a: &String| a.len() + text.len() <= ARENA_BYTES;
+        if !self.arenas.last().is_some_and(fits) {
+            if text.len() > ARENA_BYTES {
+                // No cell is this long (cells are limited far below); keep the slot absent
+                // rather than wrap an offset.
+                return;
+            }
+            self.arenas.push(String::new());
+        }
+        let arena = self.arenas.len() - 1;
+        let Some(buffer) = self.arenas.last_mut() else {
+            return;
+        };
+        let start = buffer.len();
+        buffer.push_str(text);
+        let (Ok(arena), Ok(start), Ok(len)) = (
+            u32::try_from(arena),
+            u32::try_from(start),
+            u32::try_from(text.len()),
+        ) else {
+            return;
+        };
+        self.put(index, slot, Slot::Text { arena, start, len });
+    }
+
+    /// Sets a number: whole numbers (or any number, for an integer attribute) below 9×10¹⁵
+    /// as integers, others as floats, and numbers that are not finite as their text.
+    pub(crate) fn set_number(&mut self, index: usize, slot: usize, n: f64, whole: bool) {
+        if (whole || n.fract() == 0.0) && n.abs() < 9.0e15 {
+            self.put(index, slot, Slot::Integer(n as i64));
+        } else if n.is_finite() {
+            self.put(index, slot, Slot::Float(n));
+        } else {
+            self.set_text(index, slot, &crate::values::number::format(n));
+        }
+    }
+
+    /// Sets a yes/no value.
+    pub(crate) fn set_bool(&mut self, index: usize, slot: usize, b: bool) {
+        self.put(index, slot, Slot::Bool(b));
+    }
+
+    /// Sets a date.
+    pub(crate) fn set_date(&mut self, index: usize, slot: usize, d: NaiveDate) {
+        self.put(index, slot, Slot::Date(d));
+    }
+
+    /// Sets a value of JSON as read back.
+    fn set_json(&mut self, index: usize, slot: usize, value: &serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => self.set_text(index, slot, s),
+            serde_json::Value::Bool(b) => self.set_bool(index, slot, *b),
+            serde_json::Value::Number(n) if n.is_i64() => {
+                if let Some(n) = n.as_i64() {
+                    self.put(index, slot, Slot::Integer(n));
+                }
+            }
+            serde_json::Value::Number(n) if n.is_f64() => {
+                if let Some(n) = n.as_f64() {
+                    self.put(index, slot, Slot::Float(n));
+                }
+            }
+            other => {
+                if let Ok(i) = u32::try_from(self.others.len()) {
+                    self.others.push(other.clone());
+                    self.put(index, slot, Slot::Other(i));
+                }
+            }
+        }
+    }
+
+    /// Appends the records of a later run of rows (validated by the same plan: the same keys).
+    pub(crate) fn append(&mut self, other: Records) {
+        if other.is_empty() {
+            return;
+        }
+        if self.keys != other.keys {
+            for record in other.iter() {
+                self.push_record(&record.to_record());
+            }
+            return;
+        }
+        let (Ok(arena_shift), Ok(other_shift)) = (
+            u32::try_from(self.arenas.len()),
+            u32::try_from(self.others.len()),
+        ) else {
+            return;
+        };
+        self.rows.extend(other.rows);
+        self.slots.extend(other.slots.into_iter().map(|s| match s {
+            Slot::Text { arena, start, len } => Slot::Text {
+                arena: arena + arena_shift,
+                start,
+                len,
+            },
+            Slot::Other(i) => Slot::Other(i + other_shift),
+            s => s,
+        }));
+        self.arenas.extend(other.arenas);
+        self.others.extend(other.others);
+    }
+
+    /// Appends an owned record, adding keys it brings (read back from JSON).
+    fn push_record(&mut self, record: &Record) {
+        let missing: Vec<&String> = record
+            .values
+            .keys()
+            .filter(|k| self.slot_of(k).is_none())
+            .collect();
+        if !missing.is_empty() {
+            let mut keys = self.keys.clone();
+            keys.extend(missing.into_iter().cloned());
+            self.rekey(keys);
+        }
+        let (index, _) = self.push_row(record.row);
+        for (key, value) in &record.values {
+            if let Some(slot) = self.slot_of(key) {
+                self.set_json(index, slot, value);
+            }
+        }
+    }
+
+    /// The same records under a larger set of keys.
+    fn rekey(&mut self, mut keys: Vec<String>) {
+        keys.sort();
+        keys.dedup();
+        let old = std::mem::take(&mut self.keys);
+        let width = old.len();
+        let moves: Vec<Option<usize>> = old.iter().map(|k| keys.binary_search(k).ok()).collect();
+        let mut slots = vec![Slot::Absent; self.rows.len() * keys.len()];
+        for row in 0..self.rows.len() {
+            for (from, to) in moves.iter().enumerate() {
+                if let (Some(to), Some(value)) = (to, self.slots.get(row * width + from))
+                    && let Some(s) = slots.get_mut(row * keys.len() + to)
+                {
+                    *s = *value;
+                }
+            }
+        }
+        self.keys = keys;
+        self.slots = slots;
+    }
+
+    /// Keeps the records whose row `keep` accepts, in order.
+    pub(crate) fn retain_rows(&mut self, mut keep: impl FnMut(u64) -> bool) {
+        let width = self.keys.len();
+        let mut kept = 0;
+        for i in 0..self.rows.len() {
+            let Some(&row) = self.rows.get(i) else { break };
+            if !keep(row) {
+                continue;
+            }
+            if kept != i {
+                self.rows.swap(kept, i);
+                if width > 0 {
+                    let (from, to) = (i * width, kept * width);
+                    self.slots.copy_within(from..from + width, to);
+                }
+            }
+            kept += 1;
+        }
+        self.rows.truncate(kept);
+        self.slots.truncate(kept * width);
+    }
+
+    /// Puts the records in row order (they are, unless rows were settled late).
+    pub(crate) fn sort_by_row(&mut self) {
+        if self.rows.is_sorted() {
+            return;
+        }
+        let width = self.keys.len();
+        let mut order: Vec<usize> = (0..self.rows.len()).collect();
+        order.sort_by_key(|&i| self.rows.get(i).copied().unwrap_or(u64::MAX));
+        let rows = order
+            .iter()
+            .filter_map(|&i| self.rows.get(i).copied())
+            .collect();
+        let mut slots = Vec::with_capacity(self.slots.len());
+        for &i in &order {
+            if let Some(row) = self.slots.get(i * width..(i + 1) * width) {
+                slots.extend_from_slice(row);
+            }
+        }
+        self.rows = rows;
+        self.slots = slots;
+    }
+
+    /// Drops every record.
+    pub(crate) fn clear(&mut self) {
+        self.rows.clear();
+        self.slots.clear();
+        self.arenas.clear();
+        self.others.clear();
+    }
+}
+
+/// One record: its row and its values.
+#[derive(Clone, Copy)]
+pub struct RecordRef<'a> {
+    records: &'a Records,
+    index: usize,
+}
+
+impl<'a> RecordRef<'a> {
+    /// 1-based row as a spreadsheet shows it.
+    pub fn row(&self) -> u64 {
+        self.records.rows.get(self.index).copied().unwrap_or(0)
+    }
+
+    /// The value of `key`, if the record has one.
+    pub fn get(&self, key: &str) -> Option<RecordValue<'a>> {
+        let slot = self.records.slot_of(key)?;
+        self.records.value(
+            self.records
+                .slots
+                .get(self.index * self.records.keys.len() + slot)
+                .copied(),
+        )
+    }
+
+    /// Each value with its key, in key order.
+    pub fn values(&self) -> impl Iterator<Item = (&'a str, RecordValue<'a>)> + 'a {
+        let records = self.records;
+        let width = records.keys.len();
+        let start = self.index * width;
+        let slots = records.slots.get(start..start + width).unwrap_or_default();
+        records
+            .keys
+            .iter()
+            .zip(slots)
+            .filter_map(move |(k, s)| records.value(Some(*s)).map(|v| (k.as_str(), v)))
+    }
+
+    /// The record as an owned [`Record`].
+    pub fn to_record(&self) -> Record {
+        Record {
+            row: self.row(),
+            values: self
+                .values()
+                .map(|(k, v)| (k.to_owned(), v.to_json()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+}
+
+impl fmt::Debug for RecordRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("row", &self.row())
+            .field("values", &self.values().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Records compare as the JSON they write: the same rows with the same values.
+impl PartialEq for Records {
+    fn eq(&self, other: &Self) -> bool {
+        self.rows == other.rows
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|(a, b)| a.values().eq(b.values()))
+    }
+}
+
+impl FromIterator<Record> for Records {
+    fn from_iter<I: IntoIterator<Item = Record>>(records: I) -> Records {
+        let mut out = Records::default();
+        for record in records {
+            out.push_record(&record);
+        }
+        out
+    }
+}
+
+/// A record's values as a JSON object.
+struct ValuesOf<'a>(RecordRef<'a>);
+
+impl Serialize for ValuesOf<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.values().count()))?;
+        for (key, value) in self.0.values() {
+            map.serialize_entry(key, &value)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for RecordRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut record = serializer.serialize_struct("Record", 2)?;
+        record.serialize_field("row", &self.row())?;
+        record.serialize_field("values", &ValuesOf(*self))?;
+        record.end()
+    }
+}
+
+/// The JSON of a list of [`Record`]s.
+impl Serialize for Records {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for record in self.iter() {
+            seq.serialize_element(&record)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Records {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Records, D::Error> {
+        Ok(Vec::<Record>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Records {
+        let mut records = Records::with_keys(vec![
+            "name".into(),
+            "email".into(),
+            "hours".into(),
+            "issued_on".into(),
+            "passed".into(),
+        ]);
+        let name = records.slot_of("name").expect("name");
+        let email = records.slot_of("email").expect("email");
+        let hours = records.slot_of("hours").expect("hours");
+        let issued = records.slot_of("issued_on").expect("issued_on");
+        let passed = records.slot_of("passed").expect("passed");
+        let (i, _) = records.push_row(2);
+        records.set_text(i, name, "Ada Lovelace");
+        records.set_text(i, email, "ada@example.org");
+        records.set_number(i, hours, 12.0, false);
+        records.set_date(
+            i,
+            issued,
+            NaiveDate::from_ymd_opt(2024, 3, 9).expect("date"),
+        );
+        let (i, _) = records.push_row(4);
+        records.set_text(i, name, "Émile Zola");
+        records.set_number(i, hours, 37.5, false);
+        records.set_bool(i, passed, true);
+        records
+    }
+
+    #[test]
+    fn serialises_as_a_list_of_records() {
+        let records = sample();
+        let json = serde_json::to_string(&records).expect("json");
+        let owned = serde_json::to_string(&records.to_vec()).expect("json");
+        assert_eq!(json, owned);
+        assert_eq!(
+            json,
+            r#"[{"row":2,"values":{"email":"ada@example.org","hours":12,"issued_on":"2024-03-09","name":"Ada Lovelace"}},{"row":4,"values":{"hours":37.5,"name":"Émile Zola","passed":true}}]"#
+        );
+        let back: Records = serde_json::from_str(&json).expect("read back");
+        assert_eq!(back, records);
+        assert_eq!(serde_json::to_string(&back).expect("json"), json);
+    }
+
+    #[test]
+    fn columns_hold_each_records_value() {
+        let records = sample();
+        let hours: Vec<Option<RecordValue<'_>>> = records.column("hours").expect("hours").collect();
+        assert_eq!(
+            hours,
+            vec![
+                Some(RecordValue::Integer(12)),
+                Some(RecordValue::Float(37.5))
+            ]
+        );
+        let passed: Vec<_> = records.column("passed").expect("passed").collect();
+        assert_eq!(passed, vec![None, Some(RecordValue::Bool(true))]);
+        assert!(records.column("grade").is_none());
+        assert_eq!(records.rows(), &[2, 4]);
+    }
+
+    #[test]
+    fn a_dropped_row_takes_its_text_with_it() {
+        let mut records = sample();
+        let name = records.slot_of("name").expect("name");
+        let before = records.arenas.iter().map(String::len).sum::<usize>();
+        let (i, mark) = records.push_row(5);
+        records.set_text(i, name, "Someone Invalid");
+        records.drop_last(mark);
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            records.arenas.iter().map(String::len).sum::<usize>(),
+            before
+        );
+        // The first row of empty records drops cleanly too.
+        let mut fresh = Records::with_keys(vec!["name".into()]);
+        let (i, mark) = fresh.push_row(2);
+        fresh.set_text(i, 0, "x");
+        fresh.drop_last(mark);
+        assert!(fresh.is_empty());
+        assert!(fresh.arenas.iter().all(String::is_empty));
+    }
+
+    #[test]
+    fn appended_runs_keep_their_text_and_order() {
+        let mut first = sample();
+        let mut second = Records::with_keys(first.keys.clone());
+        let (i, _) = second.push_row(9);
+        second.set_text(i, 3, "Later Person");
+        first.append(second);
+        assert_eq!(first.rows(), &[2, 4, 9]);
+        let last = first.get(2).expect("third");
+        assert_eq!(last.get("name"), Some(RecordValue::Text("Later Person")));
+        assert_eq!(
+            first.get(0).and_then(|r| r.get("name")),
+            Some(RecordValue::Text("Ada Lovelace"))
+        );
+    }
+
+    #[test]
+    fn retained_and_sorted_rows_keep_their_values() {
+        let mut records = sample();
+        let (i, _) = records.push_row(3);
+        records.set_text(i, 3, "Late Row");
+        records.sort_by_row();
+        assert_eq!(records.rows(), &[2, 3, 4]);
+        assert_eq!(
+            records.get(1).and_then(|r| r.get("name")),
+            Some(RecordValue::Text("Late Row"))
+        );
+        records.retain_rows(|row| row != 2);
+        assert_eq!(records.rows(), &[3, 4]);
+        assert_eq!(
+            records.get(1).and_then(|r| r.get("hours")),
+            Some(RecordValue::Float(37.5))
+        );
+    }
+
+    #[test]
+    fn a_date_equals_its_text() {
+        let d = NaiveDate::from_ymd_opt(2023, 12, 1).expect("date");
+        assert_eq!(RecordValue::Date(d), RecordValue::Text("2023-12-01"));
+        assert_ne!(RecordValue::Date(d), RecordValue::Text("2023-12-02"));
+        assert_ne!(RecordValue::Integer(1), RecordValue::Float(1.5));
+    }
+
+    #[test]
+    fn numbers_follow_the_reports_rules() {
+        let mut records = Records::with_keys(vec!["n".into()]);
+        for (row, n, whole) in [
+            (2, 3.0, false),
+            (3, 2.5, false),
+            (4, 1.0e16, false),
+            (5, f64::INFINITY, false),
+        ] {
+            let (i, _) = records.push_row(row);
+            records.set_number(i, 0, n, whole);
+        }
+        let json = serde_json::to_string(&records).expect("json");
+        assert_eq!(
+            json,
+            r#"[{"row":2,"values":{"n":3}},{"row":3,"values":{"n":2.5}},{"row":4,"values":{"n":1e+16}},{"row":5,"values":{"n":"inf"}}]"#
+        );
+        // A float is written exactly as a JSON number of the same value is.
+        let number = serde_json::Number::from_f64(1.0e16).expect("finite");
+        assert_eq!(serde_json::to_string(&number).expect("json"), "1e+16");
+    }
+}
