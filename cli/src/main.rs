@@ -1185,7 +1185,8 @@ fn say_applied(report: &Report, (codes, named): (&[FixCode], bool), rows: usize,
 /// Prints pretty JSON and a newline on stdout.
 fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // A report with records runs to hundreds of megabytes: write it in large pieces.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     out.flush()

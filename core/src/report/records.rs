@@ -281,9 +281,16 @@ impl Records {
 
     /// Sets the text of slot `slot` of record `index`.
     pub(crate) fn set_text(&mut self, index: usize, slot: usize, text: &str) {
-        let fits = |a: &String| a.len() + text.len() <= ARENA_BYTES;
+        self.set_text_of(index, slot, &[text]);
+    }
+
+    /// Sets the text of slot `slot` of record `index` to `parts` written one after the
+    /// other (an address from its local part, `@` and its domain, without a string of its own).
+    pub(crate) fn set_text_of(&mut self, index: usize, slot: usize, parts: &[&str]) {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let fits = |a: &String| a.len() + total <= ARENA_BYTES;
         if !self.arenas.last().is_some_and(fits) {
-            if text.len() > ARENA_BYTES {
+            if total > ARENA_BYTES {
                 // No cell is this long (cells are limited far below); keep the slot absent
                 // rather than wrap an offset.
                 return;
@@ -295,11 +302,13 @@ impl Records {
             return;
         };
         let start = buffer.len();
-        buffer.push_str(text);
+        for part in parts {
+            buffer.push_str(part);
+        }
         let (Ok(arena), Ok(start), Ok(len)) = (
             u32::try_from(arena),
             u32::try_from(start),
-            u32::try_from(text.len()),
+            u32::try_from(total),
         ) else {
             return;
         };

@@ -239,7 +239,7 @@ impl Plan {
                 }
                 if let Some((record, _)) = state.record {
                     acc.records
-                        .set_text(record, at.rule.slot, &address.normalized());
+                        .set_text_of(record, at.rule.slot, &address.normalized_parts());
                 }
                 blanks
             }

@@ -62,6 +62,12 @@ impl Address<'_> {
         format!("{}@{}", self.local, self.domain)
     }
 
+    /// The parts of [the normalised address](Address::normalized), to be written one after
+    /// the other.
+    pub fn normalized_parts(&self) -> [&str; 3] {
+        [self.local, "@", &self.domain]
+    }
+
     /// The address in ASCII when its local part is ASCII: an internationalised domain in its
     /// `xn--` form, which every mail server accepts without SMTPUTF8. `None` when the local
     /// part itself is not ASCII.
