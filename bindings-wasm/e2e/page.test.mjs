@@ -994,6 +994,7 @@ test("cells a fix or an edit changed are marked; edits follow the fixes, are und
   assert.deepEqual(await page.$$eval("#edits li", (items) => items.map((li) => li.dataset.cell)), ["D7"]);
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), "Undo the edit of D7");
   assert.equal((await gridCell(page, "C8")).text, "fay@gmial");
+  assert.match(await page.textContent("#next-summary"), /The cleaned roster has enum_case applied and 1 cell edited\.$/);
   await assertAccessible(page, "the grid with a fix and an edit");
 
   // The cleaned roster is the CLI's `--fix enum_case` output with the edit made.

@@ -256,13 +256,13 @@ async function correct(reading) {
   return true;
 }
 
-/** What was done to the roster shown, for its status: ` with enum_case applied and 2 cells edited`. */
-function correctionsText() {
+/** What was done to the roster shown: `enum_case applied and 2 cells edited`, or "". */
+function corrections() {
   const parts = [];
   if (state.applied.size > 0) parts.push(`${[...state.applied].join(", ")} applied`);
   const cells = new Set(state.edits.map((e) => `${e.column}${e.row}`)).size;
   if (cells > 0) parts.push(`${cells} cell${cells === 1 ? "" : "s"} edited`);
-  return parts.length ? ` with ${parts.join(" and ")}` : "";
+  return parts.join(" and ");
 }
 
 /** Checks the roster (the bytes of a new file, or the one the worker holds, corrected by
@@ -333,7 +333,7 @@ async function analyze(bytes, keep = {}) {
   };
   state.findingsShown = FINDINGS_PAGE;
   const s = result.report.summary;
-  const fixed = state.corrected ? correctionsText() : "";
+  const fixed = state.corrected && corrections() ? ` with ${corrections()}` : "";
   say(
     $("roster-status"),
     `${state.fileName}${fixed}: ${s.rows.toLocaleString()} rows, ${s.valid.toLocaleString()} valid, ` +
@@ -839,7 +839,7 @@ function renderEdits() {
 
 function renderNextStep() {
   const s = state.report.summary;
-  const corrected = state.corrected ? ` It has${correctionsText()}.` : "";
+  const corrected = state.corrected && corrections() ? ` The cleaned roster has ${corrections()}.` : "";
   $("next-summary").textContent = s.invalid === 0
     ? `All ${s.rows.toLocaleString()} rows are valid: the roster is ready to issue.${corrected}`
     : `${s.valid.toLocaleString()} of ${s.rows.toLocaleString()} rows are ready; ${s.invalid.toLocaleString()} ` +
@@ -990,9 +990,8 @@ function renderFixes() {
     li.append(title, ...fixes.map((f) => cell("p", f.message)), details, button);
     return li;
   }));
-  const applied = [...state.applied];
-  $("fixes-status").textContent = applied.length
-    ? `The columns, findings and rows show the roster with ${applied.join(", ")} applied.`
+  $("fixes-status").textContent = corrections()
+    ? `The columns, findings and rows show the roster with ${corrections()}.`
     : "The columns, findings and rows show the roster as chosen.";
   $("fixes-status").classList.remove("status-error");
   $("download-fixed").hidden = !state.corrected;
@@ -1110,6 +1109,7 @@ function wire() {
     state.headerRow = null;
     state.overrides.clear();
     state.applied.clear();
+    state.edits = []; // their rows were the rows read before
     analyze();
   });
   const applyHeaderRow = () => {
@@ -1121,6 +1121,7 @@ function wire() {
     state.headerRow = n;
     state.overrides.clear();
     state.applied.clear();
+    state.edits = []; // their rows were the rows read before
     analyze();
   };
   $("header-apply").addEventListener("click", applyHeaderRow);
