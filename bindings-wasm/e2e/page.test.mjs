@@ -1093,10 +1093,11 @@ test("200% zoom of 1280- and 1440-pixel windows: nothing scrolls sideways, the m
       assert.equal(await scrollsSideways(page), false, `${windowWidth} px at 200%, ${colorScheme}: the page scrolls sideways`);
     }
     await page.emulateMedia({ colorScheme: null });
-    // Each select lies wholly inside the page and inside every box that clips it, and is
-    // as wide as its longest choice needs.
+    // Each select lies wholly inside the page and inside every box that clips it, as the
+    // page is laid out (scrolled down to it, no box scrolled sideways), and is as wide as its
+    // longest choice needs.
     const cut = await page.evaluate(() => [...document.querySelectorAll("#columns select")].flatMap((select) => {
-      select.scrollIntoView({ block: "center" });
+      window.scrollTo(0, select.getBoundingClientRect().top + window.scrollY - innerHeight / 2);
       const box = select.getBoundingClientRect();
       const problems = [];
       if (box.left < 0 || box.right > document.documentElement.clientWidth) problems.push("outside the page");
