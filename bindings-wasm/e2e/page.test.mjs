@@ -846,6 +846,11 @@ test("state cues keep 3:1 in both schemes; a tap on a marked cell shows its mess
   const error = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
   await page.locator(`#grid td[data-cell="${error.cell}"]`).tap();
   assert.ok((await page.textContent("#cell-detail")).startsWith(`${error.cell}, Error: ${error.message}`));
+  // On a touch screen a tap is a click: the cell's detail has a button that edits it.
+  await page.locator(`#cell-detail button:text-is("Edit ${error.cell}")`).tap();
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")?.split(",")[0]), `Edit ${error.cell}`);
+  await page.keyboard.press("Escape");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.cell), error.cell);
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -891,7 +896,7 @@ test("keyboard only: a cell is edited in place and checked again at once, marked
   await page.keyboard.press("ArrowRight");
   await page.keyboard.press("ArrowLeft");
   assert.deepEqual(await focusedCell(page), { cell: "C8", editor: null });
-  assert.equal(await page.textContent("#cell-detail"), `C8, Error: ${bad.message}How to fix it: ${bad.help}`);
+  assert.equal(await page.textContent("#cell-detail"), `C8, Error: ${bad.message}How to fix it: ${bad.help}Edit C8`);
 
   // Enter opens an editor with the cell's text, labelled; Escape leaves the cell as it was,
   // and nothing is checked again.

@@ -917,9 +917,8 @@ function showCellDetail(td) {
   const change = state.rowChanges.find((c) => c.cell === td?.dataset.cell);
   if (!td?.dataset.severity && !change) {
     detail.className = "cell-detail";
-    detail.textContent = td
-      ? `${td.dataset.cell}: press Enter or F2 to edit it.`
-      : "Choose a marked cell to read what is wrong with it.";
+    if (td) detail.replaceChildren(cell("span", `${td.dataset.cell}: press Enter or F2 to edit it. `), editButton(td));
+    else detail.textContent = "Choose a marked cell to read what is wrong with it.";
     return;
   }
   detail.className = `cell-detail ${td.dataset.severity ?? "changed"}`;
@@ -933,7 +932,15 @@ function showCellDetail(td) {
     parts.push(cell("strong", td.dataset.cell));
   }
   if (change) parts.push(cell("span", changeNote(change), "help"));
-  detail.replaceChildren(...parts);
+  detail.replaceChildren(...parts, editButton(td));
+}
+
+/** A button that edits the cell: the way in on a touch screen, where a tap is a click. */
+function editButton(td) {
+  const button = cell("button", `Edit ${td.dataset.cell}`, "edit-cell");
+  button.type = "button";
+  button.addEventListener("click", () => td.isConnected && startEdit(td));
+  return button;
 }
 
 // --- Suggested fixes ---------------------------------------------------------------------
