@@ -941,6 +941,7 @@ test("keyboard only: a cell is edited in place and checked again at once, marked
   await page.click("#download-cleaned");
   const cleaned = join(scratch, "page-edited.csv");
   await (await downloading).saveAs(cleaned);
+  assert.equal(await page.textContent("#next-status"), "Downloaded roster-fixed.csv.");
   const lines = readFileSync(roster, "utf8").trim().split("\n");
   lines[7] = lines[7].replace("fay@gmial", "fay@example.org");
   assert.equal(readFileSync(cleaned, "utf8"), `\ufeff${lines.join("\r\n")}\r\n`);
@@ -958,6 +959,11 @@ test("keyboard only: a cell is edited in place and checked again at once, marked
   assert.equal(await page.isHidden("#edits-box"), true);
   assert.equal(await page.textContent("#grid-status"), "The edit of C8 was undone.");
   assert.match(await page.textContent("#roster-status"), /^roster\.csv: /);
+  // Nothing changed: the cleaned roster is the roster as read, written out.
+  const gettingAsRead = page.waitForEvent("download");
+  await page.click("#download-cleaned");
+  const asRead = readFileSync(await (await gettingAsRead).path(), "utf8");
+  assert.equal(asRead, `\ufeff${readFileSync(roster, "utf8").trim().split("\n").join("\r\n")}\r\n`);
   assert.deepEqual(problems, []);
   await page.close();
 });

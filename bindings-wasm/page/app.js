@@ -1,6 +1,7 @@
 // The roster page: it shows what the library finds in a roster, lets the user reassign or
-// skip columns, apply suggested fixes and correct cells in the grid, and re-checks at once. Every call to the library runs in the worker; this file
-// only renders. Text from the roster is always set with textContent, never parsed as HTML.
+// skip columns, apply suggested fixes and correct cells in the grid, and re-checks at once.
+// Every call to the library runs in the worker; this file only renders. Text from the roster
+// is always set with textContent, never parsed as HTML.
 import { SAMPLE_GROUP } from "./sample-group.js";
 
 const $ = (id) => document.getElementById(id);
@@ -297,6 +298,7 @@ async function analyze(bytes, keep = {}) {
       args.corrected = true;
     } else {
       state.corrected = null;
+      state.leftOut = [];
     }
     result = await run("analyze", args, { onProgress: showProgress, transfer: bytes ? [bytes] : [] });
   } catch (e) {
@@ -852,12 +854,16 @@ function renderNextStep() {
 async function downloadCleaned() {
   if (state.corrected) {
     download(state.corrected);
+    say($("next-status"), `Downloaded ${state.corrected.fileName}.`);
     return;
   }
   if (!state.report || !(await ensureKept())) return;
   const result = await run("fix", { group: state.group, codes: [], edits: [], options: readingOptions() });
   if (result.type === "failure") say($("next-status"), failureText(result), true);
-  else download(result);
+  else {
+    download(result);
+    say($("next-status"), `Downloaded ${result.fileName}.`);
+  }
 }
 
 function renderPager() {
