@@ -1071,6 +1071,16 @@ test("a finding whose row is on another page of rows opens that page and focuses
   assert.equal(await page.textContent("#grid-range"), "Rows 101–130 of 130");
   assert.deepEqual(await focusedCell(page), { cell: far.cell, editor: null });
   assert.equal((await shown(page)).count, `${report.findings.length - 1} findings`);
+  // Page Up and Page Down turn the grid's pages, focus kept in the same column.
+  const column = far.cell.replace(/\d+$/, "");
+  await page.keyboard.press("PageUp");
+  await page.waitForFunction(() => document.getElementById("grid-range").textContent === "Rows 51–100 of 130");
+  assert.deepEqual(await focusedCell(page), { cell: `${column}52`, editor: null });
+  await page.keyboard.press("PageDown");
+  await page.waitForFunction(() => document.getElementById("grid-range").textContent === "Rows 101–130 of 130");
+  assert.deepEqual(await focusedCell(page), { cell: `${column}102`, editor: null });
+  await page.keyboard.press("PageDown");
+  assert.deepEqual(await focusedCell(page), { cell: `${column}131`, editor: null });
   // And back: a finding on the first page opens it again.
   const near = report.findings.find((f) => f.cell);
   await page.click(`#findings button[aria-label="${near.cell}: show in the rows"]`);

@@ -723,8 +723,22 @@ function changeNote({ by, before }) {
 
 // --- Editing a cell in place -------------------------------------------------------------
 
-/** The arrow keys, Home and End move between cells; Enter or F2 edits one; Ctrl+Z undoes
- * the last edit. */
+/** Opens the next (`step` 1) or previous (-1) page of rows and focuses the cell of the same
+ * column in its first row; on the last or first page, the cell in its last or first row. */
+async function turnGridPage(td, step) {
+  const column = td.dataset.column;
+  const start = state.gridStart + step * PREVIEW_ROWS;
+  if (start >= 0 && start < state.rowCount) await showRows(start);
+  else {
+    const rows = $("grid").tBodies[0].rows;
+    (step > 0 ? rows[rows.length - 1] : rows[0])?.querySelector(`td[data-column="${column}"]`)?.focus();
+    return;
+  }
+  $("grid").tBodies[0].rows[0]?.querySelector(`td[data-column="${column}"]`)?.focus();
+}
+
+/** The arrow keys, Home and End move between cells, Page Down and Page Up between pages of
+ * rows; Enter or F2 edits a cell; Ctrl+Z undoes the last edit. */
 function gridKeydown(e) {
   const td = e.target.closest?.("td");
   if (!td || e.target !== td) return; // a key in the editor is the editor's
@@ -738,7 +752,11 @@ function gridKeydown(e) {
   else if (e.key === "ArrowUp") next = tr.previousElementSibling?.querySelectorAll("td")[at];
   else if (e.key === "Home") next = e.ctrlKey ? $("grid").querySelector("tbody td") : inRow[0];
   else if (e.key === "End") next = e.ctrlKey ? [...$("grid").querySelectorAll("tbody tr:last-child td")].at(-1) : inRow.at(-1);
-  else if (e.key === "Enter" || e.key === "F2") {
+  else if (e.key === "PageDown" || e.key === "PageUp") {
+    e.preventDefault();
+    turnGridPage(td, e.key === "PageDown" ? 1 : -1);
+    return;
+  } else if (e.key === "Enter" || e.key === "F2") {
     e.preventDefault();
     startEdit(td);
     return;
