@@ -652,12 +652,12 @@ test("keyboard only: a column is reassigned without losing focus, cells and the 
   await page.close();
 });
 
-test("narrow screens and 200% zoom: nothing scrolls sideways, in either colour scheme", async () => {
+test("narrow screens: nothing scrolls sideways, in either colour scheme", async () => {
   const { page, problems } = await openPage();
   await upload(page, here("../../examples/data/sample_roster.xlsx"));
   await page.click("#email-show");
   await page.waitForSelector("#email:not([hidden])");
-  // 200% zoom of a 1280-pixel window lays the page out in 640 CSS pixels.
+  // (200% zoom has a test of its own, below.)
   for (const [width, height] of [[390, 844], [320, 640], [640, 450]]) {
     await page.setViewportSize({ width, height });
     for (const colorScheme of ["light", "dark"]) {
@@ -846,6 +846,294 @@ test("state cues keep 3:1 in both schemes; a tap on a marked cell shows its mess
   const error = report.findings.find((f) => f.severity === "error" && f.cell && f.row <= 50);
   await page.locator(`#grid td[data-cell="${error.cell}"]`).tap();
   assert.ok((await page.textContent("#cell-detail")).startsWith(`${error.cell}, Error: ${error.message}`));
+  // On a touch screen a tap is a click: the cell's detail has a button that edits it.
+  await page.locator(`#cell-detail button:text-is("Edit ${error.cell}")`).tap();
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")?.split(",")[0]), `Edit ${error.cell}`);
+  await page.keyboard.press("Escape");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.cell), error.cell);
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+/** The grid's focused cell, and whether an editor has focus. */
+function focusedCell(page) {
+  return page.evaluate(() => {
+    const e = document.activeElement;
+    return { cell: e.closest("td")?.dataset.cell ?? null, editor: e.tagName === "INPUT" ? e.getAttribute("aria-label") : null };
+  });
+}
+
+/** The grid cell `name`: its text, classes, and what a screen reader says after its value. */
+function gridCell(page, name) {
+  return page.evaluate((name) => {
+    const td = document.querySelector(`#grid td[data-cell="${name}"]`);
+    const described = (td.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
+    return {
+      text: td.textContent, changed: td.classList.contains("cell-changed"), severity: td.dataset.severity ?? null,
+      description: described.map((id) => document.getElementById(id).textContent).join(" "),
+    };
+  }, name);
+}
+
+test("keyboard only: a cell is edited in place and checked again at once, marked as changed, undone", async () => {
+  const folder = join(fixtures, "suggested_fixes");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const bad = report.findings.find((f) => f.code === "invalid_email");
+  assert.equal(bad.cell, "C8");
+  const before = await shown(page);
+  assert.ok(before.findings.includes("C8 invalid_email"));
+
+  // The grid is one tab stop, its first marked cell; the arrow keys move from cell to cell.
+  await page.focus("#grid-box");
+  await page.keyboard.press("Tab");
+  assert.deepEqual(await focusedCell(page), { cell: "C2", editor: null });
+  for (let i = 0; i < 6; i++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowLeft");
+  assert.deepEqual(await focusedCell(page), { cell: "C8", editor: null });
+  assert.equal(await page.textContent("#cell-detail"), `C8, Error: ${bad.message}How to fix it: ${bad.help}Edit C8`);
+
+  // Enter opens an editor with the cell's text, labelled; Escape leaves the cell as it was,
+  // and nothing is checked again.
+  const analyses = await page.evaluate(() => Number(document.body.dataset.analyses));
+  await page.keyboard.press("Enter");
+  assert.deepEqual(await focusedCell(page), { cell: "C8", editor: "Edit C8, Email" });
+  assert.equal(await page.inputValue("#grid td[data-cell=C8] input"), "fay@gmial");
+  await page.keyboard.type("nobody");
+  await page.keyboard.press("Escape");
+  assert.deepEqual(await focusedCell(page), { cell: "C8", editor: null });
+  assert.equal((await gridCell(page, "C8")).text, "fay@gmial");
+  assert.equal(await page.textContent("#grid-status"), "Edit of C8 cancelled.");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.evaluate(() => Number(document.body.dataset.analyses)), analyses, "a cancelled edit re-checked");
+
+  // F2 opens it too, the text chosen: typing replaces it, Enter keeps it and the roster is
+  // checked again at once, focus back on the cell.
+  await page.keyboard.press("F2");
+  await page.keyboard.type("fay@example.org");
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assert.deepEqual(await focusedCell(page), { cell: "C8", editor: null });
+  const after = await shown(page);
+  assert.ok(!after.findings.includes("C8 invalid_email"), "the finding of the cell edited is gone");
+  assert.equal(after.summary.errors, `${report.summary.errors - 1} errors`);
+  assert.equal(after.summary.valid, `${report.summary.valid + 1} valid`);
+  assert.equal(await page.textContent("#roster-status"),
+    `roster.csv with 1 cell edited: ${report.summary.rows} rows, ${report.summary.valid + 1} valid, ` +
+    `${report.summary.errors - 1} errors and ${report.summary.warnings} warnings.`);
+  // Marked: an icon and an underline (not colour alone), and said after the value.
+  const edited = await gridCell(page, "C8");
+  assert.deepEqual(edited, { text: "fay@example.org", changed: true, severity: null, description: "Edited by you; it was “fay@gmial”." });
+  const cue = await page.evaluate(() => {
+    const td = document.querySelector("#grid td[data-cell=C8]");
+    return { icon: getComputedStyle(td, "::before").content, line: getComputedStyle(td).textDecorationStyle };
+  });
+  assert.match(cue.icon, /✎/);
+  assert.equal(cue.line, "dashed");
+  assert.equal(await page.textContent("#edits li"), "C8 (Email): “fay@gmial” → “fay@example.org” Undo");
+  // The page agrees with the CLI on the cleaned roster it downloads, which is the file with
+  // that one cell changed, written as every roster conferral writes (BOM, CRLF).
+  const downloading = page.waitForEvent("download");
+  await page.click("#download-cleaned");
+  const cleaned = join(scratch, "page-edited.csv");
+  await (await downloading).saveAs(cleaned);
+  assert.equal(await page.textContent("#next-status"), "Downloaded roster-fixed.csv.");
+  const lines = readFileSync(roster, "utf8").trim().split("\n");
+  lines[7] = lines[7].replace("fay@gmial", "fay@example.org");
+  assert.equal(readFileSync(cleaned, "utf8"), `\ufeff${lines.join("\r\n")}\r\n`);
+  assertMatchesCli(after, cliReport(cleaned, groupPath));
+  await page.focus("#grid td[data-cell=C8]");
+  await assertAccessible(page, "the grid after an edit");
+  assert.match(await page.textContent("#next-summary"), /^4 of 7 rows are ready; 3 still have errors/);
+
+  // Ctrl+Z in the grid takes the edit back: the finding and the counts return, focus stays.
+  await page.focus("#grid td[data-cell=C8]");
+  await analysed(page, () => page.keyboard.press("Control+z"));
+  assert.deepEqual(await focusedCell(page), { cell: "C8", editor: null });
+  assertMatchesCli(await shown(page), report);
+  assert.equal((await gridCell(page, "C8")).changed, false);
+  assert.equal(await page.isHidden("#edits-box"), true);
+  assert.equal(await page.textContent("#grid-status"), "The edit of C8 was undone.");
+  assert.match(await page.textContent("#roster-status"), /^roster\.csv: /);
+  // Nothing changed: the cleaned roster is the roster as read, written out.
+  const gettingAsRead = page.waitForEvent("download");
+  await page.click("#download-cleaned");
+  const asRead = readFileSync(await (await gettingAsRead).path(), "utf8");
+  assert.equal(asRead, `\ufeff${readFileSync(roster, "utf8").trim().split("\n").join("\r\n")}\r\n`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("cells a fix or an edit changed are marked; edits follow the fixes, are undone from their list, and download as the CLI's fix plus the edit", async () => {
+  const folder = join(fixtures, "suggested_fixes");
+  const roster = join(folder, "roster.csv");
+  const groupPath = join(folder, "group.json");
+  const { page, problems } = await openPage();
+  await useGroup(page, groupPath);
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const fix = report.fixes.find((f) => f.code === "enum_case");
+  await analysed(page, () => page.click('#fixes li[data-code="enum_case"] button:text-is("Apply enum_case")'));
+  for (const change of fix.changes) {
+    const marked = await gridCell(page, change.cell);
+    assert.equal(marked.text, change.after);
+    assert.equal(marked.changed, true, `${change.cell} is not marked`);
+    assert.equal(marked.description.split(" ").length > 0 && marked.description.endsWith(`Changed by enum_case; it was “${change.before}”.`), true, marked.description);
+  }
+  // Cells no fix or edit touched are not marked.
+  assert.equal((await gridCell(page, "A2")).changed, false);
+
+  // An edit on top of the fix (by double-click, for a pointer), then one more, and the
+  // first undone from the list: focus stays in the list.
+  await page.dblclick("#grid td[data-cell=C8]");
+  await page.keyboard.press("Control+a");
+  await page.keyboard.type("fay@example.org");
+  await analysed(page, () => page.keyboard.press("Enter"));
+  await page.locator("#grid td[data-cell=D7]").focus();
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("6");
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assert.deepEqual(await page.$$eval("#edits li", (items) => items.map((li) => li.dataset.cell)), ["C8", "D7"]);
+  assert.match(await page.textContent("#roster-status"), /^roster\.csv with enum_case applied and 2 cells edited: /);
+  assert.equal((await gridCell(page, "D7")).description, "Edited by you; it was “5”.");
+  await page.focus('#edits button[aria-label="Undo the edit of C8"]');
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assert.deepEqual(await page.$$eval("#edits li", (items) => items.map((li) => li.dataset.cell)), ["D7"]);
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), "Undo the edit of D7");
+  assert.equal((await gridCell(page, "C8")).text, "fay@gmial");
+  assert.match(await page.textContent("#next-summary"), /The cleaned roster has enum_case applied and 1 cell edited\.$/);
+  await assertAccessible(page, "the grid with a fix and an edit");
+
+  // The cleaned roster is the CLI's `--fix enum_case` output with the edit made.
+  const cliFixed = join(scratch, "cli-fixed-for-edit.csv");
+  try {
+    execFileSync(cli, ["analyze", roster, "--group", groupPath, "--fix", "enum_case", "--output", cliFixed, "--json"], { stdio: "ignore" });
+  } catch (e) {
+    if (e.status !== 1) throw e;
+  }
+  const expected = readFileSync(cliFixed, "utf8").replace("Eve,Moreau,eve@proton.me,5,", "Eve,Moreau,eve@proton.me,6,");
+  assert.notEqual(expected, readFileSync(cliFixed, "utf8"));
+  const downloading = page.waitForEvent("download");
+  await page.click("#download-cleaned");
+  assert.equal(readFileSync(await (await downloading).path(), "utf8"), expected);
+
+  // The contrast of the mark, against the page and an error cell's fill, in both schemes.
+  for (const colorScheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme });
+    const colours = await page.evaluate(() => {
+      const td = document.querySelector("#grid td.cell-changed");
+      const error = document.querySelector("#grid td.cell-error");
+      return {
+        icon: getComputedStyle(td, "::before").color, line: getComputedStyle(td).textDecorationColor,
+        page: getComputedStyle(document.documentElement).backgroundColor, fill: getComputedStyle(td).backgroundColor,
+        errorFill: getComputedStyle(error).backgroundColor,
+      };
+    });
+    const fill = colours.fill === "rgba(0, 0, 0, 0)" ? colours.page : colours.fill;
+    for (const [name, against] of [["icon", fill], ["line", fill], ["line", colours.page], ["line", colours.errorFill]]) {
+      const ratio = contrast(colours[name], against);
+      assert.ok(ratio >= 3, `${colorScheme}: the changed cell's ${name} is ${ratio.toFixed(2)}:1`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+  await page.screenshot({ path: join(shots, "edited.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a finding whose row is on another page of rows opens that page and focuses its cell, which can be edited there", async () => {
+  const buffer = bigCsv(130);
+  const roster = join(scratch, "jump.csv");
+  writeFileSync(roster, buffer);
+  const groupPath = join(scratch, "sample-group-jump.json");
+  const { page, problems } = await openPage();
+  writeFileSync(groupPath, await page.inputValue("#group-json"));
+  await upload(page, roster);
+  const report = cliReport(roster, groupPath);
+  const far = report.findings.filter((f) => f.cell && f.row > 101).at(-1);
+  assert.equal(await page.textContent("#grid-range"), "Rows 1–50 of 130");
+  // By keyboard: the finding's button, then Enter.
+  await page.focus(`#findings button[aria-label="${far.cell}: show in the rows"]`);
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((cell) => document.activeElement?.dataset?.cell === cell, far.cell);
+  assert.equal(await page.textContent("#grid-range"), "Rows 101–130 of 130");
+  assert.equal(await page.textContent("#grid-status"), "Showing rows 101–130 of 130.");
+  assert.ok((await page.textContent("#cell-detail")).startsWith(`${far.cell}, Error: ${far.message}`));
+  await assertAccessible(page, "the grid's last page, opened from a finding");
+  // Edited there: the page of rows and the focus stay after the re-check.
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("Merit");
+  await analysed(page, () => page.keyboard.press("Enter"));
+  assert.equal(await page.textContent("#grid-range"), "Rows 101–130 of 130");
+  assert.deepEqual(await focusedCell(page), { cell: far.cell, editor: null });
+  assert.equal((await shown(page)).count, `${report.findings.length - 1} findings`);
+  // Page Up and Page Down turn the grid's pages, focus kept in the same column.
+  const column = far.cell.replace(/\d+$/, "");
+  await page.keyboard.press("PageUp");
+  await page.waitForFunction(() => document.getElementById("grid-range").textContent === "Rows 51–100 of 130");
+  assert.deepEqual(await focusedCell(page), { cell: `${column}52`, editor: null });
+  await page.keyboard.press("PageDown");
+  await page.waitForFunction(() => document.getElementById("grid-range").textContent === "Rows 101–130 of 130");
+  assert.deepEqual(await focusedCell(page), { cell: `${column}102`, editor: null });
+  await page.keyboard.press("PageDown");
+  assert.deepEqual(await focusedCell(page), { cell: `${column}131`, editor: null });
+  // And back: a finding on the first page opens it again.
+  const near = report.findings.find((f) => f.cell);
+  await page.click(`#findings button[aria-label="${near.cell}: show in the rows"]`);
+  await page.waitForFunction((cell) => document.activeElement?.dataset?.cell === cell, near.cell);
+  assert.equal(await page.textContent("#grid-range"), "Rows 1–50 of 130");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+// Browser zoom, emulated as Chromium zooms. Chromium draws page zoom and the screen's device
+// scale factor the same way ("zoom for DSF"): a page at 200% in a window 1280 pixels wide is
+// laid out in 640 CSS pixels with a devicePixelRatio of 2, and media queries, rem and every
+// length see exactly that. So a 640-pixel viewport at device scale factor 2 is that window
+// at 200%, and the test checks the page sees it so. (CDP's Emulation.setPageScaleFactor is
+// pinch zoom: it magnifies the page without laying it out again, which is not what reflow
+// at 200% asks of a page; a 640-pixel viewport at scale 1 is a small window, not zoom.)
+test("200% zoom of 1280- and 1440-pixel windows: nothing scrolls sideways, the mapping selects are whole", async () => {
+  for (const [windowWidth, windowHeight] of [[1280, 800], [1440, 900]]) {
+    const page = await browser.newPage({ viewport: { width: windowWidth / 2, height: windowHeight / 2 }, deviceScaleFactor: 2 });
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(`${server.url}/page/`);
+    await page.waitForSelector("body[data-ready=true]");
+    const seen = await page.evaluate(() => ({ width: innerWidth, ratio: devicePixelRatio, dppx: matchMedia("(resolution: 2dppx)").matches }));
+    assert.deepEqual(seen, { width: windowWidth / 2, ratio: 2, dppx: true });
+    const folder = join(fixtures, "hr_export_german");
+    await useGroup(page, join(folder, "group.json"));
+    await upload(page, join(folder, "roster.csv"));
+    for (const colorScheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme });
+      assert.equal(await scrollsSideways(page), false, `${windowWidth} px at 200%, ${colorScheme}: the page scrolls sideways`);
+    }
+    await page.emulateMedia({ colorScheme: null });
+    // Each select lies wholly inside the page and inside every box that clips it, as the
+    // page is laid out (scrolled down to it, no box scrolled sideways), and is as wide as its
+    // longest choice needs.
+    const cut = await page.evaluate(() => [...document.querySelectorAll("#columns select")].flatMap((select) => {
+      window.scrollTo(0, select.getBoundingClientRect().top + window.scrollY - innerHeight / 2);
+      const box = select.getBoundingClientRect();
+      const problems = [];
+      if (box.left < 0 || box.right > document.documentElement.clientWidth) problems.push("outside the page");
+      for (let e = select.parentElement; e; e = e.parentElement) {
+        if (getComputedStyle(e).overflowX === "visible") continue;
+        const clip = e.getBoundingClientRect();
+        if (box.left < clip.left - 0.5 || box.right > clip.right + 0.5) problems.push(`cut by ${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}.${e.className}`);
+      }
+      if (select.scrollWidth > select.clientWidth + 1) problems.push("its text is cut");
+      return problems.map((p) => `${select.getAttribute("aria-label")}: ${p}`);
+    }));
+    assert.deepEqual(cut, [], `${windowWidth} px at 200%`);
+    await page.screenshot({ path: join(shots, `zoom-200-${windowWidth}.png`), fullPage: true });
+    await assertAccessible(page, `${windowWidth} px at 200%`);
+    assert.deepEqual(problems, []);
+    await page.close();
+  }
 });

@@ -1,6 +1,7 @@
 // The roster page: it shows what the library finds in a roster, lets the user reassign or
-// skip columns and re-checks at once. Every call to the library runs in the worker; this file
-// only renders. Text from the roster is always set with textContent, never parsed as HTML.
+// skip columns, apply suggested fixes and correct cells in the grid, and re-checks at once.
+// Every call to the library runs in the worker; this file only renders. Text from the roster
+// is always set with textContent, never parsed as HTML.
 import { SAMPLE_GROUP } from "./sample-group.js";
 
 const $ = (id) => document.getElementById(id);
@@ -60,13 +61,17 @@ const state = {
   gridStart: 0, // the 0-based index of the grid's first row
   gridRows: [], // the rows the grid shows
   rowFindings: [], // the findings located in those rows
+  rowChanges: [], // the cells of those rows a fix or an edit changed: {cell, by, before, after, source}
+  gridCell: null, // the grid's cell that is its tab stop (the last one focused), by name
+  edits: [], // cells written anew, in order: {row, column, text, before, header}, row and column of the roster as chosen
+  leftOut: [], // rows edited that a fix applied removed
   // Of the report shown, whose findings and records the worker keeps:
   findingCount: 0,
   kinds: [], // {code, severity, count} per code
   findingColumns: [], // the letters of the columns with findings
   findingsPage: { findings: [], matching: 0 }, // the findings table's, as filtered
   firstRecordRow: null,
-  checked: null, // how the results shown were read: {overrides, headerRow, sheet, applied, corrected, fixes}
+  checked: null, // how the results shown were read: {overrides, headerRow, sheet, applied, edits, corrected, fixes}
   report: null,
   overrides: new Map(), // column letter -> attribute key, or null to skip
   headerRow: null,
@@ -127,6 +132,7 @@ async function applyGroup() {
   say(status, `Ready: “${result.group.name}”, ${custom} custom attribute${custom === 1 ? "" : "s"}.`);
   state.overrides.clear();
   state.applied.clear();
+  state.edits = []; // another group may read another header row, and so other rows
   if (state.hasRoster) await analyze();
 }
 
@@ -168,6 +174,7 @@ async function chooseRoster(file) {
   state.file = file;
   state.overrides.clear();
   state.applied.clear();
+  state.edits = [];
   state.corrected = null;
   state.headerRow = null;
   state.sheet = null;
@@ -201,6 +208,7 @@ function cancelAnalysis() {
     state.headerRow = state.checked.headerRow;
     state.sheet = state.checked.sheet;
     state.applied = new Set(state.checked.applied);
+    state.edits = [...state.checked.edits];
     state.corrected = state.checked.corrected;
     state.fixes = state.checked.fixes;
     // The rows shown stay; other pages are read again by the next check.
@@ -227,21 +235,41 @@ function readingOptions() {
   return options;
 }
 
-/** Applies the chosen fixes in the worker; false when they could not be (said why). */
+/** The edits as the library takes them. */
+function editsGiven() {
+  return state.edits.map(({ row, column, text }) => ({ row, column, text }));
+}
+
+/** Applies the chosen fixes, then the edits, in the worker; false when they could not be
+ * (said why: the fixes and edits are dropped, and the roster as chosen is shown). */
 async function correct(reading) {
-  const result = await run("fix", { group: state.group, codes: [...state.applied], options: reading });
+  const result = await run("fix", { group: state.group, codes: [...state.applied], edits: editsGiven(), options: reading });
   if (result.type === "failure") {
     state.applied.clear();
+    state.edits = [];
     state.corrected = null;
-    say($("fixes-status"), `The fixes could not be applied: ${failureText(result)}`, true);
+    say($("fixes-status"), `The fixes and edits could not be applied: ${failureText(result)}`, true);
     return false;
   }
   state.fixes = result.fixes;
+  state.leftOut = result.leftOut;
   state.corrected = { bytes: result.bytes, fileName: result.fileName, mimeType: result.mimeType };
   return true;
 }
 
-async function analyze(bytes) {
+/** What was done to the roster shown: `enum_case applied and 2 cells edited`, or "". */
+function corrections() {
+  const parts = [];
+  if (state.applied.size > 0) parts.push(`${[...state.applied].join(", ")} applied`);
+  const cells = new Set(state.edits.map((e) => `${e.column}${e.row}`)).size;
+  if (cells > 0) parts.push(`${cells} cell${cells === 1 ? "" : "s"} edited`);
+  return parts.join(" and ");
+}
+
+/** Checks the roster (the bytes of a new file, or the one the worker holds, corrected by
+ * the fixes and edits chosen). `keep`: {start, focus}: the grid goes back to the page of rows
+ * from `start`, and focus to the cell `focus` ({source, column}) when it was in the grid. */
+async function analyze(bytes, keep = {}) {
   const generation = ++state.generation;
   const reading = readingOptions();
   let options = { records: true, preview: PREVIEW_ROWS, rows: true, ...reading };
@@ -262,7 +290,7 @@ async function analyze(bytes) {
       state.rosterInWorker = true;
       if (generation !== state.generation) return;
     }
-    if (!bytes && state.applied.size > 0 && (await correct(reading))) {
+    if (!bytes && (state.applied.size > 0 || state.edits.length > 0) && (await correct(reading))) {
       if (generation !== state.generation) return;
       // The corrected roster is one CSV sheet with its header in row 1 and the columns where
       // they were, so only the mapping still applies.
@@ -270,6 +298,7 @@ async function analyze(bytes) {
       args.corrected = true;
     } else {
       state.corrected = null;
+      state.leftOut = [];
     }
     result = await run("analyze", args, { onProgress: showProgress, transfer: bytes ? [bytes] : [] });
   } catch (e) {
@@ -292,8 +321,9 @@ async function analyze(bytes) {
   state.report = result.report;
   state.rowCount = result.rowCount;
   state.gridStart = 0;
-  state.gridRows = result.report.preview ?? [];
+  state.gridRows = result.preview;
   state.rowFindings = result.rowFindings;
+  state.rowChanges = result.rowChanges;
   state.findingCount = result.findingCount;
   state.kinds = result.kinds;
   state.findingColumns = result.findingColumns;
@@ -301,19 +331,24 @@ async function analyze(bytes) {
   if (!state.corrected) state.fixes = result.report.fixes ?? [];
   state.checked = {
     overrides: new Map(state.overrides), headerRow: state.headerRow, sheet: state.sheet,
-    applied: new Set(state.applied), corrected: state.corrected, fixes: state.fixes,
+    applied: new Set(state.applied), edits: [...state.edits], corrected: state.corrected, fixes: state.fixes,
   };
   state.findingsShown = FINDINGS_PAGE;
   const s = result.report.summary;
-  const fixed = state.corrected ? ` with ${[...state.applied].join(", ")} applied` : "";
+  const fixed = state.corrected && corrections() ? ` with ${corrections()}` : "";
   say(
     $("roster-status"),
     `${state.fileName}${fixed}: ${s.rows.toLocaleString()} rows, ${s.valid.toLocaleString()} valid, ` +
       `${s.errors.toLocaleString()} errors and ${s.warnings.toLocaleString()} warnings.`,
   );
+  // Focus in the grid (or lost with the cell it was on) goes back to the cell asked for.
+  const focusInGrid = $("grid").contains(document.activeElement) || document.activeElement === document.body;
   render();
   await refreshFindings();
-  if (generation === state.generation) shown();
+  if (keep.start > 0) await showRows(keep.start);
+  if (generation !== state.generation) return;
+  if (keep.focus && focusInGrid) gridCellOf(keep.focus.source, keep.focus.column)?.focus();
+  shown();
 }
 
 // --- 3–7. The results -------------------------------------------------------------------
@@ -328,6 +363,8 @@ function render() {
   renderGroups();
   renderFindings();
   renderFixes();
+  renderEdits();
+  renderNextStep();
   if (state.firstRecordRow && !$("email-row").value) $("email-row").value = state.firstRecordRow;
 }
 
@@ -541,26 +578,44 @@ async function refreshFindings() {
   renderFindings();
 }
 
-/** Moves focus to a cell of the grid (which shows its message below). */
-function jumpToCell(name) {
-  const td = $("grid").querySelector(`td[data-cell="${name}"]`);
-  if (td) td.focus();
+/** Moves focus to a cell of the grid (which shows its message below), first opening the
+ * page of rows that holds it when another page is shown. */
+async function jumpToCell(name, row) {
+  const find = () => $("grid").querySelector(`td[data-cell="${name}"]`);
+  if (!find()) {
+    if (!(await ensureKept())) return;
+    const generation = state.generation;
+    let located;
+    try {
+      located = await run("locate", { row });
+    } catch {
+      return; // cancelled: the rows shown stay
+    }
+    if (generation !== state.generation) return;
+    if (located.index === null) {
+      $("grid-status").textContent = `Row ${row} is not one of the data rows.`;
+      return;
+    }
+    await showRows(Math.floor(located.index / PREVIEW_ROWS) * PREVIEW_ROWS);
+  }
+  find()?.focus();
 }
 
 function renderFindings() {
   const { findings: shown, matching } = state.findingsPage;
-  const previewed = new Set([...$("grid").querySelectorAll("td[data-severity]")].map((td) => td.dataset.cell));
+  // Cells of data rows lead to the grid (a header cell's finding is about the columns).
+  const headerRow = state.report.source.header_row;
   const body = $("findings").tBodies[0];
   body.replaceChildren(...shown.map((f) => {
     const tr = document.createElement("tr");
     tr.dataset.code = f.code;
     tr.dataset.severity = f.severity;
     const place = cell("td", f.cell ?? (f.row ? `row ${f.row}` : f.column ?? "file"), "code");
-    if (f.cell && previewed.has(f.cell)) {
+    if (f.cell && f.row > headerRow) {
       const jump = cell("button", f.cell, "link");
       jump.type = "button";
       jump.setAttribute("aria-label", `${f.cell}: show in the rows`);
-      jump.addEventListener("click", () => jumpToCell(f.cell));
+      jump.addEventListener("click", () => jumpToCell(f.cell, f.row));
       place.replaceChildren(jump);
     }
     tr.append(
@@ -586,6 +641,7 @@ function renderGrid() {
     if (f.cell) byCell.set(f.cell, [...(byCell.get(f.cell) ?? []), f]);
     if (f.row && f.severity === "error") rowsWithErrors.add(f.row);
   }
+  const changed = new Map(state.rowChanges.map((c) => [c.cell, c]));
   const head = document.createElement("tr");
   head.append(cell("th", "Row", "rownum"));
   for (const c of report.columns) {
@@ -599,6 +655,7 @@ function renderGrid() {
   body.replaceChildren(...state.gridRows.map((row) => {
     const tr = document.createElement("tr");
     tr.dataset.row = row.row;
+    tr.dataset.source = row.source ?? "";
     if (rowsWithErrors.has(row.row)) tr.className = "row-error";
     const number = cell("th", row.row, "rownum");
     number.scope = "row";
@@ -607,27 +664,224 @@ function renderGrid() {
     for (let i = 0; i < width; i++) {
       const letter = report.columns[i]?.letter ?? columnLetter(i);
       const td = cell("td", row.cells[i] ?? "");
-      const found = byCell.get(`${letter}${row.row}`);
-      td.dataset.cell = `${letter}${row.row}`;
+      const name = `${letter}${row.row}`;
+      const found = byCell.get(name);
+      td.dataset.cell = name;
+      td.dataset.column = letter;
+      td.tabIndex = -1; // one cell is the grid's tab stop; the arrow keys move between them
+      // The cell's name is its value (from its content); its description, said once after
+      // it, is the severity and the messages, then what changed it, from hidden elements.
+      const described = [];
       if (found) {
-        // The cell's name is its value (from its content); its description, said once after
-        // it, is the severity and the messages, from one hidden element.
         const severity = found.some((f) => f.severity === "error") ? "error" : "warning";
         td.className = `cell-${severity}`;
-        td.tabIndex = 0;
         const note = cell("span", cellNote(found));
-        note.id = `note-${letter}${row.row}`;
+        note.id = `note-${name}`;
         notes.push(note);
-        td.setAttribute("aria-describedby", note.id);
+        described.push(note.id);
         td.dataset.severity = severity;
       }
+      const change = changed.get(name);
+      if (change) {
+        td.classList.add("cell-changed");
+        const note = cell("span", changeNote(change));
+        note.id = `change-${name}`;
+        notes.push(note);
+        described.push(note.id);
+        td.dataset.changed = change.by;
+      }
+      if (described.length) td.setAttribute("aria-describedby", described.join(" "));
       tr.append(td);
     }
     return tr;
   }));
   $("cell-notes").replaceChildren(...notes);
   showCellDetail(null);
+  const cells = [...body.querySelectorAll("td")];
+  const stop = cells.find((td) => td.dataset.cell === state.gridCell) ?? cells.find((td) => td.dataset.severity) ?? cells[0];
+  if (stop) stop.tabIndex = 0;
   renderPager();
+}
+
+/** The grid's cell of the roster as chosen's row `source` and column `column`, if shown. */
+function gridCellOf(source, column) {
+  return $("grid").querySelector(`tr[data-source="${source}"] td[data-column="${column}"]`);
+}
+
+/** Makes `td` the grid's tab stop (the cell Tab comes back to). */
+function makeTabStop(td) {
+  for (const other of $("grid").querySelectorAll('td[tabindex="0"]')) if (other !== td) other.tabIndex = -1;
+  td.tabIndex = 0;
+  state.gridCell = td.dataset.cell;
+}
+
+/** What changed a cell, for a screen reader and the detail below the grid. */
+function changeNote({ by, before }) {
+  const what = by === "edit" ? "Edited by you" : `Changed by ${by.replace("edit", "your edit")}`;
+  return `${what}; it was “${before ?? ""}”.`;
+}
+
+// --- Editing a cell in place -------------------------------------------------------------
+
+/** Opens the next (`step` 1) or previous (-1) page of rows and focuses the cell of the same
+ * column in its first row; on the last or first page, the cell in its last or first row. */
+async function turnGridPage(td, step) {
+  const column = td.dataset.column;
+  const start = state.gridStart + step * PREVIEW_ROWS;
+  if (start >= 0 && start < state.rowCount) await showRows(start);
+  else {
+    const rows = $("grid").tBodies[0].rows;
+    (step > 0 ? rows[rows.length - 1] : rows[0])?.querySelector(`td[data-column="${column}"]`)?.focus();
+    return;
+  }
+  $("grid").tBodies[0].rows[0]?.querySelector(`td[data-column="${column}"]`)?.focus();
+}
+
+/** The arrow keys, Home and End move between cells, Page Down and Page Up between pages of
+ * rows; Enter or F2 edits a cell; Ctrl+Z undoes the last edit. */
+function gridKeydown(e) {
+  const td = e.target.closest?.("td");
+  if (!td || e.target !== td) return; // a key in the editor is the editor's
+  const tr = td.parentElement;
+  const inRow = [...tr.querySelectorAll("td")];
+  const at = inRow.indexOf(td);
+  let next = null;
+  if (e.key === "ArrowRight") next = inRow[at + 1];
+  else if (e.key === "ArrowLeft") next = inRow[at - 1];
+  else if (e.key === "ArrowDown") next = tr.nextElementSibling?.querySelectorAll("td")[at];
+  else if (e.key === "ArrowUp") next = tr.previousElementSibling?.querySelectorAll("td")[at];
+  else if (e.key === "Home") next = e.ctrlKey ? $("grid").querySelector("tbody td") : inRow[0];
+  else if (e.key === "End") next = e.ctrlKey ? [...$("grid").querySelectorAll("tbody tr:last-child td")].at(-1) : inRow.at(-1);
+  else if (e.key === "PageDown" || e.key === "PageUp") {
+    e.preventDefault();
+    turnGridPage(td, e.key === "PageDown" ? 1 : -1);
+    return;
+  } else if (e.key === "Enter" || e.key === "F2") {
+    e.preventDefault();
+    startEdit(td);
+    return;
+  } else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z" && state.edits.length > 0) {
+    e.preventDefault();
+    undoEdit(state.edits.length - 1, { toCell: true });
+    return;
+  } else return;
+  e.preventDefault(); // the box would scroll instead
+  if (next) next.focus();
+}
+
+/** Puts an editor in the cell, with its text chosen. */
+function startEdit(td) {
+  if (td.dataset.editing || !td.parentElement.dataset.source) return;
+  const text = td.textContent;
+  const header = state.report.columns.find((c) => c.letter === td.dataset.column)?.header;
+  const input = document.createElement("input");
+  input.type = "text";
+  input.value = text;
+  input.setAttribute("aria-label", `Edit ${td.dataset.cell}${header ? `, ${header}` : ""}`);
+  input.setAttribute("aria-describedby", "edit-help");
+  input.spellcheck = false;
+  td.dataset.editing = text;
+  td.replaceChildren(input);
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      finishEdit(td, input, true);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      finishEdit(td, input, false);
+    }
+  });
+  // Leaving the editor keeps what was typed, as a spreadsheet does.
+  input.addEventListener("blur", () => finishEdit(td, input, true));
+  input.focus();
+  input.select();
+}
+
+/** Ends an edit: committed, the cell takes the text and the roster is checked again;
+ * cancelled (or unchanged), the cell is as it was. Focus goes back to the cell. */
+function finishEdit(td, input, commit) {
+  if (td.dataset.editing === undefined) return; // ended already (the blur of its removal)
+  const before = td.dataset.editing;
+  delete td.dataset.editing;
+  const text = input.value;
+  const leaving = !td.contains(document.activeElement); // a blur: focus went on elsewhere
+  td.textContent = commit ? text : before;
+  if (!leaving) td.focus();
+  if (!commit || text === before) {
+    $("grid-status").textContent = commit ? "" : `Edit of ${td.dataset.cell} cancelled.`;
+    return;
+  }
+  const header = state.report.columns.find((c) => c.letter === td.dataset.column)?.header ?? "";
+  const source = Number(td.parentElement.dataset.source);
+  state.edits.push({ row: source, column: td.dataset.column, text, before, header });
+  $("grid-status").textContent = `${td.dataset.cell} is now “${text}”. Checking the roster again…`;
+  analyze(undefined, { start: state.gridStart, focus: { source, column: td.dataset.column } });
+}
+
+/** Takes back an edit (the cell has the text it had before it) and checks the roster again.
+ * `toCell`: focus goes to the cell; otherwise it stays in the list of edits. */
+async function undoEdit(index, { toCell = false } = {}) {
+  const [edit] = state.edits.splice(index, 1);
+  if (!edit) return;
+  const generation = state.generation;
+  await analyze(undefined, { start: state.gridStart, focus: { source: edit.row, column: edit.column } });
+  if (state.generation !== generation + 1) return;
+  $("grid-status").textContent = `The edit of ${edit.column}${edit.row} was undone.`;
+  const buttons = $("edits").querySelectorAll("button");
+  if (toCell || buttons.length === 0) gridCellOf(edit.row, edit.column)?.focus();
+  else buttons[Math.min(index, buttons.length - 1)].focus();
+}
+
+/** The edits made, newest last, each with a button that takes it back. */
+function renderEdits() {
+  const box = $("edits-box");
+  box.hidden = state.edits.length === 0;
+  $("edits").replaceChildren(...state.edits.map((edit, index) => {
+    const li = document.createElement("li");
+    const name = `${edit.column}${edit.row}`;
+    li.dataset.cell = name;
+    li.append(cell("span", `${name}${edit.header ? ` (${edit.header})` : ""}: “${edit.before}” → “${edit.text}” `));
+    const undo = cell("button", "Undo");
+    undo.type = "button";
+    undo.setAttribute("aria-label", `Undo the edit of ${name}`);
+    undo.addEventListener("click", () => undoEdit(index));
+    li.append(undo);
+    return li;
+  }));
+  $("edits-undo-last").hidden = state.edits.length === 0;
+  const left = state.leftOut.filter((row) => state.edits.some((e) => e.row === row));
+  $("edits-left-out").textContent = left.length && state.applied.has("drop_duplicate_rows")
+    ? `Edits of row${left.length === 1 ? "" : "s"} ${left.join(", ")} are not in the corrected roster: drop_duplicate_rows removed ${left.length === 1 ? "it" : "them"}.`
+    : "";
+}
+
+// --- The last step ------------------------------------------------------------------------
+
+function renderNextStep() {
+  const s = state.report.summary;
+  const corrected = state.corrected && corrections() ? ` The cleaned roster has ${corrections()}.` : "";
+  $("next-summary").textContent = s.invalid === 0
+    ? `All ${s.rows.toLocaleString()} rows are valid: the roster is ready to issue.${corrected}`
+    : `${s.valid.toLocaleString()} of ${s.rows.toLocaleString()} rows are ready; ${s.invalid.toLocaleString()} ` +
+      `still ha${s.invalid === 1 ? "s" : "ve"} errors and would be refused when issued. Correct them in the rows above ` +
+      `(choose a cell and press Enter), or download the roster as it is.${corrected}`;
+}
+
+/** The roster with the fixes and edits chosen, as a CSV file: the corrected roster, or the
+ * roster as chosen written out when nothing was changed. */
+async function downloadCleaned() {
+  if (state.corrected) {
+    download(state.corrected);
+    say($("next-status"), `Downloaded ${state.corrected.fileName}.`);
+    return;
+  }
+  if (!state.report || !(await ensureKept())) return;
+  const result = await run("fix", { group: state.group, codes: [], edits: [], options: readingOptions() });
+  if (result.type === "failure") say($("next-status"), failureText(result), true);
+  else {
+    download(result);
+    say($("next-status"), `Downloaded ${result.fileName}.`);
+  }
 }
 
 function renderPager() {
@@ -665,6 +919,7 @@ async function showRows(start) {
   state.gridStart = start;
   state.gridRows = page.rows;
   state.rowFindings = page.findings;
+  state.rowChanges = page.changes;
   renderGrid();
   renderFindings(); // its cells lead to the rows now shown
   $("grid-status").textContent = `Showing ${$("grid-range").textContent.toLowerCase()}.`;
@@ -683,19 +938,33 @@ function cellNote(findings) {
 function showCellDetail(td) {
   const detail = $("cell-detail");
   for (const old of $("grid").querySelectorAll("td.current")) old.classList.remove("current");
-  if (!td?.dataset.severity) {
+  const change = state.rowChanges.find((c) => c.cell === td?.dataset.cell);
+  if (!td?.dataset.severity && !change) {
     detail.className = "cell-detail";
-    detail.textContent = "Choose a marked cell to read what is wrong with it.";
+    if (td) detail.replaceChildren(cell("span", `${td.dataset.cell}: press Enter or F2 to edit it. `), editButton(td));
+    else detail.textContent = "Choose a marked cell to read what is wrong with it.";
     return;
   }
-  td.classList.add("current");
-  detail.className = `cell-detail ${td.dataset.severity}`;
-  const findings = state.rowFindings.filter((f) => f.cell === td.dataset.cell);
-  const help = [...new Set(findings.map((f) => f.help).filter(Boolean))];
-  detail.replaceChildren(
-    cell("strong", `${td.dataset.cell}, ${cellNote(findings)}`),
-    ...help.map((h) => cell("span", `How to fix it: ${h}`, "help")),
-  );
+  detail.className = `cell-detail ${td.dataset.severity ?? "changed"}`;
+  const parts = [];
+  if (td.dataset.severity) {
+    td.classList.add("current");
+    const findings = state.rowFindings.filter((f) => f.cell === td.dataset.cell);
+    const help = [...new Set(findings.map((f) => f.help).filter(Boolean))];
+    parts.push(cell("strong", `${td.dataset.cell}, ${cellNote(findings)}`), ...help.map((h) => cell("span", `How to fix it: ${h}`, "help")));
+  } else {
+    parts.push(cell("strong", td.dataset.cell));
+  }
+  if (change) parts.push(cell("span", changeNote(change), "help"));
+  detail.replaceChildren(...parts, editButton(td));
+}
+
+/** A button that edits the cell: the way in on a touch screen, where a tap is a click. */
+function editButton(td) {
+  const button = cell("button", `Edit ${td.dataset.cell}`, "edit-cell");
+  button.type = "button";
+  button.addEventListener("click", () => td.isConnected && startEdit(td));
+  return button;
 }
 
 // --- Suggested fixes ---------------------------------------------------------------------
@@ -752,9 +1021,8 @@ function renderFixes() {
     li.append(title, ...fixes.map((f) => cell("p", f.message)), details, button);
     return li;
   }));
-  const applied = [...state.applied];
-  $("fixes-status").textContent = applied.length
-    ? `The columns, findings and rows show the roster with ${applied.join(", ")} applied.`
+  $("fixes-status").textContent = corrections()
+    ? `The columns, findings and rows show the roster with ${corrections()}.`
     : "The columns, findings and rows show the roster as chosen.";
   $("fixes-status").classList.remove("status-error");
   $("download-fixed").hidden = !state.corrected;
@@ -872,6 +1140,7 @@ function wire() {
     state.headerRow = null;
     state.overrides.clear();
     state.applied.clear();
+    state.edits = []; // their rows were the rows read before
     analyze();
   });
   const applyHeaderRow = () => {
@@ -883,6 +1152,7 @@ function wire() {
     state.headerRow = n;
     state.overrides.clear();
     state.applied.clear();
+    state.edits = []; // their rows were the rows read before
     analyze();
   };
   $("header-apply").addEventListener("click", applyHeaderRow);
@@ -910,10 +1180,23 @@ function wire() {
   $("download-records").addEventListener("click", () => downloadFile("recordsCsv", { group: state.group }));
   $("email-show").addEventListener("click", previewEmail);
   $("download-fixed").addEventListener("click", () => state.corrected && download(state.corrected));
+  $("download-cleaned").addEventListener("click", downloadCleaned);
+  $("edits-undo-last").addEventListener("click", () => undoEdit(state.edits.length - 1));
   const grid = $("grid");
-  grid.addEventListener("focusin", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
-  grid.addEventListener("click", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
-  grid.addEventListener("mouseover", (e) => e.target.closest("td[data-severity]") && showCellDetail(e.target.closest("td")));
+  const marked = "td[data-severity], td[data-changed]";
+  grid.addEventListener("focusin", (e) => {
+    const td = e.target.closest("td");
+    if (!td || e.target !== td) return;
+    makeTabStop(td);
+    showCellDetail(td);
+  });
+  grid.addEventListener("click", (e) => e.target.closest(marked) && showCellDetail(e.target.closest("td")));
+  grid.addEventListener("mouseover", (e) => e.target.closest(marked) && showCellDetail(e.target.closest("td")));
+  grid.addEventListener("keydown", gridKeydown);
+  grid.addEventListener("dblclick", (e) => {
+    const td = e.target.closest("tbody td");
+    if (td && e.target === td) startEdit(td);
+  });
   // The email may be a fragment without a language; the frame runs no script, but the page
   // may read it (allow-same-origin) to name the language the page is in.
   $("email-html").addEventListener("load", (e) => {

@@ -128,6 +128,15 @@ impl Rows {
         self.0.len()
     }
 
+    /// The 0-based index of the data row that is row `row` of the sheet, if there is one.
+    #[wasm_bindgen(js_name = "indexOf")]
+    pub fn index_of(&self, row: f64) -> Option<usize> {
+        // Rows are in sheet order.
+        self.0
+            .binary_search_by(|r| (r.row as f64).total_cmp(&row))
+            .ok()
+    }
+
     /// The data rows from the 0-based `start`, at most `count` of them, as `{row, cells}`.
     #[wasm_bindgen(unchecked_return_type = "PreviewRow[]")]
     pub fn slice(&self, start: usize, count: usize) -> Result<JsValue, JsValue> {
@@ -197,8 +206,16 @@ fn with_progress<T>(
 /// `"xlsx"`), the same bytes as the CLI's `analyze --fix CODE,... --output FILE`, with the
 /// analysis of the roster as given (`report`, whose `fixes` say what was applied).
 ///
-/// `options`: `sheet`, `headerRow`, `mapping` and `progress` as for `analyze`, and `format`.
-/// An unknown code is a failure with the code `invalid_value`.
+/// `options`: `sheet`, `headerRow`, `mapping` and `progress` as for `analyze`, `format`, and
+/// `edits`, cells written anew by a person (`[{row, column, text}]`, the row and column of
+/// the roster as given), made after the fixes ([`conferral::fixes::edit`]).
+///
+/// Besides the file and the report, the result says what changed: `changes`, each listed
+/// change of the chosen fixes (`by` its code) and then each edit that changed a cell (`by`
+/// `"edit"`), in the roster as given's rows; `sourceRows`, for each data row of the file in
+/// order (its rows 2, 3, …), its row in the roster as given; and `leftOut`, the rows edited
+/// that a chosen fix removed. An unknown code or an edit outside the roster is a failure with
+/// the code `invalid_value`.
 #[wasm_bindgen(js_name = "applyFixes", unchecked_return_type = "ApplyFixesResult")]
 pub fn apply_fixes(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
@@ -216,9 +233,23 @@ pub fn apply_fixes(
     let names = convert::strings(&codes, "codes")?;
     let options = Options::new(
         &options,
-        &["sheet", "headerRow", "mapping", "format", "progress"],
+        &[
+            "sheet",
+            "headerRow",
+            "mapping",
+            "format",
+            "progress",
+            "edits",
+        ],
     )?;
     let format = format_of(&options.get("format"), "format")?;
+    let edits_given = options.get("edits");
+    let edits: Vec<conferral::fixes::CellEdit> =
+        if edits_given.is_undefined() || edits_given.is_null() {
+            Vec::new()
+        } else {
+            convert::from_js(&edits_given, "edits")?
+        };
     let stem = file_name
         .as_deref()
         .and_then(|n| n.rsplit(['/', '\\']).next())
@@ -241,7 +272,13 @@ pub fn apply_fixes(
             Ok(fixed) => fixed,
             Err(e) => return failure_of(&e),
         };
-        match format.roster(&fixed.roster) {
+        let edited = match conferral::fixes::edit(&fixed.roster, &edits) {
+            Ok(edited) => edited,
+            Err(e) => return failure_of(&e),
+        };
+        let changes = changes_made(&fixed.report, &codes, &edited.changes);
+        let source_rows: Vec<f64> = edited.roster.rows.iter().map(|r| r.row as f64).collect();
+        match format.roster(&edited.roster) {
             Ok(bytes) => success(&[
                 ("bytes", js_sys::Uint8Array::from(bytes.as_slice()).into()),
                 (
@@ -250,10 +287,44 @@ pub fn apply_fixes(
                 ),
                 ("mimeType", format.media_type().into()),
                 ("report", to_js(&fixed.report)?),
+                ("changes", to_js(&changes)?),
+                (
+                    "sourceRows",
+                    js_sys::Float64Array::from(source_rows.as_slice()).into(),
+                ),
+                ("leftOut", to_js(&edited.left_out)?),
             ]),
             Err(e) => failure_of(&e),
         }
     })
+}
+
+/// A change made to the roster and what made it: a fix's code, or `"edit"`.
+#[derive(serde::Serialize)]
+struct ChangeMade<'a> {
+    by: &'a str,
+    #[serde(flatten)]
+    change: &'a conferral::FixChange,
+}
+
+/// The listed changes of the fixes whose code is chosen, then the edits'.
+fn changes_made<'a>(
+    report: &'a Report,
+    codes: &[conferral::FixCode],
+    edits: &'a [conferral::FixChange],
+) -> Vec<ChangeMade<'a>> {
+    let fixed = report
+        .fixes
+        .iter()
+        .filter(|f| codes.contains(&f.code))
+        .flat_map(|f| {
+            f.changes.iter().map(|change| ChangeMade {
+                by: f.code.as_str(),
+                change,
+            })
+        });
+    let edited = edits.iter().map(|change| ChangeMade { by: "edit", change });
+    fixed.chain(edited).collect()
 }
 
 /// A roster template for the group: `"csv"` (UTF-8 with a byte order mark) or `"xlsx"` (a

@@ -221,11 +221,35 @@ export interface ApplyFixesOptions {
   format?: "csv" | "xlsx";
   /** Called now and then; throwing from it stops the work and the exception is rethrown. */
   progress?: (progress: Progress) => void;
+  /** Cells written anew by a person, made after the fixes (a later edit of a cell wins). */
+  edits?: CellEdit[];
 }
 
-/** The corrected roster as a file, and the analysis of the roster as given. */
+/** A cell written anew: its row and column letter in the roster as given, and its text. */
+export interface CellEdit {
+  row: number;
+  column: string;
+  text: string;
+}
+
+/** A change made to the corrected roster, and what made it: a fix's code or `"edit"`. */
+export type ChangeMade = FixChange & { by: FixCode | "edit" };
+
+/** The corrected roster as a file, the analysis of the roster as given, and what changed. */
 export type ApplyFixesResult =
-  | { type: "success"; bytes: Uint8Array; fileName: string; mimeType: string; report: Report }
+  | {
+      type: "success";
+      bytes: Uint8Array;
+      fileName: string;
+      mimeType: string;
+      report: Report;
+      /** The chosen fixes' listed changes, then the edits that changed a cell (rows of the roster as given). */
+      changes: ChangeMade[];
+      /** For each data row of the file in order (its rows 2, 3, …), its row in the roster as given. */
+      sourceRows: Float64Array;
+      /** Rows edited that a chosen fix removed: their edits changed nothing. */
+      leftOut: number[];
+    }
   | Failure;
 export type FileResult = { type: "success"; bytes: Uint8Array; fileName: string; mimeType: string } | Failure;
 

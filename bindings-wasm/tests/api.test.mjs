@@ -61,6 +61,10 @@ test("analyze with rows keeps every data row in WebAssembly, as the preview give
   assert.deepEqual(rows.slice(0, 10), plain.report.preview);
   assert.deepEqual(rows.slice(1, 1), [{ row: 3, cells: ["Bo", "Chen", "bo@", "ten", "Pass"] }]);
   assert.deepEqual(rows.slice(5, 10), []);
+  // A sheet row's place among the data rows, for a grid to open the page that holds it.
+  assert.equal(rows.indexOf(3), 1);
+  assert.equal(rows.indexOf(1), undefined);
+  assert.equal(rows.indexOf(4), undefined);
   rows.free();
 });
 
@@ -242,4 +246,40 @@ test("analyze lists suggested fixes; applyFixes applies the chosen ones and noth
   assert.throws(() => conferral.applyFixes(messy, "roster.csv", small, 7), { code: "invalid_argument" });
   assert.throws(() => conferral.applyFixes(messy, "roster.csv", small, "all", { format: "ods" }), { code: "invalid_argument" });
   assert.throws(() => conferral.applyFixes(messy, "roster.csv", small, "all", { records: true }), { code: "invalid_argument" });
+});
+
+test("applyFixes makes a person's edits after the fixes, and says what changed and where each row came from", () => {
+  // Titles above the header and a repeated row: the file written has its header in row 1
+  // and no repeat, so its rows are not the roster's.
+  const given = csv("Bootcamp roster\n\nName,Email,Grade\nAna López,ana@gmial.com,merit\nBo Chen,bo@example.org,Pass\nBo Chen,bo@example.org,Pass\nCy Díaz,cy@,Merit\n");
+  const small = { ...group, attributes: [group.attributes[0]] };
+  const edits = [
+    { row: 7, column: "B", text: "cy@example.org" },
+    { row: 4, column: "c", text: "Distinction" }, // a fix's cell: the person's text wins
+    { row: 6, column: "A", text: "Bo Chen Jr" }, // a row the repeat fix removes
+  ];
+  const fixed = success(conferral.applyFixes(given, "roster.csv", small, ["enum_case", "drop_duplicate_rows", "email_domain_typo"], { edits }));
+  assert.equal(new TextDecoder().decode(fixed.bytes),
+    "Name,Email,Grade\r\nAna López,ana@gmail.com,Distinction\r\nBo Chen,bo@example.org,Pass\r\nCy Díaz,cy@example.org,Merit\r\n");
+  assert.deepEqual([...fixed.sourceRows], [4, 5, 7]);
+  assert.deepEqual(fixed.leftOut, [6]);
+  assert.deepEqual(fixed.changes.map((c) => [c.by, c.cell ?? `row ${c.row}`, c.before, c.after]), [
+    ["email_domain_typo", "B4", "ana@gmial.com", "ana@gmail.com"],
+    ["enum_case", "C4", "merit", "Merit"],
+    ["drop_duplicate_rows", "row 6", null, null],
+    ["edit", "C4", "Merit", "Distinction"],
+    ["edit", "B7", "cy@", "cy@example.org"],
+  ]);
+  // The corrected roster reads back with no finding.
+  const again = success(conferral.analyze(fixed.bytes, fixed.fileName, small)).report;
+  assert.deepEqual(again.findings, []);
+  // Without fixes, the edits alone; an edit outside the roster is the caller's failure.
+  const only = success(conferral.applyFixes(given, "roster.csv", small, [], { edits: [edits[0]] }));
+  assert.deepEqual(only.changes.map((c) => c.cell), ["B7"]);
+  assert.deepEqual([...only.sourceRows], [4, 5, 6, 7]);
+  const outside = conferral.applyFixes(given, "roster.csv", small, [], { edits: [{ row: 4, column: "Q", text: "x" }] });
+  assert.equal(outside.type, "failure");
+  assert.equal(outside.errors[0].code, "invalid_value");
+  assert.match(outside.errors[0].message, /Q4 is past the roster's last column, C/);
+  assert.throws(() => conferral.applyFixes(given, "roster.csv", small, [], { edits: [{ row: "four" }] }), { code: "invalid_argument" });
 });

@@ -55,6 +55,13 @@ if (result.type === "success") {
     const data: Uint8Array = fixed.bytes;
     console.log(fixed.fileName, fixed.mimeType, data.length, fixed.report.summary.rows);
   }
+  const edited = applyFixes(bytes, "roster.csv", group, [], { edits: [{ row: 2, column: "B", text: "bo@example.org" }] });
+  if (edited.type === "success") {
+    const sources: Float64Array = edited.sourceRows;
+    for (const change of edited.changes) console.log(change.by, change.cell, change.before, change.after, sources[0]);
+    const left: number[] = edited.leftOut;
+    console.log(left.length);
+  }
   const all = applyFixes(bytes, null, group, "all", undefined);
   if (all.type === "failure") console.log(all.errors[0]?.code);
 }

@@ -20,13 +20,19 @@
 //! Where the changes are found: the validation walk notices each candidate as it reads a
 //! cell (`crate::validation`), and the decisions that need a whole column (date order) or
 //! file (repeated rows) are taken when every row is in, as for findings.
+//!
+//! Cells a person writes anew ([`CellEdit`]) are made by [`edit`] on the roster the fixes
+//! give, so a page that lets people correct a cell by hand writes the same corrected roster
+//! as the fixes do, and knows which cells changed.
 
 mod apply;
 pub mod date_order;
+mod edit;
 
 use serde::{Deserialize, Serialize};
 
 pub use apply::{Roster, RosterRow, apply};
+pub use edit::{CellEdit, Edited, edit};
 
 use crate::error::{Error, ErrorKind, Result};
 
