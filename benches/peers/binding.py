@@ -9,7 +9,9 @@ MODE is one of
   records               conferral.analyze(FILE, group, records=True)
   records_frame         analyze(records=True), then report.records_frame()
   records_frame_polars  analyze(records=True), then report.records_frame(library="polars")
-  polars_read_csv       polars.read_csv(FILE), the yardstick of records_frame
+  polars_read_csv       polars.read_csv(FILE, infer_schema=False), the yardstick of records_frame:
+                        every column as text, as peers.py reads it (a bare read_csv(FILE) stops
+                        at the first `ten` in Course Hours, which its inference took for a number)
 Prints one JSON line: {"mode": ..., "rows": N, "invalid_rows": K, "seconds": {step: s}}.
 Imports (conferral, pandas, polars) and reading the group happen before the clock starts.
 """
@@ -42,7 +44,7 @@ def run(mode, path, group_path):
     if mode == "polars_read_csv":
         import polars
 
-        frame = timed(steps, "read_csv", lambda: polars.read_csv(path))
+        frame = timed(steps, "read_csv", lambda: polars.read_csv(path, infer_schema=False))
         return {"rows": frame.height, "invalid_rows": None, "seconds": steps}
 
     import conferral

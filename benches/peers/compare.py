@@ -1,7 +1,9 @@
 """conferral against the parse floor and the tools a user would otherwise reach for (issue 19).
 
 Every measurement is a fresh process started from here: its wall time is taken around the
-process and its peak RSS comes from the kernel's rusage of that child (wait4). Each round runs
+process and its peak RSS is the command's own, from GNU time's `%M` when GNU time is installed
+(about a millisecond more of wall time for its fork), else from the kernel's rusage of the child
+(wait4), which cannot read below this harness's own peak (see gnu_time). Each round runs
 every measurement once, in a fixed interleaved order (floor, conferral, peers, the Python
 binding, then the same for the workbook), so drift of this shared machine during a round hits
 every tool alike; the tables give the median of the rounds and the min–max. The checks are the
@@ -16,7 +18,9 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -82,14 +86,38 @@ def step(name):
     return lambda run: (run.info.get("seconds") or {}).get(name)
 
 
-def run_once(case: Case, scratch: str) -> None:
+def gnu_time():
+    """GNU time, when it is here and reports a known allocation right, else None.
+
+    A child's own rusage (wait4) cannot read below the peak of the process that spawned it: the
+    kernel carries the spawner's high-water mark across exec, and this harness is a Python
+    process. GNU time is a small process whose child starts from its own small image, so its
+    `%M` is the command's own peak."""
+    path = shutil.which("time") or "/usr/bin/time"
+    if not os.access(path, os.X_OK):
+        return None
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
+        done = subprocess.run(
+            [path, "-f", "%M", "-o", out.name, sys.executable, "-c", "b = b'x' * (64 << 20)"],
+            capture_output=True,
+        )
+        try:
+            kib = int(out.read().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return None
+    return path if done.returncode == 0 and 64 * 1024 <= kib <= 128 * 1024 else None
+
+
+def run_once(case: Case, scratch: str, timer_path: Optional[str]) -> None:
     out_path = os.path.join(scratch, "stdout")
     err_path = os.path.join(scratch, "stderr")
+    rss_path = os.path.join(scratch, "rss")
+    argv = case.argv if timer_path is None else [timer_path, "-f", "%M", "-o", rss_path] + case.argv
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         stdout = subprocess.DEVNULL if case.to_null else out
         start = time.perf_counter()
-        child = subprocess.Popen(case.argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
-        timer = threading.Timer(TIMEOUT_SECONDS, child.kill)
+        child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err, start_new_session=True)
+        timer = threading.Timer(TIMEOUT_SECONDS, os.killpg, (child.pid, signal.SIGKILL))
         timer.start()
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
@@ -104,12 +132,18 @@ def run_once(case: Case, scratch: str) -> None:
         return
     try:
         info = case.read(out_path)
+        if timer_path is None:
+            rss_mib = usage.ru_maxrss / 1024
+        else:
+            # GNU time writes "Command exited with non-zero status N" above the figure.
+            with open(rss_path) as f:
+                rss_mib = int(f.read().strip().splitlines()[-1]) / 1024
     except (ValueError, KeyError, IndexError, OSError) as e:
         case.failures.append(f"unreadable output: {e}")
         sys.stderr.write(f"  {case.label}: unreadable output ({e})\n")
         return
-    case.runs.append(Run(wall, usage.ru_maxrss / 1024, info))
-    sys.stderr.write(f"  {case.label}: {wall:.3f} s, {usage.ru_maxrss / 1024:.0f} MiB\n")
+    case.runs.append(Run(wall, rss_mib, info))
+    sys.stderr.write(f"  {case.label}: {wall:.3f} s, {rss_mib:.0f} MiB\n")
 
 
 # Readers of each kind of stdout.
@@ -119,13 +153,22 @@ def read_conferral(path):
     """The report's summary, which the CLI prints before the findings and records: the head of
     the file is enough even when it holds a million records."""
     decoder = json.JSONDecoder()
+    head = b""
     with open(path, "rb") as f:
-        head = f.read(4 * MIB).decode("utf-8", errors="replace")
-    at = head.find('"summary":')
-    if at < 0:
-        raise ValueError("no summary in the report")
-    summary, _ = decoder.raw_decode(head, head.index("{", at))
-    return {"rows": summary["rows"], "invalid": summary["invalid"]}
+        while True:
+            chunk = f.read(256 * 1024)
+            head += chunk
+            text = head.decode("utf-8", errors="replace")
+            at = text.find('"summary":')
+            if at >= 0:
+                try:
+                    summary, _ = decoder.raw_decode(text, text.index("{", at))
+                    return {"rows": summary["rows"], "invalid": summary["invalid"]}
+                except ValueError:
+                    if not chunk:
+                        raise
+            if not chunk:
+                raise ValueError("no summary in the report")
 
 
 def read_json_line(path):
@@ -192,7 +235,7 @@ def plan(args, csv, xlsx, binding, inflate):
         ]
         if "library" in binding["records_frame_params"]:
             cases.append(Case("py-frame-polars", '`analyze(..., records=True).records_frame(library="polars")`', [py, bind, "records_frame_polars", csv, args.group], read_json_line))
-        cases.append(Case("py-read-csv", "`polars.read_csv(path)`", [py, bind, "polars_read_csv", csv, args.group], read_json_line))
+        cases.append(Case("py-read-csv", "`polars.read_csv(path, infer_schema=False)`", [py, bind, "polars_read_csv", csv, args.group], read_json_line))
     member = sheet_member(xlsx)
     if inflate == "unzip":
         floor = Case("inflate", f"`unzip -p` {member} (inflate floor)", ["unzip", "-p", xlsx, member], read_nothing, to_null=True)
@@ -214,6 +257,14 @@ def plan(args, csv, xlsx, binding, inflate):
 
 
 # Formatting.
+
+
+def last_failure(case):
+    """The last line of the last failure, fit for a table cell."""
+    if not case.failures:
+        return "?"
+    lines = [line for line in case.failures[-1].splitlines() if line.strip()]
+    return (lines[-1] if lines else "?").replace("|", "/")[:160]
 
 
 def secs(value):
@@ -246,7 +297,7 @@ def file_table(cases, keys, size_mib, base_key):
             continue
         case = cases[key]
         if not case.runs:
-            lines.append(f"| {case.label} | failed: {case.failures[-1][:80] if case.failures else '?'} | | | | | | | |")
+            lines.append(f"| {case.label} | failed: {last_failure(case)} | | | | | | | |")
             continue
         wall = case.median()
         rss = case.median(lambda r: r.rss_mib)
@@ -269,12 +320,12 @@ def binding_table(cases):
     rows = [
         ("py-findings", "analyze", None),
         ("py-records", "analyze", None),
+        ("py-frame", "total", None),
         ("py-frame", "analyze", "of which `analyze(records=True)`"),
         ("py-frame", "records_frame", "of which `records_frame()`"),
-        ("py-frame", "total", None),
+        ("py-frame-polars", "total", None),
         ("py-frame-polars", "analyze", 'of which `analyze(records=True)`'),
         ("py-frame-polars", "records_frame", 'of which `records_frame(library="polars")`'),
-        ("py-frame-polars", "total", None),
         ("py-read-csv", "read_csv", None),
     ]
     for key, name, label in rows:
@@ -283,7 +334,7 @@ def binding_table(cases):
         case = cases[key]
         if not case.runs:
             if name in ("analyze", "read_csv", "total") and label is None:
-                lines.append(f"| {case.label} | failed: {case.failures[-1][:80] if case.failures else '?'} | | | | | |")
+                lines.append(f"| {case.label} | failed: {last_failure(case)} | | | | | |")
             continue
         if label is None:
             shown_rows = case.info("frame_rows") if "frame" in key else case.info("rows")
@@ -297,68 +348,76 @@ def binding_table(cases):
 
 
 def targets(cases, csv_name, csv_mib, xlsx_name, cores):
+    """The rows of "Against the targets": each a ratio of two medians and its bound."""
+
+    def measured(key, pick=lambda r: r.wall):
+        return cases[key].median(pick) if key in cases and cases[key].runs else None
+
     def wall(key):
-        return cases[key].median() if key in cases and cases[key].runs else None
+        return measured(key)
 
     def inside(key, name):
-        return cases[key].median(step(name)) if key in cases and cases[key].runs else None
+        return measured(key, step(name))
 
     def rss(key):
-        return cases[key].median(lambda r: r.rss_mib) if key in cases and cases[key].runs else None
+        return measured(key, lambda r: r.rss_mib)
 
     rows = []
 
-    def row(target, value, limit, at_most, text):
+    def row(target, value, met, describe):
+        """`describe(value)` says how `value` was found; `met(value)` whether it is in bounds."""
         if value is None:
-            rows.append(f"| {target} | not measured (a run failed or the step does not exist) | - |")
-            return
-        met = value <= limit if at_most else value >= limit
-        rows.append(f"| {target} | {text} | {'met' if met else 'not met'} |")
+            rows.append(f"| {target} | not measured (a run failed) | - |")
+        else:
+            rows.append(f"| {target} | {describe(value)} | {'met' if met(value) else 'not met'} |")
+
+    def at_most(limit):
+        return lambda value: value <= limit
+
+    def at_least(limit):
+        return lambda value: value >= limit
 
     cli, xsv = wall("cli"), wall("xsv")
-    r = ratio(cli, xsv)
-    row(f"{csv_name}, findings only: ≤ 2× `xsv count`", r, 2.0, True,
-        f"conferral {secs(cli)} s / xsv count {secs(xsv)} s = {r:.2f}×" if r else "")
-    for key, name, limit in (("pandas", "pandas", 10.0), ("polars", "polars", 4.0)):
-        peer = wall(key)
-        r = ratio(peer, cli)
-        work = cases[key].median(lambda run: run.info.get("seconds")) if key in cases and cases[key].runs else None
-        row(f"{csv_name}, findings only: ≥ {limit:.0f}× faster than {name} with the same checks", r, limit, False,
-            f"{name} {secs(peer)} s / conferral {secs(cli)} s = {r:.2f}× (whole processes; {name}'s read + checks alone: {secs(work)} s)" if r else "")
+    row(f"{csv_name}, findings only: ≤ 2× `xsv count`", ratio(cli, xsv), at_most(2.0),
+        lambda r: f"conferral {secs(cli)} s / xsv count {secs(xsv)} s = {r:.2f}×")
+    for key, limit in (("pandas", 10.0), ("polars", 4.0)):
+        peer, work = wall(key), measured(key, lambda run: run.info.get("seconds"))
+        row(f"{csv_name}, findings only: ≥ {limit:.0f}× faster than {key} with the same checks",
+            ratio(peer, cli), at_least(limit),
+            lambda r: f"{key} {secs(peer)} s / conferral {secs(cli)} s = {r:.2f}× (whole processes; "
+            f"{key}'s read + checks alone take {secs(work)} s)")
     one = wall("cli-1")
-    r = ratio(one, cli)
-    row(f"{csv_name}: scaling to all {cores} cores ≥ 1.7×", r, 1.7, False,
-        f"`--threads 1` {secs(one)} s / all threads {secs(cli)} s = {r:.2f}×" if r else "")
+    row(f"{csv_name}: scaling to all {cores} cores ≥ 1.7×", ratio(one, cli), at_least(1.7),
+        lambda r: f"`--threads 1` {secs(one)} s / all threads {secs(cli)} s = {r:.2f}×")
     records = wall("cli-records")
-    r = ratio(records, cli)
-    row(f"{csv_name}, CLI JSON with records: ≤ 1.5× findings only", r, 1.5, True,
-        f"`--records` {secs(records)} s / without {secs(cli)} s = {r:.2f}×" if r else "")
-    py_rec, py_find = inside("py-records", "analyze"), inside("py-findings", "analyze")
-    r = ratio(py_rec, py_find)
-    row(f"{csv_name}, Python `analyze` with records: ≤ 1.5× findings only", r, 1.5, True,
-        f"`records=True` {secs(py_rec)} s / `records=False` {secs(py_find)} s = {r:.2f}× (in process)" if r else "")
+    row(f"{csv_name}, CLI JSON with records: ≤ 1.5× findings only", ratio(records, cli), at_most(1.5),
+        lambda r: f"`--records` {secs(records)} s / without {secs(cli)} s = {r:.2f}×")
+    py_records, py_findings = inside("py-records", "analyze"), inside("py-findings", "analyze")
+    row(f"{csv_name}, Python `analyze` with records: ≤ 1.5× findings only", ratio(py_records, py_findings),
+        at_most(1.5),
+        lambda r: f"`records=True` {secs(py_records)} s / `records=False` {secs(py_findings)} s = {r:.2f}× (in process)")
     xlsx, inflate = wall("cli-xlsx"), wall("inflate")
-    r = ratio(xlsx, inflate)
-    row(f"{xlsx_name}: ≤ 2× inflating its sheet", r, 2.0, True,
-        f"conferral {secs(xlsx)} s / inflate {secs(inflate)} s = {r:.2f}×" if r else "")
+    row(f"{xlsx_name}: ≤ 2× inflating its sheet", ratio(xlsx, inflate), at_most(2.0),
+        lambda r: f"conferral {secs(xlsx)} s / inflate {secs(inflate)} s = {r:.2f}×")
     calamine = wall("calamine")
-    r = ratio(calamine, xlsx)
-    row(f"{xlsx_name}: ≥ 6× faster than python-calamine with the same checks", r, 6.0, False,
-        f"python-calamine {secs(calamine)} s / conferral {secs(xlsx)} s = {r:.2f}×" if r else "")
+    row(f"{xlsx_name}: ≥ 6× faster than python-calamine with the same checks", ratio(calamine, xlsx), at_least(6.0),
+        lambda r: f"python-calamine {secs(calamine)} s / conferral {secs(xlsx)} s = {r:.2f}×")
     peak = rss("cli")
-    others = ", ".join(f"{label} {rss(k):.0f} MiB" for k, label in (("cli-1", "`--threads 1`"), ("cli-records", "`--records`")) if rss(k) is not None)
-    row(f"{csv_name}: peak RSS ≤ the file's size", ratio(peak, csv_mib), 1.0, True,
-        f"{peak:.0f} MiB for a {csv_mib:.1f} MiB file = {peak / csv_mib:.2f}× (findings only, all threads; {others})" if peak else "")
+    others = ", ".join(f"{label} {rss(k):.0f} MiB" for k, label in (("cli-1", "`--threads 1`"), ("cli-records", "`--records`"))
+                       if rss(k) is not None)
+    row(f"{csv_name}: peak RSS ≤ the file's size", ratio(peak, csv_mib), at_most(1.0),
+        lambda r: f"{peak:.0f} MiB for a {csv_mib:.1f} MiB file = {r:.2f}× (findings only, all threads; {others})")
     read_csv = inside("py-read-csv", "read_csv")
+    yardstick = "`polars.read_csv(path, infer_schema=False)`"
     for key, call in (("py-frame", "`records_frame()`"), ("py-frame-polars", '`records_frame(library="polars")`')):
+        target = f"{csv_name}: `analyze(records=True)` + {call} < {yardstick}"
         if key not in cases:
-            if key == "py-frame-polars":
-                rows.append(f'| {csv_name}: {call} < `polars.read_csv` | the installed binding\'s `records_frame` takes no `library` argument | - |')
+            rows.append(f"| {target} | the installed binding's `records_frame` takes no `library` argument | - |")
             continue
         total = inside(key, "total")
-        r = ratio(total, read_csv)
-        row(f"{csv_name}: `analyze(records=True)` + {call} < `polars.read_csv`", r, 1.0 - 1e-9, True,
-            f"{secs(inside(key, 'analyze'))} s + {secs(inside(key, 'records_frame'))} s = {secs(total)} s vs {secs(read_csv)} s = {r:.2f}× (in process)" if r else "")
+        row(target, ratio(total, read_csv), lambda value: value < 1.0,
+            lambda r: f"{secs(inside(key, 'analyze'))} s + {secs(inside(key, 'records_frame'))} s = {secs(total)} s "
+            f"vs {secs(read_csv)} s = {r:.2f}× (in process)")
     rows.append("| the browser within 1.5× native on the 100k-row files | not measured here (`make bench-wasm`) | - |")
     return ["| target | measured (medians) | met |", "| --- | --- | --- |"] + rows
 
@@ -372,7 +431,7 @@ def versions(args, binding, inflate):
     out.append(subprocess.run([args.xsv, "--version"], capture_output=True, text=True).stdout.strip().join(["xsv ", ""]))
     if inflate == "unzip":
         head = subprocess.run(["unzip", "-v"], capture_output=True, text=True).stdout.splitlines()
-        out.append(" ".join(head[0].split()[:3]) if head else "unzip")
+        out.append(" ".join(head[0].split()[:2]) if head else "unzip")
     else:
         out.append("Python zipfile (no `unzip` here)")
     out.append(f"Python {platform.python_version()}")
@@ -422,6 +481,7 @@ def main():
     csv = os.path.join(args.data, csv_name)
     xlsx = os.path.join(args.data, args.xlsx)
     inflate = "unzip" if shutil.which("unzip") else "zipfile"
+    timer_path = gnu_time()
     binding = probe_binding()
     cores, model = machine()
     cases = plan(args, csv, xlsx, binding, inflate)
@@ -429,7 +489,7 @@ def main():
     # The files in the page cache before the first round, so round 1 does not pay the disk.
     for path in (csv, xlsx):
         with open(path, "rb") as f:
-            while f.read(16 * MIB):
+            while f.read(MIB):
                 pass
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()
@@ -437,7 +497,7 @@ def main():
         for round_ in range(runs):
             sys.stderr.write(f"round {round_ + 1} of {runs}\n")
             for case in cases:
-                run_once(case, scratch)
+                run_once(case, scratch, timer_path)
     load_after = os.getloadavg()
     by_key = {c.key: c for c in cases}
 
@@ -449,7 +509,10 @@ def main():
         f"{started:%Y-%m-%d %H:%M} UTC, commit {git_describe()}, {cores} CPUs ({model}), "
         f"load average {load_before[0]:.2f} before and {load_after[0]:.2f} after. "
         f"Medians of {runs} run{'s' if runs != 1 else ''} (min–max beside them); every tool runs once per round, "
-        "interleaved, each in a fresh process; peak RSS is the child's own (wait4).",
+        "interleaved, each in a fresh process; "
+        + ("peak RSS is the command's own, from GNU time's `%M`." if timer_path else
+           "peak RSS from wait4 of each child, which cannot read below this harness's own peak "
+           f"({resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; GNU time is not here)."),
         "",
         "Versions: " + "; ".join(v for v in versions(args, binding, inflate) if v) + ".",
         "",
@@ -481,7 +544,7 @@ def main():
             lines += ["", f"warning: the invalid-row counts on {name} differ: {sorted(counts)}"]
     failed = [c for c in cases if c.failures]
     if failed:
-        lines += ["", "Failed runs:"] + [f"- {c.label}: {len(c.failures)} of {runs} ({c.failures[-1][:200]})" for c in failed]
+        lines += ["", "Failed runs:"] + [f"- {c.label}: {len(c.failures)} of {runs} ({last_failure(c)})" for c in failed]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.report:
