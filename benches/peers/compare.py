@@ -127,6 +127,10 @@ def run_once(case: Case, scratch: str, timer_path: Optional[str]) -> None:
     if code not in case.ok_codes:
         with open(err_path, "rb") as f:
             tail = f.read()[-600:].decode(errors="replace").strip()
+        if timer_path is not None and os.path.exists(rss_path):
+            # GNU time's own line ("Command terminated by signal 9", ...) says how it ended.
+            with open(rss_path) as f:
+                tail = (tail + "\n" + f.read().strip()).strip()
         case.failures.append(f"exit {code}: {tail}")
         sys.stderr.write(f"  {case.label}: failed (exit {code})\n{tail}\n")
         return
@@ -271,8 +275,14 @@ def secs(value):
     return "-" if value is None else f"{value:.3f}"
 
 
-def span_text(span):
-    return "-" if span is None else f"{span[0]:.3f}–{span[1]:.3f}"
+def span_text(span, case=None):
+    """min–max, and how many runs they cover when some failed."""
+    if span is None:
+        return "-"
+    text = f"{span[0]:.3f}–{span[1]:.3f}"
+    if case is not None and case.failures:
+        text += f" ({len(case.runs)} of {len(case.runs) + len(case.failures)} runs)"
+    return text
 
 
 def ratio(a, b):
@@ -305,7 +315,7 @@ def file_table(cases, keys, size_mib, base_key):
         x = ratio(wall, base)
         rows = case.info("rows")
         lines.append(
-            f"| {case.label} | {secs(wall)} | {span_text(case.span())} | {secs(work)} | {rss:.0f} "
+            f"| {case.label} | {secs(wall)} | {span_text(case.span(), case)} | {secs(work)} | {rss:.0f} "
             f"| {rss / size_mib:.2f} | {rows if rows is not None else '-'} | {shown_count(case)} "
             f"| {'-' if x is None else f'{x:.2f}×'} |"
         )
@@ -339,7 +349,7 @@ def binding_table(cases):
         if label is None:
             shown_rows = case.info("frame_rows") if "frame" in key else case.info("rows")
             lines.append(
-                f"| {case.label} | {secs(case.median(step(name)))} | {span_text(case.span(step(name)))} "
+                f"| {case.label} | {secs(case.median(step(name)))} | {span_text(case.span(step(name)), case)} "
                 f"| {secs(case.median())} | {case.median(lambda r: r.rss_mib):.0f} | {shown_rows} | {shown_count(case)} |"
             )
         else:
