@@ -210,7 +210,7 @@ bench-python:
 	$(CARGO) build --release -p conferral-cli -p conferral-benches
 	[ -f target/bench-data/roster_1m.csv ] || target/release/write_rosters target/bench-data
 	test -x target/bench-venv/bin/python || python3 -m venv target/bench-venv
-	target/bench-venv/bin/pip install --quiet --disable-pip-version-check -r benches/peers/requirements.txt maturin==1.16.0
+	target/bench-venv/bin/pip install --quiet --disable-pip-version-check -r benches/peers/requirements.txt
 	PATH=$(abspath target/bench-venv)/bin:$$PATH target/bench-venv/bin/pip install --quiet --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./bindings-python
 	target/bench-venv/bin/python benches/peers/python_vs_pandas.py target/bench-data benches/peers/group.json --runs 3
 
@@ -265,6 +265,9 @@ bench-bombs:
 	$(CARGO) build --release -p conferral-cli
 	python3 benches/bombs/run.py target/release/conferral benches/peers/group.json target/bench-data/bombs
 
+## RUNS rounds (3), medians, every target of issue 19 against the parse floor (`xsv count`,
+## inflating the XLSX sheet) with the peers' figures from the same run; tables in
+## target/bench-peers.md. `make bench-peers SMOKE=1` is one quick round on the 100k-row CSV that
+## checks the harness (not part of `make test`: it needs the peers' venv and takes a minute).
 bench-peers:
-	$(CARGO) build --release -p conferral-cli
-	bash benches/peers/run.sh
+	bash benches/peers/run.sh --runs $${RUNS:-$(if $(SMOKE),1,3)} $(if $(SMOKE),--smoke)

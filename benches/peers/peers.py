@@ -1,7 +1,9 @@
 """One peer, one file, the same checks as conferral: run as a separate process by compare.py.
 
 Usage: peers.py PEER FILE
-Prints one JSON line: {"peer": ..., "rows": N, "invalid_rows": K}.
+Prints one JSON line: {"peer": ..., "rows": N, "invalid_rows": K, "seconds": S}, where S is the
+time of reading and checking inside this process, after the peer's modules are imported (so a
+reader can tell the interpreter's start and the imports apart from the work).
 
 The checks (as conferral's validation for benches/peers/group.json):
   name required and free of control characters; email required, trimmed, a pragmatic
@@ -11,9 +13,11 @@ The checks (as conferral's validation for benches/peers/group.json):
   emails (lowercased, every occurrence); Employee ID read as text.
 """
 import datetime
+import importlib
 import json
 import re
 import sys
+import time
 
 GRADES = {"pass", "merit", "distinction"}
 EMAIL = r"^[^\s@,;]+@[^\s@.,;]+(\.[^\s@.,;]+)+$"
@@ -138,7 +142,20 @@ def run(peer, path):
     raise SystemExit(f"unknown peer {peer}")
 
 
+# What each peer imports, loaded before the clock starts.
+MODULES = {
+    "pandas": ["pandas", "pyarrow", "python_calamine"],
+    "polars": ["polars", "fastexcel"],
+    "python-calamine-bare": ["python_calamine"],
+    "python-calamine": ["python_calamine"],
+    "openpyxl": ["openpyxl"],
+}
+
 if __name__ == "__main__":
     peer, path = sys.argv[1], sys.argv[2]
+    for module in MODULES.get(peer, []):
+        importlib.import_module(module)
+    start = time.perf_counter()
     rows, invalid = run(peer, path)
-    print(json.dumps({"peer": peer, "rows": rows, "invalid_rows": invalid}))
+    seconds = time.perf_counter() - start
+    print(json.dumps({"peer": peer, "rows": rows, "invalid_rows": invalid, "seconds": seconds}))
