@@ -10,7 +10,7 @@ TOOLS_VENV ?= target/tools-venv
 # The venv where the Python package is installed and tested.
 PY_VENV ?= target/py-venv
 
-.PHONY: fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples vc-interop bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver bench-vc bench-server
+.PHONY: flamegraph fuzz bench-bombs python demo test setup fmt-check lint unit wasm deps-check docs examples vc-interop bench bench-peers bench-issue bench-python sample wheel wasm-package wasm-build e2e e2e-run serve bench-wasm fuzz-damaged bench-publish bench-delivery soak-deliver bench-vc bench-server
 
 ## The main job: the bundled sample roster becomes published credentials in a SQLite file
 ## and one email each in an outbox folder (target/demo).
@@ -271,3 +271,18 @@ bench-bombs:
 ## checks the harness (not part of `make test`: it needs the peers' venv and takes a minute).
 bench-peers:
 	bash benches/peers/run.sh --runs $${RUNS:-$(if $(SMOKE),1,3)} $(if $(SMOKE),--smoke)
+
+## Where the time of analysing the 1M-row CSV goes (findings only, one thread): perf samples
+## of the release CLI folded by inferno (installed from crates.io into target/bench-tools)
+## into target/flamegraph-csv-1m.svg, and the functions with the most samples of their own.
+flamegraph:
+	$(CARGO) build --release --quiet -p conferral-cli -p conferral-benches
+	[ -f target/bench-data/roster_1m.csv ] || target/release/write_rosters target/bench-data
+	command -v perf > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-perf > /dev/null; }
+	test -x target/bench-tools/bin/inferno-flamegraph || $(CARGO) install --quiet --locked inferno --version 0.12.3 --root target/bench-tools
+	perf record --quiet -F 2000 -g --call-graph dwarf,32768 -o target/flamegraph.perf -- \
+		target/release/conferral analyze --threads 1 --json --group benches/peers/group.json target/bench-data/roster_1m.csv > /dev/null || test $$? -eq 1
+	perf script -i target/flamegraph.perf 2> /dev/null | target/bench-tools/bin/inferno-collapse-perf > target/flamegraph.folded
+	target/bench-tools/bin/inferno-flamegraph --title "conferral analyze, 1M-row CSV, one thread" target/flamegraph.folded > target/flamegraph-csv-1m.svg
+	perf report -i target/flamegraph.perf --no-children --sort symbol -g none --percent-limit 1 --stdio 2> /dev/null | grep -E '^ +[0-9]'
+	@echo "wrote target/flamegraph-csv-1m.svg"

@@ -326,7 +326,7 @@ impl Keys {
     }
 
     pub(super) fn sort(&mut self) {
-        sort_entries(&mut self.entries);
+        self.entries.sort_unstable();
         self.sorted = true;
     }
 
@@ -366,72 +366,13 @@ impl Keys {
     /// second hash.
     pub(super) fn repeated(mut self) -> Vec<Vec<(u64, u64)>> {
         if !self.sorted {
-            sort_entries(&mut self.entries);
+            self.entries.sort_unstable();
         }
         self.entries
             .chunk_by(|a, b| a.0 == b.0)
             .filter(|group| group.len() > 1)
             .map(|group| group.iter().map(|e| (e.1, e.2)).collect())
             .collect()
-    }
-}
-
-/// Bits of a key's top that place it in a bucket.
-const BUCKET_BITS: u32 = 16;
-
-/// Sorts keyed entries as `sort_unstable` does, faster for many: the keys are hashes, spread
-/// evenly, so one pass of a radix sort on their top bits (in place, an American flag sort)
-/// leaves buckets of a few entries each to sort by comparison.
-fn sort_entries(entries: &mut [(u128, u64, u64)]) {
-    if entries.len() < 1 << BUCKET_BITS {
-        entries.sort_unstable();
-        return;
-    }
-    let bucket = |e: &(u128, u64, u64)| (e.0 >> (128 - BUCKET_BITS)) as usize;
-    let mut ends = vec![0usize; 1 << BUCKET_BITS];
-    for e in entries.iter() {
-        if let Some(count) = ends.get_mut(bucket(e)) {
-            *count += 1;
-        }
-    }
-    let mut total = 0;
-    for end in &mut ends {
-        total += *end;
-        *end = total;
-    }
-    // `next[b]` is where bucket `b`'s next entry goes: it starts at the bucket's start.
-    let mut next: Vec<usize> = std::iter::once(0)
-        .chain(ends.iter().copied())
-        .take(ends.len())
-        .collect();
-    for (b, &end) in ends.iter().enumerate() {
-        loop {
-            let Some(&at) = next.get(b) else { break };
-            if at >= end {
-                break;
-            }
-            let Some(target) = entries.get(at).map(bucket) else {
-                break;
-            };
-            if target == b {
-                if let Some(n) = next.get_mut(b) {
-                    *n += 1;
-                }
-                continue;
-            }
-            let Some(to) = next.get_mut(target) else {
-                break;
-            };
-            entries.swap(at, *to);
-            *to += 1;
-        }
-    }
-    let mut start = 0;
-    for &end in &ends {
-        if let Some(run) = entries.get_mut(start..end) {
-            run.sort_unstable();
-        }
-        start = end;
     }
 }
 
@@ -483,35 +424,4 @@ pub(crate) struct Outcome {
     pub records: Records,
     /// The fixes the rows call for.
     pub fixes: Vec<Fix>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{BUCKET_BITS, sort_entries};
-
-    /// Entries as many as `n`: hashed keys (a few repeated), and every tenth key small, so
-    /// one bucket holds far more than the others.
-    fn entries(n: u64) -> Vec<(u128, u64, u64)> {
-        (0..n)
-            .map(|i| {
-                let key = match i % 10 {
-                    0 => u128::from(i % 7),
-                    1 => xxhash_rust::xxh3::xxh3_128(&(i / 3).to_le_bytes()),
-                    _ => xxhash_rust::xxh3::xxh3_128(&i.to_le_bytes()),
-                };
-                (key, n - i, i % 5)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn radix_sort_orders_as_a_comparison_sort() {
-        for n in [0, 1, 2, 1000, (1 << BUCKET_BITS) + 17, 300_000] {
-            let mut radix = entries(n);
-            let mut expected = radix.clone();
-            expected.sort_unstable();
-            sort_entries(&mut radix);
-            assert_eq!(radix, expected, "{n} entries");
-        }
-    }
 }
