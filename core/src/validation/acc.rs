@@ -310,69 +310,104 @@ impl FixCandidates {
     }
 }
 
+/// A hashed value, the row it came from, and a second hash (the whole row's, for recipients).
+type KeyEntry = (u128, u64, u64);
+
+/// Runs merged one entry at a time when there are at most this many; more (batches of a
+/// pipelined read) are put together and sorted once.
+const MERGED_RUNS: usize = 8;
+
 /// Hashed values with the rows they came from and a second hash each (the whole row's, for
 /// recipients), for finding rows that share a value.
+///
+/// Each thread's share of the rows is one run, sorted by that thread; runs are kept apart
+/// rather than merged into a new list, which would hold every key twice at the peak (32 MB
+/// more for a million recipients), and are merged only as the repeated values are read.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Keys {
-    entries: Vec<(u128, u64, u64)>,
-    /// Whether `entries` is sorted, so the final check only merges.
+    runs: Vec<Run>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Run {
+    entries: Vec<KeyEntry>,
+    /// Whether `entries` is sorted.
     sorted: bool,
 }
 
 impl Keys {
     pub(super) fn push(&mut self, key: u128, row: u64, payload: u64) {
-        self.entries.push((key, row, payload));
-        self.sorted = false;
+        if self.runs.is_empty() {
+            self.runs.push(Run::default());
+        }
+        if let Some(run) = self.runs.last_mut() {
+            run.entries.push((key, row, payload));
+            run.sorted = false;
+        }
     }
 
+    /// Sorts every run; done by each thread on its own share of the rows, so the final
+    /// check only merges.
     pub(super) fn sort(&mut self) {
-        self.entries.sort_unstable();
-        self.sorted = true;
+        for run in &mut self.runs {
+            if !run.sorted {
+                run.entries.sort_unstable();
+                run.sorted = true;
+            }
+        }
     }
 
-    /// Appends a later run; two sorted runs stay sorted by a linear merge.
+    /// Appends a later run of rows.
     pub(super) fn merge(&mut self, other: Keys) {
-        // An empty run is sorted.
-        let mine = self.sorted || self.entries.is_empty();
-        let theirs = other.sorted || other.entries.is_empty();
-        self.sorted = mine && theirs;
-        if self.entries.is_empty() {
-            self.entries = other.entries;
-            return;
-        }
-        if !self.sorted {
-            self.entries.extend(other.entries);
-            return;
-        }
-        let a = std::mem::take(&mut self.entries);
-        let mut out = Vec::with_capacity(a.len() + other.entries.len());
-        let (mut left, mut right) = (
-            a.into_iter().peekable(),
-            other.entries.into_iter().peekable(),
-        );
-        loop {
-            let take_left = match (left.peek(), right.peek()) {
-                (Some(l), Some(r)) => l <= r,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            out.extend(if take_left { left.next() } else { right.next() });
-        }
-        self.entries = out;
+        self.runs
+            .extend(other.runs.into_iter().filter(|r| !r.entries.is_empty()));
     }
 
     /// The rows of each value found in more than one row, in row order, each with its
     /// second hash.
     pub(super) fn repeated(mut self) -> Vec<Vec<(u64, u64)>> {
-        if !self.sorted {
-            self.entries.sort_unstable();
+        if self.runs.len() > MERGED_RUNS {
+            let mut all = Vec::with_capacity(self.runs.iter().map(|r| r.entries.len()).sum());
+            for run in std::mem::take(&mut self.runs) {
+                all.extend(run.entries);
+            }
+            self.runs.push(Run {
+                entries: all,
+                sorted: false,
+            });
         }
-        self.entries
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|group| group.len() > 1)
-            .map(|group| group.iter().map(|e| (e.1, e.2)).collect())
-            .collect()
+        self.sort();
+        let mut heads = vec![0usize; self.runs.len()];
+        let mut groups = Vec::new();
+        let mut current: Vec<KeyEntry> = Vec::new();
+        loop {
+            // The smallest entry at the head of a run, in the order a single sorted list
+            // would have; a few runs, so a scan of their heads.
+            let mut next: Option<(usize, KeyEntry)> = None;
+            for (r, run) in self.runs.iter().enumerate() {
+                let Some(&entry) = heads.get(r).and_then(|&h| run.entries.get(h)) else {
+                    continue;
+                };
+                if next.is_none_or(|(_, best)| entry < best) {
+                    next = Some((r, entry));
+                }
+            }
+            let Some((r, entry)) = next else { break };
+            if let Some(h) = heads.get_mut(r) {
+                *h += 1;
+            }
+            if current.first().is_some_and(|first| first.0 != entry.0) {
+                if current.len() > 1 {
+                    groups.push(current.iter().map(|e| (e.1, e.2)).collect());
+                }
+                current.clear();
+            }
+            current.push(entry);
+        }
+        if current.len() > 1 {
+            groups.push(current.iter().map(|e| (e.1, e.2)).collect());
+        }
+        groups
     }
 }
 
@@ -424,4 +459,57 @@ pub(crate) struct Outcome {
     pub records: Records,
     /// The fixes the rows call for.
     pub fixes: Vec<Fix>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KeyEntry, Keys};
+
+    /// Entries of `n` rows whose keys repeat every so often.
+    fn entries(n: u64) -> Vec<KeyEntry> {
+        (0..n)
+            .map(|row| {
+                let value = if row % 7 == 0 { row % 13 } else { row * 31 };
+                (
+                    xxhash_rust::xxh3::xxh3_128(&value.to_le_bytes()),
+                    row,
+                    row % 3,
+                )
+            })
+            .collect()
+    }
+
+    /// The groups of one sorted list, as the check would find them with a single thread.
+    fn expected(all: &[KeyEntry]) -> Vec<Vec<(u64, u64)>> {
+        let mut sorted = all.to_vec();
+        sorted.sort_unstable();
+        sorted
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|g| g.len() > 1)
+            .map(|g| g.iter().map(|e| (e.1, e.2)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn runs_give_the_groups_of_one_sorted_list() {
+        let all = entries(5_000);
+        assert!(!expected(&all).is_empty());
+        for parts in [1, 2, 3, 8, 9, 40] {
+            let mut keys = Keys::default();
+            for chunk in all.chunks(all.len().div_ceil(parts)) {
+                let mut run = Keys::default();
+                for &(key, row, payload) in chunk {
+                    run.push(key, row, payload);
+                }
+                // Some runs arrive sorted, as a thread leaves them; others not.
+                if parts % 2 == 0 {
+                    run.sort();
+                }
+                keys.merge(run);
+            }
+            keys.merge(Keys::default());
+            assert_eq!(keys.repeated(), expected(&all), "{parts} runs");
+        }
+        assert!(Keys::default().repeated().is_empty());
+    }
 }
