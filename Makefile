@@ -274,7 +274,8 @@ bench-peers:
 
 ## Where the time of analysing the 1M-row CSV goes (findings only, one thread): perf samples
 ## of the release CLI folded by inferno (installed from crates.io into target/bench-tools)
-## into target/flamegraph-csv-1m.svg, and the functions with the most samples of their own.
+## into target/flamegraph-csv-1m.svg, the functions with the most samples of their own, and
+## the time by step of the analysis (benches/steps.py).
 flamegraph:
 	$(CARGO) build --release --quiet -p conferral-cli -p conferral-benches
 	[ -f target/bench-data/roster_1m.csv ] || target/release/write_rosters target/bench-data
@@ -285,4 +286,5 @@ flamegraph:
 	perf script -i target/flamegraph.perf 2> /dev/null | target/bench-tools/bin/inferno-collapse-perf > target/flamegraph.folded
 	target/bench-tools/bin/inferno-flamegraph --title "conferral analyze, 1M-row CSV, one thread" target/flamegraph.folded > target/flamegraph-csv-1m.svg
 	perf report -i target/flamegraph.perf --no-children --sort symbol -g none --percent-limit 1 --stdio 2> /dev/null | grep -E '^ +[0-9]'
+	python3 benches/steps.py target/flamegraph.folded 1000000
 	@echo "wrote target/flamegraph-csv-1m.svg"

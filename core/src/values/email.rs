@@ -768,7 +768,11 @@ mod tests {
                     alphabet.get(pick).copied().unwrap_or('a')
                 })
                 .collect();
-            for candidate in [text.clone(), format!("a{text}@b.org"), format!("x@{text}.com")] {
+            for candidate in [
+                text.clone(),
+                format!("a{text}@b.org"),
+                format!("x@{text}.com"),
+            ] {
                 let address = trim(&candidate);
                 if let Some(plain) = parse_plain(address) {
                     accepted += 1;
