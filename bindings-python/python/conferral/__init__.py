@@ -392,7 +392,7 @@ class Report:
         pay for them, and :meth:`records_frame` does not need them."""
         if not self._records_built:
             rows = self._records_json()
-            self._records = None if rows is None else [Record(**_known(Record, r)) for r in rows]
+            self._records = None if rows is None else [Record(row=r["row"], values=r["values"]) for r in rows]
             self._records_built = True
         return self._records
 
@@ -401,7 +401,7 @@ class Report:
         ``_data`` the first time (after the fixes and before the preview, where the CLI puts
         them)."""
         if self._native_records is not None and "records" not in self._data:
-            rows = json.loads(self._native_records.to_json())
+            rows = self._native_records.to_list()
             preview = self._data.pop("preview", None)
             self._data["records"] = rows
             if preview is not None:
@@ -440,10 +440,13 @@ class Report:
         columns, typed by what its values are: text as strings, whole numbers as int64 (float64
         with NaN in pandas when some are missing), numbers with fractions as float64, yes/no
         as bool (object in pandas when some are missing), dates as dates (pandas:
-        ``datetime64[ms]``; polars: ``Date``). A column holding several kinds at once (only a
-        number that is not finite, written as text, does that) is text, each value as the
-        report's JSON writes it; a column no record has a value in is all null (pandas:
-        object of ``None``; polars: ``Null``).
+        ``datetime64[ms]``; polars: ``Date``). A column no record has a value in is all null
+        (pandas: object of ``None``; polars: ``Null``). A column holding several kinds of
+        value, which only records read back from JSON can (a :class:`Report` built from a
+        dict, whose dates are text too), is text, each value as the report's JSON writes it.
+
+        Until this version the pandas frame was built from the records' dicts: dates were
+        strings and a column with no value was left out.
         """
         if library == "polars":
             frames = _polars()
