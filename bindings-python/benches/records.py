@@ -1,6 +1,7 @@
 """What records cost from Python on one roster: `analyze` with records (the default, kept
 native), without them, reading `report.records` (a `Record` per row), `records_frame()` for
-pandas and for polars, against `polars.read_csv` of the same file. Each measurement runs in a
+pandas and for polars, against `polars.read_csv` of the same file (all columns as text, as the peer benchmarks
+read it). Each measurement runs in a
 process of its own, RUNS times; prints the median of each and the frames' ratio to
 `polars.read_csv`. A measurement, not a test: nothing here asserts on time.
 
@@ -25,7 +26,9 @@ def measure(name: str, path: str, group_path: str) -> "tuple[float, float]":
         import polars
 
         start = time.perf_counter()
-        polars.read_csv(path)
+        # As the peer benchmarks read it (benches/peers/peers.py): all text, since a few
+        # bad cells (`ten` hours) stop polars's type inference.
+        polars.read_csv(path, infer_schema=False)
         took = time.perf_counter() - start
         return took, took
     if name in ("records_frame()", "records_frame(polars)"):
