@@ -11,24 +11,22 @@
 //! - only yes/no values: Boolean; only dates: Date32;
 //! - no value in any record: Arrow's null type;
 //! - several kinds (which an analysis does not give, but records read back from JSON can,
-//!   with values of no attribute type): Utf8 of each value as the report's JSON text of it
-//!   ([`RecordValue::to_text`]).
+//!   with values of no attribute type): LargeUtf8 of each value as the report's JSON text of
+//!   it ([`RecordValue::to_text`]).
 //!
 //! A record without a value of a key is a null in that column.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Float64Builder, GenericStringBuilder, Int64Builder,
+    BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, LargeStringBuilder, StringBuilder,
 };
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::Date32Type;
 use arrow_array::{
-    ArrayRef, Int64Array, NullArray, OffsetSizeTrait, RecordBatch, RecordBatchIterator,
-    RecordBatchOptions,
+    ArrayRef, Int64Array, NullArray, RecordBatch, RecordBatchIterator, RecordBatchOptions,
 };
-use arrow_schema::{ArrowError, Field, Schema};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use conferral::{RecordValue, Records};
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
@@ -104,27 +102,29 @@ impl NativeRecords {
                 "no record can have a value of `{unknown}`"
             )));
         }
-        let batch = py
-            .detach(|| record_batch(&self.records, &keys))
+        let (schema, batches) = py
+            .detach(|| record_batches(&self.records, &keys, CHUNK_ROWS))
             .map_err(|e| PyValueError::new_err(format!("the records as Arrow columns: {e}")))?;
-        Ok(RecordsTable { batch })
+        Ok(RecordsTable { schema, batches })
     }
 }
 
-/// Records as Arrow columns, read through the Arrow C stream interface
+/// Records as Arrow columns (batches of up to [`CHUNK_ROWS`] rows), read through the Arrow C
+/// stream interface
 /// (`pyarrow.table(t)`, `polars.DataFrame(t)`), as many times as asked.
 #[pyclass(frozen, module = "conferral._native")]
 pub struct RecordsTable {
-    batch: RecordBatch,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
 }
 
 #[pymethods]
 impl RecordsTable {
     fn __len__(&self) -> usize {
-        self.batch.num_rows()
+        self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 
-    /// The columns as an Arrow C stream of one batch. The interface lets a producer ignore
+    /// The columns as an Arrow C stream of batches. The interface lets a producer ignore
     /// `requested_schema`; the consumer casts if it wants other types.
     #[pyo3(signature = (requested_schema=None))]
     fn __arrow_c_stream__<'py>(
@@ -133,7 +133,10 @@ impl RecordsTable {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
-        let batches = RecordBatchIterator::new([Ok(self.batch.clone())], self.batch.schema());
+        let batches = RecordBatchIterator::new(
+            self.batches.clone().into_iter().map(Ok),
+            self.schema.clone(),
+        );
         let stream = FFI_ArrowArrayStream::new(Box::new(batches));
         PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
     }
@@ -157,70 +160,173 @@ fn value_to_python<'py>(py: Python<'py>, value: RecordValue<'_>) -> PyResult<Bou
     })
 }
 
-/// `row` and the column of each key.
-fn record_batch(records: &Records, keys: &[String]) -> Result<RecordBatch, ArrowError> {
-    let rows: Int64Array = records
-        .rows()
+/// Most rows one thread turns into one batch of columns.
+const CHUNK_ROWS: usize = 256 * 1024;
+
+/// The columns (`row`, then each key's) as batches of up to `chunk_rows` rows, built on as
+/// many threads as there are cores. Records are read a row at a time, in the order their
+/// values are stored: a column at a time reads memory eight times as scattered, and takes
+/// twice as long.
+fn record_batches(
+    records: &Records,
+    keys: &[String],
+    chunk_rows: usize,
+) -> Result<(SchemaRef, Vec<RecordBatch>), ArrowError> {
+    let chunks: Vec<std::ops::Range<usize>> = (0..records.len())
+        .step_by(chunk_rows.max(1))
+        .map(|start| start..records.len().min(start + chunk_rows.max(1)))
+        .collect();
+    // Which column each of the records' keys goes to.
+    let to_column: Vec<Option<usize>> = records
+        .keys()
         .iter()
-        .map(|&r| i64::try_from(r).unwrap_or(i64::MAX))
-        .collect::<Vec<i64>>()
-        .into();
-    let mut fields = vec![Field::new("row", arrow_schema::DataType::Int64, false)];
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(rows)];
-    for (key, column) in keys.iter().zip(column_arrays(records, keys)) {
-        fields.push(Field::new(key, column.data_type().clone(), true));
-        columns.push(column);
+        .map(|k| keys.iter().position(|c| c == k))
+        .collect();
+    let mut shapes = vec![Shape::default(); keys.len()];
+    for shape_of_chunk in on_threads(&chunks, |rows| {
+        shapes_of(records, &to_column, keys.len(), rows)
+    }) {
+        for (shape, other) in shapes.iter_mut().zip(shape_of_chunk) {
+            *shape = shape.and(other);
+        }
     }
-    let options = RecordBatchOptions::new().with_row_count(Some(records.len()));
-    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), columns, &options)
+    let mut fields = vec![Field::new("row", DataType::Int64, false)];
+    fields.extend(
+        keys.iter()
+            .zip(&shapes)
+            .map(|(key, shape)| Field::new(key, shape.data_type(), true)),
+    );
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let batches = on_threads(&chunks, |rows| {
+        batch_of(records, &to_column, &shapes, schema.clone(), rows)
+    });
+    let batches = batches.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok((schema, batches))
 }
 
-/// Fewest values worth a thread per column group: below this, starting threads costs more
-/// than it saves.
-const PARALLEL_VALUES: usize = 200_000;
-
-/// The column of each key, built on as many threads as there are cores (columns are
-/// independent; a million rows of eight columns take a few hundred milliseconds on one).
-fn column_arrays(records: &Records, keys: &[String]) -> Vec<ArrayRef> {
+/// `work` of each chunk, in order, on as many threads as there are cores.
+fn on_threads<T: Send>(
+    chunks: &[std::ops::Range<usize>],
+    work: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(keys.len());
-    if threads <= 1 || records.len().saturating_mul(keys.len()) < PARALLEL_VALUES {
-        return keys.iter().map(|k| column_array(records, k)).collect();
+        .min(chunks.len());
+    if threads <= 1 {
+        return chunks.iter().map(|rows| work(rows.clone())).collect();
     }
-    let mut built: Vec<Option<ArrayRef>> = vec![None; keys.len()];
+    let work = &work;
+    let mut done: Vec<Option<T>> = std::iter::repeat_with(|| None).take(chunks.len()).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|first| {
                 scope.spawn(move || {
-                    keys.iter()
+                    chunks
+                        .iter()
                         .enumerate()
                         .skip(first)
                         .step_by(threads)
-                        .map(|(i, key)| (i, column_array(records, key)))
+                        .map(|(i, rows)| (i, work(rows.clone())))
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         for worker in workers {
-            // A worker that failed leaves its columns to be built below.
-            for (i, column) in worker.join().unwrap_or_default() {
-                if let Some(slot) = built.get_mut(i) {
-                    *slot = Some(column);
+            // A worker that failed leaves its chunks to be done below.
+            for (i, result) in worker.join().unwrap_or_default() {
+                if let Some(slot) = done.get_mut(i) {
+                    *slot = Some(result);
                 }
             }
         }
     });
-    built
-        .into_iter()
-        .zip(keys)
-        .map(|(column, key)| column.unwrap_or_else(|| column_array(records, key)))
+    done.into_iter()
+        .zip(chunks)
+        .map(|(result, rows)| result.unwrap_or_else(|| work(rows.clone())))
         .collect()
 }
 
+/// Calls `each(row, column, value)` for each value of the records of `rows` (`row` counted
+/// from the start of `rows`), in row then key order.
+fn for_each_value<'a>(
+    records: &'a Records,
+    to_column: &[Option<usize>],
+    rows: std::ops::Range<usize>,
+    mut each: impl FnMut(usize, usize, RecordValue<'a>),
+) {
+    let keys = records.keys();
+    for (row, record) in rows.filter_map(|i| records.get(i)).enumerate() {
+        // `values` gives present values in key order: walk the keys along with them.
+        let mut next_key = 0;
+        for (key, value) in record.values() {
+            while keys.get(next_key).is_some_and(|k| k != key) {
+                next_key += 1;
+            }
+            if let Some(column) = to_column.get(next_key).copied().flatten() {
+                each(row, column, value);
+            }
+            next_key += 1;
+        }
+    }
+}
+
+/// What each column's values are, over `rows`.
+fn shapes_of(
+    records: &Records,
+    to_column: &[Option<usize>],
+    columns: usize,
+    rows: std::ops::Range<usize>,
+) -> Vec<Shape> {
+    let mut shapes = vec![Shape::default(); columns];
+    for_each_value(records, to_column, rows, |_, column, value| {
+        if let Some(shape) = shapes.get_mut(column) {
+            shape.add(&value);
+        }
+    });
+    shapes
+}
+
+/// The batch of `rows`.
+fn batch_of(
+    records: &Records,
+    to_column: &[Option<usize>],
+    shapes: &[Shape],
+    schema: SchemaRef,
+    rows: std::ops::Range<usize>,
+) -> Result<RecordBatch, ArrowError> {
+    let len = rows.len();
+    let row_numbers: Int64Array = records
+        .rows()
+        .get(rows.clone())
+        .unwrap_or_default()
+        .iter()
+        .map(|&r| i64::try_from(r).unwrap_or(i64::MAX))
+        .collect::<Vec<i64>>()
+        .into();
+    let total = records.len();
+    let mut builders: Vec<Builder> = shapes.iter().map(|s| Builder::new(s, len, total)).collect();
+    // Each builder is one value longer per row: a value, or a null where the record has none.
+    let mut filled = vec![0usize; builders.len()];
+    for_each_value(records, to_column, rows, |row, column, value| {
+        if let (Some(builder), Some(count)) = (builders.get_mut(column), filled.get_mut(column)) {
+            builder.nulls(row - *count);
+            builder.push(value);
+            *count = row + 1;
+        }
+    });
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(row_numbers)];
+    for (mut builder, count) in builders.into_iter().zip(filled) {
+        builder.nulls(len - count);
+        columns.push(builder.finish());
+    }
+    let options = RecordBatchOptions::new().with_row_count(Some(len));
+    RecordBatch::try_new_with_options(schema, columns, &options)
+}
+
 /// What a column holds, which decides its Arrow type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Kind {
+    #[default]
     Empty,
     Text,
     Integer,
@@ -253,105 +359,127 @@ impl Kind {
     }
 }
 
-/// The values of `key` as one typed array (see the module's documentation).
-fn column_array(records: &Records, key: &str) -> ArrayRef {
-    let values = || records.column(key).into_iter().flatten();
-    let mut kind = Kind::Empty;
-    let mut text_bytes = 0usize;
-    for value in values().flatten() {
-        kind = kind.and(Kind::of(&value));
+/// A column's kind and how many bytes of text it holds.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shape {
+    kind: Kind,
+    text_bytes: usize,
+}
+
+impl Shape {
+    fn add(&mut self, value: &RecordValue<'_>) {
+        self.kind = self.kind.and(Kind::of(value));
         if let RecordValue::Text(t) = value {
-            text_bytes += t.len();
+            self.text_bytes += t.len();
         }
     }
-    let len = records.len();
-    match kind {
-        Kind::Empty => Arc::new(NullArray::new(len)),
-        Kind::Text => text_array(
-            values().map(|v| match v {
-                Some(RecordValue::Text(t)) => Some(Cow::Borrowed(t)),
-                _ => None,
-            }),
-            len,
-            text_bytes,
-        ),
-        Kind::Integer => {
-            let mut b = Int64Builder::with_capacity(len);
-            b.extend(values().map(|v| match v {
-                Some(RecordValue::Integer(n)) => Some(n),
-                _ => None,
-            }));
-            Arc::new(b.finish())
+
+    fn and(self, other: Shape) -> Shape {
+        Shape {
+            kind: self.kind.and(other.kind),
+            text_bytes: self.text_bytes + other.text_bytes,
         }
-        Kind::Float => {
-            let mut b = Float64Builder::with_capacity(len);
-            b.extend(values().map(|v| match v {
-                Some(RecordValue::Float(n)) => Some(n),
-                Some(RecordValue::Integer(n)) => Some(n as f64),
-                _ => None,
-            }));
-            Arc::new(b.finish())
-        }
-        Kind::Bool => {
-            let mut b = BooleanBuilder::with_capacity(len);
-            b.extend(values().map(|v| match v {
-                Some(RecordValue::Bool(x)) => Some(x),
-                _ => None,
-            }));
-            Arc::new(b.finish())
-        }
-        Kind::Date => {
-            let mut b = Date32Builder::with_capacity(len);
-            b.extend(values().map(|v| match v {
-                Some(RecordValue::Date(d)) => Some(Date32Type::from_naive_date(d)),
-                _ => None,
-            }));
-            Arc::new(b.finish())
-        }
-        Kind::Mixed => {
-            let texts: Vec<Option<String>> = values().map(|v| v.map(|v| v.to_text())).collect();
-            let bytes = texts.iter().flatten().map(String::len).sum();
-            text_array(
-                texts.iter().map(|t| t.as_deref().map(Cow::Borrowed)),
-                len,
-                bytes,
-            )
+    }
+
+    fn data_type(&self) -> DataType {
+        match self.kind {
+            Kind::Empty => DataType::Null,
+            Kind::Text if i32::try_from(self.text_bytes).is_ok() => DataType::Utf8,
+            Kind::Text | Kind::Mixed => DataType::LargeUtf8,
+            Kind::Integer => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Bool => DataType::Boolean,
+            Kind::Date => DataType::Date32,
         }
     }
 }
 
-/// Text as Utf8, or as LargeUtf8 when its `bytes` do not fit Utf8's 32-bit offsets.
-fn text_array<'a>(
-    texts: impl Iterator<Item = Option<Cow<'a, str>>>,
-    len: usize,
-    bytes: usize,
-) -> ArrayRef {
-    fn build<'a, O: OffsetSizeTrait>(
-        texts: impl Iterator<Item = Option<Cow<'a, str>>>,
-        len: usize,
-        bytes: usize,
-    ) -> ArrayRef {
-        let mut b = GenericStringBuilder::<O>::with_capacity(len, bytes);
-        for text in texts {
-            b.append_option(text);
+/// One column being built.
+enum Builder {
+    Null(usize),
+    Text(StringBuilder),
+    LargeText(LargeStringBuilder),
+    Integer(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    Date(Date32Builder),
+}
+
+impl Builder {
+    /// A builder of `len` of the `total` values of the column shaped `shape`.
+    fn new(shape: &Shape, len: usize, total: usize) -> Builder {
+        // This chunk's share of the column's text, and a little more: a builder that runs
+        // out copies what it has into a buffer twice as large.
+        let text = (shape.text_bytes / total.max(1)).saturating_add(1) * len * 9 / 8;
+        match shape.data_type() {
+            DataType::Utf8 => Builder::Text(StringBuilder::with_capacity(len, text)),
+            DataType::LargeUtf8 => Builder::LargeText(LargeStringBuilder::with_capacity(len, 0)),
+            DataType::Int64 => Builder::Integer(Int64Builder::with_capacity(len)),
+            DataType::Float64 => Builder::Float(Float64Builder::with_capacity(len)),
+            DataType::Boolean => Builder::Bool(BooleanBuilder::with_capacity(len)),
+            DataType::Date32 => Builder::Date(Date32Builder::with_capacity(len)),
+            _ => Builder::Null(0),
         }
-        Arc::new(b.finish())
     }
-    if i32::try_from(bytes).is_ok() {
-        build::<i32>(texts, len, bytes)
-    } else {
-        build::<i64>(texts, len, bytes)
+
+    fn nulls(&mut self, n: usize) {
+        match self {
+            Builder::Null(len) => *len += n,
+            Builder::Text(b) => b.append_nulls(n),
+            Builder::LargeText(b) => b.append_nulls(n),
+            Builder::Integer(b) => b.append_nulls(n),
+            Builder::Float(b) => b.append_nulls(n),
+            Builder::Bool(b) => b.append_nulls(n),
+            Builder::Date(b) => b.append_nulls(n),
+        }
+    }
+
+    fn push(&mut self, value: RecordValue<'_>) {
+        match (self, value) {
+            (Builder::Text(b), RecordValue::Text(t)) => b.append_value(t),
+            (Builder::LargeText(b), RecordValue::Text(t)) => b.append_value(t),
+            (Builder::LargeText(b), value) => b.append_value(value.to_text()),
+            (Builder::Integer(b), RecordValue::Integer(n)) => b.append_value(n),
+            (Builder::Float(b), RecordValue::Float(n)) => b.append_value(n),
+            (Builder::Float(b), RecordValue::Integer(n)) => b.append_value(n as f64),
+            (Builder::Bool(b), RecordValue::Bool(x)) => b.append_value(x),
+            (Builder::Date(b), RecordValue::Date(d)) => {
+                b.append_value(Date32Type::from_naive_date(d))
+            }
+            // The shapes were read from these same values: no other pair occurs.
+            (builder, _) => builder.nulls(1),
+        }
+    }
+
+    fn finish(self) -> ArrayRef {
+        match self {
+            Builder::Null(len) => Arc::new(NullArray::new(len)),
+            Builder::Text(mut b) => Arc::new(b.finish()),
+            Builder::LargeText(mut b) => Arc::new(b.finish()),
+            Builder::Integer(mut b) => Arc::new(b.finish()),
+            Builder::Float(mut b) => Arc::new(b.finish()),
+            Builder::Bool(mut b) => Arc::new(b.finish()),
+            Builder::Date(mut b) => Arc::new(b.finish()),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{Array, BooleanArray, Date32Array, Float64Array, StringArray};
-    use arrow_schema::DataType;
+    use arrow_array::{Array, BooleanArray, Date32Array, Float64Array, LargeStringArray};
 
     fn records(json: &str) -> Records {
         serde_json::from_str(json).expect("records")
+    }
+
+    /// The columns as one batch.
+    fn record_batch(records: &Records, keys: &[String]) -> Result<RecordBatch, ArrowError> {
+        let (schema, mut batches) = record_batches(records, keys, usize::MAX)?;
+        assert!(batches.len() <= 1);
+        Ok(batches
+            .pop()
+            .unwrap_or_else(|| RecordBatch::new_empty(schema)))
     }
 
     #[test]
@@ -376,14 +504,14 @@ mod tests {
                 DataType::Float64,
                 DataType::Utf8,
                 DataType::Boolean,
-                DataType::Utf8
+                DataType::LargeUtf8
             ]
         );
         let x = batch.column(2).as_any().downcast_ref::<Float64Array>();
         assert_eq!(x.map(|a| a.values().to_vec()), Some(vec![1.5, 2.0]));
         let b = batch.column(4).as_any().downcast_ref::<BooleanArray>();
         assert_eq!(b.map(|a| (a.value(0), a.is_null(1))), Some((true, true)));
-        let o = batch.column(5).as_any().downcast_ref::<StringArray>();
+        let o = batch.column(5).as_any().downcast_ref::<LargeStringArray>();
         assert_eq!(
             o.map(|a| (a.value(0).to_owned(), a.value(1).to_owned())),
             Some(("[1]".to_owned(), "z".to_owned()))
@@ -429,7 +557,7 @@ mod tests {
     }
 
     #[test]
-    fn columns_built_on_several_threads_equal_those_built_on_one() {
+    fn batches_built_on_several_threads_equal_one_batch() {
         let mut json = String::from("[");
         for row in 0..60_000u64 {
             let sep = if row == 0 { "" } else { "," };
@@ -443,13 +571,21 @@ mod tests {
         json.push(']');
         let records = records(&json);
         let keys = records.keys().to_vec();
-        assert!(records.len() * keys.len() >= PARALLEL_VALUES);
-        let parallel = column_arrays(&records, &keys);
-        let serial: Vec<ArrayRef> = keys.iter().map(|k| column_array(&records, k)).collect();
-        assert_eq!(parallel.len(), 4);
-        for (p, s) in parallel.iter().zip(&serial) {
-            assert_eq!(p.to_data(), s.to_data());
+        // Batches of 7,000 rows, some built on other threads, hold what one batch holds.
+        let whole = record_batch(&records, &keys).expect("batch");
+        let (schema, chunks) = record_batches(&records, &keys, 7_000).expect("batches");
+        assert_eq!(chunks.len(), 9);
+        assert_eq!(schema, whole.schema());
+        let mut offset = 0;
+        for chunk in &chunks {
+            assert_eq!(chunk.schema(), schema);
+            for (c, column) in chunk.columns().iter().enumerate() {
+                let expected = whole.column(c).slice(offset, chunk.num_rows());
+                assert_eq!(column.to_data(), expected.to_data());
+            }
+            offset += chunk.num_rows();
         }
+        assert_eq!(offset, 60_000);
     }
 
     #[test]
