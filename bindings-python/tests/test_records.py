@@ -205,3 +205,14 @@ def test_records_read_back_from_json_come_out_as_they_went_in():
     native = conferral._native.Records.from_json(json.dumps(rows))
     assert len(native) == 2 and native.keys() == ["a", "i", "n", "t", "y"]
     assert native.to_list() == rows
+
+
+def test_a_report_pickles_and_copies_with_its_records(roster):
+    import copy
+    import pickle
+
+    report = conferral.analyze(roster, GROUP)
+    for again in (pickle.loads(pickle.dumps(report)), copy.deepcopy(report)):
+        assert again.to_dict() == report.to_dict()
+        assert again.records == report.records
+        assert list(again.records_frame(library="polars")["score"]) == [92.5, 88.0, 70.0]

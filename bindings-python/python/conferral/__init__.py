@@ -426,6 +426,12 @@ class Report:
         records: Optional[List[Dict[str, Any]]] = self._data.get("records")
         return records
 
+    def __getstate__(self) -> Dict[str, Any]:
+        """Pickled and deep-copied with the records as data: the native records stay behind
+        (a frame of the copy then reads its dates as text, as one of a report from JSON)."""
+        self._records_json()
+        return {**self.__dict__, "_native_records": None}
+
     @property
     def has_errors(self) -> bool:
         """Whether any finding is an error."""
