@@ -24,7 +24,8 @@ use arrow_array::builder::{
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::Date32Type;
 use arrow_array::{
-    ArrayRef, Int64Array, NullArray, RecordBatch, RecordBatchIterator, RecordBatchOptions,
+    Array, ArrayRef, Float64Array, Int64Array, NullArray, RecordBatch, RecordBatchIterator,
+    RecordBatchOptions, new_null_array,
 };
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use conferral::{RecordValue, Records};
@@ -167,6 +168,11 @@ const CHUNK_ROWS: usize = 256 * 1024;
 /// many threads as there are cores. Records are read a row at a time, in the order their
 /// values are stored: a column at a time reads memory eight times as scattered, and takes
 /// twice as long.
+///
+/// Each column takes the type of its first value and widens as it goes (from no value yet,
+/// from whole numbers to all numbers), which an analysis's records always allow: one pass.
+/// When they do not (several kinds of value, read back from JSON), a first pass finds each
+/// column's type and a second fills the columns.
 fn record_batches(
     records: &Records,
     keys: &[String],
@@ -182,9 +188,138 @@ fn record_batches(
         .iter()
         .map(|k| keys.iter().position(|c| c == k))
         .collect();
+    match in_one_pass(records, keys, &to_column, &chunks)? {
+        Some(done) => Ok(done),
+        None => in_two_passes(records, keys, &to_column, &chunks),
+    }
+}
+
+/// The batches built in one pass, or `None` when a column holds values of several kinds.
+fn in_one_pass(
+    records: &Records,
+    keys: &[String],
+    to_column: &[Option<usize>],
+    chunks: &[std::ops::Range<usize>],
+) -> Result<Option<(SchemaRef, Vec<RecordBatch>)>, ArrowError> {
+    let built = on_threads(chunks, |rows| {
+        columns_in_one_pass(records, to_column, keys.len(), rows)
+    });
+    let Some(mut built) = built.into_iter().collect::<Option<Vec<Vec<ArrayRef>>>>() else {
+        return Ok(None);
+    };
+    // Chunks may differ (no value yet in one, whole numbers in one and fractions in
+    // another): each column takes the type all of its chunks fit.
+    let mut types = Vec::with_capacity(keys.len());
+    for column in 0..keys.len() {
+        let kind = built
+            .iter()
+            .filter_map(|arrays| arrays.get(column))
+            .fold(Kind::Empty, |kind, array| {
+                kind.and(Kind::of_type(array.data_type()))
+            });
+        let Some(data_type) = kind.one_pass_type() else {
+            return Ok(None);
+        };
+        for arrays in &mut built {
+            if let Some(array) = arrays.get_mut(column) {
+                *array = widened(array, &data_type);
+            }
+        }
+        types.push(data_type);
+    }
+    let mut fields = vec![Field::new("row", DataType::Int64, false)];
+    fields.extend(
+        keys.iter()
+            .zip(types)
+            .map(|(key, data_type)| Field::new(key, data_type, true)),
+    );
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let batches = chunks
+        .iter()
+        .zip(built)
+        .map(|(rows, arrays)| {
+            let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
+            let mut columns = vec![row_numbers(records, rows.clone())];
+            columns.extend(arrays);
+            RecordBatch::try_new_with_options(schema.clone(), columns, &options)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some((schema, batches)))
+}
+
+/// The columns of `rows`, each typed by its first value and widened as needed; `None` when a
+/// value fits no type its column can widen to, or when a column's text outgrows Utf8.
+fn columns_in_one_pass(
+    records: &Records,
+    to_column: &[Option<usize>],
+    columns: usize,
+    rows: std::ops::Range<usize>,
+) -> Option<Vec<ArrayRef>> {
+    let len = rows.len();
+    let mut builders: Vec<Builder> = (0..columns).map(|_| Builder::Null(0)).collect();
+    let mut filled = vec![0usize; columns];
+    let mut text_bytes = vec![0usize; columns];
+    let mut fits = true;
+    for_each_value(records, to_column, rows, |row, column, value| {
+        let (Some(builder), Some(count), Some(bytes)) = (
+            builders.get_mut(column),
+            filled.get_mut(column),
+            text_bytes.get_mut(column),
+        ) else {
+            return;
+        };
+        if !fits {
+            return;
+        }
+        builder.nulls(row - *count);
+        if let RecordValue::Text(t) = value {
+            *bytes += t.len();
+            fits &= i32::try_from(*bytes).is_ok();
+        }
+        if !builder.takes(&value) {
+            match std::mem::replace(builder, Builder::Null(0)).widened_for(&value, len) {
+                Some(wider) => *builder = wider,
+                None => fits = false,
+            }
+        }
+        builder.push(value);
+        *count = row + 1;
+    });
+    fits.then(|| {
+        builders
+            .into_iter()
+            .zip(filled)
+            .map(|(mut builder, count)| {
+                builder.nulls(len - count);
+                builder.finish()
+            })
+            .collect()
+    })
+}
+
+/// `array` as `data_type`, for the widenings a column built in one pass may need: from no
+/// value to any type, from whole numbers to all numbers.
+fn widened(array: &ArrayRef, data_type: &DataType) -> ArrayRef {
+    if array.data_type() == data_type {
+        return array.clone();
+    }
+    if let Some(whole) = array.as_any().downcast_ref::<Int64Array>() {
+        let floats: Float64Array = whole.iter().map(|n| n.map(|n| n as f64)).collect();
+        return Arc::new(floats);
+    }
+    new_null_array(data_type, array.len())
+}
+
+/// The batches built in two passes: each column's type, then its values.
+fn in_two_passes(
+    records: &Records,
+    keys: &[String],
+    to_column: &[Option<usize>],
+    chunks: &[std::ops::Range<usize>],
+) -> Result<(SchemaRef, Vec<RecordBatch>), ArrowError> {
     let mut shapes = vec![Shape::default(); keys.len()];
-    for shape_of_chunk in on_threads(&chunks, |rows| {
-        shapes_of(records, &to_column, keys.len(), rows)
+    for shape_of_chunk in on_threads(chunks, |rows| {
+        shapes_of(records, to_column, keys.len(), rows)
     }) {
         for (shape, other) in shapes.iter_mut().zip(shape_of_chunk) {
             *shape = shape.and(other);
@@ -197,11 +332,24 @@ fn record_batches(
             .map(|(key, shape)| Field::new(key, shape.data_type(), true)),
     );
     let schema: SchemaRef = Arc::new(Schema::new(fields));
-    let batches = on_threads(&chunks, |rows| {
-        batch_of(records, &to_column, &shapes, schema.clone(), rows)
+    let batches = on_threads(chunks, |rows| {
+        batch_of(records, to_column, &shapes, schema.clone(), rows)
     });
     let batches = batches.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok((schema, batches))
+}
+
+/// The spreadsheet rows of the records of `rows`.
+fn row_numbers(records: &Records, rows: std::ops::Range<usize>) -> ArrayRef {
+    let numbers: Int64Array = records
+        .rows()
+        .get(rows)
+        .unwrap_or_default()
+        .iter()
+        .map(|&r| i64::try_from(r).unwrap_or(i64::MAX))
+        .collect::<Vec<i64>>()
+        .into();
+    Arc::new(numbers)
 }
 
 /// `work` of each chunk, in order, on as many threads as there are cores.
@@ -295,14 +443,7 @@ fn batch_of(
     rows: std::ops::Range<usize>,
 ) -> Result<RecordBatch, ArrowError> {
     let len = rows.len();
-    let row_numbers: Int64Array = records
-        .rows()
-        .get(rows.clone())
-        .unwrap_or_default()
-        .iter()
-        .map(|&r| i64::try_from(r).unwrap_or(i64::MAX))
-        .collect::<Vec<i64>>()
-        .into();
+    let numbers = row_numbers(records, rows.clone());
     let total = records.len();
     let mut builders: Vec<Builder> = shapes.iter().map(|s| Builder::new(s, len, total)).collect();
     // Each builder is one value longer per row: a value, or a null where the record has none.
@@ -314,7 +455,7 @@ fn batch_of(
             *count = row + 1;
         }
     });
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(row_numbers)];
+    let mut columns: Vec<ArrayRef> = vec![numbers];
     for (mut builder, count) in builders.into_iter().zip(filled) {
         builder.nulls(len - count);
         columns.push(builder.finish());
@@ -346,6 +487,32 @@ impl Kind {
             RecordValue::Bool(_) => Kind::Bool,
             RecordValue::Date(_) => Kind::Date,
             RecordValue::Other(_) => Kind::Mixed,
+        }
+    }
+
+    /// The kind of an array built in one pass.
+    fn of_type(data_type: &DataType) -> Kind {
+        match data_type {
+            DataType::Null => Kind::Empty,
+            DataType::Utf8 => Kind::Text,
+            DataType::Int64 => Kind::Integer,
+            DataType::Float64 => Kind::Float,
+            DataType::Boolean => Kind::Bool,
+            DataType::Date32 => Kind::Date,
+            _ => Kind::Mixed,
+        }
+    }
+
+    /// The type of a column of this kind built in one pass (none for several kinds).
+    fn one_pass_type(self) -> Option<DataType> {
+        match self {
+            Kind::Empty => Some(DataType::Null),
+            Kind::Text => Some(DataType::Utf8),
+            Kind::Integer => Some(DataType::Int64),
+            Kind::Float => Some(DataType::Float64),
+            Kind::Bool => Some(DataType::Boolean),
+            Kind::Date => Some(DataType::Date32),
+            Kind::Mixed => None,
         }
     }
 
@@ -422,6 +589,52 @@ impl Builder {
         }
     }
 
+    /// Whether `value` goes into this builder as it is.
+    fn takes(&self, value: &RecordValue<'_>) -> bool {
+        matches!(
+            (self, value),
+            (
+                Builder::Text(_) | Builder::LargeText(_),
+                RecordValue::Text(_)
+            ) | (Builder::Integer(_), RecordValue::Integer(_))
+                | (
+                    Builder::Float(_),
+                    RecordValue::Float(_) | RecordValue::Integer(_)
+                )
+                | (Builder::Bool(_), RecordValue::Bool(_))
+                | (Builder::Date(_), RecordValue::Date(_))
+        )
+    }
+
+    /// This builder's values in a builder of `len` values that takes `value` too: one of
+    /// `value`'s type after nulls only, one of all numbers after whole numbers; `None` for
+    /// any other pair.
+    fn widened_for(self, value: &RecordValue<'_>, len: usize) -> Option<Builder> {
+        match (self, value) {
+            (Builder::Null(nulls), value) => {
+                let mut builder = match value {
+                    // Names and addresses: a few dozen bytes; the builder doubles if not.
+                    RecordValue::Text(_) => {
+                        Builder::Text(StringBuilder::with_capacity(len, len.saturating_mul(24)))
+                    }
+                    RecordValue::Integer(_) => Builder::Integer(Int64Builder::with_capacity(len)),
+                    RecordValue::Float(_) => Builder::Float(Float64Builder::with_capacity(len)),
+                    RecordValue::Bool(_) => Builder::Bool(BooleanBuilder::with_capacity(len)),
+                    RecordValue::Date(_) => Builder::Date(Date32Builder::with_capacity(len)),
+                    RecordValue::Other(_) => return None,
+                };
+                builder.nulls(nulls);
+                Some(builder)
+            }
+            (Builder::Integer(mut whole), RecordValue::Float(_)) => {
+                let mut all = Float64Builder::with_capacity(len);
+                all.extend(whole.finish().iter().map(|n| n.map(|n| n as f64)));
+                Some(Builder::Float(all))
+            }
+            _ => None,
+        }
+    }
+
     fn nulls(&mut self, n: usize) {
         match self {
             Builder::Null(len) => *len += n,
@@ -467,7 +680,7 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{Array, BooleanArray, Date32Array, Float64Array, LargeStringArray};
+    use arrow_array::{BooleanArray, Date32Array, LargeStringArray};
 
     fn records(json: &str) -> Records {
         serde_json::from_str(json).expect("records")
@@ -558,11 +771,23 @@ mod tests {
 
     #[test]
     fn batches_built_on_several_threads_equal_one_batch() {
+        // `e` has no value in the first batches, then whole numbers; `f` has whole numbers
+        // in the first batches and fractions after: both widen across batches.
         let mut json = String::from("[");
         for row in 0..60_000u64 {
             let sep = if row == 0 { "" } else { "," };
+            let e = if row >= 20_000 {
+                format!(r#","e":{row}"#)
+            } else {
+                String::new()
+            };
+            let f = if row < 30_000 {
+                format!("{row}")
+            } else {
+                format!("{row}.25")
+            };
             json.push_str(&format!(
-                r#"{sep}{{"row":{},"values":{{"a":"t{row}","b":{row},"c":{}.5,"d":{}}}}}"#,
+                r#"{sep}{{"row":{},"values":{{"a":"t{row}","b":{row},"c":{}.5,"d":{}{e},"f":{f}}}}}"#,
                 row + 2,
                 row % 7,
                 row % 2 == 0
@@ -571,14 +796,33 @@ mod tests {
         json.push(']');
         let records = records(&json);
         let keys = records.keys().to_vec();
-        // Batches of 7,000 rows, some built on other threads, hold what one batch holds.
         let whole = record_batch(&records, &keys).expect("batch");
+        let types: Vec<DataType> = whole
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        use DataType::{Boolean, Float64, Int64, Utf8};
+        assert_eq!(
+            types,
+            [Int64, Utf8, Int64, Float64, Boolean, Int64, Float64]
+        );
+        // Batches of 7,000 rows, some built on other threads, hold what one batch holds,
+        // and what two passes give.
         let (schema, chunks) = record_batches(&records, &keys, 7_000).expect("batches");
+        let to_column: Vec<Option<usize>> = (0..keys.len()).map(Some).collect();
+        let ranges: Vec<std::ops::Range<usize>> = (0..60_000)
+            .step_by(7_000)
+            .map(|s| s..(s + 7_000).min(60_000))
+            .collect();
+        let (_, twice) = in_two_passes(&records, &keys, &to_column, &ranges).expect("batches");
         assert_eq!(chunks.len(), 9);
         assert_eq!(schema, whole.schema());
         let mut offset = 0;
-        for chunk in &chunks {
+        for (chunk, again) in chunks.iter().zip(&twice) {
             assert_eq!(chunk.schema(), schema);
+            assert_eq!(chunk, again);
             for (c, column) in chunk.columns().iter().enumerate() {
                 let expected = whole.column(c).slice(offset, chunk.num_rows());
                 assert_eq!(column.to_data(), expected.to_data());
@@ -586,6 +830,16 @@ mod tests {
             offset += chunk.num_rows();
         }
         assert_eq!(offset, 60_000);
+        let e = whole.column(5).as_any().downcast_ref::<Int64Array>();
+        assert_eq!(
+            e.map(|a| (a.null_count(), a.value(20_000))),
+            Some((20_000, 20_000))
+        );
+        let f = whole.column(6).as_any().downcast_ref::<Float64Array>();
+        assert_eq!(
+            f.map(|a| (a.value(1), a.value(30_000))),
+            Some((1.0, 30_000.25))
+        );
     }
 
     #[test]
