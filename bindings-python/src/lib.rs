@@ -1,9 +1,11 @@
 //! The native module `conferral._native`: a thin layer that takes and returns JSON text and
 //! bytes, calls the core, and turns its errors into the Python exceptions of
 //! `conferral.errors` in one place ([`to_py_err`]). The idiomatic API is the pure-Python
-//! package around it (`python/conferral/`).
+//! package around it (`python/conferral/`). An analysis's records stay native
+//! ([`records::NativeRecords`]) until Python reads them.
 
 mod issuing;
+mod records;
 
 use conferral::output::OutputFormat;
 use pyo3::exceptions::PyValueError;
@@ -73,9 +75,10 @@ fn without_gil<T: Send>(
     result.map_err(|e| to_py_err(py, &e))
 }
 
-/// Analyses a roster; returns the report as JSON text (the CLI's `--json` report).
+/// Analyses a roster; returns the report as JSON text (the CLI's `--json` report) without its
+/// records, and the records, when asked for, kept native.
 ///
-/// The analysis runs without the GIL (see [`without_gil`]).
+/// The analysis and the report's JSON run without the GIL (see [`without_gil`]).
 #[pyfunction]
 #[pyo3(signature = (data, group_json, options_json, progress=None))]
 fn analyze(
@@ -84,13 +87,17 @@ fn analyze(
     group_json: &str,
     options_json: &str,
     progress: Option<Py<PyAny>>,
-) -> PyResult<String> {
+) -> PyResult<(String, Option<records::NativeRecords>)> {
     let group = parse_group(py, group_json)?;
     let options: conferral::AnalyzeOptions = parse("the options", options_json)?;
-    let report = without_gil(py, progress, |progress| {
+    let mut report = without_gil(py, progress, |progress| {
         conferral::analyze_cancellable(&data, &group, &options, progress)
     })?;
-    serde_json::to_string(&report).map_err(|e| json_error("the report", &e))
+    let records = report.records.take().map(records::NativeRecords::new);
+    let json = py
+        .detach(|| serde_json::to_string(&report))
+        .map_err(|e| json_error("the report", &e))?;
+    Ok((json, records))
 }
 
 /// Analyses a roster and applies the suggested fixes named in `codes` (or `all`); returns the
@@ -251,5 +258,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(new_key, m)?)?;
     m.add_function(wrap_pyfunction!(key_did, m)?)?;
     m.add_class::<issuing::NativeIssuer>()?;
+    m.add_class::<records::NativeRecords>()?;
+    m.add_class::<records::RecordsTable>()?;
     Ok(())
 }

@@ -24,3 +24,13 @@ def test_the_suggested_fixes_example_runs(tmp_path, monkeypatch, capsys):
     exec(compile(block("## Quick start"), str(README), "exec"), names)
     exec(compile(block("## Suggested fixes"), str(README), "exec"), names)
     assert b"ana@gmail.com" in (tmp_path / "fixed.csv").read_bytes()
+
+
+def test_the_records_example_runs(tmp_path, monkeypatch):
+    text = README.read_text(encoding="utf-8")
+    block = lambda section: re.search(r"```python\n(.*?)```", text.split(section, 1)[1], re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    names: dict = {}
+    exec(compile(block("## Quick start"), str(README), "exec"), names)
+    exec(compile(block("## Records and DataFrames"), str(README), "exec"), names)
+    assert list(names["frame"].columns) == ["name", "email", "hours"]

@@ -12,13 +12,15 @@ same report::
     for finding in report.findings:
         print(finding.cell, finding.code, finding.message)
 """
+import contextlib
 import copy
 import datetime as _dt
+import gc
 import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 from . import _native
 from .results import (
@@ -59,6 +61,8 @@ from .results import (
     Status,
     Verification,
     _pandas,
+    _polars,
+    _pyarrow,
 )
 from .errors import (
     BY_KIND,
@@ -349,10 +353,23 @@ def _known(cls: Any, data: Mapping[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a million new dicts and records, none of them in a
+    cycle, are made: each collection would walk all of them again (three times the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Report:
     """The analysis of a roster: how it was read, how columns matched, every finding."""
 
-    def __init__(self, data: Dict[str, Any]) -> None:
+    def __init__(self, data: Dict[str, Any], *, records: Optional[_native.Records] = None) -> None:
         self._data = data
         self.source = Source(**_known(Source, data["source"]))
         self.columns = [
@@ -373,14 +390,47 @@ class Report:
             })
             for f in data.get("fixes", [])
         ]
-        records = data.get("records")
-        self.records: Optional[List[Record]] = (
-            None if records is None else [Record(**_known(Record, r)) for r in records]
-        )
+        # An analysis leaves its records native (``records``); they join ``_data`` and become
+        # ``Record`` objects only when read.
+        self._native_records = records
+        self._records: Optional[List[Record]] = None
+        self._records_built = False
         preview = data.get("preview")
         self.preview: Optional[List[PreviewRow]] = (
             None if preview is None else [PreviewRow(**_known(PreviewRow, r)) for r in preview]
         )
+
+    @property
+    def records(self) -> Optional[List[Record]]:
+        """The valid rows' values, in row order (``None`` unless analysed with
+        ``records=True``). Built on first access: an analysis that never reads them does not
+        pay for them, and :meth:`records_frame` does not need them."""
+        if not self._records_built:
+            rows = self._records_json()
+            with _no_gc():
+                self._records = None if rows is None else [Record(row=r["row"], values=r["values"]) for r in rows]
+            self._records_built = True
+        return self._records
+
+    def _records_json(self) -> Optional[List[Dict[str, Any]]]:
+        """The records as the report's JSON has them, read from the native records into
+        ``_data`` the first time (after the fixes and before the preview, where the CLI puts
+        them)."""
+        if self._native_records is not None and "records" not in self._data:
+            with _no_gc():
+                rows = self._native_records.to_list()
+            preview = self._data.pop("preview", None)
+            self._data["records"] = rows
+            if preview is not None:
+                self._data["preview"] = preview
+        records: Optional[List[Dict[str, Any]]] = self._data.get("records")
+        return records
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """Pickled and deep-copied with the records as data: the native records stay behind
+        (a frame of the copy then reads its dates as text, as one of a report from JSON)."""
+        self._records_json()
+        return {**self.__dict__, "_native_records": None}
 
     @property
     def has_errors(self) -> bool:
@@ -389,10 +439,12 @@ class Report:
 
     def to_dict(self) -> Dict[str, Any]:
         """The report as the CLI's ``--json`` prints it."""
+        self._records_json()
         return copy.deepcopy(self._data)
 
     def to_json(self) -> str:
         """The report as JSON text."""
+        self._records_json()
         return json.dumps(self._data)
 
     def findings_frame(self) -> Any:
@@ -401,17 +453,48 @@ class Report:
         columns = ["code", "severity", "row", "column", "cell", "attribute", "message", "help", "value"]
         return pd.DataFrame([f.__dict__ for f in self.findings], columns=columns)
 
-    def records_frame(self) -> Any:
-        """The valid rows as a pandas DataFrame indexed by spreadsheet row (needs pandas and
-        ``records=True``)."""
-        pd = _pandas()
-        if self.records is None:
-            raise ValueError("the report has no records; analyze with records=True")
-        keys = [c.attribute for c in self.columns if c.attribute]
-        frame = pd.DataFrame([r.values for r in self.records], index=[r.row for r in self.records])
-        frame.index.name = "row"
-        ordered = [k for k in keys if k in frame.columns] + [k for k in frame.columns if k not in keys]
-        return frame[ordered]
+    def records_frame(self, library: str = "pandas") -> Any:
+        """The valid rows as a DataFrame (needs ``records=True``), built from Arrow columns
+        with no Python object per value.
+
+        ``library="pandas"`` (needs pandas and pyarrow) gives a frame indexed by spreadsheet
+        row (``row``); ``library="polars"`` (needs polars) gives one with ``row`` as its first
+        column. Then one column per attribute the roster has, in the order of the roster's
+        columns, typed by what its values are: text as strings, whole numbers as int64 (float64
+        with NaN in pandas when some are missing), numbers with fractions as float64, yes/no
+        as bool (object in pandas when some are missing), dates as dates (pandas:
+        ``datetime64[ms]``; polars: ``Date``). A column no record has a value in is all null
+        (pandas: object of ``None``; polars: ``Null``). A column holding several kinds of
+        value, which only records read back from JSON can (a :class:`Report` built from a
+        dict, whose dates are text too), is text, each value as the report's JSON writes it.
+
+        Until this version the pandas frame was built from the records' dicts: dates were
+        strings and a column with no value was left out.
+        """
+        if library == "polars":
+            frames = _polars()
+        elif library == "pandas":
+            frames = _pandas()
+            arrow = _pyarrow()
+        else:
+            raise ValueError(f"library `{library}` is neither `pandas` nor `polars`")
+        native = self._native_records
+        if native is None:
+            rows = self._data.get("records")
+            if rows is None:
+                raise ValueError("the report has no records; analyze with records=True")
+            # A report read back from JSON: its dates are text again.
+            native = _native.Records.from_json(json.dumps(rows))
+        keys = native.keys()
+        in_roster = [c.attribute for c in self.columns if c.attribute in keys]
+        order = list(dict.fromkeys(in_roster + keys))
+        table = native.to_arrow(order)
+        if library == "polars":
+            return frames.DataFrame(table)
+        columns = arrow.table(table)
+        frame = columns.remove_column(0).to_pandas(date_as_object=False)
+        frame.index = frames.Index(columns.column(0).to_numpy(), name="row")
+        return frame
 
     def __repr__(self) -> str:
         s = self.summary
@@ -498,8 +581,8 @@ def analyze(
     if progress is not None:
         def callback(stage: str, rows: int, done: int, total: int) -> None:
             progress(Progress(stage, rows, done, total))
-    report = _native.analyze(data, _group(group).to_json(), json.dumps(options), callback)
-    return Report(json.loads(report))
+    report, native_records = _native.analyze(data, _group(group).to_json(), json.dumps(options), callback)
+    return Report(json.loads(report), records=native_records)
 
 
 #: Every fix code, in the order a report lists fixes.

@@ -905,3 +905,19 @@ def _pandas() -> Any:
     except ImportError as e:
         raise ImportError("this needs pandas: pip install 'conferral[pandas]'") from e
     return pandas
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow  # type: ignore[import-untyped]
+    except ImportError as e:
+        raise ImportError("this needs pyarrow (pandas reads records through it): pip install 'conferral[pandas]'") from e
+    return pyarrow
+
+
+def _polars() -> Any:
+    try:
+        import polars
+    except ImportError as e:
+        raise ImportError("this needs polars: pip install 'conferral[polars]'") from e
+    return polars
