@@ -235,8 +235,13 @@ impl ZipInfo {
             .unwrap_or_default()
     }
 
+    /// Whether the workbook's main part is `xl/workbook.xml`.
+    pub(crate) fn has_workbook(&self) -> bool {
+        !self.workbook.is_empty()
+    }
+
     /// The zip path of a sheet, from `xl/workbook.xml` and its relationships.
-    fn part_of(&self, sheet: &str) -> Option<String> {
+    pub(crate) fn part_of(&self, sheet: &str) -> Option<String> {
         let id = xml_elements(&self.workbook, "sheet")
             .into_iter()
             .find(|attrs| attrs.iter().any(|(k, v)| k == "name" && v == sheet))?

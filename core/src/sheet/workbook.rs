@@ -1,5 +1,7 @@
 //! Workbooks (XLSX, XLSM, XLSB, XLS, ODS) read through calamine, after the pre-scan.
 
+mod xlsx_cells;
+
 use std::io::Cursor;
 
 use calamine::{Data, DataRef, ExcelDateTimeType, Reader, SheetType, SheetVisible};
@@ -84,6 +86,21 @@ fn read_checked(
             ),
             other => malformed(format, other),
         })?;
+    // The workbook's strings and number formats for the XLSX cell reader, when its main
+    // part is where that reader looks for them.
+    let book = match &workbook {
+        calamine::Sheets::Xlsx(xlsx) if zip_info.has_workbook() => {
+            xlsx_cells::Workbook::read(bytes, xlsx.has_1904_epoch()).ok()
+        }
+        _ => None,
+    };
+    let source = Source {
+        bytes,
+        format,
+        limits,
+        zip_info: &zip_info,
+        book: book.as_ref(),
+    };
     let sheets: Vec<SheetInfo> = workbook
         .sheets_metadata()
         .iter()
@@ -113,7 +130,7 @@ fn read_checked(
                 )
             })?;
         let name = found.name.clone();
-        let grid = read_grid(&mut workbook, format, &name, limits, &zip_info)?;
+        let grid = read_grid(&mut workbook, &source, &name)?;
         return Ok(WorkbookSheet { sheets, name, grid });
     }
     // Visible worksheets first, in workbook order; hidden ones only if no visible one has data.
@@ -127,7 +144,7 @@ fn read_checked(
     let mut best: Option<(SheetFit, &SheetInfo, Grid)> = None;
     for group in [visible, hidden] {
         for info in group {
-            let grid = match read_grid(&mut workbook, format, &info.name, limits, &zip_info) {
+            let grid = match read_grid(&mut workbook, &source, &info.name) {
                 Ok(grid) => grid,
                 // A damaged sheet after a usable one does not spoil the workbook.
                 Err(_) if best.is_some() => break,
@@ -177,23 +194,38 @@ enum SheetFit {
     Roster,
 }
 
+/// The workbook being read, and what is known about it before its sheets are.
+struct Source<'a> {
+    bytes: &'a [u8],
+    format: SourceFormat,
+    limits: &'a Limits,
+    zip_info: &'a prescan::ZipInfo,
+    book: Option<&'a xlsx_cells::Workbook>,
+}
+
 fn read_grid(
     workbook: &mut calamine::Sheets<Cursor<&[u8]>>,
-    format: SourceFormat,
+    source: &Source<'_>,
     name: &str,
-    limits: &Limits,
-    zip_info: &prescan::ZipInfo,
 ) -> Result<Grid> {
+    let (format, limits) = (source.format, source.limits);
     let mut grid = Grid::default();
     let mut held = Held::default();
     let mut merges: Vec<calamine::Dimensions> = Vec::new();
     match workbook {
         calamine::Sheets::Xlsx(xlsx) => {
             // The pre-scan collected the merged ranges; asking calamine would parse the sheet twice.
-            merges = zip_info.merges_of(name);
+            merges = zip_info_merges(source.zip_info, name);
+            // calamine reads the sheet's head up to `<sheetData>` and refuses a broken one.
             let mut cells = xlsx
                 .worksheet_cells_reader(name)
                 .map_err(|e| malformed(format, e))?;
+            if let Some(grid) = read_xlsx_fast(source, name, limits)? {
+                drop(cells);
+                let mut grid = grid;
+                spread_merges(&mut grid, &merges);
+                return Ok(grid);
+            }
             while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
                 let (row, col) = cell.get_position();
                 place(
@@ -236,6 +268,28 @@ fn read_grid(
     }
     spread_merges(&mut grid, &merges);
     Ok(grid)
+}
+
+fn zip_info_merges(zip_info: &prescan::ZipInfo, name: &str) -> Vec<calamine::Dimensions> {
+    zip_info.merges_of(name)
+}
+
+/// Reads an XLSX sheet with the purpose-built cell reader; `None` when it steps aside and
+/// calamine must read the sheet.
+fn read_xlsx_fast(source: &Source<'_>, name: &str, limits: &Limits) -> Result<Option<Grid>> {
+    let (Some(book), Some(part)) = (source.book, source.zip_info.part_of(name)) else {
+        return Ok(None);
+    };
+    let mut grid = Grid::default();
+    let mut held = Held::default();
+    let outcome = book.cells(source.bytes, &part, &mut |position, value| {
+        place(&mut grid, position, from_data_ref(&value), limits, &mut held)
+    });
+    match outcome {
+        Ok(()) => Ok(Some(grid)),
+        Err(xlsx_cells::Stop::Sink(e)) => Err(e),
+        Err(xlsx_cells::Stop::Unsupported) => Ok(None),
+    }
 }
 
 fn place_range(
