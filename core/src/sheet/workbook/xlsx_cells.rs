@@ -96,42 +96,124 @@ impl Workbook {
     }
 
     /// Reads the cells of the worksheet stored at `path`, in the order of the XML, into
-    /// `sink`. Inflating runs on a second thread when the platform has one.
+    /// `sink`. The part inflates on a second thread while this one reads its cells, when
+    /// the platform can start one; otherwise both run here, one chunk after the other.
     pub(crate) fn cells<'w>(
         &'w self,
         bytes: &[u8],
         path: &str,
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<()> {
-        let mut archive =
-            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| Stop::Unsupported)?;
-        let names = entry_names(&archive);
-        let &index = names
-            .get(&path.replace('\\', "/").to_ascii_lowercase())
-            .ok_or(Stop::Unsupported)?;
-        let mut part = archive.by_index(index).map_err(|_| Stop::Unsupported)?;
-        let mut sheet = Sheet::new(self);
-        let mut pending: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+        let mut feeder = Feeder::new(self);
+        std::thread::scope(|scope| {
+            let (chunks, received) = std::sync::mpsc::sync_channel::<Step<Option<Vec<u8>>>>(8);
+            let inflater = std::thread::Builder::new().spawn_scoped(scope, move || {
+                let outcome = inflate(bytes, path, &mut |chunk| chunks.send(Ok(Some(chunk))).is_ok());
+                // The reader may have stopped already; then nobody listens.
+                let _ = chunks.send(outcome.map(|()| None));
+            });
+            if inflater.is_err() {
+                return inflate(bytes, path, &mut |chunk| match feeder.push(&chunk, sink) {
+                    Ok(more) => more,
+                    Err(stop) => {
+                        feeder.stopped = Some(stop);
+                        false
+                    }
+                })
+                .and_then(|()| feeder.finish(sink));
+            }
+            // Dropping `received` on the way out stops the inflater at its next chunk.
+            for message in received {
+                match message? {
+                    Some(chunk) => {
+                        if !feeder.push(&chunk, sink)? {
+                            return Ok(());
+                        }
+                    }
+                    None => return feeder.finish(sink),
+                }
+            }
+            Err(Stop::Unsupported)
+        })
+    }
+}
+
+/// Inflates the zip part at `path`, handing each chunk to `each` until it returns false.
+fn inflate(bytes: &[u8], path: &str, each: &mut dyn FnMut(Vec<u8>) -> bool) -> Step<()> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| Stop::Unsupported)?;
+    let names = entry_names(&archive);
+    let &index = names
+        .get(&path.replace('\\', "/").to_ascii_lowercase())
+        .ok_or(Stop::Unsupported)?;
+    let mut part = archive.by_index(index).map_err(|_| Stop::Unsupported)?;
+    loop {
         let mut chunk = vec![0u8; CHUNK];
-        // Bytes the parser needs before it tries again, so a long cell is not rescanned at
-        // every chunk.
-        let mut wanted = 0usize;
-        loop {
-            let n = part.read(&mut chunk).map_err(|_| Stop::Unsupported)?;
-            let eof = n == 0;
-            pending.extend_from_slice(chunk.get(..n).unwrap_or_default());
-            if !eof && pending.len() < wanted {
-                continue;
-            }
-            let used = sheet.feed(&pending, eof, sink)?;
-            if sheet.done {
-                return Ok(());
-            }
-            if eof {
-                return Err(Stop::Unsupported);
-            }
-            pending.drain(..used);
-            wanted = pending.len().saturating_mul(2);
+        let n = part.read(&mut chunk).map_err(|_| Stop::Unsupported)?;
+        if n == 0 {
+            return Ok(());
+        }
+        chunk.truncate(n);
+        if !each(chunk) {
+            return Ok(());
+        }
+    }
+}
+
+/// Hands a worksheet's XML to its reader in pieces it can read whole.
+struct Feeder<'w> {
+    sheet: Sheet<'w>,
+    pending: Vec<u8>,
+    /// Bytes the reader needs before it tries again, so a long cell is not rescanned at
+    /// every chunk.
+    wanted: usize,
+    /// Why reading stopped, when it stopped inside a callback.
+    stopped: Option<Stop>,
+}
+
+impl<'w> Feeder<'w> {
+    fn new(book: &'w Workbook) -> Self {
+        Feeder {
+            sheet: Sheet::new(book),
+            pending: Vec::with_capacity(CHUNK * 2),
+            wanted: 0,
+            stopped: None,
+        }
+    }
+
+    /// Reads what it can of the XML so far; whether it wants more.
+    fn push(
+        &mut self,
+        chunk: &[u8],
+        sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
+    ) -> Step<bool> {
+        self.pending.extend_from_slice(chunk);
+        if self.pending.len() < self.wanted {
+            return Ok(true);
+        }
+        let used = self.sheet.feed(&self.pending, false, sink)?;
+        if self.sheet.done {
+            return Ok(false);
+        }
+        self.pending.drain(..used);
+        self.wanted = self.pending.len().saturating_mul(2);
+        Ok(true)
+    }
+
+    /// Reads the rest, at the end of the part.
+    fn finish(
+        &mut self,
+        sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
+    ) -> Step<()> {
+        if let Some(stop) = self.stopped.take() {
+            return Err(stop);
+        }
+        if !self.sheet.done {
+            self.sheet.feed(&self.pending, true, sink)?;
+        }
+        if self.sheet.done {
+            Ok(())
+        } else {
+            Err(Stop::Unsupported)
         }
     }
 }
@@ -140,10 +222,11 @@ const CHUNK: usize = 128 * 1024;
 
 /// Whether the text holds an OOXML `_xHHHH_` escape, which calamine decodes.
 fn has_ooxml_escape(text: &[u8]) -> bool {
-    memmem::find_iter(text, b"_x").any(|at| {
-        text.get(at + 2..at + 7).is_some_and(|rest| {
-            rest.iter().take(4).all(u8::is_ascii_hexdigit) && rest.get(4) == Some(&b'_')
-        })
+    memchr::memchr_iter(b'_', text).any(|at| {
+        text.get(at + 1) == Some(&b'x')
+            && text.get(at + 2..at + 7).is_some_and(|rest| {
+                rest.iter().take(4).all(u8::is_ascii_hexdigit) && rest.get(4) == Some(&b'_')
+            })
     })
 }
 
@@ -151,7 +234,7 @@ fn has_ooxml_escape(text: &[u8]) -> bool {
 /// and character references. Raw carriage returns (which XML normalises) and anything else
 /// are refused.
 fn push_text(out: &mut String, raw: &[u8]) -> Step<()> {
-    if memchr(b'\r', raw).is_some() || memchr(b'<', raw).is_some() {
+    if memchr::memchr2(b'\r', b'<', raw).is_some() {
         return Err(Stop::Unsupported);
     }
     let text = std::str::from_utf8(raw).map_err(|_| Stop::Unsupported)?;
@@ -248,9 +331,12 @@ fn tag(data: &[u8]) -> Step<Option<Tag<'_>>> {
     }))
 }
 
-/// The attributes of a tag, as (name, raw value) pairs; unsupported when malformed.
-fn attributes(mut raw: &[u8]) -> Step<Vec<(&[u8], &[u8])>> {
-    let mut out = Vec::new();
+/// Calls `f` with each attribute of a tag, as (name, raw value); unsupported when malformed.
+fn each_attribute<'a>(
+    mut raw: &'a [u8],
+    mut f: impl FnMut(&'a [u8], &'a [u8]) -> Step<()>,
+) -> Step<()> {
+    let mut first = true;
     loop {
         let start = raw
             .iter()
@@ -258,11 +344,12 @@ fn attributes(mut raw: &[u8]) -> Step<Vec<(&[u8], &[u8])>> {
             .unwrap_or(raw.len());
         raw = raw.get(start..).unwrap_or_default();
         if raw.is_empty() {
-            return Ok(out);
+            return Ok(());
         }
-        if start == 0 && !out.is_empty() {
+        if start == 0 && !first {
             return Err(Stop::Unsupported);
         }
+        first = false;
         let eq = memchr(b'=', raw).ok_or(Stop::Unsupported)?;
         let name = raw.get(..eq).unwrap_or_default();
         if name.is_empty() || name.iter().any(u8::is_ascii_whitespace) {
@@ -272,14 +359,30 @@ fn attributes(mut raw: &[u8]) -> Step<Vec<(&[u8], &[u8])>> {
         if quote != b'"' && quote != b'\'' {
             return Err(Stop::Unsupported);
         }
-        let value_start = eq + 2;
-        let rest = raw.get(value_start..).unwrap_or_default();
+        let rest = raw.get(eq + 2..).unwrap_or_default();
         let len = memchr(quote, rest).ok_or(Stop::Unsupported)?;
-        if out.iter().any(|(n, _)| *n == name) {
-            return Err(Stop::Unsupported);
-        }
-        out.push((name, rest.get(..len).unwrap_or_default()));
+        f(name, rest.get(..len).unwrap_or_default())?;
         raw = rest.get(len + 1..).unwrap_or_default();
+    }
+}
+
+/// Sets `slot` to an attribute's value; a second value for it is unsupported.
+fn once<'a>(slot: &mut Option<&'a [u8]>, value: &'a [u8]) -> Step<()> {
+    match slot.replace(value) {
+        Some(_) => Err(Stop::Unsupported),
+        None => Ok(()),
+    }
+}
+
+/// Where the end tag `close` (`</v>`) starts in `hay`, looking only at tag starts.
+fn find_close(hay: &[u8], close: &[u8]) -> Option<usize> {
+    let mut from = 0usize;
+    loop {
+        let at = from + memchr(b'<', hay.get(from..)?)?;
+        if hay.get(at..)?.starts_with(close) {
+            return Some(at);
+        }
+        from = at + 1;
     }
 }
 
@@ -312,14 +415,19 @@ fn rich_text(content: &[u8]) -> Step<String> {
         if t.name != b"t" || t.end {
             continue;
         }
-        let preserve = attributes(t.attributes)?
-            .iter()
-            .any(|(n, v)| *n == b"xml:space" && *v == b"preserve");
+        let mut space = None;
+        each_attribute(t.attributes, |name, value| {
+            if name == b"xml:space" {
+                once(&mut space, value)?;
+            }
+            Ok(())
+        })?;
+        let preserve = space == Some(b"preserve");
         let raw: &[u8] = if t.empty {
             b""
         } else {
             let inner = content.get(at..).unwrap_or_default();
-            let close = memmem::find(inner, b"</t>").ok_or(Stop::Unsupported)?;
+            let close = find_close(inner, b"</t>").ok_or(Stop::Unsupported)?;
             at += close + 4;
             inner.get(..close).unwrap_or_default()
         };
@@ -371,7 +479,7 @@ fn shared_strings(xml: &[u8]) -> Step<Vec<String>> {
             (b"si", false, true) if t.empty => strings.push(String::new()),
             (b"si", false, true) => {
                 let inner = xml.get(at..).unwrap_or_default();
-                let close = memmem::find(inner, b"</si>").ok_or(Stop::Unsupported)?;
+                let close = find_close(inner, b"</si>").ok_or(Stop::Unsupported)?;
                 strings.push(rich_text(inner.get(..close).unwrap_or_default())?);
                 at += close + 5;
             }
@@ -689,10 +797,14 @@ impl<'w> Sheet<'w> {
                     return Ok(at + t.len);
                 }
                 (b"row", false) => {
-                    if let Some((_, r)) = attributes(t.attributes)?
-                        .into_iter()
-                        .find(|(n, _)| *n == b"r")
-                    {
+                    let mut r = None;
+                    each_attribute(t.attributes, |name, value| {
+                        if name == b"r" {
+                            once(&mut r, value)?;
+                        }
+                        Ok(())
+                    })?;
+                    if let Some(r) = r {
                         self.row = row_number(r).ok_or(Stop::Unsupported)?;
                     }
                     if t.empty {
@@ -710,7 +822,7 @@ impl<'w> Sheet<'w> {
                         (&b""[..], content_start)
                     } else {
                         let inner = data.get(content_start..).unwrap_or_default();
-                        let Some(close) = memmem::find(inner, b"</c>") else {
+                        let Some(close) = find_close(inner, b"</c>") else {
                             return if eof { Err(Stop::Unsupported) } else { Ok(at) };
                         };
                         (
@@ -739,14 +851,12 @@ impl<'w> Sheet<'w> {
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<()> {
         let (mut r, mut s, mut t) = (None, None, None);
-        for (name, value) in attributes(tag.attributes)? {
-            match name {
-                b"r" => r = Some(value),
-                b"s" => s = Some(value),
-                b"t" => t = Some(value),
-                _ => {}
-            }
-        }
+        each_attribute(tag.attributes, |name, value| match name {
+            b"r" => once(&mut r, value),
+            b"s" => once(&mut s, value),
+            b"t" => once(&mut t, value),
+            _ => Ok(()),
+        })?;
         let position = match r {
             Some(r) => {
                 let (row, col) = cell_position(r).ok_or(Stop::Unsupported)?;
@@ -792,7 +902,7 @@ impl<'w> Sheet<'w> {
                 &b""[..]
             } else {
                 let after = content.get(at..).unwrap_or_default();
-                let end = memmem::find(after, close).ok_or(Stop::Unsupported)?;
+                let end = find_close(after, close).ok_or(Stop::Unsupported)?;
                 at += end + close.len();
                 after.get(..end).unwrap_or_default()
             };
@@ -806,19 +916,19 @@ impl<'w> Sheet<'w> {
     }
 
     fn v(&self, kind: CellType, style: Option<usize>, raw: &[u8]) -> Step<DataRef<'w>> {
-        if memchr(b'<', raw).is_some() || memchr(b'&', raw).is_some() {
+        if memchr::memchr2(b'<', b'&', raw).is_some() {
             return Err(Stop::Unsupported);
         }
-        let text = std::str::from_utf8(raw).map_err(|_| Stop::Unsupported)?;
+        let text = || std::str::from_utf8(raw).map_err(|_| Stop::Unsupported);
         Ok(match kind {
             CellType::Inline => DataRef::Empty,
             CellType::Str => {
                 if memchr(b'\r', raw).is_some() || has_ooxml_escape(raw) {
                     return Err(Stop::Unsupported);
                 }
-                DataRef::String(text.to_owned())
+                DataRef::String(text()?.to_owned())
             }
-            _ if text.is_empty() => DataRef::Empty,
+            _ if raw.is_empty() => DataRef::Empty,
             CellType::Number => {
                 let n = plain_number(raw).ok_or(Stop::Unsupported)?;
                 let kind = match style {
@@ -843,7 +953,7 @@ impl<'w> Sheet<'w> {
                 let i = index(raw).ok_or(Stop::Unsupported)?;
                 DataRef::SharedString(self.book.strings.get(i).ok_or(Stop::Unsupported)?)
             }
-            CellType::Bool => match text.trim() {
+            CellType::Bool => match text()?.trim() {
                 "" => DataRef::Empty,
                 "0" => DataRef::Bool(false),
                 "1" => DataRef::Bool(true),
@@ -852,7 +962,8 @@ impl<'w> Sheet<'w> {
                 _ => return Err(Stop::Unsupported),
             },
             CellType::Error => DataRef::Error(
-                text.parse::<CellErrorType>()
+                text()?
+                    .parse::<CellErrorType>()
                     .map_err(|_| Stop::Unsupported)?,
             ),
         })
