@@ -77,21 +77,34 @@ fn read_checked(
     if format == SourceFormat::Ods {
         prescan::check_ods(bytes, limits)?;
     }
-    let mut workbook =
-        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
-            calamine::Error::Xls(calamine::XlsError::Password)
-            | calamine::Error::Xlsx(calamine::XlsxError::Password) => Error::new(
-                ErrorKind::Encrypted,
-                "the workbook is protected with a password; remove it and upload again",
-            ),
-            other => malformed(format, other),
-        })?;
-    // The workbook's strings and number formats for the XLSX cell reader, when its main
-    // part is where that reader looks for them.
+    // The workbook's strings and number formats for the XLSX cell reader, when its main part
+    // is where that reader looks for them: read on a second thread while calamine opens the
+    // workbook (both only read `bytes`).
+    let wants_book =
+        matches!(format, SourceFormat::Xlsx | SourceFormat::Xlsm) && zip_info.has_workbook();
+    let (opened, book) = std::thread::scope(|scope| {
+        let reading = wants_book.then(|| {
+            std::thread::Builder::new().spawn_scoped(scope, || xlsx_cells::Workbook::read(bytes))
+        });
+        let opened = calamine::open_workbook_auto_from_rs(Cursor::new(bytes));
+        let book = match reading {
+            // A fault in that reader leaves the workbook to calamine.
+            Some(Ok(handle)) => handle.join().ok().and_then(Result::ok),
+            Some(Err(_)) => xlsx_cells::Workbook::read(bytes).ok(),
+            None => None,
+        };
+        (opened, book)
+    });
+    let mut workbook = opened.map_err(|e| match e {
+        calamine::Error::Xls(calamine::XlsError::Password)
+        | calamine::Error::Xlsx(calamine::XlsxError::Password) => Error::new(
+            ErrorKind::Encrypted,
+            "the workbook is protected with a password; remove it and upload again",
+        ),
+        other => malformed(format, other),
+    })?;
     let book = match &workbook {
-        calamine::Sheets::Xlsx(xlsx) if zip_info.has_workbook() => {
-            xlsx_cells::Workbook::read(bytes, xlsx.has_1904_epoch()).ok()
-        }
+        calamine::Sheets::Xlsx(xlsx) => book.map(|b| b.in_date_system(xlsx.has_1904_epoch())),
         _ => None,
     };
     let source = Source {
@@ -313,6 +326,9 @@ fn place_range(
 #[derive(Default)]
 struct Held {
     bytes: u64,
+    /// The widest row so far, in cells: a new row reserves that many slots at once rather
+    /// than growing cell by cell (rosters are rectangles).
+    row_width: usize,
 }
 
 impl Held {
@@ -382,7 +398,11 @@ fn place(
     if let Some(cells) = grid.rows.get_mut(row) {
         if cells.len() <= col {
             let before = cells.capacity();
+            if before == 0 {
+                cells.reserve_exact(held.row_width.max(col + 1));
+            }
             cells.resize(col + 1, Value::Empty);
+            held.row_width = held.row_width.max(col + 1);
             let grown = cells.capacity().saturating_sub(before);
             held.add(grown * std::mem::size_of::<Value>(), (row, col), limits)?;
         }

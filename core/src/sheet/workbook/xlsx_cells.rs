@@ -75,8 +75,8 @@ fn read_part(
 
 impl Workbook {
     /// Reads the shared strings and styles of a workbook whose main part is
-    /// `xl/workbook.xml`; `is_1904` is calamine's reading of its date system.
-    pub(crate) fn read(bytes: &[u8], is_1904: bool) -> Step<Workbook> {
+    /// `xl/workbook.xml`, in the 1900 date system until [`Workbook::in_date_system`] says.
+    pub(crate) fn read(bytes: &[u8]) -> Step<Workbook> {
         let mut archive =
             zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| Stop::Unsupported)?;
         let names = entry_names(&archive);
@@ -91,8 +91,13 @@ impl Workbook {
         Ok(Workbook {
             strings,
             formats,
-            is_1904,
+            is_1904: false,
         })
+    }
+
+    /// The same workbook with its date system as calamine reads it.
+    pub(crate) fn in_date_system(self, is_1904: bool) -> Workbook {
+        Workbook { is_1904, ..self }
     }
 
     /// Reads the cells of the worksheet stored at `path`, in the order of the XML, into
@@ -1041,7 +1046,9 @@ mod tests {
     fn fast_cells(bytes: &[u8]) -> Vec<(String, Option<Cells>)> {
         let info = prescan::check_zip(bytes, &Limits::default()).unwrap();
         let xlsx = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
-        let book = Workbook::read(bytes, xlsx.has_1904_epoch()).ok();
+        let book = Workbook::read(bytes)
+            .ok()
+            .map(|b| b.in_date_system(xlsx.has_1904_epoch()));
         xlsx.sheet_names()
             .into_iter()
             .map(|name| {
