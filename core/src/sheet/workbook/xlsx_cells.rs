@@ -109,15 +109,29 @@ impl Workbook {
         path: &str,
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<()> {
+        self.read_cells(bytes, path, sink, true)
+    }
+
+    /// [`Workbook::cells`], inflating on this thread unless `spawn`.
+    fn read_cells<'w>(
+        &'w self,
+        bytes: &[u8],
+        path: &str,
+        sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
+        spawn: bool,
+    ) -> Step<()> {
         let mut feeder = Feeder::new(self);
         std::thread::scope(|scope| {
             let (chunks, received) = std::sync::mpsc::sync_channel::<Step<Option<Vec<u8>>>>(8);
-            let inflater = std::thread::Builder::new().spawn_scoped(scope, move || {
-                let outcome = inflate(bytes, path, &mut |chunk| chunks.send(Ok(Some(chunk))).is_ok());
-                // The reader may have stopped already; then nobody listens.
-                let _ = chunks.send(outcome.map(|()| None));
+            let inflater = spawn.then(|| {
+                std::thread::Builder::new().spawn_scoped(scope, move || {
+                    let outcome =
+                        inflate(bytes, path, &mut |chunk| chunks.send(Ok(Some(chunk))).is_ok());
+                    // The reader may have stopped already; then nobody listens.
+                    let _ = chunks.send(outcome.map(|()| None));
+                })
             });
-            if inflater.is_err() {
+            if !inflater.is_some_and(|started| started.is_ok()) {
                 return inflate(bytes, path, &mut |chunk| match feeder.push(&chunk, sink) {
                     Ok(more) => more,
                     Err(stop) => {
@@ -279,6 +293,12 @@ fn char_reference(name: &str) -> Step<char> {
     }
 }
 
+/// Where `byte` first occurs in `hay`: a plain loop, faster than `memchr` over the few bytes
+/// between the tags and quotes of a cell.
+fn near(hay: &[u8], byte: u8) -> Option<usize> {
+    hay.iter().position(|&b| b == byte)
+}
+
 /// One tag at the start of `data` (which begins with `<`).
 struct Tag<'a> {
     /// The name, without `/` for an end tag.
@@ -300,11 +320,11 @@ fn tag(data: &[u8]) -> Step<Option<Tag<'_>>> {
     if matches!(body.first(), Some(b'!' | b'?')) {
         return Err(Stop::Unsupported);
     }
-    let Some(close) = memchr(b'>', body) else {
+    let Some(close) = near(body, b'>') else {
         return Ok(None);
     };
     let inner = body.get(..close).unwrap_or_default();
-    if memchr(b'<', inner).is_some() {
+    if near(inner, b'<').is_some() {
         return Err(Stop::Unsupported);
     }
     let (end, inner) = match inner.strip_prefix(b"/") {
@@ -320,7 +340,7 @@ fn tag(data: &[u8]) -> Step<Option<Tag<'_>>> {
         .position(|b| b.is_ascii_whitespace())
         .unwrap_or(inner.len());
     let name = inner.get(..name_len).unwrap_or_default();
-    if name.is_empty() || memchr(b':', name).is_some() {
+    if name.is_empty() || near(name, b':').is_some() {
         return Err(Stop::Unsupported);
     }
     let after_name = inner.get(name_len..).unwrap_or_default();
@@ -355,7 +375,7 @@ fn each_attribute<'a>(
             return Err(Stop::Unsupported);
         }
         first = false;
-        let eq = memchr(b'=', raw).ok_or(Stop::Unsupported)?;
+        let eq = near(raw, b'=').ok_or(Stop::Unsupported)?;
         let name = raw.get(..eq).unwrap_or_default();
         if name.is_empty() || name.iter().any(u8::is_ascii_whitespace) {
             return Err(Stop::Unsupported);
@@ -365,7 +385,7 @@ fn each_attribute<'a>(
             return Err(Stop::Unsupported);
         }
         let rest = raw.get(eq + 2..).unwrap_or_default();
-        let len = memchr(quote, rest).ok_or(Stop::Unsupported)?;
+        let len = near(rest, quote).ok_or(Stop::Unsupported)?;
         f(name, rest.get(..len).unwrap_or_default())?;
         raw = rest.get(len + 1..).unwrap_or_default();
     }
@@ -383,7 +403,7 @@ fn once<'a>(slot: &mut Option<&'a [u8]>, value: &'a [u8]) -> Step<()> {
 fn find_close(hay: &[u8], close: &[u8]) -> Option<usize> {
     let mut from = 0usize;
     loop {
-        let at = from + memchr(b'<', hay.get(from..)?)?;
+        let at = from + near(hay.get(from..)?, b'<')?;
         if hay.get(at..)?.starts_with(close) {
             return Some(at);
         }
@@ -393,7 +413,7 @@ fn find_close(hay: &[u8], close: &[u8]) -> Option<usize> {
 
 /// Text between tags that calamine ignores: anything but a reference.
 fn ignorable(text: &[u8]) -> Step<()> {
-    if memchr(b'&', text).is_some() {
+    if !text.is_empty() && memchr(b'&', text).is_some() {
         return Err(Stop::Unsupported);
     }
     Ok(())
@@ -786,7 +806,7 @@ impl<'w> Sheet<'w> {
         }
         loop {
             let rest = data.get(at..).unwrap_or_default();
-            let Some(lt) = memchr(b'<', rest) else {
+            let Some(lt) = near(rest, b'<') else {
                 ignorable(rest)?;
                 return Ok(data.len());
             };
@@ -886,7 +906,7 @@ impl<'w> Sheet<'w> {
         let mut at = 0usize;
         loop {
             let rest = content.get(at..).unwrap_or_default();
-            let Some(lt) = memchr(b'<', rest) else {
+            let Some(lt) = near(rest, b'<') else {
                 ignorable(rest)?;
                 return Ok(value);
             };
@@ -921,7 +941,7 @@ impl<'w> Sheet<'w> {
     }
 
     fn v(&self, kind: CellType, style: Option<usize>, raw: &[u8]) -> Step<DataRef<'w>> {
-        if memchr::memchr2(b'<', b'&', raw).is_some() {
+        if raw.iter().any(|&b| b == b'<' || b == b'&') {
             return Err(Stop::Unsupported);
         }
         let text = || std::str::from_utf8(raw).map_err(|_| Stop::Unsupported);
@@ -1053,16 +1073,27 @@ mod tests {
             .into_iter()
             .map(|name| {
                 let cells = book.as_ref().zip(info.part_of(&name)).and_then(|(book, part)| {
-                    let mut out = Vec::new();
-                    let outcome = book.cells(bytes, &part, &mut |position, value| {
-                        out.push((position, Data::from(value)));
-                        Ok(())
-                    });
-                    match outcome {
-                        Ok(()) => Some(out),
-                        Err(Stop::Unsupported) => None,
-                        Err(Stop::Sink(e)) => panic!("{e}"),
-                    }
+                    let read = |spawn: bool| {
+                        let mut out = Vec::new();
+                        let outcome = book.read_cells(
+                            bytes,
+                            &part,
+                            &mut |position, value| {
+                                out.push((position, Data::from(value)));
+                                Ok(())
+                            },
+                            spawn,
+                        );
+                        match outcome {
+                            Ok(()) => Some(out),
+                            Err(Stop::Unsupported) => None,
+                            Err(Stop::Sink(e)) => panic!("{e}"),
+                        }
+                    };
+                    // Inflating on a second thread or on this one reads the same cells.
+                    let threaded = read(true);
+                    assert_eq!(threaded, read(false), "sheet {name}");
+                    threaded
                 });
                 (name, cells)
             })
