@@ -456,17 +456,21 @@ fn rich_text(content: &[u8]) -> Step<String> {
             at += close + 4;
             inner.get(..close).unwrap_or_default()
         };
-        let mut value = String::new();
-        push_text(&mut value, raw)?;
-        let value = if preserve {
-            value.as_str()
-        } else {
-            value.trim_matches([' ', '\t', '\r', '\n'])
-        };
-        if has_ooxml_escape(value.as_bytes()) {
+        // Decoded straight into the result; trimmed there (rarely needed).
+        let start = out.len();
+        push_text(&mut out, raw)?;
+        let piece = out.get(start..).unwrap_or_default();
+        if !preserve {
+            let trimmed = piece.trim_matches([' ', '\t', '\r', '\n']);
+            if trimmed.len() != piece.len() {
+                let trimmed = trimmed.to_owned();
+                out.truncate(start);
+                out.push_str(&trimmed);
+            }
+        }
+        if has_ooxml_escape(out.get(start..).unwrap_or_default().as_bytes()) {
             return Err(Stop::Unsupported);
         }
-        out.push_str(value);
     }
 }
 
@@ -735,6 +739,15 @@ fn plain_number(text: &[u8]) -> Option<f64> {
     }
     if i != text.len() {
         return None;
+    }
+    let negative = text.first() == Some(&b'-');
+    if whole == i - usize::from(negative) && whole <= 15 {
+        // An integer below 2^53 is exactly its float.
+        let n = text
+            .get(usize::from(negative)..)?
+            .iter()
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0')) as f64;
+        return Some(if negative { -n } else { n });
     }
     std::str::from_utf8(text).ok()?.parse().ok()
 }
@@ -1266,6 +1279,21 @@ mod tests {
         for (i, (data, strings)) in cases.iter().enumerate() {
             let bytes = workbook(data, strings, STYLES, false);
             assert_eq!(same_as_calamine(&bytes, &format!("case {i}")), 0, "case {i} read");
+        }
+    }
+
+    #[test]
+    fn plain_numbers_read_as_the_float_parser_reads_them() {
+        for text in [
+            "0", "-0", "7", "-12", "45658", "999999999999999", "-999999999999999",
+            "9007199254740993", "37.5", "-0.25", "1e5", "1.5E-3", "123456789012345678901",
+        ] {
+            let parsed: f64 = text.parse().unwrap();
+            let read = super::plain_number(text.as_bytes()).unwrap();
+            assert_eq!(read.to_bits(), parsed.to_bits(), "{text}");
+        }
+        for text in ["", "-", "1.", ".5", "1e", "+1", " 1", "1 ", "0x1", "inf", "NaN"] {
+            assert_eq!(super::plain_number(text.as_bytes()), None, "{text}");
         }
     }
 
