@@ -296,7 +296,13 @@ fn read_xlsx_fast(source: &Source<'_>, name: &str, limits: &Limits) -> Result<Op
     let mut grid = Grid::default();
     let mut held = Held::default();
     let outcome = book.cells(source.bytes, &part, &mut |position, value| {
-        place(&mut grid, position, from_data_ref(&value), limits, &mut held)
+        place(
+            &mut grid,
+            position,
+            from_data_ref(&value),
+            limits,
+            &mut held,
+        )
     });
     match outcome {
         Ok(()) => Ok(Some(grid)),

@@ -68,8 +68,7 @@ fn read_part(
     };
     let mut part = archive.by_index(index).map_err(|_| Stop::Unsupported)?;
     let mut data = Vec::new();
-    part.read_to_end(&mut data)
-        .map_err(|_| Stop::Unsupported)?;
+    part.read_to_end(&mut data).map_err(|_| Stop::Unsupported)?;
     Ok(Some(data))
 }
 
@@ -125,8 +124,9 @@ impl Workbook {
             let (chunks, received) = std::sync::mpsc::sync_channel::<Step<Option<Vec<u8>>>>(8);
             let inflater = spawn.then(|| {
                 std::thread::Builder::new().spawn_scoped(scope, move || {
-                    let outcome =
-                        inflate(bytes, path, &mut |chunk| chunks.send(Ok(Some(chunk))).is_ok());
+                    let outcome = inflate(bytes, path, &mut |chunk| {
+                        chunks.send(Ok(Some(chunk))).is_ok()
+                    });
                     // The reader may have stopped already; then nobody listens.
                     let _ = chunks.send(outcome.map(|()| None));
                 })
@@ -616,10 +616,8 @@ fn builtin_kind(id: &[u8]) -> NumberKind {
     match id {
         b"46" => NumberKind::TimeDelta,
         b"14" | b"15" | b"16" | b"17" | b"18" | b"19" | b"20" | b"21" | b"22" | b"45" | b"47"
-        | b"27" | b"28" | b"29" | b"30" | b"31" | b"32" | b"33" | b"34" | b"35" | b"36"
-        | b"50" | b"51" | b"52" | b"53" | b"54" | b"55" | b"56" | b"57" | b"58" => {
-            NumberKind::DateTime
-        }
+        | b"27" | b"28" | b"29" | b"30" | b"31" | b"32" | b"33" | b"34" | b"35" | b"36" | b"50"
+        | b"51" | b"52" | b"53" | b"54" | b"55" | b"56" | b"57" | b"58" => NumberKind::DateTime,
         _ => NumberKind::Other,
     }
 }
@@ -655,8 +653,7 @@ fn custom_kind(code: &str) -> NumberKind {
             }
             _ => {
                 if !(elapsed && c.eq_ignore_ascii_case(&previous)) {
-                    elapsed =
-                        previous == '[' && matches!(c, 'm' | 'h' | 's' | 'M' | 'H' | 'S');
+                    elapsed = previous == '[' && matches!(c, 'm' | 'h' | 's' | 'M' | 'H' | 'S');
                 }
             }
         }
@@ -1085,29 +1082,32 @@ mod tests {
         xlsx.sheet_names()
             .into_iter()
             .map(|name| {
-                let cells = book.as_ref().zip(info.part_of(&name)).and_then(|(book, part)| {
-                    let read = |spawn: bool| {
-                        let mut out = Vec::new();
-                        let outcome = book.read_cells(
-                            bytes,
-                            &part,
-                            &mut |position, value| {
-                                out.push((position, Data::from(value)));
-                                Ok(())
-                            },
-                            spawn,
-                        );
-                        match outcome {
-                            Ok(()) => Some(out),
-                            Err(Stop::Unsupported) => None,
-                            Err(Stop::Sink(e)) => panic!("{e}"),
-                        }
-                    };
-                    // Inflating on a second thread or on this one reads the same cells.
-                    let threaded = read(true);
-                    assert_eq!(threaded, read(false), "sheet {name}");
-                    threaded
-                });
+                let cells = book
+                    .as_ref()
+                    .zip(info.part_of(&name))
+                    .and_then(|(book, part)| {
+                        let read = |spawn: bool| {
+                            let mut out = Vec::new();
+                            let outcome = book.read_cells(
+                                bytes,
+                                &part,
+                                &mut |position, value| {
+                                    out.push((position, Data::from(value)));
+                                    Ok(())
+                                },
+                                spawn,
+                            );
+                            match outcome {
+                                Ok(()) => Some(out),
+                                Err(Stop::Unsupported) => None,
+                                Err(Stop::Sink(e)) => panic!("{e}"),
+                            }
+                        };
+                        // Inflating on a second thread or on this one reads the same cells.
+                        let threaded = read(true);
+                        assert_eq!(threaded, read(false), "sheet {name}");
+                        threaded
+                    });
                 (name, cells)
             })
             .collect()
@@ -1139,10 +1139,7 @@ mod tests {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
                     dirs.push(path);
-                } else if path
-                    .extension()
-                    .is_some_and(|e| e == "xlsx" || e == "xlsm")
-                {
+                } else if path.extension().is_some_and(|e| e == "xlsx" || e == "xlsm") {
                     out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
                 }
             }
@@ -1169,7 +1166,10 @@ mod tests {
             }
             read += n;
         }
-        assert!(rosters >= 8 && read >= 8, "{rosters} rosters, {read} sheets");
+        assert!(
+            rosters >= 8 && read >= 8,
+            "{rosters} rosters, {read} sheets"
+        );
     }
 
     /// A workbook of one sheet with the given `<sheetData>` content, shared strings and
@@ -1262,37 +1262,75 @@ mod tests {
     fn unknown_shapes_are_left_to_calamine() {
         let cases = [
             // Phonetic runs, entities not resolved here, CDATA, comments, prefixes.
-            (r#"<row><c t="s"><v>0</v></c></row>"#, "<si><t>a</t><rPh><t>b</t></rPh></si>"),
-            (r#"<row><c t="s"><v>0</v></c></row>"#, "<si><t>a\r\nb</t></si>"),
-            (r#"<row><c t="s"><v>0</v></c></row>"#, "<si><t><![CDATA[x]]></t></si>"),
-            (r#"<row><c t="s"><v>0</v></c></row>"#, "<si><t>a_x000D_b</t></si>"),
-            (r#"<row><!-- note --><c><v>1</v></c></row>"#, "<si><t>a</t></si>"),
+            (
+                r#"<row><c t="s"><v>0</v></c></row>"#,
+                "<si><t>a</t><rPh><t>b</t></rPh></si>",
+            ),
+            (
+                r#"<row><c t="s"><v>0</v></c></row>"#,
+                "<si><t>a\r\nb</t></si>",
+            ),
+            (
+                r#"<row><c t="s"><v>0</v></c></row>"#,
+                "<si><t><![CDATA[x]]></t></si>",
+            ),
+            (
+                r#"<row><c t="s"><v>0</v></c></row>"#,
+                "<si><t>a_x000D_b</t></si>",
+            ),
+            (
+                r#"<row><!-- note --><c><v>1</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
             (r#"<row><x:c><v>1</v></x:c></row>"#, "<si><t>a</t></si>"),
-            (r#"<row><c t="d"><v>2024-01-01</v></c></row>"#, "<si><t>a</t></si>"),
+            (
+                r#"<row><c t="d"><v>2024-01-01</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
             (r#"<row><c><v> 1</v></c></row>"#, "<si><t>a</t></si>"),
             (r#"<row><c><v>abc</v></c></row>"#, "<si><t>a</t></si>"),
             (r#"<row><c t="s"><v>7</v></c></row>"#, "<si><t>a</t></si>"),
             (r#"<row><c r="a1"><v>1</v></c></row>"#, "<si><t>a</t></si>"),
-            (r#"<row><c t="e"><v>#BAD</v></c></row>"#, "<si><t>a</t></si>"),
+            (
+                r#"<row><c t="e"><v>#BAD</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
             (r#"<row><c t="b"><v>yes</v></c></row>"#, "<si><t>a</t></si>"),
         ];
         for (i, (data, strings)) in cases.iter().enumerate() {
             let bytes = workbook(data, strings, STYLES, false);
-            assert_eq!(same_as_calamine(&bytes, &format!("case {i}")), 0, "case {i} read");
+            assert_eq!(
+                same_as_calamine(&bytes, &format!("case {i}")),
+                0,
+                "case {i} read"
+            );
         }
     }
 
     #[test]
     fn plain_numbers_read_as_the_float_parser_reads_them() {
         for text in [
-            "0", "-0", "7", "-12", "45658", "999999999999999", "-999999999999999",
-            "9007199254740993", "37.5", "-0.25", "1e5", "1.5E-3", "123456789012345678901",
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "45658",
+            "999999999999999",
+            "-999999999999999",
+            "9007199254740993",
+            "37.5",
+            "-0.25",
+            "1e5",
+            "1.5E-3",
+            "123456789012345678901",
         ] {
             let parsed: f64 = text.parse().unwrap();
             let read = super::plain_number(text.as_bytes()).unwrap();
             assert_eq!(read.to_bits(), parsed.to_bits(), "{text}");
         }
-        for text in ["", "-", "1.", ".5", "1e", "+1", " 1", "1 ", "0x1", "inf", "NaN"] {
+        for text in [
+            "", "-", "1.", ".5", "1e", "+1", " 1", "1 ", "0x1", "inf", "NaN",
+        ] {
             assert_eq!(super::plain_number(text.as_bytes()), None, "{text}");
         }
     }
