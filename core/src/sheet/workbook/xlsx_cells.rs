@@ -47,12 +47,10 @@ pub(crate) struct Workbook {
 fn entry_names(archive: &zip::ZipArchive<Cursor<&[u8]>>) -> HashMap<String, usize> {
     let mut names = HashMap::new();
     for index in 0..archive.len() {
-        if let Some(name) = archive.name_for_index(index) {
-            if let Ok(name) = name {
-                names
-                    .entry(name.replace('\\', "/").to_ascii_lowercase())
-                    .or_insert(index);
-            }
+        if let Some(Ok(name)) = archive.name_for_index(index) {
+            names
+                .entry(name.replace('\\', "/").to_ascii_lowercase())
+                .or_insert(index);
         }
     }
     names
@@ -131,7 +129,7 @@ impl Workbook {
                     let _ = chunks.send(outcome.map(|()| None));
                 })
             });
-            if !inflater.is_some_and(|started| started.is_ok()) {
+            if inflater.is_none_or(|started| started.is_err()) {
                 return inflate(bytes, path, &mut |chunk| match feeder.push(&chunk, sink) {
                     Ok(more) => more,
                     Err(stop) => {
