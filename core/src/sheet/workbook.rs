@@ -332,8 +332,9 @@ fn place_range(
 #[derive(Default)]
 struct Held {
     bytes: u64,
-    /// The widest row so far, in cells: a new row reserves that many slots at once rather
-    /// than growing cell by cell (rosters are rectangles).
+    /// The width of the row placed last, in cells: a new row reserves that many slots at
+    /// once rather than growing cell by cell (rosters are rectangles). Only the row before
+    /// counts, so one stray wide row does not widen every row after it.
     row_width: usize,
 }
 
@@ -408,7 +409,7 @@ fn place(
                 cells.reserve_exact(held.row_width.max(col + 1));
             }
             cells.resize(col + 1, Value::Empty);
-            held.row_width = held.row_width.max(col + 1);
+            held.row_width = cells.len();
             let grown = cells.capacity().saturating_sub(before);
             held.add(grown * std::mem::size_of::<Value>(), (row, col), limits)?;
         }
@@ -563,7 +564,35 @@ fn from_data(value: &Data) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{Value, excel_datetime, iso_duration};
+    use super::{Grid, Held, Value, excel_datetime, iso_duration, place};
+    use crate::limits::Limits;
+
+    #[test]
+    fn one_wide_row_does_not_widen_the_rows_after_it() {
+        let (mut grid, mut held, limits) = (Grid::default(), Held::default(), Limits::default());
+        let mut put = |row: u32, col: u32| {
+            place(
+                &mut grid,
+                (row, col),
+                Value::Number(1.0),
+                &limits,
+                &mut held,
+            )
+            .unwrap();
+        };
+        put(0, 900);
+        for row in 1..1_000 {
+            for col in 0..4 {
+                put(row, col);
+            }
+        }
+        let slot = std::mem::size_of::<Value>();
+        let widest = grid.rows.iter().map(Vec::capacity).max().unwrap();
+        let second = grid.rows.iter().skip(2).map(Vec::capacity).max().unwrap();
+        assert_eq!((widest, second), (901, 4));
+        let rows = grid.rows.capacity() * std::mem::size_of::<Vec<Value>>();
+        assert_eq!(held.bytes as usize, rows + (901 + 901 + 998 * 4) * slot);
+    }
     use calamine::{ExcelDateTime, ExcelDateTimeType};
 
     #[test]
