@@ -35,10 +35,33 @@ enum NumberKind {
     TimeDelta,
 }
 
+/// The shared strings of a workbook, end to end in one buffer: no allocation per string.
+#[derive(Debug, Default)]
+struct Strings {
+    text: String,
+    /// Where each string ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    fn get(&self, index: usize) -> Option<&str> {
+        let end = *self.ends.get(index)?;
+        let start = match index.checked_sub(1) {
+            Some(before) => *self.ends.get(before)?,
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
+    fn close(&mut self) {
+        self.ends.push(self.text.len());
+    }
+}
+
 /// What every sheet of a workbook shares: its strings and its cell styles' number formats.
 #[derive(Debug)]
 pub(crate) struct Workbook {
-    strings: Vec<String>,
+    strings: Strings,
     formats: Vec<NumberKind>,
     is_1904: bool,
 }
@@ -79,7 +102,7 @@ impl Workbook {
         let names = entry_names(&archive);
         let strings = match read_part(&mut archive, &names, "xl/sharedStrings.xml")? {
             Some(xml) => shared_strings(&xml)?,
-            None => Vec::new(),
+            None => Strings::default(),
         };
         let formats = match read_part(&mut archive, &names, "xl/styles.xml")? {
             Some(xml) => number_kinds(&xml)?,
@@ -421,12 +444,17 @@ fn ignorable(text: &[u8]) -> Step<()> {
 /// trimmed unless `xml:space="preserve"`, joined; formatting runs (`<r>`, `<rPr>`) add nothing.
 fn rich_text(content: &[u8]) -> Step<String> {
     let mut out = String::new();
+    rich_text_into(&mut out, content)?;
+    Ok(out)
+}
+
+/// [`rich_text`], appended to `out`.
+fn rich_text_into(out: &mut String, content: &[u8]) -> Step<()> {
     let mut at = 0usize;
     loop {
         let rest = content.get(at..).unwrap_or_default();
         let Some(lt) = memchr(b'<', rest) else {
-            ignorable(rest)?;
-            return Ok(out);
+            return ignorable(rest);
         };
         ignorable(rest.get(..lt).unwrap_or_default())?;
         let here = rest.get(lt..).unwrap_or_default();
@@ -456,7 +484,7 @@ fn rich_text(content: &[u8]) -> Step<String> {
         };
         // Decoded straight into the result; trimmed there (rarely needed).
         let start = out.len();
-        push_text(&mut out, raw)?;
+        push_text(out, raw)?;
         let piece = out.get(start..).unwrap_or_default();
         if !preserve {
             let trimmed = piece.trim_matches([' ', '\t', '\r', '\n']);
@@ -483,9 +511,9 @@ fn after_declaration(xml: &[u8]) -> Step<&[u8]> {
 }
 
 /// The strings of `sharedStrings.xml`, as calamine reads them.
-fn shared_strings(xml: &[u8]) -> Step<Vec<String>> {
+fn shared_strings(xml: &[u8]) -> Step<Strings> {
     let xml = after_declaration(xml)?;
-    let mut strings = Vec::new();
+    let mut strings = Strings::default();
     let mut at = 0usize;
     let mut started = false;
     loop {
@@ -503,11 +531,12 @@ fn shared_strings(xml: &[u8]) -> Step<Vec<String>> {
                 }
             }
             (b"sst", true, true) => return Ok(strings),
-            (b"si", false, true) if t.empty => strings.push(String::new()),
+            (b"si", false, true) if t.empty => strings.close(),
             (b"si", false, true) => {
                 let inner = xml.get(at..).unwrap_or_default();
                 let close = find_close(inner, b"</si>").ok_or(Stop::Unsupported)?;
-                strings.push(rich_text(inner.get(..close).unwrap_or_default())?);
+                rich_text_into(&mut strings.text, inner.get(..close).unwrap_or_default())?;
+                strings.close();
                 at += close + 5;
             }
             _ if started => {}
