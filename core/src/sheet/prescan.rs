@@ -235,8 +235,13 @@ impl ZipInfo {
             .unwrap_or_default()
     }
 
+    /// Whether the workbook's main part is `xl/workbook.xml`.
+    pub(crate) fn has_workbook(&self) -> bool {
+        !self.workbook.is_empty()
+    }
+
     /// The zip path of a sheet, from `xl/workbook.xml` and its relationships.
-    fn part_of(&self, sheet: &str) -> Option<String> {
+    pub(crate) fn part_of(&self, sheet: &str) -> Option<String> {
         let id = xml_elements(&self.workbook, "sheet")
             .into_iter()
             .find(|attrs| attrs.iter().any(|(k, v)| k == "name" && v == sheet))?
@@ -332,10 +337,11 @@ impl SheetScan {
                 keep_from = keep_from.min(at);
                 break;
             };
-            let text = data
-                .get(start..start + len)
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
+            let raw = data.get(start..start + len).unwrap_or_default();
+            if plain_reference_inside(raw) {
+                continue;
+            }
+            let text = String::from_utf8_lossy(raw);
             let outside = len > 32
                 || if text.bytes().all(|b| b.is_ascii_digit()) {
                     text.parse::<u64>().map_or(true, |row| row > EXCEL_ROWS)
@@ -377,6 +383,32 @@ impl SheetScan {
         self.carry = data.get(keep_from..).unwrap_or_default().to_vec();
         Ok(())
     }
+}
+
+/// Whether `raw` is a plain row number (`12`) or cell reference (`AB12`) inside Excel's grid:
+/// the references every cell and row carries, checked without the general parser.
+fn plain_reference_inside(raw: &[u8]) -> bool {
+    let letters = raw.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    let Some(digits) = raw.get(letters..) else {
+        return false;
+    };
+    if letters > 3
+        || digits.is_empty()
+        || digits.len() > 7
+        || digits.first() == Some(&b'0')
+        || !digits.iter().all(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    let row = digits
+        .iter()
+        .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
+    let col = raw
+        .get(..letters)
+        .unwrap_or_default()
+        .iter()
+        .fold(0u64, |acc, b| acc * 26 + u64::from(b - b'A') + 1);
+    row <= EXCEL_ROWS && col <= EXCEL_COLUMNS
 }
 
 /// Parses `A1:F2` into calamine's 0-based dimensions.

@@ -1,5 +1,7 @@
 //! Workbooks (XLSX, XLSM, XLSB, XLS, ODS) read through calamine, after the pre-scan.
 
+mod xlsx_cells;
+
 use std::io::Cursor;
 
 use calamine::{Data, DataRef, ExcelDateTimeType, Reader, SheetType, SheetVisible};
@@ -75,15 +77,43 @@ fn read_checked(
     if format == SourceFormat::Ods {
         prescan::check_ods(bytes, limits)?;
     }
-    let mut workbook =
-        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
-            calamine::Error::Xls(calamine::XlsError::Password)
-            | calamine::Error::Xlsx(calamine::XlsxError::Password) => Error::new(
-                ErrorKind::Encrypted,
-                "the workbook is protected with a password; remove it and upload again",
-            ),
-            other => malformed(format, other),
-        })?;
+    // The workbook's strings and number formats for the XLSX cell reader, when its main part
+    // is where that reader looks for them: read on a second thread while calamine opens the
+    // workbook (both only read `bytes`).
+    let wants_book =
+        matches!(format, SourceFormat::Xlsx | SourceFormat::Xlsm) && zip_info.has_workbook();
+    let (opened, book) = std::thread::scope(|scope| {
+        let reading = wants_book.then(|| {
+            std::thread::Builder::new().spawn_scoped(scope, || xlsx_cells::Workbook::read(bytes))
+        });
+        let opened = calamine::open_workbook_auto_from_rs(Cursor::new(bytes));
+        let book = match reading {
+            // A fault in that reader leaves the workbook to calamine.
+            Some(Ok(handle)) => handle.join().ok().and_then(Result::ok),
+            Some(Err(_)) => xlsx_cells::Workbook::read(bytes).ok(),
+            None => None,
+        };
+        (opened, book)
+    });
+    let mut workbook = opened.map_err(|e| match e {
+        calamine::Error::Xls(calamine::XlsError::Password)
+        | calamine::Error::Xlsx(calamine::XlsxError::Password) => Error::new(
+            ErrorKind::Encrypted,
+            "the workbook is protected with a password; remove it and upload again",
+        ),
+        other => malformed(format, other),
+    })?;
+    let book = match &workbook {
+        calamine::Sheets::Xlsx(xlsx) => book.map(|b| b.in_date_system(xlsx.has_1904_epoch())),
+        _ => None,
+    };
+    let source = Source {
+        bytes,
+        format,
+        limits,
+        zip_info: &zip_info,
+        book: book.as_ref(),
+    };
     let sheets: Vec<SheetInfo> = workbook
         .sheets_metadata()
         .iter()
@@ -113,7 +143,7 @@ fn read_checked(
                 )
             })?;
         let name = found.name.clone();
-        let grid = read_grid(&mut workbook, format, &name, limits, &zip_info)?;
+        let grid = read_grid(&mut workbook, &source, &name)?;
         return Ok(WorkbookSheet { sheets, name, grid });
     }
     // Visible worksheets first, in workbook order; hidden ones only if no visible one has data.
@@ -127,7 +157,7 @@ fn read_checked(
     let mut best: Option<(SheetFit, &SheetInfo, Grid)> = None;
     for group in [visible, hidden] {
         for info in group {
-            let grid = match read_grid(&mut workbook, format, &info.name, limits, &zip_info) {
+            let grid = match read_grid(&mut workbook, &source, &info.name) {
                 Ok(grid) => grid,
                 // A damaged sheet after a usable one does not spoil the workbook.
                 Err(_) if best.is_some() => break,
@@ -177,23 +207,38 @@ enum SheetFit {
     Roster,
 }
 
+/// The workbook being read, and what is known about it before its sheets are.
+struct Source<'a> {
+    bytes: &'a [u8],
+    format: SourceFormat,
+    limits: &'a Limits,
+    zip_info: &'a prescan::ZipInfo,
+    book: Option<&'a xlsx_cells::Workbook>,
+}
+
 fn read_grid(
     workbook: &mut calamine::Sheets<Cursor<&[u8]>>,
-    format: SourceFormat,
+    source: &Source<'_>,
     name: &str,
-    limits: &Limits,
-    zip_info: &prescan::ZipInfo,
 ) -> Result<Grid> {
+    let (format, limits) = (source.format, source.limits);
     let mut grid = Grid::default();
     let mut held = Held::default();
     let mut merges: Vec<calamine::Dimensions> = Vec::new();
     match workbook {
         calamine::Sheets::Xlsx(xlsx) => {
             // The pre-scan collected the merged ranges; asking calamine would parse the sheet twice.
-            merges = zip_info.merges_of(name);
+            merges = zip_info_merges(source.zip_info, name);
+            // calamine reads the sheet's head up to `<sheetData>` and refuses a broken one.
             let mut cells = xlsx
                 .worksheet_cells_reader(name)
                 .map_err(|e| malformed(format, e))?;
+            if let Some(grid) = read_xlsx_fast(source, name, limits)? {
+                drop(cells);
+                let mut grid = grid;
+                spread_merges(&mut grid, &merges);
+                return Ok(grid);
+            }
             while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
                 let (row, col) = cell.get_position();
                 place(
@@ -238,6 +283,34 @@ fn read_grid(
     Ok(grid)
 }
 
+fn zip_info_merges(zip_info: &prescan::ZipInfo, name: &str) -> Vec<calamine::Dimensions> {
+    zip_info.merges_of(name)
+}
+
+/// Reads an XLSX sheet with the purpose-built cell reader; `None` when it steps aside and
+/// calamine must read the sheet.
+fn read_xlsx_fast(source: &Source<'_>, name: &str, limits: &Limits) -> Result<Option<Grid>> {
+    let (Some(book), Some(part)) = (source.book, source.zip_info.part_of(name)) else {
+        return Ok(None);
+    };
+    let mut grid = Grid::default();
+    let mut held = Held::default();
+    let outcome = book.cells(source.bytes, &part, &mut |position, value| {
+        place(
+            &mut grid,
+            position,
+            from_data_ref(&value),
+            limits,
+            &mut held,
+        )
+    });
+    match outcome {
+        Ok(()) => Ok(Some(grid)),
+        Err(xlsx_cells::Stop::Sink(e)) => Err(e),
+        Err(xlsx_cells::Stop::Unsupported) => Ok(None),
+    }
+}
+
 fn place_range(
     grid: &mut Grid,
     range: &calamine::Range<Data>,
@@ -259,6 +332,10 @@ fn place_range(
 #[derive(Default)]
 struct Held {
     bytes: u64,
+    /// The width of the row placed last, in cells: a new row reserves that many slots at
+    /// once rather than growing cell by cell (rosters are rectangles). Only the row before
+    /// counts, so one stray wide row does not widen every row after it.
+    row_width: usize,
 }
 
 impl Held {
@@ -328,7 +405,11 @@ fn place(
     if let Some(cells) = grid.rows.get_mut(row) {
         if cells.len() <= col {
             let before = cells.capacity();
+            if before == 0 {
+                cells.reserve_exact(held.row_width.max(col + 1));
+            }
             cells.resize(col + 1, Value::Empty);
+            held.row_width = cells.len();
             let grown = cells.capacity().saturating_sub(before);
             held.add(grown * std::mem::size_of::<Value>(), (row, col), limits)?;
         }
@@ -483,7 +564,35 @@ fn from_data(value: &Data) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{Value, excel_datetime, iso_duration};
+    use super::{Grid, Held, Value, excel_datetime, iso_duration, place};
+    use crate::limits::Limits;
+
+    #[test]
+    fn one_wide_row_does_not_widen_the_rows_after_it() {
+        let (mut grid, mut held, limits) = (Grid::default(), Held::default(), Limits::default());
+        let mut put = |row: u32, col: u32| {
+            place(
+                &mut grid,
+                (row, col),
+                Value::Number(1.0),
+                &limits,
+                &mut held,
+            )
+            .unwrap();
+        };
+        put(0, 900);
+        for row in 1..1_000 {
+            for col in 0..4 {
+                put(row, col);
+            }
+        }
+        let slot = std::mem::size_of::<Value>();
+        let widest = grid.rows.iter().map(Vec::capacity).max().unwrap();
+        let second = grid.rows.iter().skip(2).map(Vec::capacity).max().unwrap();
+        assert_eq!((widest, second), (901, 4));
+        let rows = grid.rows.capacity() * std::mem::size_of::<Vec<Value>>();
+        assert_eq!(held.bytes as usize, rows + (901 + 901 + 998 * 4) * slot);
+    }
     use calamine::{ExcelDateTime, ExcelDateTimeType};
 
     #[test]
