@@ -682,6 +682,16 @@ mod tests {
     use super::*;
     use arrow_array::{BooleanArray, Date32Array, LargeStringArray};
 
+    /// The data type of each column of `batch`.
+    fn types_of(batch: &RecordBatch) -> Vec<DataType> {
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect()
+    }
+
     fn records(json: &str) -> Records {
         serde_json::from_str(json).expect("records")
     }
@@ -703,12 +713,7 @@ mod tests {
         );
         let keys: Vec<String> = ["n", "x", "t", "b", "o"].map(String::from).to_vec();
         let batch = record_batch(&records, &keys).expect("batch");
-        let types: Vec<DataType> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect();
+        let types = types_of(&batch);
         assert_eq!(
             types,
             [
@@ -797,12 +802,7 @@ mod tests {
         let records = records(&json);
         let keys = records.keys().to_vec();
         let whole = record_batch(&records, &keys).expect("batch");
-        let types: Vec<DataType> = whole
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect();
+        let types = types_of(&whole);
         use DataType::{Boolean, Float64, Int64, Utf8};
         assert_eq!(
             types,

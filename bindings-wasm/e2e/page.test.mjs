@@ -93,6 +93,19 @@ async function analysed(page, act) {
   await page.waitForFunction((n) => Number(document.body.dataset.analyses ?? 0) > n, before, { timeout: 60_000 });
 }
 
+// Opens the page on a roster of `rows` generated rows written to `name`, with the page's own
+// sample group saved as `groupName` for the CLI; returns the page and the CLI's report of it.
+async function openWithRows(rows, name, groupName) {
+  const roster = join(scratch, name);
+  const buffer = bigCsv(rows);
+  writeFileSync(roster, buffer);
+  const groupPath = join(scratch, groupName);
+  const { page, problems } = await openPage();
+  writeFileSync(groupPath, await page.inputValue("#group-json"));
+  await upload(page, roster);
+  return { page, problems, buffer, roster, groupPath, report: cliReport(roster, groupPath) };
+}
+
 async function upload(page, roster) {
   await analysed(page, () => page.setInputFiles("#roster-file", roster));
 }
@@ -404,14 +417,7 @@ test("the mapping is reset: every column back to the automatic match, checked ag
 });
 
 test("every row is paged through, 50 at a time, by keyboard, asked of the worker", async () => {
-  const buffer = bigCsv(130);
-  const roster = join(scratch, "paged.csv");
-  writeFileSync(roster, buffer);
-  const groupPath = join(scratch, "sample-group.json");
-  const { page, problems } = await openPage();
-  writeFileSync(groupPath, await page.inputValue("#group-json"));
-  await upload(page, roster);
-  const report = cliReport(roster, groupPath);
+  const { page, problems, buffer, report } = await openWithRows(130, "paged.csv", "sample-group.json");
   const grid = () => page.evaluate(() => ({
     range: document.getElementById("grid-range").textContent,
     rows: [...document.querySelectorAll("#grid tbody tr")].map((tr) => [...tr.cells].map((c) => c.textContent)),
@@ -1046,14 +1052,7 @@ test("cells a fix or an edit changed are marked; edits follow the fixes, are und
 });
 
 test("a finding whose row is on another page of rows opens that page and focuses its cell, which can be edited there", async () => {
-  const buffer = bigCsv(130);
-  const roster = join(scratch, "jump.csv");
-  writeFileSync(roster, buffer);
-  const groupPath = join(scratch, "sample-group-jump.json");
-  const { page, problems } = await openPage();
-  writeFileSync(groupPath, await page.inputValue("#group-json"));
-  await upload(page, roster);
-  const report = cliReport(roster, groupPath);
+  const { page, problems, report } = await openWithRows(130, "jump.csv", "sample-group-jump.json");
   const far = report.findings.filter((f) => f.cell && f.row > 101).at(-1);
   assert.equal(await page.textContent("#grid-range"), "Rows 1–50 of 130");
   // By keyboard: the finding's button, then Enter.
