@@ -216,3 +216,21 @@ def test_a_report_pickles_and_copies_with_its_records(roster):
         assert again.to_dict() == report.to_dict()
         assert again.records == report.records
         assert list(again.records_frame(library="polars")["score"]) == [92.5, 88.0, 70.0]
+
+
+def test_assigned_records_replace_the_native_ones_everywhere(roster):
+    report = conferral.analyze(roster, GROUP)
+    kept = [r for r in report.records if r.row != 3]
+    report.records = kept
+    assert report.records == kept
+    assert [r["row"] for r in report.to_dict()["records"]] == [2, 5]
+    assert list(report.to_dict())[-1] == "records"
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    frame = report.records_frame()
+    assert list(frame.index) == [2, 5]
+    assert isinstance(frame, pd.DataFrame)
+    report.records = None
+    assert report.records is None and "records" not in report.to_dict()
+    with pytest.raises(ValueError, match="records=True"):
+        report.records_frame()

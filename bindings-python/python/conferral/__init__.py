@@ -412,6 +412,20 @@ class Report:
             self._records_built = True
         return self._records
 
+    @records.setter
+    def records(self, value: Optional[List[Record]]) -> None:
+        """Replaces the records, as assigning the attribute did before they were read lazily:
+        :meth:`records_frame`, :meth:`to_dict` and :meth:`to_json` then give the new ones."""
+        self._native_records = None
+        self._records = value
+        self._records_built = True
+        preview = self._data.pop("preview", None)
+        self._data.pop("records", None)
+        if value is not None:
+            self._data["records"] = [{"row": r.row, "values": dict(r.values)} for r in value]
+        if preview is not None:
+            self._data["preview"] = preview
+
     def _records_json(self) -> Optional[List[Dict[str, Any]]]:
         """The records as the report's JSON has them, read from the native records into
         ``_data`` the first time (after the fixes and before the preview, where the CLI puts
