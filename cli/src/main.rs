@@ -657,13 +657,10 @@ fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
             (a, b)
         });
         let (a, b) = (a?, b?);
-        let mut more = Vec::new();
         if a == half && b == len - half {
             // Anything written past the size the file had is read too, as a plain read would.
-            let mut rest = std::fs::File::open(path)?;
-            std::io::Seek::seek(&mut rest, std::io::SeekFrom::Start(len as u64))?;
-            rest.read_to_end(&mut more)?;
-            out.extend_from_slice(&more);
+            std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(len as u64))?;
+            file.read_to_end(&mut out)?;
             return Ok(out);
         }
         // The file shrank while it was read (or no second thread started): read it again,

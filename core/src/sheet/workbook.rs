@@ -228,16 +228,14 @@ fn read_grid(
     match workbook {
         calamine::Sheets::Xlsx(xlsx) => {
             // The pre-scan collected the merged ranges; asking calamine would parse the sheet twice.
-            merges = zip_info_merges(source.zip_info, name);
+            merges = source.zip_info.merges_of(name);
             // calamine reads the sheet's head up to `<sheetData>` and refuses a broken one.
             let mut cells = xlsx
                 .worksheet_cells_reader(name)
                 .map_err(|e| malformed(format, e))?;
-            if let Some(grid) = read_xlsx_fast(source, name, limits)? {
-                drop(cells);
-                let mut grid = grid;
-                spread_merges(&mut grid, &merges);
-                return Ok(grid);
+            if let Some(mut fast) = read_xlsx_fast(source, name)? {
+                spread_merges(&mut fast, &merges);
+                return Ok(fast);
             }
             while let Some(cell) = cells.next_cell().map_err(|e| malformed(format, e))? {
                 let (row, col) = cell.get_position();
@@ -283,13 +281,9 @@ fn read_grid(
     Ok(grid)
 }
 
-fn zip_info_merges(zip_info: &prescan::ZipInfo, name: &str) -> Vec<calamine::Dimensions> {
-    zip_info.merges_of(name)
-}
-
 /// Reads an XLSX sheet with the purpose-built cell reader; `None` when it steps aside and
 /// calamine must read the sheet.
-fn read_xlsx_fast(source: &Source<'_>, name: &str, limits: &Limits) -> Result<Option<Grid>> {
+fn read_xlsx_fast(source: &Source<'_>, name: &str) -> Result<Option<Grid>> {
     let (Some(book), Some(part)) = (source.book, source.zip_info.part_of(name)) else {
         return Ok(None);
     };
@@ -300,7 +294,7 @@ fn read_xlsx_fast(source: &Source<'_>, name: &str, limits: &Limits) -> Result<Op
             &mut grid,
             position,
             from_data_ref(&value),
-            limits,
+            source.limits,
             &mut held,
         )
     });
@@ -564,6 +558,8 @@ fn from_data(value: &Data) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use calamine::{ExcelDateTime, ExcelDateTimeType};
+
     use super::{Grid, Held, Value, excel_datetime, iso_duration, place};
     use crate::limits::Limits;
 
@@ -593,7 +589,6 @@ mod tests {
         let rows = grid.rows.capacity() * std::mem::size_of::<Vec<Value>>();
         assert_eq!(held.bytes as usize, rows + (901 + 901 + 998 * 4) * slot);
     }
-    use calamine::{ExcelDateTime, ExcelDateTimeType};
 
     #[test]
     fn ods_times_are_durations_in_days_not_text() {

@@ -199,7 +199,7 @@ impl Plan {
             standard::LAST_NAME => Some(1),
             _ => None,
         };
-        if !self.records && slot.is_none() {
+        if state.record.is_none() && slot.is_none() {
             return blanks;
         }
         let normalized = normalize_text(trimmed);
