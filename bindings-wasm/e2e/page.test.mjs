@@ -294,6 +294,11 @@ test("the email of any valid row is previewed; a row with errors says why it has
   assert.ok(invalidRow, "the sample roster has a row with errors among the first rows");
   await page.fill("#email-row", invalidRow);
   await page.click("#email-show");
+  // The status is written when the worker answers: wait for the answer about this row.
+  await page.waitForFunction(
+    (row) => document.getElementById("email-status").textContent.startsWith(`Row ${row} `),
+    invalidRow,
+  );
   assert.match(await page.textContent("#email-status"), new RegExp(`Row ${invalidRow} has errors`));
   assert.deepEqual(problems, []);
   await page.close();
