@@ -76,7 +76,11 @@ impl CellRef<'_> {
     pub fn is_blank(&self) -> bool {
         match self {
             CellRef::Empty => true,
-            CellRef::Text(t) => t.trim().is_empty(),
+            // Most cells start with a visible ASCII character: no trim for them.
+            CellRef::Text(t) => match t.as_bytes().first() {
+                Some(b) if b.is_ascii_graphic() => false,
+                _ => t.trim().is_empty(),
+            },
             _ => false,
         }
     }
