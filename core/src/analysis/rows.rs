@@ -501,7 +501,6 @@ fn validate_unquoted(
             report(4_096);
         }
     }
-    acc.sort_emails();
     Ok(acc)
 }
 
@@ -730,7 +729,6 @@ pub(crate) fn analyze_grid(
         for (n, r) in rows {
             plan.validate(*n, r.as_slice(), &mut acc);
         }
-        acc.sort_emails();
         acc
     };
     // The calling thread takes the first chunk, a thread of its own each of the others.

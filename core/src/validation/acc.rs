@@ -313,112 +313,113 @@ impl FixCandidates {
 /// A hashed value, the row it came from, and a second hash (the whole row's, for recipients).
 type KeyEntry = (u128, u64, u64);
 
-/// Runs merged one entry at a time when there are at most this many; more (batches of a
-/// pipelined read) are put together and sorted once.
-const MERGED_RUNS: usize = 8;
+/// Below this many entries the repeated values are found by sorting them all.
+const FILTER_FROM: usize = 4_096;
+
+/// Buckets of the filter per entry: a power of two, so that a unique value shares its
+/// bucket with another value about once in this many times.
+const BUCKETS_PER_ENTRY: usize = 8;
 
 /// Hashed values with the rows they came from and a second hash each (the whole row's, for
 /// recipients), for finding rows that share a value.
 ///
-/// Each thread's share of the rows is one run, sorted by that thread; runs are kept apart
-/// rather than merged into a new list, which would hold every key twice at the peak (32 MB
-/// more for a million recipients), and are merged only as the repeated values are read.
+/// Each thread's share of the rows is one run; runs are kept apart rather than put together
+/// in a new list, which would hold every key twice at the peak (32 MB more for a million
+/// recipients). Most values are unique, so [`Keys::repeated`] does not sort them all: a
+/// filter of two bits per bucket finds the values whose bucket is hit twice, and only those
+/// are sorted.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Keys {
-    runs: Vec<Run>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Run {
-    entries: Vec<KeyEntry>,
-    /// Whether `entries` is sorted.
-    sorted: bool,
+    runs: Vec<Vec<KeyEntry>>,
 }
 
 impl Keys {
     pub(super) fn push(&mut self, key: u128, row: u64, payload: u64) {
-        if self.runs.is_empty() {
-            self.runs.push(Run::default());
-        }
-        if let Some(run) = self.runs.last_mut() {
-            run.entries.push((key, row, payload));
-            run.sorted = false;
-        }
-    }
-
-    /// Sorts every run; done by each thread on its own share of the rows, so the final
-    /// check only merges.
-    pub(super) fn sort(&mut self) {
-        for run in &mut self.runs {
-            if !run.sorted {
-                run.entries.sort_unstable();
-                run.sorted = true;
-            }
+        match self.runs.last_mut() {
+            Some(run) => run.push((key, row, payload)),
+            None => self.runs.push(vec![(key, row, payload)]),
         }
     }
 
     /// Appends a later run of rows.
     pub(super) fn merge(&mut self, other: Keys) {
         self.runs
-            .extend(other.runs.into_iter().filter(|r| !r.entries.is_empty()));
+            .extend(other.runs.into_iter().filter(|r| !r.is_empty()));
     }
 
     /// The rows of each value found in more than one row, in row order, each with its
-    /// second hash.
-    pub(super) fn repeated(mut self) -> Vec<Vec<(u64, u64)>> {
-        if self.runs.len() > MERGED_RUNS {
-            let mut all = Vec::with_capacity(self.runs.iter().map(|r| r.entries.len()).sum());
-            for run in std::mem::take(&mut self.runs) {
-                all.extend(run.entries);
+    /// second hash; the groups in the order of their values' hashes.
+    pub(super) fn repeated(self) -> Vec<Vec<(u64, u64)>> {
+        let total: usize = self.runs.iter().map(Vec::len).sum();
+        let mut candidates: Vec<KeyEntry> = if total < FILTER_FROM {
+            self.runs.into_iter().flatten().collect()
+        } else {
+            let buckets = total.saturating_mul(BUCKETS_PER_ENTRY).next_power_of_two();
+            let mut filter = BucketFilter::new(buckets);
+            for &(key, _, _) in self.runs.iter().flatten() {
+                filter.add(key);
             }
-            self.runs.push(Run {
-                entries: all,
-                sorted: false,
-            });
+            // The candidates are kept in place, and then put together: no second list of
+            // every key.
+            let mut runs = self.runs;
+            for run in &mut runs {
+                run.retain(|e| filter.hit_twice(e.0));
+                run.shrink_to_fit();
+            }
+            drop(filter);
+            runs.into_iter().flatten().collect()
+        };
+        candidates.sort_unstable();
+        candidates
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|group| group.len() > 1)
+            .map(|group| group.iter().map(|e| (e.1, e.2)).collect())
+            .collect()
+    }
+}
+
+/// Two bits per bucket, a bucket per value by the low bits of its hash: whether a value
+/// fell into it, and whether a second one did.
+struct BucketFilter {
+    once: Vec<u64>,
+    twice: Vec<u64>,
+    mask: usize,
+}
+
+impl BucketFilter {
+    /// `buckets` is a power of two.
+    fn new(buckets: usize) -> BucketFilter {
+        let words = buckets.div_ceil(64).max(1);
+        BucketFilter {
+            once: vec![0; words],
+            twice: vec![0; words],
+            mask: words * 64 - 1,
         }
-        self.sort();
-        let mut heads = vec![0usize; self.runs.len()];
-        let mut groups = Vec::new();
-        let mut current: Vec<KeyEntry> = Vec::new();
-        loop {
-            // The smallest entry at the head of a run, in the order a single sorted list
-            // would have; a few runs, so a scan of their heads.
-            let mut next: Option<(usize, KeyEntry)> = None;
-            for (r, run) in self.runs.iter().enumerate() {
-                let Some(&entry) = heads.get(r).and_then(|&h| run.entries.get(h)) else {
-                    continue;
-                };
-                if next.is_none_or(|(_, best)| entry < best) {
-                    next = Some((r, entry));
-                }
+    }
+
+    fn slot(&self, key: u128) -> (usize, u64) {
+        let bucket = (key as usize) & self.mask;
+        (bucket / 64, 1 << (bucket % 64))
+    }
+
+    fn add(&mut self, key: u128) {
+        let (word, bit) = self.slot(key);
+        if let (Some(once), Some(twice)) = (self.once.get_mut(word), self.twice.get_mut(word)) {
+            if *once & bit != 0 {
+                *twice |= bit;
+            } else {
+                *once |= bit;
             }
-            let Some((r, entry)) = next else { break };
-            if let Some(h) = heads.get_mut(r) {
-                *h += 1;
-            }
-            if current.first().is_some_and(|first| first.0 != entry.0) {
-                if current.len() > 1 {
-                    groups.push(current.iter().map(|e| (e.1, e.2)).collect());
-                }
-                current.clear();
-            }
-            current.push(entry);
         }
-        if current.len() > 1 {
-            groups.push(current.iter().map(|e| (e.1, e.2)).collect());
-        }
-        groups
+    }
+
+    fn hit_twice(&self, key: u128) -> bool {
+        let (word, bit) = self.slot(key);
+        self.twice.get(word).is_some_and(|w| w & bit != 0)
     }
 }
 
 impl Acc {
-    /// Sorts the collected email keys; done by each thread on its own share of the rows, so
-    /// the final duplicate check only merges.
-    pub fn sort_emails(&mut self) {
-        self.emails.sort();
-        self.ids.sort();
-    }
-
     /// Appends a later run of rows.
     pub fn merge(&mut self, other: Acc) {
         self.rows += other.rows;
@@ -501,15 +502,36 @@ mod tests {
                 for &(key, row, payload) in chunk {
                     run.push(key, row, payload);
                 }
-                // Some runs arrive sorted, as a thread leaves them; others not.
-                if parts % 2 == 0 {
-                    run.sort();
-                }
                 keys.merge(run);
             }
             keys.merge(Keys::default());
             assert_eq!(keys.repeated(), expected(&all), "{parts} runs");
         }
         assert!(Keys::default().repeated().is_empty());
+    }
+
+    #[test]
+    fn small_sets_and_shared_buckets_give_the_groups_of_one_sorted_list() {
+        // Under the filter's threshold: everything sorted.
+        let few = entries(1_000);
+        let mut keys = Keys::default();
+        for &(key, row, payload) in &few {
+            keys.push(key, row, payload);
+        }
+        assert_eq!(keys.repeated(), expected(&few));
+        // Values that share their low bits (so their bucket) but differ above them are
+        // candidates of the filter and still not reported together.
+        let mut crowded: Vec<KeyEntry> = (0..10_000u64)
+            .map(|row| (u128::from(row % 5) << 100 | 7, row, 0))
+            .collect();
+        crowded.extend((0..10_000u64).map(|row| (u128::from(row) << 64 | 9, 20_000 + row, 1)));
+        let mut keys = Keys::default();
+        for &(key, row, payload) in &crowded {
+            keys.push(key, row, payload);
+        }
+        let groups = keys.repeated();
+        assert_eq!(groups.len(), 5);
+        assert_eq!(groups, expected(&crowded));
+        assert!(groups.iter().all(|g| g.len() == 2_000));
     }
 }
