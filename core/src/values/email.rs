@@ -123,10 +123,10 @@ impl Address<'_> {
                 at += 1;
                 continue;
             }
-            for lower in c.to_lowercase() {
+            let mut push = |lower: char| {
                 if let Some(spill) = overflow.as_mut() {
                     spill.push(lower);
-                    continue;
+                    return;
                 }
                 let len = lower.len_utf8();
                 match buffer.get_mut(at..at + len) {
@@ -142,6 +142,10 @@ impl Address<'_> {
                         overflow = Some(spill);
                     }
                 }
+            };
+            match latin1_lower(c) {
+                Some(lower) => push(lower),
+                None => c.to_lowercase().for_each(push),
             }
         }
         match overflow {
@@ -278,6 +282,27 @@ fn parse_general(address: &str) -> Result<Address<'_>, EmailProblem> {
     })
 }
 
+/// The lowercase form of a letter of Latin-1 (`À` to `ÿ`), which is one character: the
+/// common non-ASCII letters of addresses, without the Unicode tables. `None` for any other
+/// character.
+fn latin1_lower(c: char) -> Option<char> {
+    match c {
+        'À'..='Þ' if c != '×' => char::from_u32(u32::from(c) + 0x20),
+        'ß'..='ÿ' if c != '÷' => Some(c),
+        _ => None,
+    }
+}
+
+/// Whether a non-ASCII character is a letter or digit (as `char::is_alphanumeric` says), with
+/// the Latin letters from `À` to `ɏ` (Latin-1 and Latin Extended-A and -B, every one of them
+/// a letter but `×` and `÷`) answered without the Unicode tables.
+fn wide_alphanumeric(c: char) -> bool {
+    match c {
+        'À'..='ɏ' => c != '×' && c != '÷',
+        _ => c.is_alphanumeric(),
+    }
+}
+
 /// Whether an ASCII byte may stand in a local part unquoted (as [`local_char`] says).
 const fn plain_local_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric()
@@ -345,7 +370,7 @@ fn parse_plain(address: &str) -> Option<Address<'_>> {
         && !address
             .get(..at)?
             .chars()
-            .all(|c| c.is_ascii() || c.is_alphanumeric())
+            .all(|c| c.is_ascii() || wide_alphanumeric(c))
     {
         return None;
     }
@@ -765,6 +790,23 @@ mod tests {
         ] {
             assert_eq!(fixed(broken), None, "{broken}");
         }
+    }
+
+    #[test]
+    fn the_latin_shortcuts_agree_with_the_unicode_tables() {
+        for c in ('\u{80}'..='\u{2FF}').chain(['Ÿ', 'ſ', 'ẞ', 'Ω', '٣', '€']) {
+            assert_eq!(wide_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+            if let Some(lower) = latin1_lower(c) {
+                assert_eq!(c.to_lowercase().collect::<Vec<_>>(), vec![lower], "{c:?}");
+                assert!(c.is_alphabetic(), "{c:?}");
+            }
+        }
+        assert_eq!(latin1_lower('Ü'), Some('ü'));
+        assert_eq!(latin1_lower('ß'), Some('ß'));
+        assert_eq!(latin1_lower('×'), None);
+        assert_eq!(latin1_lower('Ā'), None);
+        let letters = ('À'..='ÿ').filter(|c| latin1_lower(*c).is_some()).count();
+        assert_eq!(letters, 62);
     }
 
     #[test]
