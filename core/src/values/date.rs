@@ -375,12 +375,11 @@ fn numeric(
             "the year has two digits; write all four (2026, not 26) so the century is certain",
         );
     }
-    let day_first = ymd(z, y, x);
-    let month_first = ymd(z, x, y);
+    // Each reading is made only when it is asked for: a declared order or a `.` needs one.
     if let Some(f) = format {
         let date = match f.order {
-            DateOrder::DayFirst => day_first,
-            DateOrder::MonthFirst => month_first,
+            DateOrder::DayFirst => ymd(z, y, x),
+            DateOrder::MonthFirst => ymd(z, x, y),
             DateOrder::YearFirst => None,
         };
         return date.map_or(
@@ -388,9 +387,11 @@ fn numeric(
             DateParse::Date,
         );
     }
+    let day_first = ymd(z, y, x);
     if sep == '.' {
         return day_first.map_or(DateParse::Invalid(invalid_day), DateParse::Date);
     }
+    let month_first = if x == y { day_first } else { ymd(z, x, y) };
     match (day_first, month_first) {
         (Some(d), Some(m)) if d == m => DateParse::Date(d),
         (Some(d), Some(m)) => DateParse::Ambiguous {
