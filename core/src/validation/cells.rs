@@ -532,19 +532,22 @@ pub(super) fn find_control(text: &str) -> Option<char> {
 }
 
 /// The first control (or bidirectional-override) character, and whether there are blanks to
-/// collapse inside (two spaces in a row, or a blank other than the space): one pass over the
-/// bytes of ASCII text, which is nearly every cell.
-fn scan_text(text: &str) -> (Option<char>, bool) {
-    if !text.is_ascii() {
-        return (
-            find_control(text),
-            crate::values::text::needs_collapse(text),
-        );
-    }
+/// collapse inside (two spaces in a row, or a blank other than the space), of text with no
+/// blanks around it: one pass over its bytes. Every non-ASCII control, bidirectional mark and
+/// blank is encoded in UTF-8 starting with the byte `C2`, `E1`, `E2` or `E3`; text without
+/// them (ASCII, and most names in other alphabets: `ü` is `C3 BC`) needs no character
+/// tables, and text with one is checked character by character.
+fn scan_text(trimmed: &str) -> (Option<char>, bool) {
     let mut control = None;
     let mut blanks = false;
     let mut previous_space = false;
-    for b in text.bytes() {
+    for b in trimmed.bytes() {
+        if matches!(b, 0xC2 | 0xE1..=0xE3) {
+            return (
+                find_control(trimmed),
+                crate::values::text::needs_collapse(trimmed),
+            );
+        }
         let space = b == b' ';
         if b < 0x20 || b == 0x7F {
             control = control.or(Some(char::from(b)));
@@ -608,6 +611,36 @@ fn check_url(text: &str) -> Result<String, &'static str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_byte_scan_agrees_with_the_character_rules() {
+        // Trimmed strings from an alphabet of what the rules care about, by a fixed generator.
+        let alphabet: Vec<char> = "aZ é ü\tŁ\u{a0}\u{85}\u{80}\u{9f}\u{202e}\u{2066}\u{200e}\u{2028}\u{3000}\u{1680}\u{205f}€中\u{7f}\n\u{1}"
+            .chars()
+            .collect();
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..100_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 7) as usize + 1;
+            let raw: String = (0..len)
+                .map(|i| {
+                    let pick = (seed >> (8 + i * 7)) as usize % alphabet.len();
+                    alphabet.get(pick).copied().unwrap_or('a')
+                })
+                .collect();
+            let trimmed = crate::values::trim(&raw);
+            assert_eq!(
+                super::scan_text(trimmed),
+                (
+                    super::find_control(trimmed),
+                    crate::values::text::needs_collapse(trimmed)
+                ),
+                "{raw:?}"
+            );
+        }
+    }
     use super::*;
 
     #[test]
