@@ -272,7 +272,7 @@ function corrections() {
 async function analyze(bytes, keep = {}) {
   const generation = ++state.generation;
   const reading = readingOptions();
-  let options = { records: true, preview: PREVIEW_ROWS, rows: true, ...reading };
+  let options = { records: "handle", preview: PREVIEW_ROWS, rows: true, ...reading };
   $("progress-row").hidden = false;
   $("progress").value = 0;
   $("progress-text").textContent = "";
@@ -294,7 +294,7 @@ async function analyze(bytes, keep = {}) {
       if (generation !== state.generation) return;
       // The corrected roster is one CSV sheet with its header in row 1 and the columns where
       // they were, so only the mapping still applies.
-      args.options = options = { records: true, preview: PREVIEW_ROWS, rows: true, mapping: reading.mapping };
+      args.options = options = { records: "handle", preview: PREVIEW_ROWS, rows: true, mapping: reading.mapping };
       args.corrected = true;
     } else {
       state.corrected = null;

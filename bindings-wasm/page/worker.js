@@ -21,7 +21,8 @@ const ready = init({ module_or_path: new URL("../pkg/web/conferral_bg.wasm", imp
 let roster = null; // the file as chosen
 let corrected = null; // the file as `fix` last corrected it
 let rows = null; // every data row of the last analysis shown, in WebAssembly memory
-let report = null; // the last report shown, whose findings and records stay here
+let records = null; // the valid rows' values of the last analysis shown, in WebAssembly memory
+let report = null; // the last report shown (without its records), whose findings stay here
 // Of the corrected roster, when it is the one shown: for each of its data rows (its rows 2,
 // 3, …), the row of the roster as chosen; and its cells that a fix or an edit changed, by
 // cell name, each {by, before, after, source} (`by` a fix's code or "edit").
@@ -32,15 +33,18 @@ let shownCorrected = false; // whether the report shown is of the corrected rost
 // would hold the page's thread for seconds. The page gets the report without its findings and
 // records, with the counts it shows, and asks for the findings and rows it draws.
 
-/** Keeps a successful analysis (the rows' last holder freed) and gives what the page shows. */
+/** Keeps a successful analysis (the rows' and records' last holders freed) and gives what
+ * the page shows. */
 function keep(result) {
   if (result.type !== "success") return result;
   if (result.rows) {
     rows?.free();
     rows = result.rows;
   }
+  records?.free();
+  records = result.records ?? null;
   report = result.report;
-  const { findings, records, ...shown } = report;
+  const { findings, ...shown } = report;
   const kinds = new Map(); // by code, in the order the report first gives each
   const columns = new Set();
   for (const f of findings) {
@@ -56,7 +60,7 @@ function keep(result) {
     findingCount: findings.length,
     kinds: [...kinds.values()],
     findingColumns: [...columns],
-    firstRecordRow: records?.[0]?.row ?? null,
+    firstRecordRow: records?.get(0)?.row ?? null,
     rowFindings: findingsOfRows(shown.preview ?? []),
     rowChanges: changesOfRows(shown.preview ?? []),
     preview: withSources(shown.preview ?? []),
@@ -134,6 +138,8 @@ const calls = {
     shownCorrected = false;
     rows?.free();
     rows = null;
+    records?.free();
+    records = null;
     report = null;
     return null;
   },
@@ -179,8 +185,9 @@ const calls = {
   },
   // args: {row}: the valid row's record in the last report, or the errors found in the row.
   row({ row }) {
-    const { records, findings } = kept();
-    const record = records?.find((r) => r.row === row) ?? null;
+    const { findings } = kept();
+    const index = records?.indexOf(row);
+    const record = index === undefined ? null : records.get(index);
     return { record, errors: record ? [] : findings.filter((f) => f.row === row && f.severity === "error") };
   },
   // args: {group, codes, edits, options}: the roster as chosen with these suggested fixes
@@ -200,7 +207,7 @@ const calls = {
   template: ({ group, format }) => conferral.template(group, format),
   // Of the last report.
   errorReport: ({ format }) => conferral.errorReport(kept(), format),
-  recordsCsv: ({ group }) => conferral.recordsCsv(group, kept()),
+  recordsCsv: ({ group }) => conferral.recordsCsv(group, kept(), records ?? undefined),
   renderEmail: ({ group, values, options }) => conferral.renderEmail(group, values, options),
   validateGroup: ({ group }) => conferral.validateGroup(group),
 };

@@ -6,11 +6,15 @@
 //! [`convert`]), calls the core, and tags the result. A report is the JSON the CLI prints.
 
 mod convert;
+mod records;
 
 use conferral::output::OutputFormat;
 use conferral::{AnalyzeOptions, Group, Mapping, Report};
 use convert::{Options, failure_of, failure_of_findings, file, misuse, success, to_js};
+use js_sys::JSON;
 use wasm_bindgen::prelude::*;
+
+pub use records::Records;
 
 // The result shape (`Problem`, `Failure`) is shared with the credentials package.
 #[wasm_bindgen(typescript_custom_section)]
@@ -48,7 +52,9 @@ fn format_of(value: &JsValue, what: &str) -> Result<OutputFormat, JsValue> {
 /// XLSB, ODS), finds the sheet and header row, matches columns and validates every row.
 ///
 /// `options`: `sheet`, `headerRow` (1-based), `mapping` (`{columns: [{column, attribute}]}`
-/// to confirm, reassign or skip columns), `records` (the valid rows' values; default true),
+/// to confirm, reassign or skip columns), `records` (the valid rows' values: `true`, the
+/// default, in `report.records`; `"handle"`, as [`Records`] in the result's `records`, held
+/// in WebAssembly memory, the report without them; `false`, none),
 /// `preview` (how many first data rows to return as they read, for a grid), `progress`
 /// (called with `{stage, rows, bytes, totalBytes}`; throwing from it stops the analysis and
 /// the exception is rethrown), `rows` (also return every data row as it reads, as [`Rows`],
@@ -79,9 +85,10 @@ pub fn analyze(
         ],
     )?;
     let keep_rows = options.boolean("rows", false)?;
+    let records = records_mode(&options)?;
     let analyze_options = match reading(file_name, &options)? {
         Ok(reading) => AnalyzeOptions {
-            records: options.boolean("records", true)?,
+            records: records != RecordsMode::Off,
             preview: options
                 .count("preview", conferral::analysis::MAX_PREVIEW_ROWS as u64)?
                 .unwrap_or(0) as usize,
@@ -97,10 +104,11 @@ pub fn analyze(
                 conferral::fix_cancellable(&data, &group, &analyze_options, &[], report_progress)
             })?;
             return match out {
-                Ok(fixed) => success(&[
-                    ("report", to_js(&fixed.report)?),
-                    ("rows", Rows(fixed.roster.rows).into()),
-                ]),
+                Ok(fixed) => {
+                    let mut fields = report_fields(fixed.report, records)?;
+                    fields.push(("rows", Rows(fixed.roster.rows).into()));
+                    success(&fields)
+                }
                 Err(e) => failure_of(&e),
             };
         }
@@ -108,10 +116,55 @@ pub fn analyze(
             conferral::analyze_cancellable(&data, &group, &analyze_options, report_progress)
         })?;
         match out {
-            Ok(report) => success(&[("report", to_js(&report)?)]),
+            Ok(report) => success(&report_fields(report, records)?),
             Err(e) => failure_of(&e),
         }
     })
+}
+
+/// Where an analysis's records go: the option `records`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RecordsMode {
+    Off,
+    /// In the report, as the CLI's JSON has them.
+    Inline,
+    /// Beside the report, as a [`Records`] handle.
+    Handle,
+}
+
+fn records_mode(options: &Options) -> Result<RecordsMode, JsValue> {
+    let value = options.get("records");
+    if value.as_string().as_deref() == Some("handle") {
+        return Ok(RecordsMode::Handle);
+    }
+    if value.is_undefined() || value.is_null() || value.as_bool().is_some() {
+        return Ok(match options.boolean("records", true)? {
+            true => RecordsMode::Inline,
+            false => RecordsMode::Off,
+        });
+    }
+    Err(misuse(format!(
+        "records is true, false or \"handle\", not {}",
+        JSON::stringify(&value)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_else(|| convert::type_name(&value))
+    )))
+}
+
+/// The result's `report`, and with records as a handle, `records`.
+fn report_fields(
+    mut report: Report,
+    records: RecordsMode,
+) -> Result<Vec<(&'static str, JsValue)>, JsValue> {
+    if records != RecordsMode::Handle {
+        return Ok(vec![("report", to_js(&report)?)]);
+    }
+    let kept = report.records.take().unwrap_or_default();
+    Ok(vec![
+        ("report", to_js(&report)?),
+        ("records", Records::new(kept).into()),
+    ])
 }
 
 /// Every data row of an analysed roster, each cell as it reads (as `report.preview` gives the
@@ -344,7 +397,7 @@ pub fn template(
     })
 }
 
-fn report_of(value: &JsValue) -> Result<Report, JsValue> {
+pub(crate) fn report_of(value: &JsValue) -> Result<Report, JsValue> {
     convert::from_js(value, "report")
 }
 
@@ -368,15 +421,25 @@ pub fn error_report(
 }
 
 /// The valid rows of a report (analysed with `records`) as a clean CSV in the columns of the
-/// group's template; analysing it again gives the same records.
+/// group's template; analysing it again gives the same records. With `records: "handle"`,
+/// pass the result's `records` too (the report has none of its own): the same bytes.
 #[wasm_bindgen(js_name = "recordsCsv", unchecked_return_type = "FileResult")]
 pub fn records_csv(
     #[wasm_bindgen(unchecked_param_type = "Group | string")] group: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Report")] report: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Records | undefined")] records: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let report = report_of(&report)?;
-    with_group(&group, |group| {
-        match conferral::output::records::csv(&group, &report) {
+    if !(records.is_undefined() || records.is_null()) {
+        // Through the handle's own method: a function cannot borrow an optional handle.
+        return records::csv_through(&records, &group, &report);
+    }
+    records_csv_of(&group, &report_of(&report)?)
+}
+
+/// The clean CSV of `report`'s records for `group`.
+pub(crate) fn records_csv_of(group: &JsValue, report: &Report) -> Result<JsValue, JsValue> {
+    with_group(group, |group| {
+        match conferral::output::records::csv(&group, report) {
             Ok(bytes) => file(
                 &bytes,
                 &format!("{}-records.csv", group.key()),

@@ -72,8 +72,12 @@ export interface AnalyzeOptions {
   headerRow?: number | null;
   /** Columns confirmed, reassigned or skipped; other columns are matched automatically. */
   mapping?: Mapping | string | null;
-  /** Whether the report carries the valid rows' values (default true). */
-  records?: boolean;
+  /**
+   * The valid rows' values: `true` (the default) in `report.records`; `"handle"` as the
+   * result's `records`, a `Records` held in WebAssembly memory (the report then has none);
+   * `false`, none.
+   */
+  records?: boolean | "handle";
   /** How many first data rows to return as they read (at most 200), for a preview grid. */
   preview?: number;
   /** Called now and then; throwing from it stops the analysis and the exception is rethrown. */
@@ -155,6 +159,9 @@ export interface RosterRecord {
   values: Record<string, string | number | boolean>;
 }
 
+/** One value of a record as `Records.column` gives it: `null` where a record has none. */
+export type RecordValue = string | number | boolean | null;
+
 /** A data row as it reads in the file. */
 export interface PreviewRow {
   row: number;
@@ -207,8 +214,11 @@ export interface Report {
   preview?: PreviewRow[];
 }
 
-/** With the option `rows`, `rows` holds every data row (`free()` it when done). */
-export type AnalyzeResult = { type: "success"; report: Report; rows?: Rows } | Failure;
+/**
+ * With the option `rows`, `rows` holds every data row; with `records: "handle"`, `records`
+ * holds the valid rows' values and `report.records` is absent (`free()` each when done).
+ */
+export type AnalyzeResult = { type: "success"; report: Report; rows?: Rows; records?: Records } | Failure;
 
 export interface ApplyFixesOptions {
   /** The sheet to read (workbooks), as for `analyze`. */

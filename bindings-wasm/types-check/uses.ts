@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` by the test command: the generated declarations must type the
 // API as its users write it, results narrowed on `type`.
-import { analyze, applyFixes, errorReport, renderEmail, template, validateGroup, type Fix, type FixCode, type Group, type Report } from "conferral";
+import { analyze, applyFixes, errorReport, recordsCsv, renderEmail, template, validateGroup, type Fix, type FixCode, type Group, type Report } from "conferral";
 
 const group: Group = {
   name: "Bootcamp 2026",
@@ -36,6 +36,22 @@ if (result.type === "success") {
   }
 } else {
   for (const e of result.errors) console.log(e.code, e.message);
+}
+
+// Records kept in WebAssembly memory, read as needed.
+const handled = analyze(bytes, "roster.csv", group, { records: "handle" });
+if (handled.type === "success" && handled.records) {
+  const { records } = handled;
+  const rows: Uint32Array = records.rowNumbers();
+  const keys: string[] = records.keys;
+  const first = records.get(0);
+  const hours = records.column("hours");
+  if (hours instanceof Float64Array) console.log(hours[0]);
+  else console.log(hours?.[0]);
+  const all: { row: number }[] = records.toJSON();
+  const csv = recordsCsv(group, handled.report, records);
+  console.log(records.length, rows[0], keys, first?.values, records.indexOf(2), all.length, csv.type);
+  records.free();
 }
 
 const checked = validateGroup(JSON.stringify(group));

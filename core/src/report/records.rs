@@ -16,8 +16,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::Record;
 use crate::values::date::format_date;
 
-/// Most bytes of text one buffer holds, so that a slot can address it with `u32`s.
-const ARENA_BYTES: usize = u32::MAX as usize;
+/// Whether a buffer of `bytes` of text can be addressed by a slot's `u32`s (at most
+/// `u32::MAX` bytes; a comparison with that constant would be always true on 32-bit targets).
+fn addressable(bytes: usize) -> bool {
+    u32::try_from(bytes).is_ok()
+}
 
 /// One value of a record, borrowed from its [`Records`].
 #[derive(Debug, Clone, Copy)]
@@ -288,9 +291,9 @@ impl Records {
     /// other (an address from its local part, `@` and its domain, without a string of its own).
     pub(crate) fn set_text_of(&mut self, index: usize, slot: usize, parts: &[&str]) {
         let total: usize = parts.iter().map(|p| p.len()).sum();
-        let fits = |a: &String| a.len() + total <= ARENA_BYTES;
+        let fits = |a: &String| a.len().checked_add(total).is_some_and(addressable);
         if !self.arenas.last().is_some_and(fits) {
-            if total > ARENA_BYTES {
+            if !addressable(total) {
                 // No cell is this long (cells are limited far below); keep the slot absent
                 // rather than wrap an offset.
                 return;
@@ -726,6 +729,13 @@ mod tests {
             records.get(1).and_then(|r| r.get("hours")),
             Some(RecordValue::Float(37.5))
         );
+    }
+
+    #[test]
+    fn a_buffer_holds_what_a_u32_addresses() {
+        assert!(addressable(0));
+        assert!(addressable(u32::MAX as usize));
+        assert!(!addressable(u32::MAX as usize + 1));
     }
 
     #[test]
