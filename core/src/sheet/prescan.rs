@@ -469,7 +469,7 @@ pub(crate) struct ZipInfo {
 }
 
 /// A worksheet part not checked yet.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Deferred {
     /// Its index in the zip directory.
     pub(crate) index: usize,
@@ -530,6 +530,14 @@ impl ZipInfo {
             .find(|(p, _)| *p == part)
             .map(|(_, m)| m.clone())
             .unwrap_or_default()
+    }
+
+    /// Whether `xl/workbook.xml` sets the 1904 date system, as calamine reads it.
+    pub(crate) fn date1904(&self) -> bool {
+        xml_elements(&self.workbook, "workbookPr")
+            .iter()
+            .flatten()
+            .any(|(k, v)| k == "date1904" && (v == "1" || v == "true"))
     }
 
     /// Whether the workbook's main part is `xl/workbook.xml`.

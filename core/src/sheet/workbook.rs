@@ -86,19 +86,45 @@ fn read_checked(
     // workbook (both only read `bytes`).
     let wants_book =
         matches!(format, SourceFormat::Xlsx | SourceFormat::Xlsm) && zip_info.has_workbook();
-    let (opened, book) = std::thread::scope(|scope| {
-        let reading = wants_book.then(|| {
-            std::thread::Builder::new().spawn_scoped(scope, || xlsx_cells::Workbook::read(bytes))
-        });
+    // The sheet likely read first (the part the pre-scan left unread) is read too on that
+    // thread, in the date system `xl/workbook.xml` names: its cells need nothing calamine
+    // learns. They are kept for when that sheet is read, if calamine agrees on the date system.
+    let early_part = wants_book.then(|| zip_info.deferred().cloned()).flatten();
+    let guess_1904 = zip_info.date1904();
+    let read_book = || {
+        let book = xlsx_cells::Workbook::read(bytes)
+            .ok()
+            .map(|b| b.in_date_system(guess_1904));
+        let early = book
+            .as_ref()
+            .zip(early_part.as_ref())
+            .map(|(book, part)| read_early(book, bytes, part, limits));
+        (book, early)
+    };
+    let (opened, (book, early)) = std::thread::scope(|scope| {
+        let reading =
+            wants_book.then(|| std::thread::Builder::new().spawn_scoped(scope, read_book));
         let opened = calamine::open_workbook_auto_from_rs(Cursor::new(bytes));
         let book = match reading {
             // A fault in that reader leaves the workbook to calamine.
-            Some(Ok(handle)) => handle.join().ok().and_then(Result::ok),
-            Some(Err(_)) => xlsx_cells::Workbook::read(bytes).ok(),
-            None => None,
+            Some(Ok(handle)) => handle.join().unwrap_or((None, None)),
+            Some(Err(_)) => read_book(),
+            None => (None, None),
         };
         (opened, book)
     });
+    let mut early_cells = None;
+    if let (Some(part), Some(early)) = (early_part, early) {
+        match early.checked {
+            // The pre-scan's refusal of that part comes before anything else.
+            Some(Err(refused)) => return Err(refused),
+            Some(Ok(merges)) => {
+                zip_info.settled(part.name.clone(), merges);
+                early_cells = Some((part.name, early.cells));
+            }
+            None => {}
+        }
+    }
     let mut workbook = match opened {
         Ok(workbook) => workbook,
         Err(e) => {
@@ -114,9 +140,15 @@ fn read_checked(
             });
         }
     };
-    let book = match &workbook {
-        calamine::Sheets::Xlsx(xlsx) => book.map(|b| b.in_date_system(xlsx.has_1904_epoch())),
-        _ => None,
+    let (book, early_cells) = match &workbook {
+        calamine::Sheets::Xlsx(xlsx) => {
+            let is_1904 = xlsx.has_1904_epoch();
+            (
+                book.map(|b| b.in_date_system(is_1904)),
+                early_cells.filter(|_| is_1904 == guess_1904),
+            )
+        }
+        _ => (None, None),
     };
     let mut source = Source {
         bytes,
@@ -124,6 +156,7 @@ fn read_checked(
         limits,
         zip_info: &mut zip_info,
         book: book.as_ref(),
+        early: early_cells,
     };
     let sheets: Vec<SheetInfo> = workbook
         .sheets_metadata()
@@ -231,6 +264,66 @@ struct Source<'a> {
     /// Mutable: the part it left unread is checked when first read.
     zip_info: &'a mut prescan::ZipInfo,
     book: Option<&'a xlsx_cells::Workbook>,
+    /// A part's cells read with [`read_early`] (the sheet read first, usually), until read.
+    early: Option<(String, Result<Option<Grid>>)>,
+}
+
+/// What [`read_early`] gives.
+struct Early {
+    /// The pre-scan's checks of the part, as [`xlsx_cells::Checking::outcome`].
+    checked: Option<Result<Vec<calamine::Dimensions>>>,
+    /// Its cells, as [`read_xlsx_fast`] gives them.
+    cells: Result<Option<Grid>>,
+}
+
+/// Reads the cells of the part the pre-scan left unread, checking it on the way.
+fn read_early(
+    book: &xlsx_cells::Workbook,
+    bytes: &[u8],
+    part: &prescan::Deferred,
+    limits: &Limits,
+) -> Early {
+    let mut checking = xlsx_cells::Checking {
+        index: part.index,
+        check: prescan::PartCheck::new(part.name.clone(), part.declared, limits),
+        outcome: None,
+    };
+    let cells = read_cells(book, bytes, &part.name, Some(&mut checking), limits);
+    Early {
+        checked: checking.outcome,
+        cells,
+    }
+}
+
+/// A sheet's cells through the purpose-built reader: `Ok(None)` when it steps aside, `Err`
+/// when a cell is refused.
+fn read_cells(
+    book: &xlsx_cells::Workbook,
+    bytes: &[u8],
+    part: &str,
+    checking: Option<&mut xlsx_cells::Checking>,
+    limits: &Limits,
+) -> Result<Option<Grid>> {
+    let mut grid = Grid::default();
+    let mut held = Held::default();
+    let mut sink = |position, value: DataRef<'_>| {
+        place(
+            &mut grid,
+            position,
+            from_data_ref(&value),
+            limits,
+            &mut held,
+        )
+    };
+    let outcome = match checking {
+        Some(checking) => book.cells_checked(bytes, part, checking, &mut sink),
+        None => book.cells(bytes, part, &mut sink),
+    };
+    match outcome {
+        Ok(()) => Ok(Some(grid)),
+        Err(xlsx_cells::Stop::Sink(e)) => Err(e),
+        Err(xlsx_cells::Stop::Unsupported) => Ok(None),
+    }
 }
 
 fn read_grid(
@@ -314,6 +407,9 @@ fn read_xlsx_fast(source: &mut Source<'_>, name: &str) -> Result<Result<Option<G
         source.zip_info.settle(bytes, limits)?;
         return Ok(Ok(None));
     };
+    if let Some((_, cells)) = source.early.take_if(|(early, _)| *early == part) {
+        return Ok(cells);
+    }
     let mut checking = source
         .zip_info
         .deferred()
@@ -326,21 +422,7 @@ fn read_xlsx_fast(source: &mut Source<'_>, name: &str) -> Result<Result<Option<G
     if checking.is_none() {
         source.zip_info.settle(bytes, limits)?;
     }
-    let mut grid = Grid::default();
-    let mut held = Held::default();
-    let mut sink = |position, value: DataRef<'_>| {
-        place(
-            &mut grid,
-            position,
-            from_data_ref(&value),
-            limits,
-            &mut held,
-        )
-    };
-    let outcome = match checking.as_mut() {
-        Some(checking) => book.cells_checked(bytes, &part, checking, &mut sink),
-        None => book.cells(bytes, &part, &mut sink),
-    };
+    let cells = read_cells(book, bytes, &part, checking.as_mut(), limits);
     if let Some(checking) = checking {
         match checking.outcome {
             Some(Ok(merges)) => source.zip_info.settled(part.clone(), merges),
@@ -348,11 +430,7 @@ fn read_xlsx_fast(source: &mut Source<'_>, name: &str) -> Result<Result<Option<G
             None => source.zip_info.settle(bytes, limits)?,
         }
     }
-    Ok(match outcome {
-        Ok(()) => Ok(Some(grid)),
-        Err(xlsx_cells::Stop::Sink(e)) => Err(e),
-        Err(xlsx_cells::Stop::Unsupported) => Ok(None),
-    })
+    Ok(cells)
 }
 
 fn place_range(
@@ -619,6 +697,11 @@ mod tests {
     /// A workbook of the given sheets (name, state, `<worksheet>` body after the root tag),
     /// with `extra` parts after them; stored, so every part inflates one-fold.
     fn book(sheets: &[(&str, &str, String)], extra: &[(&str, String)]) -> Vec<u8> {
+        book_with("", sheets, extra)
+    }
+
+    /// [`book`], with `pr` (a `<workbookPr>`) in the workbook part.
+    fn book_with(pr: &str, sheets: &[(&str, &str, String)], extra: &[(&str, String)]) -> Vec<u8> {
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored);
@@ -641,7 +724,7 @@ mod tests {
             (
                 "xl/workbook.xml".to_owned(),
                 format!(
-                    r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{listed}</sheets></workbook>"#
+                    r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">{pr}<sheets>{listed}</sheets></workbook>"#
                 ),
             ),
             (
@@ -929,6 +1012,40 @@ mod tests {
             outcome(&bytes, Some("S"), &Limits::default()),
             Err(format!("{:?}: {refused}", refused.kind()))
         );
+    }
+
+    #[test]
+    fn a_sheet_read_early_takes_the_date_system_calamine_reads() {
+        let styles = r#"<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#;
+        let data = r#"<row r="1"><c r="A1" s="1"><v>45000</v></c><c r="B1"><v>1</v></c></row>"#;
+        // calamine reads `date1904` unescaped: `&#49;` is no `1` to it.
+        for (pr, expected) in [
+            ("", "2023-03-15"),
+            (r#"<workbookPr date1904="1"/>"#, "2027-03-16"),
+            (r#"<workbookPr date1904="true"/>"#, "2027-03-16"),
+            (r#"<workbookPr date1904="&#49;"/>"#, "2023-03-15"),
+        ] {
+            let bytes = book_with(
+                pr,
+                &[("S", "", sheet("", data, ""))],
+                &[("xl/styles.xml", styles.to_owned())],
+            );
+            let read = read(
+                &bytes,
+                SourceFormat::Xlsx,
+                None,
+                &Limits::default(),
+                &|_| false,
+            )
+            .unwrap();
+            let first = read.grid.rows.first().and_then(|r| r.first());
+            match first {
+                Some(Value::DateTime(d)) => {
+                    assert_eq!(d.format("%Y-%m-%d").to_string(), expected, "{pr}");
+                }
+                other => panic!("{pr}: {other:?}"),
+            }
+        }
     }
 
     #[test]
