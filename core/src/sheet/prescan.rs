@@ -436,6 +436,20 @@ struct XmlRuns {
 impl XmlRuns {
     /// Reads the next chunk; whether a run between two `<` is now longer than the limit.
     fn too_long(&mut self, chunk: &[u8]) -> bool {
+        if chunk.len() as u64 <= MAX_XML_RUN {
+            // A run within the chunk is shorter than the chunk: only the run into its first
+            // `<` and the one from its last can be too long (a sheet has millions of `<`).
+            let Some(first) = memchr::memchr(b'<', chunk) else {
+                self.open = self.open.saturating_add(chunk.len() as u64);
+                return self.open > MAX_XML_RUN;
+            };
+            if self.open.saturating_add(first as u64) > MAX_XML_RUN {
+                return true;
+            }
+            let last = memchr::memrchr(b'<', chunk).unwrap_or(first);
+            self.open = (chunk.len() - last - 1) as u64;
+            return self.open > MAX_XML_RUN;
+        }
         let mut last: Option<usize> = None;
         for at in memchr::memchr_iter(b'<', chunk) {
             let run = match last {
@@ -992,6 +1006,31 @@ mod tests {
         chunk.resize(chunk.len() + (16 << 20) + 1, b'x');
         chunk.extend_from_slice(b"</a>");
         assert!(runs.too_long(&chunk));
+    }
+
+    #[test]
+    fn a_run_into_the_first_tag_of_a_chunk_is_measured() {
+        let blanks = vec![b' '; 1 << 20];
+        // `a>` and 16 MiB less 2 bytes of blanks: 16 MiB since the `<`, the limit.
+        let up_to_the_limit = |runs: &mut XmlRuns| {
+            assert!(!runs.too_long(b"<a>"));
+            for _ in 0..15 {
+                assert!(!runs.too_long(&blanks));
+            }
+            assert!(!runs.too_long(&blanks[2..]));
+            assert_eq!(runs.open, MAX_XML_RUN);
+        };
+        let mut runs = XmlRuns::default();
+        up_to_the_limit(&mut runs);
+        // One byte more before the next `<`.
+        assert!(runs.too_long(b"x<b><c>"));
+        let mut runs = XmlRuns::default();
+        up_to_the_limit(&mut runs);
+        // A `<` now closes the run; the next starts after the chunk's last `<`.
+        assert!(!runs.too_long(b"<b>  <c"));
+        assert_eq!(runs.open, 1);
+        assert!(!runs.too_long(b">xy"));
+        assert_eq!(runs.open, 4);
     }
 
     #[test]
