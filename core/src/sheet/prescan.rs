@@ -24,138 +24,380 @@ fn malformed(message: impl Into<String>) -> Error {
 /// Checks every part of a zipped workbook: declared and real decompressed sizes, compression
 /// ratio, and the counts the parts declare.
 pub(crate) fn check_zip(bytes: &[u8], limits: &Limits) -> Result<ZipInfo> {
-    let mut info = ZipInfo::default();
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+    scan_zip(bytes, limits, None)
+}
+
+/// [`check_zip`], except that the part of the sheet to be read first (`sheet`, or else the
+/// first visible worksheet) is not inflated: its reader checks it as it inflates it for its
+/// cells (see [`ZipInfo::deferred`]), so the sheet inflates once. Only a part that inflates
+/// at most [`DEFER_RATIO`]-fold is left so; it counts in the total at its declared size, an
+/// upper bound of its real one. When a later part is refused, the deferred part is checked
+/// here after all: a refusal of its own comes first, as in [`check_zip`].
+pub(crate) fn check_zip_deferring(
+    bytes: &[u8],
+    limits: &Limits,
+    sheet: Option<&str>,
+) -> Result<ZipInfo> {
+    scan_zip(bytes, limits, Some(sheet))
+}
+
+/// A part that inflates more than this many times over is checked before any of it is
+/// parsed: rosters inflate some ten-fold, hostile parts a thousand-fold.
+const DEFER_RATIO: u64 = 100;
+
+/// The size of each read from an inflating part: the checks see the same pieces wherever
+/// they run.
+pub(crate) const PIECE: usize = 64 * 1024;
+
+fn open_zip(bytes: &[u8]) -> Result<zip::ZipArchive<Cursor<&[u8]>>> {
+    zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         malformed("the workbook's zip directory cannot be read; the file may be truncated")
             .with_source(e)
-    })?;
+    })
+}
+
+fn scan_zip(bytes: &[u8], limits: &Limits, defer: Option<Option<&str>>) -> Result<ZipInfo> {
+    let mut info = ZipInfo::default();
+    let mut archive = open_zip(bytes)?;
     if archive.has_duplicate_names() {
         return Err(malformed(
             "the workbook names one part twice; readers disagree on which copy counts, so the file is refused: save it again from the spreadsheet program",
         ));
     }
     refuse_duplicate_parts(archive.file_names_raw())?;
+    let candidate = defer.and_then(|sheet| first_part(&mut archive, sheet));
     let mut total: u64 = 0;
-    let mut chunk = vec![0u8; 64 * 1024];
-    for index in 0..archive.len() {
-        let mut part = archive.by_index(index).map_err(|e| {
-            malformed(
-                "a part of the workbook cannot be opened; the file may be damaged or encrypted",
-            )
-            .with_source(e)
-        })?;
-        let name = String::from_utf8_lossy(part.name_raw()).into_owned();
-        let declared = part.size();
-        if declared > limits.max_part_bytes {
-            return Err(limit(format!(
-                "workbook part `{name}` declares {declared} bytes, over the limit of {} bytes",
-                limits.max_part_bytes
-            )));
-        }
-        let cap = declared.min(limits.max_part_bytes);
-        let mut head: Vec<u8> = Vec::new();
-        let mut seen: u64 = 0;
-        let worksheet = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
-        let mut sheet_scan = SheetScan::default();
-        let xml = name.ends_with(".xml") || name.ends_with(".rels");
-        let mut runs = XmlRuns::default();
-        loop {
-            let n = part.read(&mut chunk).map_err(|e| {
-                malformed(format!(
-                    "workbook part `{name}` cannot be decompressed; the file is damaged"
-                ))
-                .with_source(e)
-            })?;
-            if n == 0 {
-                break;
-            }
-            seen += n as u64;
-            if seen > cap {
-                return Err(malformed(format!(
-                    "workbook part `{name}` holds more data than its zip entry declares ({declared} bytes); the file is damaged or crafted"
-                )));
-            }
-            if head.len() < HEAD_BYTES {
-                let take = (HEAD_BYTES - head.len()).min(n);
-                head.extend_from_slice(chunk.get(..take).unwrap_or_default());
-            }
-            if xml && runs.too_long(chunk.get(..n).unwrap_or_default()) {
-                return Err(limit(format!(
-                    "workbook part `{name}` holds more than {} MiB between two XML tags; no cell holds that much, so the file is damaged or crafted",
-                    MAX_XML_RUN >> 20
-                )));
-            }
-            if worksheet {
-                sheet_scan.scan(chunk.get(..n).unwrap_or_default(), &name)?;
-                if sheet_scan.rows > EXCEL_ROWS.min(limits.max_rows.saturating_add(1_000)) {
-                    return Err(limit(format!(
-                        "workbook part `{name}` holds more than {} rows, over the limit; split the roster or delete the unused rows at the bottom",
-                        EXCEL_ROWS.min(limits.max_rows.saturating_add(1_000))
-                    )));
+    let mut chunk = vec![0u8; PIECE];
+    // The part left unread, and the total before it.
+    let mut skipped: Option<(usize, u64)> = None;
+    let mut index = 0;
+    while index < archive.len() {
+        let defer_this = skipped.is_none() && candidate == Some(index);
+        let before = total;
+        match check_part(
+            &mut archive,
+            index,
+            limits,
+            &mut info,
+            &mut total,
+            &mut chunk,
+            defer_this,
+        ) {
+            Ok(true) => skipped = Some((index, before)),
+            Ok(false) => {}
+            Err(refusal) => {
+                let Some((at, before)) = skipped.take() else {
+                    return Err(refusal.error);
+                };
+                // The part left unread comes first: its own refusal, if any, is the file's.
+                info.deferred = None;
+                total = before;
+                check_part(
+                    &mut archive,
+                    at,
+                    limits,
+                    &mut info,
+                    &mut total,
+                    &mut chunk,
+                    false,
+                )
+                .map_err(|r| r.error)?;
+                if !refusal.total {
+                    return Err(refusal.error);
                 }
+                // Counted at its real size, the total may stay under the limit: count the
+                // parts after it again.
+                index = at + 1;
+                continue;
             }
         }
-        let compressed = part.compressed_size().max(1);
-        if seen > 1024 * 1024 && seen / compressed > limits.max_compression_ratio {
-            return Err(limit(format!(
-                "workbook part `{name}` expands {}-fold ({compressed} to {seen} bytes), over the limit of {}",
-                seen / compressed,
-                limits.max_compression_ratio
-            )));
-        }
-        total += seen;
-        if total > limits.max_decompressed_bytes {
-            return Err(limit(format!(
-                "the workbook decompresses to more than {} bytes, over the limit",
-                limits.max_decompressed_bytes
-            )));
-        }
-        if name.ends_with("sharedStrings.xml") && seen > limits.max_sheet_bytes {
-            // The reader holds every shared string before any cell is read.
-            return Err(limit(format!(
-                "the workbook's shared strings take {} MiB, over the limit of {} MiB for a sheet in memory; split the roster into smaller files, or raise the limit",
-                seen >> 20,
-                limits.max_sheet_bytes >> 20
-            )));
-        }
-        if name.ends_with("sharedStrings.xml")
-            && let Some(count) = attribute_number(&head, b"uniqueCount=")
-        {
-            // An `<si/>` takes at least five bytes, so a truthful count is bounded by the size.
-            if count > limits.max_shared_strings || count > seen / 5 + 1 {
-                return Err(limit(format!(
-                    "the workbook declares {count} shared strings in {seen} bytes; at most {} are accepted and the part cannot hold that many",
-                    limits.max_shared_strings
-                )));
-            }
-        }
-        if name.starts_with("xl/worksheets/")
-            && name.ends_with(".xml")
-            && let Some((rows, cols)) = dimension(&head)
-        {
-            check_extent(&name, rows, cols, limits)?;
-        }
-        if worksheet && !sheet_scan.merges.is_empty() {
-            info.merges
-                .push((name.clone(), std::mem::take(&mut sheet_scan.merges)));
-        }
-        if (name == "xl/workbook.xml" || name == "xl/_rels/workbook.xml.rels")
-            && seen <= HEAD_BYTES as u64 * 128
-        {
-            // Small parts: read again whole to map sheet names to their parts.
-            let mut whole = Vec::new();
-            drop(part);
-            if let Ok(mut again) = archive.by_index(index) {
-                let _ = again.read_to_end(&mut whole);
-            }
-            if name == "xl/workbook.xml" {
-                info.workbook = whole;
-            } else {
-                info.rels = whole;
-            }
-        }
+        index += 1;
     }
     Ok(info)
+}
+
+/// Why a part was refused; `total` when for the running total of all parts.
+struct Refusal {
+    error: Error,
+    total: bool,
+}
+
+impl From<Error> for Refusal {
+    fn from(error: Error) -> Self {
+        Refusal {
+            error,
+            total: false,
+        }
+    }
+}
+
+/// Checks part `index`, or with `defer` leaves a worksheet that inflates little unread (and
+/// records it in `info`); whether it was left.
+fn check_part(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    index: usize,
+    limits: &Limits,
+    info: &mut ZipInfo,
+    total: &mut u64,
+    chunk: &mut [u8],
+    defer: bool,
+) -> std::result::Result<bool, Refusal> {
+    let mut part = archive.by_index(index).map_err(|e| {
+        malformed("a part of the workbook cannot be opened; the file may be damaged or encrypted")
+            .with_source(e)
+    })?;
+    let name = String::from_utf8_lossy(part.name_raw()).into_owned();
+    let declared = part.size();
+    if declared > limits.max_part_bytes {
+        return Err(limit(format!(
+            "workbook part `{name}` declares {declared} bytes, over the limit of {} bytes",
+            limits.max_part_bytes
+        ))
+        .into());
+    }
+    let compressed = part.compressed_size().max(1);
+    if defer
+        && is_worksheet(&name)
+        && declared <= compressed.saturating_mul(DEFER_RATIO)
+        && total.saturating_add(declared) <= limits.max_decompressed_bytes
+    {
+        *total += declared;
+        info.deferred = Some(Deferred {
+            index,
+            name,
+            declared,
+        });
+        return Ok(true);
+    }
+    let mut check = PartCheck::new(name, declared, limits);
+    loop {
+        let n = part.read(chunk).map_err(|e| check.read_failed(e))?;
+        if n == 0 {
+            break;
+        }
+        check.chunk(chunk.get(..n).unwrap_or_default())?;
+    }
+    check.ratio(compressed)?;
+    let (name, seen) = (&check.name, check.seen);
+    add_to_total(total, seen, limits)?;
+    if name.ends_with("sharedStrings.xml") && seen > limits.max_sheet_bytes {
+        // The reader holds every shared string before any cell is read.
+        return Err(limit(format!(
+            "the workbook's shared strings take {} MiB, over the limit of {} MiB for a sheet in memory; split the roster into smaller files, or raise the limit",
+            seen >> 20,
+            limits.max_sheet_bytes >> 20
+        ))
+        .into());
+    }
+    if name.ends_with("sharedStrings.xml")
+        && let Some(count) = attribute_number(&check.head, b"uniqueCount=")
+    {
+        // An `<si/>` takes at least five bytes, so a truthful count is bounded by the size.
+        if count > limits.max_shared_strings || count > seen / 5 + 1 {
+            return Err(limit(format!(
+                "the workbook declares {count} shared strings in {seen} bytes; at most {} are accepted and the part cannot hold that many",
+                limits.max_shared_strings
+            ))
+            .into());
+        }
+    }
+    check.extent()?;
+    let name = check.name.clone();
+    if check.worksheet && !check.sheet_scan.merges.is_empty() {
+        info.merges
+            .push((name.clone(), std::mem::take(&mut check.sheet_scan.merges)));
+    }
+    if (name == "xl/workbook.xml" || name == "xl/_rels/workbook.xml.rels")
+        && seen <= HEAD_BYTES as u64 * 128
+    {
+        // Small parts: read again whole to map sheet names to their parts.
+        let mut whole = Vec::new();
+        drop(part);
+        if let Ok(mut again) = archive.by_index(index) {
+            let _ = again.read_to_end(&mut whole);
+        }
+        if name == "xl/workbook.xml" {
+            info.workbook = whole;
+        } else {
+            info.rels = whole;
+        }
+    }
+    Ok(false)
+}
+
+fn add_to_total(total: &mut u64, seen: u64, limits: &Limits) -> std::result::Result<(), Refusal> {
+    *total += seen;
+    if *total > limits.max_decompressed_bytes {
+        return Err(Refusal {
+            error: limit(format!(
+                "the workbook decompresses to more than {} bytes, over the limit",
+                limits.max_decompressed_bytes
+            )),
+            total: true,
+        });
+    }
+    Ok(())
+}
+
+fn is_worksheet(name: &str) -> bool {
+    name.starts_with("xl/worksheets/") && name.ends_with(".xml")
+}
+
+/// The index of the part holding `sheet`, or else the first visible worksheet, as
+/// `xl/workbook.xml` and its relationships name it; `None` when they do not say. A guess:
+/// whoever reads another sheet first has the part checked before ([`ZipInfo::settle`]).
+fn first_part(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, sheet: Option<&str>) -> Option<usize> {
+    let book = ZipInfo {
+        workbook: small_part(archive, "xl/workbook.xml")?,
+        rels: small_part(archive, "xl/_rels/workbook.xml.rels")?,
+        ..ZipInfo::default()
+    };
+    let sheets = xml_elements(&book.workbook, "sheet");
+    let name_of = |attrs: &Vec<(String, String)>| {
+        attrs
+            .iter()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.clone())
+    };
+    let name = match sheet {
+        Some(wanted) => sheets
+            .iter()
+            .filter_map(name_of)
+            .find(|n| n == wanted)
+            .or_else(|| {
+                sheets
+                    .iter()
+                    .filter_map(name_of)
+                    .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
+            })?,
+        None => sheets
+            .iter()
+            .filter(|attrs| attrs.iter().all(|(k, v)| k != "state" || v == "visible"))
+            .filter_map(name_of)
+            .next()?,
+    };
+    let part = book.part_of(&name)?;
+    let found =
+        (0..archive.len()).find(|&i| matches!(archive.name_for_index(i), Some(Ok(n)) if n == part));
+    found.filter(|_| is_worksheet(&part) && !part.ends_with("sharedStrings.xml"))
+}
+
+/// A small part read whole (at most 1 MiB); `None` when absent, larger or unreadable.
+fn small_part(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Option<Vec<u8>> {
+    let limit = HEAD_BYTES as u64 * 128;
+    let part = archive.by_name(name).ok()?;
+    if part.size() > limit {
+        return None;
+    }
+    let mut whole = Vec::new();
+    part.take(limit + 1).read_to_end(&mut whole).ok()?;
+    (whole.len() as u64 <= limit).then_some(whole)
+}
+
+/// The checks of one part as it inflates, in the order the pre-scan makes them.
+pub(crate) struct PartCheck {
+    name: String,
+    declared: u64,
+    cap: u64,
+    limits: Limits,
+    seen: u64,
+    head: Vec<u8>,
+    worksheet: bool,
+    xml: bool,
+    runs: XmlRuns,
+    sheet_scan: SheetScan,
+}
+
+impl PartCheck {
+    pub(crate) fn new(name: String, declared: u64, limits: &Limits) -> Self {
+        PartCheck {
+            worksheet: is_worksheet(&name),
+            xml: name.ends_with(".xml") || name.ends_with(".rels"),
+            name,
+            declared,
+            cap: declared.min(limits.max_part_bytes),
+            limits: *limits,
+            seen: 0,
+            head: Vec::new(),
+            runs: XmlRuns::default(),
+            sheet_scan: SheetScan::default(),
+        }
+    }
+
+    /// The refusal of a part that cannot be inflated.
+    pub(crate) fn read_failed(&self, e: std::io::Error) -> Error {
+        malformed(format!(
+            "workbook part `{}` cannot be decompressed; the file is damaged",
+            self.name
+        ))
+        .with_source(e)
+    }
+
+    /// Checks the next piece read (at most [`PIECE`] bytes).
+    pub(crate) fn chunk(&mut self, chunk: &[u8]) -> Result<()> {
+        let (name, n) = (&self.name, chunk.len());
+        self.seen += n as u64;
+        if self.seen > self.cap {
+            return Err(malformed(format!(
+                "workbook part `{name}` holds more data than its zip entry declares ({} bytes); the file is damaged or crafted",
+                self.declared
+            )));
+        }
+        if self.head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - self.head.len()).min(n);
+            self.head
+                .extend_from_slice(chunk.get(..take).unwrap_or_default());
+        }
+        if self.xml && self.runs.too_long(chunk) {
+            return Err(limit(format!(
+                "workbook part `{name}` holds more than {} MiB between two XML tags; no cell holds that much, so the file is damaged or crafted",
+                MAX_XML_RUN >> 20
+            )));
+        }
+        if self.worksheet {
+            self.sheet_scan.scan(chunk, name)?;
+            let most = EXCEL_ROWS.min(self.limits.max_rows.saturating_add(1_000));
+            if self.sheet_scan.rows > most {
+                return Err(limit(format!(
+                    "workbook part `{name}` holds more than {most} rows, over the limit; split the roster or delete the unused rows at the bottom"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The compression ratio, once the part is read.
+    fn ratio(&self, compressed: u64) -> Result<()> {
+        let (seen, compressed) = (self.seen, compressed.max(1));
+        if seen > 1024 * 1024 && seen / compressed > self.limits.max_compression_ratio {
+            return Err(limit(format!(
+                "workbook part `{}` expands {}-fold ({compressed} to {seen} bytes), over the limit of {}",
+                self.name,
+                seen / compressed,
+                self.limits.max_compression_ratio
+            )));
+        }
+        Ok(())
+    }
+
+    /// A worksheet's declared extent (`<dimension>`), once the part is read.
+    fn extent(&self) -> Result<()> {
+        if self.worksheet
+            && let Some((rows, cols)) = dimension(&self.head)
+        {
+            check_extent(&self.name, rows, cols, &self.limits)?;
+        }
+        Ok(())
+    }
+
+    /// The checks at the end of a deferred worksheet (its size was counted in the total at
+    /// its declared size, which a part that passes [`PartCheck::chunk`] does not exceed);
+    /// its merged ranges.
+    pub(crate) fn finish(&mut self, compressed: u64) -> Result<Vec<calamine::Dimensions>> {
+        self.ratio(compressed)?;
+        self.extent()?;
+        Ok(std::mem::take(&mut self.sheet_scan.merges))
+    }
 }
 
 /// Refuses a package that names one part twice: readers disagree on which copy counts (the
@@ -194,6 +436,20 @@ struct XmlRuns {
 impl XmlRuns {
     /// Reads the next chunk; whether a run between two `<` is now longer than the limit.
     fn too_long(&mut self, chunk: &[u8]) -> bool {
+        if chunk.len() as u64 <= MAX_XML_RUN {
+            // A run within the chunk is shorter than the chunk: only the run into its first
+            // `<` and the one from its last can be too long (a sheet has millions of `<`).
+            let Some(first) = memchr::memchr(b'<', chunk) else {
+                self.open = self.open.saturating_add(chunk.len() as u64);
+                return self.open > MAX_XML_RUN;
+            };
+            if self.open.saturating_add(first as u64) > MAX_XML_RUN {
+                return true;
+            }
+            let last = memchr::memrchr(b'<', chunk).unwrap_or(first);
+            self.open = (chunk.len() - last - 1) as u64;
+            return self.open > MAX_XML_RUN;
+        }
         let mut last: Option<usize> = None;
         for at in memchr::memchr_iter(b'<', chunk) {
             let run = match last {
@@ -220,9 +476,64 @@ pub(crate) struct ZipInfo {
     merges: Vec<(String, Vec<calamine::Dimensions>)>,
     workbook: Vec<u8>,
     rels: Vec<u8>,
+    /// The part [`check_zip_deferring`] left unread: checked by its reader as it inflates
+    /// it ([`ZipInfo::settled`]), or by [`ZipInfo::settle`] before anything else reads the
+    /// workbook.
+    deferred: Option<Deferred>,
+}
+
+/// A worksheet part not checked yet.
+#[derive(Debug, Clone)]
+pub(crate) struct Deferred {
+    /// Its index in the zip directory.
+    pub(crate) index: usize,
+    /// Its name there.
+    pub(crate) name: String,
+    /// The size it declares there.
+    pub(crate) declared: u64,
 }
 
 impl ZipInfo {
+    /// The part left unread by [`check_zip_deferring`], until it is checked.
+    pub(crate) fn deferred(&self) -> Option<&Deferred> {
+        self.deferred.as_ref()
+    }
+
+    /// Checks the part left unread, if any, as [`check_zip`] would have: what must happen
+    /// before anything else reads the workbook, so that a refusal of that part comes first.
+    pub(crate) fn settle(&mut self, bytes: &[u8], limits: &Limits) -> Result<()> {
+        let Some(deferred) = self.deferred.take() else {
+            return Ok(());
+        };
+        let mut archive = open_zip(bytes)?;
+        let mut part = archive.by_index(deferred.index).map_err(|e| {
+            malformed(
+                "a part of the workbook cannot be opened; the file may be damaged or encrypted",
+            )
+            .with_source(e)
+        })?;
+        let mut check = PartCheck::new(deferred.name, deferred.declared, limits);
+        let mut chunk = vec![0u8; PIECE];
+        loop {
+            let n = part.read(&mut chunk).map_err(|e| check.read_failed(e))?;
+            if n == 0 {
+                break;
+            }
+            check.chunk(chunk.get(..n).unwrap_or_default())?;
+        }
+        let merges = check.finish(part.compressed_size())?;
+        self.settled(check.name, merges);
+        Ok(())
+    }
+
+    /// Records the part left unread as checked by its reader, with its merged ranges.
+    pub(crate) fn settled(&mut self, name: String, merges: Vec<calamine::Dimensions>) {
+        self.deferred = None;
+        if !merges.is_empty() {
+            self.merges.push((name, merges));
+        }
+    }
+
     /// The merged ranges of the named sheet (XLSX/XLSM), found without parsing it again.
     pub(crate) fn merges_of(&self, sheet: &str) -> Vec<calamine::Dimensions> {
         let Some(part) = self.part_of(sheet) else {
@@ -233,6 +544,14 @@ impl ZipInfo {
             .find(|(p, _)| *p == part)
             .map(|(_, m)| m.clone())
             .unwrap_or_default()
+    }
+
+    /// Whether `xl/workbook.xml` sets the 1904 date system, as calamine reads it.
+    pub(crate) fn date1904(&self) -> bool {
+        xml_elements(&self.workbook, "workbookPr")
+            .iter()
+            .flatten()
+            .any(|(k, v)| k == "date1904" && (v == "1" || v == "true"))
     }
 
     /// Whether the workbook's main part is `xl/workbook.xml`.
@@ -687,6 +1006,31 @@ mod tests {
         chunk.resize(chunk.len() + (16 << 20) + 1, b'x');
         chunk.extend_from_slice(b"</a>");
         assert!(runs.too_long(&chunk));
+    }
+
+    #[test]
+    fn a_run_into_the_first_tag_of_a_chunk_is_measured() {
+        let blanks = vec![b' '; 1 << 20];
+        // `a>` and 16 MiB less 2 bytes of blanks: 16 MiB since the `<`, the limit.
+        let up_to_the_limit = |runs: &mut XmlRuns| {
+            assert!(!runs.too_long(b"<a>"));
+            for _ in 0..15 {
+                assert!(!runs.too_long(&blanks));
+            }
+            assert!(!runs.too_long(&blanks[2..]));
+            assert_eq!(runs.open, MAX_XML_RUN);
+        };
+        let mut runs = XmlRuns::default();
+        up_to_the_limit(&mut runs);
+        // One byte more before the next `<`.
+        assert!(runs.too_long(b"x<b><c>"));
+        let mut runs = XmlRuns::default();
+        up_to_the_limit(&mut runs);
+        // A `<` now closes the run; the next starts after the chunk's last `<`.
+        assert!(!runs.too_long(b"<b>  <c"));
+        assert_eq!(runs.open, 1);
+        assert!(!runs.too_long(b">xy"));
+        assert_eq!(runs.open, 4);
     }
 
     #[test]

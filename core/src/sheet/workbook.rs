@@ -68,7 +68,11 @@ fn read_checked(
 ) -> Result<WorkbookSheet> {
     let mut zip_info = prescan::ZipInfo::default();
     match format {
-        SourceFormat::Xlsx | SourceFormat::Xlsm | SourceFormat::Xlsb | SourceFormat::Ods => {
+        // The sheet to be read first inflates once, checked as its cells are read.
+        SourceFormat::Xlsx | SourceFormat::Xlsm => {
+            zip_info = prescan::check_zip_deferring(bytes, limits, sheet)?;
+        }
+        SourceFormat::Xlsb | SourceFormat::Ods => {
             zip_info = prescan::check_zip(bytes, limits)?;
         }
         SourceFormat::Xls => prescan::check_xls(bytes, limits)?,
@@ -82,37 +86,77 @@ fn read_checked(
     // workbook (both only read `bytes`).
     let wants_book =
         matches!(format, SourceFormat::Xlsx | SourceFormat::Xlsm) && zip_info.has_workbook();
-    let (opened, book) = std::thread::scope(|scope| {
-        let reading = wants_book.then(|| {
-            std::thread::Builder::new().spawn_scoped(scope, || xlsx_cells::Workbook::read(bytes))
-        });
+    // The sheet likely read first (the part the pre-scan left unread) is read too on that
+    // thread, in the date system `xl/workbook.xml` names: its cells need nothing calamine
+    // learns. They are kept for when that sheet is read, if calamine agrees on the date system.
+    let early_part = wants_book.then(|| zip_info.deferred().cloned()).flatten();
+    let guess_1904 = zip_info.date1904();
+    let read_book = || {
+        let book = xlsx_cells::Workbook::read(bytes)
+            .ok()
+            .map(|b| b.in_date_system(guess_1904));
+        let early = book
+            .as_ref()
+            .zip(early_part.as_ref())
+            .map(|(book, part)| read_early(book, bytes, part, limits));
+        (book, early)
+    };
+    let (opened, (book, early)) = std::thread::scope(|scope| {
+        let reading =
+            wants_book.then(|| std::thread::Builder::new().spawn_scoped(scope, read_book));
         let opened = calamine::open_workbook_auto_from_rs(Cursor::new(bytes));
         let book = match reading {
             // A fault in that reader leaves the workbook to calamine.
-            Some(Ok(handle)) => handle.join().ok().and_then(Result::ok),
-            Some(Err(_)) => xlsx_cells::Workbook::read(bytes).ok(),
-            None => None,
+            Some(Ok(handle)) => handle.join().unwrap_or((None, None)),
+            Some(Err(_)) => read_book(),
+            None => (None, None),
         };
         (opened, book)
     });
-    let mut workbook = opened.map_err(|e| match e {
-        calamine::Error::Xls(calamine::XlsError::Password)
-        | calamine::Error::Xlsx(calamine::XlsxError::Password) => Error::new(
-            ErrorKind::Encrypted,
-            "the workbook is protected with a password; remove it and upload again",
-        ),
-        other => malformed(format, other),
-    })?;
-    let book = match &workbook {
-        calamine::Sheets::Xlsx(xlsx) => book.map(|b| b.in_date_system(xlsx.has_1904_epoch())),
-        _ => None,
+    let mut early_cells = None;
+    if let (Some(part), Some(early)) = (early_part, early) {
+        match early.checked {
+            // The pre-scan's refusal of that part comes before anything else.
+            Some(Err(refused)) => return Err(refused),
+            Some(Ok(merges)) => {
+                zip_info.settled(part.name.clone(), merges);
+                early_cells = Some((part.name, early.cells));
+            }
+            None => {}
+        }
+    }
+    let mut workbook = match opened {
+        Ok(workbook) => workbook,
+        Err(e) => {
+            // A refusal of the part the pre-scan left unread comes first.
+            zip_info.settle(bytes, limits)?;
+            return Err(match e {
+                calamine::Error::Xls(calamine::XlsError::Password)
+                | calamine::Error::Xlsx(calamine::XlsxError::Password) => Error::new(
+                    ErrorKind::Encrypted,
+                    "the workbook is protected with a password; remove it and upload again",
+                ),
+                other => malformed(format, other),
+            });
+        }
     };
-    let source = Source {
+    let (book, early_cells) = match &workbook {
+        calamine::Sheets::Xlsx(xlsx) => {
+            let is_1904 = xlsx.has_1904_epoch();
+            (
+                book.map(|b| b.in_date_system(is_1904)),
+                early_cells.filter(|_| is_1904 == guess_1904),
+            )
+        }
+        _ => (None, None),
+    };
+    let mut source = Source {
         bytes,
         format,
         limits,
-        zip_info: &zip_info,
+        zip_info: &mut zip_info,
         book: book.as_ref(),
+        early: early_cells,
     };
     let sheets: Vec<SheetInfo> = workbook
         .sheets_metadata()
@@ -134,6 +178,9 @@ fn read_checked(
             })
             .ok_or_else(|| {
                 let names: Vec<String> = sheets.iter().map(|s| format!("`{}`", s.name)).collect();
+                if let Err(refused) = source.zip_info.settle(bytes, limits) {
+                    return refused;
+                }
                 Error::new(
                     ErrorKind::SheetNotFound,
                     format!(
@@ -143,7 +190,7 @@ fn read_checked(
                 )
             })?;
         let name = found.name.clone();
-        let grid = read_grid(&mut workbook, &source, &name)?;
+        let grid = read_grid(&mut workbook, &mut source, &name)?;
         return Ok(WorkbookSheet { sheets, name, grid });
     }
     // Visible worksheets first, in workbook order; hidden ones only if no visible one has data.
@@ -157,7 +204,7 @@ fn read_checked(
     let mut best: Option<(SheetFit, &SheetInfo, Grid)> = None;
     for group in [visible, hidden] {
         for info in group {
-            let grid = match read_grid(&mut workbook, &source, &info.name) {
+            let grid = match read_grid(&mut workbook, &mut source, &info.name) {
                 Ok(grid) => grid,
                 // A damaged sheet after a usable one does not spoil the workbook.
                 Err(_) if best.is_some() => break,
@@ -183,6 +230,8 @@ fn read_checked(
             break;
         }
     }
+    // Every sheet read was checked; one never read may not have been.
+    source.zip_info.settle(bytes, limits)?;
     match best {
         Some((_, info, grid)) => Ok(WorkbookSheet {
             name: info.name.clone(),
@@ -212,28 +261,95 @@ struct Source<'a> {
     bytes: &'a [u8],
     format: SourceFormat,
     limits: &'a Limits,
-    zip_info: &'a prescan::ZipInfo,
+    /// Mutable: the part it left unread is checked when first read.
+    zip_info: &'a mut prescan::ZipInfo,
     book: Option<&'a xlsx_cells::Workbook>,
+    /// A part's cells read with [`read_early`] (the sheet read first, usually), until read.
+    early: Option<(String, Result<Option<Grid>>)>,
+}
+
+/// What [`read_early`] gives.
+struct Early {
+    /// The pre-scan's checks of the part, as [`xlsx_cells::Checking::outcome`].
+    checked: Option<Result<Vec<calamine::Dimensions>>>,
+    /// Its cells, as [`read_xlsx_fast`] gives them.
+    cells: Result<Option<Grid>>,
+}
+
+/// Reads the cells of the part the pre-scan left unread, checking it on the way.
+fn read_early(
+    book: &xlsx_cells::Workbook,
+    bytes: &[u8],
+    part: &prescan::Deferred,
+    limits: &Limits,
+) -> Early {
+    let mut checking = xlsx_cells::Checking {
+        index: part.index,
+        check: prescan::PartCheck::new(part.name.clone(), part.declared, limits),
+        outcome: None,
+    };
+    let cells = read_cells(book, bytes, &part.name, Some(&mut checking), limits);
+    Early {
+        checked: checking.outcome,
+        cells,
+    }
+}
+
+/// A sheet's cells through the purpose-built reader: `Ok(None)` when it steps aside, `Err`
+/// when a cell is refused.
+fn read_cells(
+    book: &xlsx_cells::Workbook,
+    bytes: &[u8],
+    part: &str,
+    checking: Option<&mut xlsx_cells::Checking>,
+    limits: &Limits,
+) -> Result<Option<Grid>> {
+    let mut grid = Grid::default();
+    let mut held = Held::default();
+    let mut sink = |position, value: DataRef<'_>| {
+        place(
+            &mut grid,
+            position,
+            from_data_ref(&value),
+            limits,
+            &mut held,
+        )
+    };
+    let outcome = match checking {
+        Some(checking) => book.cells_checked(bytes, part, checking, &mut sink),
+        None => book.cells(bytes, part, &mut sink),
+    };
+    match outcome {
+        Ok(()) => Ok(Some(grid)),
+        Err(xlsx_cells::Stop::Sink(e)) => Err(e),
+        Err(xlsx_cells::Stop::Unsupported) => Ok(None),
+    }
 }
 
 fn read_grid(
     workbook: &mut calamine::Sheets<Cursor<&[u8]>>,
-    source: &Source<'_>,
+    source: &mut Source<'_>,
     name: &str,
 ) -> Result<Grid> {
     let (format, limits) = (source.format, source.limits);
     let mut grid = Grid::default();
     let mut held = Held::default();
     let mut merges: Vec<calamine::Dimensions> = Vec::new();
+    if !matches!(workbook, calamine::Sheets::Xlsx(_)) {
+        source.zip_info.settle(source.bytes, limits)?;
+    }
     match workbook {
         calamine::Sheets::Xlsx(xlsx) => {
-            // The pre-scan collected the merged ranges; asking calamine would parse the sheet twice.
-            merges = source.zip_info.merges_of(name);
+            // Every part is checked once this returns (a refusal is its error); what the
+            // cells gave is kept until calamine has looked at the sheet's head.
+            let fast = read_xlsx_fast(source, name)?;
             // calamine reads the sheet's head up to `<sheetData>` and refuses a broken one.
             let mut cells = xlsx
                 .worksheet_cells_reader(name)
                 .map_err(|e| malformed(format, e))?;
-            if let Some(mut fast) = read_xlsx_fast(source, name)? {
+            // The pre-scan collected the merged ranges; asking calamine would parse the sheet twice.
+            merges = source.zip_info.merges_of(name);
+            if let Some(mut fast) = fast? {
                 spread_merges(&mut fast, &merges);
                 return Ok(fast);
             }
@@ -281,28 +397,40 @@ fn read_grid(
     Ok(grid)
 }
 
-/// Reads an XLSX sheet with the purpose-built cell reader; `None` when it steps aside and
-/// calamine must read the sheet.
-fn read_xlsx_fast(source: &Source<'_>, name: &str) -> Result<Option<Grid>> {
+/// Reads an XLSX sheet with the purpose-built cell reader: `Ok(None)` when it steps aside
+/// and calamine must read the sheet, `Err` when a cell is refused. The part the pre-scan left
+/// unread is checked first, or on the way when it is this sheet's: the outer error is its
+/// refusal, which comes before anything the cells gave.
+fn read_xlsx_fast(source: &mut Source<'_>, name: &str) -> Result<Result<Option<Grid>>> {
+    let (bytes, limits) = (source.bytes, source.limits);
     let (Some(book), Some(part)) = (source.book, source.zip_info.part_of(name)) else {
-        return Ok(None);
+        source.zip_info.settle(bytes, limits)?;
+        return Ok(Ok(None));
     };
-    let mut grid = Grid::default();
-    let mut held = Held::default();
-    let outcome = book.cells(source.bytes, &part, &mut |position, value| {
-        place(
-            &mut grid,
-            position,
-            from_data_ref(&value),
-            source.limits,
-            &mut held,
-        )
-    });
-    match outcome {
-        Ok(()) => Ok(Some(grid)),
-        Err(xlsx_cells::Stop::Sink(e)) => Err(e),
-        Err(xlsx_cells::Stop::Unsupported) => Ok(None),
+    if let Some((_, cells)) = source.early.take_if(|(early, _)| *early == part) {
+        return Ok(cells);
     }
+    let mut checking = source
+        .zip_info
+        .deferred()
+        .filter(|d| d.name == part)
+        .map(|d| xlsx_cells::Checking {
+            index: d.index,
+            check: prescan::PartCheck::new(d.name.clone(), d.declared, limits),
+            outcome: None,
+        });
+    if checking.is_none() {
+        source.zip_info.settle(bytes, limits)?;
+    }
+    let cells = read_cells(book, bytes, &part, checking.as_mut(), limits);
+    if let Some(checking) = checking {
+        match checking.outcome {
+            Some(Ok(merges)) => source.zip_info.settled(part.clone(), merges),
+            Some(Err(refused)) => return Err(refused),
+            None => source.zip_info.settle(bytes, limits)?,
+        }
+    }
+    Ok(cells)
 }
 
 fn place_range(
@@ -558,10 +686,367 @@ fn from_data(value: &Data) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Cursor, Write};
+
     use calamine::{ExcelDateTime, ExcelDateTimeType};
 
-    use super::{Grid, Held, Value, excel_datetime, iso_duration, place};
+    use super::{Grid, Held, SourceFormat, Value, excel_datetime, iso_duration, place, read};
     use crate::limits::Limits;
+    use crate::sheet::prescan;
+
+    /// A workbook of the given sheets (name, state, `<worksheet>` body after the root tag),
+    /// with `extra` parts after them; stored, so every part inflates one-fold.
+    fn book(sheets: &[(&str, &str, String)], extra: &[(&str, String)]) -> Vec<u8> {
+        book_with("", sheets, extra)
+    }
+
+    /// [`book`], with `pr` (a `<workbookPr>`) in the workbook part.
+    fn book_with(pr: &str, sheets: &[(&str, &str, String)], extra: &[(&str, String)]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        let mut listed = String::new();
+        let mut rels = String::new();
+        for (i, (name, state, _)) in sheets.iter().enumerate() {
+            let n = i + 1;
+            listed.push_str(&format!(
+                r#"<sheet name="{name}" sheetId="{n}"{state} r:id="rId{n}"/>"#
+            ));
+            rels.push_str(&format!(
+                r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+            ));
+        }
+        let mut parts = vec![
+            (
+                "_rels/.rels".to_owned(),
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned(),
+            ),
+            (
+                "xl/workbook.xml".to_owned(),
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">{pr}<sheets>{listed}</sheets></workbook>"#
+                ),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels".to_owned(),
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>"#
+                ),
+            ),
+        ];
+        for (i, (_, _, body)) in sheets.iter().enumerate() {
+            parts.push((
+                format!("xl/worksheets/sheet{}.xml", i + 1),
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{body}</worksheet>"#
+                ),
+            ));
+        }
+        for (name, text) in extra {
+            parts.push(((*name).to_owned(), text.clone()));
+        }
+        for (name, text) in parts {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// `n` rows of two numbers from row `from` (1-based).
+    fn rows(from: usize, n: usize) -> String {
+        (from..from + n)
+            .map(|r| {
+                format!(r#"<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>1</v></c></row>"#)
+            })
+            .collect()
+    }
+
+    fn sheet(head: &str, data: &str, tail: &str) -> String {
+        format!("{head}<sheetData>{data}</sheetData>{tail}")
+    }
+
+    /// What reading the workbook gives: its first sheet's rows, or the error's kind and text.
+    fn outcome(
+        bytes: &[u8],
+        wanted: Option<&str>,
+        limits: &Limits,
+    ) -> Result<(String, usize), String> {
+        read(bytes, SourceFormat::Xlsx, wanted, limits, &|_| false)
+            .map(|s| (s.name, s.grid.rows.len()))
+            .map_err(|e| format!("{:?}: {e}", e.kind()))
+    }
+
+    #[test]
+    fn a_sheet_checked_as_it_is_read_is_refused_as_the_pre_scan_refuses_it() {
+        let small = Limits {
+            max_rows: 100,
+            max_columns: 5,
+            ..Limits::default()
+        };
+        let many = rows(1, 3_000);
+        let cases: Vec<(&str, Vec<u8>, Limits)> = vec![
+            (
+                "a cell outside the grid after many rows",
+                book(
+                    &[(
+                        "S",
+                        "",
+                        sheet(
+                            "",
+                            &(many.clone() + r#"<row r="3001"><c r="A9999999"><v>1</v></c></row>"#),
+                            "",
+                        ),
+                    )],
+                    &[],
+                ),
+                Limits::default(),
+            ),
+            (
+                "a declared extent too wide, at the head",
+                book(
+                    &[(
+                        "S",
+                        "",
+                        sheet(r#"<dimension ref="A1:ZZZ3000"/>"#, &many, ""),
+                    )],
+                    &[],
+                ),
+                Limits::default(),
+            ),
+            (
+                "more rows than the limit",
+                book(&[("S", "", sheet("", &many, ""))], &[]),
+                small,
+            ),
+            (
+                "a cell past the column limit before a cell outside the grid",
+                book(
+                    &[(
+                        "S",
+                        "",
+                        sheet(
+                            "",
+                            &(r#"<row r="1"><c r="Z1"><v>1</v></c></row>"#.to_owned()
+                                + &rows(2, 50)
+                                + r#"<row r="60"><c r="A2000000"><v>1</v></c></row>"#),
+                            "",
+                        ),
+                    )],
+                    &[],
+                ),
+                small,
+            ),
+            (
+                "a refused sheet before a refused part",
+                book(
+                    &[(
+                        "S",
+                        "",
+                        sheet(
+                            "",
+                            &(many.clone() + r#"<row r="3001"><c r="XFE1"><v>1</v></c></row>"#),
+                            "",
+                        ),
+                    )],
+                    &[(
+                        "xl/sharedStrings.xml",
+                        r#"<sst uniqueCount="99999999999"></sst>"#.to_owned(),
+                    )],
+                ),
+                Limits::default(),
+            ),
+            (
+                "a sound sheet before a refused part",
+                book(
+                    &[("S", "", sheet("", &many, ""))],
+                    &[(
+                        "xl/sharedStrings.xml",
+                        r#"<sst uniqueCount="99999999999"></sst>"#.to_owned(),
+                    )],
+                ),
+                Limits::default(),
+            ),
+            (
+                "a sound sheet before parts over the total",
+                book(
+                    &[("S", "", sheet("", &many, ""))],
+                    &[("xl/pad.xml", " ".repeat(200_000))],
+                ),
+                Limits {
+                    max_decompressed_bytes: 250_000,
+                    ..Limits::default()
+                },
+            ),
+            (
+                "a refused second sheet read after an empty first one",
+                book(
+                    &[
+                        ("Empty", "", sheet("", "", "")),
+                        (
+                            "S",
+                            "",
+                            sheet(
+                                "",
+                                &(many.clone()
+                                    + r#"<row r="3001"><c r="A9999999"><v>1</v></c></row>"#),
+                                "",
+                            ),
+                        ),
+                    ],
+                    &[],
+                ),
+                Limits::default(),
+            ),
+            (
+                "a refused hidden sheet after the visible one",
+                book(
+                    &[
+                        (
+                            "Hidden",
+                            r#" state="hidden""#,
+                            sheet(
+                                "",
+                                &(many.clone()
+                                    + r#"<row r="3001"><c r="A9999999"><v>1</v></c></row>"#),
+                                "",
+                            ),
+                        ),
+                        ("S", "", sheet("", &many, "")),
+                    ],
+                    &[],
+                ),
+                Limits::default(),
+            ),
+        ];
+        for (what, bytes, limits) in cases {
+            let refused = prescan::check_zip(&bytes, &limits)
+                .err()
+                .map(|e| format!("{:?}: {e}", e.kind()))
+                .unwrap_or_else(|| panic!("{what}: not refused by the pre-scan"));
+            assert!(
+                prescan::check_zip_deferring(&bytes, &limits, None)
+                    .map(|info| info.deferred().is_some())
+                    .unwrap_or(true),
+                "{what}: nothing deferred"
+            );
+            assert_eq!(
+                outcome(&bytes, None, &limits),
+                Err(refused.clone()),
+                "{what}"
+            );
+            assert_eq!(
+                outcome(&bytes, Some("S"), &limits),
+                Err(refused),
+                "{what}, named"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sheet_checked_as_it_is_read_gives_what_it_gave_before() {
+        let many = rows(1, 3_000);
+        let merged = sheet(
+            "",
+            &(many.clone() + r#"<row r="3001"><c r="A3001"><v>7</v></c></row>"#),
+            r#"<mergeCells count="1"><mergeCell ref="A3001:B3001"/></mergeCells>"#,
+        );
+        let bytes = book(
+            &[
+                ("Hidden", r#" state="hidden""#, sheet("", &rows(1, 5), "")),
+                ("Empty", "", sheet("", "", "")),
+                ("S", "", merged),
+            ],
+            &[],
+        );
+        let info = prescan::check_zip_deferring(&bytes, &Limits::default(), None).unwrap();
+        assert_eq!(
+            info.deferred().map(|d| d.name.as_str()),
+            Some("xl/worksheets/sheet2.xml")
+        );
+        let read_it = |wanted| {
+            read(
+                &bytes,
+                SourceFormat::Xlsx,
+                wanted,
+                &Limits::default(),
+                &|_| false,
+            )
+            .unwrap()
+        };
+        let first = read_it(None);
+        assert_eq!(first.name, "S");
+        assert_eq!(first.grid.rows.len(), 3_001);
+        // The merged range, found as the sheet inflated, is spread: B3001 takes A3001's value.
+        assert_eq!(
+            first.grid.rows.get(3_000).and_then(|r| r.get(1)),
+            Some(&Value::Number(7.0))
+        );
+        assert_eq!(
+            first
+                .sheets
+                .iter()
+                .map(|s| (s.name.as_str(), s.visible))
+                .collect::<Vec<_>>(),
+            [("Hidden", false), ("Empty", true), ("S", true)]
+        );
+        assert_eq!(read_it(Some("hidden")).grid.rows.len(), 5);
+        assert_eq!(read_it(Some("S")).grid.rows, first.grid.rows);
+        // Refused in a sheet never read, it is refused all the same.
+        let bytes = book(
+            &[
+                ("S", "", sheet("", &many, "")),
+                (
+                    "Other",
+                    "",
+                    sheet(
+                        "",
+                        &(many.clone() + r#"<row r="3001"><c r="A9999999"><v>1</v></c></row>"#),
+                        "",
+                    ),
+                ),
+            ],
+            &[],
+        );
+        let refused = prescan::check_zip(&bytes, &Limits::default()).unwrap_err();
+        assert_eq!(
+            outcome(&bytes, Some("S"), &Limits::default()),
+            Err(format!("{:?}: {refused}", refused.kind()))
+        );
+    }
+
+    #[test]
+    fn a_sheet_read_early_takes_the_date_system_calamine_reads() {
+        let styles = r#"<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>"#;
+        let data = r#"<row r="1"><c r="A1" s="1"><v>45000</v></c><c r="B1"><v>1</v></c></row>"#;
+        // calamine reads `date1904` unescaped: `&#49;` is no `1` to it.
+        for (pr, expected) in [
+            ("", "2023-03-15"),
+            (r#"<workbookPr date1904="1"/>"#, "2027-03-16"),
+            (r#"<workbookPr date1904="true"/>"#, "2027-03-16"),
+            (r#"<workbookPr date1904="&#49;"/>"#, "2023-03-15"),
+        ] {
+            let bytes = book_with(
+                pr,
+                &[("S", "", sheet("", data, ""))],
+                &[("xl/styles.xml", styles.to_owned())],
+            );
+            let read = read(
+                &bytes,
+                SourceFormat::Xlsx,
+                None,
+                &Limits::default(),
+                &|_| false,
+            )
+            .unwrap();
+            let first = read.grid.rows.first().and_then(|r| r.first());
+            match first {
+                Some(Value::DateTime(d)) => {
+                    assert_eq!(d.format("%Y-%m-%d").to_string(), expected, "{pr}");
+                }
+                other => panic!("{pr}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn one_wide_row_does_not_widen_the_rows_after_it() {

@@ -15,6 +15,7 @@ use calamine::{CellErrorType, DataRef, ExcelDateTime, ExcelDateTimeType};
 use memchr::{memchr, memmem};
 
 use crate::error::Error;
+use crate::sheet::prescan::{PIECE, PartCheck};
 
 /// Why reading stopped before the end of the sheet.
 #[derive(Debug)]
@@ -129,10 +130,24 @@ impl Workbook {
         path: &str,
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<()> {
-        self.read_cells(bytes, path, sink, true)
+        self.read_sheet(bytes, path, None, sink, true)
+    }
+
+    /// [`Workbook::cells`], making the pre-scan's checks of the part as it inflates: to its
+    /// end, even when the cells stop early, unless the part is refused. What the checks
+    /// found is in `checking` afterwards; a refusal there comes before anything read.
+    pub(crate) fn cells_checked<'w>(
+        &'w self,
+        bytes: &[u8],
+        path: &str,
+        checking: &mut Checking,
+        sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
+    ) -> Step<()> {
+        self.read_sheet(bytes, path, Some(checking), sink, true)
     }
 
     /// [`Workbook::cells`], inflating on this thread unless `spawn`.
+    #[cfg(test)]
     fn read_cells<'w>(
         &'w self,
         bytes: &[u8],
@@ -140,12 +155,28 @@ impl Workbook {
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
         spawn: bool,
     ) -> Step<()> {
+        self.read_sheet(bytes, path, None, sink, spawn)
+    }
+
+    /// [`Workbook::cells_checked`] when `checking`, inflating on this thread unless `spawn`.
+    fn read_sheet<'w>(
+        &'w self,
+        bytes: &[u8],
+        path: &str,
+        checking: Option<&mut Checking>,
+        sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
+        spawn: bool,
+    ) -> Step<()> {
         let mut feeder = Feeder::new(self);
+        // Lent to the inflater, on whichever thread it runs.
+        let checking = std::sync::Mutex::new(checking);
+        let checking = &checking;
         std::thread::scope(|scope| {
             let (chunks, received) = std::sync::mpsc::sync_channel::<Step<Option<Vec<u8>>>>(8);
             let inflater = spawn.then(|| {
                 std::thread::Builder::new().spawn_scoped(scope, move || {
-                    let outcome = inflate(bytes, path, &mut |chunk| {
+                    let mut checking = checking.lock().unwrap_or_else(|e| e.into_inner());
+                    let outcome = inflate(bytes, path, checking.as_deref_mut(), &mut |chunk| {
                         chunks.send(Ok(Some(chunk))).is_ok()
                     });
                     // The reader may have stopped already; then nobody listens.
@@ -153,16 +184,23 @@ impl Workbook {
                 })
             });
             if inflater.is_none_or(|started| started.is_err()) {
-                return inflate(bytes, path, &mut |chunk| match feeder.push(&chunk, sink) {
-                    Ok(more) => more,
-                    Err(stop) => {
-                        feeder.stopped = Some(stop);
-                        false
-                    }
-                })
+                let mut checking = checking.lock().unwrap_or_else(|e| e.into_inner());
+                return inflate(
+                    bytes,
+                    path,
+                    checking.as_deref_mut(),
+                    &mut |chunk| match feeder.push(&chunk, sink) {
+                        Ok(more) => more,
+                        Err(stop) => {
+                            feeder.stopped = Some(stop);
+                            false
+                        }
+                    },
+                )
                 .and_then(|()| feeder.finish(sink));
             }
-            // Dropping `received` on the way out stops the inflater at its next chunk.
+            // Dropping `received` on the way out stops the inflater handing out chunks (it
+            // still checks the rest of the part, when it checks it).
             for message in received {
                 match message? {
                     Some(chunk) => {
@@ -178,22 +216,81 @@ impl Workbook {
     }
 }
 
-/// Inflates the zip part at `path`, handing each chunk to `each` until it returns false.
-fn inflate(bytes: &[u8], path: &str, each: &mut dyn FnMut(Vec<u8>) -> bool) -> Step<()> {
+/// A part's pre-scan checks, made by the reader as it inflates the part.
+pub(crate) struct Checking {
+    /// The part's index in the zip directory: the checks are of that part or of none.
+    pub(crate) index: usize,
+    pub(crate) check: PartCheck,
+    /// Set when the part is checked to its end (its merged ranges) or refused; `None` when
+    /// the checks could not be made.
+    pub(crate) outcome: Option<crate::error::Result<Vec<calamine::Dimensions>>>,
+}
+
+/// Inflates the zip part at `path`, handing each chunk to `each` until it returns false;
+/// with `checking`, checks every piece before handing it out, and goes on to the end of the
+/// part for the checks after `each` stops wanting more.
+fn inflate(
+    bytes: &[u8],
+    path: &str,
+    mut checking: Option<&mut Checking>,
+    each: &mut dyn FnMut(Vec<u8>) -> bool,
+) -> Step<()> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| Stop::Unsupported)?;
     let names = entry_names(&archive);
     let &index = names
         .get(&path.replace('\\', "/").to_ascii_lowercase())
         .ok_or(Stop::Unsupported)?;
+    if checking.as_ref().is_some_and(|c| c.index != index) {
+        return Err(Stop::Unsupported);
+    }
     let mut part = archive.by_index(index).map_err(|_| Stop::Unsupported)?;
+    let compressed = part.compressed_size();
+    let mut wanted = true;
+    let mut spare = Vec::new();
     loop {
-        let mut chunk = vec![0u8; CHUNK];
-        let n = part.read(&mut chunk).map_err(|_| Stop::Unsupported)?;
-        if n == 0 {
+        // Read in pieces of the pre-scan's size, so its checks see what they would there.
+        let mut chunk = if wanted {
+            vec![0u8; CHUNK]
+        } else {
+            std::mem::take(&mut spare)
+        };
+        chunk.resize(chunk.len().max(PIECE), 0);
+        let (mut filled, mut end) = (0usize, false);
+        while let Some(piece) = chunk.get_mut(filled..filled + PIECE) {
+            let n = match part.read(piece) {
+                Ok(n) => n,
+                Err(e) => {
+                    if let Some(c) = checking {
+                        c.outcome = Some(Err(c.check.read_failed(e)));
+                    }
+                    return Err(Stop::Unsupported);
+                }
+            };
+            if n == 0 {
+                end = true;
+                break;
+            }
+            if let Some(c) = checking.as_deref_mut()
+                && let Err(refused) = c.check.chunk(piece.get(..n).unwrap_or_default())
+            {
+                c.outcome = Some(Err(refused));
+                return Err(Stop::Unsupported);
+            }
+            filled += n;
+        }
+        if wanted && filled > 0 {
+            chunk.truncate(filled);
+            wanted = each(chunk);
+        } else {
+            spare = chunk;
+        }
+        if end {
+            if let Some(c) = checking {
+                c.outcome = Some(c.check.finish(compressed));
+            }
             return Ok(());
         }
-        chunk.truncate(n);
-        if !each(chunk) {
+        if !wanted && checking.is_none() {
             return Ok(());
         }
     }
