@@ -97,7 +97,7 @@ impl Serialize for RecordValue<'_> {
 }
 
 /// `YYYY-MM-DD` written into `buf`, for years 0 to 9999.
-fn date_text(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
+pub(super) fn date_text(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
     let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
     let (month, day) = (d.month(), d.day());
     let digit = |n: u32| b'0' + (n % 10) as u8;
@@ -216,6 +216,20 @@ impl Records {
             (0..self.rows.len())
                 .map(move |i| self.value(self.slots.get(i * width + slot).copied())),
         )
+    }
+
+    /// Record `index`'s values, each with the index of its key in [`Records::keys`].
+    pub(super) fn values_at(
+        &self,
+        index: usize,
+    ) -> impl Iterator<Item = (usize, RecordValue<'_>)> + '_ {
+        let width = self.keys.len();
+        let start = index * width;
+        let slots = self.slots.get(start..start + width).unwrap_or_default();
+        slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(k, s)| self.value(Some(*s)).map(|v| (k, v)))
     }
 
     /// The records as owned [`Record`]s.
