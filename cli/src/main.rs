@@ -1259,8 +1259,9 @@ fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
 /// Prints a report as [`print_json`] would, its records rendered on `threads` threads.
 fn print_report_json(report: &Report, threads: usize) -> std::io::Result<()> {
     let stdout = std::io::stdout();
-    // A report with records runs to hundreds of megabytes: write it in large pieces.
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    // Records come in pieces of hundreds of kilobytes, written straight through: the buffer
+    // gathers the small writes of the rest.
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
     report.write_json_pretty(&mut out, threads)?;
     writeln!(out)?;
     out.flush()

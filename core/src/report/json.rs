@@ -15,7 +15,7 @@ use std::sync::{Mutex, mpsc};
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter};
 
-use super::records::date_text;
+use super::records::date_bytes;
 use super::{
     ColumnMatch, Finding, Fix, Mapping, PreviewRow, RecordValue, Records, Report, Source, Summary,
 };
@@ -346,13 +346,12 @@ fn push_value(out: &mut Vec<u8>, value: RecordValue<'_>) {
         }
         RecordValue::Float(_) => out.extend_from_slice(b"null"),
         RecordValue::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-        RecordValue::Date(d) => {
-            let mut buf = [0u8; 10];
-            match date_text(d, &mut buf) {
-                Some(text) => push_str(out, text),
-                None => push_str(out, &format_date(d)),
+        RecordValue::Date(d) => match date_bytes(d) {
+            Some([y0, y1, y2, y3, h0, m0, m1, h1, d0, d1]) => {
+                out.extend_from_slice(&[b'"', y0, y1, y2, y3, h0, m0, m1, h1, d0, d1, b'"']);
             }
-        }
+            None => push_str(out, &format_date(d)),
+        },
         RecordValue::Other(v) => push_other(out, v),
     }
 }
@@ -392,10 +391,37 @@ fn escape_of(b: u8) -> u8 {
     }
 }
 
+/// Whether any byte of `bytes` is one JSON escapes: a control character, `"` or `\\`.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH: u64 = ONES * 0x80;
+    // Eight bytes at a time: a byte below 0x20, or equal to `"` or `\\` (zero after the
+    // XOR), sets its high bit in `(x - n) & !x & HIGH`, and no other byte makes it set.
+    let any_below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH != 0;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(word);
+        let x = u64::from_le_bytes(le);
+        if any_below(x, 0x20) || any_below(x ^ (ONES * 0x22), 1) || any_below(x ^ (ONES * 0x5C), 1)
+        {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| escape_of(b) != 0)
+}
+
 /// Appends `text` as a JSON string.
 fn push_str(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = text.as_bytes();
+    if !needs_escape(bytes) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -572,6 +598,31 @@ mod tests {
     }
 
     #[test]
+    fn every_byte_that_needs_an_escape_is_seen_anywhere_in_a_word() {
+        for b in 0..=255u8 {
+            for at in 0..17 {
+                let mut bytes = vec![b'a'; 17];
+                bytes[at] = b;
+                assert_eq!(needs_escape(&bytes), escape_of(b) != 0, "byte {b} at {at}");
+            }
+        }
+        // Bytes next to one another (a borrow from one into the next) are judged alone.
+        for pair in [
+            [0x21u8, 0x20],
+            [0x20, 0x21],
+            [0x23, 0x22],
+            [0x5D, 0x5C],
+            [0x80, 0x1F],
+        ] {
+            let bytes = [
+                pair[0], pair[1], pair[0], pair[1], pair[0], pair[1], pair[0], pair[1],
+            ];
+            let expected = pair.iter().any(|&b| escape_of(b) != 0);
+            assert_eq!(needs_escape(&bytes), expected, "{pair:?}");
+        }
+    }
+
+    #[test]
     fn a_failing_writer_stops_the_workers() {
         struct Fails(usize);
         impl Write for Fails {
@@ -588,7 +639,9 @@ mod tests {
         }
         let mut report = report();
         report.records = Some(records(PIECE_RECORDS * 6));
-        for room in [0, 100, 4000, 3 << 20] {
+        let mut whole = Vec::new();
+        report.write_json_pretty(&mut whole, 1).unwrap();
+        for room in [0, 100, 4000, whole.len() / 2, whole.len() - 1] {
             let failed = report.write_json_pretty(&mut Fails(room), 2).unwrap_err();
             assert_eq!(failed.to_string(), "full");
         }

@@ -97,11 +97,17 @@ impl Serialize for RecordValue<'_> {
 }
 
 /// `YYYY-MM-DD` written into `buf`, for years 0 to 9999.
-pub(super) fn date_text(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
+fn date_text(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
+    *buf = date_bytes(d)?;
+    std::str::from_utf8(buf).ok()
+}
+
+/// The bytes of `YYYY-MM-DD`, for years 0 to 9999.
+pub(super) fn date_bytes(d: NaiveDate) -> Option<[u8; 10]> {
     let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
     let (month, day) = (d.month(), d.day());
     let digit = |n: u32| b'0' + (n % 10) as u8;
-    *buf = [
+    Some([
         digit(year / 1000),
         digit(year / 100),
         digit(year / 10),
@@ -112,8 +118,7 @@ pub(super) fn date_text(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
         b'-',
         digit(day / 10),
         digit(day),
-    ];
-    std::str::from_utf8(buf).ok()
+    ])
 }
 
 /// What a slot holds.
@@ -378,6 +383,12 @@ impl Records {
     /// Appends the records of a later run of rows (validated by the same plan: the same keys).
     pub(crate) fn append(&mut self, other: Records) {
         if other.is_empty() {
+            return;
+        }
+        if self.is_empty() && self.keys == other.keys {
+            // Nothing of ours to keep (text of dropped rows at most): take theirs whole
+            // rather than copy every slot.
+            *self = other;
             return;
         }
         if self.keys != other.keys {
