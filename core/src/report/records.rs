@@ -461,20 +461,23 @@ impl Records {
     /// Keeps the records whose row `keep` accepts, in order.
     pub(crate) fn retain_rows(&mut self, mut keep: impl FnMut(u64) -> bool) {
         let width = self.keys.len();
+        let count = self.rows.len();
         let mut kept = 0;
-        for i in 0..self.rows.len() {
-            let Some(&row) = self.rows.get(i) else { break };
-            if !keep(row) {
-                continue;
+        let mut i = 0;
+        // Each run of kept records moves in one copy (most records follow a dropped one).
+        while i < count {
+            let start = i;
+            while self.rows.get(i).is_some_and(|&row| keep(row)) {
+                i += 1;
             }
-            if kept != i {
-                self.rows.swap(kept, i);
-                if width > 0 {
-                    let (from, to) = (i * width, kept * width);
-                    self.slots.copy_within(from..from + width, to);
-                }
+            if kept != start && i > start {
+                self.rows.copy_within(start..i, kept);
+                self.slots
+                    .copy_within(start * width..i * width, kept * width);
             }
-            kept += 1;
+            kept += i - start;
+            // The record that ended the run (if any) is dropped.
+            i += 1;
         }
         self.rows.truncate(kept);
         self.slots.truncate(kept * width);
@@ -751,6 +754,29 @@ mod tests {
             records.get(1).and_then(|r| r.get("hours")),
             Some(RecordValue::Float(37.5))
         );
+    }
+
+    #[test]
+    fn runs_of_kept_rows_move_together() {
+        let mut records = Records::with_keys(vec!["n".into(), "t".into()]);
+        for row in 2..60u64 {
+            let (i, _) = records.push_row(row);
+            records.set_number(i, 0, row as f64, true);
+            records.set_text(i, 1, &format!("row {row}"));
+        }
+        let keep = |row: u64| row % 7 != 0 && row % 11 != 3 && !(20..26).contains(&row);
+        records.retain_rows(keep);
+        let expected: Vec<u64> = (2..60u64).filter(|&row| keep(row)).collect();
+        assert_eq!(records.rows(), expected.as_slice());
+        for (record, row) in records.iter().zip(expected) {
+            assert_eq!(record.get("n"), Some(RecordValue::Integer(row as i64)));
+            assert_eq!(
+                record.get("t"),
+                Some(RecordValue::Text(&format!("row {row}")))
+            );
+        }
+        records.retain_rows(|_| false);
+        assert!(records.is_empty());
     }
 
     #[test]
