@@ -21,7 +21,8 @@ use super::{
 };
 use crate::values::date::format_date;
 
-/// Records rendered in one piece: a few megabytes of JSON.
+/// Records rendered in one piece: a few hundred kilobytes of JSON, written while they are
+/// still in the cache (pieces of megabytes cost the kernel several times more to copy).
 const PIECE_RECORDS: usize = 1024;
 
 /// Pieces rendered but not yet written, per worker: bounds the memory the output takes.
@@ -30,7 +31,7 @@ const PIECES_AHEAD: usize = 2;
 impl Report {
     /// Writes the report as `serde_json::to_writer_pretty` does, byte for byte, faster when
     /// it has records: those are rendered on up to `threads` threads (0: one per core) in
-    /// pieces written in order, holding a few megabytes of output at a time.
+    /// pieces written in order, holding a few pieces of output at a time.
     ///
     /// Where threads cannot start (WebAssembly), the calling thread does all the work.
     pub fn write_json_pretty<W: Write + ?Sized>(
