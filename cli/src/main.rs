@@ -1102,7 +1102,7 @@ fn main() -> ExitCode {
             match result {
                 Ok(report) => {
                     let shown = if json {
-                        print_json(&report)
+                        print_report_json(&report, threads)
                     } else {
                         print_human(&report, &roster.file)
                     };
@@ -1250,9 +1250,19 @@ fn say_applied(report: &Report, (codes, named): (&[FixCode], bool), rows: usize,
 /// Prints pretty JSON and a newline on stdout.
 fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
     let stdout = std::io::stdout();
-    // A report with records runs to hundreds of megabytes: write it in large pieces.
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()
+}
+
+/// Prints a report as [`print_json`] would, its records rendered on `threads` threads.
+fn print_report_json(report: &Report, threads: usize) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    // Records come in pieces of hundreds of kilobytes, written straight through: the buffer
+    // gathers the small writes of the rest.
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
+    report.write_json_pretty(&mut out, threads)?;
     writeln!(out)?;
     out.flush()
 }

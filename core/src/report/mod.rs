@@ -14,6 +14,7 @@ use crate::sheet::decode::TextEncoding;
 use crate::sheet::dialect::LineEnding;
 use crate::sheet::{SheetInfo, SourceFormat};
 
+mod json;
 mod records;
 
 pub(crate) use records::RowMark;

@@ -101,10 +101,16 @@ impl Serialize for RecordValue<'_> {
 
 /// `YYYY-MM-DD` written into `buf`, for years 0 to 9999.
 fn date_text(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
+    *buf = date_bytes(d)?;
+    std::str::from_utf8(buf).ok()
+}
+
+/// The bytes of `YYYY-MM-DD`, for years 0 to 9999.
+pub(super) fn date_bytes(d: NaiveDate) -> Option<[u8; 10]> {
     let year = u32::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
     let (month, day) = (d.month(), d.day());
     let digit = |n: u32| b'0' + (n % 10) as u8;
-    *buf = [
+    Some([
         digit(year / 1000),
         digit(year / 100),
         digit(year / 10),
@@ -115,8 +121,7 @@ fn date_text(d: NaiveDate, buf: &mut [u8; 10]) -> Option<&str> {
         b'-',
         digit(day / 10),
         digit(day),
-    ];
-    std::str::from_utf8(buf).ok()
+    ])
 }
 
 /// What a slot holds.
@@ -219,6 +224,20 @@ impl Records {
             (0..self.rows.len())
                 .map(move |i| self.value(self.slots.get(i * width + slot).copied())),
         )
+    }
+
+    /// Record `index`'s values, each with the index of its key in [`Records::keys`].
+    pub(super) fn values_at(
+        &self,
+        index: usize,
+    ) -> impl Iterator<Item = (usize, RecordValue<'_>)> + '_ {
+        let width = self.keys.len();
+        let start = index * width;
+        let slots = self.slots.get(start..start + width).unwrap_or_default();
+        slots
+            .iter()
+            .enumerate()
+            .filter_map(move |(k, s)| self.value(Some(*s)).map(|v| (k, v)))
     }
 
     /// The records as owned [`Record`]s.
@@ -369,6 +388,12 @@ impl Records {
         if other.is_empty() {
             return;
         }
+        if self.is_empty() && self.keys == other.keys {
+            // Nothing of ours to keep (text of dropped rows at most): take theirs whole
+            // rather than copy every slot.
+            *self = other;
+            return;
+        }
         if self.keys != other.keys {
             for record in other.iter() {
                 self.push_record(&record.to_record());
@@ -439,20 +464,23 @@ impl Records {
     /// Keeps the records whose row `keep` accepts, in order.
     pub(crate) fn retain_rows(&mut self, mut keep: impl FnMut(u64) -> bool) {
         let width = self.keys.len();
+        let count = self.rows.len();
         let mut kept = 0;
-        for i in 0..self.rows.len() {
-            let Some(&row) = self.rows.get(i) else { break };
-            if !keep(row) {
-                continue;
+        let mut i = 0;
+        // Each run of kept records moves in one copy (most records follow a dropped one).
+        while i < count {
+            let start = i;
+            while self.rows.get(i).is_some_and(|&row| keep(row)) {
+                i += 1;
             }
-            if kept != i {
-                self.rows.swap(kept, i);
-                if width > 0 {
-                    let (from, to) = (i * width, kept * width);
-                    self.slots.copy_within(from..from + width, to);
-                }
+            if kept != start && i > start {
+                self.rows.copy_within(start..i, kept);
+                self.slots
+                    .copy_within(start * width..i * width, kept * width);
             }
-            kept += 1;
+            kept += i - start;
+            // The record that ended the run (if any) is dropped.
+            i += 1;
         }
         self.rows.truncate(kept);
         self.slots.truncate(kept * width);
@@ -736,6 +764,29 @@ mod tests {
         assert!(addressable(0));
         assert!(addressable(u32::MAX as usize));
         assert!(!addressable(u32::MAX as usize + 1));
+    }
+
+    #[test]
+    fn runs_of_kept_rows_move_together() {
+        let mut records = Records::with_keys(vec!["n".into(), "t".into()]);
+        for row in 2..60u64 {
+            let (i, _) = records.push_row(row);
+            records.set_number(i, 0, row as f64, true);
+            records.set_text(i, 1, &format!("row {row}"));
+        }
+        let keep = |row: u64| !row.is_multiple_of(7) && row % 11 != 3 && !(20..26).contains(&row);
+        records.retain_rows(keep);
+        let expected: Vec<u64> = (2..60u64).filter(|&row| keep(row)).collect();
+        assert_eq!(records.rows(), expected.as_slice());
+        for (record, row) in records.iter().zip(expected) {
+            assert_eq!(record.get("n"), Some(RecordValue::Integer(row as i64)));
+            assert_eq!(
+                record.get("t"),
+                Some(RecordValue::Text(&format!("row {row}")))
+            );
+        }
+        records.retain_rows(|_| false);
+        assert!(records.is_empty());
     }
 
     #[test]
