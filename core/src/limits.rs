@@ -52,3 +52,14 @@ impl Default for Limits {
         }
     }
 }
+
+/// The threads a job asks for: `requested`, or one per core (at most eight) for 0. Where
+/// the platform cannot say (WebAssembly), one.
+pub(crate) fn threads(requested: usize) -> usize {
+    match requested {
+        0 => std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(8),
+        n => n,
+    }
+}

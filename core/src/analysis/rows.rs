@@ -9,6 +9,7 @@ use super::{
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
 use crate::fixes::{Roster, RosterRow};
+use crate::limits::threads;
 use crate::report::{PreviewRow, Report, Source};
 use crate::sheet::Grid;
 use crate::sheet::Row;
@@ -19,15 +20,6 @@ use crate::validation::{Acc, Plan};
 const SAMPLE_ROWS: usize = 200;
 /// Rows between progress reports.
 const PROGRESS_EVERY: u64 = 65_536;
-
-fn threads(requested: usize) -> usize {
-    match requested {
-        0 => std::thread::available_parallelism()
-            .map_or(1, std::num::NonZeroUsize::get)
-            .min(8),
-        n => n,
-    }
-}
 
 fn row_is_blank<R: Row + ?Sized>(row: &R) -> bool {
     (0..row.len()).all(|i| row.cell(i).is_blank())

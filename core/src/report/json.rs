@@ -143,16 +143,6 @@ impl<W: Write + ?Sized> Write for Trimmed<'_, W> {
     }
 }
 
-/// Threads to render on: `requested`, or one per core (at most eight) for 0.
-fn threads(requested: usize) -> usize {
-    match requested {
-        0 => std::thread::available_parallelism()
-            .map_or(1, std::num::NonZeroUsize::get)
-            .min(8),
-        n => n,
-    }
-}
-
 /// Writes the records as the value of a field of the report (the list opening at indent 1).
 fn write_records<W: Write + ?Sized>(
     records: &Records,
@@ -162,7 +152,7 @@ fn write_records<W: Write + ?Sized>(
     let keys = KeyLines::new(records.keys());
     let pieces = records.len().div_ceil(PIECE_RECORDS);
     out.write_all(b"[")?;
-    let workers = self::threads(threads).min(pieces);
+    let workers = crate::limits::threads(threads).min(pieces);
     let rendered = if workers > 1 {
         write_pieces_in_parallel(records, &keys, pieces, workers, out)?
     } else {

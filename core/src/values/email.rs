@@ -845,7 +845,11 @@ mod tests {
         }
         assert!(accepted > 1_000, "the plain path took {accepted} addresses");
         // Each part within its own limit, the whole address over 254: the full rules say so.
-        let long = format!("{}@{}.org", "a".repeat(64), vec!["b".repeat(62); 3].join("."));
+        let long = format!(
+            "{}@{}.org",
+            "a".repeat(64),
+            vec!["b".repeat(62); 3].join(".")
+        );
         assert!(long.len() > 254);
         assert_eq!(parse_plain(&long), None);
         assert!(full_rules(&long).is_err());
