@@ -784,6 +784,11 @@ mod tests {
             ..Limits::default()
         };
         let many = rows(1, 3_000);
+        // A shared strings part the pre-scan refuses (a count past any limit).
+        let refused_strings = [(
+            "xl/sharedStrings.xml",
+            r#"<sst uniqueCount="99999999999"></sst>"#.to_owned(),
+        )];
         let cases: Vec<(&str, Vec<u8>, Limits)> = vec![
             (
                 "a cell outside the grid after many rows",
@@ -848,22 +853,13 @@ mod tests {
                             "",
                         ),
                     )],
-                    &[(
-                        "xl/sharedStrings.xml",
-                        r#"<sst uniqueCount="99999999999"></sst>"#.to_owned(),
-                    )],
+                    &refused_strings,
                 ),
                 Limits::default(),
             ),
             (
                 "a sound sheet before a refused part",
-                book(
-                    &[("S", "", sheet("", &many, ""))],
-                    &[(
-                        "xl/sharedStrings.xml",
-                        r#"<sst uniqueCount="99999999999"></sst>"#.to_owned(),
-                    )],
-                ),
+                book(&[("S", "", sheet("", &many, ""))], &refused_strings),
                 Limits::default(),
             ),
             (
