@@ -765,6 +765,15 @@ mod tests {
         format!("{head}<sheetData>{data}</sheetData>{tail}")
     }
 
+    /// A sheet of `rows` and then row 3001 with one cell at `cell` holding `value`.
+    fn sheet_ending_at(rows: &str, cell: &str, value: u32) -> String {
+        sheet(
+            "",
+            &format!(r#"{rows}<row r="3001"><c r="{cell}"><v>{value}</v></c></row>"#),
+            "",
+        )
+    }
+
     /// What reading the workbook gives: its first sheet's rows, or the error's kind and text.
     fn outcome(
         bytes: &[u8],
@@ -792,18 +801,7 @@ mod tests {
         let cases: Vec<(&str, Vec<u8>, Limits)> = vec![
             (
                 "a cell outside the grid after many rows",
-                book(
-                    &[(
-                        "S",
-                        "",
-                        sheet(
-                            "",
-                            &(many.clone() + r#"<row r="3001"><c r="A9999999"><v>1</v></c></row>"#),
-                            "",
-                        ),
-                    )],
-                    &[],
-                ),
+                book(&[("S", "", sheet_ending_at(&many, "A9999999", 1))], &[]),
                 Limits::default(),
             ),
             (
@@ -844,15 +842,7 @@ mod tests {
             (
                 "a refused sheet before a refused part",
                 book(
-                    &[(
-                        "S",
-                        "",
-                        sheet(
-                            "",
-                            &(many.clone() + r#"<row r="3001"><c r="XFE1"><v>1</v></c></row>"#),
-                            "",
-                        ),
-                    )],
+                    &[("S", "", sheet_ending_at(&many, "XFE1", 1))],
                     &refused_strings,
                 ),
                 Limits::default(),
@@ -878,16 +868,7 @@ mod tests {
                 book(
                     &[
                         ("Empty", "", sheet("", "", "")),
-                        (
-                            "S",
-                            "",
-                            sheet(
-                                "",
-                                &(many.clone()
-                                    + r#"<row r="3001"><c r="A9999999"><v>1</v></c></row>"#),
-                                "",
-                            ),
-                        ),
+                        ("S", "", sheet_ending_at(&many, "A9999999", 1)),
                     ],
                     &[],
                 ),
@@ -900,12 +881,7 @@ mod tests {
                         (
                             "Hidden",
                             r#" state="hidden""#,
-                            sheet(
-                                "",
-                                &(many.clone()
-                                    + r#"<row r="3001"><c r="A9999999"><v>1</v></c></row>"#),
-                                "",
-                            ),
+                            sheet_ending_at(&many, "A9999999", 1),
                         ),
                         ("S", "", sheet("", &many, "")),
                     ],
@@ -991,15 +967,7 @@ mod tests {
         let bytes = book(
             &[
                 ("S", "", sheet("", &many, "")),
-                (
-                    "Other",
-                    "",
-                    sheet(
-                        "",
-                        &(many.clone() + r#"<row r="3001"><c r="A9999999"><v>1</v></c></row>"#),
-                        "",
-                    ),
-                ),
+                ("Other", "", sheet_ending_at(&many, "A9999999", 1)),
             ],
             &[],
         );
