@@ -61,15 +61,31 @@ function cliReport(roster, groupPath, { mapping, errorReport } = {}) {
   return JSON.parse(stdout.toString("utf8"));
 }
 
-async function openPage() {
+async function openPage({ holdResults = false } = {}) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   const problems = [];
   page.on("pageerror", (e) => problems.push(e.message));
   page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+  if (holdResults) await page.addInitScript(holdWorkerResults);
   await page.bringToFront();
   await page.goto(`${server.url}/page/`);
   await page.waitForSelector("body[data-ready=true]");
   return { page, problems };
+}
+
+/** Runs in the page before its scripts: while `window.holdResults` is true, the answers of
+ * the page's worker (not its progress reports) are held back instead of delivered, so that a
+ * check stays under way for as long as a test needs it, however fast the check is. */
+function holdWorkerResults() {
+  const Base = window.Worker;
+  window.Worker = class extends Base {
+    set onmessage(handler) {
+      super.onmessage = (event) => {
+        if (window.holdResults && !event.data?.progress) return;
+        handler(event);
+      };
+    }
+  };
 }
 
 /** Applies a group. With a roster already loaded the page re-checks it against the new
@@ -341,7 +357,10 @@ function bigCsv(rows) {
 }
 
 test("a check shows the share of the file read and can be cancelled; the page stays usable", async () => {
-  const { page, problems } = await openPage();
+  // The check's answer is held back until it is cancelled: the check can be fast enough on
+  // this machine to end before the click, which would leave nothing to cancel.
+  const { page, problems } = await openPage({ holdResults: true });
+  await page.evaluate(() => { window.holdResults = true; });
   const buffer = bigCsv(600_000);
   await page.setInputFiles("#roster-file", { name: "huge.csv", mimeType: "text/csv", buffer });
   // The bar and its text give the share of the bytes read, as the library reports it.
@@ -360,6 +379,7 @@ test("a check shows the share of the file read and can be cancelled; the page st
   assert.equal(await page.evaluate(() => document.activeElement.id), "drop");
   assert.equal(await page.evaluate(() => document.body.dataset.analyses ?? "0"), "0");
   await assertAccessible(page, "the page after a cancelled check");
+  await page.evaluate(() => { window.holdResults = false; });
 
   // A new worker checks the next roster as the CLI does.
   const folder = join(fixtures, "hr_export_german");
