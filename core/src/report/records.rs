@@ -544,14 +544,9 @@ impl<'a> RecordRef<'a> {
     /// Each value with its key, in key order.
     pub fn values(&self) -> impl Iterator<Item = (&'a str, RecordValue<'a>)> + 'a {
         let records = self.records;
-        let width = records.keys.len();
-        let start = self.index * width;
-        let slots = records.slots.get(start..start + width).unwrap_or_default();
         records
-            .keys
-            .iter()
-            .zip(slots)
-            .filter_map(move |(k, s)| records.value(Some(*s)).map(|v| (k.as_str(), v)))
+            .values_at(self.index)
+            .filter_map(move |(k, v)| records.keys.get(k).map(|key| (key.as_str(), v)))
     }
 
     /// The record as an owned [`Record`].
