@@ -135,6 +135,18 @@ pub struct SheetInfo {
     pub worksheet: bool,
 }
 
+/// The position of the sheet a reader asked for as `wanted`: the one of exactly that name,
+/// or else the first whose name matches it ignoring ASCII case and blanks around either.
+pub(crate) fn sheet_named<'a>(
+    names: impl Iterator<Item = &'a str> + Clone,
+    wanted: &str,
+) -> Option<usize> {
+    names.clone().position(|n| n == wanted).or_else(|| {
+        let mut names = names;
+        names.position(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
+    })
+}
+
 /// Column letters for a 0-based index: 0 is `A`, 26 is `AA`.
 pub fn column_letter(index: usize) -> String {
     let mut n = index + 1;

@@ -260,16 +260,11 @@ fn first_part(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, sheet: Option<&str>)
             .map(|(_, v)| v.clone())
     };
     let name = match sheet {
-        Some(wanted) => sheets
-            .iter()
-            .filter_map(name_of)
-            .find(|n| n == wanted)
-            .or_else(|| {
-                sheets
-                    .iter()
-                    .filter_map(name_of)
-                    .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
-            })?,
+        Some(wanted) => {
+            let names: Vec<String> = sheets.iter().filter_map(name_of).collect();
+            let at = super::sheet_named(names.iter().map(String::as_str), wanted)?;
+            names.get(at)?.clone()
+        }
         None => sheets
             .iter()
             .filter(|attrs| attrs.iter().all(|(k, v)| k != "state" || v == "visible"))

@@ -168,14 +168,8 @@ fn read_checked(
         })
         .collect();
     if let Some(wanted) = sheet {
-        let found = sheets
-            .iter()
-            .find(|s| s.name == wanted)
-            .or_else(|| {
-                sheets
-                    .iter()
-                    .find(|s| s.name.trim().eq_ignore_ascii_case(wanted.trim()))
-            })
+        let found = super::sheet_named(sheets.iter().map(|s| s.name.as_str()), wanted)
+            .and_then(|at| sheets.get(at))
             .ok_or_else(|| {
                 let names: Vec<String> = sheets.iter().map(|s| format!("`{}`", s.name)).collect();
                 if let Err(refused) = source.zip_info.settle(bytes, limits) {
