@@ -67,6 +67,11 @@ pub fn json_text(value: &JsValue, what: &str) -> Result<String, JsValue> {
     )))
 }
 
+/// A value as a message shows it: its JSON, or else its kind.
+pub fn shown(value: &JsValue, what: &str) -> String {
+    stringify(value, what).unwrap_or_else(|_| type_name(value))
+}
+
 /// What kind of JavaScript value `value` is, for messages (`typeof`).
 pub fn type_name(value: &JsValue) -> String {
     value
@@ -190,7 +195,7 @@ impl Options {
             Some(n) if n.fract() == 0.0 && (0.0..=max as f64).contains(&n) => Ok(Some(n as u64)),
             _ => Err(misuse(format!(
                 "{name} is a whole number from 0 to {max}, not {}",
-                stringify(&value, name).unwrap_or_else(|_| type_name(&value))
+                shown(&value, name)
             ))),
         }
     }

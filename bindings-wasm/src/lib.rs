@@ -11,7 +11,6 @@ mod records;
 use conferral::output::OutputFormat;
 use conferral::{AnalyzeOptions, Group, Mapping, Report};
 use convert::{Options, failure_of, failure_of_findings, file, misuse, success, to_js};
-use js_sys::JSON;
 use wasm_bindgen::prelude::*;
 
 pub use records::Records;
@@ -145,10 +144,7 @@ fn records_mode(options: &Options) -> Result<RecordsMode, JsValue> {
     }
     Err(misuse(format!(
         "records is true, false or \"handle\", not {}",
-        JSON::stringify(&value)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_else(|| convert::type_name(&value))
+        convert::shown(&value, "records")
     )))
 }
 
