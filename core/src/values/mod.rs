@@ -28,3 +28,28 @@ pub fn value_as_cell(value: &serde_json::Value) -> Option<std::borrow::Cow<'_, s
         other => Some(Cow::Owned(other.to_string())),
     }
 }
+
+/// `count` strings of characters drawn from `alphabet` by a fixed generator, each of a length
+/// in `lengths`: for tests that hold a fast path to the rules it stands in for.
+#[cfg(test)]
+pub(crate) fn generated_strings(
+    alphabet: &str,
+    count: usize,
+    lengths: std::ops::RangeInclusive<usize>,
+) -> impl Iterator<Item = String> {
+    let alphabet: Vec<char> = alphabet.chars().collect();
+    let (shortest, span) = (*lengths.start(), lengths.count().max(1));
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..count).map(move |_| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let len = shortest + (seed >> 59) as usize % span;
+        (0..len)
+            .map(|i| {
+                let pick = (seed >> (i * 5 % 59)) as usize % alphabet.len().max(1);
+                alphabet.get(pick).copied().unwrap_or('a')
+            })
+            .collect()
+    })
+}
