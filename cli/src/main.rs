@@ -738,18 +738,17 @@ struct RosterArgs {
 }
 
 impl RosterArgs {
-    /// The group, the file's bytes, and the options that say how to read it.
-    fn load(&self) -> Result<(Group, Vec<u8>, AnalyzeOptions), CliError> {
-        let group = load_group(&self.group)?;
-        let (bytes, options) = self.read()?;
-        Ok((group, bytes, options))
-    }
-
     /// The file's bytes and the options that say how to read it.
     fn read(&self) -> Result<(Vec<u8>, AnalyzeOptions), CliError> {
-        let mapping = load_mapping(self.mapping.as_deref())?;
+        let options = self.options()?;
         let bytes = read(&self.file)?;
-        let options = AnalyzeOptions {
+        Ok((bytes, options))
+    }
+
+    /// The options that say how to read the file.
+    fn options(&self) -> Result<AnalyzeOptions, CliError> {
+        let mapping = load_mapping(self.mapping.as_deref())?;
+        Ok(AnalyzeOptions {
             file_name: self
                 .file
                 .file_name()
@@ -758,8 +757,7 @@ impl RosterArgs {
             header_row: self.header_row,
             mapping,
             ..AnalyzeOptions::default()
-        };
-        Ok((bytes, options))
+        })
     }
 }
 
@@ -1145,7 +1143,13 @@ fn analyze(
     threads: usize,
     (error_report, fixing): (Option<&Path>, Option<(&str, &Path)>),
 ) -> Result<Report, CliError> {
-    let (group, bytes, read_options) = roster.load()?;
+    let group = load_group(&roster.group)?;
+    let read_options = roster.options()?;
+    // Opened now, read as it is analysed (so a missing file is still the first error).
+    let file = std::fs::File::open(&roster.file).map_err(|source| CliError::Read {
+        path: roster.file.display().to_string(),
+        source,
+    })?;
     let saved = match saved {
         Some(path) => serde_json::from_slice::<SavedMappings>(&read(path)?).map_err(|e| {
             conferral::Error::new(
@@ -1185,12 +1189,13 @@ fn analyze(
     };
     let (report, fixed) = match fixing {
         Some((codes, path, format)) => {
+            let bytes = read(&roster.file)?;
             let fixed =
                 conferral::fix_cancellable(&bytes, &group, &options, &codes, &mut progress)?;
             (fixed.report, Some((fixed.roster, codes, path, format)))
         }
         None => {
-            let report = conferral::analyze_cancellable(&bytes, &group, &options, &mut progress)?;
+            let report = analyze_file(&file, &roster.file, (&group, &options), &mut progress)?;
             (report, None)
         }
     };
@@ -1206,6 +1211,30 @@ fn analyze(
         say_applied(&report, (&codes, named), roster.rows.len(), path);
     }
     Ok(report)
+}
+
+/// Analyses an opened roster file. A regular file is read as it is analysed (a large CSV is
+/// then never held whole); anything else (a pipe, a device) is read whole first.
+fn analyze_file(
+    file: &std::fs::File,
+    path: &Path,
+    (group, options): (&Group, &AnalyzeOptions),
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Report, CliError> {
+    use std::io::Read;
+    let failed = |source| CliError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    if file.metadata().map_err(failed)?.is_file() {
+        return Ok(conferral::analyze_reader(file, group, options, progress).map_err(failed)??);
+    }
+    let mut bytes = Vec::new();
+    let mut file = file;
+    file.read_to_end(&mut bytes).map_err(failed)?;
+    Ok(conferral::analyze_cancellable(
+        &bytes, group, options, progress,
+    )?)
 }
 
 /// Says on stderr what `--fix` changed and where the corrected roster went (stdout holds the

@@ -34,8 +34,8 @@ pub mod render;
 pub mod storage;
 
 pub use analysis::{
-    AnalyzeOptions, Fixed, Progress, Stage, analyze, analyze_cancellable, analyze_with_progress,
-    fix, fix_cancellable,
+    AnalyzeOptions, Fixed, Progress, Stage, analyze, analyze_cancellable, analyze_reader,
+    analyze_with_progress, fix, fix_cancellable,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use fixes::{Fix, FixChange, FixCode};

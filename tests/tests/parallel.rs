@@ -9,7 +9,7 @@
     reason = "a test fails by panicking"
 )]
 
-use conferral::{AnalyzeOptions, Group, analyze};
+use conferral::{AnalyzeOptions, Group, analyze, analyze_reader};
 
 fn roster(rows: usize, quoted: bool, blank_every: usize) -> String {
     let mut out = String::from("Name,Email,Issued On,Expires On,Course Hours\n");
@@ -72,6 +72,37 @@ fn threads_do_not_change_csv_reports() {
         let crlf = text.replace('\n', "\r\n");
         let one = report(crlf.as_bytes(), 1);
         assert_eq!(report(crlf.as_bytes(), 3), one, "CRLF quoted={quoted}");
+    }
+}
+
+/// A CSV read from a reader (a chunk at a time when it can be) gives the report of its bytes,
+/// on any number of threads.
+#[test]
+fn a_reader_gives_the_report_of_the_bytes() {
+    for (quoted, blank_every) in [(false, 0), (false, 5_001), (true, 0)] {
+        let text = roster(22_000, quoted, blank_every);
+        for text in [text.clone(), text.replace('\n', "\r\n")] {
+            for threads in [1, 3] {
+                let options = AnalyzeOptions {
+                    threads,
+                    records: true,
+                    ..AnalyzeOptions::default()
+                };
+                let read = analyze_reader(
+                    std::io::Cursor::new(text.as_bytes()),
+                    &group(),
+                    &options,
+                    &mut |_| true,
+                )
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    serde_json::to_value(read).unwrap_or_default(),
+                    report(text.as_bytes(), threads),
+                    "quoted={quoted} blank_every={blank_every} threads={threads}"
+                );
+            }
+        }
     }
 }
 

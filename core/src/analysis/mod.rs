@@ -8,6 +8,7 @@
 pub mod header_row;
 mod parallel;
 mod rows;
+mod stream;
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,8 @@ use crate::matching::{self, ColumnMatch, ContentProfile, Mapping, Matcher, Saved
 use crate::report::{Report, Source, Summary};
 use crate::sheet::{self, SourceFormat, decode, dialect, workbook};
 use crate::validation::Plan;
+
+pub use stream::analyze_reader;
 
 /// What to analyse and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -202,51 +205,63 @@ fn run(
     progress: &mut dyn FnMut(Progress) -> bool,
     fixing: bool,
 ) -> Result<(Report, Option<Roster>)> {
+    let total_bytes = bytes.len() as u64;
+    in_context(group, options, progress, (total_bytes, fixing), |ctx| {
+        let format = sheet::format::detect(bytes)?;
+        let file_findings: Vec<Finding> = format_mismatch(options.file_name.as_deref(), format)
+            .into_iter()
+            .collect();
+        if format == SourceFormat::Csv {
+            analyze_text(ctx, bytes, file_findings)
+        } else {
+            analyze_workbook(ctx, bytes, format, file_findings)
+        }
+    })
+}
+
+/// Runs `body` in the context every analysis starts from: the group's schema and matcher,
+/// the file's size checked against the limit, and a progress that marks the analysis
+/// stopped when the caller's `progress` returns `false`.
+fn in_context<T>(
+    group: &Group,
+    options: &AnalyzeOptions,
+    progress: &mut dyn FnMut(Progress) -> bool,
+    (total_bytes, fixing): (u64, bool),
+    body: impl FnOnce(Context<'_, '_>) -> Result<T>,
+) -> Result<T> {
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut progress = |p: Progress| {
         if !progress(p) {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     };
-    let progress: &mut dyn FnMut(Progress) = &mut progress;
     let schema = group.schema()?;
-    check_size(bytes, &options.limits)?;
-    let total_bytes = bytes.len() as u64;
+    check_size(total_bytes, &options.limits)?;
     progress(Progress {
         stage: Stage::Reading,
         rows: 0,
         bytes: 0,
         total_bytes,
     });
-    let format = sheet::format::detect(bytes)?;
-    let file_findings: Vec<Finding> = format_mismatch(options.file_name.as_deref(), format)
-        .into_iter()
-        .collect();
     let matcher = Matcher::new(&schema);
-    let ctx = Context {
+    body(Context {
         schema: &schema,
         matcher: &matcher,
         options,
-        progress,
+        progress: &mut progress,
         total_bytes,
         stop: &stop,
         fixing,
-    };
-    if format == SourceFormat::Csv {
-        analyze_text(ctx, bytes, file_findings)
-    } else {
-        analyze_workbook(ctx, bytes, format, file_findings)
-    }
+    })
 }
 
 /// Refuses a file over the size limit before anything reads it.
-fn check_size(bytes: &[u8], limits: &Limits) -> Result<()> {
-    if bytes.len() as u64 > limits.max_file_bytes {
+fn check_size(len: u64, limits: &Limits) -> Result<()> {
+    if len > limits.max_file_bytes {
         return Err(Error::new(
             ErrorKind::LimitExceeded,
             format!(
-                "the file has {} bytes, over the limit of {} bytes",
-                bytes.len(),
+                "the file has {len} bytes, over the limit of {} bytes",
                 limits.max_file_bytes
             ),
         ));
@@ -341,10 +356,16 @@ fn analyze_text(
         _ => None,
     };
     findings.extend(encoding_findings(&decoded, first_row));
-    let source = Source {
+    let source = csv_source(decoded.encoding, decoded.bom, dialect);
+    rows::analyze_csv(ctx, &decoded.text, dialect, source, findings)
+}
+
+/// How a CSV was read, before its header is found.
+fn csv_source(encoding: decode::TextEncoding, bom: bool, dialect: dialect::Dialect) -> Source {
+    Source {
         format: SourceFormat::Csv,
-        encoding: Some(decoded.encoding),
-        bom: Some(decoded.bom),
+        encoding: Some(encoding),
+        bom: Some(bom),
         delimiter: Some(char::from(dialect.delimiter).to_string()),
         line_ending: Some(dialect.line_ending),
         sheet: None,
@@ -353,8 +374,7 @@ fn analyze_text(
         header_row_detected: false,
         skipped_rows: Vec::new(),
         tables: Vec::new(),
-    };
-    rows::analyze_csv(ctx, &decoded.text, dialect, source, findings)
+    }
 }
 
 /// A file named as a workbook whose content is text is read as CSV (a CSV saved as `.xlsx`

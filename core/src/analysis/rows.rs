@@ -4,7 +4,8 @@
 use super::header_row::SCAN_ROWS;
 use super::parallel;
 use super::{
-    Context, Head, MAX_PREVIEW_ROWS, Progress, Stage, build_report, choose_header, match_and_plan,
+    Context, Head, Layout, MAX_PREVIEW_ROWS, Progress, Stage, build_report, choose_header,
+    match_and_plan,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
@@ -25,7 +26,7 @@ fn row_is_blank<R: Row + ?Sized>(row: &R) -> bool {
     (0..row.len()).all(|i| row.cell(i).is_blank())
 }
 
-fn too_many_rows(limit: u64) -> Error {
+pub(super) fn too_many_rows(limit: u64) -> Error {
     Error::new(
         ErrorKind::LimitExceeded,
         format!(
@@ -80,7 +81,7 @@ impl<'t> RowNumbers<'t> {
     }
 }
 
-fn csv_body(text: &str, dialect: Dialect) -> &str {
+pub(super) fn csv_body(text: &str, dialect: Dialect) -> &str {
     if dialect.sep_line {
         text.split_once('\n').map_or("", |(_, rest)| rest)
     } else {
@@ -131,44 +132,59 @@ pub(crate) fn head_of(grid: &Grid, count: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
-pub(crate) fn analyze_csv(
-    mut ctx: Context<'_, '_>,
-    text: &str,
-    dialect: Dialect,
-    mut source: Source,
-    mut findings: Vec<Finding>,
-) -> Result<(Report, Option<Roster>)> {
-    let limits = ctx.options.limits;
+/// Rows read from the top of a CSV for header detection and content sampling.
+pub(super) const HEAD_ROWS: usize = SCAN_ROWS + SAMPLE_ROWS;
+
+/// The first [`HEAD_ROWS`] records of a CSV body (fewer when it holds fewer), as display
+/// text with their row numbers.
+pub(super) fn read_head(body: &str, dialect: Dialect) -> Result<Head> {
     let mut head = Head {
         rows: Vec::new(),
         numbers: Vec::new(),
     };
-    {
-        let body = csv_body(text, dialect);
-        let mut reader = csv_reader(body, dialect);
-        let mut record = csv::StringRecord::new();
-        let mut numbers = RowNumbers::new(body.as_bytes());
-        while head.rows.len() < SCAN_ROWS + SAMPLE_ROWS {
-            match reader.read_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    return Err(
-                        Error::new(ErrorKind::MalformedFile, "the CSV cannot be read")
-                            .with_source(e),
-                    );
-                }
+    let mut reader = csv_reader(body, dialect);
+    let mut record = csv::StringRecord::new();
+    let mut numbers = RowNumbers::new(body.as_bytes());
+    while head.rows.len() < HEAD_ROWS {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(
+                    Error::new(ErrorKind::MalformedFile, "the CSV cannot be read").with_source(e),
+                );
             }
-            let number = numbers.advance(&record);
-            head.numbers.push(number);
-            head.rows.push(display_row(&record));
         }
+        let number = numbers.advance(&record);
+        head.numbers.push(number);
+        head.rows.push(display_row(&record));
     }
+    Ok(head)
+}
+
+/// What the top of a CSV decides before its rows are walked: the header, the columns'
+/// matches, and the plan that validates a row.
+pub(super) struct CsvStart {
+    layout: Layout,
+    plan: Plan,
+    columns: Vec<crate::matching::ColumnMatch>,
+    findings: Vec<Finding>,
+    preview: Option<Vec<PreviewRow>>,
+    source: Source,
+}
+
+/// Finds the header in the first rows of a CSV, matches its columns and plans validation.
+pub(super) fn start_csv(
+    ctx: &mut Context<'_, '_>,
+    head: &Head,
+    mut source: Source,
+    mut findings: Vec<Finding>,
+) -> Result<CsvStart> {
     if head.rows.is_empty() {
         return Err(Error::new(ErrorKind::EmptyFile, "the file holds no rows"));
     }
     // Detection looks at the first rows only; an explicit header row may be further down.
-    let layout = choose_header(&head, &mut ctx, &mut source)?;
+    let layout = choose_header(head, ctx, &mut source)?;
     findings.extend(layout.note.clone());
     let header_number = source.header_row;
     let numbered: Vec<(u64, &Vec<String>)> = head
@@ -186,20 +202,65 @@ pub(crate) fn analyze_csv(
         .collect();
     let preview = preview_of(ctx.options.preview, &numbered);
     let samples: Vec<Vec<String>> = numbered.into_iter().map(|(_, row)| row.clone()).collect();
-    let (columns, column_findings, plan) = match_and_plan(&ctx, &layout, &samples, true)?;
+    let (columns, column_findings, plan) = match_and_plan(ctx, &layout, &samples, true)?;
     findings.extend(column_findings);
+    Ok(CsvStart {
+        layout,
+        plan,
+        columns,
+        findings,
+        preview,
+        source,
+    })
+}
 
+impl CsvStart {
+    /// How the data rows under this start are walked.
+    pub(super) fn walk<'a>(
+        &'a self,
+        dialect: Dialect,
+        limits: &'a crate::limits::Limits,
+        stop: &'a std::sync::atomic::AtomicBool,
+    ) -> Walk<'a> {
+        Walk {
+            dialect,
+            plan: &self.plan,
+            header: self.source.header_row,
+            last: self.layout.last_row,
+            skipped: &self.layout.skipped,
+            limits,
+            stop,
+        }
+    }
+
+    /// The report, from what the walk accumulated.
+    pub(super) fn finish(self, ctx: Context<'_, '_>, acc: Acc) -> Report {
+        conclude(
+            ctx,
+            &self.plan,
+            acc,
+            self.source,
+            self.columns,
+            self.findings,
+            self.preview,
+        )
+    }
+}
+
+pub(crate) fn analyze_csv(
+    mut ctx: Context<'_, '_>,
+    text: &str,
+    dialect: Dialect,
+    source: Source,
+    findings: Vec<Finding>,
+) -> Result<(Report, Option<Roster>)> {
+    let limits = ctx.options.limits;
+    let head = read_head(csv_body(text, dialect), dialect)?;
+    let start = start_csv(&mut ctx, &head, source, findings)?;
     let total_bytes = ctx.total_bytes;
+    let stop = ctx.stop;
+    let walk = start.walk(dialect, &limits, stop);
     let progress = &mut ctx.progress;
-    let walk = Walk {
-        dialect,
-        plan: &plan,
-        header: header_number,
-        last: layout.last_row,
-        skipped: &layout.skipped,
-        limits: &limits,
-        stop: ctx.stop,
-    };
     let acc = validate_csv(
         text,
         walk,
@@ -214,12 +275,11 @@ pub(crate) fn analyze_csv(
         },
     )?;
     let roster = if ctx.fixing {
-        Some(csv_roster(text, walk, &layout.headers)?)
+        Some(csv_roster(text, walk, &start.layout.headers)?)
     } else {
         None
     };
-    let report = conclude(ctx, &plan, acc, source, columns, findings, preview);
-    Ok((report, roster))
+    Ok((start.finish(ctx, acc), roster))
 }
 
 /// Every data row of a CSV as text, under its header, for fixes to be applied to.
@@ -255,16 +315,16 @@ fn preview_of(wanted: usize, rows: &[(u64, &Vec<String>)]) -> Option<Vec<Preview
 /// What every way of walking a CSV's rows shares: the dialect, the header and sub-header rows
 /// to skip, the limits, and the plan that validates a row.
 #[derive(Clone, Copy)]
-struct Walk<'a> {
+pub(super) struct Walk<'a> {
     dialect: Dialect,
-    plan: &'a Plan,
+    pub(super) plan: &'a Plan,
     header: u64,
     /// The table's last row, when the sheet holds another table after it.
     last: Option<u64>,
     skipped: &'a [u64],
-    limits: &'a crate::limits::Limits,
+    pub(super) limits: &'a crate::limits::Limits,
     /// Set when the caller asked to stop: every thread walking rows checks it.
-    stop: &'a std::sync::atomic::AtomicBool,
+    pub(super) stop: &'a std::sync::atomic::AtomicBool,
 }
 
 impl Walk<'_> {
@@ -462,7 +522,7 @@ impl Row for SplitLine<'_> {
 }
 
 /// Validates the data lines of an unquoted slice whose first line is row `first_row`.
-fn validate_unquoted(
+pub(super) fn validate_unquoted(
     slice: &str,
     first_row: u64,
     walk: Walk<'_>,
@@ -544,7 +604,7 @@ fn validate_slices(
 }
 
 /// Results of work shared out by [`parallel::fork_join`], back in the order of the work.
-fn in_order<T>(mut mine: Vec<(usize, T)>, theirs: Vec<(usize, T)>) -> Vec<(usize, T)> {
+pub(super) fn in_order<T>(mut mine: Vec<(usize, T)>, theirs: Vec<(usize, T)>) -> Vec<(usize, T)> {
     mine.extend(theirs);
     mine.sort_by_key(|(i, _)| *i);
     mine

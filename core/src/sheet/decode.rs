@@ -82,6 +82,23 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
     Ok(utf8_or_fallback(bytes, false))
 }
 
+/// The bytes at the start of a text that [`utf8_start`] looks at.
+pub(crate) const START_BYTES: usize = 8192;
+
+/// Whether [`decode`] reads a text starting with `start` (its first [`START_BYTES`] bytes
+/// at least, or all of it) as UTF-8 rather than UTF-16, and does not refuse it as binary:
+/// then the text without its byte order mark, and whether it had one. Whether it is then
+/// read as UTF-8 or falls back to Windows-1252 depends on every byte.
+pub(crate) fn utf8_start(start: &[u8]) -> Option<(&[u8], bool)> {
+    if let Some(rest) = start.strip_prefix(b"\xEF\xBB\xBF") {
+        return Some((rest, true));
+    }
+    let utf16 = start.starts_with(b"\xFF\xFE")
+        || start.starts_with(b"\xFE\xFF")
+        || sniff_utf16(start).is_some();
+    (!utf16 && !looks_binary(start)).then_some((start, false))
+}
+
 /// Lines with bytes that are not UTF-8 listed in [`Decoded::fallback_lines`].
 pub const MAX_LISTED_LINES: usize = 10;
 
@@ -194,7 +211,7 @@ fn utf16(bytes: &[u8], encoding: TextEncoding, bom: bool) -> Decoded<'_> {
 
 /// Binary data is full of control bytes; text has at most a stray one.
 fn looks_binary(bytes: &[u8]) -> bool {
-    let sample = bytes.get(..bytes.len().min(8192)).unwrap_or(bytes);
+    let sample = bytes.get(..bytes.len().min(START_BYTES)).unwrap_or(bytes);
     let controls = sample
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))

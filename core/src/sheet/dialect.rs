@@ -30,7 +30,8 @@ pub struct Dialect {
     pub sep_line: bool,
 }
 
-const SAMPLE_BYTES: usize = 256 * 1024;
+/// The start of a text that sniffing reads.
+pub(crate) const SAMPLE_BYTES: usize = 256 * 1024;
 const SAMPLE_RECORDS: usize = 200;
 
 /// Sniffs the dialect from the start of the text.

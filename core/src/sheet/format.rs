@@ -116,13 +116,28 @@ pub fn detect(bytes: &[u8]) -> Result<SourceFormat> {
     Ok(SourceFormat::Csv)
 }
 
+/// Whether [`detect`] reads as CSV every file that starts with `start`: the start is not
+/// empty, and neither its magic bytes nor markup at its beginning say otherwise.
+pub(crate) fn csv_start(start: &[u8]) -> bool {
+    let text = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+    // Markup is looked for in the first bytes after leading blanks, which must all be here.
+    let settled = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .is_some_and(|i| i + MARKUP_BYTES <= text.len());
+    settled && matches!(detect(start), Ok(SourceFormat::Csv))
+}
+
+/// The bytes after leading blanks that are looked at for markup.
+const MARKUP_BYTES: usize = 512;
+
 fn looks_like_markup(bytes: &[u8]) -> bool {
     let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let trimmed: Vec<u8> = start
         .iter()
         .copied()
         .skip_while(u8::is_ascii_whitespace)
-        .take(512)
+        .take(MARKUP_BYTES)
         .map(|b| b.to_ascii_lowercase())
         .collect();
     if !trimmed.starts_with(b"<") {
