@@ -35,7 +35,8 @@ use crate::validation::Acc;
 pub(super) struct Chunking {
     /// Bytes read before anything is decided (at least [`MIN_HEAD`]).
     pub(super) head: usize,
-    /// Bytes read for each chunk after the head.
+    /// Bytes read for each chunk after the head, at most: the last chunks are smaller (down to
+    /// a sixteenth), so that every thread has work until the end.
     pub(super) chunk: usize,
 }
 
@@ -49,7 +50,7 @@ const PROGRESS_EVERY: u64 = 65_536;
 impl Chunking {
     const DEFAULT: Chunking = Chunking {
         head: 1 << 20,
-        chunk: 1 << 20,
+        chunk: 4 << 20,
     };
 }
 
@@ -315,7 +316,8 @@ fn walk_chunks<R: Read>(
     chunk: usize,
 ) -> Walked {
     use std::sync::mpsc::{TrySendError, channel, sync_channel};
-    let workers = threads(ctx.options.threads).saturating_sub(1);
+    let threads = threads(ctx.options.threads).max(1);
+    let workers = threads - 1;
     let total_bytes = ctx.total_bytes;
     let progress = &mut ctx.progress;
     // The first chunk that cannot be validated or fails: the chunks after it are not needed.
@@ -381,7 +383,10 @@ fn walk_chunks<R: Read>(
             let mut buf = recycled.try_recv().unwrap_or_default();
             buf.clear();
             buf.extend_from_slice(&carry);
-            let mut want = carry.len() + chunk;
+            // Chunks get smaller towards the end, so that the threads finish together.
+            let left = total_bytes.saturating_sub(read_bytes) / (4 * threads) as u64;
+            let size = chunk.min(usize::try_from(left).unwrap_or(usize::MAX).max(chunk / 16));
+            let mut want = carry.len() + size;
             let read = loop {
                 match fill(reader, &mut buf, want) {
                     Err(e) => break Err(e),

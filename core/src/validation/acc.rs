@@ -323,28 +323,44 @@ const BUCKETS_PER_ENTRY: usize = 8;
 /// Hashed values with the rows they came from and a second hash each (the whole row's, for
 /// recipients), for finding rows that share a value.
 ///
-/// Each thread's share of the rows is one run; runs are kept apart rather than put together
-/// in a new list, which would hold every key twice at the peak (32 MB more for a million
-/// recipients). Most values are unique, so [`Keys::repeated`] does not sort them all: a
-/// filter of two bits per bucket finds the values whose bucket is hit twice, and only those
-/// are sorted.
+/// The keys are held in runs of at most [`RUN`] entries, allocated whole: a run never grows
+/// by copying, and runs are kept apart rather than put together in a new list, which would
+/// hold every key twice at the peak (32 MB more for a million recipients). Most values are
+/// unique, so [`Keys::repeated`] does not sort them all: a filter of two bits per bucket
+/// finds the values whose bucket is hit twice, and only those are sorted.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Keys {
     runs: Vec<Vec<KeyEntry>>,
 }
 
+/// Entries per run of keys (128 KiB).
+const RUN: usize = 4_096;
+
 impl Keys {
     pub(super) fn push(&mut self, key: u128, row: u64, payload: u64) {
         match self.runs.last_mut() {
-            Some(run) => run.push((key, row, payload)),
-            None => self.runs.push(vec![(key, row, payload)]),
+            Some(run) if run.len() < RUN => run.push((key, row, payload)),
+            _ => {
+                let mut run = Vec::with_capacity(RUN);
+                run.push((key, row, payload));
+                self.runs.push(run);
+            }
         }
     }
 
     /// Appends a later run of rows.
     pub(super) fn merge(&mut self, other: Keys) {
-        self.runs
-            .extend(other.runs.into_iter().filter(|r| !r.is_empty()));
+        // A part's last run is rarely full: what it does not use is given back.
+        self.runs.extend(
+            other
+                .runs
+                .into_iter()
+                .filter(|r| !r.is_empty())
+                .map(|mut r| {
+                    r.shrink_to_fit();
+                    r
+                }),
+        );
     }
 
     /// The rows of each value found in more than one row, in row order, each with its
