@@ -1,5 +1,7 @@
 //! Resource limits checked before anything large is allocated.
 
+pub(crate) mod parallel;
+
 use serde::{Deserialize, Serialize};
 
 /// Caps on what one analysis may read. Every cap is checked before the matching allocation,

@@ -6,7 +6,6 @@
 //! ([`crate::validation`]).
 
 pub mod header_row;
-mod parallel;
 mod rows;
 mod stream;
 
@@ -654,7 +653,8 @@ pub(crate) fn match_and_plan(
         ctx.options.records,
         csv,
     )
-    .with_fix_cap(listed);
+    .with_fix_cap(listed)
+    .with_threads(crate::limits::threads(ctx.options.threads));
     Ok((columns, findings, plan))
 }
 

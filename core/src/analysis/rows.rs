@@ -2,7 +2,6 @@
 //! validation.
 
 use super::header_row::SCAN_ROWS;
-use super::parallel;
 use super::{
     Context, Head, Layout, MAX_PREVIEW_ROWS, Progress, Stage, build_report, choose_header,
     match_and_plan,
@@ -10,6 +9,7 @@ use super::{
 use crate::error::{Error, ErrorKind, Result};
 use crate::finding::Finding;
 use crate::fixes::{Roster, RosterRow};
+use crate::limits::parallel;
 use crate::limits::threads;
 use crate::report::{PreviewRow, Report, Source};
 use crate::sheet::Grid;

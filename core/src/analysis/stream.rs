@@ -19,10 +19,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use super::rows::{self, CsvStart, HEAD_ROWS, Walk};
 use super::{
     AnalyzeOptions, Context, Head, Progress, Stage, csv_source, format_mismatch, in_context,
-    parallel, refuse_text_posing_as_a_workbook,
+    refuse_text_posing_as_a_workbook,
 };
 use crate::error::Result;
 use crate::group::Group;
+use crate::limits::parallel;
 use crate::limits::threads;
 use crate::report::Report;
 use crate::sheet::decode::{self, TextEncoding};

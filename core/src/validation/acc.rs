@@ -4,6 +4,7 @@
 use super::date::DateParse;
 use crate::finding::{Finding, Severity};
 use crate::fixes::{Changes, Fix, FixChange};
+use crate::limits::parallel;
 use crate::report::Records;
 use crate::values::date::DateOrder;
 
@@ -333,8 +334,9 @@ pub(super) struct Keys {
     runs: Vec<Vec<KeyEntry>>,
 }
 
-/// Entries per run of keys (128 KiB).
-const RUN: usize = 4_096;
+/// Entries per run of keys (125 KiB: allocators serve blocks from 128 KiB on with a mapping
+/// of their own, made and unmade by the kernel).
+const RUN: usize = 4_000;
 
 impl Keys {
     pub(super) fn push(&mut self, key: u128, row: u64, payload: u64) {
@@ -365,33 +367,63 @@ impl Keys {
 
     /// The rows of each value found in more than one row, in row order, each with its
     /// second hash; the groups in the order of their values' hashes.
-    pub(super) fn repeated(self) -> Vec<Vec<(u64, u64)>> {
+    ///
+    /// With two threads or more and many keys, the values are split in two by the top bit of
+    /// their hash, and each half is filtered and sorted on a thread of its own: every value
+    /// of the first half sorts before every value of the second, so the groups come out in
+    /// the same order.
+    pub(super) fn repeated(self, threads: usize) -> Vec<Vec<(u64, u64)>> {
         let total: usize = self.runs.iter().map(Vec::len).sum();
-        let mut candidates: Vec<KeyEntry> = if total < FILTER_FROM {
-            self.runs.into_iter().flatten().collect()
+        let halves = if total < FILTER_FROM {
+            let mut all: Vec<KeyEntry> = self.runs.into_iter().flatten().collect();
+            all.sort_unstable();
+            [all, Vec::new()]
+        } else if threads < 2 || total < SPLIT_FROM {
+            [candidates(&self.runs, total, None), Vec::new()]
         } else {
-            let buckets = total.saturating_mul(BUCKETS_PER_ENTRY).next_power_of_two();
-            let mut filter = BucketFilter::new(buckets);
-            for &(key, _, _) in self.runs.iter().flatten() {
-                filter.add(key);
-            }
-            // The candidates are kept in place, and then put together: no second list of
-            // every key.
-            let mut runs = self.runs;
-            for run in &mut runs {
-                run.retain(|e| filter.hit_twice(e.0));
-                run.shrink_to_fit();
-            }
-            drop(filter);
-            runs.into_iter().flatten().collect()
+            let runs = &self.runs;
+            let half = |upper: bool| candidates(runs, total / 2, Some(upper));
+            let ((lower, upper), theirs) = parallel::fork_join(
+                1,
+                |_| half(true),
+                |unstarted| (half(false), (!unstarted.is_empty()).then(|| half(true))),
+            );
+            let upper = upper
+                .or_else(|| theirs.into_iter().next().map(|(_, half)| half))
+                .unwrap_or_default();
+            [lower, upper]
         };
-        candidates.sort_unstable();
-        candidates
-            .chunk_by(|a, b| a.0 == b.0)
+        halves
+            .iter()
+            .flat_map(|sorted| sorted.chunk_by(|a, b| a.0 == b.0))
             .filter(|group| group.len() > 1)
             .map(|group| group.iter().map(|e| (e.1, e.2)).collect())
             .collect()
     }
+}
+
+/// Keys from which [`Keys::repeated`] splits its work in two.
+const SPLIT_FROM: usize = 1 << 16;
+
+/// The keys whose bucket in a filter sized for `count` keys is hit twice (the values that
+/// may repeat), sorted; of one half of the values by their hash's top bit, when given.
+fn candidates(runs: &[Vec<KeyEntry>], count: usize, half: Option<bool>) -> Vec<KeyEntry> {
+    let in_half = |key: u128| half.is_none_or(|upper| (key >> 127 == 1) == upper);
+    let mut filter = BucketFilter::new(count.saturating_mul(BUCKETS_PER_ENTRY).next_power_of_two());
+    for &(key, _, _) in runs.iter().flatten() {
+        if in_half(key) {
+            filter.add(key);
+        }
+    }
+    let mut kept: Vec<KeyEntry> = runs
+        .iter()
+        .flatten()
+        .filter(|e| in_half(e.0) && filter.hit_twice(e.0))
+        .copied()
+        .collect();
+    drop(filter);
+    kept.sort_unstable();
+    kept
 }
 
 /// Two bits per bucket, a bucket per value by the low bits of its hash: whether a value
@@ -521,9 +553,41 @@ mod tests {
                 keys.merge(run);
             }
             keys.merge(Keys::default());
-            assert_eq!(keys.repeated(), expected(&all), "{parts} runs");
+            assert_eq!(keys.repeated(1), expected(&all), "{parts} runs");
         }
-        assert!(Keys::default().repeated().is_empty());
+        assert!(Keys::default().repeated(1).is_empty());
+    }
+
+    #[test]
+    fn halves_on_two_threads_give_the_groups_in_the_same_order() {
+        let all = entries(3 * super::SPLIT_FROM as u64);
+        let groups = expected(&all);
+        // Values of both halves repeat.
+        let mut sorted = all.clone();
+        sorted.sort_unstable();
+        let halves = |upper: bool| {
+            sorted
+                .chunk_by(|a, b| a.0 == b.0)
+                .filter(|g| g.len() > 1 && (g[0].0 >> 127 == 1) == upper)
+                .count()
+        };
+        assert!(
+            halves(false) >= 2 && halves(true) >= 2,
+            "{} {}",
+            halves(false),
+            halves(true)
+        );
+        for threads in [2, 3] {
+            let mut keys = Keys::default();
+            for chunk in all.chunks(50_000) {
+                let mut run = Keys::default();
+                for &(key, row, payload) in chunk {
+                    run.push(key, row, payload);
+                }
+                keys.merge(run);
+            }
+            assert_eq!(keys.repeated(threads), groups, "{threads} threads");
+        }
     }
 
     #[test]
@@ -534,7 +598,7 @@ mod tests {
         for &(key, row, payload) in &few {
             keys.push(key, row, payload);
         }
-        assert_eq!(keys.repeated(), expected(&few));
+        assert_eq!(keys.repeated(1), expected(&few));
         // Values that share their low bits (so their bucket) but differ above them are
         // candidates of the filter and still not reported together.
         let mut crowded: Vec<KeyEntry> = (0..10_000u64)
@@ -545,7 +609,7 @@ mod tests {
         for &(key, row, payload) in &crowded {
             keys.push(key, row, payload);
         }
-        let groups = keys.repeated();
+        let groups = keys.repeated(1);
         assert_eq!(groups.len(), 5);
         assert_eq!(groups, expected(&crowded));
         assert!(groups.iter().all(|g| g.len() == 2_000));

@@ -205,7 +205,7 @@ impl Plan {
                     "keep one row per recipient; remove or correct the others",
                 )
             };
-            for group in emails.repeated() {
+            for group in emails.repeated(self.threads) {
                 repeats.extend(repeats_of(&group));
                 let rows: Vec<u64> = group.iter().map(|(row, _)| *row).collect();
                 repeated_value_findings(
@@ -224,7 +224,7 @@ impl Plan {
         }
         let ids = std::mem::take(&mut acc.ids);
         if let Some(rule) = self.credential_id.and_then(|i| self.rules.get(i)) {
-            for group in ids.repeated() {
+            for group in ids.repeated(self.threads) {
                 let rows: Vec<u64> = group.iter().map(|(row, _)| *row).collect();
                 repeated_value_findings(
                     acc,

@@ -81,6 +81,8 @@ pub(crate) struct Plan {
     pub(super) name_parts: (Option<usize>, Option<usize>),
     /// How many changes each suggested fix lists.
     pub(super) fix_cap: usize,
+    /// Threads the cross-row checks may use.
+    pub(super) threads: usize,
 }
 
 /// What the cells of one row have given so far.
@@ -221,6 +223,7 @@ impl Plan {
             short_rows_ragged,
             name_parts,
             fix_cap: crate::fixes::LISTED_CHANGES,
+            threads: 1,
         }
     }
 
@@ -228,6 +231,12 @@ impl Plan {
     /// `usize::MAX`, when fixes are to be applied).
     pub fn with_fix_cap(mut self, cap: usize) -> Plan {
         self.fix_cap = cap;
+        self
+    }
+
+    /// The plan with the cross-row checks on up to `threads` threads.
+    pub fn with_threads(mut self, threads: usize) -> Plan {
+        self.threads = threads;
         self
     }
 

@@ -1,4 +1,4 @@
-//! The one way the analysis spreads work over threads, with one policy for a thread that
+//! The one way the core spreads work over threads, with one policy for a thread that
 //! cannot start and one for a thread that panics.
 
 /// Runs `worker(i)` for each `i` in `0..count`, each on a thread of its own, while `caller`
