@@ -521,14 +521,15 @@ impl Row for SplitLine<'_> {
     }
 }
 
-/// Validates the data lines of an unquoted slice whose first line is row `first_row`.
+/// Validates the data lines of an unquoted slice whose first line is row `first_row`, into
+/// `acc` (fresh from the plan).
 pub(super) fn validate_unquoted(
     slice: &str,
     first_row: u64,
     walk: Walk<'_>,
+    mut acc: Acc,
     report: &mut dyn FnMut(u64),
 ) -> Result<Acc> {
-    let mut acc = walk.plan.acc();
     let mut row = first_row.saturating_sub(1);
     let mut at = 0;
     let mut data_rows: u64 = 0;
@@ -567,7 +568,7 @@ fn validate_slices(
     use std::sync::atomic::{AtomicU64, Ordering};
     let done = AtomicU64::new(0);
     let run = |(slice, first_row): (&str, u64), report: &mut dyn FnMut(u64)| -> Result<Acc> {
-        validate_unquoted(slice, first_row, walk, &mut |n| {
+        validate_unquoted(slice, first_row, walk, walk.plan.acc(), &mut |n| {
             report(done.fetch_add(n, Ordering::Relaxed) + n);
         })
     };

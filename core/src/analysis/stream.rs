@@ -29,7 +29,7 @@ use crate::report::Report;
 use crate::sheet::decode::{self, TextEncoding};
 use crate::sheet::dialect::{self, Dialect};
 use crate::sheet::{SourceFormat, format};
-use crate::validation::Acc;
+use crate::validation::{Acc, FullLists};
 
 /// The sizes of the pieces a reader is taken in.
 #[derive(Debug, Clone, Copy)]
@@ -264,6 +264,7 @@ fn stream<R: Read>(
         range: settled.body_start..settled.text.end,
         first_row: 1,
         bytes: Vec::new(),
+        full: FullLists::default(),
     };
     let carry = buf.get(settled.text.end..).unwrap_or_default().to_vec();
     let first = Job {
@@ -287,12 +288,14 @@ fn finish(ctx: Context<'_, '_>, start: CsvStart, acc: Acc) -> Result<Report> {
 }
 
 /// A chunk to validate: `bytes[range]`, whose first line is row `first_row`; `seq` orders
-/// the results.
+/// the results. `full` names the fixes listed in full by the chunks merged before it was
+/// read.
 struct Job {
     seq: usize,
     bytes: Vec<u8>,
     range: Range<usize>,
     first_row: u64,
+    full: FullLists,
 }
 
 /// What walking the chunks came to.
@@ -307,8 +310,51 @@ enum Walked {
 /// UTF-8, a quote character), or was skipped because an earlier one could not or failed.
 type Part = (usize, Result<Option<Acc>>);
 
+/// The chunks' results merged in file order as they come back, out of order, from the
+/// threads.
+struct Merged {
+    acc: Acc,
+    /// The next chunk to merge, and those that came back before it.
+    next: usize,
+    waiting: std::collections::BTreeMap<usize, Result<Option<Acc>>>,
+    /// What the walk came to, once a chunk in order failed or could not be validated.
+    ended: Option<Walked>,
+    max_rows: u64,
+}
+
+impl Merged {
+    /// Takes a chunk's result; merges every chunk now in order. Whether the merged chunks
+    /// grew.
+    fn take(&mut self, (seq, part): Part) -> bool {
+        self.waiting.insert(seq, part);
+        let mut grew = false;
+        while self.ended.is_none() {
+            let Some(part) = self.waiting.remove(&self.next) else {
+                break;
+            };
+            self.next += 1;
+            match part {
+                Err(e) => self.ended = Some(Walked::Failed(e)),
+                Ok(None) => self.ended = Some(Walked::Restart),
+                Ok(Some(part)) => {
+                    self.acc.merge(part);
+                    grew = true;
+                    if self.acc.rows > self.max_rows {
+                        self.ended = Some(Walked::Failed(rows::too_many_rows(self.max_rows)));
+                    }
+                }
+            }
+        }
+        grew
+    }
+}
+
 /// Validates the chunk `first` (the head's rows) and every chunk after it in `reader`,
 /// `carry` being the bytes read after the head's last line end.
+///
+/// The calling thread reads, and validates a chunk itself when every other thread is busy;
+/// it merges the chunks in order as they come back. A chunk read once the merged ones list
+/// some fix in full only counts that fix's changes.
 fn walk_chunks<R: Read>(
     ctx: &mut Context<'_, '_>,
     reader: &mut R,
@@ -334,53 +380,67 @@ fn walk_chunks<R: Read>(
             queued.try_recv().ok()
         }
     };
-    // Validated chunks' buffers come back to be filled again.
+    // Validated chunks' buffers come back to be filled again, and their results to be merged.
     let (recycle, recycled) = channel::<Vec<u8>>();
-    let run = |job: Job| -> Part {
+    let (done, results) = channel::<Part>();
+    let run = |job: Job| {
         let part = if job.seq > abandon.load(Ordering::Relaxed) {
             Ok(None)
         } else {
             let bytes = job.bytes.get(job.range.clone()).unwrap_or_default();
-            validate_chunk(bytes, job.first_row, walk, &validated)
+            let mut acc = walk.plan.acc();
+            acc.count_only(&job.full);
+            validate_chunk(bytes, job.first_row, walk, acc, &validated)
         };
         if !matches!(part, Ok(Some(_))) {
             abandon.fetch_min(job.seq, Ordering::Relaxed);
         }
         // The reader may be done already; the buffer is then simply dropped.
         let _ = recycle.send(job.bytes);
-        (job.seq, part)
+        let _ = done.send((job.seq, part));
     };
     let worker = |_: usize| {
-        let mut parts = Vec::new();
         while let Some(job) = take(true) {
-            parts.push(run(job));
+            run(job);
         }
-        parts
+    };
+    let mut merged = Merged {
+        acc: walk.plan.acc(),
+        next: 0,
+        waiting: std::collections::BTreeMap::new(),
+        ended: None,
+        max_rows: walk.limits.max_rows,
     };
     let (abandon, validated, run, take) = (&abandon, &validated, &run, &take);
+    let merging = &mut merged;
     let read = move |unstarted: &[usize]| {
         let alone = unstarted.len() == workers;
-        let mut parts: Vec<Part> = Vec::new();
-        let mut dispatch = |job: Job| {
+        let dispatch = |job: Job| {
             if alone {
-                parts.push(run(job));
+                run(job);
                 return;
             }
             match queue.try_send(job) {
                 Ok(()) => {}
-                Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
-                    parts.push(run(job));
-                }
+                Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => run(job),
             }
         };
         let mut next_row =
             1 + count_line_ends(first.bytes.get(first.range.clone()).unwrap_or_default());
         let mut read_bytes = first.range.end as u64;
         dispatch(first);
+        let mut full = FullLists::default();
         let mut seq = 1;
         let mut reported = 0;
         let mut failure = None;
         while abandon.load(Ordering::Relaxed) == usize::MAX && !walk.stop.load(Ordering::Relaxed) {
+            let mut grew = false;
+            while let Ok(part) = results.try_recv() {
+                grew |= merging.take(part);
+            }
+            if grew {
+                full = merging.acc.full_lists();
+            }
             let mut buf = recycled.try_recv().unwrap_or_default();
             buf.clear();
             buf.extend_from_slice(&carry);
@@ -419,6 +479,7 @@ fn walk_chunks<R: Read>(
                 bytes: buf,
                 range: 0..cut,
                 first_row: next_row,
+                full: full.clone(),
             });
             seq += 1;
             next_row += rows_here;
@@ -440,41 +501,37 @@ fn walk_chunks<R: Read>(
         // validated here.
         drop(queue);
         while let Some(job) = take(false) {
-            parts.push(run(job));
+            run(job);
         }
-        (parts, failure)
+        (results, failure)
     };
-    let ((mine, failure), theirs) = parallel::fork_join(workers, worker, read);
+    let ((results, failure), _) = parallel::fork_join(workers, worker, read);
     if let Some(e) = failure {
         return Walked::Io(e);
     }
-    let theirs = theirs.into_iter().flat_map(|(_, parts)| parts).collect();
-    let mut acc = walk.plan.acc();
-    for (_, part) in rows::in_order(mine, theirs) {
-        match part {
-            Err(e) => return Walked::Failed(e),
-            Ok(None) => return Walked::Restart,
-            Ok(Some(part)) => acc.merge(part),
-        }
-        if acc.rows > walk.limits.max_rows {
-            return Walked::Failed(rows::too_many_rows(walk.limits.max_rows));
-        }
+    // Every thread is done: every result has been sent.
+    while let Ok(part) = results.try_recv() {
+        merged.take(part);
+    }
+    if let Some(ended) = merged.ended {
+        return ended;
     }
     (ctx.progress)(Progress {
         stage: Stage::Validating,
-        rows: acc.rows,
+        rows: merged.acc.rows,
         bytes: total_bytes,
         total_bytes,
     });
-    Walked::Acc(Box::new(acc))
+    Walked::Acc(Box::new(merged.acc))
 }
 
-/// Validates one chunk of rows, or says it cannot be validated alone: it is not UTF-8, or it
-/// holds a quote character (which may open a field spanning lines).
+/// Validates one chunk of rows into `acc`, or says it cannot be validated alone: it is not
+/// UTF-8, or it holds a quote character (which may open a field spanning lines).
 fn validate_chunk(
     bytes: &[u8],
     first_row: u64,
     walk: Walk<'_>,
+    acc: Acc,
     validated: &AtomicU64,
 ) -> Result<Option<Acc>> {
     let Ok(text) = simdutf8::basic::from_utf8(bytes) else {
@@ -483,7 +540,7 @@ fn validate_chunk(
     if memchr::memchr(b'"', bytes).is_some() {
         return Ok(None);
     }
-    rows::validate_unquoted(text, first_row, walk, &mut |n| {
+    rows::validate_unquoted(text, first_row, walk, acc, &mut |n| {
         validated.fetch_add(n, Ordering::Relaxed);
     })
     .map(Some)

@@ -224,13 +224,15 @@ impl FixChange {
 pub(crate) struct Changes {
     pub(crate) count: u64,
     pub(crate) listed: Vec<FixChange>,
+    /// Set when the rows before these listed `cap` changes already: these are only counted.
+    pub(crate) closed: bool,
 }
 
 impl Changes {
     /// Counts a change, building it only when it is listed.
     pub(crate) fn push(&mut self, cap: usize, change: impl FnOnce() -> FixChange) {
         self.count += 1;
-        if self.listed.len() < cap {
+        if !self.closed && self.listed.len() < cap {
             self.listed.push(change());
         }
     }

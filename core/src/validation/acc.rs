@@ -311,6 +311,16 @@ impl FixCandidates {
     }
 }
 
+/// Which suggested fixes list as many changes as they may: the rows after need only count
+/// theirs (see [`Acc::count_only`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct FullLists {
+    blanks: Vec<bool>,
+    values: Vec<bool>,
+    split: bool,
+    join: bool,
+}
+
 /// A hashed value, the row it came from, and a second hash (the whole row's, for recipients).
 type KeyEntry = (u128, u64, u64);
 
@@ -468,6 +478,36 @@ impl BucketFilter {
 }
 
 impl Acc {
+    /// The fixes whose lists are full in what this accumulator holds.
+    pub(crate) fn full_lists(&self) -> FullLists {
+        let full = |changes: &Changes| changes.listed.len() >= self.fix_cap;
+        FullLists {
+            blanks: self.fixes.blanks.iter().map(full).collect(),
+            values: self.fixes.values.iter().map(full).collect(),
+            split: full(&self.fixes.split),
+            join: full(&self.fixes.join),
+        }
+    }
+
+    /// Makes this accumulator, for rows that follow those `full` was taken from, count the
+    /// changes of the fixes listed in full there without building them: merged after those
+    /// rows, they would not be listed.
+    pub(crate) fn count_only(&mut self, full: &FullLists) {
+        for (mine, full) in [
+            (&mut self.fixes.blanks, &full.blanks),
+            (&mut self.fixes.values, &full.values),
+        ] {
+            if mine.len() < full.len() {
+                mine.resize_with(full.len(), Changes::default);
+            }
+            for (changes, &full) in mine.iter_mut().zip(full) {
+                changes.closed = full;
+            }
+        }
+        self.fixes.split.closed = full.split;
+        self.fixes.join.closed = full.join;
+    }
+
     /// Appends a later run of rows.
     pub fn merge(&mut self, other: Acc) {
         self.rows += other.rows;

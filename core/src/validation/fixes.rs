@@ -262,6 +262,7 @@ impl Plan {
         let changes = Changes {
             count: swap.swapped(counts).saturating_sub(unswappable),
             listed,
+            closed: false,
         };
         let first_change = example(&changes.listed);
         fn example_of(e: &Option<(u64, String)>) -> Option<(u64, &str)> {

@@ -26,7 +26,7 @@ pub use crate::sheet::formula::{escape_formula, formula_like, unescape_formula};
 pub use crate::values::value_as_cell;
 pub use crate::values::{date, email, number};
 
-pub(crate) use acc::{Acc, Outcome};
+pub(crate) use acc::{Acc, FullLists, Outcome};
 pub(crate) use plan::Plan;
 pub use record::validate_values;
 
