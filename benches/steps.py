@@ -22,11 +22,11 @@ STEPS = [
     ("text: control characters, blanks, length", ("scan_text", "find_control", "blanks_in", "Plan::text", "collapse_blanks", "needs_collapse")),
     ("enums", ("Plan::enumerated", "fold_value")),
     ("duplicates: row hash, sort, repeated keys", ("content_hash", "Keys::", "slice::sort", "Plan::duplicates", "sort_emails")),
-    ("splitting lines and fields", ("SplitLine", "line_at", "validate_unquoted")),
+    ("splitting lines and fields", ("SplitLine", "line_at", "validate_unquoted", "count_line_ends", "last_line_end", "validate_chunk")),
     ("row bookkeeping (Plan::validate itself)", ("Plan::validate", "Plan::settle_row", "Plan::finish")),
     ("UTF-8 check and decoding", ("simdutf8", "sheet::decode", "from_utf8")),
     ("header, dialect and matching", ("header_row", "dialect", "matching::", "prescan")),
-    ("reading the file", ("RosterArgs::read", "std::fs::read", "read_to_end")),
+    ("reading the file", ("RosterArgs::read", "std::fs::read", "read_to_end", "stream::fill")),
     ("writing the JSON report", ("serde_json", "print_json")),
 ]
 
