@@ -628,21 +628,13 @@ fn validate_pipelined(
     threads: usize,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Acc> {
-    use std::sync::mpsc::{TrySendError, channel, sync_channel};
+    use std::sync::mpsc::{TrySendError, channel};
     const BATCH: usize = 2_048;
     type Batch = Vec<(u64, csv::StringRecord)>;
     let workers = threads - 1;
     // One queue that every worker takes from; parsed batches are numbered to merge in order.
-    let (queue, queued) = sync_channel::<(usize, Batch)>(4 * workers.max(1));
-    let queued = std::sync::Mutex::new(queued);
-    let take = |wait: bool| {
-        let queued = queued.lock().ok()?;
-        if wait {
-            queued.recv().ok()
-        } else {
-            queued.try_recv().ok()
-        }
-    };
+    let (queue, takers) = parallel::work_queue::<(usize, Batch)>(4 * workers.max(1));
+    let take = |wait: bool| takers.take(wait);
     // Validated batches come back to be filled again, so records keep their allocations.
     let (recycle, recycled) = channel::<Batch>();
     let worker = |_: usize| {

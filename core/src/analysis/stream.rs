@@ -362,7 +362,7 @@ fn walk_chunks<R: Read>(
     (first, mut carry): (Job, Vec<u8>),
     chunk: usize,
 ) -> Walked {
-    use std::sync::mpsc::{TrySendError, channel, sync_channel};
+    use std::sync::mpsc::{TrySendError, channel};
     let threads = threads(ctx.options.threads).max(1);
     let workers = threads - 1;
     let total_bytes = ctx.total_bytes;
@@ -370,16 +370,8 @@ fn walk_chunks<R: Read>(
     // The first chunk that cannot be validated or fails: the chunks after it are not needed.
     let abandon = AtomicUsize::new(usize::MAX);
     let validated = AtomicU64::new(0);
-    let (queue, queued) = sync_channel::<Job>(2 * workers.max(1));
-    let queued = std::sync::Mutex::new(queued);
-    let take = |wait: bool| {
-        let queued = queued.lock().ok()?;
-        if wait {
-            queued.recv().ok()
-        } else {
-            queued.try_recv().ok()
-        }
-    };
+    let (queue, takers) = parallel::work_queue::<Job>(2 * workers.max(1));
+    let take = |wait: bool| takers.take(wait);
     // Validated chunks' buffers come back to be filled again, and their results to be merged.
     let (recycle, recycled) = channel::<Vec<u8>>();
     let (done, results) = channel::<Part>();

@@ -44,6 +44,29 @@ pub(crate) fn fork_join<T: Send, R>(
     })
 }
 
+/// A bounded queue of work that several threads take from: the sending half (work stops
+/// coming when it is dropped), and the half every taker shares.
+pub(crate) fn work_queue<T>(bound: usize) -> (std::sync::mpsc::SyncSender<T>, Takers<T>) {
+    let (queue, queued) = std::sync::mpsc::sync_channel(bound);
+    (queue, Takers(std::sync::Mutex::new(queued)))
+}
+
+/// The taking half of a [`work_queue`].
+pub(crate) struct Takers<T>(std::sync::Mutex<std::sync::mpsc::Receiver<T>>);
+
+impl<T> Takers<T> {
+    /// The next piece of work: with `wait`, waiting for one while work may still come;
+    /// otherwise only one already queued.
+    pub(crate) fn take(&self, wait: bool) -> Option<T> {
+        let queued = self.0.lock().ok()?;
+        if wait {
+            queued.recv().ok()
+        } else {
+            queued.try_recv().ok()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::fork_join;
