@@ -541,6 +541,7 @@ fn validate_chunk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::values::Draw;
     use std::io::Cursor;
 
     fn group() -> Group {
@@ -552,19 +553,6 @@ mod tests {
                 {"key": "staff", "label": "Staff ID", "type": "text"}]}"#,
         )
         .unwrap()
-    }
-
-    /// A small generator, so that every run draws the same rosters.
-    struct Draw(u64);
-
-    impl Draw {
-        fn next(&mut self, below: u64) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (self.0 >> 33) % below
-        }
     }
 
     /// How a generated roster is laid out.

@@ -29,6 +29,28 @@ pub fn value_as_cell(value: &serde_json::Value) -> Option<std::borrow::Cow<'_, s
     }
 }
 
+/// A small fixed generator (a linear congruential one), so that tests draw the same values
+/// on every run.
+#[cfg(test)]
+pub(crate) struct Draw(pub(crate) u64);
+
+#[cfg(test)]
+impl Draw {
+    /// The generator's next state.
+    pub(crate) fn step(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0
+    }
+
+    /// A number below `below`.
+    pub(crate) fn next(&mut self, below: u64) -> u64 {
+        (self.step() >> 33) % below.max(1)
+    }
+}
+
 /// `count` strings of characters drawn from `alphabet` by a fixed generator, each of a length
 /// in `lengths`: for tests that hold a fast path to the rules it stands in for.
 #[cfg(test)]
@@ -39,11 +61,9 @@ pub(crate) fn generated_strings(
 ) -> impl Iterator<Item = String> {
     let alphabet: Vec<char> = alphabet.chars().collect();
     let (shortest, span) = (*lengths.start(), lengths.count().max(1));
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut draw = Draw(0x9E37_79B9_7F4A_7C15);
     (0..count).map(move |_| {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        let seed = draw.step();
         let len = shortest + (seed >> 59) as usize % span;
         (0..len)
             .map(|i| {
