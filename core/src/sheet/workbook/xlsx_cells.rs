@@ -15,7 +15,7 @@ use calamine::{CellErrorType, DataRef, ExcelDateTime, ExcelDateTimeType};
 use memchr::{memchr, memmem};
 
 use crate::error::Error;
-use crate::sheet::prescan::{PIECE, PartCheck};
+use crate::sheet::prescan::{PIECE, PartCheck, SHARED_STRINGS};
 
 /// Why reading stopped before the end of the sheet.
 #[derive(Debug)]
@@ -97,13 +97,21 @@ fn read_part(
 impl Workbook {
     /// Reads the shared strings and styles of a workbook whose main part is
     /// `xl/workbook.xml`, in the 1900 date system until [`Workbook::in_date_system`] says.
-    pub(crate) fn read(bytes: &[u8]) -> Step<Workbook> {
+    /// `inflated` is the shared strings part already inflated, with its index in the zip
+    /// directory: used if that is the part looked up.
+    pub(crate) fn read(bytes: &[u8], inflated: Option<(usize, &[u8])>) -> Step<Workbook> {
         let mut archive =
             zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| Stop::Unsupported)?;
         let names = entry_names(&archive);
-        let strings = match read_part(&mut archive, &names, "xl/sharedStrings.xml")? {
-            Some(xml) => shared_strings(&xml)?,
-            None => Strings::default(),
+        let found = names
+            .get(&SHARED_STRINGS.to_ascii_lowercase())
+            .and_then(|index| inflated.filter(|(at, _)| at == index));
+        let strings = match found {
+            Some((_, xml)) => shared_strings(xml)?,
+            None => match read_part(&mut archive, &names, SHARED_STRINGS)? {
+                Some(xml) => shared_strings(&xml)?,
+                None => Strings::default(),
+            },
         };
         let formats = match read_part(&mut archive, &names, "xl/styles.xml")? {
             Some(xml) => number_kinds(&xml)?,
@@ -631,6 +639,12 @@ fn shared_strings(xml: &[u8]) -> Step<Strings> {
             (b"si", false, true) if t.empty => strings.close(),
             (b"si", false, true) => {
                 let inner = xml.get(at..).unwrap_or_default();
+                if let Some((text, len)) = plain_item(inner) {
+                    strings.text.push_str(text);
+                    strings.close();
+                    at += len;
+                    continue;
+                }
                 let close = find_close(inner, b"</si>").ok_or(Stop::Unsupported)?;
                 rich_text_into(&mut strings.text, inner.get(..close).unwrap_or_default())?;
                 strings.close();
@@ -641,6 +655,28 @@ fn shared_strings(xml: &[u8]) -> Step<Strings> {
             _ => return Err(Stop::Unsupported),
         }
     }
+}
+
+/// The text of a string item as most are written, `<t>text</t></si>` after its `<si>`, and the
+/// bytes up to past `</si>`: text without markup, references, carriage returns or `_xHHHH_`
+/// escapes, that trimming leaves as it is. `None` for any other item, which [`rich_text_into`]
+/// reads (and gives the same text for these).
+fn plain_item(data: &[u8]) -> Option<(&str, usize)> {
+    let inner = data.strip_prefix(b"<t>")?;
+    let end = memchr(b'<', inner)?;
+    if inner.get(end..end + 9)? != b"</t></si>" {
+        return None;
+    }
+    let raw = inner.get(..end)?;
+    let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t' | b'\r' | b'\n'));
+    if blank(raw.first())
+        || blank(raw.last())
+        || memchr::memchr2(b'&', b'\r', raw).is_some()
+        || has_ooxml_escape(raw)
+    {
+        return None;
+    }
+    Some((std::str::from_utf8(raw).ok()?, 3 + end + 9))
 }
 
 /// The number format kind of each cell style (`<cellXfs>`), as calamine decides it.
@@ -896,6 +932,89 @@ fn cell_type(t: Option<&[u8]>) -> Step<CellType> {
     })
 }
 
+/// The attributes of a `<c>` the reader uses: its reference, style and type.
+#[derive(Default)]
+struct CellAttributes<'a> {
+    r: Option<&'a [u8]>,
+    s: Option<&'a [u8]>,
+    t: Option<&'a [u8]>,
+}
+
+/// What a `<c>` holds.
+enum CellContent<'a> {
+    /// Nothing (`<c/>`).
+    Empty,
+    /// One `<v>` and nothing else: its raw text.
+    V(&'a [u8]),
+    /// The bytes between `<c>` and `</c>`.
+    Children(&'a [u8]),
+}
+
+/// A cell as spreadsheet programs write nearly all of them, read in one pass.
+struct PlainCell<'a> {
+    attributes: CellAttributes<'a>,
+    /// The raw text of its one `<v>`; `None` for `<c .../>`.
+    v: Option<&'a [u8]>,
+    /// Bytes from `<c` to past `</c>` (or `/>`).
+    len: usize,
+}
+
+/// Reads `<c r="A1" s="1" t="s"><v>0</v></c>` or `<c r="A1"/>` at the start of `data`:
+/// attributes among `r`, `s` and `t`, each once, after one space, in double quotes, with the
+/// values those attributes can have (a reference, an index, a type's letters), and a `<v>`
+/// without markup. `None` for any other shape, or when `data` ends first: then the general
+/// reader ([`tag`], [`each_attribute`], [`Sheet::value`]) reads it, and gives the same cell
+/// for these shapes.
+fn plain_cell(data: &[u8]) -> Option<PlainCell<'_>> {
+    if data.get(..2)? != b"<c" {
+        return None;
+    }
+    let mut attributes = CellAttributes::default();
+    let mut at = 2usize;
+    loop {
+        match *data.get(at)? {
+            b' ' => {
+                let name = *data.get(at + 1)?;
+                if data.get(at + 2..at + 4)? != b"=\"" {
+                    return None;
+                }
+                let start = at + 4;
+                let len = near(data.get(start..)?, b'"')?;
+                let value = data.get(start..start + len)?;
+                let (slot, fits) = match name {
+                    b'r' => (&mut attributes.r, cell_position(value).is_some()),
+                    b's' => (&mut attributes.s, index(value).is_some()),
+                    b't' => (&mut attributes.t, value.iter().all(u8::is_ascii_alphabetic)),
+                    _ => return None,
+                };
+                if !fits || slot.replace(value).is_some() {
+                    return None;
+                }
+                at = start + len + 1;
+            }
+            b'/' if data.get(at + 1) == Some(&b'>') => {
+                return Some(PlainCell {
+                    attributes,
+                    v: None,
+                    len: at + 2,
+                });
+            }
+            b'>' => break,
+            _ => return None,
+        }
+    }
+    let inner = data.get(at + 1..)?.strip_prefix(b"<v>")?;
+    let end = near(inner, b'<')?;
+    if inner.get(end..end + 8)? != b"</v></c>" {
+        return None;
+    }
+    Some(PlainCell {
+        attributes,
+        v: Some(inner.get(..end)?),
+        len: at + 1 + 3 + end + 8,
+    })
+}
+
 /// A worksheet's XML read in pieces.
 struct Sheet<'w> {
     book: &'w Workbook,
@@ -947,6 +1066,15 @@ impl<'w> Sheet<'w> {
             ignorable(rest.get(..lt).unwrap_or_default())?;
             at += lt;
             let here = rest.get(lt..).unwrap_or_default();
+            if let Some(plain) = plain_cell(here) {
+                let value = match plain.v {
+                    Some(raw) => CellContent::V(raw),
+                    None => CellContent::Empty,
+                };
+                self.cell(plain.attributes, value, sink)?;
+                at += plain.len;
+                continue;
+            }
             let Some(t) = tag(here)? else {
                 return if eof { Err(Stop::Unsupported) } else { Ok(at) };
             };
@@ -989,7 +1117,14 @@ impl<'w> Sheet<'w> {
                             content_start + close + 4,
                         )
                     };
-                    self.cell(&t, content, sink)?;
+                    let mut attributes = CellAttributes::default();
+                    each_attribute(t.attributes, |name, value| match name {
+                        b"r" => once(&mut attributes.r, value),
+                        b"s" => once(&mut attributes.s, value),
+                        b"t" => once(&mut attributes.t, value),
+                        _ => Ok(()),
+                    })?;
+                    self.cell(attributes, CellContent::Children(content), sink)?;
                     at = next;
                 }
                 _ => return Err(Stop::Unsupported),
@@ -1005,17 +1140,10 @@ impl<'w> Sheet<'w> {
 
     fn cell(
         &mut self,
-        tag: &Tag<'_>,
-        content: &[u8],
+        CellAttributes { r, s, t }: CellAttributes<'_>,
+        content: CellContent<'_>,
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<()> {
-        let (mut r, mut s, mut t) = (None, None, None);
-        each_attribute(tag.attributes, |name, value| match name {
-            b"r" => once(&mut r, value),
-            b"s" => once(&mut s, value),
-            b"t" => once(&mut t, value),
-            _ => Ok(()),
-        })?;
         let position = match r {
             Some(r) => {
                 let (row, col) = cell_position(r).ok_or(Stop::Unsupported)?;
@@ -1029,7 +1157,11 @@ impl<'w> Sheet<'w> {
             None => None,
         };
         let kind = cell_type(t)?;
-        let value = self.value(kind, style, content)?;
+        let value = match content {
+            CellContent::Empty => DataRef::Empty,
+            CellContent::V(raw) => self.v(kind, style, raw)?,
+            CellContent::Children(content) => self.value(kind, style, content)?,
+        };
         self.col = self.col.checked_add(1).ok_or(Stop::Unsupported)?;
         sink(position, value).map_err(Stop::Sink)
     }
@@ -1200,9 +1332,18 @@ mod tests {
     fn fast_cells(bytes: &[u8]) -> Vec<(String, Option<Cells>)> {
         let info = prescan::check_zip(bytes, &Limits::default()).unwrap();
         let xlsx = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
-        let book = Workbook::read(bytes)
+        let book = Workbook::read(bytes, None)
             .ok()
             .map(|b| b.in_date_system(xlsx.has_1904_epoch()));
+        // The shared strings the pre-scan kept read as those inflated here.
+        let mut deferring = prescan::check_zip_deferring(bytes, &Limits::default(), None).unwrap();
+        if let Some((at, xml)) = deferring.take_shared_strings() {
+            let kept = Workbook::read(bytes, Some((at, &xml))).ok();
+            assert_eq!(
+                kept.as_ref().map(|b| (&b.strings.text, &b.strings.ends)),
+                book.as_ref().map(|b| (&b.strings.text, &b.strings.ends))
+            );
+        }
         xlsx.sheet_names()
             .into_iter()
             .map(|name| {
@@ -1367,7 +1508,7 @@ mod tests {
     const STYLES: &str = r#"<numFmts count="6"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd"/><numFmt numFmtId="165" formatCode="[h]:mm:ss"/><numFmt numFmtId="166" formatCode="&quot;d&quot;0.00"/><numFmt numFmtId="167" formatCode="0.00_m"/><numFmt numFmtId="168" formatCode="am/pm"/><numFmt numFmtId="14" formatCode="0.0"/></numFmts><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border><left/><right/></border></borders><cellStyleXfs count="1"><xf numFmtId="22"/></cellStyleXfs><cellXfs count="9"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/><xf numFmtId="167"/><xf numFmtId="168"><alignment horizontal="left"/></xf><xf numFmtId="46"/><xf numFmtId="22"/></cellXfs>"#;
 
     const STRINGS: &str = r#"<si><t>plain</t></si><si><t xml:space="preserve"> kept  </t></si><si><t>  trimmed
-</t></si><si><r><rPr><b/></rPr><t>ri</t></r><r><t xml:space="preserve">ch </t></r></si><si><t>a &amp; b &lt;c&gt; &#233;&#x41;</t></si><si/><si><t/></si><si><t>Ünïcödé ✓</t></si>"#;
+</t></si><si><r><rPr><b/></rPr><t>ri</t></r><r><t xml:space="preserve">ch </t></r></si><si><t>a &amp; b &lt;c&gt; &#233;&#x41;</t></si><si/><si><t/></si><si><t>Ünïcödé ✓</t></si><si><t></t></si><si><t>tab	</t></si><si><t>x</t> </si><si><t>a_x00</t></si><si><t>y</t><t>z</t></si>"#;
 
     #[test]
     fn shapes_writers_use_read_as_calamine_reads_them() {
@@ -1380,6 +1521,9 @@ mod tests {
             // Rows and cells without references, an empty row, pretty-printed XML.
             "<row>\n  <c t=\"s\"><v>0</v></c>\n  <c><v>2</v></c>\n</row>\n<row/>\n<row r=\"9\"><c><v>3</v></c><c r=\"D9\"><v>4</v></c><c><v>5</v></c></row><row><c r=\"B12\"><v>6</v></c><c><v>7</v></c></row>",
             r#"<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#,
+            // Near the one-pass shape: read by the general reader, to the same cells.
+            r#"<row r="1"><c t="s" r="A1" s="1"><v>8</v></c><c r="B1" cm="1"><v>2</v></c><c r='C1'><v>3</v></c><c  r="D1"><v>4</v></c><c r="E1" s="1" /><c r="F1"><v>5</v> </c><c r="G1" t="str"><v>a b</v></c><c r="H1"><v>6</v><v>7</v></c><c r="I1" t="s"
+><v>9</v></c><c r="J1"	t="s"><v>10</v></c><c r="K1" t="s"><v>11</v></c><c r="L1" t="s"><v>12</v></c><c/><c><v>8</v></c><c s="2"><v>45000</v></c><c r="Z1"></c></row>"#,
             "",
         ];
         for (i, data) in cases.iter().enumerate() {
@@ -1432,6 +1576,26 @@ mod tests {
                 "<si><t>a</t></si>",
             ),
             (r#"<row><c t="b"><v>yes</v></c></row>"#, "<si><t>a</t></si>"),
+            (
+                r#"<row><c r="A1" r="B1"><v>1</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
+            (
+                r#"<row><c r="A1" t="x"><v>1</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
+            (
+                r#"<row><c r="A1" s="01"><v>1</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
+            (
+                r#"<row><c r="A1"><v>1&amp;</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
+            (
+                r#"<row><c r="A1" t="s"><v>0</v></c></row>"#,
+                "<si><t>a_x0041_b</t></si>",
+            ),
         ];
         for (i, (data, strings)) in cases.iter().enumerate() {
             let bytes = workbook(data, strings, STYLES, false);
