@@ -527,6 +527,13 @@ fn place(
             if before == 0 {
                 cells.reserve_exact(held.row_width.max(col + 1));
             }
+            // The next cell of the row (most are) is pushed: the capacity grows as by `resize`.
+            if cells.len() == col {
+                cells.push(value);
+                held.row_width = cells.len();
+                let grown = cells.capacity().saturating_sub(before);
+                return held.add(grown * std::mem::size_of::<Value>(), (row, col), limits);
+            }
             cells.resize(col + 1, Value::Empty);
             held.row_width = cells.len();
             let grown = cells.capacity().saturating_sub(before);

@@ -331,7 +331,47 @@ impl<'w> Feeder<'w> {
         chunk: &[u8],
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<bool> {
-        self.pending.extend_from_slice(chunk);
+        let mut rest = chunk;
+        if !self.pending.is_empty() {
+            // The bytes left over and the chunk up to its first row's end are read on their
+            // own, so that the rest of the chunk is read where it lies, not copied.
+            let bridge = memmem::find(chunk.get(..BRIDGE).unwrap_or(chunk), b"</row>")
+                .map(|at| at + 6)
+                .filter(|end| self.pending.len() + end >= self.wanted);
+            let Some(end) = bridge else {
+                self.pending.extend_from_slice(chunk);
+                return self.read_pending(sink);
+            };
+            let (head, tail) = chunk.split_at_checked(end).unwrap_or((chunk, &[]));
+            self.pending.extend_from_slice(head);
+            let used = self.sheet.feed(&self.pending, false, sink)?;
+            if self.sheet.done {
+                return Ok(false);
+            }
+            if used < self.pending.len() {
+                // Not at an element's end after all: read on from there, as one.
+                self.pending.drain(..used);
+                self.pending.extend_from_slice(tail);
+                return self.read_pending(sink);
+            }
+            self.pending.clear();
+            rest = tail;
+        }
+        let used = self.sheet.feed(rest, false, sink)?;
+        if self.sheet.done {
+            return Ok(false);
+        }
+        self.pending
+            .extend_from_slice(rest.get(used..).unwrap_or_default());
+        self.wanted = self.pending.len().saturating_mul(2);
+        Ok(true)
+    }
+
+    /// Reads what it can of the bytes held, when there are enough of them to try.
+    fn read_pending(
+        &mut self,
+        sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
+    ) -> Step<bool> {
         if self.pending.len() < self.wanted {
             return Ok(true);
         }
@@ -364,6 +404,10 @@ impl<'w> Feeder<'w> {
 }
 
 const CHUNK: usize = 128 * 1024;
+
+/// How far into a chunk [`Feeder::push`] looks for the end of a row to join the bytes left
+/// over from the chunk before.
+const BRIDGE: usize = 16 * 1024;
 
 /// Whether the text holds an OOXML `_xHHHH_` escape, which calamine decodes.
 fn has_ooxml_escape(text: &[u8]) -> bool {
@@ -1535,6 +1579,55 @@ mod tests {
                     "case {i} not read"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_cells_do_not_depend_on_where_the_chunks_end() {
+        let bytes = workbook("", STRINGS, STYLES, false);
+        let book = Workbook::read(&bytes, None).unwrap();
+        let long = "x".repeat(40_000);
+        let mut xml =
+            String::from(r#"<?xml version="1.0"?><worksheet><dimension ref="A1"/><sheetData>"#);
+        for r in 1..400 {
+            xml.push_str(&format!(
+                r#"<row r="{r}" spans="1:4"><c r="A{r}" t="s"><v>{}</v></c><c r="B{r}" s="1"><v>{}</v></c><c r="C{r}"/><c t="str"><f>1</f><v>t{r}</v></c></row>"#,
+                r % 8,
+                45_000 + r
+            ));
+            if r % 97 == 0 {
+                xml.push_str(&format!(
+                    r#"<row><c t="inlineStr"><is><t>{long}</t></is></c></row>"#
+                ));
+            }
+        }
+        xml.push_str("</sheetData></worksheet>");
+        let read = |size: usize| {
+            let mut feeder = super::Feeder::new(&book);
+            let mut cells = Vec::new();
+            let mut sink = |position, value| {
+                cells.push((position, Data::from(value)));
+                Ok(())
+            };
+            for chunk in xml.as_bytes().chunks(size) {
+                if !feeder
+                    .push(chunk, &mut sink)
+                    .map_err(|_| "stopped")
+                    .unwrap()
+                {
+                    break;
+                }
+            }
+            feeder.finish(&mut sink).map_err(|_| "stopped").unwrap();
+            drop(feeder);
+            cells
+        };
+        let whole = read(xml.len());
+        assert_eq!(whole.len(), 399 * 4 + 4);
+        for size in [
+            1, 2, 3, 7, 64, 100, 1000, 4096, 16_383, 16_384, 50_000, 131_072,
+        ] {
+            assert_eq!(read(size), whole, "chunks of {size}");
         }
     }
 
