@@ -662,11 +662,22 @@ fn after_declaration(xml: &[u8]) -> Step<&[u8]> {
 /// The strings of `sharedStrings.xml`, as calamine reads them.
 fn shared_strings(xml: &[u8]) -> Step<Strings> {
     let xml = after_declaration(xml)?;
+    // Valid as a whole, the part's text is sliced for each plain item instead of checked again.
+    let whole = simdutf8::basic::from_utf8(xml).ok();
     let mut strings = Strings::default();
     let mut at = 0usize;
     let mut started = false;
     loop {
         let rest = xml.get(at..).unwrap_or_default();
+        if started
+            && rest.starts_with(b"<si><t>")
+            && let Some((text, len)) = plain_item(xml, at + 4, whole)
+        {
+            strings.text.push_str(text);
+            strings.close();
+            at += 4 + len;
+            continue;
+        }
         let lt = memchr(b'<', rest).ok_or(Stop::Unsupported)?;
         ignorable(rest.get(..lt).unwrap_or_default())?;
         let here = rest.get(lt..).unwrap_or_default();
@@ -683,7 +694,7 @@ fn shared_strings(xml: &[u8]) -> Step<Strings> {
             (b"si", false, true) if t.empty => strings.close(),
             (b"si", false, true) => {
                 let inner = xml.get(at..).unwrap_or_default();
-                if let Some((text, len)) = plain_item(inner) {
+                if let Some((text, len)) = plain_item(xml, at, whole) {
                     strings.text.push_str(text);
                     strings.close();
                     at += len;
@@ -701,12 +712,13 @@ fn shared_strings(xml: &[u8]) -> Step<Strings> {
     }
 }
 
-/// The text of a string item as most are written, `<t>text</t></si>` after its `<si>`, and the
-/// bytes up to past `</si>`: text without markup, references, carriage returns or `_xHHHH_`
-/// escapes, that trimming leaves as it is. `None` for any other item, which [`rich_text_into`]
-/// reads (and gives the same text for these).
-fn plain_item(data: &[u8]) -> Option<(&str, usize)> {
-    let inner = data.strip_prefix(b"<t>")?;
+/// The text of a string item as most are written, `<t>text</t></si>` from `xml[at..]` (after
+/// its `<si>`), and the bytes up to past `</si>`: text without markup, references, carriage
+/// returns or `_xHHHH_` escapes, that trimming leaves as it is. `None` for any other item,
+/// which [`rich_text_into`] reads (and gives the same text for these). `whole` is `xml` when
+/// it is valid UTF-8.
+fn plain_item<'a>(xml: &'a [u8], at: usize, whole: Option<&'a str>) -> Option<(&'a str, usize)> {
+    let inner = xml.get(at..)?.strip_prefix(b"<t>")?;
     let end = memchr(b'<', inner)?;
     if inner.get(end..end + 9)? != b"</t></si>" {
         return None;
@@ -720,7 +732,12 @@ fn plain_item(data: &[u8]) -> Option<(&str, usize)> {
     {
         return None;
     }
-    Some((std::str::from_utf8(raw).ok()?, 3 + end + 9))
+    let text = match whole {
+        // Cut next to `<t>` and `<`, which are ASCII: on character boundaries.
+        Some(whole) => whole.get(at + 3..at + 3 + end)?,
+        None => std::str::from_utf8(raw).ok()?,
+    };
+    Some((text, 3 + end + 9))
 }
 
 /// The number format kind of each cell style (`<cellXfs>`), as calamine decides it.
@@ -984,6 +1001,30 @@ struct CellAttributes<'a> {
     t: Option<&'a [u8]>,
 }
 
+impl CellAttributes<'_> {
+    /// What the attributes say, read.
+    fn head(&self) -> Step<CellHead> {
+        Ok(CellHead {
+            position: match self.r {
+                Some(r) => Some(cell_position(r).ok_or(Stop::Unsupported)?),
+                None => None,
+            },
+            style: match self.s {
+                Some(s) => Some(index(s).ok_or(Stop::Unsupported)?),
+                None => None,
+            },
+            kind: cell_type(self.t)?,
+        })
+    }
+}
+
+/// A `<c>`'s attributes read: its position (when it says), style and type.
+struct CellHead {
+    position: Option<(u32, u32)>,
+    style: Option<usize>,
+    kind: CellType,
+}
+
 /// What a `<c>` holds.
 enum CellContent<'a> {
     /// Nothing (`<c/>`).
@@ -996,7 +1037,7 @@ enum CellContent<'a> {
 
 /// A cell as spreadsheet programs write nearly all of them, read in one pass.
 struct PlainCell<'a> {
-    attributes: CellAttributes<'a>,
+    head: CellHead,
     /// The raw text of its one `<v>`; `None` for `<c .../>`.
     v: Option<&'a [u8]>,
     /// Bytes from `<c` to past `</c>` (or `/>`).
@@ -1013,7 +1054,13 @@ fn plain_cell(data: &[u8]) -> Option<PlainCell<'_>> {
     if data.get(..2)? != b"<c" {
         return None;
     }
-    let mut attributes = CellAttributes::default();
+    let mut head = CellHead {
+        position: None,
+        style: None,
+        kind: CellType::Number,
+    };
+    // Which of `r`, `s` and `t` were seen: each may come once.
+    let mut seen = [false; 3];
     let mut at = 2usize;
     loop {
         match *data.get(at)? {
@@ -1025,20 +1072,29 @@ fn plain_cell(data: &[u8]) -> Option<PlainCell<'_>> {
                 let start = at + 4;
                 let len = near(data.get(start..)?, b'"')?;
                 let value = data.get(start..start + len)?;
-                let (slot, fits) = match name {
-                    b'r' => (&mut attributes.r, cell_position(value).is_some()),
-                    b's' => (&mut attributes.s, index(value).is_some()),
-                    b't' => (&mut attributes.t, value.iter().all(u8::is_ascii_alphabetic)),
+                let which = match name {
+                    b'r' => {
+                        head.position = Some(cell_position(value)?);
+                        0
+                    }
+                    b's' => {
+                        head.style = Some(index(value)?);
+                        1
+                    }
+                    b't' => {
+                        head.kind = cell_type(Some(value)).ok()?;
+                        2
+                    }
                     _ => return None,
                 };
-                if !fits || slot.replace(value).is_some() {
+                if std::mem::replace(seen.get_mut(which)?, true) {
                     return None;
                 }
                 at = start + len + 1;
             }
             b'/' if data.get(at + 1) == Some(&b'>') => {
                 return Some(PlainCell {
-                    attributes,
+                    head,
                     v: None,
                     len: at + 2,
                 });
@@ -1053,7 +1109,7 @@ fn plain_cell(data: &[u8]) -> Option<PlainCell<'_>> {
         return None;
     }
     Some(PlainCell {
-        attributes,
+        head,
         v: Some(inner.get(..end)?),
         len: at + 1 + 3 + end + 8,
     })
@@ -1110,12 +1166,17 @@ impl<'w> Sheet<'w> {
             ignorable(rest.get(..lt).unwrap_or_default())?;
             at += lt;
             let here = rest.get(lt..).unwrap_or_default();
+            if here.starts_with(b"</row>") {
+                self.end_row()?;
+                at += 6;
+                continue;
+            }
             if let Some(plain) = plain_cell(here) {
                 let value = match plain.v {
                     Some(raw) => CellContent::V(raw),
                     None => CellContent::Empty,
                 };
-                self.cell(plain.attributes, value, sink)?;
+                self.cell(plain.head, value, sink)?;
                 at += plain.len;
                 continue;
             }
@@ -1168,7 +1229,7 @@ impl<'w> Sheet<'w> {
                         b"t" => once(&mut attributes.t, value),
                         _ => Ok(()),
                     })?;
-                    self.cell(attributes, CellContent::Children(content), sink)?;
+                    self.cell(attributes.head()?, CellContent::Children(content), sink)?;
                     at = next;
                 }
                 _ => return Err(Stop::Unsupported),
@@ -1184,23 +1245,18 @@ impl<'w> Sheet<'w> {
 
     fn cell(
         &mut self,
-        CellAttributes { r, s, t }: CellAttributes<'_>,
+        head: CellHead,
         content: CellContent<'_>,
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<()> {
-        let position = match r {
-            Some(r) => {
-                let (row, col) = cell_position(r).ok_or(Stop::Unsupported)?;
+        let position = match head.position {
+            Some((row, col)) => {
                 self.col = col;
                 (row, col)
             }
             None => (self.row, self.col),
         };
-        let style = match s {
-            Some(s) => Some(index(s).ok_or(Stop::Unsupported)?),
-            None => None,
-        };
-        let kind = cell_type(t)?;
+        let (kind, style) = (head.kind, head.style);
         let value = match content {
             CellContent::Empty => DataRef::Empty,
             CellContent::V(raw) => self.v(kind, style, raw)?,
@@ -1629,6 +1685,23 @@ mod tests {
         ] {
             assert_eq!(read(size), whole, "chunks of {size}");
         }
+    }
+
+    #[test]
+    fn string_items_read_alike_in_text_valid_or_not_as_a_whole() {
+        let items = |xml: &[u8]| {
+            let strings = super::shared_strings(xml).map_err(|_| "stopped").unwrap();
+            (0..strings.ends.len())
+                .map(|i| strings.get(i).unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let expected = ["ab", "é ✓", "", "x y", "rich"];
+        let body = "<si><t>ab</t></si><si><t>é ✓</t></si><si><t></t></si><si><t> x y </t></si><si><r><t>rich</t></r></si></sst>";
+        assert_eq!(items(format!("<sst>{body}").as_bytes()), expected);
+        // A byte that is no UTF-8 where the reader ignores it: each item is checked alone.
+        let mut xml = b"<sst x=\"\xff\">".to_vec();
+        xml.extend_from_slice(body.as_bytes());
+        assert_eq!(items(&xml), expected);
     }
 
     #[test]
