@@ -175,7 +175,8 @@ fn check_part(
     }
     let mut kept = (info.keeps_strings
         && name.replace('\\', "/").eq_ignore_ascii_case(SHARED_STRINGS))
-    .then(Vec::new);
+    // Sized once from the declared size (checked below as it inflates), within reason.
+    .then(|| Vec::with_capacity(usize::try_from(declared.min(KEPT_RESERVE)).unwrap_or(0)));
     let mut check = PartCheck::new(name, declared, limits);
     loop {
         let n = part.read(chunk).map_err(|e| check.read_failed(e))?;
@@ -494,6 +495,9 @@ pub(crate) struct ZipInfo {
     /// That part inflated: its index in the zip directory and its bytes.
     shared_strings: Option<(usize, Vec<u8>)>,
 }
+
+/// The most bytes reserved at once for the kept shared strings part, whatever it declares.
+const KEPT_RESERVE: u64 = 64 << 20;
 
 /// Where the cell reader (as calamine) looks for the shared strings, case and `\\` aside.
 pub(crate) const SHARED_STRINGS: &str = "xl/sharedStrings.xml";

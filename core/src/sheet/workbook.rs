@@ -599,20 +599,17 @@ fn excel_datetime(dt: &calamine::ExcelDateTime) -> Value {
 /// roster are whole days, and counting is faster than that conversion). `None` for any other
 /// serial; 1900's days are left to calamine, which keeps Excel's 29 February 1900.
 fn whole_day(serial: f64, in_1904: bool) -> Option<NaiveDateTime> {
+    // Day zero's number of days from the common era's (0001-01-01 is day 1).
     let (day_zero, first) = if in_1904 {
-        (NaiveDate::from_ymd_opt(1904, 1, 1)?, 0.0)
+        (695_056, 0.0)
     } else {
-        (NaiveDate::from_ymd_opt(1899, 12, 30)?, 367.0)
+        (693_594, 367.0)
     };
     if serial.fract() != 0.0 || serial < first {
         return None;
     }
-    let days = u64::try_from(serial as i64).ok()?;
-    Some(
-        day_zero
-            .checked_add_days(chrono::Days::new(days))?
-            .and_time(chrono::NaiveTime::MIN),
-    )
+    let days = i32::try_from(serial as i64).ok()?.checked_add(day_zero)?;
+    Some(NaiveDate::from_num_days_from_ce_opt(days)?.and_time(chrono::NaiveTime::MIN))
 }
 
 /// A serial that is no date, written as a spreadsheet shows such a number.
@@ -1117,6 +1114,14 @@ mod tests {
                 }
             }
         }
+        assert_eq!(
+            super::whole_day(0.0, true),
+            NaiveDate::from_ymd_opt(1904, 1, 1).map(|d| d.and_time(chrono::NaiveTime::MIN))
+        );
+        assert_eq!(
+            super::whole_day(367.0, false),
+            NaiveDate::from_ymd_opt(1901, 1, 1).map(|d| d.and_time(chrono::NaiveTime::MIN))
+        );
         for serial in [45_000.5, 45_000.000_01, 366.0, 60.0, 0.0] {
             assert_eq!(super::whole_day(serial, false), None, "{serial}");
         }
