@@ -91,13 +91,16 @@ fn read_checked(
     // learns. They are kept for when that sheet is read, if calamine agrees on the date system.
     let early_part = wants_book.then(|| zip_info.deferred().cloned()).flatten();
     let guess_1904 = zip_info.date1904();
-    // The shared strings the pre-scan inflated, so that reader does not inflate them again.
-    let strings = zip_info.take_shared_strings();
+    // The shared strings the pre-scan inflated, so that reader does not inflate them again;
+    // let go of once read.
+    let strings = std::sync::Mutex::new(zip_info.take_shared_strings());
     let read_book = || {
-        let inflated = strings.as_ref().map(|(at, xml)| (*at, xml.as_slice()));
+        let kept = strings.lock().ok().and_then(|mut s| s.take());
+        let inflated = kept.as_ref().map(|(at, xml)| (*at, xml.as_slice()));
         let book = xlsx_cells::Workbook::read(bytes, inflated)
             .ok()
             .map(|b| b.in_date_system(guess_1904));
+        drop(kept);
         let early = book
             .as_ref()
             .zip(early_part.as_ref())
