@@ -176,7 +176,7 @@ fn check_part(
     let mut kept = (info.keeps_strings
         && name.replace('\\', "/").eq_ignore_ascii_case(SHARED_STRINGS))
     // Sized once from the declared size (checked below as it inflates), within reason.
-    .then(|| Vec::with_capacity(usize::try_from(declared.min(KEPT_RESERVE)).unwrap_or(0)));
+    .then(|| Vec::with_capacity(usize::try_from(declared.min(KEPT_MOST)).unwrap_or(0)));
     let mut check = PartCheck::new(name, declared, limits);
     loop {
         let n = part.read(chunk).map_err(|e| check.read_failed(e))?;
@@ -185,6 +185,14 @@ fn check_part(
         }
         let piece = chunk.get(..n).unwrap_or_default();
         check.chunk(piece)?;
+        // A part larger than a roster's strings is let go of (its reader inflates it again),
+        // so that a hostile one, refused only once read, is never held here.
+        if kept
+            .as_ref()
+            .is_some_and(|k| (k.len() + n) as u64 > KEPT_MOST)
+        {
+            kept = None;
+        }
         if let Some(kept) = kept.as_mut() {
             kept.extend_from_slice(piece);
         }
@@ -496,8 +504,8 @@ pub(crate) struct ZipInfo {
     shared_strings: Option<(usize, Vec<u8>)>,
 }
 
-/// The most bytes reserved at once for the kept shared strings part, whatever it declares.
-const KEPT_RESERVE: u64 = 64 << 20;
+/// The largest shared strings part kept as the pre-scan inflates it.
+const KEPT_MOST: u64 = 32 << 20;
 
 /// Where the cell reader (as calamine) looks for the shared strings, case and `\\` aside.
 pub(crate) const SHARED_STRINGS: &str = "xl/sharedStrings.xml";

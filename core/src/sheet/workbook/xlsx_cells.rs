@@ -1688,6 +1688,21 @@ mod tests {
     }
 
     #[test]
+    fn only_a_shared_strings_part_of_a_roster_s_size_is_kept() {
+        let kept = |items: usize| {
+            let strings = "<si><t>a</t></si>".repeat(items);
+            let bytes = workbook(r#"<row><c t="s"><v>0</v></c></row>"#, &strings, "", false);
+            prescan::check_zip_deferring(&bytes, &Limits::default(), None)
+                .unwrap()
+                .take_shared_strings()
+                .map(|(_, xml)| xml.len())
+        };
+        assert!(kept(1_000).is_some());
+        // Past 32 MiB, its reader inflates it again instead.
+        assert_eq!(kept(2_000_000), None);
+    }
+
+    #[test]
     fn string_items_read_alike_in_text_valid_or_not_as_a_whole() {
         let items = |xml: &[u8]| {
             let strings = super::shared_strings(xml).map_err(|_| "stopped").unwrap();
