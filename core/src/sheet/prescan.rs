@@ -57,7 +57,11 @@ fn open_zip(bytes: &[u8]) -> Result<zip::ZipArchive<Cursor<&[u8]>>> {
 }
 
 fn scan_zip(bytes: &[u8], limits: &Limits, defer: Option<Option<&str>>) -> Result<ZipInfo> {
-    let mut info = ZipInfo::default();
+    let mut info = ZipInfo {
+        // The cell reader that reads the deferred sheet reads the shared strings too.
+        keeps_strings: defer.is_some(),
+        ..ZipInfo::default()
+    };
     let mut archive = open_zip(bytes)?;
     if archive.has_duplicate_names() {
         return Err(malformed(
@@ -169,13 +173,29 @@ fn check_part(
         });
         return Ok(true);
     }
+    let mut kept = (info.keeps_strings
+        && name.replace('\\', "/").eq_ignore_ascii_case(SHARED_STRINGS))
+    // Sized once from the declared size (checked below as it inflates), within reason.
+    .then(|| Vec::with_capacity(usize::try_from(declared.min(KEPT_MOST)).unwrap_or(0)));
     let mut check = PartCheck::new(name, declared, limits);
     loop {
         let n = part.read(chunk).map_err(|e| check.read_failed(e))?;
         if n == 0 {
             break;
         }
-        check.chunk(chunk.get(..n).unwrap_or_default())?;
+        let piece = chunk.get(..n).unwrap_or_default();
+        check.chunk(piece)?;
+        // A part larger than a roster's strings is let go of (its reader inflates it again),
+        // so that a hostile one, refused only once read, is never held here.
+        if kept
+            .as_ref()
+            .is_some_and(|k| (k.len() + n) as u64 > KEPT_MOST)
+        {
+            kept = None;
+        }
+        if let Some(kept) = kept.as_mut() {
+            kept.extend_from_slice(piece);
+        }
     }
     check.ratio(compressed)?;
     let (name, seen) = (&check.name, check.seen);
@@ -202,6 +222,9 @@ fn check_part(
         }
     }
     check.extent()?;
+    if let Some(kept) = kept {
+        info.shared_strings = Some((index, kept));
+    }
     let name = check.name.clone();
     if check.worksheet && !check.sheet_scan.merges.is_empty() {
         info.merges
@@ -475,7 +498,17 @@ pub(crate) struct ZipInfo {
     /// it ([`ZipInfo::settled`]), or by [`ZipInfo::settle`] before anything else reads the
     /// workbook.
     deferred: Option<Deferred>,
+    /// Whether the shared strings part is kept as it inflates, for the cell reader.
+    keeps_strings: bool,
+    /// That part inflated: its index in the zip directory and its bytes.
+    shared_strings: Option<(usize, Vec<u8>)>,
 }
+
+/// The largest shared strings part kept as the pre-scan inflates it.
+const KEPT_MOST: u64 = 32 << 20;
+
+/// Where the cell reader (as calamine) looks for the shared strings, case and `\\` aside.
+pub(crate) const SHARED_STRINGS: &str = "xl/sharedStrings.xml";
 
 /// A worksheet part not checked yet.
 #[derive(Debug, Clone)]
@@ -547,6 +580,12 @@ impl ZipInfo {
             .iter()
             .flatten()
             .any(|(k, v)| k == "date1904" && (v == "1" || v == "true"))
+    }
+
+    /// The shared strings part as the pre-scan inflated it (its index in the zip directory
+    /// and its bytes), when it kept it: once, for the cell reader.
+    pub(crate) fn take_shared_strings(&mut self) -> Option<(usize, Vec<u8>)> {
+        self.shared_strings.take()
     }
 
     /// Whether the workbook's main part is `xl/workbook.xml`.

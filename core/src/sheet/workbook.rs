@@ -91,10 +91,16 @@ fn read_checked(
     // learns. They are kept for when that sheet is read, if calamine agrees on the date system.
     let early_part = wants_book.then(|| zip_info.deferred().cloned()).flatten();
     let guess_1904 = zip_info.date1904();
+    // The shared strings the pre-scan inflated, so that reader does not inflate them again;
+    // let go of once read.
+    let strings = std::sync::Mutex::new(zip_info.take_shared_strings());
     let read_book = || {
-        let book = xlsx_cells::Workbook::read(bytes)
+        let kept = strings.lock().ok().and_then(|mut s| s.take());
+        let inflated = kept.as_ref().map(|(at, xml)| (*at, xml.as_slice()));
+        let book = xlsx_cells::Workbook::read(bytes, inflated)
             .ok()
             .map(|b| b.in_date_system(guess_1904));
+        drop(kept);
         let early = book
             .as_ref()
             .zip(early_part.as_ref())
@@ -524,6 +530,13 @@ fn place(
             if before == 0 {
                 cells.reserve_exact(held.row_width.max(col + 1));
             }
+            // The next cell of the row (most are) is pushed: the capacity grows as by `resize`.
+            if cells.len() == col {
+                cells.push(value);
+                held.row_width = cells.len();
+                let grown = cells.capacity().saturating_sub(before);
+                return held.add(grown * std::mem::size_of::<Value>(), (row, col), limits);
+            }
             cells.resize(col + 1, Value::Empty);
             held.row_width = cells.len();
             let grown = cells.capacity().saturating_sub(before);
@@ -573,12 +586,33 @@ fn excel_datetime(dt: &calamine::ExcelDateTime) -> Value {
     if !(serial.is_finite() && serial >= 0.0 && serial < last_day + 1.0) {
         return Value::Text(serial_text(serial));
     }
+    if let Some(day) = whole_day(serial, in_1904) {
+        return Value::DateTime(day);
+    }
     let (y, m, d, h, min, s, ms) = dt.to_ymd_hms_milli();
     NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
         .and_then(|date| {
             date.and_hms_milli_opt(u32::from(h), u32::from(min), u32::from(s), u32::from(ms))
         })
         .map_or_else(|| Value::Text(serial_text(serial)), Value::DateTime)
+}
+
+/// A serial of a whole day after 1900 (or from 1904), within the calendar: its midnight,
+/// counted from the date system's day zero, as calamine's conversion gives it (most dates in a
+/// roster are whole days, and counting is faster than that conversion). `None` for any other
+/// serial; 1900's days are left to calamine, which keeps Excel's 29 February 1900.
+fn whole_day(serial: f64, in_1904: bool) -> Option<NaiveDateTime> {
+    // Day zero's number of days from the common era's (0001-01-01 is day 1).
+    let (day_zero, first) = if in_1904 {
+        (695_056, 0.0)
+    } else {
+        (693_594, 367.0)
+    };
+    if serial.fract() != 0.0 || serial < first {
+        return None;
+    }
+    let days = i32::try_from(serial as i64).ok()?.checked_add(day_zero)?;
+    Some(NaiveDate::from_num_days_from_ce_opt(days)?.and_time(chrono::NaiveTime::MIN))
 }
 
 /// A serial that is no date, written as a spreadsheet shows such a number.
@@ -683,6 +717,8 @@ mod tests {
     use std::io::{Cursor, Write};
 
     use calamine::{ExcelDateTime, ExcelDateTimeType};
+
+    use chrono::NaiveDate;
 
     use super::{Grid, Held, SourceFormat, Value, excel_datetime, iso_duration, place, read};
     use crate::limits::Limits;
@@ -1049,6 +1085,48 @@ mod tests {
                 Value::Text(broken.to_owned()),
                 "{broken}"
             );
+        }
+    }
+
+    #[test]
+    fn whole_days_are_counted_as_calamine_converts_them() {
+        let by_calamine = |serial: f64, in_1904: bool| {
+            let dt = ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, in_1904);
+            let (y, m, d, h, min, s, ms) = dt.to_ymd_hms_milli();
+            NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d)).and_then(|date| {
+                date.and_hms_milli_opt(u32::from(h), u32::from(min), u32::from(s), u32::from(ms))
+            })
+        };
+        for (in_1904, last) in [(false, 2_958_465u32), (true, 2_957_003)] {
+            // Every day of the first and last years and of today's, and every 13th between.
+            let serials = (0..800)
+                .chain((40_000..50_000).step_by(1))
+                .chain((0..last).step_by(13))
+                .chain(last - 800..=last);
+            for serial in serials {
+                let serial = f64::from(serial);
+                match super::whole_day(serial, in_1904) {
+                    Some(day) => {
+                        assert_eq!(
+                            Some(day),
+                            by_calamine(serial, in_1904),
+                            "{serial} {in_1904}"
+                        );
+                    }
+                    None => assert!(!in_1904 && serial < 367.0, "{serial} {in_1904}"),
+                }
+            }
+        }
+        assert_eq!(
+            super::whole_day(0.0, true),
+            NaiveDate::from_ymd_opt(1904, 1, 1).map(|d| d.and_time(chrono::NaiveTime::MIN))
+        );
+        assert_eq!(
+            super::whole_day(367.0, false),
+            NaiveDate::from_ymd_opt(1901, 1, 1).map(|d| d.and_time(chrono::NaiveTime::MIN))
+        );
+        for serial in [45_000.5, 45_000.000_01, 366.0, 60.0, 0.0] {
+            assert_eq!(super::whole_day(serial, false), None, "{serial}");
         }
     }
 

@@ -15,7 +15,7 @@ use calamine::{CellErrorType, DataRef, ExcelDateTime, ExcelDateTimeType};
 use memchr::{memchr, memmem};
 
 use crate::error::Error;
-use crate::sheet::prescan::{PIECE, PartCheck};
+use crate::sheet::prescan::{PIECE, PartCheck, SHARED_STRINGS};
 
 /// Why reading stopped before the end of the sheet.
 #[derive(Debug)]
@@ -97,13 +97,21 @@ fn read_part(
 impl Workbook {
     /// Reads the shared strings and styles of a workbook whose main part is
     /// `xl/workbook.xml`, in the 1900 date system until [`Workbook::in_date_system`] says.
-    pub(crate) fn read(bytes: &[u8]) -> Step<Workbook> {
+    /// `inflated` is the shared strings part already inflated, with its index in the zip
+    /// directory: used if that is the part looked up.
+    pub(crate) fn read(bytes: &[u8], inflated: Option<(usize, &[u8])>) -> Step<Workbook> {
         let mut archive =
             zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| Stop::Unsupported)?;
         let names = entry_names(&archive);
-        let strings = match read_part(&mut archive, &names, "xl/sharedStrings.xml")? {
-            Some(xml) => shared_strings(&xml)?,
-            None => Strings::default(),
+        let found = names
+            .get(&SHARED_STRINGS.to_ascii_lowercase())
+            .and_then(|index| inflated.filter(|(at, _)| at == index));
+        let strings = match found {
+            Some((_, xml)) => shared_strings(xml)?,
+            None => match read_part(&mut archive, &names, SHARED_STRINGS)? {
+                Some(xml) => shared_strings(&xml)?,
+                None => Strings::default(),
+            },
         };
         let formats = match read_part(&mut archive, &names, "xl/styles.xml")? {
             Some(xml) => number_kinds(&xml)?,
@@ -323,7 +331,47 @@ impl<'w> Feeder<'w> {
         chunk: &[u8],
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<bool> {
-        self.pending.extend_from_slice(chunk);
+        let mut rest = chunk;
+        if !self.pending.is_empty() {
+            // The bytes left over and the chunk up to its first row's end are read on their
+            // own, so that the rest of the chunk is read where it lies, not copied.
+            let bridge = memmem::find(chunk.get(..BRIDGE).unwrap_or(chunk), b"</row>")
+                .map(|at| at + 6)
+                .filter(|end| self.pending.len() + end >= self.wanted);
+            let Some(end) = bridge else {
+                self.pending.extend_from_slice(chunk);
+                return self.read_pending(sink);
+            };
+            let (head, tail) = chunk.split_at_checked(end).unwrap_or((chunk, &[]));
+            self.pending.extend_from_slice(head);
+            let used = self.sheet.feed(&self.pending, false, sink)?;
+            if self.sheet.done {
+                return Ok(false);
+            }
+            if used < self.pending.len() {
+                // Not at an element's end after all: read on from there, as one.
+                self.pending.drain(..used);
+                self.pending.extend_from_slice(tail);
+                return self.read_pending(sink);
+            }
+            self.pending.clear();
+            rest = tail;
+        }
+        let used = self.sheet.feed(rest, false, sink)?;
+        if self.sheet.done {
+            return Ok(false);
+        }
+        self.pending
+            .extend_from_slice(rest.get(used..).unwrap_or_default());
+        self.wanted = self.pending.len().saturating_mul(2);
+        Ok(true)
+    }
+
+    /// Reads what it can of the bytes held, when there are enough of them to try.
+    fn read_pending(
+        &mut self,
+        sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
+    ) -> Step<bool> {
         if self.pending.len() < self.wanted {
             return Ok(true);
         }
@@ -356,6 +404,10 @@ impl<'w> Feeder<'w> {
 }
 
 const CHUNK: usize = 128 * 1024;
+
+/// How far into a chunk [`Feeder::push`] looks for the end of a row to join the bytes left
+/// over from the chunk before.
+const BRIDGE: usize = 16 * 1024;
 
 /// Whether the text holds an OOXML `_xHHHH_` escape, which calamine decodes.
 fn has_ooxml_escape(text: &[u8]) -> bool {
@@ -610,11 +662,22 @@ fn after_declaration(xml: &[u8]) -> Step<&[u8]> {
 /// The strings of `sharedStrings.xml`, as calamine reads them.
 fn shared_strings(xml: &[u8]) -> Step<Strings> {
     let xml = after_declaration(xml)?;
+    // Valid as a whole, the part's text is sliced for each plain item instead of checked again.
+    let whole = simdutf8::basic::from_utf8(xml).ok();
     let mut strings = Strings::default();
     let mut at = 0usize;
     let mut started = false;
     loop {
         let rest = xml.get(at..).unwrap_or_default();
+        if started
+            && rest.starts_with(b"<si><t>")
+            && let Some((text, len)) = plain_item(xml, at + 4, whole)
+        {
+            strings.text.push_str(text);
+            strings.close();
+            at += 4 + len;
+            continue;
+        }
         let lt = memchr(b'<', rest).ok_or(Stop::Unsupported)?;
         ignorable(rest.get(..lt).unwrap_or_default())?;
         let here = rest.get(lt..).unwrap_or_default();
@@ -631,6 +694,12 @@ fn shared_strings(xml: &[u8]) -> Step<Strings> {
             (b"si", false, true) if t.empty => strings.close(),
             (b"si", false, true) => {
                 let inner = xml.get(at..).unwrap_or_default();
+                if let Some((text, len)) = plain_item(xml, at, whole) {
+                    strings.text.push_str(text);
+                    strings.close();
+                    at += len;
+                    continue;
+                }
                 let close = find_close(inner, b"</si>").ok_or(Stop::Unsupported)?;
                 rich_text_into(&mut strings.text, inner.get(..close).unwrap_or_default())?;
                 strings.close();
@@ -641,6 +710,34 @@ fn shared_strings(xml: &[u8]) -> Step<Strings> {
             _ => return Err(Stop::Unsupported),
         }
     }
+}
+
+/// The text of a string item as most are written, `<t>text</t></si>` from `xml[at..]` (after
+/// its `<si>`), and the bytes up to past `</si>`: text without markup, references, carriage
+/// returns or `_xHHHH_` escapes, that trimming leaves as it is. `None` for any other item,
+/// which [`rich_text_into`] reads (and gives the same text for these). `whole` is `xml` when
+/// it is valid UTF-8.
+fn plain_item<'a>(xml: &'a [u8], at: usize, whole: Option<&'a str>) -> Option<(&'a str, usize)> {
+    let inner = xml.get(at..)?.strip_prefix(b"<t>")?;
+    let end = memchr(b'<', inner)?;
+    if inner.get(end..end + 9)? != b"</t></si>" {
+        return None;
+    }
+    let raw = inner.get(..end)?;
+    let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t' | b'\r' | b'\n'));
+    if blank(raw.first())
+        || blank(raw.last())
+        || memchr::memchr2(b'&', b'\r', raw).is_some()
+        || has_ooxml_escape(raw)
+    {
+        return None;
+    }
+    let text = match whole {
+        // Cut next to `<t>` and `<`, which are ASCII: on character boundaries.
+        Some(whole) => whole.get(at + 3..at + 3 + end)?,
+        None => std::str::from_utf8(raw).ok()?,
+    };
+    Some((text, 3 + end + 9))
 }
 
 /// The number format kind of each cell style (`<cellXfs>`), as calamine decides it.
@@ -896,6 +993,128 @@ fn cell_type(t: Option<&[u8]>) -> Step<CellType> {
     })
 }
 
+/// The attributes of a `<c>` the reader uses: its reference, style and type.
+#[derive(Default)]
+struct CellAttributes<'a> {
+    r: Option<&'a [u8]>,
+    s: Option<&'a [u8]>,
+    t: Option<&'a [u8]>,
+}
+
+impl CellAttributes<'_> {
+    /// What the attributes say, read.
+    fn head(&self) -> Step<CellHead> {
+        Ok(CellHead {
+            position: match self.r {
+                Some(r) => Some(cell_position(r).ok_or(Stop::Unsupported)?),
+                None => None,
+            },
+            style: match self.s {
+                Some(s) => Some(index(s).ok_or(Stop::Unsupported)?),
+                None => None,
+            },
+            kind: cell_type(self.t)?,
+        })
+    }
+}
+
+/// A `<c>`'s attributes read: its position (when it says), style and type.
+struct CellHead {
+    position: Option<(u32, u32)>,
+    style: Option<usize>,
+    kind: CellType,
+}
+
+/// What a `<c>` holds.
+enum CellContent<'a> {
+    /// Nothing (`<c/>`).
+    Empty,
+    /// One `<v>` and nothing else: its raw text.
+    V(&'a [u8]),
+    /// The bytes between `<c>` and `</c>`.
+    Children(&'a [u8]),
+}
+
+/// A cell as spreadsheet programs write nearly all of them, read in one pass.
+struct PlainCell<'a> {
+    head: CellHead,
+    /// The raw text of its one `<v>`; `None` for `<c .../>`.
+    v: Option<&'a [u8]>,
+    /// Bytes from `<c` to past `</c>` (or `/>`).
+    len: usize,
+}
+
+/// Reads `<c r="A1" s="1" t="s"><v>0</v></c>` or `<c r="A1"/>` at the start of `data`:
+/// attributes among `r`, `s` and `t`, each once, after one space, in double quotes, with the
+/// values those attributes can have (a reference, an index, a type's letters), and a `<v>`
+/// without markup. `None` for any other shape, or when `data` ends first: then the general
+/// reader ([`tag`], [`each_attribute`], [`Sheet::value`]) reads it, and gives the same cell
+/// for these shapes.
+fn plain_cell(data: &[u8]) -> Option<PlainCell<'_>> {
+    if data.get(..2)? != b"<c" {
+        return None;
+    }
+    let mut head = CellHead {
+        position: None,
+        style: None,
+        kind: CellType::Number,
+    };
+    // Which of `r`, `s` and `t` were seen: each may come once.
+    let mut seen = [false; 3];
+    let mut at = 2usize;
+    loop {
+        match *data.get(at)? {
+            b' ' => {
+                let name = *data.get(at + 1)?;
+                if data.get(at + 2..at + 4)? != b"=\"" {
+                    return None;
+                }
+                let start = at + 4;
+                let len = near(data.get(start..)?, b'"')?;
+                let value = data.get(start..start + len)?;
+                let which = match name {
+                    b'r' => {
+                        head.position = Some(cell_position(value)?);
+                        0
+                    }
+                    b's' => {
+                        head.style = Some(index(value)?);
+                        1
+                    }
+                    b't' => {
+                        head.kind = cell_type(Some(value)).ok()?;
+                        2
+                    }
+                    _ => return None,
+                };
+                if std::mem::replace(seen.get_mut(which)?, true) {
+                    return None;
+                }
+                at = start + len + 1;
+            }
+            b'/' if data.get(at + 1) == Some(&b'>') => {
+                return Some(PlainCell {
+                    head,
+                    v: None,
+                    len: at + 2,
+                });
+            }
+            b'>' => break,
+            _ => return None,
+        }
+    }
+    let inner = data.get(at + 1..)?.strip_prefix(b"<v>")?;
+    let end = near(inner, b'<')?;
+    if inner.get(end..end + 8)? != b"</v></c>" {
+        return None;
+    }
+    Some(PlainCell {
+        head,
+        v: Some(inner.get(..end)?),
+        len: at + 1 + 3 + end + 8,
+    })
+}
+
 /// A worksheet's XML read in pieces.
 struct Sheet<'w> {
     book: &'w Workbook,
@@ -947,6 +1166,20 @@ impl<'w> Sheet<'w> {
             ignorable(rest.get(..lt).unwrap_or_default())?;
             at += lt;
             let here = rest.get(lt..).unwrap_or_default();
+            if here.starts_with(b"</row>") {
+                self.end_row()?;
+                at += 6;
+                continue;
+            }
+            if let Some(plain) = plain_cell(here) {
+                let value = match plain.v {
+                    Some(raw) => CellContent::V(raw),
+                    None => CellContent::Empty,
+                };
+                self.cell(plain.head, value, sink)?;
+                at += plain.len;
+                continue;
+            }
             let Some(t) = tag(here)? else {
                 return if eof { Err(Stop::Unsupported) } else { Ok(at) };
             };
@@ -989,7 +1222,14 @@ impl<'w> Sheet<'w> {
                             content_start + close + 4,
                         )
                     };
-                    self.cell(&t, content, sink)?;
+                    let mut attributes = CellAttributes::default();
+                    each_attribute(t.attributes, |name, value| match name {
+                        b"r" => once(&mut attributes.r, value),
+                        b"s" => once(&mut attributes.s, value),
+                        b"t" => once(&mut attributes.t, value),
+                        _ => Ok(()),
+                    })?;
+                    self.cell(attributes.head()?, CellContent::Children(content), sink)?;
                     at = next;
                 }
                 _ => return Err(Stop::Unsupported),
@@ -1005,31 +1245,23 @@ impl<'w> Sheet<'w> {
 
     fn cell(
         &mut self,
-        tag: &Tag<'_>,
-        content: &[u8],
+        head: CellHead,
+        content: CellContent<'_>,
         sink: &mut dyn FnMut((u32, u32), DataRef<'w>) -> crate::error::Result<()>,
     ) -> Step<()> {
-        let (mut r, mut s, mut t) = (None, None, None);
-        each_attribute(tag.attributes, |name, value| match name {
-            b"r" => once(&mut r, value),
-            b"s" => once(&mut s, value),
-            b"t" => once(&mut t, value),
-            _ => Ok(()),
-        })?;
-        let position = match r {
-            Some(r) => {
-                let (row, col) = cell_position(r).ok_or(Stop::Unsupported)?;
+        let position = match head.position {
+            Some((row, col)) => {
                 self.col = col;
                 (row, col)
             }
             None => (self.row, self.col),
         };
-        let style = match s {
-            Some(s) => Some(index(s).ok_or(Stop::Unsupported)?),
-            None => None,
+        let (kind, style) = (head.kind, head.style);
+        let value = match content {
+            CellContent::Empty => DataRef::Empty,
+            CellContent::V(raw) => self.v(kind, style, raw)?,
+            CellContent::Children(content) => self.value(kind, style, content)?,
         };
-        let kind = cell_type(t)?;
-        let value = self.value(kind, style, content)?;
         self.col = self.col.checked_add(1).ok_or(Stop::Unsupported)?;
         sink(position, value).map_err(Stop::Sink)
     }
@@ -1200,9 +1432,18 @@ mod tests {
     fn fast_cells(bytes: &[u8]) -> Vec<(String, Option<Cells>)> {
         let info = prescan::check_zip(bytes, &Limits::default()).unwrap();
         let xlsx = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
-        let book = Workbook::read(bytes)
+        let book = Workbook::read(bytes, None)
             .ok()
             .map(|b| b.in_date_system(xlsx.has_1904_epoch()));
+        // The shared strings the pre-scan kept read as those inflated here.
+        let mut deferring = prescan::check_zip_deferring(bytes, &Limits::default(), None).unwrap();
+        if let Some((at, xml)) = deferring.take_shared_strings() {
+            let kept = Workbook::read(bytes, Some((at, &xml))).ok();
+            assert_eq!(
+                kept.as_ref().map(|b| (&b.strings.text, &b.strings.ends)),
+                book.as_ref().map(|b| (&b.strings.text, &b.strings.ends))
+            );
+        }
         xlsx.sheet_names()
             .into_iter()
             .map(|name| {
@@ -1367,7 +1608,7 @@ mod tests {
     const STYLES: &str = r#"<numFmts count="6"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd"/><numFmt numFmtId="165" formatCode="[h]:mm:ss"/><numFmt numFmtId="166" formatCode="&quot;d&quot;0.00"/><numFmt numFmtId="167" formatCode="0.00_m"/><numFmt numFmtId="168" formatCode="am/pm"/><numFmt numFmtId="14" formatCode="0.0"/></numFmts><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border><left/><right/></border></borders><cellStyleXfs count="1"><xf numFmtId="22"/></cellStyleXfs><cellXfs count="9"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/><xf numFmtId="167"/><xf numFmtId="168"><alignment horizontal="left"/></xf><xf numFmtId="46"/><xf numFmtId="22"/></cellXfs>"#;
 
     const STRINGS: &str = r#"<si><t>plain</t></si><si><t xml:space="preserve"> kept  </t></si><si><t>  trimmed
-</t></si><si><r><rPr><b/></rPr><t>ri</t></r><r><t xml:space="preserve">ch </t></r></si><si><t>a &amp; b &lt;c&gt; &#233;&#x41;</t></si><si/><si><t/></si><si><t>Ünïcödé ✓</t></si>"#;
+</t></si><si><r><rPr><b/></rPr><t>ri</t></r><r><t xml:space="preserve">ch </t></r></si><si><t>a &amp; b &lt;c&gt; &#233;&#x41;</t></si><si/><si><t/></si><si><t>Ünïcödé ✓</t></si><si><t></t></si><si><t>tab	</t></si><si><t>x</t> </si><si><t>a_x00</t></si><si><t>y</t><t>z</t></si>"#;
 
     #[test]
     fn shapes_writers_use_read_as_calamine_reads_them() {
@@ -1380,6 +1621,9 @@ mod tests {
             // Rows and cells without references, an empty row, pretty-printed XML.
             "<row>\n  <c t=\"s\"><v>0</v></c>\n  <c><v>2</v></c>\n</row>\n<row/>\n<row r=\"9\"><c><v>3</v></c><c r=\"D9\"><v>4</v></c><c><v>5</v></c></row><row><c r=\"B12\"><v>6</v></c><c><v>7</v></c></row>",
             r#"<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#,
+            // Near the one-pass shape: read by the general reader, to the same cells.
+            r#"<row r="1"><c t="s" r="A1" s="1"><v>8</v></c><c r="B1" cm="1"><v>2</v></c><c r='C1'><v>3</v></c><c  r="D1"><v>4</v></c><c r="E1" s="1" /><c r="F1"><v>5</v> </c><c r="G1" t="str"><v>a b</v></c><c r="H1"><v>6</v><v>7</v></c><c r="I1" t="s"
+><v>9</v></c><c r="J1"	t="s"><v>10</v></c><c r="K1" t="s"><v>11</v></c><c r="L1" t="s"><v>12</v></c><c/><c><v>8</v></c><c s="2"><v>45000</v></c><c r="Z1"></c></row>"#,
             "",
         ];
         for (i, data) in cases.iter().enumerate() {
@@ -1392,6 +1636,87 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_cells_do_not_depend_on_where_the_chunks_end() {
+        let bytes = workbook("", STRINGS, STYLES, false);
+        let book = Workbook::read(&bytes, None).unwrap();
+        let long = "x".repeat(40_000);
+        let mut xml =
+            String::from(r#"<?xml version="1.0"?><worksheet><dimension ref="A1"/><sheetData>"#);
+        for r in 1..400 {
+            xml.push_str(&format!(
+                r#"<row r="{r}" spans="1:4"><c r="A{r}" t="s"><v>{}</v></c><c r="B{r}" s="1"><v>{}</v></c><c r="C{r}"/><c t="str"><f>1</f><v>t{r}</v></c></row>"#,
+                r % 8,
+                45_000 + r
+            ));
+            if r % 97 == 0 {
+                xml.push_str(&format!(
+                    r#"<row><c t="inlineStr"><is><t>{long}</t></is></c></row>"#
+                ));
+            }
+        }
+        xml.push_str("</sheetData></worksheet>");
+        let read = |size: usize| {
+            let mut feeder = super::Feeder::new(&book);
+            let mut cells = Vec::new();
+            let mut sink = |position, value| {
+                cells.push((position, Data::from(value)));
+                Ok(())
+            };
+            for chunk in xml.as_bytes().chunks(size) {
+                if !feeder
+                    .push(chunk, &mut sink)
+                    .map_err(|_| "stopped")
+                    .unwrap()
+                {
+                    break;
+                }
+            }
+            feeder.finish(&mut sink).map_err(|_| "stopped").unwrap();
+            drop(feeder);
+            cells
+        };
+        let whole = read(xml.len());
+        assert_eq!(whole.len(), 399 * 4 + 4);
+        for size in [
+            1, 2, 3, 7, 64, 100, 1000, 4096, 16_383, 16_384, 50_000, 131_072,
+        ] {
+            assert_eq!(read(size), whole, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn only_a_shared_strings_part_of_a_roster_s_size_is_kept() {
+        let kept = |items: usize| {
+            let strings = "<si><t>a</t></si>".repeat(items);
+            let bytes = workbook(r#"<row><c t="s"><v>0</v></c></row>"#, &strings, "", false);
+            prescan::check_zip_deferring(&bytes, &Limits::default(), None)
+                .unwrap()
+                .take_shared_strings()
+                .map(|(_, xml)| xml.len())
+        };
+        assert!(kept(1_000).is_some());
+        // Past 32 MiB, its reader inflates it again instead.
+        assert_eq!(kept(2_000_000), None);
+    }
+
+    #[test]
+    fn string_items_read_alike_in_text_valid_or_not_as_a_whole() {
+        let items = |xml: &[u8]| {
+            let strings = super::shared_strings(xml).map_err(|_| "stopped").unwrap();
+            (0..strings.ends.len())
+                .map(|i| strings.get(i).unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let expected = ["ab", "é ✓", "", "x y", "rich"];
+        let body = "<si><t>ab</t></si><si><t>é ✓</t></si><si><t></t></si><si><t> x y </t></si><si><r><t>rich</t></r></si></sst>";
+        assert_eq!(items(format!("<sst>{body}").as_bytes()), expected);
+        // A byte that is no UTF-8 where the reader ignores it: each item is checked alone.
+        let mut xml = b"<sst x=\"\xff\">".to_vec();
+        xml.extend_from_slice(body.as_bytes());
+        assert_eq!(items(&xml), expected);
     }
 
     #[test]
@@ -1432,6 +1757,26 @@ mod tests {
                 "<si><t>a</t></si>",
             ),
             (r#"<row><c t="b"><v>yes</v></c></row>"#, "<si><t>a</t></si>"),
+            (
+                r#"<row><c r="A1" r="B1"><v>1</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
+            (
+                r#"<row><c r="A1" t="x"><v>1</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
+            (
+                r#"<row><c r="A1" s="01"><v>1</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
+            (
+                r#"<row><c r="A1"><v>1&amp;</v></c></row>"#,
+                "<si><t>a</t></si>",
+            ),
+            (
+                r#"<row><c r="A1" t="s"><v>0</v></c></row>"#,
+                "<si><t>a_x0041_b</t></si>",
+            ),
         ];
         for (i, (data, strings)) in cases.iter().enumerate() {
             let bytes = workbook(data, strings, STYLES, false);
