@@ -857,6 +857,73 @@ mod tests {
         );
     }
 
+    /// Records of rows `rows` with values made from the row, some rows dropped as they are
+    /// validated, as one run would build them.
+    fn run(rows: std::ops::Range<u64>) -> Records {
+        let mut records = Records::with_keys(vec!["n".into(), "t".into(), "on".into()]);
+        let slot = |key: &str| records.slot_of(key).expect("key");
+        let (n, t, on) = (slot("n"), slot("t"), slot("on"));
+        for row in rows {
+            let (i, mark) = records.push_row(row);
+            records.set_number(i, n, row as f64 / 2.0, false);
+            records.set_text(i, t, &format!("row {row}"));
+            if row % 3 == 0 {
+                let day = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date");
+                records.set_date(i, on, day + chrono::Days::new(row));
+            }
+            if row % 5 == 0 {
+                records.drop_last(mark);
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn many_runs_put_together_read_as_one() {
+        let whole = run(2..400);
+        let expected: Vec<Record> = whole.to_vec();
+        for runs in [1, 2, 3, 7, 40, 398] {
+            let mut merged = Records::with_keys(whole.keys.clone());
+            let size = 398u64.div_ceil(runs);
+            let mut start = 2;
+            while start < 400 {
+                let end = (start + size).min(400);
+                merged.append(run(start..end));
+                // An empty run (every row invalid) changes nothing.
+                merged.append(run(5..6));
+                start = end;
+            }
+            assert!(merged.parts.len() > 1, "{runs} runs");
+            assert_eq!(merged.to_vec(), expected, "{runs} runs");
+            assert_eq!(
+                serde_json::to_string(&merged).expect("json"),
+                serde_json::to_string(&expected).expect("json")
+            );
+            // Rows dropped late, then a late row, read as if the values had moved.
+            merged.retain_rows(|row| row % 7 != 0);
+            let (i, _) = merged.push_row(1);
+            let t = merged.slot_of("t").expect("t");
+            merged.set_text(i, t, "late");
+            merged.sort_by_row();
+            let mut later: Vec<Record> = expected
+                .iter()
+                .filter(|r| r.row % 7 != 0)
+                .cloned()
+                .collect();
+            later.insert(
+                0,
+                Record {
+                    row: 1,
+                    values: BTreeMap::from([("t".into(), "late".into())]),
+                },
+            );
+            assert_eq!(merged.to_vec(), later, "{runs} runs");
+            let column: Vec<_> = merged.column("t").expect("t").collect();
+            assert_eq!(column.len(), later.len());
+            assert_eq!(column.first(), Some(&Some(RecordValue::Text("late"))));
+        }
+    }
+
     #[test]
     fn retained_and_sorted_rows_keep_their_values() {
         let mut records = sample();
