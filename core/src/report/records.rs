@@ -1,10 +1,12 @@
 //! The records of valid rows, held compactly: one list of attribute keys for all of them, a
-//! fixed-size slot per key and row, and the text of every value in a few shared buffers.
+//! fixed-size slot per key and row, and the text of every value in one buffer per part.
 //!
 //! A million rows of eight attributes as a `BTreeMap` of owned strings each took over a
-//! gigabyte and most of an analysis's time; here they take the slots (16 bytes each) and the
-//! text itself. They serialise to exactly the JSON of a list of [`Record`]s, and read back
-//! from it.
+//! gigabyte and most of an analysis's time; here they take the slots (12 bytes each) and the
+//! text itself. Each run of rows validated on its own (a thread's share, a chunk of a stream)
+//! stores its records in parts of its own, and putting runs together moves their parts
+//! whole: nothing is copied however many runs there are. They serialise to exactly the JSON
+//! of a list of [`Record`]s, and read back from it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -124,22 +126,55 @@ pub(super) fn date_bytes(d: NaiveDate) -> Option<[u8; 10]> {
     ])
 }
 
-/// What a slot holds.
+/// What a slot holds. Every payload is of 4-byte alignment, so that a slot takes 12 bytes
+/// rather than 16: a million records of eight values are 32 MB fewer to fault in and free.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Slot {
     Absent,
+    /// Bytes `start..start + len` of its part's text.
     Text {
-        arena: u32,
         start: u32,
         len: u32,
     },
-    Integer(i64),
-    Float(f64),
+    Integer(Halves),
+    /// A float's bits.
+    Float(Halves),
     Bool(bool),
     Date(NaiveDate),
     /// An index into `others`.
     Other(u32),
 }
+
+/// A 64-bit value as two 32-bit halves (low first).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Halves([u32; 2]);
+
+impl Halves {
+    fn of(bits: u64) -> Halves {
+        Halves([bits as u32, (bits >> 32) as u32])
+    }
+
+    fn bits(self) -> u64 {
+        let [low, high] = self.0;
+        u64::from(low) | u64::from(high) << 32
+    }
+
+    fn integer(n: i64) -> Slot {
+        Slot::Integer(Halves::of(n as u64))
+    }
+
+    fn float(n: f64) -> Slot {
+        Slot::Float(Halves::of(n.to_bits()))
+    }
+}
+
+/// Text a part takes before a new part is begun (at a record's start): a slot addresses its
+/// text with `u32`s, and one record's text fits in what is left.
+#[cfg(not(test))]
+const PART_TEXT: usize = 1 << 31;
+/// Small in tests, so that every test's records span parts.
+#[cfg(test)]
+const PART_TEXT: usize = 24;
 
 /// The records of an analysis's valid rows, in row order.
 ///
@@ -150,18 +185,53 @@ pub struct Records {
     /// Attribute keys, sorted and distinct: the order of each record's values.
     keys: Vec<String>,
     rows: Vec<u64>,
-    /// `keys.len()` slots per row.
+    /// The values, as each run of rows stored them: a later run's part is taken over whole
+    /// when runs are put together, so that no value is copied.
+    parts: Vec<Part>,
+    /// Where each record's values are stored (counted in records over all parts), once
+    /// records were dropped or reordered after being stored; until then, record `i`'s are
+    /// the `i`th stored.
+    at: Option<Vec<usize>>,
+}
+
+/// The values of a run of stored records.
+#[derive(Debug, Clone, Default)]
+struct Part {
+    /// How many records the parts before this one store.
+    first: usize,
+    /// `keys.len()` slots per stored record.
     slots: Vec<Slot>,
-    /// Text buffers; the last one takes new text.
-    arenas: Vec<String>,
+    /// The text of every text value, at most `u32::MAX` bytes.
+    text: String,
     /// Values of no attribute type, read back from JSON.
     others: Vec<serde_json::Value>,
 }
 
-/// Where a row's text began in the last buffer, to drop the row again.
+impl Part {
+    /// How many records this part stores, for records of `width` keys.
+    fn stored(&self, width: usize) -> usize {
+        self.slots.len().checked_div(width).unwrap_or(0)
+    }
+
+    fn value(&self, slot: Slot) -> Option<RecordValue<'_>> {
+        match slot {
+            Slot::Absent => None,
+            Slot::Text { start, len } => {
+                let (start, len) = (start as usize, len as usize);
+                self.text.get(start..start + len).map(RecordValue::Text)
+            }
+            Slot::Integer(n) => Some(RecordValue::Integer(n.bits() as i64)),
+            Slot::Float(n) => Some(RecordValue::Float(f64::from_bits(n.bits()))),
+            Slot::Bool(b) => Some(RecordValue::Bool(b)),
+            Slot::Date(d) => Some(RecordValue::Date(d)),
+            Slot::Other(i) => self.others.get(i as usize).map(RecordValue::Other),
+        }
+    }
+}
+
+/// Where a row's text began in the last part, to drop the row again.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RowMark {
-    arenas: usize,
     text: usize,
 }
 
@@ -219,11 +289,37 @@ impl Records {
         key: &str,
     ) -> Option<impl ExactSizeIterator<Item = Option<RecordValue<'_>>> + '_> {
         let slot = self.slot_of(key)?;
+        Some((0..self.rows.len()).map(move |i| self.value(i, slot)))
+    }
+
+    /// The part holding record `index`'s values, and its slots there.
+    fn stored(&self, index: usize) -> Option<(&Part, &[Slot])> {
+        let position = match &self.at {
+            Some(at) => *at.get(index)?,
+            None => index,
+        };
+        let part = self.part_of(position)?;
         let width = self.keys.len();
-        Some(
-            (0..self.rows.len())
-                .map(move |i| self.value(self.slots.get(i * width + slot).copied())),
-        )
+        let start = (position - part.first).checked_mul(width)?;
+        Some((part, part.slots.get(start..start + width)?))
+    }
+
+    /// The part storing the record at `position` among all stored.
+    fn part_of(&self, position: usize) -> Option<&Part> {
+        // Mostly the last part (rows being validated) or one of a few.
+        match self.parts.last() {
+            Some(last) if last.first <= position => Some(last),
+            _ => {
+                let after = self.parts.partition_point(|p| p.first <= position);
+                self.parts.get(after.checked_sub(1)?)
+            }
+        }
+    }
+
+    /// The value of slot `slot` of record `index`.
+    fn value(&self, index: usize, slot: usize) -> Option<RecordValue<'_>> {
+        let (part, slots) = self.stored(index)?;
+        part.value(*slots.get(slot)?)
     }
 
     /// Record `index`'s values, each with the index of its key in [`Records::keys`].
@@ -231,13 +327,12 @@ impl Records {
         &self,
         index: usize,
     ) -> impl Iterator<Item = (usize, RecordValue<'_>)> + '_ {
-        let width = self.keys.len();
-        let start = index * width;
-        let slots = self.slots.get(start..start + width).unwrap_or_default();
+        let (part, slots) = self.stored(index).unzip();
         slots
+            .unwrap_or_default()
             .iter()
             .enumerate()
-            .filter_map(move |(k, s)| self.value(Some(*s)).map(|v| (k, v)))
+            .filter_map(move |(k, s)| part?.value(*s).map(|v| (k, v)))
     }
 
     /// The records as owned [`Record`]s.
@@ -250,32 +345,37 @@ impl Records {
         self.keys.binary_search_by(|k| k.as_str().cmp(key)).ok()
     }
 
-    fn value(&self, slot: Option<Slot>) -> Option<RecordValue<'_>> {
-        match slot? {
-            Slot::Absent => None,
-            Slot::Text { arena, start, len } => {
-                let text = self.arenas.get(arena as usize)?;
-                let (start, len) = (start as usize, len as usize);
-                text.get(start..start + len).map(RecordValue::Text)
-            }
-            Slot::Integer(n) => Some(RecordValue::Integer(n)),
-            Slot::Float(n) => Some(RecordValue::Float(n)),
-            Slot::Bool(b) => Some(RecordValue::Bool(b)),
-            Slot::Date(d) => Some(RecordValue::Date(d)),
-            Slot::Other(i) => self.others.get(i as usize).map(RecordValue::Other),
-        }
+    /// How many records the parts store, dropped ones included.
+    fn stored_count(&self) -> usize {
+        self.parts
+            .last()
+            .map_or(0, |p| p.first + p.stored(self.keys.len()))
     }
 
     /// Starts a record for `row`, with no values yet; returns its index and where its text
     /// begins, to [drop it](Records::drop_last) again.
     pub(crate) fn push_row(&mut self, row: u64) -> (usize, RowMark) {
-        let mark = RowMark {
-            arenas: self.arenas.len(),
-            text: self.arenas.last().map_or(0, String::len),
+        let position = self.stored_count();
+        if let Some(at) = &mut self.at {
+            at.push(position);
+        }
+        if self.parts.last().is_none_or(|p| p.text.len() >= PART_TEXT) {
+            self.parts.push(Part {
+                first: position,
+                ..Part::default()
+            });
+        }
+        let width = self.keys.len();
+        let mark = match self.parts.last_mut() {
+            Some(part) => {
+                part.slots.resize(part.slots.len() + width, Slot::Absent);
+                RowMark {
+                    text: part.text.len(),
+                }
+            }
+            None => RowMark { text: 0 },
         };
         self.rows.push(row);
-        self.slots
-            .resize(self.slots.len() + self.keys.len(), Slot::Absent);
         (self.rows.len() - 1, mark)
     }
 
@@ -284,19 +384,50 @@ impl Records {
         if self.rows.pop().is_none() {
             return;
         }
-        self.slots
-            .truncate(self.slots.len().saturating_sub(self.keys.len()));
-        self.arenas.truncate(mark.arenas);
-        if let Some(last) = self.arenas.last_mut() {
-            last.truncate(mark.text);
+        let position = match &mut self.at {
+            Some(at) => at.pop(),
+            None => Some(self.rows.len()),
+        };
+        if position.is_none_or(|p| p + 1 != self.stored_count()) {
+            // Not the last stored (never so while rows are validated): its values stay.
+            return;
+        }
+        let width = self.keys.len();
+        if let Some(part) = self.parts.last_mut() {
+            part.slots.truncate(part.slots.len().saturating_sub(width));
+            part.text.truncate(mark.text);
+            if part.slots.is_empty() {
+                // A part begun for this record: a search must not find it.
+                self.parts.pop();
+            }
         }
     }
 
-    fn put(&mut self, index: usize, slot: usize, value: Slot) {
-        if slot >= self.keys.len() {
-            return;
+    /// The part storing record `index`, and where its slot `slot` is there.
+    fn slot_mut(&mut self, index: usize, slot: usize) -> Option<(&mut Part, usize)> {
+        let width = self.keys.len();
+        if slot >= width {
+            return None;
         }
-        if let Some(s) = self.slots.get_mut(index * self.keys.len() + slot) {
+        let position = match &self.at {
+            Some(at) => *at.get(index)?,
+            None => index,
+        };
+        let after = match self.parts.last() {
+            Some(last) if last.first <= position => self.parts.len(),
+            _ => self.parts.partition_point(|p| p.first <= position),
+        };
+        let part = self.parts.get_mut(after.checked_sub(1)?)?;
+        let at = (position - part.first)
+            .checked_mul(width)?
+            .checked_add(slot)?;
+        Some((part, at))
+    }
+
+    fn put(&mut self, index: usize, slot: usize, value: Slot) {
+        if let Some((part, at)) = self.slot_mut(index, slot)
+            && let Some(s) = part.slots.get_mut(at)
+        {
             *s = value;
         }
     }
@@ -310,40 +441,34 @@ impl Records {
     /// other (an address from its local part, `@` and its domain, without a string of its own).
     pub(crate) fn set_text_of(&mut self, index: usize, slot: usize, parts: &[&str]) {
         let total: usize = parts.iter().map(|p| p.len()).sum();
-        let fits = |a: &String| a.len().checked_add(total).is_some_and(addressable);
-        if !self.arenas.last().is_some_and(fits) {
-            if !addressable(total) {
-                // No cell is this long (cells are limited far below); keep the slot absent
-                // rather than wrap an offset.
-                return;
-            }
-            self.arenas.push(String::new());
-        }
-        let arena = self.arenas.len() - 1;
-        let Some(buffer) = self.arenas.last_mut() else {
+        let Some((part, at)) = self.slot_mut(index, slot) else {
             return;
         };
-        let start = buffer.len();
-        for part in parts {
-            buffer.push_str(part);
-        }
-        let (Ok(arena), Ok(start), Ok(len)) = (
-            u32::try_from(arena),
+        let start = part.text.len();
+        let (Ok(start), Ok(len), true) = (
             u32::try_from(start),
             u32::try_from(total),
+            start.checked_add(total).is_some_and(addressable),
         ) else {
+            // No record's text is this long (cells are limited far below, and a part
+            // begins a new one long before): keep the slot absent rather than wrap an offset.
             return;
         };
-        self.put(index, slot, Slot::Text { arena, start, len });
+        for text in parts {
+            part.text.push_str(text);
+        }
+        if let Some(s) = part.slots.get_mut(at) {
+            *s = Slot::Text { start, len };
+        }
     }
 
     /// Sets a number: whole numbers (or any number, for an integer attribute) below 9×10¹⁵
     /// as integers, others as floats, and numbers that are not finite as their text.
     pub(crate) fn set_number(&mut self, index: usize, slot: usize, n: f64, whole: bool) {
         if (whole || n.fract() == 0.0) && n.abs() < 9.0e15 {
-            self.put(index, slot, Slot::Integer(n as i64));
+            self.put(index, slot, Halves::integer(n as i64));
         } else if n.is_finite() {
-            self.put(index, slot, Slot::Float(n));
+            self.put(index, slot, Halves::float(n));
         } else {
             self.set_text(index, slot, &crate::values::number::format(n));
         }
@@ -366,31 +491,34 @@ impl Records {
             serde_json::Value::Bool(b) => self.set_bool(index, slot, *b),
             serde_json::Value::Number(n) if n.is_i64() => {
                 if let Some(n) = n.as_i64() {
-                    self.put(index, slot, Slot::Integer(n));
+                    self.put(index, slot, Halves::integer(n));
                 }
             }
             serde_json::Value::Number(n) if n.is_f64() => {
                 if let Some(n) = n.as_f64() {
-                    self.put(index, slot, Slot::Float(n));
+                    self.put(index, slot, Halves::float(n));
                 }
             }
             other => {
-                if let Ok(i) = u32::try_from(self.others.len()) {
-                    self.others.push(other.clone());
-                    self.put(index, slot, Slot::Other(i));
+                if let Some((part, at)) = self.slot_mut(index, slot)
+                    && let Ok(i) = u32::try_from(part.others.len())
+                    && let Some(s) = part.slots.get_mut(at)
+                {
+                    part.others.push(other.clone());
+                    *s = Slot::Other(i);
                 }
             }
         }
     }
 
-    /// Appends the records of a later run of rows (validated by the same plan: the same keys).
+    /// Appends the records of a later run of rows (validated by the same plan: the same
+    /// keys). Their values are taken over as they are stored, not copied.
     pub(crate) fn append(&mut self, other: Records) {
         if other.is_empty() {
             return;
         }
         if self.is_empty() && self.keys == other.keys {
-            // Nothing of ours to keep (text of dropped rows at most): take theirs whole
-            // rather than copy every slot.
+            // Nothing of ours to keep (text of dropped rows at most): take theirs whole.
             *self = other;
             return;
         }
@@ -400,24 +528,25 @@ impl Records {
             }
             return;
         }
-        let (Ok(arena_shift), Ok(other_shift)) = (
-            u32::try_from(self.arenas.len()),
-            u32::try_from(self.others.len()),
-        ) else {
-            return;
-        };
+        let shift = self.stored_count();
+        if self.at.is_some() || other.at.is_some() {
+            let ours = self.at.take().unwrap_or_else(|| (0..self.len()).collect());
+            let theirs = other.at.unwrap_or_else(|| (0..other.rows.len()).collect());
+            self.at = Some(
+                ours.into_iter()
+                    .chain(theirs.into_iter().map(|p| p + shift))
+                    .collect(),
+            );
+        }
         self.rows.extend(other.rows);
-        self.slots.extend(other.slots.into_iter().map(|s| match s {
-            Slot::Text { arena, start, len } => Slot::Text {
-                arena: arena + arena_shift,
-                start,
-                len,
-            },
-            Slot::Other(i) => Slot::Other(i + other_shift),
-            s => s,
-        }));
-        self.arenas.extend(other.arenas);
-        self.others.extend(other.others);
+        let width = self.keys.len();
+        for mut part in other.parts {
+            // Empty parts (every row dropped) would only lengthen the search.
+            if part.stored(width) > 0 {
+                part.first += shift;
+                self.parts.push(part);
+            }
+        }
     }
 
     /// Appends an owned record, adding keys it brings (read back from JSON).
@@ -441,79 +570,79 @@ impl Records {
     }
 
     /// The same records under a larger set of keys.
-    fn rekey(&mut self, mut keys: Vec<String>) {
-        keys.sort();
-        keys.dedup();
-        let old = std::mem::take(&mut self.keys);
-        let width = old.len();
-        let moves: Vec<Option<usize>> = old.iter().map(|k| keys.binary_search(k).ok()).collect();
-        let mut slots = vec![Slot::Absent; self.rows.len() * keys.len()];
-        for row in 0..self.rows.len() {
-            for (from, to) in moves.iter().enumerate() {
-                if let (Some(to), Some(value)) = (to, self.slots.get(row * width + from))
-                    && let Some(s) = slots.get_mut(row * keys.len() + to)
-                {
-                    *s = *value;
+    fn rekey(&mut self, keys: Vec<String>) {
+        let old = std::mem::replace(self, Records::with_keys(keys));
+        for record in old.iter() {
+            let (index, _) = self.push_row(record.row());
+            for (key, value) in record.values() {
+                let Some(slot) = self.slot_of(key) else {
+                    continue;
+                };
+                match value {
+                    RecordValue::Text(text) => self.set_text(index, slot, text),
+                    RecordValue::Integer(n) => self.put(index, slot, Halves::integer(n)),
+                    RecordValue::Float(n) => self.put(index, slot, Halves::float(n)),
+                    RecordValue::Bool(b) => self.put(index, slot, Slot::Bool(b)),
+                    RecordValue::Date(d) => self.put(index, slot, Slot::Date(d)),
+                    RecordValue::Other(v) => self.set_json(index, slot, v),
                 }
             }
         }
-        self.keys = keys;
-        self.slots = slots;
     }
 
-    /// Keeps the records whose row `keep` accepts, in order.
+    /// Keeps the records whose row `keep` accepts, in order. Their values stay where they
+    /// are stored.
     pub(crate) fn retain_rows(&mut self, mut keep: impl FnMut(u64) -> bool) {
-        let width = self.keys.len();
         let count = self.rows.len();
-        let mut kept = 0;
-        let mut i = 0;
-        // Each run of kept records moves in one copy (most records follow a dropped one).
-        while i < count {
-            let start = i;
-            while self.rows.get(i).is_some_and(|&row| keep(row)) {
-                i += 1;
+        let Some(first_dropped) = self.rows.iter().position(|&row| !keep(row)) else {
+            return;
+        };
+        let mut at = self
+            .at
+            .take()
+            .unwrap_or_else(|| (0..count).collect::<Vec<usize>>());
+        let mut kept = first_dropped;
+        for i in first_dropped + 1..count {
+            if let (Some(&row), Some(&position)) = (self.rows.get(i), at.get(i))
+                && keep(row)
+            {
+                if let (Some(r), Some(p)) = (self.rows.get_mut(kept), at.get_mut(kept)) {
+                    *r = row;
+                    *p = position;
+                }
+                kept += 1;
             }
-            if kept != start && i > start {
-                self.rows.copy_within(start..i, kept);
-                self.slots
-                    .copy_within(start * width..i * width, kept * width);
-            }
-            kept += i - start;
-            // The record that ended the run (if any) is dropped.
-            i += 1;
         }
         self.rows.truncate(kept);
-        self.slots.truncate(kept * width);
+        at.truncate(kept);
+        self.at = Some(at);
     }
 
-    /// Puts the records in row order (they are, unless rows were settled late).
+    /// Puts the records in row order (they are, unless rows were settled late). Their values
+    /// stay where they are stored.
     pub(crate) fn sort_by_row(&mut self) {
         if self.rows.is_sorted() {
             return;
         }
-        let width = self.keys.len();
         let mut order: Vec<usize> = (0..self.rows.len()).collect();
         order.sort_by_key(|&i| self.rows.get(i).copied().unwrap_or(u64::MAX));
         let rows = order
             .iter()
             .filter_map(|&i| self.rows.get(i).copied())
             .collect();
-        let mut slots = Vec::with_capacity(self.slots.len());
-        for &i in &order {
-            if let Some(row) = self.slots.get(i * width..(i + 1) * width) {
-                slots.extend_from_slice(row);
-            }
-        }
+        let at = match &self.at {
+            Some(at) => order.iter().filter_map(|&i| at.get(i).copied()).collect(),
+            None => order,
+        };
         self.rows = rows;
-        self.slots = slots;
+        self.at = Some(at);
     }
 
     /// Drops every record.
     pub(crate) fn clear(&mut self) {
         self.rows.clear();
-        self.slots.clear();
-        self.arenas.clear();
-        self.others.clear();
+        self.parts.clear();
+        self.at = None;
     }
 }
 
@@ -533,12 +662,7 @@ impl<'a> RecordRef<'a> {
     /// The value of `key`, if the record has one.
     pub fn get(&self, key: &str) -> Option<RecordValue<'a>> {
         let slot = self.records.slot_of(key)?;
-        self.records.value(
-            self.records
-                .slots
-                .get(self.index * self.records.keys.len() + slot)
-                .copied(),
-        )
+        self.records.value(self.index, slot)
     }
 
     /// Each value with its key, in key order.
@@ -701,22 +825,20 @@ mod tests {
     fn a_dropped_row_takes_its_text_with_it() {
         let mut records = sample();
         let name = records.slot_of("name").expect("name");
-        let before = records.arenas.iter().map(String::len).sum::<usize>();
+        let text = |records: &Records| records.parts.iter().map(|p| p.text.len()).sum::<usize>();
+        let before = text(&records);
         let (i, mark) = records.push_row(5);
         records.set_text(i, name, "Someone Invalid");
         records.drop_last(mark);
         assert_eq!(records.len(), 2);
-        assert_eq!(
-            records.arenas.iter().map(String::len).sum::<usize>(),
-            before
-        );
+        assert_eq!(text(&records), before);
         // The first row of empty records drops cleanly too.
         let mut fresh = Records::with_keys(vec!["name".into()]);
         let (i, mark) = fresh.push_row(2);
         fresh.set_text(i, 0, "x");
         fresh.drop_last(mark);
         assert!(fresh.is_empty());
-        assert!(fresh.arenas.iter().all(String::is_empty));
+        assert_eq!(text(&fresh), 0);
     }
 
     #[test]
@@ -733,6 +855,73 @@ mod tests {
             first.get(0).and_then(|r| r.get("name")),
             Some(RecordValue::Text("Ada Lovelace"))
         );
+    }
+
+    /// Records of rows `rows` with values made from the row, some rows dropped as they are
+    /// validated, as one run would build them.
+    fn run(rows: std::ops::Range<u64>) -> Records {
+        let mut records = Records::with_keys(vec!["n".into(), "t".into(), "on".into()]);
+        let slot = |key: &str| records.slot_of(key).expect("key");
+        let (n, t, on) = (slot("n"), slot("t"), slot("on"));
+        for row in rows {
+            let (i, mark) = records.push_row(row);
+            records.set_number(i, n, row as f64 / 2.0, false);
+            records.set_text(i, t, &format!("row {row}"));
+            if row % 3 == 0 {
+                let day = NaiveDate::from_ymd_opt(2025, 1, 1).expect("date");
+                records.set_date(i, on, day + chrono::Days::new(row));
+            }
+            if row % 5 == 0 {
+                records.drop_last(mark);
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn many_runs_put_together_read_as_one() {
+        let whole = run(2..400);
+        let expected: Vec<Record> = whole.to_vec();
+        for runs in [1, 2, 3, 7, 40, 398] {
+            let mut merged = Records::with_keys(whole.keys.clone());
+            let size = 398u64.div_ceil(runs);
+            let mut start = 2;
+            while start < 400 {
+                let end = (start + size).min(400);
+                merged.append(run(start..end));
+                // An empty run (every row invalid) changes nothing.
+                merged.append(run(5..6));
+                start = end;
+            }
+            assert!(merged.parts.len() > 1, "{runs} runs");
+            assert_eq!(merged.to_vec(), expected, "{runs} runs");
+            assert_eq!(
+                serde_json::to_string(&merged).expect("json"),
+                serde_json::to_string(&expected).expect("json")
+            );
+            // Rows dropped late, then a late row, read as if the values had moved.
+            merged.retain_rows(|row| row % 7 != 0);
+            let (i, _) = merged.push_row(1);
+            let t = merged.slot_of("t").expect("t");
+            merged.set_text(i, t, "late");
+            merged.sort_by_row();
+            let mut later: Vec<Record> = expected
+                .iter()
+                .filter(|r| r.row % 7 != 0)
+                .cloned()
+                .collect();
+            later.insert(
+                0,
+                Record {
+                    row: 1,
+                    values: BTreeMap::from([("t".into(), "late".into())]),
+                },
+            );
+            assert_eq!(merged.to_vec(), later, "{runs} runs");
+            let column: Vec<_> = merged.column("t").expect("t").collect();
+            assert_eq!(column.len(), later.len());
+            assert_eq!(column.first(), Some(&Some(RecordValue::Text("late"))));
+        }
     }
 
     #[test]
@@ -752,6 +941,22 @@ mod tests {
             records.get(1).and_then(|r| r.get("hours")),
             Some(RecordValue::Float(37.5))
         );
+    }
+
+    #[test]
+    fn a_slot_takes_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 12);
+        for n in [0, -1, i64::MIN, i64::MAX, 9_000_000_000_000_000] {
+            assert_eq!(Halves::integer(n), Slot::Integer(Halves::of(n as u64)));
+            let Slot::Integer(h) = Halves::integer(n) else {
+                unreachable!()
+            };
+            assert_eq!(h.bits() as i64, n);
+        }
+        let Slot::Float(h) = Halves::float(-37.5e-300) else {
+            unreachable!()
+        };
+        assert_eq!(f64::from_bits(h.bits()), -37.5e-300);
     }
 
     #[test]
