@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, LargeStringBuilder, StringBuilder,
+    StringViewBuilder,
 };
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::Date32Type;
@@ -95,16 +96,23 @@ impl NativeRecords {
         Ok(list)
     }
 
-    /// The records as Arrow columns: `row`, then the values of each of `keys` in that order.
-    /// Built without the GIL.
-    fn to_arrow(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<RecordsTable> {
+    /// The records as Arrow columns: `row`, then the values of each of `keys` in that order;
+    /// with `text_views`, text columns are Utf8View (the strings polars holds, which it then
+    /// takes as they are) rather than Utf8. Built without the GIL.
+    #[pyo3(signature = (keys, text_views=false))]
+    fn to_arrow(
+        &self,
+        py: Python<'_>,
+        keys: Vec<String>,
+        text_views: bool,
+    ) -> PyResult<RecordsTable> {
         if let Some(unknown) = keys.iter().find(|k| self.records.column(k).is_none()) {
             return Err(PyValueError::new_err(format!(
                 "no record can have a value of `{unknown}`"
             )));
         }
         let (schema, batches) = py
-            .detach(|| record_batches(&self.records, &keys, CHUNK_ROWS))
+            .detach(|| record_batches(&self.records, &keys, CHUNK_ROWS, text_views))
             .map_err(|e| PyValueError::new_err(format!("the records as Arrow columns: {e}")))?;
         Ok(RecordsTable { schema, batches })
     }
@@ -177,6 +185,7 @@ fn record_batches(
     records: &Records,
     keys: &[String],
     chunk_rows: usize,
+    views: bool,
 ) -> Result<(SchemaRef, Vec<RecordBatch>), ArrowError> {
     let chunks: Vec<std::ops::Range<usize>> = (0..records.len())
         .step_by(chunk_rows.max(1))
@@ -188,21 +197,23 @@ fn record_batches(
         .iter()
         .map(|k| keys.iter().position(|c| c == k))
         .collect();
-    match in_one_pass(records, keys, &to_column, &chunks)? {
+    match in_one_pass(records, keys, &to_column, &chunks, views)? {
         Some(done) => Ok(done),
         None => in_two_passes(records, keys, &to_column, &chunks),
     }
 }
 
-/// The batches built in one pass, or `None` when a column holds values of several kinds.
+/// The batches built in one pass (text as Utf8View with `views`), or `None` when a column
+/// holds values of several kinds.
 fn in_one_pass(
     records: &Records,
     keys: &[String],
     to_column: &[Option<usize>],
     chunks: &[std::ops::Range<usize>],
+    views: bool,
 ) -> Result<Option<(SchemaRef, Vec<RecordBatch>)>, ArrowError> {
     let built = on_threads(chunks, |rows| {
-        columns_in_one_pass(records, to_column, keys.len(), rows)
+        columns_in_one_pass(records, to_column, (keys.len(), views), rows)
     });
     let Some(mut built) = built.into_iter().collect::<Option<Vec<Vec<ArrayRef>>>>() else {
         return Ok(None);
@@ -217,7 +228,7 @@ fn in_one_pass(
             .fold(Kind::Empty, |kind, array| {
                 kind.and(Kind::of_type(array.data_type()))
             });
-        let Some(data_type) = kind.one_pass_type() else {
+        let Some(data_type) = kind.one_pass_type(views) else {
             return Ok(None);
         };
         for arrays in &mut built {
@@ -252,7 +263,7 @@ fn in_one_pass(
 fn columns_in_one_pass(
     records: &Records,
     to_column: &[Option<usize>],
-    columns: usize,
+    (columns, views): (usize, bool),
     rows: std::ops::Range<usize>,
 ) -> Option<Vec<ArrayRef>> {
     let len = rows.len();
@@ -277,7 +288,7 @@ fn columns_in_one_pass(
             fits &= i32::try_from(*bytes).is_ok();
         }
         if !builder.takes(&value) {
-            match std::mem::replace(builder, Builder::Null(0)).widened_for(&value, len) {
+            match std::mem::replace(builder, Builder::Null(0)).widened_for(&value, len, views) {
                 Some(wider) => *builder = wider,
                 None => fits = false,
             }
@@ -494,7 +505,7 @@ impl Kind {
     fn of_type(data_type: &DataType) -> Kind {
         match data_type {
             DataType::Null => Kind::Empty,
-            DataType::Utf8 => Kind::Text,
+            DataType::Utf8 | DataType::Utf8View => Kind::Text,
             DataType::Int64 => Kind::Integer,
             DataType::Float64 => Kind::Float,
             DataType::Boolean => Kind::Bool,
@@ -503,10 +514,12 @@ impl Kind {
         }
     }
 
-    /// The type of a column of this kind built in one pass (none for several kinds).
-    fn one_pass_type(self) -> Option<DataType> {
+    /// The type of a column of this kind built in one pass (none for several kinds); text as
+    /// Utf8View with `views`.
+    fn one_pass_type(self, views: bool) -> Option<DataType> {
         match self {
             Kind::Empty => Some(DataType::Null),
+            Kind::Text if views => Some(DataType::Utf8View),
             Kind::Text => Some(DataType::Utf8),
             Kind::Integer => Some(DataType::Int64),
             Kind::Float => Some(DataType::Float64),
@@ -566,6 +579,7 @@ enum Builder {
     Null(usize),
     Text(StringBuilder),
     LargeText(LargeStringBuilder),
+    View(StringViewBuilder),
     Integer(Int64Builder),
     Float(Float64Builder),
     Bool(BooleanBuilder),
@@ -594,7 +608,7 @@ impl Builder {
         matches!(
             (self, value),
             (
-                Builder::Text(_) | Builder::LargeText(_),
+                Builder::Text(_) | Builder::LargeText(_) | Builder::View(_),
                 RecordValue::Text(_)
             ) | (Builder::Integer(_), RecordValue::Integer(_))
                 | (
@@ -607,12 +621,15 @@ impl Builder {
     }
 
     /// This builder's values in a builder of `len` values that takes `value` too: one of
-    /// `value`'s type after nulls only, one of all numbers after whole numbers; `None` for
-    /// any other pair.
-    fn widened_for(self, value: &RecordValue<'_>, len: usize) -> Option<Builder> {
+    /// `value`'s type after nulls only (text as views with `views`), one of all numbers after
+    /// whole numbers; `None` for any other pair.
+    fn widened_for(self, value: &RecordValue<'_>, len: usize, views: bool) -> Option<Builder> {
         match (self, value) {
             (Builder::Null(nulls), value) => {
                 let mut builder = match value {
+                    RecordValue::Text(_) if views => {
+                        Builder::View(StringViewBuilder::with_capacity(len))
+                    }
                     // Names and addresses: a few dozen bytes; the builder doubles if not.
                     RecordValue::Text(_) => {
                         Builder::Text(StringBuilder::with_capacity(len, len.saturating_mul(24)))
@@ -640,6 +657,7 @@ impl Builder {
             Builder::Null(len) => *len += n,
             Builder::Text(b) => b.append_nulls(n),
             Builder::LargeText(b) => b.append_nulls(n),
+            Builder::View(b) => (0..n).for_each(|_| b.append_null()),
             Builder::Integer(b) => b.append_nulls(n),
             Builder::Float(b) => b.append_nulls(n),
             Builder::Bool(b) => b.append_nulls(n),
@@ -651,6 +669,7 @@ impl Builder {
         match (self, value) {
             (Builder::Text(b), RecordValue::Text(t)) => b.append_value(t),
             (Builder::LargeText(b), RecordValue::Text(t)) => b.append_value(t),
+            (Builder::View(b), RecordValue::Text(t)) => b.append_value(t),
             (Builder::LargeText(b), value) => b.append_value(value.to_text()),
             (Builder::Integer(b), RecordValue::Integer(n)) => b.append_value(n),
             (Builder::Float(b), RecordValue::Float(n)) => b.append_value(n),
@@ -669,6 +688,7 @@ impl Builder {
             Builder::Null(len) => Arc::new(NullArray::new(len)),
             Builder::Text(mut b) => Arc::new(b.finish()),
             Builder::LargeText(mut b) => Arc::new(b.finish()),
+            Builder::View(mut b) => Arc::new(b.finish()),
             Builder::Integer(mut b) => Arc::new(b.finish()),
             Builder::Float(mut b) => Arc::new(b.finish()),
             Builder::Bool(mut b) => Arc::new(b.finish()),
@@ -698,7 +718,7 @@ mod tests {
 
     /// The columns as one batch.
     fn record_batch(records: &Records, keys: &[String]) -> Result<RecordBatch, ArrowError> {
-        let (schema, mut batches) = record_batches(records, keys, usize::MAX)?;
+        let (schema, mut batches) = record_batches(records, keys, usize::MAX, false)?;
         assert!(batches.len() <= 1);
         Ok(batches
             .pop()
@@ -810,7 +830,7 @@ mod tests {
         );
         // Batches of 7,000 rows, some built on other threads, hold what one batch holds,
         // and what two passes give.
-        let (schema, chunks) = record_batches(&records, &keys, 7_000).expect("batches");
+        let (schema, chunks) = record_batches(&records, &keys, 7_000, false).expect("batches");
         let to_column: Vec<Option<usize>> = (0..keys.len()).map(Some).collect();
         let ranges: Vec<std::ops::Range<usize>> = (0..60_000)
             .step_by(7_000)
@@ -840,6 +860,59 @@ mod tests {
             f.map(|a| (a.value(1), a.value(30_000))),
             Some((1.0, 30_000.25))
         );
+    }
+
+    #[test]
+    fn text_views_hold_the_same_strings() {
+        // Short strings (held in the view) and long ones, and a column whose first batches
+        // have no value at all.
+        let mut json = String::from("[");
+        for row in 0..20_000u64 {
+            let sep = if row == 0 { "" } else { "," };
+            let late = if row >= 15_000 {
+                format!(r#","g":"late {row}""#)
+            } else {
+                String::new()
+            };
+            json.push_str(&format!(
+                r#"{sep}{{"row":{},"values":{{"a":"t{row}","b":"a longer value, {row}","n":{row}{late}}}}}"#,
+                row + 2
+            ));
+        }
+        json.push(']');
+        let records = records(&json);
+        let keys = records.keys().to_vec();
+        let (plain_schema, plain) = record_batches(&records, &keys, 7_000, false).expect("plain");
+        let (schema, views) = record_batches(&records, &keys, 7_000, true).expect("views");
+        use DataType::{Int64, Utf8, Utf8View};
+        assert_eq!(
+            types_of(&RecordBatch::new_empty(plain_schema)),
+            [Int64, Utf8, Utf8, Utf8, Int64]
+        );
+        assert_eq!(
+            types_of(&RecordBatch::new_empty(schema)),
+            [Int64, Utf8View, Utf8View, Utf8View, Int64]
+        );
+        let mut nulls = 0;
+        for (plain, views) in plain.iter().zip(&views) {
+            assert_eq!(plain.num_rows(), views.num_rows());
+            for c in 0..plain.num_columns() {
+                let (p, v) = (plain.column(c), views.column(c));
+                if let (Some(p), Some(v)) = (
+                    p.as_any().downcast_ref::<arrow_array::StringArray>(),
+                    v.as_any().downcast_ref::<arrow_array::StringViewArray>(),
+                ) {
+                    let p: Vec<Option<&str>> = p.iter().collect();
+                    let v: Vec<Option<&str>> = v.iter().collect();
+                    nulls += v.iter().filter(|x| x.is_none()).count();
+                    assert_eq!(p, v);
+                } else {
+                    assert_eq!(p.to_data(), v.to_data());
+                }
+            }
+        }
+        assert_eq!(nulls, 15_000);
+        assert_eq!(views.len(), 3);
     }
 
     #[test]

@@ -502,9 +502,10 @@ class Report:
         keys = native.keys()
         in_roster = [c.attribute for c in self.columns if c.attribute in keys]
         order = list(dict.fromkeys(in_roster + keys))
-        table = native.to_arrow(order)
         if library == "polars":
-            return frames.DataFrame(table)
+            # Text as Arrow string views, the strings polars holds: taken as they are.
+            return frames.DataFrame(native.to_arrow(order, text_views=True))
+        table = native.to_arrow(order)
         columns = arrow.table(table)
         frame = columns.remove_column(0).to_pandas(date_as_object=False)
         frame.index = frames.Index(columns.column(0).to_numpy(), name="row")
