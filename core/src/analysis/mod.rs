@@ -437,7 +437,9 @@ fn analyze_workbook(
         skipped_rows: Vec::new(),
         tables: Vec::new(),
     };
-    rows::analyze_grid(ctx, &read.grid, source, findings)
+    let analysed = rows::analyze_grid(ctx, &read.grid, source, findings);
+    crate::limits::parallel::drop_later(read.grid);
+    analysed
 }
 
 pub(crate) struct Context<'a, 'p> {

@@ -44,6 +44,14 @@ pub(crate) fn fork_join<T: Send, R>(
     })
 }
 
+/// Drops `value` on a thread of its own, so that the caller does not wait while a large
+/// value's memory is given back a piece at a time (a workbook's grid: a string per cell).
+/// Where no thread can start, it is dropped here.
+pub(crate) fn drop_later<T: Send + 'static>(value: T) {
+    // A thread that cannot start drops what it was given on the way out.
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
 /// A bounded queue of work that several threads take from: the sending half (work stops
 /// coming when it is dropped), and the half every taker shares.
 pub(crate) fn work_queue<T>(bound: usize) -> (std::sync::mpsc::SyncSender<T>, Takers<T>) {
