@@ -716,6 +716,15 @@ mod tests {
         serde_json::from_str(json).expect("records")
     }
 
+    /// Records read from JSON, one for each of `rows` rows, whose values are `values(row)`
+    /// (the inside of the JSON object).
+    fn generated(rows: u64, values: impl Fn(u64) -> String) -> Records {
+        let each: Vec<String> = (0..rows)
+            .map(|row| format!(r#"{{"row":{},"values":{{{}}}}}"#, row + 2, values(row)))
+            .collect();
+        records(&format!("[{}]", each.join(",")))
+    }
+
     /// The columns as one batch.
     fn record_batch(records: &Records, keys: &[String]) -> Result<RecordBatch, ArrowError> {
         let (schema, mut batches) = record_batches(records, keys, usize::MAX, false)?;
@@ -798,9 +807,7 @@ mod tests {
     fn batches_built_on_several_threads_equal_one_batch() {
         // `e` has no value in the first batches, then whole numbers; `f` has whole numbers
         // in the first batches and fractions after: both widen across batches.
-        let mut json = String::from("[");
-        for row in 0..60_000u64 {
-            let sep = if row == 0 { "" } else { "," };
+        let records = generated(60_000, |row| {
             let e = if row >= 20_000 {
                 format!(r#","e":{row}"#)
             } else {
@@ -811,15 +818,12 @@ mod tests {
             } else {
                 format!("{row}.25")
             };
-            json.push_str(&format!(
-                r#"{sep}{{"row":{},"values":{{"a":"t{row}","b":{row},"c":{}.5,"d":{}{e},"f":{f}}}}}"#,
-                row + 2,
+            format!(
+                r#""a":"t{row}","b":{row},"c":{}.5,"d":{}{e},"f":{f}"#,
                 row % 7,
                 row % 2 == 0
-            ));
-        }
-        json.push(']');
-        let records = records(&json);
+            )
+        });
         let keys = records.keys().to_vec();
         let whole = record_batch(&records, &keys).expect("batch");
         let types = types_of(&whole);
@@ -866,21 +870,14 @@ mod tests {
     fn text_views_hold_the_same_strings() {
         // Short strings (held in the view) and long ones, and a column whose first batches
         // have no value at all.
-        let mut json = String::from("[");
-        for row in 0..20_000u64 {
-            let sep = if row == 0 { "" } else { "," };
+        let records = generated(20_000, |row| {
             let late = if row >= 15_000 {
                 format!(r#","g":"late {row}""#)
             } else {
                 String::new()
             };
-            json.push_str(&format!(
-                r#"{sep}{{"row":{},"values":{{"a":"t{row}","b":"a longer value, {row}","n":{row}{late}}}}}"#,
-                row + 2
-            ));
-        }
-        json.push(']');
-        let records = records(&json);
+            format!(r#""a":"t{row}","b":"a longer value, {row}","n":{row}{late}"#)
+        });
         let keys = records.keys().to_vec();
         let (plain_schema, plain) = record_batches(&records, &keys, 7_000, false).expect("plain");
         let (schema, views) = record_batches(&records, &keys, 7_000, true).expect("views");
