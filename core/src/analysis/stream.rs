@@ -16,7 +16,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use super::rows::{self, CsvStart, HEAD_ROWS, Walk};
+use super::rows::{self, CsvStart, HEAD_ROWS, Walk, count_line_ends};
 use super::{
     AnalyzeOptions, Context, Head, Progress, Stage, csv_source, format_mismatch, in_context,
     refuse_text_posing_as_a_workbook,
@@ -150,13 +150,6 @@ fn last_line_end(bytes: &[u8]) -> Option<usize> {
     }
 }
 
-/// The line ends in `bytes` as the rows count them: `\r\n`, `\r` and `\n` are one each.
-fn count_line_ends(bytes: &[u8]) -> u64 {
-    memchr::memchr2_iter(b'\n', b'\r', bytes)
-        .filter(|&i| bytes.get(i) == Some(&b'\n') || bytes.get(i + 1) != Some(&b'\n'))
-        .count() as u64
-}
-
 /// The head of a CSV, as the whole text would show it.
 struct Settled {
     /// Where the text starts (after a byte order mark) and the head ends, at a line end.
@@ -259,17 +252,13 @@ fn stream<R: Read>(
     let start = rows::start_csv(&mut ctx, &settled.head, source, findings)?;
     let limits = ctx.options.limits;
     let walk = start.walk(settled.dialect, &limits, ctx.stop);
+    let carry = buf.get(settled.text.end..).unwrap_or_default().to_vec();
     let first = Job {
         seq: 0,
         range: settled.body_start..settled.text.end,
         first_row: 1,
-        bytes: Vec::new(),
-        full: FullLists::default(),
-    };
-    let carry = buf.get(settled.text.end..).unwrap_or_default().to_vec();
-    let first = Job {
         bytes: buf,
-        ..first
+        full: FullLists::default(),
     };
     let walked = walk_chunks(&mut ctx, reader, walk, (first, carry), chunking.chunk);
     Ok(match walked {
