@@ -61,28 +61,46 @@ pub struct Decoded<'a> {
 /// # Errors
 /// [`ErrorKind::UnsupportedFormat`] when the bytes are binary (zero bytes outside UTF-16).
 pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return Ok(utf8_or_fallback(rest, true));
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        return Ok(utf16(rest, TextEncoding::Utf16Le, true));
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        return Ok(utf16(rest, TextEncoding::Utf16Be, true));
-    }
-    if let Some(encoding) = sniff_utf16(bytes) {
-        return Ok(utf16(bytes, encoding, false));
-    }
-    if looks_binary(bytes) {
-        return Err(Error::new(
+    match reading(bytes) {
+        Reading::Utf8(text, bom) => Ok(utf8_or_fallback(text, bom)),
+        Reading::Utf16(text, encoding, bom) => Ok(utf16(text, encoding, bom)),
+        Reading::Binary => Err(Error::new(
             ErrorKind::UnsupportedFormat,
             "the file is neither a workbook nor text (it contains binary data); upload a CSV, XLSX, XLS, XLSB or ODS file",
-        ));
+        )),
     }
-    Ok(utf8_or_fallback(bytes, false))
 }
 
-/// The bytes at the start of a text that [`utf8_start`] looks at.
+/// How [`decode`] reads a text, which its first [`START_BYTES`] bytes decide: each way with
+/// the text after its byte order mark, and whether it had one.
+enum Reading<'b> {
+    /// As UTF-8, or as Windows-1252 where it is not (which depends on every byte).
+    Utf8(&'b [u8], bool),
+    Utf16(&'b [u8], TextEncoding, bool),
+    /// Not at all: it is binary.
+    Binary,
+}
+
+fn reading(bytes: &[u8]) -> Reading<'_> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return Reading::Utf8(rest, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return Reading::Utf16(rest, TextEncoding::Utf16Le, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return Reading::Utf16(rest, TextEncoding::Utf16Be, true);
+    }
+    if let Some(encoding) = sniff_utf16(bytes) {
+        return Reading::Utf16(bytes, encoding, false);
+    }
+    if looks_binary(bytes) {
+        return Reading::Binary;
+    }
+    Reading::Utf8(bytes, false)
+}
+
+/// The bytes at the start of a text that decide how [`decode`] reads it.
 pub(crate) const START_BYTES: usize = 8192;
 
 /// Whether [`decode`] reads a text starting with `start` (its first [`START_BYTES`] bytes
@@ -90,13 +108,10 @@ pub(crate) const START_BYTES: usize = 8192;
 /// then the text without its byte order mark, and whether it had one. Whether it is then
 /// read as UTF-8 or falls back to Windows-1252 depends on every byte.
 pub(crate) fn utf8_start(start: &[u8]) -> Option<(&[u8], bool)> {
-    if let Some(rest) = start.strip_prefix(b"\xEF\xBB\xBF") {
-        return Some((rest, true));
+    match reading(start) {
+        Reading::Utf8(text, bom) => Some((text, bom)),
+        Reading::Utf16(..) | Reading::Binary => None,
     }
-    let utf16 = start.starts_with(b"\xFF\xFE")
-        || start.starts_with(b"\xFE\xFF")
-        || sniff_utf16(start).is_some();
-    (!utf16 && !looks_binary(start)).then_some((start, false))
 }
 
 /// Lines with bytes that are not UTF-8 listed in [`Decoded::fallback_lines`].
