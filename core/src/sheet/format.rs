@@ -119,26 +119,25 @@ pub fn detect(bytes: &[u8]) -> Result<SourceFormat> {
 /// Whether [`detect`] reads as CSV every file that starts with `start`: the start is not
 /// empty, and neither its magic bytes nor markup at its beginning say otherwise.
 pub(crate) fn csv_start(start: &[u8]) -> bool {
-    let text = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
     // Markup is looked for in the first bytes after leading blanks, which must all be here.
-    let settled = text
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .is_some_and(|i| i + MARKUP_BYTES <= text.len());
-    settled && matches!(detect(start), Ok(SourceFormat::Csv))
+    markup_start(start).len() >= MARKUP_BYTES && matches!(detect(start), Ok(SourceFormat::Csv))
 }
 
-/// The bytes after leading blanks that are looked at for markup.
+/// The bytes after leading blanks whose first [`MARKUP_BYTES`] are looked at for markup.
 const MARKUP_BYTES: usize = 512;
 
+/// Where markup would start: after a byte order mark and leading blanks.
+fn markup_start(bytes: &[u8]) -> &[u8] {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let blanks = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    text.get(blanks..).unwrap_or_default()
+}
+
 fn looks_like_markup(bytes: &[u8]) -> bool {
-    let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let trimmed: Vec<u8> = start
+    let trimmed: Vec<u8> = markup_start(bytes)
         .iter()
-        .copied()
-        .skip_while(u8::is_ascii_whitespace)
         .take(MARKUP_BYTES)
-        .map(|b| b.to_ascii_lowercase())
+        .map(u8::to_ascii_lowercase)
         .collect();
     if !trimmed.starts_with(b"<") {
         return false;
